@@ -1,0 +1,76 @@
+# Sprout: two commands from a fresh clone.
+#   make run   set up and serve the site at http://127.0.0.1:8000 (SQLite, demo data)
+#   make test  set up and run the whole suite (SQLite pass, PostgreSQL + Redis pass, browser pass)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      ?= .venv
+PY        := $(VENV)/bin/python
+MANAGE    := $(PY) manage.py
+HOST      ?= 127.0.0.1
+PORT      ?= 8000
+PG_URL    ?= postgres://postgres@127.0.0.1:5432/sprout
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+PYTEST_ARGS ?=
+
+.PHONY: help run test test-sqlite test-postgres test-browser lint format bench clean venv migrate seed
+
+help:
+	@echo "make run     serve Sprout at http://$(HOST):$(PORT) with demo data (SQLite, eager Celery)"
+	@echo "make test    run the whole suite: SQLite, then PostgreSQL + Redis + Celery, then Chromium"
+	@echo "make lint    ruff + mypy"
+	@echo "make bench   benchmarks in bench/ (needs PostgreSQL)"
+
+$(VENV)/.installed: requirements.lock
+	@set -e; python=$$(scripts/find-python); \
+	  echo "Using $$python"; \
+	  [ -x $(PY) ] || $$python -m venv $(VENV); \
+	  $(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip; \
+	  $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	@touch $@
+
+venv: $(VENV)/.installed
+
+migrate: venv
+	$(MANAGE) migrate --noinput
+
+seed: venv
+	$(MANAGE) seed_demo --if-empty
+
+run: venv
+	$(MANAGE) migrate --noinput
+	$(MANAGE) seed_demo --if-empty
+	@echo "Sprout is starting at http://$(HOST):$(PORT)  (admin: /admin/, API docs: /api/docs/)"
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+test: venv test-sqlite test-postgres test-browser
+	@echo "All test passes finished."
+
+test-sqlite: venv
+	@echo "== pass 1/3: SQLite, in-memory channel layer, eager Celery =="
+	env -u DATABASE_URL -u REDIS_URL SPROUT_TEST_PASS=sqlite $(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+
+test-postgres: venv
+	@echo "== pass 2/3: PostgreSQL + Redis, real Celery worker =="
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) SPROUT_TEST_PASS=postgres \
+	  $(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+
+test-browser: venv
+	@echo "== pass 3/3: headless Chromium through Playwright =="
+	DJANGO_ALLOW_ASYNC_UNSAFE=true SPROUT_TEST_PASS=browser $(PY) -m pytest -m browser $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: venv
+	DATABASE_URL=$(PG_URL) $(PY) bench/thumbnails.py
+	DATABASE_URL=$(PG_URL) $(PY) bench/feed.py
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,699 @@
+"""REST API of the notes community (``/api/v1/``), as SPEC.md's table says.
+
+Views are thin: an input serializer checks shape, a service or selector does
+the work, an output serializer renders what the selector loaded. Domain
+errors raised below are turned into ``{"error": {...}}`` once, by
+``config.errors.api_exception_handler``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.db.models import F, QuerySet
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+from rest_framework.views import APIView
+
+from community import feeds, search, selectors, services
+from community import serializers as s
+from community.errors import ValidationFailed
+from community.models import Note, User
+
+CURSOR = OpenApiParameter("cursor", str, description="Opaque cursor from a previous `next`.")
+PAGE_SIZE = OpenApiParameter("page_size", int, description="1–100, default 20.")
+ERROR = OpenApiResponse(description='`{"error": {"code", "message", "fields"}}`')
+
+
+def _input(serializer_class: type[s.serializers.Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _page_size(request: Request) -> int:
+    raw = request.query_params.get("page_size")
+    if raw is not None and not raw.strip().isdigit():
+        raise ValidationFailed(fields={"page_size": ["A whole number from 1 to 100."]})
+    return feeds.page_size(raw)
+
+
+def _paginated(request: Request, page: feeds.Page, serializer_class: Any) -> Response:
+    next_url = None
+    if page.next_cursor:
+        next_url = replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)
+    data = serializer_class(page.items, many=True, context={"request": request}).data
+    return Response({"results": data, "next": next_url})
+
+
+def _cursor(request: Request) -> str | None:
+    return request.query_params.get("cursor") or None
+
+
+def _viewer(request: Request) -> Any:
+    return request.user
+
+
+def _member(request: Request) -> User:
+    return services.check_authenticated(request.user)
+
+
+# --- auth and me ----------------------------------------------------------------
+
+
+class RegisterView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+    throttle_scope = "auth"
+
+    @extend_schema(
+        request=s.RegisterInput, responses={201: s.RegisterOutput, 400: ERROR}, tags=["auth"]
+    )
+    def post(self, request: Request) -> Response:
+        data = _input(s.RegisterInput, request)
+        user = services.user_register(
+            username=data["username"], email=data["email"], password=data["password"]
+        )
+        return Response(
+            {"id": user.pk, "username": user.username, "token": services.user_token(user=user)},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class TokenView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+    throttle_scope = "auth"
+
+    @extend_schema(request=s.TokenInput, responses={200: s.TokenOutput, 400: ERROR}, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        data = _input(s.TokenInput, request)
+        user = authenticate(request._request, username=data["username"], password=data["password"])
+        if user is None or not user.is_active:
+            raise ValidationFailed("Wrong username or password.", code="invalid_credentials")
+        return Response({"token": services.user_token(user=user)})
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: s.MeSerializer, 401: ERROR}, tags=["me"])
+    def get(self, request: Request) -> Response:
+        return Response(s.MeSerializer(request.user, context={"request": request}).data)
+
+    @extend_schema(request=s.MeInput, responses={200: s.MeSerializer, 400: ERROR}, tags=["me"])
+    def patch(self, request: Request) -> Response:
+        data = _input(s.MeInput, request)
+        user = services.user_update_profile(
+            user=_member(request),
+            display_name=data.get("display_name"),
+            bio=data.get("bio"),
+            avatar=data.get("avatar"),
+        )
+        return Response(s.MeSerializer(user, context={"request": request}).data)
+
+
+# --- photos and notes -------------------------------------------------------------
+
+
+class PhotoUploadView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "uploads"
+
+    @extend_schema(
+        request={"multipart/form-data": s.PhotoInput},
+        responses={201: s.PhotoSerializer, 400: ERROR},
+        tags=["notes"],
+        description="Upload one photo ahead of its note (for per-file progress); "
+        "attach it with `photo_ids` when creating the note.",
+    )
+    def post(self, request: Request) -> Response:
+        upload = request.FILES.get("image")
+        if upload is None:
+            raise ValidationFailed(fields={"image": ["Attach a photo as the `image` field."]})
+        photo = services.photo_upload(owner=_member(request), upload=upload)
+        return Response(s.PhotoSerializer(photo).data, status=status.HTTP_201_CREATED)
+
+
+class NoteListView(APIView):
+    @property
+    def throttle_scope(self) -> str | None:
+        # Creating notes counts against the upload budget; reading does not.
+        return "uploads" if self.request.method == "POST" else None
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("author", str, description="Only this member's notes."),
+            OpenApiParameter("topic", str, description="Only notes with this #topic."),
+            OpenApiParameter(
+                "status",
+                str,
+                enum=["draft", "published"],
+                description="With `author` = yourself: your drafts.",
+            ),
+            CURSOR,
+            PAGE_SIZE,
+        ],
+        responses={200: s.paginated_schema(s.NoteSerializer, "PaginatedNotes"), 400: ERROR},
+        tags=["notes"],
+    )
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        author = selectors.user_by_username(params["author"]) if params.get("author") else None
+        topic = selectors.topic_by_key(params["topic"]) if params.get("topic") else None
+        wanted = params.get("status") or None
+        if wanted is not None and wanted not in (Note.Status.DRAFT, Note.Status.PUBLISHED):
+            raise ValidationFailed(fields={"status": ["Use draft or published."]})
+        if wanted == Note.Status.DRAFT and (author is None or author.pk != request.user.pk):
+            raise ValidationFailed(
+                "Only your own drafts can be listed: add author=<your username>.",
+                fields={"status": ["Drafts are listed only with author=<you>."]},
+            )
+        notes = selectors.note_list(
+            viewer=_viewer(request), author=author, topic=topic, status=wanted
+        )
+        page = feeds.keyset(notes, cursor=_cursor(request), size=_page_size(request))
+        return _paginated(request, page, s.NoteSerializer)
+
+    @extend_schema(
+        request={"multipart/form-data": s.NoteCreateInput, "application/json": s.NoteCreateInput},
+        responses={201: s.NoteDetailSerializer, 400: ERROR, 401: ERROR},
+        tags=["notes"],
+    )
+    def post(self, request: Request) -> Response:
+        author = _member(request)
+        data = _input(s.NoteCreateInput, request)
+        note = services.note_create(
+            author=author,
+            title=data["title"],
+            body=data["body"],
+            status=data["status"],
+            images=request.FILES.getlist("images") if data["images"] else [],
+            photo_ids=data["photo_ids"],
+        )
+        note = selectors.note_for_viewer(note_id=note.pk, viewer=author)
+        return Response(
+            s.NoteDetailSerializer(note, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class NoteDetailView(APIView):
+    @extend_schema(responses={200: s.NoteDetailSerializer, 404: ERROR}, tags=["notes"])
+    def get(self, request: Request, pk: int) -> Response:
+        note = selectors.note_for_viewer(note_id=pk, viewer=_viewer(request))
+        return Response(s.NoteDetailSerializer(note, context={"request": request}).data)
+
+    @extend_schema(
+        request={"multipart/form-data": s.NoteUpdateInput, "application/json": s.NoteUpdateInput},
+        responses={200: s.NoteDetailSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
+        tags=["notes"],
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        actor = _member(request)
+        note = selectors.note_for_viewer(note_id=pk, viewer=actor)
+        data = _input(s.NoteUpdateInput, request)
+        services.note_update(
+            actor=actor,
+            note=note,
+            title=data.get("title"),
+            body=data.get("body"),
+            status=data.get("status"),
+            photo_ids=data.get("photo_ids"),
+            images=request.FILES.getlist("images") if data.get("images") else [],
+        )
+        note = selectors.note_for_viewer(note_id=pk, viewer=actor)
+        return Response(s.NoteDetailSerializer(note, context={"request": request}).data)
+
+    @extend_schema(responses={204: None, 403: ERROR, 404: ERROR}, tags=["notes"])
+    def delete(self, request: Request, pk: int) -> Response:
+        actor = _member(request)
+        note = selectors.note_for_viewer(note_id=pk, viewer=actor)
+        services.note_delete(actor=actor, note=note)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LikeView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "writes"
+
+    def _state(self, note_id: int, liked: bool) -> Response:
+        count = Note.objects.filter(pk=note_id).values_list("like_count", flat=True).first()
+        return Response({"liked": liked, "like_count": count or 0})
+
+    @extend_schema(
+        request=None, responses={200: s.LikeStateSerializer, 404: ERROR}, tags=["social"]
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        user = _member(request)
+        note = selectors.note_for_viewer(note_id=pk, viewer=user)
+        services.like_add(user=user, note=note)
+        return self._state(pk, True)
+
+    @extend_schema(
+        request=None, responses={200: s.LikeStateSerializer, 404: ERROR}, tags=["social"]
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        user = _member(request)
+        note = selectors.note_for_viewer(note_id=pk, viewer=user)
+        services.like_remove(user=user, note=note)
+        return self._state(pk, False)
+
+
+class CollectView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "writes"
+
+    def _state(self, request: Request, note_id: int, collect: Any) -> Response:
+        count = Note.objects.filter(pk=note_id).values_list("collect_count", flat=True).first()
+        board = None
+        if collect is not None:
+            board = s.BoardSerializer(collect.board, context={"request": request}).data
+        return Response(
+            {"collected": collect is not None, "collect_count": count or 0, "board": board}
+        )
+
+    @extend_schema(
+        request=s.CollectInput,
+        responses={200: s.CollectStateSerializer, 404: ERROR},
+        tags=["social"],
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        user = _member(request)
+        note = selectors.note_for_viewer(note_id=pk, viewer=user)
+        data = _input(s.CollectInput, request) if request.data else {}
+        collect = services.collect_add(
+            user=user, note=note, board_id=data.get("board"), board_name=data.get("board_name")
+        )
+        return self._state(request, pk, collect)
+
+    @extend_schema(
+        request=None, responses={200: s.CollectStateSerializer, 404: ERROR}, tags=["social"]
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        user = _member(request)
+        note = selectors.note_for_viewer(note_id=pk, viewer=user)
+        services.collect_remove(user=user, note=note)
+        return self._state(request, pk, None)
+
+
+class CommentListView(APIView):
+    @property
+    def throttle_scope(self) -> str | None:
+        return "writes" if self.request.method == "POST" else None
+
+    @extend_schema(
+        parameters=[CURSOR, PAGE_SIZE],
+        responses={200: s.paginated_schema(s.CommentSerializer, "PaginatedComments"), 404: ERROR},
+        tags=["social"],
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        note = selectors.note_for_viewer(note_id=pk, viewer=_viewer(request))
+        comments = selectors.comments_for_note(note=note, viewer=_viewer(request))
+        page = feeds.keyset(
+            comments, cursor=_cursor(request), size=_page_size(request), descending=False
+        )
+        return _paginated(request, page, s.CommentSerializer)
+
+    @extend_schema(
+        request=s.CommentInput,
+        responses={201: s.CommentSerializer, 400: ERROR, 401: ERROR, 404: ERROR},
+        tags=["social"],
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        author = _member(request)
+        note = selectors.note_for_viewer(note_id=pk, viewer=author)
+        data = _input(s.CommentInput, request)
+        comment = services.comment_create(
+            author=author, note=note, body=data["body"], parent_id=data.get("parent")
+        )
+        comment.visible_replies = []  # type: ignore[attr-defined]
+        return Response(
+            s.CommentSerializer(comment, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class CommentDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={204: None, 403: ERROR, 404: ERROR}, tags=["social"])
+    def delete(self, request: Request, pk: int) -> Response:
+        actor = _member(request)
+        comment = selectors.comment_for_viewer(comment_id=pk, viewer=actor)
+        services.comment_delete(actor=actor, comment=comment)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- feeds and search --------------------------------------------------------------
+
+
+class DiscoverFeedView(APIView):
+    @extend_schema(
+        parameters=[CURSOR, PAGE_SIZE],
+        responses={200: s.paginated_schema(s.NoteSerializer, "DiscoverPage"), 400: ERROR},
+        tags=["feeds"],
+        description="Ranked by engagement with time decay, boosted for the creators and "
+        "topics you follow. No note appears twice across pages.",
+    )
+    def get(self, request: Request) -> Response:
+        page = feeds.discover(
+            viewer=_viewer(request), cursor=_cursor(request), size=_page_size(request)
+        )
+        return _paginated(request, page, s.NoteSerializer)
+
+
+class FollowingFeedView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[CURSOR, PAGE_SIZE],
+        responses={200: s.paginated_schema(s.NoteSerializer, "FollowingPage"), 401: ERROR},
+        tags=["feeds"],
+        description="Notes of the members you follow, newest first.",
+    )
+    def get(self, request: Request) -> Response:
+        page = feeds.following(
+            viewer=_viewer(request), cursor=_cursor(request), size=_page_size(request)
+        )
+        return _paginated(request, page, s.NoteSerializer)
+
+
+class SearchView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, required=True), CURSOR, PAGE_SIZE],
+        responses={200: s.SearchSerializer, 400: ERROR},
+        tags=["search"],
+        description="Notes (paged with `cursor`), topics and members. Topics and members "
+        "come with the first page only.",
+    )
+    def get(self, request: Request) -> Response:
+        results = search.search(
+            raw_query=request.query_params.get("q", ""),
+            viewer=_viewer(request),
+            cursor=_cursor(request),
+            size=_page_size(request),
+        )
+        context = {"request": request}
+        next_url = None
+        if results.notes.next_cursor:
+            next_url = replace_query_param(
+                request.build_absolute_uri(), "cursor", results.notes.next_cursor
+            )
+        return Response(
+            {
+                "query": results.query,
+                "notes": s.NoteSerializer(results.notes.items, many=True, context=context).data,
+                "next": next_url,
+                "topics": s.TopicSerializer(results.topics, many=True, context=context).data,
+                "users": s.UserProfileSerializer(results.users, many=True, context=context).data,
+            }
+        )
+
+
+# --- topics ----------------------------------------------------------------------
+
+
+class TopicDetailView(APIView):
+    @extend_schema(responses={200: s.TopicSerializer, 404: ERROR}, tags=["topics"])
+    def get(self, request: Request, key: str) -> Response:
+        topic = selectors.topic_by_key(key)
+        data = dict(s.TopicSerializer(topic, context={"request": request}).data)
+        data["following"] = selectors.topic_is_followed(topic=topic, viewer=_viewer(request))
+        return Response(data)
+
+
+class TopicNotesView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("order", str, enum=["hot", "new"]), CURSOR, PAGE_SIZE],
+        responses={200: s.paginated_schema(s.NoteSerializer, "TopicPage"), 404: ERROR},
+        tags=["topics"],
+    )
+    def get(self, request: Request, key: str) -> Response:
+        topic = selectors.topic_by_key(key)
+        order = request.query_params.get("order", "hot")
+        if order not in ("hot", "new"):
+            raise ValidationFailed(fields={"order": ["Use hot or new."]})
+        page = feeds.topic_feed(
+            topic=topic,
+            viewer=_viewer(request),
+            cursor=_cursor(request),
+            size=_page_size(request),
+            order=order,
+        )
+        return _paginated(request, page, s.NoteSerializer)
+
+
+class TopicFollowView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "writes"
+
+    def _state(self, key: str, following: bool) -> Response:
+        topic = selectors.topic_by_key(key)
+        return Response({"following": following, "follower_count": topic.follower_count})
+
+    @extend_schema(
+        request=None, responses={200: s.FollowStateSerializer, 404: ERROR}, tags=["topics"]
+    )
+    def post(self, request: Request, key: str) -> Response:
+        services.follow_topic(user=_member(request), topic=selectors.topic_by_key(key))
+        return self._state(key, True)
+
+    @extend_schema(
+        request=None, responses={200: s.FollowStateSerializer, 404: ERROR}, tags=["topics"]
+    )
+    def delete(self, request: Request, key: str) -> Response:
+        services.unfollow_topic(user=_member(request), topic=selectors.topic_by_key(key))
+        return self._state(key, False)
+
+
+# --- members -----------------------------------------------------------------------
+
+
+class UserDetailView(APIView):
+    @extend_schema(responses={200: s.ProfileSerializer, 404: ERROR}, tags=["users"])
+    def get(self, request: Request, username: str) -> Response:
+        profile = selectors.profile_for_viewer(username=username, viewer=_viewer(request))
+        return Response(s.ProfileSerializer(profile, context={"request": request}).data)
+
+
+class UserNotesView(APIView):
+    @extend_schema(
+        parameters=[CURSOR, PAGE_SIZE],
+        responses={200: s.paginated_schema(s.NoteSerializer, "UserNotesPage"), 404: ERROR},
+        tags=["users"],
+    )
+    def get(self, request: Request, username: str) -> Response:
+        author = selectors.user_by_username(username)
+        page = feeds.author_feed(
+            author=author,
+            viewer=_viewer(request),
+            cursor=_cursor(request),
+            size=_page_size(request),
+        )
+        return _paginated(request, page, s.NoteSerializer)
+
+
+class FollowView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "writes"
+
+    def _state(self, username: str, following: bool) -> Response:
+        user = selectors.user_by_username(username)
+        return Response({"following": following, "follower_count": user.follower_count})
+
+    @extend_schema(
+        request=None,
+        responses={200: s.FollowStateSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
+        tags=["users"],
+    )
+    def post(self, request: Request, username: str) -> Response:
+        services.follow_user(
+            follower=_member(request), followee=selectors.user_by_username(username)
+        )
+        return self._state(username, True)
+
+    @extend_schema(
+        request=None, responses={200: s.FollowStateSerializer, 404: ERROR}, tags=["users"]
+    )
+    def delete(self, request: Request, username: str) -> Response:
+        services.unfollow_user(
+            follower=_member(request), followee=selectors.user_by_username(username)
+        )
+        return self._state(username, False)
+
+
+class BlockView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "writes"
+
+    @extend_schema(
+        request=None,
+        responses={200: s.BlockStateSerializer, 400: ERROR, 404: ERROR},
+        tags=["users"],
+    )
+    def post(self, request: Request, username: str) -> Response:
+        services.block_user(blocker=_member(request), blocked=selectors.user_by_username(username))
+        return Response({"blocked": True})
+
+    @extend_schema(
+        request=None, responses={200: s.BlockStateSerializer, 404: ERROR}, tags=["users"]
+    )
+    def delete(self, request: Request, username: str) -> Response:
+        services.unblock_user(
+            blocker=_member(request), blocked=selectors.user_by_username(username)
+        )
+        return Response({"blocked": False})
+
+
+class _UserListView(APIView):
+    """Members related to a member, paged by the id of the relation row."""
+
+    position: F
+
+    def users(self, user: User) -> QuerySet[User]:
+        raise NotImplementedError
+
+    def get(self, request: Request, username: str) -> Response:
+        user = selectors.user_by_username(username)
+        related = self.users(user)
+        page = feeds.keyset(
+            related.annotate(position=self.position),
+            cursor=_cursor(request),
+            size=_page_size(request),
+            key="position",
+        )
+        return _paginated(request, page, s.UserProfileSerializer)
+
+
+class FollowersView(_UserListView):
+    position = F("following_rel__id")
+
+    def users(self, user: User) -> QuerySet[User]:
+        return selectors.followers_of(user=user)
+
+    @extend_schema(
+        parameters=[CURSOR, PAGE_SIZE],
+        responses={200: s.paginated_schema(s.UserProfileSerializer, "FollowersPage")},
+        tags=["users"],
+    )
+    def get(self, request: Request, username: str) -> Response:
+        return super().get(request, username)
+
+
+class FollowingView(_UserListView):
+    position = F("follower_rel__id")
+
+    def users(self, user: User) -> QuerySet[User]:
+        return selectors.following_of(user=user)
+
+    @extend_schema(
+        parameters=[CURSOR, PAGE_SIZE],
+        responses={200: s.paginated_schema(s.UserProfileSerializer, "FollowingPage")},
+        tags=["users"],
+    )
+    def get(self, request: Request, username: str) -> Response:
+        return super().get(request, username)
+
+
+# --- boards, reports, notifications ---------------------------------------------------
+
+
+class BoardListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: s.BoardSerializer(many=True)}, tags=["social"])
+    def get(self, request: Request) -> Response:
+        user = _member(request)
+        boards = selectors.boards_of(owner=user, viewer=user).select_related("owner")
+        return Response(s.BoardSerializer(boards, many=True).data)
+
+    @extend_schema(
+        request=s.BoardInput, responses={201: s.BoardSerializer, 400: ERROR}, tags=["social"]
+    )
+    def post(self, request: Request) -> Response:
+        data = _input(s.BoardInput, request)
+        board = services.board_create(owner=_member(request), **data)
+        return Response(s.BoardSerializer(board).data, status=status.HTTP_201_CREATED)
+
+
+class BoardNotesView(APIView):
+    @extend_schema(
+        parameters=[CURSOR, PAGE_SIZE],
+        responses={200: s.paginated_schema(s.NoteSerializer, "BoardPage"), 404: ERROR},
+        tags=["social"],
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        board = selectors.board_for_viewer(board_id=pk, viewer=_viewer(request))
+        notes = selectors.board_notes(board=board, viewer=_viewer(request))
+        page = feeds.keyset(
+            notes.annotate(position=F("collects__id")),
+            cursor=_cursor(request),
+            size=_page_size(request),
+            key="position",
+        )
+        return _paginated(request, page, s.NoteSerializer)
+
+
+class ReportView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "writes"
+
+    @extend_schema(
+        request=s.ReportInput,
+        responses={201: s.ReportSerializer, 400: ERROR, 404: ERROR},
+        tags=["social"],
+    )
+    def post(self, request: Request) -> Response:
+        reporter = _member(request)
+        data = _input(s.ReportInput, request)
+        target: dict[str, Any] = {}
+        if data.get("note"):
+            target["note"] = selectors.note_for_viewer(note_id=data["note"], viewer=reporter)
+        elif data.get("comment"):
+            target["comment"] = selectors.comment_for_viewer(
+                comment_id=data["comment"], viewer=reporter
+            )
+        else:
+            target["user"] = selectors.user_by_username(data["user"])
+        report = services.report_create(
+            reporter=reporter, reason=data["reason"], detail=data["detail"], **target
+        )
+        return Response(s.ReportSerializer(report).data, status=status.HTTP_201_CREATED)
+
+
+class NotificationListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[CURSOR, PAGE_SIZE],
+        responses={200: s.paginated_schema(s.NotificationSerializer, "NotificationPage")},
+        tags=["notifications"],
+        description="Newest first. `GET /api/v1/me` carries the unread count.",
+    )
+    def get(self, request: Request) -> Response:
+        notifications = selectors.notifications_for(user=_member(request))
+        page = feeds.keyset(notifications, cursor=_cursor(request), size=_page_size(request))
+        return _paginated(request, page, s.NotificationSerializer)
+
+
+class NotificationReadView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=s.MarkReadInput,
+        responses={200: OpenApiResponse(description='`{"marked": n, "unread": m}`')},
+        tags=["notifications"],
+    )
+    def post(self, request: Request) -> Response:
+        user = _member(request)
+        data = _input(s.MarkReadInput, request) if request.data else {}
+        marked = services.notifications_mark_read(user=user, ids=data.get("ids"))
+        return Response(
+            {"marked": marked, "unread": selectors.unread_notification_count(user=user)}
+        )

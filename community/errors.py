@@ -1,0 +1,110 @@
+"""Domain errors of the notes community.
+
+Every app raises subclasses of :class:`DomainError`. Each carries a stable
+``code`` (part of the public API), an HTTP status and a human message; one DRF
+handler (``config.errors``) and, later, one websocket helper map them to the
+wire. Services never raise DRF or Django HTTP exceptions themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+
+class DomainError(Exception):
+    code: str = "invalid"
+    status: int = 400
+    message: str = "The request is invalid."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        fields: Mapping[str, Sequence[str] | str] | None = None,
+        code: str | None = None,
+    ) -> None:
+        self.message = message or self.message
+        if code is not None:
+            self.code = code
+        self.fields: dict[str, list[str]] = {
+            name: [errors] if isinstance(errors, str) else list(errors)
+            for name, errors in (fields or {}).items()
+        }
+        super().__init__(self.message)
+
+
+class ValidationFailed(DomainError):
+    code = "invalid"
+    status = 400
+    message = "Some fields are invalid."
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+    message = "Not found."
+
+
+class PermissionDenied(DomainError):
+    code = "permission_denied"
+    status = 403
+    message = "You do not have permission to do this."
+
+
+class AuthenticationRequired(DomainError):
+    code = "unauthenticated"
+    status = 401
+    message = "Log in to do this."
+
+
+class InvalidImage(DomainError):
+    """A photo upload that is not an image Sprout accepts. ``code`` says why:
+    ``empty_file``, ``not_an_image``, ``unsupported_image_format``,
+    ``image_truncated``, ``image_too_large``, ``image_too_many_pixels``,
+    ``image_too_small``."""
+
+    code = "invalid_image"
+    status = 400
+    message = "This file is not an image we can use."
+
+
+class TooManyPhotos(DomainError):
+    code = "too_many_photos"
+    status = 400
+    message = "A note holds at most 9 photos."
+
+
+class PhotosRequired(DomainError):
+    code = "photos_required"
+    status = 400
+    message = "A published note needs at least one photo."
+
+
+class Blocked(DomainError):
+    code = "blocked"
+    status = 403
+    message = "You cannot interact with this member."
+
+
+class SelfAction(DomainError):
+    code = "self_action"
+    status = 400
+    message = "You cannot do this to yourself."
+
+
+class InvalidCursor(DomainError):
+    code = "invalid_cursor"
+    status = 400
+    message = "The cursor is malformed or expired; start again from the first page."
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_status"
+    status = 400
+    message = "This status change is not allowed."
+
+
+class CommentDepthExceeded(DomainError):
+    code = "invalid_parent"
+    status = 400
+    message = "Replies attach to a comment of the same note."

@@ -1,0 +1,140 @@
+"""Forms of the HTML pages. They parse and label input; the rules (lengths
+that matter, uniqueness, permissions) live in ``community.services``, whose
+field errors are copied back onto the form with :func:`add_domain_errors`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from community.errors import DomainError
+from community.models import Note, Report
+
+NOTE_TITLE_MAX = 100
+NOTE_BODY_MAX = 2000
+COMMENT_MAX = 1000
+
+
+def add_domain_errors(form: forms.Form, exc: DomainError) -> None:
+    """Show a service's field errors next to the matching fields (the rest,
+    and the error's message when no field matches, at the top)."""
+    shown = False
+    for name, messages in exc.fields.items():
+        field = name if name in form.fields else None
+        for message in messages:
+            form.add_error(field, message)
+            shown = True
+    if not shown:
+        form.add_error(None, exc.message)
+
+
+class SignupForm(forms.Form):
+    username = forms.CharField(
+        max_length=30,
+        help_text="3 to 30 characters: letters, digits, underscores and inner dots.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
+    email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    password = forms.CharField(
+        strip=False,
+        help_text="At least 8 characters; not just numbers, not a common password.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+
+class ProfileForm(forms.Form):
+    display_name = forms.CharField(max_length=50, required=False, label="Display name")
+    bio = forms.CharField(
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="A line or two about you and what you post.",
+    )
+    avatar = forms.FileField(
+        required=False,
+        label="Profile photo",
+        help_text="JPEG, PNG or WebP. It is cropped to a circle.",
+        widget=forms.FileInput(attrs={"accept": "image/*"}),
+    )
+
+
+class NoteEditForm(forms.Form):
+    title = forms.CharField(max_length=NOTE_TITLE_MAX)
+    body = forms.CharField(
+        max_length=NOTE_BODY_MAX,
+        required=False,
+        label="Text",
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text="Use #topics to reach people who follow them and @name to mention someone.",
+    )
+    status = forms.ChoiceField(
+        choices=[(Note.Status.PUBLISHED, "Published"), (Note.Status.DRAFT, "Draft")],
+        widget=forms.RadioSelect,
+        label="Visibility",
+    )
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files under one name (the compose page without JavaScript)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)] if data else []
+
+
+class ComposeForm(forms.Form):
+    """The compose page as a plain form: the fallback when scripts are off
+    (with scripts, photos upload one by one and the note goes to the API)."""
+
+    images = MultipleFileField(required=False, label="Photos")
+    title = forms.CharField(max_length=NOTE_TITLE_MAX)
+    body = forms.CharField(
+        max_length=NOTE_BODY_MAX,
+        required=False,
+        label="Text",
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
+    status = forms.ChoiceField(
+        choices=[(Note.Status.PUBLISHED, "Publish"), (Note.Status.DRAFT, "Save draft")],
+        required=False,
+    )
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        max_length=COMMENT_MAX,
+        label="Add a comment",
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Say something nice…"}),
+    )
+    parent = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+class CollectForm(forms.Form):
+    board = forms.IntegerField(required=False, min_value=1)
+    new_board = forms.CharField(max_length=50, required=False, label="New board")
+    remove = forms.BooleanField(required=False)
+
+
+class ReportForm(forms.Form):
+    reason = forms.ChoiceField(
+        choices=Report.Reason.choices, widget=forms.RadioSelect, label="What is wrong?"
+    )
+    detail = forms.CharField(
+        max_length=1000,
+        required=False,
+        label="Anything else moderators should know?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -1,0 +1,785 @@
+"""The photo pipeline of notes.
+
+An upload goes through three steps:
+
+1. ``prepare_upload`` validates the bytes (never the name or the declared
+   content type), applies the EXIF orientation and re-encodes the picture
+   without any metadata block except the ICC colour profile. It runs in the
+   request: a bad file is refused with a precise ``InvalidImage`` code.
+2. ``photo_create`` stores the cleaned file under a random name and enqueues
+   ``community.tasks.render_photo`` once the transaction commits.
+3. ``photo_render`` (in the background) makes the WebP and JPEG renditions at
+   ``SPROUT_PHOTO_WIDTHS`` and the dominant colour. Until it has run, pages
+   show the original (``photo_payload`` says ``ready: False``).
+
+``photo_payload`` is the one representation of a photo that the API and the
+templates use; ``generate_demo_photo`` paints photo-like pictures for the demo
+data and the benchmark (``bench/thumbnails.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import random
+import secrets
+import struct
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from PIL import (
+    Image,
+    ImageChops,
+    ImageCms,
+    ImageDraw,
+    ImageFilter,
+    ImageOps,
+)
+from PIL.JpegImagePlugin import get_sampling
+
+from community.errors import InvalidImage
+from community.models import Note, Photo, User
+
+logger = logging.getLogger(__name__)
+
+# Pillow's format names of what we accept -> our format names. MPO is the
+# multi-picture JPEG many phones and cameras write; its first frame is the photo.
+ACCEPTED_FORMATS = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "WEBP": "webp"}
+# The plug-ins asked to open an upload (the JPEG one also answers for MPO).
+_OPENERS = ["JPEG", "PNG", "WEBP"]
+EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp"}
+RENDITION_FORMATS = ("webp", "jpeg")
+
+# Magic numbers of the accepted formats: a file that starts like one of them
+# but cannot even be opened was cut short (an interrupted upload), which
+# deserves a better answer than "not an image".
+_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"hevm", b"mif1", b"msf1"}
+
+# What Pillow's plug-ins raise on damaged or hostile data (UnidentifiedImageError
+# is an OSError); found by feeding the pipeline thousands of mutated files.
+_BROKEN = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    struct.error,
+    IndexError,
+    KeyError,
+    TypeError,
+)
+
+ORIGINAL_JPEG_QUALITY = 92
+ORIGINAL_WEBP_QUALITY = 90
+RENDITION_WEBP_QUALITY = 80
+RENDITION_JPEG_QUALITY = 82
+# zlib's best compression (optimize) takes about 3.5 s on a 4 MP photo-like
+# PNG for 5% less than the default level (1.7 s); on graphics and screenshots
+# it is fast. Above this size the upload request uses the default level.
+PNG_OPTIMIZE_MAX_PIXELS = 2_000_000
+# The width a feed card shows a photo at (``photo_payload``'s ``src``).
+CARD_WIDTH = 540
+# The fallback JPEG of a transparent photo is flattened on the page colour.
+JPEG_BACKGROUND = (255, 255, 255)
+
+
+@dataclass(frozen=True)
+class PreparedPhoto:
+    """A validated upload, ready to store."""
+
+    content: bytes  # the cleaned file to store: orientation applied, NO metadata at all
+    format: str  # "jpeg" | "png" | "webp"
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """One size of a photo: ``width`` is the configured width it stands for
+    (the key in ``Photo.renditions``); ``size`` is the real size, smaller when
+    the original is narrower than ``width`` (photos are never upscaled)."""
+
+    width: int
+    size: tuple[int, int]
+    files: dict[str, bytes]  # format ("webp", "jpeg") -> encoded bytes
+
+
+@dataclass(frozen=True)
+class RenderedPhoto:
+    """The output of ``make_renditions``: renditions largest first, and the
+    dominant colour as ``#rrggbb``."""
+
+    renditions: tuple[Rendition, ...]
+    color: str
+
+
+# --- validation and cleaning -------------------------------------------------
+
+
+def prepare_upload(upload: File) -> PreparedPhoto:
+    """Validate an uploaded photo by its content and return it cleaned:
+    orientation applied, re-encoded without EXIF, XMP, IPTC, GPS or text
+    chunks (only the ICC profile is kept), first frame only.
+
+    Raises ``InvalidImage`` with code ``empty_file``, ``image_too_large``,
+    ``not_an_image``, ``unsupported_image_format``, ``image_too_many_pixels``,
+    ``image_truncated`` or ``image_too_small``."""
+    data = _read_upload(upload)
+    with _open_image(data) as image:
+        fmt = ACCEPTED_FORMATS[image.format or ""]
+        _check_dimensions(image.size)
+        _decode_fully(image)
+        sampling = get_sampling(image) if fmt == "jpeg" else -1
+        transparency = image.info.get("transparency")
+        icc: bytes | None = image.info.get("icc_profile") or None
+        _apply_orientation(image)
+        # Nothing of the original's metadata may reach the encoder: some
+        # plug-ins copy comments, text or profiles from ``info`` on save.
+        image.info.clear()
+        cleaned, icc, keep_transparency = _storable(image, fmt, icc)
+        buffer = io.BytesIO()
+        if fmt == "jpeg":
+            options: dict[str, Any] = {"quality": ORIGINAL_JPEG_QUALITY, "optimize": True}
+            if sampling != -1:
+                # Keep 4:4:4 photos sharp and 4:2:0 ones small, as their author chose.
+                options["subsampling"] = sampling
+            cleaned.save(buffer, "JPEG", icc_profile=icc, **options)
+        elif fmt == "png":
+            options = (
+                {"optimize": True}
+                if cleaned.width * cleaned.height <= PNG_OPTIMIZE_MAX_PIXELS
+                else {"compress_level": 6}
+            )
+            if keep_transparency and transparency is not None:
+                options["transparency"] = transparency
+            cleaned.save(buffer, "PNG", icc_profile=icc, **options)
+        else:
+            if _webp_is_lossless(data):
+                # A lossless WebP is a graphic or a screenshot: lossy coding
+                # would blur its edges and often make it bigger.
+                options = {"lossless": True, "quality": 80}
+            else:
+                options = {"quality": ORIGINAL_WEBP_QUALITY}
+            cleaned.save(buffer, "WEBP", icc_profile=icc or "", **options)
+        return PreparedPhoto(
+            content=buffer.getvalue(), format=fmt, width=cleaned.width, height=cleaned.height
+        )
+
+
+def _read_upload(upload: File) -> bytes:
+    limit: int = settings.SPROUT_PHOTO_MAX_BYTES
+    size: int | None
+    try:
+        size = upload.size
+    except (AttributeError, OSError, TypeError):
+        size = None  # a stream of unknown length: the bounded read below decides
+    if size == 0:
+        raise _empty_file()
+    if size is not None and size > limit:
+        raise _too_large(size)
+    with contextlib.suppress(AttributeError, OSError):
+        upload.seek(0)
+    # Reading one byte past the limit tells "too large" apart without ever
+    # holding more than the limit in memory.
+    data = upload.read(limit + 1)
+    if not data:
+        raise _empty_file()
+    if len(data) > limit:
+        raise _too_large(None)
+    return bytes(data)
+
+
+def _empty_file() -> InvalidImage:
+    return InvalidImage("This file is empty: choose a photo and try again.", code="empty_file")
+
+
+def _too_large(size: int | None) -> InvalidImage:
+    limit_mb = settings.SPROUT_PHOTO_MAX_BYTES / (1024 * 1024)
+    what = f"This file is {size / (1024 * 1024):.1f} MB" if size else "This file is too large"
+    return InvalidImage(f"{what}; photos can be at most {limit_mb:g} MB.", code="image_too_large")
+
+
+def _too_many_pixels(size: tuple[int, int] | None) -> InvalidImage:
+    limit_mp = settings.SPROUT_PHOTO_MAX_PIXELS / 1_000_000
+    what = f"This image is {size[0]}x{size[1]} pixels" if size else "This image is too big"
+    return InvalidImage(
+        f"{what}; photos can have at most {limit_mp:g} megapixels.",
+        code="image_too_many_pixels",
+    )
+
+
+def _truncated() -> InvalidImage:
+    return InvalidImage(
+        "This file is cut short: it may not have finished uploading.", code="image_truncated"
+    )
+
+
+def _open_image(data: bytes) -> Image.Image:
+    """Open (read the header of) an accepted image, or raise the right error."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(io.BytesIO(data), formats=_OPENERS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _too_many_pixels(None) from exc
+    except _BROKEN:
+        pass
+    if data.startswith(_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
+        raise _truncated()
+    if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        # iPhones' default format, which Pillow cannot read: say so plainly.
+        raise InvalidImage(
+            "HEIC photos are not supported: upload a JPEG, PNG or WebP photo "
+            "(on an iPhone, choose Most Compatible in Settings > Camera > Formats).",
+            code="unsupported_image_format",
+        )
+    # Which other image format it is only matters for the message; asking
+    # every Pillow plug-in reads headers only.
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as other:
+                found = other.format or "This"
+    except Image.DecompressionBombError:
+        found = "This"
+    except _BROKEN as exc:
+        raise InvalidImage(
+            "This file is not an image: upload a JPEG, PNG or WebP photo.", code="not_an_image"
+        ) from exc
+    raise InvalidImage(
+        f"{found} images are not supported: upload a JPEG, PNG or WebP photo.",
+        code="unsupported_image_format",
+    )
+
+
+def _check_dimensions(size: tuple[int, int]) -> None:
+    # Header dimensions, before a single pixel is decoded: this is what stops
+    # a small file that would inflate into gigabytes (a decompression bomb).
+    width, height = size
+    if width * height > settings.SPROUT_PHOTO_MAX_PIXELS:
+        raise _too_many_pixels(size)
+    minimum = settings.SPROUT_PHOTO_MIN_SIDE
+    if width < minimum or height < minimum:
+        raise InvalidImage(
+            f"This image is {width}x{height} pixels; photos must be at least "
+            f"{minimum} pixels on each side.",
+            code="image_too_small",
+        )
+
+
+def _decode_fully(image: Image.Image) -> None:
+    # Only a full decode finds a file that ends early or has a broken stream.
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _too_many_pixels(image.size) from exc
+    except _BROKEN as exc:
+        raise _truncated() from exc
+
+
+def _apply_orientation(image: Image.Image) -> None:
+    try:
+        ImageOps.exif_transpose(image, in_place=True)
+    except Exception:
+        # Pillow's EXIF parser raises many kinds of errors on malformed tags;
+        # a broken tag must not cost the author their photo, only its rotation.
+        logger.warning("Ignoring unreadable EXIF orientation of an upload", exc_info=True)
+
+
+def _storable(
+    image: Image.Image, fmt: str, icc: bytes | None
+) -> tuple[Image.Image, bytes | None, bool]:
+    """The image in a mode its format can store, the ICC profile that still
+    describes it, and whether ``info["transparency"]`` still applies."""
+    if fmt == "jpeg":
+        if image.mode == "CMYK":
+            return _cmyk_to_rgb(image, icc), None, False
+        if image.mode not in ("L", "RGB"):
+            image = image.convert("RGB")
+    elif fmt == "png":
+        if image.mode == "I":
+            # 16-bit greyscale is written back as 16-bit, never squashed to 8.
+            image = image.convert("I;16")
+        elif image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I;16"):
+            image = image.convert("RGBA")
+            return image, _matching_icc(icc, image.mode), False
+    elif image.mode not in ("RGB", "RGBA"):
+        image = image.convert("RGBA" if image.has_transparency_data else "RGB")
+    return image, _matching_icc(icc, image.mode), True
+
+
+def _cmyk_to_rgb(image: Image.Image, icc: bytes | None) -> Image.Image:
+    # Print-ready CMYK files carry a press profile: converting through it keeps
+    # the colours; without one, Pillow's naive formula is the best guess. The
+    # result is plain sRGB, which browsers assume for untagged images.
+    if icc and icc[16:20] == b"CMYK":
+        try:
+            converted = ImageCms.profileToProfile(
+                image,
+                ImageCms.ImageCmsProfile(io.BytesIO(icc)),
+                ImageCms.createProfile("sRGB"),
+                outputMode="RGB",
+            )
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            logger.warning("Unusable CMYK profile in an upload; converting without it")
+        else:
+            if converted is not None:
+                return converted
+    return image.convert("RGB")
+
+
+def _matching_icc(icc: bytes | None, mode: str) -> bytes | None:
+    """The profile, if its colour space is the image's (a grey profile on an
+    RGB picture would make browsers draw wrong colours)."""
+    if not icc or len(icc) < 20:
+        return None
+    space = icc[16:20]
+    if mode in ("RGB", "RGBA", "P", "PA"):
+        return icc if space == b"RGB " else None
+    if mode in ("1", "L", "LA", "I;16"):
+        return icc if space == b"GRAY" else None
+    return None
+
+
+def _webp_is_lossless(data: bytes) -> bool:
+    """Whether the (first frame of the) WebP file is coded losslessly (VP8L)."""
+    offset, end = 12, len(data)
+    while offset + 8 <= end:
+        fourcc = data[offset : offset + 4]
+        (length,) = struct.unpack("<I", data[offset + 4 : offset + 8])
+        if fourcc == b"VP8L":
+            return True
+        if fourcc == b"VP8 ":
+            return False
+        if fourcc == b"ANMF":
+            # A frame's own chunks follow its 16-byte header.
+            offset += 8 + 16
+            continue
+        offset += 8 + length + (length & 1)
+    return False
+
+
+# --- storing ---------------------------------------------------------------
+
+
+def random_name(format: str) -> str:
+    """A fresh file name for a prepared photo (``<32 hex>.<ext>``): stored
+    names never reuse the uploader's file name, which can leak personal data."""
+    return f"{secrets.token_hex(16)}.{EXTENSIONS[format]}"
+
+
+def photo_create(
+    *, owner: User, prepared: PreparedPhoto, note: Note | None = None, position: int = 0
+) -> Photo:
+    """Store a prepared photo and enqueue its renditions after commit."""
+    from community.tasks import render_photo
+
+    photo = Photo(owner=owner, note=note, position=position, format=prepared.format)
+    photo.original.save(random_name(prepared.format), ContentFile(prepared.content), save=False)
+    # Assigning the file made Django re-measure it (and fail on the consumed
+    # ContentFile); the prepared size is already exact.
+    photo.width, photo.height = prepared.width, prepared.height
+    try:
+        photo.save()
+    except BaseException:
+        # No row will ever point at the file: do not leave it behind.
+        default_storage.delete(photo.original.name or "")
+        raise
+    photo_id = photo.pk
+    # robust: with the broker down the upload still succeeds (pages show the
+    # original); the failure is logged and the photo can be rendered later.
+    transaction.on_commit(lambda: render_photo.delay(photo_id), robust=True)
+    return photo
+
+
+def stored_names(photo: Photo) -> list[str]:
+    """Every file stored for a photo: the original and all renditions."""
+    names = [photo.original.name] if photo.original.name else []
+    for files in (photo.renditions or {}).values():
+        names.extend(files.values())
+    return names
+
+
+def delete_files(names: Iterable[str]) -> None:
+    """Delete stored files (of deleted photos); missing files are fine.
+    Call it with ``transaction.on_commit`` so a rollback keeps them."""
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            logger.warning("Could not delete stored photo file %s", name, exc_info=True)
+
+
+# --- renditions --------------------------------------------------------------
+
+
+def unrendered_photo_ids(
+    *, older_than: timedelta = timedelta(minutes=5), limit: int = 500
+) -> list[int]:
+    """Photos uploaded more than ``older_than`` ago that still have no
+    renditions: their task never ran. Oldest first, at most ``limit``."""
+    cutoff = timezone.now() - older_than
+    return list(
+        Photo.objects.filter(renditions={}, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def photo_render(*, photo_id: int) -> None:
+    """Make a photo's renditions (WebP and JPEG at each configured width) and
+    its dominant colour. Idempotent: a photo whose renditions all exist is
+    left alone; a deleted photo is skipped."""
+    photo = Photo.objects.filter(pk=photo_id).first()
+    if photo is None:
+        logger.info("Photo %s was deleted before its renditions were made", photo_id)
+        return
+    previous: dict[str, dict[str, str]] = photo.renditions or {}
+    if previous and all(default_storage.exists(n) for f in previous.values() for n in f.values()):
+        return
+    original_name = photo.original.name or ""
+    try:
+        with default_storage.open(original_name, "rb") as original:
+            data = original.read()
+    except FileNotFoundError:
+        # Retrying cannot bring the file back; the original would not show either.
+        logger.error("Photo %s has no original file %r", photo_id, original_name)
+        return
+    rendered = make_renditions(data, widths=settings.SPROUT_PHOTO_WIDTHS)
+    stem = original_name.rsplit(".", 1)[0]
+    names: dict[str, dict[str, str]] = {}
+    for rendition in rendered.renditions:
+        for fmt, content in rendition.files.items():
+            name = f"{stem}_{rendition.width}.{EXTENSIONS[fmt]}"
+            # A half-finished earlier run may have left this name behind;
+            # replacing it keeps the name predictable instead of suffixed.
+            if default_storage.exists(name):
+                default_storage.delete(name)
+            names.setdefault(str(rendition.width), {})[fmt] = default_storage.save(
+                name, ContentFile(content)
+            )
+    updated = Photo.objects.filter(pk=photo_id).update(renditions=names, color=rendered.color)
+    written = {n for files in names.values() for n in files.values()}
+    if not updated:
+        logger.info("Photo %s was deleted while its renditions were made", photo_id)
+        delete_files(written)
+        return
+    delete_files(n for f in previous.values() for n in f.values() if n not in written)
+
+
+def rendition_sizes(
+    width: int, height: int, widths: Sequence[int]
+) -> list[tuple[int, tuple[int, int]]]:
+    """``(configured width, real size)`` of the renditions of a ``width`` x
+    ``height`` photo, largest first: every configured width smaller than the
+    photo, and always the smallest one (at the photo's own width if narrower)."""
+    wanted = sorted({w for w in widths if w < width} | {min(widths)}, reverse=True)
+    sizes = []
+    for key in wanted:
+        real = min(key, width)
+        sizes.append((key, (real, max(1, round(height * real / width)))))
+    return sizes
+
+
+def make_renditions(
+    data: bytes,
+    *,
+    widths: Sequence[int],
+    formats: Sequence[str] = RENDITION_FORMATS,
+) -> RenderedPhoto:
+    """Renditions of a stored original (bytes in, bytes out, no database).
+
+    Speed comes from decoding once: a JPEG is decoded straight to about the
+    largest size needed (``draft``: the DCT scales while decoding), and each
+    smaller size is derived from the previous one, never from the original."""
+    with Image.open(io.BytesIO(data)) as image:
+        sizes = rendition_sizes(image.width, image.height, widths)
+        image.draft(None, sizes[0][1])  # a no-op for PNG and WebP
+        icc: bytes | None = image.info.get("icc_profile") or None
+        image.load()
+        current = _for_resampling(image)
+    icc = _matching_icc(icc, "RGB")
+    renditions = []
+    for key, size in sizes:
+        if current.size != size:
+            # reducing_gap=3.0: an integer box reduction first, then Lanczos
+            # over the last factor of three; indistinguishable from Lanczos
+            # over the whole range and much faster.
+            current = current.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+        renditions.append(Rendition(width=key, size=size, files=_encode(current, formats, icc)))
+    return RenderedPhoto(renditions=tuple(renditions), color=dominant_color(current))
+
+
+def _for_resampling(image: Image.Image) -> Image.Image:
+    """The decoded image as RGB, or RGBA when it is really transparent."""
+    mode = image.mode
+    if mode.startswith("I") or mode == "F":
+        # 16-bit samples: scale to 8 bits (a plain convert would clip to white).
+        return image.convert("I").point(lambda v: v / 256).convert("L").convert("RGB")
+    if mode == "P":
+        image = image.convert("RGBA" if image.has_transparency_data else "RGB")
+    elif mode in ("LA", "PA", "La", "RGBa"):
+        image = image.convert("RGBA")
+    elif mode != "RGBA":
+        return image.convert("RGB") if mode != "RGB" else image
+    if image.mode == "RGBA" and image.getchannel("A").getextrema() == (255, 255):
+        # Opaque in fact: three channels are faster and JPEG-friendly.
+        return image.convert("RGB")
+    return image
+
+
+def _encode(image: Image.Image, formats: Sequence[str], icc: bytes | None) -> dict[str, bytes]:
+    files = {}
+    for fmt in formats:
+        buffer = io.BytesIO()
+        if fmt == "webp":
+            image.save(
+                buffer, "WEBP", quality=RENDITION_WEBP_QUALITY, method=4, icc_profile=icc or ""
+            )
+        elif fmt == "jpeg":
+            opaque = image
+            if image.mode == "RGBA":
+                opaque = Image.new("RGB", image.size, JPEG_BACKGROUND)
+                opaque.paste(image, mask=image.getchannel("A"))
+            opaque.save(
+                buffer,
+                "JPEG",
+                quality=RENDITION_JPEG_QUALITY,
+                progressive=True,
+                optimize=True,
+                icc_profile=icc,
+            )
+        else:
+            raise ValueError(f"Unknown rendition format {fmt!r}")
+        files[fmt] = buffer.getvalue()
+    return files
+
+
+def dominant_color(image: Image.Image) -> str:
+    """The main colour of a picture as ``#rrggbb``, for the placeholder shown
+    while the photo loads. Near-white and near-black (backgrounds, shadows)
+    give way to a real colour covering at least a tenth of the picture."""
+    small = image.copy()
+    small.thumbnail((64, 64), Image.Resampling.BILINEAR)
+    if small.mode == "RGBA":
+        # Only what is actually visible counts.
+        visible = [p[:3] for p in small.get_flattened_data() if p[3] >= 128]  # type: ignore[index]
+        if not visible:
+            return "#ffffff"
+        small = Image.new("RGB", (len(visible), 1))
+        small.putdata(visible)
+    else:
+        small = small.convert("RGB")
+    quantized = small.quantize(colors=8, method=Image.Quantize.MEDIANCUT)
+    palette = quantized.getpalette() or []
+    counts = sorted(quantized.getcolors() or [], reverse=True)
+    total = sum(count for count, _ in counts)
+    colours = [
+        (count, (palette[3 * i], palette[3 * i + 1], palette[3 * i + 2]))
+        for count, i in counts
+        if isinstance(i, int)
+    ]
+    if not colours:
+        return "#ffffff"
+    best = colours[0][1]
+    for count, rgb in colours:
+        if count * 10 < total:
+            break
+        if max(rgb) >= 32 and min(rgb) <= 224:
+            best = rgb
+            break
+    return "#{:02x}{:02x}{:02x}".format(*best)
+
+
+# --- representation -------------------------------------------------------------
+
+
+def photo_payload(photo: Photo) -> dict[str, Any]:
+    """The one representation of a photo for the API and the templates.
+
+    ``src`` is what a 540 px feed card loads: the smallest JPEG rendition at
+    least that wide, or the original when it is wider than every rendition
+    (and always before the renditions exist). ``srcset_*`` list the
+    renditions by their real widths for the browser to choose.
+
+    Feeds build this for every card of every page, so it is memoised per
+    process: a photo's files never change once its renditions exist (see
+    ``photo_render``), which makes (id, original, rendered?) a complete key.
+    (Storage URLs must then be stable: true of the file system and of
+    public buckets, not of expiring signed URLs.)
+    A fresh copy is returned each time so callers may change it."""
+    key = (photo.pk, photo.original.name or "", photo.is_ready)
+    payload = _PAYLOADS.get(key)
+    if payload is None:
+        if len(_PAYLOADS) >= _PAYLOADS_MAX:
+            _PAYLOADS.clear()
+        payload = _PAYLOADS[key] = _payload(
+            photo.pk,
+            photo.original.name or "",
+            photo.width,
+            photo.height,
+            photo.color,
+            photo.renditions or {},
+        )
+    return {**payload, "renditions": {k: dict(v) for k, v in payload["renditions"].items()}}
+
+
+_PAYLOADS: dict[tuple[int, str, bool], dict[str, Any]] = {}
+_PAYLOADS_MAX = 50_000
+
+
+def _payload(
+    pk: int,
+    original_name: str,
+    width: int,
+    height: int,
+    color: str,
+    renditions: dict[str, dict[str, str]],
+) -> dict[str, Any]:
+    url = _media_url
+    keys = sorted(renditions, key=int, reverse=True)
+
+    def real_width(key: str) -> int:
+        return min(int(key), width) if width else int(key)
+
+    def srcset(fmt: str) -> str:
+        return ", ".join(
+            f"{url(renditions[k][fmt])} {real_width(k)}w"
+            for k in reversed(keys)
+            if fmt in renditions[k]
+        )
+
+    original = url(original_name) if original_name else ""
+    # What a ~540 px card should load: the smallest JPEG that is wide enough,
+    # counting the original when it is wider than every rendition.
+    candidates = [
+        (real_width(k), url(renditions[k]["jpeg"]))
+        for k in reversed(keys)
+        if "jpeg" in renditions[k]
+    ]
+    if original and (not candidates or width > candidates[-1][0]):
+        candidates.append((width, original))
+    wide_enough = [src for w, src in candidates if w >= CARD_WIDTH]
+    src = wide_enough[0] if wide_enough else (candidates[-1][1] if candidates else "")
+    return {
+        "id": pk,
+        "width": width,
+        "height": height,
+        "color": color,
+        "ready": bool(renditions),
+        "original": original,
+        "renditions": {k: {fmt: url(name) for fmt, name in renditions[k].items()} for k in keys},
+        "src": src,
+        "srcset_webp": srcset("webp"),
+        "srcset_jpeg": srcset("jpeg"),
+    }
+
+
+def _media_url(name: str) -> str:
+    return default_storage.url(name)
+
+
+# --- demo pictures -------------------------------------------------------------
+
+# (sky or wall, ground or table, accents): palettes of the kinds of photos
+# people post: a latte on a table, a seaside, a garden, blossoms, citrus, a
+# city night.
+_RGB = tuple[int, int, int]
+_PALETTES: tuple[tuple[_RGB, _RGB, list[_RGB]], ...] = (
+    ((250, 222, 186), (196, 128, 96), [(120, 72, 60), (255, 244, 228), (214, 96, 80)]),
+    ((188, 222, 232), (84, 146, 170), [(244, 242, 232), (36, 86, 108), (232, 184, 124)]),
+    ((216, 234, 204), (92, 138, 84), [(250, 246, 232), (56, 88, 48), (222, 124, 112)]),
+    ((248, 232, 238), (214, 160, 182), [(255, 252, 248), (150, 88, 112), (120, 162, 140)]),
+    ((246, 238, 224), (180, 150, 118), [(86, 58, 40), (255, 255, 252), (170, 110, 70)]),
+    ((255, 238, 184), (236, 164, 60), [(250, 248, 236), (200, 78, 40), (92, 140, 60)]),
+    ((64, 72, 112), (22, 26, 50), [(250, 204, 124), (206, 92, 124), (124, 154, 222)]),
+)
+
+
+def generate_demo_photo(seed: int, width: int, height: int, *, quality: int = 90) -> bytes:
+    """A pleasant, photo-like JPEG painted with Pillow only: a soft gradient
+    scene, a few blurred subjects, bokeh, a vignette and sensor-like grain.
+    The same seed always gives the same bytes."""
+    rng = random.Random(seed)  # noqa: S311 - pictures, not secrets
+    # Consecutive seeds (the demo seeder's) walk through the palettes.
+    sky, ground, accents = _PALETTES[seed % len(_PALETTES)]
+    # The scene is painted at an eighth of the size and blurred: soft shapes
+    # are what a shallow-depth-of-field photo looks like, and it is fast.
+    sw, sh = max(48, width // 8), max(48, height // 8)
+    gradient = Image.linear_gradient("L").resize((sw, sh), Image.Resampling.BILINEAR)
+    scene = Image.composite(
+        Image.new("RGB", (sw, sh), ground), Image.new("RGB", (sw, sh), sky), gradient
+    ).convert("RGBA")
+
+    layer = Image.new("RGBA", (sw, sh), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    horizon = int(sh * rng.uniform(0.45, 0.7))
+    tilt = int(sh * rng.uniform(-0.08, 0.08))
+    table = _shade(ground, rng.uniform(0.75, 0.95))
+    draw.polygon([(0, horizon - tilt), (sw, horizon + tilt), (sw, sh), (0, sh)], fill=(*table, 235))
+    for _ in range(rng.randint(2, 4)):  # the subjects: a cup, a plate, a fruit...
+        colour = rng.choice(accents)
+        cx, cy = rng.uniform(0.15, 0.85) * sw, rng.uniform(0.35, 0.85) * sh
+        rx = rng.uniform(0.08, 0.22) * sw
+        ry = rx * rng.uniform(0.55, 1.0)
+        draw.ellipse((cx - rx, cy - ry, cx + rx, cy + ry), fill=(*colour, rng.randint(190, 255)))
+        inner = _shade(colour, rng.uniform(0.7, 1.2))
+        draw.ellipse(
+            (cx - rx * 0.6, cy - ry * 0.6, cx + rx * 0.6, cy + ry * 0.6), fill=(*inner, 200)
+        )
+    scene = Image.alpha_composite(scene, layer.filter(ImageFilter.GaussianBlur(max(1.2, sw / 300))))
+
+    bokeh = Image.new("RGBA", (sw, sh), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(bokeh)
+    for _ in range(rng.randint(6, 18)):
+        colour = _shade(rng.choice(accents), 1.3)
+        x, y, r = rng.uniform(0, sw), rng.uniform(0, horizon), rng.uniform(0.01, 0.05) * sw
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=(*colour, rng.randint(40, 110)))
+    scene = Image.alpha_composite(scene, bokeh.filter(ImageFilter.GaussianBlur(sw / 60)))
+
+    picture = scene.convert("RGB").resize((width, height), Image.Resampling.BICUBIC)
+    vignette = Image.radial_gradient("L").resize((width, height), Image.Resampling.BILINEAR)
+    vignette = vignette.point(lambda v: max(0, v - 150) * 2)
+    picture = Image.composite(
+        ImageChops.multiply(picture, Image.new("RGB", (width, height), (150, 150, 150))),
+        picture,
+        vignette,
+    )
+    # Texture at several scales (surfaces, foliage, fabric) and sensor grain:
+    # real photos have detail at every size, so their renditions (and this
+    # picture's) cost what real ones cost to encode.
+    texture = _noise(rng, (width, height), 24, 12)
+    for scale, amplitude in ((6, 7), (2, 6), (1, 6)):
+        texture = ImageChops.add(
+            texture, _noise(rng, (width, height), scale, amplitude), offset=-128
+        )
+    picture = ImageChops.add(picture, Image.merge("RGB", (texture,) * 3), offset=-128)
+
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=quality, optimize=True)
+    return buffer.getvalue()
+
+
+def _noise(rng: random.Random, size: tuple[int, int], scale: int, amplitude: int) -> Image.Image:
+    """Random values around 128 (+-``amplitude``), smooth over ``scale`` pixels."""
+    width, height = max(2, size[0] // scale), max(2, size[1] // scale)
+    noise = Image.frombytes("L", (width, height), rng.randbytes(width * height))
+    noise = noise.point(lambda v: 128 + (v - 128) * amplitude // 128)
+    return noise if scale == 1 else noise.resize(size, Image.Resampling.BICUBIC)
+
+
+def _shade(colour: tuple[int, int, int], factor: float) -> tuple[int, int, int]:
+    r, g, b = (min(255, max(0, round(c * factor))) for c in colour)
+    return r, g, b

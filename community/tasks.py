@@ -1,0 +1,31 @@
+"""Celery tasks of the notes community: load ids, call a service, nothing else."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from community import photos
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=3,
+)
+def render_photo(photo_id: int) -> None:
+    """Make the renditions and dominant colour of one photo (idempotent, so a
+    redelivered or retried task is harmless). Storage errors are retried."""
+    photos.photo_render(photo_id=photo_id)
+
+
+@shared_task(acks_late=True)
+def rerender_stale_photos() -> int:
+    """Queue renditions again for photos still without them a while after
+    upload (their task was lost: the broker was down when it was sent). Runs on
+    the beat schedule; returns how many were queued."""
+    ids = photos.unrendered_photo_ids()
+    for photo_id in ids:
+        render_photo.delay(photo_id)
+    return len(ids)

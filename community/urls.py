@@ -1,0 +1,43 @@
+"""HTML pages. The names ``discover``, ``note``, ``topic``, ``profile`` and
+``login`` are reversed by ``community.text`` and the API: keep them."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from community import views
+
+urlpatterns = [
+    path("", views.discover, name="discover"),
+    path("following", views.following, name="following"),
+    path("search", views.search, name="search"),
+    path("compose", views.compose, name="compose"),
+    path("notifications", views.notifications, name="notifications"),
+    path("notifications/read", views.notifications_read, name="notifications_read"),
+    path("n/<int:pk>/", views.note_detail, name="note"),
+    path("n/<int:pk>/edit", views.note_edit, name="note_edit"),
+    path("n/<int:pk>/delete", views.note_delete, name="note_delete"),
+    path("n/<int:pk>/like", views.note_like, name="note_like"),
+    path("n/<int:pk>/collect", views.note_collect, name="note_collect"),
+    path("n/<int:pk>/comments", views.comment_create, name="comment_create"),
+    path("c/<int:pk>/delete", views.comment_delete, name="comment_delete"),
+    path("report/<str:kind>/<str:ident>", views.report, name="report"),
+    path("t/<str:key>/", views.topic, name="topic"),
+    path("t/<str:key>/follow", views.topic_follow, name="topic_follow"),
+    path("u/<str:username>/", views.profile, name="profile"),
+    path("u/<str:username>/boards", views.profile, {"tab": "boards"}, name="profile_boards"),
+    path("u/<str:username>/liked", views.profile, {"tab": "liked"}, name="profile_liked"),
+    path("u/<str:username>/drafts", views.profile, {"tab": "drafts"}, name="profile_drafts"),
+    path("u/<str:username>/follow", views.user_follow, name="user_follow"),
+    path("u/<str:username>/block", views.user_block, name="user_block"),
+    path("b/<int:pk>/", views.board, name="board"),
+    path("settings/profile", views.settings_profile, name="settings_profile"),
+    path("signup", views.signup, name="signup"),
+    path(
+        "login",
+        auth_views.LoginView.as_view(
+            template_name="registration/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout", auth_views.LogoutView.as_view(), name="logout"),
+]

@@ -1,0 +1,757 @@
+"""HTML pages of the notes community, server-rendered and enhanced with htmx.
+
+Views are thin: parse the input, call one service or selector, render.
+Writes are POST-only and CSRF-protected. An htmx request gets back the piece
+of page that changed (plus a sentence for screen readers in ``#announcer``);
+a plain form post gets a redirect, so every action also works without
+JavaScript. Domain errors become a friendly message with the right status:
+a toast for htmx, the error page otherwise.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, Concatenate
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import F, Prefetch
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from community import feeds, selectors, services
+from community import search as note_search
+from community.errors import AuthenticationRequired, DomainError, ValidationFailed
+from community.forms import (
+    CollectForm,
+    CommentForm,
+    ComposeForm,
+    NoteEditForm,
+    ProfileForm,
+    ReportForm,
+    SignupForm,
+    add_domain_errors,
+)
+from community.models import Note, Photo, User
+
+type View[**P] = Callable[Concatenate[HttpRequest, P], HttpResponse]
+
+NOTIFICATIONS_PAGE_SIZE = 30
+MORE_FROM_AUTHOR = 6
+
+
+def page_size() -> int:
+    return int(settings.SPROUT_PAGE_SIZE)
+
+
+# --- request helpers ------------------------------------------------------------
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def cursor_of(request: HttpRequest) -> str | None:
+    return request.GET.get("cursor") or None
+
+
+def flag(request: HttpRequest, name: str = "on") -> bool:
+    """A toggle's wanted state from a form field ("1" means on)."""
+    return request.POST.get(name) == "1"
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    """Where to go back after a plain form post: ``next``, else the page the
+    form was on, else ``fallback`` (only URLs of this site)."""
+    for candidate in (
+        request.POST.get("next"),
+        request.GET.get("next"),
+        request.headers.get("Referer"),
+    ):
+        if candidate and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            parts = urlsplit(candidate)
+            return parts.path + (f"?{parts.query}" if parts.query else "")
+    return fallback
+
+
+def login_redirect(request: HttpRequest) -> HttpResponse:
+    """Send a visitor to the log-in page and back to where they were."""
+    if request.method == "GET" and not is_htmx(request):
+        return redirect_to_login(request.get_full_path())
+    back = request.headers.get("HX-Current-URL") or safe_next(request, reverse("discover"))
+    parts = urlsplit(back)
+    target = f"{reverse('login')}?{urlencode({'next': parts.path or '/'}, safe='/')}"
+    if is_htmx(request):
+        response = HttpResponse(status=401)
+        response["HX-Redirect"] = target
+        return response
+    return HttpResponseRedirect(target)
+
+
+def error_message(exc: DomainError) -> str:
+    details = [message for messages in exc.fields.values() for message in messages]
+    return " ".join(details) if details and exc.status == 400 else exc.message
+
+
+def error_response(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    if isinstance(exc, AuthenticationRequired):
+        return login_redirect(request)
+    message = error_message(exc)
+    if is_htmx(request):
+        response = render(
+            request,
+            "community/partials/toast.html",
+            {"message": message, "level": "error"},
+            status=exc.status,
+        )
+        response["HX-Retarget"] = "#toasts"
+        response["HX-Reswap"] = "beforeend"
+        return response
+    status = exc.status if exc.status in (400, 403, 404) else 400
+    return render(request, f"{status}.html", {"message": message}, status=status)
+
+
+def handles_domain_errors[**P](view: View[P]) -> View[P]:
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except DomainError as exc:
+            return error_response(request, exc)
+
+    return wrapped
+
+
+def member_required[**P](view: View[P]) -> View[P]:
+    """Like ``login_required``, but htmx requests get ``HX-Redirect`` (a
+    redirect would swap the log-in page into a button)."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return login_redirect(request)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def member(request: HttpRequest) -> User:
+    return services.check_authenticated(request.user)
+
+
+def partial(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    announce: str = "",
+    extra: str = "",
+) -> HttpResponse:
+    """An htmx answer: the fragment, out-of-band extras, and a sentence for
+    the screen-reader live region."""
+    html = render_to_string(template, context, request=request)
+    if announce:
+        html += format_html('<span hx-swap-oob="innerHTML:#announcer">{}</span>', announce)
+    return HttpResponse(html + extra)
+
+
+def feed_response(
+    request: HttpRequest, template: str, page: feeds.Page, context: dict[str, Any] | None = None
+) -> HttpResponse:
+    """A page with a note grid, or, for the infinite scroll (htmx with a
+    cursor), just the next cards and the next sentinel."""
+    context = {**(context or {}), "notes": page.items, "next_cursor": page.next_cursor}
+    if is_htmx(request) and cursor_of(request):
+        response = render(request, "community/partials/feed_page.html", context)
+    else:
+        response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+# --- feeds ------------------------------------------------------------------------
+
+
+@require_GET
+@handles_domain_errors
+def discover(request: HttpRequest) -> HttpResponse:
+    page = feeds.discover(viewer=request.user, cursor=cursor_of(request), size=page_size())
+    return feed_response(
+        request, "community/discover.html", page, {"topics": selectors.trending_topics()}
+    )
+
+
+@require_GET
+@member_required
+@handles_domain_errors
+def following(request: HttpRequest) -> HttpResponse:
+    page = feeds.following(viewer=request.user, cursor=cursor_of(request), size=page_size())
+    graph = selectors.viewer_graph(request.user)
+    context: dict[str, Any] = {
+        "follows_anyone": bool(graph.followed_users),
+        "followed_ids": graph.followed_users,
+    }
+    if not page.items and not cursor_of(request):
+        context["suggested"] = selectors.suggested_creators(viewer=request.user, limit=8)
+    return feed_response(request, "community/following.html", page, context)
+
+
+@require_GET
+@handles_domain_errors
+def topic(request: HttpRequest, key: str) -> HttpResponse:
+    found = selectors.topic_by_key(key)
+    order = "new" if request.GET.get("order") == "new" else "hot"
+    page = feeds.topic_feed(
+        topic=found, viewer=request.user, cursor=cursor_of(request), size=page_size(), order=order
+    )
+    return feed_response(
+        request,
+        "community/topic.html",
+        page,
+        {
+            "topic": found,
+            "order": order,
+            "following_topic": selectors.topic_is_followed(topic=found, viewer=request.user),
+        },
+    )
+
+
+@require_GET
+@handles_domain_errors
+def search(request: HttpRequest) -> HttpResponse:
+    raw = request.GET.get("q")
+    context: dict[str, Any] = {
+        "query": (raw or "").strip(),
+        "followed_ids": selectors.viewer_graph(request.user).followed_users,
+    }
+    if raw is None:
+        context["topics"] = selectors.trending_topics()
+        context["suggested"] = selectors.suggested_creators(viewer=request.user, limit=6)
+        return render(request, "community/search.html", context)
+    try:
+        results = note_search.search(
+            raw_query=raw, viewer=request.user, cursor=cursor_of(request), size=page_size()
+        )
+    except ValidationFailed as exc:
+        context["error"] = error_message(exc)
+        context["topics"] = selectors.trending_topics()
+        return render(request, "community/search.html", context)
+    context.update(query=results.query, users=results.users, result_topics=results.topics)
+    return feed_response(request, "community/search.html", results.notes, context)
+
+
+# --- notes --------------------------------------------------------------------------
+
+
+@require_GET
+@handles_domain_errors
+def note_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    viewer = request.user
+    note = selectors.note_for_viewer(note_id=pk, viewer=viewer)
+    comments = list(selectors.comments_for_note(note=note, viewer=viewer))
+    reply_to = None
+    if request.GET.get("reply", "").isdigit():
+        wanted = int(request.GET["reply"])
+        thread = [c for top in comments for c in [top, *getattr(top, "visible_replies", [])]]
+        reply_to = next((c for c in thread if c.pk == wanted), None)
+    more = []
+    if note.is_published:
+        more = [
+            n
+            for n in feeds.author_feed(
+                author=note.author, viewer=viewer, size=MORE_FROM_AUTHOR + 1
+            ).items
+            if n.pk != note.pk
+        ][:MORE_FROM_AUTHOR]
+    graph = selectors.viewer_graph(viewer)
+    return render(
+        request,
+        "community/note_detail.html",
+        {
+            "note": note,
+            "photos": list(note.photos.all()),
+            "topics": list(note.topics.all()),
+            "comments": comments,
+            "reply_to": reply_to,
+            "comment_form": CommentForm(initial={"parent": reply_to.pk if reply_to else None}),
+            "is_author": getattr(viewer, "pk", None) == note.author_id,
+            "is_moderator": services.is_moderator(viewer),
+            "following_author": note.author_id in graph.followed_users,
+            "more": more,
+        },
+    )
+
+
+@require_POST
+@member_required
+@handles_domain_errors
+def note_like(request: HttpRequest, pk: int) -> HttpResponse:
+    user = member(request)
+    note = selectors.note_for_viewer(note_id=pk, viewer=user)
+    if flag(request):
+        services.like_add(user=user, note=note)
+    else:
+        services.like_remove(user=user, note=note)
+    if not is_htmx(request):
+        return redirect(safe_next(request, note.get_absolute_url()))
+    note = selectors.note_for_viewer(note_id=pk, viewer=user)
+    said = "Liked" if getattr(note, "viewer_liked", False) else "Like removed"
+    return partial(
+        request,
+        "community/partials/like_button.html",
+        {"note": note},
+        announce=f"{said}. {note.like_count} likes.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+@handles_domain_errors
+def note_collect(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the board picker; POST: keep the note in a board (an existing
+    one, a new one by name, or "Saved") or take it out."""
+    user = member(request)
+    note = selectors.note_for_viewer(note_id=pk, viewer=user)
+    if request.method == "GET":
+        context = {
+            "note": note,
+            "boards": selectors.boards_of(owner=user, viewer=user),
+            "current": selectors.collected_board(user=user, note=note),
+        }
+        template = (
+            "community/partials/board_picker.html"
+            if is_htmx(request)
+            else ("community/collect.html")
+        )
+        return render(request, template, context)
+    form = CollectForm(request.POST)
+    if not form.is_valid():
+        raise ValidationFailed(fields={k: [str(m) for m in v] for k, v in form.errors.items()})
+    data = form.cleaned_data
+    if data["remove"]:
+        services.collect_remove(user=user, note=note)
+        said = "Removed from your boards."
+    else:
+        collect = services.collect_add(
+            user=user, note=note, board_id=data["board"], board_name=data["new_board"] or None
+        )
+        said = f"Saved to {collect.board.name}."
+    if not is_htmx(request):
+        messages.success(request, said)
+        return redirect(safe_next(request, note.get_absolute_url()))
+    note = selectors.note_for_viewer(note_id=pk, viewer=user)
+    return partial(
+        request,
+        "community/partials/collect_widget.html",
+        {"note": note},
+        announce=f"{said} {note.collect_count} collects.",
+    )
+
+
+@require_POST
+@member_required
+@handles_domain_errors
+def comment_create(request: HttpRequest, pk: int) -> HttpResponse:
+    user = member(request)
+    note = selectors.note_for_viewer(note_id=pk, viewer=user)
+    form = CommentForm(request.POST)
+    parent_id = form.cleaned_data["parent"] if form.is_valid() else None
+    comment = services.comment_create(
+        author=user, note=note, body=request.POST.get("body", ""), parent_id=parent_id
+    )
+    if not is_htmx(request):
+        return redirect(f"{note.get_absolute_url()}#comment-{comment.pk}")
+    note = selectors.note_for_viewer(note_id=pk, viewer=user)
+    context = {
+        "comment": comment,
+        "note": note,
+        "user": user,
+        "fresh": True,
+        "is_moderator": services.is_moderator(user),
+    }
+    response = partial(
+        request,
+        "community/partials/comment.html",
+        context,
+        announce="Reply posted." if comment.parent_id else "Comment posted.",
+        extra=render_to_string(
+            "community/partials/comment_count.html", {"note": note, "oob": True}
+        ),
+    )
+    response["HX-Retarget"] = (
+        f"#replies-{comment.parent_id}" if comment.parent_id else "#comment-list"
+    )
+    response["HX-Reswap"] = "beforeend"
+    return response
+
+
+@require_POST
+@member_required
+@handles_domain_errors
+def comment_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    user = member(request)
+    comment = selectors.comment_for_viewer(comment_id=pk, viewer=user)
+    services.comment_delete(actor=user, comment=comment)
+    note = Note.objects.get(pk=comment.note_id)
+    if not is_htmx(request):
+        messages.success(request, "Comment deleted.")
+        return redirect(f"{note.get_absolute_url()}#comments")
+    return partial(
+        request,
+        "community/partials/comment_count.html",
+        {"note": note, "oob": True},
+        announce="Comment deleted.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+@handles_domain_errors
+def compose(request: HttpRequest) -> HttpResponse:
+    """The compose page. With scripts, photos upload one by one to the API
+    and the note is created there; this POST is the plain-form fallback."""
+    user = member(request)
+    form = ComposeForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            note = services.note_create(
+                author=user,
+                title=data["title"],
+                body=data["body"],
+                status=data["status"] or Note.Status.PUBLISHED,
+                images=data["images"],
+            )
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+        else:
+            return redirect(note)
+    return render(
+        request,
+        "community/compose.html",
+        {
+            "form": form,
+            "max_photos": services.MAX_PHOTOS,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+@handles_domain_errors
+def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = member(request)
+    note = selectors.note_for_edit(note_id=pk, viewer=user)
+    services.check_can_edit_note(actor=user, note=note)
+    initial = {
+        "title": note.title,
+        "body": note.body,
+        "status": Note.Status.DRAFT if note.status == Note.Status.DRAFT else Note.Status.PUBLISHED,
+    }
+    form = NoteEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        status = data["status"] if note.status != Note.Status.HIDDEN else None
+        try:
+            services.note_update(
+                actor=user, note=note, title=data["title"], body=data["body"], status=status
+            )
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+        else:
+            messages.success(request, "Your note is saved.")
+            return redirect(note)
+    return render(request, "community/note_edit.html", {"note": note, "form": form})
+
+
+@require_POST
+@member_required
+@handles_domain_errors
+def note_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    user = member(request)
+    note = selectors.note_for_edit(note_id=pk, viewer=user)
+    services.note_delete(actor=user, note=note)
+    messages.success(request, "The note is deleted.")
+    return redirect("profile", note.author.username)
+
+
+# --- members -------------------------------------------------------------------------
+
+PROFILE_TABS = ("notes", "boards", "liked", "drafts")
+
+
+@require_GET
+@handles_domain_errors
+def profile(request: HttpRequest, username: str, tab: str = "notes") -> HttpResponse:
+    viewer = request.user
+    found = selectors.profile_for_viewer(username=username, viewer=viewer)
+    author = found.user
+    if tab == "drafts" and not found.is_self:
+        raise Http404("Only you can see your drafts.")
+    context: dict[str, Any] = {"profile": found, "member": author, "tab": tab}
+    if found.is_blocked:
+        return feed_response(
+            request, "community/profile.html", feeds.Page(items=[], next_cursor=None), context
+        )
+    if tab == "boards":
+        boards = list(selectors.boards_of(owner=author, viewer=viewer))
+        covers = selectors.board_covers(boards=boards, viewer=viewer)
+        context["boards"] = [(board, covers.get(board.pk, [])) for board in boards]
+        page = feeds.Page(items=[], next_cursor=None)
+    elif tab == "liked":
+        liked = selectors.liked_notes(user=author, viewer=viewer).annotate(like_key=F("likes__id"))
+        page = feeds.keyset(liked, cursor=cursor_of(request), size=page_size(), key="like_key")
+    elif tab == "drafts":
+        drafts = selectors.note_list(viewer=viewer, author=author, status=Note.Status.DRAFT)
+        page = feeds.keyset(drafts, cursor=cursor_of(request), size=page_size())
+    else:
+        page = feeds.author_feed(
+            author=author, viewer=viewer, cursor=cursor_of(request), size=page_size()
+        )
+    return feed_response(request, "community/profile.html", page, context)
+
+
+@require_GET
+@handles_domain_errors
+def board(request: HttpRequest, pk: int) -> HttpResponse:
+    found = selectors.board_for_viewer(board_id=pk, viewer=request.user)
+    notes = selectors.board_notes(board=found, viewer=request.user).annotate(
+        collect_key=F("collects__id")
+    )
+    page = feeds.keyset(notes, cursor=cursor_of(request), size=page_size(), key="collect_key")
+    return feed_response(request, "community/board.html", page, {"board": found})
+
+
+@require_POST
+@member_required
+@handles_domain_errors
+def user_follow(request: HttpRequest, username: str) -> HttpResponse:
+    user = member(request)
+    followee = selectors.user_by_username(username)
+    if flag(request):
+        services.follow_user(follower=user, followee=followee)
+    else:
+        services.unfollow_user(follower=user, followee=followee)
+    if not is_htmx(request):
+        return redirect(safe_next(request, followee.get_absolute_url()))
+    followee.refresh_from_db(fields=["follower_count"])
+    following_now = flag(request)
+    said = (
+        f"Following {followee.shown_name}."
+        if following_now
+        else (f"Unfollowed {followee.shown_name}.")
+    )
+    return partial(
+        request,
+        "community/partials/follow_button.html",
+        {"target": followee, "following": following_now},
+        announce=said,
+        extra=render_to_string(
+            "community/partials/follower_count.html", {"member": followee, "oob": True}
+        ),
+    )
+
+
+@require_POST
+@member_required
+@handles_domain_errors
+def user_block(request: HttpRequest, username: str) -> HttpResponse:
+    user = member(request)
+    target = selectors.user_by_username(username)
+    if flag(request):
+        services.block_user(blocker=user, blocked=target)
+        messages.success(
+            request,
+            f"You blocked @{target.username}. You will not see their "
+            "notes and they cannot interact with you.",
+        )
+    else:
+        services.unblock_user(blocker=user, blocked=target)
+        messages.success(request, f"You unblocked @{target.username}.")
+    return redirect(target)
+
+
+@require_POST
+@member_required
+@handles_domain_errors
+def topic_follow(request: HttpRequest, key: str) -> HttpResponse:
+    user = member(request)
+    found = selectors.topic_by_key(key)
+    if flag(request):
+        services.follow_topic(user=user, topic=found)
+    else:
+        services.unfollow_topic(user=user, topic=found)
+    if not is_htmx(request):
+        return redirect(safe_next(request, found.get_absolute_url()))
+    found.refresh_from_db(fields=["follower_count"])
+    following_now = flag(request)
+    return partial(
+        request,
+        "community/partials/topic_follow_button.html",
+        {"topic": found, "following_topic": following_now},
+        announce=f"{'Following' if following_now else 'Unfollowed'} #{found.name}.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+@handles_domain_errors
+def report(request: HttpRequest, kind: str, ident: str) -> HttpResponse:
+    """Flag a note, a comment or a member: GET is the form (in a dialog with
+    htmx), POST files the report."""
+    user = member(request)
+    target: dict[str, Any] = {}
+    if kind == "note" and ident.isdigit():
+        target["note"] = selectors.note_for_viewer(note_id=int(ident), viewer=user)
+        back, label = target["note"].get_absolute_url(), "this note"
+    elif kind == "comment" and ident.isdigit():
+        target["comment"] = selectors.comment_for_viewer(comment_id=int(ident), viewer=user)
+        back, label = target["comment"].note.get_absolute_url(), "this comment"
+    elif kind == "user":
+        target["user"] = selectors.user_by_username(ident)
+        back, label = target["user"].get_absolute_url(), f"@{target['user'].username}"
+    else:
+        raise Http404("Unknown report target.")
+    form = ReportForm(request.POST or None)
+    context = {"form": form, "kind": kind, "ident": ident, "label": label, "back": back}
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.report_create(
+                reporter=user,
+                reason=form.cleaned_data["reason"],
+                detail=form.cleaned_data["detail"],
+                **target,
+            )
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+        else:
+            if not is_htmx(request):
+                messages.success(request, "Thanks — moderators will take a look.")
+                return redirect(back)
+            return partial(
+                request,
+                "community/partials/report_done.html",
+                context,
+                announce="Report sent. Thank you.",
+            )
+    template = (
+        "community/partials/report_form.html" if is_htmx(request) else ("community/report.html")
+    )
+    return render(request, template, context)
+
+
+# --- notifications -----------------------------------------------------------------------
+
+
+@require_GET
+@member_required
+@handles_domain_errors
+def notifications(request: HttpRequest) -> HttpResponse:
+    user = member(request)
+    items = selectors.notifications_for(user=user).prefetch_related(
+        Prefetch("note__photos", queryset=Photo.objects.order_by("position", "id"))
+    )
+    page = feeds.keyset(items, cursor=cursor_of(request), size=NOTIFICATIONS_PAGE_SIZE)
+    context = {
+        "items": page.items,
+        "next_cursor": page.next_cursor,
+        "followed_ids": selectors.viewer_graph(user).followed_users,
+    }
+    if is_htmx(request) and cursor_of(request):
+        return render(request, "community/partials/notification_page.html", context)
+    return render(request, "community/notifications.html", context)
+
+
+@require_POST
+@member_required
+@handles_domain_errors
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    user = member(request)
+    count = services.notifications_mark_read(user=user)
+    if not is_htmx(request):
+        messages.success(request, "All caught up.")
+        return redirect("notifications")
+    items = selectors.notifications_for(user=user).prefetch_related(
+        Prefetch("note__photos", queryset=Photo.objects.order_by("position", "id"))
+    )
+    page = feeds.keyset(items, cursor=None, size=NOTIFICATIONS_PAGE_SIZE)
+    return partial(
+        request,
+        "community/partials/notification_list.html",
+        {
+            "items": page.items,
+            "next_cursor": page.next_cursor,
+            "followed_ids": selectors.viewer_graph(user).followed_users,
+        },
+        announce=f"Marked {count} notifications as read." if count else "All caught up.",
+        extra=render_to_string(
+            "community/partials/notification_badge.html", {"unread_notifications": 0, "oob": True}
+        ),
+    )
+
+
+# --- accounts ----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("discover")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.user_register(
+                username=data["username"], email=data["email"], password=data["password"]
+            )
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome to Sprout, @{user.username}!")
+            wanted = request.POST.get("next", "")
+            if not url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()}):
+                wanted = reverse("discover")
+            return redirect(wanted)
+    return render(
+        request, "registration/signup.html", {"form": form, "next": request.GET.get("next", "")}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+@handles_domain_errors
+def settings_profile(request: HttpRequest) -> HttpResponse:
+    user = member(request)
+    form = ProfileForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"display_name": user.display_name, "bio": user.bio},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.user_update_profile(
+                user=user,
+                display_name=data["display_name"],
+                bio=data["bio"],
+                avatar=data["avatar"] or None,
+            )
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+        else:
+            messages.success(request, "Your profile is updated.")
+            return redirect(user)
+    return render(request, "community/settings_profile.html", {"form": form})

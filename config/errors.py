@@ -1,0 +1,149 @@
+"""One place that maps every error to the public error shape
+``{"error": {"code", "message", "fields"}}``: domain errors, DRF's own
+exceptions, Django's 404/403 and, as a last resort, unexpected exceptions
+(logged, answered with a generic 500 in the same shape, never a traceback)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from community.errors import DomainError
+
+logger = logging.getLogger("sprout.api")
+
+_DRF_CODES: dict[type[drf.APIException], str] = {
+    drf.NotAuthenticated: "unauthenticated",
+    drf.AuthenticationFailed: "authentication_failed",
+    drf.PermissionDenied: "permission_denied",
+    drf.NotFound: "not_found",
+    drf.MethodNotAllowed: "method_not_allowed",
+    drf.NotAcceptable: "not_acceptable",
+    drf.UnsupportedMediaType: "unsupported_media_type",
+    drf.Throttled: "rate_limited",
+    drf.ParseError: "malformed_request",
+    drf.ValidationError: "invalid",
+}
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def _flatten(detail: Any) -> list[str]:
+    if isinstance(detail, dict):
+        return [f"{k}: {m}" for k, v in detail.items() for m in _flatten(v)]
+    if isinstance(detail, list):
+        return [m for item in detail for m in _flatten(item)]
+    return [str(detail)]
+
+
+def _fields(detail: Any) -> dict[str, Any]:
+    """DRF's nested error detail as ``{field: [messages]}``."""
+    if not isinstance(detail, dict):
+        return {}
+    out: dict[str, Any] = {}
+    for name, value in detail.items():
+        out[name] = _flatten(value) if not isinstance(value, dict) else _fields(value)
+    return out
+
+
+def _drf_response(exc: drf.APIException) -> Response:
+    code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
+    headers: dict[str, str] = {}
+    if isinstance(exc, drf.ValidationError):
+        fields = _fields(exc.detail)
+        non_field = fields.pop("non_field_errors", None)
+        if non_field:
+            message = " ".join(non_field)
+        elif fields:
+            message = "Some fields are invalid."
+        else:
+            message = " ".join(_flatten(exc.detail)) or "The request is invalid."
+        return Response(error_body(code, message, fields), status=exc.status_code)
+    if isinstance(exc, drf.PermissionDenied) and "CSRF" in str(exc.detail):
+        code = "csrf_failed"
+    wait = getattr(exc, "wait", None)
+    if isinstance(exc, drf.Throttled) and wait is not None:
+        headers["Retry-After"] = str(int(wait) + 1)
+    message = " ".join(_flatten(exc.detail))
+    return Response(error_body(code, message), status=exc.status_code, headers=headers)
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        set_rollback()
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+    if isinstance(exc, Http404):
+        exc = drf.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        exc = drf.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    if isinstance(exc, drf.APIException):
+        set_rollback()
+        return _drf_response(exc)
+    set_rollback()
+    logger.exception("Unhandled error in API view", exc_info=exc)
+    return Response(
+        error_body("server_error", "Something went wrong on our side; it has been logged."),
+        status=500,
+    )
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _page_or_json(
+    request: HttpRequest, status: int, code: str, message: str, template: str
+) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_body(code, message), status=status)
+    from django.shortcuts import render
+
+    return render(request, template, {"message": message}, status=status)
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _page_or_json(request, 400, "bad_request", "The request is malformed.", "400.html")
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _page_or_json(
+        request, 403, "permission_denied", "You do not have permission to see this.", "403.html"
+    )
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _page_or_json(request, 404, "not_found", "Not found.", "404.html")
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(
+            error_body("server_error", "Something went wrong on our side; it has been logged."),
+            status=500,
+        )
+    from django.shortcuts import render
+
+    return render(request, "500.html", status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return _page_or_json(
+        request,
+        403,
+        "csrf_failed",
+        "The form expired or came from another site. Reload the page and try again.",
+        "403.html",
+    )

@@ -1,0 +1,600 @@
+"""The photo pipeline: validation by content, metadata stripping, orientation,
+renditions, dominant colour, background rendering and the payload."""
+
+from __future__ import annotations
+
+import io
+import random
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image, ImageCms, ImageDraw
+
+from community import photos
+from community.errors import InvalidImage
+from community.models import Photo, User
+from community.tasks import render_photo
+from tests import images
+
+pytestmark = pytest.mark.django_db
+
+HEX_COLOUR = re.compile(r"^#[0-9a-f]{6}$")
+CODES = {
+    "empty_file",
+    "image_too_large",
+    "not_an_image",
+    "unsupported_image_format",
+    "image_too_many_pixels",
+    "image_truncated",
+    "image_too_small",
+}
+
+
+@pytest.fixture
+def store(user: User, django_capture_on_commit_callbacks: Any) -> Iterator[Callable[..., Photo]]:
+    """Upload -> prepared -> stored photo, rendered by the (eager) task on commit."""
+
+    def store(upload: File, *, owner: User = user) -> Photo:
+        prepared = photos.prepare_upload(upload)
+        with django_capture_on_commit_callbacks(execute=True):
+            photo = photos.photo_create(owner=owner, prepared=prepared)
+        photo.refresh_from_db()
+        return photo
+
+    yield store
+
+
+def read(name: str) -> bytes:
+    with default_storage.open(name, "rb") as stored:
+        return stored.read()
+
+
+def open_stored(name: str) -> Image.Image:
+    image = Image.open(io.BytesIO(read(name)))
+    image.load()
+    return image
+
+
+def stored_files(photo: Photo) -> list[str]:
+    return [photo.original.name or ""] + [
+        name for files in photo.renditions.values() for name in files.values()
+    ]
+
+
+def rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+def near(actual: tuple[int, ...], expected: tuple[int, ...], tolerance: int = 30) -> bool:
+    return all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=False))
+
+
+def assert_no_metadata(content: bytes) -> None:
+    image = Image.open(io.BytesIO(content))
+    assert len(image.getexif()) == 0
+    assert not image.getexif().get_ifd(0x8825)
+    leaked = {
+        "exif",
+        "xmp",
+        "XML:com.adobe.xmp",
+        "comment",
+        "Comment",
+        "Author",
+        "Raw profile type exif",
+    } & set(image.info)
+    assert not leaked
+    assert not getattr(image, "text", {})
+    for marker in (b"Exif", b"GPS", b"xmp", *images.SECRET_MARKERS):
+        assert marker not in content, marker
+
+
+# --- refused uploads ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("make_upload", "code"),
+    [
+        (images.empty_file, "empty_file"),
+        (images.text_named_jpg, "not_an_image"),
+        (images.html_named_png, "not_an_image"),
+        (images.gif_named_jpg, "unsupported_image_format"),
+        (images.bmp, "unsupported_image_format"),
+        (images.tiff, "unsupported_image_format"),
+        (images.truncated_jpeg, "image_truncated"),
+        (images.truncated_png, "image_truncated"),
+        (images.header_only_jpeg, "image_truncated"),
+        (images.tiny_png, "image_too_small"),
+        (lambda: images.png_declaring(20_000, 20_000), "image_too_many_pixels"),
+        (lambda: images.jpeg_declaring(20_000, 20_000), "image_too_many_pixels"),
+        # Over Sprout's 50 MP but under Pillow's own bomb threshold: our check.
+        (lambda: images.png_declaring(8_000, 7_000), "image_too_many_pixels"),
+    ],
+    ids=[
+        "empty",
+        "text-named-jpg",
+        "html-named-png",
+        "gif",
+        "bmp",
+        "tiff",
+        "truncated-jpeg",
+        "truncated-png",
+        "header-only-jpeg",
+        "too-small",
+        "png-bomb",
+        "jpeg-bomb",
+        "over-pixel-limit",
+    ],
+)
+def test_bad_upload_is_refused_with_its_code(make_upload: Callable[[], File], code: str) -> None:
+    with pytest.raises(InvalidImage) as refused:
+        photos.prepare_upload(make_upload())
+    assert refused.value.code == code
+    assert refused.value.status == 400
+    assert refused.value.message.endswith(".") and len(refused.value.message) > 15
+
+
+def test_truncated_upload_says_it_was_cut_short() -> None:
+    with pytest.raises(InvalidImage) as refused:
+        photos.prepare_upload(images.truncated_jpeg())
+    assert refused.value.message == "This file is cut short: it may not have finished uploading."
+
+
+def test_heic_photo_is_refused_with_a_helpful_message() -> None:
+    with pytest.raises(InvalidImage) as refused:
+        photos.prepare_upload(images.heic())
+    assert refused.value.code == "unsupported_image_format"
+    assert "HEIC" in refused.value.message
+
+
+def test_upload_over_the_byte_limit_is_refused(settings: Any) -> None:
+    settings.SPROUT_PHOTO_MAX_BYTES = 1000
+    with pytest.raises(InvalidImage) as refused:
+        photos.prepare_upload(images.jpeg((400, 300)))
+    assert refused.value.code == "image_too_large"
+
+
+def test_oversized_upload_is_refused_before_it_is_read() -> None:
+    class Unreadable(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            raise AssertionError("the file was read")
+
+    upload = File(Unreadable(b"x"), name="huge.jpg")
+    upload.size = 30 * 1024 * 1024
+    with pytest.raises(InvalidImage) as refused:
+        photos.prepare_upload(upload)
+    assert refused.value.code == "image_too_large"
+    assert "30.0 MB" in refused.value.message
+
+
+def test_stream_longer_than_the_limit_is_refused_without_a_size(settings: Any) -> None:
+    settings.SPROUT_PHOTO_MAX_BYTES = 1000
+    upload = File(io.BytesIO(b"\xff\xd8\xff" + b"\x00" * 5000), name="stream.jpg")
+    upload.size = None  # type: ignore[assignment]
+    with pytest.raises(InvalidImage) as refused:
+        photos.prepare_upload(upload)
+    assert refused.value.code == "image_too_large"
+
+
+# --- accepted uploads ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("make_upload", "expected"),
+    [
+        (images.jpeg, "jpeg"),
+        (images.png_named_gif, "png"),
+        (lambda: images.webp_photo("photo.jpg", "image/jpeg"), "webp"),
+        (images.mpo, "jpeg"),
+        (
+            lambda: images.upload(
+                "notes.txt", images.encode(images.gradient((64, 64)), "PNG"), "text/plain"
+            ),
+            "png",
+        ),
+    ],
+    ids=["jpeg", "png-named-gif", "webp-named-jpg", "mpo", "png-sent-as-text"],
+)
+def test_format_is_recognised_by_content_not_name(
+    make_upload: Callable[[], File], expected: str
+) -> None:
+    prepared = photos.prepare_upload(make_upload())
+    assert prepared.format == expected
+    assert Image.open(io.BytesIO(prepared.content)).format == expected.upper()
+
+
+def test_prepared_photo_reports_its_size() -> None:
+    prepared = photos.prepare_upload(images.jpeg((640, 480)))
+    assert (prepared.width, prepared.height) == (640, 480)
+
+
+@pytest.mark.parametrize(
+    "make_upload",
+    [
+        images.jpeg_with_gps_and_orientation,
+        images.jpeg_with_xmp,
+        images.png_with_text_chunks,
+        images.webp_photo,
+    ],
+    ids=["jpeg-gps-exif", "jpeg-xmp", "png-text-chunks", "webp-exif-xmp"],
+)
+def test_metadata_is_absent_from_original_and_every_rendition(
+    store: Callable[..., Photo], make_upload: Callable[[], File]
+) -> None:
+    photo = store(make_upload())
+    assert photo.renditions
+    for name in stored_files(photo):
+        assert_no_metadata(read(name))
+
+
+def test_orientation_is_applied_to_the_stored_photo(store: Callable[..., Photo]) -> None:
+    photo = store(images.jpeg_with_gps_and_orientation())
+
+    original = open_stored(photo.original.name or "")
+    assert original.size == (100, 200) == (photo.width, photo.height)
+    # Orientation 6: turn a quarter clockwise; the left (red) half ends on top.
+    assert near(original.getpixel((50, 30)), images.RED, 40)  # type: ignore[arg-type]
+    assert near(original.getpixel((50, 170)), images.BLUE, 40)  # type: ignore[arg-type]
+    rendition = open_stored(photo.renditions["240"]["jpeg"])
+    assert rendition.size == (100, 200)
+
+
+def test_icc_profile_is_kept(store: Callable[..., Photo]) -> None:
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    upload = images.upload(
+        "p3.jpg",
+        images.encode(images.gradient((300, 200)), "JPEG", icc_profile=icc, exif=images.gps_exif()),
+    )
+    photo = store(upload)
+    for name in stored_files(photo):
+        assert open_stored(name).info.get("icc_profile") == icc
+
+
+def test_cmyk_jpeg_is_stored_as_rgb(store: Callable[..., Photo]) -> None:
+    photo = store(images.cmyk_jpeg())
+    original = open_stored(photo.original.name or "")
+    assert photo.format == "jpeg"
+    assert original.mode == "RGB"
+    assert near(original.getpixel((10, 10)), (255, 0, 0), 50)  # type: ignore[arg-type]
+
+
+def test_png_alpha_is_kept_and_jpeg_fallback_is_flattened(store: Callable[..., Photo]) -> None:
+    photo = store(images.rgba_png())
+    original = open_stored(photo.original.name or "")
+    assert original.mode == "RGBA"
+    assert original.getpixel((500, 10))[3] == 0  # type: ignore[index]
+
+    webp = open_stored(photo.renditions["540"]["webp"])
+    assert webp.mode == "RGBA"
+    assert webp.getpixel((500, 10))[3] == 0  # type: ignore[index]
+    jpeg = open_stored(photo.renditions["540"]["jpeg"])
+    assert jpeg.mode == "RGB"
+    assert near(jpeg.getpixel((500, 10)), (255, 255, 255), 8)  # type: ignore[arg-type]
+    assert near(jpeg.getpixel((20, 10)), images.RED, 30)  # type: ignore[arg-type]
+
+
+def test_palette_png_keeps_its_transparency(store: Callable[..., Photo]) -> None:
+    photo = store(images.palette_png_with_transparency())
+    original = open_stored(photo.original.name or "")
+    assert original.mode == "P"
+    assert original.convert("RGBA").getpixel((290, 10))[3] == 0  # type: ignore[index]
+    assert open_stored(photo.renditions["240"]["webp"]).mode == "RGBA"
+
+
+def test_16_bit_png_renditions_keep_their_tones(store: Callable[..., Photo]) -> None:
+    photo = store(images.grey16_png())
+    assert open_stored(photo.original.name or "").mode == "I;16"
+    pixel = open_stored(photo.renditions["240"]["jpeg"]).getpixel((20, 20))
+    assert near(pixel, (156, 156, 156), 4)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("fmt", ["WEBP", "PNG"])
+def test_animated_upload_keeps_its_first_frame_only(fmt: str) -> None:
+    prepared = photos.prepare_upload(images.animated(fmt))
+    stored = Image.open(io.BytesIO(prepared.content))
+    assert not getattr(stored, "is_animated", False)
+    assert near(stored.convert("RGB").getpixel((10, 10)), images.RED, 30)  # type: ignore[arg-type]
+
+
+def test_lossless_webp_stays_lossless() -> None:
+    prepared = photos.prepare_upload(images.lossless_webp())
+    assert b"VP8L" in prepared.content
+    stored = Image.open(io.BytesIO(prepared.content)).convert("RGB")
+    assert stored.getpixel((10, 10)) == images.RED
+    assert stored.getpixel((290, 10)) == images.BLUE
+
+
+# --- storing -------------------------------------------------------------------
+
+
+def test_stored_name_is_random_and_never_the_upload_name(store: Callable[..., Photo]) -> None:
+    first = store(images.jpeg_with_gps_and_orientation())
+    second = store(images.jpeg_with_gps_and_orientation())
+    for photo in (first, second):
+        assert re.fullmatch(r"photos/[0-9a-f]{2}/[0-9a-f]{32}\.jpg", photo.original.name or "")
+        assert "IMG_0001" not in (photo.original.name or "")
+    assert first.original.name != second.original.name
+
+
+def test_failed_save_leaves_no_file_behind(user: User) -> None:
+    prepared = photos.prepare_upload(images.jpeg((64, 64)))
+    before = set(_all_stored_files())
+    with (
+        mock.patch.object(Photo, "save", side_effect=RuntimeError("database down")),
+        pytest.raises(RuntimeError),
+    ):
+        photos.photo_create(owner=user, prepared=prepared)
+    assert set(_all_stored_files()) == before
+
+
+def _all_stored_files() -> Iterator[str]:
+    def walk(folder: str) -> Iterator[str]:
+        if folder and not default_storage.exists(folder):
+            return
+        subfolders, files = default_storage.listdir(folder)
+        yield from (f"{folder}/{name}" for name in files)
+        for sub in subfolders:
+            yield from walk(f"{folder}/{sub}" if folder else sub)
+
+    yield from walk("photos")
+
+
+def test_rendering_is_enqueued_only_after_commit(
+    user: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    prepared = photos.prepare_upload(images.jpeg((400, 300)))
+    with mock.patch("community.tasks.render_photo.delay") as delay:
+        with django_capture_on_commit_callbacks() as callbacks:
+            photo = photos.photo_create(owner=user, prepared=prepared)
+            assert not delay.called
+        assert len(callbacks) == 1
+        callbacks[0]()
+    delay.assert_called_once_with(photo.pk)
+
+
+def test_original_is_served_before_rendering(
+    user: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    prepared = photos.prepare_upload(images.jpeg((1600, 1200)))
+    with (
+        mock.patch("community.tasks.render_photo.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        photo = photos.photo_create(owner=user, prepared=prepared)
+    delay.assert_called_once_with(photo.pk)
+
+    payload = photos.photo_payload(Photo.objects.get(pk=photo.pk))
+    assert payload["ready"] is False
+    assert payload["original"] == default_storage.url(photo.original.name or "")
+    assert payload["src"] == payload["original"]
+    assert payload["srcset_webp"] == payload["srcset_jpeg"] == ""
+    assert payload["renditions"] == {}
+    assert (payload["width"], payload["height"]) == (1600, 1200)
+
+
+# --- renditions ------------------------------------------------------------------
+
+
+def test_renditions_are_made_in_webp_and_jpeg_at_each_width(store: Callable[..., Photo]) -> None:
+    photo = store(images.jpeg((2000, 1500)))
+    assert set(photo.renditions) == {"1080", "540", "240"}
+    for key, files in photo.renditions.items():
+        assert set(files) == {"webp", "jpeg"}
+        webp, jpeg = open_stored(files["webp"]), open_stored(files["jpeg"])
+        assert webp.format == "WEBP" and jpeg.format == "JPEG"
+        width = int(key)
+        assert webp.size == jpeg.size == (width, round(1500 * width / 2000))
+        assert jpeg.info.get("progressive") or jpeg.info.get("progression")
+        assert files["webp"].endswith(f"_{key}.webp") and files["jpeg"].endswith(f"_{key}.jpg")
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [
+        ((1080, 720), {"540": 540, "240": 240}),
+        ((300, 200), {"240": 240}),
+        ((200, 150), {"240": 200}),
+        ((240, 400), {"240": 240}),
+    ],
+)
+def test_renditions_are_never_upscaled(
+    store: Callable[..., Photo], size: tuple[int, int], expected: dict[str, int]
+) -> None:
+    photo = store(images.jpeg(size))
+    assert {key: open_stored(f["jpeg"]).width for key, f in photo.renditions.items()} == expected
+    assert {key: open_stored(f["webp"]).width for key, f in photo.renditions.items()} == expected
+
+
+def test_portrait_renditions_keep_the_aspect_ratio(store: Callable[..., Photo]) -> None:
+    photo = store(images.jpeg((1200, 1600)))
+    assert open_stored(photo.renditions["1080"]["webp"]).size == (1080, 1440)
+    assert open_stored(photo.renditions["240"]["jpeg"]).size == (240, 320)
+
+
+def _picture(
+    background: tuple[int, int, int], patches: list[tuple[tuple[int, int, int], float]]
+) -> SimpleUploadedFile:
+    """``background`` with horizontal bands of other colours covering the
+    given fractions of the picture."""
+    image = Image.new("RGB", (400, 300), background)
+    draw, top = ImageDraw.Draw(image), 0
+    for colour, share in patches:
+        bottom = top + round(300 * share)
+        draw.rectangle((0, top, 400, bottom - 1), fill=colour)
+        top = bottom
+    return images.upload("colours.jpg", images.encode(image, "JPEG", quality=92))
+
+
+def test_colour_is_the_dominant_colour(store: Callable[..., Photo]) -> None:
+    photo = store(_picture(images.GREEN, [((255, 255, 255), 0.2), ((0, 0, 0), 0.1)]))
+    assert HEX_COLOUR.match(photo.color)
+    assert near(rgb(photo.color), images.GREEN, 20)
+
+
+def test_colour_skips_a_white_background_for_a_real_colour(store: Callable[..., Photo]) -> None:
+    photo = store(_picture((255, 255, 255), [(images.RED, 0.25)]))
+    assert near(rgb(photo.color), images.RED, 30)
+
+
+def test_colour_of_a_black_photo_is_black(store: Callable[..., Photo]) -> None:
+    photo = store(_picture((5, 5, 5), [(images.BLUE, 0.03)]))
+    assert near(rgb(photo.color), (5, 5, 5), 15)
+
+
+def test_colour_ignores_transparent_pixels(store: Callable[..., Photo]) -> None:
+    photo = store(images.rgba_png())
+    assert near(rgb(photo.color), images.RED, 30)
+
+
+def test_render_is_idempotent(store: Callable[..., Photo]) -> None:
+    photo = store(images.jpeg((1200, 900)))
+    renditions = photo.renditions
+    with mock.patch.object(default_storage, "save", wraps=default_storage.save) as save:
+        photos.photo_render(photo_id=photo.pk)
+    assert not save.called
+    photo.refresh_from_db()
+    assert photo.renditions == renditions
+
+
+def test_render_remakes_a_missing_rendition(store: Callable[..., Photo]) -> None:
+    photo = store(images.jpeg((1200, 900)))
+    lost = photo.renditions["540"]["webp"]
+    default_storage.delete(lost)
+
+    photos.photo_render(photo_id=photo.pk)
+
+    photo.refresh_from_db()
+    assert photo.renditions["540"]["webp"] == lost
+    assert all(default_storage.exists(name) for name in stored_files(photo))
+
+
+def test_render_tolerates_a_deleted_photo(user: User) -> None:
+    prepared = photos.prepare_upload(images.jpeg((400, 300)))
+    with mock.patch("community.tasks.render_photo.delay"):
+        photo = photos.photo_create(owner=user, prepared=prepared)
+    photo_id = photo.pk
+    photo.delete()
+
+    photos.photo_render(photo_id=photo_id)
+    photos.photo_render(photo_id=10**9)
+
+    assert not Photo.objects.filter(pk=photo_id).exists()
+
+
+def test_photo_deleted_during_rendering_leaves_no_renditions(user: User) -> None:
+    prepared = photos.prepare_upload(images.jpeg((800, 600)))
+    with mock.patch("community.tasks.render_photo.delay"):
+        photo = photos.photo_create(owner=user, prepared=prepared)
+    real = photos.make_renditions
+
+    def delete_then_render(data: bytes, **options: Any) -> photos.RenderedPhoto:
+        Photo.objects.filter(pk=photo.pk).delete()
+        return real(data, **options)
+
+    stem = (photo.original.name or "").rsplit(".", 1)[0]
+    with mock.patch.object(photos, "make_renditions", delete_then_render):
+        photos.photo_render(photo_id=photo.pk)
+    assert not [name for name in _all_stored_files() if name.startswith(f"{stem}_")]
+
+
+def test_task_renders_the_photo(user: User) -> None:
+    prepared = photos.prepare_upload(images.jpeg((800, 600)))
+    with mock.patch("community.tasks.render_photo.delay"):
+        photo = photos.photo_create(owner=user, prepared=prepared)
+
+    render_photo.delay(photo.pk)
+
+    photo.refresh_from_db()
+    assert set(photo.renditions) == {"540", "240"}
+    assert HEX_COLOUR.match(photo.color)
+
+
+def test_task_is_retried_on_storage_errors_and_acknowledged_late() -> None:
+    assert render_photo.acks_late is True
+    assert render_photo.max_retries == 3
+    assert OSError in render_photo.autoretry_for  # type: ignore[attr-defined]
+
+
+# --- payload ---------------------------------------------------------------------
+
+
+def test_payload_lists_renditions_by_their_real_widths(store: Callable[..., Photo]) -> None:
+    photo = store(images.jpeg((2000, 1500)))
+    payload = photos.photo_payload(photo)
+    url = default_storage.url
+    r = photo.renditions
+
+    assert payload["ready"] is True
+    assert payload["id"] == photo.pk
+    assert HEX_COLOUR.match(payload["color"])
+    assert payload["src"] == url(r["540"]["jpeg"])
+    assert payload["srcset_webp"] == (
+        f"{url(r['240']['webp'])} 240w, {url(r['540']['webp'])} 540w, "
+        f"{url(r['1080']['webp'])} 1080w"
+    )
+    assert payload["srcset_jpeg"].endswith(f"{url(r['1080']['jpeg'])} 1080w")
+    assert payload["renditions"]["1080"] == {
+        "webp": url(r["1080"]["webp"]),
+        "jpeg": url(r["1080"]["jpeg"]),
+    }
+    assert payload["original"].startswith("/media/photos/")
+
+
+def test_payload_of_a_narrow_photo_uses_its_real_width(store: Callable[..., Photo]) -> None:
+    photo = store(images.jpeg((200, 150)))
+    payload = photos.photo_payload(photo)
+    assert payload["srcset_webp"] == f"{default_storage.url(photo.renditions['240']['webp'])} 200w"
+    assert payload["src"] == default_storage.url(photo.renditions["240"]["jpeg"])
+
+
+def test_payload_prefers_the_original_when_no_rendition_is_wide_enough(
+    store: Callable[..., Photo],
+) -> None:
+    photo = store(images.jpeg((500, 375)))
+    payload = photos.photo_payload(photo)
+    assert set(photo.renditions) == {"240"}
+    assert payload["src"] == payload["original"]
+    assert payload["srcset_jpeg"] == f"{default_storage.url(photo.renditions['240']['jpeg'])} 240w"
+
+
+# --- robustness ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make_upload",
+    [images.jpeg_with_gps_and_orientation, images.png_with_text_chunks, images.webp_photo],
+    ids=["jpeg", "png", "webp"],
+)
+@pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow warns about the damaged EXIF
+def test_damaged_files_are_refused_cleanly_or_accepted(make_upload: Callable[[], File]) -> None:
+    """Never anything but InvalidImage, whatever the bytes (no 500s)."""
+    original = make_upload().read()
+    rng = random.Random(len(original))
+    for _ in range(40):
+        damaged = bytearray(original)
+        for _ in range(rng.randint(1, 6)):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        damaged = damaged[: rng.randint(len(damaged) // 4, len(damaged))]
+        try:
+            prepared = photos.prepare_upload(images.upload("damaged.jpg", bytes(damaged)))
+        except InvalidImage as refused:
+            assert refused.code in CODES
+        else:
+            assert_no_metadata(prepared.content)
+
+
+# --- demo pictures ---------------------------------------------------------------
+
+
+def test_demo_photo_is_a_deterministic_jpeg_per_seed() -> None:
+    first = photos.generate_demo_photo(7, 540, 720)
+    assert first == photos.generate_demo_photo(7, 540, 720)
+    assert first != photos.generate_demo_photo(8, 540, 720)
+    image = Image.open(io.BytesIO(first))
+    assert (image.format, image.size) == ("JPEG", (540, 720))
+    assert photos.prepare_upload(images.upload("demo.jpg", first)).format == "jpeg"
