@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from community import feeds, search, selectors, services
 from community import serializers as s
 from community.errors import ValidationFailed
-from community.models import Note, User
+from community.models import Board, Note, User
 
 CURSOR = OpenApiParameter("cursor", str, description="Opaque cursor from a previous `next`.")
 PAGE_SIZE = OpenApiParameter("page_size", int, description="1–100, default 20.")
@@ -137,7 +137,8 @@ class PhotoUploadView(APIView):
         if upload is None:
             raise ValidationFailed(fields={"image": ["Attach a photo as the `image` field."]})
         photo = services.photo_upload(owner=_member(request), upload=upload)
-        return Response(s.PhotoSerializer(photo).data, status=status.HTTP_201_CREATED)
+        data = s.PhotoSerializer(photo, context={"request": request}).data
+        return Response(data, status=status.HTTP_201_CREATED)
 
 
 class NoteListView(APIView):
@@ -161,6 +162,7 @@ class NoteListView(APIView):
         ],
         responses={200: s.paginated_schema(s.NoteSerializer, "PaginatedNotes"), 400: ERROR},
         tags=["notes"],
+        operation_id="notes_list",
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
@@ -273,7 +275,9 @@ class CollectView(APIView):
         count = Note.objects.filter(pk=note_id).values_list("collect_count", flat=True).first()
         board = None
         if collect is not None:
-            board = s.BoardSerializer(collect.board, context={"request": request}).data
+            # Read again: the service recounted the board in the database.
+            fresh = Board.objects.get(pk=collect.board_id)
+            board = s.BoardSerializer(fresh, context={"request": request}).data
         return Response(
             {"collected": collect is not None, "collect_count": count or 0, "board": board}
         )
@@ -594,7 +598,7 @@ class FollowingView(_UserListView):
 
     @extend_schema(
         parameters=[CURSOR, PAGE_SIZE],
-        responses={200: s.paginated_schema(s.UserProfileSerializer, "FollowingPage")},
+        responses={200: s.paginated_schema(s.UserProfileSerializer, "FollowedMembersPage")},
         tags=["users"],
     )
     def get(self, request: Request, username: str) -> Response:

@@ -23,6 +23,36 @@ from community.models import Comment, Note, Notification, Report, Topic, User
 # --- output -------------------------------------------------------------------
 
 
+def _origin(request: Any) -> str:
+    """``scheme://host`` of the request ("" without one): media URLs are
+    relative in storage and absolute in the API, for clients off the site."""
+    return request.build_absolute_uri("/")[:-1] if request is not None else ""
+
+
+def absolute_photo(payload: dict[str, Any], origin: str) -> dict[str, Any]:
+    """A photo payload with every URL made absolute."""
+    if not origin:
+        return payload
+
+    def fix(url: str) -> str:
+        return origin + url if url.startswith("/") else url
+
+    def fix_set(srcset: str) -> str:
+        return ", ".join(fix(item) for item in srcset.split(", ")) if srcset else srcset
+
+    return {
+        **payload,
+        "original": fix(payload["original"]),
+        "src": fix(payload["src"]),
+        "renditions": {
+            size: {fmt: fix(url) for fmt, url in files.items()}
+            for size, files in payload["renditions"].items()
+        },
+        "srcset_webp": fix_set(payload["srcset_webp"]),
+        "srcset_jpeg": fix_set(payload["srcset_jpeg"]),
+    }
+
+
 def _absolute(request: Any, path: str) -> str:
     return request.build_absolute_uri(path) if request is not None else path
 
@@ -38,7 +68,7 @@ class UserBriefSerializer(serializers.Serializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_avatar(self, user: User) -> str | None:
-        return user.avatar.url if user.avatar else None
+        return avatar_url(user, _origin(self.context.get("request")))
 
 
 @extend_schema_field(
@@ -68,12 +98,12 @@ class PhotoField(serializers.Field):
     """A photo as ``community.photos.photo_payload`` describes it."""
 
     def to_representation(self, value: Any) -> dict[str, Any]:
-        return photos.photo_payload(value)
+        return absolute_photo(photos.photo_payload(value), _origin(self.context.get("request")))
 
 
 class PhotoSerializer(serializers.Serializer):
     def to_representation(self, instance: Any) -> dict[str, Any]:
-        return photos.photo_payload(instance)
+        return absolute_photo(photos.photo_payload(instance), _origin(self.context.get("request")))
 
 
 class NoteSerializer(serializers.Serializer):
@@ -103,13 +133,14 @@ class NoteSerializer(serializers.Serializer):
         # DRF's field-by-field walk. test_api checks both agree.
         note = instance
         request = self.context.get("request")
+        origin = _origin(request)
         return {
             "id": note.pk,
             "url": _absolute(request, note_path(note.pk)),
             "title": note.title,
             "status": note.status,
-            "author": user_brief(note.author),
-            "photos": [photos.photo_payload(p) for p in note.photos.all()],
+            "author": user_brief(note.author, origin),
+            "photos": [absolute_photo(photos.photo_payload(p), origin) for p in note.photos.all()],
             "like_count": note.like_count,
             "collect_count": note.collect_count,
             "comment_count": note.comment_count,
@@ -137,12 +168,19 @@ def _iso(value: Any) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def user_brief(user: User) -> dict[str, Any]:
+def avatar_url(user: User, origin: str = "") -> str | None:
+    if not user.avatar:
+        return None
+    url = user.avatar.url
+    return origin + url if url.startswith("/") else url
+
+
+def user_brief(user: User, origin: str = "") -> dict[str, Any]:
     return {
         "id": user.pk,
         "username": user.username,
         "display_name": user.shown_name,
-        "avatar": user.avatar.url if user.avatar else None,
+        "avatar": avatar_url(user, origin),
     }
 
 

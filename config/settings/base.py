@@ -220,6 +220,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "PREPROCESSING_HOOKS": ["config.schema.one_spelling_per_path"],
+    "ENUM_NAME_OVERRIDES": {
+        "NoteStatusEnum": "community.models.Note.Status",
+        "ReportStatusEnum": "community.models.Report.Status",
+    },
 }
 
 # --- security defaults (production tightens transport) --------------------

@@ -593,3 +593,37 @@ def test_hand_written_note_representation_matches_the_declared_fields(user: User
         fast = serializer.to_representation(loaded)
         declared = drf_serializers.Serializer.to_representation(serializer, loaded)
         assert fast == dict(declared), serializer_class.__name__
+
+
+def test_media_urls_in_the_api_are_absolute(
+    user_api: APIClient, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    with django_capture_on_commit_callbacks(execute=True):  # renders the photo (eager Celery)
+        response = user_api.post(
+            "/api/v1/notes/", {"title": "Abs", "images": [jpeg()]}, format="multipart"
+        )
+    photo = user_api.get(f"/api/v1/notes/{response.json()['id']}/").json()["photos"][0]
+    assert photo["ready"]
+    assert photo["original"].startswith("http://testserver/media/")
+    assert photo["src"].startswith("http://testserver/media/")
+    for files in photo["renditions"].values():
+        assert all(url.startswith("http://testserver/media/") for url in files.values())
+    assert all(
+        item.startswith("http://testserver/media/") for item in photo["srcset_webp"].split(", ")
+    )
+
+
+def test_collect_reports_the_boards_new_count(user_api: APIClient) -> None:
+    note = NoteFactory()
+    response = user_api.post(f"/api/v1/notes/{note.pk}/collect/")
+    assert response.json()["board"]["collect_count"] == 1
+
+
+def test_schema_generates_without_warnings_and_validates(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--fail-on-warn", "--validate", "--file", str(target))
+    text = target.read_text()
+    assert "/api/v1/auth/register:" in text
+    assert "/api/v1/notes/{id}/:" in text
