@@ -404,6 +404,8 @@ class Notification(models.Model):
         FOLLOW = "follow", "started following you"
         MENTION = "mention", "mentioned you"
         WENT_LIVE = "went_live", "is live now"
+        # From staff or a later app: ``data`` holds {"title", "text", "url"}.
+        NOTICE = "notice", "sent you a notice"
 
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     actor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")

@@ -123,3 +123,42 @@ class BoardFactory(ModelFactory[Board]):
 
     owner = factory.SubFactory(UserFactory)
     name = factory.Sequence(lambda n: f"Board {n}")
+
+
+# --- creator pool -------------------------------------------------------------------
+
+from kol.models import Agency, CreatorProfile, Niche  # noqa: E402
+
+
+class NicheFactory(ModelFactory[Niche]):
+    class Meta:
+        model = Niche
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"niche-{n}")
+    name = factory.LazyAttribute(lambda o: o.slug.replace("-", " ").title())
+
+
+class CreatorFactory(ModelFactory[CreatorProfile]):
+    """A member in the creator pool (tier derived from their followers)."""
+
+    class Meta:
+        model = CreatorProfile
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory)
+    bio = "Slow mornings, good coffee."
+
+    @factory.post_generation
+    def niches(self, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
+        if create and extracted:
+            self.niches.set(extracted)
+
+
+class AgencyFactory(ModelFactory[Agency]):
+    class Meta:
+        model = Agency
+
+    name = factory.Sequence(lambda n: f"Bright Sprout Media {n}")
+    slug = factory.Sequence(lambda n: f"bright-sprout-{n}")
+    contact_email = factory.LazyAttribute(lambda o: f"hello@{o.slug}.example.com")

@@ -150,3 +150,10 @@ def frame_box(photo: Photo | None) -> str:
     """The SVG ``viewBox`` that gives a carousel frame the shape of its first
     photo (within the cover range)."""
     return f"0 0 1000 {round(1000 * photo_ratio(photo, clamp=True))}"
+
+
+@register.inclusion_tag("community/partials/badges.html")
+def badges(user: User | None) -> dict[str, Any]:
+    """The badges ``community.badges.attach`` put on a member (none if the
+    view did not attach them: rendering never queries)."""
+    return {"badges": getattr(user, "badges", [])}

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "channels",
     "django_celery_beat",
     "community",
+    "kol",
 ]
 
 MIDDLEWARE = [
@@ -171,6 +172,22 @@ SPROUT_PAGE_SIZE = 20
 # wallet app sets it. Empty: every balance is zero.
 SPROUT_COIN_BALANCE = ""
 SPROUT_MAX_PAGE_SIZE = 100
+
+# --- creator pool (kol) ----------------------------------------------------
+# Minimum followers per tier (below "micro" is "nano"). Tiers are derived from
+# these, never typed by hand (kol.services.tier_for, recompute_stats).
+SPROUT_KOL_TIERS = {
+    "micro": env.int("SPROUT_KOL_TIER_MICRO", default=1_000),
+    "mid": env.int("SPROUT_KOL_TIER_MID", default=10_000),
+    "macro": env.int("SPROUT_KOL_TIER_MACRO", default=100_000),
+    "mega": env.int("SPROUT_KOL_TIER_MEGA", default=1_000_000),
+}
+SPROUT_KOL_INVITATION_DAYS = env.int("SPROUT_KOL_INVITATION_DAYS", default=14)
+# Extension points filled by later apps (dotted paths): per-creator daily
+# figures the pool cannot compute itself, and past live performance for
+# screening. See kol/stats.py and kol/screening.py.
+SPROUT_KOL_STAT_PROVIDERS: list[str] = []
+SPROUT_KOL_LIVE_PERFORMANCE = ""
 
 # --- API ------------------------------------------------------------------
 THROTTLE_RATES: dict[str, str] = {
