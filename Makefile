@@ -13,10 +13,11 @@ PG_URL    ?= postgres://postgres@127.0.0.1:5432/sprout
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
-.PHONY: help run test test-sqlite test-postgres test-browser lint format bench clean venv migrate seed
+.PHONY: help run test test-sqlite test-postgres test-browser lint format bench clean venv migrate seed nginx-rtmp nginx-rtmp-stop
 
 help:
 	@echo "make run     serve Sprout at http://$(HOST):$(PORT) with demo data (SQLite, eager Celery)"
+	@echo "            (and nginx-rtmp for live video on :1935/:8089 when nginx + libnginx-mod-rtmp are installed)"
 	@echo "make test    run the whole suite: SQLite, then PostgreSQL + Redis + Celery, then Chromium"
 	@echo "make lint    ruff + mypy"
 	@echo "make bench   benchmarks in bench/ (needs PostgreSQL)"
@@ -37,11 +38,28 @@ migrate: venv
 seed: venv
 	$(MANAGE) seed_demo --if-empty
 
+# Live video: nginx with the RTMP module beside the site (scripts/nginx-rtmp),
+# calling Django back on $(PORT); stopped when the site stops.
+CALLBACK_HOST := $(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST))
+NGINX_RTMP := SPROUT_LIVE_CALLBACK_URL=http://$(CALLBACK_HOST):$(PORT) PYTHON=$(PY) scripts/nginx-rtmp
+
 run: venv
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo --if-empty
 	@echo "Sprout is starting at http://$(HOST):$(PORT)  (admin: /admin/, API docs: /api/docs/)"
-	$(MANAGE) runserver $(HOST):$(PORT)
+	@if $(NGINX_RTMP) check; then \
+	  $(NGINX_RTMP) with $(MANAGE) runserver $(HOST):$(PORT); \
+	else \
+	  echo "Live rooms work without video until then."; \
+	  $(MANAGE) runserver $(HOST):$(PORT); \
+	fi
+
+# nginx-rtmp alone, for a site you start yourself (make run does both).
+nginx-rtmp: venv
+	$(NGINX_RTMP) start
+
+nginx-rtmp-stop:
+	$(NGINX_RTMP) stop
 
 test: venv test-sqlite test-postgres test-browser
 	@echo "All test passes finished."

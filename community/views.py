@@ -11,7 +11,7 @@ a toast for htmx, the error page otherwise.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Concatenate
 from urllib.parse import urlencode, urlsplit
 
@@ -29,7 +29,7 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from community import feeds, selectors, services
+from community import badges, feeds, selectors, services
 from community import search as note_search
 from community.errors import AuthenticationRequired, DomainError, ValidationFailed
 from community.forms import (
@@ -168,10 +168,18 @@ def partial(
 
 
 def feed_response(
-    request: HttpRequest, template: str, page: feeds.Page, context: dict[str, Any] | None = None
+    request: HttpRequest,
+    template: str,
+    page: feeds.Page,
+    context: dict[str, Any] | None = None,
+    *,
+    members: Sequence[User] = (),
 ) -> HttpResponse:
     """A page with a note grid, or, for the infinite scroll (htmx with a
-    cursor), just the next cards and the next sentinel."""
+    cursor), just the next cards and the next sentinel. The badges of the
+    note authors (and of ``members``, the page's other people) are loaded
+    with one call for the whole page."""
+    badges.attach([*members, *(note.author for note in page.items)])
     context = {**(context or {}), "notes": page.items, "next_cursor": page.next_cursor}
     if is_htmx(request) and cursor_of(request):
         response = render(request, "community/partials/feed_page.html", context)
@@ -276,6 +284,13 @@ def note_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if n.pk != note.pk
         ][:MORE_FROM_AUTHOR]
     graph = selectors.viewer_graph(viewer)
+    badges.attach(
+        [
+            note.author,
+            *(c.author for top in comments for c in [top, *getattr(top, "visible_replies", [])]),
+            *(n.author for n in more),
+        ]
+    )
     return render(
         request,
         "community/note_detail.html",
@@ -374,6 +389,7 @@ def comment_create(request: HttpRequest, pk: int) -> HttpResponse:
     if not is_htmx(request):
         return redirect(f"{note.get_absolute_url()}#comment-{comment.pk}")
     note = selectors.note_for_viewer(note_id=pk, viewer=user)
+    badges.attach([comment.author])
     context = {
         "comment": comment,
         "note": note,
@@ -503,7 +519,11 @@ def profile(request: HttpRequest, username: str, tab: str = "notes") -> HttpResp
     context: dict[str, Any] = {"profile": found, "member": author, "tab": tab}
     if found.is_blocked:
         return feed_response(
-            request, "community/profile.html", feeds.Page(items=[], next_cursor=None), context
+            request,
+            "community/profile.html",
+            feeds.Page(items=[], next_cursor=None),
+            context,
+            members=[author],
         )
     if tab == "boards":
         boards = list(selectors.boards_of(owner=author, viewer=viewer))
@@ -520,7 +540,7 @@ def profile(request: HttpRequest, username: str, tab: str = "notes") -> HttpResp
         page = feeds.author_feed(
             author=author, viewer=viewer, cursor=cursor_of(request), size=page_size()
         )
-    return feed_response(request, "community/profile.html", page, context)
+    return feed_response(request, "community/profile.html", page, context, members=[author])
 
 
 @require_GET

@@ -17,6 +17,9 @@ NO_SLASH = {
     "/api/v1/feed/following",
     "/api/v1/search",
     "/api/v1/notifications/read",
+    # As the hook sees them: drf-spectacular renames {pk} to {id} afterwards.
+    "/api/v1/invitations/{pk}/accept",
+    "/api/v1/invitations/{pk}/decline",
 }
 
 

@@ -16,7 +16,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("live/ingest/", include("live.ingest_urls")),
+    path("api/v1/", include("kol.api_urls")),
     path("api/v1/", include("community.api_urls")),
+    path("", include("kol.urls")),
     path("", include("community.urls")),
 ]
 

@@ -5,6 +5,7 @@ defaults and harden."""
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -35,7 +36,9 @@ INSTALLED_APPS = [
     "channels",
     "django_celery_beat",
     "community",
+    "wallet",
     "kol",
+    "live",
 ]
 
 MIDDLEWARE = [
@@ -187,7 +190,27 @@ SPROUT_KOL_INVITATION_DAYS = env.int("SPROUT_KOL_INVITATION_DAYS", default=14)
 # figures the pool cannot compute itself, and past live performance for
 # screening. See kol/stats.py and kol/screening.py.
 SPROUT_KOL_STAT_PROVIDERS: list[str] = []
-SPROUT_KOL_LIVE_PERFORMANCE = ""
+SPROUT_KOL_LIVE_PERFORMANCE = "live.services.live_performance"
+
+# --- live rooms ---------------------------------------------------------------
+# RTMP ingest (nginx-rtmp) and HLS playback; see deploy/nginx and live/ingest.py.
+SPROUT_LIVE_RTMP_URL = env("SPROUT_LIVE_RTMP_URL", default="rtmp://127.0.0.1:1935/ingest")
+SPROUT_LIVE_HLS_BASE_URL = env("SPROUT_LIVE_HLS_BASE_URL", default="http://127.0.0.1:8089/hls")
+# nginx passes this in the callback URL so only it can start and stop streams.
+SPROUT_LIVE_INGEST_SECRET = env("SPROUT_LIVE_INGEST_SECRET", default="")
+SPROUT_LIVE_CHAT_MAX_LENGTH = 200
+SPROUT_LIVE_CHAT_RATE = env("SPROUT_LIVE_CHAT_RATE", default="5/10")  # messages/seconds
+SPROUT_LIVE_BLOCKED_WORDS = env.list("SPROUT_LIVE_BLOCKED_WORDS", default=[])
+SPROUT_LIVE_RECENT_MESSAGES = 50
+SPROUT_LIVE_TICK_SECONDS = 0.05
+SPROUT_LIVE_HEARTS_SECONDS = 0.25
+SPROUT_LIVE_VIEWERS_SECONDS = 1.0
+SPROUT_LIVE_SEND_QUEUE = 256
+SPROUT_LIVE_TICKET_SECONDS = 60
+SPROUT_LIVE_STALE_SECONDS = env.int("SPROUT_LIVE_STALE_SECONDS", default=120)
+# Dotted paths of (session) -> dict merged into a session's report (the
+# wallet adds its cash column).
+SPROUT_LIVE_REPORT_EXTENSIONS: list[str] = []
 
 # --- API ------------------------------------------------------------------
 THROTTLE_RATES: dict[str, str] = {
@@ -272,5 +295,19 @@ CELERY_BEAT_SCHEDULE = {
     "rerender-stale-photos": {
         "task": "community.tasks.rerender_stale_photos",
         "schedule": 300.0,
+    },
+    # Yesterday's and today's creator stats, at five past every hour (kol.stats).
+    "compute-creator-stats": {
+        "task": "kol.tasks.compute_daily_stats",
+        "schedule": crontab(minute=5),
+    },
+    "expire-host-invitations": {
+        "task": "kol.tasks.expire_invitations",
+        "schedule": crontab(minute="*/15"),
+    },
+    # Live rooms whose publisher vanished without a publish-done (live.services).
+    "end-stale-live-rooms": {
+        "task": "live.tasks.end_stale_rooms",
+        "schedule": 60.0,
     },
 }

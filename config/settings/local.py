@@ -7,6 +7,20 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-0123
 os.environ.setdefault("DJANGO_DEBUG", "true")
 # Scripts drive the dev server hard (sign-up tests, acceptance runs).
 os.environ.setdefault("SPROUT_THROTTLE_AUTH", "120/min")
+# Creator tiers at demo scale: the demo community's creators have tens to a
+# thousand followers, not the thousands to millions the real thresholds
+# (config/settings/base.py) expect, so the local ones are scaled down for the
+# demo pool to span every tier (kol.demo.DEMO_TIERS holds the same numbers).
+# Production keeps the real thresholds.
+os.environ.setdefault("SPROUT_KOL_TIER_MICRO", "25")
+os.environ.setdefault("SPROUT_KOL_TIER_MID", "100")
+os.environ.setdefault("SPROUT_KOL_TIER_MACRO", "400")
+os.environ.setdefault("SPROUT_KOL_TIER_MEGA", "1200")
+# Live video on make run: scripts/nginx-rtmp reads this secret from here and
+# puts it in nginx's callback URLs; HLS is served by that nginx on :8089.
+os.environ.setdefault("SPROUT_LIVE_INGEST_SECRET", "dev-only-ingest-secret")
+os.environ.setdefault("SPROUT_LIVE_RTMP_URL", "rtmp://127.0.0.1:1935/ingest")
+os.environ.setdefault("SPROUT_LIVE_HLS_BASE_URL", "http://127.0.0.1:8089/hls")
 
 from .base import *  # noqa: F403
 from .base import ALLOWED_HOSTS

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from community import ranking
 from community.management import demo_plan
+from community.management.commands import seed_demo
 from community.management.commands.seed_demo import Progress
 from community.models import (
     Block,
@@ -42,6 +43,13 @@ ALL_MODELS = (
     User, Note, Photo, Like, Board, Collect, Comment, Follow, TopicFollow, Block, Report,
     Notification, Topic,
 )  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def community_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The community's own data; later apps test their seed_demo hooks
+    # (e.g. kol.demo) in their own tests.
+    monkeypatch.setattr(seed_demo, "demo_modules", list)
 
 
 @pytest.fixture(autouse=True)

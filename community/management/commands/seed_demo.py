@@ -11,18 +11,39 @@ notifications are what real use would have produced; only timestamps are
 moved into the past afterwards. What to write comes from
 ``community.management.demo_plan`` (a pure function of the arguments), so a
 second run skips what exists and adds nothing.
+
+Later apps add their own demo data without the community importing them (it
+sits below them). After its own data, the command imports ``<app>.demo`` of
+every installed app, in ``INSTALLED_APPS`` order (an app without such a module
+is skipped), and calls its hook::
+
+    def seed_demo(*, command: BaseCommand, options: dict[str, Any], rng: random.Random) -> None
+
+``options`` are the command's parsed options (``users``, ``notes``, ``seed``,
+``dry_run``, ``verbosity``, and the module's own); ``rng`` is a random stream
+of the app's own, seeded from ``--seed``; messages go to ``command.stdout``
+and progress bars to ``command.stderr``. A hook must be idempotent (a second
+run adds nothing) and, with ``options["dry_run"]``, write nothing and say what
+it would create. ``--if-empty`` skips the hooks with everything else, and
+they run only once the ``DEBUG`` check has passed. The module may also define
+``add_arguments(parser: CommandParser) -> None`` to add its own options
+(``kol.demo`` adds ``--creators``).
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from types import ModuleType
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
@@ -140,6 +161,36 @@ def _quietly[T](call: Callable[..., T], **kwargs: Any) -> T | None:
         return None
 
 
+def demo_modules() -> list[tuple[str, ModuleType]]:
+    """``(app label, module)`` of every installed app's ``<app>.demo`` module,
+    in ``INSTALLED_APPS`` order. Only a missing ``demo`` module is skipped: an
+    error inside one (even a failed import of its own) is raised."""
+    found = []
+    for app in apps.get_app_configs():
+        name = f"{app.name}.demo"
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        found.append((app.label, module))
+    return found
+
+
+@contextmanager
+def _quiet_task_log() -> Iterator[None]:
+    """Eager Celery logs every task at INFO (every photo rendition): hundreds
+    of lines that would bury the progress bars."""
+    task_log = logging.getLogger("celery.app.trace")
+    level = task_log.level
+    task_log.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        task_log.setLevel(level)
+
+
 class Command(BaseCommand):
     help = (
         "Fill the site with a demo community: members, notes with photos, likes, boards, "
@@ -182,6 +233,10 @@ class Command(BaseCommand):
             help="seed although DEBUG is off (the demo accounts, a superuser among them, "
             "have published passwords)",
         )
+        for _, module in demo_modules():
+            add_arguments = getattr(module, "add_arguments", None)
+            if add_arguments is not None:
+                add_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         users: int = options["users"]
@@ -201,6 +256,7 @@ class Command(BaseCommand):
         plan = build_plan(seed=seed, users=users, notes=notes)
         if options["dry_run"]:
             self._dry_run(plan)
+            self._later_apps(options)
             return
         if not settings.DEBUG and not options["allow_public_passwords"]:
             # A production site must not get an "admin" / "sprout-admin" by accident.
@@ -210,6 +266,21 @@ class Command(BaseCommand):
                 "anyway."
             )
         _Seeder(self, plan, group, seed=seed, verbose=options["verbosity"] >= 1).run()
+        self._later_apps(options)
+
+    def _later_apps(self, options: dict[str, Any]) -> None:
+        """The demo data of later apps: each ``<app>.demo.seed_demo`` hook (see
+        the module docstring), with a random stream of its own."""
+        for label, module in demo_modules():
+            hook = getattr(module, "seed_demo", None)
+            if hook is None:
+                continue
+            with _quiet_task_log():
+                hook(
+                    command=self,
+                    options=options,
+                    rng=random.Random(f"{options['seed']}:demo:{label}"),
+                )
 
     def _dry_run(self, plan: DemoPlan) -> None:
         usernames = [m.username for m in plan.members]
@@ -260,15 +331,8 @@ class _Seeder:
         return Progress(self.command.stderr, label, total, enabled=self.verbose)
 
     def run(self) -> None:
-        # Eager Celery logs every rendition at INFO: hundreds of lines that
-        # would bury the progress bars.
-        task_log = logging.getLogger("celery.app.trace")
-        level = task_log.level
-        task_log.setLevel(max(level, logging.WARNING))
-        try:
+        with _quiet_task_log():
             self._run()
-        finally:
-            task_log.setLevel(level)
 
     def _run(self) -> None:
         started = time.monotonic()

@@ -1,0 +1,290 @@
+"""REST API of the creator pool (``/api/v1/creators/``, ``/niches/``,
+``/invitations/``), in the notes API's discipline: thin views, an input
+serializer for shape, ``kol.services`` / ``kol.invitations`` for rules and
+writes, ``kol.selectors`` for reads, and domain errors turned into
+``{"error": {...}}`` once by ``config.errors.api_exception_handler``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+from rest_framework.views import APIView
+
+from community import feeds
+from community import selectors as community_selectors
+from community.models import User
+from community.serializers import paginated_schema
+from community.services import check_authenticated
+from kol import invitations, selectors, services
+from kol import serializers as s
+from kol.errors import PermissionDenied, ValidationFailed
+from kol.models import Invitation, Tier
+
+CURSOR = OpenApiParameter("cursor", str, description="Opaque cursor from a previous `next`.")
+PAGE_SIZE = OpenApiParameter("page_size", int, description="1–100, default 20.")
+ERROR = OpenApiResponse(description='`{"error": {"code", "message", "fields"}}`')
+
+
+def _input(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _page_size(request: Request) -> int:
+    raw = request.query_params.get("page_size")
+    if raw is not None and not raw.strip().isdigit():
+        raise ValidationFailed(fields={"page_size": ["A whole number from 1 to 100."]})
+    return feeds.page_size(raw)
+
+
+def _cursor(request: Request) -> str | None:
+    return request.query_params.get("cursor") or None
+
+
+def _param(request: Request, name: str) -> str | None:
+    """A query parameter, None when absent or empty."""
+    value = request.query_params.get(name)
+    return value if value else None
+
+
+def _paginated(request: Request, page: feeds.Page, serializer_class: Any) -> Response:
+    next_url = None
+    if page.next_cursor:
+        next_url = replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)
+    data = serializer_class(page.items, many=True, context={"request": request}).data
+    return Response({"results": data, "next": next_url})
+
+
+def _member(request: Request) -> User:
+    return check_authenticated(request.user)
+
+
+# --- creators and niches -------------------------------------------------------------
+
+
+class CreatorListView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("niche", str, description="A niche slug (GET /api/v1/niches/)."),
+            OpenApiParameter("tier", str, enum=Tier.values),
+            OpenApiParameter("agency", str, description="An agency slug: its current roster."),
+            OpenApiParameter("verified", bool),
+            OpenApiParameter(
+                "order",
+                str,
+                enum=list(selectors.CREATOR_ORDERS),
+                description="`score` (default: the latest screening, unscreened creators "
+                "last), `followers` or `engagement` (rate over 30 days); best first.",
+            ),
+            CURSOR,
+            PAGE_SIZE,
+        ],
+        responses={200: paginated_schema(s.CreatorSerializer, "CreatorPage"), 400: ERROR},
+        tags=["creators"],
+        operation_id="creators_list",
+    )
+    def get(self, request: Request) -> Response:
+        query = s.CreatorQueryInput(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        creators = selectors.creators(
+            niche=params.get("niche") or None,
+            tier=params.get("tier") or None,
+            agency=params.get("agency") or None,
+            verified=params.get("verified"),
+        )
+        page = selectors.creator_page(
+            creators,
+            order=params.get("order") or selectors.DEFAULT_ORDER,
+            cursor=_cursor(request),
+            size=_page_size(request),
+        )
+        return _paginated(request, page, s.CreatorSerializer)
+
+
+class CreatorDetailView(APIView):
+    @extend_schema(
+        responses={200: s.CreatorDetailSerializer, 404: ERROR},
+        tags=["creators"],
+        description="One creator with their daily stats of the last 30 days (oldest first) "
+        "and current agency. The agency's `share_bps` is shown to the creator, staff and "
+        "that agency's managers only (null for everyone else).",
+    )
+    def get(self, request: Request, username: str) -> Response:
+        detail = selectors.creator_detail(username, request.user)
+        context = {"request": request, "detail": detail}
+        return Response(s.CreatorDetailSerializer(detail.creator, context=context).data)
+
+
+class NicheListView(APIView):
+    @extend_schema(responses={200: s.NicheSerializer(many=True)}, tags=["creators"])
+    def get(self, request: Request) -> Response:
+        return Response(s.NicheSerializer(selectors.active_niches(), many=True).data)
+
+
+class ApplicationListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @property
+    def throttle_scope(self) -> str | None:
+        return "writes" if self.request.method == "POST" else None
+
+    @extend_schema(
+        parameters=[CURSOR, PAGE_SIZE],
+        responses={
+            200: paginated_schema(s.ApplicationSerializer, "ApplicationPage"),
+            401: ERROR,
+        },
+        tags=["creators"],
+        operation_id="creators_applications_list",
+        description="Your own applications to the creator pool, newest first.",
+    )
+    def get(self, request: Request) -> Response:
+        applications = selectors.applications_of(_member(request))
+        page = feeds.keyset(applications, cursor=_cursor(request), size=_page_size(request))
+        return _paginated(request, page, s.ApplicationSerializer)
+
+    @extend_schema(
+        request=s.ApplicationInput,
+        responses={201: s.ApplicationSerializer, 400: ERROR, 401: ERROR},
+        tags=["creators"],
+        description="Apply to join the creator pool; a moderator decides and you are "
+        "notified. Errors: `already_creator`, `application_pending`, `invalid`.",
+    )
+    def post(self, request: Request) -> Response:
+        applicant = _member(request)
+        data = _input(s.ApplicationInput, request)
+        application = services.application_submit(
+            applicant=applicant,
+            pitch=data["pitch"],
+            niche_slugs=data["niches"],
+            links=data["links"],
+        )
+        return Response(
+            s.ApplicationSerializer(application, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+# --- invitations --------------------------------------------------------------------
+
+
+class InvitationListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @property
+    def throttle_scope(self) -> str | None:
+        return "writes" if self.request.method == "POST" else None
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=Invitation.Status.values),
+            CURSOR,
+            PAGE_SIZE,
+        ],
+        responses={
+            200: paginated_schema(s.InvitationSerializer, "InvitationPage"),
+            400: ERROR,
+            401: ERROR,
+        },
+        tags=["invitations"],
+        operation_id="invitations_list",
+        description="Your invitations to host live rooms, newest first (staff who send "
+        "invitations: everyone's).",
+    )
+    def get(self, request: Request) -> Response:
+        user = _member(request)
+        listed = selectors.invitation_list(
+            invitations.invitations_for(user), status=_param(request, "status")
+        )
+        page = feeds.keyset(listed, cursor=_cursor(request), size=_page_size(request))
+        return _paginated(request, page, s.InvitationSerializer)
+
+    @extend_schema(
+        request=s.InvitationInput,
+        responses={
+            201: s.InvitationSerializer,
+            200: OpenApiResponse(s.InvitationSerializer, description="Already open: that one."),
+            400: ERROR,
+            403: ERROR,
+            404: ERROR,
+        },
+        tags=["invitations"],
+        description="Staff only: invite a member to host live rooms. Idempotent while an "
+        "invitation is open: 201 with a new one, 200 with the one already open.",
+    )
+    def post(self, request: Request) -> Response:
+        actor = _member(request)
+        if not invitations.can_send_invitations(actor):
+            raise PermissionDenied("Only staff invite members to host.")
+        data = _input(s.InvitationInput, request)
+        user = community_selectors.user_by_username(data["username"])
+        niche = selectors.niche_for_slug(data["niche"]) if data["niche"] else None
+        # Freeze the latest screening with the invitation, for the record.
+        profile = selectors.creator_of(user)
+        invitation, created = invitations.invite(
+            actor=actor,
+            user=user,
+            message=data["message"],
+            niche=niche,
+            score=profile.score if profile is not None else None,
+            reasons=profile.score_reasons if profile is not None else (),
+        )
+        invitation = selectors.invitation_for_member(invitation_id=invitation.pk, user=user)
+        return Response(
+            s.InvitationSerializer(invitation, context={"request": request}).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class _InvitationAnswerView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "writes"
+
+    def answer(self, user: User, invitation: Invitation) -> Invitation:
+        raise NotImplementedError
+
+    def post(self, request: Request, pk: int) -> Response:
+        user = _member(request)
+        invitation = selectors.invitation_for_member(invitation_id=pk, user=user)
+        self.answer(user, invitation)
+        invitation = selectors.invitation_for_member(invitation_id=pk, user=user)
+        return Response(s.InvitationSerializer(invitation, context={"request": request}).data)
+
+
+class InvitationAcceptView(_InvitationAnswerView):
+    def answer(self, user: User, invitation: Invitation) -> Invitation:
+        return invitations.accept(user=user, invitation=invitation)
+
+    @extend_schema(
+        request=None,
+        responses={200: s.InvitationSerializer, 400: ERROR, 401: ERROR, 404: ERROR},
+        tags=["invitations"],
+        description="The invited member accepts: they may host live rooms from now on. "
+        "`invitation_closed` when it was already answered or expired.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+
+class InvitationDeclineView(_InvitationAnswerView):
+    def answer(self, user: User, invitation: Invitation) -> Invitation:
+        return invitations.decline(user=user, invitation=invitation)
+
+    @extend_schema(
+        request=None,
+        responses={200: s.InvitationSerializer, 400: ERROR, 401: ERROR, 404: ERROR},
+        tags=["invitations"],
+        description="The invited member declines. `invitation_closed` when it was already "
+        "answered or expired.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)

@@ -1,0 +1,309 @@
+"""Reads of the creator pool.
+
+Like ``community.selectors``, every list selector loads what its page or
+endpoint shows (the member, the niches, the current agency) so that a page of
+N creators costs the same few queries whatever N is. The directory pages by a
+keyset on ``(ordering value, id)``, never by offset (``creator_page``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import F, Prefetch, Q, QuerySet
+
+from community.errors import InvalidCursor
+from community.feeds import Page, decode_cursor, encode_cursor
+from kol import stats
+from kol.errors import NotACreator, NotFound, ValidationFailed
+from kol.models import (
+    Agency,
+    AgencyMembership,
+    Application,
+    CreatorDailyStat,
+    CreatorProfile,
+    Invitation,
+    Niche,
+    Tier,
+)
+from kol.services import is_reviewer
+
+# ``order`` name -> the field the directory sorts by (descending). Only the
+# score can be missing (a creator not screened yet): those come last.
+CREATOR_ORDERS: dict[str, str] = {
+    "score": "score",
+    "followers": "user__follower_count",
+    "engagement": "engagement_rate",
+}
+NULLABLE_ORDERS = frozenset({"score"})
+DEFAULT_ORDER = "score"
+RECENT_STATS_DAYS = 30
+
+
+# --- creators -------------------------------------------------------------------
+
+
+def current_memberships_prefetch() -> Prefetch:
+    """The current agency membership (at most one) with its agency, as the
+    list ``creator.current_memberships``; ``current_membership`` reads it."""
+    return Prefetch(
+        "agency_memberships",
+        queryset=AgencyMembership.objects.filter(ended_at=None).select_related("agency"),
+        to_attr="current_memberships",
+    )
+
+
+def creator_cards(profiles: QuerySet[CreatorProfile]) -> QuerySet[CreatorProfile]:
+    """What a list of creators shows: the member, niches, current agency."""
+    return profiles.select_related("user").prefetch_related(
+        Prefetch("niches", queryset=Niche.objects.order_by("position", "name")),
+        current_memberships_prefetch(),
+    )
+
+
+def creators(
+    *,
+    niche: str | None = None,
+    tier: str | None = None,
+    agency: str | None = None,
+    verified: bool | None = None,
+) -> QuerySet[CreatorProfile]:
+    """The pool of active members, filtered by niche slug, tier, agency slug
+    (current members of its roster) and the verified badge; each row carries
+    its member, niches and current agency. Unknown filter values raise
+    ValidationFailed naming every bad field at once."""
+    errors: dict[str, list[str]] = {}
+    if tier is not None and tier not in Tier.values:
+        errors["tier"] = [f"Use one of: {', '.join(Tier.values)}."]
+    if niche is not None and not Niche.objects.filter(slug=niche).exists():
+        errors["niche"] = [f"No niche is called {niche[:60]!r}."]
+    if agency is not None and not Agency.objects.filter(slug=agency).exists():
+        errors["agency"] = [f"No agency is called {agency[:100]!r}."]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    profiles = CreatorProfile.objects.filter(user__is_active=True)
+    if niche is not None:
+        profiles = profiles.filter(niches__slug=niche)
+    if tier is not None:
+        profiles = profiles.filter(tier=tier)
+    if agency is not None:
+        # One filter() call: both conditions apply to the same membership row.
+        profiles = profiles.filter(
+            agency_memberships__agency__slug=agency, agency_memberships__ended_at=None
+        )
+    if verified is not None:
+        profiles = profiles.filter(verified=verified)
+    return creator_cards(profiles)
+
+
+def check_creator_order(order: str | None) -> str:
+    """``order`` if it is one the directory knows (default: by score)."""
+    if order is None or order == "":
+        return DEFAULT_ORDER
+    if order not in CREATOR_ORDERS:
+        raise ValidationFailed(fields={"order": [f"Use one of: {', '.join(CREATOR_ORDERS)}."]})
+    return order
+
+
+def creator_page(
+    profiles: QuerySet[CreatorProfile],
+    *,
+    order: str = DEFAULT_ORDER,
+    cursor: str | None = None,
+    size: int = 20,
+) -> Page:
+    """One page of ``profiles``, best first by ``order`` (score, followers or
+    engagement; ties and missing scores by id), with a cursor holding the
+    last row's ``(order, value, id)``. A cursor of another order, or one that
+    does not decode, raises InvalidCursor."""
+    order = check_creator_order(order)
+    field = CREATOR_ORDERS[order]
+    nullable = order in NULLABLE_ORDERS
+    after = decode_cursor(cursor, {"o": str, "k": (int, float, type(None)), "i": int})
+    if after is not None:
+        key, last_id = after["k"], after["i"]
+        if after["o"] != order or (key is None and not nullable):
+            raise InvalidCursor()
+        if order == "followers" and not isinstance(key, int):
+            raise InvalidCursor()
+        if key is None:
+            profiles = profiles.filter(**{f"{field}__isnull": True, "pk__gt": last_id})
+        else:
+            later = Q(**{f"{field}__lt": key}) | Q(**{field: key, "pk__gt": last_id})
+            if nullable:
+                later |= Q(**{f"{field}__isnull": True})
+            profiles = profiles.filter(later)
+    ordering = F(field).desc(nulls_last=True) if nullable else F(field).desc()
+    rows = list(profiles.annotate(order_value=F(field)).order_by(ordering, "pk")[: size + 1])
+    chosen = rows[:size]
+    next_cursor = None
+    if len(rows) > size and chosen:
+        last = chosen[-1]
+        next_cursor = encode_cursor({"o": order, "k": last.order_value, "i": last.pk})
+    return Page(items=chosen, next_cursor=next_cursor)
+
+
+def creator_for_username(username: str) -> CreatorProfile:
+    """The creator profile of an active member, loaded like a directory row;
+    NotACreator if the member is not in the pool (or does not exist)."""
+    profile = (
+        creator_cards(CreatorProfile.objects.all())
+        .filter(user__username__iexact=username, user__is_active=True)
+        .first()
+    )
+    if profile is None:
+        raise NotACreator(f"{username[:30]!r} is not in the creator pool.")
+    return profile
+
+
+def creator_of(user: Any) -> CreatorProfile | None:
+    """The member's creator profile, or None if they are not in the pool."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return CreatorProfile.objects.filter(user_id=user.pk).first()
+
+
+def current_membership(creator: CreatorProfile) -> AgencyMembership | None:
+    """The creator's current agency membership (with its agency), from the
+    prefetch of ``creator_cards`` when it ran, else from one query."""
+    loaded = getattr(creator, "current_memberships", None)
+    if loaded is not None:
+        return loaded[0] if loaded else None
+    return (
+        AgencyMembership.objects.filter(creator=creator, ended_at=None)
+        .select_related("agency")
+        .first()
+    )
+
+
+def can_see_share(viewer: Any, *, creator: CreatorProfile, membership: AgencyMembership) -> bool:
+    """Revenue shares are between the creator, their agency and Sprout: the
+    creator, staff who review the pool (superusers, Moderators) and the
+    agency's own managers see them; nobody else does (other agencies'
+    managers included)."""
+    if not getattr(viewer, "is_authenticated", False) or not viewer.is_active:
+        return False
+    if viewer.pk == creator.user_id or is_reviewer(viewer):
+        return True
+    return membership.agency.managers.filter(pk=viewer.pk).exists()
+
+
+@dataclass
+class CreatorDetail:
+    creator: CreatorProfile
+    membership: AgencyMembership | None
+    share_visible: bool
+    stats: list[CreatorDailyStat]
+
+
+def creator_detail(username: str, viewer: Any, *, days: int = RECENT_STATS_DAYS) -> CreatorDetail:
+    """One creator with their daily stats of the last ``days`` days (oldest
+    first) and current agency; ``share_visible`` says whether ``viewer`` may
+    see the agency's revenue share (``can_see_share``)."""
+    creator = creator_for_username(username)
+    membership = current_membership(creator)
+    share_visible = membership is not None and can_see_share(
+        viewer, creator=creator, membership=membership
+    )
+    return CreatorDetail(
+        creator=creator,
+        membership=membership,
+        share_visible=share_visible,
+        stats=list(stats.recent_stats(creator, days=days)),
+    )
+
+
+# --- niches and applications ----------------------------------------------------------
+
+
+def active_niches() -> QuerySet[Niche]:
+    """The managed list of niches members can pick, in display order."""
+    return Niche.objects.filter(is_active=True).order_by("position", "name")
+
+
+def niche_for_slug(slug: str, *, field: str = "niche") -> Niche:
+    """An active niche by slug; ValidationFailed on ``field`` otherwise."""
+    niche = Niche.objects.filter(slug=slug, is_active=True).first()
+    if niche is None:
+        raise ValidationFailed(fields={field: [f"No niche is called {slug[:60]!r}."]})
+    return niche
+
+
+def applications_of(user: Any) -> QuerySet[Application]:
+    """The member's own applications to the pool with their niches."""
+    return Application.objects.filter(applicant_id=user.pk).prefetch_related(
+        Prefetch("niches", queryset=Niche.objects.order_by("position", "name"))
+    )
+
+
+# --- invitations ------------------------------------------------------------------
+
+
+def invitation_list(
+    invitations: QuerySet[Invitation], *, status: str | None = None
+) -> QuerySet[Invitation]:
+    """``invitations`` (from ``kol.invitations.invitations_for``) with the
+    invited member, the sender and the niche joined, optionally only those in
+    ``status``; an unknown status raises ValidationFailed."""
+    if status is not None:
+        if status not in Invitation.Status.values:
+            raise ValidationFailed(
+                fields={"status": [f"Use one of: {', '.join(Invitation.Status.values)}."]}
+            )
+        invitations = invitations.filter(status=status)
+    return invitations.select_related("user", "invited_by", "niche")
+
+
+def invitation_for_member(*, invitation_id: int, user: Any) -> Invitation:
+    """An invitation addressed to ``user``. Anyone else's is NotFound, staff
+    included: only the invited member answers an invitation."""
+    invitation = (
+        Invitation.objects.filter(pk=invitation_id, user_id=user.pk)
+        .select_related("user", "invited_by", "niche")
+        .first()
+    )
+    if invitation is None:
+        raise NotFound("No such invitation.")
+    return invitation
+
+
+# --- pages (kol.views) ------------------------------------------------------------------
+
+
+def directory_page(
+    profiles: QuerySet[CreatorProfile], *, cursor: str | None = None, size: int = 20
+) -> Page:
+    """One page of the creators directory: best latest screening score first
+    (creators not screened yet after all who are), then most followers, then
+    by id; the cursor holds the last row's ``(score, followers, id)``."""
+    after = decode_cursor(cursor, {"s": (int, float, type(None)), "f": int, "i": int})
+    followers = "user__follower_count"
+    if after is not None:
+        score, count, last_id = after["s"], after["f"], after["i"]
+        same_score = Q(score__isnull=True) if score is None else Q(score=score)
+        later = same_score & (
+            Q(**{f"{followers}__lt": count}) | Q(**{followers: count, "pk__gt": last_id})
+        )
+        if score is not None:
+            later |= Q(score__lt=score) | Q(score__isnull=True)
+        profiles = profiles.filter(later)
+    rows = list(
+        profiles.annotate(rank_followers=F(followers)).order_by(
+            F("score").desc(nulls_last=True), F(followers).desc(), "pk"
+        )[: size + 1]
+    )
+    chosen = rows[:size]
+    next_cursor = None
+    if len(rows) > size and chosen:
+        last = chosen[-1]
+        next_cursor = encode_cursor({"s": last.score, "f": last.rank_followers, "i": last.pk})
+    return Page(items=chosen, next_cursor=next_cursor)
+
+
+def own_invitations(user: Any) -> list[Invitation]:
+    """The invitations addressed to ``user``, newest first (staff too see
+    only their own here: this is the creator studio, not the admin)."""
+    return list(
+        invitation_list(Invitation.objects.filter(user_id=user.pk)).order_by("-created_at", "-pk")
+    )

@@ -1,0 +1,24 @@
+"""HTML pages of the creator pool (mounted before the community's pages)."""
+
+from django.urls import path
+
+from kol import views
+
+urlpatterns = [
+    path("creators/", views.creators, name="creators"),
+    path("creators/apply", views.creator_apply, name="creator_apply"),
+    path("creators/<str:username>/", views.creator_detail, name="creator_detail"),
+    path("studio/", views.studio, name="studio"),
+    path(
+        "studio/invitations/<int:pk>/accept",
+        views.invitation_answer,
+        {"answer": "accept"},
+        name="invitation_accept",
+    ),
+    path(
+        "studio/invitations/<int:pk>/decline",
+        views.invitation_answer,
+        {"answer": "decline"},
+        name="invitation_decline",
+    ),
+]

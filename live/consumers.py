@@ -1,0 +1,386 @@
+"""The websocket of a live room, ``/ws/live/{room_id}/`` (SPEC.md's contract).
+
+Thin: it authenticates the connection, registers it with this process's room
+hub (:mod:`live.hub`, which fans the room's events out), translates client
+frames into service calls (:mod:`live.chat`, :mod:`live.state`, the gift
+handler) and domain errors into ``error`` frames. A bad frame is answered
+with an ``error`` frame and never closes anything.
+
+Close codes: 4001 unauthenticated (bad ticket), 4003 banned, 4004 no such
+room, 4008 too slow to keep up (the hub drops it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from functools import lru_cache
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from community.models import User
+from live import events
+from live.chat import CLOSE_BANNED, is_banned, is_room_moderator, recent_messages, send_chat
+from live.errors import (
+    AuthenticationRequired,
+    Banned,
+    DomainError,
+    NotFound,
+    RateLimited,
+    RoomNotLive,
+    ValidationFailed,
+)
+from live.hub import Connection, dumps, hubs
+from live.models import Room
+from live.state import room_state
+from live.tickets import redeem
+
+logger = logging.getLogger("sprout.live")
+
+CLOSE_UNAUTHENTICATED = 4001
+CLOSE_NOT_FOUND = 4004
+MAX_ID = 2**63 - 1
+MAX_FRAME_BYTES = 4096
+MAX_NONCE_LENGTH = 64
+MAX_HEARTS_PER_FRAME = 50
+MAX_GIFT_QUANTITY = 9999
+# A client batches taps into frames of up to 50; more frames than this per
+# second and per connection are refused (hearts are counted, never relayed).
+HEART_FRAMES_PER_SECOND = 20
+# How long a room's live/not-live state is trusted before hearts recheck it.
+ROOM_STATE_CACHE_SECONDS = 1.0
+
+GiftHandler = Callable[[User, Room, dict[str, Any]], Awaitable[list[dict[str, Any]] | None]]
+
+
+class GiftsUnavailable(DomainError):
+    code = "unknown_gift"
+    status = 400
+    message = "Gifts are not available on this site yet."
+
+
+class ServerError(DomainError):
+    code = "server_error"
+    status = 500
+    message = "Something went wrong on our side; try again."
+
+
+def error_event(
+    exc: DomainError, *, nonce: str | None = None, idempotency_key: str | None = None
+) -> dict[str, Any]:
+    """The ``error`` frame for a domain error (the websocket twin of
+    ``config.errors``), echoing what the failed frame carried."""
+    return events.error(exc.code, exc.message, nonce=nonce, idempotency_key=idempotency_key)
+
+
+def _invalid(message: str) -> ValidationFailed:
+    return ValidationFailed(message)
+
+
+@lru_cache(maxsize=4)
+def _import_gift_handler(path: str) -> GiftHandler:
+    handler: GiftHandler = import_string(path)
+    return handler
+
+
+def gift_handler() -> GiftHandler | None:
+    """The gift extension point: ``SPROUT_LIVE_GIFT_HANDLER``, the dotted path
+    of an async callable ``(user, room, frame) -> [events for the sender]``
+    that sends the gift (and publishes the room's ``gift`` event) or raises a
+    domain error. None while no wallet is installed."""
+    path = getattr(settings, "SPROUT_LIVE_GIFT_HANDLER", "") or ""
+    return _import_gift_handler(path) if path else None
+
+
+_room_states: dict[int, tuple[str, float]] = {}
+
+
+async def current_room_state(room_id: int) -> str | None:
+    """The room's state, trusted for a second: hearts arrive by the hundred
+    per second and must not cost a query each."""
+    cached = _room_states.get(room_id)
+    now = time.monotonic()
+    if cached is not None and cached[1] > now:
+        return cached[0]
+    state = await database_sync_to_async(
+        lambda: Room.objects.filter(pk=room_id).values_list("state", flat=True).first()
+    )()
+    if state is not None:
+        _room_states[room_id] = (state, now + ROOM_STATE_CACHE_SECONDS)
+    return state
+
+
+def _load_room(room_id: int) -> Room | None:
+    if room_id > MAX_ID:  # the URL takes any digits; the database does not
+        return None
+    return Room.objects.select_related("host").filter(pk=room_id).first()
+
+
+def _load_user(user_id: int) -> User | None:
+    return User.objects.filter(pk=user_id, is_active=True).first()
+
+
+def _hello_payload(room_id: int, user: User | None) -> tuple[dict[str, Any], Any, list[Any]]:
+    room = Room.objects.select_related("host").get(pk=room_id)
+    brief = events.room_brief(room_id=room.pk, title=room.title, state=room.state, host=room.host)
+    you: dict[str, Any] | None = None
+    if user is not None:
+        you = {**events.user_brief(user), "moderator": is_room_moderator(user, room)}
+    return brief, you, recent_messages(room)
+
+
+def _parse(text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
+    """The client's frame as a JSON object, or a ValidationFailed saying why not."""
+    if text_data is None:
+        raise _invalid("Binary frames are not supported: send JSON text frames.")
+    try:
+        encoded = text_data.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _invalid("Frames must be UTF-8 text.") from None
+    if len(encoded) > MAX_FRAME_BYTES:
+        raise _invalid(f"Frames are at most {MAX_FRAME_BYTES} bytes.")
+    try:
+        frame = json.loads(text_data)
+    except (ValueError, RecursionError):
+        raise _invalid("Frames must be JSON objects.") from None
+    if not isinstance(frame, dict):
+        raise _invalid("Frames must be JSON objects.")
+    try:
+        # Escapes such as "\ud800" decode to strings no socket can carry back.
+        json.dumps(frame, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError, RecursionError):
+        raise _invalid("Frames must be valid UTF-8 JSON.") from None
+    return frame
+
+
+def _optional_string(frame: dict[str, Any], name: str, *, max_length: int) -> str | None:
+    value = frame.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > max_length:
+        raise _invalid(f"`{name}` must be a string of at most {max_length} characters.")
+    return value
+
+
+def _integer(frame: dict[str, Any], name: str, *, default: int, low: int, high: int) -> int:
+    value = frame.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise _invalid(f"`{name}` must be a whole number from {low} to {high}.")
+    return value
+
+
+class RoomConsumer(AsyncWebsocketConsumer):
+    # No per-connection channel-layer subscription: the room hub subscribes
+    # once per room per process (live.hub).
+    channel_layer_alias = "live-hub-only"
+
+    room: Room | None = None
+    user: User | None = None
+    connection: Connection | None = None
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # channels' own dispatch closes stale database connections before
+        # every message, a thread hop per frame: a busy room's heart taps
+        # cannot afford it, and every database call here goes through
+        # database_sync_to_async, which does the same around each call.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    # --- connecting ---------------------------------------------------------
+
+    async def connect(self) -> None:
+        self._ready = asyncio.Event()
+        self._echo: dict[str, str | None] = {}
+        self._heart_window = (0.0, 0)
+        room_id = int(self.scope["url_route"]["kwargs"]["room_id"])
+        room = await database_sync_to_async(_load_room)(room_id)
+        if room is None:
+            await self._refuse(NotFound("This room does not exist."), CLOSE_NOT_FOUND)
+            return
+        authenticated, user = await self._authenticate(room_id)
+        if not authenticated:
+            await self._refuse(
+                AuthenticationRequired(
+                    "This ticket is unknown, used or expired: ask for a new one."
+                ),
+                CLOSE_UNAUTHENTICATED,
+            )
+            return
+        if user is not None and await database_sync_to_async(is_banned)(user, room):
+            await self._refuse(Banned(), CLOSE_BANNED)
+            return
+        await self.accept()
+        self.room, self.user = room, user
+        self.connection = Connection(
+            send=self._send_from_hub,
+            close=self._close_from_hub,
+            user_id=user.pk if user is not None else None,
+            viewer_key=self._viewer_key(user),
+            queue_size=int(settings.SPROUT_LIVE_SEND_QUEUE),
+        )
+        # Join first, then read the recent messages: nothing said in between
+        # is lost (a message may come twice; clients dedupe by id). The hub's
+        # frames wait until hello has gone out.
+        await hubs().join(room_id, self.connection)
+        try:
+            hello = await self._hello(room_id, user)
+        except BaseException:
+            await self.disconnect(1011)  # do not leave a dead viewer in the room
+            raise
+        await self.send(text_data=dumps(hello))
+        self._ready.set()
+
+    async def _authenticate(self, room_id: int) -> tuple[bool, User | None]:
+        """``(True, member)``, ``(True, None)`` for an anonymous viewer, or
+        ``(False, None)`` for a ticket that does not work."""
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        tickets = query.get("ticket")
+        if tickets:
+            user_id = await redeem(tickets[0], room_id)
+            user = await database_sync_to_async(_load_user)(user_id) if user_id else None
+            return user is not None, user
+        scope_user = self.scope.get("user")
+        if scope_user is None or not scope_user.is_authenticated:
+            return True, None
+        return True, await database_sync_to_async(_load_user)(scope_user.pk)
+
+    def _viewer_key(self, user: User | None) -> str:
+        """Who counts as one unique viewer: the member, else the browser
+        session, else this one connection."""
+        if user is not None:
+            return f"u{user.pk}"
+        session = self.scope.get("session")
+        session_key = getattr(session, "session_key", None)
+        if session_key:
+            seed = f"session:{session_key}"
+        else:
+            client = self.scope.get("client") or ("", 0)
+            seed = f"addr:{client[0]}:{secrets.token_hex(8)}"
+        return "a" + hashlib.sha256(seed.encode()).hexdigest()[:20]
+
+    async def _hello(self, room_id: int, user: User | None) -> dict[str, Any]:
+        room, you, recent = await database_sync_to_async(_hello_payload)(room_id, user)
+        state = room_state()
+        return events.hello(
+            room=room,
+            you=you,
+            viewers=await state.viewers(room_id),
+            hearts=await state.hearts(room_id),
+            recent=recent,
+        )
+
+    async def _refuse(self, exc: DomainError, code: int) -> None:
+        # Accept first so the client can read why before the close.
+        await self.accept()
+        await self.send(text_data=dumps(error_event(exc)))
+        await self.close(code=code)
+
+    # --- the hub's side -----------------------------------------------------
+
+    async def _send_from_hub(self, text: str) -> None:
+        if not self._ready.is_set():
+            await self._ready.wait()
+        await self.send(text_data=text)
+
+    async def _close_from_hub(self, code: int) -> None:
+        await self.close(code=code)
+
+    async def disconnect(self, code: int) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None and self.room is not None:
+            await hubs().leave(self.room.pk, connection)
+
+    # --- client frames ------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.connection is None:
+            return  # refused or already gone: nothing to answer
+        self._echo = {}
+        try:
+            frame = _parse(text_data, bytes_data)
+            kind = frame.get("type")
+            if kind == "ping":
+                await self._reply(events.pong())
+            elif kind == "chat":
+                await self._chat(frame)
+            elif kind == "heart":
+                await self._heart(frame)
+            elif kind == "gift":
+                await self._gift(frame)
+            else:
+                raise _invalid("Unknown frame type: send chat, heart, gift or ping.")
+        except DomainError as exc:
+            await self._reply(error_event(exc, **self._echo))
+        except Exception:
+            logger.exception("live room frame failed")
+            await self._reply(error_event(ServerError(), **self._echo))
+
+    async def _reply(self, event: dict[str, Any]) -> None:
+        await self.send(text_data=dumps(event))
+
+    def _member(self) -> User:
+        if self.user is None:
+            raise AuthenticationRequired("Log in to chat, send hearts or gifts.")
+        return self.user
+
+    async def _chat(self, frame: dict[str, Any]) -> None:
+        nonce = _optional_string(frame, "nonce", max_length=MAX_NONCE_LENGTH)
+        self._echo["nonce"] = nonce
+        user = self._member()
+        text = frame.get("text")
+        if not isinstance(text, str):
+            raise _invalid("`text` must be a string.")
+        assert self.room is not None
+        await send_chat(room=self.room, user=user, text=text, nonce=nonce)
+
+    async def _heart(self, frame: dict[str, Any]) -> None:
+        self._member()
+        count = _integer(frame, "count", default=1, low=1, high=MAX_HEARTS_PER_FRAME)
+        now = time.monotonic()
+        started, frames = self._heart_window
+        if now - started >= 1.0:
+            started, frames = now, 0
+        self._heart_window = (started, frames + 1)
+        if frames + 1 > HEART_FRAMES_PER_SECOND:
+            raise RateLimited("Too many hearts at once: send up to 50 in one frame.")
+        assert self.room is not None
+        state = await current_room_state(self.room.pk)
+        if state is None:
+            raise NotFound("This room does not exist.")
+        if state != Room.State.LIVE:
+            raise RoomNotLive()
+        # Counted only: the hub sends the running total on its own tick.
+        await room_state().add_hearts(self.room.pk, count)
+
+    async def _gift(self, frame: dict[str, Any]) -> None:
+        key = _optional_string(frame, "idempotency_key", max_length=MAX_NONCE_LENGTH)
+        self._echo["idempotency_key"] = key
+        user = self._member()
+        if not key:
+            raise _invalid("`idempotency_key` is required: a string of at most 64 characters.")
+        gift = frame.get("gift")
+        if not isinstance(gift, str) or not 0 < len(gift) <= MAX_NONCE_LENGTH:
+            raise _invalid("`gift` must be a gift's slug.")
+        quantity = _integer(frame, "quantity", default=1, low=1, high=MAX_GIFT_QUANTITY)
+        handler = gift_handler()
+        if handler is None:
+            raise GiftsUnavailable()
+        assert self.room is not None
+        replies = await handler(
+            user, self.room, {"gift": gift, "quantity": quantity, "idempotency_key": key}
+        )
+        for event in replies or []:
+            await self._reply(event)

@@ -1,0 +1,70 @@
+"""Domain errors of live rooms. Their ``code`` is what the websocket ``error``
+frame and the REST error shape carry (SPEC.md's websocket contract lists
+them)."""
+
+from __future__ import annotations
+
+from community.errors import (
+    AuthenticationRequired,
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+
+__all__ = [
+    "AuthenticationRequired",
+    "Banned",
+    "DomainError",
+    "Muted",
+    "NotAHost",
+    "NotFound",
+    "PermissionDenied",
+    "RateLimited",
+    "RoomNotLive",
+    "SlowMode",
+    "TooLong",
+    "ValidationFailed",
+]
+
+
+class NotAHost(DomainError):
+    code = "not_a_host"
+    status = 403
+    message = "Only creators whose invitation to host was accepted can go live."
+
+
+class RoomNotLive(DomainError):
+    code = "room_not_live"
+    status = 409
+    message = "This room is not live."
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+    status = 429
+    message = "You are sending messages too fast."
+
+
+class SlowMode(DomainError):
+    code = "slow_mode"
+    status = 429
+    message = "Slow mode is on: wait a moment before your next message."
+
+
+class Muted(DomainError):
+    code = "muted"
+    status = 403
+    message = "A moderator muted you in this room."
+
+
+class Banned(DomainError):
+    code = "banned"
+    status = 403
+    message = "A moderator banned you from this room."
+
+
+class TooLong(DomainError):
+    code = "too_long"
+    status = 400
+    message = "Chat messages are at most 200 characters."

@@ -1,0 +1,325 @@
+"""Per-process fan-out of live rooms.
+
+The textbook channels design (every viewer a consumer in a channel-layer
+group, one ``group_send`` per event) tops out near 3,500 frames/s per process
+on these machines (``../shared/PERFORMANCE.md``): the per-consumer dispatch
+is the bottleneck, and under overload it even loses messages. So a room is
+served by one :class:`RoomHub` per process:
+
+- one channel-layer subscription per room per process (Redis pub/sub in
+  production, in memory for ``make run``) carries events between processes;
+- each event is serialized once per tick, and the frame (one event, or a
+  ``batch`` of all the tick's events) is handed to every local connection;
+- each connection has a bounded send queue drained by its own writer task; a
+  viewer whose queue is full is disconnected and counted, never allowed to
+  slow the room;
+- hearts and viewer counts are running totals sent on their own, slower
+  ticks (a room of thousands must not get one frame per tap).
+
+Consumers (``live.consumers``) register connections here and publish events
+with :func:`publish`; services publish from sync code with
+:func:`publish_sync` (on commit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from live.state import room_state
+
+logger = logging.getLogger("sprout.live")
+
+PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+LAYER_MESSAGE = "live.event"
+CLOSE_TOO_SLOW = 4008
+
+
+def group_name(room_id: int) -> str:
+    return f"live.room.{room_id}"
+
+
+def _setting(name: str, default: float) -> float:
+    return float(getattr(settings, name, default))
+
+
+def dumps(event: dict[str, Any]) -> str:
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(eq=False)
+class Connection:
+    """One viewer's websocket as the hub sees it."""
+
+    send: Callable[[str], Awaitable[None]]
+    close: Callable[[int], Awaitable[None]]
+    user_id: int | None
+    viewer_key: str
+    queue_size: int = 256
+    joined_at: float = field(default_factory=time.monotonic)
+    queue: asyncio.Queue[str | None] = field(init=False)
+    writer: asyncio.Task[None] | None = field(init=False, default=None)
+    dropped: bool = field(init=False, default=False)
+    left: bool = field(init=False, default=False)
+
+    def __post_init__(self) -> None:
+        self.queue = asyncio.Queue(maxsize=self.queue_size)
+
+    def start(self) -> None:
+        self.writer = asyncio.create_task(self._write(), name=f"live-writer-{self.viewer_key}")
+
+    def offer(self, text: str) -> bool:
+        """Queue a frame without waiting; False when this viewer is too slow."""
+        if self.dropped:
+            return True
+        try:
+            self.queue.put_nowait(text)
+        except asyncio.QueueFull:
+            return False
+        return True
+
+    async def _write(self) -> None:
+        try:
+            while True:
+                text = await self.queue.get()
+                if text is None:
+                    return
+                await self.send(text)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the socket went away mid-send; the consumer cleans up
+            logger.debug("writer of %s stopped", self.viewer_key, exc_info=True)
+
+    async def stop(self) -> None:
+        if self.writer is not None and not self.writer.done():
+            self.writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.writer
+
+
+class RoomHub:
+    """Everything this process does for one room."""
+
+    def __init__(self, room_id: int) -> None:
+        self.room_id = room_id
+        self.connections: set[Connection] = set()
+        self.pending: list[dict[str, Any]] = []
+        self.wakeup = asyncio.Event()
+        self.channel: str | None = None
+        self.tasks: list[asyncio.Task[None]] = []
+        self.hearts_sent = -1
+        self.viewers_sent = -1
+        self.frames_sent = 0
+        self.dropped = 0
+
+    # --- lifecycle ----------------------------------------------------------
+
+    async def start(self) -> None:
+        layer = get_channel_layer()
+        if layer is not None:
+            self.channel = await layer.new_channel(prefix="live-hub.")
+            await layer.group_add(group_name(self.room_id), self.channel)
+            self.tasks.append(asyncio.create_task(self._listen(layer), name="live-listen"))
+        self.tasks.append(asyncio.create_task(self._flush_loop(), name="live-flush"))
+        self.tasks.append(asyncio.create_task(self._totals_loop(), name="live-totals"))
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self.tasks.clear()
+        layer = get_channel_layer()
+        if layer is not None and self.channel is not None:
+            with contextlib.suppress(Exception):
+                await layer.group_discard(group_name(self.room_id), self.channel)
+        await room_state().report_viewers(self.room_id, PROCESS_ID, 0)
+
+    # --- connections ----------------------------------------------------------
+
+    def add(self, connection: Connection) -> None:
+        self.connections.add(connection)
+        connection.start()
+
+    async def remove(self, connection: Connection) -> None:
+        await self._forget(connection)
+        await connection.stop()
+
+    async def _forget(self, connection: Connection) -> None:
+        """Take a connection out of the room once, counting its watch time."""
+        self.connections.discard(connection)
+        if not connection.left:
+            connection.left = True
+            await room_state().add_watch_seconds(
+                self.room_id, time.monotonic() - connection.joined_at
+            )
+
+    # --- events -----------------------------------------------------------------
+
+    def deliver(self, event: dict[str, Any]) -> None:
+        """An event for everyone in the room (from any process)."""
+        self.pending.append(event)
+        self.wakeup.set()
+
+    async def _listen(self, layer: Any) -> None:
+        assert self.channel is not None
+        while True:
+            try:
+                message = await layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("live hub of room %s lost its subscription", self.room_id)
+                await asyncio.sleep(1)
+                continue
+            event = message.get("event")
+            if message.get("type") == LAYER_MESSAGE and isinstance(event, dict):
+                self.deliver(event)
+
+    async def _flush_loop(self) -> None:
+        tick = _setting("SPROUT_LIVE_TICK_SECONDS", 0.05)
+        while True:
+            await self.wakeup.wait()
+            # Let the rest of this tick's events arrive, then send them as one frame.
+            await asyncio.sleep(tick)
+            self.wakeup.clear()
+            events, self.pending = self.pending, []
+            if events:
+                await self._fan_out(events)
+
+    async def _totals_loop(self) -> None:
+        hearts_every = _setting("SPROUT_LIVE_HEARTS_SECONDS", 0.25)
+        viewers_every = _setting("SPROUT_LIVE_VIEWERS_SECONDS", 1.0)
+        state = room_state()
+        last_viewers = 0.0
+        while True:
+            await asyncio.sleep(hearts_every)
+            try:
+                totals: list[dict[str, Any]] = []
+                hearts = await state.hearts(self.room_id)
+                if hearts != self.hearts_sent:
+                    self.hearts_sent = hearts
+                    totals.append({"type": "hearts", "total": hearts})
+                now = time.monotonic()
+                if now - last_viewers >= viewers_every:
+                    last_viewers = now
+                    viewers = await state.report_viewers(
+                        self.room_id, PROCESS_ID, len(self.connections)
+                    )
+                    if viewers != self.viewers_sent:
+                        self.viewers_sent = viewers
+                        totals.append({"type": "viewers", "count": viewers})
+                if totals:
+                    await self._fan_out(totals)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("live totals of room %s failed", self.room_id)
+
+    async def _fan_out(self, events: list[dict[str, Any]]) -> None:
+        closing = [e for e in events if e.get("type") == "_close_user"]
+        visible = [e for e in events if not e.get("type", "").startswith("_")]
+        if visible:
+            frame = dumps(visible[0] if len(visible) == 1 else {"type": "batch", "events": visible})
+            laggards = [c for c in self.connections if not c.offer(frame)]
+            self.frames_sent += len(self.connections) - len(laggards)
+            for connection in laggards:
+                await self._drop(connection)
+        for event in closing:
+            targets = [c for c in self.connections if c.user_id == event.get("user_id")]
+            for connection in targets:
+                await self._close(connection, int(event.get("code", 4003)))
+
+    async def _drop(self, connection: Connection) -> None:
+        """A viewer too slow to keep up: disconnect and count, never wait."""
+        connection.dropped = True
+        self.dropped += 1
+        await room_state().count_dropped(self.room_id)
+        await self._close(connection, CLOSE_TOO_SLOW)
+
+    async def _close(self, connection: Connection, code: int) -> None:
+        await self._forget(connection)
+        await connection.stop()
+        with contextlib.suppress(Exception):
+            await connection.close(code)
+
+
+class HubRegistry:
+    """The hubs of this process, created on the first viewer of a room and
+    stopped when its last viewer leaves."""
+
+    def __init__(self) -> None:
+        self.hubs: dict[int, RoomHub] = {}
+        self._lock = asyncio.Lock()
+
+    async def join(self, room_id: int, connection: Connection) -> RoomHub:
+        async with self._lock:
+            hub = self.hubs.get(room_id)
+            if hub is None:
+                hub = RoomHub(room_id)
+                await hub.start()
+                self.hubs[room_id] = hub
+            hub.add(connection)
+        await room_state().add_unique_viewer(room_id, connection.viewer_key)
+        return hub
+
+    async def leave(self, room_id: int, connection: Connection) -> None:
+        async with self._lock:
+            hub = self.hubs.get(room_id)
+            if hub is None:
+                return
+            await hub.remove(connection)
+            if not hub.connections:
+                del self.hubs[room_id]
+                await hub.stop()
+
+
+_registries: dict[int, HubRegistry] = {}
+
+
+def hubs() -> HubRegistry:
+    """This process's (and this event loop's) hub registry."""
+    loop = asyncio.get_running_loop()
+    registry = _registries.get(id(loop))
+    if registry is None:
+        registry = _registries[id(loop)] = HubRegistry()
+    return registry
+
+
+async def publish(room_id: int, event: dict[str, Any]) -> None:
+    """Send an event to everyone in the room, in every process."""
+    layer = get_channel_layer()
+    if layer is None:
+        hub = hubs().hubs.get(room_id)
+        if hub is not None:
+            hub.deliver(event)
+        return
+    await layer.group_send(group_name(room_id), {"type": LAYER_MESSAGE, "event": event})
+
+
+def publish_sync(room_id: int, event: dict[str, Any]) -> None:
+    """:func:`publish` from sync code (services, admin, ingest callbacks).
+    Call it in ``transaction.on_commit``."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    async_to_sync(layer.group_send)(group_name(room_id), {"type": LAYER_MESSAGE, "event": event})
+
+
+def close_user_sync(room_id: int, user_id: int, code: int = 4003) -> None:
+    """Disconnect a member's connections to a room in every process (a ban)."""
+    publish_sync(room_id, {"type": "_close_user", "user_id": user_id, "code": code})

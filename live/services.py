@@ -1,0 +1,445 @@
+"""Rooms and their broadcasts: writes.
+
+A room is ``scheduled`` when its host creates it, ``live`` while the host
+publishes (``start_session``, called by the ingest callback), ``ended`` after
+(``end_session``, by the publish-done callback, the host or a moderator with
+``end_room``, or ``end_stale_rooms`` when the publisher vanished). Every
+broadcast is a :class:`~live.models.LiveSession`; the hot counters of
+``live.state`` are folded into it when it ends, which makes its traffic
+report (``session_report``) and feeds screening (``live_performance``).
+
+Events reach the room after commit (``live.hub.publish_sync``); followers hear
+that the host went live through a Celery task, also after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.urls import NoReverseMatch
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from community.models import Follow, Notification, User
+from community.services import notify_followers
+from kol.models import CreatorProfile
+from kol.services import can_host_live
+from live import events
+from live.errors import Banned, NotAHost, NotFound, PermissionDenied, ValidationFailed
+from live.hub import publish_sync
+from live.models import LiveSession, Room, RoomRestriction
+from live.state import room_state
+
+logger = logging.getLogger("sprout.live")
+
+TITLE_MAX_LENGTH = 100
+#: How far back ``live_performance`` looks.
+PERFORMANCE_DAYS = 90
+NEUTRAL = 0.5
+TRAFFIC_FIELDS = (
+    "peak_viewers",
+    "unique_viewers",
+    "watch_seconds",
+    "chat_messages",
+    "hearts",
+    "dropped_connections",
+)
+
+
+# --- who may do what ---------------------------------------------------------------
+
+
+def is_site_moderator(user: Any) -> bool:
+    """Staff who may moderate and end any room (perm ``live.moderate_room``)."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and user.has_perm("live.moderate_room")
+    )
+
+
+def can_moderate_room(user: Any, room: Room) -> bool:
+    """The host, the room's moderators and site moderators."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.pk == room.host_id or is_site_moderator(user):
+        return True
+    return room.moderators.filter(pk=user.pk).exists()
+
+
+def room_url(room: Room) -> str:
+    """The room page, for notifications and the ingest log."""
+    try:
+        return room.get_absolute_url()
+    except NoReverseMatch:  # the pages are not mounted (an API-only deployment)
+        return f"/live/{room.pk}/"
+
+
+# --- rooms ------------------------------------------------------------------------------
+
+
+def create_room(*, host: User, title: str) -> Room:
+    """A scheduled room of ``host`` (who must be allowed to host: NotAHost)."""
+    if not can_host_live(host):
+        raise NotAHost()
+    clean = (title if isinstance(title, str) else "").strip()
+    if not clean:
+        raise ValidationFailed(fields={"title": ["A room needs a title."]})
+    if len(clean) > TITLE_MAX_LENGTH:
+        raise ValidationFailed(
+            fields={"title": [f"At most {TITLE_MAX_LENGTH} characters ({len(clean)} given)."]}
+        )
+    return Room.objects.create(host=host, title=clean)
+
+
+def active_restriction(*, room: Room, user: Any, kind: str) -> RoomRestriction | None:
+    """The member's current mute or ban in the room (not lifted, not expired)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    now = timezone.now()
+    return (
+        RoomRestriction.objects.filter(room=room, user_id=user.pk, kind=kind, lifted_at=None)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .first()
+    )
+
+
+def room_for_viewer(*, room_id: int, user: User | AnonymousUser | None = None) -> Room:
+    """The room someone wants to watch, with its host: NotFound when it does
+    not exist, Banned when a moderator banned this member from it."""
+    room = Room.objects.select_related("host").filter(pk=room_id).first()
+    if room is None:
+        raise NotFound("No such room.")
+    if user is not None and active_restriction(room=room, user=user, kind=RoomRestriction.Kind.BAN):
+        raise Banned()
+    return room
+
+
+def add_room_moderator(*, actor: User, room: Room, user: User) -> None:
+    """Make ``user`` a moderator of the room (idempotent). The host and site
+    moderators may; room moderators may not appoint others."""
+    if actor.pk != room.host_id and not is_site_moderator(actor):
+        raise PermissionDenied("Only the host can choose the room's moderators.")
+    if user.pk == room.host_id:
+        raise ValidationFailed(fields={"user": ["The host already moderates the room."]})
+    room.moderators.add(user)
+
+
+def remove_room_moderator(*, actor: User, room: Room, user: User) -> None:
+    """Take ``user`` off the room's moderators (idempotent)."""
+    if actor.pk != room.host_id and not is_site_moderator(actor):
+        raise PermissionDenied("Only the host can choose the room's moderators.")
+    room.moderators.remove(user)
+
+
+# --- broadcasts ----------------------------------------------------------------------
+
+
+def _after_commit(func: Any, *args: Any) -> None:
+    # robust: a failed broadcast or enqueue is logged; it must not turn the
+    # committed state change into an error for nginx.
+    transaction.on_commit(partial(func, *args), robust=True)
+
+
+def _refresh(room: Room) -> None:
+    room.refresh_from_db(fields=["state", "started_at", "ended_at", "last_seen_at"])
+
+
+def start_session(*, room: Room, client_addr: str) -> LiveSession:
+    """Bring a scheduled room live: a new LiveSession, fresh counters; after
+    commit the room hears ``room_state: live`` and the host's followers are
+    notified (once per room)."""
+    with transaction.atomic():
+        locked = Room.objects.select_for_update().select_related("host").get(pk=room.pk)
+        if not can_host_live(locked.host):
+            raise NotAHost()
+        if locked.state == Room.State.LIVE:
+            raise PermissionDenied("This room is already live.", code="already_live")
+        if locked.state == Room.State.ENDED:
+            raise PermissionDenied(
+                "This room has ended; create a new room to go live again.", code="room_ended"
+            )
+        now = timezone.now()
+        locked.state = Room.State.LIVE
+        locked.started_at = now
+        locked.ended_at = None
+        locked.last_seen_at = now
+        locked.save(update_fields=["state", "started_at", "ended_at", "last_seen_at"])
+        session = LiveSession.objects.create(room=locked, client_addr=(client_addr or "")[:64])
+        # Counters left from an earlier broadcast must not leak into this one.
+        room_state().clear(locked.pk)
+        _after_commit(publish_sync, locked.pk, events.room_state(Room.State.LIVE))
+        _after_commit(_enqueue_went_live, locked.pk)
+    _refresh(room)
+    logger.info("live room %s is live (session %s)", room.pk, session.pk)
+    return session
+
+
+def _enqueue_went_live(room_id: int) -> None:
+    from live.tasks import notify_went_live  # tasks import this module
+
+    notify_went_live.delay(room_id)
+
+
+def notify_went_live(*, room_id: int) -> int:
+    """Tell the host's followers the room is live: one notification each, once
+    per room (a redelivered task tells nobody twice). Returns how many were
+    told."""
+    room = Room.objects.select_related("host").filter(pk=room_id).first()
+    if room is None or room.state != Room.State.LIVE:
+        return 0
+    told = Notification.objects.filter(
+        actor=room.host, verb=Notification.Verb.WENT_LIVE, data__room_id=room.pk
+    )
+    if told.exists():
+        return 0
+    return notify_followers(
+        actor=room.host,
+        verb=Notification.Verb.WENT_LIVE,
+        data={"room_id": room.pk, "url": room_url(room), "title": room.title},
+    )
+
+
+def _counters(room_id: int) -> dict[str, int]:
+    try:
+        return room_state().snapshot(room_id)
+    except Exception:
+        # The room must still end when the hot state is unreachable; its
+        # report then lacks the counters (logged loudly).
+        logger.exception("live counters of room %s are unreadable; ending without them", room_id)
+        return dict.fromkeys(TRAFFIC_FIELDS, 0)
+
+
+def _end_live(room_id: int, *, reason: str, stale_before: datetime | None = None) -> bool:
+    """End one live room under its lock; returns False when there was nothing
+    to end (already ended, or, with ``stale_before``, seen again since)."""
+    with transaction.atomic():
+        room = Room.objects.select_for_update().filter(pk=room_id).first()
+        if room is None or room.state != Room.State.LIVE:
+            return False
+        seen = room.last_seen_at or room.started_at
+        if stale_before is not None and seen is not None and seen >= stale_before:
+            return False  # heard from again since the stale rooms were listed
+        now = timezone.now()
+        session = LiveSession.objects.select_for_update().filter(room=room, ended_at=None).first()
+        if session is not None:
+            for name, value in _counters(room.pk).items():
+                setattr(session, name, value)
+            session.new_followers = Follow.objects.filter(
+                followee_id=room.host_id, created_at__gte=session.started_at, created_at__lte=now
+            ).count()
+            session.ended_at = now
+            session.save()
+        room.state = Room.State.ENDED
+        room.ended_at = now
+        room.save(update_fields=["state", "ended_at"])
+        _after_commit(publish_sync, room.pk, events.room_state(Room.State.ENDED))
+        _after_commit(room_state().clear, room.pk)
+    logger.info("live room %s ended (%s)", room_id, reason)
+    return True
+
+
+def end_session(*, room: Room, reason: str) -> LiveSession | None:
+    """End the room's broadcast: its LiveSession gets the traffic counters
+    (peak and unique viewers, watch time, chat, hearts, dropped viewers) and
+    the host's new followers since it started; the room is ``ended`` and hears
+    so. Idempotent: None when the room was not live. ``reason`` is logged
+    (``publish_done``, ``stale``, ``ended_by:<user id>``)."""
+    ended = _end_live(room.pk, reason=reason)
+    _refresh(room)
+    if not ended:
+        return None
+    return room.sessions.order_by("-started_at", "-pk").first()
+
+
+def end_room(*, actor: User, room: Room) -> LiveSession | None:
+    """The host or a moderator ends the room, with or without a publisher (a
+    scheduled room is cancelled). nginx drops a publisher still pushing at its
+    next ``on_update`` (``live.ingest.update`` refuses an ended room)."""
+    if not can_moderate_room(actor, room):
+        raise PermissionDenied("Only the host or a moderator can end this room.")
+    with transaction.atomic():
+        cancelled = Room.objects.filter(pk=room.pk, state=Room.State.SCHEDULED).update(
+            state=Room.State.ENDED, ended_at=timezone.now()
+        )
+        if cancelled:
+            _after_commit(publish_sync, room.pk, events.room_state(Room.State.ENDED))
+    if cancelled:
+        _refresh(room)
+        return None
+    return end_session(room=room, reason=f"ended_by:{actor.pk}")
+
+
+def stale_rooms(*, older_than_seconds: int) -> QuerySet[Room]:
+    """Live rooms whose publisher was last heard of before the cutoff."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    return Room.objects.filter(state=Room.State.LIVE).filter(
+        Q(last_seen_at__lt=cutoff)
+        | Q(last_seen_at__isnull=True, started_at__lt=cutoff)
+        | Q(last_seen_at__isnull=True, started_at__isnull=True)
+    )
+
+
+def end_stale_rooms(*, older_than_seconds: int) -> int:
+    """End the live rooms whose publisher vanished without a publish-done
+    (nginx restarted, the network broke): not seen for ``older_than_seconds``.
+    Returns how many ended."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    ended = 0
+    for room_id in stale_rooms(older_than_seconds=older_than_seconds).values_list("pk", flat=True):
+        if _end_live(room_id, reason="stale", stale_before=cutoff):
+            ended += 1
+    return ended
+
+
+# --- what the ingest callbacks need ------------------------------------------------------
+
+
+def begin_broadcast(*, host: User, client_addr: str) -> LiveSession:
+    """A host started publishing: bring live their most recently created
+    scheduled room. Refused (domain errors) when they may not host, are
+    already live, or have no scheduled room."""
+    if not can_host_live(host):
+        raise NotAHost()
+    if Room.objects.filter(host=host, state=Room.State.LIVE).exists():
+        raise PermissionDenied(
+            "You are already live; end that room before publishing again.", code="already_live"
+        )
+    room = (
+        Room.objects.filter(host=host, state=Room.State.SCHEDULED)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if room is None:
+        raise PermissionDenied(
+            "No scheduled room: create a room before going live.", code="no_scheduled_room"
+        )
+    return start_session(room=room, client_addr=client_addr)
+
+
+def finish_broadcast(*, host: User, reason: str) -> list[LiveSession]:
+    """The host's publisher stopped: end their live room(s). Idempotent."""
+    sessions = []
+    for room in Room.objects.filter(host=host, state=Room.State.LIVE):
+        session = end_session(room=room, reason=reason)
+        if session is not None:
+            sessions.append(session)
+    return sessions
+
+
+def broadcast_seen(*, host: User) -> Room | None:
+    """The host's publisher is still there: refresh ``last_seen_at`` of their
+    live room and return it (None: no live room, the publisher must stop)."""
+    room = Room.objects.filter(host=host, state=Room.State.LIVE).order_by("-started_at").first()
+    if room is None:
+        return None
+    Room.objects.filter(pk=room.pk).update(last_seen_at=timezone.now())
+    return room
+
+
+# --- reports --------------------------------------------------------------------------
+
+
+def session_report(session: LiveSession) -> dict[str, Any]:
+    """What a broadcast brought: traffic (peak and unique viewers, watch time,
+    chat messages, hearts, new followers, dropped viewers) and ``cash`` (zero
+    here; the wallet fills it through ``settings.SPROUT_LIVE_REPORT_EXTENSIONS``,
+    dotted paths of ``(session) -> dict`` merged into the report, one level
+    deep). A running session reports its live counters so far."""
+    running = session.ended_at is None
+    if running:
+        counters = _counters(session.room_id)
+        end = timezone.now()
+        new_followers = Follow.objects.filter(
+            followee_id=session.room.host_id, created_at__gte=session.started_at
+        ).count()
+    else:
+        counters = {name: getattr(session, name) for name in TRAFFIC_FIELDS}
+        end = session.ended_at or session.started_at
+        new_followers = session.new_followers
+    unique = counters["unique_viewers"]
+    report: dict[str, Any] = {
+        "session_id": session.pk,
+        "room_id": session.room_id,
+        "title": session.room.title,
+        "started_at": session.started_at,
+        "ended_at": session.ended_at,
+        "running": running,
+        "duration_seconds": max(0, int((end - session.started_at).total_seconds())),
+        "traffic": {
+            **counters,
+            "average_watch_seconds": counters["watch_seconds"] // unique if unique else 0,
+            "new_followers": new_followers,
+        },
+        "cash": {"gifts": 0, "coins": 0, "earnings": 0},
+    }
+    for path in getattr(settings, "SPROUT_LIVE_REPORT_EXTENSIONS", []) or []:
+        extra = import_string(path)(session) or {}
+        for key, value in dict(extra).items():
+            if isinstance(value, dict) and isinstance(report.get(key), dict):
+                report[key] = {**report[key], **value}
+            else:
+                report[key] = value
+    return report
+
+
+def _percentile_ranks(values: dict[int, float]) -> dict[int, float]:
+    """0 for the lowest, 1 for the highest, ties share their middle rank, a
+    lone value sits in the middle; a zero figure earns zero."""
+    ordered = sorted(values.values())
+    n = len(ordered)
+    ranks = {}
+    for key, value in values.items():
+        if value <= 0:
+            ranks[key] = 0.0
+        elif n < 2:
+            ranks[key] = NEUTRAL
+        else:
+            below = sum(1 for v in ordered if v < value)
+            equal = sum(1 for v in ordered if v == value)
+            ranks[key] = (below + (equal - 1) / 2) / (n - 1)
+    return ranks
+
+
+def live_performance(creator_ids: list[int]) -> dict[int, float]:
+    """Past live performance for screening (``SPROUT_KOL_LIVE_PERFORMANCE``):
+    ``{creator profile id: 0–1}`` from the sessions of the last
+    :data:`PERFORMANCE_DAYS` days: the mean of the percentile ranks (within
+    the creators asked about who have sessions) of their average peak
+    viewers, average unique viewers and new followers per session. Creators
+    without sessions are left out (screening then uses its neutral value).
+    One query for the profiles, one for the sessions."""
+    if not creator_ids:
+        return {}
+    creator_of = dict(
+        CreatorProfile.objects.filter(pk__in=creator_ids).values_list("user_id", "pk")
+    )
+    since = timezone.now() - timedelta(days=PERFORMANCE_DAYS)
+    rows = (
+        LiveSession.objects.filter(
+            room__host_id__in=list(creator_of), ended_at__isnull=False, ended_at__gte=since
+        )
+        .order_by()
+        .values("room__host_id")
+        .annotate(
+            sessions=Count("id"),
+            peak=Avg("peak_viewers"),
+            unique=Avg("unique_viewers"),
+            followers=Sum("new_followers"),
+        )
+    )
+    peak, unique, followers = {}, {}, {}
+    for row in rows:
+        creator = creator_of[row["room__host_id"]]
+        peak[creator] = float(row["peak"] or 0)
+        unique[creator] = float(row["unique"] or 0)
+        followers[creator] = float(row["followers"] or 0) / row["sessions"]
+    ranked = [_percentile_ranks(figures) for figures in (peak, unique, followers)]
+    return {creator: sum(r[creator] for r in ranked) / len(ranked) for creator in peak}

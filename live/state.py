@@ -1,0 +1,346 @@
+"""Hot per-room state shared by every process serving a room: hearts, who is
+watching, unique viewers, rate limits, slow mode, single-use tickets.
+
+Two implementations behind one async interface: Redis in production and in
+the PostgreSQL test pass (``REDIS_URL`` set), process memory for the embedded
+default (``make run``: one process, so memory *is* shared state). Nothing here
+is a source of truth for money or for history: it is folded into
+``LiveSession`` when a broadcast ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from typing import Any, Protocol
+
+from django.conf import settings
+
+VIEWER_TTL_SECONDS = 15
+_PEAK_SCRIPT = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local candidate = tonumber(ARGV[1])
+if candidate > current then redis.call('SET', KEYS[1], ARGV[1]) end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return math.max(current, candidate)
+"""
+
+
+class RoomState(Protocol):
+    async def add_hearts(self, room_id: int, count: int) -> int: ...
+    async def hearts(self, room_id: int) -> int: ...
+    async def report_viewers(self, room_id: int, process: str, count: int) -> int: ...
+    async def viewers(self, room_id: int) -> int: ...
+    async def peak_viewers(self, room_id: int) -> int: ...
+    async def add_unique_viewer(self, room_id: int, viewer_key: str) -> None: ...
+    async def unique_viewers(self, room_id: int) -> int: ...
+    async def add_watch_seconds(self, room_id: int, seconds: float) -> None: ...
+    async def watch_seconds(self, room_id: int) -> int: ...
+    async def count_message(self, room_id: int) -> None: ...
+    async def messages(self, room_id: int) -> int: ...
+    async def count_dropped(self, room_id: int) -> None: ...
+    async def dropped(self, room_id: int) -> int: ...
+    async def hit_rate_limit(self, key: str, limit: int, window_seconds: int) -> bool: ...
+    async def claim_slow_mode(self, room_id: int, user_id: int, seconds: int) -> bool: ...
+    async def store_ticket(self, ticket: str, payload: str, ttl_seconds: int) -> None: ...
+    async def take_ticket(self, ticket: str) -> str | None: ...
+    def store_ticket_sync(self, ticket: str, payload: str, ttl_seconds: int) -> None: ...
+    async def reset_room(self, room_id: int) -> None: ...
+    def snapshot(self, room_id: int) -> dict[str, int]: ...
+    def clear(self, room_id: int) -> None: ...
+
+
+COUNTERS = ("hearts", "peak", "unique", "watch", "messages", "dropped")
+# Cleared with the counters when a session starts, so the last broadcast's
+# viewer reports cannot inflate the new one's peak.
+SESSION_KEYS = (*COUNTERS, "viewers")
+
+
+def _key(room_id: int, name: str) -> str:
+    return f"live:room:{room_id}:{name}"
+
+
+class RedisRoomState:
+    """Counters in Redis keys that expire a day after their last change."""
+
+    KEEP_SECONDS = 86_400
+
+    def __init__(self, url: str) -> None:
+        import redis as sync_redis
+        import redis.asyncio as redis
+
+        self._url = url
+        self._redis = redis.Redis.from_url(url, decode_responses=True)
+        self._peak = self._redis.register_script(_PEAK_SCRIPT)
+        # Sync callers (the ingest callbacks ending a session) use their own
+        # client: an asyncio client belongs to the event loop that made it.
+        self._sync = sync_redis.Redis.from_url(url, decode_responses=True)
+
+    async def add_hearts(self, room_id: int, count: int) -> int:
+        pipe = self._redis.pipeline()
+        pipe.incrby(_key(room_id, "hearts"), count)
+        pipe.expire(_key(room_id, "hearts"), self.KEEP_SECONDS)
+        total, _ = await pipe.execute()
+        return int(total)
+
+    async def hearts(self, room_id: int) -> int:
+        return int(await self._redis.get(_key(room_id, "hearts")) or 0)
+
+    async def report_viewers(self, room_id: int, process: str, count: int) -> int:
+        """Record this process's viewers (expiring, so a dead process stops
+        counting) and return the total across processes."""
+        key = _key(room_id, "viewers")
+        now = time.time()
+        pipe = self._redis.pipeline()
+        pipe.hset(key, process, f"{count}:{now}")
+        pipe.expire(key, self.KEEP_SECONDS)
+        pipe.hgetall(key)
+        _, _, entries = await pipe.execute()
+        total = 0
+        stale = []
+        for field, value in entries.items():
+            number, _, stamp = value.partition(":")
+            if now - float(stamp or 0) > VIEWER_TTL_SECONDS:
+                stale.append(field)
+            else:
+                total += int(number)
+        if stale:
+            await self._redis.hdel(key, *stale)
+        await self._peak(keys=[_key(room_id, "peak")], args=[total, self.KEEP_SECONDS])
+        return total
+
+    async def viewers(self, room_id: int) -> int:
+        now = time.time()
+        entries = await self._redis.hgetall(_key(room_id, "viewers"))
+        total = 0
+        for value in entries.values():
+            number, _, stamp = str(value).partition(":")
+            if now - float(stamp or 0) <= VIEWER_TTL_SECONDS:
+                total += int(number)
+        return total
+
+    async def peak_viewers(self, room_id: int) -> int:
+        return int(await self._redis.get(_key(room_id, "peak")) or 0)
+
+    async def add_unique_viewer(self, room_id: int, viewer_key: str) -> None:
+        pipe = self._redis.pipeline()
+        pipe.pfadd(_key(room_id, "unique"), viewer_key)
+        pipe.expire(_key(room_id, "unique"), self.KEEP_SECONDS)
+        await pipe.execute()
+
+    async def unique_viewers(self, room_id: int) -> int:
+        return int(await self._redis.pfcount(_key(room_id, "unique")))
+
+    async def add_watch_seconds(self, room_id: int, seconds: float) -> None:
+        pipe = self._redis.pipeline()
+        pipe.incrbyfloat(_key(room_id, "watch"), seconds)
+        pipe.expire(_key(room_id, "watch"), self.KEEP_SECONDS)
+        await pipe.execute()
+
+    async def watch_seconds(self, room_id: int) -> int:
+        return int(float(await self._redis.get(_key(room_id, "watch")) or 0))
+
+    async def count_message(self, room_id: int) -> None:
+        pipe = self._redis.pipeline()
+        pipe.incr(_key(room_id, "messages"))
+        pipe.expire(_key(room_id, "messages"), self.KEEP_SECONDS)
+        await pipe.execute()
+
+    async def messages(self, room_id: int) -> int:
+        return int(await self._redis.get(_key(room_id, "messages")) or 0)
+
+    async def count_dropped(self, room_id: int) -> None:
+        pipe = self._redis.pipeline()
+        pipe.incr(_key(room_id, "dropped"))
+        pipe.expire(_key(room_id, "dropped"), self.KEEP_SECONDS)
+        await pipe.execute()
+
+    async def dropped(self, room_id: int) -> int:
+        return int(await self._redis.get(_key(room_id, "dropped")) or 0)
+
+    async def hit_rate_limit(self, key: str, limit: int, window_seconds: int) -> bool:
+        """Fixed-window counter: True when this hit goes over ``limit``."""
+        bucket = f"live:rate:{key}:{int(time.time() // window_seconds)}"
+        pipe = self._redis.pipeline()
+        pipe.incr(bucket)
+        pipe.expire(bucket, window_seconds + 1)
+        count, _ = await pipe.execute()
+        return int(count) > limit
+
+    async def claim_slow_mode(self, room_id: int, user_id: int, seconds: int) -> bool:
+        """True when the member may speak now (and starts their wait)."""
+        if seconds <= 0:
+            return True
+        return bool(
+            await self._redis.set(_key(room_id, f"slow:{user_id}"), "1", nx=True, ex=seconds)
+        )
+
+    async def store_ticket(self, ticket: str, payload: str, ttl_seconds: int) -> None:
+        await self._redis.set(f"live:ticket:{ticket}", payload, ex=ttl_seconds)
+
+    async def take_ticket(self, ticket: str) -> str | None:
+        """Atomically read and delete: a ticket works once."""
+        value = await self._redis.getdel(f"live:ticket:{ticket}")
+        return str(value) if value is not None else None
+
+    def store_ticket_sync(self, ticket: str, payload: str, ttl_seconds: int) -> None:
+        """:meth:`store_ticket` for sync callers (the ticket API view)."""
+        self._sync.set(f"live:ticket:{ticket}", payload, ex=ttl_seconds)
+
+    async def reset_room(self, room_id: int) -> None:
+        await self._redis.delete(*[_key(room_id, name) for name in SESSION_KEYS])
+
+    def snapshot(self, room_id: int) -> dict[str, int]:
+        """The session's counters so far, read synchronously."""
+        pipe = self._sync.pipeline()
+        for name in ("hearts", "peak", "watch", "messages", "dropped"):
+            pipe.get(_key(room_id, name))
+        pipe.pfcount(_key(room_id, "unique"))
+        hearts, peak, watch, messages, dropped, unique = pipe.execute()
+        return {
+            "hearts": int(hearts or 0),
+            "peak_viewers": int(peak or 0),
+            "watch_seconds": int(float(watch or 0)),
+            "chat_messages": int(messages or 0),
+            "dropped_connections": int(dropped or 0),
+            "unique_viewers": int(unique or 0),
+        }
+
+    def clear(self, room_id: int) -> None:
+        self._sync.delete(*[_key(room_id, name) for name in SESSION_KEYS])
+
+
+class LocalRoomState:
+    """The same counters in this process (the embedded default: one process)."""
+
+    def __init__(self) -> None:
+        self._counters: dict[str, float] = defaultdict(float)
+        self._viewers: dict[int, dict[str, tuple[int, float]]] = defaultdict(dict)
+        self._unique: dict[int, set[str]] = defaultdict(set)
+        self._expiring: dict[str, tuple[Any, float]] = {}
+        self._lock = asyncio.Lock()
+
+    def _add(self, key: str, amount: float) -> float:
+        self._counters[key] += amount
+        return self._counters[key]
+
+    async def add_hearts(self, room_id: int, count: int) -> int:
+        return int(self._add(_key(room_id, "hearts"), count))
+
+    async def hearts(self, room_id: int) -> int:
+        return int(self._counters[_key(room_id, "hearts")])
+
+    async def report_viewers(self, room_id: int, process: str, count: int) -> int:
+        self._viewers[room_id][process] = (count, time.time())
+        total = await self.viewers(room_id)
+        peak = _key(room_id, "peak")
+        self._counters[peak] = max(self._counters[peak], total)
+        return total
+
+    async def viewers(self, room_id: int) -> int:
+        now = time.time()
+        return sum(
+            count
+            for count, stamp in self._viewers[room_id].values()
+            if now - stamp <= VIEWER_TTL_SECONDS
+        )
+
+    async def peak_viewers(self, room_id: int) -> int:
+        return int(self._counters[_key(room_id, "peak")])
+
+    async def add_unique_viewer(self, room_id: int, viewer_key: str) -> None:
+        self._unique[room_id].add(viewer_key)
+
+    async def unique_viewers(self, room_id: int) -> int:
+        return len(self._unique[room_id])
+
+    async def add_watch_seconds(self, room_id: int, seconds: float) -> None:
+        self._add(_key(room_id, "watch"), seconds)
+
+    async def watch_seconds(self, room_id: int) -> int:
+        return int(self._counters[_key(room_id, "watch")])
+
+    async def count_message(self, room_id: int) -> None:
+        self._add(_key(room_id, "messages"), 1)
+
+    async def messages(self, room_id: int) -> int:
+        return int(self._counters[_key(room_id, "messages")])
+
+    async def count_dropped(self, room_id: int) -> None:
+        self._add(_key(room_id, "dropped"), 1)
+
+    async def dropped(self, room_id: int) -> int:
+        return int(self._counters[_key(room_id, "dropped")])
+
+    def _alive(self, key: str) -> Any:
+        entry = self._expiring.get(key)
+        if entry is None or entry[1] < time.monotonic():
+            self._expiring.pop(key, None)
+            return None
+        return entry[0]
+
+    async def hit_rate_limit(self, key: str, limit: int, window_seconds: int) -> bool:
+        bucket = f"rate:{key}:{int(time.time() // window_seconds)}"
+        count = (self._alive(bucket) or 0) + 1
+        self._expiring[bucket] = (count, time.monotonic() + window_seconds + 1)
+        return bool(count > limit)
+
+    async def claim_slow_mode(self, room_id: int, user_id: int, seconds: int) -> bool:
+        if seconds <= 0:
+            return True
+        key = f"slow:{room_id}:{user_id}"
+        if self._alive(key) is not None:
+            return False
+        self._expiring[key] = (1, time.monotonic() + seconds)
+        return True
+
+    async def store_ticket(self, ticket: str, payload: str, ttl_seconds: int) -> None:
+        self._expiring[f"ticket:{ticket}"] = (payload, time.monotonic() + ttl_seconds)
+
+    async def take_ticket(self, ticket: str) -> str | None:
+        async with self._lock:
+            value = self._alive(f"ticket:{ticket}")
+            self._expiring.pop(f"ticket:{ticket}", None)
+        return None if value is None else str(value)
+
+    def store_ticket_sync(self, ticket: str, payload: str, ttl_seconds: int) -> None:
+        self._expiring[f"ticket:{ticket}"] = (payload, time.monotonic() + ttl_seconds)
+
+    async def reset_room(self, room_id: int) -> None:
+        self.clear(room_id)
+
+    def snapshot(self, room_id: int) -> dict[str, int]:
+        counters = self._counters
+        return {
+            "hearts": int(counters.get(_key(room_id, "hearts"), 0)),
+            "peak_viewers": int(counters.get(_key(room_id, "peak"), 0)),
+            "watch_seconds": int(counters.get(_key(room_id, "watch"), 0)),
+            "chat_messages": int(counters.get(_key(room_id, "messages"), 0)),
+            "dropped_connections": int(counters.get(_key(room_id, "dropped"), 0)),
+            "unique_viewers": len(self._unique.get(room_id, ())),
+        }
+
+    def clear(self, room_id: int) -> None:
+        for name in COUNTERS:
+            self._counters.pop(_key(room_id, name), None)
+        self._unique.pop(room_id, None)
+        self._viewers.pop(room_id, None)
+
+
+_state: RoomState | None = None
+
+
+def room_state() -> RoomState:
+    """The process's state backend, chosen by ``REDIS_URL``."""
+    global _state
+    if _state is None:
+        url = getattr(settings, "REDIS_URL", "")
+        _state = RedisRoomState(url) if url else LocalRoomState()
+    return _state
+
+
+def reset_room_state_backend() -> None:
+    """Forget the backend (tests switch settings or event loops)."""
+    global _state
+    _state = None

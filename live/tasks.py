@@ -1,0 +1,24 @@
+"""Celery tasks of live rooms: load ids, call a service, nothing else."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from live import services
+
+
+@shared_task(acks_late=True)
+def notify_went_live(room_id: int) -> int:
+    """Tell the host's followers the room is live (enqueued on commit by
+    ``services.start_session``). Idempotent: followers are told once per room.
+    Returns how many were told."""
+    return services.notify_went_live(room_id=room_id)
+
+
+@shared_task(acks_late=True)
+def end_stale_rooms() -> int:
+    """End live rooms whose publisher vanished: not heard from (publish or
+    ``on_update`` callbacks) for ``SPROUT_LIVE_STALE_SECONDS`` (beat, every
+    minute). Returns how many ended."""
+    return services.end_stale_rooms(older_than_seconds=settings.SPROUT_LIVE_STALE_SECONDS)

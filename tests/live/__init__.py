@@ -1,0 +1,265 @@
+"""Helpers shared by the live-room tests: a websocket client over channels'
+communicator that reads frames without ever timing the application out, and
+the fixtures that give every test a clean hub, hot state and channel layer.
+
+Modules import the fixtures they use (``from tests.live import
+connect_fixture``: pytest registers it as ``connect``)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.db import connections
+from django.test import Client
+from django.utils import timezone
+
+from live import consumers, hub
+from live.models import ChatMessage, LiveSession, Room
+from live.state import reset_room_state_backend
+from tests.factories import UserFactory
+
+ORIGIN = b"http://127.0.0.1:8000"
+TIMEOUT = 3.0
+# Broadcast frames the hub sends to everyone; anything else is a reply.
+BROADCAST_TYPES = {"hearts", "viewers", "chat", "moderation", "room_state", "batch"}
+
+
+class Closed(AssertionError):
+    def __init__(self, code: int | None) -> None:
+        super().__init__(f"the server closed the connection (code {code})")
+        self.code = code
+
+
+class LiveClient:
+    """One websocket to ``/ws/live/{room_id}/`` through the real ASGI stack
+    (origin check, cookies, sessions, auth, routing)."""
+
+    def __init__(self, communicator: WebsocketCommunicator) -> None:
+        self.communicator = communicator
+        self.accepted = False
+        self.refused_code: int | None = None
+        self.close_code: int | None = None
+        self.raw: list[str] = []  # every text frame received, as sent
+        self._events: deque[dict[str, Any]] = deque()
+
+    @classmethod
+    async def open(
+        cls,
+        room_id: int,
+        *,
+        cookie: str | None = None,
+        ticket: str | None = None,
+        origin: bytes | None = ORIGIN,
+    ) -> LiveClient:
+        from config.asgi import application  # after the test settings are in place
+
+        headers = [(b"origin", origin)] if origin is not None else []
+        if cookie is not None:
+            headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
+        path = f"/ws/live/{room_id}/" + (f"?ticket={ticket}" if ticket is not None else "")
+        client = cls(WebsocketCommunicator(application, path, headers=headers))
+        accepted, code = await client.communicator.connect(timeout=TIMEOUT)
+        client.accepted = bool(accepted)
+        client.refused_code = None if accepted else code
+        return client
+
+    # --- sending ---------------------------------------------------------------
+
+    async def send(self, frame: Any) -> None:
+        await self.communicator.send_input({"type": "websocket.receive", "text": json.dumps(frame)})
+
+    async def send_text(self, text: str) -> None:
+        await self.communicator.send_input({"type": "websocket.receive", "text": text})
+
+    async def send_bytes(self, data: bytes) -> None:
+        await self.communicator.send_input({"type": "websocket.receive", "bytes": data})
+
+    # --- receiving -------------------------------------------------------------
+
+    async def _output(self, timeout: float) -> dict[str, Any]:
+        # asgiref's receive_output cancels the application on a timeout; this
+        # waits on the queue alone, so a quiet moment never kills the consumer.
+        future = self.communicator.future
+        queue = self.communicator.output_queue
+        if future.done() and queue.empty():
+            future.result()
+            raise AssertionError("the consumer exited")
+        return await asyncio.wait_for(queue.get(), timeout)
+
+    async def next_event(self, timeout: float = TIMEOUT) -> dict[str, Any]:
+        """The next event (``batch`` frames unpacked); Closed on a close."""
+        while not self._events:
+            if self.close_code is not None:
+                raise Closed(self.close_code)
+            message = await self._output(timeout)
+            if message["type"] == "websocket.close":
+                self.close_code = message.get("code", 1000)
+                raise Closed(self.close_code)
+            assert message["type"] == "websocket.send", message
+            text = message["text"]
+            self.raw.append(text)
+            frame = json.loads(text)
+            self._events.extend(frame["events"] if frame.get("type") == "batch" else [frame])
+        return self._events.popleft()
+
+    async def wait_for(
+        self,
+        kind: str,
+        where: Callable[[dict[str, Any]], bool] | None = None,
+        timeout: float = TIMEOUT,
+    ) -> dict[str, Any]:
+        """Skip events until one of type ``kind`` (matching ``where``) arrives."""
+        seen: list[dict[str, Any]] = []
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            try:
+                event = await self.next_event(max(left, 0.001))
+            except TimeoutError:
+                raise AssertionError(f"no {kind!r} event within {timeout}s; got {seen}") from None
+            if event.get("type") == kind and (where is None or where(event)):
+                return event
+            seen.append(event)
+
+    async def expect_close(self, timeout: float = TIMEOUT) -> int | None:
+        """Read until the server closes; the close code."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            try:
+                await self.next_event(max(left, 0.001))
+            except Closed as closed:
+                return closed.code
+            except TimeoutError:
+                raise AssertionError(f"the server did not close within {timeout}s") from None
+
+    async def collect(self, seconds: float) -> list[dict[str, Any]]:
+        """Every event that arrives in the next ``seconds``."""
+        got: list[dict[str, Any]] = []
+        deadline = asyncio.get_running_loop().time() + seconds
+        while (left := deadline - asyncio.get_running_loop().time()) > 0:
+            try:
+                got.append(await self.next_event(left))
+            except TimeoutError:
+                break
+        return got
+
+    async def hello(self) -> dict[str, Any]:
+        event = await self.next_event()
+        assert event["type"] == "hello", event
+        return event
+
+    async def close(self) -> None:
+        if not self.communicator.future.done():
+            await self.communicator.disconnect(timeout=TIMEOUT)
+
+
+Connect = Callable[..., Awaitable[LiveClient]]
+
+
+# --- data -----------------------------------------------------------------------
+
+
+def make_room(*, host: Any = None, state: str = Room.State.LIVE, **fields: Any) -> Room:
+    """A room (live with an open session by default)."""
+    room = Room.objects.create(
+        host=host or UserFactory(),
+        title=fields.pop("title", "Sunday pancakes"),
+        state=state,
+        started_at=timezone.now() if state == Room.State.LIVE else None,
+        **fields,
+    )
+    if state == Room.State.LIVE:
+        LiveSession.objects.create(room=room)
+    return room
+
+
+def add_messages(room: Room, count: int, *, user: Any = None) -> list[ChatMessage]:
+    author = user or UserFactory()
+    return [
+        ChatMessage.objects.create(room=room, user=author, text=f"line {n}") for n in range(count)
+    ]
+
+
+def session_cookie(user: Any) -> str:
+    """A logged-in session for ``user`` (the browser's session cookie value)."""
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+# --- fixtures -------------------------------------------------------------------
+
+
+def _forget_hot_state() -> None:
+    reset_room_state_backend()
+    consumers._room_states.clear()
+    if settings.REDIS_URL:
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        try:
+            keys = list(client.scan_iter(match="live:*", count=1000))
+            if keys:
+                client.delete(*keys)
+        finally:
+            client.close()
+
+
+@pytest.fixture(name="live_settings")
+def live_settings_fixture(settings: Any) -> Iterator[Any]:
+    """Fast ticks and a clean slate of hot state for every test."""
+    settings.SPROUT_LIVE_TICK_SECONDS = 0.02
+    settings.SPROUT_LIVE_HEARTS_SECONDS = 0.1
+    settings.SPROUT_LIVE_VIEWERS_SECONDS = 0.1
+    settings.SPROUT_LIVE_CHAT_RATE = "100/10"
+    settings.SPROUT_LIVE_BLOCKED_WORDS = []
+    settings.SPROUT_LIVE_GIFT_HANDLER = ""
+    _forget_hot_state()
+    yield settings
+    _forget_hot_state()
+
+
+@pytest.fixture(name="live_loop")
+async def live_loop_fixture(live_settings: Any) -> AsyncIterator[None]:
+    """For tests that run the room's async code: stops every hub, empties
+    the channel layer and the hot state, and closes the database thread's
+    connection afterwards."""
+    yield
+    registry = hub.hubs()
+    for room_hub in list(registry.hubs.values()):
+        await room_hub.stop()
+    registry.hubs.clear()
+    hub._registries.clear()
+    layer = get_channel_layer()
+    if layer is not None:
+        await layer.flush()
+    reset_room_state_backend()
+    # The consumers' database thread keeps its connection; PostgreSQL would
+    # not drop the test database with it open.
+    await database_sync_to_async(connections.close_all)()
+
+
+@pytest.fixture(name="connect")
+async def connect_fixture(live_loop: None) -> AsyncIterator[Connect]:
+    """``await connect(room_id, cookie=..., ticket=..., origin=...)`` opens a
+    client; every client is closed after the test."""
+    opened: list[LiveClient] = []
+
+    async def _open(room_id: int, **options: Any) -> LiveClient:
+        client = await LiveClient.open(room_id, **options)
+        opened.append(client)
+        return client
+
+    yield _open
+    for client in opened:
+        await client.close()

@@ -1,0 +1,91 @@
+"""Stream keys: shown once, hashed at rest, one active per host, rotation
+and revocation take effect at once, only hosts get one."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from community.models import User
+from kol.services import host_permission
+from live import keys
+from live.errors import NotAHost
+from live.models import StreamKey
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def make_host(**fields: object) -> User:
+    user = UserFactory(**fields)
+    user.user_permissions.add(host_permission())
+    return User.objects.get(pk=user.pk)  # a fresh instance: no stale permission cache
+
+
+def test_a_new_key_is_returned_once_and_only_its_hash_is_stored() -> None:
+    host = make_host()
+    key, plaintext = keys.rotate_key(host=host)
+    assert len(plaintext) >= 32
+    stored = StreamKey.objects.get(pk=key.pk)
+    assert stored.key_hash == hashlib.sha256(plaintext.encode()).hexdigest()
+    assert stored.hint == plaintext[: keys.HINT_LENGTH]
+    row = StreamKey.objects.filter(pk=key.pk).values().get()
+    assert all(plaintext not in str(value) for value in row.values())
+    assert keys.host_for_key(plaintext) == host
+
+
+def test_rotation_revokes_the_previous_key_at_once() -> None:
+    host = make_host()
+    _, old = keys.rotate_key(host=host)
+    _, new = keys.rotate_key(host=host)
+    assert new != old
+    assert keys.host_for_key(old) is None
+    assert keys.host_for_key(new) == host
+    assert StreamKey.objects.filter(host=host, revoked_at=None).count() == 1
+    assert StreamKey.objects.filter(host=host).count() == 2
+
+
+def test_rotating_one_hosts_key_leaves_another_hosts_key_alone() -> None:
+    first, second = make_host(), make_host()
+    _, first_key = keys.rotate_key(host=first)
+    _, second_key = keys.rotate_key(host=second)
+    keys.rotate_key(host=first)
+    assert keys.host_for_key(second_key) == second
+    assert keys.host_for_key(first_key) is None
+
+
+def test_a_member_who_may_not_host_gets_no_key() -> None:
+    member = UserFactory()
+    with pytest.raises(NotAHost) as caught:
+        keys.rotate_key(host=member)
+    assert caught.value.code == "not_a_host"
+    assert not StreamKey.objects.exists()
+
+
+def test_an_inactive_host_gets_no_key() -> None:
+    host = make_host(is_active=False)
+    with pytest.raises(NotAHost):
+        keys.rotate_key(host=host)
+
+
+def test_revoking_refuses_the_key_from_then_on() -> None:
+    host = make_host()
+    _, plaintext = keys.rotate_key(host=host)
+    revoked = keys.revoke_key(host=host)
+    assert revoked is not None and revoked.revoked_at is not None
+    assert keys.host_for_key(plaintext) is None
+    assert keys.active_key(host=host) is None
+    # Publish-done of a stream that started before the revocation still finds its host.
+    assert keys.host_for_key(plaintext, include_revoked=True) == host
+
+
+def test_revoking_without_a_key_is_a_no_op() -> None:
+    assert keys.revoke_key(host=make_host()) is None
+
+
+@pytest.mark.parametrize("candidate", ["", "x", "not-a-key-at-all", "k" * 5000, "é✓\x00"])
+def test_unknown_keys_find_nobody(candidate: str) -> None:
+    keys.rotate_key(host=make_host())
+    assert keys.host_for_key(candidate) is None
+    assert keys.host_for_key(candidate, include_revoked=True) is None

@@ -1,0 +1,430 @@
+"""Rooms and broadcasts (live.services): who may host, going live, ending
+(publish-done, the host, a moderator, a vanished publisher), the traffic
+report folded from the hot counters, followers told once, and the live
+performance that feeds screening."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.utils import timezone
+
+from community.models import Block, Follow, Notification, User
+from kol.screening import live_performance_hook
+from kol.services import host_permission
+from live import events, services
+from live.errors import Banned, NotAHost, NotFound, PermissionDenied, ValidationFailed
+from live.models import LiveSession, Room, RoomRestriction
+from live.state import reset_room_state_backend, room_state
+from tests.factories import CreatorFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def make_host(**fields: Any) -> User:
+    user = UserFactory(**fields)
+    user.user_permissions.add(host_permission())
+    return User.objects.get(pk=user.pk)
+
+
+def seed_counters(
+    room_id: int,
+    *,
+    hearts: int = 0,
+    viewers: tuple[int, ...] = (),
+    uniques: int = 0,
+    watch: float = 0,
+    messages: int = 0,
+    dropped: int = 0,
+) -> None:
+    """Drive the hot state the way the hub and consumers do (its async API).
+    A Redis backend's asyncio client belongs to one event loop: this one gets
+    a backend of its own, closed after; the in-process backend is kept (it
+    *is* the state)."""
+
+    async def seed() -> None:
+        state = room_state()
+        try:
+            if hearts:
+                await state.add_hearts(room_id, hearts)
+            for number, count in enumerate(viewers):
+                await state.report_viewers(room_id, f"process-{number}-{uuid.uuid4().hex}", count)
+            for number in range(uniques):
+                await state.add_unique_viewer(room_id, f"viewer-{number}")
+            if watch:
+                await state.add_watch_seconds(room_id, watch)
+            for _ in range(messages):
+                await state.count_message(room_id)
+            for _ in range(dropped):
+                await state.count_dropped(room_id)
+        finally:
+            client = getattr(state, "_redis", None)
+            if client is not None:
+                await client.aclose()
+
+    if settings.REDIS_URL:
+        reset_room_state_backend()
+    asyncio.run(seed())
+    if settings.REDIS_URL:
+        reset_room_state_backend()
+
+
+def forget_hot_state() -> None:
+    """A fresh hot-state backend, and no counters left in Redis from another
+    test or run (room ids repeat from one test database to the next)."""
+    reset_room_state_backend()
+    if settings.REDIS_URL:
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        try:
+            stale = list(client.scan_iter(match="live:room:*", count=1000))
+            if stale:
+                client.delete(*stale)
+        finally:
+            client.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_hot_state() -> Iterator[None]:
+    forget_hot_state()
+    yield
+    forget_hot_state()
+
+
+@pytest.fixture
+def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, dict[str, Any]]]:
+    """Events sent to rooms (``publish_sync``), in order."""
+    sent: list[tuple[int, dict[str, Any]]] = []
+    monkeypatch.setattr(
+        services, "publish_sync", lambda room_id, event: sent.append((room_id, event))
+    )
+    return sent
+
+
+@pytest.fixture
+def host() -> User:
+    return make_host(username="mei")
+
+
+@pytest.fixture
+def room(host: User) -> Room:
+    return services.create_room(host=host, title="Sunday pancakes")
+
+
+# --- rooms ------------------------------------------------------------------------
+
+
+def test_a_host_creates_a_scheduled_room_with_a_public_stream_name(host: User) -> None:
+    room = services.create_room(host=host, title="  Sunday pancakes  ")
+    assert room.state == Room.State.SCHEDULED
+    assert room.title == "Sunday pancakes"
+    assert room.stream_name and room.stream_name.isalnum()
+
+
+def test_a_member_who_may_not_host_cannot_create_a_room() -> None:
+    with pytest.raises(NotAHost):
+        services.create_room(host=UserFactory(), title="Mine")
+    assert not Room.objects.exists()
+
+
+@pytest.mark.parametrize("title", ["", "   ", "x" * 101, None])
+def test_a_room_needs_a_title_of_1_to_100_characters(host: User, title: Any) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        services.create_room(host=host, title=title)
+    assert "title" in caught.value.fields
+
+
+def test_a_title_of_100_characters_is_fine(host: User) -> None:
+    assert services.create_room(host=host, title="x" * 100).title == "x" * 100
+
+
+def test_room_for_viewer_refuses_missing_rooms_and_banned_members(room: Room) -> None:
+    banned, other = UserFactory(), UserFactory()
+    RoomRestriction.objects.create(room=room, user=banned, kind="ban", created_by=room.host)
+    with pytest.raises(Banned):
+        services.room_for_viewer(room_id=room.pk, user=banned)
+    assert services.room_for_viewer(room_id=room.pk, user=other) == room
+    assert services.room_for_viewer(room_id=room.pk) == room
+    with pytest.raises(NotFound):
+        services.room_for_viewer(room_id=room.pk + 1000)
+
+
+def test_an_expired_or_lifted_ban_no_longer_keeps_a_member_out(room: Room) -> None:
+    expired, lifted = UserFactory(), UserFactory()
+    RoomRestriction.objects.create(
+        room=room, user=expired, kind="ban", expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    RoomRestriction.objects.create(room=room, user=lifted, kind="ban", lifted_at=timezone.now())
+    assert services.room_for_viewer(room_id=room.pk, user=expired) == room
+    assert services.room_for_viewer(room_id=room.pk, user=lifted) == room
+
+
+def test_the_host_chooses_room_moderators_and_others_may_not(room: Room) -> None:
+    helper, stranger = UserFactory(), UserFactory()
+    services.add_room_moderator(actor=room.host, room=room, user=helper)
+    services.add_room_moderator(actor=room.host, room=room, user=helper)  # idempotent
+    assert list(room.moderators.all()) == [helper]
+    with pytest.raises(PermissionDenied):
+        services.add_room_moderator(actor=stranger, room=room, user=stranger)
+    with pytest.raises(PermissionDenied):
+        services.remove_room_moderator(actor=helper, room=room, user=helper)
+    with pytest.raises(ValidationFailed):
+        services.add_room_moderator(actor=room.host, room=room, user=room.host)
+    services.remove_room_moderator(actor=room.host, room=room, user=helper)
+    assert not room.moderators.exists()
+
+
+# --- going live -----------------------------------------------------------------------
+
+
+def test_starting_a_session_brings_the_room_live_and_resets_its_counters(
+    room: Room, published: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    seed_counters(room.pk, hearts=40, messages=3)  # left over from nothing: must not count
+    with django_capture_on_commit_callbacks(execute=True):
+        session = services.start_session(room=room, client_addr="10.0.0.7")
+    room.refresh_from_db()
+    assert room.state == Room.State.LIVE
+    assert room.started_at is not None and room.last_seen_at is not None
+    assert session.room == room and session.ended_at is None
+    assert session.client_addr == "10.0.0.7"
+    assert room_state().snapshot(room.pk)["hearts"] == 0
+    assert published == [(room.pk, events.room_state("live"))]
+
+
+def test_followers_hear_once_that_the_host_went_live(
+    room: Room, published: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    fans = UserFactory.create_batch(3)
+    for fan in fans:
+        Follow.objects.create(follower=fan, followee=room.host)
+    blocked_fan, bystander = UserFactory(), UserFactory()
+    Follow.objects.create(follower=blocked_fan, followee=room.host)
+    Block.objects.create(blocker=blocked_fan, blocked=room.host)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.start_session(room=room, client_addr="")
+    told = Notification.objects.filter(verb="went_live", actor=room.host)
+    assert sorted(told.values_list("recipient_id", flat=True)) == sorted(f.pk for f in fans)
+    assert told.first().data == {  # type: ignore[union-attr]
+        "room_id": room.pk,
+        "url": services.room_url(room),
+        "title": "Sunday pancakes",
+    }
+    assert not Notification.objects.filter(recipient=bystander).exists()
+    # A redelivered task tells nobody twice.
+    assert services.notify_went_live(room_id=room.pk) == 0
+    assert told.count() == 3
+
+
+def test_a_live_or_ended_room_cannot_start_again(room: Room, published: list[Any]) -> None:
+    services.start_session(room=room, client_addr="")
+    with pytest.raises(PermissionDenied) as caught:
+        services.start_session(room=room, client_addr="")
+    assert caught.value.code == "already_live"
+    services.end_session(room=room, reason="test")
+    with pytest.raises(PermissionDenied) as caught:
+        services.start_session(room=room, client_addr="")
+    assert caught.value.code == "room_ended"
+    assert LiveSession.objects.filter(room=room).count() == 1
+
+
+def test_a_host_who_lost_the_right_cannot_go_live(room: Room) -> None:
+    room.host.user_permissions.clear()
+    with pytest.raises(NotAHost):
+        services.start_session(room=Room.objects.get(pk=room.pk), client_addr="")
+    room.refresh_from_db()
+    assert room.state == Room.State.SCHEDULED
+
+
+def test_begin_broadcast_picks_the_hosts_latest_scheduled_room(
+    host: User, published: list[Any]
+) -> None:
+    older = services.create_room(host=host, title="Older")
+    newer = services.create_room(host=host, title="Newer")
+    Room.objects.filter(pk=older.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    other_hosts_room = services.create_room(host=make_host(), title="Not mine")
+    session = services.begin_broadcast(host=host, client_addr="")
+    assert session.room == newer
+    other_hosts_room.refresh_from_db()
+    assert other_hosts_room.state == Room.State.SCHEDULED
+    with pytest.raises(PermissionDenied) as caught:
+        services.begin_broadcast(host=host, client_addr="")
+    assert caught.value.code == "already_live"
+
+
+def test_begin_broadcast_without_a_scheduled_room_is_refused(host: User) -> None:
+    with pytest.raises(PermissionDenied) as caught:
+        services.begin_broadcast(host=host, client_addr="")
+    assert caught.value.code == "no_scheduled_room"
+
+
+# --- ending ---------------------------------------------------------------------------
+
+
+def test_ending_a_session_writes_its_traffic_report(
+    room: Room, published: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    early_fan, fan_one, fan_two = UserFactory(), UserFactory(), UserFactory()
+    early = Follow.objects.create(follower=early_fan, followee=room.host)
+    Follow.objects.filter(pk=early.pk).update(created_at=timezone.now() - timedelta(days=1))
+    services.start_session(room=room, client_addr="")
+    seed_counters(
+        room.pk, hearts=120, viewers=(5, 3), uniques=11, watch=930.6, messages=7, dropped=2
+    )
+    Follow.objects.create(follower=fan_one, followee=room.host)
+    Follow.objects.create(follower=fan_two, followee=room.host)
+    Follow.objects.create(follower=fan_one, followee=UserFactory())  # someone else's follower
+    with django_capture_on_commit_callbacks(execute=True):
+        session = services.end_session(room=room, reason="publish_done")
+    assert session is not None
+    session.refresh_from_db()
+    room.refresh_from_db()
+    assert room.state == Room.State.ENDED and room.ended_at is not None
+    assert session.ended_at == room.ended_at
+    assert (
+        session.peak_viewers,
+        session.unique_viewers,
+        session.watch_seconds,
+        session.chat_messages,
+        session.hearts,
+        session.dropped_connections,
+        session.new_followers,
+    ) == (8, 11, 930, 7, 120, 2, 2)
+    assert published[-1] == (room.pk, events.room_state("ended"))
+    # The hot counters are cleared once the report is written.
+    assert room_state().snapshot(room.pk)["hearts"] == 0
+
+
+def test_ending_twice_is_harmless(room: Room, published: list[Any]) -> None:
+    services.start_session(room=room, client_addr="")
+    assert services.end_session(room=room, reason="publish_done") is not None
+    assert services.end_session(room=room, reason="publish_done") is None
+    assert services.finish_broadcast(host=room.host, reason="publish_done") == []
+    assert LiveSession.objects.get(room=room).ended_at is not None
+
+
+def test_the_host_a_room_moderator_or_a_site_moderator_may_end_a_room(
+    host: User, published: list[Any]
+) -> None:
+    helper, staff, stranger = UserFactory(), UserFactory(), UserFactory()
+    staff.user_permissions.add(
+        Permission.objects.get(codename="moderate_room", content_type__app_label="live")
+    )
+    staff = User.objects.get(pk=staff.pk)
+    for actor in (host, helper, staff):
+        room = services.create_room(host=host, title="Again")
+        room.moderators.add(helper)
+        services.start_session(room=room, client_addr="")
+        with pytest.raises(PermissionDenied):
+            services.end_room(actor=stranger, room=room)
+        session = services.end_room(actor=actor, room=room)
+        assert session is not None and session.ended_at is not None
+        room.refresh_from_db()
+        assert room.state == Room.State.ENDED
+
+
+def test_ending_a_scheduled_room_cancels_it(room: Room, published: list[Any]) -> None:
+    assert services.end_room(actor=room.host, room=room) is None
+    assert room.state == Room.State.ENDED
+    assert not LiveSession.objects.exists()
+
+
+def test_rooms_whose_publisher_vanished_are_ended(host: User, published: list[Any]) -> None:
+    quiet = services.create_room(host=host, title="Quiet")
+    services.start_session(room=quiet, client_addr="")
+    Room.objects.filter(pk=quiet.pk).update(last_seen_at=timezone.now() - timedelta(minutes=10))
+    fresh = services.create_room(host=make_host(), title="Fresh")
+    services.start_session(room=fresh, client_addr="")
+    scheduled = services.create_room(host=make_host(), title="Later")
+
+    assert services.end_stale_rooms(older_than_seconds=120) == 1
+    states = dict(Room.objects.values_list("pk", "state"))
+    assert states == {quiet.pk: "ended", fresh.pk: "live", scheduled.pk: "scheduled"}
+    assert LiveSession.objects.get(room=quiet).ended_at is not None
+    assert services.end_stale_rooms(older_than_seconds=120) == 0
+
+
+def test_a_room_seen_again_is_not_ended_as_stale(room: Room, published: list[Any]) -> None:
+    services.start_session(room=room, client_addr="")
+    cutoff = timezone.now() - timedelta(minutes=1)
+    # Listed as stale, then an on_update arrived before it was locked.
+    assert services._end_live(room.pk, reason="stale", stale_before=cutoff) is False
+    assert services.broadcast_seen(host=room.host) == room
+
+
+# --- reports ------------------------------------------------------------------------------
+
+
+def test_the_session_report_has_traffic_and_an_empty_cash_part(
+    room: Room, published: list[Any]
+) -> None:
+    services.start_session(room=room, client_addr="")
+    seed_counters(room.pk, hearts=9, viewers=(4,), uniques=4, watch=400, messages=2)
+    running = services.session_report(LiveSession.objects.get(room=room))
+    assert running["running"] is True
+    assert running["traffic"]["hearts"] == 9
+    session = services.end_session(room=room, reason="test")
+    assert session is not None
+    report = services.session_report(session)
+    assert report["running"] is False
+    assert report["room_id"] == room.pk and report["title"] == "Sunday pancakes"
+    assert report["traffic"] == {
+        "peak_viewers": 4,
+        "unique_viewers": 4,
+        "watch_seconds": 400,
+        "average_watch_seconds": 100,
+        "chat_messages": 2,
+        "hearts": 9,
+        "dropped_connections": 0,
+        "new_followers": 0,
+    }
+    assert report["cash"] == {"gifts": 0, "coins": 0, "earnings": 0}
+
+
+def cash_extension(session: LiveSession) -> dict[str, Any]:
+    return {"cash": {"coins": 250, "gifts": 3}, "top_gifters": ["mei"]}
+
+
+def test_report_extensions_are_merged_into_the_report(
+    room: Room, published: list[Any], settings: Any
+) -> None:
+    settings.SPROUT_LIVE_REPORT_EXTENSIONS = [f"{__name__}.cash_extension"]
+    services.start_session(room=room, client_addr="")
+    session = services.end_session(room=room, reason="test")
+    assert session is not None
+    report = services.session_report(session)
+    assert report["cash"] == {"gifts": 3, "coins": 250, "earnings": 0}
+    assert report["top_gifters"] == ["mei"]
+
+
+def _ended_session(host: User, **figures: int) -> None:
+    room = Room.objects.create(host=host, title="Past", state=Room.State.ENDED)
+    LiveSession.objects.create(room=room, ended_at=timezone.now(), **figures)
+
+
+def test_live_performance_ranks_creators_by_their_recent_sessions() -> None:
+    strong, middling, silent, never = (CreatorFactory() for _ in range(4))
+    _ended_session(strong.user, peak_viewers=900, unique_viewers=2000, new_followers=40)
+    _ended_session(strong.user, peak_viewers=700, unique_viewers=1000, new_followers=20)
+    _ended_session(middling.user, peak_viewers=50, unique_viewers=80, new_followers=1)
+    _ended_session(silent.user, peak_viewers=0, unique_viewers=0, new_followers=0)
+    old = Room.objects.create(host=never.user, title="Long ago", state=Room.State.ENDED)
+    LiveSession.objects.create(
+        room=old, ended_at=timezone.now() - timedelta(days=365), peak_viewers=10_000
+    )
+
+    scores = services.live_performance([strong.pk, middling.pk, silent.pk, never.pk])
+    assert scores == {strong.pk: 1.0, middling.pk: 0.5, silent.pk: 0.0}
+    assert services.live_performance([]) == {}
+
+
+def test_screening_uses_live_performance() -> None:
+    assert live_performance_hook() is services.live_performance
