@@ -89,6 +89,7 @@ format: venv
 bench: venv
 	DATABASE_URL=$(PG_URL) $(PY) bench/thumbnails.py
 	DATABASE_URL=$(PG_URL) $(PY) bench/feed.py
+	DATABASE_URL=$(PG_URL) $(PY) bench/screening.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache

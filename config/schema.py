@@ -20,6 +20,10 @@ NO_SLASH = {
     # As the hook sees them: drf-spectacular renames {pk} to {id} afterwards.
     "/api/v1/invitations/{pk}/accept",
     "/api/v1/invitations/{pk}/decline",
+    "/api/v1/live/stream-key",
+    "/api/v1/live/rooms/{pk}/ticket",
+    "/api/v1/live/rooms/{pk}/end",
+    "/api/v1/live/sessions/{pk}/report",
 }
 
 

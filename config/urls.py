@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("live/ingest/", include("live.ingest_urls")),
     path("api/v1/", include("kol.api_urls")),
+    path("api/v1/", include("live.api_urls")),
     path("api/v1/", include("community.api_urls")),
     path("", include("kol.urls")),
     path("", include("community.urls")),

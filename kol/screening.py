@@ -27,6 +27,16 @@ The first three are normalised by percentile rank within the pool being
 ranked (robust to outliers; a zero figure earns zero), the last two are
 already 0–1 and are used as they are.
 
+Small audiences make noisy rates: 14 likes on a 35-follower account is a
+40% engagement rate that says little. So engagement and growth are ranked
+*weighed by audience*: engagement is pulled toward the pool's median as if
+the creator had ``AUDIENCE_PRIOR`` more followers at the median rate
+(``(rate·followers + median·prior) / (followers + prior)``), and growth is
+new followers over ``followers + prior``. A creator's own figures are what
+the reasons quote; the standing ("top 5%") is that of the weighed figure.
+``settings.SPROUT_KOL_SCREENING_AUDIENCE_PRIOR`` sets the prior (default
+1,000 followers; the demo scale in ``make run`` uses less).
+
 Reads are set-based: whatever the size of the pool, :func:`rank_creators`
 runs the same six queries (the niche, the pool with each creator's latest
 engagement rate, their niches, a 30-day stats aggregate, an 8-week notes
@@ -95,6 +105,7 @@ class _Figures:
     engagement: float | None  # None: no daily stat yet
     new_followers: int
     growth: float
+    weighed_growth: float
     notes: int
     weeks: int
     active_weeks: int
@@ -103,6 +114,7 @@ class _Figures:
     live: float | None  # None: the hook knows no session of theirs
     score: float = 0.0
     components: dict[str, float] = field(default_factory=dict)
+    weighed_engagement: float = 0.0
 
     @property
     def per_week(self) -> float:
@@ -164,6 +176,7 @@ def rank_creators(
                 engagement=engagement,
                 new_followers=gained,
                 growth=gained / max(followers, 1),
+                weighed_growth=gained / (max(followers, 0) + audience_prior()),
                 notes=sum(weeks_with_notes[:weeks]),
                 weeks=weeks,
                 active_weeks=sum(1 for n in weeks_with_notes[:weeks] if n),
@@ -407,19 +420,37 @@ class _Pools:
     posting: _Percentiles
 
 
+def audience_prior() -> int:
+    """Followers a creator is assumed to have at the pool's typical rates
+    before their own figures count (see the module docstring)."""
+    return max(int(getattr(settings, "SPROUT_KOL_SCREENING_AUDIENCE_PRIOR", 1000)), 0)
+
+
+def _weigh_engagement(figures: list[_Figures]) -> None:
+    rates = sorted(f.engagement for f in figures if f.engagement)
+    median = rates[len(rates) // 2] if rates else 0.0
+    prior = audience_prior()
+    for f in figures:
+        if f.engagement:
+            f.weighed_engagement = (f.engagement * f.followers + median * prior) / max(
+                f.followers + prior, 1
+            )
+
+
 def _score(figures: list[_Figures], *, niche: Niche | None) -> _Pools:
     """Fill each creator's components and 0–100 score (rounded to 0.1, the
     precision shown and stored, so that ties are ties)."""
+    _weigh_engagement(figures)
     pools = _Pools(
-        engagement=_Percentiles([f.engagement or 0.0 for f in figures]),
-        growth=_Percentiles([f.growth for f in figures]),
+        engagement=_Percentiles([f.weighed_engagement for f in figures]),
+        growth=_Percentiles([f.weighed_growth for f in figures]),
         posting=_Percentiles([f.per_week for f in figures]),
     )
     total_weight = sum(WEIGHTS.values())
     for f in figures:
         components = {
-            "engagement": pools.engagement.rank(f.engagement) if f.engagement else 0.0,
-            "growth": pools.growth.rank(f.growth) if f.growth > 0 else 0.0,
+            "engagement": pools.engagement.rank(f.weighed_engagement) if f.engagement else 0.0,
+            "growth": pools.growth.rank(f.weighed_growth) if f.growth > 0 else 0.0,
             "consistency": (
                 (pools.posting.rank(f.per_week) + f.active_weeks / f.weeks) / 2 if f.notes else 0.0
             ),
@@ -475,7 +506,7 @@ def _engagement_reason(f: _Figures, pool: _Percentiles) -> str:
         return "no engagement figures yet"
     if not f.engagement:
         return "engagement 0.0%"
-    return f"engagement {_percent(f.engagement)} ({pool.standing(f.engagement)})"
+    return f"engagement {_percent(f.engagement)} ({pool.standing(f.weighed_engagement)})"
 
 
 def _growth_reason(f: _Figures, pool: _Percentiles) -> str:
@@ -483,7 +514,7 @@ def _growth_reason(f: _Figures, pool: _Percentiles) -> str:
         return f"no new followers in {GROWTH_DAYS} days"
     return (
         f"+{f.new_followers:,} followers in {GROWTH_DAYS} days "
-        f"(+{_growth_percent(f.growth)}, {pool.standing(f.growth)})"
+        f"(+{_growth_percent(f.growth)}, {pool.standing(f.weighed_growth)})"
     )
 
 

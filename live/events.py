@@ -88,3 +88,48 @@ def hello(
 
 def room_brief(*, room_id: int, title: str, state: str, host: User) -> dict[str, Any]:
     return {"id": room_id, "title": title, "state": state, "host": user_brief(host)}
+
+
+# --- gifts (live.gifts) -------------------------------------------------------------
+
+
+def gift(
+    *,
+    gift_id: int,
+    user: User,
+    gift: dict[str, Any],
+    quantity: int,
+    coins: int,
+    ts: datetime,
+) -> dict[str, Any]:
+    """A gift sent in the room, for everyone in it. ``gift`` is
+    ``{slug, name, coins, animation_tier, emoji, image}`` (the catalog's
+    shape: the tier picks the animation, ``image`` is a URL or "" and then
+    ``emoji`` is shown); ``coins`` is what the whole send cost."""
+    return {
+        "type": "gift",
+        "id": gift_id,
+        "user": user_brief(user),
+        "gift": gift,
+        "quantity": quantity,
+        "coins": coins,
+        "ts": timestamp(ts),
+    }
+
+
+def gift_ack(*, idempotency_key: str, gift_id: int, balance: int) -> dict[str, Any]:
+    """The sender's gift went through (or was already through: a retry with
+    the same key gets the same ``gift_id``); ``balance`` is their coins after
+    it. To the sender only."""
+    return {
+        "type": "gift_ack",
+        "idempotency_key": idempotency_key,
+        "gift_id": gift_id,
+        "balance": balance,
+    }
+
+
+def leaderboard(top: list[dict[str, Any]]) -> dict[str, Any]:
+    """The room's top gifters of the current session, biggest first:
+    ``top`` is ``[{user {id, username, display_name}, coins}]``."""
+    return {"type": "leaderboard", "top": top}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -49,6 +50,7 @@ class RoomState(Protocol):
     async def reset_room(self, room_id: int) -> None: ...
     def snapshot(self, room_id: int) -> dict[str, int]: ...
     def clear(self, room_id: int) -> None: ...
+    def live_counts_sync(self, room_ids: Sequence[int]) -> dict[int, dict[str, int]]: ...
 
 
 COUNTERS = ("hearts", "peak", "unique", "watch", "messages", "dropped")
@@ -210,6 +212,28 @@ class RedisRoomState:
     def clear(self, room_id: int) -> None:
         self._sync.delete(*[_key(room_id, name) for name in SESSION_KEYS])
 
+    def live_counts_sync(self, room_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+        """``{room id: {"viewers", "hearts"}}`` for many rooms in one round
+        trip, for sync readers (the REST API, the admin, pages)."""
+        if not room_ids:
+            return {}
+        pipe = self._sync.pipeline()
+        for room_id in room_ids:
+            pipe.hgetall(_key(room_id, "viewers"))
+            pipe.get(_key(room_id, "hearts"))
+        replies = pipe.execute()
+        now = time.time()
+        counts = {}
+        for index, room_id in enumerate(room_ids):
+            entries, hearts = replies[2 * index], replies[2 * index + 1]
+            viewers = 0
+            for value in (entries or {}).values():
+                number, _, stamp = str(value).partition(":")
+                if now - float(stamp or 0) <= VIEWER_TTL_SECONDS:
+                    viewers += int(number)
+            counts[room_id] = {"viewers": viewers, "hearts": int(hearts or 0)}
+        return counts
+
 
 class LocalRoomState:
     """The same counters in this process (the embedded default: one process)."""
@@ -326,6 +350,20 @@ class LocalRoomState:
             self._counters.pop(_key(room_id, name), None)
         self._unique.pop(room_id, None)
         self._viewers.pop(room_id, None)
+
+    def live_counts_sync(self, room_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+        """``{room id: {"viewers", "hearts"}}``, for sync readers."""
+        now = time.time()
+        counts = {}
+        for room_id in room_ids:
+            reports = self._viewers.get(room_id, {})
+            counts[room_id] = {
+                "viewers": sum(
+                    count for count, stamp in reports.values() if now - stamp <= VIEWER_TTL_SECONDS
+                ),
+                "hearts": int(self._counters.get(_key(room_id, "hearts"), 0)),
+            }
+        return counts
 
 
 _state: RoomState | None = None

@@ -1,7 +1,7 @@
 """The only writer of the ledger.
 
 Every movement of value is one :class:`~wallet.models.Entry` whose lines sum
-to zero. Two kinds of line:
+to zero. Three kinds of line:
 
 - **debits that can fail** (a member spending coins, a payout draining
   earnings) are applied to the account's ``balance`` at once, with a
@@ -9,11 +9,15 @@ to zero. Two kinds of line:
   database refuses to go below zero, concurrent spenders serialise only on
   their own row, and a failed debit raises :class:`InsufficientFunds` before
   anything is written;
-- **credits** (a host's earnings, the platform's share, a recharge's coins)
-  are appended with ``rolled_up = False`` and folded into ``balance`` later
-  in batches (:func:`roll_up`), so a popular host or the platform account is
-  never a hot row that every gift in a room waits for
-  (``../shared/PERFORMANCE.md``, "Gift ledger").
+- **credits** (a host's earnings, the platform's share) are appended with
+  ``rolled_up = False`` and folded into ``balance`` later in batches
+  (:func:`roll_up`), so a popular host or the platform account is never a
+  hot row that every gift in a room waits for
+  (``../shared/PERFORMANCE.md``, "Gift ledger");
+- **credits that must be spendable at once** (a recharge's coins: only the
+  rolled-up ``balance`` can be spent) use ``credit_now``: applied to the
+  balance in the same transaction and written already rolled up. Only for
+  rows that are not hot (one member's own wallet).
 
 An account's true balance is ``balance + sum(unrolled lines)``
 (:func:`balance_of`); ``reconcile`` proves the books.
@@ -41,12 +45,14 @@ class InsufficientFunds(DomainError):
 
 @dataclass(frozen=True)
 class Posting:
-    """One line of an entry. ``debit_now`` applies it to the balance at once
-    (and fails if that would go below zero); otherwise it is appended."""
+    """One line of an entry. ``debit_now`` applies a negative amount to the
+    balance at once (and fails if that would go below zero); ``credit_now``
+    applies a positive amount at once; otherwise the line is appended."""
 
     account: Account
     amount: int
     debit_now: bool = False
+    credit_now: bool = False
 
 
 def account_for(kind: str, *, user: User | None = None, owner_key: str = "") -> Account:
@@ -87,14 +93,27 @@ def post(*, kind: str, postings: Sequence[Posting], memo: str = "",
         ):
             # Appended lines are folded in later; a debit must be checked now.
             raise ValueError(f"a debit of {posting.account} must be applied with debit_now")
-        if posting.debit_now:
-            if posting.amount > 0:
-                raise ValueError("debit_now is for negative amounts")
-            _apply_debit(posting.account, -posting.amount)
+        if posting.debit_now and posting.amount > 0:
+            raise ValueError("debit_now is for negative amounts")
+        if posting.credit_now and (posting.amount < 0 or posting.debit_now):
+            raise ValueError("credit_now is for positive amounts")
+    # Debits first (they can fail: nothing else has been touched then), each
+    # group in account order so two entries never lock rows in opposite order.
+    for posting in sorted((p for p in postings if p.debit_now), key=lambda p: p.account.pk):
+        _apply_debit(posting.account, -posting.amount)
+    for posting in sorted((p for p in postings if p.credit_now), key=lambda p: p.account.pk):
+        Account.objects.filter(pk=posting.account.pk).update(
+            balance=F("balance") + posting.amount
+        )
     entry = Entry.objects.create(kind=kind, memo=memo[:200], reference=reference or {})
     Line.objects.bulk_create(
         [
-            Line(entry=entry, account=p.account, amount=p.amount, rolled_up=p.debit_now)
+            Line(
+                entry=entry,
+                account=p.account,
+                amount=p.amount,
+                rolled_up=p.debit_now or p.credit_now,
+            )
             for p in postings
         ]
     )

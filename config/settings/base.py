@@ -173,7 +173,7 @@ SPROUT_RANK_BOOST_FOLLOWED_TOPIC = env.float("SPROUT_RANK_BOOST_FOLLOWED_TOPIC",
 SPROUT_PAGE_SIZE = 20
 # Dotted path of ``(user) -> int``, the coin balance shown by /api/v1/me; the
 # wallet app sets it. Empty: every balance is zero.
-SPROUT_COIN_BALANCE = ""
+SPROUT_COIN_BALANCE = "wallet.selectors.coin_balance"
 SPROUT_MAX_PAGE_SIZE = 100
 
 # --- creator pool (kol) ----------------------------------------------------
@@ -186,6 +186,8 @@ SPROUT_KOL_TIERS = {
     "mega": env.int("SPROUT_KOL_TIER_MEGA", default=1_000_000),
 }
 SPROUT_KOL_INVITATION_DAYS = env.int("SPROUT_KOL_INVITATION_DAYS", default=14)
+# Screening weighs engagement and growth by audience (kol.screening).
+SPROUT_KOL_SCREENING_AUDIENCE_PRIOR = env.int("SPROUT_KOL_SCREENING_AUDIENCE_PRIOR", default=1000)
 # Extension points filled by later apps (dotted paths): per-creator daily
 # figures the pool cannot compute itself, and past live performance for
 # screening. See kol/stats.py and kol/screening.py.
@@ -211,6 +213,23 @@ SPROUT_LIVE_STALE_SECONDS = env.int("SPROUT_LIVE_STALE_SECONDS", default=120)
 # Dotted paths of (session) -> dict merged into a session's report (the
 # wallet adds its cash column).
 SPROUT_LIVE_REPORT_EXTENSIONS: list[str] = []
+
+# --- wallet ---------------------------------------------------------------------
+# What a coin costs, in minor units of the currency (1 = one cent a coin).
+SPROUT_WALLET_COIN_PRICE = env.int("SPROUT_WALLET_COIN_PRICE", default=1)
+SPROUT_WALLET_CURRENCY = env("SPROUT_WALLET_CURRENCY", default="USD")
+# The payment provider that takes recharges (a wallet.providers.PaymentProvider),
+# and others whose callbacks are still accepted (see wallet/providers/__init__.py).
+SPROUT_WALLET_PAYMENT_PROVIDER = env(
+    "SPROUT_WALLET_PAYMENT_PROVIDER", default="wallet.providers.sandbox.SandboxProvider"
+)
+SPROUT_WALLET_PAYMENT_PROVIDERS: list[str] = env.list(
+    "SPROUT_WALLET_PAYMENT_PROVIDERS", default=[]
+)
+# Signs the sandbox provider's callbacks. Empty (the default outside local and
+# test settings): the sandbox refuses to charge, so a deployment hands out
+# free coins only when it sets this on purpose.
+SPROUT_WALLET_SANDBOX_SECRET = env("SPROUT_WALLET_SANDBOX_SECRET", default="")
 
 # --- API ------------------------------------------------------------------
 THROTTLE_RATES: dict[str, str] = {
@@ -308,6 +327,11 @@ CELERY_BEAT_SCHEDULE = {
     # Live rooms whose publisher vanished without a publish-done (live.services).
     "end-stale-live-rooms": {
         "task": "live.tasks.end_stale_rooms",
+        "schedule": 60.0,
+    },
+    # Fold appended ledger lines into account balances (wallet.ledger.roll_up).
+    "roll-up-wallet-balances": {
+        "task": "wallet.tasks.roll_up_balances",
         "schedule": 60.0,
     },
 }

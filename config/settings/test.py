@@ -5,6 +5,8 @@ import os
 import tempfile
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-insecure-key-0123456789abcdefghijklmnop")
+# The sandbox payment provider signs its callbacks with this (wallet.providers).
+os.environ.setdefault("SPROUT_WALLET_SANDBOX_SECRET", "dev-only-sandbox-secret")
 
 from .base import *  # noqa: F403
 from .base import REST_FRAMEWORK, THROTTLE_RATES

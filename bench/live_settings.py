@@ -1,0 +1,43 @@
+"""Settings for the live fan-out bench servers (``bench/live_fanout.py``).
+
+Production behaviour (``bench.settings``: DEBUG off, no toolbar, warnings-only
+logging, every host allowed) on the PostgreSQL database the bench created,
+with Redis for everything hot, exactly as ``config.settings.production``
+wires it: the cache, ``live.state`` and ``RedisPubSubChannelLayer``. Only two
+things differ from production:
+
+- the channel layer's prefix (``sprout-bench``): Redis pub/sub channels are
+  not scoped by database number, so without it a test run elsewhere on the
+  machine that publishes to ``live.room.1`` would land in the bench room;
+- persistent database connections, as production sets them
+  (``DATABASE_CONN_MAX_AGE`` 60 with health checks).
+
+The chat rate limit stays the production default (``SPROUT_LIVE_CHAT_RATE``
+"5/10"): the bench spreads its 20 messages/s over enough senders to stay
+inside it rather than lifting it.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-insecure-key-0123456789abcdefghijklmnop")
+
+from bench.settings import *  # noqa: E402, F403
+from bench.settings import DATABASES  # noqa: E402
+
+REDIS_URL = os.environ["REDIS_URL"]  # the bench always runs through Redis
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "sprout-bench",
+    }
+}
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": "sprout-bench"},
+    }
+}
+DATABASES["default"]["CONN_MAX_AGE"] = 60
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

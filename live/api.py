@@ -1,0 +1,366 @@
+"""REST API of live rooms (``/api/v1/live/...``), in the discipline of the
+other apps' APIs: thin views, an input serializer for shape,
+``live.services`` / ``live.chat`` / ``live.keys`` / ``live.tickets`` for
+rules and writes, ``live.selectors`` for reads, and domain errors turned
+into ``{"error": {...}}`` once by ``config.errors.api_exception_handler``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+from rest_framework.views import APIView
+
+from community import feeds
+from community import selectors as community_selectors
+from community.errors import ValidationFailed
+from community.models import User
+from community.serializers import UserBriefSerializer, paginated_schema
+from community.services import check_authenticated
+from live import chat, keys, selectors, services, tickets
+from live import serializers as s
+from live.models import Room, RoomRestriction
+
+CURSOR = OpenApiParameter("cursor", str, description="Opaque cursor from a previous `next`.")
+PAGE_SIZE = OpenApiParameter("page_size", int, description="1–100, default 20.")
+ERROR = OpenApiResponse(description='`{"error": {"code", "message", "fields"}}`')
+TAGS = ["live"]
+
+
+def _input(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _page_size(request: Request) -> int:
+    raw = request.query_params.get("page_size")
+    if raw is not None and not raw.strip().isdigit():
+        raise ValidationFailed(fields={"page_size": ["A whole number from 1 to 100."]})
+    return feeds.page_size(raw)
+
+
+def _member(request: Request) -> User:
+    return check_authenticated(request.user)
+
+
+def _room_detail(request: Request, room_id: int) -> Response:
+    detail = selectors.room_detail(room_id=room_id, viewer=request.user)
+    context = {
+        "request": request,
+        "detail": detail,
+        "counts": {detail.room.pk: detail.counts},
+    }
+    return Response(s.RoomDetailSerializer(detail.room, context=context).data)
+
+
+def _moderators(request: Request, room: Room) -> Response:
+    moderators = selectors.room_moderators(room)
+    return Response(UserBriefSerializer(moderators, many=True, context={"request": request}).data)
+
+
+# --- rooms ----------------------------------------------------------------------
+
+
+class RoomListView(APIView):
+    @property
+    def throttle_scope(self) -> str | None:
+        return "writes" if self.request.method == "POST" else None
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "state", str, enum=Room.State.values, description="Only rooms in this state."
+            ),
+            CURSOR,
+            PAGE_SIZE,
+        ],
+        responses={200: paginated_schema(s.RoomSerializer, "RoomPage"), 400: ERROR},
+        tags=TAGS,
+        operation_id="live_rooms_list",
+        description="Live rooms first (most recently started first), then the others (most "
+        "recently created first). `viewers` and `hls_url` only while live.",
+    )
+    def get(self, request: Request) -> Response:
+        query = _input(s.RoomQueryInput, request.query_params)
+        page = selectors.room_page(
+            state=query.get("state") or None,
+            cursor=request.query_params.get("cursor") or None,
+            size=_page_size(request),
+        )
+        next_url = None
+        if page.next_cursor:
+            next_url = replace_query_param(
+                request.build_absolute_uri(), "cursor", page.next_cursor
+            )
+        context = {"request": request, "counts": selectors.live_counts(page.items)}
+        data = s.RoomSerializer(page.items, many=True, context=context).data
+        return Response({"results": data, "next": next_url})
+
+    @extend_schema(
+        request=s.RoomCreateInput,
+        responses={201: s.RoomDetailSerializer, 400: ERROR, 401: ERROR, 403: ERROR},
+        tags=TAGS,
+        description="Hosts only (creators whose invitation to host was accepted; otherwise "
+        "`not_a_host`): a new room in state `scheduled`. Publishing with your stream key "
+        "brings your most recently created scheduled room live.",
+    )
+    def post(self, request: Request) -> Response:
+        host = _member(request)
+        data = _input(s.RoomCreateInput, request.data)
+        room = services.create_room(host=host, title=data["title"])
+        response = _room_detail(request, room.pk)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+
+class RoomDetailView(APIView):
+    @extend_schema(
+        responses={200: s.RoomDetailSerializer, 403: ERROR, 404: ERROR},
+        tags=TAGS,
+        description="One room with its state, viewers and hearts now, its moderators, the "
+        "running session's id and `hls_url` while live. `banned` for members banned from it.",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return _room_detail(request, pk)
+
+
+class RoomTicketView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "writes"
+
+    @extend_schema(
+        request=None,
+        responses={200: s.TicketSerializer, 401: ERROR, 403: ERROR, 404: ERROR},
+        tags=TAGS,
+        description="A single-use, short-lived ticket for the room's websocket, for clients "
+        "that cannot send the session cookie (`?ticket=`). `banned` for banned members.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        user = _member(request)
+        room = selectors.room_by_id(pk)
+        ticket = tickets.issue_ticket(user=user, room=room)
+        scheme = "wss" if request.is_secure() else "ws"
+        ws_url = f"{scheme}://{request.get_host()}/ws/live/{room.pk}/?" + urlencode(
+            {"ticket": ticket}
+        )
+        return Response(
+            {
+                "ticket": ticket,
+                "expires_in": int(settings.SPROUT_LIVE_TICKET_SECONDS),
+                "ws_url": ws_url,
+            }
+        )
+
+
+class RoomEndView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "writes"
+
+    @extend_schema(
+        request=None,
+        responses={200: s.RoomDetailSerializer, 401: ERROR, 403: ERROR, 404: ERROR},
+        tags=TAGS,
+        description="The host, a room moderator or a site moderator ends the room (a "
+        "scheduled room is cancelled); everyone in it hears `room_state: ended` and the "
+        "session's traffic report is written. Ending an ended room changes nothing.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        actor = _member(request)
+        room = selectors.room_by_id(pk)
+        services.end_room(actor=actor, room=room)
+        return _room_detail(request, pk)
+
+
+class RoomModeratorListView(APIView):
+    @property
+    def throttle_scope(self) -> str | None:
+        return "writes" if self.request.method == "POST" else None
+
+    @extend_schema(
+        responses={200: UserBriefSerializer(many=True), 404: ERROR},
+        tags=TAGS,
+        operation_id="live_rooms_moderators_list",
+        description="The room's moderators (the host aside).",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return _moderators(request, selectors.room_by_id(pk))
+
+    @extend_schema(
+        request=s.ModeratorInput,
+        responses={200: UserBriefSerializer(many=True), 400: ERROR, 401: ERROR, 403: ERROR},
+        tags=TAGS,
+        description="The host (or a site moderator) makes a member moderator of the room "
+        "(idempotent). Answers the moderators.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        actor = _member(request)
+        room = selectors.room_by_id(pk)
+        data = _input(s.ModeratorInput, request.data)
+        user = community_selectors.user_by_username(data["username"])
+        services.add_room_moderator(actor=actor, room=room, user=user)
+        return _moderators(request, room)
+
+
+class RoomModeratorView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "writes"
+
+    @extend_schema(
+        responses={200: UserBriefSerializer(many=True), 401: ERROR, 403: ERROR, 404: ERROR},
+        tags=TAGS,
+        description="The host (or a site moderator) takes a member off the room's "
+        "moderators (idempotent). Answers the moderators.",
+    )
+    def delete(self, request: Request, pk: int, username: str) -> Response:
+        actor = _member(request)
+        room = selectors.room_by_id(pk)
+        user = community_selectors.user_by_username(username)
+        services.remove_room_moderator(actor=actor, room=room, user=user)
+        return _moderators(request, room)
+
+
+class RoomRestrictionListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @property
+    def throttle_scope(self) -> str | None:
+        return "writes" if self.request.method == "POST" else None
+
+    @extend_schema(
+        responses={200: s.RestrictionSerializer(many=True), 401: ERROR, 403: ERROR, 404: ERROR},
+        tags=TAGS,
+        operation_id="live_rooms_restrictions_list",
+        description="The mutes and bans in force in the room; its moderators only.",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        room = selectors.room_by_id(pk)
+        chat.check_can_moderate(actor=request.user, room=room)
+        restrictions = selectors.active_restrictions(room)
+        context = {"request": request}
+        return Response(s.RestrictionSerializer(restrictions, many=True, context=context).data)
+
+    @extend_schema(
+        request=s.RestrictionInput,
+        responses={201: s.RestrictionSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR},
+        tags=TAGS,
+        description="A room moderator mutes (may watch, may not chat) or bans (closed out "
+        "at once, may not come back) a member, for `minutes` or until lifted. A new "
+        "restriction replaces the one in force.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        actor = _member(request)
+        room = selectors.room_by_id(pk)
+        chat.check_can_moderate(actor=actor, room=room)
+        data = _input(s.RestrictionInput, request.data)
+        user = community_selectors.user_by_username(data["username"])
+        restrict = chat.ban if data["kind"] == RoomRestriction.Kind.BAN else chat.mute
+        restriction = restrict(
+            actor=actor, room=room, user=user, reason=data["reason"], minutes=data["minutes"]
+        )
+        return Response(
+            s.RestrictionSerializer(restriction, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class RoomRestrictionView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "writes"
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "kind",
+                str,
+                enum=RoomRestriction.Kind.values,
+                required=True,
+                description="Which restriction to lift.",
+            )
+        ],
+        responses={200: s.LiftedSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR},
+        tags=TAGS,
+        description="A room moderator lifts a member's mute or ban (idempotent).",
+    )
+    def delete(self, request: Request, pk: int, username: str) -> Response:
+        actor = _member(request)
+        room = selectors.room_by_id(pk)
+        chat.check_can_moderate(actor=actor, room=room)
+        data = _input(s.LiftInput, request.query_params)
+        user = community_selectors.user_by_username(username)
+        lift = chat.unban if data["kind"] == RoomRestriction.Kind.BAN else chat.unmute
+        return Response({"lifted": lift(actor=actor, room=room, user=user)})
+
+
+class MessageView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "writes"
+
+    @extend_schema(
+        responses={204: None, 401: ERROR, 403: ERROR, 404: ERROR},
+        tags=TAGS,
+        description="A room moderator deletes a chat message: hidden from the room at once "
+        "(`moderation: message_deleted`), kept for the record. Idempotent.",
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        actor = _member(request)
+        message = selectors.message_by_id(pk)
+        chat.delete_message(actor=actor, message=message)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- hosts ----------------------------------------------------------------------------
+
+
+class StreamKeyView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "writes"
+
+    @extend_schema(
+        request=None,
+        responses={200: s.StreamKeySerializer, 401: ERROR, 403: ERROR},
+        tags=TAGS,
+        description="Hosts only (`not_a_host`): a new stream key, shown this once. Each call "
+        "rotates the key and revokes the previous one at once (a stream using it is "
+        "dropped). Type `server` and `stream_key` into OBS, or publish with "
+        "`ffmpeg ... -f flv <ingest_url>/<key>`.",
+    )
+    def post(self, request: Request) -> Response:
+        host = _member(request)
+        key, plaintext = keys.rotate_key(host=host)
+        ingest_url = str(settings.SPROUT_LIVE_RTMP_URL)
+        data = {
+            "key": plaintext,
+            "ingest_url": ingest_url,
+            "server": ingest_url,
+            "stream_key": plaintext,
+            "hint": key.hint,
+            "created_at": key.created_at,
+        }
+        response = Response(s.StreamKeySerializer(data).data)
+        # A secret: no cache between the host and us may keep it.
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class SessionReportView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={200: s.SessionReportSerializer, 401: ERROR, 403: ERROR, 404: ERROR},
+        tags=TAGS,
+        description="What a broadcast brought: peak and unique viewers, watch time, chat "
+        "messages, hearts, new followers, dropped viewers (and, with the wallet, cash). "
+        "While live, the figures so far. The host, the room's moderators and staff only.",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        report = selectors.session_report_for(session_id=pk, viewer=request.user)
+        return Response(report)

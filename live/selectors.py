@@ -1,0 +1,231 @@
+"""Live rooms: reads for the REST API and the pages.
+
+Every list selector loads what its page shows (hosts joined, moderators
+prefetched) so rendering never queries per row. Viewer counts and hearts
+are hot state (:mod:`live.state`), read for a whole page at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Case, DateTimeField, F, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from community.errors import InvalidCursor
+from community.feeds import Page, decode_cursor, encode_cursor
+from community.models import User
+from live import chat, services
+from live.errors import NotFound, PermissionDenied
+from live.models import ChatMessage, LiveSession, Room, RoomRestriction
+from live.state import room_state
+
+logger = logging.getLogger("sprout.live")
+
+
+@dataclass(frozen=True)
+class RoomCounts:
+    """A room's hot figures right now (zero while it is not live)."""
+
+    viewers: int = 0
+    hearts: int = 0
+
+
+NO_COUNTS = RoomCounts()
+
+
+@dataclass
+class RoomDetail:
+    """One room as its detail shows it: the room (host joined), its figures,
+    its moderators, the open session and whether the caller moderates it."""
+
+    room: Room
+    counts: RoomCounts
+    moderators: list[User] = field(default_factory=list)
+    session_id: int | None = None
+    can_moderate: bool = False
+
+
+# --- urls ----------------------------------------------------------------------
+
+
+def hls_url(room: Room) -> str | None:
+    """The public HLS playlist while the room is live (named by its public
+    ``stream_name``, never by the key); None otherwise."""
+    if room.state != Room.State.LIVE:
+        return None
+    return f"{str(settings.SPROUT_LIVE_HLS_BASE_URL).rstrip('/')}/{room.stream_name}.m3u8"
+
+
+# --- hot figures ----------------------------------------------------------------
+
+
+def live_counts(rooms: Iterable[Room]) -> dict[int, RoomCounts]:
+    """Viewers and hearts of the live rooms among ``rooms``, in one read of
+    the hot state (other rooms are absent: zero). An unreachable hot state
+    shows zeros, logged, rather than failing the page."""
+    live_ids = [room.pk for room in rooms if room.state == Room.State.LIVE]
+    if not live_ids:
+        return {}
+    try:
+        raw = room_state().live_counts_sync(live_ids)
+    except Exception:
+        logger.exception("live counters unreadable for rooms %s; showing zeros", live_ids)
+        return {}
+    return {
+        room_id: RoomCounts(viewers=figures["viewers"], hearts=figures["hearts"])
+        for room_id, figures in raw.items()
+    }
+
+
+# --- rooms -----------------------------------------------------------------------
+
+
+def rooms(*, state: str | None = None) -> QuerySet[Room]:
+    """Rooms with their hosts, optionally in one state."""
+    queryset = Room.objects.select_related("host")
+    if state is not None:
+        queryset = queryset.filter(state=state)
+    return queryset
+
+
+def _room_cursor(cursor: str | None) -> tuple[int, datetime, int] | None:
+    after = decode_cursor(cursor, {"r": int, "t": str, "i": int})
+    if after is None:
+        return None
+    try:
+        when = datetime.fromisoformat(after["t"])
+    except ValueError as exc:
+        raise InvalidCursor() from exc
+    if when.tzinfo is None:  # we only ever issue aware times
+        raise InvalidCursor()
+    return after["r"], when, after["i"]
+
+
+def room_page(*, state: str | None = None, cursor: str | None = None, size: int = 20) -> Page:
+    """A page of rooms: live ones first, most recently started first, then
+    the others, most recently created first (``state`` keeps one state).
+    Keyset-paginated on ``(live first, time, id)``."""
+    queryset = rooms(state=state).annotate(
+        rank=Case(When(state=Room.State.LIVE, then=Value(0)), default=Value(1)),
+        sort_time=Case(
+            When(state=Room.State.LIVE, then=Coalesce(F("started_at"), F("created_at"))),
+            default=F("created_at"),
+            output_field=DateTimeField(),
+        ),
+    )
+    after = _room_cursor(cursor)
+    if after is not None:
+        rank, when, last_id = after
+        queryset = queryset.filter(
+            Q(rank__gt=rank)
+            | Q(rank=rank, sort_time__lt=when)
+            | Q(rank=rank, sort_time=when, pk__lt=last_id)
+        )
+    rows = list(queryset.order_by("rank", "-sort_time", "-pk")[: size + 1])
+    chosen = rows[:size]
+    next_cursor = None
+    if len(rows) > size and chosen:
+        last: Any = chosen[-1]
+        next_cursor = encode_cursor(
+            {"r": int(last.rank), "t": last.sort_time.isoformat(), "i": last.pk}
+        )
+    return Page(items=chosen, next_cursor=next_cursor)
+
+
+def room_by_id(room_id: int) -> Room:
+    """A room with its host (NotFound)."""
+    room = Room.objects.select_related("host").filter(pk=room_id).first()
+    if room is None:
+        raise NotFound("No such room.")
+    return room
+
+
+def room_moderators(room: Room) -> list[User]:
+    """The room's moderators (not counting the host), by username."""
+    return list(room.moderators.order_by("username"))
+
+
+def open_session_id(room: Room) -> int | None:
+    """The id of the room's running broadcast, if any."""
+    return (
+        LiveSession.objects.filter(room=room, ended_at__isnull=True)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def room_detail(*, room_id: int, viewer: Any) -> RoomDetail:
+    """The room someone looks at: NotFound when it does not exist, Banned
+    when a moderator banned this member from it (as the websocket does)."""
+    room = services.room_for_viewer(room_id=room_id, user=viewer)
+    moderators = room_moderators(room)
+    authenticated = getattr(viewer, "is_authenticated", False)
+    can_moderate = bool(
+        authenticated
+        and viewer.is_active
+        and (
+            viewer.pk == room.host_id
+            or any(m.pk == viewer.pk for m in moderators)
+            or chat.is_site_moderator(viewer)
+        )
+    )
+    return RoomDetail(
+        room=room,
+        counts=live_counts([room]).get(room.pk, NO_COUNTS),
+        moderators=moderators,
+        session_id=open_session_id(room) if room.state == Room.State.LIVE else None,
+        can_moderate=can_moderate,
+    )
+
+
+# --- moderation -----------------------------------------------------------------
+
+
+def active_restrictions(room: Room) -> QuerySet[RoomRestriction]:
+    """The mutes and bans in force in a room (not lifted, not expired),
+    newest first, with the members involved."""
+    now = timezone.now()
+    return (
+        RoomRestriction.objects.filter(room=room, lifted_at__isnull=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .select_related("user", "created_by")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def message_by_id(message_id: int) -> ChatMessage:
+    """A chat message with its room (NotFound)."""
+    message = ChatMessage.objects.select_related("room").filter(pk=message_id).first()
+    if message is None:
+        raise NotFound("No such message.")
+    return message
+
+
+# --- reports ---------------------------------------------------------------------
+
+
+def can_see_report(user: Any, session: LiveSession) -> bool:
+    """The host, the room's moderators, site moderators and staff."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return bool(user.is_staff) or chat.is_room_moderator(user, session.room)
+
+
+def session_report_for(*, session_id: int, viewer: Any) -> dict[str, Any]:
+    """A broadcast's traffic report (:func:`live.services.session_report`)
+    for someone allowed to see it: NotFound for an unknown session,
+    PermissionDenied for everyone but the host, the room's moderators and
+    staff."""
+    session = LiveSession.objects.select_related("room__host").filter(pk=session_id).first()
+    if session is None:
+        raise NotFound("No such session.")
+    if not can_see_report(viewer, session):
+        raise PermissionDenied("Only the host and the room's moderators see its reports.")
+    return services.session_report(session)

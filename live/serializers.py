@@ -1,0 +1,211 @@
+"""Input and output serializers of the live rooms' API.
+
+As elsewhere: inputs only check shape and types (the rules live in
+``live.services``, ``live.chat``, ``live.keys``); outputs are read-only and
+render what ``live.selectors`` loaded. Hot figures (viewers, hearts) reach
+the room serializers through the context (``counts``: room id ->
+:class:`~live.selectors.RoomCounts`), read for a whole page at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from community.serializers import UserBriefSerializer
+from live import selectors, services
+from live.models import Room, RoomRestriction
+
+MAX_MINUTES = 60 * 24 * 365  # a year: longer means "until lifted" (leave it out)
+
+
+def _origin(request: Any) -> str:
+    return request.build_absolute_uri("/")[:-1] if request is not None else ""
+
+
+def _absolute(request: Any, path: str) -> str:
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+# --- output -------------------------------------------------------------------
+
+
+class RoomSerializer(serializers.Serializer):
+    """A room as lists show it."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    state = serializers.ChoiceField(choices=Room.State.choices)
+    host = UserBriefSerializer()
+    cover = serializers.SerializerMethodField()
+    viewers = serializers.SerializerMethodField(help_text="Watching now (0 unless live).")
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    ended_at = serializers.DateTimeField(allow_null=True)
+    url = serializers.SerializerMethodField(help_text="The room's page.")
+    hls_url = serializers.SerializerMethodField(
+        help_text="The HLS playlist while the room is live; null otherwise."
+    )
+
+    def _counts(self, room: Room) -> selectors.RoomCounts:
+        counts: dict[int, selectors.RoomCounts] = self.context.get("counts", {})
+        return counts.get(room.pk, selectors.NO_COUNTS)
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_cover(self, room: Room) -> str | None:
+        if not room.cover:
+            return None
+        url = room.cover.url
+        return _origin(self.context.get("request")) + url if url.startswith("/") else url
+
+    def get_viewers(self, room: Room) -> int:
+        return self._counts(room).viewers
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, room: Room) -> str:
+        return _absolute(self.context.get("request"), services.room_url(room))
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_hls_url(self, room: Room) -> str | None:
+        return selectors.hls_url(room)
+
+
+class RoomDetailSerializer(RoomSerializer):
+    """One room (a :class:`~live.selectors.RoomDetail` supplies the extras
+    through the context as ``detail``)."""
+
+    hearts = serializers.SerializerMethodField(help_text="Hearts of the running broadcast.")
+    moderators = serializers.SerializerMethodField(help_text="Room moderators (the host aside).")
+    session_id = serializers.SerializerMethodField(
+        help_text="The running broadcast (GET /api/v1/live/sessions/{id}/report); null "
+        "unless live."
+    )
+    slow_mode_seconds = serializers.IntegerField()
+    can_moderate = serializers.SerializerMethodField(
+        help_text="Whether you may end the room, mute, ban and delete messages in it."
+    )
+
+    def _detail(self) -> selectors.RoomDetail:
+        detail: selectors.RoomDetail = self.context["detail"]
+        return detail
+
+    def get_hearts(self, room: Room) -> int:
+        return self._counts(room).hearts
+
+    @extend_schema_field(UserBriefSerializer(many=True))
+    def get_moderators(self, room: Room) -> list[dict[str, Any]]:
+        return list(
+            UserBriefSerializer(self._detail().moderators, many=True, context=self.context).data
+        )
+
+    @extend_schema_field({"type": "integer", "nullable": True})
+    def get_session_id(self, room: Room) -> int | None:
+        return self._detail().session_id
+
+    def get_can_moderate(self, room: Room) -> bool:
+        return self._detail().can_moderate
+
+
+class TicketSerializer(serializers.Serializer):
+    ticket = serializers.CharField(help_text="Single use; connect with `?ticket=`.")
+    expires_in = serializers.IntegerField(help_text="Seconds the ticket stays valid.")
+    ws_url = serializers.CharField(help_text="The room's websocket URL, ticket included.")
+
+
+class StreamKeySerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The new stream key: shown this once, never again.")
+    ingest_url = serializers.CharField(help_text="Where to publish RTMP.")
+    server = serializers.CharField(help_text="OBS “Server”: the RTMP URL.")
+    stream_key = serializers.CharField(help_text="OBS “Stream Key”: the key.")
+    hint = serializers.CharField(help_text="The key's first characters, to recognise it later.")
+    created_at = serializers.DateTimeField()
+
+
+class RestrictionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    user = UserBriefSerializer()
+    kind = serializers.ChoiceField(choices=RoomRestriction.Kind.choices)
+    reason = serializers.CharField()
+    created_by = serializers.CharField(
+        source="created_by.username", allow_null=True, default=None, help_text="The moderator."
+    )
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(allow_null=True, help_text="Null: until lifted.")
+
+
+class LiftedSerializer(serializers.Serializer):
+    lifted = serializers.BooleanField(help_text="False when nothing of that kind was in force.")
+
+
+class TrafficSerializer(serializers.Serializer):
+    peak_viewers = serializers.IntegerField()
+    unique_viewers = serializers.IntegerField()
+    watch_seconds = serializers.IntegerField()
+    average_watch_seconds = serializers.IntegerField()
+    chat_messages = serializers.IntegerField()
+    hearts = serializers.IntegerField()
+    new_followers = serializers.IntegerField()
+    dropped_connections = serializers.IntegerField(
+        help_text="Viewers disconnected because they could not keep up."
+    )
+
+
+class CashSerializer(serializers.Serializer):
+    gifts = serializers.IntegerField()
+    coins = serializers.IntegerField()
+    earnings = serializers.IntegerField()
+
+
+class SessionReportSerializer(serializers.Serializer):
+    """What one broadcast brought (for the schema; the view returns the
+    report as ``live.services.session_report`` builds it)."""
+
+    session_id = serializers.IntegerField()
+    room_id = serializers.IntegerField()
+    title = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True)
+    running = serializers.BooleanField(help_text="True while live: the figures so far.")
+    duration_seconds = serializers.IntegerField()
+    traffic = TrafficSerializer()
+    cash = CashSerializer()
+
+
+# --- input --------------------------------------------------------------------
+
+
+class RoomQueryInput(serializers.Serializer):
+    state = serializers.ChoiceField(choices=Room.State.values, required=False, allow_blank=True)
+
+
+class RoomCreateInput(serializers.Serializer):
+    title = serializers.CharField(
+        allow_blank=True, max_length=1000, help_text="1–100 characters."
+    )
+
+
+class ModeratorInput(serializers.Serializer):
+    username = serializers.CharField(max_length=150, help_text="The member to make moderator.")
+
+
+class RestrictionInput(serializers.Serializer):
+    username = serializers.CharField(max_length=150, help_text="The member to mute or ban.")
+    kind = serializers.ChoiceField(choices=RoomRestriction.Kind.values)
+    reason = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
+    minutes = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_MINUTES,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="How long; leave out for “until lifted”.",
+    )
+
+
+class LiftInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=RoomRestriction.Kind.values)
