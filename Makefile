@@ -13,12 +13,13 @@ PG_URL    ?= postgres://postgres@127.0.0.1:5432/sprout
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
-.PHONY: help run test test-sqlite test-postgres test-browser lint format bench clean venv migrate seed nginx-rtmp nginx-rtmp-stop
+.PHONY: help run test test-sqlite test-postgres test-browser lint format bench clean venv vendor migrate seed nginx-rtmp nginx-rtmp-stop
 
 help:
 	@echo "make run     serve Sprout at http://$(HOST):$(PORT) with demo data (SQLite, eager Celery)"
 	@echo "            (and nginx-rtmp for live video on :1935/:8089 when nginx + libnginx-mod-rtmp are installed)"
 	@echo "make test    run the whole suite: SQLite, then PostgreSQL + Redis + Celery, then Chromium"
+	@echo "make vendor  front-end packages from npm into static/vendor/ (hls.js; make run and make test do it)"
 	@echo "make lint    ruff + mypy"
 	@echo "make bench   benchmarks in bench/ (needs PostgreSQL)"
 
@@ -30,7 +31,21 @@ $(VENV)/.installed: requirements.lock
 	  $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
 	@touch $@
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed vendor
+
+# Front-end packages from the npm registry, pinned in package-lock.json and
+# copied into static/ by the build (no CDN): hls.js plays live video.
+HLS_JS := static/vendor/hls.js/hls.min.js
+NODE_HINT := install Node.js with npm: apt-get install -y --no-install-recommends nodejs npm (or https://nodejs.org/)
+
+$(HLS_JS): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is missing: $(NODE_HINT)" >&2; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@mkdir -p $(@D)
+	cp node_modules/hls.js/dist/hls.min.js $@
+	cp node_modules/hls.js/LICENSE $(@D)/LICENSE
+
+vendor: $(HLS_JS)
 
 migrate: venv
 	$(MANAGE) migrate --noinput
@@ -73,9 +88,16 @@ test-postgres: venv
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) SPROUT_TEST_PASS=postgres \
 	  $(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
 
+# Browser tests marked postgres too (websockets: the live room) need a server
+# process sharing the test database, so they run on PostgreSQL (and skip, or
+# fail under CI=true, when it is not reachable).
 test-browser: venv
 	@echo "== pass 3/3: headless Chromium through Playwright =="
-	DJANGO_ALLOW_ASYNC_UNSAFE=true SPROUT_TEST_PASS=browser $(PY) -m pytest -m browser $(PYTEST_ARGS)
+	DJANGO_ALLOW_ASYNC_UNSAFE=true SPROUT_TEST_PASS=browser \
+	  $(PY) -m pytest -m "browser and not postgres" $(PYTEST_ARGS)
+	DJANGO_ALLOW_ASYNC_UNSAFE=true SPROUT_TEST_PASS=browser \
+	  DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) \
+	  $(PY) -m pytest -m "browser and postgres" $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -90,6 +112,8 @@ bench: venv
 	DATABASE_URL=$(PG_URL) $(PY) bench/thumbnails.py
 	DATABASE_URL=$(PG_URL) $(PY) bench/feed.py
 	DATABASE_URL=$(PG_URL) $(PY) bench/screening.py
+	DATABASE_URL=$(PG_URL) $(PY) bench/live_fanout.py
+	DATABASE_URL=$(PG_URL) $(PY) bench/gifts.py
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache node_modules static/vendor/hls.js

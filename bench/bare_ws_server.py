@@ -8,7 +8,7 @@ It speaks just enough of the room's contract for the bench client to treat
 it like the real room: every connection gets a ``hello`` frame first; a
 ``chat`` frame from a client becomes one ``chat`` event (the same shape as
 ``live.events.chat``, serialized once) broadcast to every other open
-connection; ``heart`` frames are counted and dropped (the bare baseline
+connection; ``ping`` gets ``pong``; ``heart`` frames are dropped (the bare baseline
 measures raw fan-out, nothing else). This is what Python itself can push
 on this machine: the ceiling the hub is compared with.
 """
@@ -25,6 +25,7 @@ from typing import Any
 
 import uvloop
 from websockets.asyncio.server import ServerConnection, broadcast, serve
+from websockets.exceptions import ConnectionClosed
 
 CONNECTIONS: set[ServerConnection] = set()
 MESSAGE_IDS = itertools.count(1)
@@ -41,7 +42,11 @@ def chat_event(user_id: int, frame: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "chat",
         "id": next(MESSAGE_IDS),
-        "user": {"id": user_id, "username": f"sender{user_id}", "display_name": f"Sender {user_id}"},
+        "user": {
+            "id": user_id,
+            "username": f"sender{user_id}",
+            "display_name": f"Sender {user_id}",
+        },
         "text": str(frame.get("text", "")),
         "ts": now[:-6] + "Z",
         "nonce": frame.get("nonce"),
@@ -60,9 +65,14 @@ async def handler(websocket: ServerConnection) -> None:
                 frame = json.loads(message)
             except ValueError:
                 continue
-            if isinstance(frame, dict) and frame.get("type") == "chat":
+            kind = frame.get("type") if isinstance(frame, dict) else None
+            if kind == "chat":
                 others = [c for c in CONNECTIONS if c is not websocket]
                 broadcast(others, dumps(chat_event(user_id, frame)))
+            elif kind == "ping":
+                await websocket.send(dumps({"type": "pong"}))
+    except ConnectionClosed:
+        pass  # the bench client aborts its sockets at the end
     finally:
         CONNECTIONS.discard(websocket)
 

@@ -21,8 +21,8 @@ import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-insecure-key-0123456789abcdefghijklmnop")
 
-from bench.settings import *  # noqa: E402, F403
-from bench.settings import DATABASES  # noqa: E402
+from bench.settings import *  # noqa: F403
+from bench.settings import DATABASES
 
 REDIS_URL = os.environ["REDIS_URL"]  # the bench always runs through Redis
 
@@ -41,3 +41,4 @@ CHANNEL_LAYERS = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = 60
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+SPROUT_LIVE_TICK_SECONDS = float(os.environ.get("BENCH_TICK", "0.05"))

@@ -29,7 +29,7 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from community import badges, feeds, selectors, services
+from community import badges, extensions, feeds, selectors, services
 from community import search as note_search
 from community.errors import AuthenticationRequired, DomainError, ValidationFailed
 from community.forms import (
@@ -196,9 +196,11 @@ def feed_response(
 @handles_domain_errors
 def discover(request: HttpRequest) -> HttpResponse:
     page = feeds.discover(viewer=request.user, cursor=cursor_of(request), size=page_size())
-    return feed_response(
-        request, "community/discover.html", page, {"topics": selectors.trending_topics()}
-    )
+    context: dict[str, Any] = {"topics": selectors.trending_topics()}
+    if cursor_of(request) is None:
+        # Bands other apps add above the grid ("Live now"), on the first page only.
+        context["discover_strips"] = extensions.discover_strips(request)
+    return feed_response(request, "community/discover.html", page, context)
 
 
 @require_GET

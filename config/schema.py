@@ -24,6 +24,7 @@ NO_SLASH = {
     "/api/v1/live/rooms/{pk}/ticket",
     "/api/v1/live/rooms/{pk}/end",
     "/api/v1/live/sessions/{pk}/report",
+    "/api/v1/wallet/recharge",
 }
 
 

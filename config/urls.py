@@ -19,8 +19,13 @@ urlpatterns = [
     path("live/ingest/", include("live.ingest_urls")),
     path("api/v1/", include("kol.api_urls")),
     path("api/v1/", include("live.api_urls")),
+    path("api/v1/", include("wallet.gift_urls")),
+    path("api/v1/", include("live.gift_urls")),
+    path("api/v1/", include("wallet.api_urls")),
     path("api/v1/", include("community.api_urls")),
     path("", include("kol.urls")),
+    path("", include("live.urls")),
+    path("", include("wallet.urls")),
     path("", include("community.urls")),
 ]
 

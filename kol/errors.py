@@ -10,8 +10,8 @@ __all__ = [
     "DomainError",
     "InvitationClosed",
     "InvitationExists",
-    "NotFound",
     "NotACreator",
+    "NotFound",
     "PermissionDenied",
     "ValidationFailed",
 ]

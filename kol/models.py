@@ -50,8 +50,9 @@ class CreatorProfile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="creator"
     )
     niches = models.ManyToManyField(Niche, related_name="creators", blank=True)
-    tier = models.CharField(max_length=10, choices=Tier.choices, default=Tier.NANO,
-                            editable=False, db_index=True)
+    tier = models.CharField(
+        max_length=10, choices=Tier.choices, default=Tier.NANO, editable=False, db_index=True
+    )
     verified = models.BooleanField(default=False, db_index=True)
     bio = models.TextField(max_length=500, blank=True)
     # [{"label": "Blog", "url": "https://..."}], http(s) only (kol.services).
@@ -107,8 +108,9 @@ class AgencyMembership(models.Model):
     share changes are kept in RevenueShareChange."""
 
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="memberships")
-    creator = models.ForeignKey(CreatorProfile, on_delete=models.CASCADE,
-                                related_name="agency_memberships")
+    creator = models.ForeignKey(
+        CreatorProfile, on_delete=models.CASCADE, related_name="agency_memberships"
+    )
     share_bps = models.PositiveIntegerField(validators=[MaxValueValidator(BPS_MAX)])
     started_at = models.DateTimeField(auto_now_add=True)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -116,13 +118,17 @@ class AgencyMembership(models.Model):
     class Meta:
         ordering = ["-started_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(share_bps__gte=0, share_bps__lte=BPS_MAX),
-                                   name="membership_share_bps_range"),
-            models.UniqueConstraint("creator", condition=Q(ended_at__isnull=True),
-                                    name="one_current_agency_per_creator"),
-            models.CheckConstraint(condition=Q(ended_at__isnull=True)
-                                   | Q(ended_at__gte=F("started_at")),
-                                   name="membership_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(share_bps__gte=0, share_bps__lte=BPS_MAX),
+                name="membership_share_bps_range",
+            ),
+            models.UniqueConstraint(
+                "creator", condition=Q(ended_at__isnull=True), name="one_current_agency_per_creator"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
+                name="membership_ends_after_start",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -136,12 +142,14 @@ class AgencyMembership(models.Model):
 class RevenueShareChange(models.Model):
     """History of an agency membership's share: every value it ever had."""
 
-    membership = models.ForeignKey(AgencyMembership, on_delete=models.CASCADE,
-                                   related_name="share_changes")
+    membership = models.ForeignKey(
+        AgencyMembership, on_delete=models.CASCADE, related_name="share_changes"
+    )
     old_bps = models.PositiveIntegerField(null=True, blank=True)
     new_bps = models.PositiveIntegerField(validators=[MaxValueValidator(BPS_MAX)])
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, blank=True, related_name="+")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     changed_at = models.DateTimeField(auto_now_add=True)
     reason = models.CharField(max_length=200, blank=True)
 
@@ -164,24 +172,28 @@ class Application(models.Model):
         REJECTED = "rejected", "Rejected"
         WITHDRAWN = "withdrawn", "Withdrawn"
 
-    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                  related_name="creator_applications")
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="creator_applications"
+    )
     niches = models.ManyToManyField(Niche, related_name="applications", blank=True)
     pitch = models.TextField(max_length=1000)
     links = models.JSONField(default=list, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING,
-                              db_index=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
     decision_reason = models.TextField(max_length=1000, blank=True)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                    null=True, blank=True, related_name="+")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint("applicant", condition=Q(status="pending"),
-                                    name="one_pending_application"),
+            models.UniqueConstraint(
+                "applicant", condition=Q(status="pending"), name="one_pending_application"
+            ),
         ]
         permissions = [("review_application", "Can approve or reject creator applications")]
 
@@ -196,8 +208,9 @@ class CreatorDailyStat(models.Model):
     wallet and shop apps register their providers (``SPROUT_KOL_STAT_PROVIDERS``).
     Money is in minor units."""
 
-    creator = models.ForeignKey(CreatorProfile, on_delete=models.CASCADE,
-                                related_name="daily_stats")
+    creator = models.ForeignKey(
+        CreatorProfile, on_delete=models.CASCADE, related_name="daily_stats"
+    )
     date = models.DateField()
     followers = models.PositiveIntegerField(default=0)
     new_followers = models.PositiveIntegerField(default=0)
@@ -238,18 +251,22 @@ class Invitation(models.Model):
         DECLINED = "declined", "Declined"
         EXPIRED = "expired", "Expired"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="host_invitations")
-    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, blank=True, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="host_invitations"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     message = models.TextField(max_length=1000, blank=True)
-    niche = models.ForeignKey(Niche, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+")
+    niche = models.ForeignKey(
+        Niche, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     # The screening that motivated it, frozen for the record.
     score = models.FloatField(null=True, blank=True)
     reasons = models.JSONField(default=list, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SENT,
-                              db_index=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.SENT, db_index=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     responded_at = models.DateTimeField(null=True, blank=True)
@@ -257,8 +274,7 @@ class Invitation(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint("user", condition=Q(status="sent"),
-                                    name="one_open_invitation"),
+            models.UniqueConstraint("user", condition=Q(status="sent"), name="one_open_invitation"),
         ]
         permissions = [("send_invitation", "Can invite members to host live rooms")]
 

@@ -243,8 +243,10 @@ def application_approve(
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
         if locked.status != Application.Status.PENDING:
-            raise ValidationFailed(f"This application is already {locked.get_status_display()}.",
-                                   code="already_reviewed")
+            raise ValidationFailed(
+                f"This application is already {locked.get_status_display()}.",
+                code="already_reviewed",
+            )
         profile = creator_profile_create(
             user=locked.applicant,
             niche_slugs=list(locked.niches.values_list("slug", flat=True)),
@@ -283,8 +285,9 @@ def application_reject(*, reviewer: User, application: Application, reason: str)
             reviewed_at=timezone.now(),
         )
         if not changed:
-            raise ValidationFailed("This application was already reviewed.",
-                                   code="already_reviewed")
+            raise ValidationFailed(
+                "This application was already reviewed.", code="already_reviewed"
+            )
         notify(
             user=application.applicant,
             actor=reviewer,
@@ -331,7 +334,10 @@ def agency_add_creator(
             agency=agency, creator=creator, share_bps=share
         )
         RevenueShareChange.objects.create(
-            membership=membership, old_bps=None, new_bps=share, changed_by=actor,
+            membership=membership,
+            old_bps=None,
+            new_bps=share,
+            changed_by=actor,
             reason="joined the roster",
         )
     return membership
@@ -348,7 +354,10 @@ def agency_change_share(
             raise ValidationFailed("This membership has ended.", code="membership_ended")
         if locked.share_bps != share:
             RevenueShareChange.objects.create(
-                membership=locked, old_bps=locked.share_bps, new_bps=share, changed_by=actor,
+                membership=locked,
+                old_bps=locked.share_bps,
+                new_bps=share,
+                changed_by=actor,
                 reason=reason.strip()[:200],
             )
             AgencyMembership.objects.filter(pk=locked.pk).update(share_bps=share)
@@ -357,9 +366,7 @@ def agency_change_share(
 
 
 def agency_end_membership(*, actor: User | None, membership: AgencyMembership) -> None:
-    AgencyMembership.objects.filter(pk=membership.pk, ended_at=None).update(
-        ended_at=timezone.now()
-    )
+    AgencyMembership.objects.filter(pk=membership.pk, ended_at=None).update(ended_at=timezone.now())
 
 
 # --- notifications -------------------------------------------------------------------
@@ -367,6 +374,7 @@ def agency_end_membership(*, actor: User | None, membership: AgencyMembership) -
 
 def notify(*, user: User, actor: User | None, title: str, text: str, url: str) -> None:
     """A notice in the member's notifications (after commit)."""
+
     def send() -> None:
         Notification.objects.create(
             recipient=user,

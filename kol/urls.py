@@ -9,6 +9,7 @@ urlpatterns = [
     path("creators/apply", views.creator_apply, name="creator_apply"),
     path("creators/<str:username>/", views.creator_detail, name="creator_detail"),
     path("studio/", views.studio, name="studio"),
+    path("agency/", views.agency_dashboard, name="agency_dashboard"),
     path(
         "studio/invitations/<int:pk>/accept",
         views.invitation_answer,

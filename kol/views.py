@@ -1,5 +1,6 @@
 """HTML pages of the creator pool: the directory, a creator's page, the
-application form and the creator studio (with the answers to invitations).
+application form, the creator studio (with the answers to invitations and
+the earnings) and the agency dashboard.
 
 Same discipline as ``community.views``: thin views (parse, call one service
 or selector, render), POST-only writes that also work without JavaScript,
@@ -32,7 +33,7 @@ from community.views import (
     page_size,
     partial,
 )
-from kol import invitations, selectors, services, stats
+from kol import invitations, payouts, selectors, services, stats
 from kol.errors import InvitationClosed
 from kol.forms import ApplicationForm, DirectoryFilterForm
 from kol.models import Application, Invitation, Tier
@@ -204,6 +205,7 @@ def studio(request: HttpRequest) -> HttpResponse:
             notes=list(community_selectors.note_list(viewer=user, author=user)[:STUDIO_NOTES]),
             can_host=services.can_host_live(user),
             follower_change=_follower_change(detail.stats, days=30),
+            earnings=payouts.studio_earnings(user),
         )
         response = render(request, "kol/studio.html", context)
     patch_vary_headers(response, ["HX-Request"])
@@ -256,4 +258,25 @@ def invitation_answer(request: HttpRequest, pk: int, answer: str) -> HttpRespons
         {"invitation": invitation, "answered": True},
         announce=said,
         extra=extra,
+    )
+
+
+# --- agencies ------------------------------------------------------------------------
+
+
+@require_GET
+@member_required
+@handles_domain_errors
+def agency_dashboard(request: HttpRequest) -> HttpResponse:
+    """An agency's roster with each creator's unpaid earnings, what the
+    platform owes the agency and the payouts that carried its share. Only
+    for the agency's managers (``?agency=<slug>`` picks one of several);
+    other members get 403, another agency's dashboard does not exist (404)."""
+    agency, agencies = payouts.agency_for_manager(
+        member(request), slug=request.GET.get("agency", "")
+    )
+    return render(
+        request,
+        "kol/agency.html",
+        {"dashboard": payouts.agency_earnings(agency), "agencies": agencies},
     )

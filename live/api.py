@@ -98,9 +98,7 @@ class RoomListView(APIView):
         )
         next_url = None
         if page.next_cursor:
-            next_url = replace_query_param(
-                request.build_absolute_uri(), "cursor", page.next_cursor
-            )
+            next_url = replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)
         context = {"request": request, "counts": selectors.live_counts(page.items)}
         data = s.RoomSerializer(page.items, many=True, context=context).data
         return Response({"results": data, "next": next_url})

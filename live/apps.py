@@ -5,3 +5,11 @@ class LiveConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "live"
     verbose_name = "Live rooms"
+
+    def ready(self) -> None:
+        # The community app cannot import this one: "Live now" on discover
+        # goes through its extension point.
+        from community.extensions import register_discover_strip
+        from live.views import live_now_strip
+
+        register_discover_strip("live_now", live_now_strip)

@@ -8,13 +8,18 @@ served by one :class:`RoomHub` per process:
 
 - one channel-layer subscription per room per process (Redis pub/sub in
   production, in memory for ``make run``) carries events between processes;
-- each event is serialized once per tick, and the frame (one event, or a
-  ``batch`` of all the tick's events) is handed to every local connection;
-- each connection has a bounded send queue drained by its own writer task; a
-  viewer whose queue is full is disconnected and counted, never allowed to
-  slow the room;
-- hearts and viewer counts are running totals sent on their own, slower
-  ticks (a room of thousands must not get one frame per tap).
+- each event is serialized once per tick (ticks on a fixed clock,
+  ``SPROUT_LIVE_TICK_SECONDS``), and the frame (one event, or a ``batch`` of
+  all the tick's events) is written to every local connection at once;
+- a connection whose socket pushes back gets a bounded backlog drained by
+  its own writer task; a viewer whose backlog is full is disconnected and
+  counted, never allowed to slow the room;
+- hearts and viewer counts are running totals read on their own, slower
+  ticks and sent in the next frame (a room of thousands must not get one
+  frame per tap).
+
+``bench/live_fanout.py`` measures it against a bare ``websockets`` server and
+the textbook design (``docs/performance.md``, "Live fan-out").
 
 Consumers (``live.consumers``) register connections here and publish events
 with :func:`publish`; services publish from sync code with
@@ -31,6 +36,7 @@ import os
 import socket
 import time
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,7 +68,17 @@ def dumps(event: dict[str, Any]) -> str:
 
 @dataclass(eq=False)
 class Connection:
-    """One viewer's websocket as the hub sees it."""
+    """One viewer's websocket as the hub sees it.
+
+    Frames are written as they are offered: an eager task runs the send at
+    once, and when the socket takes the frame (the usual case) it finishes
+    right there, with no task switch and no queue. Only a send that has to
+    wait (the socket pushes back, or the connection's ``hello`` has not gone
+    out yet) leaves that task behind as the connection's writer; frames
+    offered meanwhile wait in a backlog of at most ``queue_size`` frames,
+    which the writer drains in order. A viewer whose backlog is full is too
+    slow: :meth:`offer` says so and the hub drops it.
+    """
 
     send: Callable[[str], Awaitable[None]]
     close: Callable[[int], Awaitable[None]]
@@ -70,44 +86,49 @@ class Connection:
     viewer_key: str
     queue_size: int = 256
     joined_at: float = field(default_factory=time.monotonic)
-    queue: asyncio.Queue[str | None] = field(init=False)
+    backlog: deque[str] = field(init=False, default_factory=deque)
     writer: asyncio.Task[None] | None = field(init=False, default=None)
     dropped: bool = field(init=False, default=False)
     left: bool = field(init=False, default=False)
-
-    def __post_init__(self) -> None:
-        self.queue = asyncio.Queue(maxsize=self.queue_size)
-
-    def start(self) -> None:
-        self.writer = asyncio.create_task(self._write(), name=f"live-writer-{self.viewer_key}")
+    broken: bool = field(init=False, default=False)
 
     def offer(self, text: str) -> bool:
-        """Queue a frame without waiting; False when this viewer is too slow."""
-        if self.dropped:
+        """Write or queue a frame without waiting; False when this viewer is too slow."""
+        if self.dropped or self.broken:
             return True
-        try:
-            self.queue.put_nowait(text)
-        except asyncio.QueueFull:
-            return False
+        writer = self.writer
+        if writer is not None and not writer.done():
+            if len(self.backlog) >= self.queue_size:
+                return False
+            self.backlog.append(text)
+            return True
+        # Python 3.12's eager start: the task runs until its first wait, here
+        # (3.12 needs the loop named to start eagerly).
+        loop = asyncio.get_running_loop()
+        self.writer = asyncio.Task(self._write(text), loop=loop, eager_start=True)
         return True
 
-    async def _write(self) -> None:
+    async def _write(self, text: str) -> None:
         try:
             while True:
-                text = await self.queue.get()
-                if text is None:
-                    return
                 await self.send(text)
+                if not self.backlog:
+                    return
+                text = self.backlog.popleft()
         except asyncio.CancelledError:
             raise
         except Exception:  # the socket went away mid-send; the consumer cleans up
+            self.broken = True
+            self.backlog.clear()
             logger.debug("writer of %s stopped", self.viewer_key, exc_info=True)
 
     async def stop(self) -> None:
-        if self.writer is not None and not self.writer.done():
-            self.writer.cancel()
+        writer = self.writer
+        if writer is not None and not writer.done():
+            writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.writer
+                await writer
+        self.backlog.clear()
 
 
 class RoomHub:
@@ -153,7 +174,6 @@ class RoomHub:
 
     def add(self, connection: Connection) -> None:
         self.connections.add(connection)
-        connection.start()
 
     async def remove(self, connection: Connection) -> None:
         await self._forget(connection)
@@ -192,10 +212,12 @@ class RoomHub:
 
     async def _flush_loop(self) -> None:
         tick = _setting("SPROUT_LIVE_TICK_SECONDS", 0.05)
+        loop = asyncio.get_running_loop()
         while True:
             await self.wakeup.wait()
-            # Let the rest of this tick's events arrive, then send them as one frame.
-            await asyncio.sleep(tick)
+            # Send on the tick's clock: whatever arrives until the next tick
+            # goes out as one frame (half a tick of wait on average).
+            await asyncio.sleep(tick - loop.time() % tick)
             self.wakeup.clear()
             events, self.pending = self.pending, []
             if events:
@@ -224,7 +246,10 @@ class RoomHub:
                         self.viewers_sent = viewers
                         totals.append({"type": "viewers", "count": viewers})
                 if totals:
-                    await self._fan_out(totals)
+                    # Totals ride in the next tick's frame, with its chat if any:
+                    # one frame per viewer instead of two.
+                    self.pending.extend(totals)
+                    self.wakeup.set()
             except asyncio.CancelledError:
                 raise
             except Exception:

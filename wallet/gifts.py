@@ -1,8 +1,8 @@
 """Gifts: the catalog, sending a gift, and the tallies read from the sends.
 
 Sending a gift of ``coins`` (the gift's price × quantity) writes one balanced
-ledger entry, exactly once per ``(sender, idempotency key)``
-(:func:`wallet.idempotency.run_once`):
+ledger entry, exactly once per ``(sender, idempotency key)`` (the key's
+record, scope ``gift``, stores the answer that retries replay):
 
 =====================  ==================  =========================================
 account                amount              how
@@ -16,7 +16,10 @@ platform_coins         ``+platform_part``  appended, rolled up later
 
 Only the sender's own row is updated in the gift's transaction, so a popular
 room does not serialise on its host's or the platform's balance row
-(``PERFORMANCE.md``, "Gift ledger").
+(``PERFORMANCE.md``, "Gift ledger"). Gifts are written in batches, many in
+one transaction with a fixed number of statements, by
+:mod:`wallet.gift_batch` (:func:`send_gift` is a batch of one; the live
+room's websocket path batches the gifts that arrive together).
 
 The split (:func:`split_coins`): ``platform_part = coins × share_bps //
 10_000`` (rounded down) with ``settings.SPROUT_WALLET_PLATFORM_SHARE_BPS``
@@ -38,15 +41,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.db.models import Count, Min, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from community.errors import SelfAction, ValidationFailed
 from community.models import User
-from wallet import ledger, selectors
-from wallet.errors import UnknownGift
-from wallet.idempotency import check_key, run_once
-from wallet.models import Account, Entry, Gift, GiftSend, Line
+from wallet.idempotency import check_key
+from wallet.models import Account, Gift, GiftSend, Line
 
 #: The idempotency scope of gift sends (a key is unique per member and scope).
 SCOPE = "gift"
@@ -132,24 +133,6 @@ def check_gift_request(*, sender: User, host: User, quantity: int, idempotency_k
         raise SelfAction("You cannot send a gift to yourself.")
 
 
-def _gift_accounts(sender: User, host: User) -> tuple[Account, Account, Account]:
-    """The sender's coins, the host's earnings and the platform's coins, read
-    in one query (created on first use)."""
-    kinds = Account.Kind
-    found = Account.objects.filter(
-        Q(kind=kinds.MEMBER_COINS, user=sender)
-        | Q(kind=kinds.CREATOR_EARNINGS, user=host)
-        | Q(kind=kinds.PLATFORM_COINS, user__isnull=True, owner_key="")
-    )
-    by_kind = {account.kind: account for account in found}
-    member = by_kind.get(kinds.MEMBER_COINS) or ledger.account_for(kinds.MEMBER_COINS, user=sender)
-    earnings = by_kind.get(kinds.CREATOR_EARNINGS) or ledger.account_for(
-        kinds.CREATOR_EARNINGS, user=host
-    )
-    platform = by_kind.get(kinds.PLATFORM_COINS) or ledger.account_for(kinds.PLATFORM_COINS)
-    return member, earnings, platform
-
-
 def send_gift(
     *,
     sender: User,
@@ -161,74 +144,36 @@ def send_gift(
     session_id: int | None,
 ) -> GiftResult:
     """Send ``quantity`` of a catalog gift from ``sender`` to ``host`` in a
-    room (and its live session), exactly once per ``idempotency_key``.
+    room (and its live session), exactly once per ``idempotency_key``: a
+    batch of one through :func:`wallet.gift_batch.send_gifts`.
 
-    One transaction: the key is claimed, the sender is debited (fails with
-    ``insufficient_funds`` and leaves nothing behind, the key free for a
-    retry), the host's and the platform's parts are appended, the GiftSend is
-    written and the answer stored. The same key again, with the same
-    parameters, replays the stored answer (``replayed=True``, nothing moves);
-    with other parameters it is refused (``idempotency_conflict``, 409).
-    Concurrent duplicates are counted once.
+    One transaction: the sender is debited (fails with ``insufficient_funds``
+    and leaves nothing behind, the key free for a retry), the host's and the
+    platform's parts are appended, the GiftSend is written and the answer
+    stored under the key. The same key again, with the same parameters,
+    replays the stored answer (``replayed=True``, nothing moves); with other
+    parameters it is refused (``idempotency_conflict``, 409). Concurrent
+    duplicates are counted once.
 
     Errors: ``invalid`` (quantity, key), ``self_action``, ``unknown_gift``
     (no such slug, or not active), ``insufficient_funds``,
     ``idempotency_conflict``. The caller (the live app) checks the room."""
-    check_gift_request(
-        sender=sender, host=host, quantity=quantity, idempotency_key=idempotency_key
-    )
-    if not isinstance(gift_slug, str) or not 0 < len(gift_slug) <= 40:
-        raise UnknownGift(fields={"gift": ["Choose a gift from the catalog."]})
-    created: list[GiftSend] = []
+    from wallet.gift_batch import GiftRequest, send_gifts  # it builds on this module
 
-    def operation() -> tuple[Entry | None, dict[str, Any]]:
-        # Looked up inside the claimed key: a retry of an accepted send
-        # replays even if the gift was withdrawn from the catalog since.
-        gift = Gift.objects.filter(slug=gift_slug, is_active=True).first()
-        if gift is None:
-            raise UnknownGift(fields={"gift": ["Choose a gift from the catalog."]})
-        coins = gift.coins * quantity
-        host_part, platform_part = split_coins(coins)
-        member, earnings, platform = _gift_accounts(sender, host)
-        postings = [ledger.Posting(member, -coins, debit_now=True)]
-        if host_part:
-            postings.append(ledger.Posting(earnings, host_part))
-        if platform_part:
-            postings.append(ledger.Posting(platform, platform_part))
-        entry = ledger.post(
-            kind=Entry.Kind.GIFT,
-            postings=postings,
-            memo=f"{quantity}× {gift.name} to {host.username}",
-            reference={"room_id": room_id, "session_id": session_id, "gift": gift.slug},
-        )
-        send = GiftSend.objects.create(
-            entry=entry,
-            gift=gift,
-            sender=sender,
-            host=host,
-            quantity=quantity,
-            coins=coins,
-            room_id=room_id,
-            session_id=session_id,
-        )
-        created.append(send)
-        balance = selectors.coin_balance(sender)
-        return entry, {"gift_send_id": send.pk, "coins": coins, "balance": balance}
-
-    response, replayed = run_once(
-        user=sender,
-        scope=SCOPE,
-        key=idempotency_key,
-        params={"host": host.pk, "gift": gift_slug, "quantity": quantity, "room_id": room_id},
-        operation=operation,
+    (outcome,) = send_gifts(
+        [
+            GiftRequest(
+                sender=sender,
+                host=host,
+                gift_slug=gift_slug,
+                quantity=quantity,
+                idempotency_key=idempotency_key,
+                room_id=room_id,
+                session_id=session_id,
+            )
+        ]
     )
-    return GiftResult(
-        gift_send_id=int(response["gift_send_id"]),
-        coins=int(response["coins"]),
-        balance=int(response["balance"]),
-        replayed=replayed,
-        send=None if replayed or not created else created[-1],
-    )
+    return outcome.unwrap()
 
 
 # --- tallies ----------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from community.models import User
 from wallet.errors import IdempotencyConflict, ValidationFailed
 from wallet.models import Entry, IdempotencyRecord
 
-KEY_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
+KEY_PATTERN = re.compile(r"\A[A-Za-z0-9_.:-]{1,100}\Z")
 KEY_HELP = "1 to 100 characters: letters, digits and _ . : -"
 
 type Operation = Callable[[], tuple[Entry | None, dict[str, Any]]]

@@ -75,8 +75,13 @@ def account_for(kind: str, *, user: User | None = None, owner_key: str = "") -> 
         return Account.objects.get(**lookup)
 
 
-def post(*, kind: str, postings: Sequence[Posting], memo: str = "",
-         reference: dict[str, Any] | None = None) -> Entry:
+def post(
+    *,
+    kind: str,
+    postings: Sequence[Posting],
+    memo: str = "",
+    reference: dict[str, Any] | None = None,
+) -> Entry:
     """Write one balanced entry. Must run inside the caller's transaction
     (``transaction.atomic``), which also holds the idempotency record."""
     if not connection.in_atomic_block:
@@ -102,9 +107,7 @@ def post(*, kind: str, postings: Sequence[Posting], memo: str = "",
     for posting in sorted((p for p in postings if p.debit_now), key=lambda p: p.account.pk):
         _apply_debit(posting.account, -posting.amount)
     for posting in sorted((p for p in postings if p.credit_now), key=lambda p: p.account.pk):
-        Account.objects.filter(pk=posting.account.pk).update(
-            balance=F("balance") + posting.amount
-        )
+        Account.objects.filter(pk=posting.account.pk).update(balance=F("balance") + posting.amount)
     entry = Entry.objects.create(kind=kind, memo=memo[:200], reference=reference or {})
     Line.objects.bulk_create(
         [
@@ -160,9 +163,7 @@ def roll_up(*, account_ids: Iterable[int] | None = None, batch: int = 5000) -> i
             totals: dict[int, int] = {}
             for _, account_id, amount in chosen:
                 totals[account_id] = totals.get(account_id, 0) + amount
-            Line.objects.filter(pk__in=[line_id for line_id, _, _ in chosen]).update(
-                rolled_up=True
-            )
+            Line.objects.filter(pk__in=[line_id for line_id, _, _ in chosen]).update(rolled_up=True)
             for account_id, total in sorted(totals.items()):
                 Account.objects.filter(pk=account_id).update(balance=F("balance") + total)
             folded += len(chosen)

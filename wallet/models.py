@@ -41,8 +41,13 @@ class Account(models.Model):
     MAY_GO_NEGATIVE = (Kind.PROVIDER_CLEARING, Kind.COIN_ISSUANCE, Kind.PAYOUT_CONVERSION)
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
-                             blank=True, related_name="accounts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts",
+    )
     # Owners that are not members (an agency: "agency:<id>"): the wallet sits
     # below the creator pool and does not know its models.
     owner_key = models.CharField(max_length=40, blank=True, default="")
@@ -56,10 +61,18 @@ class Account(models.Model):
                 | Q(kind__in=["provider_clearing", "coin_issuance", "payout_conversion"]),
                 name="account_balance_not_negative",
             ),
-            models.UniqueConstraint("kind", "user", condition=Q(user__isnull=False),
-                                    name="one_account_per_kind_per_user"),
-            models.UniqueConstraint("kind", "owner_key", condition=Q(user__isnull=True),
-                                    name="one_account_per_kind_per_owner"),
+            models.UniqueConstraint(
+                "kind",
+                "user",
+                condition=Q(user__isnull=False),
+                name="one_account_per_kind_per_user",
+            ),
+            models.UniqueConstraint(
+                "kind",
+                "owner_key",
+                condition=Q(user__isnull=True),
+                name="one_account_per_kind_per_owner",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -103,8 +116,9 @@ class Line(models.Model):
         ordering = ["id"]
         indexes = [
             models.Index(fields=["account", "-id"]),
-            models.Index(fields=["account"], condition=Q(rolled_up=False),
-                         name="line_pending_rollup_idx"),
+            models.Index(
+                fields=["account"], condition=Q(rolled_up=False), name="line_pending_rollup_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="line_amount_not_zero"),
@@ -119,13 +133,13 @@ class IdempotencyRecord(models.Model):
     ``fingerprint`` is a hash of the request's parameters: the same key with
     other parameters is refused."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     scope = models.CharField(max_length=40)
     key = models.CharField(max_length=100)
     fingerprint = models.CharField(max_length=64)
-    entry = models.ForeignKey(Entry, on_delete=models.PROTECT, null=True, blank=True,
-                              related_name="+")
+    entry = models.ForeignKey(
+        Entry, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     response = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -146,24 +160,29 @@ class Payment(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                             related_name="payments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments"
+    )
     provider = models.CharField(max_length=30)
     provider_ref = models.CharField(max_length=100)
     coins = models.PositiveBigIntegerField()
     amount = models.PositiveBigIntegerField(help_text="Price in minor units of the currency.")
     currency = models.CharField(max_length=3)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING,
-                              db_index=True)
-    entry = models.OneToOneField(Entry, on_delete=models.PROTECT, null=True, blank=True,
-                                 related_name="payment")
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    entry = models.OneToOneField(
+        Entry, on_delete=models.PROTECT, null=True, blank=True, related_name="payment"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint("provider", "provider_ref", name="one_payment_per_provider_ref"),
+            models.UniqueConstraint(
+                "provider", "provider_ref", name="one_payment_per_provider_ref"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -198,10 +217,12 @@ class GiftSend(models.Model):
 
     entry = models.OneToOneField(Entry, on_delete=models.PROTECT, related_name="gift_send")
     gift = models.ForeignKey(Gift, on_delete=models.PROTECT, related_name="sends")
-    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                               related_name="gifts_sent")
-    host = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                             related_name="gifts_received")
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="gifts_sent"
+    )
+    host = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="gifts_received"
+    )
     quantity = models.PositiveIntegerField()
     coins = models.PositiveBigIntegerField()
     # Where it happened (live room and session ids; the live app is a higher layer).
@@ -238,25 +259,29 @@ class Payout(models.Model):
         REJECTED = "rejected", "Rejected"
 
     run = models.ForeignKey(PayoutRun, on_delete=models.PROTECT, related_name="payouts")
-    creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                related_name="payouts")
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts"
+    )
     # The agency that takes a share (from the creator pool's hook), as a key
     # and a name frozen at payout time.
     agency_key = models.CharField(max_length=40, blank=True)
     agency_name = models.CharField(max_length=100, blank=True)
     coins = models.PositiveBigIntegerField()
-    rate = models.DecimalField(max_digits=12, decimal_places=6,
-                               help_text="Minor units of money per coin.")
+    rate = models.DecimalField(
+        max_digits=12, decimal_places=6, help_text="Minor units of money per coin."
+    )
     gross = models.BigIntegerField()
     agency_share_bps = models.PositiveIntegerField(default=0)
     agency_amount = models.BigIntegerField(default=0)
     net = models.BigIntegerField()
     currency = models.CharField(max_length=3)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING,
-                              db_index=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
     entry = models.OneToOneField(Entry, on_delete=models.PROTECT, related_name="payout")
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                    null=True, blank=True, related_name="+")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -265,8 +290,10 @@ class Payout(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint("run", "creator", name="one_payout_per_creator_per_run"),
-            models.CheckConstraint(condition=Q(net__gte=0, agency_amount__gte=0, gross__gte=0),
-                                   name="payout_amounts_not_negative"),
+            models.CheckConstraint(
+                condition=Q(net__gte=0, agency_amount__gte=0, gross__gte=0),
+                name="payout_amounts_not_negative",
+            ),
         ]
         permissions = [("review_payout", "Can approve or reject payouts")]
 

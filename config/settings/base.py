@@ -122,6 +122,16 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Redis: a task taken by a worker that died (acks_late) is handed out again
+# after the visibility timeout; tasks must finish well within it. The restore
+# sweep runs every interval × throttle seconds (tests shorten all three).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
+}
+# Task modules autodiscovery (``<app>.tasks``) does not find.
+CELERY_IMPORTS = ["live.gifts"]
 
 # --- auth -----------------------------------------------------------------
 AUTH_USER_MODEL = "community.User"
@@ -191,7 +201,9 @@ SPROUT_KOL_SCREENING_AUDIENCE_PRIOR = env.int("SPROUT_KOL_SCREENING_AUDIENCE_PRI
 # Extension points filled by later apps (dotted paths): per-creator daily
 # figures the pool cannot compute itself, and past live performance for
 # screening. See kol/stats.py and kol/screening.py.
-SPROUT_KOL_STAT_PROVIDERS: list[str] = []
+SPROUT_KOL_STAT_PROVIDERS: list[str] = [
+    "kol.gift_stats.gift_income",
+]
 SPROUT_KOL_LIVE_PERFORMANCE = "live.services.live_performance"
 
 # --- live rooms ---------------------------------------------------------------
@@ -212,7 +224,11 @@ SPROUT_LIVE_TICKET_SECONDS = 60
 SPROUT_LIVE_STALE_SECONDS = env.int("SPROUT_LIVE_STALE_SECONDS", default=120)
 # Dotted paths of (session) -> dict merged into a session's report (the
 # wallet adds its cash column).
-SPROUT_LIVE_REPORT_EXTENSIONS: list[str] = []
+SPROUT_LIVE_REPORT_EXTENSIONS: list[str] = [
+    "live.gifts.session_cash",
+]
+# The websocket `gift` frame (live.consumers): the wallet's gifts in the room.
+SPROUT_LIVE_GIFT_HANDLER = "live.gifts.handle_gift_frame"
 
 # --- wallet ---------------------------------------------------------------------
 # What a coin costs, in minor units of the currency (1 = one cent a coin).
@@ -223,13 +239,27 @@ SPROUT_WALLET_CURRENCY = env("SPROUT_WALLET_CURRENCY", default="USD")
 SPROUT_WALLET_PAYMENT_PROVIDER = env(
     "SPROUT_WALLET_PAYMENT_PROVIDER", default="wallet.providers.sandbox.SandboxProvider"
 )
-SPROUT_WALLET_PAYMENT_PROVIDERS: list[str] = env.list(
-    "SPROUT_WALLET_PAYMENT_PROVIDERS", default=[]
-)
+SPROUT_WALLET_PAYMENT_PROVIDERS: list[str] = env.list("SPROUT_WALLET_PAYMENT_PROVIDERS", default=[])
 # Signs the sandbox provider's callbacks. Empty (the default outside local and
 # test settings): the sandbox refuses to charge, so a deployment hands out
 # free coins only when it sets this on purpose.
 SPROUT_WALLET_SANDBOX_SECRET = env("SPROUT_WALLET_SANDBOX_SECRET", default="")
+# The platform's share of every gift, in basis points (3000 = 30%), split off
+# when the gift is sent (wallet.gifts.split_coins: rounded down, the remainder
+# is the creator's).
+SPROUT_WALLET_PLATFORM_SHARE_BPS = env.int("SPROUT_WALLET_PLATFORM_SHARE_BPS", default=3000)
+
+# Payouts (wallet.payouts): earnings of at least THRESHOLD coins are converted
+# at RATE minor units of SPROUT_WALLET_CURRENCY per coin (default: the coin's
+# price; the platform's share was taken when the gift was sent), and the
+# agency's share comes from the creator pool through SPLITTER.
+SPROUT_WALLET_PAYOUT_THRESHOLD = env.int("SPROUT_WALLET_PAYOUT_THRESHOLD", default=1_000)
+SPROUT_WALLET_PAYOUT_RATE = env("SPROUT_WALLET_PAYOUT_RATE", default=str(SPROUT_WALLET_COIN_PRICE))
+SPROUT_WALLET_PAYOUT_SPLITTER = "kol.payouts.agency_split"
+# Test hook: seconds to wait between two creators of a payout run, so a test
+# can kill the worker mid-run (tests/wallet/test_payout_worker.py). Always 0
+# outside that test.
+SPROUT_WALLET_PAYOUT_TEST_DELAY = env.float("SPROUT_WALLET_PAYOUT_TEST_DELAY", default=0.0)
 
 # --- API ------------------------------------------------------------------
 THROTTLE_RATES: dict[str, str] = {
@@ -328,6 +358,19 @@ CELERY_BEAT_SCHEDULE = {
     "end-stale-live-rooms": {
         "task": "live.tasks.end_stale_rooms",
         "schedule": 60.0,
+    },
+    # Creator payouts for yesterday (UTC), at 00:30 (wallet.payouts).
+    "run-creator-payouts": {
+        "task": "wallet.tasks.run_scheduled_payouts",
+        "schedule": crontab(minute=30, hour=0),
+    },
+    # Each live room's top gifters, pushed when they changed (live.gifts); a
+    # tick not run within its interval is dropped, the next one covers it.
+    "push-live-leaderboards": {
+        "task": "live.gifts.push_live_leaderboards",
+        "schedule": 5.0,
+        # django-celery-beat's spelling of `expires` (seconds).
+        "options": {"expire_seconds": 5},
     },
     # Fold appended ledger lines into account balances (wallet.ledger.roll_up).
     "roll-up-wallet-balances": {

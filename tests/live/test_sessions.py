@@ -386,7 +386,7 @@ def test_the_session_report_has_traffic_and_an_empty_cash_part(
         "dropped_connections": 0,
         "new_followers": 0,
     }
-    assert report["cash"] == {"gifts": 0, "coins": 0, "earnings": 0}
+    assert report["cash"] == {"gifts": 0, "coins": 0, "earnings": 0, "unique_payers": 0}
 
 
 def cash_extension(session: LiveSession) -> dict[str, Any]:

@@ -1,0 +1,570 @@
+"""Gift throughput: gifts/s through the app's gift service as a ratio to the
+raw append-only SQL transaction of ``PERFORMANCE.md`` ("Gift ledger"),
+measured in the same run on the same database, then the books proven.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sprout .venv/bin/python bench/gifts.py
+
+What it does:
+1. (Re)creates the database ``<name>_gifts`` next to DATABASE_URL's (``--reuse``
+   keeps it), migrates it, and loads 1,000 senders, 20 hosts each with a live
+   room (an open session) and the gift catalog; every sender buys 100,000
+   coins through the sandbox payment provider (``wallet.services.recharge``,
+   the real recharge path, so the books start reconciled).
+2. Measures, one after the other, each for ``--seconds`` after a short
+   warm-up, with ``--clients`` concurrent database connections (threads, each
+   with its own connection, spread over ``--processes`` processes so that
+   Python is not one core's worth of GIL), every client sending a 10-coin
+   gift from a random sender to a random host:
+
+   - ``raw``: the transaction of PERFORMANCE.md in plain SQL over psycopg on
+     the same tables: debit the sender's wallet with a conditional UPDATE
+     (``balance >= price``), insert an entry and its three lines (sender,
+     host, platform; the credits appended, not applied). The ledger's
+     deferred "entry balances" trigger runs for it too;
+   - ``service``: ``wallet.gifts.send_gift`` with a fresh idempotency key per
+     gift (the idempotency record, the debit, the entry, the ``GiftSend``,
+     the stored answer: what every gift does);
+   - ``room``: ``live.gifts.send_in_room``, the same plus the live room check
+     (room live, its open session): what the websocket ``gift`` frame and the
+     HTTP endpoint call.
+   With ``--websocket``, also ``websocket``: logged-in members sending the
+   ``gift`` frame to uvicorn (one worker) on ``bench.live_settings`` (Redis at
+   ``--redis-url``) and waiting for each ``gift_ack``, spread over the rooms.
+3. Prints gifts/s for each and the ratio to ``raw`` (goals: >= 1,000 gifts/s
+   and >= 20% of raw through the service), then rolls up and runs
+   ``manage.py reconcile_ledger`` (must pass) and checks that every gift
+   sent is in the books exactly once. Exits 1 when a goal is missed or the
+   books do not reconcile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import random
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.feed import recreate_database  # noqa: E402
+
+SENDERS = 1_000
+HOSTS = 20
+COINS_PER_SENDER = 100_000
+GIFT_SLUG = "coffee"
+GIFT_COINS = 10
+WARMUP_SECONDS = 1.0
+WS_PORT = 8791
+
+
+def bench_database_url() -> str:
+    """``<DATABASE_URL's name>_gifts``."""
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith(("postgres://", "postgresql://")):
+        sys.exit(
+            "bench/gifts.py needs PostgreSQL: set DATABASE_URL=postgres://... (make bench does)"
+        )
+    parsed = urlparse(base)
+    return parsed._replace(path="/" + (parsed.path.lstrip("/") or "sprout") + "_gifts").geturl()
+
+
+def setup_django(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    # Eager Celery and the in-memory cache and channel layer: the gift path
+    # itself publishes nothing (its callers do).
+    os.environ.pop("REDIS_URL", None)
+    os.environ.setdefault("SPROUT_WALLET_SANDBOX_SECRET", "bench-only-sandbox-secret")
+    import django
+
+    django.setup()
+
+
+def load_data() -> None:
+    """Members, hosts with live rooms, the catalog, and coins bought through
+    the sandbox provider."""
+    from django.contrib.auth.hashers import make_password
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from community.models import User
+    from live.models import LiveSession, Room
+    from wallet import ledger, services
+    from wallet.models import Account, Gift
+
+    call_command("migrate", verbosity=0)
+    password = make_password("bench-pass")
+    users = User.objects.bulk_create(
+        [
+            User(
+                username=f"{'host' if i < HOSTS else 'fan'}{i}",
+                email=f"gifts{i}@example.com",
+                password=password,
+                display_name=f"Gift Bench {i}",
+            )
+            for i in range(HOSTS + SENDERS)
+        ],
+        batch_size=1000,
+    )
+    hosts, senders = users[:HOSTS], users[HOSTS:]
+    now = timezone.now()
+    rooms = Room.objects.bulk_create(
+        [
+            Room(host=host, title=f"Live {n}", state=Room.State.LIVE, started_at=now)
+            for n, host in enumerate(hosts)
+        ]
+    )
+    LiveSession.objects.bulk_create([LiveSession(room=room) for room in rooms])
+    # The catalog comes with the migrations; the bench sends one 10-coin gift.
+    Gift.objects.update_or_create(
+        slug=GIFT_SLUG,
+        defaults={"name": "Coffee", "coins": GIFT_COINS, "emoji": "☕", "is_active": True},
+    )
+    for sender in senders:
+        services.recharge(user=sender, coins=COINS_PER_SENDER, idempotency_key="bench-fund")
+    for host in hosts:
+        ledger.account_for(Account.Kind.CREATOR_EARNINGS, user=host)
+    ledger.account_for(Account.Kind.PLATFORM_COINS)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+# --- the senders ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cast:
+    """Ids the load needs, read once."""
+
+    senders: list[tuple[int, int]]  # (user id, member_coins account id)
+    hosts: list[tuple[int, int, int]]  # (user id, earnings account id, room id)
+    platform_account: int
+
+
+def read_cast() -> Cast:
+    from live.models import Room
+    from wallet.models import Account
+
+    coins = dict(
+        Account.objects.filter(kind=Account.Kind.MEMBER_COINS).values_list("user_id", "pk")
+    )
+    earnings = dict(
+        Account.objects.filter(kind=Account.Kind.CREATOR_EARNINGS).values_list("user_id", "pk")
+    )
+    rooms = list(Room.objects.filter(state=Room.State.LIVE).values_list("host_id", "pk"))
+    platform = Account.objects.get(kind=Account.Kind.PLATFORM_COINS, user=None, owner_key="")
+    return Cast(
+        senders=sorted(coins.items()),
+        hosts=[(host, earnings[host], room) for host, room in sorted(rooms)],
+        platform_account=platform.pk,
+    )
+
+
+def raw_sender(database_url: str, cast: Cast, share_bps: int) -> Callable[[random.Random], bool]:
+    """One connection's raw gift: PERFORMANCE.md's transaction in SQL."""
+    import psycopg
+
+    conn = psycopg.connect(database_url)
+    platform_part = GIFT_COINS * share_bps // 10_000
+    host_part = GIFT_COINS - platform_part
+
+    def send(rng: random.Random) -> bool:
+        _, account = rng.choice(cast.senders)
+        _, earnings, _ = rng.choice(cast.hosts)
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute(
+                "UPDATE wallet_account SET balance = balance - %s WHERE id = %s AND balance >= %s",
+                (GIFT_COINS, account, GIFT_COINS),
+            )
+            if cur.rowcount != 1:
+                return False
+            cur.execute(
+                "INSERT INTO wallet_entry (kind, memo, reference, created_at) "
+                "VALUES ('gift', 'bench raw gift', '{}', now()) RETURNING id"
+            )
+            row = cur.fetchone()
+            assert row is not None
+            cur.execute(
+                "INSERT INTO wallet_line (entry_id, account_id, amount, rolled_up, created_at) "
+                "VALUES (%s, %s, %s, true, now()), (%s, %s, %s, false, now()), "
+                "(%s, %s, %s, false, now())",
+                (row[0], account, -GIFT_COINS, row[0], earnings, host_part,
+                 row[0], cast.platform_account, platform_part),
+            )  # fmt: skip
+        return True
+
+    return send
+
+
+def service_sender(cast: Cast, *, in_room: bool) -> Callable[[random.Random], bool]:
+    """One thread's gift through the app: ``wallet.gifts.send_gift`` (or
+    ``live.gifts.send_in_room``) with a fresh idempotency key."""
+    from community.models import User
+    from live.gifts import send_in_room
+    from wallet.gifts import send_gift
+
+    users = {u.pk: u for u in User.objects.filter(pk__in=[s for s, _ in cast.senders])}
+    hosts = {u.pk: u for u in User.objects.filter(pk__in=[h for h, _, _ in cast.hosts])}
+    senders = [users[s] for s, _ in cast.senders]
+    rooms = [(hosts[h], room) for h, _, room in cast.hosts]
+
+    def send(rng: random.Random) -> bool:
+        sender = rng.choice(senders)
+        host, room = rng.choice(rooms)
+        key = uuid.uuid4().hex
+        if in_room:
+            send_in_room(sender=sender, room_id=room, gift_slug=GIFT_SLUG, quantity=1,
+                         idempotency_key=key)  # fmt: skip
+        else:
+            send_gift(sender=sender, host=host, gift_slug=GIFT_SLUG, quantity=1,
+                      idempotency_key=key, room_id=room, session_id=None)  # fmt: skip
+        return True
+
+    return send
+
+
+# --- load generation -------------------------------------------------------------------
+
+
+def _process(
+    kind: str,
+    database_url: str,
+    threads: int,
+    seed: int,
+    ready: Any,
+    go: Any,
+    start_at: Any,
+    seconds: float,
+    results: Any,
+) -> None:
+    """One load process: ``threads`` clients, each with its own connection."""
+    setup_django(database_url)
+    from django.db import close_old_connections, connection
+
+    from wallet.gifts import platform_share_bps
+
+    cast = read_cast()
+    share = platform_share_bps()
+    connection.close()
+    counts: list[tuple[int, int]] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def client(index: int) -> None:
+        close_old_connections()
+        rng = random.Random(seed * 1000 + index)
+        if kind == "raw":
+            send = raw_sender(database_url, cast, share)
+        else:
+            send = service_sender(cast, in_room=kind == "room")
+        ready.put(1)
+        go.wait()
+        begin = start_at.value
+        deadline = begin + seconds
+        while time.time() < begin:
+            time.sleep(0.001)
+        sent = failed = 0
+        while time.time() < deadline:
+            try:
+                ok = send(rng)
+            except Exception as exc:  # a bench failure: counted and reported
+                ok = False
+                if not errors:
+                    errors.append(repr(exc))
+            sent += ok
+            failed += not ok
+        with lock:
+            counts.append((sent, failed))
+        connection.close()
+
+    workers = [threading.Thread(target=client, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    go.wait()
+    cpu = time.process_time()
+    for worker in workers:
+        worker.join()
+    cpu = time.process_time() - cpu  # this process's CPU over the window (all threads)
+    results.put((sum(c[0] for c in counts), sum(c[1] for c in counts), errors[:1], cpu))
+
+
+def measure(kind: str, database_url: str, *, clients: int, processes: int,
+            seconds: float) -> tuple[float, int, int, list[str], float]:  # fmt: skip
+    """Gifts/s of ``kind`` with ``clients`` connections over ``processes``
+    processes; also the gifts sent, those that failed, the first error and
+    the load processes' CPU milliseconds per gift (Python's side of it)."""
+    ctx = mp.get_context("spawn")
+    ready, results = ctx.Queue(), ctx.Queue()
+    go = ctx.Event()
+    start_at = ctx.Value("d", 0.0)
+    per_process = [clients // processes + (i < clients % processes) for i in range(processes)]
+    procs = [
+        ctx.Process(
+            target=_process,
+            args=(kind, database_url, n, i, ready, go, start_at, seconds, results),
+        )
+        for i, n in enumerate(per_process)
+        if n
+    ]
+    for proc in procs:
+        proc.start()
+    for _ in range(clients):
+        ready.get(timeout=120)
+    start_at.value = time.time() + 0.2
+    go.set()
+    totals = [results.get(timeout=seconds + 120) for _ in procs]
+    for proc in procs:
+        proc.join()
+    sent = sum(t[0] for t in totals)
+    failed = sum(t[1] for t in totals)
+    cpu_ms = 1000 * sum(t[3] for t in totals) / max(sent, 1)
+    return sent / seconds, sent, failed, [e for t in totals for e in t[2]], cpu_ms
+
+
+# --- the websocket path (optional) --------------------------------------------------------
+
+
+def measure_websocket(database_url: str, redis_url: str, *, clients: int,
+                      seconds: float) -> tuple[float, int, int]:  # fmt: skip
+    """Gifts/s through the websocket ``gift`` frame: uvicorn (one worker, as
+    production runs the websocket workers) on ``bench.live_settings`` with
+    Redis, ``clients`` logged-in members each sending a frame and waiting for
+    its ``gift_ack``, spread over the live rooms. Returns (gifts/s, acked,
+    errors)."""
+    import asyncio
+    import http.client
+    import json
+    import signal
+    import subprocess
+
+    from django.conf import settings
+    from django.test import Client
+
+    from community.models import User
+    from live.models import Room
+
+    room_ids = list(Room.objects.filter(state=Room.State.LIVE).values_list("pk", flat=True))
+    cookies = []
+    for member in User.objects.filter(username__startswith="fan").order_by("pk")[:clients]:
+        client = Client()
+        client.force_login(member)
+        cookies.append(client.cookies[settings.SESSION_COOKIE_NAME].value)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "DJANGO_SETTINGS_MODULE": "bench.live_settings",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+         "--port", str(WS_PORT), "--workers", "1", "--http", "httptools", "--loop", "uvloop",
+         "--no-access-log", "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", WS_PORT, timeout=1)
+                conn.request("GET", "/bench/hello")
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                pass
+            if time.time() > deadline:
+                sys.exit("the websocket bench server did not start")
+            time.sleep(0.2)
+
+        async def sender(index: int, cookie: str, start: float) -> tuple[int, int]:
+            from websockets.asyncio.client import connect
+            from websockets.typing import Origin
+
+            url = f"ws://127.0.0.1:{WS_PORT}/ws/live/{room_ids[index % len(room_ids)]}/"
+            acked = errors = 0
+            async with connect(url, origin=Origin("http://127.0.0.1"), max_queue=None,
+                               additional_headers={"Cookie": f"sessionid={cookie}"},
+                               compression=None, ping_interval=None, proxy=None) as ws:  # fmt: skip
+                while json.loads(await ws.recv()).get("type") != "hello":
+                    pass
+                await asyncio.sleep(max(0.0, start - time.time()))
+                while time.time() < start + seconds:
+                    key = uuid.uuid4().hex
+                    frame = {"type": "gift", "gift": GIFT_SLUG, "quantity": 1,
+                             "idempotency_key": key}  # fmt: skip
+                    await ws.send(json.dumps(frame))
+                    while True:
+                        event = json.loads(await ws.recv())
+                        if event.get("idempotency_key") == key or event.get("type") == "error":
+                            break
+                    if event.get("type") == "gift_ack":
+                        acked += 1
+                    else:
+                        errors += 1
+            return acked, errors
+
+        async def run_all() -> list[tuple[int, int]]:
+            start = time.time() + 3.0  # every client connected by then
+            return await asyncio.gather(*(sender(i, c, start) for i, c in enumerate(cookies)))
+
+        totals = asyncio.run(run_all())
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=15)
+    acked = sum(t[0] for t in totals)
+    return acked / seconds, acked, sum(t[1] for t in totals)
+
+
+# --- the books ----------------------------------------------------------------------------
+
+
+def books(*, raw_sent: int, app_sent: int, before: tuple[int, int]) -> list[str]:
+    """Roll up, reconcile, and check that every gift this run sent is in the
+    books exactly once: the problems found (none: the books are exact)."""
+    from django.core.management import call_command
+    from django.db.models import Sum
+
+    from wallet import ledger
+    from wallet.models import Account, GiftSend
+
+    problems: list[str] = []
+    ledger.roll_up()
+    try:
+        call_command("reconcile_ledger")
+    except (SystemExit, Exception) as exc:
+        problems.append(f"reconcile_ledger failed: {exc}")
+    raw_entries, sends = raw_and_app_gifts()
+    if sends - before[1] != app_sent:
+        problems.append(f"{app_sent:,} gifts sent through the app, {sends - before[1]:,} recorded")
+    if raw_entries - before[0] != raw_sent:
+        problems.append(f"{raw_sent:,} raw gifts sent, {raw_entries - before[0]:,} recorded")
+    left = Account.objects.filter(kind=Account.Kind.MEMBER_COINS).aggregate(s=Sum("balance"))
+    spent = SENDERS * COINS_PER_SENDER - int(left["s"] or 0)
+    cost = (GiftSend.objects.aggregate(s=Sum("coins"))["s"] or 0) + raw_entries * GIFT_COINS
+    if spent != cost:
+        problems.append(f"senders spent {spent:,} coins, the gifts in the books cost {cost:,}")
+    return problems
+
+
+def raw_and_app_gifts() -> tuple[int, int]:
+    """Raw gift entries and GiftSend rows in the database."""
+    from wallet.models import Entry, GiftSend
+
+    raw = Entry.objects.filter(kind=Entry.Kind.GIFT, memo="bench raw gift").count()
+    return raw, GiftSend.objects.count()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="per measurement")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent connections")
+    parser.add_argument(
+        "--processes", type=int, default=2, help="processes the clients are spread over"
+    )
+    parser.add_argument("--reuse", action="store_true", help="keep the loaded bench database")
+    parser.add_argument(
+        "--websocket",
+        action="store_true",
+        help="also measure the websocket gift frame (uvicorn + Redis at --redis-url)",
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    args = parser.parse_args()
+
+    database_url = bench_database_url()
+    if not args.reuse:
+        recreate_database(database_url)
+    setup_django(database_url)
+    if not args.reuse:
+        t0 = time.time()
+        load_data()
+        print(
+            f"loaded {SENDERS:,} senders with {COINS_PER_SENDER:,} coins each and {HOSTS} "
+            f"hosts with live rooms in {time.time() - t0:.1f}s"
+        )
+    from django.db import connection
+
+    before = raw_and_app_gifts()
+    connection.close()  # the load processes open their own
+
+    rows: list[tuple[str, float, int, int]] = []
+    cpu: dict[str, float] = {}
+    sent_by_kind = {"raw": 0, "service": 0, "room": 0}
+    first_errors: list[str] = []
+    for kind, label in (
+        ("raw", "raw SQL transaction (PERFORMANCE.md)"),
+        ("service", "wallet.gifts.send_gift"),
+        ("room", "live.gifts.send_in_room (room check)"),
+    ):
+        _, warm, _, _, _ = measure(kind, database_url, clients=args.clients,
+                                   processes=args.processes, seconds=WARMUP_SECONDS)  # fmt: skip
+        rate, sent, failed, errors, cpu_ms = measure(
+            kind, database_url, clients=args.clients, processes=args.processes,
+            seconds=args.seconds,
+        )  # fmt: skip
+        sent_by_kind[kind] += warm + sent
+        first_errors += errors
+        rows.append((label, rate, sent, failed))
+        cpu[label] = cpu_ms
+        print(f"  {label:<40} {rate:>8,.0f} gifts/s" + (f"  !! {failed} failed" if failed else ""))
+
+    if args.websocket:
+        from django.db import connection as main_connection
+
+        label = "websocket gift frame (uvicorn, 1 worker)"
+        rate, sent, failed = measure_websocket(
+            database_url, args.redis_url, clients=args.clients, seconds=args.seconds
+        )
+        main_connection.close()
+        sent_by_kind["room"] += sent
+        rows.append((label, rate, sent, failed))
+        print(f"  {label:<40} {rate:>8,.0f} gifts/s" + (f"  !! {failed} failed" if failed else ""))
+        if failed:
+            first_errors.append("an error frame answered a websocket gift")
+
+    raw = rows[0][1]
+    print(
+        f"\n{args.clients} connections over {args.processes} process(es), "
+        f"{args.seconds:.0f}s each, {GIFT_COINS}-coin gifts from {SENDERS:,} senders to "
+        f"{HOSTS} hosts:"
+    )
+    print(f"  {'path':<40} {'gifts/s':>8} {'vs raw':>7} {'client CPU/gift':>16}")
+    for label, rate, _, _ in rows:
+        per_gift = f"{cpu[label]:.2f} ms" if label in cpu else "–"
+        print(f"  {label:<40} {rate:>8,.0f} {rate / raw:>7.0%} {per_gift:>16}")
+    print(f"  (load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())})")
+
+    problems = books(
+        raw_sent=sent_by_kind["raw"],
+        app_sent=sent_by_kind["service"] + sent_by_kind["room"],
+        before=before,
+    )
+    failed = sum(r[3] for r in rows)
+    if failed:
+        problems.append(f"{failed} gifts failed, the first: {first_errors[0]}")
+    service = rows[1][1]
+    ok = service >= 1_000 and service / raw >= 0.2
+    print(
+        f"\ngoal: >= 1,000 gifts/s and >= 20% of raw through the service -> "
+        f"{service:,.0f} gifts/s, {service / raw:.0%} {'OK' if ok else 'MISSED'}"
+    )
+    if problems:
+        print("books: NOT exact:\n  " + "\n  ".join(problems))
+    else:
+        total = sum(sent_by_kind.values())
+        print(f"books: exact ({total:,} gifts in this run, warm-ups included; reconcile passes)")
+    if problems or not ok:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1026 @@
+"""Live fan-out: one room, 2,000 websocket viewers, chat at 20 messages/s and
+hearts at 500 taps/s through Redis, against the server as production runs
+it, with two baselines measured the same way in the same run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sprout .venv/bin/python bench/live_fanout.py
+
+What it does (``../shared/PERFORMANCE.md``'s method; ``docs/performance.md``
+"Live fan-out" has the figures):
+
+1. (Re)creates the database ``<name>_livebench`` next to DATABASE_URL's,
+   migrates it and makes a host with a live room (an open LiveSession) and
+   the members who chat and tap hearts, each with a logged-in session
+   cookie. Hot state goes to Redis (``--redis-url``, database 14 by
+   default; only the bench room's keys are cleared).
+2. For each server design, in this order, on the same machine:
+
+   - ``bare``: ``bench/bare_ws_server.py``, a plain ``websockets`` server that
+     relays each chat frame with ``websockets.broadcast`` (the ceiling);
+   - ``hub``: the real room, ``config.asgi:application`` with
+     ``bench.live_settings`` under uvicorn (one worker, uvloop, httptools:
+     how production runs the websocket workers), ``live.consumers`` +
+     ``live.hub`` + ``RedisPubSubChannelLayer`` + ``live.state`` on Redis +
+     PostgreSQL, chat through ``live.chat.send_chat`` with its checks;
+   - ``textbook``: ``bench/textbook_consumer.py`` under the same uvicorn, one
+     consumer per viewer in a group, one ``group_send`` per event (a shorter
+     run: it collapses);
+   - ``daphne``: the real room again under Daphne (a shorter run), to back
+     the choice of uvicorn with a measurement.
+
+   it starts the server, opens the viewers (anonymous, read-only) from
+   ``--clients`` asyncio processes (``websockets`` client, ``max_queue=None``,
+   no compression) and waits for every ``hello``; reads the server's VmRSS
+   before and after; then a separate sender process sends chat frames at
+   ``--chat-rate`` (spread over ``--chat-senders`` members, so that each
+   stays within the production rate limit, 5 messages per 10 s) carrying
+   their send time in the text, and heart frames of ``count`` taps at
+   ``--heart-rate`` taps/s (spread over ``--heart-senders`` connections,
+   within the 20 frames/s per connection limit), for ``--seconds``. Every
+   viewer unpacks ``batch`` frames and records the delay of every chat
+   message and the running hearts totals it sees.
+3. Prints, per design: viewers joined; chat delivered / expected (every
+   viewer should get every accepted message); p50 / p99 / max delay; frames/s
+   and chat events/s delivered over the sending window; the last hearts
+   total the viewers saw against the taps sent; server RSS per connection and
+   server CPU; then the goals (p99 < 250 ms, nothing lost, >= 60% of the
+   bare server's frames/s, >= 10x the textbook design) and exits 1 when the
+   hub misses one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import array
+import asyncio
+import json
+import math
+import multiprocessing as mp
+import os
+import platform
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SETTINGS = "bench.live_settings"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
+ORIGIN = "http://127.0.0.1"
+PORTS = {"bare": 8781, "hub": 8782, "textbook": 8783, "daphne": 8784}
+CONNECT_CONCURRENCY = 64
+MESSAGE_PREFIX = "b"
+
+
+# --- setup --------------------------------------------------------------------------
+
+
+def bench_database_url() -> str:
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith(("postgres://", "postgresql://")):
+        sys.exit(
+            "bench/live_fanout.py needs PostgreSQL: set DATABASE_URL=postgres://... "
+            "(make bench does)"
+        )
+    parsed = urlparse(base)
+    name = (parsed.path.lstrip("/") or "sprout") + "_livebench"
+    return parsed._replace(path="/" + name).geturl()
+
+
+def recreate_database(database_url: str) -> None:
+    import psycopg
+
+    parsed = urlparse(database_url)
+    name = parsed.path.lstrip("/")
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def server_env(database_url: str, redis_url: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "DJANGO_SETTINGS_MODULE": SETTINGS,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        # whitenoise warns that collectstatic never ran: no static files here
+        "PYTHONWARNINGS": "ignore:No directory at",
+    }
+    env.pop("CELERY_BROKER_URL", None)
+    return env
+
+
+@dataclass
+class Fixture:
+    room_id: int
+    chat_cookies: list[str]
+    heart_cookies: list[str]
+
+
+def setup_django(database_url: str, redis_url: str) -> None:
+    os.environ.update(
+        {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "DJANGO_SETTINGS_MODULE": SETTINGS}
+    )
+    import django
+
+    django.setup()
+
+
+def make_fixture(chat_senders: int, heart_senders: int, *, create: bool) -> Fixture:
+    """A host with a live room and the members who chat and tap, each logged
+    in (a fresh session cookie). ``create=False`` reuses a loaded database."""
+    from django.conf import settings
+    from django.contrib.auth.hashers import make_password
+    from django.core.management import call_command
+    from django.test import Client
+    from django.utils import timezone
+
+    from community.models import User
+    from live.models import LiveSession, Room
+
+    senders = chat_senders + heart_senders
+    if create:
+        call_command("migrate", verbosity=0)
+        password = make_password("bench-pass")
+        host = User.objects.create(
+            username="bench-host", email="host@example.com", password=password
+        )
+        User.objects.bulk_create(
+            [
+                User(username=f"sender{i}", email=f"sender{i}@example.com", password=password)
+                for i in range(senders)
+            ]
+        )
+        now = timezone.now()
+        room = Room.objects.create(
+            host=host, title="Bench room", state=Room.State.LIVE, started_at=now, last_seen_at=now
+        )
+        LiveSession.objects.create(room=room, client_addr="127.0.0.1")
+    room = Room.objects.get(title="Bench room", state=Room.State.LIVE)
+    members = [User.objects.get(username=f"sender{i}") for i in range(senders)]
+    cookies = []
+    for member in members:
+        client = Client()
+        client.force_login(member)
+        cookies.append(client.cookies[settings.SESSION_COOKIE_NAME].value)
+    return Fixture(room.pk, cookies[:chat_senders], cookies[chat_senders:])
+
+
+def clear_room_state(redis_url: str, room_id: int) -> None:
+    """Only the bench room's keys, and the senders' rate-limit windows."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(f"live:room:{room_id}:*")) + list(
+        client.scan_iter("live:rate:chat:*")
+    )
+    keys += list(client.scan_iter(f"live:room:{900_000_000 + room_id}:*"))
+    if keys:
+        client.delete(*keys)
+
+
+def room_counters(redis_url: str, room_id: int) -> dict[str, int]:
+    import redis
+
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    out = {}
+    for name in ("hearts", "messages", "dropped", "peak"):
+        out[name] = int(float(client.get(f"live:room:{room_id}:{name}") or 0))
+    return out
+
+
+# --- servers ------------------------------------------------------------------------
+
+
+def server_command(design: str, port: int, ws: str) -> list[str]:
+    uvicorn = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--ws",
+        ws,
+        "--backlog",
+        "4096",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    if design == "bare":
+        return [sys.executable, str(ROOT / "bench" / "bare_ws_server.py"), "--port", str(port)]
+    if design == "hub":
+        return [*uvicorn, "config.asgi:application"]
+    if design == "textbook":
+        return [*uvicorn, "bench.textbook_consumer:application"]
+    if design == "daphne":
+        return [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-v",
+            "0",
+            "config.asgi:application",
+        ]
+    raise ValueError(design)
+
+
+def wait_for_port(server: subprocess.Popen[bytes], port: int) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                sys.exit(f"the bench server on port {port} did not start")
+            time.sleep(0.1)
+
+
+def start_profile(directory: str | None, name: str, pid: int) -> subprocess.Popen[bytes] | None:
+    if not directory:
+        return None
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    command = [
+        str(Path(sys.executable).parent / "py-spy"),
+        "record",
+        "--pid",
+        str(pid),
+        "--rate",
+        "250",
+        *os.environ.get("BENCH_PYSPY_ARGS", "").split(),
+        "--format",
+        "raw",
+        "--output",
+        str(Path(directory) / f"{name}.txt"),
+    ]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_profile(profiler: subprocess.Popen[bytes] | None) -> None:
+    if profiler is not None:
+        profiler.send_signal(signal.SIGINT)
+        profiler.wait(timeout=30)
+
+
+def machine_jiffies() -> tuple[int, int]:
+    """(busy, total) CPU jiffies of the whole machine since boot."""
+    with open("/proc/stat") as stat:
+        values = [int(v) for v in stat.readline().split()[1:9]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+def machine_busy(seconds: float) -> float:
+    """The share of all cores busy over the next ``seconds``."""
+    busy0, total0 = machine_jiffies()
+    time.sleep(seconds)
+    busy1, total1 = machine_jiffies()
+    return (busy1 - busy0) / max(total1 - total0, 1)
+
+
+def wait_until_quiet(limit: float) -> None:
+    """On a shared machine: wait up to ``limit`` seconds for the other
+    processes to leave the cores mostly idle (under 20% busy)."""
+    if limit <= 0:
+        return
+    deadline = time.monotonic() + limit
+    while (busy := machine_busy(2.0)) > 0.2:
+        if time.monotonic() > deadline:
+            print(f"  (the machine stayed {busy:.0%} busy; measuring anyway)", flush=True)
+            return
+        time.sleep(3.0)
+
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# --- the client -----------------------------------------------------------------------
+
+
+def _connect_kwargs(cookie: str | None = None) -> dict[str, Any]:
+    from websockets.typing import Origin
+
+    headers = {"Cookie": f"sessionid={cookie}"} if cookie else None
+    return {
+        "origin": Origin(ORIGIN),
+        "additional_headers": headers,
+        "max_queue": None,
+        "compression": None,
+        "ping_interval": None,
+        "open_timeout": 120,
+        "close_timeout": 1,
+        "max_size": 2**22,
+        "proxy": None,
+    }
+
+
+@dataclass
+class Control:
+    """What the orchestrator and the client processes share."""
+
+    joined: Any = field(default_factory=lambda: mp.get_context("fork").Queue())
+    results: Any = field(default_factory=lambda: mp.get_context("fork").Queue())
+    go: Any = field(default_factory=lambda: mp.get_context("fork").Event())
+    stop: Any = field(default_factory=lambda: mp.get_context("fork").Event())
+    start_at: Any = field(default_factory=lambda: mp.get_context("fork").Value("d", 0.0))
+
+
+def viewers_process(
+    url: str, count: int, max_messages: int, progress: Any, control: Control
+) -> None:
+    import uvloop
+
+    uvloop.run(_viewers(url, count, max_messages, progress, control))
+
+
+# What a viewer needs from a frame, found without decoding it: every chat
+# event's send time (in its text) and number (its nonce), and hearts totals.
+# Both servers write the keys of live.events in the same order; the textbook
+# consumer's json.dumps puts a space after separators.
+CHAT_EVENT = re.compile(
+    rb'"text":\s?"[^"]*? t=([0-9.]+)",\s?"ts":\s?"[^"]*",\s?"nonce":\s?"'
+    + MESSAGE_PREFIX.encode()
+    + rb'(\d+)"'
+)
+HEARTS_EVENT = re.compile(rb'"type":\s?"hearts",\s?"total":\s?(\d+)')
+
+
+class Tally:
+    """What one client process's viewers saw."""
+
+    def __init__(self, count: int, max_messages: int) -> None:
+        self.marks = [bytearray(max_messages) for _ in range(count)]
+        self.received = [0] * count
+        self.hearts_seen = [0] * count
+        self.delays = array.array("d")
+        self.frames_by_second: Counter[int] = Counter()
+        self.chats_by_second: Counter[int] = Counter()
+        self.duplicates = 0
+        self.hearts_frames = 0
+        self.closed = 0
+
+    def frame(self, index: int, now: float, data: bytes) -> None:
+        second = int(now)
+        self.frames_by_second[second] += 1
+        if b'"chat"' in data:
+            mark = self.marks[index]
+            for sent, number in CHAT_EVENT.findall(data):
+                position = int(number)
+                if mark[position]:
+                    self.duplicates += 1
+                    continue
+                mark[position] = 1
+                self.received[index] += 1
+                self.chats_by_second[second] += 1
+                self.delays.append(now - float(sent))
+        if b'"hearts"' in data:
+            for total in HEARTS_EVENT.findall(data):
+                self.hearts_frames += 1
+                self.hearts_seen[index] = max(self.hearts_seen[index], int(total))
+
+
+class Viewer(asyncio.Protocol):
+    """One viewer, as cheap as a Python client gets: the opening handshake
+    is the ``websockets`` library's (its sans-I/O client builds the request
+    and checks the response; no compression offered), then the server's
+    frames (unmasked, unfragmented) are read straight from the event loop's
+    callbacks, pings answered. The library's asyncio client costs about
+    50 µs a frame on this machine and its sans-I/O parser about 20: with
+    2,000 viewers at 20 frames/s either would need more than the two cores
+    for the client alone, and the bench would measure the client."""
+
+    def __init__(self, url: str, index: int, tally: Tally) -> None:
+        from websockets.client import ClientProtocol
+        from websockets.typing import Origin
+        from websockets.uri import parse_uri
+
+        self.handshake: ClientProtocol | None = ClientProtocol(
+            parse_uri(url), origin=Origin(ORIGIN), max_size=2**22
+        )
+        self.index = index
+        self.tally = tally
+        self.hello: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.transport: Any = None
+        self.buffer = b""
+
+    def connection_made(self, transport: Any) -> None:  # uvloop's is no asyncio.Transport
+        self.transport = transport
+        assert self.handshake is not None
+        self.handshake.send_request(self.handshake.connect())
+        transport.write(b"".join(self.handshake.data_to_send()))
+
+    def data_received(self, data: bytes) -> None:
+        now = time.time()
+        buffer = self.buffer + data if self.buffer else data
+        if self.handshake is not None:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                self.buffer = buffer
+                return
+            self.handshake.receive_data(buffer[: end + 4])
+            self.handshake.events_received()
+            if self.handshake.handshake_exc is not None:
+                self.hello.set_exception(self.handshake.handshake_exc)
+                self.transport.close()
+                return
+            self.handshake = None
+            buffer = buffer[end + 4 :]
+        position, size = 0, len(buffer)
+        while size - position >= 2:
+            length, start = buffer[position + 1] & 0x7F, position + 2
+            if length == 126:
+                length, start = int.from_bytes(buffer[start : start + 2]), start + 2
+            elif length == 127:
+                length, start = int.from_bytes(buffer[start : start + 8]), start + 8
+            end = start + length
+            if end > size:
+                break
+            opcode = buffer[position] & 0x0F
+            position = end
+            if opcode == 0x1:  # text
+                payload = buffer[start:end]
+                if self.hello.done():
+                    self.tally.frame(self.index, now, payload)
+                elif payload.startswith(b'{"type":"hello"'):
+                    self.hello.set_result(None)
+                else:
+                    self.hello.set_exception(RuntimeError(payload[:200].decode()))
+            elif opcode == 0x9 and length <= 125:  # ping: pong, masked with a zero key
+                self.transport.write(bytes((0x8A, 0x80 | length, 0, 0, 0, 0)) + buffer[start:end])
+        self.buffer = buffer[position:]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.hello.done():
+            self.hello.set_exception(exc or ConnectionError("closed before hello"))
+        else:
+            self.tally.closed += 1
+
+
+async def _viewers(
+    url: str, count: int, max_messages: int, progress: Any, control: Control
+) -> None:
+    loop = asyncio.get_running_loop()
+    parsed = urlparse(url)
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or 80
+    tally = Tally(count, max_messages)
+    viewers: list[Viewer] = []
+    failures: list[str] = []
+    semaphore = asyncio.Semaphore(CONNECT_CONCURRENCY // 2)
+
+    async def join(index: int) -> None:
+        try:
+            async with semaphore:
+                _, viewer = await loop.create_connection(
+                    lambda: Viewer(url, index, tally), host, port
+                )
+                await asyncio.wait_for(viewer.hello, 120)
+            viewers.append(viewer)
+        except Exception as exc:  # reported as a failed join
+            failures.append(repr(exc))
+
+    await asyncio.gather(*(join(i) for i in range(count)))
+    tally.closed = 0
+    control.joined.put((len(viewers), failures[:3], len(failures)))
+    cpu_at_go = None
+    while not control.stop.is_set():
+        await asyncio.sleep(0.1)
+        progress.value = sum(tally.received)
+        if cpu_at_go is None and control.go.is_set():
+            cpu_at_go = time.process_time()
+    cpu_used = time.process_time() - (cpu_at_go or time.process_time())
+    closed_early = tally.closed
+    for viewer in viewers:
+        if viewer.transport is not None:
+            viewer.transport.abort()
+    control.results.put(
+        {
+            "received": tally.received,
+            "hearts_seen": tally.hearts_seen,
+            "delays": tally.delays.tobytes(),
+            "frames_by_second": dict(tally.frames_by_second),
+            "chats_by_second": dict(tally.chats_by_second),
+            "duplicates": tally.duplicates,
+            "hearts_frames": tally.hearts_frames,
+            "closed_early": closed_early,
+            "cpu": cpu_used,
+        }
+    )
+
+
+def senders_process(
+    url: str,
+    chat_cookies: list[str],
+    heart_cookies: list[str],
+    args: dict[str, Any],
+    control: Control,
+) -> None:
+    import uvloop
+
+    uvloop.run(_senders(url, chat_cookies, heart_cookies, args, control))
+
+
+async def _senders(
+    url: str,
+    chat_cookies: list[str],
+    heart_cookies: list[str],
+    args: dict[str, Any],
+    control: Control,
+) -> None:
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    seconds, chat_rate = args["seconds"], args["chat_rate"]
+    heart_rate, heart_frames = args["heart_rate"], args["heart_frames"]
+    errors: Counter[str] = Counter()
+
+    async def open_one(cookie: str) -> Any:
+        ws = await connect(url, **_connect_kwargs(cookie))
+        hello = json.loads(await ws.recv())
+        if hello.get("type") == "hello" and args["members"] and not hello.get("you"):
+            raise RuntimeError("a sender's session cookie was not accepted")
+        return ws
+
+    chatters = await asyncio.gather(*(open_one(c) for c in chat_cookies))
+    tappers = await asyncio.gather(*(open_one(c) for c in heart_cookies))
+
+    async def read(ws: Any, kind: str) -> None:
+        try:
+            async for message in ws:
+                if '"error"' in message:
+                    event = json.loads(message)
+                    if event.get("type") == "error":
+                        errors[f"{kind}:{event.get('code', '?')}"] += 1
+        except ConnectionClosed:
+            return  # the run is over
+
+    readers = [asyncio.create_task(read(ws, "chat")) for ws in chatters]
+    readers += [asyncio.create_task(read(ws, "heart")) for ws in tappers]
+    control.joined.put(("senders", len(chatters), len(tappers)))
+    while not control.go.is_set():
+        await asyncio.sleep(0.01)
+    start = control.start_at.value
+    sent = {"chat": 0, "taps": 0, "late": 0.0}
+
+    async def chat() -> None:
+        total = int(seconds * chat_rate)
+        for number in range(total):
+            due = start + number / chat_rate
+            delay = due - time.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            sent["late"] = max(sent["late"], time.time() - due)
+            text = f"bench message {number} t={time.time():.6f}"
+            frame = {"type": "chat", "text": text, "nonce": f"{MESSAGE_PREFIX}{number}"}
+            await chatters[number % len(chatters)].send(json.dumps(frame))
+            sent["chat"] += 1
+
+    async def hearts(index: int, ws: Any) -> None:
+        count = max(1, round(heart_rate / heart_frames))  # taps per frame
+        every = len(tappers) / heart_frames  # seconds between one connection's frames
+        offset = index * every / len(tappers)
+        for number in range(int(seconds / every)):
+            due = start + offset + number * every
+            delay = due - time.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await ws.send(json.dumps({"type": "heart", "count": count}))
+            sent["taps"] += count
+
+    await asyncio.gather(chat(), *(hearts(i, ws) for i, ws in enumerate(tappers)))
+    await asyncio.sleep(1.0)  # late error frames
+    control.results.put({"sender": True, **sent, "errors": dict(errors)})
+    while not control.stop.is_set():
+        await asyncio.sleep(0.1)
+    for task in readers:
+        task.cancel()
+    for ws in (*chatters, *tappers):
+        ws.transport.abort()
+
+
+# --- one design -----------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    design: str
+    viewers: int
+    joined: int
+    seconds: float
+    chat_sent: int
+    chat_expected: int
+    delivered: int
+    min_per_viewer: int
+    duplicates: int
+    p50: float
+    p99: float
+    max: float
+    frames_per_second: float
+    chats_per_second: float
+    taps_sent: int
+    hearts_seen_min: int
+    hearts_seen_max: int
+    hearts_frames: int
+    rss_before_kib: int
+    rss_after_kib: int
+    server_cpu: float
+    client_cpu: list[float]
+    errors: dict[str, int]
+    drain_seconds: float
+    machine_busy: float
+    load: float
+    counters: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rss_per_connection_kib(self) -> float:
+        return (self.rss_after_kib - self.rss_before_kib) / max(self.joined, 1)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return math.nan
+    index = min(len(values) - 1, max(0, math.ceil(fraction * len(values)) - 1))
+    return values[index]
+
+
+def window_rate(by_second: Counter[int], start: float, seconds: float) -> float:
+    first, last = math.ceil(start), math.floor(start + seconds)  # whole seconds inside
+    if last <= first:
+        return sum(by_second.values()) / seconds
+    return sum(by_second.get(s, 0) for s in range(first, last)) / (last - first)
+
+
+def run_design(
+    design: str,
+    *,
+    fixture: Fixture,
+    env: dict[str, str],
+    args: argparse.Namespace,
+    seconds: float,
+    drain_max: float,
+) -> Outcome:
+    port = PORTS[design]
+    url = f"ws://127.0.0.1:{port}/ws/live/{fixture.room_id}/"
+    clear_room_state(env["REDIS_URL"], fixture.room_id)
+    wait_until_quiet(args.wait_quiet)
+    server = subprocess.Popen(server_command(design, port, args.ws), cwd=ROOT, env=env)
+    ctx = mp.get_context("fork")
+    procs: list[Any] = []
+    try:
+        wait_for_port(server, port)
+        warm_up(url, fixture.chat_cookies[0])
+        time.sleep(0.5)
+        rss_before = rss_kib(server.pid)
+        control = Control()
+        max_messages = int(seconds * args.chat_rate) + 16
+        shares = [
+            args.viewers // args.clients + (i < args.viewers % args.clients)
+            for i in range(args.clients)
+        ]
+        progress = [ctx.Value("q", 0) for _ in shares]
+        profiler = start_profile(args.profile, f"{design}-join", server.pid)
+        t0 = time.monotonic()
+        for share, counter in zip(shares, progress, strict=True):
+            procs.append(
+                ctx.Process(
+                    target=viewers_process, args=(url, share, max_messages, counter, control)
+                )
+            )
+            procs[-1].start()
+        joined, failures = 0, []
+        for _ in shares:
+            ok, sample, failed = control.joined.get(timeout=300)
+            joined += ok
+            if failed:
+                failures.append(f"{failed} failed to join, e.g. {sample}")
+        join_seconds = time.monotonic() - t0
+        stop_profile(profiler)
+        sender_args = {
+            "seconds": seconds,
+            "chat_rate": args.chat_rate,
+            "heart_rate": args.heart_rate,
+            "heart_frames": args.heart_frames,
+            "members": design != "bare",
+        }
+        procs.append(
+            ctx.Process(
+                target=senders_process,
+                args=(url, fixture.chat_cookies, fixture.heart_cookies, sender_args, control),
+            )
+        )
+        procs[-1].start()
+        control.joined.get(timeout=120)
+        time.sleep(1.0)
+        rss_after = rss_kib(server.pid)
+        start = time.time() + 0.5
+        control.start_at.value = start
+        cpu_start = cpu_seconds(server.pid)
+        machine_start = machine_jiffies()
+        control.go.set()
+        profiler = start_profile(args.profile, f"{design}-run", server.pid)
+        sender = control.results.get(timeout=seconds + 120)
+        stop_profile(profiler)
+        server_cpu = (cpu_seconds(server.pid) - cpu_start) / (time.time() - start)
+        machine_end = machine_jiffies()
+        load = os.getloadavg()[0]
+        expected_each = sender["chat"] - sum(
+            n for code, n in sender["errors"].items() if code.startswith("chat:")
+        )
+        # Drain: until every viewer has every message, or nothing moves for a while.
+        want = expected_each * joined
+        drain_started = time.monotonic()
+        last, last_change = -1, time.monotonic()
+        quiet = 3.0 if design in ("bare", "hub") else 5.0
+        while time.monotonic() - drain_started < drain_max:
+            now_total = sum(p.value for p in progress)
+            if now_total >= want:
+                break
+            if now_total != last:
+                last, last_change = now_total, time.monotonic()
+            elif time.monotonic() - last_change > quiet:
+                break
+            time.sleep(0.1)
+        time.sleep(0.6)  # the last hearts tick
+        drain_seconds = time.monotonic() - drain_started
+        control.stop.set()
+        results = [control.results.get(timeout=120) for _ in shares]
+        counters = room_counters(env["REDIS_URL"], fixture.room_id) if design != "bare" else {}
+    finally:
+        for proc in procs:
+            proc.join(timeout=30)
+            if proc.is_alive():
+                proc.kill()
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(5)
+
+    received = [n for r in results for n in r["received"]]
+    delays = array.array("d")
+    frames: Counter[int] = Counter()
+    chats: Counter[int] = Counter()
+    for r in results:
+        delays.frombytes(r["delays"])
+        frames.update(r["frames_by_second"])
+        chats.update(r["chats_by_second"])
+    ordered = sorted(delays)
+    hearts_seen = [n for r in results for n in r["hearts_seen"]]
+    notes = [f"joined in {join_seconds:.1f}s", *failures]
+    if sender["late"] > 0.1:
+        notes.append(f"the sender ran up to {sender['late'] * 1000:.0f} ms late")
+    closed = sum(r["closed_early"] for r in results)
+    if closed:
+        notes.append(f"{closed} viewers were disconnected during the run")
+    return Outcome(
+        design=design,
+        viewers=args.viewers,
+        joined=joined,
+        seconds=seconds,
+        chat_sent=sender["chat"],
+        chat_expected=expected_each,
+        delivered=sum(received),
+        min_per_viewer=min(received) if received else 0,
+        duplicates=sum(r["duplicates"] for r in results),
+        p50=percentile(ordered, 0.50),
+        p99=percentile(ordered, 0.99),
+        max=ordered[-1] if ordered else math.nan,
+        frames_per_second=window_rate(frames, start, seconds),
+        chats_per_second=window_rate(chats, start, seconds),
+        taps_sent=sender["taps"],
+        hearts_seen_min=min(hearts_seen) if hearts_seen else 0,
+        hearts_seen_max=max(hearts_seen) if hearts_seen else 0,
+        hearts_frames=sum(r["hearts_frames"] for r in results),
+        rss_before_kib=rss_before,
+        rss_after_kib=rss_after,
+        server_cpu=server_cpu,
+        client_cpu=[r["cpu"] / (seconds + drain_seconds) for r in results],
+        errors=sender["errors"],
+        drain_seconds=drain_seconds,
+        machine_busy=(machine_end[0] - machine_start[0])
+        / max(machine_end[1] - machine_start[1], 1),
+        load=load,
+        counters=counters,
+        notes=notes,
+    )
+
+
+def warm_up(url: str, cookie: str) -> None:
+    """One connection in and out, so lazy imports and the first database
+    connection are not counted as the viewers' memory."""
+
+    async def once() -> None:
+        from websockets.asyncio.client import connect
+
+        for _ in range(2):
+            async with connect(url, **_connect_kwargs(cookie)) as ws:
+                await asyncio.wait_for(ws.recv(), 30)  # hello
+
+    asyncio.run(once())
+
+
+# --- report ---------------------------------------------------------------------------
+
+LABELS = {
+    "bare": "bare `websockets` + `broadcast()`",
+    "hub": "Sprout: uvicorn + `live.hub`",
+    "textbook": "uvicorn + textbook `group_send`",
+    "daphne": "Sprout on Daphne + `live.hub`",
+}
+
+
+def ms(value: float) -> str:
+    if math.isnan(value):
+        return "-"
+    return f"{value * 1000:,.0f} ms" if value < 10 else f"{value:,.1f} s"
+
+
+def print_report(outcomes: list[Outcome], args: argparse.Namespace) -> bool:
+    print(
+        f"\n{args.viewers:,} viewers ({args.clients} client processes), chat {args.chat_rate:g} "
+        f"msg/s over {args.chat_senders} senders, hearts {args.heart_rate:g} taps/s over "
+        f"{args.heart_senders} connections; {platform.node()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, uvicorn --ws {args.ws}\n"
+    )
+    header = (
+        "| design | run | chat delivered / expected | p50 | p99 | max | frames/s "
+        "| chat events/s | hearts seen / taps | RSS/conn | server CPU |"
+    )
+    print(header)
+    print("| --- " * 11 + "|")
+    for o in outcomes:
+        expected = o.chat_expected * o.joined
+        share = o.delivered / expected if expected else 0.0
+        print(
+            f"| {LABELS[o.design]} | {o.seconds:g} s, {o.joined:,} viewers "
+            f"| {o.delivered:,} / {expected:,} ({share:.1%}) | {ms(o.p50)} | {ms(o.p99)} "
+            f"| {ms(o.max)} | {o.frames_per_second:,.0f} | {o.chats_per_second:,.0f} "
+            f"| {o.hearts_seen_min:,} / {o.taps_sent:,} | {o.rss_per_connection_kib:.0f} KiB "
+            f"| {o.server_cpu:.0%} |"
+        )
+    print()
+    for o in outcomes:
+        extra = [
+            f"min per viewer {o.min_per_viewer}/{o.chat_expected}",
+            f"duplicates {o.duplicates}",
+            f"hearts frames {o.hearts_frames:,}",
+            f"RSS {o.rss_before_kib / 1024:.0f} -> {o.rss_after_kib / 1024:.0f} MiB",
+            f"client CPU {'/'.join(f'{c:.0%}' for c in o.client_cpu)}",
+            f"drain {o.drain_seconds:.1f}s",
+            f"all cores {o.machine_busy:.0%} busy while sending, load average {o.load:.1f}",
+        ]
+        if o.errors:
+            extra.append(f"sender errors {o.errors}")
+        if o.counters:
+            extra.append(f"server counters {o.counters}")
+        print(f"  {o.design}: " + "; ".join(extra + o.notes))
+
+    by = {o.design: o for o in outcomes}
+    hub = by.get("hub")
+    if hub is None:
+        return True
+    expected = hub.chat_expected * hub.joined
+    checks = [
+        ("p99 < 250 ms", f"{ms(hub.p99)}", hub.p99 < 0.25),
+        (
+            "no chat message lost",
+            f"{hub.delivered:,} / {expected:,}, min per viewer {hub.min_per_viewer}",
+            hub.delivered == expected and hub.min_per_viewer == hub.chat_expected,
+        ),
+    ]
+    if "bare" in by:
+        ratio = hub.frames_per_second / by["bare"].frames_per_second
+        events = hub.chats_per_second / by["bare"].chats_per_second
+        checks.append(
+            (
+                ">= 60% of the bare server's frames/s",
+                f"{ratio:.0%} (chat events/s {events:.0%})",
+                ratio >= 0.6,
+            )
+        )
+    if "textbook" in by:
+        ratio = hub.frames_per_second / max(by["textbook"].frames_per_second, 1)
+        events = hub.chats_per_second / max(by["textbook"].chats_per_second, 1)
+        checks.append(
+            (
+                ">= 10x the textbook design",
+                f"{ratio:.1f}x frames/s, {events:.1f}x chat events/s",
+                ratio >= 10,
+            )
+        )
+    print("\ngoals (Sprout on uvicorn):")
+    for name, value, ok in checks:
+        print(f"  {name:<38} {value:<40} {'OK' if ok else 'MISSED'}")
+    return all(ok for _, _, ok in checks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--viewers", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=2, help="viewer client processes")
+    parser.add_argument("--seconds", type=float, default=20.0, help="sending time per design")
+    parser.add_argument("--short-seconds", type=float, default=8.0, help="textbook and Daphne")
+    parser.add_argument("--chat-rate", type=float, default=20.0, help="chat messages/s")
+    parser.add_argument("--chat-senders", type=int, default=50)
+    parser.add_argument("--heart-rate", type=float, default=500.0, help="heart taps/s")
+    parser.add_argument("--heart-frames", type=float, default=50.0, help="heart frames/s")
+    parser.add_argument("--heart-senders", type=int, default=5)
+    parser.add_argument("--designs", default="bare,hub,textbook,daphne")
+    parser.add_argument("--ws", default="websockets-sansio", help="uvicorn --ws implementation")
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
+    parser.add_argument("--reuse", action="store_true", help="keep the bench database")
+    parser.add_argument("--json", help="also write the outcomes to this file")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="on a shared machine, wait up to this long before each design for the cores "
+        "to be mostly idle",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="record the server with py-spy (must be installed) while viewers join and while "
+        "the senders send: DIR/<design>-join.txt and DIR/<design>-run.txt, collapsed stacks",
+    )
+    args = parser.parse_args()
+
+    if args.chat_rate / args.chat_senders > 0.45:
+        sys.exit("each chat sender must stay under the room's 5 messages / 10 s")
+    if args.heart_frames / args.heart_senders > 20:
+        sys.exit("each heart connection may send at most 20 frames/s")
+
+    database_url = bench_database_url()
+    env = server_env(database_url, args.redis_url)
+    t0 = time.monotonic()
+    if not args.reuse:
+        recreate_database(database_url)
+    setup_django(database_url, args.redis_url)
+    fixture = make_fixture(args.chat_senders, args.heart_senders, create=not args.reuse)
+    from django.db import connections
+
+    connections.close_all()
+    print(f"bench database ready in {time.monotonic() - t0:.1f}s")
+
+    outcomes = []
+    for design in args.designs.split(","):
+        short = design in ("textbook", "daphne")
+        seconds = args.short_seconds if short else args.seconds
+        drain_max = 20.0 if short else 10.0
+        t1 = time.monotonic()
+        outcome = run_design(
+            design, fixture=fixture, env=env, args=args, seconds=seconds, drain_max=drain_max
+        )
+        outcomes.append(outcome)
+        print(
+            f"{design}: {outcome.delivered:,} chat deliveries, p99 {ms(outcome.p99)} "
+            f"({time.monotonic() - t1:.0f}s)",
+            flush=True,
+        )
+    ok = print_report(outcomes, args)
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps([o.__dict__ for o in outcomes], indent=2, default=str)
+        )
+    print(f"\ntotal {time.monotonic() - t0:.0f}s")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

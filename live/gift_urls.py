@@ -1,0 +1,18 @@
+"""``/api/v1/`` routes of gifts in live rooms: send one over HTTP, read a
+room's top gifters. Trailing slashes optional, as everywhere in the API."""
+
+from django.urls import path
+
+from community import api_urls as _community_urls  # noqa: F401  (registers the "id" converter)
+from live import gifts
+
+_routes = [
+    ("live/rooms/<id:pk>/gifts", gifts.RoomGiftView, "api-live-room-gifts"),
+    ("live/rooms/<id:pk>/leaderboard", gifts.RoomLeaderboardView, "api-live-room-leaderboard"),
+]
+urlpatterns = []
+for route, view, name in _routes:
+    urlpatterns += [
+        path(route + "/", view.as_view(), name=name),
+        path(route, view.as_view()),
+    ]

@@ -1,0 +1,234 @@
+"""HTML pages of live rooms: the room (player, chat, hearts, gifts), the
+host's go-live page (rooms, stream key, OBS settings, traffic reports), the
+"Live now" strip on discover (``community.extensions``) and the POST that
+ends a room.
+
+Same discipline as ``community.views``: thin views (parse, call one service
+or selector, render), POST-only writes that work without JavaScript, domain
+errors turned into a friendly page by ``handles_domain_errors``. Everything
+that moves afterwards (state, chat, hearts, viewers, gifts) comes over the
+room's websocket, driven by ``static/js/live-room.js``.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from community.extensions import DiscoverStrip
+from community.models import User
+from community.views import handles_domain_errors, member, member_required, safe_next
+from kol.services import can_host_live
+from live import keys, selectors, services
+from live.forms import RoomForm
+from live.models import LiveSession, Room
+
+#: How many rooms the "Live now" strip shows (the most watched first).
+LIVE_NOW_SHOWN = 12
+#: How many live rooms it considers (the most recently started).
+LIVE_NOW_CONSIDERED = 48
+STUDIO_ROOMS = 12
+STUDIO_REPORTS = 5
+HLS_SCRIPT = "vendor/hls.js/hls.min.js"
+# Public contracts (SPEC.md), called by the room page's script. Literal on
+# purpose: the page must not fail when an optional app (the wallet) is off.
+GIFTS_API = "/api/v1/gifts/"
+ME_API = "/api/v1/me"
+RESTRICTIONS_API = "/api/v1/live/rooms/{room_id}/restrictions/"
+MESSAGE_API = "/api/v1/live/messages/{message_id}/"
+# Recommended OBS / ffmpeg settings shown to hosts: 2-second keyframes match
+# the HLS fragments nginx-rtmp cuts (deploy/nginx), so playback starts fast.
+KEYFRAME_SECONDS = 2
+GIFT_QUANTITIES = (1, 5, 10, 99)
+BITRATE_KBPS = (2500, 4000)
+
+
+def playlist_url(room: Room) -> str:
+    """Where the room's HLS playlist is once it is live: named by its public
+    ``stream_name`` (never the key), so the page can start playing the
+    moment it hears ``room_state: live`` without asking again."""
+    return f"{str(settings.SPROUT_LIVE_HLS_BASE_URL).rstrip('/')}/{room.stream_name}.m3u8"
+
+
+# --- "Live now" on discover -------------------------------------------------------
+
+
+def live_now_strip(request: HttpRequest) -> DiscoverStrip | None:
+    """The discover page's "Live now" band: rooms live now, the most watched
+    first, with cover, host, title and viewers. One query (rooms with their
+    hosts) and one read of the hot state; None when nobody is live."""
+    rooms = list(
+        selectors.rooms(state=Room.State.LIVE).order_by("-started_at", "-pk")[:LIVE_NOW_CONSIDERED]
+    )
+    if not rooms:
+        return None
+    counts = selectors.live_counts(rooms)
+    shown = sorted(
+        ((room, counts.get(room.pk, selectors.NO_COUNTS).viewers) for room in rooms),
+        key=lambda pair: -pair[1],
+    )[:LIVE_NOW_SHOWN]
+    return DiscoverStrip(
+        name="live_now",
+        template="live/partials/live_now_strip.html",
+        context={"rooms": [{"room": room, "viewers": viewers} for room, viewers in shown]},
+        stylesheets=("css/live.css",),
+    )
+
+
+# --- the room ------------------------------------------------------------------------
+
+
+def _room_config(request: HttpRequest, detail: selectors.RoomDetail) -> dict[str, Any]:
+    """What the room's script needs, handed over as JSON (``json_script``)."""
+    room = detail.room
+    user = request.user
+    you = None
+    if isinstance(user, User):
+        you = {"id": user.pk, "username": user.username, "display_name": user.shown_name}
+    return {
+        "roomId": room.pk,
+        "hostId": room.host_id,
+        "state": room.state,
+        "playlist": playlist_url(room),
+        "hlsScript": static(HLS_SCRIPT),
+        "wsPath": f"/ws/live/{room.pk}/",
+        "you": you,
+        "moderator": detail.can_moderate,
+        "viewers": detail.counts.viewers,
+        "hearts": detail.counts.hearts,
+        "maxLength": int(settings.SPROUT_LIVE_CHAT_MAX_LENGTH),
+        "loginUrl": f"{reverse('login')}?{urlencode({'next': request.path}, safe='/')}",
+        "api": {
+            "gifts": GIFTS_API,
+            "me": ME_API,
+            "restrictions": RESTRICTIONS_API.format(room_id=room.pk),
+            "message": MESSAGE_API,
+        },
+    }
+
+
+@require_GET
+@handles_domain_errors
+def room(request: HttpRequest, pk: int) -> HttpResponse:
+    """A live room: the player with its states (starting soon, starting,
+    live, ended), the chat, hearts, gifts and, for its moderators, the
+    moderation controls. 404 for an unknown room, 403 for a banned member."""
+    detail = selectors.room_detail(room_id=pk, viewer=request.user)
+    context = {
+        "room": detail.room,
+        "host": detail.room.host,
+        "detail": detail,
+        "config": _room_config(request, detail),
+        "can_moderate": detail.can_moderate,
+        "max_length": int(settings.SPROUT_LIVE_CHAT_MAX_LENGTH),
+        "gift_quantities": GIFT_QUANTITIES,
+    }
+    return render(request, "live/room.html", context)
+
+
+@require_POST
+@member_required
+@handles_domain_errors
+def room_end(request: HttpRequest, pk: int) -> HttpResponse:
+    """The host or a moderator ends the room (a scheduled one is cancelled);
+    back to where the form was."""
+    found = selectors.room_by_id(pk)
+    services.end_room(actor=member(request), room=found)
+    messages.success(request, f"“{found.title}” has ended.")
+    return redirect(safe_next(request, found.get_absolute_url()))
+
+
+# --- the go-live page -------------------------------------------------------------------
+
+
+def ffmpeg_command(*, server: str, key: str) -> str:
+    """A publishing command for hosts without OBS (a file, a camera...):
+    H.264 + AAC with the recommended keyframe interval and bitrate."""
+    low, high = BITRATE_KBPS
+    return shlex.join(
+        [
+            "ffmpeg", "-re", "-i", "INPUT.mp4",
+            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+            "-b:v", f"{low}k", "-maxrate", f"{high}k", "-bufsize", f"{2 * high}k",
+            "-g", "60", "-keyint_min", "60", "-sc_threshold", "0",
+            "-c:a", "aac", "-b:a", "128k", "-ar", "44100",
+            "-f", "flv", f"{server.rstrip('/')}/{key}",
+        ]
+    )  # fmt: skip
+
+
+def _studio_context(host: User, *, form: RoomForm, new_key: str = "") -> dict[str, Any]:
+    server = str(settings.SPROUT_LIVE_RTMP_URL)
+    rooms = list(host.rooms.order_by("-created_at", "-pk")[:STUDIO_ROOMS])
+    sessions = (
+        LiveSession.objects.filter(room__host=host)
+        .select_related("room")
+        .order_by("-started_at", "-pk")[:STUDIO_REPORTS]
+    )
+    return {
+        "form": form,
+        "rooms": rooms,
+        "live_room": next((r for r in rooms if r.state == Room.State.LIVE), None),
+        "next_room": next((r for r in rooms if r.state == Room.State.SCHEDULED), None),
+        "active_key": keys.active_key(host=host),
+        "new_key": new_key,
+        "server": server,
+        "ffmpeg": ffmpeg_command(server=server, key=new_key or "YOUR_STREAM_KEY"),
+        "keyframe_seconds": KEYFRAME_SECONDS,
+        "bitrate_kbps": BITRATE_KBPS,
+        "reports": [services.session_report(session) for session in sessions],
+    }
+
+
+def _not_a_host(request: HttpRequest) -> HttpResponse:
+    return render(request, "live/go_live_denied.html", status=403)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+@handles_domain_errors
+def go_live(request: HttpRequest) -> HttpResponse:
+    """The host's go-live page; POST creates a scheduled room (title, cover).
+    Members who may not host see why, and where to apply."""
+    host = member(request)
+    if not can_host_live(host):
+        return _not_a_host(request)
+    form = RoomForm()
+    if request.method == "POST":
+        form = RoomForm(request.POST, request.FILES)
+        if form.is_valid() and (created := form.save(host=host)) is not None:
+            messages.success(
+                request,
+                f"“{created.title}” is scheduled: start streaming and it goes live.",
+            )
+            return redirect("go_live")
+    status = 400 if form.errors else 200
+    return render(request, "live/go_live.html", _studio_context(host, form=form), status=status)
+
+
+@require_POST
+@member_required
+@handles_domain_errors
+def go_live_key(request: HttpRequest) -> HttpResponse:
+    """Make a new stream key (the old one stops working at once) and show it,
+    this once: the answer is the page itself, never cached, never
+    redirected to (a reload does not show it again)."""
+    host = member(request)
+    if not can_host_live(host):
+        return _not_a_host(request)
+    _, plaintext = keys.rotate_key(host=host)
+    response = render(
+        request, "live/go_live.html", _studio_context(host, form=RoomForm(), new_key=plaintext)
+    )
+    add_never_cache_headers(response)
+    return response

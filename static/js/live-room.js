@@ -1,0 +1,1047 @@
+// The live room page. The server renders it; this module makes it live:
+// - the player: hls.js (vendored, loaded only when there is something to
+//   play) or Safari's native HLS, with clear states — starting soon,
+//   starting (waiting for the playlist, retried with backoff), live, ended;
+// - the room's websocket (SPEC.md "Websocket /ws/live/{room_id}/"): chat
+//   with optimistic sending, hearts batched into frames, viewer counts, room
+//   state, gifts and the leaderboard, moderation events; `batch` frames are
+//   unpacked, a `ping` keeps the connection honest, drops reconnect with
+//   backoff;
+// - the moderators' tools (delete a message, mute or ban its author) through
+//   the REST API.
+import { toast } from "./ui.js";
+
+const root = document.querySelector("[data-live-room]");
+const configNode = document.getElementById("live-room-config");
+
+const reduceMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
+const PING_EVERY_MS = 25_000;
+const SILENCE_LIMIT_MS = 40_000;
+const HEART_FLUSH_MS = 250;
+const HEARTS_PER_FRAME = 50;
+const MAX_FLOATING_HEARTS = 36;
+const MAX_MESSAGES = 200;
+const CHAT_ANSWER_MS = 10_000;
+const GIFT_ANSWER_MS = 15_000;
+// Close codes after which reconnecting cannot help (live.consumers).
+const CLOSE_BANNED = 4003;
+const CLOSE_NOT_FOUND = 4004;
+
+if (root && configNode) {
+  initRoom(root, JSON.parse(configNode.textContent));
+}
+
+// --- small helpers ------------------------------------------------------------------
+
+function $(selector, scope = root) {
+  return scope.querySelector(selector);
+}
+
+function $$(selector, scope = root) {
+  return [...scope.querySelectorAll(selector)];
+}
+
+function compact(value) {
+  const number = Number(value) || 0;
+  for (const [limit, suffix] of [[1_000_000, "M"], [1_000, "k"]]) {
+    if (number >= limit) {
+      const shown = number >= limit * 100
+        ? String(Math.floor(number / limit))
+        : (number / limit).toFixed(1).replace(/\.0$/, "");
+      return `${shown}${suffix}`;
+    }
+  }
+  return String(number);
+}
+
+function uid() {
+  if (window.crypto?.randomUUID) return window.crypto.randomUUID();
+  const bytes = new Uint8Array(16);
+  window.crypto.getRandomValues(bytes);
+  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function backoff(attempt, { base = 1000, max = 30_000 } = {}) {
+  const delay = Math.min(max, base * 2 ** attempt);
+  return Math.round(delay * (0.6 + Math.random() * 0.4));
+}
+
+function coins(count) {
+  return `${compact(count)} coin${Number(count) === 1 ? "" : "s"}`;
+}
+
+function shownName(user) {
+  return user?.display_name || user?.username || "someone";
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    const existing = document.querySelector(`script[data-src="${src}"]`);
+    if (existing?.dataset.loaded) { resolve(); return; }
+    const script = existing || document.createElement("script");
+    script.addEventListener("load", () => { script.dataset.loaded = "1"; resolve(); }, { once: true });
+    script.addEventListener("error", () => reject(new Error(`could not load ${src}`)), { once: true });
+    if (!existing) {
+      script.src = src;
+      script.dataset.src = src;
+      document.head.append(script);
+    }
+  });
+}
+
+// --- the page -------------------------------------------------------------------------
+
+function initRoom(root, config) {
+  const csrf = root.dataset.csrf;
+  const you = { ...(config.you || {}), moderator: Boolean(config.moderator) };
+  const signedIn = Boolean(config.you);
+  let roomState = config.state;
+  let connectionGone = ""; // why the room's connection will not come back
+
+  const video = $("[data-video]");
+  const heartButton = $("[data-heart]");
+  const composer = $("[data-composer]");
+  const input = composer ? $("input", composer) : null;
+  const sendButton = composer ? $("button[type=submit]", composer) : null;
+  const note = $("[data-composer-note]");
+  const list = $("[data-chat-list]");
+  const conn = $("[data-conn]");
+
+  const socket = createSocket(config, {
+    onEvent: handle,
+    onStatus: showConnection,
+  });
+  const player = createPlayer(video, config, { onView: setView });
+  const chat = createChat();
+  const hearts = createHearts();
+  const gifts = createGifts();
+
+  applyRoomState(roomState, { initial: true });
+  wireControls();
+  socket.connect();
+
+  // --- state ---------------------------------------------------------------------
+
+  function setView(view) {
+    root.dataset.view = view;
+  }
+
+  function applyRoomState(state, { initial = false } = {}) {
+    const changed = state !== roomState;
+    roomState = state;
+    root.dataset.state = state;
+    if (state === "live") {
+      player.start();
+    } else if (state === "ended") {
+      player.stop();
+      setView("ended");
+      // Hearts and gifts still flying over a finished live: gone.
+      $$("[data-hearts-layer], [data-gift-layer]").forEach((layer) => layer.replaceChildren());
+      $$("[data-end-form]").forEach((form) => form.remove());
+    } else {
+      player.stop();
+      setView("soon");
+    }
+    const empty = $("[data-chat-empty]");
+    if (empty && state !== "scheduled") empty.textContent = "No messages yet.";
+    if (changed && !initial) {
+      announce(state === "live" ? "The live has started." : state === "ended" ? "This live has ended." : "");
+    }
+    updateComposer();
+    hearts.enable(state === "live" && signedIn);
+  }
+
+  function announce(text) {
+    const region = document.getElementById("announcer");
+    if (region && text) region.textContent = text;
+  }
+
+  function showConnection(status, detail) {
+    if (!conn) return;
+    conn.classList.toggle("is-ok", status === "open");
+    conn.classList.toggle("is-bad", status === "retrying" || status === "gone");
+    conn.textContent = {
+      connecting: "Connecting…",
+      open: "Connected",
+      retrying: detail ? `Reconnecting in ${Math.ceil(detail / 1000)} s…` : "Reconnecting…",
+      gone: detail || "Disconnected",
+    }[status] || "";
+    if (status === "gone") connectionGone = `${detail || "Disconnected"}.`;
+    updateComposer();
+  }
+
+  // --- frames --------------------------------------------------------------------
+
+  function handle(event) {
+    switch (event.type) {
+      case "hello": return onHello(event);
+      case "chat": return chat.received(event);
+      case "hearts": return hearts.total(event.total);
+      case "viewers": return setViewers(event.count);
+      case "room_state": return applyRoomState(event.state);
+      case "moderation": return onModeration(event);
+      case "error": return onError(event);
+      case "gift": return gifts.received(event);
+      case "gift_ack": return gifts.acknowledged(event);
+      case "leaderboard": return gifts.leaderboard(event.top || []);
+      default: return undefined; // pong, and frames of apps that are off (product_pinned)
+    }
+  }
+
+  function onHello(event) {
+    if (event.you) {
+      Object.assign(you, event.you);
+      you.moderator = Boolean(event.you.moderator);
+    }
+    setViewers(event.viewers);
+    hearts.reset(event.hearts);
+    chat.merge(event.recent || []);
+    gifts.resend();
+    if (event.room?.state && event.room.state !== roomState) applyRoomState(event.room.state);
+    updateComposer();
+  }
+
+  function onModeration(event) {
+    const target = event.target;
+    if (event.action === "message_deleted") {
+      chat.remove(target);
+      return;
+    }
+    const mine = target && you.id && target.id === you.id;
+    if (event.action === "muted") {
+      chat.system(mine ? "A moderator muted you in this room." : `${shownName(target)} was muted by a moderator.`);
+      if (mine) {
+        you.muted = true;
+        updateComposer();
+      }
+    } else if (event.action === "banned") {
+      chat.system(mine ? "A moderator banned you from this room." : `${shownName(target)} was banned by a moderator.`);
+    }
+  }
+
+  function onError(event) {
+    if (event.code === "muted") {
+      you.muted = true;
+      updateComposer();
+    }
+    if (event.nonce && chat.failed(event.nonce, event)) return;
+    if (event.idempotency_key && gifts.failed(event.idempotency_key, event)) return;
+    if (event.code === "room_not_live") {
+      hearts.dropInFlight();
+      return;
+    }
+    showNote(event.message || "That did not work.", true);
+  }
+
+  function setViewers(count) {
+    $$("[data-viewers]").forEach((node) => { node.textContent = compact(count); });
+  }
+
+  // --- composer ------------------------------------------------------------------
+
+  function showNote(text, isError = false) {
+    if (!note) {
+      if (isError && text) toast(text);
+      return;
+    }
+    note.textContent = text || "";
+    note.classList.toggle("is-error", Boolean(isError && text));
+  }
+
+  function updateComposer() {
+    if (!composer) return;
+    let reason = "";
+    if (roomState === "scheduled") reason = "The chat opens when the live starts.";
+    else if (roomState === "ended") reason = "This live has ended: the chat is closed.";
+    else if (you.muted) reason = "A moderator muted you in this room.";
+    else if (connectionGone) reason = connectionGone;
+    else if (!socket.isOpen()) reason = "Connecting to the chat…";
+    input.disabled = Boolean(reason);
+    sendButton.disabled = Boolean(reason);
+    if (reason || (note && !note.classList.contains("is-error"))) showNote(reason);
+  }
+
+  function wireControls() {
+    composer?.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = input.value.trim();
+      if (!text) return;
+      if ([...text].length > config.maxLength) {
+        showNote(`Chat messages are at most ${config.maxLength} characters.`, true);
+        return;
+      }
+      showNote("");
+      chat.send(text);
+      input.value = "";
+      input.dispatchEvent(new Event("input", { bubbles: true })); // the counter
+      input.focus();
+    });
+
+    const mute = $("[data-mute]");
+    mute?.addEventListener("click", () => {
+      video.muted = !video.muted;
+      if (!video.muted && video.paused) video.play().catch(() => {});
+    });
+    video.addEventListener("volumechange", () => {
+      if (mute) mute.dataset.muted = String(video.muted);
+    });
+    $("[data-fullscreen]")?.addEventListener("click", () => {
+      const stage = video.closest(".stage");
+      if (document.fullscreenElement) document.exitFullscreen?.();
+      else if (stage?.requestFullscreen) stage.requestFullscreen().catch(() => {});
+      else video.webkitEnterFullscreen?.();
+    });
+
+    heartButton?.addEventListener("click", () => hearts.tap());
+
+    list.addEventListener("click", (event) => {
+      const button = event.target instanceof Element ? event.target.closest("[data-mod]") : null;
+      if (button) moderate(button);
+    });
+  }
+
+  // --- moderation through the API --------------------------------------------------
+
+  async function api(url, { method = "GET", body } = {}) {
+    const headers = { Accept: "application/json", "X-CSRFToken": csrf };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const response = await fetch(url, {
+      method,
+      headers,
+      credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) {
+      let message = response.status === 404 ? "That is gone already." : "That did not work.";
+      try {
+        message = (await response.json())?.error?.message || message;
+      } catch { /* not JSON */ }
+      throw new Error(message);
+    }
+    return response.status === 204 ? null : response.json().catch(() => null);
+  }
+
+  async function moderate(button) {
+    const item = button.closest(".msg");
+    button.closest("details")?.removeAttribute("open");
+    const action = button.dataset.mod;
+    const username = item?.dataset.username;
+    try {
+      if (action === "delete") {
+        await api(config.api.message.replace("{message_id}", item.dataset.id), { method: "DELETE" });
+        chat.remove(Number(item.dataset.id));
+        toast("Message deleted.", "success");
+      } else if (action === "mute" || action === "ban") {
+        const question = action === "ban"
+          ? `Ban @${username} from this room? They are disconnected at once and cannot come back.`
+          : `Mute @${username}? They can still watch, but not chat.`;
+        if (!window.confirm(question)) return;
+        await api(config.api.restrictions, { method: "POST", body: { username, kind: action } });
+        toast(action === "ban" ? `@${username} is banned from this room.` : `@${username} is muted.`, "success");
+      }
+    } catch (error) {
+      toast(error.message);
+    }
+  }
+
+  // --- chat -------------------------------------------------------------------------
+
+  function createChat() {
+    const pending = new Map(); // nonce -> {element, text, timer}
+    const empty = $("[data-chat-empty]");
+
+    function nearBottom() {
+      return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    }
+
+    function append(node) {
+      const stick = nearBottom();
+      empty?.remove();
+      list.append(node);
+      const items = list.querySelectorAll(".msg");
+      for (let i = 0; i < items.length - MAX_MESSAGES; i += 1) items[i].remove();
+      if (stick || node.classList.contains("msg--mine")) list.scrollTop = list.scrollHeight;
+    }
+
+    function modMenu(user, mine) {
+      const details = el("details", "msg-mod");
+      const summary = el("summary");
+      summary.innerHTML = '<svg class="icon" viewBox="0 0 24 24" aria-hidden="true" fill="currentColor"><circle cx="5" cy="12" r="1.8"/><circle cx="12" cy="12" r="1.8"/><circle cx="19" cy="12" r="1.8"/></svg>';
+      summary.append(el("span", "sr-only", `Moderate this message from ${shownName(user)}`));
+      const menu = el("div", "msg-mod-menu");
+      const remove = el("button", "is-danger", "Delete message");
+      remove.type = "button";
+      remove.dataset.mod = "delete";
+      menu.append(remove);
+      if (!mine && user.id !== config.hostId) {
+        for (const [kind, label] of [["mute", `Mute @${user.username}`], ["ban", `Ban @${user.username}`]]) {
+          const button = el("button", kind === "ban" ? "is-danger" : "", label);
+          button.type = "button";
+          button.dataset.mod = kind;
+          menu.append(button);
+        }
+      }
+      details.append(summary, menu);
+      return details;
+    }
+
+    function render(event, { isPending = false } = {}) {
+      const user = event.user || {};
+      const mine = Boolean(you.id) && user.id === you.id;
+      const item = el("li", "msg");
+      if (mine) item.classList.add("msg--mine");
+      if (isPending) item.classList.add("is-pending");
+      if (event.id) item.dataset.id = String(event.id);
+      item.dataset.username = user.username || "";
+      const name = el("span", "msg-name", shownName(user));
+      if (user.id === config.hostId) name.classList.add("msg-name--host");
+      item.append(name, el("span", "msg-text", event.text));
+      if (event.id && you.moderator) item.append(modMenu(user, mine));
+      return item;
+    }
+
+    function find(id) {
+      return list.querySelector(`.msg[data-id="${Number(id)}"]`);
+    }
+
+    function confirm(nonce, event) {
+      const entry = pending.get(nonce);
+      if (!entry) return false;
+      pending.delete(nonce);
+      clearTimeout(entry.timer);
+      if (find(event.id)) {
+        entry.element.remove();
+        return true;
+      }
+      entry.element.replaceWith(render(event));
+      return true;
+    }
+
+    function markFailed(nonce, message) {
+      const entry = pending.get(nonce);
+      if (!entry) return false;
+      pending.delete(nonce);
+      clearTimeout(entry.timer);
+      entry.element.classList.remove("is-pending");
+      entry.element.classList.add("is-failed");
+      entry.element.append(el("span", "msg-error", `Not sent: ${message}`));
+      // Give the text back so it can be edited and sent again.
+      if (input && !input.value) {
+        input.value = entry.text;
+        input.dispatchEvent(new Event("input", { bubbles: true }));
+      }
+      return true;
+    }
+
+    return {
+      send(text) {
+        const nonce = uid();
+        const element = render({ user: { ...you }, text }, { isPending: true });
+        append(element);
+        const timer = setTimeout(
+          () => markFailed(nonce, "no answer from the server. Check your connection."),
+          CHAT_ANSWER_MS,
+        );
+        pending.set(nonce, { element, text, timer });
+        if (!socket.send({ type: "chat", text, nonce })) {
+          markFailed(nonce, "you are offline.");
+        }
+      },
+      received(event) {
+        const mine = Boolean(you.id) && event.user?.id === you.id;
+        if (mine && event.nonce && confirm(event.nonce, event)) return;
+        if (event.id && find(event.id)) return;
+        append(render(event));
+      },
+      merge(events) {
+        for (const event of events) {
+          if (!find(event.id)) append(render(event));
+        }
+        // Sent just before a drop? It is in the recent messages, or it was lost.
+        for (const [nonce, entry] of pending) {
+          const landed = events.find((e) => e.user?.id === you.id && e.text === entry.text);
+          if (landed) confirm(nonce, landed);
+          else markFailed(nonce, "the connection dropped. Send it again?");
+        }
+      },
+      failed(nonce, event) {
+        return markFailed(nonce, event.message || "it was refused.");
+      },
+      remove(id) {
+        find(id)?.remove();
+      },
+      system(text) {
+        append(el("li", "msg msg--system", text));
+      },
+      gift(text, who) {
+        const item = el("li", "msg msg--gift");
+        item.append(el("strong", "", who), document.createTextNode(` ${text}`));
+        append(item);
+      },
+    };
+  }
+
+  // --- hearts -----------------------------------------------------------------------
+
+  function createHearts() {
+    const layer = $("[data-hearts-layer]");
+    const counters = $$("[data-hearts-total]");
+    let serverTotal = null;
+    let unsent = 0;
+    let inFlight = 0;
+    let flushing = null;
+
+    function show() {
+      const value = (serverTotal || 0) + unsent + inFlight;
+      counters.forEach((node) => { node.textContent = compact(value); });
+    }
+
+    function spawn(count, { mine = false } = {}) {
+      if (!layer || reduceMotion.matches || document.hidden) return;
+      const tints = ["#ff2e4d", "#ff5c8a", "#ff8a3d", "#e0368c", "#ff4f6d"];
+      for (let i = 0; i < count; i += 1) {
+        if (layer.childElementCount >= MAX_FLOATING_HEARTS) return;
+        const heart = el("span", "float-heart");
+        heart.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 20.5s-7.5-4.4-9.2-9.1C1.7 8.2 3.6 4.5 7.2 4.5c2.1 0 3.6 1.2 4.8 2.9 1.2-1.7 2.7-2.9 4.8-2.9 3.6 0 5.5 3.7 4.4 6.9-1.7 4.7-9.2 9.1-9.2 9.1z"/></svg>';
+        heart.style.setProperty("--x", `${10 + Math.random() * 55}%`);
+        heart.style.setProperty("--sway", `${(Math.random() * 28 - 14).toFixed(1)}px`);
+        heart.style.setProperty("--size", `${mine ? 32 : 22 + Math.random() * 10}px`);
+        heart.style.setProperty("--t", `${(2 + Math.random() * 1.2).toFixed(2)}s`);
+        heart.style.setProperty("--tint", tints[Math.floor(Math.random() * tints.length)]);
+        heart.style.animationDelay = `${i * 90}ms`;
+        heart.addEventListener("animationend", () => heart.remove(), { once: true });
+        layer.append(heart);
+      }
+    }
+
+    function flush() {
+      if (!unsent) {
+        clearInterval(flushing);
+        flushing = null;
+        return;
+      }
+      if (!socket.isOpen()) return; // kept until the connection is back
+      const count = Math.min(HEARTS_PER_FRAME, unsent);
+      if (socket.send({ type: "heart", count })) {
+        unsent -= count;
+        inFlight += count;
+      }
+    }
+
+    return {
+      tap() {
+        if (!heartButton || heartButton.disabled) return;
+        unsent += 1;
+        show();
+        spawn(1, { mine: true });
+        if (!reduceMotion.matches) {
+          heartButton.classList.remove("is-bump");
+          void heartButton.offsetWidth; // restart the bump animation
+          heartButton.classList.add("is-bump");
+        }
+        flushing ??= setInterval(flush, HEART_FLUSH_MS);
+      },
+      reset(total) {
+        serverTotal = Number(total) || 0;
+        inFlight = 0;
+        show();
+      },
+      total(total) {
+        const value = Number(total) || 0;
+        if (serverTotal === null) {
+          serverTotal = value;
+          show();
+          return;
+        }
+        const delta = Math.max(0, value - serverTotal);
+        const mine = Math.min(inFlight, delta);
+        inFlight -= mine;
+        serverTotal = Math.max(serverTotal, value);
+        spawn(Math.min(8, delta - mine));
+        show();
+      },
+      dropInFlight() {
+        inFlight = 0;
+        unsent = 0;
+        show();
+      },
+      enable(on) {
+        if (heartButton) heartButton.disabled = !on;
+      },
+    };
+  }
+
+  // --- gifts ------------------------------------------------------------------------
+
+  function createGifts() {
+    const tray = $("[data-gift-tray]");
+    const toggle = $("[data-gifts-toggle]");
+    const form = $("[data-gift-form]");
+    const grid = $("[data-gift-grid]");
+    const status = $("[data-gift-status]");
+    const send = $("[data-gift-send]");
+    const balanceLine = $("[data-gift-balance-line]");
+    const balance = $("[data-gift-balance]");
+    const board = $("[data-leaderboard]");
+    const boardList = $("[data-leaderboard-list]");
+    const layer = $("[data-gift-layer]");
+    const template = document.getElementById("tpl-gift-option");
+    const pending = new Map(); // idempotency key -> {frame, gift, timer}
+    const catalog = new Map(); // slug -> gift
+    let bigShowing = false;
+    const bigQueue = [];
+
+    function setStatus(text, isError = false) {
+      if (!status) return;
+      status.textContent = text;
+      status.classList.toggle("is-error", isError);
+    }
+
+    function setBalance(amount) {
+      if (!balance || amount === undefined || amount === null) return;
+      balance.textContent = compact(amount);
+      balanceLine.hidden = false;
+    }
+
+    function chosen() {
+      const gift = catalog.get(form?.querySelector("input[name=gift]:checked")?.value);
+      const quantity = Number(form?.querySelector("input[name=quantity]:checked")?.value || 1);
+      return { gift, quantity };
+    }
+
+    function updateSend() {
+      if (!send) return;
+      const { gift, quantity } = chosen();
+      send.disabled = !gift || pending.size > 0;
+      send.textContent = gift ? `Send · ${coins(gift.coins * quantity)}` : "Send";
+    }
+
+    function art(gift, size) {
+      const box = el("span", "");
+      if (gift?.image) {
+        const img = el("img");
+        img.src = gift.image;
+        img.alt = "";
+        img.width = size;
+        img.height = size;
+        box.append(img);
+      } else {
+        box.textContent = gift?.emoji || "🎁";
+      }
+      return box;
+    }
+
+    async function load() {
+      if (!tray || !template) return;
+      let items;
+      try {
+        const response = await fetch(config.api.gifts, {
+          headers: { Accept: "application/json" }, credentials: "same-origin",
+        });
+        if (!response.ok) return; // no wallet on this site (404): no tray
+        const data = await response.json();
+        items = Array.isArray(data) ? data : data?.results;
+      } catch {
+        return;
+      }
+      if (!Array.isArray(items) || !items.length) return;
+      for (const gift of items) {
+        catalog.set(gift.slug, gift);
+        const option = template.content.firstElementChild.cloneNode(true);
+        const radio = option.querySelector("input");
+        radio.value = gift.slug;
+        option.querySelector(".gift-art").append(art(gift, 40));
+        option.querySelector(".gift-name").textContent = gift.name;
+        option.querySelector(".gift-price").textContent = coins(gift.coins);
+        grid.append(option);
+      }
+      toggle.hidden = false;
+      updateSend();
+      try {
+        const me = await fetch(config.api.me, {
+          headers: { Accept: "application/json" }, credentials: "same-origin",
+        });
+        if (me.ok) setBalance((await me.json())?.coins);
+      } catch { /* the balance shows after the first gift */ }
+    }
+
+    function open(show) {
+      tray.hidden = !show;
+      toggle.setAttribute("aria-expanded", String(show));
+      if (show) (form.querySelector("input[name=gift]:checked") || form.querySelector("input[name=gift]"))?.focus();
+    }
+
+    toggle?.addEventListener("click", () => open(tray.hidden));
+    $("[data-gifts-close]")?.addEventListener("click", () => { open(false); toggle.focus(); });
+    form?.addEventListener("change", updateSend);
+    form?.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const { gift, quantity } = chosen();
+      if (!gift) return;
+      if (roomState !== "live") {
+        setStatus("Gifts can be sent while the room is live.", true);
+        return;
+      }
+      const key = uid();
+      const frame = { type: "gift", gift: gift.slug, quantity, idempotency_key: key };
+      const timer = setTimeout(() => {
+        if (pending.has(key)) setStatus("Still sending… it goes through once, however long it takes.");
+      }, GIFT_ANSWER_MS);
+      pending.set(key, { frame, gift, quantity, timer });
+      setStatus(`Sending ${gift.name}${quantity > 1 ? ` ×${quantity}` : ""}…`);
+      updateSend();
+      // Offline: kept, and sent with the same key once the connection is back.
+      socket.send(frame);
+    });
+
+    function finish(key) {
+      const entry = pending.get(key);
+      if (!entry) return null;
+      pending.delete(key);
+      clearTimeout(entry.timer);
+      updateSend();
+      return entry;
+    }
+
+    function nextBig() {
+      const run = bigQueue.shift();
+      if (!run) {
+        bigShowing = false;
+        return;
+      }
+      bigShowing = true;
+      run(() => nextBig());
+    }
+
+    function animate(event) {
+      if (!layer || reduceMotion.matches || document.hidden) return;
+      const gift = event.gift || {};
+      const tier = Number(gift.animation_tier) || 1;
+      const who = shownName(event.user);
+      if (tier >= 3) {
+        bigQueue.push((done) => {
+          const burst = el("div", "gift-burst");
+          const big = el("div", "gift-burst-art");
+          big.append(art(gift, 200));
+          burst.append(big, el("p", "gift-burst-text", `${who} sent ${gift.name || "a gift"} ×${event.quantity}`));
+          burst.addEventListener("animationend", (e) => {
+            if (e.target === burst) { burst.remove(); done(); }
+          });
+          layer.append(burst);
+        });
+        if (!bigShowing) nextBig();
+        return;
+      }
+      if (layer.querySelectorAll(".gift-pop").length >= 3) return;
+      const pop = el("div", `gift-pop${tier === 2 ? " gift-pop--tier2" : ""}`);
+      const pic = el("span", "gift-pop-art");
+      pic.append(art(gift, 32));
+      const text = el("span", "gift-pop-text");
+      text.append(el("strong", "", who), document.createTextNode(`sent ${gift.name || "a gift"}`));
+      pop.append(pic, text, el("span", "gift-pop-qty", `×${event.quantity}`));
+      pop.addEventListener("animationend", () => pop.remove(), { once: true });
+      layer.append(pop);
+    }
+
+    load();
+
+    return {
+      received(event) {
+        const gift = event.gift || {};
+        chat.gift(`sent ${gift.emoji ? `${gift.emoji} ` : ""}${gift.name || "a gift"} ×${event.quantity}`, shownName(event.user));
+        animate(event);
+      },
+      acknowledged(event) {
+        const entry = finish(event.idempotency_key);
+        setBalance(event.balance);
+        if (entry) setStatus(`Sent ${entry.gift.name}${entry.quantity > 1 ? ` ×${entry.quantity}` : ""}. Thank you!`);
+      },
+      failed(key, event) {
+        if (!finish(key)) return false;
+        setStatus(event.message || "The gift was not sent.", true);
+        return true;
+      },
+      resend() {
+        for (const { frame } of pending.values()) socket.send(frame);
+      },
+      leaderboard(top) {
+        if (!board) return;
+        boardList.replaceChildren(...top.slice(0, 5).map((row) => {
+          const item = el("li");
+          const amount = el("span", "coins");
+          amount.append(el("span", "coin"), document.createTextNode(compact(row.coins)));
+          amount.title = coins(row.coins);
+          item.append(el("span", "", shownName(row.user)), amount);
+          return item;
+        }));
+        board.hidden = top.length === 0;
+      },
+    };
+  }
+}
+
+// --- the websocket ----------------------------------------------------------------------
+
+function createSocket(config, { onEvent, onStatus }) {
+  let ws = null;
+  let attempt = 0;
+  let retryTimer = null;
+  let pingTimer = null;
+  let lastHeard = 0;
+  let stopped = false;
+
+  function url() {
+    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+    return `${scheme}://${window.location.host}${config.wsPath}`;
+  }
+
+  function dispatch(event) {
+    if (!event || typeof event !== "object") return;
+    if (event.type === "batch" && Array.isArray(event.events)) {
+      event.events.forEach(dispatch);
+      return;
+    }
+    try {
+      onEvent(event);
+    } catch (error) {
+      console.error("live room: could not handle", event.type, error);
+    }
+  }
+
+  function schedule() {
+    if (stopped) return;
+    const delay = backoff(attempt);
+    attempt += 1;
+    onStatus("retrying", delay);
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(connect, delay);
+  }
+
+  function connect() {
+    if (stopped) return;
+    clearTimeout(retryTimer);
+    if (ws && ws.readyState <= WebSocket.OPEN) return;
+    onStatus("connecting");
+    const current = new WebSocket(url());
+    ws = current;
+    current.addEventListener("open", () => {
+      lastHeard = Date.now();
+      clearInterval(pingTimer);
+      pingTimer = setInterval(keepAlive, PING_EVERY_MS);
+    });
+    current.addEventListener("message", (message) => {
+      lastHeard = Date.now();
+      let frame;
+      try {
+        frame = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      if (frame?.type === "hello") {
+        attempt = 0;
+        onStatus("open");
+      }
+      dispatch(frame);
+    });
+    current.addEventListener("close", (event) => {
+      if (ws !== current) return;
+      clearInterval(pingTimer);
+      ws = null;
+      if (event.code === CLOSE_BANNED) {
+        stopped = true;
+        onStatus("gone", "You were banned from this room");
+        return;
+      }
+      if (event.code === CLOSE_NOT_FOUND) {
+        stopped = true;
+        onStatus("gone", "This room is gone");
+        return;
+      }
+      schedule();
+    });
+  }
+
+  function keepAlive() {
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    if (Date.now() - lastHeard > SILENCE_LIMIT_MS) {
+      ws.close(4000, "silent"); // a half-open connection: start again
+      return;
+    }
+    send({ type: "ping" });
+  }
+
+  function send(frame) {
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  function now() {
+    if (!stopped && !ws) {
+      attempt = 0;
+      connect();
+    }
+  }
+
+  window.addEventListener("online", now);
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) now();
+  });
+
+  return {
+    connect,
+    send,
+    isOpen: () => Boolean(ws && ws.readyState === WebSocket.OPEN),
+  };
+}
+
+// --- the player ----------------------------------------------------------------------------
+
+function createPlayer(video, config, { onView }) {
+  let hls = null;
+  let running = false;
+  let attempt = 0;
+  let timer = null;
+  let generation = 0;
+  const startingText = document.querySelector("[data-starting-text]");
+
+  function say(text) {
+    if (startingText) startingText.textContent = text;
+  }
+
+  function nativeHls() {
+    return Boolean(video.canPlayType("application/vnd.apple.mpegurl"));
+  }
+
+  function mediaSource() {
+    return Boolean(window.MediaSource || window.ManagedMediaSource);
+  }
+
+  async function playlistReady() {
+    try {
+      const response = await fetch(config.playlist, { cache: "no-store", mode: "cors" });
+      if (!response.ok) return false;
+      return (await response.text()).includes("#EXTINF");
+    } catch {
+      return false;
+    }
+  }
+
+  function play() {
+    video.play()?.catch(() => {
+      // Autoplay with sound refused: play muted, the button offers sound.
+      video.muted = true;
+      video.play().catch(() => {});
+    });
+  }
+
+  function retry(message) {
+    if (!running) return;
+    teardown();
+    onView("starting");
+    say(message);
+    clearTimeout(timer);
+    timer = setTimeout(() => { tryStart(generation); }, backoff(attempt, { base: 1500, max: 15_000 }));
+    attempt += 1;
+  }
+
+  async function tryStart(token) {
+    if (!running || token !== generation) return;
+    onView("starting");
+    if (!(await playlistReady())) {
+      if (token !== generation) return;
+      retry(attempt > 3 ? "Still waiting for the video: the host may be connecting." : "Waiting for the video.");
+      return;
+    }
+    if (!running || token !== generation) return;
+    if (mediaSource()) {
+      try {
+        await loadScript(config.hlsScript);
+      } catch {
+        if (nativeHls()) return attachNative();
+        onView("unsupported");
+        return undefined;
+      }
+      if (window.Hls?.isSupported()) return attachHls(token);
+    }
+    if (nativeHls()) return attachNative();
+    onView("unsupported");
+    return undefined;
+  }
+
+  function attachHls(token) {
+    const Hls = window.Hls;
+    hls = new Hls({
+      liveSyncDurationCount: 3,
+      manifestLoadingMaxRetry: 3,
+      levelLoadingMaxRetry: 4,
+      fragLoadingMaxRetry: 4,
+      backBufferLength: 30,
+    });
+    let recovered = false;
+    hls.on(Hls.Events.MANIFEST_PARSED, () => play());
+    hls.on(Hls.Events.ERROR, (_event, data) => {
+      if (!data.fatal || token !== generation) return;
+      if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !recovered) {
+        recovered = true;
+        hls.recoverMediaError();
+        return;
+      }
+      retry("The video stopped; reconnecting…");
+    });
+    hls.loadSource(config.playlist);
+    hls.attachMedia(video);
+  }
+
+  function attachNative() {
+    video.src = config.playlist;
+    video.addEventListener("loadedmetadata", play, { once: true });
+    video.load();
+  }
+
+  function teardown() {
+    if (hls) {
+      hls.destroy();
+      hls = null;
+    }
+    if (video.getAttribute("src")) {
+      video.removeAttribute("src");
+      video.load();
+    }
+  }
+
+  video.addEventListener("playing", () => {
+    if (!running) return;
+    attempt = 0;
+    onView("live");
+  });
+  video.addEventListener("error", () => {
+    if (running && !hls) retry("The video stopped; reconnecting…");
+  });
+  // A native (Safari) stream that ends or stalls for good starts over.
+  video.addEventListener("ended", () => retry("The video stopped; reconnecting…"));
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      attempt = 0;
+      generation += 1;
+      say("Waiting for the video.");
+      tryStart(generation);
+    },
+    stop() {
+      running = false;
+      generation += 1;
+      clearTimeout(timer);
+      teardown();
+    },
+  };
+}

@@ -1,0 +1,253 @@
+"""Payouts are made exactly once even when the worker running them dies.
+
+Real Celery workers on the test database and Redis (``tests/celery_worker.py``
+starts the session's worker; these tests start, and kill, their own):
+
+- the whole worker is SIGKILLed in the middle of a run; the task, acked
+  late, stays unacknowledged in Redis and a new worker gets it again after
+  the visibility timeout (shortened for these workers through
+  ``CELERY_VISIBILITY_TIMEOUT``) and finishes the run;
+- the pool process of a prefork worker is SIGKILLed; with
+  ``reject_on_worker_lost`` the worker puts the task back at once;
+- two runs of one period at once (no worker: two threads).
+
+The run is slowed down between creators by the test hook
+``SPROUT_WALLET_PAYOUT_TEST_DELAY`` (given to the first worker only), so the
+kill lands between two creators' transactions.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+
+from config.celery import app as celery_app
+from kol.models import Agency
+from tests.celery_worker import READY_TIMEOUT, _database_url, wait_for
+from tests.wallet.factories_payouts import (
+    agency_with_manager,
+    assert_books_balance,
+    balance,
+    creator_with,
+)
+from wallet import payouts
+from wallet.models import Account, Payout, PayoutRun
+
+PERIOD = date(2026, 5, 4)
+KINDS = Account.Kind
+VISIBILITY_SECONDS = 3
+EARNINGS = (1_000, 1_234, 2_500, 4_321, 9_999)
+
+
+class Worker:
+    """A Celery worker process of this test: its own queue, its own log."""
+
+    def __init__(self, *, queue: str, log_path: Path, env: dict[str, str], pool: str) -> None:
+        self.log_path = log_path
+        self.log = log_path.open("wb")
+        pool_args = ["-P", "solo"] if pool == "solo" else ["-P", "prefork", "-c", "1"]
+        name = f"{log_path.stem}-{queue}@%h"
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker", *pool_args]
+        command += ["-Q", queue, "-n", name, "--without-gossip", "--without-mingle"]
+        command += ["--without-heartbeat", "--loglevel", "INFO"]
+        self.process = subprocess.Popen(
+            command,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            cwd=settings.BASE_DIR,
+        )
+        deadline = time.monotonic() + READY_TIMEOUT
+        while b" ready." not in log_path.read_bytes():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"the Celery worker did not start:\n{self.text()[-3000:]}")
+            time.sleep(0.1)
+
+    def text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def pool_children(self) -> list[int]:
+        """The prefork pool's processes (Linux)."""
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.log.close()
+
+
+@pytest.fixture
+def workers(tmp_path: Path) -> Iterator[Any]:
+    """Start workers on a queue of this test: ``workers(name, delay=...,
+    pool=..., visibility=...)``. Tasks the test sends go to that queue; every
+    worker still alive is stopped afterwards."""
+    queue = f"sprout-payouts-{uuid.uuid4().hex[:8]}"
+    started: list[Worker] = []
+    base_env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": _database_url(),
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "SPROUT_CELERY_QUEUE": queue,
+        "DJANGO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        # Same payout terms as this process.
+        "SPROUT_WALLET_PAYOUT_THRESHOLD": str(payouts.threshold()),
+        "SPROUT_WALLET_PAYOUT_RATE": str(payouts.rate()),
+    }
+
+    def start(name: str, *, delay: float = 0.0, pool: str = "solo",
+              visibility: int = VISIBILITY_SECONDS) -> Worker:  # fmt: skip
+        env = {
+            **base_env,
+            "SPROUT_WALLET_PAYOUT_TEST_DELAY": str(delay),
+            "CELERY_VISIBILITY_TIMEOUT": str(visibility),
+            "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+            "CELERY_UNACKED_RESTORE_THROTTLE": "1",
+        }
+        worker = Worker(queue=queue, log_path=tmp_path / f"{name}.log", env=env, pool=pool)
+        started.append(worker)
+        return worker
+
+    previous = (celery_app.conf.task_always_eager, celery_app.conf.task_default_queue)
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = queue
+    try:
+        yield start
+    finally:
+        celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = previous
+        for worker in started:
+            worker.stop()
+
+
+def seed_creators() -> tuple[list[Any], Agency]:
+    agency, _ = agency_with_manager()
+    creators = [
+        creator_with(coins, agency=agency if n % 2 else None, share_bps=2_500)
+        for n, coins in enumerate(EARNINGS)
+    ]
+    return creators, agency
+
+
+def enqueue_run() -> None:
+    with transaction.atomic():
+        payouts.request_payout_run(period_end=PERIOD)  # sent when this commits
+
+
+def run_finished() -> bool:
+    return PayoutRun.objects.filter(period_end=PERIOD, finished_at__isnull=False).exists()
+
+
+def assert_paid_exactly_once(creators: list[Any], agency: Agency) -> None:
+    at_rate = payouts.rate()
+    agency_total = 0
+    for n, creator in enumerate(creators):
+        paid = list(Payout.objects.filter(creator=creator.user))
+        assert len(paid) == 1, f"{creator.user.username} has {len(paid)} payouts"
+        expected = payouts.quote(EARNINGS[n], at_rate=at_rate, agency_share_bps=2_500 * (n % 2))
+        payout = paid[0]
+        assert (payout.coins, payout.gross, payout.agency_amount, payout.net) == (
+            expected.coins,
+            expected.gross,
+            expected.agency_amount,
+            expected.net,
+        )
+        assert balance(KINDS.CREATOR_EARNINGS, user=creator.user) == 0
+        assert balance(KINDS.CREATOR_PAYABLE, user=creator.user) == expected.net
+        agency_total += expected.agency_amount
+    assert balance(KINDS.AGENCY_PAYABLE, owner_key=f"agency:{agency.pk}") == agency_total
+    assert balance(KINDS.PAYOUT_CONVERSION) == sum(EARNINGS)
+    assert Payout.objects.count() == len(creators)
+    assert_books_balance()
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_worker_killed_mid_run_pays_each_creator_exactly_once(workers: Any) -> None:
+    creators, agency = seed_creators()
+    first = workers("first", delay=1.5)
+
+    enqueue_run()
+    wait_for(Payout.objects.exists, timeout=30, what="the first payout")
+    first.kill()
+
+    made_before_kill = Payout.objects.count()
+    assert 1 <= made_before_kill < len(creators), made_before_kill
+    assert not run_finished()
+    second = workers("second")
+    wait_for(run_finished, timeout=60, what="the redelivered run to finish")
+
+    assert_paid_exactly_once(creators, agency)
+    log = second.text()
+    assert "wallet.tasks.run_scheduled_payouts" in log and "succeeded" in log
+    # The second worker got the very task the first one died with.
+    task_id = first.text().split("run_scheduled_payouts[", 1)[1].split("]", 1)[0]
+    assert task_id in log
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_killed_pool_process_puts_the_task_back_at_once(workers: Any) -> None:
+    creators, agency = seed_creators()
+    # A visibility timeout of an hour: only reject_on_worker_lost can bring it back.
+    worker = workers("prefork", delay=1.5, pool="prefork", visibility=3_600)
+    [child] = worker.pool_children()
+
+    enqueue_run()
+    wait_for(Payout.objects.exists, timeout=30, what="the first payout")
+    os.kill(child, signal.SIGKILL)
+
+    wait_for(run_finished, timeout=60, what="the requeued run to finish")
+    assert_paid_exactly_once(creators, agency)
+    assert "WorkerLostError" in worker.text()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_of_one_period_at_once_pay_each_creator_once() -> None:
+    creators, agency = seed_creators()
+    PayoutRun.objects.create(period_end=PERIOD)
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            start.wait(timeout=10)
+            payouts.run_payouts(period_end=PERIOD)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert_paid_exactly_once(creators, agency)

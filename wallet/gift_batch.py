@@ -1,0 +1,698 @@
+"""Gifts in batches: many gifts, from many senders, in one transaction with a
+fixed number of statements whatever the batch's size.
+
+PERFORMANCE.md's "Gift ledger" names the lever: group the gifts of one tick
+into one transaction and keep the Python layer cheap. :func:`send_gifts` is
+the one engine every gift goes through (``wallet.gifts.send_gift`` is a
+batch of one; the live room's websocket path feeds it through a
+:class:`MicroBatcher`). Each gift is exactly what ``send_gift`` always wrote
+(``wallet.gifts``' table: the sender debited now, the host's and the
+platform's parts appended, a ``GiftSend``, an idempotency record holding the
+answer), and answers exactly as it did, in request order:
+
+1. checked in Python first (quantity, key, self-gift, slug shape): refused
+   requests never touch the database;
+2. ``SELECT`` the batch's keys already stored: the same parameters replay
+   the stored answer, others are refused (``idempotency_conflict``) — before
+   the catalog is consulted, so a retry replays even a withdrawn gift;
+3. the gift's price from a per-process catalog (``unknown_gift`` when not on
+   sale), the accounts' ids from a per-process cache (created on first use by
+   ``ledger.account_for``);
+4. ``SELECT ... FOR UPDATE`` the senders' coin rows in id order (two
+   batches never lock them in opposite orders), then in Python, in request
+   order, each gift is accepted while its sender's balance covers it: coins
+   for exactly 3 gifts and 10 sent in one batch accept exactly 3, and a
+   cheaper gift after a refused one still goes through, as one at a time;
+5. one ``UPDATE`` of the senders' balances by each sender's accepted total,
+   still conditional (``balance >= total``), returning the new balances;
+6. multi-row ``INSERT`` s of the entries, their lines, the ``GiftSend`` rows
+   and the idempotency records (``ON CONFLICT DO NOTHING``).
+
+Seven statements for any batch without repeated keys (a key twice in one
+batch costs one more round of 2–6, as the second request sees what the
+first did). Nothing per gift is a query.
+
+Why it stays exact:
+
+- **Concurrent duplicates** (a retry racing its original in another batch):
+  the records are inserted last, with ``ON CONFLICT DO NOTHING``; when one
+  was not inserted another transaction stored that key first, so this
+  attempt rolls back whole and runs again, and step 2 then replays it.
+  Locks are taken in one global order (sender rows by id, then keys sorted),
+  so batches cannot deadlock on each other; PostgreSQL's deadlock or
+  serialization errors are retried all the same.
+- **Stale caches** (an account or a gift that changed or vanished): the
+  lines are inserted through a join on each account's id, kind and owner,
+  the sends through a join on the gift's id, slug, price and ``is_active``;
+  fewer rows than expected roll the attempt back, the caches are dropped
+  and the batch runs again. A gift withdrawn or repriced in admin is refused
+  or charged at its new price on the next gift, not after a cache expiry.
+- **Balances** are only ever changed by the conditional ``UPDATE``; the
+  PostgreSQL trigger checks at commit that every entry balances.
+
+Portable SQL (multi-row ``VALUES``, ``UPDATE ... FROM``, ``RETURNING``,
+``ON CONFLICT``): the same statements run on PostgreSQL and SQLite; only
+``FOR UPDATE`` is PostgreSQL's (SQLite transactions hold the write lock from
+``BEGIN IMMEDIATE``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.db import OperationalError, connection, transaction
+from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
+
+from community.errors import DomainError
+from community.models import User
+from wallet import ledger
+from wallet.errors import IdempotencyConflict, UnknownGift
+from wallet.gifts import SCOPE, GiftResult, check_gift_request, platform_share_bps, split_coins
+from wallet.idempotency import fingerprint
+from wallet.models import Account, Entry, Gift, GiftSend
+
+logger = logging.getLogger("sprout.wallet")
+
+#: Larger batches are split into transactions of this many gifts (SQLite
+#: caps a statement's parameters; nothing gains from longer transactions).
+MAX_BATCH = 500
+#: How often an attempt is rolled back and run again (a concurrent duplicate
+#: key, a stale cache, a deadlock) before the batch fails.
+MAX_ATTEMPTS = 5
+#: The catalog is re-read at least this often (names, emoji and images for
+#: the room's animation; prices and availability are checked on every send).
+CATALOG_SECONDS = 30.0
+
+_MEMBER = str(Account.Kind.MEMBER_COINS)
+_EARNINGS = str(Account.Kind.CREATOR_EARNINGS)
+_PLATFORM = str(Account.Kind.PLATFORM_COINS)
+
+
+@dataclass(frozen=True, slots=True)
+class GiftRequest:
+    """One gift to send: the arguments of ``wallet.gifts.send_gift``."""
+
+    sender: User
+    host: User
+    gift_slug: str
+    quantity: int
+    idempotency_key: str
+    room_id: int
+    session_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GiftOutcome:
+    """What became of one request: a result (sent, or replayed) or the domain
+    error ``send_gift`` would have raised for it."""
+
+    request: GiftRequest
+    result: GiftResult | None = None
+    error: DomainError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def unwrap(self) -> GiftResult:
+        """The result, or raise the request's error."""
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
+
+
+# --- per-process caches -----------------------------------------------------------------
+
+
+class _Caches:
+    """The catalog by slug and account ids by (kind, user id; 0 for the
+    platform). Entries are replaced whole, never mutated in place, so
+    threads read them without a lock."""
+
+    def __init__(self) -> None:
+        self.gifts: dict[str, Gift] = {}
+        self.gifts_loaded_at = -CATALOG_SECONDS
+        self.accounts: dict[tuple[str, int], int] = {}
+
+    def clear(self) -> None:
+        self.gifts = {}
+        self.gifts_loaded_at = -CATALOG_SECONDS
+        self.accounts = {}
+
+
+_caches = _Caches()
+_account_lock = threading.Lock()
+
+
+def clear_caches() -> None:
+    """Forget the cached catalog and account ids (they are re-read on the
+    next gift). Gift saves in this process do it on their own."""
+    _caches.clear()
+
+
+def _catalog_changed(**_: Any) -> None:
+    _caches.gifts = {}
+    _caches.gifts_loaded_at = -CATALOG_SECONDS
+
+
+post_save.connect(_catalog_changed, sender=Gift, dispatch_uid="wallet.gift_batch.catalog")
+post_delete.connect(_catalog_changed, sender=Gift, dispatch_uid="wallet.gift_batch.catalog_del")
+
+
+def _gifts(slugs: set[str]) -> dict[str, Gift]:
+    """The active catalog, re-read when it is old or lacks one of ``slugs``
+    (at most once per call: an unknown slug is simply unknown)."""
+    gifts = _caches.gifts
+    fresh = time.monotonic() - _caches.gifts_loaded_at < CATALOG_SECONDS
+    if not fresh or not slugs <= gifts.keys():
+        gifts = {gift.slug: gift for gift in Gift.objects.filter(is_active=True)}
+        _caches.gifts, _caches.gifts_loaded_at = gifts, time.monotonic()
+    return gifts
+
+
+def _account_id(kind: str, user: User | None) -> int:
+    key = (kind, user.pk if user is not None else 0)
+    account_id = _caches.accounts.get(key)
+    if account_id is None:
+        account_id = ledger.account_for(kind, user=user).pk
+        with _account_lock:
+            _caches.accounts = {**_caches.accounts, key: account_id}
+    return account_id
+
+
+# --- the engine ------------------------------------------------------------------------
+
+
+class _Again(Exception):
+    """Roll this attempt back and run the batch again (``stale``: drop the
+    caches first)."""
+
+    def __init__(self, reason: str, *, stale: bool) -> None:
+        super().__init__(reason)
+        self.stale = stale
+
+
+@dataclass(slots=True)
+class _Gift:
+    """A request that passed the checks, on its way through one attempt."""
+
+    index: int
+    request: GiftRequest
+    digest: str
+    gift: Gift | None = None
+    coins: int = 0
+    sender_account: int = 0
+    host_account: int = 0
+    entry_id: int = 0
+    balance: int = 0
+    lines: list[tuple[int, int, str, int]] = field(default_factory=list)
+
+
+def send_gifts(requests: Sequence[GiftRequest]) -> list[GiftOutcome]:
+    """Send many gifts at once: one transaction (per :data:`MAX_BATCH`
+    requests) with a fixed number of statements. Returns one outcome per
+    request, in order; a request's failure (``invalid``, ``self_action``,
+    ``unknown_gift``, ``insufficient_funds``, ``idempotency_conflict``) is
+    its own outcome and leaves the others untouched. Gifts from one sender
+    are taken in request order while the sender's coins last. A key used
+    twice in one batch behaves as two sends one after the other (the second
+    replays the first, or conflicts with it). Raises only for what is not a
+    request's fault (the database unreachable, say): then nothing was sent."""
+    outcomes: list[GiftOutcome] = []
+    for start in range(0, len(requests), MAX_BATCH):
+        outcomes += _send_chunk(requests[start : start + MAX_BATCH])
+    return outcomes
+
+
+def _send_chunk(requests: Sequence[GiftRequest]) -> list[GiftOutcome]:
+    outcomes: list[GiftOutcome | None] = [None] * len(requests)
+    rounds: list[list[_Gift]] = []
+    seen: dict[tuple[int, str], int] = {}
+    for index, request in enumerate(requests):
+        try:
+            check_gift_request(
+                sender=request.sender,
+                host=request.host,
+                quantity=request.quantity,
+                idempotency_key=request.idempotency_key,
+            )
+            slug = request.gift_slug
+            if not isinstance(slug, str) or not 0 < len(slug) <= 40:
+                raise _unknown_gift()
+        except DomainError as exc:
+            outcomes[index] = GiftOutcome(request, error=exc)
+            continue
+        params = {
+            "host": request.host.pk,
+            "gift": request.gift_slug,
+            "quantity": request.quantity,
+            "room_id": request.room_id,
+        }
+        # A key's n-th use in this batch goes in round n: it sees the rounds before.
+        key = (request.sender.pk, request.idempotency_key)
+        occurrence = seen.get(key, 0)
+        seen[key] = occurrence + 1
+        if occurrence == len(rounds):
+            rounds.append([])
+        rounds[occurrence].append(_Gift(index, request, fingerprint(params)))
+    if rounds:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                # Before the transaction: an account made on first use is
+                # committed at once and never rolled back under its cached id.
+                _resolve_accounts(rounds)
+                answers = _attempt(rounds)
+            except _Again as again:
+                if again.stale:
+                    clear_caches()
+                reason = str(again)
+            except OperationalError as exc:
+                if not _is_transient(exc):
+                    raise
+                reason = f"{type(exc.__cause__).__name__}: {exc}"
+            else:
+                for index, outcome in answers.items():
+                    outcomes[index] = outcome
+                break
+            logger.info("gift batch attempt %d of %d again: %s", attempt, MAX_ATTEMPTS, reason)
+        else:
+            raise RuntimeError(f"a gift batch failed {MAX_ATTEMPTS} times: {reason}")
+    assert all(outcome is not None for outcome in outcomes)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _is_transient(exc: OperationalError) -> bool:
+    """A deadlock or serialization failure: PostgreSQL rolled the
+    transaction back and running it again is safe."""
+    return getattr(exc.__cause__, "sqlstate", None) in {"40P01", "40001"}
+
+
+def _resolve_accounts(rounds: list[list[_Gift]]) -> None:
+    for gifts in rounds:
+        for item in gifts:
+            item.sender_account = _account_id(_MEMBER, item.request.sender)
+            item.host_account = _account_id(_EARNINGS, item.request.host)
+    _account_id(_PLATFORM, None)
+
+
+def _attempt(rounds: list[list[_Gift]]) -> dict[int, GiftOutcome]:
+    """One attempt at the whole batch, in one transaction."""
+    answers: dict[int, GiftOutcome] = {}
+    share = platform_share_bps()
+    now = timezone.now()
+    stamp = connection.ops.adapt_datetimefield_value(now)  # SQLite stores text
+    with transaction.atomic(), connection.cursor() as cursor:
+        for gifts in rounds:
+            answers.update(_round(cursor, gifts, share=share, now=now, stamp=stamp))
+    return answers
+
+
+def _round(
+    cursor: Any, gifts: list[_Gift], *, share: int, now: Any, stamp: Any
+) -> dict[int, GiftOutcome]:
+    """Steps 2–6 of the module's docstring for requests with distinct keys."""
+    answers: dict[int, GiftOutcome] = {}
+
+    # 2. Keys already stored: replayed, or refused.
+    stored = _stored_answers(cursor, gifts)
+    pending: list[_Gift] = []
+    for item in gifts:
+        found = stored.get((item.request.sender.pk, item.request.idempotency_key))
+        if found is None:
+            pending.append(item)
+        elif found[0] != item.digest:
+            answers[item.index] = GiftOutcome(item.request, error=_conflict())
+        else:
+            answers[item.index] = GiftOutcome(item.request, result=_replay(found[1]))
+    if not pending:
+        return answers
+
+    # 3. Prices and accounts.
+    catalog = _gifts({item.request.gift_slug for item in pending})
+    priced: list[_Gift] = []
+    for item in pending:
+        gift = catalog.get(item.request.gift_slug)
+        if gift is None:
+            answers[item.index] = GiftOutcome(item.request, error=_unknown_gift())
+            continue
+        item.gift, item.coins = gift, gift.coins * item.request.quantity
+        priced.append(item)
+    if not priced:
+        return answers
+    platform_account = _caches.accounts.get((_PLATFORM, 0)) or _account_id(_PLATFORM, None)
+
+    # 4. Lock the senders' rows and take the gifts in order while coins last.
+    balances = _lock_senders(cursor, priced)
+    accepted: list[_Gift] = []
+    for item in priced:
+        if balances[item.sender_account] >= item.coins:
+            balances[item.sender_account] -= item.coins
+            accepted.append(item)
+        else:
+            answers[item.index] = GiftOutcome(item.request, error=ledger.InsufficientFunds())
+    if not accepted:
+        return answers
+
+    # 5. Debit each sender's accepted total; the new balances come back.
+    totals: dict[int, int] = {}
+    for item in accepted:
+        totals[item.sender_account] = totals.get(item.sender_account, 0) + item.coins
+    after = _debit(cursor, totals, expected=balances)
+    for item in reversed(accepted):  # each gift's balance: right after it
+        item.balance = after[item.sender_account]
+        after[item.sender_account] += item.coins
+
+    # 6. Entries, lines, sends, records.
+    for item in accepted:
+        host_part, platform_part = split_coins(item.coins, share_bps=share)
+        item.lines = [(item.sender_account, -item.coins, _MEMBER, item.request.sender.pk)]
+        if host_part:
+            item.lines.append((item.host_account, host_part, _EARNINGS, item.request.host.pk))
+        if platform_part:
+            item.lines.append((platform_account, platform_part, _PLATFORM, 0))
+    _insert_entries(cursor, accepted, stamp)
+    _insert_lines(cursor, accepted, stamp)
+    send_ids = _insert_sends(cursor, accepted, stamp)
+    responses = _insert_records(cursor, accepted, send_ids, stamp)
+    for item in accepted:
+        request, gift = item.request, item.gift
+        assert gift is not None
+        send = GiftSend(
+            pk=send_ids[item.entry_id],
+            entry_id=item.entry_id,
+            gift=gift,
+            sender=request.sender,
+            host=request.host,
+            quantity=request.quantity,
+            coins=item.coins,
+            room_id=request.room_id,
+            session_id=request.session_id,
+            created_at=now,
+        )
+        send._state.adding = False
+        response = responses[item.index]
+        answers[item.index] = GiftOutcome(
+            request,
+            result=GiftResult(
+                gift_send_id=response["gift_send_id"],
+                coins=response["coins"],
+                balance=response["balance"],
+                replayed=False,
+                send=send,
+            ),
+        )
+    return answers
+
+
+def _unknown_gift() -> UnknownGift:
+    return UnknownGift(fields={"gift": ["Choose a gift from the catalog."]})
+
+
+def _conflict() -> IdempotencyConflict:
+    return IdempotencyConflict(
+        fields={"idempotency_key": ["Use a new key for a different request."]}
+    )
+
+
+def _replay(response: Any) -> GiftResult:
+    data = json.loads(response) if isinstance(response, str | bytes) else dict(response)
+    return GiftResult(
+        gift_send_id=int(data["gift_send_id"]),
+        coins=int(data["coins"]),
+        balance=int(data["balance"]),
+        replayed=True,
+    )
+
+
+def _placeholders(rows: int, columns: int) -> str:
+    row = "(" + ", ".join(["%s"] * columns) + ")"
+    return ", ".join([row] * rows)
+
+
+# --- the statements ----------------------------------------------------------------------
+
+
+def _stored_answers(cursor: Any, gifts: list[_Gift]) -> dict[tuple[int, str], tuple[str, Any]]:
+    """``{(user id, key): (fingerprint, response)}`` of the keys already
+    stored (committed, or written earlier in this transaction)."""
+    keys = sorted({item.request.idempotency_key for item in gifts})
+    users = sorted({item.request.sender.pk for item in gifts})
+    cursor.execute(
+        "SELECT user_id, key, fingerprint, response FROM wallet_idempotencyrecord "  # noqa: S608
+        f"WHERE scope = %s AND key IN ({', '.join(['%s'] * len(keys))}) "
+        f"AND user_id IN ({', '.join(['%s'] * len(users))})",
+        [SCOPE, *keys, *users],
+    )
+    return {(user_id, key): (digest, response) for user_id, key, digest, response in cursor}
+
+
+def _lock_senders(cursor: Any, gifts: list[_Gift]) -> dict[int, int]:
+    """``{account id: balance}`` of the senders' coin accounts, locked until
+    the transaction ends (in id order on PostgreSQL; SQLite's transaction
+    already holds the write lock). A cached id that is not that member's
+    coin account makes the attempt run again with fresh caches."""
+    owners = {item.sender_account: item.request.sender.pk for item in gifts}
+    ids = sorted(owners)
+    lock = " ORDER BY id FOR UPDATE" if connection.vendor == "postgresql" else ""
+    cursor.execute(
+        f"SELECT id, kind, user_id, balance FROM wallet_account "  # noqa: S608
+        f"WHERE id IN ({', '.join(['%s'] * len(ids))}){lock}",
+        ids,
+    )
+    balances: dict[int, int] = {}
+    for account_id, kind, user_id, balance in cursor.fetchall():
+        if kind == _MEMBER and owners.get(account_id) == user_id:
+            balances[account_id] = int(balance)
+    if len(balances) != len(ids):
+        raise _Again("a cached coin account changed", stale=True)
+    return balances
+
+
+def _debit(cursor: Any, totals: dict[int, int], *, expected: dict[int, int]) -> dict[int, int]:
+    """``balance -= total`` for each account, only where it stays >= 0;
+    returns each account's true balance after it (rolled up plus appended,
+    as ``selectors.coin_balance`` reads it)."""
+    rows = sorted(totals.items())
+    cursor.execute(
+        "UPDATE wallet_account SET balance = wallet_account.balance - d.column2 "  # noqa: S608
+        f"FROM (VALUES {_placeholders(len(rows), 2)}) AS d "
+        "WHERE wallet_account.id = d.column1 AND wallet_account.balance >= d.column2 "
+        "RETURNING wallet_account.id, wallet_account.balance, "
+        "(SELECT COALESCE(SUM(l.amount), 0) FROM wallet_line l "
+        "WHERE l.account_id = wallet_account.id AND l.rolled_up = %s)",
+        [value for row in rows for value in row] + [False],
+    )
+    after: dict[int, int] = {}
+    for account_id, balance, pending in cursor.fetchall():
+        if int(balance) != expected[account_id]:
+            raise _Again(f"account {account_id} changed under its lock", stale=False)
+        after[account_id] = int(balance) + int(pending)
+    if len(after) != len(rows):
+        raise _Again("a debit did not apply", stale=False)
+    return after
+
+
+def _insert_entries(cursor: Any, gifts: list[_Gift], stamp: Any) -> None:
+    params: list[Any] = []
+    for item in gifts:
+        request, gift = item.request, item.gift
+        assert gift is not None
+        reference = {
+            "room_id": request.room_id,
+            "session_id": request.session_id,
+            "gift": gift.slug,
+        }
+        memo = f"{request.quantity}× {gift.name} to {request.host.username}"[:200]
+        params += [Entry.Kind.GIFT.value, memo, json.dumps(reference), stamp]
+    cursor.execute(
+        "INSERT INTO wallet_entry (kind, memo, reference, created_at) "  # noqa: S608
+        f"VALUES {_placeholders(len(gifts), 4)} RETURNING id",
+        params,
+    )
+    # Ids come from one sequence in insertion order, whatever order
+    # RETURNING lists them in.
+    for item, (entry_id,) in zip(gifts, sorted(cursor.fetchall()), strict=True):
+        item.entry_id = entry_id
+
+
+def _insert_lines(cursor: Any, gifts: list[_Gift], stamp: Any) -> None:
+    params: list[Any] = []
+    count = 0
+    for item in gifts:
+        for account_id, amount, kind, owner in item.lines:
+            params += [item.entry_id, account_id, amount, amount < 0, kind, owner]
+            count += 1
+    # Through the accounts, so that a stale cached id inserts nothing.
+    cursor.execute(
+        "INSERT INTO wallet_line (entry_id, account_id, amount, rolled_up, created_at) "  # noqa: S608
+        "SELECT v.column1, v.column2, v.column3, v.column4, %s "
+        f"FROM (VALUES {_placeholders(count, 6)}) AS v "
+        "JOIN wallet_account a ON a.id = v.column2 AND a.kind = v.column5 "
+        "AND COALESCE(a.user_id, 0) = v.column6",
+        [stamp, *params],
+    )
+    if cursor.rowcount != count:
+        raise _Again("a cached account id is stale", stale=True)
+
+
+def _insert_sends(cursor: Any, gifts: list[_Gift], stamp: Any) -> dict[int, int]:
+    """``{entry id: GiftSend id}``."""
+    params: list[Any] = []
+    for item in gifts:
+        request, gift = item.request, item.gift
+        assert gift is not None
+        params += [item.entry_id, gift.pk, request.sender.pk, request.host.pk,
+                   request.quantity, item.coins, request.room_id, request.session_id,
+                   gift.slug, gift.coins]  # fmt: skip
+    # Through the catalog, so that a gift withdrawn or repriced since it was
+    # cached inserts nothing.
+    cursor.execute(
+        "INSERT INTO wallet_giftsend (entry_id, gift_id, sender_id, host_id, quantity, coins, "  # noqa: S608
+        "room_id, session_id, created_at) "
+        "SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, "
+        "CAST(v.column8 AS bigint), %s "
+        f"FROM (VALUES {_placeholders(len(gifts), 10)}) AS v "
+        "JOIN wallet_gift g ON g.id = v.column2 AND g.slug = v.column9 "
+        "AND g.coins = v.column10 AND g.is_active = %s "
+        "RETURNING id, entry_id",
+        [stamp, *params, True],
+    )
+    sends = {entry_id: send_id for send_id, entry_id in cursor.fetchall()}
+    if len(sends) != len(gifts):
+        raise _Again("a cached gift was withdrawn or repriced", stale=True)
+    return sends
+
+
+def _insert_records(
+    cursor: Any, gifts: list[_Gift], send_ids: dict[int, int], stamp: Any
+) -> dict[int, dict[str, int]]:
+    """Store each gift's answer under its key; ``{request index: answer}``.
+    A key another transaction stored meanwhile makes the attempt run again
+    (it is then a replay)."""
+    responses: dict[int, dict[str, int]] = {}
+    params: list[Any] = []
+    for item in sorted(gifts, key=lambda g: (g.request.sender.pk, g.request.idempotency_key)):
+        response = {
+            "gift_send_id": send_ids[item.entry_id],
+            "coins": item.coins,
+            "balance": item.balance,
+        }
+        responses[item.index] = response
+        params += [item.request.sender.pk, SCOPE, item.request.idempotency_key, item.digest,
+                   item.entry_id, json.dumps(response), stamp]  # fmt: skip
+    cursor.execute(
+        "INSERT INTO wallet_idempotencyrecord "  # noqa: S608
+        "(user_id, scope, key, fingerprint, entry_id, response, created_at) "
+        f"VALUES {_placeholders(len(gifts), 7)} "
+        "ON CONFLICT (user_id, scope, key) DO NOTHING RETURNING id",
+        params,
+    )
+    if len(cursor.fetchall()) != len(gifts):
+        raise _Again("a key was stored by a concurrent request", stale=False)
+    return responses
+
+
+# --- the micro-batcher -------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Waiting[T, R]:
+    item: T
+    future: asyncio.Future[R]
+    since: float
+
+
+class MicroBatcher[T, R]:
+    """Collects items submitted on one event loop into batches for a sync
+    ``process(items) -> results`` (one result per item, in order), run
+    through ``database_sync_to_async`` one batch at a time.
+
+    A batch leaves when ``max_size`` items wait, or when the oldest has
+    waited ``max_wait`` seconds: at low load a gift waits a couple of
+    milliseconds; under load every gift that arrives while a batch is in the
+    database rides in the next one, so batches grow with the load and the
+    per-transaction cost is spread over them. ``process`` raising fails its
+    whole batch (each submitter gets the exception)."""
+
+    def __init__(
+        self, process: Callable[[list[T]], list[R]], *, max_size: int = 200, max_wait: float = 0.002
+    ) -> None:
+        self._process = database_sync_to_async(process)
+        self.max_size = max_size
+        self.max_wait = max_wait
+        self._waiting: list[_Waiting[T, R]] = []
+        self._full = asyncio.Event()
+        self._runner: asyncio.Task[None] | None = None
+        #: Sizes of the batches sent, for benchmarks and logs.
+        self.batches = 0
+        self.items = 0
+
+    async def submit(self, item: T) -> R:
+        """The item's result, once its batch has been processed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[R] = loop.create_future()
+        self._waiting.append(_Waiting(item, future, loop.time()))
+        if len(self._waiting) >= self.max_size:
+            self._full.set()
+        if self._runner is None or self._runner.done():
+            self._runner = loop.create_task(self._run())
+        # The gift goes through even if this submitter stops waiting.
+        return await asyncio.shield(future)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._waiting:
+            wait = self._waiting[0].since + self.max_wait - loop.time()
+            if wait > 0 and len(self._waiting) < self.max_size:
+                self._full.clear()
+                try:
+                    async with asyncio.timeout(wait):
+                        await self._full.wait()
+                except TimeoutError:
+                    pass
+            batch = self._waiting[: self.max_size]
+            del self._waiting[: self.max_size]
+            self.batches += 1
+            self.items += len(batch)
+            try:
+                results = await self._process([waiting.item for waiting in batch])
+                if len(results) != len(batch):
+                    raise RuntimeError(f"{len(results)} results for a batch of {len(batch)}")
+            except Exception as exc:
+                logger.exception("a batch of %d failed", len(batch))
+                for waiting in batch:
+                    if not waiting.future.done():
+                        waiting.future.set_exception(exc)
+                continue
+            for waiting, result in zip(batch, results, strict=True):
+                if not waiting.future.done():
+                    waiting.future.set_result(result)
+
+
+_batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def batcher_for_loop[T, R](
+    name: str, process: Callable[[list[T]], list[R]], **options: Any
+) -> MicroBatcher[T, R]:
+    """The running event loop's batcher called ``name`` (one per loop, so one
+    per worker process under uvicorn), made on first use."""
+    loop = asyncio.get_running_loop()
+    mine = _batchers.setdefault(loop, {})
+    batcher = mine.get(name)
+    if batcher is None:
+        batcher = mine[name] = MicroBatcher(process, **options)
+    return batcher

@@ -1,0 +1,154 @@
+"""``manage.py run_payouts``: convert creators' earnings into payouts waiting
+for approval, the same way the daily Celery task does
+(``wallet.payouts.run_payouts``: exactly once per creator and period).
+
+    manage.py run_payouts                            # the run for yesterday (UTC)
+    manage.py run_payouts --period-end 2026-11-24
+    manage.py run_payouts --dry-run                  # print what it would pay
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
+from django.utils import timezone
+
+from wallet import payouts
+
+DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _plain(text: str) -> str:
+    # Django styles stderr as errors (red) on a terminal; progress is not one.
+    return text
+
+
+class Progress:
+    """``payouts [#####.........] 5/30`` on stderr: redrawn in place on a
+    terminal; otherwise one line per tenth of the work."""
+
+    BAR = 30
+
+    def __init__(self, out: OutputWrapper, *, enabled: bool) -> None:
+        self.out = out
+        self.enabled = enabled
+        self.tty = out.isatty()
+        self.shown_tenth = -1
+        self.drawn = ""
+
+    def clear(self) -> None:
+        """Wipe the in-place bar before another line is printed."""
+        if self.tty and self.drawn:
+            self.out.write("\r" + " " * len(self.drawn) + "\r", style_func=_plain, ending="")
+            self.out.flush()
+            self.drawn = ""
+
+    def show(self, done: int, total: int) -> None:
+        if not self.enabled or total == 0:
+            return
+        filled = done * self.BAR // total
+        line = f"payouts [{'#' * filled}{'.' * (self.BAR - filled)}] {done}/{total}"
+        if self.tty:
+            self.out.write(f"\r{line}", style_func=_plain, ending="")
+            self.out.flush()
+            self.drawn = line
+            return
+        tenth = done * 10 // total
+        if tenth > self.shown_tenth:
+            self.shown_tenth = tenth
+            self.out.write(line, style_func=_plain)
+
+
+def parse_period_end(value: str | None, *, today: date) -> date:
+    """``--period-end`` (default: yesterday), not in the future; CommandError otherwise."""
+    if value is None:
+        return today - timedelta(days=1)
+    try:
+        if not DATE_PATTERN.match(value):
+            raise ValueError(value)
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--period-end {value!r} is not a date: use YYYY-MM-DD.") from None
+    if day > today:
+        raise CommandError(
+            f"--period-end {day.isoformat()} is in the future (today is {today.isoformat()} UTC)."
+        )
+    return day
+
+
+def describe(result: payouts.PayoutResult) -> str:
+    """One payout as a line: creator, coins, gross, agency share, net, outcome."""
+    q, plan = result.quote, result.plan
+    if result.outcome == payouts.Outcome.ALREADY_PAID:
+        return (
+            f"@{plan.username}: already paid in this run; {q.coins:,} coins earned since "
+            "wait for the next one [already paid]"
+        )
+    if result.outcome == payouts.Outcome.BELOW_THRESHOLD:
+        return f"@{plan.username}: {q.coins:,} coins, below the threshold now [not paid]"
+    agency = (
+        f"{plan.agency_name} {q.agency_share_bps / 100:g}% {payouts.format_money(q.agency_amount)}"
+        if plan.agency_key
+        else "no agency"
+    )
+    return (
+        f"@{plan.username}: {q.coins:,} coins x {q.rate.normalize():f} = "
+        f"{payouts.format_money(q.gross)}; agency: {agency}; "
+        f"net {payouts.format_money(q.net)} [{result.outcome}]"
+    )
+
+
+class Command(BaseCommand):
+    help = (
+        "Convert creators' earnings of at least SPROUT_WALLET_PAYOUT_THRESHOLD coins into "
+        "payouts waiting for approval (agency share split off), once per creator and period."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--period-end",
+            metavar="YYYY-MM-DD",
+            help="the day the run closes (UTC); default: yesterday. Running a period "
+            "again pays only creators it has not paid yet",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="print what would be paid, write nothing"
+        )
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        today = timezone.now().astimezone(UTC).date()
+        period_end = parse_period_end(options["period_end"], today=today)
+        dry_run = bool(options["dry_run"])
+        self.stdout.write(
+            f"{'Dry run: ' if dry_run else ''}payout run up to {period_end.isoformat()}; "
+            f"threshold {payouts.threshold():,} coins, rate {payouts.rate().normalize():f} "
+            f"(minor units of {payouts.currency()} per coin)."
+        )
+        progress = Progress(self.stderr, enabled=not options["no_progress"])
+
+        def report(done: int, total: int, result: payouts.PayoutResult) -> None:
+            progress.clear()
+            self.stdout.write(describe(result))
+            progress.show(done, total)
+
+        result = payouts.run_payouts(period_end=period_end, dry_run=dry_run, progress=report)
+        progress.clear()
+        made = result.made
+        verb = "would be made" if dry_run else "made"
+        total = (
+            f"{len(made)} payout(s) {verb}: {result.total('coins'):,} coins, "
+            f"gross {payouts.format_money(result.total('gross'))}, "
+            f"agencies {payouts.format_money(result.total('agency_amount'))}, "
+            f"net {payouts.format_money(result.total('net'))}"
+        )
+        skipped = len(result.results) - len(made)
+        if skipped:
+            total += f" ({skipped} creator(s) skipped: already paid or below the threshold)"
+        if dry_run:
+            self.stdout.write(f"Total: {total}. Dry run: nothing was written.")
+        else:
+            self.stdout.write(self.style.SUCCESS(f"Total: {total}."))

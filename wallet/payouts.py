@@ -1,0 +1,553 @@
+"""Payouts: creators' earnings (coins) converted into money they are owed,
+exactly once per creator and payout run, split with their agency, and held
+for a reviewer's approval.
+
+Where the money goes
+====================
+Amounts are integers: coins for coin accounts, minor units (cents) of
+``SPROUT_WALLET_CURRENCY`` for money accounts. Every entry sums to zero, and
+so does each unit within it, except that ``payout_conversion`` is where
+coins become money (``wallet.reconcile`` checks exactly that).
+
+1. **Recharge** (``wallet.services``): a member pays ``coins ×
+   SPROUT_WALLET_COIN_PRICE`` through the payment provider
+   (``provider_clearing -amount``, ``platform_revenue +amount``) and gets the
+   coins (``coin_issuance -coins``, ``member_coins +coins``).
+2. **Gift** (``wallet.gifts``): the sender's coins are debited; the host's
+   ``creator_earnings`` get the price minus the platform's share
+   (``SPROUT_WALLET_PLATFORM_SHARE_BPS``, default 3,000 = 30%) and
+   ``platform_coins`` get the share. *The platform's share is taken there, in
+   coins, when the gift is sent*: what sits in ``creator_earnings`` already
+   belongs to the creator, and payouts never take the platform's cut again.
+3. **Payout** (this module): a creator whose earnings are at least
+   ``SPROUT_WALLET_PAYOUT_THRESHOLD`` coins has all of them converted at
+   ``SPROUT_WALLET_PAYOUT_RATE`` (minor units per coin; by default the
+   coin's price, so the creator is paid what the senders paid for the
+   creator's part) and the agency's share (from the creator pool, through
+   ``SPROUT_WALLET_PAYOUT_SPLITTER``) split off. One entry of kind
+   ``payout``, the ``Payout``'s::
+
+       coins  creator_earnings (creator)                  -coins   debited at once, conditionally
+              payout_conversion (platform)                +coins   the coins leave circulation
+       money  payout_conversion (platform, "money:CUR")   -gross   what the platform now owes
+              creator_payable (creator)                   +net             credited at once
+              agency_payable ("agency:<id>")              +agency_amount   credited at once
+
+   The two sides of ``payout_conversion`` are two accounts, so that each
+   keeps one unit: the coins converted so far, and minus the money owed
+   for them. Here each unit balances on its own as well.
+
+   Rounding, in this order and only here: ``gross = floor(coins × rate)``,
+   ``agency_amount = floor(gross × share_bps / 10,000)``, ``net = gross −
+   agency_amount``. So ``net + agency_amount == gross`` to the unit: the
+   agency's share is rounded down and the creator keeps the remainder. The
+   only thing rounding drops is the fraction of one minor unit in ``coins ×
+   rate`` that cannot be paid; it is not booked anywhere (no line carries
+   it), so nothing is lost or invented. A payout whose gross would be zero
+   is not made: its coins stay with the creator. Lines of zero are left out
+   (a creator without an agency has no agency line).
+4. **Review**: the payout waits (``pending``) for a member with the
+   ``wallet.review_payout`` permission who is not its creator. *Approve*
+   changes the status only: the payables stay owed until the transfer is
+   made outside Sprout. *Reject* writes a ``payout_reversal`` entry, the
+   exact negation of the payout's lines: the coins come back to the
+   creator's earnings (a later run pays them again) and the payables are
+   taken back.
+
+Exactly once
+============
+A run is identified by its ``period_end`` (``PayoutRun``, UNIQUE) and pays
+the earnings balance at the time it runs. Each creator is paid in a
+transaction of its own that writes its entry and the ``Payout`` together:
+after a crash, what committed is complete and what did not left nothing.
+Running the same period again (a redelivered Celery task, the command run
+twice) skips every creator who already has a payout in the run; two runs at
+once serialise on the creator's earnings row and the second sees the first's
+payout; and the UNIQUE (run, creator) constraint is the last guard. The
+Celery task (``wallet.tasks.run_scheduled_payouts``) is ``acks_late`` and
+``reject_on_worker_lost``, and is enqueued with ``transaction.on_commit``
+(:func:`request_payout_run`).
+
+This module sits below the creator pool: it knows agencies only as the
+``(key, name, share_bps)`` the splitter returns.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from community.models import User
+from wallet import ledger
+from wallet.errors import OwnPayout, PayoutAlreadyReviewed, PermissionDenied
+from wallet.models import Account, Entry, Payout, PayoutRun
+
+BPS = 10_000
+RATE_PLACES = Decimal("0.000001")  # Payout.rate keeps six decimal places
+REVIEW_PERMISSION = "wallet.review_payout"
+
+# (creator user ids) -> {user id: (agency key, agency name, share in basis points)}
+Splitter = Callable[[list[int]], dict[int, tuple[str, str, int]]]
+
+
+# --- configuration ---------------------------------------------------------------------
+
+
+def threshold() -> int:
+    """The least earnings (coins) that are paid out (``SPROUT_WALLET_PAYOUT_THRESHOLD``)."""
+    value = int(getattr(settings, "SPROUT_WALLET_PAYOUT_THRESHOLD", 1_000))
+    if value < 1:
+        raise ImproperlyConfigured("SPROUT_WALLET_PAYOUT_THRESHOLD must be at least 1 coin")
+    return value
+
+
+def rate() -> Decimal:
+    """Minor units of money per coin of earnings (``SPROUT_WALLET_PAYOUT_RATE``,
+    a decimal with at most six places, e.g. ``"1"`` or ``"0.95"``)."""
+    raw = getattr(settings, "SPROUT_WALLET_PAYOUT_RATE", "1")
+    try:
+        value = Decimal(str(raw))
+    except InvalidOperation:
+        raise ImproperlyConfigured(f"SPROUT_WALLET_PAYOUT_RATE {raw!r} is not a number") from None
+    if value <= 0 or value != value.quantize(RATE_PLACES):
+        raise ImproperlyConfigured(
+            f"SPROUT_WALLET_PAYOUT_RATE {raw!r} must be positive with at most six decimal places"
+        )
+    return value
+
+
+def currency() -> str:
+    """The wallet's currency (``SPROUT_WALLET_CURRENCY``), minor units of which
+    the money accounts hold."""
+    return str(getattr(settings, "SPROUT_WALLET_CURRENCY", "USD"))
+
+
+def splitter() -> Splitter:
+    """The agency split hook (``SPROUT_WALLET_PAYOUT_SPLITTER``, a dotted path);
+    without one, nobody has an agency."""
+    path = getattr(settings, "SPROUT_WALLET_PAYOUT_SPLITTER", "")
+    if not path:
+        return lambda user_ids: {}
+    hook: Splitter = import_string(path)
+    return hook
+
+
+# --- amounts ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What ``coins`` are worth at ``rate``, split with an agency (see the
+    module docstring for the rounding)."""
+
+    coins: int
+    rate: Decimal
+    gross: int
+    agency_share_bps: int
+    agency_amount: int
+    net: int
+
+
+def quote(coins: int, *, at_rate: Decimal, agency_share_bps: int = 0) -> Quote:
+    """Convert ``coins`` at ``at_rate`` and split off the agency's share:
+    ``gross = floor(coins × rate)``, ``agency = floor(gross × bps / 10,000)``,
+    ``net = gross − agency``."""
+    if coins < 0:
+        raise ValueError("coins must not be negative")
+    if not 0 <= agency_share_bps <= BPS:
+        raise ValueError(f"an agency share of {agency_share_bps} basis points")
+    gross = int((coins * at_rate).to_integral_value(rounding=ROUND_FLOOR))
+    agency_amount = gross * agency_share_bps // BPS
+    return Quote(
+        coins=coins,
+        rate=at_rate,
+        gross=gross,
+        agency_share_bps=agency_share_bps,
+        agency_amount=agency_amount,
+        net=gross - agency_amount,
+    )
+
+
+def format_money(amount: int, currency_code: str | None = None) -> str:
+    """``1234`` -> ``"12.34 USD"`` (minor units with two decimal places)."""
+    major = Decimal(amount).scaleb(-2)
+    return f"{major:,.2f} {currency_code or currency()}"
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount in minor units of a currency that prints itself for pages:
+    a no-break space keeps the number and the currency on one line."""
+
+    amount: int
+    currency: str
+
+    def __str__(self) -> str:
+        return format_money(self.amount, self.currency).replace(" ", "\u00a0")
+
+
+# --- plans -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PayoutPlan:
+    """A creator who would be paid now, and how much."""
+
+    creator_id: int
+    username: str
+    account_id: int
+    agency_key: str
+    agency_name: str
+    quote: Quote
+
+
+def _earnings_rows(user_ids: Iterable[int] | None = None) -> list[tuple[int, int, str, int]]:
+    """``(account id, user id, username, balance)`` of creators' earnings
+    accounts, the balance the ledger's way (rolled-up plus appended lines), in
+    one query, by user id."""
+    accounts = Account.objects.filter(kind=Account.Kind.CREATOR_EARNINGS, user__isnull=False)
+    if user_ids is not None:
+        accounts = accounts.filter(user_id__in=list(user_ids))
+    rows = (
+        accounts.annotate(
+            pending=Coalesce(Sum("lines__amount", filter=Q(lines__rolled_up=False)), 0)
+        )
+        .order_by("user_id")
+        .values_list("pk", "user_id", "user__username", "balance", "pending")
+    )
+    return [
+        (int(pk), int(user_id), str(username), int(balance) + int(pending))
+        for pk, user_id, username, balance, pending in rows
+    ]
+
+
+def earnings_of(user_ids: Iterable[int]) -> dict[int, int]:
+    """The earnings balance (coins) of each of these members, set-based; a
+    member without an earnings account is absent (zero)."""
+    return {user_id: coins for _, user_id, _, coins in _earnings_rows(user_ids)}
+
+
+def plan_payouts(*, period_end: date) -> list[PayoutPlan]:
+    """The payouts a run for ``period_end`` would make now: every creator whose
+    earnings balance is at least the threshold and worth at least one minor
+    unit, with the agency's share from the splitter, in creator order. Reads
+    only (two queries and the splitter's)."""
+    del period_end  # a run pays the balance at the time it runs (module docstring)
+    least = threshold()
+    at_rate = rate()
+    due = [row for row in _earnings_rows() if row[3] >= least]
+    splits = splitter()([user_id for _, user_id, _, _ in due]) if due else {}
+    plans = []
+    for account_id, user_id, username, coins in due:
+        agency_key, agency_name, share_bps = splits.get(user_id, ("", "", 0))
+        priced = quote(coins, at_rate=at_rate, agency_share_bps=share_bps if agency_key else 0)
+        if priced.gross == 0:
+            continue
+        plans.append(
+            PayoutPlan(
+                creator_id=user_id,
+                username=username,
+                account_id=account_id,
+                agency_key=agency_key,
+                agency_name=agency_name,
+                quote=priced,
+            )
+        )
+    return plans
+
+
+# --- runs ------------------------------------------------------------------------------
+
+
+class Outcome(StrEnum):
+    PAID = "paid"
+    WOULD_PAY = "would pay"
+    ALREADY_PAID = "already paid"
+    BELOW_THRESHOLD = "below threshold"
+
+
+@dataclass(frozen=True)
+class PayoutResult:
+    """What happened to one plan: its outcome and the amounts actually paid
+    (the balance may have grown between planning and paying)."""
+
+    plan: PayoutPlan
+    outcome: Outcome
+    quote: Quote
+    payout_id: int | None = None
+
+
+@dataclass
+class PayoutRunResult:
+    period_end: date
+    dry_run: bool
+    run_id: int | None
+    results: list[PayoutResult] = field(default_factory=list)
+
+    @property
+    def made(self) -> list[PayoutResult]:
+        """The payouts this call made (or, in a dry run, would make)."""
+        return [r for r in self.results if r.outcome in (Outcome.PAID, Outcome.WOULD_PAY)]
+
+    def total(self, name: str) -> int:
+        """The sum of one amount (``coins``, ``gross``, ``agency_amount``,
+        ``net``) over :attr:`made`."""
+        return sum(int(getattr(r.quote, name)) for r in self.made)
+
+
+Progress = Callable[[int, int, PayoutResult], None]
+
+
+def run_payouts(
+    *, period_end: date, dry_run: bool = False, progress: Progress | None = None
+) -> PayoutRunResult:
+    """Pay every creator due (:func:`plan_payouts`) in the run for
+    ``period_end``, each in a transaction of its own; safe to call again for
+    the same period, at once or after a crash (module docstring). With
+    ``dry_run``, report what would be paid and write nothing. ``progress`` is
+    called after each creator with (done, total, result)."""
+    plans = plan_payouts(period_end=period_end)
+    if dry_run:
+        run = PayoutRun.objects.filter(period_end=period_end).first()
+        paid = _paid_creators(run, plans)
+        result = PayoutRunResult(
+            period_end=period_end, dry_run=True, run_id=run.pk if run else None
+        )
+        for done, plan in enumerate(plans, start=1):
+            outcome = Outcome.ALREADY_PAID if plan.creator_id in paid else Outcome.WOULD_PAY
+            result.results.append(PayoutResult(plan=plan, outcome=outcome, quote=plan.quote))
+            if progress:
+                progress(done, len(plans), result.results[-1])
+        return result
+
+    run, _ = PayoutRun.objects.get_or_create(period_end=period_end)
+    paid = _paid_creators(run, plans)
+    result = PayoutRunResult(period_end=period_end, dry_run=False, run_id=run.pk)
+    for done, plan in enumerate(plans, start=1):
+        if plan.creator_id in paid:
+            paid_now = PayoutResult(plan=plan, outcome=Outcome.ALREADY_PAID, quote=plan.quote)
+        else:
+            paid_now = _pay(run, plan)
+        result.results.append(paid_now)
+        if progress:
+            progress(done, len(plans), paid_now)
+        if done < len(plans):
+            _test_delay()
+    PayoutRun.objects.filter(pk=run.pk).update(finished_at=timezone.now())
+    return result
+
+
+def _paid_creators(run: PayoutRun | None, plans: Sequence[PayoutPlan]) -> set[int]:
+    if run is None or not plans:
+        return set()
+    return set(
+        Payout.objects.filter(run=run, creator_id__in=[p.creator_id for p in plans]).values_list(
+            "creator_id", flat=True
+        )
+    )
+
+
+def _test_delay() -> None:
+    """Test hook: ``SPROUT_WALLET_PAYOUT_TEST_DELAY`` seconds between two
+    creators (default 0, never set in production), so that a test can kill
+    the worker in the middle of a run."""
+    delay = float(getattr(settings, "SPROUT_WALLET_PAYOUT_TEST_DELAY", 0) or 0)
+    if delay > 0:
+        time.sleep(delay)
+
+
+def _pay(run: PayoutRun, plan: PayoutPlan) -> PayoutResult:
+    """Pay one creator in one transaction: fold their appended earnings into
+    the balance, lock the row, pay what is there, record the payout."""
+    try:
+        with transaction.atomic():
+            ledger.roll_up(account_ids=[plan.account_id])
+            account = Account.objects.select_for_update().get(pk=plan.account_id)
+            coins = int(account.balance)
+            # After the lock: a concurrent run of this period has committed or not started.
+            if Payout.objects.filter(run=run, creator_id=plan.creator_id).exists():
+                return PayoutResult(plan=plan, outcome=Outcome.ALREADY_PAID, quote=plan.quote)
+            priced = quote(
+                coins, at_rate=plan.quote.rate, agency_share_bps=plan.quote.agency_share_bps
+            )
+            if coins < threshold() or priced.gross == 0:
+                return PayoutResult(plan=plan, outcome=Outcome.BELOW_THRESHOLD, quote=priced)
+            payout = _book(run, plan, account, priced)
+    except IntegrityError:
+        if Payout.objects.filter(run=run, creator_id=plan.creator_id).exists():
+            return PayoutResult(plan=plan, outcome=Outcome.ALREADY_PAID, quote=plan.quote)
+        raise
+    return PayoutResult(plan=plan, outcome=Outcome.PAID, quote=priced, payout_id=payout.pk)
+
+
+def _book(run: PayoutRun, plan: PayoutPlan, earnings: Account, priced: Quote) -> Payout:
+    """The payout's entry (module docstring) and its record, inside the
+    caller's transaction."""
+    cur = currency()
+    postings = [
+        ledger.Posting(earnings, -priced.coins, debit_now=True),
+        ledger.Posting(ledger.account_for(Account.Kind.PAYOUT_CONVERSION), priced.coins),
+        ledger.Posting(
+            ledger.account_for(Account.Kind.PAYOUT_CONVERSION, owner_key=money_side(cur)),
+            -priced.gross,
+        ),
+    ]
+    if priced.net:
+        postings.append(
+            ledger.Posting(
+                ledger.account_for(Account.Kind.CREATOR_PAYABLE, user=User(pk=plan.creator_id)),
+                priced.net,
+                credit_now=True,
+            )
+        )
+    if priced.agency_amount:
+        postings.append(
+            ledger.Posting(
+                ledger.account_for(Account.Kind.AGENCY_PAYABLE, owner_key=plan.agency_key),
+                priced.agency_amount,
+                credit_now=True,
+            )
+        )
+    entry = ledger.post(
+        kind=Entry.Kind.PAYOUT,
+        postings=postings,
+        memo=(
+            f"Payout up to {run.period_end.isoformat()} to @{plan.username}: "
+            f"{priced.coins:,} coins for {format_money(priced.gross, cur)}"
+        ),
+        reference={
+            "payout_run": run.pk,
+            "period_end": run.period_end.isoformat(),
+            "creator": plan.creator_id,
+        },
+    )
+    return Payout.objects.create(
+        run=run,
+        creator_id=plan.creator_id,
+        agency_key=plan.agency_key,
+        agency_name=plan.agency_name[:100],
+        coins=priced.coins,
+        rate=priced.rate,
+        gross=priced.gross,
+        agency_share_bps=priced.agency_share_bps,
+        agency_amount=priced.agency_amount,
+        net=priced.net,
+        currency=cur,
+        entry=entry,
+    )
+
+
+def money_side(currency_code: str) -> str:
+    """The owner key of the money side of ``payout_conversion`` (the coins
+    side is the platform's account without one)."""
+    return f"money:{currency_code}"
+
+
+def request_payout_run(*, period_end: date) -> None:
+    """Enqueue the payout run for ``period_end`` once the current transaction
+    commits (immediately outside one)."""
+    from wallet.tasks import run_scheduled_payouts  # tasks import this module
+
+    iso = period_end.isoformat()
+    transaction.on_commit(lambda: run_scheduled_payouts.delay(iso))
+
+
+# --- review ----------------------------------------------------------------------------
+
+
+def check_can_review(*, reviewer: Any, payout: Payout) -> None:
+    """Reviewers need ``wallet.review_payout`` and may not review their own
+    payout."""
+    if not getattr(reviewer, "is_authenticated", False) or not reviewer.has_perm(REVIEW_PERMISSION):
+        raise PermissionDenied("Only payout reviewers can approve or reject payouts.")
+    if reviewer.pk == payout.creator_id:
+        raise OwnPayout()
+
+
+def _locked_pending(payout: Payout) -> Payout:
+    locked = Payout.objects.select_for_update().get(pk=payout.pk)
+    if locked.status != Payout.Status.PENDING:
+        raise PayoutAlreadyReviewed()
+    return locked
+
+
+def approve(*, reviewer: Any, payout: Payout) -> Payout:
+    """Approve a pending payout (the money stays owed in the payables until
+    it is transferred). Raises PermissionDenied, OwnPayout,
+    PayoutAlreadyReviewed."""
+    check_can_review(reviewer=reviewer, payout=payout)
+    with transaction.atomic():
+        locked = _locked_pending(payout)
+        locked.status = Payout.Status.APPROVED
+        locked.reviewed_by = reviewer
+        locked.reviewed_at = timezone.now()
+        locked.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    return locked
+
+
+def reject(*, reviewer: Any, payout: Payout, reason: str) -> Payout:
+    """Reject a pending payout and reverse its entry line by line: the coins
+    go back to the creator's earnings, the payables are taken back. Raises
+    PermissionDenied, OwnPayout, PayoutAlreadyReviewed."""
+    check_can_review(reviewer=reviewer, payout=payout)
+    with transaction.atomic():
+        locked = _locked_pending(payout)
+        postings = []
+        for line in locked.entry.lines.select_related("account").order_by("id"):
+            amount = -int(line.amount)
+            # What was debited comes back as an appended credit; what was
+            # credited at once (the payables) is taken back with a debit
+            # applied, and checked, at once.
+            debit_now = amount < 0 and line.account.kind not in Account.MAY_GO_NEGATIVE
+            postings.append(ledger.Posting(line.account, amount, debit_now=debit_now))
+        ledger.post(
+            kind=Entry.Kind.PAYOUT_REVERSAL,
+            postings=postings,
+            memo=f"Payout #{locked.pk} rejected",
+            reference={"payout": locked.pk, "reverses": locked.entry_id},
+        )
+        locked.status = Payout.Status.REJECTED
+        locked.reviewed_by = reviewer
+        locked.reviewed_at = timezone.now()
+        locked.reason = reason[:200]
+        locked.save(update_fields=["status", "reviewed_by", "reviewed_at", "reason"])
+    return locked
+
+
+# --- reads -----------------------------------------------------------------------------
+
+
+def payouts_of(
+    *, creator_ids: Iterable[int] | None = None, agency_key: str | None = None
+) -> QuerySet[Payout]:
+    """Payouts, newest first, of some creators and/or with one agency's share,
+    with their run and creator loaded."""
+    payouts = Payout.objects.select_related("run", "creator")
+    if creator_ids is not None:
+        payouts = payouts.filter(creator_id__in=list(creator_ids))
+    if agency_key is not None:
+        payouts = payouts.filter(agency_key=agency_key)
+    return payouts.order_by("-run__period_end", "-id")
+
+
+def payable_balance(*, user: User | None = None, owner_key: str = "") -> int:
+    """Money owed to a creator (``user``) or an agency (``owner_key``), in
+    minor units: what payouts credited and rejections did not take back."""
+    kind = Account.Kind.CREATOR_PAYABLE if user is not None else Account.Kind.AGENCY_PAYABLE
+    lookup: dict[str, Any] = {"kind": kind}
+    lookup.update({"user": user} if user is not None else {"user": None, "owner_key": owner_key})
+    account = Account.objects.filter(**lookup).first()
+    return ledger.balance_of(account) if account is not None else 0

@@ -1,0 +1,206 @@
+"""Writes of the wallet: members' coin accounts and recharges through a
+payment provider.
+
+A recharge is two balanced entries, one per unit (coins and money never
+share an entry's sum):
+
+- coins: ``coin_issuance -coins`` and the member's ``member_coins +coins``,
+  credited *now* (``credit_now``: only the rolled-up balance can be spent,
+  and a member who just paid must be able to send a gift at once);
+- money: ``provider_clearing -amount`` (the provider owes us what the member
+  paid) and ``platform_revenue +amount``, appended like every credit to a
+  shared account.
+
+``Payment.entry`` is the coins entry; its ``reference`` names the payment and
+the money entry. Both are posted by :func:`handle_callback`, the one way a
+payment completes, whether the callback arrives over HTTP or, for the
+sandbox, straight from ``create_charge``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from community.models import User
+from community.services import check_authenticated
+from wallet import ledger, providers
+from wallet.errors import CallbackMismatch, UnknownPayment, ValidationFailed
+from wallet.idempotency import run_once
+from wallet.models import Account, Entry, Payment
+
+MIN_RECHARGE_COINS = 1
+MAX_RECHARGE_COINS = 100_000
+RECHARGE_SCOPE = "recharge"
+
+
+def coin_account(user: User) -> Account:
+    """The member's coin account, created on first use."""
+    return ledger.account_for(Account.Kind.MEMBER_COINS, user=user)
+
+
+def coin_price() -> int:
+    """What one coin costs, in minor units of ``SPROUT_WALLET_CURRENCY``."""
+    return int(settings.SPROUT_WALLET_COIN_PRICE)
+
+
+def currency() -> str:
+    return str(settings.SPROUT_WALLET_CURRENCY)
+
+
+def check_recharge_coins(coins: Any) -> int:
+    """``coins`` if it is a whole number from 1 to 100,000; ValidationFailed
+    (field ``coins``) otherwise."""
+    if (
+        isinstance(coins, bool)
+        or not isinstance(coins, int)
+        or not MIN_RECHARGE_COINS <= coins <= MAX_RECHARGE_COINS
+    ):
+        raise ValidationFailed(
+            fields={
+                "coins": [
+                    f"A whole number of coins from {MIN_RECHARGE_COINS} to {MAX_RECHARGE_COINS:,}."
+                ]
+            }
+        )
+    return coins
+
+
+def payment_data(payment: Payment) -> dict[str, Any]:
+    """A payment as the API shows it (and as idempotent replays store it)."""
+    return {
+        "id": payment.pk,
+        "coins": payment.coins,
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "status": payment.status,
+    }
+
+
+def recharge(*, user: User, coins: int, idempotency_key: str) -> dict[str, Any]:
+    """Buy ``coins`` through the configured payment provider, once per
+    idempotency key: ``{"payment": {...}, "balance": int, "replayed": bool}``.
+
+    With the sandbox the coins arrive at once (``payment.status`` is
+    ``succeeded``); with a provider that calls back later the payment stays
+    ``pending`` and the balance unchanged until :func:`handle_callback`. A
+    retry with the same key returns the first answer (``replayed``: true,
+    ``balance`` as it was then); the same key for another number of coins is
+    refused (``idempotency_conflict``)."""
+    member = check_authenticated(user)
+    coins = check_recharge_coins(coins)
+
+    def operation() -> tuple[Entry | None, dict[str, Any]]:
+        return do_recharge(user=member, coins=coins)
+
+    response, replayed = run_once(
+        user=member,
+        scope=RECHARGE_SCOPE,
+        key=idempotency_key,
+        params={"coins": coins},
+        operation=operation,
+    )
+    return {**response, "replayed": replayed}
+
+
+def do_recharge(*, user: User, coins: int) -> tuple[Entry | None, dict[str, Any]]:
+    """Create the payment and ask the provider to charge it; when the
+    provider answers with its callback at once, complete it the way an HTTP
+    callback would. Runs inside ``run_once``'s transaction."""
+    from wallet.selectors import coin_balance
+
+    provider = providers.default_provider()
+    payment = Payment.objects.create(
+        user=user,
+        provider=provider.name,
+        # Unique until the provider names the charge, a moment later.
+        provider_ref=f"new:{uuid.uuid4().hex}",
+        coins=coins,
+        amount=coins * coin_price(),
+        currency=currency(),
+    )
+    result = provider.create_charge(payment)
+    payment.provider_ref = result.provider_ref
+    if result.status == Payment.Status.FAILED:
+        payment.status = Payment.Status.FAILED
+        payment.completed_at = timezone.now()
+    payment.save(update_fields=["provider_ref", "status", "completed_at"])
+    if result.callback_payload is not None:
+        payment = handle_callback(
+            provider_name=provider.name,
+            headers=result.callback_payload.headers,
+            body=result.callback_payload.body,
+        )
+    response = {"payment": payment_data(payment), "balance": coin_balance(user)}
+    return payment.entry, response
+
+
+def handle_callback(*, provider_name: str, headers: Mapping[str, str], body: bytes) -> Payment:
+    """Apply a payment provider's callback: verify its signature
+    (``invalid_signature``), find the payment (``unknown_payment``), check
+    the amount (``callback_mismatch``), and on success issue the coins and
+    book the money. Idempotent: a payment that already succeeded is
+    returned untouched, so a redelivered callback issues nothing twice
+    (concurrent deliveries serialise on the payment's row)."""
+    provider = providers.get_provider(provider_name)
+    event = provider.verify_callback(headers, body)
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update()
+            .filter(provider=provider.name, provider_ref=event.provider_ref)
+            .first()
+        )
+        if payment is None:
+            raise UnknownPayment()
+        if payment.status == Payment.Status.SUCCEEDED:
+            return payment
+        if event.amount != payment.amount or event.currency != payment.currency:
+            raise CallbackMismatch()
+        if event.status == "failed":
+            if payment.status == Payment.Status.PENDING:
+                payment.status = Payment.Status.FAILED
+                payment.completed_at = timezone.now()
+                payment.save(update_fields=["status", "completed_at"])
+            return payment
+        # Succeeded (also after an earlier "failed": the money arrived, so
+        # the coins must too).
+        payment.entry = _post_recharge(payment)
+        payment.status = Payment.Status.SUCCEEDED
+        payment.completed_at = timezone.now()
+        payment.save(update_fields=["entry", "status", "completed_at"])
+        return payment
+
+
+def _post_recharge(payment: Payment) -> Entry:
+    """The money entry, then the coins entry (returned) referring to it."""
+    money = ledger.post(
+        kind=Entry.Kind.RECHARGE,
+        postings=[
+            ledger.Posting(ledger.account_for(Account.Kind.PROVIDER_CLEARING), -payment.amount),
+            ledger.Posting(ledger.account_for(Account.Kind.PLATFORM_REVENUE), payment.amount),
+        ],
+        memo=(
+            f"Payment {payment.pk} via {payment.provider}: "
+            f"{payment.amount} minor units of {payment.currency} received"
+        ),
+        reference={"payment": payment.pk, "part": "money", "provider": payment.provider},
+    )
+    return ledger.post(
+        kind=Entry.Kind.RECHARGE,
+        postings=[
+            ledger.Posting(ledger.account_for(Account.Kind.COIN_ISSUANCE), -payment.coins),
+            ledger.Posting(coin_account(payment.user), payment.coins, credit_now=True),
+        ],
+        memo=f"{payment.coins:,} coins bought (payment {payment.pk})",
+        reference={
+            "payment": payment.pk,
+            "part": "coins",
+            "provider": payment.provider,
+            "money_entry": money.pk,
+        },
+    )
