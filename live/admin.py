@@ -29,7 +29,7 @@ from django.utils.text import Truncator
 from django.utils.translation import ngettext
 
 from community.models import User
-from live import chat, keys, selectors, services
+from live import chat, keys, permissions, selectors, services
 from live.errors import DomainError
 from live.models import ChatMessage, LiveSession, Room, RoomRestriction, StreamKey
 
@@ -85,7 +85,7 @@ class ModerationMixin:
     services do."""
 
     def has_moderate_permission(self, request: HttpRequest) -> bool:
-        return chat.is_site_moderator(request.user)
+        return permissions.is_site_moderator(request.user)
 
 
 class ReadOnlyMixin:
@@ -141,13 +141,13 @@ class ModeratorInline(admin.TabularInline):
         return request.user.has_perm("live.view_room")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return services.is_site_moderator(request.user)
+        return permissions.is_site_moderator(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return services.is_site_moderator(request.user)
+        return permissions.is_site_moderator(request.user)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return services.is_site_moderator(request.user)
+        return permissions.is_site_moderator(request.user)
 
 
 @admin.register(Room)
@@ -198,7 +198,7 @@ class RoomAdmin(ModerationMixin, admin.ModelAdmin):
 
     def has_moderate_permission(self, request: HttpRequest) -> bool:
         # Ending asks for live.moderate_room itself (live.services.end_room).
-        return services.is_site_moderator(request.user)
+        return permissions.is_site_moderator(request.user)
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return RoomChangeList

@@ -28,7 +28,6 @@ from django.utils import timezone
 
 from community.errors import SelfAction
 from community.models import User
-from community.services import is_moderator as is_community_moderator
 from live import events
 from live.errors import (
     AuthenticationRequired,
@@ -44,6 +43,7 @@ from live.errors import (
 )
 from live.hub import close_user_sync, publish, publish_sync
 from live.models import ChatMessage, LiveSession, Room, RoomRestriction
+from live.permissions import is_room_moderator, is_site_moderator
 from live.state import room_state
 
 # The close code of a banned member's connections (SPEC's 4xxx range).
@@ -53,29 +53,6 @@ MAX_REASON_LENGTH = 200
 
 
 # --- who may moderate ---------------------------------------------------------
-
-
-def is_site_moderator(user: Any) -> bool:
-    """Staff who moderate every room: ``live.moderate_room`` holders and the
-    community's moderators (superusers included)."""
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and user.is_active
-        and (user.has_perm("live.moderate_room") or is_community_moderator(user))
-    )
-
-
-def is_room_moderator(user: Any, room: Room) -> bool:
-    """True when ``user`` may moderate ``room``: its host, one of its room
-    moderators, or a site moderator. What pages use to show moderation
-    controls; slow mode does not apply to these members."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if room.host_id == user.pk:
-        return True
-    if room.moderators.filter(pk=user.pk).exists():
-        return True
-    return is_site_moderator(user)
 
 
 def check_can_moderate(*, actor: Any, room: Room) -> User:

@@ -21,7 +21,7 @@ from django.utils import timezone
 from community.errors import InvalidCursor
 from community.feeds import Page, decode_cursor, encode_cursor
 from community.models import User
-from live import chat, services
+from live import permissions, services
 from live.errors import NotFound, PermissionDenied
 from live.models import ChatMessage, LiveSession, Room, RoomRestriction
 from live.state import room_state
@@ -173,7 +173,7 @@ def room_detail(*, room_id: int, viewer: Any) -> RoomDetail:
         and (
             viewer.pk == room.host_id
             or any(m.pk == viewer.pk for m in moderators)
-            or chat.is_site_moderator(viewer)
+            or permissions.is_site_moderator(viewer)
         )
     )
     return RoomDetail(
@@ -215,7 +215,7 @@ def can_see_report(user: Any, session: LiveSession) -> bool:
     """The host, the room's moderators, site moderators and staff."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    return bool(user.is_staff) or chat.is_room_moderator(user, session.room)
+    return bool(user.is_staff) or permissions.is_room_moderator(user, session.room)
 
 
 def session_report_for(*, session_id: int, viewer: Any) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from live import events
 from live.errors import Banned, NotAHost, NotFound, PermissionDenied, ValidationFailed
 from live.hub import publish_sync
 from live.models import LiveSession, Room, RoomRestriction
+from live.permissions import is_room_moderator, is_site_moderator
 from live.state import room_state
 
 logger = logging.getLogger("sprout.live")
@@ -54,24 +55,6 @@ TRAFFIC_FIELDS = (
 
 
 # --- who may do what ---------------------------------------------------------------
-
-
-def is_site_moderator(user: Any) -> bool:
-    """Staff who may moderate and end any room (perm ``live.moderate_room``)."""
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and user.is_active
-        and user.has_perm("live.moderate_room")
-    )
-
-
-def can_moderate_room(user: Any, room: Room) -> bool:
-    """The host, the room's moderators and site moderators."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if user.pk == room.host_id or is_site_moderator(user):
-        return True
-    return room.moderators.filter(pk=user.pk).exists()
 
 
 def room_url(room: Room) -> str:
@@ -263,7 +246,7 @@ def end_room(*, actor: User, room: Room) -> LiveSession | None:
     """The host or a moderator ends the room, with or without a publisher (a
     scheduled room is cancelled). nginx drops a publisher still pushing at its
     next ``on_update`` (``live.ingest.update`` refuses an ended room)."""
-    if not can_moderate_room(actor, room):
+    if not is_room_moderator(actor, room):
         raise PermissionDenied("Only the host or a moderator can end this room.")
     with transaction.atomic():
         cancelled = Room.objects.filter(pk=room.pk, state=Room.State.SCHEDULED).update(

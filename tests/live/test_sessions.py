@@ -311,7 +311,7 @@ def test_ending_twice_is_harmless(room: Room, published: list[Any]) -> None:
     assert LiveSession.objects.get(room=room).ended_at is not None
 
 
-def test_the_host_a_room_moderator_or_a_site_moderator_may_end_a_room(
+def test_the_host_room_moderators_and_site_moderators_may_end_a_room(
     host: User, published: list[Any]
 ) -> None:
     helper, staff, stranger = UserFactory(), UserFactory(), UserFactory()
@@ -319,7 +319,13 @@ def test_the_host_a_room_moderator_or_a_site_moderator_may_end_a_room(
         Permission.objects.get(codename="moderate_room", content_type__app_label="live")
     )
     staff = User.objects.get(pk=staff.pk)
-    for actor in (host, helper, staff):
+    # The community's moderators moderate rooms too (chat and sessions agree).
+    community_moderator = UserFactory()
+    community_moderator.user_permissions.add(
+        Permission.objects.get(codename="moderate_note", content_type__app_label="community")
+    )
+    community_moderator = User.objects.get(pk=community_moderator.pk)
+    for actor in (host, helper, staff, community_moderator):
         room = services.create_room(host=host, title="Again")
         room.moderators.add(helper)
         services.start_session(room=room, client_addr="")

@@ -1,0 +1,33 @@
+"""Who may moderate live rooms: one definition for pages, services, chat,
+the admin and the websocket consumer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from community.services import is_moderator as is_community_moderator
+from live.models import Room
+
+
+def is_site_moderator(user: Any) -> bool:
+    """Staff who moderate and may end every room: holders of
+    ``live.moderate_room`` and the community's moderators (superusers
+    included)."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and (user.has_perm("live.moderate_room") or is_community_moderator(user))
+    )
+
+
+def is_room_moderator(user: Any, room: Room) -> bool:
+    """True when ``user`` may moderate ``room``: its host, one of its room
+    moderators, or a site moderator. What pages use to show moderation
+    controls; slow mode does not apply to these members."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if room.host_id == user.pk:
+        return True
+    if is_site_moderator(user):
+        return True
+    return room.moderators.filter(pk=user.pk).exists()
