@@ -22,37 +22,9 @@ from rest_framework.views import APIView
 
 from community import feeds, search, selectors, services
 from community import serializers as s
+from community.apitools import CURSOR, ERROR, PAGE_SIZE, cursor, page_size, paginated, validated
 from community.errors import ValidationFailed
 from community.models import Board, Note, User
-
-CURSOR = OpenApiParameter("cursor", str, description="Opaque cursor from a previous `next`.")
-PAGE_SIZE = OpenApiParameter("page_size", int, description="1–100, default 20.")
-ERROR = OpenApiResponse(description='`{"error": {"code", "message", "fields"}}`')
-
-
-def _input(serializer_class: type[s.serializers.Serializer], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
-def _page_size(request: Request) -> int:
-    raw = request.query_params.get("page_size")
-    if raw is not None and not raw.strip().isdigit():
-        raise ValidationFailed(fields={"page_size": ["A whole number from 1 to 100."]})
-    return feeds.page_size(raw)
-
-
-def _paginated(request: Request, page: feeds.Page, serializer_class: Any) -> Response:
-    next_url = None
-    if page.next_cursor:
-        next_url = replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)
-    data = serializer_class(page.items, many=True, context={"request": request}).data
-    return Response({"results": data, "next": next_url})
-
-
-def _cursor(request: Request) -> str | None:
-    return request.query_params.get("cursor") or None
 
 
 def _viewer(request: Request) -> Any:
@@ -75,7 +47,7 @@ class RegisterView(APIView):
         request=s.RegisterInput, responses={201: s.RegisterOutput, 400: ERROR}, tags=["auth"]
     )
     def post(self, request: Request) -> Response:
-        data = _input(s.RegisterInput, request)
+        data = validated(s.RegisterInput, request.data)
         user = services.user_register(
             username=data["username"], email=data["email"], password=data["password"]
         )
@@ -92,7 +64,7 @@ class TokenView(APIView):
 
     @extend_schema(request=s.TokenInput, responses={200: s.TokenOutput, 400: ERROR}, tags=["auth"])
     def post(self, request: Request) -> Response:
-        data = _input(s.TokenInput, request)
+        data = validated(s.TokenInput, request.data)
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
             raise ValidationFailed("Wrong username or password.", code="invalid_credentials")
@@ -108,7 +80,7 @@ class MeView(APIView):
 
     @extend_schema(request=s.MeInput, responses={200: s.MeSerializer, 400: ERROR}, tags=["me"])
     def patch(self, request: Request) -> Response:
-        data = _input(s.MeInput, request)
+        data = validated(s.MeInput, request.data)
         user = services.user_update_profile(
             user=_member(request),
             display_name=data.get("display_name"),
@@ -179,8 +151,8 @@ class NoteListView(APIView):
         notes = selectors.note_list(
             viewer=_viewer(request), author=author, topic=topic, status=wanted
         )
-        page = feeds.keyset(notes, cursor=_cursor(request), size=_page_size(request))
-        return _paginated(request, page, s.NoteSerializer)
+        page = feeds.keyset(notes, cursor=cursor(request), size=page_size(request))
+        return paginated(request, page, s.NoteSerializer)
 
     @extend_schema(
         request={"multipart/form-data": s.NoteCreateInput, "application/json": s.NoteCreateInput},
@@ -189,7 +161,7 @@ class NoteListView(APIView):
     )
     def post(self, request: Request) -> Response:
         author = _member(request)
-        data = _input(s.NoteCreateInput, request)
+        data = validated(s.NoteCreateInput, request.data)
         note = services.note_create(
             author=author,
             title=data["title"],
@@ -219,7 +191,7 @@ class NoteDetailView(APIView):
     def patch(self, request: Request, pk: int) -> Response:
         actor = _member(request)
         note = selectors.note_for_viewer(note_id=pk, viewer=actor)
-        data = _input(s.NoteUpdateInput, request)
+        data = validated(s.NoteUpdateInput, request.data)
         services.note_update(
             actor=actor,
             note=note,
@@ -290,7 +262,7 @@ class CollectView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         user = _member(request)
         note = selectors.note_for_viewer(note_id=pk, viewer=user)
-        data = _input(s.CollectInput, request) if request.data else {}
+        data = validated(s.CollectInput, request.data) if request.data else {}
         collect = services.collect_add(
             user=user, note=note, board_id=data.get("board"), board_name=data.get("board_name")
         )
@@ -320,9 +292,9 @@ class CommentListView(APIView):
         note = selectors.note_for_viewer(note_id=pk, viewer=_viewer(request))
         comments = selectors.comments_for_note(note=note, viewer=_viewer(request))
         page = feeds.keyset(
-            comments, cursor=_cursor(request), size=_page_size(request), descending=False
+            comments, cursor=cursor(request), size=page_size(request), descending=False
         )
-        return _paginated(request, page, s.CommentSerializer)
+        return paginated(request, page, s.CommentSerializer)
 
     @extend_schema(
         request=s.CommentInput,
@@ -332,7 +304,7 @@ class CommentListView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         author = _member(request)
         note = selectors.note_for_viewer(note_id=pk, viewer=author)
-        data = _input(s.CommentInput, request)
+        data = validated(s.CommentInput, request.data)
         comment = services.comment_create(
             author=author, note=note, body=data["body"], parent_id=data.get("parent")
         )
@@ -367,9 +339,9 @@ class DiscoverFeedView(APIView):
     )
     def get(self, request: Request) -> Response:
         page = feeds.discover(
-            viewer=_viewer(request), cursor=_cursor(request), size=_page_size(request)
+            viewer=_viewer(request), cursor=cursor(request), size=page_size(request)
         )
-        return _paginated(request, page, s.NoteSerializer)
+        return paginated(request, page, s.NoteSerializer)
 
 
 class FollowingFeedView(APIView):
@@ -383,9 +355,9 @@ class FollowingFeedView(APIView):
     )
     def get(self, request: Request) -> Response:
         page = feeds.following(
-            viewer=_viewer(request), cursor=_cursor(request), size=_page_size(request)
+            viewer=_viewer(request), cursor=cursor(request), size=page_size(request)
         )
-        return _paginated(request, page, s.NoteSerializer)
+        return paginated(request, page, s.NoteSerializer)
 
 
 class SearchView(APIView):
@@ -400,8 +372,8 @@ class SearchView(APIView):
         results = search.search(
             raw_query=request.query_params.get("q", ""),
             viewer=_viewer(request),
-            cursor=_cursor(request),
-            size=_page_size(request),
+            cursor=cursor(request),
+            size=page_size(request),
         )
         context = {"request": request}
         next_url = None
@@ -446,11 +418,11 @@ class TopicNotesView(APIView):
         page = feeds.topic_feed(
             topic=topic,
             viewer=_viewer(request),
-            cursor=_cursor(request),
-            size=_page_size(request),
+            cursor=cursor(request),
+            size=page_size(request),
             order=order,
         )
-        return _paginated(request, page, s.NoteSerializer)
+        return paginated(request, page, s.NoteSerializer)
 
 
 class TopicFollowView(APIView):
@@ -497,10 +469,10 @@ class UserNotesView(APIView):
         page = feeds.author_feed(
             author=author,
             viewer=_viewer(request),
-            cursor=_cursor(request),
-            size=_page_size(request),
+            cursor=cursor(request),
+            size=page_size(request),
         )
-        return _paginated(request, page, s.NoteSerializer)
+        return paginated(request, page, s.NoteSerializer)
 
 
 class FollowView(APIView):
@@ -568,11 +540,11 @@ class _UserListView(APIView):
         related = self.users(user)
         page = feeds.keyset(
             related.annotate(position=self.position),
-            cursor=_cursor(request),
-            size=_page_size(request),
+            cursor=cursor(request),
+            size=page_size(request),
             key="position",
         )
-        return _paginated(request, page, s.UserProfileSerializer)
+        return paginated(request, page, s.UserProfileSerializer)
 
 
 class FollowersView(_UserListView):
@@ -621,7 +593,7 @@ class BoardListView(APIView):
         request=s.BoardInput, responses={201: s.BoardSerializer, 400: ERROR}, tags=["social"]
     )
     def post(self, request: Request) -> Response:
-        data = _input(s.BoardInput, request)
+        data = validated(s.BoardInput, request.data)
         board = services.board_create(owner=_member(request), **data)
         return Response(s.BoardSerializer(board).data, status=status.HTTP_201_CREATED)
 
@@ -637,11 +609,11 @@ class BoardNotesView(APIView):
         notes = selectors.board_notes(board=board, viewer=_viewer(request))
         page = feeds.keyset(
             notes.annotate(position=F("collects__id")),
-            cursor=_cursor(request),
-            size=_page_size(request),
+            cursor=cursor(request),
+            size=page_size(request),
             key="position",
         )
-        return _paginated(request, page, s.NoteSerializer)
+        return paginated(request, page, s.NoteSerializer)
 
 
 class ReportView(APIView):
@@ -655,7 +627,7 @@ class ReportView(APIView):
     )
     def post(self, request: Request) -> Response:
         reporter = _member(request)
-        data = _input(s.ReportInput, request)
+        data = validated(s.ReportInput, request.data)
         target: dict[str, Any] = {}
         if data.get("note"):
             target["note"] = selectors.note_for_viewer(note_id=data["note"], viewer=reporter)
@@ -682,8 +654,8 @@ class NotificationListView(APIView):
     )
     def get(self, request: Request) -> Response:
         notifications = selectors.notifications_for(user=_member(request))
-        page = feeds.keyset(notifications, cursor=_cursor(request), size=_page_size(request))
-        return _paginated(request, page, s.NotificationSerializer)
+        page = feeds.keyset(notifications, cursor=cursor(request), size=page_size(request))
+        return paginated(request, page, s.NotificationSerializer)
 
 
 class NotificationReadView(APIView):
@@ -696,7 +668,7 @@ class NotificationReadView(APIView):
     )
     def post(self, request: Request) -> Response:
         user = _member(request)
-        data = _input(s.MarkReadInput, request) if request.data else {}
+        data = validated(s.MarkReadInput, request.data) if request.data else {}
         marked = services.notifications_mark_read(user=user, ids=data.get("ids"))
         return Response(
             {"marked": marked, "unread": selectors.unread_notification_count(user=user)}

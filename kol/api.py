@@ -7,60 +7,29 @@ writes, ``kol.selectors`` for reads, and domain errors turned into
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from community import feeds
 from community import selectors as community_selectors
+from community.apitools import CURSOR, ERROR, PAGE_SIZE, cursor, page_size, paginated, validated
 from community.models import User
 from community.serializers import paginated_schema
 from community.services import check_authenticated
 from kol import invitations, selectors, services
 from kol import serializers as s
-from kol.errors import PermissionDenied, ValidationFailed
+from kol.errors import PermissionDenied
 from kol.models import Invitation, Tier
-
-CURSOR = OpenApiParameter("cursor", str, description="Opaque cursor from a previous `next`.")
-PAGE_SIZE = OpenApiParameter("page_size", int, description="1–100, default 20.")
-ERROR = OpenApiResponse(description='`{"error": {"code", "message", "fields"}}`')
-
-
-def _input(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
-def _page_size(request: Request) -> int:
-    raw = request.query_params.get("page_size")
-    if raw is not None and not raw.strip().isdigit():
-        raise ValidationFailed(fields={"page_size": ["A whole number from 1 to 100."]})
-    return feeds.page_size(raw)
-
-
-def _cursor(request: Request) -> str | None:
-    return request.query_params.get("cursor") or None
 
 
 def _param(request: Request, name: str) -> str | None:
     """A query parameter, None when absent or empty."""
     value = request.query_params.get(name)
     return value if value else None
-
-
-def _paginated(request: Request, page: feeds.Page, serializer_class: Any) -> Response:
-    next_url = None
-    if page.next_cursor:
-        next_url = replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)
-    data = serializer_class(page.items, many=True, context={"request": request}).data
-    return Response({"results": data, "next": next_url})
 
 
 def _member(request: Request) -> User:
@@ -104,10 +73,10 @@ class CreatorListView(APIView):
         page = selectors.creator_page(
             creators,
             order=params.get("order") or selectors.DEFAULT_ORDER,
-            cursor=_cursor(request),
-            size=_page_size(request),
+            cursor=cursor(request),
+            size=page_size(request),
         )
-        return _paginated(request, page, s.CreatorSerializer)
+        return paginated(request, page, s.CreatorSerializer)
 
 
 class CreatorDetailView(APIView):
@@ -149,8 +118,8 @@ class ApplicationListView(APIView):
     )
     def get(self, request: Request) -> Response:
         applications = selectors.applications_of(_member(request))
-        page = feeds.keyset(applications, cursor=_cursor(request), size=_page_size(request))
-        return _paginated(request, page, s.ApplicationSerializer)
+        page = feeds.keyset(applications, cursor=cursor(request), size=page_size(request))
+        return paginated(request, page, s.ApplicationSerializer)
 
     @extend_schema(
         request=s.ApplicationInput,
@@ -161,7 +130,7 @@ class ApplicationListView(APIView):
     )
     def post(self, request: Request) -> Response:
         applicant = _member(request)
-        data = _input(s.ApplicationInput, request)
+        data = validated(s.ApplicationInput, request.data)
         application = services.application_submit(
             applicant=applicant,
             pitch=data["pitch"],
@@ -205,8 +174,8 @@ class InvitationListView(APIView):
         listed = selectors.invitation_list(
             invitations.invitations_for(user), status=_param(request, "status")
         )
-        page = feeds.keyset(listed, cursor=_cursor(request), size=_page_size(request))
-        return _paginated(request, page, s.InvitationSerializer)
+        page = feeds.keyset(listed, cursor=cursor(request), size=page_size(request))
+        return paginated(request, page, s.InvitationSerializer)
 
     @extend_schema(
         request=s.InvitationInput,
@@ -225,7 +194,7 @@ class InvitationListView(APIView):
         actor = _member(request)
         if not invitations.can_send_invitations(actor):
             raise PermissionDenied("Only staff invite members to host.")
-        data = _input(s.InvitationInput, request)
+        data = validated(s.InvitationInput, request.data)
         user = community_selectors.user_by_username(data["username"])
         niche = selectors.niche_for_slug(data["niche"]) if data["niche"] else None
         # Freeze the latest screening with the invitation, for the record.

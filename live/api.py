@@ -7,21 +7,19 @@ into ``{"error": {...}}`` once by ``config.errors.api_exception_handler``.
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from community import feeds
 from community import selectors as community_selectors
-from community.errors import ValidationFailed
+from community.apitools import CURSOR, ERROR, PAGE_SIZE, page_size, validated
 from community.models import User
 from community.serializers import UserBriefSerializer, paginated_schema
 from community.services import check_authenticated
@@ -29,23 +27,7 @@ from live import chat, keys, selectors, services, tickets
 from live import serializers as s
 from live.models import Room, RoomRestriction
 
-CURSOR = OpenApiParameter("cursor", str, description="Opaque cursor from a previous `next`.")
-PAGE_SIZE = OpenApiParameter("page_size", int, description="1–100, default 20.")
-ERROR = OpenApiResponse(description='`{"error": {"code", "message", "fields"}}`')
 TAGS = ["live"]
-
-
-def _input(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
-def _page_size(request: Request) -> int:
-    raw = request.query_params.get("page_size")
-    if raw is not None and not raw.strip().isdigit():
-        raise ValidationFailed(fields={"page_size": ["A whole number from 1 to 100."]})
-    return feeds.page_size(raw)
 
 
 def _member(request: Request) -> User:
@@ -90,11 +72,11 @@ class RoomListView(APIView):
         "recently created first). `viewers` and `hls_url` only while live.",
     )
     def get(self, request: Request) -> Response:
-        query = _input(s.RoomQueryInput, request.query_params)
+        query = validated(s.RoomQueryInput, request.query_params)
         page = selectors.room_page(
             state=query.get("state") or None,
             cursor=request.query_params.get("cursor") or None,
-            size=_page_size(request),
+            size=page_size(request),
         )
         next_url = None
         if page.next_cursor:
@@ -113,7 +95,7 @@ class RoomListView(APIView):
     )
     def post(self, request: Request) -> Response:
         host = _member(request)
-        data = _input(s.RoomCreateInput, request.data)
+        data = validated(s.RoomCreateInput, request.data)
         room = services.create_room(host=host, title=data["title"])
         response = _room_detail(request, room.pk)
         response.status_code = status.HTTP_201_CREATED
@@ -202,7 +184,7 @@ class RoomModeratorListView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         actor = _member(request)
         room = selectors.room_by_id(pk)
-        data = _input(s.ModeratorInput, request.data)
+        data = validated(s.ModeratorInput, request.data)
         user = community_selectors.user_by_username(data["username"])
         services.add_room_moderator(actor=actor, room=room, user=user)
         return _moderators(request, room)
@@ -258,7 +240,7 @@ class RoomRestrictionListView(APIView):
         actor = _member(request)
         room = selectors.room_by_id(pk)
         chat.check_can_moderate(actor=actor, room=room)
-        data = _input(s.RestrictionInput, request.data)
+        data = validated(s.RestrictionInput, request.data)
         user = community_selectors.user_by_username(data["username"])
         restrict = chat.ban if data["kind"] == RoomRestriction.Kind.BAN else chat.mute
         restriction = restrict(
@@ -292,7 +274,7 @@ class RoomRestrictionView(APIView):
         actor = _member(request)
         room = selectors.room_by_id(pk)
         chat.check_can_moderate(actor=actor, room=room)
-        data = _input(s.LiftInput, request.query_params)
+        data = validated(s.LiftInput, request.query_params)
         user = community_selectors.user_by_username(username)
         lift = chat.unban if data["kind"] == RoomRestriction.Kind.BAN else chat.unmute
         return Response({"lifted": lift(actor=actor, room=room, user=user)})

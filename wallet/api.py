@@ -13,7 +13,7 @@ from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,27 +21,10 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from community import feeds
+from community.apitools import CURSOR, ERROR, PAGE_SIZE, page_size, validated
 from community.services import check_authenticated
 from wallet import selectors, services
 from wallet import serializers as s
-from wallet.errors import ValidationFailed
-
-CURSOR = OpenApiParameter("cursor", str, description="Opaque cursor from a previous `next`.")
-PAGE_SIZE = OpenApiParameter("page_size", int, description="1–100, default 20.")
-ERROR = OpenApiResponse(description='`{"error": {"code", "message", "fields"}}`')
-
-
-def _input(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
-def _page_size(request: Request) -> int:
-    raw = request.query_params.get("page_size")
-    if raw is not None and not raw.strip().isdigit():
-        raise ValidationFailed(fields={"page_size": ["A whole number from 1 to 100."]})
-    return feeds.page_size(raw)
 
 
 def wallet_data() -> dict[str, Any]:
@@ -92,7 +75,7 @@ class RechargeView(APIView):
     )
     def post(self, request: Request) -> Response:
         member = check_authenticated(request.user)
-        data = _input(s.RechargeInput, request)
+        data = validated(s.RechargeInput, request.data)
         result = services.recharge(
             user=member, coins=data["coins"], idempotency_key=data["idempotency_key"]
         )
@@ -115,7 +98,7 @@ class LedgerView(APIView):
         page = feeds.keyset(
             lines,
             cursor=request.query_params.get("cursor") or None,
-            size=_page_size(request),
+            size=page_size(request),
         )
         next_url = None
         if page.next_cursor:

@@ -1,0 +1,50 @@
+"""What every app's REST views share: the schema's common parameters and
+the parsing of request bodies, page sizes and cursors (errors in the one
+``{"error": ...}`` shape through ``config.errors``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+
+from community import feeds
+from community.errors import ValidationFailed
+
+CURSOR = OpenApiParameter("cursor", str, description="Opaque cursor from a previous `next`.")
+PAGE_SIZE = OpenApiParameter("page_size", int, description="1–100, default 20.")
+ERROR = OpenApiResponse(description='`{"error": {"code", "message", "fields"}}`')
+
+
+def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    """``data`` checked by ``serializer_class``; a ``validation_failed`` error
+    naming the fields otherwise."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def page_size(request: Request) -> int:
+    """The ``page_size`` query parameter: 1–100, 20 when absent."""
+    raw = request.query_params.get("page_size")
+    if raw is not None and not raw.strip().isdigit():
+        raise ValidationFailed(fields={"page_size": ["A whole number from 1 to 100."]})
+    return feeds.page_size(raw)
+
+
+def cursor(request: Request) -> str | None:
+    """The ``cursor`` query parameter, None when absent or empty."""
+    return request.query_params.get("cursor") or None
+
+
+def paginated(request: Request, page: feeds.Page, serializer_class: Any) -> Response:
+    """``{"results": [...], "next": <absolute URL or null>}`` for one page."""
+    next_url = None
+    if page.next_cursor:
+        next_url = replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)
+    data = serializer_class(page.items, many=True, context={"request": request}).data
+    return Response({"results": data, "next": next_url})
