@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import ngettext
 
+from community.admin import ReadOnlyAdminMixin
 from community.models import User
 from live import chat, keys, permissions, selectors, services
 from live.errors import DomainError
@@ -86,19 +87,6 @@ class ModerationMixin:
 
     def has_moderate_permission(self, request: HttpRequest) -> bool:
         return permissions.is_site_moderator(request.user)
-
-
-class ReadOnlyMixin:
-    """Rows the site writes itself: shown, changed only by actions."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 # --- rooms ------------------------------------------------------------------------
@@ -239,7 +227,7 @@ class RoomAdmin(ModerationMixin, admin.ModelAdmin):
 
 
 @admin.register(LiveSession)
-class LiveSessionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class LiveSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every broadcast and the traffic it brought."""
 
     list_display = (
@@ -318,7 +306,7 @@ class DeletedFilter(admin.SimpleListFilter):
 
 
 @admin.register(ChatMessage)
-class ChatMessageAdmin(ModerationMixin, ReadOnlyMixin, admin.ModelAdmin):
+class ChatMessageAdmin(ModerationMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every chat line, kept for moderation."""
 
     list_display = ("short_text", "user", "room", "created_at", "deleted", "deleted_by")
@@ -415,7 +403,7 @@ class InForceFilter(admin.SimpleListFilter):
 
 
 @admin.register(RoomRestriction)
-class RoomRestrictionAdmin(ModerationMixin, ReadOnlyMixin, admin.ModelAdmin):
+class RoomRestrictionAdmin(ModerationMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Mutes and bans. Made by room moderators (the room page, the API) or
     from the chat messages here; lifted by the action."""
 
@@ -491,7 +479,7 @@ class ActiveKeyFilter(admin.SimpleListFilter):
 
 
 @admin.register(StreamKey)
-class StreamKeyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class StreamKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Hosts' stream keys by hint (the key is stored only as a digest).
     Revoking refuses the key at once, a running stream included."""
 

@@ -12,30 +12,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from wallet.models import Account, Entry, Gift, GiftSend, Line, Payment
+from community.admin import ReadOnlyAdminMixin
+from community.errors import DomainError
+from wallet import payouts
+from wallet.models import Account, Entry, Gift, GiftSend, Line, Payment, Payout, PayoutRun
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Rows only the site writes: shown, never added, changed or deleted."""
 
     show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 def _entry_link(entry_id: int | None) -> SafeString | str:
@@ -83,7 +81,7 @@ class AccountAdmin(ReadOnlyAdmin):
         return int(getattr(account, "_pending", 0))
 
 
-class LineInline(admin.TabularInline):
+class LineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Line
     fields = ("account", "amount", "rolled_up", "created_at")
     readonly_fields = fields
@@ -93,15 +91,6 @@ class LineInline(admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Line]:
         return super().get_queryset(request).select_related("account", "account__user")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Entry)
@@ -278,16 +267,6 @@ class GiftSendAdmin(admin.ModelAdmin):
 
 
 # --- payouts (wallet.payouts) ------------------------------------------------------------
-
-from django import forms  # noqa: E402
-from django.contrib.admin import helpers  # noqa: E402
-from django.contrib.admin.models import CHANGE, LogEntry  # noqa: E402
-from django.http import HttpResponse  # noqa: E402
-from django.template.response import TemplateResponse  # noqa: E402
-
-from community.errors import DomainError  # noqa: E402
-from wallet import payouts  # noqa: E402
-from wallet.models import Payout, PayoutRun  # noqa: E402
 
 
 @admin.register(PayoutRun)
