@@ -1,0 +1,321 @@
+"""``seed_demo``'s live rooms (``live.demo``): hosts with past sessions,
+gifts paid for with sandbox recharges, books that reconcile and payouts
+that are due."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import F, Min, Sum
+from django.utils import timezone
+
+from community.models import Notification, User
+from kol import demo as kol_demo
+from kol import services as kol_services
+from kol.models import CreatorDailyStat, Invitation
+from live import demo, services
+from live.models import ChatMessage, LiveSession, Room
+from tests.factories import NoteFactory
+from wallet import gifts
+from wallet.models import (
+    Account,
+    Entry,
+    GiftSend,
+    IdempotencyRecord,
+    Line,
+    Payment,
+    Payout,
+    PayoutRun,
+)
+
+pytestmark = pytest.mark.django_db
+
+MODELS = (
+    Room, LiveSession, ChatMessage, GiftSend, Entry, Line, Payment, IdempotencyRecord, Account,
+    Invitation, Notification, Payout, PayoutRun, CreatorDailyStat, User,
+)  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def small_demo(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
+    # The pool's demo at sizes that paint fast (as tests/kol/test_demo.py).
+    monkeypatch.setattr(kol_demo, "PHOTO_SIZES", ((96, 128), (100, 100)))
+    monkeypatch.setattr(kol_demo, "PHOTO_POOL", 2)
+    monkeypatch.setattr(kol_demo, "AVATAR_POOL", 2)
+    monkeypatch.setattr(kol_demo, "AVATAR_SIZE", 64)
+    settings.SPROUT_KOL_TIERS = {"micro": 4, "mid": 8, "macro": 16, "mega": 32}
+
+
+def seed(*args: str, hosts: int = 3) -> tuple[str, str]:
+    # Test settings run with DEBUG off, like production: say it is deliberate.
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "seed_demo", "--users", "6", "--notes", "8", "--creators", "8",
+        "--live-hosts", str(hosts), *args, "--allow-public-passwords",
+        stdout=out, stderr=err,
+    )  # fmt: skip
+    return out.getvalue(), err.getvalue()
+
+
+def row_counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+def hosts() -> list[User]:
+    return list(User.objects.filter(rooms__isnull=False).distinct().order_by("pk"))
+
+
+def test_hosts_get_past_sessions_with_gifts() -> None:
+    out, err = seed()
+
+    assert len(hosts()) == 3
+    assert all(kol_services.can_host_live(host) for host in hosts())
+    assert not Room.objects.exclude(state=Room.State.ENDED).exists()
+    assert not LiveSession.objects.filter(ended_at__isnull=True).exists()
+    midnight = datetime.combine(timezone.now().astimezone(UTC).date(), time.min, tzinfo=UTC)
+    for host in hosts():
+        sessions = LiveSession.objects.filter(room__host=host)
+        assert demo.SESSIONS_PER_HOST[0] <= sessions.count() <= demo.SESSIONS_PER_HOST[1]
+        for session in sessions.select_related("room"):
+            assert midnight - timedelta(days=demo.SESSION_DAYS) <= session.started_at
+            assert session.ended_at is not None
+            assert session.started_at < session.ended_at < midnight
+            assert session.room.started_at == session.started_at
+            assert session.room.ended_at == session.ended_at
+            sends = GiftSend.objects.filter(session_id=session.pk)
+            assert sends.exists()
+            assert set(sends.values_list("room_id", "host_id").distinct()) == {
+                (session.room_id, host.pk)
+            }
+    assert GiftSend.objects.values("gift").distinct().count() >= 4  # the catalog, not one gift
+    assert "Live rooms: 3 hosts (2 newly invited)" in out
+    assert "Wallets [" in err and "Sessions[" in err
+
+
+def test_the_books_reconcile_and_every_host_is_due_a_payout() -> None:
+    seed()
+
+    out = io.StringIO()
+    call_command("reconcile_ledger", stdout=out)
+    assert "ledger OK" in out.getvalue()
+    out = io.StringIO()
+    call_command("run_payouts", "--dry-run", "--no-progress", stdout=out)
+    printed = out.getvalue()
+    for host in hosts():
+        assert re.search(rf"@{host.username}: [\d,]+ coins .*\[would pay\]", printed)
+    assert "3 payout(s) would be made" in printed
+    assert not Payout.objects.exists()
+
+
+def test_timestamps_moved_into_the_past_together() -> None:
+    seed()
+
+    now = timezone.now()
+    assert not Line.objects.exclude(created_at=F("entry__created_at")).exists()
+    assert not GiftSend.objects.exclude(created_at=F("entry__created_at")).exists()
+    records = IdempotencyRecord.objects.filter(entry__isnull=False)
+    assert not records.exclude(created_at=F("entry__created_at")).exists()
+    assert not Entry.objects.filter(created_at__gt=now).exists()
+    first_gift = dict(
+        GiftSend.objects.values("sender").annotate(at=Min("created_at")).values_list("sender", "at")
+    )
+    assert set(first_gift) == set(Payment.objects.values_list("user", flat=True))
+    for payment in Payment.objects.select_related("entry", "user"):
+        assert payment.status == Payment.Status.SUCCEEDED
+        assert payment.entry is not None and payment.completed_at is not None
+        assert payment.user.date_joined < payment.created_at <= payment.completed_at
+        assert payment.completed_at == payment.entry.created_at
+        money = Entry.objects.get(pk=payment.entry.reference["money_entry"])
+        assert money.created_at == payment.entry.created_at
+        assert payment.completed_at < first_gift[payment.user_id]  # coins before gifts
+    for account in Account.objects.annotate(first=Min("lines__created_at")):
+        assert account.first is None or account.created_at <= account.first
+    for session in LiveSession.objects.all():
+        assert session.ended_at is not None
+        for sent in GiftSend.objects.filter(session_id=session.pk):
+            assert session.started_at <= sent.created_at <= session.ended_at
+        for message in ChatMessage.objects.filter(session=session):
+            assert session.started_at <= message.created_at <= session.ended_at
+    for host in hosts():
+        invitation = Invitation.objects.get(user=host, status=Invitation.Status.ACCEPTED)
+        first = LiveSession.objects.filter(room__host=host).aggregate(at=Min("started_at"))["at"]
+        assert invitation.responded_at is not None and invitation.responded_at < first
+
+
+def test_reports_and_leaderboards_read_like_a_crowd() -> None:
+    seed()
+
+    top_shares = []
+    for session in LiveSession.objects.select_related("room__host"):
+        report = services.session_report(session)
+        cash, traffic = report["cash"], report["traffic"]
+        sends = GiftSend.objects.filter(session_id=session.pk)
+        assert cash["coins"] == sends.aggregate(n=Sum("coins"))["n"]
+        assert cash["unique_payers"] == sends.values("sender").distinct().count()
+        assert 0 < cash["earnings"] < cash["coins"]  # the platform took its share
+        assert traffic["unique_viewers"] > cash["unique_payers"]
+        assert cash["unique_payers"] <= traffic["peak_viewers"] <= traffic["unique_viewers"]
+        assert traffic["chat_messages"] == ChatMessage.objects.filter(session=session).count()
+        assert traffic["watch_seconds"] > 0 and traffic["hearts"] > 0
+        board = gifts.session_leaderboard(session.pk)
+        assert [g.coins for g in board] == sorted((g.coins for g in board), reverse=True)
+        top_shares.append(board[0].coins / cash["coins"])
+    # Somebody tops most leaderboards by a margin; not every gifter gives alike.
+    assert max(top_shares) > 0.3
+
+
+def test_daily_stats_gain_the_gift_income_of_the_session_days() -> None:
+    seed()
+
+    given: Counter[tuple[int, Any]] = Counter()
+    for host_id, at, coins in GiftSend.objects.values_list("host_id", "created_at", "coins"):
+        given[(host_id, at.astimezone(UTC).date())] += coins
+    stats = defaultdict(int)
+    for user_id, day, income in CreatorDailyStat.objects.filter(gift_income__gt=0).values_list(
+        "creator__user_id", "date", "gift_income"
+    ):
+        stats[(user_id, day)] = income
+    assert stats == given
+
+
+def test_running_twice_adds_nothing() -> None:
+    seed()
+    before = row_counts()
+
+    out, _ = seed()
+
+    assert row_counts() == before
+    assert "3 of 3 hosts have rooms already" in out
+    assert "nothing to add" in out
+
+
+def test_more_hosts_later_leaves_the_first_ones_alone() -> None:
+    seed(hosts=2)
+    first = {host.pk: LiveSession.objects.filter(room__host=host).count() for host in hosts()}
+
+    seed(hosts=3)
+
+    assert len(hosts()) == 3
+    for host_id, sessions in first.items():
+        assert LiveSession.objects.filter(room__host_id=host_id).count() == sessions
+    out = io.StringIO()
+    call_command("reconcile_ledger", stdout=out)
+    assert "ledger OK" in out.getvalue()
+
+
+def test_dry_run_writes_nothing() -> None:
+    before = row_counts()
+
+    out, _ = seed("--dry-run")
+
+    assert row_counts() == before
+    assert "Dry run (live rooms)" in out
+    assert "Nothing was written" in out
+
+
+def test_dry_run_on_a_pool_says_what_a_run_adds() -> None:
+    seed(hosts=0)
+    before = row_counts()
+
+    dry, _ = seed("--dry-run")
+
+    assert row_counts() == before
+    said = re.search(
+        r"would invite (\d+) hosts and add (\d+) past sessions for 3 hosts with ([\d,]+) gifts "
+        r"worth ([\d,]+) coins",
+        dry,
+    )
+    assert said is not None, dry
+    invited, sessions, sent, coins = (int(g.replace(",", "")) for g in said.groups())
+    seed()
+    assert Invitation.objects.filter(status=Invitation.Status.ACCEPTED).count() == 1 + invited
+    assert LiveSession.objects.count() == sessions
+    assert GiftSend.objects.count() == sent
+    assert GiftSend.objects.aggregate(n=Sum("coins"))["n"] == coins
+
+
+def test_if_empty_leaves_a_site_with_notes_alone() -> None:
+    NoteFactory()
+
+    seed("--if-empty")
+
+    assert not Room.objects.exists()
+    assert not Payment.objects.exists()
+
+
+def test_without_the_sandbox_provider_no_gifts_are_made_up(settings: Any) -> None:
+    settings.SPROUT_WALLET_SANDBOX_SECRET = ""
+
+    out, _ = seed()
+
+    assert "Live rooms: skipped" in out
+    assert not Room.objects.exists()
+    assert not Entry.objects.exists()
+
+
+def test_no_live_hosts_asked_for_adds_no_rooms() -> None:
+    out, _ = seed(hosts=0)
+
+    assert not Room.objects.exists()
+    assert "--live-hosts 0" in out
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("-1", "--live-hosts must be between 0 and 50"), ("many", "invalid int value")],
+)
+def test_bad_host_counts_are_refused_before_anything_is_written(value: str, message: str) -> None:
+    with pytest.raises(CommandError, match=message):
+        seed(hosts=value)  # type: ignore[arg-type]
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("coins", "packs"), [(1, (60,)), (300, (300,)), (301, (980,)), (7_000, (6_480, 980))]
+)
+def test_members_buy_the_packs_that_cover_their_gifts(coins: int, packs: tuple[int, ...]) -> None:
+    assert demo.packs_for(coins) == packs
+
+
+def test_the_plan_is_deterministic_and_pays_every_host() -> None:
+    catalog = [
+        demo.CatalogGift("rose", "Rose", 1),
+        demo.CatalogGift("coffee", "Coffee", 10),
+        demo.CatalogGift("castle", "Castle", 520),
+    ]
+    hosts_ = [demo.Host(1, "anna", "baking"), demo.Host(2, "ben", "")]
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+    def plan(seed: int) -> list[demo.SessionPlan]:
+        return demo.build_plan(
+            seed=seed,
+            hosts=hosts_,
+            followers={1: list(range(10, 40)), 2: [50, 51]},
+            fallback=[60, 61, 62, 63, 64, 65],
+            catalog=catalog,
+            names={},
+            now=now,
+            least_per_host=8_000,
+        )
+
+    first = plan(5)
+    assert plan(5) == first
+    assert plan(6) != first
+    assert [s.start for s in first] == sorted(s.start for s in first)
+    for host in hosts_:
+        own = [s for s in first if s.host == host]
+        assert sum(s.coins for s in own) >= 8_000
+        titles = [s.title for s in own]
+        assert len(set(titles)) == len(titles)
+        for session in own:
+            assert now - timedelta(days=demo.SESSION_DAYS + 1) < session.start < session.end < now
+            assert all(session.start < g.at < session.end for g in session.gifts)
+            assert all(g.sender_id != host.user_id for g in session.gifts)
+    # A host with two followers gets a crowd padded from the other members.
+    assert {g.sender_id for s in first if s.host.user_id == 2 for g in s.gifts} - {50, 51}
