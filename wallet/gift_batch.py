@@ -11,49 +11,57 @@ platform's parts appended, a ``GiftSend``, an idempotency record holding the
 answer), and answers exactly as it did, in request order:
 
 1. checked in Python first (quantity, key, self-gift, slug shape): refused
-   requests never touch the database;
-2. ``SELECT`` the batch's keys already stored: the same parameters replay
+   requests never touch the database; the accounts' ids come from a
+   per-process cache (created on first use by ``ledger.account_for``);
+2. ``SELECT ... FOR NO KEY UPDATE`` every sender's coin row in id order, once
+   for the whole batch (two batches never lock them in opposite orders);
+3. ``SELECT`` the batch's keys already stored: the same parameters replay
    the stored answer, others are refused (``idempotency_conflict``) — before
-   the catalog is consulted, so a retry replays even a withdrawn gift;
-3. the gift's price from a per-process catalog (``unknown_gift`` when not on
-   sale), the accounts' ids from a per-process cache (created on first use by
-   ``ledger.account_for``);
-4. ``SELECT ... FOR UPDATE`` the senders' coin rows in id order (two
-   batches never lock them in opposite orders), then in Python, in request
-   order, each gift is accepted while its sender's balance covers it: coins
-   for exactly 3 gifts and 10 sent in one batch accept exactly 3, and a
-   cheaper gift after a refused one still goes through, as one at a time;
+   the catalog is consulted, so a retry replays even a withdrawn gift. Read
+   under the senders' locks, so a retry that waited for its original sees
+   the original's answer;
+4. the gift's price from a per-process catalog (``unknown_gift`` when not on
+   sale), then in Python, in request order, each gift is accepted while its
+   sender's balance covers it: coins for exactly 3 gifts and 10 sent in one
+   batch accept exactly 3, and a cheaper gift after a refused one still goes
+   through, as one at a time;
 5. one ``UPDATE`` of the senders' balances by each sender's accepted total,
    still conditional (``balance >= total``), returning the new balances;
 6. multi-row ``INSERT`` s of the entries, their lines, the ``GiftSend`` rows
    and the idempotency records (``ON CONFLICT DO NOTHING``).
 
-Seven statements for any batch without repeated keys (a key twice in one
-batch costs one more round of 2–6, as the second request sees what the
-first did). Nothing per gift is a query.
+Seven statements for any batch without repeated keys. A key used again in
+one batch starts a new run of steps 3–6 (the runs are consecutive slices of
+the batch, in request order, so the later request sees what the earlier one
+did, exactly as one send after the other). Nothing per gift is a query.
 
 Why it stays exact:
 
 - **Concurrent duplicates** (a retry racing its original in another batch):
   the records are inserted last, with ``ON CONFLICT DO NOTHING``; when one
   was not inserted another transaction stored that key first, so this
-  attempt rolls back whole and runs again, and step 2 then replays it.
-  Locks are taken in one global order (sender rows by id, then keys sorted),
-  so batches cannot deadlock on each other; PostgreSQL's deadlock or
-  serialization errors are retried all the same.
+  attempt rolls back whole and runs again, and step 3 then replays it (a
+  rare path: the original holds its sender's lock until it commits, so a
+  duplicate normally reads its answer in step 3 at once). Locks are taken
+  in one global order (all the batch's sender rows by id, before anything
+  else; then keys sorted), so batches cannot deadlock on each other;
+  PostgreSQL's deadlock or serialization errors are retried all the same.
 - **Stale caches** (an account or a gift that changed or vanished): the
   lines are inserted through a join on each account's id, kind and owner,
   the sends through a join on the gift's id, slug, price and ``is_active``;
   fewer rows than expected roll the attempt back, the caches are dropped
-  and the batch runs again. A gift withdrawn or repriced in admin is refused
-  or charged at its new price on the next gift, not after a cache expiry.
+  and the batch runs again. A refusal for want of coins at a cached price
+  is checked the same way (one more ``SELECT``, only then), and so are the
+  cached coin accounts when they are locked. A gift withdrawn or repriced in
+  admin (in any process) is refused or charged at its new price on the next
+  gift, not after a cache expiry.
 - **Balances** are only ever changed by the conditional ``UPDATE``; the
   PostgreSQL trigger checks at commit that every entry balances.
 
 Portable SQL (multi-row ``VALUES``, ``UPDATE ... FROM``, ``RETURNING``,
 ``ON CONFLICT``): the same statements run on PostgreSQL and SQLite; only
-``FOR UPDATE`` is PostgreSQL's (SQLite transactions hold the write lock from
-``BEGIN IMMEDIATE``).
+``FOR NO KEY UPDATE`` is PostgreSQL's (SQLite transactions hold the write
+lock from ``BEGIN IMMEDIATE``).
 """
 
 from __future__ import annotations
@@ -158,7 +166,8 @@ _account_lock = threading.Lock()
 def clear_caches() -> None:
     """Forget the cached catalog and account ids (they are re-read on the
     next gift). Gift saves in this process do it on their own."""
-    _caches.clear()
+    with _account_lock:  # not undone by an account id being added meanwhile
+        _caches.clear()
 
 
 def _catalog_changed(**_: Any) -> None:
@@ -170,15 +179,17 @@ post_save.connect(_catalog_changed, sender=Gift, dispatch_uid="wallet.gift_batch
 post_delete.connect(_catalog_changed, sender=Gift, dispatch_uid="wallet.gift_batch.catalog_del")
 
 
-def _gifts(slugs: set[str]) -> dict[str, Gift]:
+def _gifts(slugs: set[str]) -> tuple[dict[str, Gift], bool]:
     """The active catalog, re-read when it is old or lacks one of ``slugs``
-    (at most once per call: an unknown slug is simply unknown)."""
+    (at most once per call: an unknown slug is simply unknown), and whether
+    it was read just now."""
     gifts = _caches.gifts
     fresh = time.monotonic() - _caches.gifts_loaded_at < CATALOG_SECONDS
-    if not fresh or not slugs <= gifts.keys():
-        gifts = {gift.slug: gift for gift in Gift.objects.filter(is_active=True)}
-        _caches.gifts, _caches.gifts_loaded_at = gifts, time.monotonic()
-    return gifts
+    if fresh and slugs <= gifts.keys():
+        return gifts, False
+    gifts = {gift.slug: gift for gift in Gift.objects.filter(is_active=True)}
+    _caches.gifts, _caches.gifts_loaded_at = gifts, time.monotonic()
+    return gifts, True
 
 
 def _account_id(kind: str, user: User | None) -> int:
@@ -237,8 +248,8 @@ def send_gifts(requests: Sequence[GiftRequest]) -> list[GiftOutcome]:
 
 def _send_chunk(requests: Sequence[GiftRequest]) -> list[GiftOutcome]:
     outcomes: list[GiftOutcome | None] = [None] * len(requests)
-    rounds: list[list[_Gift]] = []
-    seen: dict[tuple[int, str], int] = {}
+    rounds: list[list[_Gift]] = [[]]
+    keys: set[tuple[int, str]] = set()
     for index, request in enumerate(requests):
         try:
             check_gift_request(
@@ -259,20 +270,22 @@ def _send_chunk(requests: Sequence[GiftRequest]) -> list[GiftOutcome]:
             "quantity": request.quantity,
             "room_id": request.room_id,
         }
-        # A key's n-th use in this batch goes in round n: it sees the rounds before.
+        # Rounds are consecutive slices with distinct keys: a key used again
+        # starts the next round, which sees what the requests before it did.
         key = (request.sender.pk, request.idempotency_key)
-        occurrence = seen.get(key, 0)
-        seen[key] = occurrence + 1
-        if occurrence == len(rounds):
+        if key in keys:
             rounds.append([])
-        rounds[occurrence].append(_Gift(index, request, fingerprint(params)))
+            keys = set()
+        keys.add(key)
+        rounds[-1].append(_Gift(index, request, fingerprint(params)))
+    rounds = [gifts for gifts in rounds if gifts]
     if rounds:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 # Before the transaction: an account made on first use is
                 # committed at once and never rolled back under its cached id.
-                _resolve_accounts(rounds)
-                answers = _attempt(rounds)
+                platform_account = _resolve_accounts(rounds)
+                answers = _attempt(rounds, platform_account)
             except _Again as again:
                 if again.stale:
                     clear_caches()
@@ -298,33 +311,55 @@ def _is_transient(exc: OperationalError) -> bool:
     return getattr(exc.__cause__, "sqlstate", None) in {"40P01", "40001"}
 
 
-def _resolve_accounts(rounds: list[list[_Gift]]) -> None:
+def _resolve_accounts(rounds: list[list[_Gift]]) -> int:
+    """Each request's sender and host account ids; returns the platform's."""
     for gifts in rounds:
         for item in gifts:
             item.sender_account = _account_id(_MEMBER, item.request.sender)
             item.host_account = _account_id(_EARNINGS, item.request.host)
-    _account_id(_PLATFORM, None)
+    return _account_id(_PLATFORM, None)
 
 
-def _attempt(rounds: list[list[_Gift]]) -> dict[int, GiftOutcome]:
+def _attempt(rounds: list[list[_Gift]], platform_account: int) -> dict[int, GiftOutcome]:
     """One attempt at the whole batch, in one transaction."""
     answers: dict[int, GiftOutcome] = {}
     share = platform_share_bps()
     now = timezone.now()
     stamp = connection.ops.adapt_datetimefield_value(now)  # SQLite stores text
     with transaction.atomic(), connection.cursor() as cursor:
+        # 2. Every sender's row, once, in id order, before any other lock.
+        balances = _lock_senders(cursor, [item for gifts in rounds for item in gifts])
         for gifts in rounds:
-            answers.update(_round(cursor, gifts, share=share, now=now, stamp=stamp))
+            answers.update(
+                _round(
+                    cursor,
+                    gifts,
+                    balances=balances,
+                    platform_account=platform_account,
+                    share=share,
+                    now=now,
+                    stamp=stamp,
+                )
+            )
     return answers
 
 
 def _round(
-    cursor: Any, gifts: list[_Gift], *, share: int, now: Any, stamp: Any
+    cursor: Any,
+    gifts: list[_Gift],
+    *,
+    balances: dict[int, int],
+    platform_account: int,
+    share: int,
+    now: Any,
+    stamp: Any,
 ) -> dict[int, GiftOutcome]:
-    """Steps 2–6 of the module's docstring for requests with distinct keys."""
+    """Steps 3–6 of the module's docstring for consecutive requests with
+    distinct keys. ``balances`` (the locked senders' rolled-up coins) is
+    kept up to date for the rounds after this one."""
     answers: dict[int, GiftOutcome] = {}
 
-    # 2. Keys already stored: replayed, or refused.
+    # 3. Keys already stored: replayed, or refused.
     stored = _stored_answers(cursor, gifts)
     pending: list[_Gift] = []
     for item in gifts:
@@ -338,8 +373,8 @@ def _round(
     if not pending:
         return answers
 
-    # 3. Prices and accounts.
-    catalog = _gifts({item.request.gift_slug for item in pending})
+    # 4. Prices, then the gifts in order while the coins last.
+    catalog, read_now = _gifts({item.request.gift_slug for item in pending})
     priced: list[_Gift] = []
     for item in pending:
         gift = catalog.get(item.request.gift_slug)
@@ -350,17 +385,20 @@ def _round(
         priced.append(item)
     if not priced:
         return answers
-    platform_account = _caches.accounts.get((_PLATFORM, 0)) or _account_id(_PLATFORM, None)
-
-    # 4. Lock the senders' rows and take the gifts in order while coins last.
-    balances = _lock_senders(cursor, priced)
     accepted: list[_Gift] = []
+    refused: list[_Gift] = []
     for item in priced:
         if balances[item.sender_account] >= item.coins:
             balances[item.sender_account] -= item.coins
             accepted.append(item)
         else:
+            refused.append(item)
             answers[item.index] = GiftOutcome(item.request, error=ledger.InsufficientFunds())
+    if refused and not read_now:
+        # The inserts below prove the accepted gifts' cached prices; a
+        # refusal must be proved too (a gift made cheaper elsewhere is
+        # affordable): one more statement, only when coins ran out.
+        _check_prices(cursor, refused)
     if not accepted:
         return answers
 
@@ -457,14 +495,37 @@ def _stored_answers(cursor: Any, gifts: list[_Gift]) -> dict[tuple[int, str], tu
     return {(user_id, key): (digest, response) for user_id, key, digest, response in cursor}
 
 
+def _check_prices(cursor: Any, gifts: list[_Gift]) -> None:
+    """Raise (fresh caches, run again) unless every gift of ``gifts`` is still
+    on sale at its cached price."""
+    cached: dict[int, tuple[str, int]] = {}
+    for item in gifts:
+        assert item.gift is not None
+        cached[item.gift.pk] = (item.gift.slug, item.gift.coins)
+    cursor.execute(
+        "SELECT id, slug, coins FROM wallet_gift "  # noqa: S608
+        f"WHERE id IN ({', '.join(['%s'] * len(cached))}) AND is_active = %s",
+        [*cached, True],
+    )
+    if {row[0]: (row[1], int(row[2])) for row in cursor.fetchall()} != cached:
+        raise _Again("a cached gift was withdrawn or repriced", stale=True)
+
+
 def _lock_senders(cursor: Any, gifts: list[_Gift]) -> dict[int, int]:
     """``{account id: balance}`` of the senders' coin accounts, locked until
     the transaction ends (in id order on PostgreSQL; SQLite's transaction
     already holds the write lock). A cached id that is not that member's
-    coin account makes the attempt run again with fresh caches."""
-    owners = {item.sender_account: item.request.sender.pk for item in gifts}
+    coin account makes the attempt run again with fresh caches.
+
+    ``FOR NO KEY UPDATE``: what the debit itself takes, so lines inserted
+    meanwhile on these accounts (their foreign key's share lock) do not
+    wait for this batch."""
+    owners: dict[int, int] = {}
+    for item in gifts:
+        if owners.setdefault(item.sender_account, item.request.sender.pk) != item.request.sender.pk:
+            raise _Again("two senders share a cached coin account", stale=True)
     ids = sorted(owners)
-    lock = " ORDER BY id FOR UPDATE" if connection.vendor == "postgresql" else ""
+    lock = " ORDER BY id FOR NO KEY UPDATE" if connection.vendor == "postgresql" else ""
     cursor.execute(
         f"SELECT id, kind, user_id, balance FROM wallet_account "  # noqa: S608
         f"WHERE id IN ({', '.join(['%s'] * len(ids))}){lock}",
