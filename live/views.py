@@ -46,6 +46,7 @@ GIFTS_API = "/api/v1/gifts/"
 ME_API = "/api/v1/me"
 RESTRICTIONS_API = "/api/v1/live/rooms/{room_id}/restrictions/"
 MESSAGE_API = "/api/v1/live/messages/{message_id}/"
+LEADERBOARD_API = "/api/v1/live/rooms/{room_id}/leaderboard/"
 # Recommended OBS / ffmpeg settings shown to hosts: 2-second keyframes match
 # the HLS fragments nginx-rtmp cuts (deploy/nginx), so playback starts fast.
 KEYFRAME_SECONDS = 2
@@ -113,6 +114,7 @@ def _room_config(request: HttpRequest, detail: selectors.RoomDetail) -> dict[str
             "me": ME_API,
             "restrictions": RESTRICTIONS_API.format(room_id=room.pk),
             "message": MESSAGE_API,
+            "leaderboard": LEADERBOARD_API.format(room_id=room.pk),
         },
     }
 

@@ -204,6 +204,7 @@ function initRoom(root, config) {
     hearts.reset(event.hearts);
     chat.merge(event.recent || []);
     gifts.resend();
+    gifts.refreshLeaderboard(); // frames missed while away (or before the page opened)
     if (event.room?.state && event.room.state !== roomState) applyRoomState(event.room.state);
     updateComposer();
   }
@@ -597,6 +598,7 @@ function initRoom(root, config) {
     const catalog = new Map(); // slug -> gift
     let bigShowing = false;
     const bigQueue = [];
+    let boardFrames = 0; // leaderboard frames shown: an answer older than one is stale
 
     function setStatus(text, isError = false) {
       if (!status) return;
@@ -750,6 +752,19 @@ function initRoom(root, config) {
       layer.append(pop);
     }
 
+    function showBoard(top) {
+      if (!board) return;
+      boardList.replaceChildren(...top.slice(0, 5).map((row) => {
+        const item = el("li");
+        const amount = el("span", "coins");
+        amount.append(el("span", "coin"), document.createTextNode(compact(row.coins)));
+        amount.title = coins(row.coins);
+        item.append(el("span", "", shownName(row.user)), amount);
+        return item;
+      }));
+      board.hidden = top.length === 0;
+    }
+
     load();
 
     return {
@@ -772,16 +787,22 @@ function initRoom(root, config) {
         for (const { frame } of pending.values()) socket.send(frame);
       },
       leaderboard(top) {
-        if (!board) return;
-        boardList.replaceChildren(...top.slice(0, 5).map((row) => {
-          const item = el("li");
-          const amount = el("span", "coins");
-          amount.append(el("span", "coin"), document.createTextNode(compact(row.coins)));
-          amount.title = coins(row.coins);
-          item.append(el("span", "", shownName(row.user)), amount);
-          return item;
-        }));
-        board.hidden = top.length === 0;
+        boardFrames += 1;
+        showBoard(top);
+      },
+      async refreshLeaderboard() {
+        // The top gifters so far (GET .../leaderboard/): frames only say
+        // when they change, so a page opened mid-live asks once per connection.
+        if (!board || !config.api.leaderboard) return;
+        const seen = boardFrames;
+        try {
+          const response = await fetch(config.api.leaderboard, {
+            headers: { Accept: "application/json" }, credentials: "same-origin",
+          });
+          if (!response.ok) return; // no wallet on this site (404)
+          const data = await response.json();
+          if (seen === boardFrames && Array.isArray(data?.top)) showBoard(data.top);
+        } catch { /* the next leaderboard frame brings them */ }
       },
     };
   }

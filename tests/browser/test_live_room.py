@@ -51,6 +51,7 @@ from community.models import User
 from kol.services import host_permission
 from live.models import ChatMessage, Room
 from tests import services as test_services
+from tests.browser.catalog import default_gift_catalog
 from tests.browser.conftest import SCREENSHOTS
 from tests.factories import UserFactory
 
@@ -266,6 +267,7 @@ def test_a_visitor_watches_the_live_and_sees_a_members_chat(  # type: ignore[no-
 ):
     from playwright.sync_api import expect
 
+    default_gift_catalog()  # an earlier transactional test flushed it
     host = make_host()
     member = UserFactory(username="dumpling_fan", display_name="Dumpling Fan")
 

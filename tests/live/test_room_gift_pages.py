@@ -1,0 +1,140 @@
+"""Gifts on the live pages: the go-live page's report of a broadcast shows
+what it brought in gifts (its *cash* column) beside the traffic; the room
+page offers the gift tray to members but not to the host (a host cannot gift
+themselves), and hands its script the leaderboard's address, so a page
+opened mid-live shows the top gifters at once (tests/browser/test_live_gifts
+.py drives both in Chromium)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from community.models import User
+from kol.services import host_permission
+from live import gifts as live_gifts
+from live import services
+from live.models import Room
+from tests.factories import UserFactory
+from tests.live.test_views import room_config
+from tests.wallet.factories_gifts import fund, make_catalog
+from wallet.gifts import session_earnings
+from wallet.models import GiftSend
+
+pytestmark = pytest.mark.django_db
+
+
+def logged_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def host() -> User:
+    user = UserFactory(username="sunny_kitchen", display_name="Sunny Kitchen")
+    user.user_permissions.add(host_permission())
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def live_room(host: User) -> Room:
+    room = services.create_room(host=host, title="Sunday dumplings, live")
+    services.start_session(room=room, client_addr="127.0.0.1")
+    room.refresh_from_db()
+    return room
+
+
+@pytest.fixture(autouse=True)
+def _cash_in_reports(settings: Any) -> None:
+    settings.SPROUT_LIVE_REPORT_EXTENSIONS = ["live.gifts.session_cash"]
+
+
+def figure(page: str, label: str) -> str:
+    found = re.search(rf"<dt>{label}</dt><dd>([^<]*)</dd>", page)
+    assert found, f"no {label!r} figure"
+    return found.group(1)
+
+
+def cash_of(page: str) -> str:
+    start = page.index("data-report-cash")
+    return page[start : page.index("</dl>", start)]
+
+
+def test_the_report_of_a_running_broadcast_shows_its_gifts(host: User, live_room: Room) -> None:
+    make_catalog()
+    fan, other = UserFactory(), UserFactory()
+    fund(fan, 500)
+    fund(other, 500)
+    for sender, slug, quantity, key in (
+        (fan, "rocket", 1, "a"),
+        (fan, "heart", 5, "b"),
+        (other, "rose", 3, "c"),
+    ):
+        live_gifts.send_in_room(
+            sender=sender, room_id=live_room.pk, gift_slug=slug, quantity=quantity,
+            idempotency_key=key,
+        )  # fmt: skip
+
+    page = logged_in(host).get(reverse("go_live")).content.decode()
+
+    report = page[page.index("Latest broadcasts") :]
+    assert "live now" in report
+    cash = cash_of(report)
+    assert figure(cash, "Gifts") == "9"  # items: 1 + 5 + 3
+    assert figure(cash, "Coins") == "227"  # 199 + 25 + 3
+    assert figure(cash, "Paying viewers") == "2"
+    earned = session_earnings(GiftSend.objects.filter(room_id=live_room.pk)[0].session_id or 0)
+    assert 0 < earned < 227
+    assert f"{earned} coins to your earnings, after the platform’s share." in report
+
+
+def test_a_broadcast_without_gifts_reports_zeros_and_no_earnings(
+    host: User, live_room: Room
+) -> None:
+    services.end_session(room=live_room, reason="publish_done")
+
+    page = logged_in(host).get(reverse("go_live")).content.decode()
+
+    cash = cash_of(page[page.index("Latest broadcasts") :])
+    assert [figure(cash, label) for label in ("Gifts", "Coins", "Paying viewers")] == [
+        "0",
+        "0",
+        "0",
+    ]
+    assert "to your earnings" not in page
+
+
+def test_members_get_the_gift_tray_and_the_host_does_not(host: User, live_room: Room) -> None:
+    member_page = logged_in(UserFactory()).get(live_room.get_absolute_url()).content.decode()
+    assert "data-gifts-toggle" in member_page
+    assert "data-gift-tray" in member_page
+
+    host_page = logged_in(host).get(live_room.get_absolute_url()).content.decode()
+    assert "data-gifts-toggle" not in host_page
+    assert "data-gift-tray" not in host_page
+    assert "data-leaderboard" in host_page  # the top gifters are for everyone
+    assert "data-end-form" in host_page
+
+
+def test_the_room_page_hands_its_script_the_leaderboard(
+    client: Client, host: User, live_room: Room
+) -> None:
+    make_catalog()
+    fan = UserFactory(display_name="Dumpling Fan")
+    fund(fan, 100)
+    live_gifts.send_in_room(
+        sender=fan, room_id=live_room.pk, gift_slug="coffee", quantity=2, idempotency_key="k"
+    )
+
+    url = room_config(client.get(live_room.get_absolute_url()))["api"]["leaderboard"]
+
+    assert url == f"/api/v1/live/rooms/{live_room.pk}/leaderboard/"
+    board = client.get(url).json()
+    assert [(row["user"]["display_name"], row["coins"]) for row in board["top"]] == [
+        ("Dumpling Fan", 20)
+    ]
