@@ -2,16 +2,24 @@
 ``POST /api/v1/live/rooms/{id}/gifts/``, the leaderboard pushed to rooms on a
 tick, and the *cash* column of the session report.
 
-The money moves in :func:`wallet.gifts.send_gift` (one transaction, exactly
-once per idempotency key); this module adds what only the live app knows:
-the room must be live, the gift belongs to the room's open session, and the
-room hears about it.
+The money moves in :func:`wallet.gift_batch.send_gifts` (one transaction per
+batch, exactly once per idempotency key); this module adds what only the
+live app knows: the room must be live, the gift belongs to the room's open
+session, and the room hears about it.
 
 - :func:`handle_gift_frame` is ``settings.SPROUT_LIVE_GIFT_HANDLER``: the
-  consumer hands it every valid ``gift`` frame. After the gift committed, the
-  room gets the ``gift`` event (everyone, through the hub) and the sender
-  alone gets ``gift_ack``. A retry with the same key gets the same
-  ``gift_ack`` and the room hears nothing twice.
+  consumer hands it every valid ``gift`` frame. The process's
+  :class:`GiftBatcher` sends the gifts that arrive together as one batch
+  (:func:`send_room_gifts`: one room query, then one transaction of
+  ``wallet.gift_batch.send_gifts``); each sender alone gets its ``gift_ack``
+  (or its own error) and, the gift committed, the room gets the ``gift``
+  event (everyone, through the hub). A retry with the same key gets the same
+  ``gift_ack`` and the room hears nothing twice. Settings:
+  ``SPROUT_GIFT_BATCH_WINDOW_SECONDS``, ``SPROUT_GIFT_BATCH_MAX``,
+  ``SPROUT_GIFT_BATCH_THREADS``, ``SPROUT_GIFT_BATCH_IDLE_SECONDS``
+  (:meth:`GiftBatcher.from_settings`).
+- :func:`send_in_room` (the HTTP endpoint, scripts) sends one gift directly:
+  a batch of one on the caller's thread.
 - :func:`push_leaderboards` (Celery beat, every few seconds) sends each live
   room the top gifters of its session as a ``leaderboard`` frame, only when
   that list changed: one query finds the rooms with new gifts, one more per
@@ -22,7 +30,14 @@ room hears about it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +45,7 @@ from celery import shared_task
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import close_old_connections, connections, transaction
 from django.db.models import Max, OuterRef, Subquery
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -42,11 +57,12 @@ from rest_framework.views import APIView
 from community.models import User
 from community.services import check_authenticated
 from live import events
-from live.errors import NotFound, RoomNotLive
+from live.errors import DomainError, NotFound, RoomNotLive
 from live.hub import publish, publish_sync
 from live.models import LiveSession, Room
 from live.services import room_for_viewer
 from wallet import gifts
+from wallet.gift_batch import GiftRequest, send_gifts
 from wallet.gifts import GiftResult, TopGifter
 from wallet.models import GiftSend
 
@@ -72,23 +88,31 @@ class RoomGift:
 # --- sending --------------------------------------------------------------------------
 
 
-def _live_room(room_id: int) -> tuple[Room, int | None]:
-    """The room with its host and its open session's id, in one query;
-    NotFound, or RoomNotLive unless it is live now."""
-    if not 0 < room_id <= MAX_ID:
-        raise NotFound("This room does not exist.")
+@dataclass(frozen=True, slots=True)
+class RoomGiftRequest:
+    """One gift to send in a room: what a ``gift`` frame (or the HTTP
+    endpoint) asks for."""
+
+    sender: User
+    room_id: int
+    gift_slug: str
+    quantity: int
+    idempotency_key: str
+
+
+def _live_rooms(room_ids: set[int]) -> dict[int, tuple[Room, int | None]]:
+    """``{room id: (room with its host, open session's id)}`` of the rooms
+    among ``room_ids`` that exist, in one query."""
+    ids = sorted(i for i in room_ids if 0 < i <= MAX_ID)
+    if not ids:
+        return {}
     open_session = LiveSession.objects.filter(room=OuterRef("pk"), ended_at__isnull=True)
-    room = (
+    rooms = (
         Room.objects.select_related("host")
         .annotate(open_session_id=Subquery(open_session.values("pk")[:1]))
-        .filter(pk=room_id)
-        .first()
+        .filter(pk__in=ids)
     )
-    if room is None:
-        raise NotFound("This room does not exist.")
-    if room.state != Room.State.LIVE:
-        raise RoomNotLive()
-    return room, room.open_session_id
+    return {room.pk: (room, room.open_session_id) for room in rooms}
 
 
 def gift_event(send: GiftSend) -> dict[str, Any]:
@@ -103,25 +127,328 @@ def gift_event(send: GiftSend) -> dict[str, Any]:
     )
 
 
+def send_room_gifts(requests: Sequence[RoomGiftRequest]) -> list[RoomGift | DomainError]:
+    """Send many gifts in live rooms at once: one query checks the rooms
+    (each gift's room must exist, ``not_found``, and be live now,
+    ``room_not_live``; the gift goes to its host in its open session), then
+    :func:`wallet.gift_batch.send_gifts` sends the rest in one transaction.
+    One answer per request, in order: a :class:`RoomGift` or the domain error
+    that request alone failed with (as :func:`send_in_room` would raise it).
+    Raises only when the whole batch failed (the database, say): then none
+    of it was sent."""
+    rooms = _live_rooms({request.room_id for request in requests})
+    answers: list[RoomGift | DomainError | None] = [None] * len(requests)
+    batch: list[GiftRequest] = []
+    slots: list[int] = []
+    for index, request in enumerate(requests):
+        found = rooms.get(request.room_id)
+        if found is None:
+            answers[index] = NotFound("This room does not exist.")
+            continue
+        room, session_id = found
+        if room.state != Room.State.LIVE:
+            answers[index] = RoomNotLive()
+            continue
+        batch.append(
+            GiftRequest(
+                sender=request.sender,
+                host=room.host,
+                gift_slug=request.gift_slug,
+                quantity=request.quantity,
+                idempotency_key=request.idempotency_key,
+                room_id=room.pk,
+                session_id=session_id,
+            )
+        )
+        slots.append(index)
+    if batch:
+        for index, outcome in zip(slots, send_gifts(batch), strict=True):
+            if outcome.error is not None:
+                answers[index] = outcome.error
+                continue
+            result = outcome.unwrap()
+            event = gift_event(result.send) if result.send is not None else None
+            answers[index] = RoomGift(result=result, event=event)
+    done = [answer for answer in answers if answer is not None]
+    assert len(done) == len(requests)
+    return done
+
+
 def send_in_room(
     *, sender: User, room_id: int, gift_slug: str, quantity: int, idempotency_key: str
 ) -> RoomGift:
     """Send a gift to the host of a live room, in its open session (see
     :func:`wallet.gifts.send_gift` for the money and the errors; here also
-    ``not_found`` and ``room_not_live``). Returns the room's ``gift`` event
-    to publish, None for a replay."""
-    room, session_id = _live_room(room_id)
-    result = gifts.send_gift(
+    ``not_found`` and ``room_not_live``): a batch of one through
+    :func:`send_room_gifts`. Returns the room's ``gift`` event to publish,
+    None for a replay."""
+    request = RoomGiftRequest(
         sender=sender,
-        host=room.host,
+        room_id=room_id,
         gift_slug=gift_slug,
         quantity=quantity,
         idempotency_key=idempotency_key,
-        room_id=room.pk,
-        session_id=session_id,
     )
-    event = gift_event(result.send) if result.send is not None else None
-    return RoomGift(result=result, event=event)
+    (answer,) = send_room_gifts([request])
+    if isinstance(answer, DomainError):
+        raise answer
+    return answer
+
+
+# --- the live room's micro-batcher ----------------------------------------------------------
+
+
+class GiftBatchFailed(RuntimeError):
+    """The batch a gift rode in failed as a whole (nothing of it was sent);
+    the consumer answers it as any unexpected error (``server_error``), and a
+    retry with the same key sends the gift once."""
+
+
+class _DatabaseThreads:
+    """Up to ``size`` threads for the gift batches, started on demand, each
+    with its own database connection (Django's connections are per thread),
+    kept while batches keep coming and closed when a thread has had nothing
+    to do for ``idle`` seconds (it then exits). Around every batch stale
+    connections are closed, as ``database_sync_to_async`` does
+    (``CONN_MAX_AGE``, health checks)."""
+
+    def __init__(self, size: int, idle: float) -> None:
+        self.size = size
+        self.idle = idle
+        self._jobs: deque[tuple[Callable[[], Any], Future[Any]]] = deque()
+        self._cond = threading.Condition()
+        self._threads: set[threading.Thread] = set()
+        self._waiting = 0
+        self._retiring = False
+        _thread_pools.add(self)
+
+    def submit(self, job: Callable[[], Any]) -> Future[Any]:
+        future: Future[Any] = Future()
+        with self._cond:
+            self._jobs.append((job, future))
+            if self._waiting >= len(self._jobs):
+                self._cond.notify()
+            elif len(self._threads) < self.size:
+                thread = threading.Thread(target=self._work, name="gift-batches", daemon=True)
+                self._threads.add(thread)
+                thread.start()
+        return future
+
+    def _next(self) -> tuple[Callable[[], Any], Future[Any]] | None:
+        me = threading.current_thread()
+        with self._cond:
+            deadline = time.monotonic() + self.idle
+            while not self._jobs:
+                left = deadline - time.monotonic()
+                if self._retiring or left <= 0:
+                    self._threads.discard(me)
+                    return None
+                self._waiting += 1
+                try:
+                    self._cond.wait(left)
+                finally:
+                    self._waiting -= 1
+            return self._jobs.popleft()
+
+    def _work(self) -> None:
+        try:
+            while (job := self._next()) is not None:
+                run, future = job
+                if not future.set_running_or_notify_cancel():
+                    continue
+                close_old_connections()
+                try:
+                    result = run()
+                except Exception as exc:
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
+                finally:
+                    close_old_connections()
+        finally:
+            connections.close_all()
+
+    def retire(self) -> None:
+        """Let every thread finish what is queued, close its connection and
+        exit; wait for them. Threads start again on the next batch."""
+        with self._cond:
+            self._retiring = True
+            threads = list(self._threads)
+            self._cond.notify_all()
+        for thread in threads:
+            thread.join(timeout=60)
+        with self._cond:
+            self._retiring = False
+
+
+_thread_pools: weakref.WeakSet[_DatabaseThreads] = weakref.WeakSet()
+
+
+@dataclass(slots=True)
+class _Waiting:
+    request: RoomGiftRequest
+    future: asyncio.Future[RoomGift | Exception]
+    since: float
+
+
+class GiftBatcher:
+    """The live room's gifts, sent in batches: one per process (per event
+    loop, :func:`gift_batcher`).
+
+    Every ``gift`` frame of the process's websockets waits here; a batch
+    leaves when ``max_size`` gifts wait or when the oldest has waited
+    ``window`` seconds, and goes through :func:`send_room_gifts` (one room
+    query, then ``wallet.gift_batch.send_gifts``: one transaction of about
+    seven statements, whatever the batch's size). Each caller awaits its own
+    answer: its ``RoomGift``, or its own domain error (``insufficient_funds``
+    for one sender does not touch the others of the batch); when the whole
+    batch fails (the database), each of its callers gets a
+    :class:`GiftBatchFailed` and the batcher carries on with the next one.
+    At most ``threads`` batches (one without threads) are in the database at
+    once; gifts arriving meanwhile wait and leave together as soon as one is
+    done, so batches grow with the load and the per-transaction cost is
+    spread over more gifts: at low load a gift waits ``window`` (a couple of
+    milliseconds), under load it rides in the next batch.
+
+    Where the batches run, chosen deliberately:
+
+    - **PostgreSQL: ``threads`` threads of the batcher's own**
+      (:class:`_DatabaseThreads`). ``database_sync_to_async`` would run them
+      on the thread-sensitive executor, the one thread per process every
+      other ORM call of the consumers (connects, chat, bans, hellos) runs
+      on: a batch of a hundred gifts would hold up every join and chat line
+      of the process while it is in the database, and at most one batch
+      could ever be in flight. A batch needs no thread affinity (no request
+      state, its own transaction on its own connection), so it gets its own
+      threads and connections, and two batches overlap (one commits while
+      the next is written). Batches from different threads cannot deadlock
+      (``send_gifts`` locks sender rows in id order) and a key racing itself
+      across batches is still counted once.
+    - **SQLite (``threads`` 0, the default there): ``database_sync_to_async``**,
+      one batch at a time, exactly where a single gift ran before. SQLite has
+      one writer, and its shared in-memory test database refuses a second
+      connection's write at once instead of waiting.
+
+    A caller that stops waiting (its socket closed) does not cancel its
+    gift: the batch is already on its way, and a retry replays it."""
+
+    def __init__(
+        self, *, window: float = 0.003, max_size: int = 100, threads: int = 0, idle: float = 10.0
+    ) -> None:
+        if window < 0 or max_size < 1 or threads < 0:
+            raise ValueError("the gift batcher needs window >= 0, max_size >= 1, threads >= 0")
+        self.window = window
+        self.max_size = max_size
+        self.concurrency = max(threads, 1)
+        self._threads = _DatabaseThreads(threads, idle) if threads else None
+        self._pending: deque[_Waiting] = deque()
+        self._in_flight = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        #: Batches sent, gifts in them, the largest one (for tests and benchmarks).
+        self.batches = 0
+        self.gifts = 0
+        self.largest = 0
+
+    @classmethod
+    def from_settings(cls) -> GiftBatcher:
+        """``SPROUT_GIFT_BATCH_WINDOW_SECONDS`` (0.003), ``SPROUT_GIFT_BATCH_MAX``
+        (100), ``SPROUT_GIFT_BATCH_THREADS`` (2 on PostgreSQL, 0 on SQLite)
+        and ``SPROUT_GIFT_BATCH_IDLE_SECONDS`` (10)."""
+        threads = getattr(settings, "SPROUT_GIFT_BATCH_THREADS", None)
+        if threads is None:
+            threads = 0 if connections["default"].vendor == "sqlite" else 2
+        return cls(
+            window=float(getattr(settings, "SPROUT_GIFT_BATCH_WINDOW_SECONDS", 0.003)),
+            max_size=int(getattr(settings, "SPROUT_GIFT_BATCH_MAX", 100)),
+            threads=int(threads),
+            idle=float(getattr(settings, "SPROUT_GIFT_BATCH_IDLE_SECONDS", 10.0)),
+        )
+
+    async def send(self, request: RoomGiftRequest) -> RoomGift:
+        """Send one gift with the others of its batch: its answer, or its
+        error raised (a domain error, or :class:`GiftBatchFailed`)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[RoomGift | Exception] = loop.create_future()
+        self._pending.append(_Waiting(request, future, loop.time()))
+        self._dispatch()
+        answer = await asyncio.shield(future)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def _dispatch(self) -> None:
+        """Start the batches that are due, while there is room in flight."""
+        loop = asyncio.get_running_loop()
+        while self._pending and self._in_flight < self.concurrency:
+            due = self._pending[0].since + self.window - loop.time()
+            if due > 0 and len(self._pending) < self.max_size:
+                if self._timer is None:
+                    self._timer = loop.call_later(due, self._on_timer)
+                return
+            batch = [self._pending.popleft() for _ in range(min(self.max_size, len(self._pending)))]
+            self._in_flight += 1
+            self.batches += 1
+            self.gifts += len(batch)
+            self.largest = max(self.largest, len(batch))
+            task = loop.create_task(self._run(batch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._dispatch()
+
+    async def _run(self, batch: list[_Waiting]) -> None:
+        requests = [waiting.request for waiting in batch]
+        answers: list[RoomGift | Exception]
+        try:
+            answers = list(await self._execute(requests))
+            if len(answers) != len(batch):
+                raise RuntimeError(f"{len(answers)} answers for a batch of {len(batch)} gifts")
+        except Exception as exc:
+            logger.exception("a batch of %d gifts failed; nothing of it was sent", len(batch))
+            answers = []
+            for _ in batch:
+                failed = GiftBatchFailed(f"the gift batch failed: {exc!r}")
+                failed.__cause__ = exc
+                answers.append(failed)
+        finally:
+            self._in_flight -= 1
+        for waiting, answer in zip(batch, answers, strict=True):
+            if not waiting.future.done():
+                waiting.future.set_result(answer)
+        self._dispatch()
+
+    async def _execute(self, requests: list[RoomGiftRequest]) -> list[RoomGift | DomainError]:
+        if self._threads is None:
+            return await database_sync_to_async(send_room_gifts)(requests)
+        return await asyncio.wrap_future(self._threads.submit(lambda: send_room_gifts(requests)))
+
+
+_batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, GiftBatcher] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def gift_batcher() -> GiftBatcher:
+    """The running event loop's :class:`GiftBatcher` (made from the settings
+    on first use): one per worker process under uvicorn."""
+    loop = asyncio.get_running_loop()
+    batcher = _batchers.get(loop)
+    if batcher is None:
+        batcher = _batchers[loop] = GiftBatcher.from_settings()
+    return batcher
+
+
+def close_gift_batchers() -> None:
+    """Forget every loop's batcher and let their threads finish what they
+    have, close their database connections and exit (tests call it after
+    each test: PostgreSQL will not drop a test database still connected).
+    The next gift makes a new batcher."""
+    _batchers.clear()
+    for pool in list(_thread_pools):
+        pool.retire()
 
 
 def _pushes_on_gift() -> bool:
@@ -129,33 +456,45 @@ def _pushes_on_gift() -> bool:
     return bool(getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False))
 
 
+_broadcasts: set[asyncio.Task[None]] = set()
+
+
+async def _broadcast(room_id: int, sent: RoomGift) -> None:
+    assert sent.event is not None
+    try:
+        await publish(room_id, sent.event)
+        if _pushes_on_gift():
+            for board_room, board in await database_sync_to_async(leaderboard_updates)([room_id]):
+                await publish(board_room, board)
+    except Exception:
+        # The gift is committed and acked; the room misses one animation.
+        logger.exception("gift %s in room %s was not broadcast", sent.result.gift_send_id, room_id)
+
+
 async def handle_gift_frame(user: User, room: Room, frame: dict[str, Any]) -> list[dict[str, Any]]:
     """``settings.SPROUT_LIVE_GIFT_HANDLER``: a ``gift`` frame (``gift`` slug,
     ``quantity``, ``idempotency_key``, already shape-checked by the consumer)
-    from ``user`` in ``room``. Publishes the room's ``gift`` event after the
-    gift committed and returns ``[gift_ack]`` for the sender; domain errors
-    propagate (the consumer answers them with an ``error`` frame carrying the
-    idempotency key)."""
+    from ``user`` in ``room``, sent with the other gifts of the process that
+    arrive with it (:func:`gift_batcher`). Returns ``[gift_ack]`` for the
+    sender and then, the gift committed, publishes the room's ``gift`` event
+    (in the background: the ack does not wait for it, and goes out first);
+    domain errors propagate (the consumer answers them with an ``error``
+    frame carrying the idempotency key), and so does
+    :class:`GiftBatchFailed` (``server_error``)."""
     key = frame["idempotency_key"]
-    sent = await database_sync_to_async(send_in_room)(
-        sender=user,
-        room_id=room.pk,
-        gift_slug=frame["gift"],
-        quantity=frame["quantity"],
-        idempotency_key=key,
+    sent = await gift_batcher().send(
+        RoomGiftRequest(
+            sender=user,
+            room_id=room.pk,
+            gift_slug=frame["gift"],
+            quantity=frame["quantity"],
+            idempotency_key=key,
+        )
     )
     if sent.event is not None:
-        try:
-            await publish(room.pk, sent.event)
-            if _pushes_on_gift():
-                for room_id, board in await database_sync_to_async(leaderboard_updates)([room.pk]):
-                    await publish(room_id, board)
-        except Exception:
-            # The gift is committed: the sender still gets the ack (a retry
-            # would only replay it); the room misses one animation.
-            logger.exception(
-                "gift %s in room %s was not broadcast", sent.result.gift_send_id, room.pk
-            )
+        task = asyncio.get_running_loop().create_task(_broadcast(room.pk, sent))
+        _broadcasts.add(task)
+        task.add_done_callback(_broadcasts.discard)
     return [
         events.gift_ack(
             idempotency_key=key, gift_id=sent.result.gift_send_id, balance=sent.result.balance

@@ -4,8 +4,8 @@ fixed number of statements whatever the batch's size.
 PERFORMANCE.md's "Gift ledger" names the lever: group the gifts of one tick
 into one transaction and keep the Python layer cheap. :func:`send_gifts` is
 the one engine every gift goes through (``wallet.gifts.send_gift`` is a
-batch of one; the live room's websocket path feeds it through a
-:class:`MicroBatcher`). Each gift is exactly what ``send_gift`` always wrote
+batch of one; the live room's websocket path feeds it through
+``live.gifts.GiftBatcher``). Each gift is exactly what ``send_gift`` always wrote
 (``wallet.gifts``' table: the sender debited now, the host's and the
 platform's parts appended, a ``GiftSend``, an idempotency record holding the
 answer), and answers exactly as it did, in request order:
@@ -66,17 +66,14 @@ lock from ``BEGIN IMMEDIATE``).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import threading
 import time
-import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.db import OperationalError, connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
@@ -662,98 +659,3 @@ def _insert_records(
     if len(cursor.fetchall()) != len(gifts):
         raise _Again("a key was stored by a concurrent request", stale=False)
     return responses
-
-
-# --- the micro-batcher -------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Waiting[T, R]:
-    item: T
-    future: asyncio.Future[R]
-    since: float
-
-
-class MicroBatcher[T, R]:
-    """Collects items submitted on one event loop into batches for a sync
-    ``process(items) -> results`` (one result per item, in order), run
-    through ``database_sync_to_async`` one batch at a time.
-
-    A batch leaves when ``max_size`` items wait, or when the oldest has
-    waited ``max_wait`` seconds: at low load a gift waits a couple of
-    milliseconds; under load every gift that arrives while a batch is in the
-    database rides in the next one, so batches grow with the load and the
-    per-transaction cost is spread over them. ``process`` raising fails its
-    whole batch (each submitter gets the exception)."""
-
-    def __init__(
-        self, process: Callable[[list[T]], list[R]], *, max_size: int = 200, max_wait: float = 0.002
-    ) -> None:
-        self._process = database_sync_to_async(process)
-        self.max_size = max_size
-        self.max_wait = max_wait
-        self._waiting: list[_Waiting[T, R]] = []
-        self._full = asyncio.Event()
-        self._runner: asyncio.Task[None] | None = None
-        #: Sizes of the batches sent, for benchmarks and logs.
-        self.batches = 0
-        self.items = 0
-
-    async def submit(self, item: T) -> R:
-        """The item's result, once its batch has been processed."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[R] = loop.create_future()
-        self._waiting.append(_Waiting(item, future, loop.time()))
-        if len(self._waiting) >= self.max_size:
-            self._full.set()
-        if self._runner is None or self._runner.done():
-            self._runner = loop.create_task(self._run())
-        # The gift goes through even if this submitter stops waiting.
-        return await asyncio.shield(future)
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._waiting:
-            wait = self._waiting[0].since + self.max_wait - loop.time()
-            if wait > 0 and len(self._waiting) < self.max_size:
-                self._full.clear()
-                try:
-                    async with asyncio.timeout(wait):
-                        await self._full.wait()
-                except TimeoutError:
-                    pass
-            batch = self._waiting[: self.max_size]
-            del self._waiting[: self.max_size]
-            self.batches += 1
-            self.items += len(batch)
-            try:
-                results = await self._process([waiting.item for waiting in batch])
-                if len(results) != len(batch):
-                    raise RuntimeError(f"{len(results)} results for a batch of {len(batch)}")
-            except Exception as exc:
-                logger.exception("a batch of %d failed", len(batch))
-                for waiting in batch:
-                    if not waiting.future.done():
-                        waiting.future.set_exception(exc)
-                continue
-            for waiting, result in zip(batch, results, strict=True):
-                if not waiting.future.done():
-                    waiting.future.set_result(result)
-
-
-_batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Any]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def batcher_for_loop[T, R](
-    name: str, process: Callable[[list[T]], list[R]], **options: Any
-) -> MicroBatcher[T, R]:
-    """The running event loop's batcher called ``name`` (one per loop, so one
-    per worker process under uvicorn), made on first use."""
-    loop = asyncio.get_running_loop()
-    mine = _batchers.setdefault(loop, {})
-    batcher = mine.get(name)
-    if batcher is None:
-        batcher = mine[name] = MicroBatcher(process, **options)
-    return batcher

@@ -229,6 +229,14 @@ SPROUT_LIVE_REPORT_EXTENSIONS: list[str] = [
 ]
 # The websocket `gift` frame (live.consumers): the wallet's gifts in the room.
 SPROUT_LIVE_GIFT_HANDLER = "live.gifts.handle_gift_frame"
+# Gift frames are booked in batches (live.gifts.GiftBatcher): a batch leaves
+# after WINDOW seconds or at MAX gifts; THREADS database threads per process
+# run them (unset: 2 on PostgreSQL, 0 = the consumers' own thread on SQLite);
+# an idle batcher's threads stop after IDLE seconds.
+SPROUT_GIFT_BATCH_WINDOW_SECONDS = env.float("SPROUT_GIFT_BATCH_WINDOW_SECONDS", default=0.003)
+SPROUT_GIFT_BATCH_MAX = env.int("SPROUT_GIFT_BATCH_MAX", default=100)
+SPROUT_GIFT_BATCH_THREADS: int | None = env.int("SPROUT_GIFT_BATCH_THREADS", default=None)
+SPROUT_GIFT_BATCH_IDLE_SECONDS = env.float("SPROUT_GIFT_BATCH_IDLE_SECONDS", default=10.0)
 
 # --- wallet ---------------------------------------------------------------------
 # What a coin costs, in minor units of the currency (1 = one cent a coin).

@@ -1,0 +1,377 @@
+"""The live room's gift micro-batcher (``live.gifts.GiftBatcher``): gift
+frames from several websockets arriving together are sent as one batch, and
+every sender still gets its own ``gift_ack`` or its own error frame;
+insufficient funds, duplicate keys, rooms that stopped being live and a
+database failure touch only the gifts they concern, and the books stay
+exact. The PostgreSQL pass runs the batches on the batcher's own threads,
+the SQLite pass on the thread-sensitive executor."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+from unittest import mock
+
+import pytest
+from channels.db import database_sync_to_async
+from django.db import OperationalError, connection, transaction
+
+from live import gifts as live_gifts
+from live.gifts import GiftBatcher, RoomGiftRequest, gift_batcher
+from live.models import Room
+from tests.factories import UserFactory
+from tests.live import (  # noqa: F401  (fixtures)
+    Connect,
+    LiveClient,
+    connect_fixture,
+    live_loop_fixture,
+    live_settings_fixture,
+    make_room,
+    session_cookie,
+)
+from tests.wallet.factories_gifts import PRICES, fund, make_catalog
+from wallet import selectors
+from wallet.models import Account, GiftSend
+from wallet.reconcile import reconcile
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+#: Long enough that every frame of a test lands in the first batch however
+#: loaded the machine is; a full batch (``SPROUT_GIFT_BATCH_MAX``) leaves at once.
+WINDOW = 0.5
+
+
+@pytest.fixture(autouse=True)
+def batching(live_settings: Any) -> Any:
+    live_settings.SPROUT_LIVE_GIFT_HANDLER = "live.gifts.handle_gift_frame"
+    live_settings.SPROUT_GIFT_BATCH_WINDOW_SECONDS = WINDOW
+    live_settings.SPROUT_GIFT_BATCH_MAX = 100
+    make_catalog()
+    return live_settings
+
+
+@pytest.fixture
+def room(db: Any) -> Room:
+    return make_room()
+
+
+def gift_frame(key: str, gift: str = "coffee", quantity: int = 1) -> dict[str, Any]:
+    return {"type": "gift", "gift": gift, "quantity": quantity, "idempotency_key": key}
+
+
+def _members(coins: Sequence[int]) -> list[Any]:
+    members = []
+    for amount in coins:
+        member = UserFactory()
+        if amount:
+            fund(member, amount)
+        members.append(member)
+    return members
+
+
+async def members(*coins: int) -> list[Any]:
+    """Members funded with these coins (0: none)."""
+    return await database_sync_to_async(_members)(coins)
+
+
+async def joined(connect: Connect, room: Room, user: Any) -> LiveClient:
+    client = await connect(room.pk, cookie=await database_sync_to_async(session_cookie)(user))
+    await client.hello()
+    return client
+
+
+async def answer(client: LiveClient, key: str, timeout: float = 10.0) -> dict[str, Any]:
+    """The sender's answer to its frame: its ``gift_ack`` or ``error``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        event = await client.next_event(max(deadline - loop.time(), 0.001))
+        if event["type"] in {"gift_ack", "error"} and event.get("idempotency_key") == key:
+            return event
+
+
+async def send_together(frames: list[tuple[LiveClient, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Send every frame (each on its own socket) at once; each one's answer."""
+    for client, frame in frames:
+        await client.send(frame)
+    return list(
+        await asyncio.gather(
+            *(answer(client, frame["idempotency_key"]) for client, frame in frames)
+        )
+    )
+
+
+async def balance(user: Any) -> int:
+    return int(await database_sync_to_async(selectors.coin_balance)(user))
+
+
+def _books() -> None:
+    report = reconcile(fix_rollup=True)
+    assert report.ok, report.summary()
+    negative = Account.objects.filter(balance__lt=0).exclude(kind__in=Account.MAY_GO_NEGATIVE)
+    assert not negative.exists()
+
+
+async def books_are_exact() -> None:
+    await database_sync_to_async(_books)()
+
+
+async def sends() -> list[GiftSend]:
+    return await database_sync_to_async(lambda: list(GiftSend.objects.order_by("pk")))()
+
+
+def counting_batches() -> tuple[list[int], Any]:
+    """A patch of the engine the batcher calls that records each call's size."""
+    sizes: list[int] = []
+    real = live_gifts.send_gifts
+
+    def send_gifts(requests: Any) -> Any:
+        sizes.append(len(requests))
+        return real(requests)
+
+    return sizes, mock.patch.object(live_gifts, "send_gifts", side_effect=send_gifts)
+
+
+# --- one batch, one answer each -----------------------------------------------------------
+
+
+async def test_gift_frames_arriving_together_are_one_batch_with_an_ack_each(
+    connect: Connect, room: Room
+) -> None:
+    fans = await members(100, 100, 100, 100)
+    clients = [await joined(connect, room, fan) for fan in fans]
+    watcher = await joined(connect, room, (await members(0))[0])
+    frames = [
+        (client, gift_frame(f"k{n}", gift=gift))
+        for n, (client, gift) in enumerate(
+            zip(clients, ["coffee", "rose", "heart", "sprout"], strict=True)
+        )
+    ]
+
+    sizes, counting = counting_batches()
+    with counting:
+        answers = await send_together(frames)
+
+    assert sizes == [4]  # one call of the engine: one transaction
+    batcher = gift_batcher()
+    assert (batcher.batches, batcher.gifts, batcher.largest) == (1, 4, 4)
+    sent = {s.sender_id: s for s in await sends()}
+    for fan, (_, frame), ack in zip(fans, frames, answers, strict=True):
+        price = PRICES[frame["gift"]]
+        assert ack == {
+            "type": "gift_ack",
+            "idempotency_key": frame["idempotency_key"],
+            "gift_id": sent[fan.pk].pk,
+            "balance": 100 - price,
+        }
+        assert await balance(fan) == 100 - price
+        assert sent[fan.pk].room_id == room.pk and sent[fan.pk].host_id == room.host_id
+    seen = [e["id"] for e in await watcher.collect(0.5) if e["type"] == "gift"]
+    assert sorted(seen) == sorted(s.pk for s in sent.values())  # the room hears each once
+    await books_are_exact()
+
+
+async def test_a_full_batch_leaves_without_waiting_for_the_window(
+    connect: Connect, room: Room, batching: Any
+) -> None:
+    batching.SPROUT_GIFT_BATCH_WINDOW_SECONDS = 30.0
+    batching.SPROUT_GIFT_BATCH_MAX = 3
+    fans = await members(50, 50, 50)
+    clients = [await joined(connect, room, fan) for fan in fans]
+
+    answers = await send_together(
+        [(client, gift_frame(f"full-{n}")) for n, client in enumerate(clients)]
+    )  # answer() gives up after 10 s: the 30 s window was not waited for
+
+    assert [a["type"] for a in answers] == ["gift_ack"] * 3
+    assert gift_batcher().batches == 1
+
+
+async def test_insufficient_funds_fails_only_those_gifts(connect: Connect, room: Room) -> None:
+    rich, poor, broke = await members(100, 9, 0)
+    # Three sockets of one member with coins for exactly two coffees, and
+    # two members who cannot pay: all in one batch.
+    twice = (await members(20))[0]
+    sockets = [await joined(connect, room, twice) for _ in range(3)]
+    frames = [
+        (await joined(connect, room, rich), gift_frame("rich")),
+        (await joined(connect, room, poor), gift_frame("poor")),
+        (sockets[0], gift_frame("t0")),
+        (await joined(connect, room, broke), gift_frame("broke")),
+        (sockets[1], gift_frame("t1")),
+        (sockets[2], gift_frame("t2")),
+    ]
+
+    sizes, counting = counting_batches()
+    with counting:
+        answers = await send_together(frames)
+
+    assert sizes == [6]
+    by_key = {a["idempotency_key"]: a for a in answers}
+    assert by_key["rich"]["type"] == "gift_ack" and by_key["rich"]["balance"] == 90
+    for key in ("poor", "broke"):
+        assert by_key[key]["type"] == "error" and by_key[key]["code"] == "insufficient_funds"
+        assert by_key[key]["message"]
+    # In arrival order while the coins last: exactly two of the three.
+    assert [by_key[k]["type"] for k in ("t0", "t1", "t2")] == ["gift_ack", "gift_ack", "error"]
+    assert by_key["t2"]["code"] == "insufficient_funds"
+    assert [by_key["t0"]["balance"], by_key["t1"]["balance"]] == [10, 0]
+    assert [await balance(m) for m in (rich, poor, broke, twice)] == [90, 9, 0, 0]
+    assert len(await sends()) == 3
+    await books_are_exact()
+
+
+async def test_duplicate_keys_in_one_batch_are_one_gift(connect: Connect, room: Room) -> None:
+    fan, other = await members(100, 100)
+    first, retry, conflicting = [await joined(connect, room, fan) for _ in range(3)]
+    same_key_other_member = await joined(connect, room, other)
+    watcher = await joined(connect, room, (await members(0))[0])
+
+    sizes, counting = counting_batches()
+    with counting:
+        answers = await send_together(
+            [
+                (first, gift_frame("dup")),
+                (retry, gift_frame("dup")),  # a retry racing its original
+                (conflicting, gift_frame("dup", quantity=2)),  # the key reused for another gift
+                (same_key_other_member, gift_frame("dup")),  # keys are per member
+            ]
+        )
+
+    assert sizes == [4]
+    original, replay, conflict, others = answers
+    assert original["type"] == "gift_ack" and original["balance"] == 90
+    assert replay == original  # the same answer, not a second gift
+    assert conflict["type"] == "error" and conflict["code"] == "idempotency_conflict"
+    assert conflict["idempotency_key"] == "dup"
+    assert others["type"] == "gift_ack" and others["gift_id"] != original["gift_id"]
+    assert await balance(fan) == 90 and await balance(other) == 90
+    assert sorted(s.pk for s in await sends()) == sorted([original["gift_id"], others["gift_id"]])
+    seen = [e["id"] for e in await watcher.collect(0.5) if e["type"] == "gift"]
+    assert sorted(seen) == sorted([original["gift_id"], others["gift_id"]])
+    await books_are_exact()
+
+
+async def test_the_room_is_checked_for_each_gift_of_a_batch(connect: Connect, room: Room) -> None:
+    ended = await database_sync_to_async(make_room)()
+    (fan,) = await members(100)
+    in_live = await joined(connect, room, fan)
+    in_ended = await joined(connect, ended, fan)
+    # The room ends after the viewer joined it: its gifts are refused.
+    await database_sync_to_async(
+        lambda: Room.objects.filter(pk=ended.pk).update(state=Room.State.ENDED)
+    )()
+
+    answers = await send_together([(in_live, gift_frame("live")), (in_ended, gift_frame("ended"))])
+
+    assert answers[0]["type"] == "gift_ack" and answers[0]["balance"] == 90
+    assert answers[1]["type"] == "error" and answers[1]["code"] == "room_not_live"
+    assert gift_batcher().batches == 1
+    (sent,) = await sends()
+    assert sent.room_id == room.pk
+
+
+# --- failures -------------------------------------------------------------------------------
+
+
+async def test_a_database_error_fails_its_batch_only_and_nothing_is_lost_or_doubled(
+    connect: Connect, room: Room
+) -> None:
+    fans = await members(100, 100, 100)
+    clients = [await joined(connect, room, fan) for fan in fans]
+    frames = [(client, gift_frame(f"db-{n}")) for n, client in enumerate(clients)]
+    real = live_gifts.send_gifts
+    calls: list[int] = []
+
+    def broken_once(requests: Any) -> Any:
+        calls.append(len(requests))
+        if len(calls) > 1:
+            return real(requests)
+        # Everything is written, then the connection dies before the commit.
+        with transaction.atomic():
+            real(requests)
+            raise OperationalError("server closed the connection unexpectedly")
+
+    with mock.patch.object(live_gifts, "send_gifts", side_effect=broken_once):
+        failed = await send_together(frames)
+        assert [(a["type"], a["code"]) for a in failed] == [("error", "server_error")] * 3
+        assert [a["idempotency_key"] for a in failed] == ["db-0", "db-1", "db-2"]
+        assert await sends() == []
+        assert [await balance(fan) for fan in fans] == [100, 100, 100]
+
+        # The batcher carries on; the clients retry with the same keys.
+        acked = await send_together(frames)
+        again = await send_together(frames)
+
+    assert calls == [3, 3, 3]
+    assert [a["type"] for a in acked] == ["gift_ack"] * 3
+    assert again == acked  # replays: the same gifts
+    assert sorted(s.pk for s in await sends()) == sorted(a["gift_id"] for a in acked)
+    assert [await balance(fan) for fan in fans] == [90, 90, 90]
+    assert gift_batcher().batches == 3
+    await books_are_exact()
+
+
+async def test_a_gift_sent_while_its_sender_left_still_counts(room: Room, live_loop: None) -> None:
+    (fan,) = await members(100)
+    batcher = gift_batcher()
+    request = RoomGiftRequest(
+        sender=fan, room_id=room.pk, gift_slug="coffee", quantity=1, idempotency_key="gone"
+    )
+    waiting = asyncio.ensure_future(batcher.send(request))
+    await asyncio.sleep(0)
+    waiting.cancel()  # the socket closed while the gift waited for its batch
+
+    while batcher.gifts == 0 or batcher._in_flight:
+        await asyncio.sleep(0.05)
+
+    retried = await batcher.send(request)
+    assert retried.result.replayed and retried.event is None
+    assert await balance(fan) == 90
+    assert len(await sends()) == 1
+
+
+# --- the batcher on its own ----------------------------------------------------------------
+
+
+async def run_at_once(batcher: GiftBatcher, requests: list[RoomGiftRequest]) -> list[Any]:
+    return list(await asyncio.gather(*(batcher.send(r) for r in requests), return_exceptions=True))
+
+
+@pytest.mark.postgres
+async def test_on_its_own_threads_batches_overlap_and_stay_exact(
+    room: Room, live_loop: None
+) -> None:
+    fans = await members(*[30] * 20)
+    batcher = GiftBatcher(window=0.05, max_size=8, threads=2, idle=0.5)
+    requests = [
+        RoomGiftRequest(
+            sender=fan, room_id=room.pk, gift_slug="coffee", quantity=1, idempotency_key=f"{n}"
+        )
+        for fan in fans
+        for n in range(4)  # the fourth coffee is one too many
+    ]
+
+    answers = await run_at_once(batcher, requests)
+
+    assert batcher.gifts == 80 and batcher.largest <= 8 and batcher.batches >= 10
+    codes = [getattr(a, "code", None) for a in answers]
+    assert codes.count(None) == 60 and codes.count("insufficient_funds") == 20
+    assert [await balance(fan) for fan in fans] == [0] * 20
+    assert len(await sends()) == 60
+    await books_are_exact()
+
+
+def test_the_settings_shape_the_batcher(settings: Any) -> None:
+    settings.SPROUT_GIFT_BATCH_WINDOW_SECONDS = 0.01
+    settings.SPROUT_GIFT_BATCH_MAX = 7
+    settings.SPROUT_GIFT_BATCH_THREADS = 3
+    batcher = GiftBatcher.from_settings()
+    assert (batcher.window, batcher.max_size, batcher.concurrency) == (0.01, 7, 3)
+
+    del settings.SPROUT_GIFT_BATCH_THREADS
+    expected = 1 if connection.vendor == "sqlite" else 2  # threads 0: one batch at a time
+    assert GiftBatcher.from_settings().concurrency == expected
+    with pytest.raises(ValueError):
+        GiftBatcher(max_size=0)
