@@ -27,9 +27,19 @@ from live.errors import NotAHost
 from live.models import StreamKey
 
 HINT_LENGTH = 6
-# Keys are token_urlsafe(24): 32 characters. Anything far longer is not one of
-# ours and is refused before hashing.
+# Keys are 32 URL-safe characters (192 bits) starting with a letter or digit:
+# a key pasted after a command-line flag must not look like a flag itself.
+# Anything far longer is not one of ours and is refused before hashing.
 MAX_KEY_LENGTH = 128
+
+
+def new_plaintext() -> str:
+    """A fresh key: ``token_urlsafe(24)``, drawn again while it starts with
+    ``-`` or ``_``."""
+    while True:
+        plaintext = secrets.token_urlsafe(24)
+        if plaintext[0].isalnum():
+            return plaintext
 
 
 def digest(plaintext: str) -> str:
@@ -45,7 +55,7 @@ def rotate_key(*, host: User) -> tuple[StreamKey, str]:
     to host (``kol.services.can_host_live``)."""
     if not can_host_live(host):
         raise NotAHost()
-    plaintext = secrets.token_urlsafe(24)
+    plaintext = new_plaintext()
     with transaction.atomic():
         # Lock the host's row so two rotations at once cannot both insert an
         # active key (the partial unique constraint would refuse the second).

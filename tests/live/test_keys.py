@@ -89,3 +89,9 @@ def test_unknown_keys_find_nobody(candidate: str) -> None:
     keys.rotate_key(host=make_host())
     assert keys.host_for_key(candidate) is None
     assert keys.host_for_key(candidate, include_revoked=True) is None
+
+
+def test_keys_never_start_like_a_command_line_flag() -> None:
+    plaintexts = [keys.new_plaintext() for _ in range(2000)]
+    assert all(len(p) == 32 and p[0].isalnum() for p in plaintexts)
+    assert len(set(plaintexts)) == len(plaintexts)
