@@ -12,7 +12,6 @@ room, 4008 too slow to keep up (the hub drops it).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -41,7 +40,7 @@ from live.errors import (
     RoomNotLive,
     ValidationFailed,
 )
-from live.hub import Connection, dumps, hubs
+from live.hub import Connection, dumps, hubs, server_send
 from live.models import Room
 from live.state import room_state
 from live.tickets import redeem
@@ -202,7 +201,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
     # --- connecting ---------------------------------------------------------
 
     async def connect(self) -> None:
-        self._ready = asyncio.Event()
         self._echo: dict[str, str | None] = {}
         self._heart_window = (0.0, 0)
         room_id = int(self.scope["url_route"]["kwargs"]["room_id"])
@@ -225,7 +223,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.accept()
         self.room, self.user = room, user
         self.connection = Connection(
-            send=self._send_from_hub,
+            # The room's frames go straight to the server (live.hub.ServerSend),
+            # past the per-message wrappers of the middleware; replies do not.
+            send=server_send(self.scope) or self.base_send,
             close=self._close_from_hub,
             user_id=user.pk if user is not None else None,
             viewer_key=self._viewer_key(user),
@@ -233,7 +233,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         )
         # Join first, then read the recent messages: nothing said in between
         # is lost (a message may come twice; clients dedupe by id). The hub's
-        # frames wait until hello has gone out.
+        # frames wait until hello has gone out (Connection.open).
         await hubs().join(room_id, self.connection)
         try:
             hello = await self._hello(room_id, user)
@@ -241,7 +241,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.disconnect(1011)  # do not leave a dead viewer in the room
             raise
         await self.send(text_data=dumps(hello))
-        self._ready.set()
+        self.connection.open()
 
     async def _authenticate(self, room_id: int) -> tuple[bool, User | None]:
         """``(True, member)``, ``(True, None)`` for an anonymous viewer, or
@@ -289,11 +289,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.close(code=code)
 
     # --- the hub's side -----------------------------------------------------
-
-    async def _send_from_hub(self, text: str) -> None:
-        if not self._ready.is_set():
-            await self._ready.wait()
-        await self.send(text_data=text)
 
     async def _close_from_hub(self, code: int) -> None:
         await self.close(code=code)

@@ -10,7 +10,11 @@ served by one :class:`RoomHub` per process:
   production, in memory for ``make run``) carries events between processes;
 - each event is serialized once per tick (ticks on a fixed clock,
   ``SPROUT_LIVE_TICK_SECONDS``), and the frame (one event, or a ``batch`` of
-  all the tick's events) is written to every local connection at once;
+  all the tick's events) is written to every local connection at once,
+  straight to the server's own send (:class:`ServerSend`); a big room's
+  tick grows so that it costs a process at most
+  ``SPROUT_LIVE_ROOM_FRAMES_PER_SECOND`` frames (the events ride in fewer,
+  fuller batches);
 - a connection whose socket pushes back gets a bounded backlog drained by
   its own writer task; a viewer whose backlog is full is disconnected and
   counted, never allowed to slow the room;
@@ -52,6 +56,9 @@ logger = logging.getLogger("sprout.live")
 PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 LAYER_MESSAGE = "live.event"
 CLOSE_TOO_SLOW = 4008
+# What one room may cost a process in frames a second before its tick grows
+# (2,000 viewers: a 100 ms tick; ../shared/PERFORMANCE.md, docs/performance.md).
+ROOM_FRAMES_PER_SECOND = 20_000
 
 
 def group_name(room_id: int) -> str:
@@ -66,55 +73,91 @@ def dumps(event: dict[str, Any]) -> str:
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
 
 
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+SERVER_SEND = "live.server_send"
+
+
+class ServerSend:
+    """ASGI middleware, outermost on the websocket route: keeps the server's
+    own ``send`` in the scope, so that the hub's frames (thousands a second
+    per room, never touching the session) go straight to the server instead
+    of through every middleware's per-message wrapper."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app({**scope, SERVER_SEND: send}, receive, send)
+
+
+def server_send(scope: Any) -> Send | None:
+    """The server's ``send`` kept by :class:`ServerSend`, if it ran."""
+    send: Send | None = scope.get(SERVER_SEND)
+    return send
+
+
 @dataclass(eq=False)
 class Connection:
     """One viewer's websocket as the hub sees it.
 
-    Frames are written as they are offered: an eager task runs the send at
-    once, and when the socket takes the frame (the usual case) it finishes
-    right there, with no task switch and no queue. Only a send that has to
-    wait (the socket pushes back, or the connection's ``hello`` has not gone
-    out yet) leaves that task behind as the connection's writer; frames
-    offered meanwhile wait in a backlog of at most ``queue_size`` frames,
-    which the writer drains in order. A viewer whose backlog is full is too
-    slow: :meth:`offer` says so and the hub drops it.
+    ``send`` is the socket's ASGI send (the server's own, see
+    :class:`ServerSend`): the hub hands every connection the same
+    ``websocket.send`` message, built once per frame. Frames are held in the
+    backlog until :meth:`open` (the connection's ``hello`` went out), then
+    written as they are offered: an eager task runs the send at once, and
+    when the socket takes the frame (the usual case) it finishes right
+    there, with no task switch and no queue. Only a send that has to wait
+    (the socket pushes back) leaves that task behind as the connection's
+    writer; frames offered meanwhile wait in the backlog, at most
+    ``queue_size`` of them, which the writer drains in order. A viewer whose
+    backlog is full is too slow: :meth:`offer` says so and the hub drops it.
     """
 
-    send: Callable[[str], Awaitable[None]]
+    send: Send
     close: Callable[[int], Awaitable[None]]
     user_id: int | None
     viewer_key: str
     queue_size: int = 256
     joined_at: float = field(default_factory=time.monotonic)
-    backlog: deque[str] = field(init=False, default_factory=deque)
+    backlog: deque[dict[str, Any]] = field(init=False, default_factory=deque)
     writer: asyncio.Task[None] | None = field(init=False, default=None)
+    opened: bool = field(init=False, default=False)
     dropped: bool = field(init=False, default=False)
     left: bool = field(init=False, default=False)
     broken: bool = field(init=False, default=False)
 
-    def offer(self, text: str) -> bool:
+    def offer(self, message: dict[str, Any]) -> bool:
         """Write or queue a frame without waiting; False when this viewer is too slow."""
         if self.dropped or self.broken:
             return True
         writer = self.writer
-        if writer is not None and not writer.done():
+        if not self.opened or (writer is not None and not writer.done()):
             if len(self.backlog) >= self.queue_size:
                 return False
-            self.backlog.append(text)
+            self.backlog.append(message)
             return True
+        self._start_writer(message)
+        return True
+
+    def open(self) -> None:
+        """The connection's ``hello`` went out: send what waited, then write as offered."""
+        self.opened = True
+        if self.backlog and not self.broken and (self.writer is None or self.writer.done()):
+            self._start_writer(self.backlog.popleft())
+
+    def _start_writer(self, message: dict[str, Any]) -> None:
         # Python 3.12's eager start: the task runs until its first wait, here
         # (3.12 needs the loop named to start eagerly).
         loop = asyncio.get_running_loop()
-        self.writer = asyncio.Task(self._write(text), loop=loop, eager_start=True)
-        return True
+        self.writer = asyncio.Task(self._write(message), loop=loop, eager_start=True)
 
-    async def _write(self, text: str) -> None:
+    async def _write(self, message: dict[str, Any]) -> None:
         try:
             while True:
-                await self.send(text)
+                await self.send(message)
                 if not self.backlog:
                     return
-                text = self.backlog.popleft()
+                message = self.backlog.popleft()
         except asyncio.CancelledError:
             raise
         except Exception:  # the socket went away mid-send; the consumer cleans up
@@ -184,9 +227,11 @@ class RoomHub:
         self.connections.discard(connection)
         if not connection.left:
             connection.left = True
-            await room_state().add_watch_seconds(
-                self.room_id, time.monotonic() - connection.joined_at
-            )
+            seconds = time.monotonic() - connection.joined_at
+            try:
+                await room_state().add_watch_seconds(self.room_id, seconds)
+            except Exception:  # a lost count must not keep anyone in the room
+                logger.exception("live room %s could not count watch time", self.room_id)
 
     # --- events -----------------------------------------------------------------
 
@@ -210,18 +255,32 @@ class RoomHub:
             if message.get("type") == LAYER_MESSAGE and isinstance(event, dict):
                 self.deliver(event)
 
+    def tick(self) -> float:
+        """Seconds between frames: ``SPROUT_LIVE_TICK_SECONDS``, longer in a
+        room big enough that one frame per viewer per tick would cost more
+        than ``SPROUT_LIVE_ROOM_FRAMES_PER_SECOND`` in this process."""
+        shortest = _setting("SPROUT_LIVE_TICK_SECONDS", 0.05)
+        budget = _setting("SPROUT_LIVE_ROOM_FRAMES_PER_SECOND", ROOM_FRAMES_PER_SECOND)
+        return max(shortest, len(self.connections) / budget)
+
     async def _flush_loop(self) -> None:
-        tick = _setting("SPROUT_LIVE_TICK_SECONDS", 0.05)
         loop = asyncio.get_running_loop()
         while True:
             await self.wakeup.wait()
             # Send on the tick's clock: whatever arrives until the next tick
             # goes out as one frame (half a tick of wait on average).
+            tick = self.tick()
             await asyncio.sleep(tick - loop.time() % tick)
             self.wakeup.clear()
             events, self.pending = self.pending, []
-            if events:
+            if not events:
+                continue
+            try:
                 await self._fan_out(events)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # this tick is lost, not the room
+                logger.exception("live fan-out of room %s failed", self.room_id)
 
     async def _totals_loop(self) -> None:
         hearts_every = _setting("SPROUT_LIVE_HEARTS_SECONDS", 0.25)
@@ -260,7 +319,8 @@ class RoomHub:
         visible = [e for e in events if not e.get("type", "").startswith("_")]
         if visible:
             frame = dumps(visible[0] if len(visible) == 1 else {"type": "batch", "events": visible})
-            laggards = [c for c in self.connections if not c.offer(frame)]
+            message = {"type": "websocket.send", "text": frame}  # one for every socket
+            laggards = [c for c in self.connections if not c.offer(message)]
             self.frames_sent += len(self.connections) - len(laggards)
             for connection in laggards:
                 await self._drop(connection)
@@ -273,14 +333,18 @@ class RoomHub:
         """A viewer too slow to keep up: disconnect and count, never wait."""
         connection.dropped = True
         self.dropped += 1
-        await room_state().count_dropped(self.room_id)
         await self._close(connection, CLOSE_TOO_SLOW)
+        try:
+            await room_state().count_dropped(self.room_id)
+        except Exception:
+            logger.exception("live room %s could not count a dropped viewer", self.room_id)
 
     async def _close(self, connection: Connection, code: int) -> None:
-        await self._forget(connection)
+        self.connections.discard(connection)
         await connection.stop()
         with contextlib.suppress(Exception):
             await connection.close(code)
+        await self._forget(connection)
 
 
 class HubRegistry:

@@ -447,7 +447,7 @@ async def test_a_viewer_who_cannot_keep_up_is_dropped_and_counted(
     (connection,) = [c for c in room_hub.connections if c.user_id == member.pk]
     stuck = asyncio.Event()
 
-    async def never_finishes(text: str) -> None:
+    async def never_finishes(message: dict[str, Any]) -> None:
         await stuck.wait()
 
     connection.send = never_finishes

@@ -1,0 +1,153 @@
+"""The room hub on its own (``live.hub``), with stand-in connections: what
+must hold whatever the sockets and the hot state do."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from live import hub
+from live.state import room_state
+from tests.live import live_loop_fixture, live_settings_fixture  # noqa: F401  (fixtures)
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_loop")]
+
+ROOM_ID = 424_242
+
+
+class Viewer:
+    """A stand-in for a consumer: records frames, or never finishes a send."""
+
+    def __init__(self, key: str, *, stuck: bool = False, queue_size: int = 4) -> None:
+        self.frames: list[dict[str, Any]] = []
+        self.batches = 0
+        self.closed: list[int] = []
+        self.stuck = asyncio.Event() if stuck else None
+        self.connection = hub.Connection(
+            send=self.send, close=self.close, user_id=None, viewer_key=key, queue_size=queue_size
+        )
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if self.stuck is not None:
+            await self.stuck.wait()
+        assert message["type"] == "websocket.send"
+        frame = json.loads(message["text"])
+        self.batches += frame["type"] == "batch"
+        self.frames.extend(frame["events"] if frame["type"] == "batch" else [frame])
+
+    async def close(self, code: int) -> None:
+        self.closed.append(code)
+
+    def states(self) -> list[Any]:
+        return [e.get("n") for e in self.frames if e["type"] == "room_state"]
+
+
+async def _until(condition: Any, timeout: float = 3.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+async def _hub(*viewers: Viewer) -> hub.RoomHub:
+    room_hub = hub.RoomHub(ROOM_ID)
+    await room_hub.start()
+    for viewer in viewers:
+        room_hub.add(viewer.connection)
+        viewer.connection.open()
+    return room_hub
+
+
+async def test_one_frame_per_tick_in_order_and_a_laggard_is_dropped_not_waited_for() -> None:
+    fine, slow = Viewer("fine"), Viewer("slow", stuck=True, queue_size=2)
+    room_hub = await _hub(fine, slow)
+    try:
+        for n in range(6):
+            room_hub.deliver({"type": "room_state", "state": "live", "n": n})
+            await asyncio.sleep(0.03)  # past a tick: one frame each
+        await _until(lambda: fine.states() == list(range(6)))
+        assert slow.closed == [hub.CLOSE_TOO_SLOW]
+        assert slow.connection not in room_hub.connections
+        assert room_hub.dropped == 1
+        assert await room_state().dropped(ROOM_ID) == 1
+    finally:
+        await room_hub.stop()
+
+
+async def test_events_of_one_tick_go_out_as_one_batch_frame() -> None:
+    viewer = Viewer("v")
+    room_hub = await _hub(viewer)
+    try:
+        for n in range(3):
+            room_hub.deliver({"type": "room_state", "state": "live", "n": n})
+        await _until(lambda: bool(viewer.frames))
+        await asyncio.sleep(0.05)
+        assert viewer.batches == 1
+        assert viewer.states() == [0, 1, 2]
+    finally:
+        await room_hub.stop()
+
+
+async def test_frames_wait_for_hello_then_go_in_order_and_the_wait_is_bounded() -> None:
+    early, late = Viewer("early", queue_size=16), Viewer("late", queue_size=2)
+    room_hub = await _hub()
+    room_hub.add(early.connection)
+    room_hub.add(late.connection)
+    try:
+        for n in range(2):
+            room_hub.deliver({"type": "room_state", "state": "live", "n": n})
+            await asyncio.sleep(0.03)
+        assert early.frames == [] and late.frames == []  # no hello yet
+        early.connection.open()
+        assert early.states() == [0, 1]
+        room_hub.deliver({"type": "room_state", "state": "live", "n": 2})
+        await _until(lambda: early.states() == [0, 1, 2])
+        # A connection whose hello never goes out is dropped once its backlog is full.
+        await _until(lambda: late.closed == [hub.CLOSE_TOO_SLOW])
+        assert late.frames == []
+    finally:
+        await room_hub.stop()
+
+
+async def test_failing_hot_state_neither_keeps_a_laggard_nor_silences_the_room(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = room_state()
+
+    class RedisDown:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        async def count_dropped(self, room_id: int) -> None:
+            raise ConnectionError("redis is down")
+
+        async def add_watch_seconds(self, room_id: int, seconds: float) -> None:
+            raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(hub, "room_state", RedisDown)
+    fine, slow = Viewer("fine"), Viewer("slow", stuck=True, queue_size=1)
+    room_hub = await _hub(fine, slow)
+    try:
+        for n in range(4):
+            room_hub.deliver({"type": "room_state", "state": "live", "n": n})
+            await asyncio.sleep(0.03)
+        await _until(lambda: slow.closed == [hub.CLOSE_TOO_SLOW])
+        assert slow.connection not in room_hub.connections
+        room_hub.deliver({"type": "room_state", "state": "ended", "n": "last"})
+        await _until(lambda: fine.states()[-1:] == ["last"])
+    finally:
+        await room_hub.stop()
+
+
+async def test_a_big_room_gets_a_longer_tick_within_its_frame_budget(live_settings: Any) -> None:
+    live_settings.SPROUT_LIVE_ROOM_FRAMES_PER_SECOND = 1_000
+    room_hub = hub.RoomHub(ROOM_ID)
+    viewers = [Viewer(f"v{n}") for n in range(100)]
+    for viewer in viewers[:10]:
+        room_hub.add(viewer.connection)
+    assert room_hub.tick() == live_settings.SPROUT_LIVE_TICK_SECONDS  # 0.02 s: 500 frames/s
+    for viewer in viewers[10:]:
+        room_hub.add(viewer.connection)
+    assert room_hub.tick() == pytest.approx(0.1)  # 100 viewers, 10 frames/s each
