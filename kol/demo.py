@@ -45,7 +45,6 @@ stats. A second run adds nothing.
 
 from __future__ import annotations
 
-import argparse
 import math
 import random
 import string
@@ -83,7 +82,13 @@ from community.management.commands.seed_demo import DEMO_PASSWORD, MODERATOR_USE
 from community.management.demo_content import CITIES, FIRST_NAMES, SURNAMES
 from community.management.demo_content import NICHES as COMMUNITY_CONTENT
 from community.management.demo_content import Niche as Content
-from community.management.demo_plan import AVATAR_SIZE, DEMO_EMAIL_DOMAIN, DemoPlan, build_plan
+from community.management.demo_plan import (
+    AVATAR_SIZE,
+    DEMO_EMAIL_DOMAIN,
+    DemoPlan,
+    build_plan,
+    count_option,
+)
 from community.models import Collect, Comment, Follow, Like, Note, Photo, User
 from kol import invitations, screening, services, stats
 from kol.models import (
@@ -585,23 +590,11 @@ def simulate(
 # --- the hook -----------------------------------------------------------------------
 
 
-def _creator_count(value: str) -> int:
-    try:
-        count = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid int value: {value!r}") from None
-    if not 0 <= count <= MAX_CREATORS:
-        raise argparse.ArgumentTypeError(
-            f"--creators must be between 0 and {MAX_CREATORS}, not {count}"
-        )
-    return count
-
-
 def add_arguments(parser: CommandParser) -> None:
     """``seed_demo --creators N``: the size of the creator pool."""
     parser.add_argument(
         "--creators",
-        type=_creator_count,
+        type=count_option("--creators", MAX_CREATORS),
         default=DEFAULT_CREATORS,
         help=f"creators in the demo creator pool, 0 to {MAX_CREATORS}: demo members with the "
         f"most notes, then new {CREATOR_PREFIX}* members (default {DEFAULT_CREATORS})",

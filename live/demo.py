@@ -51,7 +51,6 @@ services send after commit find the rooms ended and tell nobody.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import math
 import random
@@ -74,6 +73,7 @@ from django.utils import timezone
 
 from community.management.commands.seed_demo import DEMO_PASSWORD, MODERATOR_USERNAME, Progress
 from community.management.demo_content import CITIES
+from community.management.demo_plan import count_option
 from community.models import Follow, User
 from kol import invitations
 from kol import services as kol_services
@@ -410,23 +410,11 @@ def plan_recharges(
 # --- the hook -------------------------------------------------------------------------
 
 
-def _host_count(value: str) -> int:
-    try:
-        count = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid int value: {value!r}") from None
-    if not 0 <= count <= MAX_HOSTS:
-        raise argparse.ArgumentTypeError(
-            f"--live-hosts must be between 0 and {MAX_HOSTS}, not {count}"
-        )
-    return count
-
-
 def add_arguments(parser: CommandParser) -> None:
     """``seed_demo --live-hosts N``: how many hosts get past sessions."""
     parser.add_argument(
         "--live-hosts",
-        type=_host_count,
+        type=count_option("--live-hosts", MAX_HOSTS),
         default=DEFAULT_HOSTS,
         help=f"hosts with past live sessions, gifts and earnings, 0 to {MAX_HOSTS}: the pool's "
         f"hosts, then the best of its screening, invited (default {DEFAULT_HOSTS})",
