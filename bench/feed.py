@@ -33,10 +33,11 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import bench_database_url, recreate_database, setup_django  # noqa: E402
 
 USERS = 1_000
 NOTES = 10_000
@@ -44,37 +45,6 @@ TOPICS = 60
 FOLLOWS_PER_USER = 30
 TOPIC_FOLLOWS_PER_USER = 3
 PORT = 8765
-
-
-def bench_database_url() -> str:
-    base = os.environ.get("DATABASE_URL", "")
-    if not base.startswith(("postgres://", "postgresql://")):
-        sys.exit(
-            "bench/feed.py needs PostgreSQL: set DATABASE_URL=postgres://... (make bench does)"
-        )
-    parsed = urlparse(base)
-    name = (parsed.path.lstrip("/") or "sprout") + "_bench"
-    return parsed._replace(path="/" + name).geturl()
-
-
-def setup_django(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-    os.environ.pop("REDIS_URL", None)
-    import django
-
-    django.setup()
-
-
-def recreate_database(database_url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(database_url)
-    name = parsed.path.lstrip("/")
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def load_data(seed: int = 7) -> None:
@@ -308,7 +278,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the loaded bench database")
     args = parser.parse_args()
 
-    database_url = bench_database_url()
+    database_url = bench_database_url("bench", "bench/feed.py")
     if not args.reuse:
         recreate_database(database_url)
     setup_django(database_url)

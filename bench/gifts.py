@@ -59,12 +59,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.feed import recreate_database  # noqa: E402
+from bench.common import bench_database_url, recreate_database  # noqa: E402
+from bench.common import setup_django as _setup_django  # noqa: E402
 
 SENDERS = 1_000
 HOSTS = 20
@@ -75,27 +75,11 @@ WARMUP_SECONDS = 1.0
 WS_PORT = 8791
 
 
-def bench_database_url() -> str:
-    """``<DATABASE_URL's name>_gifts``."""
-    base = os.environ.get("DATABASE_URL", "")
-    if not base.startswith(("postgres://", "postgresql://")):
-        sys.exit(
-            "bench/gifts.py needs PostgreSQL: set DATABASE_URL=postgres://... (make bench does)"
-        )
-    parsed = urlparse(base)
-    return parsed._replace(path="/" + (parsed.path.lstrip("/") or "sprout") + "_gifts").geturl()
-
-
 def setup_django(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     # Eager Celery and the in-memory cache and channel layer: the gift path
     # itself publishes nothing (its callers do).
-    os.environ.pop("REDIS_URL", None)
     os.environ.setdefault("SPROUT_WALLET_SANDBOX_SECRET", "bench-only-sandbox-secret")
-    import django
-
-    django.setup()
+    _setup_django(database_url)
 
 
 def load_data() -> None:
@@ -561,7 +545,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    database_url = bench_database_url()
+    database_url = bench_database_url("gifts", "bench/gifts.py")
     if not args.reuse:
         recreate_database(database_url)
     setup_django(database_url)

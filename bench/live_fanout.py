@@ -84,6 +84,8 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import bench_database_url, recreate_database, setup_django  # noqa: E402
+
 SETTINGS = "bench.live_settings"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 ORIGIN = "http://127.0.0.1"
@@ -93,29 +95,6 @@ MESSAGE_PREFIX = "b"
 
 
 # --- setup --------------------------------------------------------------------------
-
-
-def bench_database_url() -> str:
-    base = os.environ.get("DATABASE_URL", "")
-    if not base.startswith(("postgres://", "postgresql://")):
-        sys.exit(
-            "bench/live_fanout.py needs PostgreSQL: set DATABASE_URL=postgres://... "
-            "(make bench does)"
-        )
-    parsed = urlparse(base)
-    name = (parsed.path.lstrip("/") or "sprout") + "_livebench"
-    return parsed._replace(path="/" + name).geturl()
-
-
-def recreate_database(database_url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(database_url)
-    name = parsed.path.lstrip("/")
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def server_env(database_url: str, redis_url: str, tick: float | None) -> dict[str, str]:
@@ -139,15 +118,6 @@ class Fixture:
     room_id: int
     chat_cookies: list[str]
     heart_cookies: list[str]
-
-
-def setup_django(database_url: str, redis_url: str) -> None:
-    os.environ.update(
-        {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "DJANGO_SETTINGS_MODULE": SETTINGS}
-    )
-    import django
-
-    django.setup()
 
 
 def make_fixture(chat_senders: int, heart_senders: int, *, create: bool) -> Fixture:
@@ -1008,13 +978,13 @@ def main() -> None:
     if args.heart_frames / args.heart_senders > 20:
         sys.exit("each heart connection may send at most 20 frames/s")
 
-    database_url = bench_database_url()
+    database_url = bench_database_url("livebench", "bench/live_fanout.py")
     check_redis(args.redis_url)
     env = server_env(database_url, args.redis_url, args.tick)
     t0 = time.monotonic()
     if not args.reuse:
         recreate_database(database_url)
-    setup_django(database_url, args.redis_url)
+    setup_django(database_url, settings=SETTINGS, redis_url=args.redis_url)
     fixture = make_fixture(args.chat_senders, args.heart_senders, create=not args.reuse)
     from django.db import connections
 

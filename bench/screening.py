@@ -42,10 +42,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import bench_database_url, recreate_database, setup_django  # noqa: E402
 
 CREATORS = 10_000
 MEMBERS = 30_000  # creators included
@@ -54,35 +55,6 @@ NOTE_DAYS = 60
 HISTORY_DAYS = 30
 RUNS = 3
 GOAL_RATIO = 3.0
-
-
-def bench_database_url() -> str:
-    base = os.environ.get("DATABASE_URL", "")
-    if not base.startswith(("postgres://", "postgresql://")):
-        sys.exit("bench/screening.py needs PostgreSQL: set DATABASE_URL=postgres://...")
-    parsed = urlparse(base)
-    name = (parsed.path.lstrip("/") or "sprout") + "_screening"
-    return parsed._replace(path="/" + name).geturl()
-
-
-def setup_django(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-    os.environ.pop("REDIS_URL", None)
-    import django
-
-    django.setup()
-
-
-def recreate_database(database_url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(database_url)
-    name = parsed.path.lstrip("/")
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 # --- loading ----------------------------------------------------------------------------
@@ -537,7 +509,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the loaded bench database")
     args = parser.parse_args()
 
-    database_url = bench_database_url()
+    database_url = bench_database_url("screening", "bench/screening.py")
     if not args.reuse:
         recreate_database(database_url)
     setup_django(database_url)
