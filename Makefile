@@ -21,7 +21,7 @@ help:
 	@echo "make test    run the whole suite: SQLite, then PostgreSQL + Redis + Celery, then Chromium"
 	@echo "make vendor  front-end packages from npm into static/vendor/ (hls.js; make run and make test do it)"
 	@echo "make lint    ruff + mypy"
-	@echo "make bench   benchmarks in bench/ (needs PostgreSQL)"
+	@echo "make bench   benchmarks in bench/ (needs PostgreSQL and Redis)"
 
 $(VENV)/.installed: requirements.lock
 	@set -e; python=$$(scripts/find-python); \
@@ -113,7 +113,7 @@ bench: venv
 	DATABASE_URL=$(PG_URL) $(PY) bench/feed.py
 	DATABASE_URL=$(PG_URL) $(PY) bench/screening.py
 	DATABASE_URL=$(PG_URL) $(PY) bench/live_fanout.py
-	DATABASE_URL=$(PG_URL) $(PY) bench/gifts.py
+	DATABASE_URL=$(PG_URL) $(PY) bench/gifts.py --websocket
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache node_modules static/vendor/hls.js
