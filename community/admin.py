@@ -10,7 +10,7 @@ queries whatever its length.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -528,18 +528,21 @@ class CommentAdmin(ModerationAdmin):
 # --- the report queue ---------------------------------------------------------
 
 
-class ReportStatusFilter(admin.SimpleListFilter):
-    """Status, defaulting to the open reports: the queue is what needs work."""
+class DefaultStatusFilter(admin.SimpleListFilter):
+    """A status filter that opens on one status (what needs work) and offers
+    "All" as a choice of its own. Subclasses set ``statuses`` (the model's
+    ``Status.choices``) and ``default``."""
 
     title = "status"
     parameter_name = "status"
-    default = Report.Status.OPEN.value
+    statuses: Sequence[tuple[str, str]] = ()
+    default = ""
     everything = "all"
 
     def lookups(
         self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
     ) -> list[tuple[str, str]]:
-        return [*Report.Status.choices, (self.everything, "All")]
+        return [*self.statuses, (self.everything, "All")]
 
     def value(self) -> str:
         return str(super().value() or self.default)
@@ -557,6 +560,13 @@ class ReportStatusFilter(admin.SimpleListFilter):
                 "query_string": changelist.get_query_string({self.parameter_name: lookup}),
                 "display": title,
             }
+
+
+class ReportStatusFilter(DefaultStatusFilter):
+    """Status, defaulting to the open reports: the queue is what needs work."""
+
+    statuses = Report.Status.choices
+    default = Report.Status.OPEN.value
 
 
 class ReportTargetFilter(admin.SimpleListFilter):

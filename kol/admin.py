@@ -12,14 +12,13 @@ what their columns show, so a page costs the same queries whatever its length.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied as AdminPermissionDenied
 from django.db.models import (
     Count,
@@ -42,6 +41,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import ngettext
 
 from community import services as community_services
+from community.admin import DefaultStatusFilter
 from community.models import User
 from kol import invitations, screening, services, stats
 from kol.errors import DomainError
@@ -58,7 +58,7 @@ from kol.models import (
 )
 
 if TYPE_CHECKING:
-    from django.contrib.admin.filters import _ListFilterChoices
+    pass
 
 SCREENING_TOP = 50  # creators shown on the screening page
 RECENT_STAT_DAYS = 14  # daily stats shown on a creator's page
@@ -978,35 +978,11 @@ class RevenueShareChangeAdmin(ReadOnlyPoolAdmin):
 # --- applications ---------------------------------------------------------------------
 
 
-class ApplicationStatusFilter(admin.SimpleListFilter):
+class ApplicationStatusFilter(DefaultStatusFilter):
     """Status, defaulting to the pending applications: what needs a decision."""
 
-    title = "status"
-    parameter_name = "status"
+    statuses = Application.Status.choices
     default = Application.Status.PENDING.value
-    everything = "all"
-
-    def lookups(
-        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
-    ) -> list[tuple[str, str]]:
-        return [*Application.Status.choices, (self.everything, "All")]
-
-    def value(self) -> str:
-        return str(super().value() or self.default)
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() == self.everything:
-            return queryset
-        return queryset.filter(status=self.value())
-
-    def choices(self, changelist: ChangeList) -> Iterator[_ListFilterChoices]:
-        # No "All" entry that drops the parameter: without it the default applies.
-        for lookup, title in self.lookup_choices:
-            yield {
-                "selected": self.value() == lookup,
-                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
-                "display": title,
-            }
 
 
 class RejectForm(forms.Form):
