@@ -1093,7 +1093,7 @@ class ApplicationAdmin(ReadOnlyPoolAdmin):
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": "Reject applications",
-            "applications": applications,
+            "objects": applications,
             "form": form,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }

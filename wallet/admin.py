@@ -413,7 +413,7 @@ class PayoutAdmin(ReadOnlyAdmin):
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": "Reject payouts",
-            "payouts": list(queryset.select_related("creator", "run")),
+            "objects": list(queryset.select_related("creator", "run")),
             "form": form,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }

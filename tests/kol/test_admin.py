@@ -252,6 +252,7 @@ def test_reject_asks_for_a_reason_first(moderator_client: Client) -> None:
     content = page.content.decode()
     assert 'name="reason"' in content
     assert f'name="_selected_action" value="{application.pk}"' in content
+    assert f">{application.applicant.username}</a> (Waiting for review)" in content
     assert fresh(application).status == Application.Status.PENDING
 
 

@@ -459,6 +459,9 @@ def test_admin_rejects_with_a_reason_and_reverses() -> None:
 
     asked = client.post(url, {"action": "reject", "_selected_action": [payout.pk]})
     assert asked.status_code == 200 and b"Reason" in asked.content
+    asked_text = asked.content.decode()
+    assert f"#{payout.pk}</a> to {payout.creator.username}" in asked_text
+    assert f'name="_selected_action" value="{payout.pk}"' in asked_text
     done = client.post(
         url,
         {"action": "reject", "_selected_action": [payout.pk], "apply": "yes", "reason": "Fraud"},
