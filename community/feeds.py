@@ -132,17 +132,23 @@ def discover(*, viewer: Any, cursor: str | None = None, size: int = 20) -> Page:
 # --- newest-first feeds -----------------------------------------------------------
 
 
-def _recent_cursor(cursor: str | None) -> tuple[datetime, int] | None:
-    after = decode_cursor(cursor, {"t": str, "i": int})
-    if after is None:
-        return None
+def cursor_time(value: str) -> datetime:
+    """A time a cursor carries (``datetime.isoformat()`` of an aware time);
+    InvalidCursor for anything else."""
     try:
-        when = datetime.fromisoformat(after["t"])
+        when = datetime.fromisoformat(value)
     except ValueError as exc:
         raise InvalidCursor() from exc
     if when.tzinfo is None:  # we only ever issue aware times
         raise InvalidCursor()
-    return when, after["i"]
+    return when
+
+
+def _recent_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    after = decode_cursor(cursor, {"t": str, "i": int})
+    if after is None:
+        return None
+    return cursor_time(after["t"]), after["i"]
 
 
 def recent(notes: QuerySet[Note], *, viewer: Any, cursor: str | None, size: int) -> Page:

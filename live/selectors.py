@@ -18,8 +18,7 @@ from django.db.models import Case, DateTimeField, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from community.errors import InvalidCursor
-from community.feeds import Page, decode_cursor, encode_cursor
+from community.feeds import Page, cursor_time, decode_cursor, encode_cursor
 from community.models import User
 from live import permissions, services
 from live.errors import NotFound, PermissionDenied
@@ -99,13 +98,7 @@ def _room_cursor(cursor: str | None) -> tuple[int, datetime, int] | None:
     after = decode_cursor(cursor, {"r": int, "t": str, "i": int})
     if after is None:
         return None
-    try:
-        when = datetime.fromisoformat(after["t"])
-    except ValueError as exc:
-        raise InvalidCursor() from exc
-    if when.tzinfo is None:  # we only ever issue aware times
-        raise InvalidCursor()
-    return after["r"], when, after["i"]
+    return after["r"], cursor_time(after["t"]), after["i"]
 
 
 def room_page(*, state: str | None = None, cursor: str | None = None, size: int = 20) -> Page:
