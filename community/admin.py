@@ -528,6 +528,25 @@ class CommentAdmin(ModerationAdmin):
 # --- the report queue ---------------------------------------------------------
 
 
+class IsNullFilter(admin.SimpleListFilter):
+    """A filter on whether one nullable column is set. Subclasses set
+    ``field`` and ``options``: ``(value in the URL, label, is null)``."""
+
+    field = ""
+    options: tuple[tuple[str, str, bool], ...] = ()
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
+        return [(value, label) for value, label, _ in self.options]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        for value, _, isnull in self.options:
+            if self.value() == value:
+                return queryset.filter(**{f"{self.field}__isnull": isnull})
+        return queryset
+
+
 class DefaultStatusFilter(admin.SimpleListFilter):
     """A status filter that opens on one status (what needs work) and offers
     "All" as a choice of its own. Subclasses set ``statuses`` (the model's

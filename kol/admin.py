@@ -41,7 +41,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import ngettext
 
 from community import services as community_services
-from community.admin import DefaultStatusFilter
+from community.admin import DefaultStatusFilter, IsNullFilter
 from community.models import User
 from kol import invitations, screening, services, stats
 from kol.errors import DomainError
@@ -324,19 +324,11 @@ class NicheAdmin(PoolAdmin):
 # --- creators -----------------------------------------------------------------------
 
 
-class HasScoreFilter(admin.SimpleListFilter):
+class HasScoreFilter(IsNullFilter):
     title = "screening score"
     parameter_name = "scored"
-
-    def lookups(
-        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
-    ) -> list[tuple[str, str]]:
-        return [("yes", "Has a score"), ("no", "Not screened yet")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() in ("yes", "no"):
-            return queryset.filter(score__isnull=self.value() == "no")
-        return queryset
+    field = "score"
+    options = (("yes", "Has a score", False), ("no", "Not screened yet", True))
 
 
 class CreatorProfileForm(forms.ModelForm):

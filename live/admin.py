@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import ngettext
 
-from community.admin import ReadOnlyAdminMixin
+from community.admin import IsNullFilter, ReadOnlyAdminMixin
 from community.models import User
 from live import chat, keys, permissions, selectors, services
 from live.errors import DomainError
@@ -290,19 +290,11 @@ class LiveSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 # --- chat ---------------------------------------------------------------------------
 
 
-class DeletedFilter(admin.SimpleListFilter):
+class DeletedFilter(IsNullFilter):
     title = "deleted"
     parameter_name = "deleted"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> Iterable[tuple[str, str]]:
-        return (("no", "Shown"), ("yes", "Deleted"))
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() == "yes":
-            return queryset.filter(deleted_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(deleted_at__isnull=True)
-        return queryset
+    field = "deleted_at"
+    options = (("no", "Shown", True), ("yes", "Deleted", False))
 
 
 @admin.register(ChatMessage)
@@ -463,19 +455,11 @@ class RoomRestrictionAdmin(ModerationMixin, ReadOnlyAdminMixin, admin.ModelAdmin
 # --- stream keys ------------------------------------------------------------------------
 
 
-class ActiveKeyFilter(admin.SimpleListFilter):
+class ActiveKeyFilter(IsNullFilter):
     title = "status"
     parameter_name = "status"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> Iterable[tuple[str, str]]:
-        return (("active", "Active"), ("revoked", "Revoked"))
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() == "active":
-            return queryset.filter(revoked_at__isnull=True)
-        if self.value() == "revoked":
-            return queryset.filter(revoked_at__isnull=False)
-        return queryset
+    field = "revoked_at"
+    options = (("active", "Active", True), ("revoked", "Revoked", False))
 
 
 @admin.register(StreamKey)

@@ -413,6 +413,20 @@ def test_the_key_list_shows_hints_never_hashes(superuser_client: Client) -> None
         assert plaintext not in text
 
 
+def test_the_key_list_filters_active_and_revoked_keys(superuser_client: Client) -> None:
+    host = make_host()
+    old, _ = keys.rotate_key(host=host)
+    current, _ = keys.rotate_key(host=host)  # revokes the first
+
+    def listed(query: str) -> list[int]:
+        page = superuser_client.get(changelist("streamkey") + query)
+        return [k.pk for k in page.context["cl"].result_list]
+
+    assert listed("?status=active") == [current.pk]
+    assert listed("?status=revoked") == [old.pk]
+    assert sorted(listed("")) == sorted([old.pk, current.pk])
+
+
 # --- query counts ------------------------------------------------------------------------
 
 
