@@ -9,7 +9,7 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-insecure-key-0123456789abc
 os.environ.setdefault("SPROUT_WALLET_SANDBOX_SECRET", "dev-only-sandbox-secret")
 
 from .base import *  # noqa: F403
-from .base import REST_FRAMEWORK, THROTTLE_RATES
+from .base import CHANNEL_LAYERS, REST_FRAMEWORK, THROTTLE_RATES
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -24,3 +24,12 @@ REST_FRAMEWORK = {
 # flips this for its duration); a per-run queue keeps runs from sharing tasks.
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "true").lower() == "true"
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("SPROUT_CELERY_QUEUE", "celery")
+
+# Redis pub/sub ignores the database number: runs on one Redis (two checkouts,
+# a benchmark) would hear each other's room events. The database's name keeps
+# them apart; the variable carries it to the processes a run starts (a Celery
+# worker, a server), which see the test database's name instead.
+_db = os.environ.get("DATABASE_URL", "").rsplit("/", 1)[-1].removeprefix("test_")
+os.environ.setdefault("SPROUT_TEST_CHANNEL_PREFIX", f"asgi.{_db or 'sqlite'}")
+if "CONFIG" in CHANNEL_LAYERS["default"]:
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = os.environ["SPROUT_TEST_CHANNEL_PREFIX"]
