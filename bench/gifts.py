@@ -414,11 +414,10 @@ def measure_websocket(database_url: str, redis_url: str, *, clients: int,
 
         async def sender(index: int, cookie: str, start: float) -> tuple[int, int]:
             from websockets.asyncio.client import connect
-            from websockets.typing import Origin
 
             url = f"ws://127.0.0.1:{WS_PORT}/ws/live/{room_ids[index % len(room_ids)]}/"
             acked = errors = 0
-            async with connect(url, origin=Origin("http://127.0.0.1"), max_queue=None,
+            async with connect(url, max_queue=None,
                                additional_headers={"Cookie": f"sessionid={cookie}"},
                                compression=None, ping_interval=None, proxy=None) as ws:  # fmt: skip
                 while json.loads(await ws.recv()).get("type") != "hello":

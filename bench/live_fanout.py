@@ -88,7 +88,6 @@ from bench.common import bench_database_url, recreate_database, setup_django  # 
 
 SETTINGS = "bench.live_settings"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
-ORIGIN = "http://127.0.0.1"
 PORTS = {"bare": 8781, "hub": 8782, "textbook": 8783, "daphne": 8784}
 CONNECT_CONCURRENCY = 32  # handshakes in flight per client process
 MESSAGE_PREFIX = "b"
@@ -300,11 +299,8 @@ def cpu_seconds(pid: int) -> float:
 
 
 def _connect_kwargs(cookie: str | None = None) -> dict[str, Any]:
-    from websockets.typing import Origin
-
     headers = {"Cookie": f"sessionid={cookie}"} if cookie else None
     return {
-        "origin": Origin(ORIGIN),
         "additional_headers": headers,
         "max_queue": None,
         "compression": None,
@@ -393,12 +389,9 @@ class Viewer(asyncio.Protocol):
 
     def __init__(self, url: str, index: int, tally: Tally) -> None:
         from websockets.client import ClientProtocol
-        from websockets.typing import Origin
         from websockets.uri import parse_uri
 
-        self.handshake: ClientProtocol | None = ClientProtocol(
-            parse_uri(url), origin=Origin(ORIGIN), max_size=2**22
-        )
+        self.handshake: ClientProtocol | None = ClientProtocol(parse_uri(url), max_size=2**22)
         self.index = index
         self.tally = tally
         self.hello: asyncio.Future[None] = asyncio.get_running_loop().create_future()

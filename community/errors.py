@@ -108,3 +108,35 @@ class CommentDepthExceeded(DomainError):
     code = "invalid_parent"
     status = 400
     message = "Replies attach to a comment of the same note."
+
+
+class TemporarilyUnavailable(DomainError):
+    """A service the request needs (the database, most often) failed for a
+    moment: nothing was done, and the same request (with the same idempotency
+    key, where it has one) may be sent again."""
+
+    code = "temporarily_unavailable"
+    status = 503
+    message = "The service is busy or restarting: nothing was done; try again in a moment."
+    retry_after = 1
+
+
+def transient_error(exc: BaseException) -> TemporarilyUnavailable | None:
+    """The retryable answer for an infrastructure failure (a database
+    connection lost mid-request, a deadlock, a locked SQLite file), looked
+    for in ``exc`` and its causes, or None: a bug stays a ``server_error``."""
+    from django.db import InterfaceError, OperationalError
+
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return None
+        if isinstance(seen, TemporarilyUnavailable):
+            return seen
+        # SQLite says "no such table" for a missing migration: not transient.
+        if isinstance(seen, InterfaceError) or (
+            isinstance(seen, OperationalError) and not str(seen).startswith("no such ")
+        ):
+            return TemporarilyUnavailable()
+        seen = seen.__cause__
+    return None

@@ -1,5 +1,5 @@
 """ASGI entry point: HTTP through Django, websockets (live rooms) through
-channels with session auth and an origin check."""
+channels with session auth and an origin check (live.handshake)."""
 
 import os
 
@@ -11,8 +11,8 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from live.handshake import SameOriginOnly  # noqa: E402
 from live.hub import ServerSend  # noqa: E402
 from live.routing import websocket_urlpatterns  # noqa: E402
 
@@ -20,7 +20,7 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": ServerSend(
-            AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+            SameOriginOnly(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

@@ -15,7 +15,7 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from community.errors import DomainError
+from community.errors import DomainError, transient_error
 
 logger = logging.getLogger("sprout.api")
 
@@ -77,10 +77,27 @@ def _drf_response(exc: drf.APIException) -> Response:
     return Response(error_body(code, message), status=exc.status_code, headers=headers)
 
 
+def _domain_response(exc: DomainError) -> Response:
+    headers: dict[str, str] = {}
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return Response(
+        error_body(exc.code, exc.message, exc.fields), status=exc.status, headers=headers
+    )
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         set_rollback()
-        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+        return _domain_response(exc)
+    transient = transient_error(exc)
+    if transient is not None:
+        # The database went away mid-request: the transaction rolled back, so
+        # the client may send the same request (same idempotency key) again.
+        set_rollback()
+        logger.warning("API request failed for a transient reason: %r", exc)
+        return _domain_response(transient)
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

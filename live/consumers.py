@@ -12,10 +12,10 @@ room, 4008 too slow to keep up (the hub drops it).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
@@ -24,6 +24,7 @@ from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -39,8 +40,10 @@ from live.errors import (
     RateLimited,
     RoomNotLive,
     ValidationFailed,
+    transient_error,
 )
-from live.hub import Connection, dumps, hubs, server_send
+from live.handshake import client_address
+from live.hub import Connection, client_gone, dumps, hubs, server_send
 from live.models import Room
 from live.state import room_state
 from live.tickets import redeem
@@ -187,6 +190,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
     room: Room | None = None
     user: User | None = None
     connection: Connection | None = None
+    # The client went away while we were answering it: nothing more is sent.
+    gone: bool = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # However the consumer ends (a clean close, the client vanishing
+        # mid-reply, an error, a cancelled task), its connection leaves the
+        # room: a viewer left behind would be counted, and kept, for ever.
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._leave()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # channels' own dispatch closes stale database connections before
@@ -235,13 +249,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         # is lost (a message may come twice; clients dedupe by id). The hub's
         # frames wait until hello has gone out (Connection.open).
         await hubs().join(room_id, self.connection)
-        try:
-            hello = await self._hello(room_id, user)
-        except BaseException:
-            await self.disconnect(1011)  # do not leave a dead viewer in the room
-            raise
-        await self.send(text_data=dumps(hello))
-        self.connection.open()
+        if await self._reply(await self._hello(room_id, user)):
+            self.connection.open()
 
     async def _authenticate(self, room_id: int) -> tuple[bool, User | None]:
         """``(True, member)``, ``(True, None)`` for an anonymous viewer, or
@@ -258,17 +267,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
         return True, await database_sync_to_async(_load_user)(scope_user.pk)
 
     def _viewer_key(self, user: User | None) -> str:
-        """Who counts as one unique viewer: the member, else the browser
-        session, else this one connection."""
+        """Who counts as one viewer (now, at the peak, and among the unique
+        viewers of the session report): the member, whatever their sockets;
+        an anonymous viewer by network address, so that one client opening
+        hundreds of sockets (or sessions) counts once. Anonymous viewers
+        sharing an address count once too: the report errs low, never high."""
         if user is not None:
             return f"u{user.pk}"
-        session = self.scope.get("session")
-        session_key = getattr(session, "session_key", None)
-        if session_key:
-            seed = f"session:{session_key}"
-        else:
-            client = self.scope.get("client") or ("", 0)
-            seed = f"addr:{client[0]}:{secrets.token_hex(8)}"
+        seed = f"{settings.SECRET_KEY}:addr:{client_address(self.scope)}"
         return "a" + hashlib.sha256(seed.encode()).hexdigest()[:20]
 
     async def _hello(self, room_id: int, user: User | None) -> dict[str, Any]:
@@ -285,15 +291,21 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def _refuse(self, exc: DomainError, code: int) -> None:
         # Accept first so the client can read why before the close.
         await self.accept()
-        await self.send(text_data=dumps(error_event(exc)))
-        await self.close(code=code)
+        if await self._reply(error_event(exc)):
+            await self.close(code=code)
 
     # --- the hub's side -----------------------------------------------------
 
     async def _close_from_hub(self, code: int) -> None:
-        await self.close(code=code)
+        if not self.gone:
+            with contextlib.suppress(Exception):  # already gone: nothing to close
+                await self.close(code=code)
 
     async def disconnect(self, code: int) -> None:
+        await self._leave()
+
+    async def _leave(self) -> None:
+        """Take this connection out of the room's hub, once."""
         connection, self.connection = self.connection, None
         if connection is not None and self.room is not None:
             await hubs().leave(self.room.pk, connection)
@@ -319,12 +331,31 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 raise _invalid("Unknown frame type: send chat, heart, gift or ping.")
         except DomainError as exc:
             await self._reply(error_event(exc, **self._echo))
-        except Exception:
-            logger.exception("live room frame failed")
-            await self._reply(error_event(ServerError(), **self._echo))
+        except Exception as exc:
+            transient = transient_error(exc)
+            if transient is None:
+                logger.exception("live room frame failed")
+            else:
+                logger.warning("live room frame failed for a transient reason: %r", exc)
+            await self._reply(error_event(transient or ServerError(), **self._echo))
+        if self.gone:
+            raise StopConsumer  # nobody left to answer; __call__ leaves the room
 
-    async def _reply(self, event: dict[str, Any]) -> None:
-        await self.send(text_data=dumps(event))
+    async def _reply(self, event: dict[str, Any]) -> bool:
+        """Send one frame to this client; False when it has gone (it closed
+        while we were answering): not an error, and nothing more is sent."""
+        if self.gone:
+            return False
+        try:
+            await self.send(text_data=dumps(event))
+        except Exception as exc:
+            if not client_gone(exc):
+                raise
+            self.gone = True
+            logger.debug("live room client left mid-reply: %r", exc)
+            await self._leave()
+            return False
+        return True
 
     def _member(self) -> User:
         if self.user is None:

@@ -9,7 +9,9 @@ from community.errors import (
     DomainError,
     NotFound,
     PermissionDenied,
+    TemporarilyUnavailable,
     ValidationFailed,
+    transient_error,
 )
 
 __all__ = [
@@ -23,8 +25,10 @@ __all__ = [
     "RateLimited",
     "RoomNotLive",
     "SlowMode",
+    "TemporarilyUnavailable",
     "TooLong",
     "ValidationFailed",
+    "transient_error",
 ]
 
 

@@ -40,7 +40,7 @@ import os
 import socket
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,6 +88,19 @@ class ServerSend:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await self.app({**scope, SERVER_SEND: send}, receive, send)
+
+
+def client_gone(exc: BaseException) -> bool:
+    """Whether a failed send means only that the client is no longer there:
+    uvicorn raises ``ClientDisconnected`` (an ``OSError``) for a socket that
+    closed under the send, and a ``RuntimeError`` for a send after the close;
+    a reset connection is an ``OSError`` too. Not worth a traceback."""
+    if isinstance(exc, OSError):
+        return True
+    text = str(exc)
+    return isinstance(exc, RuntimeError) and (
+        "after sending 'websocket.close'" in text or "response already completed" in text
+    )
 
 
 def server_send(scope: Any) -> Send | None:
@@ -160,10 +173,13 @@ class Connection:
                 message = self.backlog.popleft()
         except asyncio.CancelledError:
             raise
-        except Exception:  # the socket went away mid-send; the consumer cleans up
+        except Exception as exc:  # the socket went away mid-send; the hub forgets it
             self.broken = True
             self.backlog.clear()
-            logger.debug("writer of %s stopped", self.viewer_key, exc_info=True)
+            if client_gone(exc):
+                logger.debug("writer of %s stopped: %r", self.viewer_key, exc)
+            else:
+                logger.exception("writer of %s failed", self.viewer_key)
 
     async def stop(self) -> None:
         writer = self.writer
@@ -180,6 +196,9 @@ class RoomHub:
     def __init__(self, room_id: int) -> None:
         self.room_id = room_id
         self.connections: set[Connection] = set()
+        # Sockets per viewer: a viewer counts once however many they open
+        # (a member's tabs, one address's anonymous sockets: live.consumers).
+        self.viewer_sockets: Counter[str] = Counter()
         self.pending: list[dict[str, Any]] = []
         self.wakeup = asyncio.Event()
         self.channel: str | None = None
@@ -217,6 +236,12 @@ class RoomHub:
 
     def add(self, connection: Connection) -> None:
         self.connections.add(connection)
+        self.viewer_sockets[connection.viewer_key] += 1
+
+    @property
+    def viewers(self) -> int:
+        """Distinct viewers in this process (not sockets)."""
+        return len(self.viewer_sockets)
 
     async def remove(self, connection: Connection) -> None:
         await self._forget(connection)
@@ -227,6 +252,11 @@ class RoomHub:
         self.connections.discard(connection)
         if not connection.left:
             connection.left = True
+            left = self.viewer_sockets[connection.viewer_key] - 1
+            if left > 0:
+                self.viewer_sockets[connection.viewer_key] = left
+            else:
+                del self.viewer_sockets[connection.viewer_key]
             seconds = time.monotonic() - connection.joined_at
             try:
                 await room_state().add_watch_seconds(self.room_id, seconds)
@@ -298,9 +328,8 @@ class RoomHub:
                 now = time.monotonic()
                 if now - last_viewers >= viewers_every:
                     last_viewers = now
-                    viewers = await state.report_viewers(
-                        self.room_id, PROCESS_ID, len(self.connections)
-                    )
+                    await self._forget_broken()
+                    viewers = await state.report_viewers(self.room_id, PROCESS_ID, self.viewers)
                     if viewers != self.viewers_sent:
                         self.viewers_sent = viewers
                         totals.append({"type": "viewers", "count": viewers})
@@ -324,10 +353,24 @@ class RoomHub:
             self.frames_sent += len(self.connections) - len(laggards)
             for connection in laggards:
                 await self._drop(connection)
+            await self._forget_broken()
         for event in closing:
             targets = [c for c in self.connections if c.user_id == event.get("user_id")]
             for connection in targets:
                 await self._close(connection, int(event.get("code", 4003)))
+
+    async def _forget_broken(self) -> None:
+        """Connections whose socket failed under a write are gone whatever
+        their consumer does next: out of the room, and out of its counts."""
+        broken = [c for c in self.connections if c.broken]
+        for connection in broken:
+            await self._forget(connection)
+        if broken and not self.connections:
+            # Nobody is left to leave: the registry stops the empty hub (in a
+            # task of its own, since stopping cancels this hub's loops).
+            task = asyncio.get_running_loop().create_task(hubs().stop_if_empty(self))
+            _background.add(task)
+            task.add_done_callback(_background.discard)
 
     async def _drop(self, connection: Connection) -> None:
         """A viewer too slow to keep up: disconnect and count, never wait."""
@@ -376,8 +419,17 @@ class HubRegistry:
                 del self.hubs[room_id]
                 await hub.stop()
 
+    async def stop_if_empty(self, hub: RoomHub) -> None:
+        """Stop ``hub`` if it is still this process's hub of its room and
+        nobody is in it."""
+        async with self._lock:
+            if self.hubs.get(hub.room_id) is hub and not hub.connections:
+                del self.hubs[hub.room_id]
+                await hub.stop()
+
 
 _registries: dict[int, HubRegistry] = {}
+_background: set[asyncio.Task[None]] = set()
 
 
 def hubs() -> HubRegistry:

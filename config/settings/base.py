@@ -303,7 +303,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    "NUM_PROXIES": env.int("SPROUT_NUM_PROXIES", default=0) or None,
+    # Proxies in front of the site that append to X-Forwarded-For. 0: the
+    # socket's peer is the client. (DRF's own default, None, would trust the
+    # whole header, which any client can write: a new throttle bucket per
+    # request.)
+    "NUM_PROXIES": env.int("SPROUT_NUM_PROXIES", default=0),
 }
 
 SPECTACULAR_SETTINGS = {

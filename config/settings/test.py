@@ -3,6 +3,7 @@ throwaway directory and generous throttles (the throttle tests set their own).""
 
 import os
 import tempfile
+from typing import Any
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-insecure-key-0123456789abcdefghijklmnop")
 # The sandbox payment provider signs its callbacks with this (wallet.providers).
@@ -31,5 +32,7 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("SPROUT_CELERY_QUEUE", "celery")
 # worker, a server), which see the test database's name instead.
 _db = os.environ.get("DATABASE_URL", "").rsplit("/", 1)[-1].removeprefix("test_")
 os.environ.setdefault("SPROUT_TEST_CHANNEL_PREFIX", f"asgi.{_db or 'sqlite'}")
-if "CONFIG" in CHANNEL_LAYERS["default"]:
-    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = os.environ["SPROUT_TEST_CHANNEL_PREFIX"]
+_layer: dict[str, Any] = dict(CHANNEL_LAYERS["default"])
+if "CONFIG" in _layer:
+    _layer["CONFIG"] = {**_layer["CONFIG"], "prefix": os.environ["SPROUT_TEST_CHANNEL_PREFIX"]}
+    CHANNEL_LAYERS = {**CHANNEL_LAYERS, "default": _layer}

@@ -9,8 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -18,7 +24,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.db import connections
+from django.db import connection, connections
 from django.test import Client
 from django.utils import timezone
 
@@ -28,6 +34,7 @@ from live.state import reset_room_state_backend
 from tests.factories import UserFactory
 
 ORIGIN = b"http://127.0.0.1:8000"
+HOST = b"127.0.0.1:8000"  # the site the pages (and so the ORIGIN) come from
 TIMEOUT = 3.0
 # Broadcast frames the hub sends to everyone; anything else is a reply.
 BROADCAST_TYPES = {"hearts", "viewers", "chat", "moderation", "room_state", "batch"}
@@ -59,14 +66,23 @@ class LiveClient:
         cookie: str | None = None,
         ticket: str | None = None,
         origin: bytes | None = ORIGIN,
+        address: str = "203.0.113.10",
+        host: bytes = HOST,
+        headers: Sequence[tuple[bytes, bytes]] = (),
     ) -> LiveClient:
         from config.asgi import application  # after the test settings are in place
 
-        headers = [(b"origin", origin)] if origin is not None else []
+        async def from_address(scope: Any, receive: Any, send: Any) -> None:
+            # What a real server puts in the scope: the peer's address.
+            await application({**scope, "client": (address, 50_000)}, receive, send)
+
+        headers = [(b"host", host), *headers]
+        if origin is not None:
+            headers.append((b"origin", origin))
         if cookie is not None:
             headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
         path = f"/ws/live/{room_id}/" + (f"?ticket={ticket}" if ticket is not None else "")
-        client = cls(WebsocketCommunicator(application, path, headers=headers))
+        client = cls(WebsocketCommunicator(from_address, path, headers=headers))
         accepted, code = await client.communicator.connect(timeout=TIMEOUT)
         client.accepted = bool(accepted)
         client.refused_code = None if accepted else code
@@ -263,3 +279,78 @@ async def connect_fixture(live_loop: None) -> AsyncIterator[Connect]:
     yield _open
     for client in opened:
         await client.close()
+
+
+# --- a second server process ------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _wait_for_port(server: subprocess.Popen[bytes], port: int, log: Any) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                output = log.read().decode(errors="replace")
+                pytest.fail(f"the second server did not start: {output[-2000:]}")
+            time.sleep(0.1)
+
+
+class ServerProcess(str):
+    """The base ws:// URL of a server process, which can show its log."""
+
+    log: Any
+
+    @property
+    def http(self) -> str:
+        return self.replace("ws://", "http://", 1)
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return str(self.log.read().decode(errors="replace"))
+
+
+@pytest.fixture(name="other_process")
+def other_process_fixture(live_settings: Any) -> Iterator[ServerProcess]:
+    """A second server process (uvicorn, as production runs the websockets)
+    on the test database and the same Redis: the base ws:// URL (its
+    ``http`` twin is ``.http``)."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--port", str(port)]
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(
+            command, env=env, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            _wait_for_port(server, port, log)
+            url = ServerProcess(f"ws://127.0.0.1:{port}")
+            url.log = log
+            yield url
+        finally:
+            server.terminate()
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(5)

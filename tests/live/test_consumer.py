@@ -5,19 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import connection
 
 from live import chat, events, hub
 from live.models import ChatMessage, Room
@@ -28,11 +20,13 @@ from tests.live import (  # noqa: F401  (fixtures)
     ORIGIN,
     Connect,
     LiveClient,
+    ServerProcess,
     add_messages,
     connect_fixture,
     live_loop_fixture,
     live_settings_fixture,
     make_room,
+    other_process_fixture,
     session_cookie,
 )
 
@@ -369,11 +363,13 @@ async def test_bad_heart_counts_are_invalid(
     assert await room_state().hearts(room.pk) == 0
 
 
-async def test_the_viewer_count_is_sent_on_a_tick(connect: Connect, room: Room) -> None:
+async def test_the_viewer_count_is_sent_on_a_tick(
+    connect: Connect, room: Room, member_cookie: str
+) -> None:
     first = await connect(room.pk)
     await first.hello()
     await first.wait_for("viewers", where=lambda e: e["count"] == 1)
-    second = await connect(room.pk)
+    second = await connect(room.pk, cookie=member_cookie)
     await second.hello()
     await first.wait_for("viewers", where=lambda e: e["count"] == 2)
     await second.close()
@@ -467,65 +463,10 @@ async def test_a_viewer_who_cannot_keep_up_is_dropped_and_counted(
 # --- across processes (Redis) -------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def _wait_for_port(server: subprocess.Popen[bytes], port: int, log: Any) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                output = log.read().decode(errors="replace")
-                pytest.fail(f"the second server did not start: {output[-2000:]}")
-            time.sleep(0.1)
-
-
-@pytest.fixture
-def other_process(live_settings: Any) -> Iterator[str]:
-    """A second server process (uvicorn, as production runs the websockets)
-    on the test database and the same Redis: the base ws:// URL."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "PYTHONUNBUFFERED": "1",
-    }
-    command = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--port", str(port)]
-    with tempfile.TemporaryFile() as log:
-        server = subprocess.Popen(
-            command, env=env, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT
-        )
-        try:
-            _wait_for_port(server, port, log)
-            yield f"ws://127.0.0.1:{port}"
-        finally:
-            server.terminate()
-            try:
-                server.wait(10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(5)
-
-
 @pytest.mark.redis
 @pytest.mark.postgres
 async def test_chat_and_bans_reach_viewers_served_by_another_process(
-    connect: Connect, room: Room, member: Any, member_cookie: str, other_process: str
+    connect: Connect, room: Room, member: Any, member_cookie: str, other_process: ServerProcess
 ) -> None:
     import websockets
     from websockets.typing import Origin
@@ -534,7 +475,7 @@ async def test_chat_and_bans_reach_viewers_served_by_another_process(
         await database_sync_to_async(UserFactory)()
     )
     url = f"{other_process}/ws/live/{room.pk}/"
-    origin = Origin(ORIGIN.decode())
+    origin = Origin(other_process.http)
     headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={member_cookie}"}
     async with (
         websockets.connect(url, origin=origin, additional_headers=headers) as elsewhere,
@@ -567,3 +508,35 @@ async def test_chat_and_bans_reach_viewers_served_by_another_process(
                 return closed.rcvd.code if closed.rcvd else None
 
         assert await asyncio.wait_for(closed_code(), 5) == 4003
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+async def test_clients_closing_mid_reply_leave_no_phantom_viewers(
+    room: Room, other_process: ServerProcess
+) -> None:
+    """The probe's repro against uvicorn: ping, then drop the socket at once,
+    twenty times. The server answers into a closed socket each time; every
+    connection must still leave the room (its viewer count back to zero,
+    with nobody connected) and the log must hold no traceback."""
+    import websockets
+
+    url = f"{other_process}/ws/live/{room.pk}/"
+    state = room_state()
+    for _ in range(20):
+        ws = await websockets.connect(url, ping_interval=None)
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "hello"
+        await ws.send(json.dumps({"type": "ping"}))
+        ws.transport.abort()  # gone before the pong: no closing handshake
+        await ws.wait_closed()
+
+    async def viewers_gone() -> None:
+        while await state.viewers(room.pk) != 0:
+            await asyncio.sleep(0.2)
+
+    # Phantoms are re-reported every second and never leave.
+    await asyncio.wait_for(viewers_gone(), 10)
+    await asyncio.sleep(1.5)
+    assert await state.viewers(room.pk) == 0
+    output = other_process.output()
+    assert "Traceback" not in output, output[-3000:]
