@@ -57,7 +57,7 @@ from rest_framework.views import APIView
 from community.models import User
 from community.services import check_authenticated
 from live import events
-from live.errors import DomainError, NotFound, RoomNotLive
+from live.errors import DomainError, NotFound, RoomNotLive, TemporarilyUnavailable, transient_error
 from live.hub import publish, publish_sync
 from live.models import LiveSession, Room
 from live.services import room_for_viewer
@@ -199,8 +199,10 @@ def send_in_room(
 
 
 class GiftBatchFailed(RuntimeError):
-    """The batch a gift rode in failed as a whole (nothing of it was sent);
-    the consumer answers it as any unexpected error (``server_error``), and a
+    """The batch a gift rode in failed as a whole for a reason that is not
+    transient (nothing of it was sent; a lost database connection is
+    ``TemporarilyUnavailable`` instead): the consumer answers it as any
+    unexpected error (``server_error``), and a
     retry with the same key sends the gift once."""
 
 
@@ -407,12 +409,20 @@ class GiftBatcher:
             if len(answers) != len(batch):
                 raise RuntimeError(f"{len(answers)} answers for a batch of {len(batch)} gifts")
         except Exception as exc:
-            logger.exception("a batch of %d gifts failed; nothing of it was sent", len(batch))
             answers = []
-            for _ in batch:
-                failed = GiftBatchFailed(f"the gift batch failed: {exc!r}")
-                failed.__cause__ = exc
-                answers.append(failed)
+            transient = transient_error(exc)
+            if transient is not None:
+                # The database went away (a restart, a killed connection):
+                # nothing of the batch was booked, and each sender's retry
+                # with the same key sends its gift once.
+                logger.warning("a batch of %d gifts was not sent: %r", len(batch), exc)
+                answers.extend(TemporarilyUnavailable() for _ in batch)
+            else:
+                logger.exception("a batch of %d gifts failed; nothing of it was sent", len(batch))
+                for _ in batch:
+                    failed = GiftBatchFailed(f"the gift batch failed: {exc!r}")
+                    failed.__cause__ = exc
+                    answers.append(failed)
         finally:
             self._in_flight -= 1
         for waiting, answer in zip(batch, answers, strict=True):
@@ -480,7 +490,8 @@ async def handle_gift_frame(user: User, room: Room, frame: dict[str, Any]) -> li
     (in the background: the ack does not wait for it, and goes out first);
     domain errors propagate (the consumer answers them with an ``error``
     frame carrying the idempotency key), and so does
-    :class:`GiftBatchFailed` (``server_error``)."""
+    ``temporarily_unavailable`` (the database went away: retry with the same
+    key) and :class:`GiftBatchFailed` (``server_error``)."""
     key = frame["idempotency_key"]
     sent = await gift_batcher().send(
         RoomGiftRequest(

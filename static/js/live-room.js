@@ -23,6 +23,11 @@ const MAX_FLOATING_HEARTS = 36;
 const MAX_MESSAGES = 200;
 const CHAT_ANSWER_MS = 10_000;
 const GIFT_ANSWER_MS = 15_000;
+// A gift the server could not book for a moment (`temporarily_unavailable`:
+// the database restarting) is sent again with the same key, so it counts
+// once: after about 0.5, 1, 2, 4 and 8 s, with jitter.
+const GIFT_RETRIES = 5;
+const GIFT_RETRY_BASE_MS = 500;
 // Close codes after which reconnecting cannot help (live.consumers).
 const CLOSE_BANNED = 4003;
 const CLOSE_NOT_FOUND = 4004;
@@ -779,6 +784,14 @@ function initRoom(root, config) {
         if (entry) setStatus(`Sent ${entry.gift.name}${entry.quantity > 1 ? ` ×${entry.quantity}` : ""}. Thank you!`);
       },
       failed(key, event) {
+        const entry = pending.get(key);
+        if (entry && event.code === "temporarily_unavailable" && (entry.retries || 0) < GIFT_RETRIES) {
+          entry.retries = (entry.retries || 0) + 1;
+          const wait = GIFT_RETRY_BASE_MS * 2 ** (entry.retries - 1) * (0.75 + Math.random() / 2);
+          setStatus("Still sending… the connection hiccuped; your gift counts once.");
+          setTimeout(() => { if (pending.has(key)) socket.send(entry.frame); }, wait);
+          return true;
+        }
         if (!finish(key)) return false;
         setStatus(event.message || "The gift was not sent.", true);
         return true;

@@ -18,6 +18,8 @@ recharge), gifts-tray-1280.png (the tray open, a gift picked),
 gifts-sent-1280.png (the viewer's thank-you and new balance),
 gifts-host-1280.png (the host's room: the gift's animation and the top
 gifters), gifts-host-reloaded-1280.png and gifts-go-live-report-1280.png.
+Last, the database drops a gift's connection mid-way: the page retries it
+with the same key and it is booked once.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from tests.browser import test_live_room as live_room
 from tests.browser.catalog import default_gift_catalog
 from tests.browser.test_live_room import Site, make_host, open_context, publish, shoot
 from tests.factories import UserFactory
+from tests.faults import next_gift_loses_its_connection
 from wallet import selectors
 from wallet.gifts import session_earnings
 from wallet.models import Gift, GiftSend
@@ -218,6 +221,17 @@ def test_a_viewer_recharges_and_sends_gifts_and_the_host_sees_them(  # type: ign
             f"{earned} coins to your earnings, after the platform’s share."
         )
         shoot(studio, "gifts-go-live-report-1280")
+
+        # The database drops the next gift's connection mid-way: the server
+        # answers "try again", and the page sends it again with the same
+        # key, once, without the viewer doing anything.
+        with next_gift_loses_its_connection() as attempts:
+            tray.locator(".gift-option", has_text=heart.name).click()
+            tray.locator(".gift-qty-item", has=viewer.locator("input[value='1']")).click()
+            send.click()
+            expect(status).to_have_text("Sent Heart. Thank you!", timeout=15_000)
+            expect(tray.locator("[data-gift-balance]")).to_have_text("71")
+            assert attempts() == 2  # one lost, one booked
     finally:
         publisher.kill()
         publisher.wait()
@@ -227,8 +241,9 @@ def test_a_viewer_recharges_and_sends_gifts_and_the_host_sees_them(  # type: ign
     assert [(s.gift.slug, s.quantity, s.coins) for s in sends] == [
         ("rocket", 1, 199),
         ("heart", 5, 25),
+        ("heart", 1, 5),
     ]
-    assert selectors.coin_balance(viewer_user) == 76
+    assert selectors.coin_balance(viewer_user) == 71
     books = reconcile()
     assert books.ok, books.summary()
 

@@ -1,0 +1,133 @@
+"""A gift whose database connection is lost mid-way answers "try again"
+(503 ``temporarily_unavailable`` over HTTP, an ``error`` frame with that
+code and the idempotency key over the websocket), books nothing, and the
+retry with the same key books it once.
+
+The connection is lost for real: PostgreSQL terminates the backend the gift
+is using (``pg_terminate_backend``), as a database restart or a failover
+does to every connection.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from rest_framework.authtoken.models import Token
+
+from live import gifts as live_gifts
+from live.models import Room
+from tests.factories import UserFactory
+from tests.faults import backend_pid, next_gift_loses_its_connection, terminate_backend
+from tests.live import (  # noqa: F401  (fixtures)
+    Connect,
+    ServerProcess,
+    connect_fixture,
+    live_loop_fixture,
+    live_settings_fixture,
+    make_room,
+    other_process_fixture,
+    session_cookie,
+)
+from tests.wallet.factories_gifts import fund, make_catalog
+from wallet import selectors
+from wallet.models import GiftSend
+from wallet.reconcile import reconcile
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def gifts_on(live_settings: Any) -> Any:
+    live_settings.SPROUT_LIVE_GIFT_HANDLER = "live.gifts.handle_gift_frame"
+    # One batch thread: the connection this test kills is the one the next
+    # batch uses.
+    live_settings.SPROUT_GIFT_BATCH_THREADS = 1
+    make_catalog()
+    return live_settings
+
+
+@pytest.fixture
+def room(db: Any) -> Room:
+    return make_room()
+
+
+@pytest.fixture
+def sender(db: Any) -> Any:
+    member = UserFactory(username="mei")
+    fund(member, 100)
+    return member
+
+
+@pytest.mark.redis
+def test_a_gift_over_http_on_a_lost_connection_is_503_and_the_retry_counts_once(
+    sender: Any, room: Room, other_process: ServerProcess
+) -> None:
+    """Against uvicorn, as production serves HTTP."""
+    token = Token.objects.create(user=sender).key
+
+    def post(key: str, gift: str = "coffee") -> tuple[int, Any, dict[str, Any]]:
+        request = urllib.request.Request(  # noqa: S310  (http://127.0.0.1)
+            f"{other_process.http}/api/v1/live/rooms/{room.pk}/gifts/",
+            data=json.dumps({"gift": gift, "quantity": 2, "idempotency_key": key}).encode(),
+            headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                return response.status, response.headers, json.load(response)
+        except urllib.error.HTTPError as refused:
+            return refused.code, refused.headers, json.load(refused)
+
+    assert post("http-warm", gift="rose")[0] == 201
+    with next_gift_loses_its_connection():
+        status, headers, body = post("http-lost")
+
+        assert status == 503, body
+        assert headers.get("Retry-After") == "1"
+        assert body["error"]["code"] == "temporarily_unavailable"
+        assert GiftSend.objects.count() == 1
+        assert selectors.coin_balance(sender) == 100 - 2
+
+        retried, again = post("http-lost"), post("http-lost")
+
+    assert retried[0] == again[0] == 201
+    assert retried[2]["replayed"] is False and again[2]["replayed"] is True
+    assert GiftSend.objects.count() == 2
+    assert selectors.coin_balance(sender) == 100 - 2 - 20
+    assert reconcile().ok
+    assert "Traceback" not in other_process.output()
+
+
+async def test_a_gift_frame_on_a_lost_connection_says_retry_and_the_retry_counts_once(
+    connect: Connect, room: Room, sender: Any
+) -> None:
+    cookie = await database_sync_to_async(session_cookie)(sender)
+    client = await connect(room.pk, cookie=cookie)
+    await client.hello()
+    frame = {"type": "gift", "gift": "heart", "quantity": 1, "idempotency_key": "ws-ok"}
+    await client.send(frame)
+    await client.wait_for("gift_ack")
+
+    # The batch thread's connection dies between two gifts.
+    batcher = live_gifts.gift_batcher()
+    assert batcher._threads is not None
+    pid = batcher._threads.submit(backend_pid).result(timeout=5)
+    await database_sync_to_async(terminate_backend)(pid)
+
+    lost = {"type": "gift", "gift": "coffee", "quantity": 1, "idempotency_key": "ws-lost"}
+    await client.send(lost)
+    error = await client.wait_for("error")
+    assert error["code"] == "temporarily_unavailable"
+    assert error["idempotency_key"] == "ws-lost"
+
+    await client.send(lost)  # what the room's page does, after a moment
+    ack = await client.wait_for("gift_ack")
+    assert ack["idempotency_key"] == "ws-lost"
+    assert ack["balance"] == 100 - 5 - 10
+    assert await database_sync_to_async(GiftSend.objects.count)() == 2
+    assert (await database_sync_to_async(reconcile)()).ok
