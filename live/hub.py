@@ -138,6 +138,8 @@ class Connection:
     dropped: bool = field(init=False, default=False)
     left: bool = field(init=False, default=False)
     broken: bool = field(init=False, default=False)
+    # Called once when a write fails (the hub then forgets the connection).
+    on_broken: Callable[[], None] | None = field(init=False, default=None)
 
     def offer(self, message: dict[str, Any]) -> bool:
         """Write or queue a frame without waiting; False when this viewer is too slow."""
@@ -176,6 +178,8 @@ class Connection:
         except Exception as exc:  # the socket went away mid-send; the hub forgets it
             self.broken = True
             self.backlog.clear()
+            if self.on_broken is not None:
+                self.on_broken()
             if client_gone(exc):
                 logger.debug("writer of %s stopped: %r", self.viewer_key, exc)
             else:
@@ -207,6 +211,7 @@ class RoomHub:
         self.viewers_sent = -1
         self.frames_sent = 0
         self.dropped = 0
+        self.broken_seen = False
 
     # --- lifecycle ----------------------------------------------------------
 
@@ -237,6 +242,7 @@ class RoomHub:
     def add(self, connection: Connection) -> None:
         self.connections.add(connection)
         self.viewer_sockets[connection.viewer_key] += 1
+        connection.on_broken = self._saw_broken
 
     @property
     def viewers(self) -> int:
@@ -359,9 +365,16 @@ class RoomHub:
             for connection in targets:
                 await self._close(connection, int(event.get("code", 4003)))
 
+    def _saw_broken(self) -> None:
+        self.broken_seen = True
+
     async def _forget_broken(self) -> None:
         """Connections whose socket failed under a write are gone whatever
-        their consumer does next: out of the room, and out of its counts."""
+        their consumer does next: out of the room, and out of its counts.
+        (Scanned only after a write failed: a tick costs nothing more.)"""
+        if not self.broken_seen:
+            return
+        self.broken_seen = False
         broken = [c for c in self.connections if c.broken]
         for connection in broken:
             await self._forget(connection)
