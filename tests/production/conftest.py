@@ -19,9 +19,16 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.management import call_command
 from django.db import connection
 
+from community import photos
+from community.models import Photo, User
+from kol.services import host_permission
+from live import services as live_services
 from tests import services
+from tests.factories import NoteFactory, PhotoFactory, UserFactory, jpeg_bytes
 from tests.production.web import Response, request
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,3 +160,26 @@ def production_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="module")
+def content(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, str]]:
+    """A note whose photo has its renditions, its author's profile, a live
+    room; made once for the module (the tests only read, over HTTP) and
+    flushed after it, as a transactional test would."""
+    with django_db_blocker.unblock():
+        author = UserFactory()
+        note = NoteFactory(author=author, photos=0)
+        photo = PhotoFactory(
+            note=note,
+            owner=author,
+            original=ContentFile(jpeg_bytes(640, 480), name="production.jpg"),
+        )
+        photos.photo_render(photo_id=photo.pk)
+        assert Photo.objects.get(pk=photo.pk).renditions
+        host = UserFactory()
+        host.user_permissions.add(host_permission())
+        room = live_services.create_room(host=User.objects.get(pk=host.pk), title="Tea time")
+    yield {"note": str(note.pk), "user": author.username, "room": str(room.pk)}
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)

@@ -14,22 +14,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.core.files.base import ContentFile
-from django.core.management import call_command
 from django.test import RequestFactory
 
-from community import photos
-from community.models import Photo, User
 from config.errors import BARE_500, handler500
-from kol.services import host_permission
-from live import services as live_services
-from tests.factories import NoteFactory, PhotoFactory, UserFactory, jpeg_bytes
 from tests.production.conftest import Server
 from tests.production.urls import FAULT_PATH
 from tests.production.web import Response, StaticWalk
@@ -60,29 +52,6 @@ def test_collectstatic_with_production_settings_hashes_every_file(static_root: P
     hls = (static_root / manifest["vendor/hls.js/hls.min.js"]).read_text()
     # The source map it names was collected and rewritten to its hashed name.
     assert f"sourceMappingURL={Path(manifest['vendor/hls.js/hls.min.js.map']).name}" in hls
-
-
-@pytest.fixture(scope="module")
-def content(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, str]]:
-    """A note whose photo has its renditions, its author's profile, a live
-    room; made once for the module (the tests only read, over HTTP) and
-    flushed after it, as a transactional test would."""
-    with django_db_blocker.unblock():
-        author = UserFactory()
-        note = NoteFactory(author=author, photos=0)
-        photo = PhotoFactory(
-            note=note,
-            owner=author,
-            original=ContentFile(jpeg_bytes(640, 480), name="production.jpg"),
-        )
-        photos.photo_render(photo_id=photo.pk)
-        assert Photo.objects.get(pk=photo.pk).renditions
-        host = UserFactory()
-        host.user_permissions.add(host_permission())
-        room = live_services.create_room(host=User.objects.get(pk=host.pk), title="Tea time")
-    yield {"note": str(note.pk), "user": author.username, "room": str(room.pk)}
-    with django_db_blocker.unblock():
-        call_command("flush", interactive=False, verbosity=0)
 
 
 @pytest.mark.postgres
