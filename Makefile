@@ -34,18 +34,24 @@ $(VENV)/.installed: requirements.lock
 venv: $(VENV)/.installed vendor
 
 # Front-end packages from the npm registry, pinned in package-lock.json and
-# copied into static/ by the build (no CDN): hls.js plays live video.
-HLS_JS := static/vendor/hls.js/hls.min.js
+# copied into static/ by the build (no CDN): hls.js plays live video. The
+# source map goes along: hls.min.js names it, and production's manifest
+# storage refuses to collect a file whose references are missing
+# (tests/production/ runs that collectstatic). The stamp marks a
+# complete copy (collectstatic ignores dot files).
+HLS_DIR := static/vendor/hls.js
+HLS_STAMP := $(HLS_DIR)/.vendored
 NODE_HINT := install Node.js with npm: apt-get install -y --no-install-recommends nodejs npm (or https://nodejs.org/)
 
-$(HLS_JS): package.json package-lock.json
+$(HLS_STAMP): package.json package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "npm is missing: $(NODE_HINT)" >&2; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	@mkdir -p $(@D)
-	cp node_modules/hls.js/dist/hls.min.js $@
+	cp node_modules/hls.js/dist/hls.min.js node_modules/hls.js/dist/hls.min.js.map $(@D)/
 	cp node_modules/hls.js/LICENSE $(@D)/LICENSE
+	@touch $@
 
-vendor: $(HLS_JS)
+vendor: $(HLS_STAMP)
 
 migrate: venv
 	$(MANAGE) migrate --noinput

@@ -145,6 +145,18 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Http
     return _page_or_json(request, 404, "not_found", "Not found.", "404.html")
 
 
+# The 500 page when 500.html itself cannot be rendered: no template, no
+# static file, nothing that could fail again.
+BARE_500 = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    "<title>Something went wrong · Sprout</title></head><body>"
+    "<h1>Something went wrong on our side</h1>"
+    "<p>It has been logged and we will look into it. Please try again in a moment.</p>"
+    '<p><a href="/">Back to Discover</a></p></body></html>'
+)
+
+
 def handler500(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
         return JsonResponse(
@@ -153,7 +165,14 @@ def handler500(request: HttpRequest) -> HttpResponse:
         )
     from django.shortcuts import render
 
-    return render(request, "500.html", status=500)
+    try:
+        return render(request, "500.html", status=500)
+    except Exception:
+        # A broken deployment (static files not collected: the manifest has
+        # no entry for the page's CSS) breaks the error page too; the visitor
+        # still gets a page rather than the server's bare text.
+        logger.exception("The 500 page could not be rendered")
+        return HttpResponse(BARE_500, status=500)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

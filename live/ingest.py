@@ -17,10 +17,14 @@ tells it when the stream stops or is still there:
     Refreshes the room's ``last_seen_at``; a 403 makes nginx drop a publisher
     whose key was revoked or whose room was ended meanwhile.
 
-Only nginx may call them: the callback URLs carry ``?secret=`` (the setting
-``SPROUT_LIVE_INGEST_SECRET``); a wrong or missing secret, or none configured,
-is a 403. If Django is down nginx cannot ask, and refuses the publisher.
-Answers are short plain text (nginx only reads the status and ``Location``).
+Only nginx may call them: its callbacks go through a loopback-only location
+of its own HTTP server, which adds the header ``X-Sprout-Ingest-Secret`` (the
+setting ``SPROUT_LIVE_INGEST_SECRET``) on the way to Django. A wrong or
+missing secret, or none configured, is a 403. The secret is never in a URL,
+where access logs would keep it: a callback carrying ``?secret=`` (a config
+rendered before the header) is refused too, saying how to fix it. If Django
+is down nginx cannot ask, and refuses the publisher. Answers are short plain
+text (nginx only reads the status and ``Location``).
 """
 
 from __future__ import annotations
@@ -44,13 +48,26 @@ def _text(status: int, message: str) -> HttpResponse:
     return HttpResponse(f"{message}\n", status=status, content_type="text/plain; charset=utf-8")
 
 
+SECRET_HEADER = "X-Sprout-Ingest-Secret"  # noqa: S105 (a header name)
+
+
 def _refusal(request: HttpRequest) -> HttpResponse | None:
-    """A 403 unless the request carries the ingest secret."""
+    """A 403 unless the request carries the ingest secret in its header."""
     expected = getattr(settings, "SPROUT_LIVE_INGEST_SECRET", "") or ""
     if not expected:
         logger.error("SPROUT_LIVE_INGEST_SECRET is not set: every publish is refused")
         return _text(403, "ingest is not configured")
-    given = request.GET.get("secret", "")
+    if "secret" in request.GET:
+        # An nginx config rendered before the secret moved to a header: it
+        # leaks the secret into access logs, so it is refused, loudly.
+        logger.error(
+            "ingest callback from %s has the secret in its URL; re-render nginx's config "
+            "(scripts/nginx-rtmp start or config): the secret goes in the %s header",
+            _peer(request),
+            SECRET_HEADER,
+        )
+        return _text(403, f"the ingest secret belongs in the {SECRET_HEADER} header, not the URL")
+    given = request.headers.get(SECRET_HEADER, "")
     if not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
         logger.warning("ingest callback without the right secret from %s", _peer(request))
         return _text(403, "forbidden")

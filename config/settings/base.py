@@ -210,7 +210,8 @@ SPROUT_KOL_LIVE_PERFORMANCE = "live.services.live_performance"
 # RTMP ingest (nginx-rtmp) and HLS playback; see deploy/nginx and live/ingest.py.
 SPROUT_LIVE_RTMP_URL = env("SPROUT_LIVE_RTMP_URL", default="rtmp://127.0.0.1:1935/ingest")
 SPROUT_LIVE_HLS_BASE_URL = env("SPROUT_LIVE_HLS_BASE_URL", default="http://127.0.0.1:8089/hls")
-# nginx passes this in the callback URL so only it can start and stop streams.
+# nginx sends this in a header of its callbacks (never the URL: access logs
+# keep URLs) so only it can start and stop streams.
 SPROUT_LIVE_INGEST_SECRET = env("SPROUT_LIVE_INGEST_SECRET", default="")
 SPROUT_LIVE_CHAT_MAX_LENGTH = 200
 SPROUT_LIVE_CHAT_RATE = env("SPROUT_LIVE_CHAT_RATE", default="5/10")  # messages/seconds

@@ -18,7 +18,8 @@ os.environ.setdefault("SPROUT_KOL_TIER_MACRO", "400")
 os.environ.setdefault("SPROUT_KOL_TIER_MEGA", "1200")
 os.environ.setdefault("SPROUT_KOL_SCREENING_AUDIENCE_PRIOR", "100")
 # Live video on make run: scripts/nginx-rtmp reads this secret from here and
-# puts it in nginx's callback URLs; HLS is served by that nginx on :8089.
+# has nginx send it with its callbacks (a header); HLS is served by that
+# nginx on :8089.
 os.environ.setdefault("SPROUT_LIVE_INGEST_SECRET", "dev-only-ingest-secret")
 os.environ.setdefault("SPROUT_LIVE_RTMP_URL", "rtmp://127.0.0.1:1935/ingest")
 os.environ.setdefault("SPROUT_LIVE_HLS_BASE_URL", "http://127.0.0.1:8089/hls")

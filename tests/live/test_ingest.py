@@ -1,7 +1,8 @@
-"""The nginx-rtmp callbacks: only nginx (the secret) may call them; only a
-valid active key of a host who may go live, with a scheduled room, is
-accepted, answered with the room's public stream name; publish-done ends the
-broadcast and writes its report; on_update keeps it alive or drops it."""
+"""The nginx-rtmp callbacks: only nginx (the secret, in a header) may call
+them; only a valid active key of a host who may go live, with a scheduled
+room, is accepted, answered with the room's public stream name; publish-done
+ends the broadcast and writes its report; on_update keeps it alive or drops
+it."""
 
 from __future__ import annotations
 
@@ -40,10 +41,16 @@ def _ingest_settings(settings: Any) -> Iterator[None]:
     forget_hot_state()
 
 
+def caller(secret: str | None = SECRET) -> Client:
+    """Django as nginx calls it: nginx-rtmp's form posts, relayed by nginx's
+    loopback location, which adds the secret header (Host 127.0.0.1)."""
+    headers = {} if secret is None else {"X-Sprout-Ingest-Secret": secret}
+    return Client(headers=headers, HTTP_HOST="127.0.0.1")
+
+
 @pytest.fixture
 def nginx() -> Client:
-    """Django as nginx-rtmp calls it: form posts, Host 127.0.0.1 without a port."""
-    return Client(HTTP_HOST="127.0.0.1")
+    return caller()
 
 
 @pytest.fixture
@@ -61,8 +68,8 @@ def room(host: User) -> Room:
     return services.create_room(host=host, title="Sunday pancakes")
 
 
-def callback(name: str, secret: str | None = SECRET) -> str:
-    return f"/live/ingest/{name}" + (f"?secret={secret}" if secret is not None else "")
+def callback(name: str) -> str:
+    return f"/live/ingest/{name}"
 
 
 def publish_form(key: str, **extra: str) -> dict[str, str]:
@@ -116,15 +123,13 @@ def test_followers_are_told_once_when_the_host_goes_live(
 
 
 @pytest.mark.parametrize("secret", [None, "", "wrong", SECRET + "x", SECRET.upper()])
-def test_without_the_secret_nothing_is_accepted(
-    nginx: Client, key: str, room: Room, secret: str | None
-) -> None:
+def test_without_the_secret_nothing_is_accepted(key: str, room: Room, secret: str | None) -> None:
     for name, form in (
         ("publish", publish_form(key)),
         ("publish-done", done_form(key)),
         ("update", update_form(key)),
     ):
-        response = nginx.post(callback(name, secret), form)
+        response = caller(secret).post(callback(name), form)
         assert response.status_code == 403, name
     room.refresh_from_db()
     assert room.state == Room.State.SCHEDULED
@@ -134,16 +139,30 @@ def test_with_no_secret_configured_every_publish_is_refused(
     nginx: Client, key: str, room: Room, settings: Any
 ) -> None:
     settings.SPROUT_LIVE_INGEST_SECRET = ""
-    assert nginx.post(callback("publish", ""), publish_form(key)).status_code == 403
+    assert caller("").post(callback("publish"), publish_form(key)).status_code == 403
     assert nginx.post(callback("publish"), publish_form(key)).status_code == 403
 
 
-def test_the_secret_in_the_publishers_own_url_does_not_count(
-    nginx: Client, key: str, room: Room
-) -> None:
+def test_the_secret_in_the_publishers_own_url_does_not_count(key: str, room: Room) -> None:
     # Query arguments of the RTMP URL arrive as form fields, not as the callback's.
-    response = nginx.post(callback("publish", None), publish_form(key, secret=SECRET))
+    response = caller(None).post(callback("publish"), publish_form(key, secret=SECRET))
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("header", [None, SECRET])
+def test_the_secret_in_the_callback_url_is_refused_saying_where_it_belongs(
+    key: str, room: Room, header: str | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The old contract (nginx.conf rendered before the header): it puts the
+    # secret in access logs, so even the right one is refused.
+    response = caller(header).post(f"{callback('publish')}?secret={SECRET}", publish_form(key))
+
+    assert response.status_code == 403
+    assert b"X-Sprout-Ingest-Secret header" in response.content
+    assert "re-render nginx's config" in caplog.text
+    assert SECRET not in caplog.text
+    room.refresh_from_db()
+    assert room.state == Room.State.SCHEDULED
 
 
 def test_an_unknown_key_is_refused(nginx: Client, key: str, room: Room) -> None:

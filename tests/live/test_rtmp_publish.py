@@ -1,8 +1,9 @@
 """A real broadcast: ffmpeg publishes with a host's stream key into nginx-rtmp
 (started by scripts/nginx-rtmp on free ports), whose callbacks reach Django
-(pytest-django's live server); the HLS playlist appears under the room's
-public name and nothing under the HLS directory holds the key; the room goes
-live, then ends when ffmpeg stops; a revoked key makes ffmpeg fail at once.
+(pytest-django's live server) with the secret in a header, never in a URL or
+a log; the HLS playlist appears under the room's public name and nothing
+under the HLS directory holds the key; the room goes live, then ends when
+ffmpeg stops; a revoked key makes ffmpeg fail at once.
 
 Needs nginx, libnginx-mod-rtmp and ffmpeg (skipped without them, a failure
 under CI=true); runs in the PostgreSQL pass (the live server and the test
@@ -186,6 +187,22 @@ def test_a_real_publish_goes_live_under_the_public_name_and_ends(ingest: Ingest)
     assert not any(ingest.hls_dir.glob(f"*{key}*"))
     # nginx logs at "warn": its info-level publish lines would hold the key.
     assert files_holding(ingest.run_dir / "logs", key) == []
+    # The callbacks went through nginx's loopback relay, which adds the secret
+    # as a header: its access log shows them, and holds no secret.
+    access_log = ingest.run_dir / "logs" / "access.log"
+
+    def relayed_all() -> bool:
+        # nginx writes a line once the answer has gone back to nginx-rtmp,
+        # which can be after Django ended the room.
+        text = access_log.read_text()
+        return all(
+            f'"POST /live/ingest/{name} HTTP' in text
+            for name in ("publish", "update", "publish-done")
+        )
+
+    wait_for(relayed_all, timeout=10, what="the relayed callbacks in nginx's access log")
+    assert files_holding(ingest.run_dir / "logs", SECRET) == []
+    assert "secret=" not in (ingest.run_dir / "nginx.conf").read_text()
 
 
 def test_a_revoked_key_makes_ffmpeg_fail_at_once(ingest: Ingest) -> None:
