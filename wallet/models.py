@@ -19,6 +19,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from community.images import CleanImageField
+
 
 class Account(models.Model):
     """A balance in one unit. ``balance`` is the rolled-up part of the ledger:
@@ -199,7 +201,7 @@ class Gift(models.Model):
     slug = models.SlugField(max_length=40, unique=True)
     coins = models.PositiveIntegerField(help_text="Price in coins.")
     animation_tier = models.PositiveSmallIntegerField(choices=Tier.choices, default=Tier.SMALL)
-    image = models.ImageField(upload_to="gifts/", blank=True)
+    image = CleanImageField(upload_to="gifts/", blank=True)
     emoji = models.CharField(max_length=8, blank=True, help_text="Shown when there is no image.")
     is_active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0)
