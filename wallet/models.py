@@ -241,11 +241,20 @@ class GiftSend(models.Model):
 
 
 class PayoutRun(models.Model):
-    """One execution of the payout schedule (or of ``run_payouts``)."""
+    """One execution of the payout schedule (or of ``run_payouts``). While it
+    is being paid, ``holder`` (a Celery task id, or the command's token)
+    holds its lease and renews ``heartbeat_at`` as it goes
+    (``wallet.payout_lease``)."""
 
     period_end = models.DateField(unique=True, help_text="Earnings up to this day are paid.")
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    holder = models.CharField(
+        max_length=64, blank=True, help_text="Who is paying the run now (empty: nobody)."
+    )
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its holder was last seen paying it."
+    )
 
     class Meta:
         ordering = ["-period_end"]
