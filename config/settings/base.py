@@ -383,6 +383,8 @@ CELERY_BEAT_SCHEDULE = {
     "resume-stalled-payout-runs": {
         "task": "wallet.tasks.resume_stalled_payout_runs",
         "schedule": 60.0,
+        # Sweeps queued while no worker ran are dropped: the next one does it all.
+        "options": {"expire_seconds": 60},
     },
     # Each live room's top gifters, pushed when they changed (live.gifts); a
     # tick not run within its interval is dropped, the next one covers it.
