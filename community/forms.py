@@ -18,15 +18,16 @@ COMMENT_MAX = 1000
 
 def add_domain_errors(form: forms.Form, exc: DomainError) -> None:
     """Show a service's field errors next to the matching fields (the rest,
-    and the error's message when no field matches, at the top)."""
+    and the error's message when no field matches, at the top), each with
+    the error's code, as the API would answer it."""
     shown = False
     for name, messages in exc.fields.items():
         field = name if name in form.fields else None
         for message in messages:
-            form.add_error(field, message)
+            form.add_error(field, forms.ValidationError(message, code=exc.code))
             shown = True
     if not shown:
-        form.add_error(None, exc.message)
+        form.add_error(None, forms.ValidationError(exc.message, code=exc.code))
 
 
 class SignupForm(forms.Form):
@@ -55,6 +56,8 @@ class ProfileForm(forms.Form):
     )
     avatar = forms.FileField(
         required=False,
+        # Checked by the image pipeline (community.images), an empty file too.
+        allow_empty_file=True,
         label="Profile photo",
         help_text="JPEG, PNG or WebP. It is cropped to a circle.",
         widget=forms.FileInput(attrs={"accept": "image/*"}),
@@ -86,6 +89,8 @@ class MultipleFileField(forms.FileField):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*"}))
+        # Checked by the image pipeline (community.images), an empty file too.
+        kwargs.setdefault("allow_empty_file", True)
         super().__init__(*args, **kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> list[Any]:

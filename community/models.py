@@ -20,6 +20,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 
+from community.images import CleanImageField
+
 USERNAME_PATTERN = r"[A-Za-z0-9_](?:[A-Za-z0-9_.]{1,28}[A-Za-z0-9_])"
 username_validator = RegexValidator(
     rf"^{USERNAME_PATTERN}$",
@@ -46,7 +48,7 @@ class User(AbstractUser):
     email = models.EmailField("email address")
     display_name = models.CharField(max_length=50, blank=True)
     bio = models.TextField(max_length=500, blank=True)
-    avatar = models.ImageField(upload_to="avatars/%Y/%m/", blank=True)
+    avatar = CleanImageField(upload_to="avatars/%Y/%m/", blank=True)
     follower_count = models.PositiveIntegerField(default=0)
     following_count = models.PositiveIntegerField(default=0)
     note_count = models.PositiveIntegerField(default=0, help_text="Published notes.")
@@ -171,7 +173,7 @@ class Photo(models.Model):
         Note, on_delete=models.CASCADE, related_name="photos", null=True, blank=True
     )
     position = models.PositiveSmallIntegerField(default=0)
-    original = models.ImageField(
+    original = CleanImageField(
         upload_to=photo_upload_to, width_field="width", height_field="height"
     )
     width = models.PositiveIntegerField(default=0)

@@ -1,11 +1,12 @@
-"""The photo pipeline of notes.
+"""The photos of notes.
 
 An upload goes through three steps:
 
-1. ``prepare_upload`` validates the bytes (never the name or the declared
-   content type), applies the EXIF orientation and re-encodes the picture
-   without any metadata block except the ICC colour profile. It runs in the
-   request: a bad file is refused with a precise ``InvalidImage`` code.
+1. ``community.images.prepare_upload`` (the one image pipeline, shared by
+   every upload) validates the bytes, applies the EXIF orientation and
+   re-encodes the picture without any metadata block except the ICC colour
+   profile. It runs in the request: a bad file is refused with a precise
+   ``InvalidImage`` code.
 2. ``photo_create`` stores the cleaned file under a random name and enqueues
    ``community.tasks.render_photo`` once the transaction commits.
 3. ``photo_render`` (in the background) makes the WebP and JPEG renditions at
@@ -19,88 +20,34 @@ data and the benchmark (``bench/thumbnails.py``).
 
 from __future__ import annotations
 
-import contextlib
 import io
 import logging
 import random
-import secrets
-import struct
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
-from PIL import (
-    Image,
-    ImageChops,
-    ImageCms,
-    ImageDraw,
-    ImageFilter,
-    ImageOps,
-)
-from PIL.JpegImagePlugin import get_sampling
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-from community.errors import InvalidImage
+from community.images import EXTENSIONS, PreparedImage, matching_icc, random_name
 from community.models import Note, Photo, User
 
 logger = logging.getLogger(__name__)
 
-# Pillow's format names of what we accept -> our format names. MPO is the
-# multi-picture JPEG many phones and cameras write; its first frame is the photo.
-ACCEPTED_FORMATS = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "WEBP": "webp"}
-# The plug-ins asked to open an upload (the JPEG one also answers for MPO).
-_OPENERS = ["JPEG", "PNG", "WEBP"]
-EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp"}
 RENDITION_FORMATS = ("webp", "jpeg")
 
-# Magic numbers of the accepted formats: a file that starts like one of them
-# but cannot even be opened was cut short (an interrupted upload), which
-# deserves a better answer than "not an image".
-_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
-_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"hevm", b"mif1", b"msf1"}
-
-# What Pillow's plug-ins raise on damaged or hostile data (UnidentifiedImageError
-# is an OSError); found by feeding the pipeline thousands of mutated files.
-_BROKEN = (
-    OSError,
-    SyntaxError,
-    ValueError,
-    EOFError,
-    struct.error,
-    IndexError,
-    KeyError,
-    TypeError,
-)
-
-ORIGINAL_JPEG_QUALITY = 92
-ORIGINAL_WEBP_QUALITY = 90
 RENDITION_WEBP_QUALITY = 80
 RENDITION_JPEG_QUALITY = 82
-# zlib's best compression (optimize) takes about 3.5 s on a 4 MP photo-like
-# PNG for 5% less than the default level (1.7 s); on graphics and screenshots
-# it is fast. Above this size the upload request uses the default level.
-PNG_OPTIMIZE_MAX_PIXELS = 2_000_000
 # The width a feed card shows a photo at (``photo_payload``'s ``src``).
 CARD_WIDTH = 540
 # The fallback JPEG of a transparent photo is flattened on the page colour.
 JPEG_BACKGROUND = (255, 255, 255)
-
-
-@dataclass(frozen=True)
-class PreparedPhoto:
-    """A validated upload, ready to store."""
-
-    content: bytes  # the cleaned file to store: orientation applied, NO metadata at all
-    format: str  # "jpeg" | "png" | "webp"
-    width: int
-    height: int
 
 
 @dataclass(frozen=True)
@@ -123,265 +70,11 @@ class RenderedPhoto:
     color: str
 
 
-# --- validation and cleaning -------------------------------------------------
-
-
-def prepare_upload(upload: File) -> PreparedPhoto:
-    """Validate an uploaded photo by its content and return it cleaned:
-    orientation applied, re-encoded without EXIF, XMP, IPTC, GPS or text
-    chunks (only the ICC profile is kept), first frame only.
-
-    Raises ``InvalidImage`` with code ``empty_file``, ``image_too_large``,
-    ``not_an_image``, ``unsupported_image_format``, ``image_too_many_pixels``,
-    ``image_truncated`` or ``image_too_small``."""
-    data = _read_upload(upload)
-    with _open_image(data) as image:
-        fmt = ACCEPTED_FORMATS[image.format or ""]
-        _check_dimensions(image.size)
-        _decode_fully(image)
-        sampling = get_sampling(image) if fmt == "jpeg" else -1
-        transparency = image.info.get("transparency")
-        icc: bytes | None = image.info.get("icc_profile") or None
-        _apply_orientation(image)
-        # Nothing of the original's metadata may reach the encoder: some
-        # plug-ins copy comments, text or profiles from ``info`` on save.
-        image.info.clear()
-        cleaned, icc, keep_transparency = _storable(image, fmt, icc)
-        buffer = io.BytesIO()
-        if fmt == "jpeg":
-            options: dict[str, Any] = {"quality": ORIGINAL_JPEG_QUALITY, "optimize": True}
-            if sampling != -1:
-                # Keep 4:4:4 photos sharp and 4:2:0 ones small, as their author chose.
-                options["subsampling"] = sampling
-            cleaned.save(buffer, "JPEG", icc_profile=icc, **options)
-        elif fmt == "png":
-            options = (
-                {"optimize": True}
-                if cleaned.width * cleaned.height <= PNG_OPTIMIZE_MAX_PIXELS
-                else {"compress_level": 6}
-            )
-            if keep_transparency and transparency is not None:
-                options["transparency"] = transparency
-            cleaned.save(buffer, "PNG", icc_profile=icc, **options)
-        else:
-            if _webp_is_lossless(data):
-                # A lossless WebP is a graphic or a screenshot: lossy coding
-                # would blur its edges and often make it bigger.
-                options = {"lossless": True, "quality": 80}
-            else:
-                options = {"quality": ORIGINAL_WEBP_QUALITY}
-            cleaned.save(buffer, "WEBP", icc_profile=icc or "", **options)
-        return PreparedPhoto(
-            content=buffer.getvalue(), format=fmt, width=cleaned.width, height=cleaned.height
-        )
-
-
-def _read_upload(upload: File) -> bytes:
-    limit: int = settings.SPROUT_PHOTO_MAX_BYTES
-    size: int | None
-    try:
-        size = upload.size
-    except (AttributeError, OSError, TypeError):
-        size = None  # a stream of unknown length: the bounded read below decides
-    if size == 0:
-        raise _empty_file()
-    if size is not None and size > limit:
-        raise _too_large(size)
-    with contextlib.suppress(AttributeError, OSError):
-        upload.seek(0)
-    # Reading one byte past the limit tells "too large" apart without ever
-    # holding more than the limit in memory.
-    data = upload.read(limit + 1)
-    if not data:
-        raise _empty_file()
-    if len(data) > limit:
-        raise _too_large(None)
-    return bytes(data)
-
-
-def _empty_file() -> InvalidImage:
-    return InvalidImage("This file is empty: choose a photo and try again.", code="empty_file")
-
-
-def _too_large(size: int | None) -> InvalidImage:
-    limit_mb = settings.SPROUT_PHOTO_MAX_BYTES / (1024 * 1024)
-    what = f"This file is {size / (1024 * 1024):.1f} MB" if size else "This file is too large"
-    return InvalidImage(f"{what}; photos can be at most {limit_mb:g} MB.", code="image_too_large")
-
-
-def _too_many_pixels(size: tuple[int, int] | None) -> InvalidImage:
-    limit_mp = settings.SPROUT_PHOTO_MAX_PIXELS / 1_000_000
-    what = f"This image is {size[0]}x{size[1]} pixels" if size else "This image is too big"
-    return InvalidImage(
-        f"{what}; photos can have at most {limit_mp:g} megapixels.",
-        code="image_too_many_pixels",
-    )
-
-
-def _truncated() -> InvalidImage:
-    return InvalidImage(
-        "This file is cut short: it may not have finished uploading.", code="image_truncated"
-    )
-
-
-def _open_image(data: bytes) -> Image.Image:
-    """Open (read the header of) an accepted image, or raise the right error."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            return Image.open(io.BytesIO(data), formats=_OPENERS)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _too_many_pixels(None) from exc
-    except _BROKEN:
-        pass
-    if data.startswith(_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
-        raise _truncated()
-    if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
-        # iPhones' default format, which Pillow cannot read: say so plainly.
-        raise InvalidImage(
-            "HEIC photos are not supported: upload a JPEG, PNG or WebP photo "
-            "(on an iPhone, choose Most Compatible in Settings > Camera > Formats).",
-            code="unsupported_image_format",
-        )
-    # Which other image format it is only matters for the message; asking
-    # every Pillow plug-in reads headers only.
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as other:
-                found = other.format or "This"
-    except Image.DecompressionBombError:
-        found = "This"
-    except _BROKEN as exc:
-        raise InvalidImage(
-            "This file is not an image: upload a JPEG, PNG or WebP photo.", code="not_an_image"
-        ) from exc
-    raise InvalidImage(
-        f"{found} images are not supported: upload a JPEG, PNG or WebP photo.",
-        code="unsupported_image_format",
-    )
-
-
-def _check_dimensions(size: tuple[int, int]) -> None:
-    # Header dimensions, before a single pixel is decoded: this is what stops
-    # a small file that would inflate into gigabytes (a decompression bomb).
-    width, height = size
-    if width * height > settings.SPROUT_PHOTO_MAX_PIXELS:
-        raise _too_many_pixels(size)
-    minimum = settings.SPROUT_PHOTO_MIN_SIDE
-    if width < minimum or height < minimum:
-        raise InvalidImage(
-            f"This image is {width}x{height} pixels; photos must be at least "
-            f"{minimum} pixels on each side.",
-            code="image_too_small",
-        )
-
-
-def _decode_fully(image: Image.Image) -> None:
-    # Only a full decode finds a file that ends early or has a broken stream.
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _too_many_pixels(image.size) from exc
-    except _BROKEN as exc:
-        raise _truncated() from exc
-
-
-def _apply_orientation(image: Image.Image) -> None:
-    try:
-        ImageOps.exif_transpose(image, in_place=True)
-    except Exception:
-        # Pillow's EXIF parser raises many kinds of errors on malformed tags;
-        # a broken tag must not cost the author their photo, only its rotation.
-        logger.warning("Ignoring unreadable EXIF orientation of an upload", exc_info=True)
-
-
-def _storable(
-    image: Image.Image, fmt: str, icc: bytes | None
-) -> tuple[Image.Image, bytes | None, bool]:
-    """The image in a mode its format can store, the ICC profile that still
-    describes it, and whether ``info["transparency"]`` still applies."""
-    if fmt == "jpeg":
-        if image.mode == "CMYK":
-            return _cmyk_to_rgb(image, icc), None, False
-        if image.mode not in ("L", "RGB"):
-            image = image.convert("RGB")
-    elif fmt == "png":
-        if image.mode == "I":
-            # 16-bit greyscale is written back as 16-bit, never squashed to 8.
-            image = image.convert("I;16")
-        elif image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I;16"):
-            image = image.convert("RGBA")
-            return image, _matching_icc(icc, image.mode), False
-    elif image.mode not in ("RGB", "RGBA"):
-        image = image.convert("RGBA" if image.has_transparency_data else "RGB")
-    return image, _matching_icc(icc, image.mode), True
-
-
-def _cmyk_to_rgb(image: Image.Image, icc: bytes | None) -> Image.Image:
-    # Print-ready CMYK files carry a press profile: converting through it keeps
-    # the colours; without one, Pillow's naive formula is the best guess. The
-    # result is plain sRGB, which browsers assume for untagged images.
-    if icc and icc[16:20] == b"CMYK":
-        try:
-            converted = ImageCms.profileToProfile(
-                image,
-                ImageCms.ImageCmsProfile(io.BytesIO(icc)),
-                ImageCms.createProfile("sRGB"),
-                outputMode="RGB",
-            )
-        except (ImageCms.PyCMSError, OSError, ValueError):
-            logger.warning("Unusable CMYK profile in an upload; converting without it")
-        else:
-            if converted is not None:
-                return converted
-    return image.convert("RGB")
-
-
-def _matching_icc(icc: bytes | None, mode: str) -> bytes | None:
-    """The profile, if its colour space is the image's (a grey profile on an
-    RGB picture would make browsers draw wrong colours)."""
-    if not icc or len(icc) < 20:
-        return None
-    space = icc[16:20]
-    if mode in ("RGB", "RGBA", "P", "PA"):
-        return icc if space == b"RGB " else None
-    if mode in ("1", "L", "LA", "I;16"):
-        return icc if space == b"GRAY" else None
-    return None
-
-
-def _webp_is_lossless(data: bytes) -> bool:
-    """Whether the (first frame of the) WebP file is coded losslessly (VP8L)."""
-    offset, end = 12, len(data)
-    while offset + 8 <= end:
-        fourcc = data[offset : offset + 4]
-        (length,) = struct.unpack("<I", data[offset + 4 : offset + 8])
-        if fourcc == b"VP8L":
-            return True
-        if fourcc == b"VP8 ":
-            return False
-        if fourcc == b"ANMF":
-            # A frame's own chunks follow its 16-byte header.
-            offset += 8 + 16
-            continue
-        offset += 8 + length + (length & 1)
-    return False
-
-
 # --- storing ---------------------------------------------------------------
 
 
-def random_name(format: str) -> str:
-    """A fresh file name for a prepared photo (``<32 hex>.<ext>``): stored
-    names never reuse the uploader's file name, which can leak personal data."""
-    return f"{secrets.token_hex(16)}.{EXTENSIONS[format]}"
-
-
 def photo_create(
-    *, owner: User, prepared: PreparedPhoto, note: Note | None = None, position: int = 0
+    *, owner: User, prepared: PreparedImage, note: Note | None = None, position: int = 0
 ) -> Photo:
     """Store a prepared photo and enqueue its renditions after commit."""
     from community.tasks import render_photo
@@ -510,7 +203,7 @@ def make_renditions(
         icc: bytes | None = image.info.get("icc_profile") or None
         image.load()
         current = _for_resampling(image)
-    icc = _matching_icc(icc, "RGB")
+    icc = matching_icc(icc, "RGB")
     renditions = []
     for key, size in sizes:
         if current.size != size:

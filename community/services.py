@@ -39,6 +39,7 @@ from community.errors import (
     ValidationFailed,
 )
 from community.graph import forget_viewer_graph
+from community.images import PreparedImage, prepare_upload
 from community.models import (
     Block,
     Board,
@@ -153,7 +154,7 @@ def user_update_profile(
     avatar: File | None = None,
 ) -> User:
     """Change the caller's public profile. An avatar goes through the same
-    validation and metadata stripping as note photos."""
+    validation and metadata stripping as every upload (``community.images``)."""
     fields: list[str] = []
     if display_name is not None:
         user.display_name = display_name.strip()[:50]
@@ -163,22 +164,17 @@ def user_update_profile(
         fields.append("bio")
     if avatar is not None:
         try:
-            prepared = photos.prepare_upload(avatar)
+            prepared = prepare_upload(avatar)
         except InvalidImage as exc:
             raise ValidationFailed(
                 exc.message, fields={"avatar": [exc.message]}, code=exc.code
             ) from exc
-        user.avatar.save(photos.random_name(prepared.format), _content(prepared), save=False)
+        cleaned = prepared.as_file()
+        user.avatar.save(cleaned.name or "", cleaned, save=False)
         fields.append("avatar")
     if fields:
         user.save(update_fields=fields)
     return user
-
-
-def _content(prepared: photos.PreparedPhoto) -> File:
-    from django.core.files.base import ContentFile
-
-    return ContentFile(prepared.content)
 
 
 # --- notes ------------------------------------------------------------------
@@ -227,11 +223,11 @@ def _mentionable(*, author: User, usernames: Sequence[str]) -> list[User]:
     return list(User.objects.filter(query, is_active=True).exclude(blocks__blocked=author))
 
 
-def _prepare_images(images: Sequence[File]) -> list[photos.PreparedPhoto]:
+def _prepare_images(uploads: Sequence[File]) -> list[PreparedImage]:
     prepared = []
-    for index, upload in enumerate(images):
+    for index, upload in enumerate(uploads):
         try:
-            prepared.append(photos.prepare_upload(upload))
+            prepared.append(prepare_upload(upload))
         except InvalidImage as exc:
             name = getattr(upload, "name", None) or f"file {index + 1}"
             raise InvalidImage(
@@ -266,7 +262,7 @@ def photo_upload(*, owner: User, upload: File) -> Photo:
     """Store one photo ahead of the note that will use it (the compose page
     uploads each file on its own, with progress). Unattached photos are
     attached by ``note_create(photo_ids=...)``."""
-    prepared = photos.prepare_upload(upload)
+    prepared = prepare_upload(upload)
     with transaction.atomic():
         return photos.photo_create(owner=owner, prepared=prepared)
 

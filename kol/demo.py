@@ -75,7 +75,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from community import photos, ranking
+from community import images, photos, ranking
 from community import services as community_services
 from community.graph import forget_viewer_graph
 from community.management.commands.seed_demo import DEMO_PASSWORD, MODERATOR_USERNAME, Progress
@@ -653,7 +653,7 @@ class _Picture:
 
 def _picture(seed: int, size: tuple[int, int]) -> _Picture:
     painted = photos.generate_demo_photo(seed, *size)
-    prepared = photos.prepare_upload(ContentFile(painted, name="painted.jpg"))
+    prepared = images.prepare_upload(ContentFile(painted, name="painted.jpg"))
     rendered = photos.make_renditions(prepared.content, widths=settings.SPROUT_PHOTO_WIDTHS)
     return _Picture(
         content=prepared.content,
@@ -667,7 +667,7 @@ def _picture(seed: int, size: tuple[int, int]) -> _Picture:
 
 def _avatar(seed: int) -> bytes:
     painted = photos.generate_demo_photo(seed, AVATAR_SIZE, AVATAR_SIZE)
-    return photos.prepare_upload(ContentFile(painted, name="avatar.jpg")).content
+    return images.prepare_upload(ContentFile(painted, name="avatar.jpg")).content
 
 
 class _PoolSeeder:
@@ -805,7 +805,7 @@ class _PoolSeeder:
                 bio=plan.member_bio,
                 date_joined=self.now - timedelta(days=plan.joined_days_ago),
             )
-            name = avatar_field.generate_filename(user, photos.random_name("jpeg"))
+            name = avatar_field.generate_filename(user, images.random_name("jpeg"))
             avatar = self._avatars[plan.avatar % len(self._avatars)]
             user.avatar.name = default_storage.save(name, ContentFile(avatar))
             rows.append(user)
@@ -877,7 +877,7 @@ class _PoolSeeder:
         picture = self._pictures[plan.photo % len(self._pictures)]
         photo = Photo(owner=author, format=picture.format, color=picture.color)
         photo.original.save(
-            photos.random_name(picture.format), ContentFile(picture.content), save=False
+            images.random_name(picture.format), ContentFile(picture.content), save=False
         )
         # Assigning the file made Django re-measure it; the size is known.
         photo.width, photo.height = picture.width, picture.height
@@ -885,7 +885,7 @@ class _PoolSeeder:
         photo.renditions = {
             width: {
                 fmt: default_storage.save(
-                    f"{stem}_{width}.{photos.EXTENSIONS[fmt]}", ContentFile(data)
+                    f"{stem}_{width}.{images.EXTENSIONS[fmt]}", ContentFile(data)
                 )
                 for fmt, data in files.items()
             }

@@ -86,7 +86,7 @@ class RoomListView(APIView):
         return Response({"results": data, "next": next_url})
 
     @extend_schema(
-        request=s.RoomCreateInput,
+        request={"application/json": s.RoomCreateInput, "multipart/form-data": s.RoomCreateInput},
         responses={201: s.RoomDetailSerializer, 400: ERROR, 401: ERROR, 403: ERROR},
         tags=TAGS,
         description="Hosts only (creators whose invitation to host was accepted; otherwise "
@@ -96,7 +96,7 @@ class RoomListView(APIView):
     def post(self, request: Request) -> Response:
         host = _member(request)
         data = validated(s.RoomCreateInput, request.data)
-        room = services.create_room(host=host, title=data["title"])
+        room = services.create_room(host=host, title=data["title"], cover=data.get("cover"))
         response = _room_detail(request, room.pk)
         response.status_code = status.HTTP_201_CREATED
         return response

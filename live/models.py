@@ -15,6 +15,12 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from community.images import CleanImageField
+
+# Covers show at most this wide (the player's poster, the "Live now" cards):
+# stored scaled down to it, whatever was uploaded.
+COVER_MAX_SIDE = 1280
+
 
 def public_name() -> str:
     """The room's public stream name: what HLS files are called. Never the key."""
@@ -31,7 +37,7 @@ class Room(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rooms"
     )
     title = models.CharField(max_length=100)
-    cover = models.ImageField(upload_to="covers/%Y/%m/", blank=True)
+    cover = CleanImageField(upload_to="covers/%Y/%m/", blank=True, max_side=COVER_MAX_SIDE)
     state = models.CharField(
         max_length=10, choices=State.choices, default=State.SCHEDULED, db_index=True
     )

@@ -17,7 +17,7 @@ from rest_framework import serializers
 
 from community.serializers import UserBriefSerializer
 from live import selectors, services
-from live.models import Room, RoomRestriction
+from live.models import COVER_MAX_SIDE, Room, RoomRestriction
 
 MAX_MINUTES = 60 * 24 * 365  # a year: longer means "until lifted" (leave it out)
 
@@ -182,6 +182,12 @@ class RoomQueryInput(serializers.Serializer):
 
 class RoomCreateInput(serializers.Serializer):
     title = serializers.CharField(allow_blank=True, max_length=1000, help_text="1–100 characters.")
+    cover = serializers.FileField(
+        required=False,
+        allow_empty_file=True,
+        help_text="Multipart only: JPEG, PNG or WebP, checked and cleaned like every photo "
+        f"(no metadata kept) and scaled to at most {COVER_MAX_SIDE} px a side.",
+    )
 
 
 class ModeratorInput(serializers.Serializer):

@@ -21,12 +21,15 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.files import File
 from django.db import transaction
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.urls import NoReverseMatch
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from community.errors import InvalidImage
+from community.images import prepare_upload
 from community.models import Follow, Notification, User
 from community.services import notify_followers
 from kol.models import CreatorProfile
@@ -34,7 +37,7 @@ from kol.services import can_host_live
 from live import events
 from live.errors import Banned, NotAHost, NotFound, PermissionDenied, ValidationFailed
 from live.hub import publish_sync
-from live.models import LiveSession, Room, RoomRestriction
+from live.models import COVER_MAX_SIDE, LiveSession, Room, RoomRestriction
 from live.permissions import is_room_moderator, is_site_moderator
 from live.state import room_state
 
@@ -68,8 +71,11 @@ def room_url(room: Room) -> str:
 # --- rooms ------------------------------------------------------------------------------
 
 
-def create_room(*, host: User, title: str) -> Room:
-    """A scheduled room of ``host`` (who must be allowed to host: NotAHost)."""
+def create_room(*, host: User, title: str, cover: File | None = None) -> Room:
+    """A scheduled room of ``host`` (who must be allowed to host: NotAHost).
+    A ``cover`` goes through the one image pipeline (``community.images``:
+    validated by content, no metadata kept), scaled to ``COVER_MAX_SIDE``;
+    a refused one raises ``InvalidImage`` with the pipeline's code."""
     if not can_host_live(host):
         raise NotAHost()
     clean = (title if isinstance(title, str) else "").strip()
@@ -79,7 +85,22 @@ def create_room(*, host: User, title: str) -> Room:
         raise ValidationFailed(
             fields={"title": [f"At most {TITLE_MAX_LENGTH} characters ({len(clean)} given)."]}
         )
-    return Room.objects.create(host=host, title=clean)
+    room = Room(host=host, title=clean)
+    if cover is not None:
+        try:
+            prepared = prepare_upload(cover, max_side=COVER_MAX_SIDE)
+        except InvalidImage as exc:
+            raise InvalidImage(exc.message, code=exc.code, fields={"cover": exc.message}) from exc
+        cleaned = prepared.as_file()
+        room.cover.save(cleaned.name or "", cleaned, save=False)
+    try:
+        room.save()
+    except BaseException:
+        if room.cover:
+            # No row will ever point at the file: do not leave it behind.
+            room.cover.storage.delete(room.cover.name or "")
+        raise
+    return room
 
 
 def active_restriction(*, room: Room, user: Any, kind: str) -> RoomRestriction | None:

@@ -23,7 +23,9 @@ GREEN = (60, 140, 80)
 # Strings planted in EXIF, XMP and text chunks; none may reach storage.
 CAMERA = "SproutCam X100"
 HOME = "GPS: 12 Garden Lane, Springfield"
-SECRET_MARKERS = (CAMERA.encode(), HOME.encode(), b"WGS-84", b"Jane Doe")
+# What a security probe found in a stored room cover (issue 8).
+PROBE_COMMENT = b"secret comment GPS 48.85,2.29"
+SECRET_MARKERS = (CAMERA.encode(), HOME.encode(), PROBE_COMMENT, b"WGS-84", b"Jane Doe")
 
 XMP = (
     b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>'
@@ -107,6 +109,13 @@ def jpeg_with_gps_and_orientation() -> SimpleUploadedFile:
         image, "JPEG", quality=95, exif=gps_exif(orientation=6), xmp=XMP, comment=HOME.encode()
     )
     return upload("IMG_0001.JPG", content)
+
+
+def jpeg_with_comment_and_gps(size: tuple[int, int] = (640, 480)) -> SimpleUploadedFile:
+    """A JPEG with a comment (COM segment) and EXIF with GPS, as the probe
+    uploaded it."""
+    content = encode(gradient(size), "JPEG", quality=90, exif=gps_exif(), comment=PROBE_COMMENT)
+    return upload("cover.jpg", content)
 
 
 def jpeg_with_xmp() -> SimpleUploadedFile:
@@ -206,6 +215,10 @@ def bmp() -> SimpleUploadedFile:
 
 def tiff() -> SimpleUploadedFile:
     return upload("scan.png", encode(Image.new("RGB", (100, 100), RED), "TIFF"), "image/png")
+
+
+def ico() -> SimpleUploadedFile:
+    return upload("favicon.png", encode(Image.new("RGB", (64, 64), RED), "ICO"), "image/png")
 
 
 def truncated_jpeg() -> SimpleUploadedFile:

@@ -275,7 +275,7 @@ class PayoutRunAdmin(ReadOnlyAdmin):
 
     list_display = ("period_end", "started_at", "finished_at", "payout_count")
     date_hierarchy = "period_end"
-    fields = ("period_end", "started_at", "finished_at")
+    fields = ("period_end", "started_at", "finished_at", "holder", "heartbeat_at")
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PayoutRun]:

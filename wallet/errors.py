@@ -94,6 +94,18 @@ class PayoutAlreadyReviewed(DomainError):
     message = "This payout has already been approved or rejected."
 
 
+class PayoutRunBusy(DomainError):
+    """Another worker holds the lease of this payout run and is alive
+    (``wallet.payout_lease``)."""
+
+    code = "payout_run_busy"
+    status = 409
+    message = (
+        "This payout run is being paid by another worker right now; if that worker "
+        "stopped, the run resumes by itself within a couple of minutes."
+    )
+
+
 class OwnPayout(DomainError):
     """A reviewer asked to approve or reject a payout made to themselves."""
 
@@ -113,4 +125,4 @@ class UnknownGift(DomainError):
     message = "There is no such gift: choose one from the catalog."
 
 
-__all__ += ["UnknownGift"]
+__all__ += ["PayoutRunBusy", "UnknownGift"]

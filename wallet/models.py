@@ -19,6 +19,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from community.images import CleanImageField
+
 
 class Account(models.Model):
     """A balance in one unit. ``balance`` is the rolled-up part of the ledger:
@@ -199,7 +201,7 @@ class Gift(models.Model):
     slug = models.SlugField(max_length=40, unique=True)
     coins = models.PositiveIntegerField(help_text="Price in coins.")
     animation_tier = models.PositiveSmallIntegerField(choices=Tier.choices, default=Tier.SMALL)
-    image = models.ImageField(upload_to="gifts/", blank=True)
+    image = CleanImageField(upload_to="gifts/", blank=True)
     emoji = models.CharField(max_length=8, blank=True, help_text="Shown when there is no image.")
     is_active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0)
@@ -239,11 +241,20 @@ class GiftSend(models.Model):
 
 
 class PayoutRun(models.Model):
-    """One execution of the payout schedule (or of ``run_payouts``)."""
+    """One execution of the payout schedule (or of ``run_payouts``). While it
+    is being paid, ``holder`` (a Celery task id, or the command's token)
+    holds its lease and renews ``heartbeat_at`` as it goes
+    (``wallet.payout_lease``)."""
 
     period_end = models.DateField(unique=True, help_text="Earnings up to this day are paid.")
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    holder = models.CharField(
+        max_length=64, blank=True, help_text="Who is paying the run now (empty: nobody)."
+    )
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its holder was last seen paying it."
+    )
 
     class Meta:
         ordering = ["-period_end"]

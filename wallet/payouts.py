@@ -68,12 +68,23 @@ Celery task (``wallet.tasks.run_scheduled_payouts``) is ``acks_late`` and
 ``reject_on_worker_lost``, and is enqueued with ``transaction.on_commit``
 (:func:`request_payout_run`).
 
+Promptly
+========
+One worker pays a run at a time, under a lease it renews before each
+creator (``wallet.payout_lease``); a second caller is turned away
+(``PayoutRunBusy``) while that worker is alive. When the worker dies
+mid-run, a beat task notices the lease expire
+(``SPROUT_WALLET_PAYOUT_LEASE_SECONDS``) and hands the run to a new task
+within a minute or two, instead of the hour the broker would wait before
+delivering the dead worker's task again.
+
 This module sits below the creator pool: it knows agencies only as the
 ``(key, name, share_bps)`` the splitter returns.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -91,9 +102,11 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from community.models import User
-from wallet import ledger
+from wallet import ledger, payout_lease
 from wallet.errors import OwnPayout, PayoutAlreadyReviewed, PermissionDenied
 from wallet.models import Account, Entry, Payout, PayoutRun
+
+logger = logging.getLogger(__name__)
 
 BPS = 10_000
 RATE_PLACES = Decimal("0.000001")  # Payout.rate keeps six decimal places
@@ -290,12 +303,22 @@ class PayoutResult:
     payout_id: int | None = None
 
 
+class RunEnd(StrEnum):
+    """How a call of :func:`run_payouts` ended."""
+
+    FINISHED = "finished"  # every creator due was paid (or found paid)
+    ALREADY_FINISHED = "already finished"  # ``if_unfinished`` and it was: nothing done
+    HANDED_OVER = "handed over"  # the lease went to another worker, which finishes
+    DRY_RUN = "dry run"
+
+
 @dataclass
 class PayoutRunResult:
     period_end: date
     dry_run: bool
     run_id: int | None
     results: list[PayoutResult] = field(default_factory=list)
+    end: RunEnd = RunEnd.FINISHED
 
     @property
     def made(self) -> list[PayoutResult]:
@@ -312,19 +335,30 @@ Progress = Callable[[int, int, PayoutResult], None]
 
 
 def run_payouts(
-    *, period_end: date, dry_run: bool = False, progress: Progress | None = None
+    *,
+    period_end: date,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    holder: str | None = None,
+    if_unfinished: bool = False,
 ) -> PayoutRunResult:
     """Pay every creator due (:func:`plan_payouts`) in the run for
     ``period_end``, each in a transaction of its own; safe to call again for
     the same period, at once or after a crash (module docstring). With
     ``dry_run``, report what would be paid and write nothing. ``progress`` is
-    called after each creator with (done, total, result)."""
-    plans = plan_payouts(period_end=period_end)
+    called after each creator with (done, total, result).
+
+    The run's lease is taken for ``holder`` (the Celery task's id; a fresh
+    token by default): ``PayoutRunBusy`` when another worker is paying it.
+    With ``if_unfinished``, a run already finished is left alone (a late
+    redelivery of its task); otherwise running it again pays the creators
+    who became due since."""
     if dry_run:
+        plans = plan_payouts(period_end=period_end)
         run = PayoutRun.objects.filter(period_end=period_end).first()
         paid = _paid_creators(run, plans)
         result = PayoutRunResult(
-            period_end=period_end, dry_run=True, run_id=run.pk if run else None
+            period_end=period_end, dry_run=True, run_id=run.pk if run else None, end=RunEnd.DRY_RUN
         )
         for done, plan in enumerate(plans, start=1):
             outcome = Outcome.ALREADY_PAID if plan.creator_id in paid else Outcome.WOULD_PAY
@@ -334,11 +368,42 @@ def run_payouts(
         return result
 
     run, _ = PayoutRun.objects.get_or_create(period_end=period_end)
-    paid = _paid_creators(run, plans)
     result = PayoutRunResult(period_end=period_end, dry_run=False, run_id=run.pk)
+    if if_unfinished and run.finished_at is not None:
+        result.end = RunEnd.ALREADY_FINISHED
+        return result
+    lease = payout_lease.claim(run, holder=holder)
+    try:
+        _pay_all(run, lease, result, progress)
+    except BaseException:
+        # Failed, not dead: nobody is paying it any more, so the command may
+        # retry it at once, and the sweep resumes it.
+        lease.release()
+        raise
+    if result.end == RunEnd.FINISHED:
+        lease.finish()
+    return result
+
+
+def _pay_all(
+    run: PayoutRun,
+    lease: payout_lease.RunLease,
+    result: PayoutRunResult,
+    progress: Progress | None,
+) -> None:
+    """Pay every creator due in ``run`` while ``lease`` holds."""
+    plans = plan_payouts(period_end=run.period_end)
+    paid = _paid_creators(run, plans)
     for done, plan in enumerate(plans, start=1):
         if plan.creator_id in paid:
             paid_now = PayoutResult(plan=plan, outcome=Outcome.ALREADY_PAID, quote=plan.quote)
+        elif not lease.renew():
+            logger.warning(
+                "Payout run %s was handed to another worker while this one stalled; stopping",
+                run.pk,
+            )
+            result.end = RunEnd.HANDED_OVER
+            return
         else:
             paid_now = _pay(run, plan)
         result.results.append(paid_now)
@@ -346,8 +411,6 @@ def run_payouts(
             progress(done, len(plans), paid_now)
         if done < len(plans):
             _test_delay()
-    PayoutRun.objects.filter(pk=run.pk).update(finished_at=timezone.now())
-    return result
 
 
 def _paid_creators(run: PayoutRun | None, plans: Sequence[PayoutPlan]) -> set[int]:

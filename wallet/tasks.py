@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from wallet import ledger
 
@@ -19,12 +19,15 @@ def roll_up_balances() -> int:
 # --- payouts (wallet.payouts) ------------------------------------------------------------
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def run_scheduled_payouts(period_end_iso: str | None = None) -> dict[str, int]:
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_scheduled_payouts(self: Task, period_end_iso: str | None = None) -> dict[str, int]:
     """Pay out creators' earnings in the run for ``period_end_iso``
     (``YYYY-MM-DD``). Idempotent: a redelivered or repeated task pays nobody
     twice (``wallet.payouts.run_payouts``), which is what makes acks_late and
-    reject_on_worker_lost safe here.
+    reject_on_worker_lost safe here. The task's id holds the run's lease
+    (``wallet.payout_lease``): a redelivery of this very task takes it back
+    at once; any other task finding the run held by a live worker, or
+    finished, does nothing.
 
     The beat schedule calls it without a date: it then fixes the date
     (yesterday, UTC) by enqueueing itself with it, so that a redelivery of the
@@ -34,13 +37,31 @@ def run_scheduled_payouts(period_end_iso: str | None = None) -> dict[str, int]:
     from django.utils import timezone
 
     from wallet import payouts
+    from wallet.errors import PayoutRunBusy
 
     if period_end_iso is None:
         yesterday = timezone.now().astimezone(UTC).date() - timedelta(days=1)
         payouts.request_payout_run(period_end=yesterday)
         return {"scheduled": 1}
-    result = payouts.run_payouts(period_end=date.fromisoformat(period_end_iso))
+    try:
+        result = payouts.run_payouts(
+            period_end=date.fromisoformat(period_end_iso),
+            holder=self.request.id,
+            if_unfinished=True,
+        )
+    except PayoutRunBusy:
+        return {"busy": 1}
     return {
         "paid": len(result.made),
         "already_paid": sum(r.outcome == payouts.Outcome.ALREADY_PAID for r in result.results),
+        "finished": int(result.end == payouts.RunEnd.FINISHED),
     }
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def resume_stalled_payout_runs() -> int:
+    """Hand payout runs whose worker died mid-run to new tasks (on the beat
+    schedule every minute; ``wallet.payout_lease``). Returns how many."""
+    from wallet import payout_lease
+
+    return len(payout_lease.resume_stalled_runs())

@@ -267,6 +267,10 @@ SPROUT_WALLET_PLATFORM_SHARE_BPS = env.int("SPROUT_WALLET_PLATFORM_SHARE_BPS", d
 SPROUT_WALLET_PAYOUT_THRESHOLD = env.int("SPROUT_WALLET_PAYOUT_THRESHOLD", default=1_000)
 SPROUT_WALLET_PAYOUT_RATE = env("SPROUT_WALLET_PAYOUT_RATE", default=str(SPROUT_WALLET_COIN_PRICE))
 SPROUT_WALLET_PAYOUT_SPLITTER = "kol.payouts.agency_split"
+# A payout run's worker renews its lease before each creator; a run whose
+# lease is older than this is stalled (its worker died) and the beat task
+# resume-stalled-payout-runs hands it to a new worker (wallet.payout_lease).
+SPROUT_WALLET_PAYOUT_LEASE_SECONDS = env.int("SPROUT_WALLET_PAYOUT_LEASE_SECONDS", default=60)
 # Test hook: seconds to wait between two creators of a payout run, so a test
 # can kill the worker mid-run (tests/wallet/test_payout_worker.py). Always 0
 # outside that test.
@@ -378,6 +382,14 @@ CELERY_BEAT_SCHEDULE = {
     "run-creator-payouts": {
         "task": "wallet.tasks.run_scheduled_payouts",
         "schedule": crontab(minute=30, hour=0),
+    },
+    # Payout runs whose worker died mid-run, resumed by a new task instead of
+    # waiting for the broker's visibility timeout (wallet.payout_lease).
+    "resume-stalled-payout-runs": {
+        "task": "wallet.tasks.resume_stalled_payout_runs",
+        "schedule": 60.0,
+        # Sweeps queued while no worker ran are dropped: the next one does it all.
+        "options": {"expire_seconds": 60},
     },
     # Each live room's top gifters, pushed when they changed (live.gifts); a
     # tick not run within its interval is dropped, the next one covers it.

@@ -16,6 +16,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageCms, ImageDraw
 
+from community import images as pipeline
 from community import photos
 from community.errors import InvalidImage
 from community.models import Photo, User
@@ -41,7 +42,7 @@ def store(user: User, django_capture_on_commit_callbacks: Any) -> Iterator[Calla
     """Upload -> prepared -> stored photo, rendered by the (eager) task on commit."""
 
     def store(upload: File, *, owner: User = user) -> Photo:
-        prepared = photos.prepare_upload(upload)
+        prepared = pipeline.prepare_upload(upload)
         with django_capture_on_commit_callbacks(execute=True):
             photo = photos.photo_create(owner=owner, prepared=prepared)
         photo.refresh_from_db()
@@ -133,7 +134,7 @@ def assert_no_metadata(content: bytes) -> None:
 )
 def test_bad_upload_is_refused_with_its_code(make_upload: Callable[[], File], code: str) -> None:
     with pytest.raises(InvalidImage) as refused:
-        photos.prepare_upload(make_upload())
+        pipeline.prepare_upload(make_upload())
     assert refused.value.code == code
     assert refused.value.status == 400
     assert refused.value.message.endswith(".") and len(refused.value.message) > 15
@@ -141,13 +142,13 @@ def test_bad_upload_is_refused_with_its_code(make_upload: Callable[[], File], co
 
 def test_truncated_upload_says_it_was_cut_short() -> None:
     with pytest.raises(InvalidImage) as refused:
-        photos.prepare_upload(images.truncated_jpeg())
+        pipeline.prepare_upload(images.truncated_jpeg())
     assert refused.value.message == "This file is cut short: it may not have finished uploading."
 
 
 def test_heic_photo_is_refused_with_a_helpful_message() -> None:
     with pytest.raises(InvalidImage) as refused:
-        photos.prepare_upload(images.heic())
+        pipeline.prepare_upload(images.heic())
     assert refused.value.code == "unsupported_image_format"
     assert "HEIC" in refused.value.message
 
@@ -155,7 +156,7 @@ def test_heic_photo_is_refused_with_a_helpful_message() -> None:
 def test_upload_over_the_byte_limit_is_refused(settings: Any) -> None:
     settings.SPROUT_PHOTO_MAX_BYTES = 1000
     with pytest.raises(InvalidImage) as refused:
-        photos.prepare_upload(images.jpeg((400, 300)))
+        pipeline.prepare_upload(images.jpeg((400, 300)))
     assert refused.value.code == "image_too_large"
 
 
@@ -167,7 +168,7 @@ def test_oversized_upload_is_refused_before_it_is_read() -> None:
     upload = File(Unreadable(b"x"), name="huge.jpg")
     upload.size = 30 * 1024 * 1024
     with pytest.raises(InvalidImage) as refused:
-        photos.prepare_upload(upload)
+        pipeline.prepare_upload(upload)
     assert refused.value.code == "image_too_large"
     assert "30.0 MB" in refused.value.message
 
@@ -177,7 +178,7 @@ def test_stream_longer_than_the_limit_is_refused_without_a_size(settings: Any) -
     upload = File(io.BytesIO(b"\xff\xd8\xff" + b"\x00" * 5000), name="stream.jpg")
     upload.size = None  # type: ignore[assignment]
     with pytest.raises(InvalidImage) as refused:
-        photos.prepare_upload(upload)
+        pipeline.prepare_upload(upload)
     assert refused.value.code == "image_too_large"
 
 
@@ -203,13 +204,13 @@ def test_stream_longer_than_the_limit_is_refused_without_a_size(settings: Any) -
 def test_format_is_recognised_by_content_not_name(
     make_upload: Callable[[], File], expected: str
 ) -> None:
-    prepared = photos.prepare_upload(make_upload())
+    prepared = pipeline.prepare_upload(make_upload())
     assert prepared.format == expected
     assert Image.open(io.BytesIO(prepared.content)).format == expected.upper()
 
 
 def test_prepared_photo_reports_its_size() -> None:
-    prepared = photos.prepare_upload(images.jpeg((640, 480)))
+    prepared = pipeline.prepare_upload(images.jpeg((640, 480)))
     assert (prepared.width, prepared.height) == (640, 480)
 
 
@@ -295,14 +296,14 @@ def test_16_bit_png_renditions_keep_their_tones(store: Callable[..., Photo]) -> 
 
 @pytest.mark.parametrize("fmt", ["WEBP", "PNG"])
 def test_animated_upload_keeps_its_first_frame_only(fmt: str) -> None:
-    prepared = photos.prepare_upload(images.animated(fmt))
+    prepared = pipeline.prepare_upload(images.animated(fmt))
     stored = Image.open(io.BytesIO(prepared.content))
     assert not getattr(stored, "is_animated", False)
     assert near(stored.convert("RGB").getpixel((10, 10)), images.RED, 30)  # type: ignore[arg-type]
 
 
 def test_lossless_webp_stays_lossless() -> None:
-    prepared = photos.prepare_upload(images.lossless_webp())
+    prepared = pipeline.prepare_upload(images.lossless_webp())
     assert b"VP8L" in prepared.content
     stored = Image.open(io.BytesIO(prepared.content)).convert("RGB")
     assert stored.getpixel((10, 10)) == images.RED
@@ -322,7 +323,7 @@ def test_stored_name_is_random_and_never_the_upload_name(store: Callable[..., Ph
 
 
 def test_failed_save_leaves_no_file_behind(user: User) -> None:
-    prepared = photos.prepare_upload(images.jpeg((64, 64)))
+    prepared = pipeline.prepare_upload(images.jpeg((64, 64)))
     before = set(_all_stored_files())
     with (
         mock.patch.object(Photo, "save", side_effect=RuntimeError("database down")),
@@ -347,7 +348,7 @@ def _all_stored_files() -> Iterator[str]:
 def test_rendering_is_enqueued_only_after_commit(
     user: User, django_capture_on_commit_callbacks: Any
 ) -> None:
-    prepared = photos.prepare_upload(images.jpeg((400, 300)))
+    prepared = pipeline.prepare_upload(images.jpeg((400, 300)))
     with mock.patch("community.tasks.render_photo.delay") as delay:
         with django_capture_on_commit_callbacks() as callbacks:
             photo = photos.photo_create(owner=user, prepared=prepared)
@@ -360,7 +361,7 @@ def test_rendering_is_enqueued_only_after_commit(
 def test_original_is_served_before_rendering(
     user: User, django_capture_on_commit_callbacks: Any
 ) -> None:
-    prepared = photos.prepare_upload(images.jpeg((1600, 1200)))
+    prepared = pipeline.prepare_upload(images.jpeg((1600, 1200)))
     with (
         mock.patch("community.tasks.render_photo.delay") as delay,
         django_capture_on_commit_callbacks(execute=True),
@@ -474,7 +475,7 @@ def test_render_remakes_a_missing_rendition(store: Callable[..., Photo]) -> None
 
 
 def test_render_tolerates_a_deleted_photo(user: User) -> None:
-    prepared = photos.prepare_upload(images.jpeg((400, 300)))
+    prepared = pipeline.prepare_upload(images.jpeg((400, 300)))
     with mock.patch("community.tasks.render_photo.delay"):
         photo = photos.photo_create(owner=user, prepared=prepared)
     photo_id = photo.pk
@@ -487,7 +488,7 @@ def test_render_tolerates_a_deleted_photo(user: User) -> None:
 
 
 def test_photo_deleted_during_rendering_leaves_no_renditions(user: User) -> None:
-    prepared = photos.prepare_upload(images.jpeg((800, 600)))
+    prepared = pipeline.prepare_upload(images.jpeg((800, 600)))
     with mock.patch("community.tasks.render_photo.delay"):
         photo = photos.photo_create(owner=user, prepared=prepared)
     real = photos.make_renditions
@@ -503,7 +504,7 @@ def test_photo_deleted_during_rendering_leaves_no_renditions(user: User) -> None
 
 
 def test_task_renders_the_photo(user: User) -> None:
-    prepared = photos.prepare_upload(images.jpeg((800, 600)))
+    prepared = pipeline.prepare_upload(images.jpeg((800, 600)))
     with mock.patch("community.tasks.render_photo.delay"):
         photo = photos.photo_create(owner=user, prepared=prepared)
 
@@ -581,7 +582,7 @@ def test_damaged_files_are_refused_cleanly_or_accepted(make_upload: Callable[[],
             damaged[rng.randrange(len(damaged))] = rng.randrange(256)
         damaged = damaged[: rng.randint(len(damaged) // 4, len(damaged))]
         try:
-            prepared = photos.prepare_upload(images.upload("damaged.jpg", bytes(damaged)))
+            prepared = pipeline.prepare_upload(images.upload("damaged.jpg", bytes(damaged)))
         except InvalidImage as refused:
             assert refused.code in CODES
         else:
@@ -597,4 +598,4 @@ def test_demo_photo_is_a_deterministic_jpeg_per_seed() -> None:
     assert first != photos.generate_demo_photo(8, 540, 720)
     image = Image.open(io.BytesIO(first))
     assert (image.format, image.size) == ("JPEG", (540, 720))
-    assert photos.prepare_upload(images.upload("demo.jpg", first)).format == "jpeg"
+    assert pipeline.prepare_upload(images.upload("demo.jpg", first)).format == "jpeg"

@@ -1,15 +1,22 @@
-"""Payouts are made exactly once even when the worker running them dies.
+"""Payouts are made exactly once even when the worker running them dies,
+and a run interrupted that way finishes promptly.
 
 Real Celery workers on the test database and Redis (``tests/celery_worker.py``
 starts the session's worker; these tests start, and kill, their own):
 
-- the whole worker is SIGKILLed in the middle of a run; the task, acked
-  late, stays unacknowledged in Redis and a new worker gets it again after
-  the visibility timeout (shortened for these workers through
-  ``CELERY_VISIBILITY_TIMEOUT``) and finishes the run;
+- the whole worker is SIGKILLed in the middle of a run, with the broker's
+  visibility timeout at an hour: the sweep that beat runs every minute
+  (``wallet.payout_lease``; here the test runs it, as beat would) finds the
+  run's lease expired and hands it to a new task, and a new worker finishes
+  the run within seconds; while the first worker was alive, the sweep left
+  its run alone;
+- the same kill with a short visibility timeout and no sweep: the task,
+  acked late, stays unacknowledged in Redis and a new worker gets it again
+  and finishes the run (the broker's own redelivery still works);
 - the pool process of a prefork worker is SIGKILLed; with
   ``reject_on_worker_lost`` the worker puts the task back at once;
-- two runs of one period at once (no worker: two threads).
+- two runs of one period at once (no worker: two threads): one pays, the
+  other is turned away by the lease.
 
 The run is slowed down between creators by the test hook
 ``SPROUT_WALLET_PAYOUT_TEST_DELAY`` (given to the first worker only), so the
@@ -43,12 +50,19 @@ from tests.wallet.factories_payouts import (
     balance,
     creator_with,
 )
-from wallet import payouts
+from wallet import payout_lease, payouts
+from wallet.errors import PayoutRunBusy
 from wallet.models import Account, Payout, PayoutRun
 
 PERIOD = date(2026, 5, 4)
 KINDS = Account.Kind
 VISIBILITY_SECONDS = 3
+# Longer than each test waits: no task comes back through the broker's
+# visibility timeout in a test that sets it.
+AN_HOUR = 3_600
+# Payout leases of these tests' workers (and of this process's sweep): more
+# than three times the pause between two creators of a slowed-down run.
+LEASE_SECONDS = 5
 EARNINGS = (1_000, 1_234, 2_500, 4_321, 9_999)
 
 
@@ -103,8 +117,8 @@ class Worker:
 @pytest.fixture
 def workers(tmp_path: Path) -> Iterator[Any]:
     """Start workers on a queue of this test: ``workers(name, delay=...,
-    pool=..., visibility=...)``. Tasks the test sends go to that queue; every
-    worker still alive is stopped afterwards."""
+    pool=..., visibility=..., lease=...)``. Tasks the test sends go to that
+    queue; every worker still alive is stopped afterwards."""
     queue = f"sprout-payouts-{uuid.uuid4().hex[:8]}"
     started: list[Worker] = []
     base_env = {
@@ -120,10 +134,11 @@ def workers(tmp_path: Path) -> Iterator[Any]:
     }
 
     def start(name: str, *, delay: float = 0.0, pool: str = "solo",
-              visibility: int = VISIBILITY_SECONDS) -> Worker:  # fmt: skip
+              visibility: int = VISIBILITY_SECONDS, lease: int = 60) -> Worker:  # fmt: skip
         env = {
             **base_env,
             "SPROUT_WALLET_PAYOUT_TEST_DELAY": str(delay),
+            "SPROUT_WALLET_PAYOUT_LEASE_SECONDS": str(lease),
             "CELERY_VISIBILITY_TIMEOUT": str(visibility),
             "CELERY_UNACKED_RESTORE_INTERVAL": "1",
             "CELERY_UNACKED_RESTORE_THROTTLE": "1",
@@ -186,6 +201,39 @@ def assert_paid_exactly_once(creators: list[Any], agency: Agency) -> None:
 
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
+def test_a_run_whose_worker_was_killed_is_resumed_by_the_sweep_within_seconds(
+    workers: Any, settings: Any
+) -> None:
+    settings.SPROUT_WALLET_PAYOUT_LEASE_SECONDS = LEASE_SECONDS
+    creators, agency = seed_creators()
+    first = workers("first", delay=1.5, visibility=AN_HOUR, lease=LEASE_SECONDS)
+
+    enqueue_run()
+    wait_for(Payout.objects.exists, timeout=30, what="the first payout")
+    # The worker is alive and renewing its lease: the sweep leaves its run alone.
+    assert payout_lease.resume_stalled_runs() == []
+    first.kill()
+
+    made_before_kill = Payout.objects.count()
+    assert 1 <= made_before_kill < len(creators), made_before_kill
+    assert not run_finished()
+    second = workers("second", visibility=AN_HOUR, lease=LEASE_SECONDS)
+    # What beat does every minute (and, this test being short, every half second).
+    wait_for(payout_lease.resume_stalled_runs, timeout=30, interval=0.5, what="a stalled run")
+    resumed_by = PayoutRun.objects.get(period_end=PERIOD).holder
+    wait_for(run_finished, timeout=30, what="the resumed run to finish")
+
+    assert_paid_exactly_once(creators, agency)
+    log = second.text()
+    assert f"run_scheduled_payouts[{resumed_by}] succeeded" in log
+    # A task of the sweep's, not the dead worker's task back from the broker.
+    dead_task = first.text().split("run_scheduled_payouts[", 1)[1].split("]", 1)[0]
+    assert dead_task != resumed_by
+    assert dead_task not in log
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
 def test_worker_killed_mid_run_pays_each_creator_exactly_once(workers: Any) -> None:
     creators, agency = seed_creators()
     first = workers("first", delay=1.5)
@@ -227,7 +275,9 @@ def test_killed_pool_process_puts_the_task_back_at_once(workers: Any) -> None:
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_runs_of_one_period_at_once_pay_each_creator_once() -> None:
+def test_two_runs_of_one_period_at_once_pay_each_creator_once(settings: Any) -> None:
+    # A run long enough (2 s) that the second caller arrives while it goes on.
+    settings.SPROUT_WALLET_PAYOUT_TEST_DELAY = 0.5
     creators, agency = seed_creators()
     PayoutRun.objects.create(period_end=PERIOD)
     start = threading.Barrier(2)
@@ -249,5 +299,6 @@ def test_two_runs_of_one_period_at_once_pay_each_creator_once() -> None:
     for thread in threads:
         thread.join(timeout=60)
 
-    assert errors == []
+    # One took the run's lease and paid everyone; the other was turned away.
+    assert [type(e) for e in errors] == [PayoutRunBusy]
     assert_paid_exactly_once(creators, agency)

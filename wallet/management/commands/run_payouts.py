@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from wallet import payouts
+from wallet.errors import PayoutRunBusy
 
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -135,7 +136,10 @@ class Command(BaseCommand):
             self.stdout.write(describe(result))
             progress.show(done, total)
 
-        result = payouts.run_payouts(period_end=period_end, dry_run=dry_run, progress=report)
+        try:
+            result = payouts.run_payouts(period_end=period_end, dry_run=dry_run, progress=report)
+        except PayoutRunBusy as exc:
+            raise CommandError(exc.message) from exc
         progress.clear()
         made = result.made
         verb = "would be made" if dry_run else "made"
