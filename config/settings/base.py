@@ -20,7 +20,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "daphne",  # must precede staticfiles: channels' runserver
-    "django.contrib.admin",
+    "config.apps.SproutAdminConfig",  # django.contrib.admin with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -303,7 +303,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    "NUM_PROXIES": env.int("SPROUT_NUM_PROXIES", default=0) or None,
+    # Proxies in front of the app that append to X-Forwarded-For: the client
+    # is the address the last of them saw. 0 (no proxy, or uvicorn's
+    # --proxy-headers already put the client in REMOTE_ADDR) trusts
+    # REMOTE_ADDR only; DRF's None would trust the whole, forgeable header.
+    "NUM_PROXIES": env.int("SPROUT_NUM_PROXIES", default=0),
 }
 
 SPECTACULAR_SETTINGS = {
