@@ -205,24 +205,18 @@ def message_by_id(message_id: int) -> ChatMessage:
 # --- reports ---------------------------------------------------------------------
 
 
-def can_see_report(user: Any, session: LiveSession) -> bool:
-    """Whoever may see the host's money (``kol.selectors.can_see_money``:
-    the host, their agency's managers, staff who see the whole pool), and
-    the room's moderators and site moderators (its traffic only: see
-    :func:`session_report_for`)."""
-    return can_see_cash(user, session) or permissions.is_room_moderator(user, session.room)
-
-
 def can_see_cash(user: Any, session: LiveSession) -> bool:
-    """The report's *cash* part is the host's money."""
+    """A report's *cash* is the host's money (``kol.selectors.can_see_money``:
+    the host, their agency's managers, staff who see the whole pool)."""
     return can_see_money(user, creator_user_id=session.room.host_id)
 
 
 def session_report_for(*, session_id: int, viewer: Any) -> dict[str, Any]:
     """A broadcast's traffic report (:func:`live.services.session_report`)
     for someone allowed to see it: NotFound for an unknown session,
-    PermissionDenied for everyone but :func:`can_see_report`'s. Room and
-    site moderators who may not see the host's money get ``cash: null``."""
+    PermissionDenied for everyone but those who may see its cash
+    (:func:`can_see_cash`) and the room's and the site's moderators, who get
+    its traffic with ``cash: null`` unless they may see the money too."""
     session = LiveSession.objects.select_related("room__host").filter(pk=session_id).first()
     if session is None:
         raise NotFound("No such session.")
