@@ -8,22 +8,25 @@ errors raised below are turned into ``{"error": {...}}`` once, by
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import authenticate
 from django.db.models import F, QuerySet
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from community import feeds, search, selectors, services
+from community import feeds, search, selectors, services, throttles
 from community import serializers as s
 from community.apitools import CURSOR, ERROR, PAGE_SIZE, cursor, page_size, paginated, validated
-from community.errors import ValidationFailed
+from community.errors import TooManyAttempts, ValidationFailed
 from community.models import Board, Note, User
 
 
@@ -41,10 +44,16 @@ def _member(request: Request) -> User:
 class RegisterView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
-    throttle_scope = "auth"
+    # Sign-ups per address at the ``auth`` rate, counted with /signup's.
+    throttle_classes = [
+        *cast(list[type[BaseThrottle]], api_settings.DEFAULT_THROTTLE_CLASSES),
+        throttles.SignupThrottle,
+    ]
 
     @extend_schema(
-        request=s.RegisterInput, responses={201: s.RegisterOutput, 400: ERROR}, tags=["auth"]
+        request=s.RegisterInput,
+        responses={201: s.RegisterOutput, 400: ERROR, 429: ERROR},
+        tags=["auth"],
     )
     def post(self, request: Request) -> Response:
         data = validated(s.RegisterInput, request.data)
@@ -62,9 +71,21 @@ class TokenView(APIView):
     authentication_classes: list[Any] = []
     throttle_scope = "auth"
 
-    @extend_schema(request=s.TokenInput, responses={200: s.TokenOutput, 400: ERROR}, tags=["auth"])
+    @extend_schema(
+        request=s.TokenInput,
+        responses={200: s.TokenOutput, 400: ERROR, 429: ERROR},
+        tags=["auth"],
+        description="A failed attempt counts against the account and your address, as on "
+        "the log-in page: past the `auth` rate either is refused (429) until the window ends.",
+    )
     def post(self, request: Request) -> Response:
         data = validated(s.TokenInput, request.data)
+        try:
+            throttles.check_login(request._request, data["username"])
+        except TooManyAttempts as exc:
+            throttled = Throttled(detail=exc.message)
+            throttled.wait = exc.retry_after  # type: ignore[attr-defined]  # Retry-After
+            raise throttled from exc
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
             raise ValidationFailed("Wrong username or password.", code="invalid_credentials")

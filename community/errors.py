@@ -140,3 +140,19 @@ def transient_error(exc: BaseException) -> TemporarilyUnavailable | None:
             return TemporarilyUnavailable()
         seen = seen.__cause__
     return None
+
+
+class TooManyAttempts(DomainError):
+    """A door into an account (log-in, sign-up) was knocked on too often:
+    ``retry_after`` seconds until the window ends (``community.throttles``)."""
+
+    code = "rate_limited"
+    status = 429
+    message = "Too many attempts; try again later."
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = max(1, int(retry_after))
+        minutes = -(-self.retry_after // 60)
+        super().__init__(
+            f"Too many attempts; try again in {minutes} minute{'' if minutes == 1 else 's'}."
+        )

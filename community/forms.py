@@ -7,8 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from community.errors import DomainError
+from community import throttles
+from community.errors import DomainError, TooManyAttempts
 from community.models import Note, Report
 
 NOTE_TITLE_MAX = 100
@@ -28,6 +32,35 @@ def add_domain_errors(form: forms.Form, exc: DomainError) -> None:
             shown = True
     if not shown:
         form.add_error(None, forms.ValidationError(exc.message, code=exc.code))
+
+
+class AttemptLimitedLogin(AuthenticationForm):
+    """Django's log-in form, refused before the password is checked while
+    the account or the client's address is locked (``community.throttles``);
+    failures are counted by ``user_login_failed``, whatever form sent them."""
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        if username and self.request is not None:
+            try:
+                throttles.check_login(self.request, username)
+            except TooManyAttempts as exc:
+                raise ValidationError(exc.message, code=TooManyAttempts.code) from exc
+        return super().clean()
+
+    @property
+    def locked_out(self) -> bool:
+        """True when this attempt was refused for too many attempts: the
+        page answers 429."""
+        return self.has_error(NON_FIELD_ERRORS, TooManyAttempts.code)
+
+
+class LoginForm(AttemptLimitedLogin):
+    """``/login``."""
+
+
+class AdminLoginForm(AttemptLimitedLogin, AdminAuthenticationForm):
+    """``/admin/login/``: the same limits, then the admin's staff check."""
 
 
 class SignupForm(forms.Form):

@@ -32,12 +32,6 @@ urlpatterns = [
     path("b/<int:pk>/", views.board, name="board"),
     path("settings/profile", views.settings_profile, name="settings_profile"),
     path("signup", views.signup, name="signup"),
-    path(
-        "login",
-        auth_views.LoginView.as_view(
-            template_name="registration/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("login", views.LoginView.as_view(), name="login"),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
 ]

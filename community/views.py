@@ -18,6 +18,7 @@ from urllib.parse import urlencode, urlsplit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import F, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -29,13 +30,14 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from community import badges, extensions, feeds, selectors, services
+from community import badges, extensions, feeds, selectors, services, throttles
 from community import search as note_search
-from community.errors import AuthenticationRequired, DomainError, ValidationFailed
+from community.errors import AuthenticationRequired, DomainError, TooManyAttempts, ValidationFailed
 from community.forms import (
     CollectForm,
     CommentForm,
     ComposeForm,
+    LoginForm,
     NoteEditForm,
     ProfileForm,
     ReportForm,
@@ -732,6 +734,17 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("discover")
     form = SignupForm(request.POST or None)
+    if request.method == "POST":
+        try:
+            throttles.check_signup(request)
+        except TooManyAttempts as exc:
+            form.add_error(None, exc.message)
+            return render(
+                request,
+                "registration/signup.html",
+                {"form": form, "next": request.POST.get("next", "")},
+                status=exc.status,
+            )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -750,6 +763,21 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(
         request, "registration/signup.html", {"form": form, "next": request.GET.get("next", "")}
     )
+
+
+class LoginView(auth_views.LoginView):
+    """``/login``: Django's view with the attempt limits of
+    ``community.throttles``; a refused attempt answers 429."""
+
+    form_class = LoginForm
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_invalid(form)
+        if form.locked_out:
+            response.status_code = TooManyAttempts.status
+        return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -40,7 +40,6 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.utils.translation import ngettext
 
-from community import services as community_services
 from community.admin import DefaultStatusFilter, IsNullFilter
 from community.models import User
 from kol import invitations, screening, services, stats
@@ -56,6 +55,7 @@ from kol.models import (
     Niche,
     RevenueShareChange,
 )
+from kol.selectors import sees_whole_pool
 
 if TYPE_CHECKING:
     pass
@@ -72,12 +72,6 @@ def _acting_user(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)  # the admin site only lets members in
     return user
-
-
-def sees_whole_pool(user: Any) -> bool:
-    """Superusers and moderators see every creator, agency and application;
-    every other staff account is scoped to the agencies it manages."""
-    return services.is_reviewer(user) or community_services.is_moderator(user)
 
 
 def managed_agency_ids(user: Any) -> QuerySet[Agency, int]:

@@ -84,8 +84,9 @@ class CreatorDetailView(APIView):
         responses={200: s.CreatorDetailSerializer, 404: ERROR},
         tags=["creators"],
         description="One creator with their daily stats of the last 30 days (oldest first) "
-        "and current agency. The agency's `share_bps` is shown to the creator, staff and "
-        "that agency's managers only (null for everyone else).",
+        "and current agency. Their money (the agency's `share_bps`, each day's "
+        "`gift_income` and `sales`) is shown to the creator, staff who see the whole pool "
+        "and that agency's managers only (null for everyone else).",
     )
     def get(self, request: Request, username: str) -> Response:
         detail = selectors.creator_detail(username, request.user)

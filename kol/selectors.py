@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import F, Prefetch, Q, QuerySet
 
+from community import services as community_services
 from community.errors import InvalidCursor
 from community.feeds import Page, decode_cursor, encode_cursor
 from kol import stats
@@ -177,15 +178,37 @@ def current_membership(creator: CreatorProfile) -> AgencyMembership | None:
     )
 
 
-def can_see_share(viewer: Any, *, creator: CreatorProfile, membership: AgencyMembership) -> bool:
-    """Revenue shares are between the creator, their agency and Sprout: the
-    creator, staff who review the pool (superusers, Moderators) and the
-    agency's own managers see them; nobody else does (other agencies'
-    managers included)."""
+def sees_whole_pool(user: Any) -> bool:
+    """Staff whose work covers every creator: superusers, pool reviewers
+    (``kol.review_application``) and moderators (``community.moderate_note``).
+    Being staff is not enough: agency managers are staff too, and see only
+    their own rosters."""
+    return is_reviewer(user) or community_services.is_moderator(user)
+
+
+_UNKNOWN: Any = object()
+
+
+def can_see_money(
+    viewer: Any, *, creator_user_id: int, membership: AgencyMembership | None = _UNKNOWN
+) -> bool:
+    """Who may see a creator's money (earnings, gift income and sales, a
+    live session's cash, revenue shares, payouts): the creator, the
+    managers of the agency whose roster they are on now, and staff who see
+    the whole pool (:func:`sees_whole_pool`). Nobody else: not another
+    agency's managers, not staff for being staff. ``membership``, when the
+    caller has loaded the creator's current one (or knows there is none),
+    spares a query."""
     if not getattr(viewer, "is_authenticated", False) or not viewer.is_active:
         return False
-    if viewer.pk == creator.user_id or is_reviewer(viewer):
+    if viewer.pk == creator_user_id or sees_whole_pool(viewer):
         return True
+    if membership is _UNKNOWN:
+        return AgencyMembership.objects.filter(
+            creator__user_id=creator_user_id, ended_at=None, agency__managers=viewer.pk
+        ).exists()
+    if membership is None:
+        return False
     return membership.agency.managers.filter(pk=viewer.pk).exists()
 
 
@@ -193,23 +216,26 @@ def can_see_share(viewer: Any, *, creator: CreatorProfile, membership: AgencyMem
 class CreatorDetail:
     creator: CreatorProfile
     membership: AgencyMembership | None
-    share_visible: bool
+    money_visible: bool
     stats: list[CreatorDailyStat]
+
+    @property
+    def share_visible(self) -> bool:
+        """The agency's revenue share is shown to whoever may see the money."""
+        return self.membership is not None and self.money_visible
 
 
 def creator_detail(username: str, viewer: Any, *, days: int = RECENT_STATS_DAYS) -> CreatorDetail:
     """One creator with their daily stats of the last ``days`` days (oldest
-    first) and current agency; ``share_visible`` says whether ``viewer`` may
-    see the agency's revenue share (``can_see_share``)."""
+    first) and current agency; ``money_visible`` says whether ``viewer`` may
+    see their money (:func:`can_see_money`: gift income, sales, the agency's
+    share)."""
     creator = creator_for_username(username)
     membership = current_membership(creator)
-    share_visible = membership is not None and can_see_share(
-        viewer, creator=creator, membership=membership
-    )
     return CreatorDetail(
         creator=creator,
         membership=membership,
-        share_visible=share_visible,
+        money_visible=can_see_money(viewer, creator_user_id=creator.user_id, membership=membership),
         stats=list(stats.recent_stats(creator, days=days)),
     )
 

@@ -86,6 +86,10 @@ class CreatorSerializer(serializers.Serializer):
         return {"name": membership.agency.name, "slug": membership.agency.slug}
 
 
+# A creator's daily figures that are money (kol.selectors.can_see_money).
+MONEY_STATS = ("gift_income", "sales")
+
+
 class DailyStatSerializer(serializers.Serializer):
     date = serializers.DateField()
     followers = serializers.IntegerField()
@@ -96,8 +100,16 @@ class DailyStatSerializer(serializers.Serializer):
     comments_received = serializers.IntegerField()
     engagement_rate = serializers.FloatField()
     live_hours = serializers.FloatField()
-    gift_income = serializers.IntegerField(help_text="Minor units.")
-    sales = serializers.IntegerField(help_text="Minor units.")
+    gift_income = serializers.IntegerField(
+        allow_null=True,
+        help_text="Minor units; null unless you are the creator, staff or one of their "
+        "agency's managers.",
+    )
+    sales = serializers.IntegerField(
+        allow_null=True,
+        help_text="Minor units; null unless you are the creator, staff or one of their "
+        "agency's managers.",
+    )
 
     def to_representation(self, instance: CreatorDailyStat) -> dict[str, Any]:
         data = super().to_representation(instance)
@@ -144,7 +156,11 @@ class CreatorDetailSerializer(CreatorSerializer):
 
     @extend_schema_field(DailyStatSerializer(many=True))
     def get_stats(self, creator: CreatorProfile) -> list[dict[str, Any]]:
-        return list(DailyStatSerializer(self.detail.stats, many=True).data)
+        days = [dict(day) for day in DailyStatSerializer(self.detail.stats, many=True).data]
+        if not self.detail.money_visible:
+            for day in days:
+                day.update(dict.fromkeys(MONEY_STATS))
+        return days
 
 
 class ApplicationSerializer(serializers.Serializer):

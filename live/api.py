@@ -339,7 +339,9 @@ class SessionReportView(APIView):
         tags=TAGS,
         description="What a broadcast brought: peak and unique viewers, watch time, chat "
         "messages, hearts, new followers, dropped viewers (and, with the wallet, cash). "
-        "While live, the figures so far. The host, the room's moderators and staff only.",
+        "While live, the figures so far. The host, their agency's managers and staff who see "
+        "the whole creator pool; the room's and the site's moderators see the traffic "
+        "(`cash` null). Another agency's managers, and staff for being staff, get 403.",
     )
     def get(self, request: Request, pk: int) -> Response:
         report = selectors.session_report_for(session_id=pk, viewer=request.user)

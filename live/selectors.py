@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from community.feeds import Page, cursor_time, decode_cursor, encode_cursor
 from community.models import User
+from kol.selectors import can_see_money
 from live import permissions, services
 from live.errors import NotFound, PermissionDenied
 from live.models import ChatMessage, LiveSession, Room, RoomRestriction
@@ -204,21 +205,27 @@ def message_by_id(message_id: int) -> ChatMessage:
 # --- reports ---------------------------------------------------------------------
 
 
-def can_see_report(user: Any, session: LiveSession) -> bool:
-    """The host, the room's moderators, site moderators and staff."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    return bool(user.is_staff) or permissions.is_room_moderator(user, session.room)
+def can_see_cash(user: Any, session: LiveSession) -> bool:
+    """A report's *cash* is the host's money (``kol.selectors.can_see_money``:
+    the host, their agency's managers, staff who see the whole pool)."""
+    return can_see_money(user, creator_user_id=session.room.host_id)
 
 
 def session_report_for(*, session_id: int, viewer: Any) -> dict[str, Any]:
     """A broadcast's traffic report (:func:`live.services.session_report`)
     for someone allowed to see it: NotFound for an unknown session,
-    PermissionDenied for everyone but the host, the room's moderators and
-    staff."""
+    PermissionDenied for everyone but those who may see its cash
+    (:func:`can_see_cash`) and the room's and the site's moderators, who get
+    its traffic with ``cash: null`` unless they may see the money too."""
     session = LiveSession.objects.select_related("room__host").filter(pk=session_id).first()
     if session is None:
         raise NotFound("No such session.")
-    if not can_see_report(viewer, session):
-        raise PermissionDenied("Only the host and the room's moderators see its reports.")
-    return services.session_report(session)
+    cash_visible = can_see_cash(viewer, session)
+    if not (cash_visible or permissions.is_room_moderator(viewer, session.room)):
+        raise PermissionDenied(
+            "Only the host, their agency and the room's moderators see its reports."
+        )
+    report = services.session_report(session)
+    if not cash_visible:
+        report["cash"] = None
+    return report

@@ -170,7 +170,11 @@ class SessionReportSerializer(serializers.Serializer):
     running = serializers.BooleanField(help_text="True while live: the figures so far.")
     duration_seconds = serializers.IntegerField()
     traffic = TrafficSerializer()
-    cash = CashSerializer()
+    cash = CashSerializer(
+        allow_null=True,
+        help_text="The host's money: null for the room's and the site's moderators, who "
+        "see its traffic only.",
+    )
 
 
 # --- input --------------------------------------------------------------------

@@ -3,9 +3,11 @@ environment (12-factor); ``local``, ``test`` and ``production`` only choose
 defaults and harden."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -20,7 +22,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "daphne",  # must precede staticfiles: channels' runserver
-    "django.contrib.admin",
+    "config.apps.SproutAdminConfig",  # django.contrib.admin with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -44,6 +46,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Above the session and CSRF middleware: it reads the Vary: Cookie they add.
+    "config.middleware.PrivateCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -64,6 +69,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "community.context_processors.notifications",
@@ -308,10 +314,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    # Proxies in front of the site that append to X-Forwarded-For. 0: the
-    # socket's peer is the client. (DRF's own default, None, would trust the
-    # whole header, which any client can write: a new throttle bucket per
-    # request.)
+    # Proxies in front of the app that append to X-Forwarded-For: the client
+    # is the address the last of them saw. 0 (no proxy, or uvicorn's
+    # --proxy-headers already put the client in REMOTE_ADDR) trusts
+    # REMOTE_ADDR only; DRF's None would trust the whole, forgeable header.
     "NUM_PROXIES": env.int("SPROUT_NUM_PROXIES", default=0),
 }
 
@@ -343,6 +349,41 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+
+def _origins(*urls: str) -> list[str]:
+    """The origins of the absolute URLs among ``urls`` (relative ones are 'self')."""
+    found = []
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme and parts.netloc:
+            found.append(f"{parts.scheme}://{parts.netloc}")
+    return sorted(set(found))
+
+
+# Content-Security-Policy on every page (django.middleware.csp). No inline
+# script or style anywhere: scripts are static ES modules (an inline one
+# would need {% csp_nonce_attr %}), htmx is told not to inject its indicator
+# styles nor to eval (base.html's htmx-config). The live room fetches and
+# plays HLS from SPROUT_LIVE_HLS_BASE_URL (hls.js: MediaSource blobs and a
+# blob worker) and opens its websocket to this site: 'self' covers ws: and
+# wss: to the same host and port.
+_ASSET_ORIGINS = _origins(STATIC_URL, MEDIA_URL)
+_HLS_ORIGINS = _origins(SPROUT_LIVE_HLS_BASE_URL)
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE, *_ASSET_ORIGINS],
+    "style-src": [CSP.SELF, *_ASSET_ORIGINS],
+    "img-src": [CSP.SELF, "data:", "blob:", *_ASSET_ORIGINS],
+    "font-src": [CSP.SELF, *_ASSET_ORIGINS],
+    "media-src": [CSP.SELF, "blob:", *_ASSET_ORIGINS, *_HLS_ORIGINS],
+    "connect-src": [CSP.SELF, *_HLS_ORIGINS],
+    "worker-src": [CSP.SELF, "blob:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
 
 LOGGING = {
     "version": 1,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,14 +47,48 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
+# Every page of a context reports what the Content-Security-Policy refused
+# (the event, and Chromium's console line for what has no event, such as an
+# inline style it dropped).
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__sproutCspViolation(
+    `${event.effectiveDirective} refused ${event.blockedURI || "inline"} ` +
+    `(${event.sourceFile || document.location.href}:${event.lineNumber})`
+  );
+});
+"""
+
+
+def watch_csp(context: Any) -> list[str]:
+    """The CSP violations of every page ``context`` opens, as they happen."""
+    violations: list[str] = []
+
+    def report(text: str) -> None:
+        violations.append(text)
+
+    context.expose_function("__sproutCspViolation", report)
+    context.add_init_script(CSP_LISTENER)
+
+    def console(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
+
+    context.on("console", console)
+    return violations
+
+
 @pytest.fixture
 def page(browser):  # type: ignore[no-untyped-def]
     """A fresh browser context (no cookies) with a desktop viewport; page
-    errors are collected in ``page.js_errors``."""
+    errors are collected in ``page.js_errors``, what the CSP refused in
+    ``page.csp_violations``."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    violations = watch_csp(context)
     tab = context.new_page()
     tab.set_default_timeout(15_000)
     tab.js_errors = []
+    tab.csp_violations = violations
     tab.on("pageerror", lambda error: tab.js_errors.append(str(error)))
     yield tab
     context.close()

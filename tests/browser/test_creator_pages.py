@@ -187,6 +187,7 @@ def test_creator_opens_the_studio_sees_the_chart_and_accepts_an_invitation(  # t
     expect(page.get_by_text("You can host live rooms.")).to_be_visible()
     screenshot("kol-studio-390")
     assert page.js_errors == []
+    assert page.csp_violations == []
 
 
 def test_visitor_filters_the_directory_by_niche(  # type: ignore[no-untyped-def]
@@ -222,6 +223,7 @@ def test_visitor_filters_the_directory_by_niche(  # type: ignore[no-untyped-def]
     page.wait_for_url(f"{base}/creators/glowwithjo/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Jo Park")
     assert page.js_errors == []
+    assert page.csp_violations == []
 
 
 def test_member_opens_the_application_form(  # type: ignore[no-untyped-def]
@@ -246,3 +248,4 @@ def test_member_opens_the_application_form(  # type: ignore[no-untyped-def]
     page.get_by_role("button", name="Send application").click()
     expect(page.get_by_role("heading", name="We have your application")).to_be_visible()
     assert page.js_errors == []
+    assert page.csp_violations == []

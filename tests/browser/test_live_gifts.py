@@ -159,7 +159,7 @@ def test_a_viewer_recharges_and_sends_gifts_and_the_host_sees_them(  # type: ign
         send = tray.locator("[data-gift-send]")
         expect(send).to_have_text("Send · 199 coins")
         expect(send).to_be_enabled()
-        viewer.wait_for_function("document.querySelector('video').currentTime > 1")
+        viewer.wait_for_function("() => document.querySelector('video').currentTime > 1")
         shoot(viewer, "gifts-tray-1280")
 
         # --- sent: acknowledged to the viewer, seen by the host ---------------------------
@@ -182,7 +182,7 @@ def test_a_viewer_recharges_and_sends_gifts_and_the_host_sees_them(  # type: ign
         expect(first).to_have_count(1)
         expect(first).to_contain_text("Dumpling Fan")
         expect(first.locator(".coins")).to_have_text("199")
-        studio.wait_for_function("document.querySelector('video').currentTime > 1")
+        studio.wait_for_function("() => document.querySelector('video').currentTime > 1")
         shoot(studio, "gifts-host-1280")
         resume_animations(studio)
 
@@ -249,4 +249,5 @@ def test_a_viewer_recharges_and_sends_gifts_and_the_host_sees_them(  # type: ign
 
     for tab in (viewer, studio):
         assert tab.js_errors == []
+        assert tab.csp_violations == []
         tab.context.close()

@@ -52,7 +52,7 @@ from kol.services import host_permission
 from live.models import ChatMessage, Room
 from tests import services as test_services
 from tests.browser.catalog import default_gift_catalog
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, watch_csp
 from tests.factories import UserFactory
 
 pytestmark = [
@@ -233,7 +233,8 @@ def make_host() -> User:
 
 def open_context(browser: Any, site: Site, *, user: User | None, phone: bool = False) -> Any:
     """A browser context, logged in as ``user`` (a real session cookie) or
-    anonymous; page errors are collected in ``page.js_errors``."""
+    anonymous; page errors are collected in ``page.js_errors``, what the
+    Content-Security-Policy refused in ``page.csp_violations``."""
     if phone:
         context = browser.new_context(
             viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
@@ -248,9 +249,11 @@ def open_context(browser: Any, site: Site, *, user: User | None, phone: bool = F
         context.add_cookies(
             [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": site.url}]
         )
+    violations = watch_csp(context)
     page = context.new_page()
     page.set_default_timeout(20_000)
     page.js_errors = []
+    page.csp_violations = violations
     page.on("pageerror", lambda error: page.js_errors.append(str(error)))
     return page
 
@@ -309,7 +312,9 @@ def test_a_visitor_watches_the_live_and_sees_a_members_chat(  # type: ignore[no-
     try:
         # Live without a reload: room_state, the playlist, then video.
         expect(stage).to_have_attribute("data-view", "live", timeout=40_000)
-        viewer.wait_for_function("document.querySelector('video').currentTime > 2", timeout=30_000)
+        viewer.wait_for_function(
+            "() => document.querySelector('video').currentTime > 2", timeout=30_000
+        )
         expect(viewer.locator(".stage-top .live-badge")).to_be_visible()
 
         # The member chats; the visitor sees the message arrive.
@@ -361,7 +366,7 @@ def test_a_visitor_watches_the_live_and_sees_a_members_chat(  # type: ignore[no-
         phone.locator("[data-gifts-close]").click()
         expect(tray).to_be_hidden()
 
-        phone.wait_for_function("document.querySelector('video').currentTime > 1")
+        phone.wait_for_function("() => document.querySelector('video').currentTime > 1")
         shoot(viewer, "live-room-1280")
         shoot(phone, "live-room-390")
 
@@ -415,4 +420,6 @@ def test_a_visitor_watches_the_live_and_sees_a_members_chat(  # type: ignore[no-
 
     for tab in (studio, viewer, phone):
         assert tab.js_errors == []
+        # The video from the HLS origin, the websocket, hls.js's worker: all allowed.
+        assert tab.csp_violations == []
         tab.context.close()

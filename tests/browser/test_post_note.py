@@ -99,3 +99,4 @@ def test_member_signs_up_posts_a_photo_note_and_likes_it(  # type: ignore[no-unt
     screenshot("06-discover-liked")
 
     assert page.js_errors == []
+    assert page.csp_violations == []

@@ -355,7 +355,7 @@ def test_creator_detail_has_recent_stats_oldest_first(api: APIClient, skincare: 
         sales=990,
     )
 
-    body = api.get("/api/v1/creators/MEI/").json()
+    body = client_for(mei.user).get("/api/v1/creators/MEI/").json()
 
     assert body["username"] == "mei"
     assert body["bio"] == "Skincare for sensitive skin."
@@ -414,6 +414,31 @@ def test_the_agency_share_is_shown_only_to_the_creator_staff_and_the_agency(
     assert share(other_api) is None
     assert share(api) is None
     assert share(client_for(rival)) is None
+
+
+def test_gift_income_and_sales_are_shown_only_to_those_who_may_see_the_money(
+    api: APIClient, staff_api: APIClient, other_api: APIClient
+) -> None:
+    mei = creator("mei")
+    _stat(mei, 0, gift_income=1_250, sales=990)
+    agency = AgencyFactory(name="Bright Sprout", slug="bright-sprout")
+    services.agency_add_creator(actor=None, agency=agency, creator=mei, share_bps=2500)
+    manager = UserFactory(is_staff=True)
+    manager.groups.add(Group.objects.get(name="Agency managers"))
+    agency.managers.add(manager)
+    rival = UserFactory(is_staff=True)
+    rival.groups.add(Group.objects.get(name="Agency managers"))
+    AgencyFactory().managers.add(rival)
+
+    def money(client: APIClient) -> tuple[Any, Any]:
+        day = client.get("/api/v1/creators/mei/").json()["stats"][-1]
+        assert day["followers"] == 0  # the rest of the day is public
+        return day["gift_income"], day["sales"]
+
+    for allowed in (client_for(mei.user), staff_api, client_for(manager)):
+        assert money(allowed) == (1_250, 990)
+    for refused in (api, other_api, client_for(rival), client_for(UserFactory(is_staff=True))):
+        assert money(refused) == (None, None)
 
 
 # --- niches ---------------------------------------------------------------------------------

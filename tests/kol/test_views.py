@@ -268,6 +268,26 @@ def test_agency_share_is_shown_to_the_creator_only(
     assert "22.5%" not in public
 
 
+def test_another_agencys_manager_does_not_see_the_share_on_the_creator_page(
+    creator: CreatorProfile, user: User
+) -> None:
+    agency = AgencyFactory(name="Bright Sprout Media")
+    services.agency_add_creator(actor=None, agency=agency, creator=creator, share_bps=2_250)
+    managers = Group.objects.get(name="Agency managers")
+    own, rival = UserFactory(is_staff=True), UserFactory(is_staff=True)
+    for manager in (own, rival):
+        manager.groups.add(managers)
+    agency.managers.add(own)
+    AgencyFactory(name="Other Agency").managers.add(rival)
+    page = reverse("creator_detail", args=[user.username])
+
+    assert "22.5%" in logged_in(own).get(page).content.decode()
+    seen_by_rival = logged_in(rival).get(page).content.decode()
+    assert "Bright Sprout Media" in seen_by_rival
+    assert "22.5%" not in seen_by_rival
+    assert "22.5%" not in logged_in(UserFactory(is_staff=True)).get(page).content.decode()
+
+
 # --- login ----------------------------------------------------------------------------------
 
 

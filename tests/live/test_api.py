@@ -711,20 +711,69 @@ def test_a_running_sessions_report_has_the_figures_so_far() -> None:
     assert body["traffic"]["peak_viewers"] == 5
 
 
-def test_reports_are_for_the_host_the_rooms_moderators_and_staff() -> None:
+def agency_manager(*creators: User) -> User:
+    """A staff account in the "Agency managers" group managing an agency
+    whose roster has ``creators``."""
+    from kol import services as kol_services
+    from kol.models import CreatorProfile
+    from tests.factories import AgencyFactory, CreatorFactory
+
+    manager = UserFactory(is_staff=True)
+    manager.groups.add(Group.objects.get(name="Agency managers"))
+    agency = AgencyFactory()
+    agency.managers.add(manager)
+    for user in creators:
+        profile = CreatorProfile.objects.filter(user=user).first() or CreatorFactory(user=user)
+        kol_services.agency_add_creator(actor=None, agency=agency, creator=profile, share_bps=2000)
+    return User.objects.get(pk=manager.pk)
+
+
+def test_reports_are_for_whoever_may_see_the_hosts_money_and_the_rooms_moderators() -> None:
     room, other = live_room(), live_room()
     helper, other_moderator = UserFactory(), UserFactory()
     room.moderators.add(helper)
     other.moderators.add(other_moderator)
     session = LiveSession.objects.get(room=room)
     url = f"/api/v1/live/sessions/{session.pk}/report"
+    own_agency, other_agency = agency_manager(room.host), agency_manager(other.host)
 
-    for allowed in (room.host, helper, site_moderator(), UserFactory(is_staff=True)):
-        assert client_for(allowed).get(url).status_code == 200
-    for refused in (UserFactory(), other_moderator, other.host):
+    for allowed in (room.host, own_agency, site_moderator()):
+        report = client_for(allowed).get(url)
+        assert report.status_code == 200
+        assert report.json()["cash"] is not None
+    # The room's helpers see how it went, not what the host earned.
+    report = client_for(helper).get(url)
+    assert report.status_code == 200
+    assert "peak_viewers" in report.json()["traffic"]
+    assert report.json()["cash"] is None
+    for refused in (UserFactory(), other_moderator, other.host, other_agency):
         assert_error(client_for(refused).get(url), 403, "permission_denied")
     assert_error(client_for(None).get(url), 401, "unauthenticated")
     assert_error(client_for(room.host).get("/api/v1/live/sessions/999999/report"), 404, "not_found")
+
+
+def test_being_staff_does_not_open_a_creators_session_report() -> None:
+    room = live_room()
+    session = LiveSession.objects.get(room=room)
+    url = f"/api/v1/live/sessions/{session.pk}/report"
+
+    assert_error(client_for(UserFactory(is_staff=True)).get(url), 403, "permission_denied")
+
+
+def test_an_agency_stops_seeing_a_creators_reports_when_they_leave_its_roster() -> None:
+    from kol import services as kol_services
+    from kol.models import AgencyMembership
+
+    room = live_room()
+    session = LiveSession.objects.get(room=room)
+    url = f"/api/v1/live/sessions/{session.pk}/report"
+    manager = agency_manager(room.host)
+    assert client_for(manager).get(url).status_code == 200
+
+    membership = AgencyMembership.objects.get(creator__user=room.host, ended_at=None)
+    kol_services.agency_end_membership(actor=None, membership=membership)
+
+    assert_error(client_for(manager).get(url), 403, "permission_denied")
 
 
 # --- the schema --------------------------------------------------------------------------

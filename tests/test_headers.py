@@ -1,0 +1,192 @@
+"""Response headers every page carries: a strict Content-Security-Policy
+(django.middleware.csp; the browser pass checks that nothing breaks under
+it, tests/browser/test_csp.py), pages with nothing inline for it to refuse,
+and ``Cache-Control: private`` on whatever was made for one person, while
+static files keep their public caching."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+from community.models import User
+from tests.factories import NoteFactory, UserFactory
+from tests.live import make_room
+
+pytestmark = pytest.mark.django_db
+
+CSP_HEADER = "Content-Security-Policy"
+
+
+def policy(response: Any) -> dict[str, list[str]]:
+    """The response's CSP as ``{directive: [sources]}``."""
+    assert CSP_HEADER in response, f"no CSP on {response.wsgi_request.path}"
+    directives: dict[str, list[str]] = {}
+    for part in response[CSP_HEADER].split(";"):
+        name, *sources = part.split()
+        directives[name] = sources
+    return directives
+
+
+def logged_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def member() -> User:
+    return UserFactory(username="mei")
+
+
+@pytest.fixture
+def pages(member: User) -> list[str]:
+    """The main pages, each as the people who use them see them."""
+    note = NoteFactory(author=member)
+    room = make_room(state="scheduled", title="Sunday dumplings")
+    return [
+        reverse("discover"),
+        reverse("note", args=[note.pk]),
+        reverse("profile", args=[member.username]),
+        reverse("search") + "?q=tea",
+        reverse("creators"),
+        reverse("login"),
+        reverse("signup"),
+        room.get_absolute_url(),
+        "/api/docs/",
+        "/admin/login/",
+        "/no-such-page/",
+    ]
+
+
+MEMBER_PAGES = ["discover", "compose", "wallet", "studio", "notifications", "settings_profile"]
+
+
+def test_every_page_has_a_strict_content_security_policy(pages: list[str], member: User) -> None:
+    visitor = Client()
+    responses = [visitor.get(path) for path in pages]
+    responses += [logged_in(member).get(reverse(name)) for name in MEMBER_PAGES]
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    responses += [logged_in(admin).get(path) for path in ("/admin/", "/admin/community/note/")]
+    responses.append(visitor.get("/api/v1/feed/discover"))
+
+    for response in responses:
+        csp = policy(response)
+        where = response.wsgi_request.path
+        assert csp["default-src"] == ["'self'"], where
+        assert "'unsafe-inline'" not in csp["script-src"], where
+        assert "'unsafe-eval'" not in csp["script-src"], where
+        assert "'unsafe-inline'" not in csp["style-src"], where
+        assert csp["object-src"] == ["'none'"], where
+        assert csp["base-uri"] == ["'self'"], where
+        assert csp["frame-ancestors"] == ["'none'"], where
+        assert csp["form-action"] == ["'self'"], where
+
+
+def test_the_policy_lets_the_live_room_play_its_video_and_open_its_socket(
+    member: User,
+) -> None:
+    room = make_room(state="scheduled")
+    csp = policy(Client().get(room.get_absolute_url()))
+    hls = re.match(r"https?://[^/]+", settings.SPROUT_LIVE_HLS_BASE_URL)
+    assert hls is not None  # the test settings' HLS is another origin (nginx on :8089)
+
+    assert hls.group(0) in csp["connect-src"]  # hls.js fetches playlists and segments
+    assert {hls.group(0), "blob:"} <= set(csp["media-src"])  # MediaSource, or native HLS
+    assert "blob:" in csp["worker-src"]  # hls.js's transmuxing worker
+    assert "'self'" in csp["connect-src"]  # the room's websocket, same host and port
+
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/(?:ld\+)?json)[^>]*>")
+INLINE_STYLE = re.compile(r"<style\b|\sstyle=")
+INLINE_HANDLER = re.compile(r"<[^>]+\s(?:on[a-z]+|hx-on[:\w-]*)=", re.IGNORECASE)
+
+
+def test_pages_have_no_inline_script_style_or_event_handler(pages: list[str], member: User) -> None:
+    visitor = Client()
+    rendered = {path: visitor.get(path) for path in pages}
+    for name in MEMBER_PAGES:
+        rendered[name] = logged_in(member).get(reverse(name))
+
+    for where, response in rendered.items():
+        html = response.content.decode()
+        if response["Content-Type"].startswith("application/json"):
+            continue
+        for pattern in (INLINE_SCRIPT, INLINE_STYLE, INLINE_HANDLER):
+            found = pattern.search(html)
+            assert found is None, f"{where}: {html[found.start() : found.start() + 120]!r}"
+
+
+def test_htmx_is_configured_to_need_no_inline_style_nor_eval(member: User) -> None:
+    page = logged_in(member).get(reverse("discover")).content.decode()
+    config = re.search(r'<meta name="htmx-config" content=\'([^\']*)\'>', page)
+    assert config is not None
+    assert '"includeIndicatorStyles": false' in config.group(1)
+    assert '"allowEval": false' in config.group(1)
+
+
+# --- Cache-Control ----------------------------------------------------------------------------
+
+
+def directives(response: Any) -> set[str]:
+    return {part.strip() for part in response.get("Cache-Control", "").split(",") if part.strip()}
+
+
+@pytest.mark.parametrize("name", ["wallet", "discover", "studio", "notifications"])
+def test_a_members_pages_are_private_and_not_stored(member: User, name: str) -> None:
+    response = logged_in(member).get(reverse(name))
+
+    assert response.status_code == 200
+    assert {"private", "no-store"} <= directives(response)
+
+
+def test_the_members_api_answers_are_private(member: User) -> None:
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=member)
+    response = Client().get("/api/v1/me", HTTP_AUTHORIZATION=f"Token {token.key}")
+
+    assert response.status_code == 200
+    assert {"private", "no-store"} <= directives(response)
+
+
+def test_a_visitors_page_with_a_form_token_is_private_but_may_be_stored() -> None:
+    # base.html gives htmx the visitor's CSRF token: the page varies on Cookie.
+    response = Client().get(reverse("discover"))
+
+    assert "Cookie" in response["Vary"]
+
+    assert "private" in directives(response)
+    assert "no-store" not in directives(response)
+
+
+def test_a_views_own_no_store_is_kept_as_it_is(member: User) -> None:
+    from kol.services import host_permission
+
+    member.user_permissions.add(host_permission())
+    response = logged_in(User.objects.get(pk=member.pk)).post(reverse("go_live_key"))
+
+    assert "no-store" in directives(response)
+
+
+@pytest.fixture
+def static_files(settings: Any) -> None:
+    """whitenoise serving from the finders, as ``collectstatic`` would."""
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.WHITENOISE_AUTOREFRESH = True
+
+
+def test_static_files_keep_their_public_caching_for_members_too(
+    static_files: None, member: User
+) -> None:
+    for client in (Client(), logged_in(member)):
+        response = client.get(f"{settings.STATIC_URL}css/base.css")
+        assert response.status_code == 200
+        assert "private" not in directives(response)
+        assert "no-store" not in directives(response)
+        assert "Cookie" not in response.get("Vary", "")
