@@ -18,9 +18,11 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.management import call_command
+from django.core.management.color import no_style
 from django.db import connection
 
 from community import photos
@@ -189,3 +191,8 @@ def content(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, 
         # with the rest, under the ids the migrations gave them.
         call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
         connection.creation.deserialize_db_from_string(migrated)
+        # The flush restarted the id sequences; the rows came back with their
+        # ids, so the sequences move past them (PostgreSQL; SQLite needs none).
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(no_style(), apps.get_models()):
+                cursor.execute(sql)
