@@ -23,6 +23,7 @@ from django.urls import reverse
 from community.images import CleanImageField
 
 USERNAME_PATTERN = r"[A-Za-z0-9_](?:[A-Za-z0-9_.]{1,28}[A-Za-z0-9_])"
+USERNAME_MAX_LENGTH = 30
 username_validator = RegexValidator(
     rf"^{USERNAME_PATTERN}$",
     "3–30 characters: letters, digits, underscores and inner dots.",
@@ -33,13 +34,17 @@ username_validator = RegexValidator(
 class SproutUserManager(UserManager["User"]):
     def get_by_natural_key(self, username: str | None) -> User:
         # Log-in and @mentions are case-insensitive, like the uniqueness rule.
+        # Django's log-in form does not bound the name it looks up, and a
+        # long one fails in SQLite's LIKE instead of matching nobody.
+        if username is not None and len(username) > USERNAME_MAX_LENGTH:
+            raise self.model.DoesNotExist("No member has so long a name.")
         return self.get(username__iexact=username)
 
 
 class User(AbstractUser):
     username = models.CharField(
         "username",
-        max_length=30,
+        max_length=USERNAME_MAX_LENGTH,
         unique=True,
         validators=[username_validator],
         help_text="3–30 characters: letters, digits, underscores and inner dots.",

@@ -84,7 +84,10 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
             candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         ):
             parts = urlsplit(candidate)
-            return parts.path + (f"?{parts.query}" if parts.query else "")
+            # "abc" is a relative URL of this site too, but redirect() reads it
+            # as a view name: only paths from the root are places to go back to.
+            if parts.path.startswith("/"):
+                return parts.path + (f"?{parts.query}" if parts.query else "")
     return fallback
 
 
@@ -757,7 +760,9 @@ def signup(request: HttpRequest) -> HttpResponse:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome to Sprout, @{user.username}!")
             wanted = request.POST.get("next", "")
-            if not url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()}):
+            if not wanted.startswith("/") or not url_has_allowed_host_and_scheme(
+                wanted, allowed_hosts={request.get_host()}
+            ):
                 wanted = reverse("discover")
             return redirect(wanted)
     return render(

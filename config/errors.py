@@ -1,16 +1,37 @@
 """One place that maps every error to the public error shape
 ``{"error": {"code", "message", "fields"}}``: domain errors, DRF's own
-exceptions, Django's 404/403 and, as a last resort, unexpected exceptions
-(logged, answered with a generic 500 in the same shape, never a traceback)."""
+exceptions, Django's 404/403, requests Django refuses to read (too large,
+too many files or fields, malformed) and, as a last resort, unexpected
+exceptions (logged, answered with a generic 500 in the same shape, never a
+traceback). Pages get the same refusals as error pages."""
 
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import (
+    BadRequest,
+    DisallowedHost,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    QueryDict,
+    UnreadablePostError,
+)
+from django.http.multipartparser import MultiPartParserError
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -33,8 +54,91 @@ _DRF_CODES: dict[type[drf.APIException], str] = {
 }
 
 
+# Lone surrogates (a JSON "\ud800") are str but not Unicode: echoed in a
+# message they make encoding the reply fail. Valid pairs were already joined
+# into one character by the JSON decoder, so any left here are unpaired.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def printable(value: Any) -> Any:
+    """``value`` with every lone surrogate replaced by U+FFFD, through lists and
+    dicts: what an error echoes from the request can always be encoded."""
+    if isinstance(value, str):
+        return _SURROGATES.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {printable(k): printable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [printable(v) for v in value]
+    return value
+
+
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+    fields = printable(fields or {})
+    return {"error": {"code": code, "message": printable(message), "fields": fields}}
+
+
+# --- requests refused before any view reads them ---------------------------------
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a request cannot be read: one status, code and message for the API
+    and the pages alike."""
+
+    status: int
+    code: str
+    message: str
+
+
+MALFORMED = "The request is malformed."
+
+
+def malformed(message: str = MALFORMED) -> Refusal:
+    return Refusal(400, "malformed_request", message)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB ({size:,} bytes)"
+
+
+def refusal_for(exc: BaseException | None) -> Refusal | None:
+    """The answer to a request Django refused to read: its body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE, more files or fields than it takes, a
+    multipart body it cannot parse, a Host it does not serve. None for any
+    other exception."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = _megabytes(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        return Refusal(413, "too_large", f"The request body is larger than {limit}, files aside.")
+    if isinstance(exc, TooManyFilesSent):
+        files = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        return Refusal(400, "too_many_files", f"A request may carry at most {files} files.")
+    if isinstance(exc, TooManyFieldsSent):
+        return Refusal(
+            400,
+            "too_many_fields",
+            f"A request may carry at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} "
+            "form fields and at most as many query parameters.",
+        )
+    if isinstance(exc, DisallowedHost):
+        return Refusal(400, "bad_host", "This site does not answer to that Host header.")
+    if isinstance(exc, UnreadablePostError):
+        return malformed("The body ended before the length it announced.")
+    if isinstance(exc, MultiPartParserError):
+        return malformed("The multipart body could not be parsed.")
+    if isinstance(exc, BadRequest):  # Django's say what is wrong, for the client
+        return malformed(str(exc) or MALFORMED)
+    if isinstance(exc, SuspiciousOperation):
+        return malformed()
+    return None
+
+
+def refusal_response(request: HttpRequest, refusal: Refusal) -> HttpResponse:
+    """The refusal as ``{"error": ...}`` under /api/, an error page elsewhere."""
+    if refusal.code == "too_many_fields":
+        # The page must not trip over the query string that was refused.
+        request.GET = QueryDict()
+    template = "413.html" if refusal.status == 413 else "400.html"
+    return _page_or_json(request, refusal.status, refusal.code, refusal.message, template)
 
 
 def _flatten(detail: Any) -> list[str]:
@@ -88,6 +192,10 @@ def _domain_response(exc: DomainError) -> Response:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    refusal = refusal_for(exc)
+    if refusal is not None:
+        set_rollback()
+        return Response(error_body(refusal.code, refusal.message), status=refusal.status)
     if isinstance(exc, DomainError):
         set_rollback()
         return _domain_response(exc)
@@ -128,11 +236,14 @@ def _page_or_json(
         return JsonResponse(error_body(code, message), status=status)
     from django.shortcuts import render
 
-    return render(request, template, {"message": message}, status=status)
+    return render(request, template, {"message": printable(message)}, status=status)
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _page_or_json(request, 400, "bad_request", "The request is malformed.", "400.html")
+    """Django's 400s (a SuspiciousOperation, BadRequest or unreadable multipart
+    body raised anywhere) with the refusal's own status, code and message."""
+    refusal = refusal_for(exception) or malformed()
+    return refusal_response(request, refusal)
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so its refusals still pass every header-setting middleware above.
+    "config.middleware.request_limits",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -170,7 +172,8 @@ STORAGES = {
 SERVE_MEDIA = env.bool("SPROUT_SERVE_MEDIA", default=DEBUG)
 
 # Uploads: photos are streamed to disk above 2.5 MB; the photo pipeline
-# enforces its own limits (bytes, pixels) with clear errors.
+# enforces its own limits (bytes, pixels) with clear errors. Any other body
+# over DATA_UPLOAD_MAX_MEMORY_SIZE is refused with 413 (config.middleware).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
@@ -300,7 +303,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "config.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],

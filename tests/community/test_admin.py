@@ -382,3 +382,14 @@ def test_superuser_changelist_queries_do_not_grow_with_rows(
     few = changelist_queries(superuser_client, model)
     rows(20)
     assert changelist_queries(superuser_client, model) == few
+
+
+def test_admin_log_in_with_a_100000_character_name_matches_nobody() -> None:
+    # Django's log-in form does not bound the name it looks up; SQLite's LIKE
+    # failed on one this long (found by tests/test_abuse.py).
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    response = client.post("/admin/login/", {"username": "x" * 100_000, "password": "p"})
+    assert response.status_code == 200
+    with pytest.raises(User.DoesNotExist):
+        User.objects.get_by_natural_key("x" * 100_000)

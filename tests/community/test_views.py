@@ -622,3 +622,30 @@ def test_error_pages_show_the_message(code: str, rf) -> None:  # type: ignore[no
     request.user = AnonymousUser()
     html = get_template(f"{code}.html").render({"message": "Custom words."}, request)
     assert "Custom words." in html
+
+
+# --- hostile input the sweep in tests/test_abuse.py found --------------------------------
+
+
+@pytest.mark.parametrize("target", ["abc", "12345", "n/1/"])
+def test_a_next_that_is_not_a_path_goes_back_to_the_note(
+    member: Client, note: Note, target: str
+) -> None:
+    # redirect() reads "abc" as a view name: it was a NoReverseMatch (500).
+    response = member.post(reverse("note_like", args=[note.pk]), {"on": "1", "next": target})
+    assert response.status_code == 302
+    assert response["Location"] == note.get_absolute_url()
+
+
+def test_signup_with_a_next_that_is_not_a_path_lands_on_discover(client: Client) -> None:
+    response = client.post(
+        reverse("signup") + "?next=abc",
+        {
+            "username": "new_sprout",
+            "email": "new@example.com",
+            "password": "a-long-safe-pass-42",
+            "next": "abc",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("discover")
