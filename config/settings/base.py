@@ -36,7 +36,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
-    "django_celery_beat",
+    "config.apps.SproutBeatConfig",  # django_celery_beat, see its docstring
     "community",
     "wallet",
     "kol",

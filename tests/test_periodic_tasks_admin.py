@@ -1,0 +1,39 @@
+"""Staff retime periodic work in the admin (django-celery-beat): adding a
+crontab schedule used to raise AttributeError (django-celery-beat 2.1.0
+reads ``TimeZoneField.CHOICES``, gone from django-timezone-field 4.1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django_celery_beat.models import CrontabSchedule
+
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_staff_add_a_crontab_schedule_in_the_admin(settings: Any) -> None:
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(admin)
+
+    form = client.get("/admin/django_celery_beat/crontabschedule/add/")
+    assert form.status_code == 200
+    added = client.post(
+        "/admin/django_celery_beat/crontabschedule/add/",
+        {
+            "minute": "30",
+            "hour": "4",
+            "day_of_week": "*",
+            "day_of_month": "*",
+            "month_of_year": "*",
+            "timezone": "Asia/Shanghai",
+        },
+    )
+
+    assert added.status_code == 302, added.content[:2000]
+    schedule = CrontabSchedule.objects.get(minute="30", hour="4")
+    assert str(schedule.timezone) == "Asia/Shanghai"
