@@ -14,7 +14,6 @@ from django.contrib.auth import authenticate
 from django.db.models import F, QuerySet
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,7 +25,7 @@ from rest_framework.views import APIView
 from community import feeds, search, selectors, services, throttles
 from community import serializers as s
 from community.apitools import CURSOR, ERROR, PAGE_SIZE, cursor, page_size, paginated, validated
-from community.errors import TooManyAttempts, ValidationFailed
+from community.errors import ValidationFailed
 from community.models import Board, Note, User
 
 
@@ -80,12 +79,8 @@ class TokenView(APIView):
     )
     def post(self, request: Request) -> Response:
         data = validated(s.TokenInput, request.data)
-        try:
-            throttles.check_login(request._request, data["username"])
-        except TooManyAttempts as exc:
-            throttled = Throttled(detail=exc.message)
-            throttled.wait = exc.retry_after  # type: ignore[attr-defined]  # Retry-After
-            raise throttled from exc
+        # TooManyAttempts: 429 rate_limited with Retry-After (config.errors).
+        throttles.check_login(request._request, data["username"])
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
             raise ValidationFailed("Wrong username or password.", code="invalid_credentials")
