@@ -10,13 +10,12 @@ queries whatever its length.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db import transaction
@@ -30,7 +29,6 @@ from django.utils.text import Truncator
 from django.utils.translation import ngettext
 
 from community import photos, services, text
-from community.errors import DomainError
 from community.models import (
     Block,
     Board,
@@ -43,9 +41,11 @@ from community.models import (
     Topic,
     User,
 )
+from core.admin import DefaultStatusFilter, ReadOnlyAdminMixin
+from core.errors import DomainError
 
 if TYPE_CHECKING:
-    from django.contrib.admin.filters import _ListFilterChoices
+    pass
 
 admin.site.site_header = "Sprout administration"
 admin.site.site_title = "Sprout admin"
@@ -214,20 +214,6 @@ class ModerationAdmin(admin.ModelAdmin):
 
     def has_moderate_permission(self, request: HttpRequest) -> bool:
         return services.is_moderator(request.user)
-
-
-class ReadOnlyAdminMixin:
-    """Rows written only by the site itself (follows, notifications, ...):
-    the admin shows them and changes nothing."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 # --- members ----------------------------------------------------------------
@@ -526,59 +512,6 @@ class CommentAdmin(ModerationAdmin):
 
 
 # --- the report queue ---------------------------------------------------------
-
-
-class IsNullFilter(admin.SimpleListFilter):
-    """A filter on whether one nullable column is set. Subclasses set
-    ``field`` and ``options``: ``(value in the URL, label, is null)``."""
-
-    field = ""
-    options: tuple[tuple[str, str, bool], ...] = ()
-
-    def lookups(
-        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
-    ) -> list[tuple[str, str]]:
-        return [(value, label) for value, label, _ in self.options]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        for value, _, isnull in self.options:
-            if self.value() == value:
-                return queryset.filter(**{f"{self.field}__isnull": isnull})
-        return queryset
-
-
-class DefaultStatusFilter(admin.SimpleListFilter):
-    """A status filter that opens on one status (what needs work) and offers
-    "All" as a choice of its own. Subclasses set ``statuses`` (the model's
-    ``Status.choices``) and ``default``."""
-
-    title = "status"
-    parameter_name = "status"
-    statuses: Sequence[tuple[str, str]] = ()
-    default = ""
-    everything = "all"
-
-    def lookups(
-        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
-    ) -> list[tuple[str, str]]:
-        return [*self.statuses, (self.everything, "All")]
-
-    def value(self) -> str:
-        return str(super().value() or self.default)
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() == self.everything:
-            return queryset
-        return queryset.filter(status=self.value())
-
-    def choices(self, changelist: ChangeList) -> Iterator[_ListFilterChoices]:
-        # No "All" entry that drops the parameter: without it the default applies.
-        for lookup, title in self.lookup_choices:
-            yield {
-                "selected": self.value() == lookup,
-                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
-                "display": title,
-            }
 
 
 class ReportStatusFilter(DefaultStatusFilter):

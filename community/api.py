@@ -3,7 +3,7 @@
 Views are thin: an input serializer checks shape, a service or selector does
 the work, an output serializer renders what the selector loaded. Domain
 errors raised below are turned into ``{"error": {...}}`` once, by
-``config.errors.api_exception_handler``.
+``core.http_errors.api_exception_handler``.
 """
 
 from __future__ import annotations
@@ -24,9 +24,19 @@ from rest_framework.views import APIView
 
 from community import feeds, search, selectors, services, throttles
 from community import serializers as s
-from community.apitools import CURSOR, ERROR, PAGE_SIZE, cursor, page_size, paginated, validated
-from community.errors import ValidationFailed
 from community.models import Board, Note, User
+from core import pagination
+from core.api import (
+    CURSOR,
+    ERROR,
+    PAGE_SIZE,
+    cursor,
+    page_size,
+    paginated,
+    paginated_schema,
+    validated,
+)
+from core.errors import ValidationFailed
 
 
 def _viewer(request: Request) -> Any:
@@ -79,7 +89,7 @@ class TokenView(APIView):
     )
     def post(self, request: Request) -> Response:
         data = validated(s.TokenInput, request.data)
-        # TooManyAttempts: 429 rate_limited with Retry-After (config.errors).
+        # TooManyAttempts: 429 rate_limited with Retry-After (core.http_errors).
         throttles.check_login(request._request, data["username"])
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
@@ -148,7 +158,7 @@ class NoteListView(APIView):
             CURSOR,
             PAGE_SIZE,
         ],
-        responses={200: s.paginated_schema(s.NoteSerializer, "PaginatedNotes"), 400: ERROR},
+        responses={200: paginated_schema(s.NoteSerializer, "PaginatedNotes"), 400: ERROR},
         tags=["notes"],
         operation_id="notes_list",
     )
@@ -167,7 +177,7 @@ class NoteListView(APIView):
         notes = selectors.note_list(
             viewer=_viewer(request), author=author, topic=topic, status=wanted
         )
-        page = feeds.keyset(notes, cursor=cursor(request), size=page_size(request))
+        page = pagination.keyset(notes, cursor=cursor(request), size=page_size(request))
         return paginated(request, page, s.NoteSerializer)
 
     @extend_schema(
@@ -301,13 +311,13 @@ class CommentListView(APIView):
 
     @extend_schema(
         parameters=[CURSOR, PAGE_SIZE],
-        responses={200: s.paginated_schema(s.CommentSerializer, "PaginatedComments"), 404: ERROR},
+        responses={200: paginated_schema(s.CommentSerializer, "PaginatedComments"), 404: ERROR},
         tags=["social"],
     )
     def get(self, request: Request, pk: int) -> Response:
         note = selectors.note_for_viewer(note_id=pk, viewer=_viewer(request))
         comments = selectors.comments_for_note(note=note, viewer=_viewer(request))
-        page = feeds.keyset(
+        page = pagination.keyset(
             comments, cursor=cursor(request), size=page_size(request), descending=False
         )
         return paginated(request, page, s.CommentSerializer)
@@ -348,7 +358,7 @@ class CommentDetailView(APIView):
 class DiscoverFeedView(APIView):
     @extend_schema(
         parameters=[CURSOR, PAGE_SIZE],
-        responses={200: s.paginated_schema(s.NoteSerializer, "DiscoverPage"), 400: ERROR},
+        responses={200: paginated_schema(s.NoteSerializer, "DiscoverPage"), 400: ERROR},
         tags=["feeds"],
         description="Ranked by engagement with time decay, boosted for the creators and "
         "topics you follow. No note appears twice across pages.",
@@ -365,7 +375,7 @@ class FollowingFeedView(APIView):
 
     @extend_schema(
         parameters=[CURSOR, PAGE_SIZE],
-        responses={200: s.paginated_schema(s.NoteSerializer, "FollowingPage"), 401: ERROR},
+        responses={200: paginated_schema(s.NoteSerializer, "FollowingPage"), 401: ERROR},
         tags=["feeds"],
         description="Notes of the members you follow, newest first.",
     )
@@ -423,7 +433,7 @@ class TopicDetailView(APIView):
 class TopicNotesView(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("order", str, enum=["hot", "new"]), CURSOR, PAGE_SIZE],
-        responses={200: s.paginated_schema(s.NoteSerializer, "TopicPage"), 404: ERROR},
+        responses={200: paginated_schema(s.NoteSerializer, "TopicPage"), 404: ERROR},
         tags=["topics"],
     )
     def get(self, request: Request, key: str) -> Response:
@@ -477,7 +487,7 @@ class UserDetailView(APIView):
 class UserNotesView(APIView):
     @extend_schema(
         parameters=[CURSOR, PAGE_SIZE],
-        responses={200: s.paginated_schema(s.NoteSerializer, "UserNotesPage"), 404: ERROR},
+        responses={200: paginated_schema(s.NoteSerializer, "UserNotesPage"), 404: ERROR},
         tags=["users"],
     )
     def get(self, request: Request, username: str) -> Response:
@@ -554,7 +564,7 @@ class _UserListView(APIView):
     def get(self, request: Request, username: str) -> Response:
         user = selectors.user_by_username(username)
         related = self.users(user)
-        page = feeds.keyset(
+        page = pagination.keyset(
             related.annotate(position=self.position),
             cursor=cursor(request),
             size=page_size(request),
@@ -571,7 +581,7 @@ class FollowersView(_UserListView):
 
     @extend_schema(
         parameters=[CURSOR, PAGE_SIZE],
-        responses={200: s.paginated_schema(s.UserProfileSerializer, "FollowersPage")},
+        responses={200: paginated_schema(s.UserProfileSerializer, "FollowersPage")},
         tags=["users"],
     )
     def get(self, request: Request, username: str) -> Response:
@@ -586,7 +596,7 @@ class FollowingView(_UserListView):
 
     @extend_schema(
         parameters=[CURSOR, PAGE_SIZE],
-        responses={200: s.paginated_schema(s.UserProfileSerializer, "FollowedMembersPage")},
+        responses={200: paginated_schema(s.UserProfileSerializer, "FollowedMembersPage")},
         tags=["users"],
     )
     def get(self, request: Request, username: str) -> Response:
@@ -617,13 +627,13 @@ class BoardListView(APIView):
 class BoardNotesView(APIView):
     @extend_schema(
         parameters=[CURSOR, PAGE_SIZE],
-        responses={200: s.paginated_schema(s.NoteSerializer, "BoardPage"), 404: ERROR},
+        responses={200: paginated_schema(s.NoteSerializer, "BoardPage"), 404: ERROR},
         tags=["social"],
     )
     def get(self, request: Request, pk: int) -> Response:
         board = selectors.board_for_viewer(board_id=pk, viewer=_viewer(request))
         notes = selectors.board_notes(board=board, viewer=_viewer(request))
-        page = feeds.keyset(
+        page = pagination.keyset(
             notes.annotate(position=F("collects__id")),
             cursor=cursor(request),
             size=page_size(request),
@@ -664,13 +674,13 @@ class NotificationListView(APIView):
 
     @extend_schema(
         parameters=[CURSOR, PAGE_SIZE],
-        responses={200: s.paginated_schema(s.NotificationSerializer, "NotificationPage")},
+        responses={200: paginated_schema(s.NotificationSerializer, "NotificationPage")},
         tags=["notifications"],
         description="Newest first. `GET /api/v1/me` carries the unread count.",
     )
     def get(self, request: Request) -> Response:
         notifications = selectors.notifications_for(user=_member(request))
-        page = feeds.keyset(notifications, cursor=cursor(request), size=page_size(request))
+        page = pagination.keyset(notifications, cursor=cursor(request), size=page_size(request))
         return paginated(request, page, s.NotificationSerializer)
 
 

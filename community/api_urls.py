@@ -2,25 +2,9 @@
 spellings in SPEC.md (``/auth/register``, ``/notes/``) and their twins work
 for every method (a redirect would lose a POST body)."""
 
-from django.urls import path, re_path, register_converter
+from django.urls import path, re_path
 
 from community import api
-
-
-class IdConverter:
-    """Positive ids that fit a 64-bit column: a longer number is a 404, not a
-    database overflow error."""
-
-    regex = "[0-9]{1,18}"
-
-    def to_python(self, value: str) -> int:
-        return int(value)
-
-    def to_url(self, value: int) -> str:
-        return str(value)
-
-
-register_converter(IdConverter, "id")
 
 urlpatterns = [
     re_path(r"^auth/register/?$", api.RegisterView.as_view(), name="api-register"),
@@ -62,4 +46,4 @@ for route, view, name in _with_ids:
         path(route, view.as_view()),
     ]
 
-# Anything else under /api/v1/ answers 404 in the error shape (config.errors).
+# Anything else under /api/v1/ answers 404 in the error shape (core.http_errors).

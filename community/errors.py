@@ -1,71 +1,9 @@
-"""Domain errors of the notes community.
-
-Every app raises subclasses of :class:`DomainError`. Each carries a stable
-``code`` (part of the public API), an HTTP status and a human message; one DRF
-handler (``config.errors``) and, later, one websocket helper map them to the
-wire. Services never raise DRF or Django HTTP exceptions themselves.
-"""
+"""Domain errors of the notes community (the base classes and the errors
+every app shares are the kernel's: :mod:`core.errors`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
-
-class DomainError(Exception):
-    code: str = "invalid"
-    status: int = 400
-    message: str = "The request is invalid."
-
-    def __init__(
-        self,
-        message: str | None = None,
-        *,
-        fields: Mapping[str, Sequence[str] | str] | None = None,
-        code: str | None = None,
-    ) -> None:
-        self.message = message or self.message
-        if code is not None:
-            self.code = code
-        self.fields: dict[str, list[str]] = {
-            name: [errors] if isinstance(errors, str) else list(errors)
-            for name, errors in (fields or {}).items()
-        }
-        super().__init__(self.message)
-
-
-class ValidationFailed(DomainError):
-    code = "invalid"
-    status = 400
-    message = "Some fields are invalid."
-
-
-class NotFound(DomainError):
-    code = "not_found"
-    status = 404
-    message = "Not found."
-
-
-class PermissionDenied(DomainError):
-    code = "permission_denied"
-    status = 403
-    message = "You do not have permission to do this."
-
-
-class AuthenticationRequired(DomainError):
-    code = "unauthenticated"
-    status = 401
-    message = "Log in to do this."
-
-
-class InvalidImage(DomainError):
-    """A photo upload that is not an image Sprout accepts. ``code`` says why:
-    ``empty_file``, ``not_an_image``, ``unsupported_image_format``,
-    ``image_truncated``, ``image_too_large``, ``image_too_many_pixels``,
-    ``image_too_small``."""
-
-    code = "invalid_image"
-    status = 400
-    message = "This file is not an image we can use."
+from core.errors import DomainError
 
 
 class TooManyPhotos(DomainError):
@@ -92,12 +30,6 @@ class SelfAction(DomainError):
     message = "You cannot do this to yourself."
 
 
-class InvalidCursor(DomainError):
-    code = "invalid_cursor"
-    status = 400
-    message = "The cursor is malformed or expired; start again from the first page."
-
-
 class InvalidTransition(DomainError):
     code = "invalid_status"
     status = 400
@@ -108,38 +40,6 @@ class CommentDepthExceeded(DomainError):
     code = "invalid_parent"
     status = 400
     message = "Replies attach to a comment of the same note."
-
-
-class TemporarilyUnavailable(DomainError):
-    """A service the request needs (the database, most often) failed for a
-    moment: nothing was done, and the same request (with the same idempotency
-    key, where it has one) may be sent again."""
-
-    code = "temporarily_unavailable"
-    status = 503
-    message = "The service is busy or restarting: nothing was done; try again in a moment."
-    retry_after = 1
-
-
-def transient_error(exc: BaseException) -> TemporarilyUnavailable | None:
-    """The retryable answer for an infrastructure failure (a database
-    connection lost mid-request, a deadlock, a locked SQLite file), looked
-    for in ``exc`` and its causes, or None: a bug stays a ``server_error``."""
-    from django.db import InterfaceError, OperationalError
-
-    seen: BaseException | None = exc
-    for _ in range(5):
-        if seen is None:
-            return None
-        if isinstance(seen, TemporarilyUnavailable):
-            return seen
-        # SQLite says "no such table" for a missing migration: not transient.
-        if isinstance(seen, InterfaceError) or (
-            isinstance(seen, OperationalError) and not str(seen).startswith("no such ")
-        ):
-            return TemporarilyUnavailable()
-        seen = seen.__cause__
-    return None
 
 
 class TooManyAttempts(DomainError):

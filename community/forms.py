@@ -1,6 +1,6 @@
 """Forms of the HTML pages. They parse and label input; the rules (lengths
 that matter, uniqueness, permissions) live in ``community.services``, whose
-field errors are copied back onto the form with :func:`add_domain_errors`."""
+field errors are copied back onto the form with :func:`core.forms.add_domain_errors`."""
 
 from __future__ import annotations
 
@@ -12,26 +12,12 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from community import throttles
-from community.errors import DomainError, TooManyAttempts
+from community.errors import TooManyAttempts
 from community.models import Note, Report
 
 NOTE_TITLE_MAX = 100
 NOTE_BODY_MAX = 2000
 COMMENT_MAX = 1000
-
-
-def add_domain_errors(form: forms.Form, exc: DomainError) -> None:
-    """Show a service's field errors next to the matching fields (the rest,
-    and the error's message when no field matches, at the top), each with
-    the error's code, as the API would answer it."""
-    shown = False
-    for name, messages in exc.fields.items():
-        field = name if name in form.fields else None
-        for message in messages:
-            form.add_error(field, forms.ValidationError(message, code=exc.code))
-            shown = True
-    if not shown:
-        form.add_error(None, forms.ValidationError(exc.message, code=exc.code))
 
 
 class AttemptLimitedLogin(AuthenticationForm):
@@ -89,7 +75,7 @@ class ProfileForm(forms.Form):
     )
     avatar = forms.FileField(
         required=False,
-        # Checked by the image pipeline (community.images), an empty file too.
+        # Checked by the image pipeline (core.images), an empty file too.
         allow_empty_file=True,
         label="Profile photo",
         help_text="JPEG, PNG or WebP. It is cropped to a circle.",
@@ -122,7 +108,7 @@ class MultipleFileField(forms.FileField):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*"}))
-        # Checked by the image pipeline (community.images), an empty file too.
+        # Checked by the image pipeline (core.images), an empty file too.
         kwargs.setdefault("allow_empty_file", True)
         super().__init__(*args, **kwargs)
 

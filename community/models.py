@@ -20,7 +20,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 
-from community.images import CleanImageField
+from core.images import CleanImageField
 
 USERNAME_PATTERN = r"[A-Za-z0-9_](?:[A-Za-z0-9_.]{1,28}[A-Za-z0-9_])"
 USERNAME_MAX_LENGTH = 30

@@ -2,7 +2,7 @@
 
 An upload goes through three steps:
 
-1. ``community.images.prepare_upload`` (the one image pipeline, shared by
+1. ``core.images.prepare_upload`` (the one image pipeline, shared by
    every upload) validates the bytes, applies the EXIF orientation and
    re-encodes the picture without any metadata block except the ICC colour
    profile. It runs in the request: a bad file is refused with a precise
@@ -35,8 +35,8 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-from community.images import EXTENSIONS, PreparedImage, matching_icc, random_name
 from community.models import Note, Photo, User
+from core.images import EXTENSIONS, PreparedImage, matching_icc, random_name
 
 logger = logging.getLogger(__name__)
 

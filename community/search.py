@@ -21,11 +21,11 @@ from django.db import connection
 from django.db.models import F, FloatField, Q, QuerySet, Value
 from django.db.models.functions import Cast
 
-from community import feeds
-from community.errors import ValidationFailed
 from community.models import Note, Topic, User
 from community.selectors import note_cards, visible_notes
 from community.text import topic_key
+from core import pagination
+from core.errors import ValidationFailed
 
 # Chinese, Japanese and Korean are written without spaces between words, which
 # the "simple" text-search parser needs; such queries match substrings instead.
@@ -37,7 +37,7 @@ MAX_TERMS = 8
 @dataclass
 class SearchResults:
     query: str
-    notes: feeds.Page
+    notes: pagination.Page
     topics: list[Topic]
     users: list[User]
 
@@ -113,9 +113,9 @@ def search_users(*, query: str, viewer: Any, limit: int = 10) -> list[User]:
     return exact + list(rest[: limit - len(exact)])
 
 
-def notes_page(*, query: str, viewer: Any, cursor: str | None, size: int) -> feeds.Page:
+def notes_page(*, query: str, viewer: Any, cursor: str | None, size: int) -> pagination.Page:
     """One page of matching notes, keyset-paged by (rank, id)."""
-    after = feeds.decode_cursor(cursor, {"r": (int, float), "i": int})
+    after = pagination.decode_cursor(cursor, {"r": (int, float), "i": int})
     notes = search_notes(query=query, viewer=viewer)
     if after is not None:
         rank = float(after["r"])
@@ -127,13 +127,13 @@ def notes_page(*, query: str, viewer: Any, cursor: str | None, size: int) -> fee
     if len(rows) > size and chosen:
         last = chosen[-1]
         rank = getattr(last, "search_rank")  # noqa: B009 (an annotation)
-        next_cursor = feeds.encode_cursor({"r": float(rank), "i": last.pk})
+        next_cursor = pagination.encode_cursor({"r": float(rank), "i": last.pk})
     from django.db.models import prefetch_related_objects
 
     from community.selectors import photos_prefetch
 
     prefetch_related_objects(chosen, photos_prefetch())
-    return feeds.Page(items=chosen, next_cursor=next_cursor)
+    return pagination.Page(items=chosen, next_cursor=next_cursor)
 
 
 def search(

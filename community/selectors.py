@@ -13,7 +13,6 @@ from typing import Any
 
 from django.db.models import BooleanField, Exists, OuterRef, Prefetch, QuerySet, Value
 
-from community.errors import NotFound
 from community.graph import ViewerGraph, viewer_graph
 from community.models import (
     Block,
@@ -29,6 +28,7 @@ from community.models import (
     User,
 )
 from community.services import is_moderator
+from core.errors import NotFound
 
 __all__ = ["ViewerGraph", "viewer_graph"]
 

@@ -374,18 +374,6 @@ class SearchSerializer(serializers.Serializer):
     users = UserProfileSerializer(many=True)
 
 
-def paginated_schema(item: type[serializers.Serializer], name: str) -> type[serializers.Serializer]:
-    """A ``{results, next}`` envelope for the OpenAPI schema."""
-    return type(
-        name,
-        (serializers.Serializer,),
-        {
-            "results": item(many=True),
-            "next": serializers.URLField(allow_null=True, help_text="The next page, or null."),
-        },
-    )
-
-
 # --- input --------------------------------------------------------------------
 
 

@@ -26,20 +26,14 @@ from rest_framework.authtoken.models import Token
 
 from community import photos, ranking, text
 from community.errors import (
-    AuthenticationRequired,
     Blocked,
     CommentDepthExceeded,
-    InvalidImage,
     InvalidTransition,
-    NotFound,
-    PermissionDenied,
     PhotosRequired,
     SelfAction,
     TooManyPhotos,
-    ValidationFailed,
 )
 from community.graph import forget_viewer_graph
-from community.images import PreparedImage, prepare_upload
 from community.models import (
     Block,
     Board,
@@ -56,6 +50,14 @@ from community.models import (
     User,
     username_validator,
 )
+from core.errors import (
+    AuthenticationRequired,
+    InvalidImage,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from core.images import PreparedImage, prepare_upload
 
 MAX_PHOTOS = 9
 
@@ -154,7 +156,7 @@ def user_update_profile(
     avatar: File | None = None,
 ) -> User:
     """Change the caller's public profile. An avatar goes through the same
-    validation and metadata stripping as every upload (``community.images``)."""
+    validation and metadata stripping as every upload (``core.images``)."""
     fields: list[str] = []
     if display_name is not None:
         user.display_name = display_name.strip()[:50]

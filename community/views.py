@@ -10,29 +10,24 @@ a toast for htmx, the error page otherwise.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Sequence
-from typing import Any, Concatenate
-from urllib.parse import urlencode, urlsplit
+from collections.abc import Sequence
+from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.views import redirect_to_login
 from django.db.models import F, Prefetch
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from community import badges, extensions, feeds, selectors, services, throttles
 from community import search as note_search
-from community.errors import AuthenticationRequired, DomainError, TooManyAttempts, ValidationFailed
+from community.errors import TooManyAttempts
 from community.forms import (
     CollectForm,
     CommentForm,
@@ -42,140 +37,32 @@ from community.forms import (
     ProfileForm,
     ReportForm,
     SignupForm,
-    add_domain_errors,
 )
 from community.models import Note, Photo, User
-
-type View[**P] = Callable[Concatenate[HttpRequest, P], HttpResponse]
+from core import pagination
+from core.errors import DomainError, ValidationFailed
+from core.forms import add_domain_errors
+from core.views import (
+    cursor_of,
+    error_message,
+    flag,
+    handles_domain_errors,
+    is_htmx,
+    member,
+    member_required,
+    page_size,
+    partial,
+    safe_next,
+)
 
 NOTIFICATIONS_PAGE_SIZE = 30
 MORE_FROM_AUTHOR = 6
 
 
-def page_size() -> int:
-    return int(settings.SPROUT_PAGE_SIZE)
-
-
-# --- request helpers ------------------------------------------------------------
-
-
-def is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def cursor_of(request: HttpRequest) -> str | None:
-    return request.GET.get("cursor") or None
-
-
-def flag(request: HttpRequest, name: str = "on") -> bool:
-    """A toggle's wanted state from a form field ("1" means on)."""
-    return request.POST.get(name) == "1"
-
-
-def safe_next(request: HttpRequest, fallback: str) -> str:
-    """Where to go back after a plain form post: ``next``, else the page the
-    form was on, else ``fallback`` (only URLs of this site)."""
-    for candidate in (
-        request.POST.get("next"),
-        request.GET.get("next"),
-        request.headers.get("Referer"),
-    ):
-        if candidate and url_has_allowed_host_and_scheme(
-            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            parts = urlsplit(candidate)
-            # "abc" is a relative URL of this site too, but redirect() reads it
-            # as a view name: only paths from the root are places to go back to.
-            if parts.path.startswith("/"):
-                return parts.path + (f"?{parts.query}" if parts.query else "")
-    return fallback
-
-
-def login_redirect(request: HttpRequest) -> HttpResponse:
-    """Send a visitor to the log-in page and back to where they were."""
-    if request.method == "GET" and not is_htmx(request):
-        return redirect_to_login(request.get_full_path())
-    back = request.headers.get("HX-Current-URL") or safe_next(request, reverse("discover"))
-    parts = urlsplit(back)
-    target = f"{reverse('login')}?{urlencode({'next': parts.path or '/'}, safe='/')}"
-    if is_htmx(request):
-        response = HttpResponse(status=401)
-        response["HX-Redirect"] = target
-        return response
-    return HttpResponseRedirect(target)
-
-
-def error_message(exc: DomainError) -> str:
-    details = [message for messages in exc.fields.values() for message in messages]
-    return " ".join(details) if details and exc.status == 400 else exc.message
-
-
-def error_response(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    if isinstance(exc, AuthenticationRequired):
-        return login_redirect(request)
-    message = error_message(exc)
-    if is_htmx(request):
-        response = render(
-            request,
-            "community/partials/toast.html",
-            {"message": message, "level": "error"},
-            status=exc.status,
-        )
-        response["HX-Retarget"] = "#toasts"
-        response["HX-Reswap"] = "beforeend"
-        return response
-    status = exc.status if exc.status in (400, 403, 404) else 400
-    return render(request, f"{status}.html", {"message": message}, status=status)
-
-
-def handles_domain_errors[**P](view: View[P]) -> View[P]:
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as exc:
-            return error_response(request, exc)
-
-    return wrapped
-
-
-def member_required[**P](view: View[P]) -> View[P]:
-    """Like ``login_required``, but htmx requests get ``HX-Redirect`` (a
-    redirect would swap the log-in page into a button)."""
-
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return login_redirect(request)
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-def member(request: HttpRequest) -> User:
-    return services.check_authenticated(request.user)
-
-
-def partial(
-    request: HttpRequest,
-    template: str,
-    context: dict[str, Any],
-    *,
-    announce: str = "",
-    extra: str = "",
-) -> HttpResponse:
-    """An htmx answer: the fragment, out-of-band extras, and a sentence for
-    the screen-reader live region."""
-    html = render_to_string(template, context, request=request)
-    if announce:
-        html += format_html('<span hx-swap-oob="innerHTML:#announcer">{}</span>', announce)
-    return HttpResponse(html + extra)
-
-
 def feed_response(
     request: HttpRequest,
     template: str,
-    page: feeds.Page,
+    page: pagination.Page,
     context: dict[str, Any] | None = None,
     *,
     members: Sequence[User] = (),
@@ -528,7 +415,7 @@ def profile(request: HttpRequest, username: str, tab: str = "notes") -> HttpResp
         return feed_response(
             request,
             "community/profile.html",
-            feeds.Page(items=[], next_cursor=None),
+            pagination.Page(items=[], next_cursor=None),
             context,
             members=[author],
         )
@@ -536,13 +423,13 @@ def profile(request: HttpRequest, username: str, tab: str = "notes") -> HttpResp
         boards = list(selectors.boards_of(owner=author, viewer=viewer))
         covers = selectors.board_covers(boards=boards, viewer=viewer)
         context["boards"] = [(board, covers.get(board.pk, [])) for board in boards]
-        page = feeds.Page(items=[], next_cursor=None)
+        page = pagination.Page(items=[], next_cursor=None)
     elif tab == "liked":
         liked = selectors.liked_notes(user=author, viewer=viewer).annotate(like_key=F("likes__id"))
-        page = feeds.keyset(liked, cursor=cursor_of(request), size=page_size(), key="like_key")
+        page = pagination.keyset(liked, cursor=cursor_of(request), size=page_size(), key="like_key")
     elif tab == "drafts":
         drafts = selectors.note_list(viewer=viewer, author=author, status=Note.Status.DRAFT)
-        page = feeds.keyset(drafts, cursor=cursor_of(request), size=page_size())
+        page = pagination.keyset(drafts, cursor=cursor_of(request), size=page_size())
     else:
         page = feeds.author_feed(
             author=author, viewer=viewer, cursor=cursor_of(request), size=page_size()
@@ -557,7 +444,7 @@ def board(request: HttpRequest, pk: int) -> HttpResponse:
     notes = selectors.board_notes(board=found, viewer=request.user).annotate(
         collect_key=F("collects__id")
     )
-    page = feeds.keyset(notes, cursor=cursor_of(request), size=page_size(), key="collect_key")
+    page = pagination.keyset(notes, cursor=cursor_of(request), size=page_size(), key="collect_key")
     return feed_response(request, "community/board.html", page, {"board": found})
 
 
@@ -690,7 +577,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
     items = selectors.notifications_for(user=user).prefetch_related(
         Prefetch("note__photos", queryset=Photo.objects.order_by("position", "id"))
     )
-    page = feeds.keyset(items, cursor=cursor_of(request), size=NOTIFICATIONS_PAGE_SIZE)
+    page = pagination.keyset(items, cursor=cursor_of(request), size=NOTIFICATIONS_PAGE_SIZE)
     context = {
         "items": page.items,
         "next_cursor": page.next_cursor,
@@ -713,7 +600,7 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
     items = selectors.notifications_for(user=user).prefetch_related(
         Prefetch("note__photos", queryset=Photo.objects.order_by("position", "id"))
     )
-    page = feeds.keyset(items, cursor=None, size=NOTIFICATIONS_PAGE_SIZE)
+    page = pagination.keyset(items, cursor=None, size=NOTIFICATIONS_PAGE_SIZE)
     return partial(
         request,
         "community/partials/notification_list.html",

@@ -7,10 +7,10 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-handler400 = "config.errors.handler400"
-handler403 = "config.errors.handler403"
-handler404 = "config.errors.handler404"
-handler500 = "config.errors.handler500"
+handler400 = "core.http_errors.handler400"
+handler403 = "core.http_errors.handler403"
+handler404 = "core.http_errors.handler404"
+handler500 = "core.http_errors.handler500"
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -40,8 +40,8 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.utils.translation import ngettext
 
-from community.admin import DefaultStatusFilter, IsNullFilter
 from community.models import User
+from core.admin import DefaultStatusFilter, IsNullFilter
 from kol import invitations, screening, services, stats
 from kol.errors import DomainError
 from kol.models import (

@@ -2,7 +2,7 @@
 ``/invitations/``), in the notes API's discipline: thin views, an input
 serializer for shape, ``kol.services`` / ``kol.invitations`` for rules and
 writes, ``kol.selectors`` for reads, and domain errors turned into
-``{"error": {...}}`` once by ``config.errors.api_exception_handler``.
+``{"error": {...}}`` once by ``core.http_errors.api_exception_handler``.
 """
 
 from __future__ import annotations
@@ -14,12 +14,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from community import feeds
 from community import selectors as community_selectors
-from community.apitools import CURSOR, ERROR, PAGE_SIZE, cursor, page_size, paginated, validated
 from community.models import User
-from community.serializers import paginated_schema
 from community.services import check_authenticated
+from core import pagination
+from core.api import (
+    CURSOR,
+    ERROR,
+    PAGE_SIZE,
+    cursor,
+    page_size,
+    paginated,
+    paginated_schema,
+    validated,
+)
 from kol import invitations, selectors, services
 from kol import serializers as s
 from kol.errors import PermissionDenied
@@ -119,7 +127,7 @@ class ApplicationListView(APIView):
     )
     def get(self, request: Request) -> Response:
         applications = selectors.applications_of(_member(request))
-        page = feeds.keyset(applications, cursor=cursor(request), size=page_size(request))
+        page = pagination.keyset(applications, cursor=cursor(request), size=page_size(request))
         return paginated(request, page, s.ApplicationSerializer)
 
     @extend_schema(
@@ -175,7 +183,7 @@ class InvitationListView(APIView):
         listed = selectors.invitation_list(
             invitations.invitations_for(user), status=_param(request, "status")
         )
-        page = feeds.keyset(listed, cursor=cursor(request), size=page_size(request))
+        page = pagination.keyset(listed, cursor=cursor(request), size=page_size(request))
         return paginated(request, page, s.InvitationSerializer)
 
     @extend_schema(

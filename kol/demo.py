@@ -75,21 +75,18 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from community import images, photos, ranking
+from community import photos, ranking
 from community import services as community_services
 from community.graph import forget_viewer_graph
-from community.management.commands.seed_demo import DEMO_PASSWORD, MODERATOR_USERNAME, Progress
+from community.management.commands.seed_demo import DEMO_PASSWORD, MODERATOR_USERNAME
 from community.management.demo_content import CITIES, FIRST_NAMES, SURNAMES
 from community.management.demo_content import NICHES as COMMUNITY_CONTENT
 from community.management.demo_content import Niche as Content
-from community.management.demo_plan import (
-    AVATAR_SIZE,
-    DEMO_EMAIL_DOMAIN,
-    DemoPlan,
-    build_plan,
-    count_option,
-)
+from community.management.demo_plan import AVATAR_SIZE, DEMO_EMAIL_DOMAIN, DemoPlan, build_plan
 from community.models import Collect, Comment, Follow, Like, Note, Photo, User
+from core import images
+from core.commands import count_option
+from core.progress import Progress
 from kol import invitations, screening, services, stats
 from kol.models import (
     Agency,

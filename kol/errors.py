@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from community.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 
 __all__ = [
     "AlreadyCreator",

@@ -15,11 +15,11 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from community.errors import NotFound, PermissionDenied
+from core.errors import NotFound, PermissionDenied
+from core.money import Money
 from kol.models import Agency, AgencyMembership
 from wallet import payouts as wallet_payouts
 from wallet.models import Payout
-from wallet.payouts import Money
 
 RECENT_PAYOUTS = 12
 AGENCY_PAYOUTS = 50

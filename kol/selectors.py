@@ -14,8 +14,8 @@ from typing import Any
 from django.db.models import F, Prefetch, Q, QuerySet
 
 from community import services as community_services
-from community.errors import InvalidCursor
-from community.feeds import Page, decode_cursor, encode_cursor
+from core.errors import InvalidCursor
+from core.pagination import Page, decode_cursor, encode_cursor
 from kol import stats
 from kol.errors import NotACreator, NotFound, ValidationFailed
 from kol.models import (

@@ -22,9 +22,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from community import badges, feeds
 from community import selectors as community_selectors
-from community.errors import DomainError
-from community.forms import add_domain_errors
-from community.views import (
+from core.errors import DomainError
+from core.forms import add_domain_errors
+from core.views import (
     cursor_of,
     handles_domain_errors,
     is_htmx,

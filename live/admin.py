@@ -28,8 +28,8 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import ngettext
 
-from community.admin import IsNullFilter, ReadOnlyAdminMixin
 from community.models import User
+from core.admin import IsNullFilter, ReadOnlyAdminMixin
 from live import chat, keys, permissions, selectors, services
 from live.errors import DomainError
 from live.models import ChatMessage, LiveSession, Room, RoomRestriction, StreamKey

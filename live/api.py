@@ -2,7 +2,7 @@
 other apps' APIs: thin views, an input serializer for shape,
 ``live.services`` / ``live.chat`` / ``live.keys`` / ``live.tickets`` for
 rules and writes, ``live.selectors`` for reads, and domain errors turned
-into ``{"error": {...}}`` once by ``config.errors.api_exception_handler``.
+into ``{"error": {...}}`` once by ``core.http_errors.api_exception_handler``.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from community import selectors as community_selectors
-from community.apitools import CURSOR, ERROR, PAGE_SIZE, page_size, validated
 from community.models import User
-from community.serializers import UserBriefSerializer, paginated_schema
+from community.serializers import UserBriefSerializer
 from community.services import check_authenticated
+from core.api import CURSOR, ERROR, PAGE_SIZE, page_size, paginated_schema, validated
 from live import chat, keys, selectors, services, tickets
 from live import serializers as s
 from live.models import Room, RoomRestriction

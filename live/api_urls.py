@@ -4,7 +4,6 @@ each path once, as SPEC.md spells it (``config.schema``)."""
 
 from django.urls import path, re_path
 
-from community import api_urls as _community_urls  # noqa: F401  (registers the "id" converter)
 from live import api
 
 urlpatterns = [

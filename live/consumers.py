@@ -82,7 +82,7 @@ def error_event(
     exc: DomainError, *, nonce: str | None = None, idempotency_key: str | None = None
 ) -> dict[str, Any]:
     """The ``error`` frame for a domain error (the websocket twin of
-    ``config.errors``), echoing what the failed frame carried."""
+    ``core.http_errors``), echoing what the failed frame carried."""
     return events.error(exc.code, exc.message, nonce=nonce, idempotency_key=idempotency_key)
 
 

@@ -71,10 +71,11 @@ from django.db.models import F, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from community.management.commands.seed_demo import DEMO_PASSWORD, MODERATOR_USERNAME, Progress
+from community.management.commands.seed_demo import DEMO_PASSWORD, MODERATOR_USERNAME
 from community.management.demo_content import CITIES
-from community.management.demo_plan import count_option
 from community.models import Follow, User
+from core.commands import count_option
+from core.progress import Progress
 from kol import invitations
 from kol import services as kol_services
 from kol.gift_stats import gift_income

@@ -4,7 +4,7 @@ them)."""
 
 from __future__ import annotations
 
-from community.errors import (
+from core.errors import (
     AuthenticationRequired,
     DomainError,
     NotFound,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
-from community.forms import add_domain_errors
-from community.images import ACCEPT
 from community.models import User
+from core.forms import add_domain_errors
+from core.images import ACCEPT
 from live import services
 from live.errors import DomainError
 from live.models import Room

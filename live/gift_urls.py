@@ -3,7 +3,6 @@ room's top gifters. Trailing slashes optional, as everywhere in the API."""
 
 from django.urls import path
 
-from community import api_urls as _community_urls  # noqa: F401  (registers the "id" converter)
 from live import gifts
 
 _routes = [

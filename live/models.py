@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from community.images import CleanImageField
+from core.images import CleanImageField
 
 # Covers show at most this wide (the player's poster, the "Live now" cards):
 # stored scaled down to it, whatever was uploaded.

@@ -18,8 +18,8 @@ from django.db.models import Case, DateTimeField, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from community.feeds import Page, cursor_time, decode_cursor, encode_cursor
 from community.models import User
+from core.pagination import Page, cursor_time, decode_cursor, encode_cursor
 from kol.selectors import can_see_money
 from live import permissions, services
 from live.errors import NotFound, PermissionDenied

@@ -28,10 +28,10 @@ from django.urls import NoReverseMatch
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from community.errors import InvalidImage
-from community.images import prepare_upload
 from community.models import Follow, Notification, User
 from community.services import notify_followers
+from core.errors import InvalidImage
+from core.images import prepare_upload
 from kol.models import CreatorProfile
 from kol.services import can_host_live
 from live import events
@@ -73,7 +73,7 @@ def room_url(room: Room) -> str:
 
 def create_room(*, host: User, title: str, cover: File | None = None) -> Room:
     """A scheduled room of ``host`` (who must be allowed to host: NotAHost).
-    A ``cover`` goes through the one image pipeline (``community.images``:
+    A ``cover`` goes through the one image pipeline (``core.images``:
     validated by content, no metadata kept), scaled to ``COVER_MAX_SIDE``;
     a refused one raises ``InvalidImage`` with the pipeline's code."""
     if not can_host_live(host):

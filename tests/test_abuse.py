@@ -6,7 +6,7 @@ the OpenAPI schema adds each API operation's query parameters and body
 fields. Each endpoint gets:
 
 - the requests refused at the door whoever sends them, whose answer is known
-  exactly (``config.middleware``): a NUL byte in each path parameter, in the
+  exactly (``core.middleware``): a NUL byte in each path parameter, in the
   query string and in form fields, more query parameters, form fields or
   files than Django accepts, bodies over ``DATA_UPLOAD_MAX_MEMORY_SIZE``;
 - then, for each method its view handles, as an anonymous visitor, as a
@@ -353,7 +353,7 @@ class Case:
     body: bytes = b""
     content_type: str = OCTETS
     # (status, code) where the answer is known whatever the endpoint: requests
-    # refused before any view runs (config.middleware).
+    # refused before any view runs (core.middleware).
     expect: tuple[int, str] | None = None
 
 
@@ -385,7 +385,7 @@ def _wrong(spec: dict[str, Any], variant: str) -> Any:
 
 def door_cases(endpoint: Endpoint, world: World, path: str) -> list[Case]:
     """Requests refused at the door, before any view, the same on every
-    endpoint (config.middleware): the right answer is known. Bodies go with
+    endpoint (core.middleware): the right answer is known. Bodies go with
     POST, the one method whose forms Django parses."""
     malformed = (400, "malformed_request")
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE

@@ -1,5 +1,5 @@
 """Every way a picture enters Sprout goes through the one image pipeline
-(``community.images``): note photos, avatars, room covers and the gift
+(``core.images``): note photos, avatars, room covers and the gift
 catalog, from the pages, the API and the admin. Each entry point refuses the
 same files with the same codes and stores what it accepts without a byte of
 metadata.
@@ -29,8 +29,8 @@ from django.urls import reverse
 from PIL import Image
 from rest_framework.test import APIClient
 
-from community.images import CleanImageField, ImageUploadField
 from community.models import Note, Photo, User
+from core.images import CleanImageField, ImageUploadField
 from kol.services import host_permission
 from live.models import Room
 from tests import images

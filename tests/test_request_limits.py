@@ -1,7 +1,7 @@
 """The requests issue 8 found crashing the parsers, each answered with its own
 status, code and message: on the API in the error shape, on pages with an
-error page, under WSGI and ASGI alike (``config.middleware``,
-``config.parsers``, ``config.errors``). tests/test_abuse.py sweeps every
+error page, under WSGI and ASGI alike (``core.middleware``,
+``core.parsers``, ``core.http_errors``). tests/test_abuse.py sweeps every
 endpoint; these pin the answers."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 
 from community.models import Report, User
-from config.errors import api_exception_handler, printable
-from config.parsers import MAX_JSON_DEPTH
+from core.http_errors import api_exception_handler, printable
+from core.parsers import MAX_JSON_DEPTH
 from tests.factories import NoteFactory
 
 pytestmark = pytest.mark.django_db

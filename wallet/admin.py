@@ -24,8 +24,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from community.admin import ReadOnlyAdminMixin
-from community.errors import DomainError
+from core.admin import ReadOnlyAdminMixin
+from core.errors import DomainError
+from core.money import format_money
 from wallet import payouts
 from wallet.models import Account, Entry, Gift, GiftSend, Line, Payment, Payout, PayoutRun
 
@@ -348,18 +349,18 @@ class PayoutAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Value", ordering="gross")
     def gross_amount(self, payout: Payout) -> str:
-        return payouts.format_money(payout.gross, payout.currency)
+        return format_money(payout.gross, payout.currency)
 
     @admin.display(description="Agency share", ordering="agency_amount")
     def agency_part(self, payout: Payout) -> str:
         if not payout.agency_key:
             return "—"
-        share = payouts.format_money(payout.agency_amount, payout.currency)
+        share = format_money(payout.agency_amount, payout.currency)
         return f"{share} ({payout.agency_share_bps / 100:g}%)"
 
     @admin.display(description="To the creator", ordering="net")
     def net_amount(self, payout: Payout) -> str:
-        return payouts.format_money(payout.net, payout.currency)
+        return format_money(payout.net, payout.currency)
 
     @admin.display(description="Entry")
     def entry_link(self, payout: Payout) -> SafeString | str:

@@ -4,7 +4,7 @@ the payment providers' callbacks.
 Every member endpoint is the caller's own: there is no member id in any URL,
 so nobody can read or move another member's coins. Thin views: an input
 serializer checks shape, ``wallet.services`` / ``wallet.selectors`` do the
-work, domain errors become ``{"error": {...}}`` in ``config.errors``.
+work, domain errors become ``{"error": {...}}`` in ``core.http_errors``.
 """
 
 from __future__ import annotations
@@ -20,16 +20,17 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from community import feeds
-from community.apitools import CURSOR, ERROR, PAGE_SIZE, page_size, validated
 from community.services import check_authenticated
+from core import pagination
+from core.api import CURSOR, ERROR, PAGE_SIZE, page_size, validated
+from core.money import currency
 from wallet import selectors, services
 from wallet import serializers as s
 
 
 def wallet_data() -> dict[str, Any]:
     """What every wallet answer says about prices."""
-    return {"currency": services.currency(), "coin_price": services.coin_price()}
+    return {"currency": currency(), "coin_price": services.coin_price()}
 
 
 class WalletView(APIView):
@@ -95,7 +96,7 @@ class LedgerView(APIView):
     )
     def get(self, request: Request) -> Response:
         lines = selectors.ledger_of(check_authenticated(request.user))
-        page = feeds.keyset(
+        page = pagination.keyset(
             lines,
             cursor=request.query_params.get("cursor") or None,
             size=page_size(request),

@@ -1,6 +1,6 @@
 """Domain errors of the wallet, each with a stable ``code`` (part of the
-public API). ``config.errors`` maps them to ``{"error": {...}}`` like every
-other :class:`~community.errors.DomainError`.
+public API). ``core.http_errors`` maps them to ``{"error": {...}}`` like every
+other :class:`~core.errors.DomainError`.
 
 The community's generic errors are re-exported so wallet code imports its
 errors from one place; ``InsufficientFunds`` lives in ``wallet.ledger`` (the
@@ -9,7 +9,7 @@ ledger raises it) and is re-exported here too.
 
 from __future__ import annotations
 
-from community.errors import (
+from core.errors import (
     AuthenticationRequired,
     DomainError,
     NotFound,

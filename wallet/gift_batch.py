@@ -78,8 +78,8 @@ from django.db import OperationalError, connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
-from community.errors import DomainError
 from community.models import User
+from core.errors import DomainError
 from wallet import ledger
 from wallet.errors import IdempotencyConflict, UnknownGift
 from wallet.gifts import SCOPE, GiftResult, check_gift_request, platform_share_bps, split_coins

@@ -44,8 +44,9 @@ from django.conf import settings
 from django.db.models import Count, Min, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from community.errors import SelfAction, ValidationFailed
+from community.errors import SelfAction
 from community.models import User
+from core.errors import ValidationFailed
 from wallet.idempotency import check_key
 from wallet.models import Account, Gift, GiftSend, Line
 

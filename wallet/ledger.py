@@ -32,8 +32,8 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import F, Sum
 
-from community.errors import DomainError
 from community.models import User
+from core.errors import DomainError
 from wallet.models import Account, Entry, Line
 
 

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from community.images import CleanImageField
+from core.images import CleanImageField
 
 
 class Account(models.Model):

@@ -5,7 +5,7 @@ for a reviewer's approval.
 Where the money goes
 ====================
 Amounts are integers: coins for coin accounts, minor units (cents) of
-``SPROUT_WALLET_CURRENCY`` for money accounts. Every entry sums to zero, and
+``SPROUT_CURRENCY`` for money accounts. Every entry sums to zero, and
 so does each unit within it, except that ``payout_conversion`` is where
 coins become money (``wallet.reconcile`` checks exactly that).
 
@@ -102,6 +102,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from community.models import User
+from core.money import currency, format_money
 from wallet import ledger, payout_lease
 from wallet.errors import OwnPayout, PayoutAlreadyReviewed, PermissionDenied
 from wallet.models import Account, Entry, Payout, PayoutRun
@@ -140,12 +141,6 @@ def rate() -> Decimal:
             f"SPROUT_WALLET_PAYOUT_RATE {raw!r} must be positive with at most six decimal places"
         )
     return value
-
-
-def currency() -> str:
-    """The wallet's currency (``SPROUT_WALLET_CURRENCY``), minor units of which
-    the money accounts hold."""
-    return str(getattr(settings, "SPROUT_WALLET_CURRENCY", "USD"))
 
 
 def splitter() -> Splitter:
@@ -192,24 +187,6 @@ def quote(coins: int, *, at_rate: Decimal, agency_share_bps: int = 0) -> Quote:
         agency_amount=agency_amount,
         net=gross - agency_amount,
     )
-
-
-def format_money(amount: int, currency_code: str | None = None) -> str:
-    """``1234`` -> ``"12.34 USD"`` (minor units with two decimal places)."""
-    major = Decimal(amount).scaleb(-2)
-    return f"{major:,.2f} {currency_code or currency()}"
-
-
-@dataclass(frozen=True)
-class Money:
-    """An amount in minor units of a currency that prints itself for pages:
-    a no-break space keeps the number and the currency on one line."""
-
-    amount: int
-    currency: str
-
-    def __str__(self) -> str:
-        return format_money(self.amount, self.currency).replace(" ", "\u00a0")
 
 
 # --- plans -----------------------------------------------------------------------------

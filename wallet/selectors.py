@@ -77,7 +77,7 @@ def ledger_of(user: Any) -> QuerySet[Line]:
     """The lines on the member's own accounts (coins, and earnings and
     payables for a creator), with what the list shows: the entry's kind,
     memo and reference and the account's kind. Page it with
-    ``community.feeds.keyset`` (newest first, by line id)."""
+    ``community.pagination.keyset`` (newest first, by line id)."""
     if not getattr(user, "is_authenticated", False):
         return Line.objects.none()
     accounts = Account.objects.filter(user=user).values("pk")

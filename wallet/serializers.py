@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from community.serializers import paginated_schema
+from core.api import paginated_schema
 from wallet.idempotency import KEY_HELP, KEY_PATTERN
 from wallet.models import Account, Entry, Line, Payment
 from wallet.selectors import unit_of

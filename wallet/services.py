@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from community.models import User
 from community.services import check_authenticated
+from core.money import currency
 from wallet import ledger, providers
 from wallet.errors import CallbackMismatch, UnknownPayment, ValidationFailed
 from wallet.idempotency import run_once
@@ -45,12 +46,8 @@ def coin_account(user: User) -> Account:
 
 
 def coin_price() -> int:
-    """What one coin costs, in minor units of ``SPROUT_WALLET_CURRENCY``."""
+    """What one coin costs, in minor units of ``SPROUT_CURRENCY``."""
     return int(settings.SPROUT_WALLET_COIN_PRICE)
-
-
-def currency() -> str:
-    return str(settings.SPROUT_WALLET_CURRENCY)
 
 
 def check_recharge_coins(coins: Any) -> int:

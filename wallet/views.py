@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -23,17 +22,11 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
-from community import feeds
-from community.errors import DomainError
-from community.forms import add_domain_errors
-from community.views import (
-    cursor_of,
-    handles_domain_errors,
-    is_htmx,
-    member,
-    member_required,
-    page_size,
-)
+from core import pagination
+from core.errors import DomainError
+from core.forms import add_domain_errors
+from core.money import currency, money_text
+from core.views import cursor_of, handles_domain_errors, is_htmx, member, member_required, page_size
 from wallet import providers, selectors, services
 from wallet.errors import IdempotencyConflict
 from wallet.idempotency import KEY_PATTERN
@@ -45,21 +38,8 @@ DEFAULT_PACK = 300
 CUSTOM = "custom"
 STALE_FORM = "This form is out of date. Reload the page and try again."
 
+
 # Currencies without minor units, and the symbols worth showing.
-_ZERO_DECIMAL = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF"})
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CNY": "¥", "JPY": "¥"}
-
-
-def money_text(amount: int, currency: str) -> str:
-    """Minor units as people read them: ``$19.80``, ``19.80 CHF``, ``¥300``."""
-    value = Decimal(amount) if currency in _ZERO_DECIMAL else Decimal(amount) / 100
-    number = f"{value:,.0f}" if currency in _ZERO_DECIMAL else f"{value:,.2f}"
-    symbol = _SYMBOLS.get(currency)
-    if symbol is None:
-        return f"{number} {currency}"
-    return f"-{symbol}{number[1:]}" if number.startswith("-") else f"{symbol}{number}"
-
-
 def new_idempotency_key() -> str:
     return f"web-{uuid.uuid4().hex}"
 
@@ -114,7 +94,7 @@ def _history_row(line: Line) -> HistoryRow:
     if unit == "coins":
         amount_text = f"{sign}{abs(line.amount):,}"
     else:
-        amount_text = sign + money_text(abs(line.amount), services.currency())
+        amount_text = sign + money_text(abs(line.amount), currency())
     kind = line.entry.kind
     if kind == Entry.Kind.GIFT:
         title = "Gift received" if line.amount > 0 else "Gift sent"
@@ -123,8 +103,8 @@ def _history_row(line: Line) -> HistoryRow:
     return HistoryRow(line=line, title=title, amount_text=amount_text, is_credit=line.amount > 0)
 
 
-def _history(request: HttpRequest) -> feeds.Page:
-    return feeds.keyset(
+def _history(request: HttpRequest) -> pagination.Page:
+    return pagination.keyset(
         selectors.ledger_of(member(request)),
         cursor=cursor_of(request),
         size=page_size(),
@@ -135,7 +115,7 @@ def _history(request: HttpRequest) -> feeds.Page:
 def _page(request: HttpRequest, form: RechargeForm, *, status: int = 200) -> HttpResponse:
     user = member(request)
     price = services.coin_price()
-    currency = services.currency()
+    code = currency()
     chosen = form["pack"].value() or str(DEFAULT_PACK)
     history = _history(request)
     context: dict[str, Any] = {
@@ -145,13 +125,13 @@ def _page(request: HttpRequest, form: RechargeForm, *, status: int = 200) -> Htt
             {
                 "value": str(coins),
                 "coins": coins,
-                "price": money_text(coins * price, currency),
+                "price": money_text(coins * price, code),
                 "checked": chosen == str(coins),
             }
             for coins in PACKS
         ],
         "custom_checked": chosen == CUSTOM,
-        "coin_price": money_text(price, currency),
+        "coin_price": money_text(price, code),
         "max_coins": services.MAX_RECHARGE_COINS,
         "is_sandbox": providers.default_provider().name == "sandbox",
         "rows": history.items,

@@ -9,10 +9,9 @@ note's index), so skipping a note that exists never shifts the others.
 
 from __future__ import annotations
 
-import argparse
 import random
 import string
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from community.management.demo_content import (
@@ -96,22 +95,6 @@ class DemoPlan:
     notes: tuple[NotePlan, ...]
     topic_follows: tuple[tuple[str, str], ...]  # (member, topic name)
     blocks: tuple[tuple[str, str], ...]  # (blocker, blocked)
-
-
-def count_option(flag: str, maximum: int) -> Callable[[str], int]:
-    """An argparse ``type`` for a demo hook's ``--<flag> N`` option: a whole
-    number from 0 to ``maximum``, refused with a message naming the flag."""
-
-    def parse(value: str) -> int:
-        try:
-            count = int(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"invalid int value: {value!r}") from None
-        if not 0 <= count <= maximum:
-            raise argparse.ArgumentTypeError(f"{flag} must be between 0 and {maximum}, not {count}")
-        return count
-
-    return parse
 
 
 def _rng(*parts: object) -> random.Random:

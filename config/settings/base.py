@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "config.apps.SproutBeatConfig",  # django_celery_beat, see its docstring
+    "core",
     "community",
     "wallet",
     "kol",
@@ -48,7 +49,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Above the session and CSRF middleware: it reads the Vary: Cookie they add.
-    "config.middleware.PrivateCacheMiddleware",
+    "core.middleware.PrivateCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -56,7 +57,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so its refusals still pass every header-setting middleware above.
-    "config.middleware.request_limits",
+    "core.middleware.request_limits",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -173,7 +174,7 @@ SERVE_MEDIA = env.bool("SPROUT_SERVE_MEDIA", default=DEBUG)
 
 # Uploads: photos are streamed to disk above 2.5 MB; the photo pipeline
 # enforces its own limits (bytes, pixels) with clear errors. Any other body
-# over DATA_UPLOAD_MAX_MEMORY_SIZE is refused with 413 (config.middleware).
+# over DATA_UPLOAD_MAX_MEMORY_SIZE is refused with 413 (core.middleware).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
@@ -253,7 +254,9 @@ SPROUT_GIFT_BATCH_IDLE_SECONDS = env.float("SPROUT_GIFT_BATCH_IDLE_SECONDS", def
 # --- wallet ---------------------------------------------------------------------
 # What a coin costs, in minor units of the currency (1 = one cent a coin).
 SPROUT_WALLET_COIN_PRICE = env.int("SPROUT_WALLET_COIN_PRICE", default=1)
-SPROUT_WALLET_CURRENCY = env("SPROUT_WALLET_CURRENCY", default="USD")
+# The site's currency (ISO 4217): money is integers in its minor units
+# (core.money). SPROUT_WALLET_CURRENCY is its older name, still read.
+SPROUT_CURRENCY = env("SPROUT_CURRENCY", default=env("SPROUT_WALLET_CURRENCY", default="USD"))
 # The payment provider that takes recharges (a wallet.providers.PaymentProvider),
 # and others whose callbacks are still accepted (see wallet/providers/__init__.py).
 SPROUT_WALLET_PAYMENT_PROVIDER = env(
@@ -270,7 +273,7 @@ SPROUT_WALLET_SANDBOX_SECRET = env("SPROUT_WALLET_SANDBOX_SECRET", default="")
 SPROUT_WALLET_PLATFORM_SHARE_BPS = env.int("SPROUT_WALLET_PLATFORM_SHARE_BPS", default=3000)
 
 # Payouts (wallet.payouts): earnings of at least THRESHOLD coins are converted
-# at RATE minor units of SPROUT_WALLET_CURRENCY per coin (default: the coin's
+# at RATE minor units of SPROUT_CURRENCY per coin (default: the coin's
 # price; the platform's share was taken when the gift was sent), and the
 # agency's share comes from the creator pool through SPLITTER.
 SPROUT_WALLET_PAYOUT_THRESHOLD = env.int("SPROUT_WALLET_PAYOUT_THRESHOLD", default=1_000)
@@ -303,13 +306,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "config.parsers.JSONParser",
+        "core.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.http_errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -399,7 +402,7 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
     },
 }
-CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
+CSRF_FAILURE_VIEW = "core.http_errors.csrf_failure"
 
 # Periodic work; django-celery-beat's scheduler copies these into the database,
 # where staff can pause or retime them in the admin.

@@ -16,8 +16,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from community import feeds, ranking, selectors, services
-from community.errors import InvalidCursor
 from community.models import Note, Topic, User
+from core import pagination
+from core.errors import InvalidCursor
 from tests.factories import NoteFactory, TopicFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -61,12 +62,12 @@ def make_note(
     return note
 
 
-def ids(page: feeds.Page) -> list[int]:
+def ids(page: pagination.Page) -> list[int]:
     return [note.pk for note in page.items]
 
 
 def walk(
-    fetch: Callable[[str | None], feeds.Page],
+    fetch: Callable[[str | None], pagination.Page],
     *,
     between: Callable[[], None] | None = None,
     limit: int = 200,
@@ -398,19 +399,19 @@ BAD_RANKED_CURSORS = [
     raw_cursor(b"\xff\xfe\xfd"),
     raw_cursor(b"[1, 2]"),
     raw_cursor(b'"just a string"'),
-    feeds.encode_cursor({"k": 1.5}),
-    feeds.encode_cursor({"k": 1.5, "i": 3, "extra": 1}),
-    feeds.encode_cursor({"k": "1.5", "i": 3}),
-    feeds.encode_cursor({"k": 1.5, "i": 3.0}),
-    feeds.encode_cursor({"k": 1.5, "i": True}),
-    feeds.encode_cursor({"k": None, "i": 3}),
-    feeds.encode_cursor({"t": "2026-01-01T00:00:00+00:00", "i": 3}),
+    pagination.encode_cursor({"k": 1.5}),
+    pagination.encode_cursor({"k": 1.5, "i": 3, "extra": 1}),
+    pagination.encode_cursor({"k": "1.5", "i": 3}),
+    pagination.encode_cursor({"k": 1.5, "i": 3.0}),
+    pagination.encode_cursor({"k": 1.5, "i": True}),
+    pagination.encode_cursor({"k": None, "i": 3}),
+    pagination.encode_cursor({"t": "2026-01-01T00:00:00+00:00", "i": 3}),
     raw_cursor(b'{"k": NaN, "i": 3}'),
     raw_cursor(b'{"k": Infinity, "i": 3}'),
     raw_cursor(b'{"k": 1e400, "i": 3}'),
     raw_cursor(b'{"k": 1.5, "i": 100000000000000000000000000000}'),
     raw_cursor(b'{"k": 1' + b"0" * 400 + b', "i": 3}')[:200],
-    feeds.encode_cursor({"k": 10**300, "i": 3}),
+    pagination.encode_cursor({"k": 10**300, "i": 3}),
     "A" * 201,
     "é",
     "eyJrIjoxLCJpIjoy\x00",
@@ -418,12 +419,12 @@ BAD_RANKED_CURSORS = [
 
 BAD_RECENT_CURSORS = [
     "%%%garbage%%%",
-    feeds.encode_cursor({"k": 1.5, "i": 3}),
-    feeds.encode_cursor({"t": "yesterday", "i": 3}),
-    feeds.encode_cursor({"t": 1700000000, "i": 3}),
-    feeds.encode_cursor({"t": "2026-01-01T00:00:00", "i": 3}),  # no time zone
-    feeds.encode_cursor({"t": "2026-01-01T00:00:00+00:00", "i": -(2**70)}),
-    feeds.encode_cursor({"t": "2026-01-01T00:00:00+00:00", "i": "3"}),
+    pagination.encode_cursor({"k": 1.5, "i": 3}),
+    pagination.encode_cursor({"t": "yesterday", "i": 3}),
+    pagination.encode_cursor({"t": 1700000000, "i": 3}),
+    pagination.encode_cursor({"t": "2026-01-01T00:00:00", "i": 3}),  # no time zone
+    pagination.encode_cursor({"t": "2026-01-01T00:00:00+00:00", "i": -(2**70)}),
+    pagination.encode_cursor({"t": "2026-01-01T00:00:00+00:00", "i": "3"}),
     "A" * 201,
 ]
 
@@ -463,28 +464,28 @@ def test_bad_cursors_are_refused_by_newest_first_feeds(
 @pytest.mark.parametrize(
     "cursor",
     [
-        feeds.encode_cursor({"p": "3"}),
-        feeds.encode_cursor({"p": 3.0}),
-        feeds.encode_cursor({"p": 2**64}),
-        feeds.encode_cursor({"p": 3, "q": 1}),
+        pagination.encode_cursor({"p": "3"}),
+        pagination.encode_cursor({"p": 3.0}),
+        pagination.encode_cursor({"p": 2**64}),
+        pagination.encode_cursor({"p": 3, "q": 1}),
         "%%%",
     ],
 )
 def test_bad_cursors_are_refused_by_keyset(user: User, cursor: str) -> None:
     with pytest.raises(InvalidCursor):
-        feeds.keyset(User.objects.all(), cursor=cursor, size=5)
+        pagination.keyset(User.objects.all(), cursor=cursor, size=5)
 
 
 def test_well_formed_cursor_past_the_end_gives_an_empty_page(user: User, now: datetime) -> None:
     make_note(user, now)
     for page in (
-        feeds.discover(viewer=VISITOR, cursor=feeds.encode_cursor({"k": -1e9, "i": 1})),
+        feeds.discover(viewer=VISITOR, cursor=pagination.encode_cursor({"k": -1e9, "i": 1})),
         feeds.author_feed(
             author=user,
             viewer=VISITOR,
-            cursor=feeds.encode_cursor({"t": "2000-01-01T00:00:00+00:00", "i": 1}),
+            cursor=pagination.encode_cursor({"t": "2000-01-01T00:00:00+00:00", "i": 1}),
         ),
-        feeds.keyset(User.objects.all(), cursor=feeds.encode_cursor({"p": 0}), size=5),
+        pagination.keyset(User.objects.all(), cursor=pagination.encode_cursor({"p": 0}), size=5),
     ):
         assert (page.items, page.next_cursor) == ([], None)
 
@@ -513,7 +514,7 @@ def test_an_empty_cursor_means_the_first_page(user: User, now: datetime) -> None
     ],
 )
 def test_page_size_is_clamped(raw: Any, expected: int) -> None:
-    assert feeds.page_size(raw) == expected
+    assert pagination.page_size(raw) == expected
 
 
 # --- keyset ----------------------------------------------------------------------------------
@@ -522,9 +523,9 @@ def test_page_size_is_clamped(raw: Any, expected: int) -> None:
 def test_keyset_pages_any_queryset_both_ways(db: Any) -> None:
     members = UserFactory.create_batch(5)
     pks = [m.pk for m in members]
-    down = walk(lambda c: feeds.keyset(User.objects.all(), cursor=c, size=2))
+    down = walk(lambda c: pagination.keyset(User.objects.all(), cursor=c, size=2))
     assert down == sorted(pks, reverse=True)
-    up = walk(lambda c: feeds.keyset(User.objects.all(), cursor=c, size=2, descending=False))
+    up = walk(lambda c: pagination.keyset(User.objects.all(), cursor=c, size=2, descending=False))
     assert up == sorted(pks)
 
 
@@ -542,7 +543,7 @@ def test_keyset_by_an_annotation_with_a_finishing_step(user: User) -> None:
     names: list[str] = []
     cursor = None
     while True:
-        page = feeds.keyset(queryset, cursor=cursor, size=2, key="edge", finish=finish)
+        page = pagination.keyset(queryset, cursor=cursor, size=2, key="edge", finish=finish)
         names.extend(page.items)
         if page.next_cursor is None:
             break
@@ -587,7 +588,7 @@ def _feed_world(count: int, now: datetime) -> User:
     ],
 )
 def test_queries_per_page_do_not_grow_with_the_number_of_notes(
-    django_assert_max_num_queries: Any, now: datetime, fetch: Callable[[User], feeds.Page]
+    django_assert_max_num_queries: Any, now: datetime, fetch: Callable[[User], pagination.Page]
 ) -> None:
     counts = []
     for count in (5, 40):

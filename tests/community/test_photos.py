@@ -16,11 +16,11 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageCms, ImageDraw
 
-from community import images as pipeline
 from community import photos
-from community.errors import InvalidImage
 from community.models import Photo, User
 from community.tasks import render_photo
+from core import images as pipeline
+from core.errors import InvalidImage
 from tests import images
 
 pytestmark = pytest.mark.django_db

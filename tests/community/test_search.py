@@ -10,8 +10,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 
 from community import search, services
-from community.errors import ValidationFailed
 from community.models import Note, User
+from core.errors import ValidationFailed
 from tests.factories import NoteFactory, TopicFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,14 +12,12 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
-from django.core.management.base import OutputWrapper
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from community import ranking
 from community.management import demo_plan
 from community.management.commands import seed_demo
-from community.management.commands.seed_demo import Progress
 from community.models import (
     Block,
     Board,
@@ -236,35 +234,6 @@ def test_notes_mention_and_tag_like_real_posts() -> None:
     aspects = {(p.width, p.height) for n in plan.notes for p in n.photos}
     assert len(aspects) == len(demo_plan.ASPECTS)
     assert {len(n.photos) for n in plan.notes} == {1, 2, 3, 4, 5}
-
-
-class FakeTerminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def progress_output(stream: io.StringIO, total: int) -> str:
-    progress = Progress(OutputWrapper(stream), "Notes", total, enabled=True)
-    for _ in range(total):
-        progress.advance()
-    progress.finish()
-    return stream.getvalue()
-
-
-def test_progress_prints_a_line_per_tenth_when_not_a_terminal() -> None:
-    lines = progress_output(io.StringIO(), 160).splitlines()
-    # The first item says the work started; then one line per tenth.
-    assert len(lines) == 11
-    assert lines[0] == "Notes   [..............................] 1/160"
-    assert lines[-1] == "Notes   [##############################] 160/160"
-    assert lines[8].endswith("] 128/160")
-
-
-def test_progress_redraws_in_place_on_a_terminal() -> None:
-    output = progress_output(FakeTerminal(), 4)
-    assert output.count("\r") == 4
-    assert "\rNotes   [######################........] 3/4" in output
-    assert output.endswith("4/4\n")
 
 
 def test_seed_progress_goes_to_stderr() -> None:

@@ -16,14 +16,10 @@ from community import selectors, services
 from community.errors import (
     Blocked,
     CommentDepthExceeded,
-    InvalidImage,
     InvalidTransition,
-    NotFound,
-    PermissionDenied,
     PhotosRequired,
     SelfAction,
     TooManyPhotos,
-    ValidationFailed,
 )
 from community.models import (
     Block,
@@ -40,6 +36,7 @@ from community.models import (
     TopicFollow,
     User,
 )
+from core.errors import InvalidImage, NotFound, PermissionDenied, ValidationFailed
 from tests.factories import BoardFactory, NoteFactory, PhotoFactory, UserFactory, jpeg_bytes
 
 pytestmark = pytest.mark.django_db

@@ -9,12 +9,10 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.core.management.base import OutputWrapper
 from django.test.utils import override_settings
 
 from community.models import User
 from kol import stats
-from kol.management.commands.recompute_stats import Progress
 from kol.models import CreatorDailyStat, CreatorProfile
 from tests.factories import CreatorFactory
 
@@ -128,39 +126,6 @@ def test_since_after_today_names_today() -> None:
 
 
 # --- progress output ------------------------------------------------------------------
-
-
-class FakeTerminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_progress_prints_one_line_per_tenth_in_logs() -> None:
-    stream = io.StringIO()
-    progress = Progress(OutputWrapper(stream), 40, enabled=True)
-    for _ in range(40):
-        progress.advance()
-    progress.finish()
-
-    lines = stream.getvalue().splitlines()
-    assert len(lines) == 11  # the first day, then one per tenth
-    assert lines[0].endswith("1/40")
-    assert lines[-1].endswith("40/40")
-    assert "\r" not in stream.getvalue()
-
-
-def test_progress_redraws_in_place_on_a_terminal() -> None:
-    stream = FakeTerminal()
-    progress = Progress(OutputWrapper(stream), 3, enabled=True)
-    for _ in range(3):
-        progress.clear()
-        progress.advance()
-    progress.finish()
-
-    text = stream.getvalue()
-    assert "\n" not in text
-    assert text.count("\r") >= 3
-    assert "3/3" in text
 
 
 def test_no_progress_prints_nothing_on_stderr() -> None:

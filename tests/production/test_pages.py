@@ -21,7 +21,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 
-from config.errors import BARE_500, handler500
+from core.http_errors import BARE_500, handler500
 from tests.production.conftest import Server
 from tests.production.urls import FAULT_PATH
 from tests.production.web import Response, StaticWalk

@@ -23,7 +23,7 @@ from django.db import OperationalError, connection
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
-from community.errors import DomainError
+from core.errors import DomainError
 from tests.factories import UserFactory
 from tests.wallet.factories_gifts import fund, make_catalog, unbalanced_entries
 from wallet import gift_batch, gifts, ledger, selectors

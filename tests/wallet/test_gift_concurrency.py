@@ -17,7 +17,7 @@ import pytest
 from django.db import connection
 from django.db.models import Sum
 
-from community.errors import DomainError
+from core.errors import DomainError
 from live import gifts as live_gifts
 from live.models import Room
 from tests.factories import UserFactory

@@ -17,7 +17,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from community.errors import DomainError
+from core.errors import DomainError
 from kol import stats
 from kol.gift_stats import gift_income
 from kol.models import CreatorDailyStat

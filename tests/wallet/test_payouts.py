@@ -16,7 +16,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from community.errors import DomainError
+from core.errors import DomainError
+from core.money import Money
 from kol import payouts as kol_payouts
 from kol.models import AgencyMembership
 from tests.factories import UserFactory
@@ -42,7 +43,7 @@ KINDS = Account.Kind
 def _payout_settings(settings: Any) -> None:
     settings.SPROUT_WALLET_PAYOUT_THRESHOLD = 1_000
     settings.SPROUT_WALLET_PAYOUT_RATE = "0.07"
-    settings.SPROUT_WALLET_CURRENCY = "USD"
+    settings.SPROUT_CURRENCY = "USD"
     settings.SPROUT_WALLET_PAYOUT_SPLITTER = "kol.payouts.agency_split"
     settings.SPROUT_WALLET_PAYOUT_TEST_DELAY = 0
 
@@ -88,7 +89,7 @@ def test_a_rate_with_more_than_six_places_is_refused(settings: Any) -> None:
 
 def test_money_prints_in_major_units() -> None:
     assert payouts.format_money(123_456, "USD") == "1,234.56 USD"
-    assert str(payouts.Money(5, "EUR")) == "0.05\u00a0EUR"  # one line on a page
+    assert str(Money(5, "EUR")) == "0.05\u00a0EUR"  # one line on a page
 
 
 # --- runs ------------------------------------------------------------------------------

@@ -96,7 +96,7 @@ def test_a_recharge_books_coins_and_money_in_two_balanced_entries(user) -> None:
     assert IdempotencyRecord.objects.get().entry == coins_entry
 
 
-@override_settings(SPROUT_WALLET_COIN_PRICE=7, SPROUT_WALLET_CURRENCY="EUR")
+@override_settings(SPROUT_WALLET_COIN_PRICE=7, SPROUT_CURRENCY="EUR")
 def test_the_price_is_coins_times_the_coin_price(user) -> None:  # type: ignore[no-untyped-def]
     result = recharge(user, 60)
     assert result["payment"]["amount"] == 420

@@ -47,7 +47,7 @@ def test_a_new_member_has_no_coins(user_api) -> None:  # type: ignore[no-untyped
     assert response.json() == {"coins": 0, "pending_coins": 0, "currency": "USD", "coin_price": 1}
 
 
-@override_settings(SPROUT_WALLET_COIN_PRICE=10, SPROUT_WALLET_CURRENCY="CNY")
+@override_settings(SPROUT_WALLET_COIN_PRICE=10, SPROUT_CURRENCY="CNY")
 def test_a_recharge_answers_201_with_the_payment_and_the_balance(user_api, user) -> None:  # type: ignore[no-untyped-def]
     response = buy(user_api, 980)
     assert response.status_code == 201

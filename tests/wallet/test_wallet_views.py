@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from core.money import money_text
 from tests.factories import UserFactory
 from tests.wallet.factories_core import recharge
 from wallet import selectors
 from wallet.models import Payment
-from wallet.views import money_text
 
 pytestmark = pytest.mark.django_db
 

@@ -48,12 +48,11 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
-from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import OperationalError, connection, connections, transaction
 from django.utils import timezone
 
 from community import photos, ranking, services, text
-from community.errors import DomainError
 from community.management.demo_plan import (
     AVATAR_SIZE,
     DAY,
@@ -76,6 +75,8 @@ from community.models import (
     Topic,
     User,
 )
+from core.errors import DomainError
+from core.progress import Progress
 
 DEFAULT_USERS = 40
 DEFAULT_NOTES = 160
@@ -95,48 +96,6 @@ READ_AFTER = timedelta(days=3)
 # the other writes rows. (On SQLite writers take turns anyway.)
 MAX_WORKERS = 2
 WRITE_ATTEMPTS = 3
-
-
-def _plain(text: str) -> str:
-    # Django styles stderr as errors (red) on a terminal; progress is not one.
-    return text
-
-
-class Progress:
-    """``Notes   [#####.....] 80/160``: redrawn in place on a terminal.
-    Otherwise (logs of ``make run``) a line when the work starts and one per
-    tenth, so the log stays short."""
-
-    BAR = 30
-
-    def __init__(self, out: OutputWrapper, label: str, total: int, *, enabled: bool) -> None:
-        self.out, self.label, self.total = out, label, total
-        self.enabled = enabled and total > 0
-        self.tty = out.isatty()
-        self.done = 0
-        self.shown_tenth = -1
-
-    def advance(self) -> None:
-        self.done += 1
-        if not self.enabled:
-            return
-        if self.tty:
-            self.out.write(f"\r{self._line()}", style_func=_plain, ending="")
-            self.out.flush()
-            return
-        tenth = self.done * 10 // self.total
-        if tenth > self.shown_tenth:
-            self.shown_tenth = tenth
-            self.out.write(self._line(), style_func=_plain)
-
-    def finish(self) -> None:
-        if self.enabled and self.tty:
-            self.out.write("", style_func=_plain)
-
-    def _line(self) -> str:
-        filled = self.done * self.BAR // self.total
-        bar = "#" * filled + "." * (self.BAR - filled)
-        return f"{self.label:<8}[{bar}] {self.done}/{self.total}"
 
 
 def _retrying[T](call: Callable[..., T], **kwargs: Any) -> T:

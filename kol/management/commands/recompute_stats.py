@@ -14,62 +14,13 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.progress import Progress
 from kol import stats
 
 MAX_DAYS = 400
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def _plain(text: str) -> str:
-    # Django styles stderr as errors (red) on a terminal; progress is not one.
-    return text
-
-
-class Progress:
-    """``stats   [#####.........] 5/30`` on stderr: redrawn in place on a
-    terminal; otherwise one line per tenth of the work, so logs stay short."""
-
-    BAR = 30
-
-    def __init__(self, out: OutputWrapper, total: int, *, enabled: bool) -> None:
-        self.out, self.total = out, total
-        self.enabled = enabled and total > 0
-        self.tty = out.isatty()
-        self.done = 0
-        self.shown_tenth = -1
-        self.drawn = False
-
-    def clear(self) -> None:
-        """Wipe the in-place bar before another line is printed."""
-        if self.enabled and self.tty and self.drawn:
-            self.out.write(
-                "\r" + " " * (len(self._line()) + 1) + "\r", style_func=_plain, ending=""
-            )
-            self.out.flush()
-            self.drawn = False
-
-    def advance(self) -> None:
-        self.done += 1
-        if not self.enabled:
-            return
-        if self.tty:
-            self.out.write(f"\r{self._line()}", style_func=_plain, ending="")
-            self.out.flush()
-            self.drawn = True
-            return
-        tenth = self.done * 10 // self.total
-        if tenth > self.shown_tenth:
-            self.shown_tenth = tenth
-            self.out.write(self._line(), style_func=_plain)
-
-    def finish(self) -> None:
-        self.clear()
-
-    def _line(self) -> str:
-        filled = self.done * self.BAR // self.total
-        return f"stats   [{'#' * filled}{'.' * (self.BAR - filled)}] {self.done}/{self.total}"
 
 
 def parse_day(option: str, value: str) -> date:
@@ -134,7 +85,7 @@ class Command(BaseCommand):
         days = days_to_compute(on=options["date"], since=options["since"], today=stats.today())
         if dry_run:
             self.stdout.write("Dry run: the stats are computed, nothing is written.")
-        progress = Progress(self.stderr, len(days), enabled=not options["no_progress"])
+        progress = Progress(self.stderr, "stats", len(days), enabled=not options["no_progress"])
         results = []
         for day in days:
             result = stats.compute_day(day=day, dry_run=dry_run)
@@ -142,7 +93,7 @@ class Command(BaseCommand):
             progress.clear()
             self.stdout.write(result.summary())
             progress.advance()
-        progress.finish()
+        progress.clear()
         # A dry run leaves the tiers as they were, so every day reports the
         # same pending changes; a real run fixes them on the first day.
         tiers = results[-1].tiers_changed if dry_run else sum(r.tiers_changed for r in results)

@@ -13,54 +13,15 @@ import re
 from datetime import UTC, date, timedelta
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from core.money import currency, format_money
+from core.progress import Progress
 from wallet import payouts
 from wallet.errors import PayoutRunBusy
 
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def _plain(text: str) -> str:
-    # Django styles stderr as errors (red) on a terminal; progress is not one.
-    return text
-
-
-class Progress:
-    """``payouts [#####.........] 5/30`` on stderr: redrawn in place on a
-    terminal; otherwise one line per tenth of the work."""
-
-    BAR = 30
-
-    def __init__(self, out: OutputWrapper, *, enabled: bool) -> None:
-        self.out = out
-        self.enabled = enabled
-        self.tty = out.isatty()
-        self.shown_tenth = -1
-        self.drawn = ""
-
-    def clear(self) -> None:
-        """Wipe the in-place bar before another line is printed."""
-        if self.tty and self.drawn:
-            self.out.write("\r" + " " * len(self.drawn) + "\r", style_func=_plain, ending="")
-            self.out.flush()
-            self.drawn = ""
-
-    def show(self, done: int, total: int) -> None:
-        if not self.enabled or total == 0:
-            return
-        filled = done * self.BAR // total
-        line = f"payouts [{'#' * filled}{'.' * (self.BAR - filled)}] {done}/{total}"
-        if self.tty:
-            self.out.write(f"\r{line}", style_func=_plain, ending="")
-            self.out.flush()
-            self.drawn = line
-            return
-        tenth = done * 10 // total
-        if tenth > self.shown_tenth:
-            self.shown_tenth = tenth
-            self.out.write(line, style_func=_plain)
 
 
 def parse_period_end(value: str | None, *, today: date) -> date:
@@ -91,14 +52,14 @@ def describe(result: payouts.PayoutResult) -> str:
     if result.outcome == payouts.Outcome.BELOW_THRESHOLD:
         return f"@{plan.username}: {q.coins:,} coins, below the threshold now [not paid]"
     agency = (
-        f"{plan.agency_name} {q.agency_share_bps / 100:g}% {payouts.format_money(q.agency_amount)}"
+        f"{plan.agency_name} {q.agency_share_bps / 100:g}% {format_money(q.agency_amount)}"
         if plan.agency_key
         else "no agency"
     )
     return (
         f"@{plan.username}: {q.coins:,} coins x {q.rate.normalize():f} = "
-        f"{payouts.format_money(q.gross)}; agency: {agency}; "
-        f"net {payouts.format_money(q.net)} [{result.outcome}]"
+        f"{format_money(q.gross)}; agency: {agency}; "
+        f"net {format_money(q.net)} [{result.outcome}]"
     )
 
 
@@ -127,9 +88,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{'Dry run: ' if dry_run else ''}payout run up to {period_end.isoformat()}; "
             f"threshold {payouts.threshold():,} coins, rate {payouts.rate().normalize():f} "
-            f"(minor units of {payouts.currency()} per coin)."
+            f"(minor units of {currency()} per coin)."
         )
-        progress = Progress(self.stderr, enabled=not options["no_progress"])
+        progress = Progress(self.stderr, "payouts", enabled=not options["no_progress"])
 
         def report(done: int, total: int, result: payouts.PayoutResult) -> None:
             progress.clear()
@@ -145,9 +106,9 @@ class Command(BaseCommand):
         verb = "would be made" if dry_run else "made"
         total = (
             f"{len(made)} payout(s) {verb}: {result.total('coins'):,} coins, "
-            f"gross {payouts.format_money(result.total('gross'))}, "
-            f"agencies {payouts.format_money(result.total('agency_amount'))}, "
-            f"net {payouts.format_money(result.total('net'))}"
+            f"gross {format_money(result.total('gross'))}, "
+            f"agencies {format_money(result.total('agency_amount'))}, "
+            f"net {format_money(result.total('net'))}"
         )
         skipped = len(result.results) - len(made)
         if skipped:

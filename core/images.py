@@ -39,7 +39,7 @@ from django.db import models
 from PIL import Image, ImageCms, ImageOps
 from PIL.JpegImagePlugin import get_sampling
 
-from community.errors import InvalidImage
+from core.errors import InvalidImage
 
 logger = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from community.errors import DomainError, transient_error
+from core.errors import DomainError, transient_error
 
 logger = logging.getLogger("sprout.api")
 

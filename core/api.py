@@ -1,6 +1,6 @@
 """What every app's REST views share: the schema's common parameters and
 the parsing of request bodies, page sizes and cursors (errors in the one
-``{"error": ...}`` shape through ``config.errors``)."""
+``{"error": ...}`` shape through ``core.http_errors``)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from community import feeds
-from community.errors import ValidationFailed
+from core import pagination
+from core.errors import ValidationFailed
 
 CURSOR = OpenApiParameter("cursor", str, description="Opaque cursor from a previous `next`.")
 PAGE_SIZE = OpenApiParameter("page_size", int, description="1–100, default 20.")
@@ -33,7 +33,7 @@ def page_size(request: Request) -> int:
     raw = request.query_params.get("page_size")
     if raw is not None and not raw.strip().isdigit():
         raise ValidationFailed(fields={"page_size": ["A whole number from 1 to 100."]})
-    return feeds.page_size(raw)
+    return pagination.page_size(raw)
 
 
 def cursor(request: Request) -> str | None:
@@ -41,10 +41,22 @@ def cursor(request: Request) -> str | None:
     return request.query_params.get("cursor") or None
 
 
-def paginated(request: Request, page: feeds.Page, serializer_class: Any) -> Response:
+def paginated(request: Request, page: pagination.Page, serializer_class: Any) -> Response:
     """``{"results": [...], "next": <absolute URL or null>}`` for one page."""
     next_url = None
     if page.next_cursor:
         next_url = replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)
     data = serializer_class(page.items, many=True, context={"request": request}).data
     return Response({"results": data, "next": next_url})
+
+
+def paginated_schema(item: type[serializers.Serializer], name: str) -> type[serializers.Serializer]:
+    """A ``{results, next}`` envelope for the OpenAPI schema."""
+    return type(
+        name,
+        (serializers.Serializer,),
+        {
+            "results": item(many=True),
+            "next": serializers.URLField(allow_null=True, help_text="The next page, or null."),
+        },
+    )

@@ -12,8 +12,8 @@ from django import forms
 from django.db import models
 from PIL import Image
 
-from community import images as pipeline
-from community.images import CleanImageField, ImageUploadField
+from core import images as pipeline
+from core.images import CleanImageField, ImageUploadField
 from live.models import COVER_MAX_SIDE, Room
 from tests import images
 

@@ -6,7 +6,7 @@ check) reads them, the same way on every page and endpoint:
 - a NUL character in the path, the query string or a posted form field:
   PostgreSQL cannot store or even compare text holding one, so a lookup by
   such a username or a comment saved from such a form would fail in the
-  database instead of answering 400 (JSON bodies: ``config.parsers``);
+  database instead of answering 400 (JSON bodies: ``core.parsers``);
 - more query parameters or form fields than ``DATA_UPLOAD_MAX_NUMBER_FIELDS``,
   more files than ``DATA_UPLOAD_MAX_NUMBER_FILES``, a form Django cannot parse;
 - a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` that is not multipart (in a
@@ -16,7 +16,7 @@ check) reads them, the same way on every page and endpoint:
   JSON parser never asks it.
 
 Posted forms are parsed here, once: CSRF checks and views reuse the result.
-Refusals are answered through ``config.errors`` ({"error": ...} under
+Refusals are answered through ``core.http_errors`` ({"error": ...} under
 /api/, an error page elsewhere); ``docs/architecture.md`` lists them.
 
 ``PrivateCacheMiddleware``: what was made for one person stays out of shared
@@ -36,7 +36,7 @@ from django.utils.cache import has_vary_header, patch_cache_control
 from django.utils.decorators import sync_and_async_middleware
 from django.utils.deprecation import MiddlewareMixin
 
-from config.errors import Refusal, malformed, refusal_for, refusal_response
+from core.http_errors import Refusal, malformed, refusal_for, refusal_response
 
 NUL = "\x00"
 FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")

@@ -1,5 +1,5 @@
 """The API's JSON parser: DRF's, refusing what parses but no view should get
-(each a 400 ``malformed_request`` through ``config.errors``):
+(each a 400 ``malformed_request`` through ``core.http_errors``):
 
 - nesting deeper than ``MAX_JSON_DEPTH`` (far deeper, Python's decoder itself
   runs out of stack with a RecursionError);
@@ -8,7 +8,7 @@
 - NUL characters (``"\\u0000"``): PostgreSQL text and jsonb cannot hold them.
 
 No Sprout request needs any of these; the body's size is bounded before it
-is read (``config.middleware``)."""
+is read (``core.middleware``)."""
 
 from __future__ import annotations
 
