@@ -1,16 +1,17 @@
 """Badges beside member names ("Verified", "Micro creator"), contributed by
 later apps without the community knowing them.
 
-An app registers a provider in its ``AppConfig.ready()``; a view that shows
-members calls :func:`attach` once for everyone on the page, which costs one
-query per provider whatever the page size, and templates render
-``user.badges`` (``{% badges user %}``)."""
+An app adds a provider to ``community.extensions.badge_providers`` in its
+``AppConfig.ready()``; a view that shows members calls :func:`attach` once
+for everyone on the page, which costs one query per provider whatever the
+page size, and templates render ``user.badges`` (``{% badges user %}``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from community import extensions
 from community.models import User
 
 
@@ -20,15 +21,6 @@ class Badge:
     kind: str  # a CSS modifier: "verified", "tier-micro", ...
     title: str = ""  # the tooltip / accessible description
     url: str = ""
-
-
-Provider = Callable[[Sequence[User]], dict[int, list[Badge]]]
-_providers: list[Provider] = []
-
-
-def register(provider: Provider) -> None:
-    if provider not in _providers:
-        _providers.append(provider)
 
 
 def attach(users: Iterable[User | None]) -> None:
@@ -41,7 +33,7 @@ def attach(users: Iterable[User | None]) -> None:
         return
     collected: dict[int, list[Badge]] = {pk: [] for pk in unique}
     members = list(unique.values())
-    for provider in _providers:
+    for provider in extensions.badge_providers:
         for pk, found in provider(members).items():
             collected.setdefault(pk, []).extend(found)
     for user in users:

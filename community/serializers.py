@@ -10,14 +10,12 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from django.conf import settings
 from django.urls import reverse
-from django.utils.module_loading import import_string
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from community import photos
+from community import extensions, photos
 from community.models import Comment, Note, Notification, Report, Topic, User
 
 # --- output -------------------------------------------------------------------
@@ -270,16 +268,6 @@ class ProfileSerializer(serializers.Serializer):
     is_blocked = serializers.BooleanField()
 
 
-def coin_balance(user: User) -> int:
-    """The member's coin balance. The wallet app (a higher layer) plugs its
-    selector in through ``SPROUT_COIN_BALANCE`` (a dotted path); until then
-    every balance is zero."""
-    path = getattr(settings, "SPROUT_COIN_BALANCE", "")
-    if not path:
-        return 0
-    return int(import_string(path)(user))
-
-
 class MeSerializer(UserProfileSerializer):
     email = serializers.EmailField()
     coins = serializers.SerializerMethodField()
@@ -287,7 +275,8 @@ class MeSerializer(UserProfileSerializer):
     is_moderator = serializers.SerializerMethodField()
 
     def get_coins(self, user: User) -> int:
-        return coin_balance(user)
+        # The wallet (a higher app) registers the balance: community.extensions.
+        return int(extensions.coin_balance.get()(user))
 
     def get_unread_notifications(self, user: User) -> int:
         from community.selectors import unread_notification_count

@@ -91,7 +91,7 @@ def discover(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"topics": selectors.trending_topics()}
     if cursor_of(request) is None:
         # Bands other apps add above the grid ("Live now"), on the first page only.
-        context["discover_strips"] = extensions.discover_strips(request)
+        context["discover_strips"] = extensions.discover_strips_for(request)
     return feed_response(request, "community/discover.html", page, context)
 
 
@@ -190,6 +190,7 @@ def note_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "community/note_detail.html",
         {
             "note": note,
+            "note_sections": extensions.note_sections_for(request, note),
             "photos": list(note.photos.all()),
             "topics": list(note.topics.all()),
             "comments": comments,

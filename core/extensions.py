@@ -28,6 +28,7 @@ under the same key replaces (``ready()`` may run more than once).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,7 +66,20 @@ class Hook[T]:
     def __init__(self, name: str, *, default: T, doc: str = "") -> None:
         self.name, self.default, self.doc = name, default, doc
         self._entries: list[_Entry[T]] = []
+        self._overridden = False
+        self._override: T = default
         _declare(self)
+
+    @contextmanager
+    def override(self, value: T) -> Iterator[None]:
+        """Within the block, ``value`` is the implementation, whatever is
+        registered (tests)."""
+        saved = (self._overridden, self._override)
+        self._overridden, self._override = True, value
+        try:
+            yield
+        finally:
+            self._overridden, self._override = saved
 
     def register(self, value: T, *, app: str) -> T:
         """``value`` implements this hook while ``app`` is installed."""
@@ -76,6 +90,8 @@ class Hook[T]:
     def get(self) -> T:
         """The implementation of the last-registered installed app, else the
         default."""
+        if self._overridden:
+            return self._override
         for entry in reversed(self._entries):
             if _installed(entry.app):
                 return entry.value
@@ -91,7 +107,18 @@ class Slot[T]:
     def __init__(self, name: str, *, doc: str = "") -> None:
         self.name, self.doc = name, doc
         self._entries: dict[str, _Entry[T]] = {}
+        self._override: list[T] | None = None
         _declare(self)
+
+    @contextmanager
+    def override(self, *values: T) -> Iterator[None]:
+        """Within the block, the slot holds exactly ``values`` (tests)."""
+        saved = self._override
+        self._override = list(values)
+        try:
+            yield
+        finally:
+            self._override = saved
 
     def add(self, value: T, *, app: str, key: str = "", order: int = 100) -> T:
         """Contribute ``value`` while ``app`` is installed. ``key`` (default:
@@ -107,6 +134,8 @@ class Slot[T]:
         self._entries.pop(key, None)
 
     def __iter__(self) -> Iterator[T]:
+        if self._override is not None:
+            return iter(list(self._override))
         entries = [e for e in self._entries.values() if _installed(e.app)]
         return iter([e.value for e in sorted(entries, key=lambda e: e.order)])
 

@@ -1,5 +1,5 @@
 """The creator pool's daily ``gift_income``, from the wallet's gift sends
-(a ``SPROUT_KOL_STAT_PROVIDERS`` provider; see ``kol.stats``).
+(a ``kol.extensions.stat_providers`` provider; see ``kol.stats``).
 
 ``gift_income`` is the coins members paid for the gifts a creator received
 that UTC day (before the platform's share: the wallet's ledger holds the

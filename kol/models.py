@@ -205,7 +205,7 @@ class CreatorDailyStat(models.Model):
     """One creator's day, kept as history (kol.stats computes it set-based).
 
     ``live_seconds``, ``gift_income`` and ``sales`` stay zero until the live,
-    wallet and shop apps register their providers (``SPROUT_KOL_STAT_PROVIDERS``).
+    wallet and shop apps register their providers (``kol.extensions.stat_providers``).
     Money is in minor units."""
 
     creator = models.ForeignKey(

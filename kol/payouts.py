@@ -1,6 +1,6 @@
 """The creator pool's side of payouts: which agency takes what share of a
 creator's payout (the hook ``wallet.payouts`` calls through
-``SPROUT_WALLET_PAYOUT_SPLITTER``), and the reads behind the studio's
+``wallet.extensions.payout_splitter``), and the reads behind the studio's
 earnings panel and the agency dashboard.
 
 The wallet owns the money; the pool owns who represents whom. Agencies reach

@@ -20,7 +20,7 @@ the reasons):
     With no niche requested, every creator gets the neutral :data:`NEUTRAL`.
 ``live``
     Past live performance, a 0–1 score per creator from the hook
-    ``settings.SPROUT_KOL_LIVE_PERFORMANCE`` (the live app fills it);
+    ``kol.extensions.live_performance`` (the live app registers it);
     without it, or for a creator it does not know, :data:`NEUTRAL`.
 
 The first three are normalised by percentile rank within the pool being
@@ -49,18 +49,17 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from community.models import Note
+from kol import extensions
 from kol.errors import ValidationFailed
 from kol.models import CreatorDailyStat, CreatorProfile, Niche
 
@@ -80,8 +79,6 @@ NEUTRAL = 0.5
 GROWTH_DAYS = 30
 CONSISTENCY_WEEKS = 8
 MIN_CONSISTENCY_WEEKS = 4
-
-LivePerformance = Callable[[list[int]], Mapping[int, float]]
 
 
 @dataclass
@@ -220,22 +217,6 @@ def store_scores(results: Iterable[ScreeningResult]) -> int:
     )
 
 
-def live_performance_hook() -> LivePerformance | None:
-    """The callable named by ``settings.SPROUT_KOL_LIVE_PERFORMANCE``, if any."""
-    path = getattr(settings, "SPROUT_KOL_LIVE_PERFORMANCE", "") or ""
-    if not path:
-        return None
-    try:
-        hook = import_string(path)
-    except ImportError as exc:
-        raise ImproperlyConfigured(
-            f"SPROUT_KOL_LIVE_PERFORMANCE names {path!r}, which cannot be imported."
-        ) from exc
-    if not callable(hook):
-        raise ImproperlyConfigured(f"SPROUT_KOL_LIVE_PERFORMANCE {path!r} is not callable.")
-    return hook
-
-
 # --- reads (a fixed number of queries) ------------------------------------------------
 
 
@@ -339,7 +320,7 @@ def _notes_by_week(pool: QuerySet[CreatorProfile], *, day: date) -> dict[int, li
 
 
 def _live_performance(creator_ids: list[int]) -> dict[int, float]:
-    hook = live_performance_hook()
+    hook = extensions.live_performance.get()
     if hook is None:
         return {}
     scores: dict[int, float] = {}

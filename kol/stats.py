@@ -31,8 +31,8 @@ What each column means for a creator on ``day`` (``[00:00, 24:00)`` UTC):
 ``live_seconds``, ``gift_income``, ``sales``
     Zero, unless stat providers fill them (below). Money is in minor units.
 
-Extension point: ``settings.SPROUT_KOL_STAT_PROVIDERS`` lists dotted paths of
-callables ``(day: date, creator_ids: list[int]) -> dict[int, dict[str, int]]``.
+Extension point: ``kol.extensions.stat_providers`` holds callables
+``(day: date, creator_ids: list[int]) -> dict[int, dict[str, int]]``.
 Each returns, for the creators it knows something about, the extra columns
 ``live_seconds``, ``gift_income`` and/or ``sales`` for that day (the live,
 wallet and shop apps plug in here; ``kol`` never imports them). Values of
@@ -56,14 +56,13 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from community.models import Collect, Comment, Follow, Like, Note
+from kol import extensions
 from kol.models import CreatorDailyStat, CreatorProfile, Tier
 from kol.services import tier_thresholds
 
@@ -85,7 +84,6 @@ STAT_COLUMNS = (
     "computed_at",
 )
 
-StatProvider = Callable[[date, list[int]], dict[int, dict[str, int]]]
 StatRow = dict[str, Any]
 
 
@@ -359,24 +357,24 @@ def _tier_changes(*, write: bool) -> int:
 def _provided_columns(day: date) -> dict[int, dict[str, int]]:
     """The providers' extra columns per creator, added up; {} without
     providers (and then no query at all)."""
-    paths = list(getattr(settings, "SPROUT_KOL_STAT_PROVIDERS", []) or [])
-    if not paths:
+    providers = extensions.stat_providers.items()
+    if not providers:
         return {}
     creator_ids = list(CreatorProfile.objects.order_by("id").values_list("id", flat=True))
     merged: dict[int, dict[str, int]] = {}
-    for path in paths:
-        provider: StatProvider = import_string(path)
+    for provider in providers:
+        name = getattr(provider, "__qualname__", repr(provider))
         for creator_id, columns in (provider(day, creator_ids) or {}).items():
             row = merged.setdefault(int(creator_id), dict.fromkeys(PROVIDED_COLUMNS, 0))
             for column, value in columns.items():
                 if column not in PROVIDED_COLUMNS:
                     raise ImproperlyConfigured(
-                        f"Stat provider {path} returned {column!r}; providers fill only "
+                        f"Stat provider {name} returned {column!r}; providers fill only "
                         f"{', '.join(PROVIDED_COLUMNS)}."
                     )
                 if isinstance(value, bool) or not isinstance(value, int):
                     raise ImproperlyConfigured(
-                        f"Stat provider {path} returned {value!r} for {column}: "
+                        f"Stat provider {name} returned {value!r} for {column}: "
                         "an integer is expected."
                     )
                 row[column] += value

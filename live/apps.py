@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.core.management.base import CommandParser
 
 
 class LiveConfig(AppConfig):
@@ -7,9 +10,35 @@ class LiveConfig(AppConfig):
     verbose_name = "Live rooms"
 
     def ready(self) -> None:
-        # The community app cannot import this one: "Live now" on discover
-        # goes through its extension point.
-        from community.extensions import register_discover_strip
+        # What live rooms add to the apps below them (their extensions).
+        from community import extensions as community
+        from kol import extensions as kol
+        from kol.services import can_host_live
+        from live.services import live_performance
         from live.views import live_now_strip
 
-        register_discover_strip("live_now", live_now_strip)
+        community.discover_strips.add(live_now_strip, app=self.name, key="live_now")
+        community.account_menu.add(
+            community.MenuItem(
+                "Go live", "go_live", icon="live/icons/live.svg", visible=can_host_live
+            ),
+            app=self.name,
+            order=30,
+        )
+        community.demo_parts.add(
+            community.DemoPart("live", _seed_demo, _demo_arguments), app=self.name, order=30
+        )
+        kol.live_performance.register(live_performance, app=self.name)
+
+
+# The demo module is large: imported when seed_demo runs, not at every start.
+def _seed_demo(**kwargs: Any) -> None:
+    from live import demo
+
+    demo.seed_demo(**kwargs)
+
+
+def _demo_arguments(parser: CommandParser) -> None:
+    from live import demo
+
+    demo.add_arguments(parser)

@@ -24,7 +24,7 @@ coins become money (``wallet.reconcile`` checks exactly that).
    ``SPROUT_WALLET_PAYOUT_RATE`` (minor units per coin; by default the
    coin's price, so the creator is paid what the senders paid for the
    creator's part) and the agency's share (from the creator pool, through
-   ``SPROUT_WALLET_PAYOUT_SPLITTER``) split off. One entry of kind
+   ``wallet.extensions.payout_splitter``) split off. One entry of kind
    ``payout``, the ``Payout``'s::
 
        coins  creator_earnings (creator)                  -coins   debited at once, conditionally
@@ -99,11 +99,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from community.models import User
 from core.money import currency, format_money
-from wallet import ledger, payout_lease
+from wallet import extensions, ledger, payout_lease
 from wallet.errors import OwnPayout, PayoutAlreadyReviewed, PermissionDenied
 from wallet.models import Account, Entry, Payout, PayoutRun
 
@@ -114,7 +113,6 @@ RATE_PLACES = Decimal("0.000001")  # Payout.rate keeps six decimal places
 REVIEW_PERMISSION = "wallet.review_payout"
 
 # (creator user ids) -> {user id: (agency key, agency name, share in basis points)}
-Splitter = Callable[[list[int]], dict[int, tuple[str, str, int]]]
 
 
 # --- configuration ---------------------------------------------------------------------
@@ -141,16 +139,6 @@ def rate() -> Decimal:
             f"SPROUT_WALLET_PAYOUT_RATE {raw!r} must be positive with at most six decimal places"
         )
     return value
-
-
-def splitter() -> Splitter:
-    """The agency split hook (``SPROUT_WALLET_PAYOUT_SPLITTER``, a dotted path);
-    without one, nobody has an agency."""
-    path = getattr(settings, "SPROUT_WALLET_PAYOUT_SPLITTER", "")
-    if not path:
-        return lambda user_ids: {}
-    hook: Splitter = import_string(path)
-    return hook
 
 
 # --- amounts ---------------------------------------------------------------------------
@@ -239,7 +227,7 @@ def plan_payouts(*, period_end: date) -> list[PayoutPlan]:
     least = threshold()
     at_rate = rate()
     due = [row for row in _earnings_rows() if row[3] >= least]
-    splits = splitter()([user_id for _, user_id, _, _ in due]) if due else {}
+    splits = extensions.payout_splitter.get()([user_id for _, user_id, _, _ in due]) if due else {}
     plans = []
     for account_id, user_id, username, coins in due:
         agency_key, agency_name, share_bps = splits.get(user_id, ("", "", 0))

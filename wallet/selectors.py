@@ -68,7 +68,7 @@ def wallet_summary(user: Any) -> WalletSummary:
 
 
 def coin_balance(user: Any) -> int:
-    """The member's coins, rolled up or not (``SPROUT_COIN_BALANCE``: the
+    """The member's coins, rolled up or not (``community.extensions.coin_balance``: the
     ``coins`` of ``/api/v1/me``). One query."""
     return wallet_summary(user).coins
 

@@ -11,6 +11,8 @@ from django import template
 from django.http import HttpRequest
 from django.utils import timezone
 
+from community import extensions
+from community.extensions import MenuItem
 from community.models import Note, Photo, User
 from community.photos import photo_payload
 
@@ -157,3 +159,19 @@ def badges(user: User | None) -> dict[str, Any]:
     """The badges ``community.badges.attach`` put on a member (none if the
     view did not attach them: rendering never queries)."""
     return {"badges": getattr(user, "badges", [])}
+
+
+@register.simple_tag(takes_context=True)
+def menu(context: dict[str, Any], name: str) -> list[MenuItem]:
+    """The entries of a navigation slot (``top_nav``, ``account_menu``) that
+    the apps installed added and this visitor may see
+    (``community.extensions``)."""
+    slot = {"top_nav": extensions.top_nav, "account_menu": extensions.account_menu}[name]
+    user = context.get("user")
+    return [item for item in slot if item.visible(user)]
+
+
+@register.filter
+def is_current(item: MenuItem, url_name: str | None) -> bool:
+    """Whether ``item`` links to the page being shown (for ``aria-current``)."""
+    return item.is_current(url_name)

@@ -191,9 +191,6 @@ SPROUT_RANK_DECAY_SECONDS = env.int("SPROUT_RANK_DECAY_SECONDS", default=86_400)
 SPROUT_RANK_BOOST_FOLLOWED_CREATOR = env.float("SPROUT_RANK_BOOST_FOLLOWED_CREATOR", default=1.0)
 SPROUT_RANK_BOOST_FOLLOWED_TOPIC = env.float("SPROUT_RANK_BOOST_FOLLOWED_TOPIC", default=0.5)
 SPROUT_PAGE_SIZE = 20
-# Dotted path of ``(user) -> int``, the coin balance shown by /api/v1/me; the
-# wallet app sets it. Empty: every balance is zero.
-SPROUT_COIN_BALANCE = "wallet.selectors.coin_balance"
 SPROUT_MAX_PAGE_SIZE = 100
 
 # --- creator pool (kol) ----------------------------------------------------
@@ -208,13 +205,6 @@ SPROUT_KOL_TIERS = {
 SPROUT_KOL_INVITATION_DAYS = env.int("SPROUT_KOL_INVITATION_DAYS", default=14)
 # Screening weighs engagement and growth by audience (kol.screening).
 SPROUT_KOL_SCREENING_AUDIENCE_PRIOR = env.int("SPROUT_KOL_SCREENING_AUDIENCE_PRIOR", default=1000)
-# Extension points filled by later apps (dotted paths): per-creator daily
-# figures the pool cannot compute itself, and past live performance for
-# screening. See kol/stats.py and kol/screening.py.
-SPROUT_KOL_STAT_PROVIDERS: list[str] = [
-    "kol.gift_stats.gift_income",
-]
-SPROUT_KOL_LIVE_PERFORMANCE = "live.services.live_performance"
 
 # --- live rooms ---------------------------------------------------------------
 # RTMP ingest (nginx-rtmp) and HLS playback; see deploy/nginx and live/ingest.py.
@@ -275,10 +265,9 @@ SPROUT_WALLET_PLATFORM_SHARE_BPS = env.int("SPROUT_WALLET_PLATFORM_SHARE_BPS", d
 # Payouts (wallet.payouts): earnings of at least THRESHOLD coins are converted
 # at RATE minor units of SPROUT_CURRENCY per coin (default: the coin's
 # price; the platform's share was taken when the gift was sent), and the
-# agency's share comes from the creator pool through SPLITTER.
+# agency's share comes from the creator pool (wallet.extensions.payout_splitter).
 SPROUT_WALLET_PAYOUT_THRESHOLD = env.int("SPROUT_WALLET_PAYOUT_THRESHOLD", default=1_000)
 SPROUT_WALLET_PAYOUT_RATE = env("SPROUT_WALLET_PAYOUT_RATE", default=str(SPROUT_WALLET_COIN_PRICE))
-SPROUT_WALLET_PAYOUT_SPLITTER = "kol.payouts.agency_split"
 # A payout run's worker renews its lease before each creator; a run whose
 # lease is older than this is stalled (its worker died) and the beat task
 # resume-stalled-payout-runs hands it to a new worker (wallet.payout_lease).

@@ -5,6 +5,7 @@ argument checks and the progress output."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -15,9 +16,8 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from community import ranking
+from community import extensions, ranking
 from community.management import demo_plan
-from community.management.commands import seed_demo
 from community.models import (
     Block,
     Board,
@@ -44,10 +44,11 @@ ALL_MODELS = (
 
 
 @pytest.fixture(autouse=True)
-def community_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The community's own data; later apps test their seed_demo hooks
-    # (e.g. kol.demo) in their own tests.
-    monkeypatch.setattr(seed_demo, "demo_modules", list)
+def community_only() -> Iterator[None]:
+    # The community's own data; later apps test their demo parts (e.g.
+    # kol.demo) in their own tests.
+    with extensions.demo_parts.override():
+        yield
 
 
 @pytest.fixture(autouse=True)

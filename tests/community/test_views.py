@@ -4,16 +4,20 @@ cases, and the discover page's query budget."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.template.loader import get_template
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
-from community import services
+from community import extensions, services
 from community.models import (
     Block,
     Board,
@@ -649,3 +653,23 @@ def test_signup_with_a_next_that_is_not_a_path_lands_on_discover(client: Client)
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("discover")
+
+
+def test_a_higher_app_adds_a_section_under_a_notes_photos(client: Client, tmp_path: Path) -> None:
+    """community.extensions.note_sections: the shop's product cards go there;
+    the community draws whatever section an installed app returns."""
+    note = NoteFactory()
+    template = '<aside class="extra">{{ section.context.word }}</aside>'
+    (tmp_path / "section.html").write_text(template)
+
+    def section(request: Any, shown: Any) -> extensions.NoteSection | None:
+        if shown.pk != note.pk:
+            return None
+        return extensions.NoteSection("extra", "section.html", {"word": "hello"})
+
+    templates = [{**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], tmp_path]}]
+    with override_settings(TEMPLATES=templates), extensions.note_sections.override(section):
+        page = client.get(note.get_absolute_url())
+    assert '<aside class="extra">hello</aside>' in page.content.decode()
+
+    assert "extra" not in client.get(note.get_absolute_url()).content.decode()

@@ -72,3 +72,19 @@ def test_a_point_is_declared_once(fresh: list[str]) -> None:
     with pytest.raises(ValueError, match="declared twice"):
         Slot[str]("test.once")
     assert "test.once" in extensions.points()
+
+
+def test_overrides_hold_within_their_block(fresh: list[str]) -> None:
+    hook: Hook[str] = Hook("test.override_hook", default="default")
+    slot: Slot[str] = Slot("test.override_slot")
+    fresh.extend([hook.name, slot.name])
+    hook.register("wallet's", app="wallet")
+    slot.add("kol's", app="kol")
+
+    with hook.override("a test's"), slot.override("one", "two"):
+        assert hook.get() == "a test's"
+        assert slot.items() == ["one", "two"]
+    with slot.override():
+        assert slot.items() == []
+    assert hook.get() == "wallet's"
+    assert slot.items() == ["kol's"]

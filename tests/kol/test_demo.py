@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import itertools
 import random
-import types
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -22,9 +21,8 @@ from django.db.models import Count
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from community import ranking
+from community import extensions, ranking
 from community.management import demo_plan
-from community.management.commands import seed_demo as seed_command
 from community.models import Follow, Like, Note, Notification, Photo, User
 from kol import demo, services, stats
 from kol.models import (
@@ -334,18 +332,12 @@ def test_the_pool_plan_is_deterministic() -> None:
     assert [c.followers for c in new[:5]] == sorted(c.followers for c in new[:5])[::-1]
 
 
-def test_the_community_finds_the_hook_in_installed_order() -> None:
-    found = seed_command.demo_modules()
-    labels = [label for label, _ in found]
-    assert "kol" in labels
-    assert dict(found)["kol"] is demo
-    installed = [a.split(".")[-1] for a in django_settings.INSTALLED_APPS]
-    assert labels == sorted(labels, key=installed.index)
+def test_the_apps_add_their_demo_parts_in_order() -> None:
+    labels = [part.label for part in extensions.demo_parts]
+    assert labels[:2] == ["kol", "live"]  # the pool before the rooms its hosts run
 
 
-def test_hooks_get_the_options_their_arguments_and_a_seeded_stream(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_demo_parts_get_the_options_their_arguments_and_a_seeded_stream() -> None:
     calls: list[tuple[int, bool, float]] = []
 
     def add_arguments(parser: Any) -> None:
@@ -354,36 +346,18 @@ def test_hooks_get_the_options_their_arguments_and_a_seeded_stream(
     def seed_demo(*, command: Any, options: dict[str, Any], rng: random.Random) -> None:
         calls.append((options["widgets"], options["dry_run"], rng.random()))
 
-    fake = types.SimpleNamespace(add_arguments=add_arguments, seed_demo=seed_demo)
-    monkeypatch.setattr(seed_command, "demo_modules", lambda: [("fake", fake)])
-    for _ in range(2):
-        call_command(
-            "seed_demo", "--users", "6", "--notes", "0", "--widgets", "5", "--dry-run",
-            stdout=io.StringIO(),
-        )  # fmt: skip
-    assert calls[0][:2] == (5, True)
-    assert calls[0] == calls[1]  # the same --seed, the same stream
+    with extensions.demo_parts.override(extensions.DemoPart("fake", seed_demo, add_arguments)):
+        for _ in range(2):
+            call_command(
+                "seed_demo", "--users", "6", "--notes", "0", "--widgets", "5", "--dry-run",
+                stdout=io.StringIO(),
+            )  # fmt: skip
+        assert calls[0][:2] == (5, True)
+        assert calls[0] == calls[1]  # the same --seed, the same stream
 
-    NoteFactory()
-    call_command("seed_demo", "--if-empty", stdout=io.StringIO())
-    assert len(calls) == 2  # --if-empty skipped the hooks with everything else
-
-
-def test_a_broken_demo_module_is_not_mistaken_for_a_missing_one(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    real = seed_command.importlib.import_module
-
-    def import_module(name: str) -> Any:
-        if name == "kol.demo":
-            raise ModuleNotFoundError(
-                "No module named 'missing_dependency'", name="missing_dependency"
-            )
-        return real(name)
-
-    monkeypatch.setattr(seed_command.importlib, "import_module", import_module)
-    with pytest.raises(ModuleNotFoundError, match="missing_dependency"):
-        seed_command.demo_modules()
+        NoteFactory()
+        call_command("seed_demo", "--if-empty", stdout=io.StringIO())
+    assert len(calls) == 2  # --if-empty skipped the parts with everything else
 
 
 def test_the_community_seeds_without_kol_installed() -> None:
@@ -391,7 +365,7 @@ def test_the_community_seeds_without_kol_installed() -> None:
     installed = list(django_settings.INSTALLED_APPS)
     without_kol = installed[: installed.index("kol")]
     with override_settings(INSTALLED_APPS=without_kol):
-        assert "kol" not in [label for label, _ in seed_command.demo_modules()]
+        assert [part.label for part in extensions.demo_parts] == []
         out = io.StringIO()
         call_command(
             "seed_demo", "--users", "6", "--notes", "3", "--allow-public-passwords",

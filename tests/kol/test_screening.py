@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from community.models import Note
+from kol import extensions
 from kol.errors import ValidationFailed
 from kol.models import CreatorDailyStat, CreatorProfile
 from kol.screening import NEUTRAL, WEIGHTS, niche_fit, rank_creators, store_scores
@@ -302,11 +303,11 @@ def test_live_performance_hook_changes_the_ranking(settings) -> None:  # type: i
     assert order(rank_creators(as_of=TODAY)) == [a.pk, b.pk]
     assert {r.components["live"] for r in rank_creators(as_of=TODAY)} == {NEUTRAL}
 
-    settings.SPROUT_KOL_LIVE_PERFORMANCE = "tests.kol.test_screening.live_scores"
     LIVE_SCORES.clear()
     LIVE_SCORES.update({b.pk: 0.9, a.pk: 0.2})
     try:
-        results = rank_creators(as_of=TODAY)
+        with extensions.live_performance.override(live_scores):
+            results = rank_creators(as_of=TODAY)
     finally:
         LIVE_SCORES.clear()
     assert order(results) == [b.pk, a.pk]
@@ -317,10 +318,10 @@ def test_live_performance_hook_changes_the_ranking(settings) -> None:  # type: i
 def test_live_hook_values_are_clamped_and_unknown_creators_neutral(settings) -> None:  # type: ignore[no-untyped-def]
     a = creator()
     b = creator()
-    settings.SPROUT_KOL_LIVE_PERFORMANCE = "tests.kol.test_screening.live_scores"
     LIVE_SCORES.update({a.pk: 7.0})
     try:
-        results = by_creator(rank_creators(as_of=TODAY))
+        with extensions.live_performance.override(live_scores):
+            results = by_creator(rank_creators(as_of=TODAY))
     finally:
         LIVE_SCORES.clear()
     assert results[a.pk].components["live"] == 1.0
@@ -348,7 +349,7 @@ def _count_queries(n: int) -> int:
 
 
 def test_query_count_does_not_grow_with_the_pool() -> None:
-    # With whatever live-performance hook the settings name (its queries are
+    # With whatever live-performance hook is registered (its queries are
     # its own, but they must not grow either).
     small = _count_queries(3)
     CreatorProfile.objects.all().delete()
@@ -359,10 +360,10 @@ def test_query_count_does_not_grow_with_the_pool() -> None:
 def test_screening_itself_reads_in_six_queries(settings) -> None:  # type: ignore[no-untyped-def]
     # The niche, the pool with its latest stat, niches, 30-day stats, 8-week
     # notes, the returned profiles with their users.
-    settings.SPROUT_KOL_LIVE_PERFORMANCE = ""
-    assert _count_queries(3) == 6
-    CreatorProfile.objects.all().delete()
-    assert _count_queries(30) == 6
+    with extensions.live_performance.override(None):
+        assert _count_queries(3) == 6
+        CreatorProfile.objects.all().delete()
+        assert _count_queries(30) == 6
 
 
 def test_store_scores_writes_score_reasons_and_time() -> None:

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 
 from community.models import Board, Collect, Comment, Follow, Like, Note, User
 from config.celery import app as celery_app
-from kol import stats, tasks
+from kol import extensions, stats, tasks
 from kol.models import CreatorDailyStat, CreatorProfile, Invitation
 from tests.factories import CommentFactory, CreatorFactory, NoteFactory, UserFactory
 
@@ -227,7 +227,7 @@ def build_pool(size: int) -> None:
             User.objects.filter(pk=creator.user_id).update(follower_count=n * 1_000)
 
 
-@override_settings(SPROUT_KOL_STAT_PROVIDERS=[])  # the pool's own queries (providers: below)
+@extensions.stat_providers.override()  # the pool's own queries (providers: below)
 def test_query_count_does_not_grow_with_the_pool() -> None:
     build_pool(3)
     with CaptureQueriesContext(connection) as small:
@@ -244,7 +244,7 @@ def test_query_count_does_not_grow_with_the_pool() -> None:
 
 
 def test_query_count_with_providers_does_not_grow_with_the_pool() -> None:
-    with override_settings(SPROUT_KOL_STAT_PROVIDERS=[f"{__name__}.live_provider"]):
+    with extensions.stat_providers.override(live_provider):
         build_pool(3)
         few = stats.compute_day(day=DAY)
         build_pool(27)
@@ -329,11 +329,7 @@ def bad_provider(day: date, creator_ids: list[int]) -> dict[int, dict[str, int]]
     return {creator_ids[0]: {"followers": 10}}
 
 
-@override_settings(
-    SPROUT_KOL_STAT_PROVIDERS=[
-        f"{__name__}.live_provider", f"{__name__}.wallet_provider", f"{__name__}.shop_provider",
-    ]
-)  # fmt: skip
+@extensions.stat_providers.override(live_provider, wallet_provider, shop_provider)
 def test_providers_fill_live_seconds_gift_income_and_sales() -> None:
     CALLS.clear()
     first, last = CreatorFactory(), CreatorFactory()
@@ -347,7 +343,7 @@ def test_providers_fill_live_seconds_gift_income_and_sales() -> None:
     assert CreatorDailyStat.objects.count() == 2  # the unknown creator is ignored
 
 
-@override_settings(SPROUT_KOL_STAT_PROVIDERS=[f"{__name__}.wallet_provider"])
+@extensions.stat_providers.override(wallet_provider)
 def test_provider_values_are_in_the_dry_run_rows() -> None:
     creator = CreatorFactory()
 
@@ -358,7 +354,7 @@ def test_provider_values_are_in_the_dry_run_rows() -> None:
     assert CreatorDailyStat.objects.count() == 0
 
 
-@override_settings(SPROUT_KOL_STAT_PROVIDERS=[f"{__name__}.bad_provider"])
+@extensions.stat_providers.override(bad_provider)
 def test_provider_cannot_fill_other_columns() -> None:
     CreatorFactory()
 

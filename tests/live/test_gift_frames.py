@@ -12,6 +12,8 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 
+from kol import extensions as kol_extensions
+from kol.gift_stats import gift_income
 from live import gifts as live_gifts
 from live.models import Room
 from tests.factories import UserFactory
@@ -301,5 +303,5 @@ def test_gifts_are_wired_into_the_settings() -> None:
     assert "live.gifts" in app.conf.imports  # so workers register the task
     assert base.SPROUT_LIVE_GIFT_HANDLER == HANDLER
     assert "live.gifts.session_cash" in base.SPROUT_LIVE_REPORT_EXTENSIONS
-    assert "kol.gift_stats.gift_income" in base.SPROUT_KOL_STAT_PROVIDERS
+    assert gift_income in kol_extensions.stat_providers.items()
     assert base.SPROUT_WALLET_PLATFORM_SHARE_BPS == 3_000

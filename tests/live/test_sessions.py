@@ -17,7 +17,7 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from community.models import Block, Follow, Notification, User
-from kol.screening import live_performance_hook
+from kol import extensions as kol_extensions
 from kol.services import host_permission
 from live import events, services
 from live.errors import Banned, NotAHost, NotFound, PermissionDenied, ValidationFailed
@@ -433,4 +433,4 @@ def test_live_performance_ranks_creators_by_their_recent_sessions() -> None:
 
 
 def test_screening_uses_live_performance() -> None:
-    assert live_performance_hook() is services.live_performance
+    assert kol_extensions.live_performance.get() is services.live_performance

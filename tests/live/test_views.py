@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
-from community.extensions import discover_strips
+from community.extensions import discover_strips_for
 from community.models import Follow, User
 from kol.services import host_permission
 from live import chat, keys, selectors, services
@@ -376,7 +376,7 @@ def test_the_strip_puts_the_most_watched_first(
         services.start_session(room=room, client_addr="")
     figures = {quiet.pk: selectors.RoomCounts(viewers=3), busy.pk: selectors.RoomCounts(viewers=90)}
     monkeypatch.setattr(selectors, "live_counts", lambda rooms: figures)
-    (strip,) = discover_strips(rf.get("/"))
+    (strip,) = discover_strips_for(rf.get("/"))
     assert [item["room"].title for item in strip.context["rooms"]] == ["Busy", "Quiet"]
     assert [item["viewers"] for item in strip.context["rooms"]] == [90, 3]
 

@@ -392,7 +392,6 @@ def test_the_stat_provider_reports_each_creators_gift_income_in_one_query(
 
 
 def test_daily_stats_gain_gift_income(catalog: dict[str, Gift], settings: Any) -> None:
-    settings.SPROUT_KOL_STAT_PROVIDERS = ["kol.gift_stats.gift_income"]
     creator = CreatorFactory()
     fan = UserFactory()
     fund(fan, 100)

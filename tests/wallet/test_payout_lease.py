@@ -5,6 +5,7 @@ The same with real Celery workers killed mid-run: test_payout_worker.py."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from config.celery import app as celery_app
 from tests.wallet.factories_payouts import assert_books_balance, creator_with
-from wallet import payout_lease, payouts, tasks
+from wallet import extensions, payout_lease, payouts, tasks
 from wallet.errors import PayoutRunBusy
 from wallet.models import Payout, PayoutRun
 
@@ -27,12 +28,13 @@ LEASE = 60
 
 
 @pytest.fixture(autouse=True)
-def _payout_settings(settings: Any) -> None:
+def _payout_settings(settings: Any) -> Iterator[None]:
     settings.SPROUT_WALLET_PAYOUT_THRESHOLD = 1_000
     settings.SPROUT_WALLET_PAYOUT_RATE = "1"
-    settings.SPROUT_WALLET_PAYOUT_SPLITTER = ""
     settings.SPROUT_WALLET_PAYOUT_TEST_DELAY = 0
     settings.SPROUT_WALLET_PAYOUT_LEASE_SECONDS = LEASE
+    with extensions.payout_splitter.override(lambda user_ids: {}):  # nobody has an agency
+        yield
 
 
 def held_run(*, holder: str = "worker-a", quiet_for: float = 0.0) -> PayoutRun:

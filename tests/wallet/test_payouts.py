@@ -44,7 +44,6 @@ def _payout_settings(settings: Any) -> None:
     settings.SPROUT_WALLET_PAYOUT_THRESHOLD = 1_000
     settings.SPROUT_WALLET_PAYOUT_RATE = "0.07"
     settings.SPROUT_CURRENCY = "USD"
-    settings.SPROUT_WALLET_PAYOUT_SPLITTER = "kol.payouts.agency_split"
     settings.SPROUT_WALLET_PAYOUT_TEST_DELAY = 0
 
 

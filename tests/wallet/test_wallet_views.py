@@ -56,7 +56,7 @@ def test_the_page_shows_the_balance_the_packs_and_an_empty_history(browser) -> N
     assert "Sandbox: nothing is charged" in html
     assert "Nothing here yet" in html
     assert form_key(html).startswith("web-")
-    assert 'href="/wallet">' in html  # the account menu's link
+    assert '<a href="/wallet" aria-current="page">' in html  # the account menu's link, lit
 
 
 def test_buying_a_pack_adds_the_coins_and_shows_them(browser, user) -> None:  # type: ignore[no-untyped-def]

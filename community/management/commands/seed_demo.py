@@ -13,26 +13,24 @@ moved into the past afterwards. What to write comes from
 second run skips what exists and adds nothing.
 
 Later apps add their own demo data without the community importing them (it
-sits below them). After its own data, the command imports ``<app>.demo`` of
-every installed app, in ``INSTALLED_APPS`` order (an app without such a module
-is skipped), and calls its hook::
+sits below them): each adds a ``DemoPart`` to ``community.extensions.demo_parts``
+from its ``AppConfig.ready()``, and the command runs the installed ones, in
+order, after its own data. A part's ``seed`` is called as::
 
-    def seed_demo(*, command: BaseCommand, options: dict[str, Any], rng: random.Random) -> None
+    seed(*, command: BaseCommand, options: dict[str, Any], rng: random.Random) -> None
 
 ``options`` are the command's parsed options (``users``, ``notes``, ``seed``,
-``dry_run``, ``verbosity``, and the module's own); ``rng`` is a random stream
-of the app's own, seeded from ``--seed``; messages go to ``command.stdout``
-and progress bars to ``command.stderr``. A hook must be idempotent (a second
+``dry_run``, ``verbosity``, and the part's own); ``rng`` is a random stream
+of the part's own, seeded from ``--seed``; messages go to ``command.stdout``
+and progress bars to ``command.stderr``. A part must be idempotent (a second
 run adds nothing) and, with ``options["dry_run"]``, write nothing and say what
-it would create. ``--if-empty`` skips the hooks with everything else, and
-they run only once the ``DEBUG`` check has passed. The module may also define
-``add_arguments(parser: CommandParser) -> None`` to add its own options
-(``kol.demo`` adds ``--creators``).
+it would create. ``--if-empty`` skips the parts with everything else, and
+they run only once the ``DEBUG`` check has passed. A part's
+``add_arguments(parser)`` adds its own options (kol's adds ``--creators``).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import random
 import time
@@ -40,10 +38,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from types import ModuleType
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
@@ -52,7 +48,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import OperationalError, connection, connections, transaction
 from django.utils import timezone
 
-from community import photos, ranking, services, text
+from community import extensions, photos, ranking, services, text
 from community.management.demo_plan import (
     AVATAR_SIZE,
     DAY,
@@ -120,23 +116,6 @@ def _quietly[T](call: Callable[..., T], **kwargs: Any) -> T | None:
         return None
 
 
-def demo_modules() -> list[tuple[str, ModuleType]]:
-    """``(app label, module)`` of every installed app's ``<app>.demo`` module,
-    in ``INSTALLED_APPS`` order. Only a missing ``demo`` module is skipped: an
-    error inside one (even a failed import of its own) is raised."""
-    found = []
-    for app in apps.get_app_configs():
-        name = f"{app.name}.demo"
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        found.append((app.label, module))
-    return found
-
-
 @contextmanager
 def _quiet_task_log() -> Iterator[None]:
     """Eager Celery logs every task at INFO (every photo rendition): hundreds
@@ -192,10 +171,9 @@ class Command(BaseCommand):
             help="seed although DEBUG is off (the demo accounts, a superuser among them, "
             "have published passwords)",
         )
-        for _, module in demo_modules():
-            add_arguments = getattr(module, "add_arguments", None)
-            if add_arguments is not None:
-                add_arguments(parser)
+        for part in extensions.demo_parts:
+            if part.add_arguments is not None:
+                part.add_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         users: int = options["users"]
@@ -228,17 +206,14 @@ class Command(BaseCommand):
         self._later_apps(options)
 
     def _later_apps(self, options: dict[str, Any]) -> None:
-        """The demo data of later apps: each ``<app>.demo.seed_demo`` hook (see
-        the module docstring), with a random stream of its own."""
-        for label, module in demo_modules():
-            hook = getattr(module, "seed_demo", None)
-            if hook is None:
-                continue
+        """The demo data of later apps: each installed ``DemoPart`` (see the
+        module docstring), with a random stream of its own."""
+        for part in extensions.demo_parts:
             with _quiet_task_log():
-                hook(
+                part.run(
                     command=self,
                     options=options,
-                    rng=random.Random(f"{options['seed']}:demo:{label}"),
+                    rng=random.Random(f"{options['seed']}:demo:{part.label}"),
                 )
 
     def _dry_run(self, plan: DemoPlan) -> None:
