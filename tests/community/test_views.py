@@ -667,7 +667,8 @@ def test_a_higher_app_adds_a_section_under_a_notes_photos(client: Client, tmp_pa
             return None
         return extensions.NoteSection("extra", "section.html", {"word": "hello"})
 
-    templates = [{**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], tmp_path]}]
+    engine: dict[str, Any] = dict(settings.TEMPLATES[0])
+    templates = [{**engine, "DIRS": [*engine["DIRS"], tmp_path]}]
     with override_settings(TEMPLATES=templates), extensions.note_sections.override(section):
         page = client.get(note.get_absolute_url())
     assert '<aside class="extra">hello</aside>' in page.content.decode()
