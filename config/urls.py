@@ -1,6 +1,7 @@
 """Root URLs: HTML pages, the REST API under /api/v1/, its schema and docs,
 the admin, and media in development."""
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -22,17 +23,26 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api/docs.html"),
         name="api-docs",
     ),
-    path("live/ingest/", include("live.ingest_urls")),
-    path("api/v1/", include("kol.api_urls")),
-    path("api/v1/", include("live.api_urls")),
-    path("api/v1/", include("wallet.gift_urls")),
-    path("api/v1/", include("live.gift_urls")),
-    path("api/v1/", include("wallet.api_urls")),
-    path("api/v1/", include("community.api_urls")),
-    path("", include("kol.urls")),
-    path("", include("live.urls")),
-    path("", include("wallet.urls")),
-    path("", include("community.urls")),
+]
+
+# Each app's routes while it is installed: the site runs with any upper
+# layer switched off (a community-only site has no /wallet, no /live/).
+# Order matters where prefixes meet: the upper apps' routes come first.
+APP_ROUTES = [
+    ("live", "live/ingest/", "live.ingest_urls"),
+    ("kol", "api/v1/", "kol.api_urls"),
+    ("live", "api/v1/", "live.api_urls"),
+    ("wallet", "api/v1/", "wallet.gift_urls"),
+    ("live", "api/v1/", "live.gift_urls"),
+    ("wallet", "api/v1/", "wallet.api_urls"),
+    ("community", "api/v1/", "community.api_urls"),
+    ("kol", "", "kol.urls"),
+    ("live", "", "live.urls"),
+    ("wallet", "", "wallet.urls"),
+    ("community", "", "community.urls"),
+]
+urlpatterns += [
+    path(prefix, include(module)) for app, prefix, module in APP_ROUTES if apps.is_installed(app)
 ]
 
 if settings.SERVE_MEDIA:
