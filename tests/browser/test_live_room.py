@@ -44,16 +44,15 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.test import Client
 from PIL import Image, ImageDraw
 
 from community.models import User
-from kol.services import host_permission
 from live.models import ChatMessage, Room
 from tests import services as test_services
 from tests.browser.catalog import default_gift_catalog
 from tests.browser.conftest import SCREENSHOTS, watch_csp
-from tests.factories import UserFactory
+from tests.clients import logged_in
+from tests.factories import HostFactory, UserFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -226,9 +225,8 @@ def cover_file(directory: Path) -> Path:
 
 
 def make_host() -> User:
-    host = UserFactory(username="chef_lin", display_name="Chef Lin")
-    host.user_permissions.add(host_permission())
-    return User.objects.get(pk=host.pk)
+    """The host the screenshots show (test_live_gifts.py uses them too)."""
+    return HostFactory(username="chef_lin", display_name="Chef Lin")
 
 
 def open_context(browser: Any, site: Site, *, user: User | None, phone: bool = False) -> Any:
@@ -243,8 +241,7 @@ def open_context(browser: Any, site: Site, *, user: User | None, phone: bool = F
     else:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
     if user is not None:
-        client = Client()
-        client.force_login(user)
+        client = logged_in(user)
         cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
         context.add_cookies(
             [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": site.url}]

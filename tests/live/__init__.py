@@ -25,13 +25,12 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.db import connection, connections
-from django.test import Client
-from django.utils import timezone
 
 from live import consumers, hub
-from live.models import ChatMessage, LiveSession, Room
+from live.models import ChatMessage, Room
 from live.state import reset_room_state_backend
-from tests.factories import UserFactory
+from tests.clients import logged_in
+from tests.factories import ChatMessageFactory, RoomFactory, UserFactory
 
 ORIGIN = b"http://127.0.0.1:8000"
 HOST = b"127.0.0.1:8000"  # the site the pages (and so the ORIGIN) come from
@@ -186,30 +185,24 @@ Connect = Callable[..., Awaitable[LiveClient]]
 
 
 def make_room(*, host: Any = None, state: str = Room.State.LIVE, **fields: Any) -> Room:
-    """A room (live with an open session by default)."""
-    room = Room.objects.create(
-        host=host or UserFactory(),
-        title=fields.pop("title", "Sunday pancakes"),
-        state=state,
-        started_at=timezone.now() if state == Room.State.LIVE else None,
-        **fields,
-    )
-    if state == Room.State.LIVE:
-        LiveSession.objects.create(room=room)
-    return room
+    """A room, live with an open session unless ``state`` says otherwise: the
+    gift modules' name for ``RoomFactory`` (new tests use the factory, or
+    the ``room`` and ``live_room`` fixtures)."""
+    if host is not None:
+        fields["host"] = host
+    return RoomFactory(state=state, **fields)
 
 
 def add_messages(room: Room, count: int, *, user: Any = None) -> list[ChatMessage]:
+    """Chat lines ``line 0`` to ``line {count - 1}`` in the room, oldest first,
+    by ``user`` (one new member by default)."""
     author = user or UserFactory()
-    return [
-        ChatMessage.objects.create(room=room, user=author, text=f"line {n}") for n in range(count)
-    ]
+    return [ChatMessageFactory(room=room, user=author, text=f"line {n}") for n in range(count)]
 
 
 def session_cookie(user: Any) -> str:
     """A logged-in session for ``user`` (the browser's session cookie value)."""
-    client = Client()
-    client.force_login(user)
+    client = logged_in(user)
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 

@@ -25,12 +25,10 @@ from typing import Any
 
 import pytest
 
-from community.models import User
-from kol.services import host_permission
 from live import keys, services
 from live.models import LiveSession, Room
 from tests import services as test_services
-from tests.factories import UserFactory
+from tests.factories import HostFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -131,12 +129,6 @@ def ingest(live_server: Any, settings: Any) -> Iterator[Ingest]:
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
-def make_host() -> User:
-    user = UserFactory()
-    user.user_permissions.add(host_permission())
-    return User.objects.get(pk=user.pk)
-
-
 def files_holding(directory: Path, secret: str) -> list[str]:
     """Files under ``directory`` whose name or content holds ``secret``."""
     found = []
@@ -147,7 +139,7 @@ def files_holding(directory: Path, secret: str) -> list[str]:
 
 
 def test_a_real_publish_goes_live_under_the_public_name_and_ends(ingest: Ingest) -> None:
-    host = make_host()
+    host = HostFactory()
     _, key = keys.rotate_key(host=host)
     room = services.create_room(host=host, title="Real video")
     playlist = ingest.hls_dir / f"{room.stream_name}.m3u8"
@@ -206,7 +198,7 @@ def test_a_real_publish_goes_live_under_the_public_name_and_ends(ingest: Ingest)
 
 
 def test_a_revoked_key_makes_ffmpeg_fail_at_once(ingest: Ingest) -> None:
-    host = make_host()
+    host = HostFactory()
     _, old_key = keys.rotate_key(host=host)
     keys.rotate_key(host=host)
     room = services.create_room(host=host, title="Never live")

@@ -26,11 +26,10 @@ from django.core.management.color import no_style
 from django.db import connection
 
 from community import photos
-from community.models import Photo, User
-from kol.services import host_permission
+from community.models import Photo
 from live import services as live_services
 from tests import services
-from tests.factories import NoteFactory, PhotoFactory, UserFactory, jpeg_bytes
+from tests.factories import HostFactory, NoteFactory, PhotoFactory, UserFactory, jpeg_bytes
 from tests.production.web import Response, request
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -182,9 +181,7 @@ def content(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, 
         )
         photos.photo_render(photo_id=photo.pk)
         assert Photo.objects.get(pk=photo.pk).renditions
-        host = UserFactory()
-        host.user_permissions.add(host_permission())
-        room = live_services.create_room(host=User.objects.get(pk=host.pk), title="Tea time")
+        room = live_services.create_room(host=HostFactory(), title="Tea time")
     yield {"note": str(note.pk), "user": author.username, "room": str(room.pk)}
     with django_db_blocker.unblock():
         # Without post_migrate: the content types and permissions come back

@@ -20,7 +20,8 @@ from core.errors import DomainError
 from core.money import Money
 from kol import payouts as kol_payouts
 from kol.models import AgencyMembership
-from tests.factories import UserFactory
+from tests.clients import logged_in
+from tests.factories import ModeratorFactory, PayoutRunFactory, UserFactory
 from tests.wallet.factories_gifts import fund, make_gift
 from tests.wallet.factories_payouts import (
     agency_with_manager,
@@ -28,7 +29,6 @@ from tests.wallet.factories_payouts import (
     balance,
     creator_with,
     earn,
-    payout_reviewer,
 )
 from wallet import gifts, payouts, tasks
 from wallet.models import Account, Entry, Line, Payout, PayoutRun
@@ -234,7 +234,7 @@ def test_running_a_period_again_pays_nobody_twice() -> None:
 
 def test_a_payout_made_behind_the_plans_back_is_not_made_again() -> None:
     creator_with(1_500)
-    run = PayoutRun.objects.create(period_end=PERIOD)
+    run = PayoutRunFactory(period_end=PERIOD)
     plan = payouts.plan_payouts(period_end=PERIOD)[0]
     assert payouts._pay(run, plan).outcome == payouts.Outcome.PAID
 
@@ -320,7 +320,7 @@ def one_payout(coins: int = 2_000, **kwargs: Any) -> Payout:
 
 def test_a_reviewer_approves_a_pending_payout() -> None:
     payout = one_payout()
-    reviewer = payout_reviewer()
+    reviewer = ModeratorFactory()
 
     approved = payouts.approve(reviewer=reviewer, payout=payout)
 
@@ -335,7 +335,7 @@ def test_rejecting_reverses_the_payout_and_restores_the_earnings() -> None:
     payout = one_payout(1_234, agency=agency, share_bps=2_500)
     creator = payout.creator
 
-    payouts.reject(reviewer=payout_reviewer(), payout=payout, reason="Suspicious gifts")
+    payouts.reject(reviewer=ModeratorFactory(), payout=payout, reason="Suspicious gifts")
 
     payout.refresh_from_db()
     assert payout.status == Payout.Status.REJECTED and payout.reason == "Suspicious gifts"
@@ -368,7 +368,7 @@ def test_a_member_cannot_review_payouts() -> None:
 
 
 def test_a_reviewer_cannot_review_their_own_payout() -> None:
-    reviewer = payout_reviewer()
+    reviewer = ModeratorFactory()
     creator = creator_with(2_000)
     creator.user.groups.add(*reviewer.groups.all())
     pay()
@@ -384,7 +384,7 @@ def test_a_reviewer_cannot_review_their_own_payout() -> None:
 
 def test_a_payout_is_reviewed_once() -> None:
     payout = one_payout()
-    reviewer = payout_reviewer()
+    reviewer = ModeratorFactory()
     payouts.approve(reviewer=reviewer, payout=payout)
 
     assert code_of(lambda: payouts.approve(reviewer=reviewer, payout=payout)) == (
@@ -432,12 +432,8 @@ def test_the_task_is_acked_late_and_on_the_beat_schedule() -> None:
 
 
 def staff_reviewer() -> Any:
-    reviewer = payout_reviewer()
-    reviewer.is_staff = True
-    reviewer.save(update_fields=["is_staff"])
-    client = Client()
-    client.force_login(reviewer)
-    return reviewer, client
+    reviewer = ModeratorFactory()
+    return reviewer, logged_in(reviewer)
 
 
 def test_admin_approves_selected_payouts() -> None:
@@ -482,8 +478,7 @@ def test_admin_changelist_and_own_payout_refusal() -> None:
     creator.user.save(update_fields=["is_staff"])
     pay()
     payout = Payout.objects.get(creator=creator.user)
-    own = Client()
-    own.force_login(creator.user)
+    own = logged_in(creator.user)
 
     assert client.get("/admin/wallet/payout/").status_code == 200
     assert client.get(f"/admin/wallet/payout/{payout.pk}/change/").status_code == 200
@@ -500,14 +495,13 @@ def test_studio_shows_earnings_and_payouts_with_their_status() -> None:
     creator = creator_with(1_234, agency=agency, share_bps=2_500)
     pay()
     payout = Payout.objects.get(creator=creator.user)
-    payouts.approve(reviewer=payout_reviewer(), payout=payout)
+    payouts.approve(reviewer=ModeratorFactory(), payout=payout)
     earn(creator.user, 500)
     pay(PERIOD + timedelta(days=1))  # 500 < threshold: nothing
     earn(creator.user, 900)
     pay(PERIOD + timedelta(days=2))  # 1,400 coins: pending
     earn(creator.user, 321)
-    client = Client()
-    client.force_login(creator.user)
+    client = logged_in(creator.user)
 
     response = client.get("/studio/")
 
@@ -525,8 +519,7 @@ def test_studio_shows_earnings_and_payouts_with_their_status() -> None:
 
 def test_studio_earnings_of_a_creator_who_never_earned() -> None:
     creator = creator_with()
-    client = Client()
-    client.force_login(creator.user)
+    client = logged_in(creator.user)
 
     response = client.get("/studio/")
 
@@ -539,8 +532,7 @@ def test_studio_shows_only_the_creators_own_payouts() -> None:
     mine = creator_with(1_000)
     theirs = creator_with(2_000)
     pay()
-    client = Client()
-    client.force_login(mine.user)
+    client = logged_in(mine.user)
 
     lines = client.get("/studio/").context["earnings"].payouts
 
@@ -557,8 +549,7 @@ def test_agency_manager_sees_the_rosters_earnings_and_payouts() -> None:
     waiting = creator_with(400, agency=agency, share_bps=1_000, username="waitingcreator")
     creator_with(3_000, username="outsider")  # no agency
     pay()
-    client = Client()
-    client.force_login(manager)
+    client = logged_in(manager)
 
     response = client.get("/agency/")
 
@@ -583,8 +574,7 @@ def test_agency_page_keeps_payouts_of_creators_who_left() -> None:
     former = creator_with(2_000, agency=agency, share_bps=2_000)
     pay()
     AgencyMembership.objects.filter(creator=former).update(ended_at=timezone.now())
-    client = Client()
-    client.force_login(manager)
+    client = logged_in(manager)
 
     dashboard = client.get("/agency/").context["dashboard"]
 
@@ -595,8 +585,7 @@ def test_agency_page_keeps_payouts_of_creators_who_left() -> None:
 def test_a_member_who_manages_no_agency_is_refused() -> None:
     agency, _ = agency_with_manager()
     creator = creator_with(1_000, agency=agency, share_bps=2_000)  # a member of it
-    client = Client()
-    client.force_login(creator.user)
+    client = logged_in(creator.user)
 
     assert client.get("/agency/").status_code == 403
     assert client.get(f"/agency/?agency={agency.slug}").status_code == 403
@@ -607,8 +596,7 @@ def test_another_agencys_manager_cannot_see_it() -> None:
     creator_with(1_500, agency=agency, share_bps=2_000, username="alphacreator")
     other, other_manager = agency_with_manager(name="Beta")
     creator_with(1_100, agency=other, share_bps=1_000, username="betacreator")
-    client = Client()
-    client.force_login(other_manager)
+    client = logged_in(other_manager)
 
     assert client.get(f"/agency/?agency={agency.slug}").status_code == 404
     response = client.get("/agency/")
@@ -621,8 +609,7 @@ def test_a_manager_of_two_agencies_picks_one() -> None:
     first, manager = agency_with_manager(name="Aardvark")
     second, _ = agency_with_manager(name="Zebra")
     second.managers.add(manager)
-    client = Client()
-    client.force_login(manager)
+    client = logged_in(manager)
 
     assert client.get("/agency/").context["dashboard"].agency == first
     response = client.get(f"/agency/?agency={second.slug}")
@@ -637,8 +624,7 @@ def test_the_agency_page_needs_a_login() -> None:
 
 def test_the_agency_page_costs_the_same_queries_for_a_bigger_roster() -> None:
     agency, manager = agency_with_manager()
-    client = Client()
-    client.force_login(manager)
+    client = logged_in(manager)
     creator_with(1_500, agency=agency, share_bps=2_000)
     pay()
 

@@ -17,11 +17,11 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import UserFactory
+from tests.factories import PayoutRunFactory, UserFactory
 from tests.wallet.factories_core import at_once, recharge, tamper
 from tests.wallet.factories_gifts import make_gift
 from wallet import gifts, ledger, selectors, services
-from wallet.models import Account, Entry, GiftSend, Line, Payment, Payout, PayoutRun
+from wallet.models import Account, Entry, GiftSend, Line, Payment, Payout
 from wallet.reconcile import reconcile
 from wallet.tasks import roll_up_balances
 
@@ -64,7 +64,7 @@ def pay_out(host: Any, coins: int, *, net: int, agency: int) -> Payout:
             ],
         )
         return Payout.objects.create(
-            run=PayoutRun.objects.create(period_end=date(2026, 5, 4)),
+            run=PayoutRunFactory(period_end=date(2026, 5, 4)),
             creator=host,
             coins=coins,
             rate=Decimal("1.5"),
