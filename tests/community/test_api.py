@@ -12,23 +12,21 @@ from rest_framework.test import APIClient
 
 from community import services
 from community.models import Collect, Comment, Follow, Like, Note, Notification, Photo, User
-from tests.factories import CommentFactory, NoteFactory, PhotoFactory, UserFactory, jpeg_bytes
+from tests.clients import assert_error
+from tests.factories import (
+    CommentFactory,
+    ModeratorFactory,
+    NoteFactory,
+    PhotoFactory,
+    UserFactory,
+    jpeg_bytes,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def jpeg(name: str = "photo.jpg", width: int = 320, height: int = 240) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, jpeg_bytes(width, height), content_type="image/jpeg")
-
-
-def assert_error(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "fields"}
-    assert body["error"]["code"] == code, body
-    assert body["error"]["message"]
-    return body["error"]
 
 
 # --- auth -----------------------------------------------------------------------
@@ -243,10 +241,7 @@ def test_only_the_author_changes_or_deletes_a_note(
 def test_a_moderator_may_hide_a_note_but_its_author_cannot_unhide_it(
     user_api: APIClient, user: User
 ) -> None:
-    from django.contrib.auth.models import Group
-
-    moderator = UserFactory()
-    moderator.groups.add(Group.objects.get(name="Moderators"))
+    moderator = ModeratorFactory()
     client = APIClient()
     client.force_authenticate(moderator)
     note = NoteFactory(author=user)

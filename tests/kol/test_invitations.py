@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import AnonymousUser, Group, Permission
+from django.contrib.auth.models import AnonymousUser, Permission
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
@@ -25,7 +25,7 @@ from kol.invitations import (
     invite,
 )
 from kol.models import Invitation
-from tests.factories import InvitationFactory, NicheFactory, UserFactory, fresh
+from tests.factories import InvitationFactory, ModeratorFactory, NicheFactory, UserFactory, fresh
 
 pytestmark = pytest.mark.django_db
 
@@ -163,8 +163,7 @@ def test_member_without_the_permission_cannot_invite(user, other_user) -> None: 
 
 
 def test_moderators_superusers_and_the_system_can_invite(user, other_user) -> None:  # type: ignore[no-untyped-def]
-    moderator = UserFactory()
-    moderator.groups.add(Group.objects.get(name="Moderators"))
+    moderator = ModeratorFactory()
     boss = UserFactory(is_superuser=True)
     assert can_send_invitations(fresh(moderator))
     assert can_send_invitations(boss)

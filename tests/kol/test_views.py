@@ -42,6 +42,7 @@ from tests.factories import (
     ApplicationFactory,
     CommentFactory,
     CreatorFactory,
+    ModeratorFactory,
     NoteFactory,
     UserFactory,
 )
@@ -512,8 +513,7 @@ def test_nobody_else_can_answer_a_members_invitation(
     other_client: Client, user: User, creator: CreatorProfile
 ) -> None:
     invitation, _ = invitations.invite(actor=None, user=user)
-    moderator = UserFactory()
-    moderator.groups.add(Group.objects.get(name="Moderators"))
+    moderator = ModeratorFactory()
     for client in (other_client, logged_in(moderator)):
         for name in ("invitation_accept", "invitation_decline"):
             assert client.post(reverse(name, args=[invitation.pk])).status_code == 404

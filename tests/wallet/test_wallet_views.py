@@ -11,7 +11,7 @@ from django.test import Client
 
 from core.money import money_text
 from tests.clients import logged_in
-from tests.factories import UserFactory
+from tests.factories import ModeratorFactory, SuperuserFactory, UserFactory
 from tests.wallet.factories_core import recharge
 from wallet import selectors
 from wallet.models import Payment
@@ -184,13 +184,11 @@ def test_the_page_costs_a_fixed_number_of_queries(
 
 
 def test_staff_see_the_ledger_and_payments_read_only(user) -> None:  # type: ignore[no-untyped-def]
-    from django.contrib.auth.models import Group
 
     recharge(user, 300)
     payment = Payment.objects.get()
-    moderator = UserFactory(is_staff=True)
-    moderator.groups.add(Group.objects.get(name="Moderators"))
-    boss = UserFactory(is_staff=True, is_superuser=True)
+    moderator = ModeratorFactory()
+    boss = SuperuserFactory()
     for staff in (moderator, boss):
         client = logged_in(staff)
         for model in ("account", "entry", "line", "payment"):
