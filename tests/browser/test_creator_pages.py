@@ -17,6 +17,7 @@ from community.models import User
 from kol import invitations, services, stats
 from kol.models import CreatorDailyStat, CreatorProfile, Invitation, Niche, Tier
 from tests.factories import (
+    PASSWORD,
     AgencyFactory,
     CreatorFactory,
     ModeratorFactory,
@@ -31,7 +32,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-PASSWORD = "correct-horse-battery"
 
 # fmt: off
 POOL = [

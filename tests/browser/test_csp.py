@@ -16,7 +16,7 @@ from community.models import Note, User
 from kol import stats
 from kol.models import CreatorDailyStat, CreatorProfile
 from tests.clients import logged_in
-from tests.factories import CreatorFactory, NoteFactory, RoomFactory, UserFactory
+from tests.factories import PASSWORD, CreatorFactory, NoteFactory, RoomFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -96,7 +96,7 @@ def test_a_visitor_logs_in_without_a_csp_violation(  # type: ignore[no-untyped-d
     UserFactory(username="mei")
     page.goto(f"{base}/login?next=/wallet")
     page.fill("#id_username", "mei")
-    page.fill("#id_password", "correct-horse-battery")
+    page.fill("#id_password", PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{base}/wallet")
     expect(page.get_by_role("heading", level=1)).to_be_visible()

@@ -14,6 +14,7 @@ from community import services
 from community.models import Collect, Comment, Follow, Like, Note, Notification, Photo, User
 from tests.clients import assert_error
 from tests.factories import (
+    PASSWORD,
     CommentFactory,
     ModeratorFactory,
     NoteFactory,
@@ -83,7 +84,7 @@ def test_token_for_right_and_wrong_password(api: APIClient) -> None:
     UserFactory(username="kai")
     ok = api.post(
         "/api/v1/auth/token",
-        {"username": "kai", "password": "correct-horse-battery"},
+        {"username": "kai", "password": PASSWORD},
         format="json",
     )
     assert ok.status_code == 200

@@ -27,6 +27,7 @@ from community.models import (
     User,
 )
 from tests.factories import (
+    PASSWORD,
     BoardFactory,
     CollectFactory,
     CommentFactory,
@@ -162,9 +163,7 @@ def test_signup_shows_service_errors_next_to_fields(client: Client, user: User) 
 
 
 def test_log_in_and_log_out(client: Client, user: User) -> None:
-    response = client.post(
-        reverse("login"), {"username": user.username, "password": "correct-horse-battery"}
-    )
+    response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
     assert response.status_code == 302
     assert client.post(reverse("logout")).status_code == 302
     assert b"Sign up" in client.get(reverse("discover")).content
