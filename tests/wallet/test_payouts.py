@@ -17,7 +17,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.errors import DomainError
-from core.money import Money
 from kol import payouts as kol_payouts
 from kol.models import AgencyMembership
 from tests.clients import logged_in
@@ -85,11 +84,6 @@ def test_a_rate_with_more_than_six_places_is_refused(settings: Any) -> None:
     settings.SPROUT_WALLET_PAYOUT_RATE = "0.0000001"
     with pytest.raises(ImproperlyConfigured):
         payouts.rate()
-
-
-def test_money_prints_in_major_units() -> None:
-    assert payouts.format_money(123_456, "USD") == "1,234.56 USD"
-    assert str(Money(5, "EUR")) == "0.05\u00a0EUR"  # one line on a page
 
 
 # --- runs ------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from core.money import money_text
 from tests.clients import logged_in
 from tests.factories import ModeratorFactory, SuperuserFactory, UserFactory
 from tests.wallet.factories_core import recharge
@@ -153,21 +152,6 @@ def test_another_members_recharge_never_shows_on_my_page(user_client, user) -> N
     assert "+1,980" not in html
     assert "<span>0</span>" in html
     assert "Nothing here yet" in html
-
-
-@pytest.mark.parametrize(
-    ("amount", "currency", "text"),
-    [
-        (1980, "USD", "$19.80"),
-        (5, "USD", "$0.05"),
-        (123456789, "USD", "$1,234,567.89"),
-        (300, "JPY", "¥300"),
-        (1050, "CHF", "10.50 CHF"),
-        (-250, "EUR", "-€2.50"),
-    ],
-)
-def test_money_is_shown_as_people_read_it(amount: int, currency: str, text: str) -> None:
-    assert money_text(amount, currency) == text
 
 
 def test_the_page_costs_a_fixed_number_of_queries(
