@@ -50,6 +50,7 @@ from community.models import User
 from live.models import LiveSession
 from tests.clients import logged_in
 from tests.factories import (
+    ApplicationFactory,
     BoardFactory,
     ChatMessageFactory,
     CommentFactory,
@@ -258,6 +259,7 @@ def world() -> World:
     invitation = InvitationFactory(
         user=member, invited_by=staff, expires_at=timezone.now() + timedelta(days=3)
     )
+    application = ApplicationFactory(applicant=member)
     community_services.follow_user(follower=other, followee=member)
     note_type = ContentType.objects.get_for_model(note)
     return World(
@@ -287,6 +289,7 @@ def world() -> World:
             "messages": str(message.pk),
             "sessions": str(session.pk),
             "invitations": str(invitation.pk),
+            "applications": str(application.pk),
         },
     )
 

@@ -27,10 +27,12 @@ from kol.models import (
 from tests.clients import api_client, assert_error
 from tests.factories import (
     AgencyFactory,
+    ApplicationFactory,
     CreatorDailyStatFactory,
     CreatorFactory,
     InvitationFactory,
     UserFactory,
+    fresh,
 )
 
 pytestmark = pytest.mark.django_db
@@ -520,6 +522,60 @@ def test_applications_need_a_login(api: APIClient) -> None:
         "/api/v1/creators/applications/", {"pitch": PITCH, "niches": ["baking"]}, format="json"
     )
     assert_error(response, 401, "unauthenticated")
+
+
+def withdraw_url(application: Application) -> str:
+    return f"/api/v1/creators/applications/{application.pk}/withdraw"
+
+
+def test_an_applicant_withdraws_a_pending_application_and_may_apply_again(
+    user_api: APIClient, user: User
+) -> None:
+    application = ApplicationFactory(applicant=user, pitch=PITCH)
+
+    response = user_api.post(withdraw_url(application))
+
+    assert response.status_code == 200, response.content
+    assert (response.json()["id"], response.json()["status"]) == (application.pk, "withdrawn")
+    assert fresh(application).status == Application.Status.WITHDRAWN
+    again = user_api.post(
+        "/api/v1/creators/applications/", {"pitch": PITCH, "niches": ["baking"]}, format="json"
+    )
+    assert again.status_code == 201, again.content
+
+
+def test_withdrawing_twice_changes_nothing(user_api: APIClient, user: User) -> None:
+    application = ApplicationFactory(applicant=user)
+    assert user_api.post(withdraw_url(application)).status_code == 200
+    response = user_api.post(withdraw_url(application) + "/")
+    assert response.status_code == 200
+    assert response.json()["status"] == "withdrawn"
+
+
+@pytest.mark.parametrize("decided", [Application.Status.APPROVED, Application.Status.REJECTED])
+def test_a_decided_application_can_no_longer_be_withdrawn(
+    user_api: APIClient, user: User, decided: str
+) -> None:
+    application = ApplicationFactory(applicant=user, status=decided)
+    assert_error(user_api.post(withdraw_url(application)), 400, "already_reviewed")
+    assert fresh(application).status == decided
+
+
+def test_nobody_else_withdraws_an_application(
+    api: APIClient, other_api: APIClient, staff_api: APIClient, user: User
+) -> None:
+    application = ApplicationFactory(applicant=user)
+    assert_error(other_api.post(withdraw_url(application)), 404, "not_found")
+    assert_error(staff_api.post(withdraw_url(application)), 404, "not_found")
+    assert_error(api.post(withdraw_url(application)), 401, "unauthenticated")
+    assert_error(other_api.post("/api/v1/creators/applications/999999/withdraw"), 404, "not_found")
+    assert fresh(application).status == Application.Status.PENDING
+
+
+def test_withdrawing_is_a_post(user_api: APIClient, user: User) -> None:
+    application = ApplicationFactory(applicant=user)
+    assert_error(user_api.get(withdraw_url(application)), 405, "method_not_allowed")
+    assert fresh(application).status == Application.Status.PENDING
 
 
 # --- invitations ----------------------------------------------------------------------------

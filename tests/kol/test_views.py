@@ -45,6 +45,7 @@ from tests.factories import (
     ModeratorFactory,
     NoteFactory,
     UserFactory,
+    fresh,
 )
 
 pytestmark = pytest.mark.django_db
@@ -407,6 +408,48 @@ def test_a_rejected_member_reads_the_reason_and_may_apply_again(
     )
     assert response.status_code == 302
     assert Application.objects.filter(applicant=user, status="pending").count() == 1
+
+
+def test_an_applicant_withdraws_from_the_apply_page_and_gets_the_form_back(
+    user_client: Client, user: User
+) -> None:
+    application = ApplicationFactory(applicant=user, pitch=GOOD_PITCH)
+    url = reverse("creator_application_withdraw", args=[application.pk])
+    page = user_client.get(reverse("creator_apply")).content.decode()
+    assert f'action="{url}"' in page
+    assert 'name="pitch"' not in page
+
+    response = user_client.post(url, follow=True)
+
+    assert response.redirect_chain == [(reverse("creator_apply"), 302)]
+    page = response.content.decode()
+    assert "Your application is withdrawn." in page
+    assert 'name="pitch"' in page
+    assert "We have your application" not in page
+    assert fresh(application).status == Application.Status.WITHDRAWN
+
+
+def test_a_decided_application_stays_decided_when_withdrawn_late(
+    user_client: Client, user: User
+) -> None:
+    application = ApplicationFactory(applicant=user, status=Application.Status.APPROVED)
+    url = reverse("creator_application_withdraw", args=[application.pk])
+    response = user_client.post(url, follow=True)
+    assert "This application is already approved." in response.content.decode()
+    assert fresh(application).status == Application.Status.APPROVED
+
+
+def test_only_the_applicant_withdraws_and_only_by_post(
+    client: Client, user_client: Client, other_client: Client, user: User
+) -> None:
+    application = ApplicationFactory(applicant=user)
+    url = reverse("creator_application_withdraw", args=[application.pk])
+    assert other_client.post(url).status_code == 404
+    assert logged_in(ModeratorFactory()).post(url).status_code == 404
+    visitor = client.post(url)
+    assert visitor.status_code == 302 and "/login" in visitor["Location"]
+    assert user_client.get(url).status_code == 405
+    assert fresh(application).status == Application.Status.PENDING
 
 
 # --- studio -------------------------------------------------------------------------------------
