@@ -553,6 +553,30 @@ class BlockView(APIView):
         return Response({"blocked": False})
 
 
+class BlockedListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[CURSOR, PAGE_SIZE],
+        responses={
+            200: paginated_schema(s.UserProfileSerializer, "BlockedMembersPage"),
+            401: ERROR,
+        },
+        tags=["me"],
+        description="The members you blocked, the latest first. Search and feeds leave "
+        "them out; `DELETE /api/v1/users/{username}/block` unblocks one.",
+    )
+    def get(self, request: Request) -> Response:
+        blocked = selectors.blocked_users(user=_member(request))
+        page = pagination.keyset(
+            blocked.annotate(position=F("blocked_by__id")),
+            cursor=cursor(request),
+            size=page_size(request),
+            key="position",
+        )
+        return paginated(request, page, s.UserProfileSerializer)
+
+
 class _UserListView(APIView):
     """Members related to a member, paged by the id of the relation row."""
 

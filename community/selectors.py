@@ -249,6 +249,8 @@ def topic_is_followed(*, topic: Topic, viewer: Any) -> bool:
 
 
 def blocked_users(*, user: User) -> QuerySet[User]:
+    """The members ``user`` blocked, by username (search and feeds hide
+    them: this is where the member finds them to unblock)."""
     return User.objects.filter(blocked_by__blocker=user).order_by("username")
 
 

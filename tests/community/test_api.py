@@ -408,6 +408,32 @@ def test_blocked_member_cannot_follow_comment_or_like(
     )
 
 
+def test_a_member_lists_whom_they_blocked_the_latest_first(
+    user_api: APIClient, other_api: APIClient, user: User, other_user: User
+) -> None:
+    first, second, third = UserFactory.create_batch(3)
+    for blocked in (first, second, third):
+        user_api.post(f"/api/v1/users/{blocked.username}/block/")
+    theirs = UserFactory()
+    services.block_user(blocker=other_user, blocked=theirs)
+
+    page = user_api.get("/api/v1/me/blocked?page_size=2")
+    assert page.status_code == 200, page.content
+    assert [u["username"] for u in page.json()["results"]] == [third.username, second.username]
+    rest = user_api.get(page.json()["next"]).json()
+    assert [u["username"] for u in rest["results"]] == [first.username]
+    assert rest["next"] is None
+    user_api.delete(f"/api/v1/users/{second.username}/block/")
+    listed = user_api.get("/api/v1/me/blocked").json()["results"]
+    assert [u["username"] for u in listed] == [third.username, first.username]
+    others = other_api.get("/api/v1/me/blocked").json()["results"]
+    assert [u["username"] for u in others] == [theirs.username]
+
+
+def test_the_blocked_list_is_the_callers_own(api: APIClient) -> None:
+    assert_error(api.get("/api/v1/me/blocked"), 401, "unauthenticated")
+
+
 def test_report_a_note_once(user_api: APIClient) -> None:
     note = NoteFactory()
     first = user_api.post("/api/v1/reports/", {"note": note.pk, "reason": "spam"}, format="json")

@@ -526,6 +526,33 @@ def test_block_and_unblock_a_member(user_client: Client, user: User, note: Note)
     assert not Block.objects.exists()
 
 
+def test_the_settings_list_the_members_you_blocked_and_unblock_them(
+    user_client: Client, user: User, other_user: User
+) -> None:
+    blocked = UserFactory(username="loud_neighbour")
+    services.block_user(blocker=user, blocked=blocked)
+    services.block_user(blocker=other_user, blocked=UserFactory(username="not_mine"))
+    # Search hides them from the member who blocked them: the settings do not.
+    assert (
+        "loud_neighbour" not in user_client.get(reverse("search"), {"q": "loud"}).content.decode()
+    )
+    page = user_client.get(reverse("settings_profile")).content.decode()
+    assert "@loud_neighbour" in page
+    assert "not_mine" not in page
+    unblock = reverse("user_block", args=["loud_neighbour"])
+    assert f'action="{unblock}"' in page
+
+    response = user_client.post(unblock, {"on": "0", "next": reverse("settings_profile")})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("settings_profile")
+    assert not Block.objects.filter(blocker=user).exists()
+    page = user_client.get(reverse("settings_profile")).content.decode()
+    assert "You unblocked @loud_neighbour." in page
+    assert f'action="{unblock}"' not in page
+    assert "You have not blocked anyone." in page
+
+
 def test_notifications_are_marked_read_explicitly(
     user_client: Client, user: User, other_user: User
 ) -> None:
