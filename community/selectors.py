@@ -205,13 +205,6 @@ def board_notes(*, board: Board, viewer: Any) -> QuerySet[Note]:
     return note_cards(notes, viewer)
 
 
-def collected_notes(*, user: User) -> QuerySet[Note]:
-    """All notes a member keeps, most recently collected first."""
-    return note_cards(
-        visible_notes(user).filter(collects__user=user).order_by("-collects__id"), user
-    )
-
-
 def liked_notes(*, user: User, viewer: Any) -> QuerySet[Note]:
     return note_cards(visible_notes(viewer).filter(likes__user=user).order_by("-likes__id"), viewer)
 

@@ -399,8 +399,6 @@ def note_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- members -------------------------------------------------------------------------
 
-PROFILE_TABS = ("notes", "boards", "liked", "drafts")
-
 
 @require_GET
 @handles_domain_errors

@@ -87,15 +87,6 @@ def tier_for(followers: int) -> str:
     return Tier.NANO.value
 
 
-def refresh_tier(profile: CreatorProfile) -> str:
-    """Derive and store one creator's tier from their current followers."""
-    tier = tier_for(profile.user.follower_count)
-    if tier != profile.tier:
-        CreatorProfile.objects.filter(pk=profile.pk).update(tier=tier)
-        profile.tier = tier
-    return tier
-
-
 # --- profiles -----------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from kol.models import (
     Niche,
     RevenueShareChange,
 )
-from kol.services import host_permission
+from kol.services import host_permission, tier_for
 from tests.factories.base import ModelFactory
 from tests.factories.community import UserFactory
 
@@ -48,7 +48,8 @@ class NicheFactory(ModelFactory[Niche]):
 
 
 class CreatorFactory(ModelFactory[CreatorProfile]):
-    """A member in the creator pool (``nano`` until ``kol.services.refresh_tier``)."""
+    """A member in the creator pool, in the tier their followers give them
+    (as ``kol.services`` derives it)."""
 
     class Meta:
         model = CreatorProfile
@@ -56,6 +57,7 @@ class CreatorFactory(ModelFactory[CreatorProfile]):
 
     user = factory.SubFactory(UserFactory)
     bio = "Slow mornings, good coffee."
+    tier = factory.LazyAttribute(lambda o: tier_for(o.user.follower_count))
 
     @factory.post_generation
     def niches(self, create, extracted, **kwargs):  # type: ignore[no-untyped-def]

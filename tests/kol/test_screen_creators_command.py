@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from kol.management.commands.screen_creators import Command
 from kol.models import CreatorProfile, Invitation
-from kol.services import refresh_tier
 from tests.factories import (
     CreatorDailyStatFactory,
     CreatorFactory,
@@ -34,7 +33,6 @@ def creator(username: str, *, engagement: float, followers: int = 1_000, niches=
         date_joined=datetime(2024, 1, 1, tzinfo=UTC),
     )
     profile = CreatorFactory(user=user, niches=list(niches))
-    refresh_tier(profile)
     today = timezone.now().astimezone(UTC).date()
     CreatorDailyStatFactory(
         creator=profile,
