@@ -1,7 +1,8 @@
-"""The shared factories (``tests/factories/``): every model of the project's
-apps has one, or is made by a service whose factory says so; each makes a
-row the database accepts; and money made by them leaves books that
-reconcile."""
+"""The shared factories (``tests/factories/``) and fixtures
+(``tests/conftest.py``): every model of the project's apps has a factory,
+or is made by a service whose factory says so; each makes a row the
+database accepts; money made by them leaves books that reconcile; and the
+people fixtures are who they say they are."""
 
 from __future__ import annotations
 
@@ -102,3 +103,30 @@ def test_money_made_by_factories_leaves_books_that_reconcile() -> None:
     assert report.ok, report.summary()
     earnings = Account.objects.get(kind=Account.Kind.CREATOR_EARNINGS, user=sent.host)
     assert ledger.balance_of(earnings) > 40
+
+
+def test_the_people_fixtures_have_the_rights_their_names_say(
+    user: Any, moderator: Any, superuser: Any
+) -> None:
+    assert not user.is_staff and not user.has_perm("community.moderate_note")
+    assert moderator.is_staff and moderator.has_perm("community.moderate_note")
+    assert not moderator.is_superuser
+    assert superuser.is_staff and superuser.is_superuser
+
+
+@pytest.mark.skipif(not apps.is_installed("kol"), reason="the creator pool is not installed")
+def test_the_host_fixture_may_host_and_a_plain_member_may_not(host: Any, user: Any) -> None:
+    from kol.services import can_host_live
+
+    assert can_host_live(host)
+    assert not can_host_live(user)
+
+
+@pytest.mark.skipif(not apps.is_installed("wallet"), reason="the wallet is not installed")
+def test_the_funded_member_bought_their_coins(funded_member: Any) -> None:
+    from wallet.models import Payment
+    from wallet.selectors import coin_balance
+
+    assert coin_balance(funded_member) == 1_000
+    payment = Payment.objects.get(user=funded_member)
+    assert (payment.coins, payment.status) == (1_000, Payment.Status.SUCCEEDED)

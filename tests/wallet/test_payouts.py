@@ -20,8 +20,14 @@ from core.errors import DomainError
 from kol import payouts as kol_payouts
 from kol.models import AgencyMembership
 from tests.clients import logged_in
-from tests.factories import ModeratorFactory, PayoutRunFactory, UserFactory
-from tests.wallet.factories_gifts import fund, make_gift
+from tests.factories import (
+    FundedMemberFactory,
+    GiftFactory,
+    GiftSendFactory,
+    ModeratorFactory,
+    PayoutRunFactory,
+    UserFactory,
+)
 from tests.wallet.factories_payouts import (
     agency_with_manager,
     assert_books_balance,
@@ -29,7 +35,7 @@ from tests.wallet.factories_payouts import (
     creator_with,
     earn,
 )
-from wallet import gifts, payouts, tasks
+from wallet import payouts, tasks
 from wallet.models import Account, Entry, Line, Payout, PayoutRun
 
 pytestmark = pytest.mark.django_db
@@ -284,14 +290,11 @@ def test_progress_is_reported_per_creator() -> None:
 def test_gifts_become_a_payout_and_the_books_balance() -> None:
     """From a recharge through gifts (the platform's 30% taken at sending) to
     the payout: the creator is paid for exactly the coins they kept."""
-    make_gift("castle", coins=520)
-    fan = UserFactory()
-    fund(fan, 5_200)
+    castle = GiftFactory(slug="castle", coins=520)
+    fan = FundedMemberFactory(coins=5_200)
     agency, _ = agency_with_manager()
     host = creator_with(agency=agency, share_bps=2_000)
-    for n in range(10):
-        gifts.send_gift(sender=fan, host=host.user, gift_slug="castle", quantity=1,
-                        idempotency_key=f"g{n}", room_id=1, session_id=None)  # fmt: skip
+    GiftSendFactory.create_batch(10, sender=fan, host=host.user, gift=castle, room_id=1)
     kept = 10 * (520 - 520 * 3_000 // 10_000)  # 3,640 coins
 
     pay()
