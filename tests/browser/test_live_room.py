@@ -27,7 +27,6 @@ import io
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,11 +38,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from PIL import Image, ImageDraw
 
 from community.models import User
@@ -53,6 +50,7 @@ from tests.browser.catalog import default_gift_catalog
 from tests.browser.conftest import SCREENSHOTS, watch_csp
 from tests.clients import logged_in
 from tests.factories import HostFactory, UserFactory
+from tests.services import free_port, shared_database_url
 
 pytestmark = [
     pytest.mark.browser,
@@ -80,9 +78,7 @@ uvicorn.run(ASGIStaticFilesHandler(application), host="127.0.0.1", port=int(sys.
 
 
 def require_tools() -> None:
-    nginx = shutil.which("nginx") or (
-        "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None
-    )
+    nginx = test_services.nginx_binary()
     missing = [
         what
         for what, there in (
@@ -96,18 +92,6 @@ def require_tools() -> None:
         test_services.unavailable(f"{', '.join(missing)} missing: {INSTALL}")
     if not HLS_JS.exists():
         test_services.unavailable(f"hls.js is not vendored at {HLS_JS}: run `make vendor`")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def shared_database_url() -> str:
-    """DATABASE_URL pointed at the test database this test writes to."""
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(parts._replace(path="/" + str(connection.settings_dict["NAME"])))
 
 
 @dataclass

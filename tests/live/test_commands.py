@@ -16,7 +16,7 @@ from django.utils import timezone
 from live import keys, services, tasks
 from live.models import Room, StreamKey
 from tests.factories import HostFactory, UserFactory
-from tests.live.test_sessions import forget_hot_state
+from tests.live import forget_hot_state
 
 pytestmark = pytest.mark.django_db
 

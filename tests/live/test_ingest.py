@@ -19,7 +19,8 @@ from live import keys, services
 from live.models import LiveSession, Room
 from live.state import room_state
 from tests.factories import FollowFactory, HostFactory, UserFactory
-from tests.live.test_sessions import forget_hot_state, seed_counters
+from tests.live import forget_hot_state
+from tests.live.test_sessions import seed_counters
 
 pytestmark = pytest.mark.django_db
 

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from live import keys, services
 from live.models import LiveSession, Room
 from tests import services as test_services
 from tests.factories import HostFactory
+from tests.services import free_port, nginx_binary, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -37,12 +37,6 @@ SCRIPT = ROOT / "scripts" / "nginx-rtmp"
 MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
 SECRET = "rtmp-test-secret"
 INSTALL = "apt-get install -y --no-install-recommends nginx libnginx-mod-rtmp ffmpeg"
-
-
-def nginx_binary() -> str | None:
-    return shutil.which("nginx") or next(
-        (p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None
-    )
 
 
 def require_tools() -> None:
@@ -59,22 +53,6 @@ def require_tools() -> None:
         test_services.unavailable(
             f"nginx with the RTMP module is not installed ({', '.join(missing)} missing): {INSTALL}"
         )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_for(predicate: Callable[[], Any], *, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.1)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 @dataclass

@@ -32,6 +32,7 @@ from tests.factories import (
     RoomRestrictionFactory,
     UserFactory,
 )
+from tests.live import forget_hot_state
 
 pytestmark = pytest.mark.django_db
 
@@ -76,22 +77,6 @@ def seed_counters(
     asyncio.run(seed())
     if settings.REDIS_URL:
         reset_room_state_backend()
-
-
-def forget_hot_state() -> None:
-    """A fresh hot-state backend, and no counters left in Redis from another
-    test or run (room ids repeat from one test database to the next)."""
-    reset_room_state_backend()
-    if settings.REDIS_URL:
-        import redis
-
-        client = redis.Redis.from_url(settings.REDIS_URL)
-        try:
-            stale = list(client.scan_iter(match="live:room:*", count=1000))
-            if stale:
-                client.delete(*stale)
-        finally:
-            client.close()
 
 
 @pytest.fixture(autouse=True)
