@@ -568,13 +568,19 @@ class BlockedListView(APIView):
     )
     def get(self, request: Request) -> Response:
         blocked = selectors.blocked_users(user=_member(request))
-        page = pagination.keyset(
-            blocked.annotate(position=F("blocked_by__id")),
-            cursor=cursor(request),
-            size=page_size(request),
-            key="position",
-        )
-        return paginated(request, page, s.UserProfileSerializer)
+        return _member_page(request, blocked, F("blocked_by__id"))
+
+
+def _member_page(request: Request, members: QuerySet[User], position: F) -> Response:
+    """One page of members related to someone, newest relation first:
+    ``position`` is the id of the relation row (a follow, a block)."""
+    page = pagination.keyset(
+        members.annotate(position=position),
+        cursor=cursor(request),
+        size=page_size(request),
+        key="position",
+    )
+    return paginated(request, page, s.UserProfileSerializer)
 
 
 class _UserListView(APIView):
@@ -586,15 +592,8 @@ class _UserListView(APIView):
         raise NotImplementedError
 
     def get(self, request: Request, username: str) -> Response:
-        user = selectors.user_by_username(username)
-        related = self.users(user)
-        page = pagination.keyset(
-            related.annotate(position=self.position),
-            cursor=cursor(request),
-            size=page_size(request),
-            key="position",
-        )
-        return paginated(request, page, s.UserProfileSerializer)
+        related = self.users(selectors.user_by_username(username))
+        return _member_page(request, related, self.position)
 
 
 class FollowersView(_UserListView):
