@@ -553,6 +553,36 @@ class BlockView(APIView):
         return Response({"blocked": False})
 
 
+class BlockedListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[CURSOR, PAGE_SIZE],
+        responses={
+            200: paginated_schema(s.UserProfileSerializer, "BlockedMembersPage"),
+            401: ERROR,
+        },
+        tags=["me"],
+        description="The members you blocked, the latest first. Search and feeds leave "
+        "them out; `DELETE /api/v1/users/{username}/block` unblocks one.",
+    )
+    def get(self, request: Request) -> Response:
+        blocked = selectors.blocked_users(user=_member(request))
+        return _member_page(request, blocked, F("blocked_by__id"))
+
+
+def _member_page(request: Request, members: QuerySet[User], position: F) -> Response:
+    """One page of members related to someone, newest relation first:
+    ``position`` is the id of the relation row (a follow, a block)."""
+    page = pagination.keyset(
+        members.annotate(position=position),
+        cursor=cursor(request),
+        size=page_size(request),
+        key="position",
+    )
+    return paginated(request, page, s.UserProfileSerializer)
+
+
 class _UserListView(APIView):
     """Members related to a member, paged by the id of the relation row."""
 
@@ -562,15 +592,8 @@ class _UserListView(APIView):
         raise NotImplementedError
 
     def get(self, request: Request, username: str) -> Response:
-        user = selectors.user_by_username(username)
-        related = self.users(user)
-        page = pagination.keyset(
-            related.annotate(position=self.position),
-            cursor=cursor(request),
-            size=page_size(request),
-            key="position",
-        )
-        return paginated(request, page, s.UserProfileSerializer)
+        related = self.users(selectors.user_by_username(username))
+        return _member_page(request, related, self.position)
 
 
 class FollowersView(_UserListView):

@@ -10,6 +10,7 @@ urlpatterns = [
     re_path(r"^auth/register/?$", api.RegisterView.as_view(), name="api-register"),
     re_path(r"^auth/token/?$", api.TokenView.as_view(), name="api-token"),
     re_path(r"^me/?$", api.MeView.as_view(), name="api-me"),
+    re_path(r"^me/blocked/?$", api.BlockedListView.as_view(), name="api-me-blocked"),
     re_path(r"^photos/?$", api.PhotoUploadView.as_view(), name="api-photos"),
     re_path(r"^notes/?$", api.NoteListView.as_view(), name="api-notes"),
     re_path(r"^feed/discover/?$", api.DiscoverFeedView.as_view(), name="api-feed-discover"),

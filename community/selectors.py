@@ -205,13 +205,6 @@ def board_notes(*, board: Board, viewer: Any) -> QuerySet[Note]:
     return note_cards(notes, viewer)
 
 
-def collected_notes(*, user: User) -> QuerySet[Note]:
-    """All notes a member keeps, most recently collected first."""
-    return note_cards(
-        visible_notes(user).filter(collects__user=user).order_by("-collects__id"), user
-    )
-
-
 def liked_notes(*, user: User, viewer: Any) -> QuerySet[Note]:
     return note_cards(visible_notes(viewer).filter(likes__user=user).order_by("-likes__id"), viewer)
 
@@ -249,6 +242,8 @@ def topic_is_followed(*, topic: Topic, viewer: Any) -> bool:
 
 
 def blocked_users(*, user: User) -> QuerySet[User]:
+    """The members ``user`` blocked, by username (search and feeds hide
+    them: this is where the member finds them to unblock)."""
     return User.objects.filter(blocked_by__blocker=user).order_by("username")
 
 

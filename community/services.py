@@ -59,7 +59,7 @@ from core.errors import (
 )
 from core.images import PreparedImage, prepare_upload
 
-MAX_PHOTOS = 9
+MAX_PHOTOS = 9  # SPEC.md: 1–9 photos a note; the compose page reads it from here
 
 
 # --- access -----------------------------------------------------------------
@@ -283,7 +283,7 @@ def note_create(
     order. A published note needs at least one photo."""
     _check_status(status, allowed=(Note.Status.DRAFT, Note.Status.PUBLISHED))
     if len(images) + len(photo_ids) > MAX_PHOTOS:
-        raise TooManyPhotos(fields={"images": ["A note holds at most 9 photos."]})
+        raise TooManyPhotos(fields={"images": [f"A note holds at most {MAX_PHOTOS} photos."]})
     if status == Note.Status.PUBLISHED and not images and not photo_ids:
         raise PhotosRequired(fields={"images": ["Add at least one photo to publish."]})
     note_text = _prepare_text(author=author, title=title, body=body)
@@ -356,7 +356,7 @@ def note_update(
         else:
             keep = list(note.photos.all())
         if len(keep) + len(prepared) > MAX_PHOTOS:
-            raise TooManyPhotos(fields={"images": ["A note holds at most 9 photos."]})
+            raise TooManyPhotos(fields={"images": [f"A note holds at most {MAX_PHOTOS} photos."]})
         target = status or note.status
         if target == Note.Status.PUBLISHED and not keep and not prepared:
             raise PhotosRequired(fields={"images": ["Add at least one photo to publish."]})

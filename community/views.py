@@ -400,8 +400,6 @@ def note_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- members -------------------------------------------------------------------------
 
-PROFILE_TABS = ("notes", "boards", "liked", "drafts")
-
 
 @require_GET
 @handles_domain_errors
@@ -495,7 +493,9 @@ def user_block(request: HttpRequest, username: str) -> HttpResponse:
     else:
         services.unblock_user(blocker=user, blocked=target)
         messages.success(request, f"You unblocked @{target.username}.")
-    return redirect(target)
+    # Back where the form was (the settings' list of blocked members), else
+    # the profile.
+    return redirect(safe_next(request, target.get_absolute_url()))
 
 
 @require_POST
@@ -697,4 +697,10 @@ def settings_profile(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Your profile is updated.")
             return redirect(user)
-    return render(request, "community/settings_profile.html", {"form": form})
+    return render(
+        request,
+        "community/settings_profile.html",
+        # Search and feeds hide blocked members: this list is how a member
+        # finds them again to unblock them.
+        {"form": form, "blocked": selectors.blocked_users(user=user)},
+    )

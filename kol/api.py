@@ -152,6 +152,26 @@ class ApplicationListView(APIView):
         )
 
 
+class ApplicationWithdrawView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "writes"
+
+    @extend_schema(
+        request=None,
+        responses={200: s.ApplicationSerializer, 400: ERROR, 401: ERROR, 404: ERROR},
+        tags=["creators"],
+        operation_id="creators_applications_withdraw",
+        description="The applicant takes back a pending application (then may send a new "
+        "one); withdrawing again changes nothing. `already_reviewed` once a moderator has "
+        "decided; anyone else's application is `not_found`.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        applicant = _member(request)
+        application = selectors.application_for_member(application_id=pk, user=applicant)
+        application = services.application_withdraw(applicant=applicant, application=application)
+        return Response(s.ApplicationSerializer(application, context={"request": request}).data)
+
+
 # --- invitations --------------------------------------------------------------------
 
 

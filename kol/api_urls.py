@@ -20,6 +20,11 @@ urlpatterns = [
 
 _with_keys = [
     ("creators/<str:username>", api.CreatorDetailView, "api-creator"),
+    (
+        "creators/applications/<id:pk>/withdraw",
+        api.ApplicationWithdrawView,
+        "api-creator-application-withdraw",
+    ),
     ("invitations/<id:pk>/accept", api.InvitationAcceptView, "api-invitation-accept"),
     ("invitations/<id:pk>/decline", api.InvitationDeclineView, "api-invitation-decline"),
 ]

@@ -263,6 +263,15 @@ def applications_of(user: Any) -> QuerySet[Application]:
     )
 
 
+def application_for_member(*, application_id: int, user: Any) -> Application:
+    """One of the member's own applications; anyone else's is NotFound,
+    staff included (moderators decide in the admin)."""
+    application = applications_of(user).filter(pk=application_id).first()
+    if application is None:
+        raise NotFound("No such application.")
+    return application
+
+
 # --- invitations ------------------------------------------------------------------
 
 

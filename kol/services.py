@@ -87,15 +87,6 @@ def tier_for(followers: int) -> str:
     return Tier.NANO.value
 
 
-def refresh_tier(profile: CreatorProfile) -> str:
-    """Derive and store one creator's tier from their current followers."""
-    tier = tier_for(profile.user.follower_count)
-    if tier != profile.tier:
-        CreatorProfile.objects.filter(pk=profile.pk).update(tier=tier)
-        profile.tier = tier
-    return tier
-
-
 # --- profiles -----------------------------------------------------------------
 
 
@@ -300,12 +291,23 @@ def application_reject(*, reviewer: User, application: Application, reason: str)
 
 
 def application_withdraw(*, applicant: User, application: Application) -> Application:
+    """The applicant takes back a pending application (to send a better one,
+    say: one may be pending at a time). Anyone else's is NotFound;
+    withdrawing twice changes nothing; once a moderator has decided, it is
+    too late (``already_reviewed``)."""
     if application.applicant_id != applicant.pk:
         raise NotFound("No such application.")
+    # One conditional UPDATE: a moderator deciding at the same moment either
+    # finds it withdrawn or has already decided.
     Application.objects.filter(pk=application.pk, status=Application.Status.PENDING).update(
         status=Application.Status.WITHDRAWN
     )
     application.refresh_from_db()
+    if application.status != Application.Status.WITHDRAWN:
+        raise ValidationFailed(
+            f"This application is already {application.get_status_display().lower()}.",
+            code="already_reviewed",
+        )
     return application
 
 

@@ -7,6 +7,11 @@ from kol import views
 urlpatterns = [
     path("creators/", views.creators, name="creators"),
     path("creators/apply", views.creator_apply, name="creator_apply"),
+    path(
+        "creators/applications/<int:pk>/withdraw",
+        views.creator_application_withdraw,
+        name="creator_application_withdraw",
+    ),
     path("creators/<str:username>/", views.creator_detail, name="creator_detail"),
     path("studio/", views.studio, name="studio"),
     path("agency/", views.agency_dashboard, name="agency_dashboard"),

@@ -167,6 +167,23 @@ def creator_apply(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_POST
+@member_required
+@handles_domain_errors
+def creator_application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    """The applicant takes back a pending application (anyone else's does
+    not exist); back to the apply page, which offers the form again."""
+    user = member(request)
+    application = selectors.application_for_member(application_id=pk, user=user)
+    try:
+        services.application_withdraw(applicant=user, application=application)
+    except DomainError as exc:  # a moderator decided in the meantime
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Your application is withdrawn. You can send a new one.")
+    return redirect("creator_apply")
+
+
 # --- studio --------------------------------------------------------------------------
 
 

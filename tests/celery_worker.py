@@ -13,40 +13,17 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from config.celery import app as celery_app
+from tests.services import shared_database_url
 
 READY_TIMEOUT = 30.0
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def wait_for(
-    predicate: Callable[[], Any],
-    *,
-    timeout: float = 20.0,
-    interval: float = 0.1,
-    what: str = "the condition",
-) -> Any:
-    """Poll ``predicate`` until it returns something truthy; fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +34,7 @@ def celery_worker(
     queue = f"sprout-test-{uuid.uuid4().hex[:8]}"
     log_path = Path(tmp_path_factory.mktemp("celery")) / "worker.log"
     with django_db_blocker.unblock():
-        database_url = _database_url()
+        database_url = shared_database_url()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",

@@ -1,6 +1,15 @@
 """Test-run wiring: which tests run in which pass of ``make test``, service
 checks, and the shared fixtures.
 
+Fixtures of people: ``user`` and ``other_user`` (plain members; the
+other-user case of every permission), ``moderator`` (staff in the
+Moderators group), ``superuser``, ``host`` (may host live rooms) and
+``funded_member`` (1,000 coins bought through the sandbox), with logged-in
+clients for some. Fixtures of one app's data live in that app's conftest
+(``tests/live/conftest.py``: ``room``, ``live_room``). A higher app's
+factories are imported inside its fixtures, so that a run with only
+``community`` installed can load this file.
+
 Passes: ``sqlite`` (everything not marked postgres/redis/celery_worker/browser),
 ``postgres`` (everything not marked browser, on PostgreSQL + Redis, with real
 Celery workers), ``browser`` (Playwright in Debian's Chromium). A test that
@@ -11,14 +20,18 @@ missing is skipped with the reason, or fails when ``CI=true``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
 
+from community.models import User
 from tests import services
 from tests.celery_worker import celery_worker  # noqa: F401  (fixture)
-from tests.factories import UserFactory
+from tests.clients import logged_in
+from tests.factories import ModeratorFactory, SuperuserFactory, UserFactory
 
 SERVICE_MARKS = ("postgres", "redis", "celery_worker")
 
@@ -81,6 +94,17 @@ def other_user(db):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def user_client(user: User) -> Client:
+    """A browser logged in as ``user``."""
+    return logged_in(user)
+
+
+@pytest.fixture
+def other_client(other_user: User) -> Client:
+    return logged_in(other_user)
+
+
+@pytest.fixture
 def user_api(user) -> APIClient:  # type: ignore[no-untyped-def]
     client = APIClient()
     client.force_authenticate(user)
@@ -92,3 +116,39 @@ def other_api(other_user) -> APIClient:  # type: ignore[no-untyped-def]
     client = APIClient()
     client.force_authenticate(other_user)
     return client
+
+
+@pytest.fixture
+def moderator(db: Any) -> User:
+    return ModeratorFactory()
+
+
+@pytest.fixture
+def moderator_client(moderator: User) -> Client:
+    return logged_in(moderator)
+
+
+@pytest.fixture
+def superuser(db: Any) -> User:
+    return SuperuserFactory()
+
+
+@pytest.fixture
+def superuser_client(superuser: User) -> Client:
+    return logged_in(superuser)
+
+
+@pytest.fixture
+def host(db: Any) -> User:
+    """A member allowed to host live rooms."""
+    from tests.factories import HostFactory
+
+    return HostFactory()
+
+
+@pytest.fixture
+def funded_member(db: Any) -> User:
+    """A member with 1,000 coins, bought with a sandbox recharge."""
+    from tests.factories import FundedMemberFactory
+
+    return FundedMemberFactory(coins=1_000)

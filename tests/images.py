@@ -262,3 +262,28 @@ def jpeg_declaring(width: int, height: int) -> SimpleUploadedFile:
     sof = content.index(b"\xff\xc0")
     content[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
     return upload("bomb.jpg", bytes(content))
+
+
+def near(actual: tuple[int, ...], expected: tuple[int, ...], tolerance: int = 30) -> bool:
+    """Two colours within ``tolerance`` of each other, channel by channel."""
+    return all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=False))
+
+
+def assert_no_metadata(content: bytes) -> None:
+    """Stored image bytes carry no EXIF, GPS, XMP, text chunk nor marker."""
+    image = Image.open(io.BytesIO(content))
+    assert len(image.getexif()) == 0
+    assert not image.getexif().get_ifd(0x8825)
+    leaked = {
+        "exif",
+        "xmp",
+        "XML:com.adobe.xmp",
+        "comment",
+        "Comment",
+        "Author",
+        "Raw profile type exif",
+    } & set(image.info)
+    assert not leaked
+    assert not getattr(image, "text", {})
+    for marker in (b"Exif", b"GPS", b"xmp", *SECRET_MARKERS):
+        assert marker not in content, marker

@@ -1,15 +1,22 @@
 """Which outside services this test run has, and what to do when one is
 missing: skip with a clear reason on a developer's machine, fail under CI
-(``CI=true``), where a missing service means the run proves nothing."""
+(``CI=true``), where a missing service means the run proves nothing. And
+what tests that start processes of their own (a Celery worker, a second
+server, nginx) need to give them: a free port, the test database's URL,
+a way to wait for them."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import socket
+import time
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from django.db import connection
 
 CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 TEST_PASS = os.environ.get("SPROUT_TEST_PASS", "sqlite")
@@ -47,3 +54,41 @@ def redis_url() -> str:
 
 def chromium_path() -> str | None:
     return CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+
+
+def nginx_binary() -> str | None:
+    return shutil.which("nginx") or (
+        "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None
+    )
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def shared_database_url() -> str:
+    """A ``DATABASE_URL`` naming the test database this run writes to, for a
+    process the test starts (a Celery worker, a second server)."""
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def wait_for(
+    predicate: Callable[[], Any],
+    *,
+    timeout: float = 20.0,
+    interval: float = 0.1,
+    what: str = "the condition",
+) -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")

@@ -36,7 +36,6 @@ from urllib.parse import quote, urlencode
 import pytest
 from django.conf import settings
 from django.contrib.admin import ModelAdmin
-from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpResponseBase
@@ -48,17 +47,22 @@ from django.utils import timezone
 
 from community import services as community_services
 from community.models import User
-from kol.models import Invitation
-from live.models import ChatMessage, LiveSession
+from live.models import LiveSession
+from tests.clients import logged_in
 from tests.factories import (
+    ApplicationFactory,
     BoardFactory,
+    ChatMessageFactory,
     CommentFactory,
     CreatorFactory,
+    HostFactory,
+    InvitationFactory,
     NoteFactory,
+    RoomFactory,
+    SuperuserFactory,
     TopicFactory,
     UserFactory,
 )
-from tests.live import make_room
 
 pytestmark = pytest.mark.django_db
 
@@ -239,25 +243,23 @@ class World:
 
 @pytest.fixture
 def world() -> World:
-    member = UserFactory()
+    member = HostFactory()
     other = UserFactory()
     CreatorFactory(user=other)
-    staff = UserFactory(is_staff=True, is_superuser=True)
+    staff = SuperuserFactory()
     topic = TopicFactory()
     note = NoteFactory(author=member, photos=0)
     note.topics.add(topic)
     NoteFactory(author=other, photos=0)
     comment = CommentFactory(note=note, author=member)
     board = BoardFactory(owner=member)
-    room = make_room(host=member)
+    room = RoomFactory(host=member, live=True)
     session = LiveSession.objects.get(room=room)
-    message = ChatMessage.objects.create(room=room, user=other, text="hello")
-    member.user_permissions.add(
-        Permission.objects.get(codename="host_live", content_type__app_label="kol")
-    )
-    invitation = Invitation.objects.create(
+    message = ChatMessageFactory(room=room, user=other, text="hello")
+    invitation = InvitationFactory(
         user=member, invited_by=staff, expires_at=timezone.now() + timedelta(days=3)
     )
+    application = ApplicationFactory(applicant=member)
     community_services.follow_user(follower=other, followee=member)
     note_type = ContentType.objects.get_for_model(note)
     return World(
@@ -287,6 +289,7 @@ def world() -> World:
             "messages": str(message.pk),
             "sessions": str(session.pk),
             "invitations": str(invitation.pk),
+            "applications": str(application.pk),
         },
     )
 
@@ -598,12 +601,6 @@ def send(client: Client, method: str, case: Case) -> HttpResponseBase | str:
         return client.generic(method, case.path, case.body, content_type=case.content_type)
     except Exception as exc:  # what the test client re-raises, a server answers with 500
         return f"raised {type(exc).__name__}: {str(exc)[:200]}"
-
-
-def logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 # Routes broken by a dependency, with the reason: expected to fail (strictly,

@@ -24,17 +24,23 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
 from django.db.models.fields.files import FieldFile
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 from django.urls import reverse
 from PIL import Image
-from rest_framework.test import APIClient
 
 from community.models import Note, Photo, User
 from core.images import CleanImageField, ImageUploadField
-from kol.services import host_permission
 from live.models import Room
 from tests import images
-from tests.factories import NoteFactory, UserFactory
+from tests.clients import api_client, logged_in
+from tests.factories import (
+    GiftFactory,
+    HostFactory,
+    NoteFactory,
+    RoomFactory,
+    SuperuserFactory,
+    UserFactory,
+)
 from wallet.models import Gift
 
 pytestmark = pytest.mark.django_db
@@ -64,28 +70,6 @@ def _read(file: FieldFile) -> bytes:
         return stored.read()
 
 
-def _member() -> User:
-    return UserFactory()
-
-
-def _host() -> User:
-    host = UserFactory()
-    host.user_permissions.add(host_permission())
-    return User.objects.get(pk=host.pk)
-
-
-def _api(user: User) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-def _page(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def _api_outcome(response: Any, stored: Callable[[], FieldFile]) -> Outcome:
     if response.status_code in (200, 201):
         return Outcome(stored=_read(stored()))
@@ -111,14 +95,14 @@ def _latest_photo(owner: User) -> FieldFile:
 
 
 def api_photo(upload: SimpleUploadedFile) -> Outcome:
-    user = _member()
-    response = _api(user).post("/api/v1/photos", {"image": upload}, format="multipart")
+    user = UserFactory()
+    response = api_client(user).post("/api/v1/photos", {"image": upload}, format="multipart")
     return _api_outcome(response, lambda: _latest_photo(user))
 
 
 def api_note_create(upload: SimpleUploadedFile) -> Outcome:
-    user = _member()
-    response = _api(user).post(
+    user = UserFactory()
+    response = api_client(user).post(
         "/api/v1/notes/", {"title": "Breakfast", "images": [upload]}, format="multipart"
     )
     return _api_outcome(response, lambda: _latest_photo(user))
@@ -126,41 +110,41 @@ def api_note_create(upload: SimpleUploadedFile) -> Outcome:
 
 def api_note_update(upload: SimpleUploadedFile) -> Outcome:
     note = NoteFactory(status=Note.Status.DRAFT)
-    response = _api(note.author).patch(
+    response = api_client(note.author).patch(
         f"/api/v1/notes/{note.pk}", {"images": [upload]}, format="multipart"
     )
     return _api_outcome(response, lambda: _latest_photo(note.author))
 
 
 def api_avatar(upload: SimpleUploadedFile) -> Outcome:
-    user = _member()
-    response = _api(user).patch("/api/v1/me", {"avatar": upload}, format="multipart")
+    user = UserFactory()
+    response = api_client(user).patch("/api/v1/me", {"avatar": upload}, format="multipart")
     return _api_outcome(response, lambda: User.objects.get(pk=user.pk).avatar)
 
 
 def api_room_cover(upload: SimpleUploadedFile) -> Outcome:
-    host = _host()
-    response = _api(host).post(
+    host = HostFactory()
+    response = api_client(host).post(
         "/api/v1/live/rooms/", {"title": "Dumplings", "cover": upload}, format="multipart"
     )
     return _api_outcome(response, lambda: Room.objects.get(host=host).cover)
 
 
 def page_compose(upload: SimpleUploadedFile) -> Outcome:
-    user = _member()
-    response = _page(user).post(reverse("compose"), {"title": "Breakfast", "images": upload})
+    user = UserFactory()
+    response = logged_in(user).post(reverse("compose"), {"title": "Breakfast", "images": upload})
     return _page_outcome(response, "images", lambda: _latest_photo(user))
 
 
 def page_profile_avatar(upload: SimpleUploadedFile) -> Outcome:
-    user = _member()
-    response = _page(user).post(reverse("settings_profile"), {"bio": "Hi", "avatar": upload})
+    user = UserFactory()
+    response = logged_in(user).post(reverse("settings_profile"), {"bio": "Hi", "avatar": upload})
     return _page_outcome(response, "avatar", lambda: User.objects.get(pk=user.pk).avatar)
 
 
 def page_go_live_cover(upload: SimpleUploadedFile) -> Outcome:
-    host = _host()
-    response = _page(host).post(reverse("go_live"), {"title": "Dumplings", "cover": upload})
+    host = HostFactory()
+    response = logged_in(host).post(reverse("go_live"), {"title": "Dumplings", "cover": upload})
     return _page_outcome(response, "cover", lambda: Room.objects.get(host=host).cover)
 
 
@@ -174,7 +158,7 @@ def _admin_field(
     def submit(upload: SimpleUploadedFile) -> Outcome:
         instance = make()
         request = RequestFactory().get("/admin/")
-        request.user = UserFactory(is_staff=True, is_superuser=True)
+        request.user = SuperuserFactory()
         form_class = admin.site._registry[model].get_form(request, instance)
         form_field = form_class.base_fields[field]
         assert isinstance(form_field, forms.FileField)
@@ -201,18 +185,16 @@ ENTRY_POINTS = [
     EntryPoint("page-compose", ((Photo, "original"),), page_compose),
     EntryPoint("page-profile-avatar", ((User, "avatar"),), page_profile_avatar),
     EntryPoint("page-go-live-cover", ((Room, "cover"),), page_go_live_cover),
-    EntryPoint("admin-user-avatar", ((User, "avatar"),), _admin_field(User, "avatar", _member)),
+    EntryPoint("admin-user-avatar", ((User, "avatar"),), _admin_field(User, "avatar", UserFactory)),
     EntryPoint(
         "admin-room-cover",
         ((Room, "cover"),),
-        _admin_field(Room, "cover", lambda: Room.objects.create(host=_host(), title="Later")),
+        _admin_field(Room, "cover", RoomFactory),
     ),
     EntryPoint(
         "admin-gift-image",
         ((Gift, "image"),),
-        _admin_field(
-            Gift, "image", lambda: Gift.objects.create(name="Kite", slug="kite-upload", coins=1)
-        ),
+        _admin_field(Gift, "image", lambda: GiftFactory(name="Kite", slug="kite-upload", coins=1)),
     ),
 ]
 

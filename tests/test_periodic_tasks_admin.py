@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import Client
 from django_celery_beat.models import CrontabSchedule
 
+from tests.clients import logged_in
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,8 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def test_staff_add_a_crontab_schedule_in_the_admin(settings: Any) -> None:
     admin = UserFactory(is_staff=True, is_superuser=True)
-    client = Client()
-    client.force_login(admin)
+    client = logged_in(admin)
 
     form = client.get("/admin/django_celery_beat/crontabschedule/add/")
     assert form.status_code == 200

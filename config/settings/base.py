@@ -184,7 +184,6 @@ SPROUT_PHOTO_MAX_BYTES = env.int("SPROUT_PHOTO_MAX_BYTES", default=20 * 1024 * 1
 SPROUT_PHOTO_MAX_PIXELS = env.int("SPROUT_PHOTO_MAX_PIXELS", default=50_000_000)
 SPROUT_PHOTO_MIN_SIDE = 16
 SPROUT_PHOTO_WIDTHS = (1080, 540, 240)
-SPROUT_NOTE_MAX_PHOTOS = 9
 
 # --- feed ranking (see community/ranking.py and docs/architecture.md) -----
 SPROUT_RANK_DECAY_SECONDS = env.int("SPROUT_RANK_DECAY_SECONDS", default=86_400)

@@ -11,13 +11,19 @@ import zlib
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from community.models import User
 from kol import invitations, services, stats
 from kol.models import CreatorDailyStat, CreatorProfile, Invitation, Niche, Tier
-from tests.factories import AgencyFactory, CreatorFactory, NoteFactory, UserFactory
+from tests.factories import (
+    PASSWORD,
+    AgencyFactory,
+    CreatorFactory,
+    ModeratorFactory,
+    NoteFactory,
+    UserFactory,
+)
 
 # serialized_rollback: the niches and groups come from data migrations, which a
 # transactional test would flush for the next one.
@@ -26,7 +32,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-PASSWORD = "correct-horse-battery"
 
 # fmt: off
 POOL = [
@@ -117,8 +122,7 @@ def build_pool() -> CreatorProfile:
         )
     agency = AgencyFactory(name="Bright Sprout Media")
     services.agency_add_creator(actor=None, agency=agency, creator=creator, share_bps=2_000)
-    staff = UserFactory(username="sprout_team", display_name="Sprout team")
-    staff.groups.add(Group.objects.get(name="Moderators"))
+    staff = ModeratorFactory(username="sprout_team", display_name="Sprout team")
     invitations.invite(
         actor=staff,
         user=creator.user,

@@ -11,21 +11,19 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.test import Client
 
 from community.models import Note, User
 from kol import stats
 from kol.models import CreatorDailyStat, CreatorProfile
-from live.models import Room
-from tests.factories import CreatorFactory, NoteFactory, UserFactory
+from tests.clients import logged_in
+from tests.factories import PASSWORD, CreatorFactory, NoteFactory, RoomFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def log_in(page: Any, base: str, user: User) -> None:
     """The page's context carries ``user``'s session cookie."""
-    client = Client()
-    client.force_login(user)
+    client = logged_in(user)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
     page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
 
@@ -45,7 +43,7 @@ def test_the_main_pages_admin_and_api_docs_raise_no_csp_violation(  # type: igno
         for n in range(5)
     )
     note: Note = NoteFactory(author=UserFactory(username="chef_lin"), title="Sunday dumplings")
-    room = Room.objects.create(host=member, title="Dumplings from scratch")
+    room = RoomFactory(host=member, title="Dumplings from scratch")
     log_in(page, base, member)
 
     page.goto(f"{base}/")
@@ -98,7 +96,7 @@ def test_a_visitor_logs_in_without_a_csp_violation(  # type: ignore[no-untyped-d
     UserFactory(username="mei")
     page.goto(f"{base}/login?next=/wallet")
     page.fill("#id_username", "mei")
-    page.fill("#id_password", "correct-horse-battery")
+    page.fill("#id_password", PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{base}/wallet")
     expect(page.get_by_role("heading", level=1)).to_be_visible()

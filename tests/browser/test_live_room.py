@@ -27,7 +27,6 @@ import io
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,21 +38,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
-from django.db import connection
-from django.test import Client
 from PIL import Image, ImageDraw
 
 from community.models import User
-from kol.services import host_permission
 from live.models import ChatMessage, Room
 from tests import services as test_services
 from tests.browser.catalog import default_gift_catalog
 from tests.browser.conftest import SCREENSHOTS, watch_csp
-from tests.factories import UserFactory
+from tests.clients import logged_in
+from tests.factories import HostFactory, UserFactory
+from tests.services import free_port, shared_database_url
 
 pytestmark = [
     pytest.mark.browser,
@@ -81,9 +78,7 @@ uvicorn.run(ASGIStaticFilesHandler(application), host="127.0.0.1", port=int(sys.
 
 
 def require_tools() -> None:
-    nginx = shutil.which("nginx") or (
-        "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None
-    )
+    nginx = test_services.nginx_binary()
     missing = [
         what
         for what, there in (
@@ -97,18 +92,6 @@ def require_tools() -> None:
         test_services.unavailable(f"{', '.join(missing)} missing: {INSTALL}")
     if not HLS_JS.exists():
         test_services.unavailable(f"hls.js is not vendored at {HLS_JS}: run `make vendor`")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def shared_database_url() -> str:
-    """DATABASE_URL pointed at the test database this test writes to."""
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(parts._replace(path="/" + str(connection.settings_dict["NAME"])))
 
 
 @dataclass
@@ -226,9 +209,8 @@ def cover_file(directory: Path) -> Path:
 
 
 def make_host() -> User:
-    host = UserFactory(username="chef_lin", display_name="Chef Lin")
-    host.user_permissions.add(host_permission())
-    return User.objects.get(pk=host.pk)
+    """The host the screenshots show (test_live_gifts.py uses them too)."""
+    return HostFactory(username="chef_lin", display_name="Chef Lin")
 
 
 def open_context(browser: Any, site: Site, *, user: User | None, phone: bool = False) -> Any:
@@ -243,8 +225,7 @@ def open_context(browser: Any, site: Site, *, user: User | None, phone: bool = F
     else:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
     if user is not None:
-        client = Client()
-        client.force_login(user)
+        client = logged_in(user)
         cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
         context.add_cookies(
             [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": site.url}]

@@ -8,39 +8,37 @@ from typing import Any
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from community import services
 from community.models import Comment, Note, Report, Topic, User
+from tests.admin_pages import AdminPages
+from tests.clients import logged_in
 from tests.factories import (
     BoardFactory,
     CommentFactory,
     NoteFactory,
+    ReportFactory,
     TopicFactory,
     UserFactory,
+    fresh,
     jpeg_bytes,
 )
 
 pytestmark = pytest.mark.django_db
+
+ADMIN = AdminPages("community")
+changelist = ADMIN.changelist
+run_action = ADMIN.run_action
+changelist_queries = ADMIN.changelist_queries
 
 MODERATED_MODELS = ("report", "note", "comment", "user", "topic")
 ALL_MODELS = (*MODERATED_MODELS, "board", "follow", "block", "notification")
 
 
 # --- helpers ------------------------------------------------------------------
-
-
-def fresh(obj: Any) -> Any:
-    return type(obj).objects.get(pk=obj.pk)
-
-
-def changelist(model: str) -> str:
-    return reverse(f"admin:community_{model}_changelist")
 
 
 def publish(author: User, title: str = "Citrus salad", body: str = "Bright. #salads") -> Note:
@@ -51,37 +49,6 @@ def publish(author: User, title: str = "Citrus salad", body: str = "Bright. #sal
         body=body,
         images=[ContentFile(jpeg_bytes(), name="x.jpg")],
     )
-
-
-def run_action(client: Client, model: str, action: str, objects: list[Any], query: str = "") -> Any:
-    """Post a bulk action the way the changelist form does (to the changelist
-    URL with its current filters)."""
-    return client.post(
-        changelist(model) + query,
-        {"action": action, "_selected_action": [o.pk for o in objects], "index": 0},
-        follow=True,
-    )
-
-
-@pytest.fixture
-def moderator() -> User:
-    user = UserFactory(is_staff=True)
-    user.groups.add(Group.objects.get(name="Moderators"))
-    return user
-
-
-@pytest.fixture
-def moderator_client(moderator: User) -> Client:
-    client = Client()
-    client.force_login(moderator)
-    return client
-
-
-@pytest.fixture
-def superuser_client() -> Client:
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
 
 
 # --- access -------------------------------------------------------------------
@@ -109,16 +76,14 @@ def test_superuser_opens_every_changelist(superuser_client: Client, model: str) 
 
 @pytest.mark.parametrize("model", ["report", "note"])
 def test_plain_member_is_sent_to_the_admin_login(model: str) -> None:
-    client = Client()
-    client.force_login(UserFactory())
+    client = logged_in(UserFactory())
     response = client.get(changelist(model))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
 
 
 def test_staff_outside_the_moderators_group_cannot_open_the_queue() -> None:
-    client = Client()
-    client.force_login(UserFactory(is_staff=True))
+    client = logged_in(UserFactory(is_staff=True))
     assert client.get(changelist("report")).status_code == 403
 
 
@@ -166,8 +131,8 @@ def test_superuser_text_edit_goes_through_the_service(superuser_client: Client) 
 
 
 def test_report_queue_shows_open_reports_by_default(moderator_client: Client) -> None:
-    open_report = Report.objects.create(reporter=UserFactory(), note=NoteFactory(), reason="spam")
-    closed = Report.objects.create(
+    open_report = ReportFactory(reporter=UserFactory(), note=NoteFactory(), reason="spam")
+    closed = ReportFactory(
         reporter=UserFactory(), note=NoteFactory(), reason="other", status="dismissed"
     )
     default = moderator_client.get(changelist("report"))
@@ -179,24 +144,24 @@ def test_report_queue_shows_open_reports_by_default(moderator_client: Client) ->
 def test_report_queue_counts_open_reports_on_the_same_target(moderator_client: Client) -> None:
     note = NoteFactory()
     for _ in range(3):
-        Report.objects.create(reporter=UserFactory(), note=note, reason="spam")
-    Report.objects.create(reporter=UserFactory(), note=note, reason="spam", status="dismissed")
-    lonely = Report.objects.create(reporter=UserFactory(), user=UserFactory(), reason="other")
+        ReportFactory(reporter=UserFactory(), note=note, reason="spam")
+    ReportFactory(reporter=UserFactory(), note=note, reason="spam", status="dismissed")
+    lonely = ReportFactory(reporter=UserFactory(), user=UserFactory(), reason="other")
     rows = {r.pk: r for r in moderator_client.get(changelist("report")).context["cl"].result_list}
     assert [rows[pk].same_open for pk in rows if pk != lonely.pk] == [3, 3, 3]
     assert rows[lonely.pk].same_open == 1
 
 
 def test_report_queue_filters_by_kind_of_target(moderator_client: Client) -> None:
-    note_report = Report.objects.create(reporter=UserFactory(), note=NoteFactory(), reason="spam")
-    Report.objects.create(reporter=UserFactory(), comment=CommentFactory(), reason="spam")
+    note_report = ReportFactory(reporter=UserFactory(), note=NoteFactory(), reason="spam")
+    ReportFactory(reporter=UserFactory(), comment=CommentFactory(), reason="spam")
     response = moderator_client.get(changelist("report") + "?target=note")
     assert list(response.context["cl"].result_list) == [note_report]
 
 
 def test_report_queue_links_target_in_admin_and_on_site(moderator_client: Client) -> None:
     comment = CommentFactory()
-    Report.objects.create(reporter=UserFactory(), comment=comment, reason="harassment")
+    ReportFactory(reporter=UserFactory(), comment=comment, reason="harassment")
     content = moderator_client.get(changelist("report")).content.decode()
     assert reverse("admin:community_comment_change", args=[comment.pk]) in content
     assert reverse("note", args=[comment.note_id]) + f"#comment-{comment.pk}" in content
@@ -303,7 +268,7 @@ def test_hide_and_restore_selected_comments(moderator_client: Client) -> None:
 
 def test_note_changelist_filters_notes_with_open_reports(moderator_client: Client) -> None:
     reported, calm = NoteFactory(), NoteFactory()
-    Report.objects.create(reporter=UserFactory(), note=reported, reason="spam")
+    ReportFactory(reporter=UserFactory(), note=reported, reason="spam")
     response = moderator_client.get(changelist("note") + "?reported=yes")
     assert list(response.context["cl"].result_list) == [reported]
     response = moderator_client.get(changelist("note") + "?reported=no")
@@ -325,7 +290,7 @@ def test_note_changelist_shows_a_thumbnail_of_the_cover(moderator_client: Client
 def make_notes(count: int) -> None:
     for _ in range(count):
         note = NoteFactory(photos=2)
-        Report.objects.create(reporter=UserFactory(), note=note, reason="spam")
+        ReportFactory(reporter=UserFactory(), note=note, reason="spam")
         CommentFactory(note=note)
 
 
@@ -333,18 +298,11 @@ def make_reports(count: int) -> None:
     for i in range(count):
         kind = i % 3
         if kind == 0:
-            Report.objects.create(reporter=UserFactory(), note=NoteFactory(), reason="spam")
+            ReportFactory(reporter=UserFactory(), note=NoteFactory(), reason="spam")
         elif kind == 1:
-            Report.objects.create(reporter=UserFactory(), comment=CommentFactory(), reason="spam")
+            ReportFactory(reporter=UserFactory(), comment=CommentFactory(), reason="spam")
         else:
-            Report.objects.create(reporter=UserFactory(), user=UserFactory(), reason="other")
-
-
-def changelist_queries(client: Client, model: str) -> int:
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(changelist(model))
-    assert response.status_code == 200
-    return len(captured)
+            ReportFactory(reporter=UserFactory(), user=UserFactory(), reason="other")
 
 
 @pytest.mark.parametrize(
@@ -387,8 +345,7 @@ def test_superuser_changelist_queries_do_not_grow_with_rows(
 def test_admin_log_in_with_a_100000_character_name_matches_nobody() -> None:
     # Django's log-in form does not bound the name it looks up; SQLite's LIKE
     # failed on one this long (found by tests/test_abuse.py).
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client = logged_in(UserFactory(is_staff=True, is_superuser=True))
     response = client.post("/admin/login/", {"username": "x" * 100_000, "password": "p"})
     assert response.status_code == 200
     with pytest.raises(User.DoesNotExist):

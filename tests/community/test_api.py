@@ -12,23 +12,22 @@ from rest_framework.test import APIClient
 
 from community import services
 from community.models import Collect, Comment, Follow, Like, Note, Notification, Photo, User
-from tests.factories import CommentFactory, NoteFactory, PhotoFactory, UserFactory, jpeg_bytes
+from tests.clients import assert_error
+from tests.factories import (
+    PASSWORD,
+    CommentFactory,
+    ModeratorFactory,
+    NoteFactory,
+    PhotoFactory,
+    UserFactory,
+    jpeg_bytes,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def jpeg(name: str = "photo.jpg", width: int = 320, height: int = 240) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, jpeg_bytes(width, height), content_type="image/jpeg")
-
-
-def assert_error(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "fields"}
-    assert body["error"]["code"] == code, body
-    assert body["error"]["message"]
-    return body["error"]
 
 
 # --- auth -----------------------------------------------------------------------
@@ -85,7 +84,7 @@ def test_token_for_right_and_wrong_password(api: APIClient) -> None:
     UserFactory(username="kai")
     ok = api.post(
         "/api/v1/auth/token",
-        {"username": "kai", "password": "correct-horse-battery"},
+        {"username": "kai", "password": PASSWORD},
         format="json",
     )
     assert ok.status_code == 200
@@ -243,10 +242,7 @@ def test_only_the_author_changes_or_deletes_a_note(
 def test_a_moderator_may_hide_a_note_but_its_author_cannot_unhide_it(
     user_api: APIClient, user: User
 ) -> None:
-    from django.contrib.auth.models import Group
-
-    moderator = UserFactory()
-    moderator.groups.add(Group.objects.get(name="Moderators"))
+    moderator = ModeratorFactory()
     client = APIClient()
     client.force_authenticate(moderator)
     note = NoteFactory(author=user)
@@ -410,6 +406,32 @@ def test_blocked_member_cannot_follow_comment_or_like(
         403,
         "blocked",
     )
+
+
+def test_a_member_lists_whom_they_blocked_the_latest_first(
+    user_api: APIClient, other_api: APIClient, user: User, other_user: User
+) -> None:
+    first, second, third = UserFactory.create_batch(3)
+    for blocked in (first, second, third):
+        user_api.post(f"/api/v1/users/{blocked.username}/block/")
+    theirs = UserFactory()
+    services.block_user(blocker=other_user, blocked=theirs)
+
+    page = user_api.get("/api/v1/me/blocked?page_size=2")
+    assert page.status_code == 200, page.content
+    assert [u["username"] for u in page.json()["results"]] == [third.username, second.username]
+    rest = user_api.get(page.json()["next"]).json()
+    assert [u["username"] for u in rest["results"]] == [first.username]
+    assert rest["next"] is None
+    user_api.delete(f"/api/v1/users/{second.username}/block/")
+    listed = user_api.get("/api/v1/me/blocked").json()["results"]
+    assert [u["username"] for u in listed] == [third.username, first.username]
+    others = other_api.get("/api/v1/me/blocked").json()["results"]
+    assert [u["username"] for u in others] == [theirs.username]
+
+
+def test_the_blocked_list_is_the_callers_own(api: APIClient) -> None:
+    assert_error(api.get("/api/v1/me/blocked"), 401, "unauthenticated")
 
 
 def test_report_a_note_once(user_api: APIClient) -> None:

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import F
 from django.utils import timezone
 
 from community import feeds, ranking, selectors, services
 from community.models import Note, Topic, User
 from core import pagination
 from core.errors import InvalidCursor
+from tests.core.test_pagination import ids, walk
 from tests.factories import NoteFactory, TopicFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -60,30 +60,6 @@ def make_note(
     )
     note.topics.add(*topics)
     return note
-
-
-def ids(page: pagination.Page) -> list[int]:
-    return [note.pk for note in page.items]
-
-
-def walk(
-    fetch: Callable[[str | None], pagination.Page],
-    *,
-    between: Callable[[], None] | None = None,
-    limit: int = 200,
-) -> list[int]:
-    """Every id served by following ``next_cursor`` from the first page."""
-    served: list[int] = []
-    cursor: str | None = None
-    for _ in range(limit):
-        page = fetch(cursor)
-        served.extend(ids(page))
-        if page.next_cursor is None:
-            return served
-        cursor = page.next_cursor
-        if between is not None:
-            between()
-    raise AssertionError("paging never ended")
 
 
 def raw_cursor(payload: bytes) -> str:
@@ -390,7 +366,7 @@ def test_author_feed_is_newest_first_without_hidden_notes(
     assert feeds.author_feed(author=user, viewer=reload(other_user)).items == []
 
 
-# --- cursors and page sizes ------------------------------------------------------------------
+# --- cursors (kernel cursors and page sizes: tests/core/test_pagination.py) ----------------
 
 
 BAD_RANKED_CURSORS = [
@@ -461,21 +437,6 @@ def test_bad_cursors_are_refused_by_newest_first_feeds(
             fetch()
 
 
-@pytest.mark.parametrize(
-    "cursor",
-    [
-        pagination.encode_cursor({"p": "3"}),
-        pagination.encode_cursor({"p": 3.0}),
-        pagination.encode_cursor({"p": 2**64}),
-        pagination.encode_cursor({"p": 3, "q": 1}),
-        "%%%",
-    ],
-)
-def test_bad_cursors_are_refused_by_keyset(user: User, cursor: str) -> None:
-    with pytest.raises(InvalidCursor):
-        pagination.keyset(User.objects.all(), cursor=cursor, size=5)
-
-
 def test_well_formed_cursor_past_the_end_gives_an_empty_page(user: User, now: datetime) -> None:
     make_note(user, now)
     for page in (
@@ -494,62 +455,6 @@ def test_an_empty_cursor_means_the_first_page(user: User, now: datetime) -> None
     note = make_note(user, now)
     assert ids(feeds.discover(viewer=VISITOR, cursor="")) == [note.pk]
     assert ids(feeds.discover(viewer=VISITOR, cursor=None)) == [note.pk]
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        (None, 20),
-        ("", 20),
-        ("abc", 20),
-        ("1.5", 20),
-        ("7", 7),
-        (7, 7),
-        ("0", 1),
-        ("-5", 1),
-        ("1000", 100),
-        ("100", 100),
-        ("9" * 5000, 20),
-        (float("inf"), 20),
-    ],
-)
-def test_page_size_is_clamped(raw: Any, expected: int) -> None:
-    assert pagination.page_size(raw) == expected
-
-
-# --- keyset ----------------------------------------------------------------------------------
-
-
-def test_keyset_pages_any_queryset_both_ways(db: Any) -> None:
-    members = UserFactory.create_batch(5)
-    pks = [m.pk for m in members]
-    down = walk(lambda c: pagination.keyset(User.objects.all(), cursor=c, size=2))
-    assert down == sorted(pks, reverse=True)
-    up = walk(lambda c: pagination.keyset(User.objects.all(), cursor=c, size=2, descending=False))
-    assert up == sorted(pks)
-
-
-def test_keyset_by_an_annotation_with_a_finishing_step(user: User) -> None:
-    followers = UserFactory.create_batch(3)
-    for follower in followers:
-        services.follow_user(follower=follower, followee=user)
-    queryset = selectors.followers_of(user=user).annotate(edge=F("following_rel__id"))
-    finished: list[list[str]] = []
-
-    def finish(rows: list[User]) -> list[str]:
-        finished.append([r.username for r in rows])
-        return [r.username for r in rows]
-
-    names: list[str] = []
-    cursor = None
-    while True:
-        page = pagination.keyset(queryset, cursor=cursor, size=2, key="edge", finish=finish)
-        names.extend(page.items)
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
-    assert names == [f.username for f in reversed(followers)]
-    assert [len(chunk) for chunk in finished] == [2, 1]
 
 
 # --- queries per page -----------------------------------------------------------------------

@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from community.models import Photo
-from tests.celery_worker import wait_for
 from tests.factories import UserFactory, jpeg_bytes
+from tests.services import wait_for
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 

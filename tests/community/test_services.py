@@ -7,7 +7,6 @@ from pathlib import PurePosixPath
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.authtoken.models import Token
@@ -37,17 +36,19 @@ from community.models import (
     User,
 )
 from core.errors import InvalidImage, NotFound, PermissionDenied, ValidationFailed
-from tests.factories import BoardFactory, NoteFactory, PhotoFactory, UserFactory, jpeg_bytes
+from tests.factories import (
+    BoardFactory,
+    NoteFactory,
+    PhotoFactory,
+    UserFactory,
+    fresh,
+    jpeg_bytes,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 # --- helpers ------------------------------------------------------------------
-
-
-def fresh(obj: Any) -> Any:
-    """The row as stored now (counters are changed with UPDATE ... F())."""
-    return type(obj).objects.get(pk=obj.pk)
 
 
 def photo_ids(owner: User, count: int = 1) -> list[int]:
@@ -69,13 +70,6 @@ def notifications(recipient: User, verb: str | None = None) -> list[Notification
 
 def topic(key: str) -> Topic:
     return Topic.objects.get(key=key)
-
-
-@pytest.fixture
-def moderator() -> User:
-    member = UserFactory()
-    member.groups.add(Group.objects.get(name="Moderators"))
-    return User.objects.get(pk=member.pk)
 
 
 @pytest.fixture

@@ -20,11 +20,10 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
 from community.models import User
-from tests.factories import UserFactory
+from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's
 WRONG = "not-the-password"
 LIMIT = 3
 LOCKED = "Too many attempts; try again in 60 minutes."

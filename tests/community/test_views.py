@@ -20,7 +20,6 @@ from django.utils.html import escape
 from community import extensions, services
 from community.models import (
     Block,
-    Board,
     Collect,
     Comment,
     Follow,
@@ -32,7 +31,9 @@ from community.models import (
     User,
 )
 from tests.factories import (
+    PASSWORD,
     BoardFactory,
+    CollectFactory,
     CommentFactory,
     NoteFactory,
     TopicFactory,
@@ -43,20 +44,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def member(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def other(other_user: User) -> Client:
-    client = Client()
-    client.force_login(other_user)
-    return client
 
 
 @pytest.fixture
@@ -75,7 +62,7 @@ def test_public_pages_render_for_visitors(client: Client, note: Note) -> None:
     topic = TopicFactory(name="matcha")
     note.topics.add(topic)
     board = BoardFactory(owner=note.author, name="Drinks")
-    Collect.objects.create(user=note.author, note=note, board=board)
+    CollectFactory(user=note.author, note=note, board=board)
     author = note.author.username
     urls = [
         reverse("discover"),
@@ -101,7 +88,7 @@ def test_public_pages_render_for_visitors(client: Client, note: Note) -> None:
     assert 'href="/login?next=' in page  # like/follow lead visitors to log in
 
 
-def test_member_pages_render(member: Client, user: User, note: Note) -> None:
+def test_member_pages_render(user_client: Client, user: User, note: Note) -> None:
     own = NoteFactory(
         author=user, title="My own draft", status=Note.Status.DRAFT, published_at=None
     )
@@ -121,10 +108,10 @@ def test_member_pages_render(member: Client, user: User, note: Note) -> None:
         reverse("search") + "?q=matcha",
     ]
     for url in urls:
-        response = member.get(url)
+        response = user_client.get(url)
         assert response.status_code == 200, url
         assert b"Log out" in response.content, url
-    drafts = member.get(reverse("profile_drafts", args=[user.username])).content.decode()
+    drafts = user_client.get(reverse("profile_drafts", args=[user.username])).content.decode()
     assert "My own draft" in drafts
 
 
@@ -146,9 +133,9 @@ def test_htmx_writes_by_visitors_redirect_the_page_to_log_in(client: Client, not
     assert not Like.objects.exists()
 
 
-def test_writes_are_post_only(member: Client, note: Note) -> None:
-    assert member.get(reverse("note_like", args=[note.pk])).status_code == 405
-    assert member.get(reverse("user_follow", args=[note.author.username])).status_code == 405
+def test_writes_are_post_only(user_client: Client, note: Note) -> None:
+    assert user_client.get(reverse("note_like", args=[note.pk])).status_code == 405
+    assert user_client.get(reverse("user_follow", args=[note.author.username])).status_code == 405
 
 
 def test_signup_creates_a_member_and_logs_them_in(client: Client) -> None:
@@ -180,9 +167,7 @@ def test_signup_shows_service_errors_next_to_fields(client: Client, user: User) 
 
 
 def test_log_in_and_log_out(client: Client, user: User) -> None:
-    response = client.post(
-        reverse("login"), {"username": user.username, "password": "correct-horse-battery"}
-    )
+    response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
     assert response.status_code == 302
     assert client.post(reverse("logout")).status_code == 302
     assert b"Sign up" in client.get(reverse("discover")).content
@@ -214,18 +199,20 @@ def test_a_bad_cursor_is_a_friendly_400(client: Client) -> None:
     assert b"start again from the first page" in response.content
 
 
-def test_following_is_empty_with_creators_to_follow(member: Client, note: Note) -> None:
+def test_following_is_empty_with_creators_to_follow(user_client: Client, note: Note) -> None:
     User.objects.filter(pk=note.author_id).update(note_count=1)
-    response = member.get(reverse("following"))
+    response = user_client.get(reverse("following"))
     page = response.content.decode()
     assert "You follow nobody yet" in page
     assert escape(note.author.shown_name) in page
     assert reverse("user_follow", args=[note.author.username]) in page
 
 
-def test_following_lists_notes_of_followed_creators(member: Client, user: User, note: Note) -> None:
+def test_following_lists_notes_of_followed_creators(
+    user_client: Client, user: User, note: Note
+) -> None:
     services.follow_user(follower=user, followee=note.author)
-    page = member.get(reverse("following")).content.decode()
+    page = user_client.get(reverse("following")).content.decode()
     assert "Matcha latte at home" in page
     assert "You follow nobody yet" not in page
 
@@ -245,7 +232,7 @@ def test_search_finds_notes_topics_and_members(client: Client, note: Note) -> No
 
 def test_discover_query_count_does_not_grow_with_notes(
     client: Client,
-    member: Client,
+    user_client: Client,
     django_assert_max_num_queries,  # type: ignore[no-untyped-def]
 ) -> None:
     """A page of 5 notes and a full page out of 30 cost the same queries.
@@ -253,7 +240,7 @@ def test_discover_query_count_does_not_grow_with_notes(
     A member's page: session, user, follow graph (cold), keys, cards, photos,
     the live-now strip, badges, unread count, and the member's permissions
     (two: the menu offers "Go live" to hosts), trending topics."""
-    for browser, budget in ((client, 6), (member, 12)):
+    for browser, budget in ((client, 6), (user_client, 12)):
         NoteFactory.create_batch(5, photos=2)
         with CaptureQueriesContext(connection) as small:
             response = browser.get(reverse("discover"))
@@ -270,21 +257,23 @@ def test_discover_query_count_does_not_grow_with_notes(
 
 
 def test_another_members_draft_does_not_exist(
-    member: Client, other: Client, other_user: User
+    user_client: Client, other_client: Client, other_user: User
 ) -> None:
     draft = NoteFactory(
         author=other_user, status=Note.Status.DRAFT, published_at=None, title="Secret draft"
     )
-    assert member.get(reverse("note", args=[draft.pk])).status_code == 404
-    assert member.get(reverse("note_edit", args=[draft.pk])).status_code == 404
-    own = other.get(reverse("note", args=[draft.pk]))
+    assert user_client.get(reverse("note", args=[draft.pk])).status_code == 404
+    assert user_client.get(reverse("note_edit", args=[draft.pk])).status_code == 404
+    own = other_client.get(reverse("note", args=[draft.pk]))
     assert own.status_code == 200
     assert "Draft — only you can see this note" in own.content.decode()
 
 
-def test_only_the_author_edits_a_note(member: Client, other: Client, note: Note) -> None:
-    assert member.get(reverse("note_edit", args=[note.pk])).status_code == 403
-    response = member.post(
+def test_only_the_author_edits_a_note(
+    user_client: Client, other_client: Client, note: Note
+) -> None:
+    assert user_client.get(reverse("note_edit", args=[note.pk])).status_code == 403
+    response = user_client.post(
         reverse("note_edit", args=[note.pk]),
         {"title": "Hijacked", "body": "", "status": "published"},
     )
@@ -292,7 +281,7 @@ def test_only_the_author_edits_a_note(member: Client, other: Client, note: Note)
     note.refresh_from_db()
     assert note.title == "Matcha latte at home"
 
-    response = other.post(
+    response = other_client.post(
         reverse("note_edit", args=[note.pk]),
         {"title": "Iced matcha", "body": "So good #matcha", "status": "published"},
     )
@@ -302,17 +291,19 @@ def test_only_the_author_edits_a_note(member: Client, other: Client, note: Note)
     assert list(note.topics.values_list("key", flat=True)) == ["matcha"]
 
 
-def test_only_the_author_deletes_a_note(member: Client, other: Client, note: Note) -> None:
-    assert member.post(reverse("note_delete", args=[note.pk])).status_code == 403
+def test_only_the_author_deletes_a_note(
+    user_client: Client, other_client: Client, note: Note
+) -> None:
+    assert user_client.post(reverse("note_delete", args=[note.pk])).status_code == 403
     assert Note.objects.filter(pk=note.pk).exists()
-    response = other.post(reverse("note_delete", args=[note.pk]))
+    response = other_client.post(reverse("note_delete", args=[note.pk]))
     assert response.status_code == 302
     assert not Note.objects.filter(pk=note.pk).exists()
 
 
-def test_compose_without_scripts_creates_the_note(member: Client, user: User) -> None:
+def test_compose_without_scripts_creates_the_note(user_client: Client, user: User) -> None:
     photo = SimpleUploadedFile("breakfast.jpg", jpeg_bytes(320, 240), content_type="image/jpeg")
-    response = member.post(
+    response = user_client.post(
         reverse("compose"),
         {
             "title": "Sunday breakfast",
@@ -328,8 +319,8 @@ def test_compose_without_scripts_creates_the_note(member: Client, user: User) ->
     assert created.photos.count() == 1
 
 
-def test_compose_shows_why_a_note_cannot_be_published(member: Client, user: User) -> None:
-    response = member.post(reverse("compose"), {"title": "No photos", "status": "published"})
+def test_compose_shows_why_a_note_cannot_be_published(user_client: Client, user: User) -> None:
+    response = user_client.post(reverse("compose"), {"title": "No photos", "status": "published"})
     assert response.status_code == 200
     assert "Add at least one photo to publish." in response.content.decode()
     assert not Note.objects.filter(author=user).exists()
@@ -338,9 +329,9 @@ def test_compose_shows_why_a_note_cannot_be_published(member: Client, user: User
 # --- htmx actions ------------------------------------------------------------------------
 
 
-def test_like_and_unlike_with_htmx(member: Client, user: User, note: Note) -> None:
+def test_like_and_unlike_with_htmx(user_client: Client, user: User, note: Note) -> None:
     url = reverse("note_like", args=[note.pk])
-    response = member.post(url, {"on": "1"}, headers=HTMX)
+    response = user_client.post(url, {"on": "1"}, headers=HTMX)
     assert response.status_code == 200
     assert is_fragment(response)
     html = response.content.decode()
@@ -349,15 +340,15 @@ def test_like_and_unlike_with_htmx(member: Client, user: User, note: Note) -> No
     assert 'hx-swap-oob="innerHTML:#announcer"' in html
     assert Like.objects.filter(user=user, note=note).exists()
 
-    response = member.post(url, {"on": "0"}, headers=HTMX)
+    response = user_client.post(url, {"on": "0"}, headers=HTMX)
     assert 'aria-pressed="false"' in response.content.decode()
     assert not Like.objects.filter(user=user, note=note).exists()
     note.refresh_from_db()
     assert note.like_count == 0
 
 
-def test_like_without_scripts_redirects_back(member: Client, user: User, note: Note) -> None:
-    response = member.post(
+def test_like_without_scripts_redirects_back(user_client: Client, user: User, note: Note) -> None:
+    response = user_client.post(
         reverse("note_like", args=[note.pk]),
         {"on": "1"},
         headers={"Referer": "http://testserver/?from=feed"},
@@ -368,10 +359,10 @@ def test_like_without_scripts_redirects_back(member: Client, user: User, note: N
 
 
 def test_a_blocked_member_cannot_like_and_gets_a_toast(
-    member: Client, user: User, note: Note
+    user_client: Client, user: User, note: Note
 ) -> None:
     services.block_user(blocker=note.author, blocked=user)
-    response = member.post(reverse("note_like", args=[note.pk]), {"on": "1"}, headers=HTMX)
+    response = user_client.post(reverse("note_like", args=[note.pk]), {"on": "1"}, headers=HTMX)
     assert response.status_code == 403
     assert response["HX-Retarget"] == "#toasts"
     assert "You cannot interact with this member." in response.content.decode()
@@ -379,12 +370,12 @@ def test_a_blocked_member_cannot_like_and_gets_a_toast(
 
 
 def test_collect_picker_lists_boards_and_marks_the_current_one(
-    member: Client, user: User, note: Note
+    user_client: Client, user: User, note: Note
 ) -> None:
     board = BoardFactory(owner=user, name="Drinks")
     BoardFactory(owner=user, name="Recipes")
     services.collect_add(user=user, note=note, board_id=board.pk)
-    response = member.get(reverse("note_collect", args=[note.pk]), headers=HTMX)
+    response = user_client.get(reverse("note_collect", args=[note.pk]), headers=HTMX)
     html = response.content.decode()
     assert is_fragment(response)
     assert "Recipes" in html
@@ -393,21 +384,21 @@ def test_collect_picker_lists_boards_and_marks_the_current_one(
 
 
 def test_collect_into_a_new_board_then_move_then_remove(
-    member: Client, user: User, note: Note
+    user_client: Client, user: User, note: Note
 ) -> None:
     url = reverse("note_collect", args=[note.pk])
-    response = member.post(url, {"new_board": "Drinks to try"}, headers=HTMX)
+    response = user_client.post(url, {"new_board": "Drinks to try"}, headers=HTMX)
     assert response.status_code == 200
     assert "collect-btn is-on" in response.content.decode()
     collect = Collect.objects.get(user=user, note=note)
     assert collect.board.name == "Drinks to try"
 
     other_board = BoardFactory(owner=user, name="Mornings")
-    member.post(url, {"board": other_board.pk}, headers=HTMX)
+    user_client.post(url, {"board": other_board.pk}, headers=HTMX)
     collect.refresh_from_db()
     assert collect.board_id == other_board.pk
 
-    response = member.post(url, {"remove": "on"}, headers=HTMX)
+    response = user_client.post(url, {"remove": "on"}, headers=HTMX)
     assert "collect-btn is-on" not in response.content.decode()
     assert not Collect.objects.filter(user=user).exists()
     note.refresh_from_db()
@@ -415,10 +406,10 @@ def test_collect_into_a_new_board_then_move_then_remove(
 
 
 def test_cannot_collect_into_someone_elses_board(
-    member: Client, note: Note, other_user: User
+    user_client: Client, note: Note, other_user: User
 ) -> None:
     theirs = BoardFactory(owner=other_user)
-    response = member.post(
+    response = user_client.post(
         reverse("note_collect", args=[note.pk]), {"board": theirs.pk}, headers=HTMX
     )
     assert response.status_code == 404
@@ -426,37 +417,39 @@ def test_cannot_collect_into_someone_elses_board(
 
 
 def test_follow_and_unfollow_a_member_with_htmx(
-    member: Client, user: User, other_user: User
+    user_client: Client, user: User, other_user: User
 ) -> None:
     url = reverse("user_follow", args=[other_user.username])
-    response = member.post(url, {"on": "1", "counts": "1"}, headers=HTMX)
+    response = user_client.post(url, {"on": "1", "counts": "1"}, headers=HTMX)
     html = response.content.decode()
     assert is_fragment(response)
     assert "Following" in html and 'aria-pressed="true"' in html
     assert f'hx-swap-oob="innerHTML:.follower-count-{other_user.pk}">1<' in html
     assert Follow.objects.filter(follower=user, followee=other_user).exists()
 
-    response = member.post(url, {"on": "0"}, headers=HTMX)
+    response = user_client.post(url, {"on": "0"}, headers=HTMX)
     assert 'aria-pressed="false"' in response.content.decode()
     assert not Follow.objects.exists()
 
 
-def test_following_yourself_is_refused(member: Client, user: User) -> None:
-    response = member.post(reverse("user_follow", args=[user.username]), {"on": "1"}, headers=HTMX)
+def test_following_yourself_is_refused(user_client: Client, user: User) -> None:
+    response = user_client.post(
+        reverse("user_follow", args=[user.username]), {"on": "1"}, headers=HTMX
+    )
     assert response.status_code == 400
     assert "You cannot follow yourself." in response.content.decode()
 
 
-def test_follow_a_topic(member: Client, user: User) -> None:
+def test_follow_a_topic(user_client: Client, user: User) -> None:
     topic = TopicFactory(name="baking")
-    response = member.post(reverse("topic_follow", args=["baking"]), {"on": "1"}, headers=HTMX)
+    response = user_client.post(reverse("topic_follow", args=["baking"]), {"on": "1"}, headers=HTMX)
     assert 'aria-pressed="true"' in response.content.decode()
     assert TopicFollow.objects.filter(user=user, topic=topic).exists()
 
 
-def test_comment_and_reply_with_htmx(member: Client, user: User, note: Note) -> None:
+def test_comment_and_reply_with_htmx(user_client: Client, user: User, note: Note) -> None:
     url = reverse("comment_create", args=[note.pk])
-    response = member.post(url, {"body": "Looks delicious!"}, headers=HTMX)
+    response = user_client.post(url, {"body": "Looks delicious!"}, headers=HTMX)
     assert response.status_code == 200
     assert response["HX-Retarget"] == "#comment-list"
     assert "Looks delicious!" in response.content.decode()
@@ -464,13 +457,15 @@ def test_comment_and_reply_with_htmx(member: Client, user: User, note: Note) -> 
     assert f'id="comment-{comment.pk}"' in response.content.decode()
     assert f'hx-swap-oob="innerHTML:.comment-count-{note.pk}">1<' in response.content.decode()
 
-    response = member.post(url, {"body": "And easy.", "parent": comment.pk}, headers=HTMX)
+    response = user_client.post(url, {"body": "And easy.", "parent": comment.pk}, headers=HTMX)
     assert response["HX-Retarget"] == f"#replies-{comment.pk}"
     assert Comment.objects.get(body="And easy.").parent_id == comment.pk
 
 
-def test_an_empty_comment_is_refused_with_a_message(member: Client, note: Note) -> None:
-    response = member.post(reverse("comment_create", args=[note.pk]), {"body": "  "}, headers=HTMX)
+def test_an_empty_comment_is_refused_with_a_message(user_client: Client, note: Note) -> None:
+    response = user_client.post(
+        reverse("comment_create", args=[note.pk]), {"body": "  "}, headers=HTMX
+    )
     assert response.status_code == 400
     assert response["HX-Retarget"] == "#toasts"
     assert "Write something first." in response.content.decode()
@@ -478,74 +473,101 @@ def test_an_empty_comment_is_refused_with_a_message(member: Client, note: Note) 
 
 
 def test_cannot_delete_someone_elses_comment(
-    member: Client, other: Client, note: Note, user: User
+    user_client: Client, other_client: Client, note: Note, user: User
 ) -> None:
     stranger = UserFactory()
     theirs = CommentFactory(note=note, author=stranger)
-    response = member.post(reverse("comment_delete", args=[theirs.pk]), headers=HTMX)
+    response = user_client.post(reverse("comment_delete", args=[theirs.pk]), headers=HTMX)
     assert response.status_code == 403
     assert Comment.objects.filter(pk=theirs.pk).exists()
 
     mine = services.comment_create(author=user, note=note, body="Mine")
-    response = member.post(reverse("comment_delete", args=[mine.pk]), headers=HTMX)
+    response = user_client.post(reverse("comment_delete", args=[mine.pk]), headers=HTMX)
     assert response.status_code == 200
     assert not Comment.objects.filter(pk=mine.pk).exists()
     # The note's author may remove comments under their note.
-    assert other.post(reverse("comment_delete", args=[theirs.pk])).status_code == 302
+    assert other_client.post(reverse("comment_delete", args=[theirs.pk])).status_code == 302
     assert not Comment.objects.filter(pk=theirs.pk).exists()
 
 
-def test_reply_link_prefills_the_comment_form(member: Client, note: Note) -> None:
+def test_reply_link_prefills_the_comment_form(user_client: Client, note: Note) -> None:
     comment = CommentFactory(note=note)
-    page = member.get(reverse("note", args=[note.pk]), {"reply": comment.pk}).content.decode()
+    page = user_client.get(reverse("note", args=[note.pk]), {"reply": comment.pk}).content.decode()
     assert f'name="parent" value="{comment.pk}"' in page
     assert f"Replying to <strong data-replying-name>{escape(comment.author.shown_name)}" in page
 
 
-def test_report_a_note_from_the_dialog(member: Client, user: User, note: Note) -> None:
+def test_report_a_note_from_the_dialog(user_client: Client, user: User, note: Note) -> None:
     url = reverse("report", args=["note", note.pk])
-    form = member.get(url, headers=HTMX)
+    form = user_client.get(url, headers=HTMX)
     assert is_fragment(form)
     assert "Spam or advertising" in form.content.decode()
-    response = member.post(url, {"reason": "spam", "detail": "Sells followers"}, headers=HTMX)
+    response = user_client.post(url, {"reason": "spam", "detail": "Sells followers"}, headers=HTMX)
     assert "Thanks for telling us" in response.content.decode()
     report = Report.objects.get()
     assert (report.reporter, report.note, report.reason) == (user, note, "spam")
 
 
-def test_reporting_your_own_note_is_refused(other: Client, note: Note) -> None:
-    response = other.post(
+def test_reporting_your_own_note_is_refused(other_client: Client, note: Note) -> None:
+    response = other_client.post(
         reverse("report", args=["note", note.pk]), {"reason": "spam"}, headers=HTMX
     )
     assert "You cannot report yourself or your own content." in response.content.decode()
     assert not Report.objects.exists()
 
 
-def test_block_and_unblock_a_member(member: Client, user: User, note: Note) -> None:
+def test_block_and_unblock_a_member(user_client: Client, user: User, note: Note) -> None:
     author = note.author
     services.follow_user(follower=user, followee=author)
-    response = member.post(reverse("user_block", args=[author.username]), {"on": "1"})
+    response = user_client.post(reverse("user_block", args=[author.username]), {"on": "1"})
     assert response.status_code == 302
     assert Block.objects.filter(blocker=user, blocked=author).exists()
     assert not Follow.objects.exists()
-    assert member.get(reverse("note", args=[note.pk])).status_code == 404
-    profile = member.get(reverse("profile", args=[author.username])).content.decode()
+    assert user_client.get(reverse("note", args=[note.pk])).status_code == 404
+    profile = user_client.get(reverse("profile", args=[author.username])).content.decode()
     assert "You blocked this member" in profile
-    member.post(reverse("user_block", args=[author.username]), {"on": "0"})
+    user_client.post(reverse("user_block", args=[author.username]), {"on": "0"})
     assert not Block.objects.exists()
 
 
+def test_the_settings_list_the_members_you_blocked_and_unblock_them(
+    user_client: Client, user: User, other_user: User
+) -> None:
+    blocked = UserFactory(username="loud_neighbour")
+    services.block_user(blocker=user, blocked=blocked)
+    services.block_user(blocker=other_user, blocked=UserFactory(username="not_mine"))
+    # Search hides them from the member who blocked them: the settings do not.
+    assert (
+        "loud_neighbour" not in user_client.get(reverse("search"), {"q": "loud"}).content.decode()
+    )
+    page = user_client.get(reverse("settings_profile")).content.decode()
+    assert "@loud_neighbour" in page
+    assert "not_mine" not in page
+    unblock = reverse("user_block", args=["loud_neighbour"])
+    assert f'action="{unblock}"' in page
+
+    response = user_client.post(unblock, {"on": "0", "next": reverse("settings_profile")})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("settings_profile")
+    assert not Block.objects.filter(blocker=user).exists()
+    page = user_client.get(reverse("settings_profile")).content.decode()
+    assert "You unblocked @loud_neighbour." in page
+    assert f'action="{unblock}"' not in page
+    assert "You have not blocked anyone." in page
+
+
 def test_notifications_are_marked_read_explicitly(
-    member: Client, user: User, other_user: User
+    user_client: Client, user: User, other_user: User
 ) -> None:
     mine = NoteFactory(author=user, title="Morning pages")
     services.like_add(user=other_user, note=mine)
-    page = member.get(reverse("notifications")).content.decode()
+    page = user_client.get(reverse("notifications")).content.decode()
     assert "liked your note" in page
     assert "is-unread" in page
     assert Notification.objects.get().read_at is None  # opening the page does not mark
 
-    response = member.post(reverse("notifications_read"), headers=HTMX)
+    response = user_client.post(reverse("notifications_read"), headers=HTMX)
     html = response.content.decode()
     assert "is-unread" not in html
     assert 'hx-swap-oob="innerHTML:.notif-badge"' in html
@@ -553,18 +575,18 @@ def test_notifications_are_marked_read_explicitly(
 
 
 def test_notifications_of_another_member_are_not_shown(
-    member: Client, other_user: User, user: User
+    user_client: Client, other_user: User, user: User
 ) -> None:
     theirs = NoteFactory(author=other_user, title="Their note")
     services.like_add(user=UserFactory(), note=theirs)
-    assert "Their note" not in member.get(reverse("notifications")).content.decode()
-    member.post(reverse("notifications_read"))
+    assert "Their note" not in user_client.get(reverse("notifications")).content.decode()
+    user_client.post(reverse("notifications_read"))
     assert Notification.objects.get().read_at is None
 
 
-def test_profile_settings_update_name_bio_and_avatar(member: Client, user: User) -> None:
+def test_profile_settings_update_name_bio_and_avatar(user_client: Client, user: User) -> None:
     avatar = SimpleUploadedFile("me.jpg", jpeg_bytes(200, 200), content_type="image/jpeg")
-    response = member.post(
+    response = user_client.post(
         reverse("settings_profile"),
         {
             "display_name": "Sunny",
@@ -578,25 +600,25 @@ def test_profile_settings_update_name_bio_and_avatar(member: Client, user: User)
     assert (user.avatar.name or "").startswith("avatars/")
 
 
-def test_a_bad_avatar_is_explained_on_the_form(member: Client) -> None:
+def test_a_bad_avatar_is_explained_on_the_form(user_client: Client) -> None:
     bogus = SimpleUploadedFile("me.jpg", b"not an image", content_type="image/jpeg")
-    response = member.post(reverse("settings_profile"), {"display_name": "x", "avatar": bogus})
+    response = user_client.post(reverse("settings_profile"), {"display_name": "x", "avatar": bogus})
     assert response.status_code == 200
     assert "not an image" in response.content.decode()
 
 
 def test_private_boards_are_only_for_their_owner(
-    member: Client, other: Client, other_user: User
+    user_client: Client, other_client: Client, other_user: User
 ) -> None:
-    private = Board.objects.create(owner=other_user, name="Gifts", is_private=True)
-    assert member.get(reverse("board", args=[private.pk])).status_code == 404
-    assert other.get(reverse("board", args=[private.pk])).status_code == 200
-    boards = member.get(reverse("profile_boards", args=[other_user.username])).content.decode()
+    private = BoardFactory(owner=other_user, name="Gifts", is_private=True)
+    assert user_client.get(reverse("board", args=[private.pk])).status_code == 404
+    assert other_client.get(reverse("board", args=[private.pk])).status_code == 200
+    boards = user_client.get(reverse("profile_boards", args=[other_user.username])).content.decode()
     assert "Gifts" not in boards
 
 
-def test_drafts_tab_is_only_for_the_owner(member: Client, other_user: User) -> None:
-    response = member.get(reverse("profile_drafts", args=[other_user.username]))
+def test_drafts_tab_is_only_for_the_owner(user_client: Client, other_user: User) -> None:
+    response = user_client.get(reverse("profile_drafts", args=[other_user.username]))
     assert response.status_code == 404
 
 
@@ -633,10 +655,10 @@ def test_error_pages_show_the_message(code: str, rf) -> None:  # type: ignore[no
 
 @pytest.mark.parametrize("target", ["abc", "12345", "n/1/"])
 def test_a_next_that_is_not_a_path_goes_back_to_the_note(
-    member: Client, note: Note, target: str
+    user_client: Client, note: Note, target: str
 ) -> None:
     # redirect() reads "abc" as a view name: it was a NoReverseMatch (500).
-    response = member.post(reverse("note_like", args=[note.pk]), {"on": "1", "next": target})
+    response = user_client.post(reverse("note_like", args=[note.pk]), {"on": "1", "next": target})
     assert response.status_code == 302
     assert response["Location"] == note.get_absolute_url()
 

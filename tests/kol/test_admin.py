@@ -30,9 +30,25 @@ from kol.models import (
     Niche,
     RevenueShareChange,
 )
-from tests.factories import AgencyFactory, CreatorFactory, NicheFactory, UserFactory
+from tests.admin_pages import AdminPages, listed, offered_actions, page_messages
+from tests.clients import logged_in
+from tests.factories import (
+    AgencyFactory,
+    CreatorDailyStatFactory,
+    CreatorFactory,
+    InvitationFactory,
+    NicheFactory,
+    UserFactory,
+    fresh,
+)
 
 pytestmark = pytest.mark.django_db
+
+ADMIN = AdminPages("kol")
+changelist = ADMIN.changelist
+change = ADMIN.change
+run_action = ADMIN.run_action
+changelist_queries = ADMIN.changelist_queries
 
 MODELS = (
     "niche",
@@ -47,40 +63,6 @@ MODELS = (
 
 
 # --- helpers ------------------------------------------------------------------------
-
-
-def fresh(obj: Any) -> Any:
-    return type(obj).objects.get(pk=obj.pk)
-
-
-def changelist(model: str) -> str:
-    return reverse(f"admin:kol_{model}_changelist")
-
-
-def change(model: str, obj: Any) -> str:
-    return reverse(f"admin:kol_{model}_change", args=[obj.pk])
-
-
-def listed(response: Any) -> list[Any]:
-    return list(response.context["cl"].result_list)
-
-
-def run_action(client: Client, model: str, action: str, objects: list[Any], **extra: Any) -> Any:
-    """Post a bulk action the way the changelist form does."""
-    return client.post(
-        changelist(model) + extra.pop("query", ""),
-        {"action": action, "_selected_action": [o.pk for o in objects], "index": 0, **extra},
-        follow=True,
-    )
-
-
-def offered_actions(page: Any) -> list[str]:
-    form = page.context["action_form"]
-    return [] if form is None else [name for name, _ in form.fields["action"].choices if name]
-
-
-def page_messages(response: Any) -> list[str]:
-    return [str(m) for m in response.context["messages"]]
 
 
 def apply(applicant: User | None = None) -> Application:
@@ -102,7 +84,7 @@ def invite(user: User) -> tuple[Invitation, bool]:
 
 
 def daily_stat(creator: CreatorProfile, days_ago: int = 0, **figures: Any) -> CreatorDailyStat:
-    return CreatorDailyStat.objects.create(
+    return CreatorDailyStatFactory(
         creator=creator, date=date.today() - timedelta(days=days_ago), **figures
     )
 
@@ -111,35 +93,8 @@ def staff_client(*groups: str, **user_fields: Any) -> tuple[Client, User]:
     user = UserFactory(is_staff=True, **user_fields)
     for name in groups:
         user.groups.add(Group.objects.get(name=name))
-    client = Client()
-    client.force_login(user)
+    client = logged_in(user)
     return client, user
-
-
-@pytest.fixture
-def moderator() -> User:
-    user = UserFactory(is_staff=True)
-    user.groups.add(Group.objects.get(name="Moderators"))
-    return user
-
-
-@pytest.fixture
-def moderator_client(moderator: User) -> Client:
-    client = Client()
-    client.force_login(moderator)
-    return client
-
-
-@pytest.fixture
-def superuser() -> User:
-    return UserFactory(is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def superuser_client(superuser: User) -> Client:
-    client = Client()
-    client.force_login(superuser)
-    return client
 
 
 def some_of_everything() -> None:
@@ -148,9 +103,7 @@ def some_of_everything() -> None:
     services.agency_change_share(actor=None, membership=membership, share_bps=3_000)
     daily_stat(membership.creator, followers=10)
     apply()
-    Invitation.objects.create(
-        user=UserFactory(), expires_at=membership.started_at + timedelta(days=14)
-    )
+    InvitationFactory(user=UserFactory(), expires_at=membership.started_at + timedelta(days=14))
 
 
 # --- access -------------------------------------------------------------------------
@@ -185,8 +138,7 @@ def test_staff_outside_the_groups_cannot_open_the_pool(model: str) -> None:
 
 
 def test_plain_member_is_sent_to_the_admin_login() -> None:
-    client = Client()
-    client.force_login(UserFactory())
+    client = logged_in(UserFactory())
     response = client.get(changelist("creatorprofile"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
@@ -783,13 +735,6 @@ def make_rows(count: int) -> None:
             niche_slugs=[n.slug for n in niches],
         )
         invite(UserFactory())
-
-
-def changelist_queries(client: Client, model: str) -> int:
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(changelist(model))
-    assert response.status_code == 200
-    return len(captured)
 
 
 @pytest.mark.parametrize("model", MODELS)

@@ -24,25 +24,18 @@ from kol.models import (
     Invitation,
     Niche,
 )
-from tests.factories import AgencyFactory, CreatorFactory, UserFactory
+from tests.clients import api_client, assert_error
+from tests.factories import (
+    AgencyFactory,
+    ApplicationFactory,
+    CreatorDailyStatFactory,
+    CreatorFactory,
+    InvitationFactory,
+    UserFactory,
+    fresh,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "fields"}
-    assert body["error"]["code"] == code, body
-    assert body["error"]["message"]
-    return body["error"]
-
-
-def client_for(user: User) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def creator(
@@ -86,15 +79,8 @@ def walk(client: APIClient, url: str) -> list[str]:
 
 
 @pytest.fixture
-def staff() -> User:
-    member = UserFactory(username="staffer", is_staff=True)
-    member.groups.add(Group.objects.get(name="Moderators"))
-    return member
-
-
-@pytest.fixture
-def staff_api(staff: User) -> APIClient:
-    return client_for(staff)
+def staff_api(moderator: User) -> APIClient:
+    return api_client(moderator)
 
 
 @pytest.fixture
@@ -330,7 +316,7 @@ def test_directory_queries_do_not_grow_with_page_size(
 
 
 def _stat(profile: CreatorProfile, days_ago: int, **values: Any) -> CreatorDailyStat:
-    return CreatorDailyStat.objects.create(
+    return CreatorDailyStatFactory(
         creator=profile, date=stats.today() - timedelta(days=days_ago), **values
     )
 
@@ -355,7 +341,7 @@ def test_creator_detail_has_recent_stats_oldest_first(api: APIClient, skincare: 
         sales=990,
     )
 
-    body = client_for(mei.user).get("/api/v1/creators/MEI/").json()
+    body = api_client(mei.user).get("/api/v1/creators/MEI/").json()
 
     assert body["username"] == "mei"
     assert body["bio"] == "Skincare for sensitive skin."
@@ -407,13 +393,13 @@ def test_the_agency_share_is_shown_only_to_the_creator_staff_and_the_agency(
         assert agency_data["since"]
         return agency_data["share_bps"]
 
-    assert share(client_for(mei.user)) == 2500
+    assert share(api_client(mei.user)) == 2500
     assert share(staff_api) == 2500
-    assert share(client_for(superuser)) == 2500
-    assert share(client_for(manager)) == 2500
+    assert share(api_client(superuser)) == 2500
+    assert share(api_client(manager)) == 2500
     assert share(other_api) is None
     assert share(api) is None
-    assert share(client_for(rival)) is None
+    assert share(api_client(rival)) is None
 
 
 def test_gift_income_and_sales_are_shown_only_to_those_who_may_see_the_money(
@@ -435,9 +421,9 @@ def test_gift_income_and_sales_are_shown_only_to_those_who_may_see_the_money(
         assert day["followers"] == 0  # the rest of the day is public
         return day["gift_income"], day["sales"]
 
-    for allowed in (client_for(mei.user), staff_api, client_for(manager)):
+    for allowed in (api_client(mei.user), staff_api, api_client(manager)):
         assert money(allowed) == (1_250, 990)
-    for refused in (api, other_api, client_for(rival), client_for(UserFactory(is_staff=True))):
+    for refused in (api, other_api, api_client(rival), api_client(UserFactory(is_staff=True))):
         assert money(refused) == (None, None)
 
 
@@ -538,6 +524,60 @@ def test_applications_need_a_login(api: APIClient) -> None:
     assert_error(response, 401, "unauthenticated")
 
 
+def withdraw_url(application: Application) -> str:
+    return f"/api/v1/creators/applications/{application.pk}/withdraw"
+
+
+def test_an_applicant_withdraws_a_pending_application_and_may_apply_again(
+    user_api: APIClient, user: User
+) -> None:
+    application = ApplicationFactory(applicant=user, pitch=PITCH)
+
+    response = user_api.post(withdraw_url(application))
+
+    assert response.status_code == 200, response.content
+    assert (response.json()["id"], response.json()["status"]) == (application.pk, "withdrawn")
+    assert fresh(application).status == Application.Status.WITHDRAWN
+    again = user_api.post(
+        "/api/v1/creators/applications/", {"pitch": PITCH, "niches": ["baking"]}, format="json"
+    )
+    assert again.status_code == 201, again.content
+
+
+def test_withdrawing_twice_changes_nothing(user_api: APIClient, user: User) -> None:
+    application = ApplicationFactory(applicant=user)
+    assert user_api.post(withdraw_url(application)).status_code == 200
+    response = user_api.post(withdraw_url(application) + "/")
+    assert response.status_code == 200
+    assert response.json()["status"] == "withdrawn"
+
+
+@pytest.mark.parametrize("decided", [Application.Status.APPROVED, Application.Status.REJECTED])
+def test_a_decided_application_can_no_longer_be_withdrawn(
+    user_api: APIClient, user: User, decided: str
+) -> None:
+    application = ApplicationFactory(applicant=user, status=decided)
+    assert_error(user_api.post(withdraw_url(application)), 400, "already_reviewed")
+    assert fresh(application).status == decided
+
+
+def test_nobody_else_withdraws_an_application(
+    api: APIClient, other_api: APIClient, staff_api: APIClient, user: User
+) -> None:
+    application = ApplicationFactory(applicant=user)
+    assert_error(other_api.post(withdraw_url(application)), 404, "not_found")
+    assert_error(staff_api.post(withdraw_url(application)), 404, "not_found")
+    assert_error(api.post(withdraw_url(application)), 401, "unauthenticated")
+    assert_error(other_api.post("/api/v1/creators/applications/999999/withdraw"), 404, "not_found")
+    assert fresh(application).status == Application.Status.PENDING
+
+
+def test_withdrawing_is_a_post(user_api: APIClient, user: User) -> None:
+    application = ApplicationFactory(applicant=user)
+    assert_error(user_api.get(withdraw_url(application)), 405, "method_not_allowed")
+    assert fresh(application).status == Application.Status.PENDING
+
+
 # --- invitations ----------------------------------------------------------------------------
 
 
@@ -550,14 +590,14 @@ def _invite(staff_api: APIClient, username: str, **extra: Any) -> Any:
 
 
 def test_staff_invite_a_member_once_while_the_invitation_is_open(
-    staff_api: APIClient, staff: User, user: User, skincare: Niche
+    staff_api: APIClient, moderator: User, user: User, skincare: Niche
 ) -> None:
     profile = creator("mei_host", score=77.0)
     first = _invite(staff_api, "mei_host", niche="skincare")
     assert first.status_code == 201, first.content
     body = first.json()
     assert body["user"]["username"] == "mei_host"
-    assert body["invited_by"] == staff.username
+    assert body["invited_by"] == moderator.username
     assert body["status"] == "sent"
     assert body["message"] == "Host with us!"
     assert body["niche"] == {"slug": "skincare", "name": "Skincare"}
@@ -699,7 +739,7 @@ def test_a_closed_invitation_cannot_be_answered_again(
 
 
 def test_an_expired_invitation_cannot_be_accepted(user_api: APIClient, user: User) -> None:
-    invitation = Invitation.objects.create(
+    invitation = InvitationFactory(
         user=user,
         status=Invitation.Status.EXPIRED,
         expires_at=timezone.now() - timedelta(days=1),
@@ -710,7 +750,7 @@ def test_an_expired_invitation_cannot_be_accepted(user_api: APIClient, user: Use
 
 
 def test_answering_needs_a_login(api: APIClient, user: User) -> None:
-    invitation = Invitation.objects.create(user=user, expires_at=timezone.now() + timedelta(days=1))
+    invitation = InvitationFactory(user=user, expires_at=timezone.now() + timedelta(days=1))
     assert_error(api.post(f"/api/v1/invitations/{invitation.pk}/accept"), 401, "unauthenticated")
 
 

@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import AnonymousUser, Group, Permission
+from django.contrib.auth.models import AnonymousUser, Permission
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
@@ -25,7 +25,7 @@ from kol.invitations import (
     invite,
 )
 from kol.models import Invitation
-from tests.factories import NicheFactory, UserFactory
+from tests.factories import InvitationFactory, ModeratorFactory, NicheFactory, UserFactory, fresh
 
 pytestmark = pytest.mark.django_db
 
@@ -41,10 +41,6 @@ def staff(db):  # type: ignore[no-untyped-def]
 
 def notices(user: User) -> list[Notification]:
     return list(Notification.objects.filter(recipient=user, verb=Notification.Verb.NOTICE))
-
-
-def fresh(user: User) -> User:
-    return User.objects.get(pk=user.pk)
 
 
 # --- sending ---------------------------------------------------------------------------
@@ -116,10 +112,10 @@ def test_racing_invite_is_guarded_by_the_unique_index(  # type: ignore[no-untype
 
 def test_database_refuses_two_open_invitations(user) -> None:  # type: ignore[no-untyped-def]
     expires = timezone.now() + timedelta(days=1)
-    Invitation.objects.create(user=user, expires_at=expires)
+    InvitationFactory(user=user, expires_at=expires)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Invitation.objects.create(user=user, expires_at=expires)
-    Invitation.objects.create(user=user, expires_at=expires, status=Invitation.Status.DECLINED)
+        InvitationFactory(user=user, expires_at=expires)
+    InvitationFactory(user=user, expires_at=expires, status=Invitation.Status.DECLINED)
 
 
 @pytest.mark.postgres
@@ -152,7 +148,7 @@ def test_concurrent_invites_create_one_invitation() -> None:
 
 
 def test_stale_open_invitation_is_expired_and_replaced(staff, user) -> None:  # type: ignore[no-untyped-def]
-    stale = Invitation.objects.create(user=user, expires_at=timezone.now() - timedelta(minutes=1))
+    stale = InvitationFactory(user=user, expires_at=timezone.now() - timedelta(minutes=1))
     invitation, created = invite(actor=staff, user=user)
     assert created is True
     assert invitation.pk != stale.pk
@@ -167,8 +163,7 @@ def test_member_without_the_permission_cannot_invite(user, other_user) -> None: 
 
 
 def test_moderators_superusers_and_the_system_can_invite(user, other_user) -> None:  # type: ignore[no-untyped-def]
-    moderator = UserFactory()
-    moderator.groups.add(Group.objects.get(name="Moderators"))
+    moderator = ModeratorFactory()
     boss = UserFactory(is_superuser=True)
     assert can_send_invitations(fresh(moderator))
     assert can_send_invitations(boss)
@@ -284,12 +279,12 @@ def test_declining_a_past_due_invitation_expires_it(staff, user) -> None:  # typ
 
 def test_expire_due_expires_only_past_due_open_invitations(user, other_user) -> None:  # type: ignore[no-untyped-def]
     now = timezone.now()
-    due = Invitation.objects.create(user=user, expires_at=now - timedelta(hours=1))
-    waiting = Invitation.objects.create(user=other_user, expires_at=now + timedelta(hours=1))
-    answered = Invitation.objects.create(
+    due = InvitationFactory(user=user, expires_at=now - timedelta(hours=1))
+    waiting = InvitationFactory(user=other_user, expires_at=now + timedelta(hours=1))
+    answered = InvitationFactory(
         user=UserFactory(), expires_at=now - timedelta(days=2), status=Invitation.Status.ACCEPTED
     )
-    declined = Invitation.objects.create(
+    declined = InvitationFactory(
         user=user, expires_at=now - timedelta(days=2), status=Invitation.Status.DECLINED
     )
     assert expire_due(now=now) == 1
@@ -307,7 +302,7 @@ def test_expire_due_expires_only_past_due_open_invitations(user, other_user) -> 
 
 def test_expire_due_is_one_query(user) -> None:  # type: ignore[no-untyped-def]
     for member in [user, *UserFactory.create_batch(5)]:
-        Invitation.objects.create(user=member, expires_at=timezone.now() - timedelta(hours=1))
+        InvitationFactory(user=member, expires_at=timezone.now() - timedelta(hours=1))
     with CaptureQueriesContext(connection) as captured:
         assert expire_due() == 6
     assert len(captured) == 1

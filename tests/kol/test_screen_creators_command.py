@@ -13,9 +13,15 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from kol.management.commands.screen_creators import Command
-from kol.models import CreatorDailyStat, CreatorProfile, Invitation
-from kol.services import refresh_tier
-from tests.factories import CreatorFactory, NicheFactory, NoteFactory, UserFactory
+from kol.models import CreatorProfile, Invitation
+from tests.factories import (
+    CreatorDailyStatFactory,
+    CreatorFactory,
+    InvitationFactory,
+    NicheFactory,
+    NoteFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,9 +33,8 @@ def creator(username: str, *, engagement: float, followers: int = 1_000, niches=
         date_joined=datetime(2024, 1, 1, tzinfo=UTC),
     )
     profile = CreatorFactory(user=user, niches=list(niches))
-    refresh_tier(profile)
     today = timezone.now().astimezone(UTC).date()
-    CreatorDailyStat.objects.create(
+    CreatorDailyStatFactory(
         creator=profile,
         date=today,
         followers=followers,
@@ -153,7 +158,7 @@ def test_invite_skips_creators_who_already_host(pool) -> None:  # type: ignore[n
 
 
 def test_invite_dry_run_says_whom_it_would_invite_and_changes_nothing(pool) -> None:  # type: ignore[no-untyped-def]
-    Invitation.objects.create(user=pool[1].user, expires_at=timezone.now() + timedelta(days=3))
+    InvitationFactory(user=pool[1].user, expires_at=timezone.now() + timedelta(days=3))
     pool[2].user.user_permissions.add(Permission.objects.get(codename="host_live"))
     out, _ = run("--invite", "--dry-run", "--format", "json")
     assert [row["invitation"] for row in json.loads(out)] == [

@@ -13,9 +13,15 @@ from django.utils import timezone
 from community.models import Note
 from kol import extensions
 from kol.errors import ValidationFailed
-from kol.models import CreatorDailyStat, CreatorProfile
+from kol.models import CreatorProfile
 from kol.screening import NEUTRAL, WEIGHTS, niche_fit, rank_creators, store_scores
-from tests.factories import CreatorFactory, NicheFactory, NoteFactory, UserFactory
+from tests.factories import (
+    CreatorDailyStatFactory,
+    CreatorFactory,
+    NicheFactory,
+    NoteFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -47,14 +53,14 @@ def creator(
     user = UserFactory(follower_count=followers, date_joined=joined, **extra)
     profile = CreatorFactory(user=user, niches=list(niches))
     if engagement is not None:
-        CreatorDailyStat.objects.create(
+        CreatorDailyStatFactory(
             creator=profile,
             date=TODAY,
             followers=followers,
             new_followers=new_followers - new_followers // 2,
             engagement_rate=engagement,
         )
-        CreatorDailyStat.objects.create(
+        CreatorDailyStatFactory(
             creator=profile,
             date=TODAY - timedelta(days=20),
             followers=followers,
@@ -203,7 +209,7 @@ def test_creator_without_stats_is_ranked_with_plain_reasons() -> None:
 
 def test_stats_after_the_screening_day_are_ignored() -> None:
     profile = creator(engagement=0.02, new_followers=40)
-    CreatorDailyStat.objects.create(
+    CreatorDailyStatFactory(
         creator=profile,
         date=TODAY + timedelta(days=1),
         followers=1_000,

@@ -17,7 +17,16 @@ from community.models import Board, Collect, Comment, Follow, Like, Note, User
 from config.celery import app as celery_app
 from kol import extensions, stats, tasks
 from kol.models import CreatorDailyStat, CreatorProfile, Invitation
-from tests.factories import CommentFactory, CreatorFactory, NoteFactory, UserFactory
+from tests.factories import (
+    CollectFactory,
+    CommentFactory,
+    CreatorFactory,
+    FollowFactory,
+    InvitationFactory,
+    LikeFactory,
+    NoteFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,18 +38,18 @@ def at(day: date, hour: int = 12, minute: int = 0, second: int = 0) -> datetime:
 
 
 def follow(follower: User, creator: CreatorProfile, when: datetime) -> None:
-    row = Follow.objects.create(follower=follower, followee=creator.user)
+    row = FollowFactory(follower=follower, followee=creator.user)
     Follow.objects.filter(pk=row.pk).update(created_at=when)
 
 
 def like(user: User, note: Note, when: datetime) -> None:
-    row = Like.objects.create(user=user, note=note)
+    row = LikeFactory(user=user, note=note)
     Like.objects.filter(pk=row.pk).update(created_at=when)
 
 
 def collect(user: User, note: Note, when: datetime) -> None:
     board, _ = Board.objects.get_or_create(owner=user, name=Board.DEFAULT_NAME)
-    row = Collect.objects.create(user=user, note=note, board=board)
+    row = CollectFactory(user=user, note=note, board=board)
     Collect.objects.filter(pk=row.pk).update(created_at=when)
 
 
@@ -94,7 +103,7 @@ def crafted() -> dict[str, CreatorProfile]:
     # A member outside the pool gets no row, whatever they do.
     outsider = UserFactory()
     NoteFactory(author=outsider, published_at=at(DAY), photos=0)
-    Follow.objects.create(follower=f1, followee=outsider)
+    FollowFactory(follower=f1, followee=outsider)
     return {"busy": busy, "quiet": quiet}
 
 
@@ -419,8 +428,8 @@ def test_expire_invitations_task_expires_due_invitations() -> None:
     pytest.importorskip("kol.invitations")
     member, other = UserFactory(), UserFactory()
     now = datetime.now(UTC)
-    due = Invitation.objects.create(user=member, expires_at=now - timedelta(minutes=1))
-    open_ = Invitation.objects.create(user=other, expires_at=now + timedelta(days=1))
+    due = InvitationFactory(user=member, expires_at=now - timedelta(minutes=1))
+    open_ = InvitationFactory(user=other, expires_at=now + timedelta(days=1))
 
     expired = tasks.expire_invitations.delay().get()
 

@@ -36,34 +36,22 @@ from kol.templatetags.kol_tags import (
     tier_progress,
     value_range,
 )
+from tests.clients import logged_in
 from tests.factories import (
     AgencyFactory,
+    ApplicationFactory,
     CommentFactory,
     CreatorFactory,
+    ModeratorFactory,
     NoteFactory,
     UserFactory,
+    fresh,
 )
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HX-Request": "true"}
 GOOD_PITCH = "I post weeknight dinners for two, with a shopping list for each one."
-
-
-def logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def member(user: User) -> Client:
-    return logged_in(user)
-
-
-@pytest.fixture
-def other(other_user: User) -> Client:
-    return logged_in(other_user)
 
 
 @pytest.fixture
@@ -83,8 +71,8 @@ def creator(user: User, cooking: Niche) -> CreatorProfile:
 
 def make_creator(name: str, *, niches: list[Niche] = (), **fields: Any) -> CreatorProfile:  # type: ignore[assignment]
     followers = fields.pop("followers", 0)
-    member = UserFactory(username=name, display_name=name.title(), follower_count=followers)
-    return CreatorFactory(user=member, niches=list(niches), **fields)
+    person = UserFactory(username=name, display_name=name.title(), follower_count=followers)
+    return CreatorFactory(user=person, niches=list(niches), **fields)
 
 
 def daily_stats(creator: CreatorProfile, days: int, *, start_followers: int = 100) -> None:
@@ -141,13 +129,13 @@ def test_directory_shows_creators_to_visitors_with_a_call_to_apply(
 
 
 def test_directory_invites_members_to_apply_and_sends_creators_to_their_studio(
-    member: Client, other: Client, creator: CreatorProfile, other_user: User
+    user_client: Client, other_client: Client, creator: CreatorProfile, other_user: User
 ) -> None:
-    assert "Open your studio" in member.get(reverse("creators")).content.decode()
-    page = other.get(reverse("creators")).content.decode()
+    assert "Open your studio" in user_client.get(reverse("creators")).content.decode()
+    page = other_client.get(reverse("creators")).content.decode()
     assert "Apply to join the creator pool" in page
-    Application.objects.create(applicant=other_user, pitch=GOOD_PITCH)
-    page = other.get(reverse("creators")).content.decode()
+    ApplicationFactory(applicant=other_user, pitch=GOOD_PITCH)
+    page = other_client.get(reverse("creators")).content.decode()
     assert "Your application is waiting for review" in page
     assert "Apply to join the creator pool" not in page
 
@@ -256,14 +244,14 @@ def test_creator_page_of_a_member_outside_the_pool_is_404(client: Client, user: 
 
 
 def test_agency_share_is_shown_to_the_creator_only(
-    member: Client, other: Client, creator: CreatorProfile, user: User
+    user_client: Client, other_client: Client, creator: CreatorProfile, user: User
 ) -> None:
     agency = AgencyFactory(name="Bright Sprout Media")
     services.agency_add_creator(actor=None, agency=agency, creator=creator, share_bps=2_250)
-    studio = member.get(reverse("studio")).content.decode()
+    studio = user_client.get(reverse("studio")).content.decode()
     assert "Bright Sprout Media" in studio
     assert "22.5%" in studio
-    public = other.get(reverse("creator_detail", args=[user.username])).content.decode()
+    public = other_client.get(reverse("creator_detail", args=[user.username])).content.decode()
     assert "Bright Sprout Media" in public
     assert "22.5%" not in public
 
@@ -310,8 +298,8 @@ def test_answering_invitations_needs_a_member(client: Client, user: User) -> Non
 # --- applications ---------------------------------------------------------------------------
 
 
-def test_application_form_renders_the_managed_niches(member: Client) -> None:
-    page = member.get(reverse("creator_apply")).content.decode()
+def test_application_form_renders_the_managed_niches(user_client: Client) -> None:
+    page = user_client.get(reverse("creator_apply")).content.decode()
     assert 'name="pitch"' in page
     assert 'data-counter-for="id_pitch"' in page
     for niche in Niche.objects.filter(is_active=True):
@@ -319,9 +307,9 @@ def test_application_form_renders_the_managed_niches(member: Client) -> None:
 
 
 def test_member_applies_and_sees_the_application_waiting(
-    member: Client, user: User, cooking: Niche, skincare: Niche
+    user_client: Client, user: User, cooking: Niche, skincare: Niche
 ) -> None:
-    response = member.post(
+    response = user_client.post(
         reverse("creator_apply"),
         {
             "pitch": GOOD_PITCH,
@@ -338,7 +326,7 @@ def test_member_applies_and_sees_the_application_waiting(
         "https://example.com/blog",
         "https://shop.example.com",
     ]
-    page = member.get(reverse("creator_apply")).content.decode()
+    page = user_client.get(reverse("creator_apply")).content.decode()
     assert "We have your application" in page
     assert 'name="pitch"' not in page  # no second form while one waits
 
@@ -365,9 +353,9 @@ def test_member_applies_and_sees_the_application_waiting(
     ],
 )
 def test_application_errors_are_shown_next_to_the_fields(
-    member: Client, user: User, data: dict[str, Any], field_error: str
+    user_client: Client, user: User, data: dict[str, Any], field_error: str
 ) -> None:
-    response = member.post(reverse("creator_apply"), data)
+    response = user_client.post(reverse("creator_apply"), data)
     assert response.status_code == 400
     page = response.content.decode()
     assert 'class="field-error"' in page
@@ -378,47 +366,97 @@ def test_application_errors_are_shown_next_to_the_fields(
         assert escape(data["pitch"]) in page
 
 
-def test_a_creator_cannot_apply_again(member: Client, user: User, creator: CreatorProfile) -> None:
-    page = member.get(reverse("creator_apply")).content.decode()
+def test_a_creator_cannot_apply_again(
+    user_client: Client, user: User, creator: CreatorProfile
+) -> None:
+    page = user_client.get(reverse("creator_apply")).content.decode()
     assert "You are in the creator pool" in page
     assert 'name="pitch"' not in page
-    response = member.post(reverse("creator_apply"), {"pitch": GOOD_PITCH, "niches": ["skincare"]})
+    response = user_client.post(
+        reverse("creator_apply"), {"pitch": GOOD_PITCH, "niches": ["skincare"]}
+    )
     assert response.status_code == 400
     assert "already in the creator pool" in response.content.decode()
     assert not Application.objects.filter(applicant=user).exists()
 
 
-def test_a_second_application_while_one_waits_is_refused(member: Client, user: User) -> None:
+def test_a_second_application_while_one_waits_is_refused(user_client: Client, user: User) -> None:
     data = {"pitch": GOOD_PITCH, "niches": ["skincare"]}
-    assert member.post(reverse("creator_apply"), data).status_code == 302
-    response = member.post(reverse("creator_apply"), data)
+    assert user_client.post(reverse("creator_apply"), data).status_code == 302
+    response = user_client.post(reverse("creator_apply"), data)
     assert response.status_code == 400
     assert "waiting for a moderator" in response.content.decode()
     assert Application.objects.filter(applicant=user).count() == 1
 
 
-def test_a_rejected_member_reads_the_reason_and_may_apply_again(member: Client, user: User) -> None:
-    Application.objects.create(
+def test_a_rejected_member_reads_the_reason_and_may_apply_again(
+    user_client: Client, user: User
+) -> None:
+    ApplicationFactory(
         applicant=user,
         pitch=GOOD_PITCH,
         status=Application.Status.REJECTED,
         decision_reason="Post a few more notes first.",
         reviewed_at=timezone.now(),
     )
-    page = member.get(reverse("creator_apply")).content.decode()
+    page = user_client.get(reverse("creator_apply")).content.decode()
     assert "was not approved" in page
     assert "Post a few more notes first." in page
     assert 'name="pitch"' in page
-    response = member.post(reverse("creator_apply"), {"pitch": GOOD_PITCH, "niches": ["skincare"]})
+    response = user_client.post(
+        reverse("creator_apply"), {"pitch": GOOD_PITCH, "niches": ["skincare"]}
+    )
     assert response.status_code == 302
     assert Application.objects.filter(applicant=user, status="pending").count() == 1
+
+
+def test_an_applicant_withdraws_from_the_apply_page_and_gets_the_form_back(
+    user_client: Client, user: User
+) -> None:
+    application = ApplicationFactory(applicant=user, pitch=GOOD_PITCH)
+    url = reverse("creator_application_withdraw", args=[application.pk])
+    page = user_client.get(reverse("creator_apply")).content.decode()
+    assert f'action="{url}"' in page
+    assert 'name="pitch"' not in page
+
+    response = user_client.post(url, follow=True)
+
+    assert response.redirect_chain == [(reverse("creator_apply"), 302)]
+    page = response.content.decode()
+    assert "Your application is withdrawn." in page
+    assert 'name="pitch"' in page
+    assert "We have your application" not in page
+    assert fresh(application).status == Application.Status.WITHDRAWN
+
+
+def test_a_decided_application_stays_decided_when_withdrawn_late(
+    user_client: Client, user: User
+) -> None:
+    application = ApplicationFactory(applicant=user, status=Application.Status.APPROVED)
+    url = reverse("creator_application_withdraw", args=[application.pk])
+    response = user_client.post(url, follow=True)
+    assert "This application is already approved." in response.content.decode()
+    assert fresh(application).status == Application.Status.APPROVED
+
+
+def test_only_the_applicant_withdraws_and_only_by_post(
+    client: Client, user_client: Client, other_client: Client, user: User
+) -> None:
+    application = ApplicationFactory(applicant=user)
+    url = reverse("creator_application_withdraw", args=[application.pk])
+    assert other_client.post(url).status_code == 404
+    assert logged_in(ModeratorFactory()).post(url).status_code == 404
+    visitor = client.post(url)
+    assert visitor.status_code == 302 and "/login" in visitor["Location"]
+    assert user_client.get(url).status_code == 405
+    assert fresh(application).status == Application.Status.PENDING
 
 
 # --- studio -------------------------------------------------------------------------------------
 
 
-def test_studio_explains_itself_to_members_outside_the_pool(member: Client) -> None:
-    response = member.get(reverse("studio"))
+def test_studio_explains_itself_to_members_outside_the_pool(user_client: Client) -> None:
+    response = user_client.get(reverse("studio"))
     assert response.status_code == 200
     page = response.content.decode()
     assert "The studio is for creators" in page
@@ -426,7 +464,7 @@ def test_studio_explains_itself_to_members_outside_the_pool(member: Client) -> N
 
 
 def test_studio_shows_figures_chart_notes_and_invitations(
-    member: Client, user: User, creator: CreatorProfile
+    user_client: Client, user: User, creator: CreatorProfile
 ) -> None:
     User.objects.filter(pk=user.pk).update(follower_count=640)
     CreatorProfile.objects.filter(pk=creator.pk).update(
@@ -440,7 +478,7 @@ def test_studio_shows_figures_chart_notes_and_invitations(
     invitation, _ = invitations.invite(
         actor=None, user=user, message="Come and cook live!", reasons=["posts 4.2×/week"]
     )
-    response = member.get(reverse("studio"))
+    response = user_client.get(reverse("studio"))
     assert response.status_code == 200
     page = response.content.decode()
     assert "640" in page
@@ -457,33 +495,34 @@ def test_studio_shows_figures_chart_notes_and_invitations(
     assert reverse("invitation_decline", args=[invitation.pk]) in page
 
 
-def test_studio_switches_to_60_days_with_htmx(member: Client, creator: CreatorProfile) -> None:
+def test_studio_switches_to_60_days_with_htmx(user_client: Client, creator: CreatorProfile) -> None:
     daily_stats(creator, 70)
-    full = member.get(reverse("studio"), {"days": "60"}).content.decode()
+    full = user_client.get(reverse("studio"), {"days": "60"}).content.decode()
     assert points(full, "followers") == 60
-    fragment = member.get(reverse("studio"), {"days": "60"}, headers=HTMX)
+    fragment = user_client.get(reverse("studio"), {"days": "60"}, headers=HTMX)
     html = fragment.content.decode()
     assert "<html" not in html and 'id="performance"' in html
     assert points(html, "interactions") == 60
     # Anything else is the default period.
     assert (
-        points(member.get(reverse("studio"), {"days": "365"}).content.decode(), "followers") == 30
+        points(user_client.get(reverse("studio"), {"days": "365"}).content.decode(), "followers")
+        == 30
     )
 
 
 def test_studio_without_stats_says_when_the_chart_appears(
-    member: Client, creator: CreatorProfile
+    user_client: Client, creator: CreatorProfile
 ) -> None:
-    page = member.get(reverse("studio")).content.decode()
+    page = user_client.get(reverse("studio")).content.decode()
     assert "The chart fills in day by day" in page
     assert "data-chart=" not in page
 
 
 def test_creator_accepts_an_invitation_from_the_studio(
-    member: Client, user: User, creator: CreatorProfile
+    user_client: Client, user: User, creator: CreatorProfile
 ) -> None:
     invitation, _ = invitations.invite(actor=None, user=user)
-    response = member.post(reverse("invitation_accept", args=[invitation.pk]), headers=HTMX)
+    response = user_client.post(reverse("invitation_accept", args=[invitation.pk]), headers=HTMX)
     assert response.status_code == 200
     html = response.content.decode()
     assert f'id="invitation-{invitation.pk}"' in html
@@ -494,32 +533,31 @@ def test_creator_accepts_an_invitation_from_the_studio(
     invitation.refresh_from_db()
     assert invitation.status == Invitation.Status.ACCEPTED
     assert services.can_host_live(User.objects.get(pk=user.pk))
-    page = member.get(reverse("studio")).content.decode()
+    page = user_client.get(reverse("studio")).content.decode()
     assert "You can host live rooms." in page
     assert "Past invitations" in page
 
 
 def test_creator_declines_an_invitation_with_a_plain_form(
-    member: Client, user: User, creator: CreatorProfile
+    user_client: Client, user: User, creator: CreatorProfile
 ) -> None:
     invitation, _ = invitations.invite(actor=None, user=user)
-    response = member.post(reverse("invitation_decline", args=[invitation.pk]))
+    response = user_client.post(reverse("invitation_decline", args=[invitation.pk]))
     assert response.status_code == 302
     assert response["Location"] == reverse("studio")
     invitation.refresh_from_db()
     assert invitation.status == Invitation.Status.DECLINED
     assert not services.can_host_live(User.objects.get(pk=user.pk))
-    page = member.get(reverse("studio")).content.decode()
+    page = user_client.get(reverse("studio")).content.decode()
     assert "Invitation declined." in page
 
 
 def test_nobody_else_can_answer_a_members_invitation(
-    other: Client, user: User, creator: CreatorProfile
+    other_client: Client, user: User, creator: CreatorProfile
 ) -> None:
     invitation, _ = invitations.invite(actor=None, user=user)
-    moderator = UserFactory()
-    moderator.groups.add(Group.objects.get(name="Moderators"))
-    for client in (other, logged_in(moderator)):
+    moderator = ModeratorFactory()
+    for client in (other_client, logged_in(moderator)):
         for name in ("invitation_accept", "invitation_decline"):
             assert client.post(reverse(name, args=[invitation.pk])).status_code == 404
             assert client.post(reverse(name, args=[invitation.pk]), headers=HTMX).status_code == 404
@@ -529,15 +567,15 @@ def test_nobody_else_can_answer_a_members_invitation(
 
 
 def test_an_invitation_past_its_date_is_expired_not_accepted(
-    member: Client, user: User, creator: CreatorProfile
+    user_client: Client, user: User, creator: CreatorProfile
 ) -> None:
     invitation, _ = invitations.invite(actor=None, user=user)
     Invitation.objects.filter(pk=invitation.pk).update(
         expires_at=timezone.now() - timedelta(hours=1)
     )
-    page = member.get(reverse("studio")).content.decode()
+    page = user_client.get(reverse("studio")).content.decode()
     assert reverse("invitation_accept", args=[invitation.pk]) not in page
-    response = member.post(reverse("invitation_accept", args=[invitation.pk]), headers=HTMX)
+    response = user_client.post(reverse("invitation_accept", args=[invitation.pk]), headers=HTMX)
     assert response.status_code == 200
     html = response.content.decode()
     assert "state--expired" in html
@@ -548,10 +586,10 @@ def test_an_invitation_past_its_date_is_expired_not_accepted(
 
 
 def test_invitation_answers_are_post_only(
-    member: Client, user: User, creator: CreatorProfile
+    user_client: Client, user: User, creator: CreatorProfile
 ) -> None:
     invitation, _ = invitations.invite(actor=None, user=user)
-    assert member.get(reverse("invitation_accept", args=[invitation.pk])).status_code == 405
+    assert user_client.get(reverse("invitation_accept", args=[invitation.pk])).status_code == 405
 
 
 # --- the chart ----------------------------------------------------------------------------------

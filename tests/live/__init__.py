@@ -24,14 +24,14 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.db import connection, connections
-from django.test import Client
-from django.utils import timezone
+from django.db import connections
 
 from live import consumers, hub
-from live.models import ChatMessage, LiveSession, Room
+from live.models import ChatMessage, Room
 from live.state import reset_room_state_backend
-from tests.factories import UserFactory
+from tests.clients import logged_in
+from tests.factories import ChatMessageFactory, RoomFactory, UserFactory
+from tests.services import free_port, shared_database_url
 
 ORIGIN = b"http://127.0.0.1:8000"
 HOST = b"127.0.0.1:8000"  # the site the pages (and so the ORIGIN) come from
@@ -186,37 +186,34 @@ Connect = Callable[..., Awaitable[LiveClient]]
 
 
 def make_room(*, host: Any = None, state: str = Room.State.LIVE, **fields: Any) -> Room:
-    """A room (live with an open session by default)."""
-    room = Room.objects.create(
-        host=host or UserFactory(),
-        title=fields.pop("title", "Sunday pancakes"),
-        state=state,
-        started_at=timezone.now() if state == Room.State.LIVE else None,
-        **fields,
-    )
-    if state == Room.State.LIVE:
-        LiveSession.objects.create(room=room)
-    return room
+    """A room, live with an open session unless ``state`` says otherwise: the
+    gift modules' name for ``RoomFactory`` (new tests use the factory, or
+    the ``room`` and ``live_room`` fixtures)."""
+    if host is not None:
+        fields["host"] = host
+    return RoomFactory(state=state, **fields)
 
 
 def add_messages(room: Room, count: int, *, user: Any = None) -> list[ChatMessage]:
+    """Chat lines ``line 0`` to ``line {count - 1}`` in the room, oldest first,
+    by ``user`` (one new member by default)."""
     author = user or UserFactory()
-    return [
-        ChatMessage.objects.create(room=room, user=author, text=f"line {n}") for n in range(count)
-    ]
+    return [ChatMessageFactory(room=room, user=author, text=f"line {n}") for n in range(count)]
 
 
 def session_cookie(user: Any) -> str:
     """A logged-in session for ``user`` (the browser's session cookie value)."""
-    client = Client()
-    client.force_login(user)
+    client = logged_in(user)
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
 # --- fixtures -------------------------------------------------------------------
 
 
-def _forget_hot_state() -> None:
+def forget_hot_state() -> None:
+    """A fresh hot-state backend and no per-room state left, in this process
+    or in Redis, from another test or run (room ids repeat from one test
+    database to the next)."""
     reset_room_state_backend()
     consumers._room_states.clear()
     if settings.REDIS_URL:
@@ -240,9 +237,9 @@ def live_settings_fixture(settings: Any) -> Iterator[Any]:
     settings.SPROUT_LIVE_CHAT_RATE = "100/10"
     settings.SPROUT_LIVE_BLOCKED_WORDS = []
     settings.SPROUT_LIVE_GIFT_HANDLER = ""
-    _forget_hot_state()
+    forget_hot_state()
     yield settings
-    _forget_hot_state()
+    forget_hot_state()
 
 
 @pytest.fixture(name="live_loop")
@@ -284,18 +281,6 @@ async def connect_fixture(live_loop: None) -> AsyncIterator[Connect]:
 # --- a second server process ------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 def _wait_for_port(server: subprocess.Popen[bytes], port: int, log: Any) -> None:
     deadline = time.monotonic() + 30
     while True:
@@ -329,11 +314,11 @@ def other_process_fixture(live_settings: Any) -> Iterator[ServerProcess]:
     """A second server process (uvicorn, as production runs the websockets)
     on the test database and the same Redis: the base ws:// URL (its
     ``http`` twin is ``.http``)."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": shared_database_url(),
         "REDIS_URL": settings.REDIS_URL,
         "PYTHONUNBUFFERED": "1",
     }

@@ -1,6 +1,8 @@
-"""Wiring every live-room test needs: after each test the gift batcher's
-database threads finish, close their connections and exit (PostgreSQL will
-not drop a test database that a thread is still connected to)."""
+"""Wiring and data every live-room test may use: ``room`` (a scheduled room
+of the ``host`` fixture) and ``live_room`` (a live one, with its open
+session); and, after each test, the gift batcher's database threads finish,
+close their connections and exit (PostgreSQL will not drop a test database
+that a thread is still connected to)."""
 
 from __future__ import annotations
 
@@ -8,10 +10,25 @@ from collections.abc import Iterator
 
 import pytest
 
+from community.models import User
 from live.gifts import close_gift_batchers
+from live.models import Room
+from tests.factories import RoomFactory
 
 
 @pytest.fixture(autouse=True)
 def _gift_batcher_threads_closed() -> Iterator[None]:
     yield
     close_gift_batchers()
+
+
+@pytest.fixture
+def room(host: User) -> Room:
+    """A scheduled room of ``host``, as hosts create them."""
+    return RoomFactory(host=host)
+
+
+@pytest.fixture
+def live_room(host: User) -> Room:
+    """A live room of ``host`` with its open session."""
+    return RoomFactory(host=host, live=True)

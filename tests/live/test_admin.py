@@ -12,22 +12,33 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Group, Permission
-from django.db import connection
+from django.contrib.auth.models import Permission
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from community.models import User
-from kol.services import host_permission
 from live import chat, keys
 from live.models import ChatMessage, LiveSession, Room, RoomRestriction, StreamKey
 from live.state import room_state
-from tests.factories import UserFactory
-from tests.live import live_settings_fixture, make_room  # noqa: F401  (fixtures)
+from tests.admin_pages import AdminPages, offered_actions, page_messages
+from tests.clients import logged_in
+from tests.factories import (
+    ChatMessageFactory,
+    HostFactory,
+    LiveSessionFactory,
+    RoomFactory,
+    UserFactory,
+)
+from tests.live import live_settings_fixture  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_settings")]
+
+ADMIN = AdminPages("live")
+changelist = ADMIN.changelist
+change = ADMIN.change
+run_action = ADMIN.run_action
+changelist_queries = ADMIN.changelist_queries
 
 MODERATOR_MODELS = ("room", "livesession", "chatmessage", "roomrestriction")
 MODELS = (*MODERATOR_MODELS, "streamkey")
@@ -36,77 +47,22 @@ MODELS = (*MODERATOR_MODELS, "streamkey")
 # --- helpers --------------------------------------------------------------------------
 
 
-def changelist(model: str) -> str:
-    return reverse(f"admin:live_{model}_changelist")
-
-
-def change(model: str, obj: Any) -> str:
-    return reverse(f"admin:live_{model}_change", args=[obj.pk])
-
-
-def run_action(client: Client, model: str, action: str, objects: list[Any]) -> Any:
-    """Post a bulk action the way the changelist form does."""
-    return client.post(
-        changelist(model),
-        {"action": action, "_selected_action": [o.pk for o in objects], "index": 0},
-        follow=True,
-    )
-
-
-def offered_actions(page: Any) -> list[str]:
-    form = page.context["action_form"]
-    return [] if form is None else [name for name, _ in form.fields["action"].choices if name]
-
-
-def page_messages(response: Any) -> list[str]:
-    return [str(m) for m in response.context["messages"]]
-
-
-def logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def make_host() -> User:
-    user = UserFactory()
-    user.user_permissions.add(host_permission())
-    return User.objects.get(pk=user.pk)
-
-
-@pytest.fixture
-def moderator() -> User:
-    user = UserFactory(is_staff=True)
-    user.groups.add(Group.objects.get(name="Moderators"))
-    return user
-
-
-@pytest.fixture
-def moderator_client(moderator: User) -> Client:
-    return logged_in(moderator)
-
-
-@pytest.fixture
-def superuser_client() -> Client:
-    return logged_in(UserFactory(is_staff=True, is_superuser=True))
-
-
 def some_of_everything(count: int = 1) -> None:
     for _ in range(count):
-        host = make_host()
-        room = make_room(host=host)
+        host = HostFactory()
+        room = RoomFactory(host=host, live=True)
         room.moderators.add(UserFactory())
         session = LiveSession.objects.get(room=room)
         author = UserFactory()
-        ChatMessage.objects.create(room=room, session=session, user=author, text="hello there")
-        deleted = ChatMessage.objects.create(room=room, user=author, text="rude")
+        ChatMessageFactory(room=room, session=session, user=author, text="hello there")
+        deleted = ChatMessageFactory(room=room, user=author, text="rude")
         chat.delete_message(actor=host, message=deleted)
         chat.mute(actor=host, room=room, user=author, minutes=5)
         chat.ban(actor=host, room=room, user=UserFactory())
         keys.rotate_key(host=host)
         keys.rotate_key(host=host)
-        ended = make_room(host=host, state=Room.State.SCHEDULED)
-        LiveSession.objects.create(room=ended, ended_at=timezone.now(), peak_viewers=3)
+        ended = RoomFactory(host=host, state=Room.State.SCHEDULED)
+        LiveSessionFactory(room=ended, peak_viewers=3)
 
 
 # --- access -------------------------------------------------------------------------
@@ -163,7 +119,7 @@ def test_plain_members_are_sent_to_the_admin_login() -> None:
 
 
 def test_the_room_list_shows_viewers_now(moderator_client: Client) -> None:
-    room = make_room(title="Dumplings night")
+    room = RoomFactory(title="Dumplings night", live=True)
 
     async def watch() -> None:
         await room_state().report_viewers(room.pk, "process-a", 31)
@@ -181,9 +137,9 @@ def test_the_room_list_shows_viewers_now(moderator_client: Client) -> None:
 def test_end_rooms_ends_live_rooms_through_the_service(
     moderator_client: Client, moderator: User
 ) -> None:
-    live = make_room(host=make_host())
-    scheduled = make_room(state=Room.State.SCHEDULED, host=make_host())
-    ended = make_room(state=Room.State.ENDED)
+    live = RoomFactory(host=HostFactory(), live=True)
+    scheduled = RoomFactory(state=Room.State.SCHEDULED, host=HostFactory())
+    ended = RoomFactory(state=Room.State.ENDED)
 
     response = run_action(moderator_client, "room", "end_rooms", [live, scheduled, ended])
 
@@ -202,7 +158,7 @@ def test_staff_without_the_moderation_right_cannot_end_rooms() -> None:
         Permission.objects.get(content_type__app_label="live", codename="view_room")
     )
     client = logged_in(staff)
-    room = make_room()
+    room = RoomFactory(live=True)
 
     page = client.get(changelist("room"))
 
@@ -231,7 +187,7 @@ def inline_form(room: Room, rows: list[User]) -> dict[str, Any]:
 
 
 def test_moderators_choose_a_rooms_moderators_inline(moderator_client: Client) -> None:
-    room = make_room()
+    room = RoomFactory(live=True)
     helper = UserFactory()
 
     response = moderator_client.post(change("room", room), inline_form(room, [helper]))
@@ -243,7 +199,7 @@ def test_moderators_choose_a_rooms_moderators_inline(moderator_client: Client) -
 
 
 def test_the_host_is_not_added_as_their_rooms_moderator(moderator_client: Client) -> None:
-    room = make_room()
+    room = RoomFactory(live=True)
 
     response = moderator_client.post(change("room", room), inline_form(room, [room.host]))
 
@@ -258,12 +214,10 @@ def test_the_host_is_not_added_as_their_rooms_moderator(moderator_client: Client
 def test_delete_messages_hides_them_through_the_chat_service(
     moderator_client: Client, moderator: User
 ) -> None:
-    room = make_room()
+    room = RoomFactory(live=True)
     author = UserFactory()
-    first, second = (
-        ChatMessage.objects.create(room=room, user=author, text=text) for text in ("a", "b")
-    )
-    kept = ChatMessage.objects.create(room=room, user=author, text="fine")
+    first, second = (ChatMessageFactory(room=room, user=author, text=text) for text in ("a", "b"))
+    kept = ChatMessageFactory(room=room, user=author, text="fine")
 
     response = run_action(moderator_client, "chatmessage", "delete_messages", [first, second])
 
@@ -278,10 +232,10 @@ def test_delete_messages_hides_them_through_the_chat_service(
 
 
 def test_the_deleted_filter_and_search(moderator_client: Client) -> None:
-    room = make_room()
+    room = RoomFactory(live=True)
     spammer = UserFactory(username="spammer")
-    shown = ChatMessage.objects.create(room=room, user=spammer, text="buy followers")
-    hidden = ChatMessage.objects.create(room=room, user=UserFactory(), text="hello")
+    shown = ChatMessageFactory(room=room, user=spammer, text="buy followers")
+    hidden = ChatMessageFactory(room=room, user=UserFactory(), text="hello")
     chat.delete_message(actor=room.host, message=hidden)
 
     def listed(query: str) -> list[int]:
@@ -297,11 +251,11 @@ def test_the_deleted_filter_and_search(moderator_client: Client) -> None:
 def test_ban_authors_bans_each_author_once_in_their_messages_room(
     moderator_client: Client,
 ) -> None:
-    room, other = make_room(), make_room()
+    room, other = RoomFactory(live=True), RoomFactory(live=True)
     troll = UserFactory()
-    lines = [ChatMessage.objects.create(room=room, user=troll, text=f"spam {n}") for n in range(3)]
-    elsewhere = ChatMessage.objects.create(room=other, user=troll, text="spam again")
-    by_host = ChatMessage.objects.create(room=room, user=room.host, text="welcome")
+    lines = [ChatMessageFactory(room=room, user=troll, text=f"spam {n}") for n in range(3)]
+    elsewhere = ChatMessageFactory(room=other, user=troll, text="spam again")
+    by_host = ChatMessageFactory(room=room, user=room.host, text="welcome")
 
     response = run_action(
         moderator_client, "chatmessage", "ban_authors", [*lines, elsewhere, by_host]
@@ -317,9 +271,9 @@ def test_ban_authors_bans_each_author_once_in_their_messages_room(
 
 
 def test_mute_authors_mutes_them(moderator_client: Client) -> None:
-    room = make_room()
+    room = RoomFactory(live=True)
     loud = UserFactory()
-    line = ChatMessage.objects.create(room=room, user=loud, text="CAPS")
+    line = ChatMessageFactory(room=room, user=loud, text="CAPS")
 
     run_action(moderator_client, "chatmessage", "mute_authors", [line])
 
@@ -332,7 +286,7 @@ def test_staff_without_the_moderation_right_cannot_delete_or_ban() -> None:
         Permission.objects.get(content_type__app_label="live", codename="view_chatmessage")
     )
     client = logged_in(staff)
-    message = ChatMessage.objects.create(room=make_room(), user=UserFactory(), text="x")
+    message = ChatMessageFactory(room=RoomFactory(live=True), user=UserFactory(), text="x")
 
     page = client.get(changelist("chatmessage"))
 
@@ -347,11 +301,11 @@ def test_staff_without_the_moderation_right_cannot_delete_or_ban() -> None:
 
 
 def test_lift_restrictions_lifts_those_in_force(moderator_client: Client) -> None:
-    room = make_room()
+    room = RoomFactory(live=True)
     muted, banned = UserFactory(), UserFactory()
     mute = chat.mute(actor=room.host, room=room, user=muted)
     ban = chat.ban(actor=room.host, room=room, user=banned)
-    elsewhere = make_room()
+    elsewhere = RoomFactory(live=True)
     old = chat.mute(actor=elsewhere.host, room=elsewhere, user=banned)
     chat.unmute(actor=elsewhere.host, room=elsewhere, user=banned)
 
@@ -365,7 +319,7 @@ def test_lift_restrictions_lifts_those_in_force(moderator_client: Client) -> Non
 
 
 def test_the_status_filter_tells_in_force_lifted_and_expired(moderator_client: Client) -> None:
-    room = make_room()
+    room = RoomFactory(live=True)
     in_force = chat.mute(actor=room.host, room=room, user=UserFactory())
     lifted_user = UserFactory()
     lifted = chat.ban(actor=room.host, room=room, user=lifted_user)
@@ -388,7 +342,7 @@ def test_the_status_filter_tells_in_force_lifted_and_expired(moderator_client: C
 
 
 def test_revoke_keys_refuses_them_at_once(superuser_client: Client) -> None:
-    host = make_host()
+    host = HostFactory()
     key, plaintext = keys.rotate_key(host=host)
     assert keys.host_for_key(plaintext) == host
 
@@ -401,7 +355,7 @@ def test_revoke_keys_refuses_them_at_once(superuser_client: Client) -> None:
 
 
 def test_the_key_list_shows_hints_never_hashes(superuser_client: Client) -> None:
-    host = make_host()
+    host = HostFactory()
     key, plaintext = keys.rotate_key(host=host)
 
     page = superuser_client.get(changelist("streamkey")).content.decode()
@@ -414,7 +368,7 @@ def test_the_key_list_shows_hints_never_hashes(superuser_client: Client) -> None
 
 
 def test_the_key_list_filters_active_and_revoked_keys(superuser_client: Client) -> None:
-    host = make_host()
+    host = HostFactory()
     old, _ = keys.rotate_key(host=host)
     current, _ = keys.rotate_key(host=host)  # revokes the first
 
@@ -428,13 +382,6 @@ def test_the_key_list_filters_active_and_revoked_keys(superuser_client: Client) 
 
 
 # --- query counts ------------------------------------------------------------------------
-
-
-def changelist_queries(client: Client, model: str) -> int:
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(changelist(model))
-    assert response.status_code == 200
-    return len(captured)
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -454,7 +401,7 @@ def test_moderator_changelist_queries_do_not_grow(moderator_client: Client, mode
 
 
 def test_stream_keys_never_are_deletable(superuser_client: Client) -> None:
-    host = make_host()
+    host = HostFactory()
     key, _ = keys.rotate_key(host=host)
     page = superuser_client.get(changelist("streamkey"))
     assert "delete_selected" not in offered_actions(page)

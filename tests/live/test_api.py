@@ -21,18 +21,24 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from community.models import Follow, User
-from kol.services import host_permission
+from community.models import User
 from live import chat, keys, services
-from live.models import ChatMessage, LiveSession, Room, RoomRestriction
+from live.models import LiveSession, Room, RoomRestriction
 from live.state import room_state
-from tests.factories import UserFactory
+from tests.clients import api_client, assert_error
+from tests.factories import (
+    ChatMessageFactory,
+    FollowFactory,
+    HostFactory,
+    ModeratorFactory,
+    RoomFactory,
+    UserFactory,
+)
 from tests.live import (  # noqa: F401  (fixtures)
     Connect,
     connect_fixture,
     live_loop_fixture,
     live_settings_fixture,
-    make_room,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("live_settings")]
@@ -43,41 +49,8 @@ ROOMS = "/api/v1/live/rooms/"
 # --- helpers ------------------------------------------------------------------------
 
 
-def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "fields"}
-    assert body["error"]["code"] == code, body
-    assert body["error"]["message"]
-    return body["error"]
-
-
-def client_for(user: User | None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
-
-
-def make_host(**fields: Any) -> User:
-    user = UserFactory(**fields)
-    user.user_permissions.add(host_permission())
-    return User.objects.get(pk=user.pk)  # a fresh instance: no stale permission cache
-
-
-def site_moderator() -> User:
-    user = UserFactory(is_staff=True)
-    user.groups.add(Group.objects.get(name="Moderators"))
-    return User.objects.get(pk=user.pk)
-
-
-def live_room(**fields: Any) -> Room:
-    return make_room(host=fields.pop("host", None) or make_host(), **fields)
-
-
 def room_at(state: str, *, created: Any, started: Any = None, title: str = "Room") -> Room:
-    room = make_room(state=state, title=title)
+    room = RoomFactory(state=state, title=title)
     Room.objects.filter(pk=room.pk).update(created_at=created, started_at=started)
     room.refresh_from_db()
     return room
@@ -121,7 +94,7 @@ def test_live_rooms_come_first_newest_started_then_the_rest_newest_created() -> 
     scheduled = room_at("scheduled", created=now - timedelta(minutes=10))
     older_scheduled = room_at("scheduled", created=now - timedelta(days=1))
 
-    got = ids(client_for(None).get(ROOMS))
+    got = ids(api_client(None).get(ROOMS))
 
     assert got == [new_live.pk, old_live.pk, scheduled.pk, ended.pk, older_scheduled.pk]
 
@@ -131,7 +104,7 @@ def test_state_filter_keeps_one_state() -> None:
     live = room_at("live", created=now, started=now)
     scheduled = room_at("scheduled", created=now)
     ended = room_at("ended", created=now)
-    client = client_for(None)
+    client = api_client(None)
 
     assert ids(client.get(ROOMS + "?state=live")) == [live.pk]
     assert ids(client.get(ROOMS + "?state=scheduled")) == [scheduled.pk]
@@ -140,11 +113,11 @@ def test_state_filter_keeps_one_state() -> None:
 
 
 def test_a_listed_room_shows_viewers_and_hls_only_while_live() -> None:
-    live = live_room(title="Pancakes")
-    scheduled = make_room(state=Room.State.SCHEDULED, host=live.host)
+    live = RoomFactory(title="Pancakes", live=True)
+    scheduled = RoomFactory(state=Room.State.SCHEDULED, host=live.host)
     hot_figures(live.pk, viewers=7, hearts=40)
 
-    results = {r["id"]: r for r in client_for(None).get(ROOMS).json()["results"]}
+    results = {r["id"]: r for r in api_client(None).get(ROOMS).json()["results"]}
 
     shown = results[live.pk]
     assert shown["title"] == "Pancakes"
@@ -172,10 +145,10 @@ def test_the_room_list_pages_by_cursor_across_states_without_repeats() -> None:
     ] + [room_at("scheduled", created=now - timedelta(hours=2 + n)).pk for n in range(10)]
     expected_others = sorted(others[:8], reverse=True) + others[8:]
 
-    got = walk(client_for(None), ROOMS + "?page_size=4")
+    got = walk(api_client(None), ROOMS + "?page_size=4")
 
     assert got == expected_live + expected_others
-    assert walk(client_for(None), ROOMS + "?state=live&page_size=3") == expected_live
+    assert walk(api_client(None), ROOMS + "?state=live&page_size=3") == expected_live
 
 
 @pytest.mark.parametrize(
@@ -188,21 +161,21 @@ def test_the_room_list_pages_by_cursor_across_states_without_repeats() -> None:
     ],
 )
 def test_bad_list_parameters_are_refused_in_the_error_shape(query: str, code: str) -> None:
-    live_room()
-    assert_error(client_for(None).get(ROOMS + query), 400, code)
+    RoomFactory(live=True)
+    assert_error(api_client(None).get(ROOMS + query), 400, code)
 
 
 def test_the_room_list_costs_the_same_queries_for_5_or_25_rooms() -> None:
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
-            assert client_for(None).get(ROOMS + "?page_size=50").status_code == 200
+            assert api_client(None).get(ROOMS + "?page_size=50").status_code == 200
         return len(captured)
 
     for _ in range(5):
-        live_room()
+        RoomFactory(live=True)
     few = queries()
     for _ in range(20):
-        live_room()
+        RoomFactory(live=True)
     assert queries() == few
 
 
@@ -211,9 +184,9 @@ def test_the_room_list_costs_the_same_queries_for_5_or_25_rooms() -> None:
 
 @pytest.mark.parametrize("path", [ROOMS, ROOMS.rstrip("/")])
 def test_a_host_creates_a_scheduled_room(path: str) -> None:
-    host = make_host()
+    host = HostFactory()
 
-    response = client_for(host).post(path, {"title": "  Sourdough at dawn  "}, format="json")
+    response = api_client(host).post(path, {"title": "  Sourdough at dawn  "}, format="json")
 
     assert response.status_code == 201, response.content
     body = response.json()
@@ -231,9 +204,9 @@ def test_a_host_creates_a_scheduled_room(path: str) -> None:
 def test_only_hosts_create_rooms() -> None:
     member = UserFactory()
 
-    assert_error(client_for(member).post(ROOMS, {"title": "Hi"}, format="json"), 403, "not_a_host")
+    assert_error(api_client(member).post(ROOMS, {"title": "Hi"}, format="json"), 403, "not_a_host")
     assert_error(
-        client_for(None).post(ROOMS, {"title": "Hi"}, format="json"), 401, "unauthenticated"
+        api_client(None).post(ROOMS, {"title": "Hi"}, format="json"), 401, "unauthenticated"
     )
     assert not Room.objects.exists()
 
@@ -241,14 +214,14 @@ def test_only_hosts_create_rooms() -> None:
 @pytest.mark.parametrize("payload", [{}, {"title": ""}, {"title": "   "}, {"title": "x" * 101}])
 def test_a_room_needs_a_sensible_title(payload: dict[str, Any]) -> None:
     error = assert_error(
-        client_for(make_host()).post(ROOMS, payload, format="json"), 400, "invalid"
+        api_client(HostFactory()).post(ROOMS, payload, format="json"), 400, "invalid"
     )
     assert "title" in error["fields"]
     assert not Room.objects.exists()
 
 
 def test_a_malformed_body_is_a_400_not_a_500() -> None:
-    response = client_for(make_host()).post(
+    response = api_client(HostFactory()).post(
         ROOMS, data="{not json", content_type="application/json"
     )
     assert_error(response, 400, "malformed_request")
@@ -258,13 +231,13 @@ def test_a_malformed_body_is_a_400_not_a_500() -> None:
 
 
 def test_a_live_rooms_detail_has_figures_moderators_session_and_hls() -> None:
-    room = live_room()
+    room = RoomFactory(live=True)
     moderator = UserFactory(username="helper")
     room.moderators.add(moderator)
     hot_figures(room.pk, viewers=12, hearts=345)
     session = LiveSession.objects.get(room=room)
 
-    body = client_for(None).get(f"{ROOMS}{room.pk}/").json()
+    body = api_client(None).get(f"{ROOMS}{room.pk}/").json()
 
     assert body["id"] == room.pk
     assert body["state"] == "live"
@@ -274,26 +247,26 @@ def test_a_live_rooms_detail_has_figures_moderators_session_and_hls() -> None:
     assert [m["username"] for m in body["moderators"]] == ["helper"]
     assert body["hls_url"].endswith(f"/{room.stream_name}.m3u8")
     assert body["can_moderate"] is False
-    assert client_for(moderator).get(f"{ROOMS}{room.pk}").json()["can_moderate"] is True
-    assert client_for(room.host).get(f"{ROOMS}{room.pk}").json()["can_moderate"] is True
-    assert client_for(site_moderator()).get(f"{ROOMS}{room.pk}").json()["can_moderate"] is True
+    assert api_client(moderator).get(f"{ROOMS}{room.pk}").json()["can_moderate"] is True
+    assert api_client(room.host).get(f"{ROOMS}{room.pk}").json()["can_moderate"] is True
+    assert api_client(ModeratorFactory()).get(f"{ROOMS}{room.pk}").json()["can_moderate"] is True
 
 
 def test_the_hls_url_never_carries_the_stream_key() -> None:
-    room = live_room()
+    room = RoomFactory(live=True)
     _, key = keys.rotate_key(host=room.host)
 
-    body = client_for(None).get(f"{ROOMS}{room.pk}/").json()
+    body = api_client(None).get(f"{ROOMS}{room.pk}/").json()
 
     assert key not in body["hls_url"]
     assert key not in str(body)
 
 
 def test_an_ended_rooms_detail_has_no_hls_and_no_session() -> None:
-    room = live_room()
+    room = RoomFactory(live=True)
     services.end_room(actor=room.host, room=room)
 
-    body = client_for(None).get(f"{ROOMS}{room.pk}/").json()
+    body = api_client(None).get(f"{ROOMS}{room.pk}/").json()
 
     assert body["state"] == "ended"
     assert body["hls_url"] is None
@@ -303,25 +276,25 @@ def test_an_ended_rooms_detail_has_no_hls_and_no_session() -> None:
 
 @pytest.mark.parametrize("room_id", ["999999", "99999999999999999999"])
 def test_an_unknown_room_is_a_404(room_id: str) -> None:
-    assert_error(client_for(None).get(f"{ROOMS}{room_id}/"), 404, "not_found")
+    assert_error(api_client(None).get(f"{ROOMS}{room_id}/"), 404, "not_found")
 
 
 def test_a_banned_member_is_refused_the_rooms_detail() -> None:
-    room = live_room()
+    room = RoomFactory(live=True)
     member = UserFactory()
     chat.ban(actor=room.host, room=room, user=member)
 
-    assert_error(client_for(member).get(f"{ROOMS}{room.pk}/"), 403, "banned")
-    assert client_for(UserFactory()).get(f"{ROOMS}{room.pk}/").status_code == 200
+    assert_error(api_client(member).get(f"{ROOMS}{room.pk}/"), 403, "banned")
+    assert api_client(UserFactory()).get(f"{ROOMS}{room.pk}/").status_code == 200
 
 
 # --- tickets ---------------------------------------------------------------------------
 
 
 def test_a_member_gets_a_ticket_with_the_websocket_url() -> None:
-    room = live_room()
+    room = RoomFactory(live=True)
 
-    response = client_for(UserFactory()).post(f"{ROOMS}{room.pk}/ticket")
+    response = api_client(UserFactory()).post(f"{ROOMS}{room.pk}/ticket")
 
     assert response.status_code == 200, response.content
     body = response.json()
@@ -334,20 +307,20 @@ def test_a_member_gets_a_ticket_with_the_websocket_url() -> None:
 
 
 def test_tickets_are_for_members_of_existing_rooms_who_are_not_banned() -> None:
-    room = live_room()
+    room = RoomFactory(live=True)
     banned = UserFactory()
     chat.ban(actor=room.host, room=room, user=banned)
 
-    assert_error(client_for(None).post(f"{ROOMS}{room.pk}/ticket"), 401, "unauthenticated")
-    assert_error(client_for(banned).post(f"{ROOMS}{room.pk}/ticket"), 403, "banned")
-    assert_error(client_for(UserFactory()).post(f"{ROOMS}999999/ticket"), 404, "not_found")
+    assert_error(api_client(None).post(f"{ROOMS}{room.pk}/ticket"), 401, "unauthenticated")
+    assert_error(api_client(banned).post(f"{ROOMS}{room.pk}/ticket"), 403, "banned")
+    assert_error(api_client(UserFactory()).post(f"{ROOMS}999999/ticket"), 404, "not_found")
 
 
 @pytest.mark.django_db(transaction=True)
 async def test_a_ticket_from_the_api_opens_the_websocket_once(connect: Connect) -> None:
-    room = await database_sync_to_async(live_room)()
+    room = await database_sync_to_async(RoomFactory)(live=True)
     member = await database_sync_to_async(UserFactory)(username="ticketholder")
-    client = client_for(member)
+    client = api_client(member)
 
     response = await database_sync_to_async(client.post)(f"{ROOMS}{room.pk}/ticket/")
     assert response.status_code == 200, response.content
@@ -370,9 +343,9 @@ async def test_a_ticket_from_the_api_opens_the_websocket_once(connect: Connect) 
 
 @pytest.mark.parametrize("path", ["/api/v1/live/stream-key", "/api/v1/live/stream-key/"])
 def test_a_host_gets_a_stream_key_shown_once(path: str) -> None:
-    host = make_host()
+    host = HostFactory()
 
-    response = client_for(host).post(path)
+    response = api_client(host).post(path)
 
     assert response.status_code == 200, response.content
     assert response["Cache-Control"] == "no-store"
@@ -387,8 +360,8 @@ def test_a_host_gets_a_stream_key_shown_once(path: str) -> None:
 
 
 def test_each_call_rotates_the_key_and_revokes_the_previous_one() -> None:
-    host = make_host()
-    client = client_for(host)
+    host = HostFactory()
+    client = api_client(host)
 
     old = client.post("/api/v1/live/stream-key").json()["key"]
     new = client.post("/api/v1/live/stream-key").json()["key"]
@@ -401,18 +374,18 @@ def test_each_call_rotates_the_key_and_revokes_the_previous_one() -> None:
 
 def test_only_hosts_get_stream_keys() -> None:
     url = "/api/v1/live/stream-key"
-    assert_error(client_for(UserFactory()).post(url), 403, "not_a_host")
-    assert_error(client_for(None).post(url), 401, "unauthenticated")
-    assert_error(client_for(make_host()).get(url), 405, "method_not_allowed")
+    assert_error(api_client(UserFactory()).post(url), 403, "not_a_host")
+    assert_error(api_client(None).post(url), 401, "unauthenticated")
+    assert_error(api_client(HostFactory()).get(url), 405, "method_not_allowed")
 
 
 # --- ending rooms -----------------------------------------------------------------------
 
 
 def test_the_host_ends_their_live_room_and_the_session_gets_its_report() -> None:
-    room = live_room()
+    room = RoomFactory(live=True)
 
-    response = client_for(room.host).post(f"{ROOMS}{room.pk}/end")
+    response = api_client(room.host).post(f"{ROOMS}{room.pk}/end")
 
     assert response.status_code == 200, response.content
     assert response.json()["state"] == "ended"
@@ -422,35 +395,35 @@ def test_the_host_ends_their_live_room_and_the_session_gets_its_report() -> None
 
 
 def test_room_and_site_moderators_end_rooms() -> None:
-    first, second = live_room(), live_room()
+    first, second = RoomFactory(live=True), RoomFactory(live=True)
     helper = UserFactory()
     first.moderators.add(helper)
 
-    assert client_for(helper).post(f"{ROOMS}{first.pk}/end/").json()["state"] == "ended"
-    assert client_for(site_moderator()).post(f"{ROOMS}{second.pk}/end").status_code == 200
+    assert api_client(helper).post(f"{ROOMS}{first.pk}/end/").json()["state"] == "ended"
+    assert api_client(ModeratorFactory()).post(f"{ROOMS}{second.pk}/end").status_code == 200
     second.refresh_from_db()
     assert second.state == Room.State.ENDED
 
 
 def test_ending_a_scheduled_room_cancels_it_and_ending_again_changes_nothing() -> None:
-    room = make_room(state=Room.State.SCHEDULED, host=make_host())
-    client = client_for(room.host)
+    room = RoomFactory(state=Room.State.SCHEDULED, host=HostFactory())
+    client = api_client(room.host)
 
     assert client.post(f"{ROOMS}{room.pk}/end").json()["state"] == "ended"
     assert client.post(f"{ROOMS}{room.pk}/end").json()["state"] == "ended"
 
 
 def test_viewers_and_other_rooms_moderators_cannot_end_a_room() -> None:
-    room, other = live_room(), live_room()
+    room, other = RoomFactory(live=True), RoomFactory(live=True)
     other_moderator = UserFactory()
     other.moderators.add(other_moderator)
     url = f"{ROOMS}{room.pk}/end"
 
-    assert_error(client_for(UserFactory()).post(url), 403, "permission_denied")
-    assert_error(client_for(other_moderator).post(url), 403, "permission_denied")
-    assert_error(client_for(other.host).post(url), 403, "permission_denied")
-    assert_error(client_for(None).post(url), 401, "unauthenticated")
-    assert_error(client_for(room.host).post(f"{ROOMS}999999/end"), 404, "not_found")
+    assert_error(api_client(UserFactory()).post(url), 403, "permission_denied")
+    assert_error(api_client(other_moderator).post(url), 403, "permission_denied")
+    assert_error(api_client(other.host).post(url), 403, "permission_denied")
+    assert_error(api_client(None).post(url), 401, "unauthenticated")
+    assert_error(api_client(room.host).post(f"{ROOMS}999999/end"), 404, "not_found")
     room.refresh_from_db()
     assert room.state == Room.State.LIVE
 
@@ -459,9 +432,9 @@ def test_viewers_and_other_rooms_moderators_cannot_end_a_room() -> None:
 
 
 def test_the_host_adds_and_removes_moderators_by_username() -> None:
-    room = live_room()
+    room = RoomFactory(live=True)
     UserFactory(username="helper")
-    client = client_for(room.host)
+    client = api_client(room.host)
     url = f"{ROOMS}{room.pk}/moderators/"
 
     added = client.post(url, {"username": "helper"}, format="json")
@@ -469,7 +442,7 @@ def test_the_host_adds_and_removes_moderators_by_username() -> None:
     assert [m["username"] for m in added.json()] == ["helper"]
     again = client.post(url.rstrip("/"), {"username": "Helper"}, format="json")
     assert [m["username"] for m in again.json()] == ["helper"]
-    assert [m["username"] for m in client_for(None).get(url).json()] == ["helper"]
+    assert [m["username"] for m in api_client(None).get(url).json()] == ["helper"]
 
     removed = client.delete(f"{url}helper/")
     assert removed.status_code == 200, removed.content
@@ -479,7 +452,7 @@ def test_the_host_adds_and_removes_moderators_by_username() -> None:
 
 
 def test_only_the_host_chooses_moderators() -> None:
-    room, other = live_room(), live_room()
+    room, other = RoomFactory(live=True), RoomFactory(live=True)
     helper = UserFactory()
     room.moderators.add(helper)
     UserFactory(username="newbie")
@@ -487,20 +460,20 @@ def test_only_the_host_chooses_moderators() -> None:
 
     for actor in (helper, UserFactory(), other.host):
         assert_error(
-            client_for(actor).post(url, {"username": "newbie"}, format="json"),
+            api_client(actor).post(url, {"username": "newbie"}, format="json"),
             403,
             "permission_denied",
         )
-        assert_error(client_for(actor).delete(f"{url}{helper.username}/"), 403, "permission_denied")
+        assert_error(api_client(actor).delete(f"{url}{helper.username}/"), 403, "permission_denied")
     assert_error(
-        client_for(None).post(url, {"username": "newbie"}, format="json"), 401, "unauthenticated"
+        api_client(None).post(url, {"username": "newbie"}, format="json"), 401, "unauthenticated"
     )
     assert list(room.moderators.all()) == [helper]
 
 
 def test_bad_moderator_requests_are_refused() -> None:
-    room = live_room()
-    client = client_for(room.host)
+    room = RoomFactory(live=True)
+    client = api_client(room.host)
     url = f"{ROOMS}{room.pk}/moderators/"
 
     assert_error(client.post(url, {}, format="json"), 400, "invalid")
@@ -519,11 +492,11 @@ def restrictions_url(room: Room) -> str:
 
 
 def test_a_room_moderator_mutes_for_a_while_and_lifts_it() -> None:
-    room = live_room()
+    room = RoomFactory(live=True)
     helper = UserFactory(username="helper")
     room.moderators.add(helper)
     member = UserFactory(username="loud")
-    client = client_for(helper)
+    client = api_client(helper)
 
     response = client.post(
         restrictions_url(room),
@@ -550,24 +523,24 @@ def test_a_room_moderator_mutes_for_a_while_and_lifts_it() -> None:
 
 
 def test_a_ban_until_lifted_keeps_the_member_out() -> None:
-    room = live_room()
+    room = RoomFactory(live=True)
     member = UserFactory(username="troll")
 
-    response = client_for(room.host).post(
+    response = api_client(room.host).post(
         restrictions_url(room).rstrip("/"), {"username": "troll", "kind": "ban"}, format="json"
     )
 
     assert response.status_code == 201, response.content
     assert response.json()["expires_at"] is None
-    assert_error(client_for(member).post(f"{ROOMS}{room.pk}/ticket"), 403, "banned")
-    assert_error(client_for(member).get(f"{ROOMS}{room.pk}/"), 403, "banned")
+    assert_error(api_client(member).post(f"{ROOMS}{room.pk}/ticket"), 403, "banned")
+    assert_error(api_client(member).get(f"{ROOMS}{room.pk}/"), 403, "banned")
 
-    client_for(room.host).delete(f"{restrictions_url(room)}troll/?kind=ban")
-    assert client_for(member).post(f"{ROOMS}{room.pk}/ticket").status_code == 200
+    api_client(room.host).delete(f"{restrictions_url(room)}troll/?kind=ban")
+    assert api_client(member).post(f"{ROOMS}{room.pk}/ticket").status_code == 200
 
 
 def test_viewers_and_other_rooms_moderators_cannot_mute_ban_or_lift() -> None:
-    room, other = live_room(), live_room()
+    room, other = RoomFactory(live=True), RoomFactory(live=True)
     other_moderator = UserFactory()
     other.moderators.add(other_moderator)
     member = UserFactory(username="target")
@@ -575,7 +548,7 @@ def test_viewers_and_other_rooms_moderators_cannot_mute_ban_or_lift() -> None:
     payload = {"username": "target", "kind": "ban"}
 
     for actor in (UserFactory(), other_moderator, other.host, member):
-        client = client_for(actor)
+        client = api_client(actor)
         assert_error(
             client.post(restrictions_url(room), payload, format="json"), 403, "permission_denied"
         )
@@ -583,7 +556,7 @@ def test_viewers_and_other_rooms_moderators_cannot_mute_ban_or_lift() -> None:
         assert_error(
             client.delete(f"{restrictions_url(room)}target/?kind=mute"), 403, "permission_denied"
         )
-    assert_error(client_for(None).post(restrictions_url(room), payload), 401, "unauthenticated")
+    assert_error(api_client(None).post(restrictions_url(room), payload), 401, "unauthenticated")
     assert chat.active_restrictions(room_id=room.pk, user_id=member.pk) == {"mute"}
 
 
@@ -601,7 +574,7 @@ def test_viewers_and_other_rooms_moderators_cannot_mute_ban_or_lift() -> None:
     ],
 )
 def test_bad_restrictions_are_refused(payload: dict[str, Any], status: int, code: str) -> None:
-    room = live_room()
+    room = RoomFactory(live=True)
     helper = UserFactory()
     room.moderators.add(helper)
     UserFactory(username="target")
@@ -609,15 +582,15 @@ def test_bad_restrictions_are_refused(payload: dict[str, Any], status: int, code
     payload = {**payload, "username": names.get(payload["username"], payload["username"])}
 
     assert_error(
-        client_for(helper).post(restrictions_url(room), payload, format="json"), status, code
+        api_client(helper).post(restrictions_url(room), payload, format="json"), status, code
     )
     assert not RoomRestriction.objects.exists()
 
 
 def test_lifting_needs_a_kind() -> None:
-    room = live_room()
+    room = RoomFactory(live=True)
     UserFactory(username="target")
-    client = client_for(room.host)
+    client = api_client(room.host)
 
     assert_error(client.delete(f"{restrictions_url(room)}target/"), 400, "invalid")
     assert_error(client.delete(f"{restrictions_url(room)}target/?kind=gag"), 400, "invalid")
@@ -628,33 +601,33 @@ def test_lifting_needs_a_kind() -> None:
 
 
 def test_a_room_moderator_deletes_a_message_and_it_is_kept_marked() -> None:
-    room = live_room()
+    room = RoomFactory(live=True)
     helper = UserFactory()
     room.moderators.add(helper)
-    message = ChatMessage.objects.create(room=room, user=UserFactory(), text="spam spam")
+    message = ChatMessageFactory(room=room, user=UserFactory(), text="spam spam")
     url = f"/api/v1/live/messages/{message.pk}/"
 
-    response = client_for(helper).delete(url)
+    response = api_client(helper).delete(url)
 
     assert response.status_code == 204, response.content
     message.refresh_from_db()
     assert message.deleted_at is not None
     assert message.deleted_by == helper
-    assert client_for(helper).delete(url.rstrip("/")).status_code == 204
+    assert api_client(helper).delete(url.rstrip("/")).status_code == 204
 
 
 def test_viewers_and_other_rooms_moderators_cannot_delete_messages() -> None:
-    room, other = live_room(), live_room()
+    room, other = RoomFactory(live=True), RoomFactory(live=True)
     other_moderator = UserFactory()
     other.moderators.add(other_moderator)
     author = UserFactory()
-    message = ChatMessage.objects.create(room=room, user=author, text="hello")
+    message = ChatMessageFactory(room=room, user=author, text="hello")
     url = f"/api/v1/live/messages/{message.pk}/"
 
     for actor in (UserFactory(), author, other_moderator, other.host):
-        assert_error(client_for(actor).delete(url), 403, "permission_denied")
-    assert_error(client_for(None).delete(url), 401, "unauthenticated")
-    assert_error(client_for(room.host).delete("/api/v1/live/messages/999999/"), 404, "not_found")
+        assert_error(api_client(actor).delete(url), 403, "permission_denied")
+    assert_error(api_client(None).delete(url), 401, "unauthenticated")
+    assert_error(api_client(room.host).delete("/api/v1/live/messages/999999/"), 404, "not_found")
     message.refresh_from_db()
     assert message.deleted_at is None
 
@@ -663,10 +636,10 @@ def test_viewers_and_other_rooms_moderators_cannot_delete_messages() -> None:
 
 
 def test_the_host_reads_the_traffic_report_of_an_ended_session() -> None:
-    room = live_room()
+    room = RoomFactory(live=True)
     session = LiveSession.objects.get(room=room)
     fan = UserFactory()
-    Follow.objects.create(follower=fan, followee=room.host)
+    FollowFactory(follower=fan, followee=room.host)
     LiveSession.objects.filter(pk=session.pk).update(
         ended_at=timezone.now(),
         peak_viewers=40,
@@ -678,7 +651,7 @@ def test_the_host_reads_the_traffic_report_of_an_ended_session() -> None:
         dropped_connections=1,
     )
 
-    response = client_for(room.host).get(f"/api/v1/live/sessions/{session.pk}/report")
+    response = api_client(room.host).get(f"/api/v1/live/sessions/{session.pk}/report")
 
     assert response.status_code == 200, response.content
     body = response.json()
@@ -699,11 +672,11 @@ def test_the_host_reads_the_traffic_report_of_an_ended_session() -> None:
 
 
 def test_a_running_sessions_report_has_the_figures_so_far() -> None:
-    room = live_room()
+    room = RoomFactory(live=True)
     session = LiveSession.objects.get(room=room)
     hot_figures(room.pk, viewers=5, hearts=77)
 
-    body = client_for(room.host).get(f"/api/v1/live/sessions/{session.pk}/report/").json()
+    body = api_client(room.host).get(f"/api/v1/live/sessions/{session.pk}/report/").json()
 
     assert body["running"] is True
     assert body["ended_at"] is None
@@ -729,7 +702,7 @@ def agency_manager(*creators: User) -> User:
 
 
 def test_reports_are_for_whoever_may_see_the_hosts_money_and_the_rooms_moderators() -> None:
-    room, other = live_room(), live_room()
+    room, other = RoomFactory(live=True), RoomFactory(live=True)
     helper, other_moderator = UserFactory(), UserFactory()
     room.moderators.add(helper)
     other.moderators.add(other_moderator)
@@ -737,43 +710,43 @@ def test_reports_are_for_whoever_may_see_the_hosts_money_and_the_rooms_moderator
     url = f"/api/v1/live/sessions/{session.pk}/report"
     own_agency, other_agency = agency_manager(room.host), agency_manager(other.host)
 
-    for allowed in (room.host, own_agency, site_moderator()):
-        report = client_for(allowed).get(url)
+    for allowed in (room.host, own_agency, ModeratorFactory()):
+        report = api_client(allowed).get(url)
         assert report.status_code == 200
         assert report.json()["cash"] is not None
     # The room's helpers see how it went, not what the host earned.
-    report = client_for(helper).get(url)
+    report = api_client(helper).get(url)
     assert report.status_code == 200
     assert "peak_viewers" in report.json()["traffic"]
     assert report.json()["cash"] is None
     for refused in (UserFactory(), other_moderator, other.host, other_agency):
-        assert_error(client_for(refused).get(url), 403, "permission_denied")
-    assert_error(client_for(None).get(url), 401, "unauthenticated")
-    assert_error(client_for(room.host).get("/api/v1/live/sessions/999999/report"), 404, "not_found")
+        assert_error(api_client(refused).get(url), 403, "permission_denied")
+    assert_error(api_client(None).get(url), 401, "unauthenticated")
+    assert_error(api_client(room.host).get("/api/v1/live/sessions/999999/report"), 404, "not_found")
 
 
 def test_being_staff_does_not_open_a_creators_session_report() -> None:
-    room = live_room()
+    room = RoomFactory(live=True)
     session = LiveSession.objects.get(room=room)
     url = f"/api/v1/live/sessions/{session.pk}/report"
 
-    assert_error(client_for(UserFactory(is_staff=True)).get(url), 403, "permission_denied")
+    assert_error(api_client(UserFactory(is_staff=True)).get(url), 403, "permission_denied")
 
 
 def test_an_agency_stops_seeing_a_creators_reports_when_they_leave_its_roster() -> None:
     from kol import services as kol_services
     from kol.models import AgencyMembership
 
-    room = live_room()
+    room = RoomFactory(live=True)
     session = LiveSession.objects.get(room=room)
     url = f"/api/v1/live/sessions/{session.pk}/report"
     manager = agency_manager(room.host)
-    assert client_for(manager).get(url).status_code == 200
+    assert api_client(manager).get(url).status_code == 200
 
     membership = AgencyMembership.objects.get(creator__user=room.host, ended_at=None)
     kol_services.agency_end_membership(actor=None, membership=membership)
 
-    assert_error(client_for(manager).get(url), 403, "permission_denied")
+    assert_error(api_client(manager).get(url), 403, "permission_denied")
 
 
 # --- the schema --------------------------------------------------------------------------

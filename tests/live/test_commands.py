@@ -13,12 +13,10 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from community.models import User
-from kol.services import host_permission
 from live import keys, services, tasks
 from live.models import Room, StreamKey
-from tests.factories import UserFactory
-from tests.live.test_sessions import forget_hot_state
+from tests.factories import HostFactory, UserFactory
+from tests.live import forget_hot_state
 
 pytestmark = pytest.mark.django_db
 
@@ -28,12 +26,6 @@ def _clean_hot_state() -> Any:
     forget_hot_state()
     yield
     forget_hot_state()
-
-
-def make_host(**fields: Any) -> User:
-    user = UserFactory(**fields)
-    user.user_permissions.add(host_permission())
-    return User.objects.get(pk=user.pk)
 
 
 def run(*args: str) -> str:
@@ -51,7 +43,7 @@ def printed_key(output: str) -> str:
 
 
 def test_rotate_prints_the_new_key_once_with_the_ingest_url() -> None:
-    host = make_host(username="mei")
+    host = HostFactory(username="mei")
     output = run("rotate_stream_key", "mei")
     plaintext = printed_key(output)
     assert f"{settings.SPROUT_LIVE_RTMP_URL}/{plaintext}" in output
@@ -67,7 +59,7 @@ def test_rotate_prints_the_new_key_once_with_the_ingest_url() -> None:
 
 
 def test_revoke_leaves_the_host_without_a_key() -> None:
-    host = make_host(username="mei")
+    host = HostFactory(username="mei")
     _, plaintext = keys.rotate_key(host=host)
     output = run("rotate_stream_key", "mei", "--revoke")
     assert "Revoked" in output and plaintext not in output
@@ -76,7 +68,7 @@ def test_revoke_leaves_the_host_without_a_key() -> None:
 
 
 def test_a_dry_run_changes_nothing() -> None:
-    host = make_host(username="mei")
+    host = HostFactory(username="mei")
     _, plaintext = keys.rotate_key(host=host)
     assert "Dry run" in run("rotate_stream_key", "mei", "--dry-run")
     assert "Dry run" in run("rotate_stream_key", "mei", "--revoke", "--dry-run")
@@ -100,7 +92,7 @@ def test_a_member_who_may_not_host_gets_no_key() -> None:
 
 
 def _live_room(quiet_for: timedelta) -> Room:
-    room = services.create_room(host=make_host(), title="Morning tea")
+    room = services.create_room(host=HostFactory(), title="Morning tea")
     services.start_session(room=room, client_addr="")
     Room.objects.filter(pk=room.pk).update(last_seen_at=timezone.now() - quiet_for)
     return room

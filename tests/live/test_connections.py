@@ -30,7 +30,6 @@ from tests.live import (  # noqa: F401  (fixtures)
     connect_fixture,
     live_loop_fixture,
     live_settings_fixture,
-    make_room,
     session_cookie,
 )
 
@@ -54,11 +53,6 @@ FRAMES = {
 }
 
 
-@pytest.fixture
-def room(db: Any) -> Room:
-    return make_room()
-
-
 def _communicator(room_id: int, gone: asyncio.Event, failure: BaseException) -> Any:
     from config.asgi import application
 
@@ -77,33 +71,33 @@ def _communicator(room_id: int, gone: asyncio.Event, failure: BaseException) -> 
 @pytest.mark.parametrize("frame", FRAMES.values(), ids=FRAMES.keys())
 @pytest.mark.parametrize("failure", GONE.values(), ids=GONE.keys())
 async def test_a_client_gone_mid_reply_leaves_the_room_without_a_traceback(
-    room: Room, live_loop: None, caplog: Any, frame: dict[str, Any], failure: BaseException
+    live_room: Room, live_loop: None, caplog: Any, frame: dict[str, Any], failure: BaseException
 ) -> None:
     gone = asyncio.Event()
-    communicator = _communicator(room.pk, gone, failure)
+    communicator = _communicator(live_room.pk, gone, failure)
     assert (await communicator.connect(timeout=3))[0]
     assert (await communicator.receive_json_from(timeout=3))["type"] == "hello"
-    assert len(hub.hubs().hubs[room.pk].connections) == 1
+    assert len(hub.hubs().hubs[live_room.pk].connections) == 1
 
     gone.set()  # the client closes just as the server answers it
     with caplog.at_level(logging.INFO, logger="sprout.live"):
         await communicator.send_json_to(frame)
         await communicator.wait(timeout=3)  # the consumer ends, and raises nothing
 
-    assert room.pk not in hub.hubs().hubs, "the dead connection stayed in the room"
+    assert live_room.pk not in hub.hubs().hubs, "the dead connection stayed in the room"
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 async def test_the_hub_forgets_a_connection_whose_socket_failed(
-    connect: Connect, room: Room, live_settings: Any
+    connect: Connect, live_room: Room, live_settings: Any
 ) -> None:
     """Belt and braces: a connection whose writes fail leaves the room's
     counts even if its consumer never says goodbye."""
-    watcher = await connect(room.pk, address="192.0.2.1")
-    ghost = await connect(room.pk, address="192.0.2.2")
+    watcher = await connect(live_room.pk, address="192.0.2.1")
+    ghost = await connect(live_room.pk, address="192.0.2.2")
     await watcher.hello()
     await ghost.hello()
-    room_hub = hub.hubs().hubs[room.pk]
+    room_hub = hub.hubs().hubs[live_room.pk]
     await watcher.wait_for("viewers", where=lambda e: e["count"] == 2)
     dead = max(room_hub.connections, key=lambda c: c.joined_at)  # the ghost's
 
@@ -111,7 +105,7 @@ async def test_the_hub_forgets_a_connection_whose_socket_failed(
         raise ClientDisconnected()
 
     dead.send = broken_pipe
-    await hub.publish(room.pk, {"type": "room_state", "state": "live"})
+    await hub.publish(live_room.pk, {"type": "room_state", "state": "live"})
 
     await watcher.wait_for("viewers", where=lambda e: e["count"] == 1)
     assert dead not in room_hub.connections
@@ -121,43 +115,45 @@ async def test_the_hub_forgets_a_connection_whose_socket_failed(
 
 
 async def test_two_hundred_anonymous_sockets_from_one_address_are_one_viewer(
-    connect: Connect, room: Room
+    connect: Connect, live_room: Room
 ) -> None:
-    clients = [await connect(room.pk, address="198.51.100.20") for _ in range(200)]
+    clients = [await connect(live_room.pk, address="198.51.100.20") for _ in range(200)]
     for client in clients:
         await client.hello()
-    room_hub = hub.hubs().hubs[room.pk]
+    room_hub = hub.hubs().hubs[live_room.pk]
     assert len(room_hub.connections) == 200
 
     await clients[0].wait_for("viewers", where=lambda e: e["count"] == 1)
     state = room_state()
-    assert await state.unique_viewers(room.pk) == 1
-    assert await state.peak_viewers(room.pk) == 1
+    assert await state.unique_viewers(live_room.pk) == 1
+    assert await state.peak_viewers(live_room.pk) == 1
 
-    elsewhere = await connect(room.pk, address="198.51.100.21")
+    elsewhere = await connect(live_room.pk, address="198.51.100.21")
     await elsewhere.hello()
     await clients[0].wait_for("viewers", where=lambda e: e["count"] == 2)
-    assert await state.unique_viewers(room.pk) == 2
+    assert await state.unique_viewers(live_room.pk) == 2
 
 
 async def test_a_member_counts_once_whatever_their_tabs_and_address(
-    connect: Connect, room: Room
+    connect: Connect, live_room: Room
 ) -> None:
     member = await database_sync_to_async(UserFactory)()
     cookie = await database_sync_to_async(session_cookie)(member)
-    tabs = [await connect(room.pk, cookie=cookie, address=f"198.51.100.{n}") for n in range(30, 33)]
+    tabs = [
+        await connect(live_room.pk, cookie=cookie, address=f"198.51.100.{n}") for n in range(30, 33)
+    ]
     for tab in tabs:
         await tab.hello()
-    anonymous = await connect(room.pk, address="198.51.100.30")
+    anonymous = await connect(live_room.pk, address="198.51.100.30")
     await anonymous.hello()
 
     await anonymous.wait_for("viewers", where=lambda e: e["count"] == 2)
-    assert await room_state().unique_viewers(room.pk) == 2
+    assert await room_state().unique_viewers(live_room.pk) == 2
 
     await tabs[0].close()
     await tabs[1].close()
     await asyncio.sleep(0.3)  # a few viewer ticks: still two viewers
-    assert await room_state().viewers(room.pk) == 2
+    assert await room_state().viewers(live_room.pk) == 2
 
 
 def test_behind_a_proxy_the_forwarded_address_is_the_viewer(settings: Any) -> None:

@@ -15,7 +15,7 @@ from live import chat, events, hub
 from live.models import ChatMessage, Room
 from live.state import room_state
 from live.tickets import issue_ticket
-from tests.factories import UserFactory
+from tests.factories import RoomFactory, UserFactory
 from tests.live import (  # noqa: F401  (fixtures)
     ORIGIN,
     Connect,
@@ -25,17 +25,11 @@ from tests.live import (  # noqa: F401  (fixtures)
     connect_fixture,
     live_loop_fixture,
     live_settings_fixture,
-    make_room,
     other_process_fixture,
     session_cookie,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def room(db: Any) -> Room:
-    return make_room()
 
 
 @pytest.fixture
@@ -49,8 +43,8 @@ def member_cookie(member: Any) -> str:
 
 
 @pytest.fixture
-def host_cookie(room: Room) -> str:
-    return session_cookie(room.host)
+def host_cookie(live_room: Room) -> str:
+    return session_cookie(live_room.host)
 
 
 async def _chat(client: LiveClient, text: str, nonce: str | None = None) -> None:
@@ -63,8 +57,10 @@ async def _chat(client: LiveClient, text: str, nonce: str | None = None) -> None
 # --- handshake ----------------------------------------------------------------
 
 
-async def test_a_foreign_origin_is_refused_at_the_handshake(connect: Connect, room: Room) -> None:
-    client = await connect(room.pk, origin=b"https://evil.example.com")
+async def test_a_foreign_origin_is_refused_at_the_handshake(
+    connect: Connect, live_room: Room
+) -> None:
+    client = await connect(live_room.pk, origin=b"https://evil.example.com")
     assert not client.accepted
 
 
@@ -77,22 +73,22 @@ async def test_an_unknown_room_answers_not_found_then_closes_4004(connect: Conne
 
 
 async def test_hello_describes_the_room_and_the_last_50_messages(
-    connect: Connect, room: Room, member: Any, member_cookie: str
+    connect: Connect, live_room: Room, member: Any, member_cookie: str
 ) -> None:
-    messages = await database_sync_to_async(add_messages)(room, 55)
+    messages = await database_sync_to_async(add_messages)(live_room, 55)
     hidden = messages[-1]
     await database_sync_to_async(ChatMessage.objects.filter(pk=hidden.pk).update)(
         deleted_at=hidden.created_at
     )
 
-    client = await connect(room.pk, cookie=member_cookie)
+    client = await connect(live_room.pk, cookie=member_cookie)
     hello = await client.hello()
 
     assert hello["room"] == {
-        "id": room.pk,
+        "id": live_room.pk,
         "title": "Sunday pancakes",
         "state": "live",
-        "host": events.user_brief(room.host),
+        "host": events.user_brief(live_room.host),
     }
     assert hello["you"]["id"] == member.pk and hello["you"]["username"] == "pancakefan"
     assert hello["you"]["moderator"] is False
@@ -105,8 +101,8 @@ async def test_hello_describes_the_room_and_the_last_50_messages(
     assert hidden.pk not in {e["id"] for e in recent}
 
 
-async def test_anonymous_viewers_watch_but_cannot_send(connect: Connect, room: Room) -> None:
-    client = await connect(room.pk)
+async def test_anonymous_viewers_watch_but_cannot_send(connect: Connect, live_room: Room) -> None:
+    client = await connect(live_room.pk)
     hello = await client.hello()
     assert hello["you"] is None
 
@@ -126,26 +122,28 @@ async def test_anonymous_viewers_watch_but_cannot_send(connect: Connect, room: R
 # --- tickets ------------------------------------------------------------------
 
 
-async def test_a_ticket_authenticates_once_only(connect: Connect, room: Room, member: Any) -> None:
-    ticket = await database_sync_to_async(issue_ticket)(user=member, room=room)
+async def test_a_ticket_authenticates_once_only(
+    connect: Connect, live_room: Room, member: Any
+) -> None:
+    ticket = await database_sync_to_async(issue_ticket)(user=member, room=live_room)
 
-    first = await connect(room.pk, ticket=ticket)
+    first = await connect(live_room.pk, ticket=ticket)
     assert (await first.hello())["you"]["id"] == member.pk
 
-    again = await connect(room.pk, ticket=ticket)
+    again = await connect(live_room.pk, ticket=ticket)
     error = await again.next_event()
     assert error["type"] == "error" and error["code"] == "unauthenticated"
     assert await again.expect_close() == 4001
 
 
 async def test_a_ticket_for_another_room_or_made_up_is_refused(
-    connect: Connect, room: Room, member: Any
+    connect: Connect, live_room: Room, member: Any
 ) -> None:
-    other = await database_sync_to_async(make_room)()
+    other = await database_sync_to_async(RoomFactory)(live=True)
     ticket = await database_sync_to_async(issue_ticket)(user=member, room=other)
 
     for value in (ticket, "made-up"):
-        client = await connect(room.pk, ticket=value)
+        client = await connect(live_room.pk, ticket=value)
         assert (await client.next_event())["code"] == "unauthenticated"
         assert await client.expect_close() == 4001
 
@@ -154,10 +152,10 @@ async def test_a_ticket_for_another_room_or_made_up_is_refused(
 
 
 async def test_chat_round_trip_echoes_the_nonce_and_keeps_the_message(
-    connect: Connect, room: Room, member: Any, member_cookie: str
+    connect: Connect, live_room: Room, member: Any, member_cookie: str
 ) -> None:
-    sender = await connect(room.pk, cookie=member_cookie)
-    watcher = await connect(room.pk)
+    sender = await connect(live_room.pk, cookie=member_cookie)
+    watcher = await connect(live_room.pk)
     await sender.hello()
     await watcher.hello()
 
@@ -171,15 +169,17 @@ async def test_chat_round_trip_echoes_the_nonce_and_keeps_the_message(
     assert mine["id"] == theirs["id"]
     stored = await database_sync_to_async(ChatMessage.objects.select_related("session").get)()
     assert stored.pk == mine["id"] and stored.user_id == member.pk
-    assert stored.session is not None and stored.session.room_id == room.pk
-    assert await room_state().messages(room.pk) == 1
+    assert stored.session is not None and stored.session.room_id == live_room.pk
+    assert await room_state().messages(live_room.pk) == 1
 
 
 async def test_chat_in_a_room_that_is_not_live_is_refused(
-    connect: Connect, member_cookie: str, room: Room
+    connect: Connect, member_cookie: str, live_room: Room
 ) -> None:
-    await database_sync_to_async(Room.objects.filter(pk=room.pk).update)(state=Room.State.ENDED)
-    client = await connect(room.pk, cookie=member_cookie)
+    await database_sync_to_async(Room.objects.filter(pk=live_room.pk).update)(
+        state=Room.State.ENDED
+    )
+    client = await connect(live_room.pk, cookie=member_cookie)
     await client.hello()
     await _chat(client, "anyone here?", nonce="x")
     error = await client.wait_for("error")
@@ -187,10 +187,10 @@ async def test_chat_in_a_room_that_is_not_live_is_refused(
 
 
 async def test_a_too_long_message_is_refused(
-    connect: Connect, room: Room, member_cookie: str, live_settings: Any
+    connect: Connect, live_room: Room, member_cookie: str, live_settings: Any
 ) -> None:
     live_settings.SPROUT_LIVE_CHAT_MAX_LENGTH = 20
-    client = await connect(room.pk, cookie=member_cookie)
+    client = await connect(live_room.pk, cookie=member_cookie)
     await client.hello()
     await _chat(client, "x" * 21, nonce="long")
     error = await client.wait_for("error")
@@ -201,19 +201,19 @@ async def test_a_too_long_message_is_refused(
 
 
 async def test_an_empty_message_is_invalid(
-    connect: Connect, room: Room, member_cookie: str
+    connect: Connect, live_room: Room, member_cookie: str
 ) -> None:
-    client = await connect(room.pk, cookie=member_cookie)
+    client = await connect(live_room.pk, cookie=member_cookie)
     await client.hello()
     await _chat(client, "   \n ")
     assert (await client.wait_for("error"))["code"] == "invalid"
 
 
 async def test_the_rate_limit_refuses_a_flood(
-    connect: Connect, room: Room, member_cookie: str, live_settings: Any
+    connect: Connect, live_room: Room, member_cookie: str, live_settings: Any
 ) -> None:
     live_settings.SPROUT_LIVE_CHAT_RATE = "2/60"
-    client = await connect(room.pk, cookie=member_cookie)
+    client = await connect(live_room.pk, cookie=member_cookie)
     await client.hello()
     for n in range(3):
         await _chat(client, f"message {n}", nonce=f"n{n}")
@@ -222,11 +222,11 @@ async def test_the_rate_limit_refuses_a_flood(
 
 
 async def test_slow_mode_applies_to_members_but_not_to_the_host(
-    connect: Connect, room: Room, member_cookie: str, host_cookie: str
+    connect: Connect, live_room: Room, member_cookie: str, host_cookie: str
 ) -> None:
-    await database_sync_to_async(Room.objects.filter(pk=room.pk).update)(slow_mode_seconds=30)
-    member = await connect(room.pk, cookie=member_cookie)
-    host = await connect(room.pk, cookie=host_cookie)
+    await database_sync_to_async(Room.objects.filter(pk=live_room.pk).update)(slow_mode_seconds=30)
+    member = await connect(live_room.pk, cookie=member_cookie)
+    host = await connect(live_room.pk, cookie=host_cookie)
     await member.hello()
     assert (await host.hello())["you"]["moderator"] is True
 
@@ -242,11 +242,13 @@ async def test_slow_mode_applies_to_members_but_not_to_the_host(
 
 
 async def test_a_blocked_word_is_refused_as_invalid(
-    connect: Connect, room: Room, member_cookie: str, live_settings: Any
+    connect: Connect, live_room: Room, member_cookie: str, live_settings: Any
 ) -> None:
     live_settings.SPROUT_LIVE_BLOCKED_WORDS = ["spam"]
-    await database_sync_to_async(Room.objects.filter(pk=room.pk).update)(blocked_words=["Fork"])
-    client = await connect(room.pk, cookie=member_cookie)
+    await database_sync_to_async(Room.objects.filter(pk=live_room.pk).update)(
+        blocked_words=["Fork"]
+    )
+    client = await connect(live_room.pk, cookie=member_cookie)
     await client.hello()
 
     for text in ("buy SPAM now", "a fork in the road"):
@@ -262,14 +264,14 @@ async def test_a_blocked_word_is_refused_as_invalid(
 
 
 async def test_a_muted_member_gets_muted_errors(
-    connect: Connect, room: Room, member: Any, member_cookie: str
+    connect: Connect, live_room: Room, member: Any, member_cookie: str
 ) -> None:
-    client = await connect(room.pk, cookie=member_cookie)
-    watcher = await connect(room.pk)
+    client = await connect(live_room.pk, cookie=member_cookie)
+    watcher = await connect(live_room.pk)
     await client.hello()
     await watcher.hello()
 
-    await database_sync_to_async(chat.mute)(actor=room.host, room=room, user=member)
+    await database_sync_to_async(chat.mute)(actor=live_room.host, room=live_room, user=member)
 
     event = await watcher.wait_for("moderation")
     assert event["action"] == "muted" and event["target"]["id"] == member.pk
@@ -279,41 +281,41 @@ async def test_a_muted_member_gets_muted_errors(
 
 
 async def test_a_ban_closes_the_live_connection_and_refuses_the_next(
-    connect: Connect, room: Room, member: Any, member_cookie: str
+    connect: Connect, live_room: Room, member: Any, member_cookie: str
 ) -> None:
-    banned = await connect(room.pk, cookie=member_cookie)
-    watcher = await connect(room.pk)
+    banned = await connect(live_room.pk, cookie=member_cookie)
+    watcher = await connect(live_room.pk)
     await banned.hello()
     await watcher.hello()
 
-    await database_sync_to_async(chat.ban)(actor=room.host, room=room, user=member)
+    await database_sync_to_async(chat.ban)(actor=live_room.host, room=live_room, user=member)
 
     assert await banned.expect_close() == 4003
     event = await watcher.wait_for("moderation")
     assert event["action"] == "banned" and event["target"]["id"] == member.pk
 
-    again = await connect(room.pk, cookie=member_cookie)
+    again = await connect(live_room.pk, cookie=member_cookie)
     error = await again.next_event()
     assert error["type"] == "error" and error["code"] == "banned"
     assert await again.expect_close() == 4003
 
 
 async def test_deleting_a_message_tells_the_room(
-    connect: Connect, room: Room, member_cookie: str
+    connect: Connect, live_room: Room, member_cookie: str
 ) -> None:
-    sender = await connect(room.pk, cookie=member_cookie)
-    watcher = await connect(room.pk)
+    sender = await connect(live_room.pk, cookie=member_cookie)
+    watcher = await connect(live_room.pk)
     await sender.hello()
     await watcher.hello()
     await _chat(sender, "oops")
     said = await watcher.wait_for("chat")
 
     message = await database_sync_to_async(ChatMessage.objects.get)(pk=said["id"])
-    await database_sync_to_async(chat.delete_message)(actor=room.host, message=message)
+    await database_sync_to_async(chat.delete_message)(actor=live_room.host, message=message)
 
     event = await watcher.wait_for("moderation")
     assert event == {"type": "moderation", "action": "message_deleted", "target": said["id"]}
-    late = await connect(room.pk)
+    late = await connect(live_room.pk)
     assert (await late.hello())["recent"] == []
 
 
@@ -321,11 +323,11 @@ async def test_deleting_a_message_tells_the_room(
 
 
 async def test_hearts_are_aggregated_into_running_totals(
-    connect: Connect, room: Room, member_cookie: str, live_settings: Any
+    connect: Connect, live_room: Room, member_cookie: str, live_settings: Any
 ) -> None:
     live_settings.SPROUT_LIVE_HEARTS_SECONDS = 0.3
-    tapper = await connect(room.pk, cookie=member_cookie)
-    watcher = await connect(room.pk)
+    tapper = await connect(live_room.pk, cookie=member_cookie)
+    watcher = await connect(live_room.pk)
     await tapper.hello()
     await watcher.hello()
     await watcher.wait_for("hearts", where=lambda e: e["total"] == 0)
@@ -338,7 +340,7 @@ async def test_hearts_are_aggregated_into_running_totals(
     totals = [event["total"] for event in _events_of(tapper, "hearts")]
     assert totals[-1] == 55
     assert len([t for t in totals if t > 0]) < 10, "totals on a tick, not one frame per tap"
-    assert await room_state().hearts(room.pk) == 55
+    assert await room_state().hearts(live_room.pk) == 55
 
 
 def _events_of(client: LiveClient, kind: str) -> list[dict[str, Any]]:
@@ -353,23 +355,23 @@ def _events_of(client: LiveClient, kind: str) -> list[dict[str, Any]]:
 
 
 async def test_bad_heart_counts_are_invalid(
-    connect: Connect, room: Room, member_cookie: str
+    connect: Connect, live_room: Room, member_cookie: str
 ) -> None:
-    client = await connect(room.pk, cookie=member_cookie)
+    client = await connect(live_room.pk, cookie=member_cookie)
     await client.hello()
     for count in (0, 51, "5", 2.5, True, None):
         await client.send({"type": "heart", "count": count})
         assert (await client.wait_for("error"))["code"] == "invalid"
-    assert await room_state().hearts(room.pk) == 0
+    assert await room_state().hearts(live_room.pk) == 0
 
 
 async def test_the_viewer_count_is_sent_on_a_tick(
-    connect: Connect, room: Room, member_cookie: str
+    connect: Connect, live_room: Room, member_cookie: str
 ) -> None:
-    first = await connect(room.pk)
+    first = await connect(live_room.pk)
     await first.hello()
     await first.wait_for("viewers", where=lambda e: e["count"] == 1)
-    second = await connect(room.pk, cookie=member_cookie)
+    second = await connect(live_room.pk, cookie=member_cookie)
     await second.hello()
     await first.wait_for("viewers", where=lambda e: e["count"] == 2)
     await second.close()
@@ -377,9 +379,9 @@ async def test_the_viewer_count_is_sent_on_a_tick(
 
 
 async def test_gifts_are_unknown_until_a_wallet_plugs_in(
-    connect: Connect, room: Room, member_cookie: str
+    connect: Connect, live_room: Room, member_cookie: str
 ) -> None:
-    client = await connect(room.pk, cookie=member_cookie)
+    client = await connect(live_room.pk, cookie=member_cookie)
     await client.hello()
     await client.send({"type": "gift", "gift": "rose", "quantity": 2, "idempotency_key": "g-1"})
     error = await client.wait_for("error")
@@ -394,17 +396,19 @@ async def test_gifts_are_unknown_until_a_wallet_plugs_in(
 received_gifts: list[dict[str, Any]] = []
 
 
-async def fake_gift_handler(user: Any, room: Room, frame: dict[str, Any]) -> list[dict[str, Any]]:
-    received_gifts.append({"user": user.pk, "room": room.pk, **frame})
+async def fake_gift_handler(
+    user: Any, live_room: Room, frame: dict[str, Any]
+) -> list[dict[str, Any]]:
+    received_gifts.append({"user": user.pk, "room": live_room.pk, **frame})
     return [{"type": "gift_ack", "idempotency_key": frame["idempotency_key"], "gift_id": 7}]
 
 
 async def test_a_gift_handler_setting_receives_gift_frames(
-    connect: Connect, room: Room, member: Any, member_cookie: str, live_settings: Any
+    connect: Connect, live_room: Room, member: Any, member_cookie: str, live_settings: Any
 ) -> None:
     live_settings.SPROUT_LIVE_GIFT_HANDLER = f"{__name__}.fake_gift_handler"
     received_gifts.clear()
-    client = await connect(room.pk, cookie=member_cookie)
+    client = await connect(live_room.pk, cookie=member_cookie)
     await client.hello()
     await client.send({"type": "gift", "gift": "rose", "quantity": 3, "idempotency_key": "g-2"})
     ack = await client.wait_for("gift_ack")
@@ -412,7 +416,7 @@ async def test_a_gift_handler_setting_receives_gift_frames(
     assert received_gifts == [
         {
             "user": member.pk,
-            "room": room.pk,
+            "room": live_room.pk,
             "gift": "rose",
             "quantity": 3,
             "idempotency_key": "g-2",
@@ -420,8 +424,8 @@ async def test_a_gift_handler_setting_receives_gift_frames(
     ]
 
 
-async def test_ping_answers_pong(connect: Connect, room: Room) -> None:
-    client = await connect(room.pk)
+async def test_ping_answers_pong(connect: Connect, live_room: Room) -> None:
+    client = await connect(live_room.pk)
     await client.hello()
     await client.send({"type": "ping"})
     assert await client.wait_for("pong") == {"type": "pong"}
@@ -431,15 +435,15 @@ async def test_ping_answers_pong(connect: Connect, room: Room) -> None:
 
 
 async def test_a_viewer_who_cannot_keep_up_is_dropped_and_counted(
-    connect: Connect, room: Room, member: Any, member_cookie: str, live_settings: Any
+    connect: Connect, live_room: Room, member: Any, member_cookie: str, live_settings: Any
 ) -> None:
     live_settings.SPROUT_LIVE_SEND_QUEUE = 2
-    slow = await connect(room.pk, cookie=member_cookie)
-    fine = await connect(room.pk)
+    slow = await connect(live_room.pk, cookie=member_cookie)
+    fine = await connect(live_room.pk)
     await slow.hello()
     await fine.hello()
 
-    room_hub = hub.hubs().hubs[room.pk]
+    room_hub = hub.hubs().hubs[live_room.pk]
     (connection,) = [c for c in room_hub.connections if c.user_id == member.pk]
     stuck = asyncio.Event()
 
@@ -448,15 +452,15 @@ async def test_a_viewer_who_cannot_keep_up_is_dropped_and_counted(
 
     connection.send = never_finishes
     for n in range(50):  # one frame per tick until the queue of 2 overflows
-        await hub.publish(room.pk, events.room_state("live") | {"n": n})
+        await hub.publish(live_room.pk, events.room_state("live") | {"n": n})
         await asyncio.sleep(0.05)
         if connection.dropped:
             break
 
     assert await slow.expect_close() == hub.CLOSE_TOO_SLOW
     assert room_hub.dropped == 1
-    assert await room_state().dropped(room.pk) == 1
-    await hub.publish(room.pk, events.room_state("ended"))
+    assert await room_state().dropped(live_room.pk) == 1
+    await hub.publish(live_room.pk, events.room_state("ended"))
     assert (await fine.wait_for("room_state", where=lambda e: e["state"] == "ended"))["state"]
 
 
@@ -466,7 +470,7 @@ async def test_a_viewer_who_cannot_keep_up_is_dropped_and_counted(
 @pytest.mark.redis
 @pytest.mark.postgres
 async def test_chat_and_bans_reach_viewers_served_by_another_process(
-    connect: Connect, room: Room, member: Any, member_cookie: str, other_process: ServerProcess
+    connect: Connect, live_room: Room, member: Any, member_cookie: str, other_process: ServerProcess
 ) -> None:
     import websockets
     from websockets.typing import Origin
@@ -474,7 +478,7 @@ async def test_chat_and_bans_reach_viewers_served_by_another_process(
     viewer_cookie = await database_sync_to_async(session_cookie)(
         await database_sync_to_async(UserFactory)()
     )
-    url = f"{other_process}/ws/live/{room.pk}/"
+    url = f"{other_process}/ws/live/{live_room.pk}/"
     origin = Origin(other_process.http)
     headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={member_cookie}"}
     async with (
@@ -483,7 +487,7 @@ async def test_chat_and_bans_reach_viewers_served_by_another_process(
     ):
         for socket_ in (elsewhere, watcher):
             assert json.loads(await asyncio.wait_for(socket_.recv(), 5))["type"] == "hello"
-        here = await connect(room.pk, cookie=viewer_cookie)
+        here = await connect(live_room.pk, cookie=viewer_cookie)
         await here.hello()
 
         await here.send({"type": "chat", "text": "hello from process one", "nonce": "p1"})
@@ -498,7 +502,7 @@ async def test_chat_and_bans_reach_viewers_served_by_another_process(
         event = await asyncio.wait_for(next_chat(), 5)
         assert event["text"] == "hello from process one" and event["nonce"] == "p1"
 
-        await database_sync_to_async(chat.ban)(actor=room.host, room=room, user=member)
+        await database_sync_to_async(chat.ban)(actor=live_room.host, room=live_room, user=member)
 
         async def closed_code() -> int | None:
             try:
@@ -513,7 +517,7 @@ async def test_chat_and_bans_reach_viewers_served_by_another_process(
 @pytest.mark.redis
 @pytest.mark.postgres
 async def test_clients_closing_mid_reply_leave_no_phantom_viewers(
-    room: Room, other_process: ServerProcess
+    live_room: Room, other_process: ServerProcess
 ) -> None:
     """The probe's repro against uvicorn: ping, then drop the socket at once,
     twenty times. The server answers into a closed socket each time; every
@@ -521,7 +525,7 @@ async def test_clients_closing_mid_reply_leave_no_phantom_viewers(
     with nobody connected) and the log must hold no traceback."""
     import websockets
 
-    url = f"{other_process}/ws/live/{room.pk}/"
+    url = f"{other_process}/ws/live/{live_room.pk}/"
     state = room_state()
     for _ in range(20):
         ws = await websockets.connect(url, ping_interval=None)
@@ -531,12 +535,12 @@ async def test_clients_closing_mid_reply_leave_no_phantom_viewers(
         await ws.wait_closed()
 
     async def viewers_gone() -> None:
-        while await state.viewers(room.pk) != 0:
+        while await state.viewers(live_room.pk) != 0:
             await asyncio.sleep(0.2)
 
     # Phantoms are re-reported every second and never leave.
     await asyncio.wait_for(viewers_gone(), 10)
     await asyncio.sleep(1.5)
-    assert await state.viewers(room.pk) == 0
+    assert await state.viewers(live_room.pk) == 0
     output = other_process.output()
     assert "Traceback" not in output, output[-3000:]

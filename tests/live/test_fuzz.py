@@ -22,7 +22,6 @@ from tests.live import (  # noqa: F401  (fixtures)
     connect_fixture,
     live_loop_fixture,
     live_settings_fixture,
-    make_room,
     session_cookie,
 )
 
@@ -176,11 +175,6 @@ def bad_frames(seed: int = SEED, count: int = FRAMES) -> list[Frame]:
     return [rng.choice(GENERATORS)(rng) for _ in range(count)]
 
 
-@pytest.fixture
-def room(db: Any) -> Room:
-    return make_room()
-
-
 def _text_is(text: str) -> Callable[[dict[str, Any]], bool]:
     return lambda event: event["text"] == text
 
@@ -199,11 +193,11 @@ async def _send(client: LiveClient, frame: Frame) -> None:
 
 @pytest.mark.django_db(transaction=True)
 async def test_malformed_frames_get_only_errors_and_the_room_keeps_going(
-    connect: Connect, room: Room
+    connect: Connect, live_room: Room
 ) -> None:
     fuzzer_cookie, talker_cookie = await database_sync_to_async(_two_members)()
-    fuzzer = await connect(room.pk, cookie=fuzzer_cookie)
-    talker = await connect(room.pk, cookie=talker_cookie)
+    fuzzer = await connect(live_room.pk, cookie=fuzzer_cookie)
+    talker = await connect(live_room.pk, cookie=talker_cookie)
     await fuzzer.hello()
     await talker.hello()
 

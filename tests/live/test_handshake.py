@@ -18,16 +18,10 @@ from tests.live import (  # noqa: F401  (fixtures)
     connect_fixture,
     live_loop_fixture,
     live_settings_fixture,
-    make_room,
     session_cookie,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def room(db: Any) -> Room:
-    return make_room()
 
 
 @pytest.fixture
@@ -48,74 +42,76 @@ def member(db: Any) -> Any:
     ],
 )
 async def test_a_page_of_another_origin_is_refused(
-    connect: Connect, room: Room, member: Any, origin: bytes
+    connect: Connect, live_room: Room, member: Any, origin: bytes
 ) -> None:
     cookie = await database_sync_to_async(session_cookie)(member)
-    assert not (await connect(room.pk, origin=origin)).accepted
-    assert not (await connect(room.pk, origin=origin, cookie=cookie)).accepted
-    ticket = await database_sync_to_async(issue_ticket)(user=member, room=room)
-    assert not (await connect(room.pk, origin=origin, ticket=ticket)).accepted
+    assert not (await connect(live_room.pk, origin=origin)).accepted
+    assert not (await connect(live_room.pk, origin=origin, cookie=cookie)).accepted
+    ticket = await database_sync_to_async(issue_ticket)(user=member, room=live_room)
+    assert not (await connect(live_room.pk, origin=origin, ticket=ticket)).accepted
 
 
-async def test_the_sites_own_origin_is_welcome(connect: Connect, room: Room) -> None:
-    client = await connect(room.pk, origin=b"http://127.0.0.1:8000")
+async def test_the_sites_own_origin_is_welcome(connect: Connect, live_room: Room) -> None:
+    client = await connect(live_room.pk, origin=b"http://127.0.0.1:8000")
     assert client.accepted
     await client.hello()
 
 
 async def test_an_origin_on_the_default_port_matches_a_host_without_one(
-    connect: Connect, room: Room, settings: Any
+    connect: Connect, live_room: Room, settings: Any
 ) -> None:
     settings.ALLOWED_HOSTS = ["sprout.example.com"]
     for origin in (b"http://sprout.example.com", b"http://sprout.example.com:80"):
-        client = await connect(room.pk, origin=origin, host=b"sprout.example.com")
+        client = await connect(live_room.pk, origin=origin, host=b"sprout.example.com")
         assert client.accepted, origin
     refused = await connect(
-        room.pk, origin=b"https://sprout.example.com", host=b"sprout.example.com"
+        live_room.pk, origin=b"https://sprout.example.com", host=b"sprout.example.com"
     )
     assert not refused.accepted
 
 
 async def test_behind_a_tls_proxy_the_https_origin_is_the_sites(
-    connect: Connect, room: Room, settings: Any
+    connect: Connect, live_room: Room, settings: Any
 ) -> None:
     settings.ALLOWED_HOSTS = ["sprout.example.com"]
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     tls = [(b"x-forwarded-proto", b"https")]
     secure = await connect(
-        room.pk, origin=b"https://sprout.example.com", host=b"sprout.example.com", headers=tls
+        live_room.pk, origin=b"https://sprout.example.com", host=b"sprout.example.com", headers=tls
     )
     assert secure.accepted
     plain = await connect(
-        room.pk, origin=b"http://sprout.example.com", host=b"sprout.example.com", headers=tls
+        live_room.pk, origin=b"http://sprout.example.com", host=b"sprout.example.com", headers=tls
     )
     assert not plain.accepted
 
 
 async def test_a_host_the_site_does_not_serve_is_refused_even_from_its_own_origin(
-    connect: Connect, room: Room
+    connect: Connect, live_room: Room
 ) -> None:
-    client = await connect(room.pk, origin=b"http://attacker.test", host=b"attacker.test")
+    client = await connect(live_room.pk, origin=b"http://attacker.test", host=b"attacker.test")
     assert not client.accepted
 
 
-async def test_trusted_origins_are_welcome(connect: Connect, room: Room, settings: Any) -> None:
+async def test_trusted_origins_are_welcome(
+    connect: Connect, live_room: Room, settings: Any
+) -> None:
     settings.CSRF_TRUSTED_ORIGINS = ["https://app.example.com", "https://*.sprout.example"]
     for origin in (b"https://app.example.com", b"https://eu.sprout.example"):
-        assert (await connect(room.pk, origin=origin)).accepted, origin
+        assert (await connect(live_room.pk, origin=origin)).accepted, origin
     for origin in (b"http://app.example.com", b"https://sprout.example.evil.test"):
-        assert not (await connect(room.pk, origin=origin)).accepted, origin
+        assert not (await connect(live_room.pk, origin=origin)).accepted, origin
 
 
 async def test_a_native_client_without_origin_watches_and_chats_with_a_ticket(
-    connect: Connect, room: Room, member: Any
+    connect: Connect, live_room: Room, member: Any
 ) -> None:
-    anonymous = await connect(room.pk, origin=None)
+    anonymous = await connect(live_room.pk, origin=None)
     assert anonymous.accepted
     assert (await anonymous.hello())["you"] is None
 
-    ticket = await database_sync_to_async(issue_ticket)(user=member, room=room)
-    app = await connect(room.pk, origin=None, ticket=ticket)
+    ticket = await database_sync_to_async(issue_ticket)(user=member, room=live_room)
+    app = await connect(live_room.pk, origin=None, ticket=ticket)
     assert app.accepted
     assert (await app.hello())["you"]["username"] == "native_app_user"
     await app.send({"type": "chat", "text": "hello from the app", "nonce": "n1"})

@@ -14,23 +14,17 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from community.models import Follow, Notification, User
-from kol.services import host_permission
+from community.models import Notification, User
 from live import keys, services
 from live.models import LiveSession, Room
 from live.state import room_state
-from tests.factories import UserFactory
-from tests.live.test_sessions import forget_hot_state, seed_counters
+from tests.factories import FollowFactory, HostFactory, UserFactory
+from tests.live import forget_hot_state
+from tests.live.test_sessions import seed_counters
 
 pytestmark = pytest.mark.django_db
 
 SECRET = "test-ingest-secret"
-
-
-def make_host(**fields: Any) -> User:
-    user = UserFactory(**fields)
-    user.user_permissions.add(host_permission())
-    return User.objects.get(pk=user.pk)
 
 
 @pytest.fixture(autouse=True)
@@ -54,18 +48,8 @@ def nginx() -> Client:
 
 
 @pytest.fixture
-def host() -> User:
-    return make_host(username="mei")
-
-
-@pytest.fixture
 def key(host: User) -> str:
     return keys.rotate_key(host=host)[1]
-
-
-@pytest.fixture
-def room(host: User) -> Room:
-    return services.create_room(host=host, title="Sunday pancakes")
 
 
 def callback(name: str) -> str:
@@ -115,7 +99,7 @@ def test_followers_are_told_once_when_the_host_goes_live(
 ) -> None:
     fans = UserFactory.create_batch(2)
     for fan in fans:
-        Follow.objects.create(follower=fan, followee=room.host)
+        FollowFactory(follower=fan, followee=room.host)
     with django_capture_on_commit_callbacks(execute=True):
         assert nginx.post(callback("publish"), publish_form(key)).status_code == 302
     told = Notification.objects.filter(verb="went_live", actor=room.host)
@@ -212,7 +196,7 @@ def test_a_second_publisher_with_the_same_key_is_refused(
 def test_another_hosts_key_brings_only_their_own_room_live(
     nginx: Client, key: str, room: Room
 ) -> None:
-    other = make_host()
+    other = HostFactory()
     other_room = services.create_room(host=other, title="Theirs")
     _, other_key = keys.rotate_key(host=other)
     response = nginx.post(callback("publish"), publish_form(other_key))
@@ -267,7 +251,7 @@ def test_publish_done_ends_the_session_and_writes_the_traffic_report(
     assert nginx.post(callback("publish"), publish_form(key)).status_code == 302
     seed_counters(room.pk, hearts=77, viewers=(12,), uniques=20, watch=1800, messages=9, dropped=1)
     fan = UserFactory()
-    Follow.objects.create(follower=fan, followee=room.host)
+    FollowFactory(follower=fan, followee=room.host)
     with django_capture_on_commit_callbacks(execute=True):
         response = nginx.post(callback("publish-done"), done_form(key))
     assert response.status_code == 200

@@ -7,24 +7,16 @@ import hashlib
 
 import pytest
 
-from community.models import User
-from kol.services import host_permission
 from live import keys
 from live.errors import NotAHost
 from live.models import StreamKey
-from tests.factories import UserFactory
+from tests.factories import HostFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def make_host(**fields: object) -> User:
-    user = UserFactory(**fields)
-    user.user_permissions.add(host_permission())
-    return User.objects.get(pk=user.pk)  # a fresh instance: no stale permission cache
-
-
 def test_a_new_key_is_returned_once_and_only_its_hash_is_stored() -> None:
-    host = make_host()
+    host = HostFactory()
     key, plaintext = keys.rotate_key(host=host)
     assert len(plaintext) >= 32
     stored = StreamKey.objects.get(pk=key.pk)
@@ -36,7 +28,7 @@ def test_a_new_key_is_returned_once_and_only_its_hash_is_stored() -> None:
 
 
 def test_rotation_revokes_the_previous_key_at_once() -> None:
-    host = make_host()
+    host = HostFactory()
     _, old = keys.rotate_key(host=host)
     _, new = keys.rotate_key(host=host)
     assert new != old
@@ -47,7 +39,7 @@ def test_rotation_revokes_the_previous_key_at_once() -> None:
 
 
 def test_rotating_one_hosts_key_leaves_another_hosts_key_alone() -> None:
-    first, second = make_host(), make_host()
+    first, second = HostFactory(), HostFactory()
     _, first_key = keys.rotate_key(host=first)
     _, second_key = keys.rotate_key(host=second)
     keys.rotate_key(host=first)
@@ -64,13 +56,13 @@ def test_a_member_who_may_not_host_gets_no_key() -> None:
 
 
 def test_an_inactive_host_gets_no_key() -> None:
-    host = make_host(is_active=False)
+    host = HostFactory(is_active=False)
     with pytest.raises(NotAHost):
         keys.rotate_key(host=host)
 
 
 def test_revoking_refuses_the_key_from_then_on() -> None:
-    host = make_host()
+    host = HostFactory()
     _, plaintext = keys.rotate_key(host=host)
     revoked = keys.revoke_key(host=host)
     assert revoked is not None and revoked.revoked_at is not None
@@ -81,12 +73,12 @@ def test_revoking_refuses_the_key_from_then_on() -> None:
 
 
 def test_revoking_without_a_key_is_a_no_op() -> None:
-    assert keys.revoke_key(host=make_host()) is None
+    assert keys.revoke_key(host=HostFactory()) is None
 
 
 @pytest.mark.parametrize("candidate", ["", "x", "not-a-key-at-all", "k" * 5000, "é✓\x00"])
 def test_unknown_keys_find_nobody(candidate: str) -> None:
-    keys.rotate_key(host=make_host())
+    keys.rotate_key(host=HostFactory())
     assert keys.host_for_key(candidate) is None
     assert keys.host_for_key(candidate, include_revoked=True) is None
 

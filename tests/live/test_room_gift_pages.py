@@ -15,38 +15,17 @@ from django.test import Client
 from django.urls import reverse
 
 from community.models import User
-from kol.services import host_permission
 from live import gifts as live_gifts
 from live import services
 from live.models import Room
-from tests.factories import UserFactory
+from tests.clients import logged_in
+from tests.factories import FundedMemberFactory, UserFactory
+from tests.factories.wallet import gift_catalog
 from tests.live.test_views import room_config
-from tests.wallet.factories_gifts import fund, make_catalog
 from wallet.gifts import session_earnings
 from wallet.models import GiftSend
 
 pytestmark = pytest.mark.django_db
-
-
-def logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def host() -> User:
-    user = UserFactory(username="sunny_kitchen", display_name="Sunny Kitchen")
-    user.user_permissions.add(host_permission())
-    return User.objects.get(pk=user.pk)
-
-
-@pytest.fixture
-def live_room(host: User) -> Room:
-    room = services.create_room(host=host, title="Sunday dumplings, live")
-    services.start_session(room=room, client_addr="127.0.0.1")
-    room.refresh_from_db()
-    return room
 
 
 @pytest.fixture(autouse=True)
@@ -66,10 +45,8 @@ def cash_of(page: str) -> str:
 
 
 def test_the_report_of_a_running_broadcast_shows_its_gifts(host: User, live_room: Room) -> None:
-    make_catalog()
-    fan, other = UserFactory(), UserFactory()
-    fund(fan, 500)
-    fund(other, 500)
+    gift_catalog()
+    fan, other = FundedMemberFactory(coins=500), FundedMemberFactory(coins=500)
     for sender, slug, quantity, key in (
         (fan, "rocket", 1, "a"),
         (fan, "heart", 5, "b"),
@@ -124,9 +101,8 @@ def test_members_get_the_gift_tray_and_the_host_does_not(host: User, live_room: 
 def test_the_room_page_hands_its_script_the_leaderboard(
     client: Client, host: User, live_room: Room
 ) -> None:
-    make_catalog()
-    fan = UserFactory(display_name="Dumpling Fan")
-    fund(fan, 100)
+    gift_catalog()
+    fan = FundedMemberFactory(display_name="Dumpling Fan", coins=100)
     live_gifts.send_in_room(
         sender=fan, room_id=live_room.pk, gift_slug="coffee", quantity=2, idempotency_key="k"
     )

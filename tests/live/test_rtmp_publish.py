@@ -13,24 +13,22 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from community.models import User
-from kol.services import host_permission
 from live import keys, services
 from live.models import LiveSession, Room
 from tests import services as test_services
-from tests.factories import UserFactory
+from tests.factories import HostFactory
+from tests.services import free_port, nginx_binary, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -39,12 +37,6 @@ SCRIPT = ROOT / "scripts" / "nginx-rtmp"
 MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
 SECRET = "rtmp-test-secret"
 INSTALL = "apt-get install -y --no-install-recommends nginx libnginx-mod-rtmp ffmpeg"
-
-
-def nginx_binary() -> str | None:
-    return shutil.which("nginx") or next(
-        (p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None
-    )
 
 
 def require_tools() -> None:
@@ -61,22 +53,6 @@ def require_tools() -> None:
         test_services.unavailable(
             f"nginx with the RTMP module is not installed ({', '.join(missing)} missing): {INSTALL}"
         )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_for(predicate: Callable[[], Any], *, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.1)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 @dataclass
@@ -131,12 +107,6 @@ def ingest(live_server: Any, settings: Any) -> Iterator[Ingest]:
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
-def make_host() -> User:
-    user = UserFactory()
-    user.user_permissions.add(host_permission())
-    return User.objects.get(pk=user.pk)
-
-
 def files_holding(directory: Path, secret: str) -> list[str]:
     """Files under ``directory`` whose name or content holds ``secret``."""
     found = []
@@ -147,7 +117,7 @@ def files_holding(directory: Path, secret: str) -> list[str]:
 
 
 def test_a_real_publish_goes_live_under_the_public_name_and_ends(ingest: Ingest) -> None:
-    host = make_host()
+    host = HostFactory()
     _, key = keys.rotate_key(host=host)
     room = services.create_room(host=host, title="Real video")
     playlist = ingest.hls_dir / f"{room.stream_name}.m3u8"
@@ -206,7 +176,7 @@ def test_a_real_publish_goes_live_under_the_public_name_and_ends(ingest: Ingest)
 
 
 def test_a_revoked_key_makes_ffmpeg_fail_at_once(ingest: Ingest) -> None:
-    host = make_host()
+    host = HostFactory()
     _, old_key = keys.rotate_key(host=host)
     keys.rotate_key(host=host)
     room = services.create_room(host=host, title="Never live")

@@ -16,22 +16,25 @@ from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from community.models import Block, Follow, Notification, User
+from community.models import Follow, Notification, User
 from kol import extensions as kol_extensions
-from kol.services import host_permission
 from live import events, services
 from live.errors import Banned, NotAHost, NotFound, PermissionDenied, ValidationFailed
-from live.models import LiveSession, Room, RoomRestriction
+from live.models import LiveSession, Room
 from live.state import reset_room_state_backend, room_state
-from tests.factories import CreatorFactory, UserFactory
+from tests.factories import (
+    BlockFactory,
+    CreatorFactory,
+    FollowFactory,
+    HostFactory,
+    LiveSessionFactory,
+    RoomFactory,
+    RoomRestrictionFactory,
+    UserFactory,
+)
+from tests.live import forget_hot_state
 
 pytestmark = pytest.mark.django_db
-
-
-def make_host(**fields: Any) -> User:
-    user = UserFactory(**fields)
-    user.user_permissions.add(host_permission())
-    return User.objects.get(pk=user.pk)
 
 
 def seed_counters(
@@ -76,22 +79,6 @@ def seed_counters(
         reset_room_state_backend()
 
 
-def forget_hot_state() -> None:
-    """A fresh hot-state backend, and no counters left in Redis from another
-    test or run (room ids repeat from one test database to the next)."""
-    reset_room_state_backend()
-    if settings.REDIS_URL:
-        import redis
-
-        client = redis.Redis.from_url(settings.REDIS_URL)
-        try:
-            stale = list(client.scan_iter(match="live:room:*", count=1000))
-            if stale:
-                client.delete(*stale)
-        finally:
-            client.close()
-
-
 @pytest.fixture(autouse=True)
 def _fresh_hot_state() -> Iterator[None]:
     forget_hot_state()
@@ -107,16 +94,6 @@ def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, dict[str, Any]
         services, "publish_sync", lambda room_id, event: sent.append((room_id, event))
     )
     return sent
-
-
-@pytest.fixture
-def host() -> User:
-    return make_host(username="mei")
-
-
-@pytest.fixture
-def room(host: User) -> Room:
-    return services.create_room(host=host, title="Sunday pancakes")
 
 
 # --- rooms ------------------------------------------------------------------------
@@ -148,7 +125,7 @@ def test_a_title_of_100_characters_is_fine(host: User) -> None:
 
 def test_room_for_viewer_refuses_missing_rooms_and_banned_members(room: Room) -> None:
     banned, other = UserFactory(), UserFactory()
-    RoomRestriction.objects.create(room=room, user=banned, kind="ban", created_by=room.host)
+    RoomRestrictionFactory(room=room, user=banned, kind="ban", created_by=room.host)
     with pytest.raises(Banned):
         services.room_for_viewer(room_id=room.pk, user=banned)
     assert services.room_for_viewer(room_id=room.pk, user=other) == room
@@ -159,10 +136,10 @@ def test_room_for_viewer_refuses_missing_rooms_and_banned_members(room: Room) ->
 
 def test_an_expired_or_lifted_ban_no_longer_keeps_a_member_out(room: Room) -> None:
     expired, lifted = UserFactory(), UserFactory()
-    RoomRestriction.objects.create(
+    RoomRestrictionFactory(
         room=room, user=expired, kind="ban", expires_at=timezone.now() - timedelta(minutes=1)
     )
-    RoomRestriction.objects.create(room=room, user=lifted, kind="ban", lifted_at=timezone.now())
+    RoomRestrictionFactory(room=room, user=lifted, kind="ban", lifted_at=timezone.now())
     assert services.room_for_viewer(room_id=room.pk, user=expired) == room
     assert services.room_for_viewer(room_id=room.pk, user=lifted) == room
 
@@ -205,10 +182,10 @@ def test_followers_hear_once_that_the_host_went_live(
 ) -> None:
     fans = UserFactory.create_batch(3)
     for fan in fans:
-        Follow.objects.create(follower=fan, followee=room.host)
+        FollowFactory(follower=fan, followee=room.host)
     blocked_fan, bystander = UserFactory(), UserFactory()
-    Follow.objects.create(follower=blocked_fan, followee=room.host)
-    Block.objects.create(blocker=blocked_fan, blocked=room.host)
+    FollowFactory(follower=blocked_fan, followee=room.host)
+    BlockFactory(blocker=blocked_fan, blocked=room.host)
     with django_capture_on_commit_callbacks(execute=True):
         services.start_session(room=room, client_addr="")
     told = Notification.objects.filter(verb="went_live", actor=room.host)
@@ -250,7 +227,7 @@ def test_begin_broadcast_picks_the_hosts_latest_scheduled_room(
     older = services.create_room(host=host, title="Older")
     newer = services.create_room(host=host, title="Newer")
     Room.objects.filter(pk=older.pk).update(created_at=timezone.now() - timedelta(hours=1))
-    other_hosts_room = services.create_room(host=make_host(), title="Not mine")
+    other_hosts_room = services.create_room(host=HostFactory(), title="Not mine")
     session = services.begin_broadcast(host=host, client_addr="")
     assert session.room == newer
     other_hosts_room.refresh_from_db()
@@ -273,15 +250,15 @@ def test_ending_a_session_writes_its_traffic_report(
     room: Room, published: list[Any], django_capture_on_commit_callbacks: Any
 ) -> None:
     early_fan, fan_one, fan_two = UserFactory(), UserFactory(), UserFactory()
-    early = Follow.objects.create(follower=early_fan, followee=room.host)
+    early = FollowFactory(follower=early_fan, followee=room.host)
     Follow.objects.filter(pk=early.pk).update(created_at=timezone.now() - timedelta(days=1))
     services.start_session(room=room, client_addr="")
     seed_counters(
         room.pk, hearts=120, viewers=(5, 3), uniques=11, watch=930.6, messages=7, dropped=2
     )
-    Follow.objects.create(follower=fan_one, followee=room.host)
-    Follow.objects.create(follower=fan_two, followee=room.host)
-    Follow.objects.create(follower=fan_one, followee=UserFactory())  # someone else's follower
+    FollowFactory(follower=fan_one, followee=room.host)
+    FollowFactory(follower=fan_two, followee=room.host)
+    FollowFactory(follower=fan_one, followee=UserFactory())  # someone else's follower
     with django_capture_on_commit_callbacks(execute=True):
         session = services.end_session(room=room, reason="publish_done")
     assert session is not None
@@ -347,9 +324,9 @@ def test_rooms_whose_publisher_vanished_are_ended(host: User, published: list[An
     quiet = services.create_room(host=host, title="Quiet")
     services.start_session(room=quiet, client_addr="")
     Room.objects.filter(pk=quiet.pk).update(last_seen_at=timezone.now() - timedelta(minutes=10))
-    fresh = services.create_room(host=make_host(), title="Fresh")
+    fresh = services.create_room(host=HostFactory(), title="Fresh")
     services.start_session(room=fresh, client_addr="")
-    scheduled = services.create_room(host=make_host(), title="Later")
+    scheduled = services.create_room(host=HostFactory(), title="Later")
 
     assert services.end_stale_rooms(older_than_seconds=120) == 1
     states = dict(Room.objects.values_list("pk", "state"))
@@ -412,8 +389,8 @@ def test_report_extensions_are_merged_into_the_report(
 
 
 def _ended_session(host: User, **figures: int) -> None:
-    room = Room.objects.create(host=host, title="Past", state=Room.State.ENDED)
-    LiveSession.objects.create(room=room, ended_at=timezone.now(), **figures)
+    room = RoomFactory(host=host, title="Past", state=Room.State.ENDED)
+    LiveSessionFactory(room=room, ended_at=timezone.now(), **figures)
 
 
 def test_live_performance_ranks_creators_by_their_recent_sessions() -> None:
@@ -422,10 +399,8 @@ def test_live_performance_ranks_creators_by_their_recent_sessions() -> None:
     _ended_session(strong.user, peak_viewers=700, unique_viewers=1000, new_followers=20)
     _ended_session(middling.user, peak_viewers=50, unique_viewers=80, new_followers=1)
     _ended_session(silent.user, peak_viewers=0, unique_viewers=0, new_followers=0)
-    old = Room.objects.create(host=never.user, title="Long ago", state=Room.State.ENDED)
-    LiveSession.objects.create(
-        room=old, ended_at=timezone.now() - timedelta(days=365), peak_viewers=10_000
-    )
+    old = RoomFactory(host=never.user, title="Long ago", state=Room.State.ENDED)
+    LiveSessionFactory(room=old, ended_at=timezone.now() - timedelta(days=365), peak_viewers=10_000)
 
     scores = services.live_performance([strong.pk, middling.pk, silent.pk, never.pk])
     assert scores == {strong.pk: 1.0, middling.pk: 0.5, silent.pk: 0.0}

@@ -7,7 +7,6 @@ PostgreSQL test database, which the tests fill through the ORM."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,7 +14,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.apps import apps
@@ -26,24 +24,18 @@ from django.core.management.color import no_style
 from django.db import connection
 
 from community import photos
-from community.models import Photo, User
-from kol.services import host_permission
+from community.models import Photo
 from live import services as live_services
 from tests import services
-from tests.factories import NoteFactory, PhotoFactory, UserFactory, jpeg_bytes
+from tests.factories import HostFactory, NoteFactory, PhotoFactory, UserFactory, jpeg_bytes
 from tests.production.web import Response, request
+from tests.services import free_port, shared_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE_NAME = "localhost"
 # Stays out of the environment the tests hand to production processes.
 _OURS = ("DJANGO_", "SPROUT_", "CELERY_")
 _ALSO_OURS = {"DATABASE_URL", "REDIS_URL", "DATABASE_CONN_MAX_AGE"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def production_env(**values: str) -> dict[str, str]:
@@ -102,12 +94,6 @@ class Server:
 
     def log_tail(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]
-
-
-def shared_database_url() -> str:
-    """DATABASE_URL naming the test database the tests write to."""
-    parts = urlsplit(services.database_url())
-    return urlunsplit(parts._replace(path="/" + str(connection.settings_dict["NAME"])))
 
 
 def wait_until_up(server: Server, process: subprocess.Popen[bytes]) -> None:
@@ -182,9 +168,7 @@ def content(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, 
         )
         photos.photo_render(photo_id=photo.pk)
         assert Photo.objects.get(pk=photo.pk).renditions
-        host = UserFactory()
-        host.user_permissions.add(host_permission())
-        room = live_services.create_room(host=User.objects.get(pk=host.pk), title="Tea time")
+        room = live_services.create_room(host=HostFactory(), title="Tea time")
     yield {"note": str(note.pk), "user": author.username, "room": str(room.pk)}
     with django_db_blocker.unblock():
         # Without post_migrate: the content types and permissions come back

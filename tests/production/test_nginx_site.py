@@ -34,8 +34,9 @@ from websockets.sync.client import connect
 from websockets.typing import Origin
 
 from tests import services
-from tests.production.conftest import SITE_NAME, Server, free_port
+from tests.production.conftest import SITE_NAME, Server
 from tests.production.web import Response, StaticWalk, request
+from tests.services import free_port, nginx_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "nginx-site"
@@ -58,12 +59,6 @@ http {{
     include {dir}/site.conf;
 }}
 """
-
-
-def nginx_binary() -> str | None:
-    return shutil.which("nginx") or (
-        "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None
-    )
 
 
 def require_tools() -> str:

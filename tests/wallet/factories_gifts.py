@@ -1,48 +1,46 @@
-"""Test data for gifts: catalog gifts, funded members, live rooms."""
+"""Gift data under the names the gift modules import: catalog gifts, funded
+members, live rooms, and a check of the books. Thin wrappers over
+``tests.factories`` (new tests use the factories and fixtures directly)."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.db.models import Sum
 
 from live.models import LiveSession, Room
-from tests.live import make_room
-from wallet import services
+from tests.factories import GiftFactory, PaymentFactory, RoomFactory
+from tests.factories.wallet import PRICES, TIERS, gift_catalog
 from wallet.models import Gift, Line
 
-PRICES = {"rose": 1, "heart": 5, "coffee": 10, "sprout": 52, "rocket": 199, "castle": 520}
-TIERS = {"rose": 1, "heart": 1, "coffee": 1, "sprout": 2, "rocket": 3, "castle": 3}
+__all__ = [
+    "PRICES",
+    "TIERS",
+    "fund",
+    "live_room",
+    "make_catalog",
+    "make_gift",
+    "unbalanced_entries",
+]
 
 
 def make_gift(slug: str = "heart", *, coins: int | None = None, **fields: Any) -> Gift:
     """A catalog gift (the default catalog's price for its slug unless given)."""
-    gift, _ = Gift.objects.update_or_create(
-        slug=slug,
-        defaults={
-            "name": fields.pop("name", slug.title()),
-            "coins": coins if coins is not None else PRICES.get(slug, 5),
-            "animation_tier": fields.pop("animation_tier", TIERS.get(slug, 1)),
-            "emoji": fields.pop("emoji", "🎁"),
-            "is_active": fields.pop("is_active", True),
-            **fields,
-        },
-    )
-    return gift
+    if coins is not None:
+        fields["coins"] = coins
+    return GiftFactory(slug=slug, **fields)
 
 
-def make_catalog() -> dict[str, Gift]:
-    return {slug: make_gift(slug, position=n) for n, slug in enumerate(PRICES)}
+make_catalog = gift_catalog
 
 
 def fund(user: Any, coins: int) -> None:
     """Give a member coins the way members get them: a sandbox recharge."""
-    services.recharge(user=user, coins=coins, idempotency_key=f"fund-{uuid.uuid4().hex}")
+    PaymentFactory(user=user, coins=coins)
 
 
 def live_room(host: Any = None) -> tuple[Room, LiveSession]:
-    room = make_room(host=host)
+    room = RoomFactory(live=True, **({"host": host} if host is not None else {}))
     return room, LiveSession.objects.get(room=room, ended_at__isnull=True)
 
 

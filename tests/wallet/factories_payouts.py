@@ -1,32 +1,28 @@
-"""Test data for payouts: creators with earnings, agencies, reviewers."""
+"""Test data for payouts: creators with earnings, agencies with their
+managers, and the books' checks (reviewers are ``ModeratorFactory``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import Group
-from django.db import transaction
-
 from community.models import User
-from kol.models import Agency, AgencyMembership, CreatorProfile
-from tests.factories import AgencyFactory, CreatorFactory, UserFactory
+from kol.models import Agency, CreatorProfile
+from tests.factories import (
+    AgencyFactory,
+    AgencyMembershipFactory,
+    CreatorFactory,
+    EntryFactory,
+    UserFactory,
+)
 from wallet import ledger
-from wallet.models import Account, Entry
+from wallet.models import Account
 from wallet.reconcile import reconcile
 
 
 def earn(user: User, coins: int) -> None:
     """Credit ``coins`` to a creator's earnings the way gifts do (an appended
     line, not yet rolled up), issued by the platform (an adjustment entry)."""
-    with transaction.atomic():
-        ledger.post(
-            kind=Entry.Kind.ADJUSTMENT,
-            postings=[
-                ledger.Posting(ledger.account_for(Account.Kind.COIN_ISSUANCE), -coins),
-                ledger.Posting(ledger.account_for(Account.Kind.CREATOR_EARNINGS, user=user), coins),
-            ],
-            memo=f"test earnings for {user.username}",
-        )
+    EntryFactory(user=user, coins=coins, memo=f"test earnings for {user.username}")
 
 
 def creator_with(coins: int = 0, *, agency: Agency | None = None, share_bps: int = 0,
@@ -35,7 +31,7 @@ def creator_with(coins: int = 0, *, agency: Agency | None = None, share_bps: int
     user = UserFactory(username=username) if username else UserFactory()
     creator = CreatorFactory(user=user)
     if agency is not None:
-        AgencyMembership.objects.create(agency=agency, creator=creator, share_bps=share_bps)
+        AgencyMembershipFactory(agency=agency, creator=creator, share_bps=share_bps)
     if coins:
         earn(creator.user, coins)
     return creator
@@ -46,13 +42,6 @@ def agency_with_manager(**fields: Any) -> tuple[Agency, User]:
     manager = UserFactory()
     agency.managers.add(manager)
     return agency, manager
-
-
-def payout_reviewer() -> User:
-    """A moderator: the Moderators group holds ``wallet.review_payout``."""
-    user = UserFactory()
-    user.groups.add(Group.objects.get(name="Moderators"))
-    return User.objects.get(pk=user.pk)  # fresh permission cache
 
 
 def balance(kind: str, *, user: User | None = None, owner_key: str = "") -> int:

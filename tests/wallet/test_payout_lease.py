@@ -16,6 +16,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from config.celery import app as celery_app
+from tests.factories import PayoutRunFactory
 from tests.wallet.factories_payouts import assert_books_balance, creator_with
 from wallet import extensions, payout_lease, payouts, tasks
 from wallet.errors import PayoutRunBusy
@@ -205,7 +206,7 @@ def test_the_sweep_resumes_a_run_left_without_a_heartbeat_once_a_lease_has_passe
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     creator = creator_with(1_000)
-    run = PayoutRun.objects.create(period_end=PERIOD)  # its worker died before the lease
+    run = PayoutRunFactory(period_end=PERIOD)  # its worker died before the lease
 
     with django_capture_on_commit_callbacks(execute=True):
         assert payout_lease.resume_stalled_runs() == []  # it may still be starting

@@ -43,7 +43,9 @@ from django.db import close_old_connections, connection, transaction
 
 from config.celery import app as celery_app
 from kol.models import Agency
-from tests.celery_worker import READY_TIMEOUT, _database_url, wait_for
+from tests.celery_worker import READY_TIMEOUT
+from tests.factories import PayoutRunFactory
+from tests.services import shared_database_url, wait_for
 from tests.wallet.factories_payouts import (
     agency_with_manager,
     assert_books_balance,
@@ -124,7 +126,7 @@ def workers(tmp_path: Path) -> Iterator[Any]:
     base_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": shared_database_url(),
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "SPROUT_CELERY_QUEUE": queue,
         "DJANGO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
@@ -279,7 +281,7 @@ def test_two_runs_of_one_period_at_once_pay_each_creator_once(settings: Any) -> 
     # A run long enough (2 s) that the second caller arrives while it goes on.
     settings.SPROUT_WALLET_PAYOUT_TEST_DELAY = 0.5
     creators, agency = seed_creators()
-    PayoutRun.objects.create(period_end=PERIOD)
+    PayoutRunFactory(period_end=PERIOD)
     start = threading.Barrier(2)
     errors: list[BaseException] = []
 

@@ -17,20 +17,25 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.errors import DomainError
-from core.money import Money
 from kol import payouts as kol_payouts
 from kol.models import AgencyMembership
-from tests.factories import UserFactory
-from tests.wallet.factories_gifts import fund, make_gift
+from tests.clients import logged_in
+from tests.factories import (
+    FundedMemberFactory,
+    GiftFactory,
+    GiftSendFactory,
+    ModeratorFactory,
+    PayoutRunFactory,
+    UserFactory,
+)
 from tests.wallet.factories_payouts import (
     agency_with_manager,
     assert_books_balance,
     balance,
     creator_with,
     earn,
-    payout_reviewer,
 )
-from wallet import gifts, payouts, tasks
+from wallet import payouts, tasks
 from wallet.models import Account, Entry, Line, Payout, PayoutRun
 
 pytestmark = pytest.mark.django_db
@@ -84,11 +89,6 @@ def test_a_rate_with_more_than_six_places_is_refused(settings: Any) -> None:
     settings.SPROUT_WALLET_PAYOUT_RATE = "0.0000001"
     with pytest.raises(ImproperlyConfigured):
         payouts.rate()
-
-
-def test_money_prints_in_major_units() -> None:
-    assert payouts.format_money(123_456, "USD") == "1,234.56 USD"
-    assert str(Money(5, "EUR")) == "0.05\u00a0EUR"  # one line on a page
 
 
 # --- runs ------------------------------------------------------------------------------
@@ -233,7 +233,7 @@ def test_running_a_period_again_pays_nobody_twice() -> None:
 
 def test_a_payout_made_behind_the_plans_back_is_not_made_again() -> None:
     creator_with(1_500)
-    run = PayoutRun.objects.create(period_end=PERIOD)
+    run = PayoutRunFactory(period_end=PERIOD)
     plan = payouts.plan_payouts(period_end=PERIOD)[0]
     assert payouts._pay(run, plan).outcome == payouts.Outcome.PAID
 
@@ -289,14 +289,11 @@ def test_progress_is_reported_per_creator() -> None:
 def test_gifts_become_a_payout_and_the_books_balance() -> None:
     """From a recharge through gifts (the platform's 30% taken at sending) to
     the payout: the creator is paid for exactly the coins they kept."""
-    make_gift("castle", coins=520)
-    fan = UserFactory()
-    fund(fan, 5_200)
+    castle = GiftFactory(slug="castle", coins=520)
+    fan = FundedMemberFactory(coins=5_200)
     agency, _ = agency_with_manager()
     host = creator_with(agency=agency, share_bps=2_000)
-    for n in range(10):
-        gifts.send_gift(sender=fan, host=host.user, gift_slug="castle", quantity=1,
-                        idempotency_key=f"g{n}", room_id=1, session_id=None)  # fmt: skip
+    GiftSendFactory.create_batch(10, sender=fan, host=host.user, gift=castle, room_id=1)
     kept = 10 * (520 - 520 * 3_000 // 10_000)  # 3,640 coins
 
     pay()
@@ -319,7 +316,7 @@ def one_payout(coins: int = 2_000, **kwargs: Any) -> Payout:
 
 def test_a_reviewer_approves_a_pending_payout() -> None:
     payout = one_payout()
-    reviewer = payout_reviewer()
+    reviewer = ModeratorFactory()
 
     approved = payouts.approve(reviewer=reviewer, payout=payout)
 
@@ -334,7 +331,7 @@ def test_rejecting_reverses_the_payout_and_restores_the_earnings() -> None:
     payout = one_payout(1_234, agency=agency, share_bps=2_500)
     creator = payout.creator
 
-    payouts.reject(reviewer=payout_reviewer(), payout=payout, reason="Suspicious gifts")
+    payouts.reject(reviewer=ModeratorFactory(), payout=payout, reason="Suspicious gifts")
 
     payout.refresh_from_db()
     assert payout.status == Payout.Status.REJECTED and payout.reason == "Suspicious gifts"
@@ -367,7 +364,7 @@ def test_a_member_cannot_review_payouts() -> None:
 
 
 def test_a_reviewer_cannot_review_their_own_payout() -> None:
-    reviewer = payout_reviewer()
+    reviewer = ModeratorFactory()
     creator = creator_with(2_000)
     creator.user.groups.add(*reviewer.groups.all())
     pay()
@@ -383,7 +380,7 @@ def test_a_reviewer_cannot_review_their_own_payout() -> None:
 
 def test_a_payout_is_reviewed_once() -> None:
     payout = one_payout()
-    reviewer = payout_reviewer()
+    reviewer = ModeratorFactory()
     payouts.approve(reviewer=reviewer, payout=payout)
 
     assert code_of(lambda: payouts.approve(reviewer=reviewer, payout=payout)) == (
@@ -431,12 +428,8 @@ def test_the_task_is_acked_late_and_on_the_beat_schedule() -> None:
 
 
 def staff_reviewer() -> Any:
-    reviewer = payout_reviewer()
-    reviewer.is_staff = True
-    reviewer.save(update_fields=["is_staff"])
-    client = Client()
-    client.force_login(reviewer)
-    return reviewer, client
+    reviewer = ModeratorFactory()
+    return reviewer, logged_in(reviewer)
 
 
 def test_admin_approves_selected_payouts() -> None:
@@ -481,8 +474,7 @@ def test_admin_changelist_and_own_payout_refusal() -> None:
     creator.user.save(update_fields=["is_staff"])
     pay()
     payout = Payout.objects.get(creator=creator.user)
-    own = Client()
-    own.force_login(creator.user)
+    own = logged_in(creator.user)
 
     assert client.get("/admin/wallet/payout/").status_code == 200
     assert client.get(f"/admin/wallet/payout/{payout.pk}/change/").status_code == 200
@@ -499,14 +491,13 @@ def test_studio_shows_earnings_and_payouts_with_their_status() -> None:
     creator = creator_with(1_234, agency=agency, share_bps=2_500)
     pay()
     payout = Payout.objects.get(creator=creator.user)
-    payouts.approve(reviewer=payout_reviewer(), payout=payout)
+    payouts.approve(reviewer=ModeratorFactory(), payout=payout)
     earn(creator.user, 500)
     pay(PERIOD + timedelta(days=1))  # 500 < threshold: nothing
     earn(creator.user, 900)
     pay(PERIOD + timedelta(days=2))  # 1,400 coins: pending
     earn(creator.user, 321)
-    client = Client()
-    client.force_login(creator.user)
+    client = logged_in(creator.user)
 
     response = client.get("/studio/")
 
@@ -524,8 +515,7 @@ def test_studio_shows_earnings_and_payouts_with_their_status() -> None:
 
 def test_studio_earnings_of_a_creator_who_never_earned() -> None:
     creator = creator_with()
-    client = Client()
-    client.force_login(creator.user)
+    client = logged_in(creator.user)
 
     response = client.get("/studio/")
 
@@ -538,8 +528,7 @@ def test_studio_shows_only_the_creators_own_payouts() -> None:
     mine = creator_with(1_000)
     theirs = creator_with(2_000)
     pay()
-    client = Client()
-    client.force_login(mine.user)
+    client = logged_in(mine.user)
 
     lines = client.get("/studio/").context["earnings"].payouts
 
@@ -556,8 +545,7 @@ def test_agency_manager_sees_the_rosters_earnings_and_payouts() -> None:
     waiting = creator_with(400, agency=agency, share_bps=1_000, username="waitingcreator")
     creator_with(3_000, username="outsider")  # no agency
     pay()
-    client = Client()
-    client.force_login(manager)
+    client = logged_in(manager)
 
     response = client.get("/agency/")
 
@@ -582,8 +570,7 @@ def test_agency_page_keeps_payouts_of_creators_who_left() -> None:
     former = creator_with(2_000, agency=agency, share_bps=2_000)
     pay()
     AgencyMembership.objects.filter(creator=former).update(ended_at=timezone.now())
-    client = Client()
-    client.force_login(manager)
+    client = logged_in(manager)
 
     dashboard = client.get("/agency/").context["dashboard"]
 
@@ -594,8 +581,7 @@ def test_agency_page_keeps_payouts_of_creators_who_left() -> None:
 def test_a_member_who_manages_no_agency_is_refused() -> None:
     agency, _ = agency_with_manager()
     creator = creator_with(1_000, agency=agency, share_bps=2_000)  # a member of it
-    client = Client()
-    client.force_login(creator.user)
+    client = logged_in(creator.user)
 
     assert client.get("/agency/").status_code == 403
     assert client.get(f"/agency/?agency={agency.slug}").status_code == 403
@@ -606,8 +592,7 @@ def test_another_agencys_manager_cannot_see_it() -> None:
     creator_with(1_500, agency=agency, share_bps=2_000, username="alphacreator")
     other, other_manager = agency_with_manager(name="Beta")
     creator_with(1_100, agency=other, share_bps=1_000, username="betacreator")
-    client = Client()
-    client.force_login(other_manager)
+    client = logged_in(other_manager)
 
     assert client.get(f"/agency/?agency={agency.slug}").status_code == 404
     response = client.get("/agency/")
@@ -620,8 +605,7 @@ def test_a_manager_of_two_agencies_picks_one() -> None:
     first, manager = agency_with_manager(name="Aardvark")
     second, _ = agency_with_manager(name="Zebra")
     second.managers.add(manager)
-    client = Client()
-    client.force_login(manager)
+    client = logged_in(manager)
 
     assert client.get("/agency/").context["dashboard"].agency == first
     response = client.get(f"/agency/?agency={second.slug}")
@@ -636,8 +620,7 @@ def test_the_agency_page_needs_a_login() -> None:
 
 def test_the_agency_page_costs_the_same_queries_for_a_bigger_roster() -> None:
     agency, manager = agency_with_manager()
-    client = Client()
-    client.force_login(manager)
+    client = logged_in(manager)
     creator_with(1_500, agency=agency, share_bps=2_000)
     pay()
 

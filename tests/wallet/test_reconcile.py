@@ -17,11 +17,16 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import UserFactory
+from tests.factories import (
+    FundedMemberFactory,
+    GiftFactory,
+    GiftSendFactory,
+    PayoutRunFactory,
+    UserFactory,
+)
 from tests.wallet.factories_core import at_once, recharge, tamper
-from tests.wallet.factories_gifts import make_gift
 from wallet import gifts, ledger, selectors, services
-from wallet.models import Account, Entry, GiftSend, Line, Payment, Payout, PayoutRun
+from wallet.models import Account, Entry, GiftSend, Line, Payment, Payout
 from wallet.reconcile import reconcile
 from wallet.tasks import roll_up_balances
 
@@ -64,7 +69,7 @@ def pay_out(host: Any, coins: int, *, net: int, agency: int) -> Payout:
             ],
         )
         return Payout.objects.create(
-            run=PayoutRun.objects.create(period_end=date(2026, 5, 4)),
+            run=PayoutRunFactory(period_end=date(2026, 5, 4)),
             creator=host,
             coins=coins,
             rate=Decimal("1.5"),
@@ -81,10 +86,9 @@ def pay_out(host: Any, coins: int, *, net: int, agency: int) -> Payout:
 @pytest.fixture
 def books() -> Books:
     """Two members who bought coins, gifts to a host, the host paid out."""
-    alice, bob, host = UserFactory(), UserFactory(), UserFactory()
-    recharge(alice, 1000)
-    recharge(bob, 1000)
-    make_gift("heart", coins=5)
+    alice, bob = FundedMemberFactory(coins=1000), FundedMemberFactory(coins=1000)
+    host = UserFactory()
+    GiftFactory(slug="heart", coins=5)
     result = gifts.send_gift(
         sender=alice, host=host, gift_slug="heart", quantity=2, idempotency_key="g-1",
         room_id=1, session_id=None,
@@ -376,16 +380,11 @@ def test_the_roll_up_task_folds_and_fix_rollup_runs_it(books: Books) -> None:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_roll_ups_never_fold_a_line_twice() -> None:
-    senders = [UserFactory() for _ in range(4)]
+    senders = FundedMemberFactory.create_batch(4, coins=1000)
     host = UserFactory()
-    make_gift("heart", coins=5)
+    heart = GiftFactory(slug="heart", coins=5)
     for sender in senders:
-        recharge(sender, 1000)
-        for n in range(30):
-            gifts.send_gift(
-                sender=sender, host=host, gift_slug="heart", quantity=1,
-                idempotency_key=f"c-{n}", room_id=1, session_id=None,
-            )  # fmt: skip
+        GiftSendFactory.create_batch(30, sender=sender, host=host, gift=heart, room_id=1)
     pending = Line.objects.filter(rolled_up=False).count()
     expected: dict[int, int] = {}
     for account in Account.objects.all():

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from core.money import money_text
-from tests.factories import UserFactory
+from tests.clients import logged_in
+from tests.factories import ModeratorFactory, SuperuserFactory, UserFactory
 from tests.wallet.factories_core import recharge
 from wallet import selectors
 from wallet.models import Payment
@@ -19,13 +19,6 @@ pytestmark = pytest.mark.django_db
 
 PAGE = "/wallet"
 RECHARGE = "/wallet/recharge"
-
-
-@pytest.fixture
-def browser(user) -> Client:  # type: ignore[no-untyped-def]
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def form_key(html: str) -> str:
@@ -43,8 +36,8 @@ def test_visitors_are_sent_to_log_in() -> None:
     assert not Payment.objects.exists()
 
 
-def test_the_page_shows_the_balance_the_packs_and_an_empty_history(browser) -> None:  # type: ignore[no-untyped-def]
-    response = browser.get(PAGE)
+def test_the_page_shows_the_balance_the_packs_and_an_empty_history(user_client) -> None:  # type: ignore[no-untyped-def]
+    response = user_client.get(PAGE)
     assert response.status_code == 200
     html = re.sub(r">\s+", ">", response.content.decode())
     assert "<title>Wallet · Sprout</title>" in html
@@ -59,9 +52,9 @@ def test_the_page_shows_the_balance_the_packs_and_an_empty_history(browser) -> N
     assert '<a href="/wallet" aria-current="page">' in html  # the account menu's link, lit
 
 
-def test_buying_a_pack_adds_the_coins_and_shows_them(browser, user) -> None:  # type: ignore[no-untyped-def]
-    key = form_key(browser.get(PAGE).content.decode())
-    response = browser.post(RECHARGE, {"pack": "300", "idempotency_key": key}, follow=True)
+def test_buying_a_pack_adds_the_coins_and_shows_them(user_client, user) -> None:  # type: ignore[no-untyped-def]
+    key = form_key(user_client.get(PAGE).content.decode())
+    response = user_client.post(RECHARGE, {"pack": "300", "idempotency_key": key}, follow=True)
     assert response.redirect_chain == [("/wallet", 302)]
     html = re.sub(r">\s+", ">", response.content.decode())
     assert "300 coins added to your wallet." in html
@@ -71,17 +64,17 @@ def test_buying_a_pack_adds_the_coins_and_shows_them(browser, user) -> None:  # 
     assert form_key(html) != key  # a fresh form
 
 
-def test_a_double_submitted_form_is_counted_once(browser, user) -> None:  # type: ignore[no-untyped-def]
-    key = form_key(browser.get(PAGE).content.decode())
-    browser.post(RECHARGE, {"pack": "980", "idempotency_key": key})
-    response = browser.post(RECHARGE, {"pack": "980", "idempotency_key": key}, follow=True)
+def test_a_double_submitted_form_is_counted_once(user_client, user) -> None:  # type: ignore[no-untyped-def]
+    key = form_key(user_client.get(PAGE).content.decode())
+    user_client.post(RECHARGE, {"pack": "980", "idempotency_key": key})
+    response = user_client.post(RECHARGE, {"pack": "980", "idempotency_key": key}, follow=True)
     assert "That recharge of 980 coins was already counted, once." in response.content.decode()
     assert Payment.objects.count() == 1
     assert selectors.coin_balance(user) == 980
 
 
-def test_a_custom_amount_is_bought(browser, user) -> None:  # type: ignore[no-untyped-def]
-    browser.post(RECHARGE, {"pack": "custom", "custom_coins": "1234", "idempotency_key": "w-1"})
+def test_a_custom_amount_is_bought(user_client, user) -> None:  # type: ignore[no-untyped-def]
+    user_client.post(RECHARGE, {"pack": "custom", "custom_coins": "1234", "idempotency_key": "w-1"})
     assert selectors.coin_balance(user) == 1234
 
 
@@ -95,8 +88,8 @@ def test_a_custom_amount_is_bought(browser, user) -> None:  # type: ignore[no-un
         ({"pack": "61"}, "Select a valid choice"),
     ],
 )
-def test_a_bad_amount_shows_the_form_again_and_keeps_its_key(browser, data, message) -> None:  # type: ignore[no-untyped-def]
-    response = browser.post(RECHARGE, {**data, "idempotency_key": "keep-me"})
+def test_a_bad_amount_shows_the_form_again_and_keeps_its_key(user_client, data, message) -> None:  # type: ignore[no-untyped-def]
+    response = user_client.post(RECHARGE, {**data, "idempotency_key": "keep-me"})
     assert response.status_code == 400
     html = response.content.decode()
     assert message in html
@@ -105,27 +98,27 @@ def test_a_bad_amount_shows_the_form_again_and_keeps_its_key(browser, data, mess
     assert not Payment.objects.exists()
 
 
-def test_an_old_form_sent_with_another_amount_gets_a_fresh_key(browser, user) -> None:  # type: ignore[no-untyped-def]
-    browser.post(RECHARGE, {"pack": "60", "idempotency_key": "old"})
-    response = browser.post(RECHARGE, {"pack": "300", "idempotency_key": "old"})
+def test_an_old_form_sent_with_another_amount_gets_a_fresh_key(user_client, user) -> None:  # type: ignore[no-untyped-def]
+    user_client.post(RECHARGE, {"pack": "60", "idempotency_key": "old"})
+    response = user_client.post(RECHARGE, {"pack": "300", "idempotency_key": "old"})
     assert response.status_code == 400
     html = response.content.decode()
     assert "This form was already used" in html
     fresh = form_key(html)
     assert fresh != "old"
-    browser.post(RECHARGE, {"pack": "300", "idempotency_key": fresh})
+    user_client.post(RECHARGE, {"pack": "300", "idempotency_key": fresh})
     assert selectors.coin_balance(user) == 360
 
 
-def test_a_tampered_key_is_refused_politely(browser) -> None:  # type: ignore[no-untyped-def]
-    response = browser.post(RECHARGE, {"pack": "60", "idempotency_key": "no spaces please"})
+def test_a_tampered_key_is_refused_politely(user_client) -> None:  # type: ignore[no-untyped-def]
+    response = user_client.post(RECHARGE, {"pack": "60", "idempotency_key": "no spaces please"})
     assert response.status_code == 400
     assert "This form is out of date. Reload the page and try again." in response.content.decode()
     assert not Payment.objects.exists()
 
 
-def test_the_recharge_takes_only_post(browser) -> None:  # type: ignore[no-untyped-def]
-    assert browser.get(RECHARGE).status_code == 405
+def test_the_recharge_takes_only_post(user_client) -> None:  # type: ignore[no-untyped-def]
+    assert user_client.get(RECHARGE).status_code == 405
 
 
 def test_the_recharge_form_needs_the_csrf_token(user) -> None:  # type: ignore[no-untyped-def]
@@ -136,16 +129,16 @@ def test_the_recharge_form_needs_the_csrf_token(user) -> None:  # type: ignore[n
     assert not Payment.objects.exists()
 
 
-def test_the_history_pages_with_htmx(browser, user, settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_history_pages_with_htmx(user_client, user, settings) -> None:  # type: ignore[no-untyped-def]
     settings.SPROUT_PAGE_SIZE = 2
     for n in range(3):
         recharge(user, 10 + n)
-    html = browser.get(PAGE).content.decode()
+    html = user_client.get(PAGE).content.decode()
     assert "+12" in html and "+11" in html and "+10" not in html
     more = re.search(r'hx-get="([^"]+)"', html)
     assert more
     url = more.group(1).replace("&amp;", "&")
-    fragment = browser.get(url, headers={"HX-Request": "true"})
+    fragment = user_client.get(url, headers={"HX-Request": "true"})
     assert fragment.status_code == 200
     body = fragment.content.decode()
     assert "+10" in body
@@ -153,36 +146,21 @@ def test_the_history_pages_with_htmx(browser, user, settings) -> None:  # type: 
     assert fragment["Vary"] and "HX-Request" in fragment["Vary"]
 
 
-def test_another_members_recharge_never_shows_on_my_page(browser, user) -> None:  # type: ignore[no-untyped-def]
+def test_another_members_recharge_never_shows_on_my_page(user_client, user) -> None:  # type: ignore[no-untyped-def]
     recharge(UserFactory(), 1980)
-    html = re.sub(r">\s+", ">", browser.get(PAGE).content.decode())
+    html = re.sub(r">\s+", ">", user_client.get(PAGE).content.decode())
     assert "+1,980" not in html
     assert "<span>0</span>" in html
     assert "Nothing here yet" in html
 
 
-@pytest.mark.parametrize(
-    ("amount", "currency", "text"),
-    [
-        (1980, "USD", "$19.80"),
-        (5, "USD", "$0.05"),
-        (123456789, "USD", "$1,234,567.89"),
-        (300, "JPY", "¥300"),
-        (1050, "CHF", "10.50 CHF"),
-        (-250, "EUR", "-€2.50"),
-    ],
-)
-def test_money_is_shown_as_people_read_it(amount: int, currency: str, text: str) -> None:
-    assert money_text(amount, currency) == text
-
-
 def test_the_page_costs_a_fixed_number_of_queries(
-    browser, user, django_assert_max_num_queries
+    user_client, user, django_assert_max_num_queries
 ) -> None:  # type: ignore[no-untyped-def]
     for n in range(5):
         recharge(user, 10 + n)
     with django_assert_max_num_queries(12):
-        response: Any = browser.get(PAGE)
+        response: Any = user_client.get(PAGE)
     assert response.status_code == 200
 
 
@@ -190,16 +168,13 @@ def test_the_page_costs_a_fixed_number_of_queries(
 
 
 def test_staff_see_the_ledger_and_payments_read_only(user) -> None:  # type: ignore[no-untyped-def]
-    from django.contrib.auth.models import Group
 
     recharge(user, 300)
     payment = Payment.objects.get()
-    moderator = UserFactory(is_staff=True)
-    moderator.groups.add(Group.objects.get(name="Moderators"))
-    boss = UserFactory(is_staff=True, is_superuser=True)
+    moderator = ModeratorFactory()
+    boss = SuperuserFactory()
     for staff in (moderator, boss):
-        client = Client()
-        client.force_login(staff)
+        client = logged_in(staff)
         for model in ("account", "entry", "line", "payment"):
             assert client.get(f"/admin/wallet/{model}/").status_code == 200
             assert client.get(f"/admin/wallet/{model}/add/").status_code == 403
@@ -213,6 +188,6 @@ def test_staff_see_the_ledger_and_payments_read_only(user) -> None:  # type: ign
     assert Payment.objects.count() == 1
 
 
-def test_members_who_are_not_staff_cannot_see_the_ledger(browser) -> None:  # type: ignore[no-untyped-def]
-    response = browser.get("/admin/wallet/entry/")
+def test_members_who_are_not_staff_cannot_see_the_ledger(user_client) -> None:  # type: ignore[no-untyped-def]
+    response = user_client.get("/admin/wallet/entry/")
     assert response.status_code == 302

@@ -21,6 +21,7 @@ from rest_framework.renderers import JSONRenderer
 from community.models import Report, User
 from core.http_errors import api_exception_handler, printable
 from core.parsers import MAX_JSON_DEPTH
+from tests.clients import logged_in
 from tests.factories import NoteFactory
 
 pytestmark = pytest.mark.django_db
@@ -56,8 +57,7 @@ def twenty_one_files() -> list[SimpleUploadedFile]:
 
 @pytest.fixture
 def member_client(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
+    client = logged_in(user)
     return client
 
 

@@ -1,0 +1,151 @@
+"""factory_boy factories for every model, one module per app
+(``tests/factories/<app>.py``), all importable from here.
+
+The community's are imported at once; a higher app's module is imported on
+first use of one of its names, so that a run with only the kernel and
+``community`` installed (the community-only pass) can import this package
+without the higher apps' models.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from tests.factories.base import ModelFactory, ServiceMadeFactory, fresh, jpeg_bytes
+from tests.factories.community import (
+    PASSWORD,
+    BlockFactory,
+    BoardFactory,
+    CollectFactory,
+    CommentFactory,
+    FollowFactory,
+    LikeFactory,
+    ModeratorFactory,
+    NoteFactory,
+    NotificationFactory,
+    PhotoFactory,
+    ReportFactory,
+    SuperuserFactory,
+    TopicFactory,
+    TopicFollowFactory,
+    UserFactory,
+)
+
+if TYPE_CHECKING:
+    from tests.factories.kol import (
+        AgencyFactory,
+        AgencyMembershipFactory,
+        ApplicationFactory,
+        CreatorDailyStatFactory,
+        CreatorFactory,
+        HostFactory,
+        InvitationFactory,
+        NicheFactory,
+        RevenueShareChangeFactory,
+    )
+    from tests.factories.live import (
+        ChatMessageFactory,
+        LiveSessionFactory,
+        RoomFactory,
+        RoomRestrictionFactory,
+        StreamKeyFactory,
+    )
+    from tests.factories.wallet import (
+        AccountFactory,
+        EntryFactory,
+        FundedMemberFactory,
+        GiftFactory,
+        GiftSendFactory,
+        PaymentFactory,
+        PayoutFactory,
+        PayoutRunFactory,
+        gift_catalog,
+    )
+
+_LATER = {
+    "tests.factories.kol": (
+        "AgencyFactory",
+        "AgencyMembershipFactory",
+        "ApplicationFactory",
+        "CreatorDailyStatFactory",
+        "CreatorFactory",
+        "HostFactory",
+        "InvitationFactory",
+        "NicheFactory",
+        "RevenueShareChangeFactory",
+    ),
+    "tests.factories.wallet": (
+        "AccountFactory",
+        "EntryFactory",
+        "FundedMemberFactory",
+        "GiftFactory",
+        "GiftSendFactory",
+        "PaymentFactory",
+        "PayoutFactory",
+        "PayoutRunFactory",
+        "gift_catalog",
+    ),
+    "tests.factories.live": (
+        "ChatMessageFactory",
+        "LiveSessionFactory",
+        "RoomFactory",
+        "RoomRestrictionFactory",
+        "StreamKeyFactory",
+    ),
+}
+_MODULE_OF = {name: module for module, names in _LATER.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+__all__ = [
+    "PASSWORD",
+    "AccountFactory",
+    "AgencyFactory",
+    "AgencyMembershipFactory",
+    "ApplicationFactory",
+    "BlockFactory",
+    "BoardFactory",
+    "ChatMessageFactory",
+    "CollectFactory",
+    "CommentFactory",
+    "CreatorDailyStatFactory",
+    "CreatorFactory",
+    "EntryFactory",
+    "FollowFactory",
+    "FundedMemberFactory",
+    "GiftFactory",
+    "GiftSendFactory",
+    "HostFactory",
+    "InvitationFactory",
+    "LikeFactory",
+    "LiveSessionFactory",
+    "ModelFactory",
+    "ModeratorFactory",
+    "NicheFactory",
+    "NoteFactory",
+    "NotificationFactory",
+    "PaymentFactory",
+    "PayoutFactory",
+    "PayoutRunFactory",
+    "PhotoFactory",
+    "ReportFactory",
+    "RevenueShareChangeFactory",
+    "RoomFactory",
+    "RoomRestrictionFactory",
+    "ServiceMadeFactory",
+    "StreamKeyFactory",
+    "SuperuserFactory",
+    "TopicFactory",
+    "TopicFollowFactory",
+    "UserFactory",
+    "fresh",
+    "gift_catalog",
+    "jpeg_bytes",
+]

@@ -1,0 +1,89 @@
+"""Factories of live rooms (``live.models``). They write rows directly, with
+none of the services' side effects (no events published, no followers
+told, no hot counters cleared): tests of those go through ``live.services``,
+``live.chat`` and ``live.keys``."""
+
+from __future__ import annotations
+
+import factory
+from django.utils import timezone
+
+from live import keys
+from live.models import ChatMessage, LiveSession, Room, RoomRestriction, StreamKey
+from tests.factories.base import ModelFactory
+from tests.factories.community import UserFactory
+from tests.factories.kol import HostFactory
+
+
+class RoomFactory(ModelFactory[Room]):
+    """A host's room, scheduled; ``live=True`` (or ``state=Room.State.LIVE``)
+    makes it live with its open session, as the ingest callback leaves it."""
+
+    class Meta:
+        model = Room
+        skip_postgeneration_save = True
+
+    class Params:
+        live = factory.Trait(state=Room.State.LIVE)
+
+    host = factory.SubFactory(HostFactory)
+    title = "Sunday pancakes"
+    state = Room.State.SCHEDULED
+    started_at = factory.LazyAttribute(
+        lambda o: timezone.now() if o.state == Room.State.LIVE else None
+    )
+
+    @factory.post_generation
+    def open_session(self, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
+        if create and self.state == Room.State.LIVE:
+            LiveSessionFactory(room=self, ended_at=None)
+
+
+class LiveSessionFactory(ModelFactory[LiveSession]):
+    """A past broadcast (ended now) of a room; ``ended_at=None`` for the open
+    one of a live room (a room has at most one)."""
+
+    class Meta:
+        model = LiveSession
+
+    room = factory.SubFactory(RoomFactory, state=Room.State.ENDED)
+    ended_at = factory.LazyFunction(timezone.now)
+
+
+class StreamKeyFactory(ModelFactory[StreamKey]):
+    """A host's active stream key, stored as ``live.keys`` stores one (its
+    digest and hint). Pass ``plaintext=`` to know the key."""
+
+    class Meta:
+        model = StreamKey
+
+    class Params:
+        plaintext = factory.LazyFunction(keys.new_plaintext)
+
+    host = factory.SubFactory(HostFactory)
+    key_hash = factory.LazyAttribute(lambda o: keys.digest(o.plaintext))
+    hint = factory.LazyAttribute(lambda o: o.plaintext[: keys.HINT_LENGTH])
+
+
+class ChatMessageFactory(ModelFactory[ChatMessage]):
+    """A chat line in a live room, by a member."""
+
+    class Meta:
+        model = ChatMessage
+
+    room = factory.SubFactory(RoomFactory, live=True)
+    user = factory.SubFactory(UserFactory)
+    text = factory.Sequence(lambda n: f"line {n}")
+
+
+class RoomRestrictionFactory(ModelFactory[RoomRestriction]):
+    """A mute in force until lifted, set by the room's host (``kind=BAN``
+    for a ban)."""
+
+    class Meta:
+        model = RoomRestriction
+
+    room = factory.SubFactory(RoomFactory, live=True)
+    user = factory.SubFactory(UserFactory)
+    kind = RoomRestriction.Kind.MUTE
+    created_by = factory.SelfAttribute("room.host")
