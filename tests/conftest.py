@@ -36,13 +36,22 @@ from tests.factories import ModeratorFactory, SuperuserFactory, UserFactory
 SERVICE_MARKS = ("postgres", "redis", "celery_worker")
 
 
+def _apps_missing(item: pytest.Item) -> bool:
+    """The test needs an app this run does not install (``@pytest.mark.apps``)."""
+    from django.apps import apps
+
+    needed = [name for mark in item.iter_markers("apps") for name in mark.args]
+    return any(not apps.is_installed(name) for name in needed)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if services.TEST_PASS != "sqlite":
-        return
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     for item in items:
-        (drop if any(m in item.keywords for m in SERVICE_MARKS) else keep).append(item)
+        other_pass = services.TEST_PASS == "sqlite" and any(
+            m in item.keywords for m in SERVICE_MARKS
+        )
+        (drop if other_pass or _apps_missing(item) else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

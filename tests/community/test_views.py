@@ -30,6 +30,7 @@ from community.models import (
     TopicFollow,
     User,
 )
+from tests.clients import logged_in
 from tests.factories import (
     PASSWORD,
     BoardFactory,
@@ -696,3 +697,18 @@ def test_a_higher_app_adds_a_section_under_a_notes_photos(client: Client, tmp_pa
     assert '<aside class="extra">hello</aside>' in page.content.decode()
 
     assert "extra" not in client.get(note.get_absolute_url()).content.decode()
+
+
+def test_the_header_holds_what_the_installed_apps_add_and_nothing_else(user: Any) -> None:
+    """base.html names no app above the community: its links come from the
+    extension registry. On a community-only site (make test's second pass)
+    there is no wallet, studio or creators link; with the apps, there is."""
+    from django.apps import apps
+
+    page = logged_in(user).get(reverse("discover")).content.decode()
+
+    for item in [*extensions.top_nav, *extensions.account_menu]:
+        if item.visible(user):
+            assert f'href="{reverse(item.url_name)}"' in page, item.label
+    for app, path in (("wallet", "/wallet"), ("kol", "/studio/"), ("kol", "/creators/")):
+        assert (f'href="{path}"' in page) == apps.is_installed(app), path

@@ -26,7 +26,7 @@ def test_a_hook_answers_its_default_until_an_installed_app_registers(fresh: list
     fresh.append(balance.name)
     assert balance.get()(7) == 0
 
-    balance.register(lambda user: user * 10, app="wallet")
+    balance.register(lambda user: user * 10, app="community")
     assert balance.get()(7) == 70
 
     balance.register(lambda user: user * 100, app="not_installed_app")
@@ -36,32 +36,32 @@ def test_a_hook_answers_its_default_until_an_installed_app_registers(fresh: list
 def test_a_hook_registered_again_by_the_same_app_replaces(fresh: list[str]) -> None:
     hook: Hook[str] = Hook("test.replace", default="none")
     fresh.append(hook.name)
-    hook.register("first", app="kol")
-    hook.register("second", app="kol")
+    hook.register("first", app="community")
+    hook.register("second", app="community")
     assert hook.get() == "second"
 
 
 def test_a_slot_lists_installed_contributions_in_order(fresh: list[str]) -> None:
     menu: Slot[str] = Slot("test.menu")
     fresh.append(menu.name)
-    menu.add("Studio", app="kol", order=20)
-    menu.add("Wallet", app="wallet", order=10)
-    menu.add("Go live", app="live", order=30)
+    menu.add("Studio", app="community", order=20)
+    menu.add("Wallet", app="core", order=10)
+    menu.add("Admin", app="django.contrib.admin", order=30)
     menu.add("Shop", app="not_installed_app", order=5)
-    assert menu.items() == ["Wallet", "Studio", "Go live"]
+    assert menu.items() == ["Wallet", "Studio", "Admin"]
 
-    menu.add("Creator studio", app="kol", order=20)  # ready() ran again
-    assert menu.items() == ["Wallet", "Creator studio", "Go live"]
+    menu.add("Creator studio", app="community", order=20)  # ready() ran again
+    assert menu.items() == ["Wallet", "Creator studio", "Admin"]
 
-    with override_settings(INSTALLED_APPS=["core", "community", "wallet"]):
+    with override_settings(INSTALLED_APPS=["core"]):
         assert menu.items() == ["Wallet"]
 
 
 def test_keys_let_one_app_contribute_several_things(fresh: list[str]) -> None:
     strips: Slot[Callable[[], str]] = Slot("test.strips")
     fresh.append(strips.name)
-    strips.add(lambda: "live now", app="live", key="live_now")
-    strips.add(lambda: "upcoming", app="live", key="upcoming")
+    strips.add(lambda: "live now", app="community", key="live_now")
+    strips.add(lambda: "upcoming", app="community", key="upcoming")
     assert call_each(strips) == ["live now", "upcoming"]
     strips.remove("upcoming")
     assert call_each(strips) == ["live now"]
@@ -78,8 +78,8 @@ def test_overrides_hold_within_their_block(fresh: list[str]) -> None:
     hook: Hook[str] = Hook("test.override_hook", default="default")
     slot: Slot[str] = Slot("test.override_slot")
     fresh.extend([hook.name, slot.name])
-    hook.register("wallet's", app="wallet")
-    slot.add("kol's", app="kol")
+    hook.register("wallet's", app="community")
+    slot.add("kol's", app="community")
 
     with hook.override("a test's"), slot.override("one", "two"):
         assert hook.get() == "a test's"

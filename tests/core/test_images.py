@@ -22,7 +22,6 @@ from PIL import Image
 from core import images as pipeline
 from core.errors import InvalidImage
 from core.images import CleanImageField, ImageUploadField
-from live.models import COVER_MAX_SIDE, Room
 from tests import images
 
 
@@ -74,7 +73,7 @@ def test_a_scaled_picture_keeps_no_metadata() -> None:
 
 
 def test_the_form_field_answers_the_pipeline_code() -> None:
-    field = ImageUploadField(required=False, max_side=COVER_MAX_SIDE)
+    field = ImageUploadField(required=False, max_side=1280)
     with pytest.raises(forms.ValidationError) as refused:
         field.clean(images.tiff())
     assert refused.value.code == "unsupported_image_format"
@@ -98,14 +97,6 @@ def test_the_file_picker_offers_what_the_pipeline_accepts() -> None:
     html = forms.Form()
     html.fields["picture"] = ImageUploadField()
     assert f'accept="{pipeline.ACCEPT}"' in str(html["picture"])
-
-
-def test_the_model_field_hands_its_max_side_to_its_form_field() -> None:
-    cover = Room._meta.get_field("cover")
-    assert isinstance(cover, CleanImageField)
-    formfield = cover.formfield()
-    assert isinstance(formfield, ImageUploadField)
-    assert formfield.max_side == COVER_MAX_SIDE
 
 
 def test_the_model_field_migrates_as_a_plain_image_field() -> None:

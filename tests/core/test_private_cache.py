@@ -23,7 +23,15 @@ def directives(response: Any) -> set[str]:
     return {part.strip() for part in response.get("Cache-Control", "").split(",") if part.strip()}
 
 
-@pytest.mark.parametrize("name", ["wallet", "discover", "studio", "notifications"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("wallet", marks=pytest.mark.apps("wallet")),
+        "discover",
+        pytest.param("studio", marks=pytest.mark.apps("kol")),
+        "notifications",
+    ],
+)
 def test_a_members_pages_are_private_and_not_stored(user: User, name: str) -> None:
     response = logged_in(user).get(reverse(name))
 
@@ -51,6 +59,7 @@ def test_a_visitors_page_with_a_form_token_is_private_but_may_be_stored() -> Non
     assert "no-store" not in directives(response)
 
 
+@pytest.mark.apps("live")
 def test_a_views_own_no_store_is_kept_as_it_is(host: User) -> None:
     response = logged_in(host).post(reverse("go_live_key"))
 

@@ -161,13 +161,12 @@ def test_postgresql_refuses_nul_so_its_pass_proves_the_door_holds() -> None:
 
 
 def test_a_json_body_over_the_limit_is_a_413_naming_the_limit(member_client: Client) -> None:
-    body = (
-        b'{"coins": 1, "idempotency_key": "' + b"k" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE + b'"}'
-    )
-    response = member_client.post("/api/v1/wallet/recharge", body, content_type=JSON)
+    body = b'{"text": "' + b"k" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE + b'"}'
+    response = member_client.post("/api/v1/notes/1/comments/", body, content_type=JSON)
     assert "2.5 MB" in api_error(response, 413, "too_large")["message"]
 
 
+@pytest.mark.apps("wallet")
 def test_an_oversized_callback_body_is_a_413_not_a_crash() -> None:
     body = b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
     response = Client().post("/api/v1/wallet/callbacks/sandbox", body, content_type=JSON)
@@ -237,7 +236,7 @@ async def test_the_door_holds_under_asgi() -> None:
     response = await client.post("/api/v1/photos/", {"image": twenty_one_files()})
     api_error(response, 400, "too_many_files")
     try:
-        assert (await client.get("/api/v1/gifts/")).status_code == 200
+        assert (await client.get("/api/v1/feed/discover")).status_code == 200
     finally:
         # The view ran in asgiref's thread, which keeps its connection open.
         await sync_to_async(connections.close_all)()
