@@ -274,7 +274,7 @@ def _process(
     setup_django(database_url)
     from django.db import close_old_connections, connection
 
-    from wallet.gifts import platform_share_bps
+    from wallet.rules import platform_share_bps
 
     cast = read_cast()
     share = platform_share_bps()

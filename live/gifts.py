@@ -60,16 +60,20 @@ from live import events
 from live.errors import DomainError, NotFound, RoomNotLive, TemporarilyUnavailable, transient_error
 from live.hub import publish, publish_sync
 from live.models import LiveSession, Room
+from live.selectors import (
+    LEADERBOARD_SIZE,
+    session_gift_earnings,
+    session_gift_tally,
+    session_top_gifters,
+)
 from live.services import room_for_viewer
-from wallet import gifts
-from wallet.gift_batch import GiftRequest, send_gifts
-from wallet.gifts import GiftResult, TopGifter
+from wallet.gift_batch import GiftRequest, GiftResult, send_gifts
 from wallet.models import GiftSend
+from wallet.rules import GIFT_QUANTITY_MAX
+from wallet.selectors import TopGifter, gift_payload
 
 logger = logging.getLogger("sprout.live")
 
-#: How many gifters a room's leaderboard shows.
-LEADERBOARD_SIZE = 10
 #: How long a room's last pushed leaderboard is remembered (a room live for
 #: longer without gifts simply gets it again once).
 LEADERBOARD_CACHE_SECONDS = 6 * 3600
@@ -120,7 +124,7 @@ def gift_event(send: GiftSend) -> dict[str, Any]:
     return events.gift(
         gift_id=send.pk,
         user=send.sender,
-        gift=gifts.gift_payload(send.gift),
+        gift=gift_payload(send.gift),
         quantity=send.quantity,
         coins=send.coins,
         ts=send.created_at,
@@ -556,7 +560,7 @@ def leaderboard_updates(room_ids: list[int] | None = None) -> list[tuple[int, di
         remembered = cache.get(_cache_key(room_id)) or {}
         if remembered.get("marker") == marker:
             continue  # no gift since the last frame
-        top = leaderboard_payload(gifts.session_leaderboard(session_id, LEADERBOARD_SIZE))
+        top = leaderboard_payload(session_top_gifters(session_id, LEADERBOARD_SIZE))
         frame = events.leaderboard(top)
         cache.set(
             _cache_key(room_id), {"marker": marker, "frame": frame}, LEADERBOARD_CACHE_SECONDS
@@ -599,7 +603,7 @@ def current_leaderboard(room_id: int) -> dict[str, Any]:
         .values_list("pk", flat=True)
         .first()
     )
-    top = [] if session_id is None else gifts.session_leaderboard(session_id, LEADERBOARD_SIZE)
+    top = [] if session_id is None else session_top_gifters(session_id, LEADERBOARD_SIZE)
     return {"session_id": session_id, "top": leaderboard_payload(top)}
 
 
@@ -613,8 +617,8 @@ def session_cash(session: LiveSession) -> dict[str, Any]:
     host's earnings (after the platform's share). Two queries."""
     return {
         "cash": {
-            **gifts.session_tally(session.pk),
-            "earnings": gifts.session_earnings(session.pk),
+            **session_gift_tally(session.pk),
+            "earnings": session_gift_earnings(session.pk),
         }
     }
 
@@ -624,7 +628,7 @@ def session_cash(session: LiveSession) -> dict[str, Any]:
 
 class GiftSendInput(serializers.Serializer):
     gift = serializers.CharField(max_length=40, help_text="The gift's slug (GET /api/v1/gifts/).")
-    quantity = serializers.IntegerField(min_value=1, max_value=gifts.MAX_QUANTITY, default=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=GIFT_QUANTITY_MAX, default=1)
     idempotency_key = serializers.CharField(
         max_length=100,
         help_text="A new key per gift; a retry repeats it (counted once). "

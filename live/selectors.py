@@ -25,6 +25,9 @@ from live import permissions, services
 from live.errors import NotFound, PermissionDenied
 from live.models import ChatMessage, LiveSession, Room, RoomRestriction
 from live.state import room_state
+from wallet import selectors as wallet_selectors
+from wallet.models import GiftSend
+from wallet.selectors import TopGifter
 
 logger = logging.getLogger("sprout.live")
 
@@ -200,6 +203,41 @@ def message_by_id(message_id: int) -> ChatMessage:
     if message is None:
         raise NotFound("No such message.")
     return message
+
+
+# --- gifts -----------------------------------------------------------------------
+# The wallet keeps every gift send with the ids of its room and session; these
+# are the room's and the session's views of them.
+
+#: How many gifters a room's leaderboard shows.
+LEADERBOARD_SIZE = 10
+
+
+def session_gift_tally(session_id: int) -> dict[str, int]:
+    """What a live session brought in gifts: ``{gifts, coins, unique_payers}``."""
+    return wallet_selectors.gift_tally(GiftSend.objects.filter(session_id=session_id))
+
+
+def session_gift_earnings(session_id: int) -> int:
+    """The coins a live session credited to its host's earnings (after the
+    platform's share)."""
+    return wallet_selectors.gift_earnings(GiftSend.objects.filter(session_id=session_id))
+
+
+def session_top_gifters(session_id: int, limit: int = LEADERBOARD_SIZE) -> list[TopGifter]:
+    """The top gifters of one live session (what the room's ``leaderboard``
+    frame shows)."""
+    return wallet_selectors.gift_top_senders(GiftSend.objects.filter(session_id=session_id), limit)
+
+
+def room_gift_tally(room_id: int) -> dict[str, int]:
+    """All the gifts a room ever received: ``{gifts, coins, unique_payers}``."""
+    return wallet_selectors.gift_tally(GiftSend.objects.filter(room_id=room_id))
+
+
+def room_top_gifters(room_id: int, limit: int = LEADERBOARD_SIZE) -> list[TopGifter]:
+    """The room's top gifters of all time (by coins)."""
+    return wallet_selectors.gift_top_senders(GiftSend.objects.filter(room_id=room_id), limit)
 
 
 # --- reports ---------------------------------------------------------------------

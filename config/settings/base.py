@@ -268,7 +268,7 @@ SPROUT_WALLET_PAYMENT_PROVIDERS: list[str] = env.list("SPROUT_WALLET_PAYMENT_PRO
 # free coins only when it sets this on purpose.
 SPROUT_WALLET_SANDBOX_SECRET = env("SPROUT_WALLET_SANDBOX_SECRET", default="")
 # The platform's share of every gift, in basis points (3000 = 30%), split off
-# when the gift is sent (wallet.gifts.split_coins: rounded down, the remainder
+# when the gift is sent (wallet.rules.split_coins: rounded down, the remainder
 # is the creator's).
 SPROUT_WALLET_PLATFORM_SHARE_BPS = env.int("SPROUT_WALLET_PLATFORM_SHARE_BPS", default=3000)
 

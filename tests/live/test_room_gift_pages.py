@@ -19,10 +19,10 @@ from kol.services import host_permission
 from live import gifts as live_gifts
 from live import services
 from live.models import Room
+from live.selectors import session_gift_earnings
 from tests.factories import UserFactory
 from tests.live.test_views import room_config
 from tests.wallet.factories_gifts import fund, make_catalog
-from wallet.gifts import session_earnings
 from wallet.models import GiftSend
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +88,7 @@ def test_the_report_of_a_running_broadcast_shows_its_gifts(host: User, live_room
     assert figure(cash, "Gifts") == "9"  # items: 1 + 5 + 3
     assert figure(cash, "Coins") == "227"  # 199 + 25 + 3
     assert figure(cash, "Paying viewers") == "2"
-    earned = session_earnings(GiftSend.objects.filter(room_id=live_room.pk)[0].session_id or 0)
+    earned = session_gift_earnings(GiftSend.objects.filter(room_id=live_room.pk)[0].session_id or 0)
     assert 0 < earned < 227
     assert f"{earned} coins to your earnings, after the platform’s share." in report
 
