@@ -13,3 +13,10 @@ class LiveConfig(AppConfig):
         from live.views import live_now_strip
 
         register_discover_strip("live_now", live_now_strip)
+
+        # The session report's gift takings are live's own section of its
+        # report (the shop adds its sales beside them).
+        from live.extensions import session_report_sections
+        from live.selectors import session_cash
+
+        session_report_sections.add(session_cash, app=self.name, key="gifts", order=10)

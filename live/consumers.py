@@ -2,8 +2,8 @@
 
 Thin: it authenticates the connection, registers it with this process's room
 hub (:mod:`live.hub`, which fans the room's events out), translates client
-frames into service calls (:mod:`live.chat`, :mod:`live.state`, the gift
-handler) and domain errors into ``error`` frames. A bad frame is answered
+frames into service calls (:mod:`live.chat`, :mod:`live.state`,
+:mod:`live.services.gifts`) and domain errors into ``error`` frames. A bad frame is answered
 with an ``error`` frame and never closes anything.
 
 Close codes: 4001 unauthenticated (bad ticket), 4003 banned, 4004 no such
@@ -17,8 +17,6 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -27,7 +25,6 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.utils.module_loading import import_string
 
 from community.models import User
 from live import events
@@ -45,6 +42,7 @@ from live.errors import (
 from live.handshake import client_address
 from live.hub import Connection, client_gone, dumps, hubs, server_send
 from live.models import Room
+from live.services import gifts
 from live.state import room_state
 from live.tickets import redeem
 
@@ -63,14 +61,6 @@ HEART_FRAMES_PER_SECOND = 20
 # How long a room's live/not-live state is trusted before hearts recheck it.
 ROOM_STATE_CACHE_SECONDS = 1.0
 
-GiftHandler = Callable[[User, Room, dict[str, Any]], Awaitable[list[dict[str, Any]] | None]]
-
-
-class GiftsUnavailable(DomainError):
-    code = "unknown_gift"
-    status = 400
-    message = "Gifts are not available on this site yet."
-
 
 class ServerError(DomainError):
     code = "server_error"
@@ -88,21 +78,6 @@ def error_event(
 
 def _invalid(message: str) -> ValidationFailed:
     return ValidationFailed(message)
-
-
-@lru_cache(maxsize=4)
-def _import_gift_handler(path: str) -> GiftHandler:
-    handler: GiftHandler = import_string(path)
-    return handler
-
-
-def gift_handler() -> GiftHandler | None:
-    """The gift extension point: ``SPROUT_LIVE_GIFT_HANDLER``, the dotted path
-    of an async callable ``(user, room, frame) -> [events for the sender]``
-    that sends the gift (and publishes the room's ``gift`` event) or raises a
-    domain error. None while no wallet is installed."""
-    path = getattr(settings, "SPROUT_LIVE_GIFT_HANDLER", "") or ""
-    return _import_gift_handler(path) if path else None
 
 
 _room_states: dict[int, tuple[str, float]] = {}
@@ -401,12 +376,16 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if not isinstance(gift, str) or not 0 < len(gift) <= MAX_NONCE_LENGTH:
             raise _invalid("`gift` must be a gift's slug.")
         quantity = _integer(frame, "quantity", default=1, low=1, high=MAX_GIFT_QUANTITY)
-        handler = gift_handler()
-        if handler is None:
-            raise GiftsUnavailable()
         assert self.room is not None
-        replies = await handler(
-            user, self.room, {"gift": gift, "quantity": quantity, "idempotency_key": key}
+        result = await gifts.room_gift_send_batched(
+            sender=user,
+            room_id=self.room.pk,
+            gift_slug=gift,
+            quantity=quantity,
+            idempotency_key=key,
         )
-        for event in replies or []:
-            await self._reply(event)
+        await self._reply(
+            events.gift_ack(
+                idempotency_key=key, gift_id=result.gift_send_id, balance=result.balance
+            )
+        )

@@ -4,10 +4,12 @@ builds it here."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from community.models import User
+from wallet.selectors import TopGifter
 
 
 def user_brief(user: User) -> dict[str, Any]:
@@ -90,7 +92,7 @@ def room_brief(*, room_id: int, title: str, state: str, host: User) -> dict[str,
     return {"id": room_id, "title": title, "state": state, "host": user_brief(host)}
 
 
-# --- gifts (live.gifts) -------------------------------------------------------------
+# --- gifts (live.services.gifts) ----------------------------------------------------
 
 
 def gift(
@@ -127,6 +129,18 @@ def gift_ack(*, idempotency_key: str, gift_id: int, balance: int) -> dict[str, A
         "gift_id": gift_id,
         "balance": balance,
     }
+
+
+def leaderboard_lines(top: Sequence[TopGifter]) -> list[dict[str, Any]]:
+    """``[{user {id, username, display_name}, coins}]``: a leaderboard's
+    lines (the ``leaderboard`` event's, and the room page's on load)."""
+    return [
+        {
+            "user": {"id": g.user_id, "username": g.username, "display_name": g.display_name},
+            "coins": g.coins,
+        }
+        for g in top
+    ]
 
 
 def leaderboard(top: list[dict[str, Any]]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from rest_framework import serializers
 from community.serializers import UserBriefSerializer
 from live import selectors, services
 from live.models import COVER_MAX_SIDE, Room, RoomRestriction
+from wallet.rules import GIFT_QUANTITY_MAX
 
 MAX_MINUTES = 60 * 24 * 365  # a year: longer means "until lifted" (leave it out)
 
@@ -153,9 +154,10 @@ class TrafficSerializer(serializers.Serializer):
 
 
 class CashSerializer(serializers.Serializer):
-    gifts = serializers.IntegerField()
-    coins = serializers.IntegerField()
-    earnings = serializers.IntegerField()
+    gifts = serializers.IntegerField(help_text="Gift items received.")
+    coins = serializers.IntegerField(help_text="What the senders paid, in coins.")
+    unique_payers = serializers.IntegerField(help_text="How many members sent gifts.")
+    earnings = serializers.IntegerField(help_text="Coins credited to the host's earnings.")
 
 
 class SessionReportSerializer(serializers.Serializer):
@@ -175,6 +177,18 @@ class SessionReportSerializer(serializers.Serializer):
         help_text="The host's money: null for the room's and the site's moderators, who "
         "see its traffic only.",
     )
+
+
+class GiftSentSerializer(serializers.Serializer):
+    gift_id = serializers.IntegerField()
+    coins = serializers.IntegerField(help_text="What the gift cost.")
+    balance = serializers.IntegerField(help_text="Your coins after it.")
+    replayed = serializers.BooleanField(help_text="True: an earlier send with this key.")
+
+
+class RoomLeaderboardSerializer(serializers.Serializer):
+    session_id = serializers.IntegerField(allow_null=True)
+    top = serializers.ListField(child=serializers.DictField())
 
 
 # --- input --------------------------------------------------------------------
@@ -213,6 +227,16 @@ class RestrictionInput(serializers.Serializer):
         allow_null=True,
         default=None,
         help_text="How long; leave out for “until lifted”.",
+    )
+
+
+class GiftSendInput(serializers.Serializer):
+    gift = serializers.CharField(max_length=40, help_text="The gift's slug (GET /api/v1/gifts/).")
+    quantity = serializers.IntegerField(min_value=1, max_value=GIFT_QUANTITY_MAX, default=1)
+    idempotency_key = serializers.CharField(
+        max_length=100,
+        help_text="A new key per gift; a retry repeats it (counted once). "
+        "Letters, digits and _ . : -",
     )
 
 

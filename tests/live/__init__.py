@@ -239,7 +239,6 @@ def live_settings_fixture(settings: Any) -> Iterator[Any]:
     settings.SPROUT_LIVE_VIEWERS_SECONDS = 0.1
     settings.SPROUT_LIVE_CHAT_RATE = "100/10"
     settings.SPROUT_LIVE_BLOCKED_WORDS = []
-    settings.SPROUT_LIVE_GIFT_HANDLER = ""
     _forget_hot_state()
     yield settings
     _forget_hot_state()

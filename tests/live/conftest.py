@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from live.gifts import close_gift_batchers
+from live.services.gifts import close_gift_batchers
 
 
 @pytest.fixture(autouse=True)

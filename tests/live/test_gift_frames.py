@@ -11,9 +11,13 @@ from unittest import mock
 import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
+from django.utils import timezone
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from django_celery_beat.schedulers import DatabaseScheduler
 
-from live import gifts as live_gifts
+from live import tasks
 from live.models import Room
+from live.services import gifts as live_gifts
 from tests.factories import UserFactory
 from tests.live import (  # noqa: F401  (fixtures)
     Connect,
@@ -30,14 +34,10 @@ from wallet.models import GiftSend
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-HANDLER = "live.gifts.handle_gift_frame"
-
 
 @pytest.fixture(autouse=True)
-def gifts_on(live_settings: Any) -> Any:
-    live_settings.SPROUT_LIVE_GIFT_HANDLER = HANDLER
-    make_catalog()
-    return live_settings
+def catalog(live_settings: Any) -> Any:
+    return make_catalog()
 
 
 @pytest.fixture
@@ -260,7 +260,7 @@ async def test_a_real_worker_pushes_the_leaderboard_to_the_room(
     await database_sync_to_async(_send)(ann, room, "castle", "a1")
     theirs = await joined(connect, room, viewer)
 
-    await sync_to_async(live_gifts.push_live_leaderboards.delay)()
+    await sync_to_async(tasks.push_live_leaderboards.delay)()
 
     board = await theirs.wait_for("leaderboard", timeout=20)
     assert board == _board((ann, 520))
@@ -296,10 +296,34 @@ def test_gifts_are_wired_into_the_settings() -> None:
     from config.settings import base
 
     entry: dict[str, Any] = base.CELERY_BEAT_SCHEDULE["push-live-leaderboards"]
-    assert entry["task"] == live_gifts.push_live_leaderboards.name
+    assert entry["task"] == tasks.push_live_leaderboards.name == "live.tasks.push_live_leaderboards"
     assert 5 <= entry["schedule"] <= 10
-    assert "live.gifts" in app.conf.imports  # so workers register the task
-    assert base.SPROUT_LIVE_GIFT_HANDLER == HANDLER
-    assert "live.gifts.session_cash" in base.SPROUT_LIVE_REPORT_EXTENSIONS
+    app.loader.import_default_modules()  # what a worker does: autodiscovery finds it
+    assert entry["task"] in app.tasks
     assert "kol.gift_stats.gift_income" in base.SPROUT_KOL_STAT_PROVIDERS
     assert base.SPROUT_WALLET_PLATFORM_SHARE_BPS == 3_000
+
+
+def test_beat_moves_a_stored_leaderboard_entry_to_the_tasks_new_name() -> None:
+    """The task was ``live.gifts.push_live_leaderboards``; a database that
+    ran beat before stores that name. django-celery-beat's scheduler updates
+    its entries from the settings by name when beat starts
+    (``DatabaseScheduler.update_from_dict``, an ``update_or_create`` per
+    entry): no migration."""
+    from config.celery import app
+    from config.settings import base
+
+    every_five = IntervalSchedule.objects.create(every=5, period=IntervalSchedule.SECONDS)
+    PeriodicTask.objects.create(
+        name="push-live-leaderboards",
+        task="live.gifts.push_live_leaderboards",
+        interval=every_five,
+        last_run_at=timezone.now(),
+    )
+
+    # What beat does with each entry of the settings when it starts.
+    name = "push-live-leaderboards"
+    DatabaseScheduler.Entry.from_entry(name, app=app, **base.CELERY_BEAT_SCHEDULE[name])
+
+    stored = PeriodicTask.objects.get(name="push-live-leaderboards")
+    assert stored.task == "live.tasks.push_live_leaderboards" and stored.enabled

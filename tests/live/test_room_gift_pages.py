@@ -8,7 +8,6 @@ opened mid-live shows the top gifters at once (tests/browser/test_live_gifts
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from django.test import Client
@@ -16,10 +15,10 @@ from django.urls import reverse
 
 from community.models import User
 from kol.services import host_permission
-from live import gifts as live_gifts
 from live import services
 from live.models import Room
 from live.selectors import session_gift_earnings
+from live.services import gifts as live_gifts
 from tests.factories import UserFactory
 from tests.live.test_views import room_config
 from tests.wallet.factories_gifts import fund, make_catalog
@@ -47,11 +46,6 @@ def live_room(host: User) -> Room:
     services.start_session(room=room, client_addr="127.0.0.1")
     room.refresh_from_db()
     return room
-
-
-@pytest.fixture(autouse=True)
-def _cash_in_reports(settings: Any) -> None:
-    settings.SPROUT_LIVE_REPORT_EXTENSIONS = ["live.gifts.session_cash"]
 
 
 def figure(page: str, label: str) -> str:

@@ -21,10 +21,10 @@ from core.errors import DomainError
 from kol import stats
 from kol.gift_stats import gift_income
 from kol.models import CreatorDailyStat
-from live import gifts as live_gifts
 from live import selectors as live_selectors
 from live import services as live_services
 from live.models import LiveSession, Room, RoomRestriction
+from live.services import gifts as live_gifts
 from tests.factories import CreatorFactory, UserFactory, jpeg_bytes
 from tests.wallet.factories_gifts import (
     fund,
@@ -411,10 +411,7 @@ def test_daily_stats_gain_gift_income(catalog: dict[str, Gift], settings: Any) -
 # --- the session report's cash column --------------------------------------------------------
 
 
-def test_the_session_report_shows_cash_beside_traffic(
-    catalog: dict[str, Gift], settings: Any
-) -> None:
-    settings.SPROUT_LIVE_REPORT_EXTENSIONS = ["live.gifts.session_cash"]
+def test_the_session_report_shows_cash_beside_traffic(catalog: dict[str, Gift]) -> None:
     room, session = live_room()
     a, b = UserFactory(), UserFactory()
     fund(a, 100)

@@ -1,4 +1,4 @@
-"""Rooms and their broadcasts: writes.
+"""Rooms and their broadcasts: writes (``live.services``).
 
 A room is ``scheduled`` when its host creates it, ``live`` while the host
 publishes (``start_session``, called by the ingest callback), ``ended`` after
@@ -19,14 +19,12 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.files import File
 from django.db import transaction
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.urls import NoReverseMatch
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from community.models import Follow, Notification, User
 from community.services import notify_followers
@@ -36,6 +34,7 @@ from kol.models import CreatorProfile
 from kol.services import can_host_live
 from live import events
 from live.errors import Banned, NotAHost, NotFound, PermissionDenied, ValidationFailed
+from live.extensions import session_report_sections
 from live.hub import publish_sync
 from live.models import COVER_MAX_SIDE, LiveSession, Room, RoomRestriction
 from live.permissions import is_room_moderator, is_site_moderator
@@ -353,10 +352,11 @@ def broadcast_seen(*, host: User) -> Room | None:
 
 def session_report(session: LiveSession) -> dict[str, Any]:
     """What a broadcast brought: traffic (peak and unique viewers, watch time,
-    chat messages, hearts, new followers, dropped viewers) and ``cash`` (zero
-    here; the wallet fills it through ``settings.SPROUT_LIVE_REPORT_EXTENSIONS``,
-    dotted paths of ``(session) -> dict`` merged into the report, one level
-    deep). A running session reports its live counters so far."""
+    chat messages, hearts, new followers, dropped viewers) and ``cash``, its
+    takings: zero here, filled by the sections of
+    ``live.extensions.session_report_sections`` (each ``(session) -> dict``
+    merged into the report one level deep: live's gifts, the shop's sales).
+    A running session reports its live counters so far."""
     running = session.ended_at is None
     if running:
         counters = _counters(session.room_id)
@@ -384,9 +384,8 @@ def session_report(session: LiveSession) -> dict[str, Any]:
         },
         "cash": {"gifts": 0, "coins": 0, "earnings": 0},
     }
-    for path in getattr(settings, "SPROUT_LIVE_REPORT_EXTENSIONS", []) or []:
-        extra = import_string(path)(session) or {}
-        for key, value in dict(extra).items():
+    for section in session_report_sections:
+        for key, value in dict(section(session) or {}).items():
             if isinstance(value, dict) and isinstance(report.get(key), dict):
                 report[key] = {**report[key], **value}
             else:
