@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -27,6 +28,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from community.models import User
+from core.errors import error_event
 from live import events
 from live.chat import CLOSE_BANNED, is_banned, is_room_moderator, recent_messages, send_chat
 from live.errors import (
@@ -68,14 +70,6 @@ class ServerError(DomainError):
     message = "Something went wrong on our side; try again."
 
 
-def error_event(
-    exc: DomainError, *, nonce: str | None = None, idempotency_key: str | None = None
-) -> dict[str, Any]:
-    """The ``error`` frame for a domain error (the websocket twin of
-    ``core.http_errors``), echoing what the failed frame carried."""
-    return events.error(exc.code, exc.message, nonce=nonce, idempotency_key=idempotency_key)
-
-
 def _invalid(message: str) -> ValidationFailed:
     return ValidationFailed(message)
 
@@ -108,10 +102,12 @@ def _load_user(user_id: int) -> User | None:
     return User.objects.filter(pk=user_id, is_active=True).first()
 
 
-def _hello_payload(room_id: int, user: User | None) -> tuple[dict[str, Any], Any, list[Any]]:
+def _hello_payload(
+    room_id: int, user: User | None
+) -> tuple[events.RoomBrief, events.You | None, list[events.ChatEvent]]:
     room = Room.objects.select_related("host").get(pk=room_id)
     brief = events.room_brief(room_id=room.pk, title=room.title, state=room.state, host=room.host)
-    you: dict[str, Any] | None = None
+    you: events.You | None = None
     if user is not None:
         you = {**events.user_brief(user), "moderator": is_room_moderator(user, room)}
     return brief, you, recent_messages(room)
@@ -252,7 +248,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         seed = f"{settings.SECRET_KEY}:addr:{client_address(self.scope)}"
         return "a" + hashlib.sha256(seed.encode()).hexdigest()[:20]
 
-    async def _hello(self, room_id: int, user: User | None) -> dict[str, Any]:
+    async def _hello(self, room_id: int, user: User | None) -> events.HelloEvent:
         room, you, recent = await database_sync_to_async(_hello_payload)(room_id, user)
         state = room_state()
         return events.hello(
@@ -316,7 +312,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if self.gone:
             raise StopConsumer  # nobody left to answer; __call__ leaves the room
 
-    async def _reply(self, event: dict[str, Any]) -> bool:
+    async def _reply(self, event: Mapping[str, Any]) -> bool:
         """Send one frame to this client; False when it has gone (it closed
         while we were answering): not an error, and nothing more is sent."""
         if self.gone:

@@ -30,7 +30,7 @@ import logging
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -42,7 +42,6 @@ from community.models import User
 from live import events, selectors
 from live.errors import DomainError, NotFound, RoomNotLive
 from live.gift_batcher import GiftBatcher, batcher_threads_retire
-from live.hub import publish, publish_sync
 from live.models import LiveSession, Room
 from live.services.rooms import room_for_viewer
 from wallet.gift_batch import GiftRequest, GiftResult, send_gifts
@@ -75,7 +74,7 @@ class RoomGift:
     it (not a replay), the room's ``gift`` event to publish."""
 
     result: GiftResult
-    event: dict[str, Any] | None
+    event: events.GiftEvent | None
 
 
 # --- doing ----------------------------------------------------------------------------
@@ -96,7 +95,7 @@ def _live_rooms(room_ids: set[int]) -> dict[int, tuple[Room, int | None]]:
     return {room.pk: (room, room.open_session_id) for room in rooms}
 
 
-def gift_event(send: GiftSend) -> dict[str, Any]:
+def gift_event(send: GiftSend) -> events.GiftEvent:
     """The room's ``gift`` event for a send (its gift and sender loaded)."""
     return events.gift(
         gift_id=send.pk,
@@ -199,10 +198,9 @@ def room_gift_send(
         idempotency_key=idempotency_key,
     )
     if sent.event is not None:
-        event = sent.event
-        transaction.on_commit(lambda: publish_sync(room_id, event), robust=True)
+        events.room_event_send_on_commit(room_id, sent.event)
         if _pushes_on_gift():
-            transaction.on_commit(lambda: push_leaderboards([room_id]), robust=True)
+            transaction.on_commit(partial(push_leaderboards, [room_id]), robust=True)
     return sent.result
 
 
@@ -239,7 +237,7 @@ _broadcasts: set[asyncio.Task[None]] = set()
 async def _broadcast(room_id: int, sent: RoomGift) -> None:
     assert sent.event is not None
     try:
-        await publish(room_id, sent.event)
+        await events.room_event_send(room_id, sent.event)
         if _pushes_on_gift():
             await database_sync_to_async(push_leaderboards)([room_id])
     except Exception:
@@ -280,7 +278,9 @@ def _cache_key(room_id: int) -> str:
     return f"live:leaderboard:{room_id}"
 
 
-def leaderboard_updates(room_ids: list[int] | None = None) -> list[tuple[int, dict[str, Any]]]:
+def leaderboard_updates(
+    room_ids: list[int] | None = None,
+) -> list[tuple[int, events.LeaderboardEvent]]:
     """``[(room_id, leaderboard event)]`` for the live rooms (all, or those
     of ``room_ids``) whose top gifters changed since the last event this
     returned for them (remembered in the cache). One query for the live
@@ -317,14 +317,16 @@ def leaderboard_updates(room_ids: list[int] | None = None) -> list[tuple[int, di
 
 def push_leaderboards(room_ids: list[int] | None = None) -> int:
     """Publish the changed leaderboards of live rooms (see
-    :func:`leaderboard_updates`); returns how many rooms got one."""
-    pushed = 0
-    for room_id, event in leaderboard_updates(room_ids):
-        try:
-            publish_sync(room_id, event)
-        except Exception:
-            cache.delete(_cache_key(room_id))  # sent again on the next tick
-            logger.exception("the leaderboard of room %s was not pushed", room_id)
-        else:
-            pushed += 1
-    return pushed
+    :func:`leaderboard_updates`); returns how many rooms got one (called
+    outside a transaction, as beat and the gift paths call it: each event
+    has left when this returns)."""
+    failed: set[int] = set()
+
+    def forget(room_id: int) -> None:
+        cache.delete(_cache_key(room_id))  # sent again on the next tick
+        failed.add(room_id)
+
+    updates = leaderboard_updates(room_ids)
+    for room_id, event in updates:
+        events.room_event_send_on_commit(room_id, event, on_failure=partial(forget, room_id))
+    return len(updates) - len(failed)

@@ -1,6 +1,12 @@
-"""Wiring every live-room test needs: after each test the gift batcher's
-database threads finish, close their connections and exit (PostgreSQL will
-not drop a test database that a thread is still connected to)."""
+"""Wiring every live-room test needs:
+
+- every event published to a room is checked against ``live.events``'
+  schema (``room_events``; the test clients check every frame they
+  receive, too);
+- after each test the gift batcher's database threads finish, close their
+  connections and exit (PostgreSQL will not drop a test database that a
+  thread is still connected to).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,12 @@ from collections.abc import Iterator
 import pytest
 
 from live.services.gifts import close_gift_batchers
+from tests.live import RoomEvents, room_events_fixture  # noqa: F401  (fixture)
+
+
+@pytest.fixture(autouse=True)
+def _room_events_checked(room_events: RoomEvents) -> RoomEvents:
+    return room_events
 
 
 @pytest.fixture(autouse=True)

@@ -404,7 +404,7 @@ async def test_a_viewer_who_cannot_keep_up_is_dropped_and_counted(
 
     connection.send = never_finishes
     for n in range(50):  # one frame per tick until the queue of 2 overflows
-        await hub.publish(room.pk, events.room_state("live") | {"n": n})
+        await hub.publish(room.pk, events.moderation("message_deleted", n))
         await asyncio.sleep(0.05)
         if connection.dropped:
             break

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
 
-from live import tasks
+from live import hub, tasks
 from live.models import Room
 from live.services import gifts as live_gifts
 from tests.factories import UserFactory
@@ -271,7 +271,7 @@ async def test_a_gift_whose_broadcast_fails_is_still_acked(
 ) -> None:
     mine = await joined(connect, room, sender)
 
-    with mock.patch.object(live_gifts, "publish", side_effect=ConnectionError("redis down")):
+    with mock.patch.object(hub, "publish", side_effect=ConnectionError("redis down")):
         await mine.send(gift_frame("g-quiet", gift="coffee"))
         ack = await mine.wait_for("gift_ack")
 
@@ -283,9 +283,9 @@ def test_a_leaderboard_that_failed_to_go_out_is_pushed_on_the_next_tick(room: Ro
     (ann,) = _fans("ann")
     _send(ann, room, "coffee", "a1")
 
-    with mock.patch.object(live_gifts, "publish_sync", side_effect=ConnectionError("down")):
+    with mock.patch.object(hub, "publish_sync", side_effect=ConnectionError("down")):
         assert live_gifts.push_leaderboards() == 0
-    with mock.patch.object(live_gifts, "publish_sync") as published:
+    with mock.patch.object(hub, "publish_sync") as published:
         assert live_gifts.push_leaderboards() == 1
         assert live_gifts.push_leaderboards() == 0
     published.assert_called_once_with(room.pk, _board((ann, 10)))

@@ -26,6 +26,7 @@ from live.models import LiveSession, Room, RoomRestriction
 from live.services import rooms
 from live.state import reset_room_state_backend, room_state
 from tests.factories import CreatorFactory, UserFactory
+from tests.live import RoomEvents
 
 pytestmark = pytest.mark.django_db
 
@@ -102,11 +103,9 @@ def _fresh_hot_state() -> Iterator[None]:
 
 
 @pytest.fixture
-def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, dict[str, Any]]]:
-    """Events sent to rooms (``publish_sync``), in order."""
-    sent: list[tuple[int, dict[str, Any]]] = []
-    monkeypatch.setattr(rooms, "publish_sync", lambda room_id, event: sent.append((room_id, event)))
-    return sent
+def published(room_events: RoomEvents) -> RoomEvents:
+    """Events sent to rooms (after commit: ``live.events``), in order."""
+    return room_events
 
 
 @pytest.fixture

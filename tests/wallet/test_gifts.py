@@ -7,7 +7,6 @@ from __future__ import annotations
 import importlib
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from unittest import mock
 
 import pytest
 from django.apps import apps as global_apps
@@ -26,6 +25,7 @@ from live import services as live_services
 from live.models import LiveSession, Room, RoomRestriction
 from live.services import gifts as live_gifts
 from tests.factories import CreatorFactory, UserFactory, jpeg_bytes
+from tests.live import RoomEvents, room_events_fixture  # noqa: F401  (fixture)
 from tests.wallet.factories_gifts import (
     fund,
     live_room,
@@ -500,16 +500,17 @@ def gifts_url(room: Room) -> str:
 
 
 def test_sending_over_http_answers_201_and_replays_the_same_answer(
-    sender: Any, room: Room, catalog: dict[str, Gift], django_capture_on_commit_callbacks: Any
+    sender: Any,
+    room: Room,
+    catalog: dict[str, Gift],
+    django_capture_on_commit_callbacks: Any,
+    room_events: RoomEvents,
 ) -> None:
     client = APIClient()
     client.force_authenticate(sender)
     body = {"gift": "coffee", "quantity": 3, "idempotency_key": "http-1"}
 
-    with (
-        mock.patch.object(live_gifts, "publish_sync") as published,
-        django_capture_on_commit_callbacks(execute=True),
-    ):
+    with django_capture_on_commit_callbacks(execute=True):
         first = client.post(gifts_url(room), body, format="json")
         again = client.post(gifts_url(room), body, format="json")
 
@@ -517,10 +518,10 @@ def test_sending_over_http_answers_201_and_replays_the_same_answer(
     gift_id = GiftSend.objects.get().pk
     assert first.json() == {"gift_id": gift_id, "coins": 30, "balance": 70, "replayed": False}
     assert again.json() == {"gift_id": gift_id, "coins": 30, "balance": 70, "replayed": True}
-    gift_events = [c.args for c in published.call_args_list if c.args[1]["type"] == "gift"]
+    gift_events = [(r, e) for r, e in room_events if e["type"] == "gift"]
     assert len(gift_events) == 1  # the room hears of it once
     assert gift_events[0][0] == room.pk and gift_events[0][1]["id"] == gift_id
-    boards = [c.args[1] for c in published.call_args_list if c.args[1]["type"] == "leaderboard"]
+    boards = [e for _, e in room_events if e["type"] == "leaderboard"]
     assert boards == [
         {
             "type": "leaderboard",
