@@ -47,6 +47,7 @@ from live.models import Room
 from live.services import gifts
 from live.state import room_state
 from live.tickets import redeem
+from wallet.rules import GIFT_KEY_MAX_LENGTH, gift_input_check
 
 logger = logging.getLogger("sprout.live")
 
@@ -56,7 +57,6 @@ MAX_ID = 2**63 - 1
 MAX_FRAME_BYTES = 4096
 MAX_NONCE_LENGTH = 64
 MAX_HEARTS_PER_FRAME = 50
-MAX_GIFT_QUANTITY = 9999
 # A client batches taps into frames of up to 50; more frames than this per
 # second and per connection are refused (hearts are counted, never relayed).
 HEART_FRAMES_PER_SECOND = 20
@@ -363,25 +363,25 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await room_state().add_hearts(self.room.pk, count)
 
     async def _gift(self, frame: dict[str, Any]) -> None:
-        key = _optional_string(frame, "idempotency_key", max_length=MAX_NONCE_LENGTH)
-        self._echo["idempotency_key"] = key
+        key = frame.get("idempotency_key")
+        if isinstance(key, str) and len(key) <= GIFT_KEY_MAX_LENGTH:
+            # Echoed in the answer, even when the rules refuse it: the client
+            # matches its answer by it.
+            self._echo["idempotency_key"] = key
         user = self._member()
-        if not key:
-            raise _invalid("`idempotency_key` is required: a string of at most 64 characters.")
-        gift = frame.get("gift")
-        if not isinstance(gift, str) or not 0 < len(gift) <= MAX_NONCE_LENGTH:
-            raise _invalid("`gift` must be a gift's slug.")
-        quantity = _integer(frame, "quantity", default=1, low=1, high=MAX_GIFT_QUANTITY)
+        request = gift_input_check(frame)  # the same rules as over HTTP
         assert self.room is not None
         result = await gifts.room_gift_send_batched(
             sender=user,
             room_id=self.room.pk,
-            gift_slug=gift,
-            quantity=quantity,
-            idempotency_key=key,
+            gift_slug=request.gift,
+            quantity=request.quantity,
+            idempotency_key=request.idempotency_key,
         )
         await self._reply(
             events.gift_ack(
-                idempotency_key=key, gift_id=result.gift_send_id, balance=result.balance
+                idempotency_key=request.idempotency_key,
+                gift_id=result.gift_send_id,
+                balance=result.balance,
             )
         )

@@ -9,8 +9,11 @@ the room serializers through the context (``counts``: room id ->
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
+from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
@@ -18,7 +21,15 @@ from rest_framework import serializers
 from community.serializers import UserBriefSerializer
 from live import selectors, services
 from live.models import COVER_MAX_SIDE, Room, RoomRestriction
-from wallet.rules import GIFT_QUANTITY_MAX
+from wallet.rules import (
+    GIFT_KEY_MAX_LENGTH,
+    GIFT_KEY_PATTERN,
+    GIFT_QUANTITY_MAX,
+    GIFT_QUANTITY_MIN,
+    GIFT_SLUG_MAX_LENGTH,
+    KEY_CHARACTERS,
+    gift_input_check,
+)
 
 MAX_MINUTES = 60 * 24 * 365  # a year: longer means "until lifted" (leave it out)
 
@@ -231,13 +242,32 @@ class RestrictionInput(serializers.Serializer):
 
 
 class GiftSendInput(serializers.Serializer):
-    gift = serializers.CharField(max_length=40, help_text="The gift's slug (GET /api/v1/gifts/).")
-    quantity = serializers.IntegerField(min_value=1, max_value=GIFT_QUANTITY_MAX, default=1)
-    idempotency_key = serializers.CharField(
-        max_length=100,
-        help_text="A new key per gift; a retry repeats it (counted once). "
-        "Letters, digits and _ . : -",
+    """A gift's request, checked by ``wallet.rules`` exactly as the websocket's
+    ``gift`` frame is (the same codes, messages and fields): the fields
+    below describe it for the schema, the rules check it. A form's values
+    are strings: its quantity is read as the number it spells."""
+
+    gift = serializers.CharField(
+        max_length=GIFT_SLUG_MAX_LENGTH, help_text="The gift's slug (GET /api/v1/gifts/)."
     )
+    quantity = serializers.IntegerField(
+        min_value=GIFT_QUANTITY_MIN, max_value=GIFT_QUANTITY_MAX, default=GIFT_QUANTITY_MIN
+    )
+    idempotency_key = serializers.RegexField(
+        GIFT_KEY_PATTERN,
+        max_length=GIFT_KEY_MAX_LENGTH,
+        help_text="A new key per gift; a retry repeats it (counted once). "
+        f"1 to {GIFT_KEY_MAX_LENGTH} characters: {KEY_CHARACTERS}.",
+    )
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if not isinstance(data, Mapping):
+            return dict(super().to_internal_value(data))  # DRF's "expected an object"
+        values = dict(data.items())
+        quantity = values.get("quantity")
+        if isinstance(data, QueryDict) and isinstance(quantity, str) and quantity.isdecimal():
+            values["quantity"] = int(quantity)
+        return asdict(gift_input_check(values))
 
 
 class LiftInput(serializers.Serializer):
