@@ -110,6 +110,7 @@ CATALOG_SECONDS = 30.0
 _MEMBER = str(Account.Kind.MEMBER_COINS)
 _EARNINGS = str(Account.Kind.CREATOR_EARNINGS)
 _PLATFORM = str(Account.Kind.PLATFORM_COINS)
+_GIFT = str(Entry.Kind.GIFT)
 
 
 @dataclass(frozen=True)
@@ -474,18 +475,18 @@ def _entry(item: _Gift, platform_account: int, share: int) -> ledger.BatchEntry:
     request, gift = item.request, item.gift
     assert gift is not None
     host_part, platform_part = split_coins(item.coins, share_bps=share)
-    lines = [
-        ledger.BatchLine(item.sender_account, -item.coins, _MEMBER, request.sender.pk, applied=True)
-    ]
-    if host_part:
-        lines.append(ledger.BatchLine(item.host_account, host_part, _EARNINGS, request.host.pk))
-    if platform_part:
-        lines.append(ledger.BatchLine(platform_account, platform_part, _PLATFORM, 0))
+    debit = ledger.BatchLine(item.sender_account, -item.coins, _MEMBER, request.sender.pk, True)
+    host = ledger.BatchLine(item.host_account, host_part, _EARNINGS, request.host.pk)
+    platform = ledger.BatchLine(platform_account, platform_part, _PLATFORM, 0)
+    if host_part and platform_part:
+        lines: tuple[ledger.BatchLine, ...] = (debit, host, platform)
+    else:
+        lines = (debit, host) if host_part else (debit, platform)
     return ledger.BatchEntry(
-        kind=Entry.Kind.GIFT.value,
-        memo=f"{request.quantity}× {gift.name} to {request.host.username}",
-        reference={"room_id": request.room_id, "session_id": request.session_id, "gift": gift.slug},
-        lines=tuple(lines),
+        _GIFT,
+        f"{request.quantity}× {gift.name} to {request.host.username}",
+        {"room_id": request.room_id, "session_id": request.session_id, "gift": gift.slug},
+        lines,
     )
 
 

@@ -118,6 +118,12 @@ def gift_input_check(data: Mapping[str, Any]) -> GiftInput:
 def gift_fields_check(*, gift_slug: Any, quantity: Any, idempotency_key: Any) -> None:
     """:func:`gift_input_check` for a request already in arguments (the
     engine's: whoever calls it directly meets the same rules)."""
+    if (
+        gift_slug_problem(gift_slug) is None
+        and gift_quantity_problem(quantity) is None
+        and gift_key_problem(idempotency_key) is None
+    ):
+        return  # every gift of a batch comes this way: no more work than the checks
     gift_input_check({"gift": gift_slug, "quantity": quantity, "idempotency_key": idempotency_key})
 
 
