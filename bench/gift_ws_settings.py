@@ -1,6 +1,6 @@
 """The websocket server of ``bench/gifts.py --websocket``: ``bench.live_settings``
 (production behaviour, Redis) plus the live room's gift batcher settings
-(``live.gifts.GiftBatcher.from_settings``) from the environment when set, so
+(``live.gift_batcher.GiftBatcher.from_settings``) from the environment when set, so
 that a run can try other windows, batch sizes or thread counts."""
 
 import os

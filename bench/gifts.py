@@ -28,14 +28,15 @@ What it does:
    - ``batched``: ``wallet.gift_batch.send_gifts`` with ``--batch`` gifts per
      call (one transaction each) on ``--batch-clients`` connections: the
      engine the live room's micro-batcher feeds, at a fixed batch size;
-   - ``room``: ``live.gifts.send_in_room``, one gift per call plus the live
-     room check: what the HTTP endpoint calls.
+   - ``room``: ``live.services.gifts.send_in_room``, one gift per call plus
+     the live room check: what the HTTP endpoint's service does before it
+     publishes.
    With ``--websocket``, also ``websocket``: ``--ws-clients`` logged-in
    members sending the ``gift`` frame to uvicorn (one worker) on
    ``bench.gift_ws_settings`` (``bench.live_settings``, Redis at
    ``--redis-url``), each waiting for its ``gift_ack`` before the next,
    spread over the rooms: the frames go through the process's
-   ``live.gifts.GiftBatcher`` (its batch sizes are read back from the
+   ``live.gift_batcher.GiftBatcher`` (its batch sizes are read back from the
    database afterwards).
 3. After every path: rolls up, runs ``reconcile_ledger`` (must pass) and
    checks that every gift sent so far is in the books exactly once. Prints
@@ -205,9 +206,9 @@ def raw_sender(database_url: str, cast: Cast, share_bps: int) -> Send:
 
 def service_sender(cast: Cast, *, in_room: bool) -> Send:
     """One thread's gift through the app: ``wallet.gifts.send_gift`` (or
-    ``live.gifts.send_in_room``) with a fresh idempotency key."""
+    ``live.services.gifts.send_in_room``) with a fresh idempotency key."""
     from community.models import User
-    from live.gifts import send_in_room
+    from live.services.gifts import send_in_room
     from wallet.gifts import send_gift
 
     users = {u.pk: u for u in User.objects.filter(pk__in=[s for s, _ in cast.senders])}
@@ -274,7 +275,7 @@ def _process(
     setup_django(database_url)
     from django.db import close_old_connections, connection
 
-    from wallet.gifts import platform_share_bps
+    from wallet.rules import platform_share_bps
 
     cast = read_cast()
     share = platform_share_bps()

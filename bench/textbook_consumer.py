@@ -73,8 +73,8 @@ class TextbookRoomConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_send(self.group, {"type": "room.event", "event": event})
         elif frame.get("type") == "heart":
             total = await room_state().add_hearts(HEARTS_KEY_ROOM + self.room_id, frame["count"])
-            event = events.hearts(total)
-            await self.channel_layer.group_send(self.group, {"type": "room.event", "event": event})
+            hearts = events.hearts(total)
+            await self.channel_layer.group_send(self.group, {"type": "room.event", "event": hearts})
 
     async def room_event(self, message: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(message["event"]))

@@ -3,7 +3,7 @@
 
 ``gift_income`` is the coins members paid for the gifts a creator received
 that UTC day (before the platform's share: the wallet's ledger holds the
-creator's part, ``wallet.gifts.split_coins``)."""
+creator's part, ``wallet.rules.split_coins``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import date
 
 from django.db.models import Sum
 
-from wallet.gifts import sends_on
+from wallet.selectors import gift_sends_on
 
 
 def gift_income(day: date, creator_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -23,7 +23,7 @@ def gift_income(day: date, creator_ids: list[int]) -> dict[int, dict[str, int]]:
     if not wanted:
         return {}
     rows = (
-        sends_on(day)
+        gift_sends_on(day)
         .filter(host__creator__isnull=False)
         .order_by()
         .values("host__creator__id")

@@ -1,8 +1,9 @@
 """REST API of live rooms (``/api/v1/live/...``), in the discipline of the
 other apps' APIs: thin views, an input serializer for shape,
-``live.services`` / ``live.chat`` / ``live.keys`` / ``live.tickets`` for
-rules and writes, ``live.selectors`` for reads, and domain errors turned
-into ``{"error": {...}}`` once by ``core.http_errors.api_exception_handler``.
+``live.services`` (rooms, gifts) / ``live.chat`` / ``live.keys`` /
+``live.tickets`` for rules and writes, ``live.selectors`` for reads, and
+domain errors turned into ``{"error": {...}}`` once by
+``core.http_errors.api_exception_handler``.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -26,6 +27,7 @@ from core.api import CURSOR, ERROR, PAGE_SIZE, page_size, paginated_schema, vali
 from live import chat, keys, selectors, services, tickets
 from live import serializers as s
 from live.models import Room, RoomRestriction
+from live.services import gifts as gift_services
 
 TAGS = ["live"]
 
@@ -346,3 +348,59 @@ class SessionReportView(APIView):
     def get(self, request: Request, pk: int) -> Response:
         report = selectors.session_report_for(session_id=pk, viewer=request.user)
         return Response(report)
+
+
+# --- gifts ---------------------------------------------------------------------
+
+
+class RoomGiftView(APIView):
+    """``POST /api/v1/live/rooms/{id}/gifts/``: the websocket ``gift`` frame
+    over HTTP. The sender is always the caller."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "writes"
+
+    @extend_schema(
+        request=s.GiftSendInput,
+        responses={
+            201: s.GiftSentSerializer,
+            400: ERROR,
+            401: ERROR,
+            402: OpenApiResponse(description="`insufficient_funds`"),
+            403: ERROR,
+            404: ERROR,
+            409: OpenApiResponse(description="`room_not_live`, `idempotency_conflict`"),
+        },
+        summary="Send a gift in a live room",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = validated(s.GiftSendInput, request.data)
+        result = gift_services.room_gift_send(
+            sender=_member(request),
+            room_id=pk,
+            gift_slug=data["gift"],
+            quantity=data["quantity"],
+            idempotency_key=data["idempotency_key"],
+        )
+        return Response(
+            {
+                "gift_id": result.gift_send_id,
+                "coins": result.coins,
+                "balance": result.balance,
+                "replayed": result.replayed,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class RoomLeaderboardView(APIView):
+    """``GET /api/v1/live/rooms/{id}/leaderboard/``: the top gifters the room
+    page shows on load (then ``leaderboard`` events keep it current)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses={200: s.RoomLeaderboardSerializer, 404: ERROR}, summary="A room's top gifters"
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(selectors.room_leaderboard(pk))

@@ -14,6 +14,8 @@ class LiveConfig(AppConfig):
         from community import extensions as community
         from kol import extensions as kol
         from kol.services import can_host_live
+        from live.extensions import session_report_sections
+        from live.selectors import session_cash
         from live.services import live_performance
         from live.views import live_now_strip
 
@@ -29,6 +31,9 @@ class LiveConfig(AppConfig):
             community.DemoPart("live", _seed_demo, _demo_arguments), app=self.name, order=30
         )
         kol.live_performance.register(live_performance, app=self.name)
+        # The session report's gift takings are live's own section of its
+        # report (the shop adds its sales beside them).
+        session_report_sections.add(session_cash, app=self.name, key="gifts", order=10)
 
 
 # The demo module is large: imported when seed_demo runs, not at every start.

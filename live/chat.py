@@ -5,7 +5,7 @@ websocket consumer for every chat frame, and its hot checks (rate limit, slow
 mode) live in :mod:`live.state`; the database work runs in one thread hop
 before and one after them. Moderation (mute, ban, delete) is sync: it is
 called from HTTP views and the admin, and tells the room on commit through
-:mod:`live.hub`.
+:mod:`live.events`.
 
 Who moderates a room: its host, its room moderators (``Room.moderators``) and
 site moderators (``live.moderate_room``, or community moderators).
@@ -41,7 +41,6 @@ from live.errors import (
     TooLong,
     ValidationFailed,
 )
-from live.hub import close_user_sync, publish, publish_sync
 from live.models import ChatMessage, LiveSession, Room, RoomRestriction
 from live.permissions import is_room_moderator, is_site_moderator
 from live.state import room_state
@@ -142,12 +141,12 @@ def _restrict(
         if existing is None:
             raise
         return existing
-    action = "banned" if kind == RoomRestriction.Kind.BAN else "muted"
+    action: events.ModerationAction = "banned" if kind == RoomRestriction.Kind.BAN else "muted"
     event = events.moderation(action, events.user_brief(user))
     room_id, user_id = room.pk, user.pk
-    transaction.on_commit(lambda: publish_sync(room_id, event))
+    events.room_event_send_on_commit(room_id, event)
     if kind == RoomRestriction.Kind.BAN:
-        transaction.on_commit(lambda: close_user_sync(room_id, user_id, CLOSE_BANNED))
+        events.room_member_disconnect_on_commit(room_id, user_id, CLOSE_BANNED)
     return restriction
 
 
@@ -210,15 +209,16 @@ def delete_message(*, actor: Any, message: ChatMessage) -> ChatMessage:
     message.deleted_at = timezone.now()
     message.deleted_by = actor
     message.save(update_fields=["deleted_at", "deleted_by"])
-    room_id, event = message.room_id, events.moderation("message_deleted", message.pk)
-    transaction.on_commit(lambda: publish_sync(room_id, event))
+    events.room_event_send_on_commit(
+        message.room_id, events.moderation("message_deleted", message.pk)
+    )
     return message
 
 
 # --- reading ------------------------------------------------------------------
 
 
-def chat_event(message: ChatMessage, *, nonce: str | None = None) -> dict[str, Any]:
+def chat_event(message: ChatMessage, *, nonce: str | None = None) -> events.ChatEvent:
     return events.chat(
         message_id=message.pk,
         user=message.user,
@@ -228,7 +228,7 @@ def chat_event(message: ChatMessage, *, nonce: str | None = None) -> dict[str, A
     )
 
 
-def recent_messages(room: Room, limit: int | None = None) -> list[dict[str, Any]]:
+def recent_messages(room: Room, limit: int | None = None) -> list[events.ChatEvent]:
     """The room's last ``limit`` (default ``SPROUT_LIVE_RECENT_MESSAGES``)
     chat events that were not deleted, oldest first."""
     limit = settings.SPROUT_LIVE_RECENT_MESSAGES if limit is None else limit
@@ -321,7 +321,7 @@ def _store_message(room_id: int, session_id: int | None, user: User, text: str) 
     return message
 
 
-async def send_chat(*, room: Room, user: User, text: str, nonce: str | None) -> dict[str, Any]:
+async def send_chat(*, room: Room, user: User, text: str, nonce: str | None) -> events.ChatEvent:
     """Post ``text`` to ``room``'s chat as ``user`` and tell the room.
 
     Checks, in order: the room is live (RoomNotLive), the member is not banned
@@ -362,5 +362,5 @@ async def send_chat(*, room: Room, user: User, text: str, nonce: str | None) -> 
     )
     event = chat_event(message, nonce=nonce)
     await state.count_message(room.pk)
-    await publish(room.pk, event)
+    await events.room_event_send(room.pk, event)  # stored: committed, autocommit
     return event

@@ -2,8 +2,8 @@
 
 Thin: it authenticates the connection, registers it with this process's room
 hub (:mod:`live.hub`, which fans the room's events out), translates client
-frames into service calls (:mod:`live.chat`, :mod:`live.state`, the gift
-handler) and domain errors into ``error`` frames. A bad frame is answered
+frames into service calls (:mod:`live.chat`, :mod:`live.state`,
+:mod:`live.services.gifts`) and domain errors into ``error`` frames. A bad frame is answered
 with an ``error`` frame and never closes anything.
 
 Close codes: 4001 unauthenticated (bad ticket), 4003 banned, 4004 no such
@@ -17,8 +17,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from functools import lru_cache
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -27,9 +26,9 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.utils.module_loading import import_string
 
 from community.models import User
+from core.errors import error_event
 from live import events
 from live.chat import CLOSE_BANNED, is_banned, is_room_moderator, recent_messages, send_chat
 from live.errors import (
@@ -45,8 +44,10 @@ from live.errors import (
 from live.handshake import client_address
 from live.hub import Connection, client_gone, dumps, hubs, server_send
 from live.models import Room
+from live.services import gifts
 from live.state import room_state
 from live.tickets import redeem
+from wallet.rules import GIFT_KEY_MAX_LENGTH, gift_input_check
 
 logger = logging.getLogger("sprout.live")
 
@@ -56,20 +57,11 @@ MAX_ID = 2**63 - 1
 MAX_FRAME_BYTES = 4096
 MAX_NONCE_LENGTH = 64
 MAX_HEARTS_PER_FRAME = 50
-MAX_GIFT_QUANTITY = 9999
 # A client batches taps into frames of up to 50; more frames than this per
 # second and per connection are refused (hearts are counted, never relayed).
 HEART_FRAMES_PER_SECOND = 20
 # How long a room's live/not-live state is trusted before hearts recheck it.
 ROOM_STATE_CACHE_SECONDS = 1.0
-
-GiftHandler = Callable[[User, Room, dict[str, Any]], Awaitable[list[dict[str, Any]] | None]]
-
-
-class GiftsUnavailable(DomainError):
-    code = "unknown_gift"
-    status = 400
-    message = "Gifts are not available on this site yet."
 
 
 class ServerError(DomainError):
@@ -78,31 +70,8 @@ class ServerError(DomainError):
     message = "Something went wrong on our side; try again."
 
 
-def error_event(
-    exc: DomainError, *, nonce: str | None = None, idempotency_key: str | None = None
-) -> dict[str, Any]:
-    """The ``error`` frame for a domain error (the websocket twin of
-    ``core.http_errors``), echoing what the failed frame carried."""
-    return events.error(exc.code, exc.message, nonce=nonce, idempotency_key=idempotency_key)
-
-
 def _invalid(message: str) -> ValidationFailed:
     return ValidationFailed(message)
-
-
-@lru_cache(maxsize=4)
-def _import_gift_handler(path: str) -> GiftHandler:
-    handler: GiftHandler = import_string(path)
-    return handler
-
-
-def gift_handler() -> GiftHandler | None:
-    """The gift extension point: ``SPROUT_LIVE_GIFT_HANDLER``, the dotted path
-    of an async callable ``(user, room, frame) -> [events for the sender]``
-    that sends the gift (and publishes the room's ``gift`` event) or raises a
-    domain error. None while no wallet is installed."""
-    path = getattr(settings, "SPROUT_LIVE_GIFT_HANDLER", "") or ""
-    return _import_gift_handler(path) if path else None
 
 
 _room_states: dict[int, tuple[str, float]] = {}
@@ -133,10 +102,12 @@ def _load_user(user_id: int) -> User | None:
     return User.objects.filter(pk=user_id, is_active=True).first()
 
 
-def _hello_payload(room_id: int, user: User | None) -> tuple[dict[str, Any], Any, list[Any]]:
+def _hello_payload(
+    room_id: int, user: User | None
+) -> tuple[events.RoomBrief, events.You | None, list[events.ChatEvent]]:
     room = Room.objects.select_related("host").get(pk=room_id)
     brief = events.room_brief(room_id=room.pk, title=room.title, state=room.state, host=room.host)
-    you: dict[str, Any] | None = None
+    you: events.You | None = None
     if user is not None:
         you = {**events.user_brief(user), "moderator": is_room_moderator(user, room)}
     return brief, you, recent_messages(room)
@@ -277,7 +248,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         seed = f"{settings.SECRET_KEY}:addr:{client_address(self.scope)}"
         return "a" + hashlib.sha256(seed.encode()).hexdigest()[:20]
 
-    async def _hello(self, room_id: int, user: User | None) -> dict[str, Any]:
+    async def _hello(self, room_id: int, user: User | None) -> events.HelloEvent:
         room, you, recent = await database_sync_to_async(_hello_payload)(room_id, user)
         state = room_state()
         return events.hello(
@@ -341,7 +312,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if self.gone:
             raise StopConsumer  # nobody left to answer; __call__ leaves the room
 
-    async def _reply(self, event: dict[str, Any]) -> bool:
+    async def _reply(self, event: Mapping[str, Any]) -> bool:
         """Send one frame to this client; False when it has gone (it closed
         while we were answering): not an error, and nothing more is sent."""
         if self.gone:
@@ -392,21 +363,25 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await room_state().add_hearts(self.room.pk, count)
 
     async def _gift(self, frame: dict[str, Any]) -> None:
-        key = _optional_string(frame, "idempotency_key", max_length=MAX_NONCE_LENGTH)
-        self._echo["idempotency_key"] = key
+        key = frame.get("idempotency_key")
+        if isinstance(key, str) and len(key) <= GIFT_KEY_MAX_LENGTH:
+            # Echoed in the answer, even when the rules refuse it: the client
+            # matches its answer by it.
+            self._echo["idempotency_key"] = key
         user = self._member()
-        if not key:
-            raise _invalid("`idempotency_key` is required: a string of at most 64 characters.")
-        gift = frame.get("gift")
-        if not isinstance(gift, str) or not 0 < len(gift) <= MAX_NONCE_LENGTH:
-            raise _invalid("`gift` must be a gift's slug.")
-        quantity = _integer(frame, "quantity", default=1, low=1, high=MAX_GIFT_QUANTITY)
-        handler = gift_handler()
-        if handler is None:
-            raise GiftsUnavailable()
+        request = gift_input_check(frame)  # the same rules as over HTTP
         assert self.room is not None
-        replies = await handler(
-            user, self.room, {"gift": gift, "quantity": quantity, "idempotency_key": key}
+        result = await gifts.room_gift_send_batched(
+            sender=user,
+            room_id=self.room.pk,
+            gift_slug=request.gift,
+            quantity=request.quantity,
+            idempotency_key=request.idempotency_key,
         )
-        for event in replies or []:
-            await self._reply(event)
+        await self._reply(
+            events.gift_ack(
+                idempotency_key=request.idempotency_key,
+                gift_id=result.gift_send_id,
+                balance=result.balance,
+            )
+        )

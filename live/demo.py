@@ -82,7 +82,8 @@ from kol.gift_stats import gift_income
 from kol.models import AgencyMembership, CreatorDailyStat, CreatorProfile, Invitation
 from live import services
 from live.models import ChatMessage, LiveSession, Room
-from wallet import gifts, ledger, payouts, providers
+from wallet import ledger, payouts, providers, rules
+from wallet import selectors as wallet_selectors
 from wallet import services as wallet_services
 from wallet.gift_batch import GiftRequest, send_gifts
 from wallet.models import Account, Entry, GiftSend, IdempotencyRecord, Line, Payment
@@ -441,7 +442,7 @@ def seed_demo(*, command: BaseCommand, options: dict[str, Any], rng: random.Rand
             "(SPROUT_WALLET_PAYMENT_PROVIDER and SPROUT_WALLET_SANDBOX_SECRET), which is off."
         )
         return
-    catalog = [CatalogGift(g.slug, g.name, g.coins) for g in gifts.catalog()]
+    catalog = [CatalogGift(g.slug, g.name, g.coins) for g in wallet_selectors.gift_catalog()]
     if not catalog:
         out.write("Live rooms: skipped; the gift catalog has no gift on sale.")
         return
@@ -570,8 +571,8 @@ class _LiveSeeder:
                 "pk", "display_name", "username"
             )
         }
-        share = gifts.platform_share_bps()
-        least = math.ceil(payouts.threshold() * gifts.BPS / max(gifts.BPS - share, 1) * 1.2)
+        share = rules.platform_share_bps()
+        least = math.ceil(payouts.threshold() * rules.BPS / max(rules.BPS - share, 1) * 1.2)
         sessions = build_plan(
             seed=self.seed,
             hosts=hosts,

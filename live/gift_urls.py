@@ -3,11 +3,11 @@ room's top gifters. Trailing slashes optional, as everywhere in the API."""
 
 from django.urls import path
 
-from live import gifts
+from live import api
 
 _routes = [
-    ("live/rooms/<id:pk>/gifts", gifts.RoomGiftView, "api-live-room-gifts"),
-    ("live/rooms/<id:pk>/leaderboard", gifts.RoomLeaderboardView, "api-live-room-leaderboard"),
+    ("live/rooms/<id:pk>/gifts", api.RoomGiftView, "api-live-room-gifts"),
+    ("live/rooms/<id:pk>/leaderboard", api.RoomLeaderboardView, "api-live-room-leaderboard"),
 ]
 urlpatterns = []
 for route, view, name in _routes:

@@ -25,9 +25,10 @@ served by one :class:`RoomHub` per process:
 ``bench/live_fanout.py`` measures it against a bare ``websockets`` server and
 the textbook design (``docs/performance.md``, "Live fan-out").
 
-Consumers (``live.consumers``) register connections here and publish events
-with :func:`publish`; services publish from sync code with
-:func:`publish_sync` (on commit).
+Consumers (``live.consumers``) register connections here. Events reach a
+room through :func:`publish` and :func:`publish_sync`, the transport of
+``live.events`` and called by it alone: services send their events there,
+after commit, checked against the events' schema.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ import socket
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,7 +70,7 @@ def _setting(name: str, default: float) -> float:
     return float(getattr(settings, name, default))
 
 
-def dumps(event: dict[str, Any]) -> str:
+def dumps(event: Mapping[str, Any]) -> str:
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -203,7 +204,7 @@ class RoomHub:
         # Sockets per viewer: a viewer counts once however many they open
         # (a member's tabs, one address's anonymous sockets: live.consumers).
         self.viewer_sockets: Counter[str] = Counter()
-        self.pending: list[dict[str, Any]] = []
+        self.pending: list[Mapping[str, Any]] = []
         self.wakeup = asyncio.Event()
         self.channel: str | None = None
         self.tasks: list[asyncio.Task[None]] = []
@@ -271,7 +272,7 @@ class RoomHub:
 
     # --- events -----------------------------------------------------------------
 
-    def deliver(self, event: dict[str, Any]) -> None:
+    def deliver(self, event: Mapping[str, Any]) -> None:
         """An event for everyone in the room (from any process)."""
         self.pending.append(event)
         self.wakeup.set()
@@ -349,7 +350,7 @@ class RoomHub:
             except Exception:
                 logger.exception("live totals of room %s failed", self.room_id)
 
-    async def _fan_out(self, events: list[dict[str, Any]]) -> None:
+    async def _fan_out(self, events: list[Mapping[str, Any]]) -> None:
         closing = [e for e in events if e.get("type") == "_close_user"]
         visible = [e for e in events if not e.get("type", "").startswith("_")]
         if visible:
@@ -454,7 +455,7 @@ def hubs() -> HubRegistry:
     return registry
 
 
-async def publish(room_id: int, event: dict[str, Any]) -> None:
+async def publish(room_id: int, event: Mapping[str, Any]) -> None:
     """Send an event to everyone in the room, in every process."""
     layer = get_channel_layer()
     if layer is None:
@@ -465,9 +466,9 @@ async def publish(room_id: int, event: dict[str, Any]) -> None:
     await layer.group_send(group_name(room_id), {"type": LAYER_MESSAGE, "event": event})
 
 
-def publish_sync(room_id: int, event: dict[str, Any]) -> None:
-    """:func:`publish` from sync code (services, admin, ingest callbacks).
-    Call it in ``transaction.on_commit``."""
+def publish_sync(room_id: int, event: Mapping[str, Any]) -> None:
+    """:func:`publish` from sync code (``live.events.room_event_send_on_commit``,
+    after the commit)."""
     layer = get_channel_layer()
     if layer is None:
         return

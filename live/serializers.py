@@ -9,8 +9,11 @@ the room serializers through the context (``counts``: room id ->
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
+from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
@@ -18,6 +21,15 @@ from rest_framework import serializers
 from community.serializers import UserBriefSerializer
 from live import selectors, services
 from live.models import COVER_MAX_SIDE, Room, RoomRestriction
+from wallet.rules import (
+    GIFT_KEY_MAX_LENGTH,
+    GIFT_KEY_PATTERN,
+    GIFT_QUANTITY_MAX,
+    GIFT_QUANTITY_MIN,
+    GIFT_SLUG_MAX_LENGTH,
+    KEY_CHARACTERS,
+    gift_input_check,
+)
 
 MAX_MINUTES = 60 * 24 * 365  # a year: longer means "until lifted" (leave it out)
 
@@ -153,9 +165,10 @@ class TrafficSerializer(serializers.Serializer):
 
 
 class CashSerializer(serializers.Serializer):
-    gifts = serializers.IntegerField()
-    coins = serializers.IntegerField()
-    earnings = serializers.IntegerField()
+    gifts = serializers.IntegerField(help_text="Gift items received.")
+    coins = serializers.IntegerField(help_text="What the senders paid, in coins.")
+    unique_payers = serializers.IntegerField(help_text="How many members sent gifts.")
+    earnings = serializers.IntegerField(help_text="Coins credited to the host's earnings.")
 
 
 class SessionReportSerializer(serializers.Serializer):
@@ -175,6 +188,18 @@ class SessionReportSerializer(serializers.Serializer):
         help_text="The host's money: null for the room's and the site's moderators, who "
         "see its traffic only.",
     )
+
+
+class GiftSentSerializer(serializers.Serializer):
+    gift_id = serializers.IntegerField()
+    coins = serializers.IntegerField(help_text="What the gift cost.")
+    balance = serializers.IntegerField(help_text="Your coins after it.")
+    replayed = serializers.BooleanField(help_text="True: an earlier send with this key.")
+
+
+class RoomLeaderboardSerializer(serializers.Serializer):
+    session_id = serializers.IntegerField(allow_null=True)
+    top = serializers.ListField(child=serializers.DictField())
 
 
 # --- input --------------------------------------------------------------------
@@ -214,6 +239,35 @@ class RestrictionInput(serializers.Serializer):
         default=None,
         help_text="How long; leave out for “until lifted”.",
     )
+
+
+class GiftSendInput(serializers.Serializer):
+    """A gift's request, checked by ``wallet.rules`` exactly as the websocket's
+    ``gift`` frame is (the same codes, messages and fields): the fields
+    below describe it for the schema, the rules check it. A form's values
+    are strings: its quantity is read as the number it spells."""
+
+    gift = serializers.CharField(
+        max_length=GIFT_SLUG_MAX_LENGTH, help_text="The gift's slug (GET /api/v1/gifts/)."
+    )
+    quantity = serializers.IntegerField(
+        min_value=GIFT_QUANTITY_MIN, max_value=GIFT_QUANTITY_MAX, default=GIFT_QUANTITY_MIN
+    )
+    idempotency_key = serializers.RegexField(
+        GIFT_KEY_PATTERN,
+        max_length=GIFT_KEY_MAX_LENGTH,
+        help_text="A new key per gift; a retry repeats it (counted once). "
+        f"1 to {GIFT_KEY_MAX_LENGTH} characters: {KEY_CHARACTERS}.",
+    )
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if not isinstance(data, Mapping):
+            return dict(super().to_internal_value(data))  # DRF's "expected an object"
+        values = dict(data.items())
+        quantity = values.get("quantity")
+        if isinstance(data, QueryDict) and isinstance(quantity, str) and quantity.isdecimal():
+            values["quantity"] = int(quantity)
+        return asdict(gift_input_check(values))
 
 
 class LiftInput(serializers.Serializer):

@@ -6,6 +6,7 @@ from celery import shared_task
 from django.conf import settings
 
 from live import services
+from live.services import gifts
 
 
 @shared_task(acks_late=True)
@@ -22,3 +23,11 @@ def end_stale_rooms() -> int:
     ``on_update`` callbacks) for ``SPROUT_LIVE_STALE_SECONDS`` (beat, every
     minute). Returns how many ended."""
     return services.end_stale_rooms(older_than_seconds=settings.SPROUT_LIVE_STALE_SECONDS)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def push_live_leaderboards() -> int:
+    """Beat, every few seconds: each live room's top gifters, pushed to the
+    room when they changed. Returns how many rooms got a ``leaderboard``
+    event."""
+    return gifts.push_leaderboards()

@@ -32,6 +32,7 @@ from kol.services import can_host_live
 from live import keys, selectors, services
 from live.forms import RoomForm
 from live.models import LiveSession, Room
+from wallet.rules import GIFT_QUANTITY_MAX
 
 #: How many rooms the "Live now" strip shows (the most watched first).
 LIVE_NOW_SHOWN = 12
@@ -50,7 +51,7 @@ LEADERBOARD_API = "/api/v1/live/rooms/{room_id}/leaderboard/"
 # Recommended OBS / ffmpeg settings shown to hosts: 2-second keyframes match
 # the HLS fragments nginx-rtmp cuts (deploy/nginx), so playback starts fast.
 KEYFRAME_SECONDS = 2
-GIFT_QUANTITIES = (1, 5, 10, 99)
+GIFT_QUANTITIES = (1, 5, 10, GIFT_QUANTITY_MAX)
 BITRATE_KBPS = (2500, 4000)
 
 

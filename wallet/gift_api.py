@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from wallet import gifts
+from wallet import selectors
 
 GIFT = inline_serializer(
     "Gift",
@@ -34,8 +34,8 @@ CATALOG = inline_serializer("GiftCatalog", {"results": GIFT.__class__(many=True)
 def catalog_payload(request: Request | None) -> list[dict[str, Any]]:
     """The active gifts in tray order, image URLs made absolute."""
     items = []
-    for gift in gifts.catalog():
-        item = gifts.gift_payload(gift)
+    for gift in selectors.gift_catalog():
+        item = selectors.gift_payload(gift)
         if item["image"] and request is not None:
             item["image"] = request.build_absolute_uri(item["image"])
         items.append(item)

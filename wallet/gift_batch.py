@@ -5,16 +5,18 @@ PERFORMANCE.md's "Gift ledger" names the lever: group the gifts of one tick
 into one transaction and keep the Python layer cheap. :func:`send_gifts` is
 the one engine every gift goes through (``wallet.gifts.send_gift`` is a
 batch of one; the live room's websocket path feeds it through
-``live.gifts.GiftBatcher``). Each gift is exactly what ``send_gift`` always wrote
-(``wallet.gifts``' table: the sender debited now, the host's and the
-platform's parts appended, a ``GiftSend``, an idempotency record holding the
-answer), and answers exactly as it did, in request order:
+``live.gift_batcher.GiftBatcher``). Each gift is exactly what ``send_gift``
+always wrote (``wallet.gifts``' table: the sender debited now, the host's and
+the platform's parts appended, a ``GiftSend``, an idempotency record holding
+the answer), and answers exactly as it did, in request order:
 
-1. checked in Python first (quantity, key, self-gift, slug shape): refused
-   requests never touch the database; the accounts' ids come from a
-   per-process cache (created on first use by ``ledger.account_for``);
+1. checked in Python first (``wallet.rules``: the slug, quantity and key;
+   then no gift to oneself): refused requests never touch the database; the
+   accounts' ids come from a per-process cache (created on first use by
+   ``ledger.account_for``);
 2. ``SELECT ... FOR NO KEY UPDATE`` every sender's coin row in id order, once
-   for the whole batch (two batches never lock them in opposite orders);
+   for the whole batch (two batches never lock them in opposite orders;
+   ``ledger.member_coins_lock``);
 3. ``SELECT`` the batch's keys already stored: the same parameters replay
    the stored answer, others are refused (``idempotency_conflict``) — before
    the catalog is consulted, so a retry replays even a withdrawn gift. Read
@@ -26,9 +28,12 @@ answer), and answers exactly as it did, in request order:
    batch accept exactly 3, and a cheaper gift after a refused one still goes
    through, as one at a time;
 5. one ``UPDATE`` of the senders' balances by each sender's accepted total,
-   still conditional (``balance >= total``), returning the new balances;
-6. multi-row ``INSERT`` s of the entries, their lines, the ``GiftSend`` rows
-   and the idempotency records (``ON CONFLICT DO NOTHING``).
+   still conditional (``balance >= total``), returning the new balances
+   (``ledger.debits_apply``);
+6. multi-row ``INSERT`` s of the entries and their lines
+   (``ledger.entries_append_batch``: the ledger writes its own rows, in two
+   statements), the ``GiftSend`` rows and the idempotency records
+   (``ON CONFLICT DO NOTHING``).
 
 Seven statements for any batch without repeated keys. A key used again in
 one batch starts a new run of steps 3–6 (the runs are consecutive slices of
@@ -71,22 +76,26 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import OperationalError, connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
+from community.errors import SelfAction
 from community.models import User
 from core.errors import DomainError
 from wallet import ledger
 from wallet.errors import IdempotencyConflict, UnknownGift
-from wallet.gifts import SCOPE, GiftResult, check_gift_request, platform_share_bps, split_coins
 from wallet.idempotency import fingerprint
 from wallet.models import Account, Entry, Gift, GiftSend
+from wallet.rules import gift_fields_check, platform_share_bps, split_coins
 
 logger = logging.getLogger("sprout.wallet")
+
+#: The idempotency scope of gift sends (a key is unique per member and scope).
+SCOPE = "gift"
 
 #: Larger batches are split into transactions of this many gifts (SQLite
 #: caps a statement's parameters; nothing gains from longer transactions).
@@ -101,11 +110,30 @@ CATALOG_SECONDS = 30.0
 _MEMBER = str(Account.Kind.MEMBER_COINS)
 _EARNINGS = str(Account.Kind.CREATOR_EARNINGS)
 _PLATFORM = str(Account.Kind.PLATFORM_COINS)
+_GIFT = str(Entry.Kind.GIFT)
+
+
+@dataclass(frozen=True)
+class GiftResult:
+    """What a gift send answers. ``balance`` is the sender's coins right
+    after this gift (for a replay: the balance stored with the first answer).
+    ``send`` is the new :class:`GiftSend` (with its gift, sender and host
+    loaded) when this call sent the gift, None when it replayed an earlier
+    answer."""
+
+    gift_send_id: int
+    coins: int
+    balance: int
+    replayed: bool
+    send: GiftSend | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class GiftRequest:
-    """One gift to send: the arguments of ``wallet.gifts.send_gift``."""
+    """One gift to send: the arguments of ``wallet.gifts.send_gift``.
+    ``room_id`` and ``session_id`` say where it was sent; the wallet stores
+    them with the send and in its entry's reference, and never reads them
+    (the live app, above, does)."""
 
     sender: User
     host: User
@@ -202,13 +230,10 @@ def _account_id(kind: str, user: User | None) -> int:
 # --- the engine ------------------------------------------------------------------------
 
 
-class _Again(Exception):
+class _Again(ledger.BatchRetry):
     """Roll this attempt back and run the batch again (``stale``: drop the
-    caches first)."""
-
-    def __init__(self, reason: str, *, stale: bool) -> None:
-        super().__init__(reason)
-        self.stale = stale
+    caches first); the ledger's batch functions raise their own
+    :class:`~wallet.ledger.BatchRetry` for the accounts."""
 
 
 @dataclass(slots=True)
@@ -224,7 +249,6 @@ class _Gift:
     host_account: int = 0
     entry_id: int = 0
     balance: int = 0
-    lines: list[tuple[int, int, str, int]] = field(default_factory=list)
 
 
 def send_gifts(requests: Sequence[GiftRequest]) -> list[GiftOutcome]:
@@ -249,15 +273,13 @@ def _send_chunk(requests: Sequence[GiftRequest]) -> list[GiftOutcome]:
     keys: set[tuple[int, str]] = set()
     for index, request in enumerate(requests):
         try:
-            check_gift_request(
-                sender=request.sender,
-                host=request.host,
+            gift_fields_check(
+                gift_slug=request.gift_slug,
                 quantity=request.quantity,
                 idempotency_key=request.idempotency_key,
             )
-            slug = request.gift_slug
-            if not isinstance(slug, str) or not 0 < len(slug) <= 40:
-                raise _unknown_gift()
+            if request.sender.pk == request.host.pk:
+                raise SelfAction("You cannot send a gift to yourself.")
         except DomainError as exc:
             outcomes[index] = GiftOutcome(request, error=exc)
             continue
@@ -283,7 +305,7 @@ def _send_chunk(requests: Sequence[GiftRequest]) -> list[GiftOutcome]:
                 # committed at once and never rolled back under its cached id.
                 platform_account = _resolve_accounts(rounds)
                 answers = _attempt(rounds, platform_account)
-            except _Again as again:
+            except ledger.BatchRetry as again:
                 if again.stale:
                     clear_caches()
                 reason = str(again)
@@ -325,7 +347,7 @@ def _attempt(rounds: list[list[_Gift]], platform_account: int) -> dict[int, Gift
     stamp = connection.ops.adapt_datetimefield_value(now)  # SQLite stores text
     with transaction.atomic(), connection.cursor() as cursor:
         # 2. Every sender's row, once, in id order, before any other lock.
-        balances = _lock_senders(cursor, [item for gifts in rounds for item in gifts])
+        balances = _lock_senders([item for gifts in rounds for item in gifts])
         for gifts in rounds:
             answers.update(
                 _round(
@@ -403,21 +425,17 @@ def _round(
     totals: dict[int, int] = {}
     for item in accepted:
         totals[item.sender_account] = totals.get(item.sender_account, 0) + item.coins
-    after = _debit(cursor, totals, expected=balances)
+    after = ledger.debits_apply(totals, expected=balances)
     for item in reversed(accepted):  # each gift's balance: right after it
         item.balance = after[item.sender_account]
         after[item.sender_account] += item.coins
 
-    # 6. Entries, lines, sends, records.
-    for item in accepted:
-        host_part, platform_part = split_coins(item.coins, share_bps=share)
-        item.lines = [(item.sender_account, -item.coins, _MEMBER, item.request.sender.pk)]
-        if host_part:
-            item.lines.append((item.host_account, host_part, _EARNINGS, item.request.host.pk))
-        if platform_part:
-            item.lines.append((platform_account, platform_part, _PLATFORM, 0))
-    _insert_entries(cursor, accepted, stamp)
-    _insert_lines(cursor, accepted, stamp)
+    # 6. Entries and lines (the ledger's), sends, records.
+    entry_ids = ledger.entries_append_batch(
+        [_entry(item, platform_account, share) for item in accepted], created_at=now
+    )
+    for item, entry_id in zip(accepted, entry_ids, strict=True):
+        item.entry_id = entry_id
     send_ids = _insert_sends(cursor, accepted, stamp)
     responses = _insert_records(cursor, accepted, send_ids, stamp)
     for item in accepted:
@@ -448,6 +466,28 @@ def _round(
             ),
         )
     return answers
+
+
+def _entry(item: _Gift, platform_account: int, share: int) -> ledger.BatchEntry:
+    """The gift's ledger entry: the sender debited (applied by
+    ``ledger.debits_apply``), the host's and the platform's parts appended;
+    a part of zero writes no line."""
+    request, gift = item.request, item.gift
+    assert gift is not None
+    host_part, platform_part = split_coins(item.coins, share_bps=share)
+    debit = ledger.BatchLine(item.sender_account, -item.coins, _MEMBER, request.sender.pk, True)
+    host = ledger.BatchLine(item.host_account, host_part, _EARNINGS, request.host.pk)
+    platform = ledger.BatchLine(platform_account, platform_part, _PLATFORM, 0)
+    if host_part and platform_part:
+        lines: tuple[ledger.BatchLine, ...] = (debit, host, platform)
+    else:
+        lines = (debit, host) if host_part else (debit, platform)
+    return ledger.BatchEntry(
+        _GIFT,
+        f"{request.quantity}× {gift.name} to {request.host.username}",
+        {"room_id": request.room_id, "session_id": request.session_id, "gift": gift.slug},
+        lines,
+    )
 
 
 def _unknown_gift() -> UnknownGift:
@@ -508,100 +548,16 @@ def _check_prices(cursor: Any, gifts: list[_Gift]) -> None:
         raise _Again("a cached gift was withdrawn or repriced", stale=True)
 
 
-def _lock_senders(cursor: Any, gifts: list[_Gift]) -> dict[int, int]:
+def _lock_senders(gifts: list[_Gift]) -> dict[int, int]:
     """``{account id: balance}`` of the senders' coin accounts, locked until
-    the transaction ends (in id order on PostgreSQL; SQLite's transaction
-    already holds the write lock). A cached id that is not that member's
-    coin account makes the attempt run again with fresh caches.
-
-    ``FOR NO KEY UPDATE``: what the debit itself takes, so lines inserted
-    meanwhile on these accounts (their foreign key's share lock) do not
-    wait for this batch."""
+    the transaction ends (``ledger.member_coins_lock``). A cached id shared
+    by two senders, or that is not its member's coin account, makes the
+    attempt run again with fresh caches."""
     owners: dict[int, int] = {}
     for item in gifts:
         if owners.setdefault(item.sender_account, item.request.sender.pk) != item.request.sender.pk:
             raise _Again("two senders share a cached coin account", stale=True)
-    ids = sorted(owners)
-    lock = " ORDER BY id FOR NO KEY UPDATE" if connection.vendor == "postgresql" else ""
-    cursor.execute(
-        f"SELECT id, kind, user_id, balance FROM wallet_account "  # noqa: S608
-        f"WHERE id IN ({', '.join(['%s'] * len(ids))}){lock}",
-        ids,
-    )
-    balances: dict[int, int] = {}
-    for account_id, kind, user_id, balance in cursor.fetchall():
-        if kind == _MEMBER and owners.get(account_id) == user_id:
-            balances[account_id] = int(balance)
-    if len(balances) != len(ids):
-        raise _Again("a cached coin account changed", stale=True)
-    return balances
-
-
-def _debit(cursor: Any, totals: dict[int, int], *, expected: dict[int, int]) -> dict[int, int]:
-    """``balance -= total`` for each account, only where it stays >= 0;
-    returns each account's true balance after it (rolled up plus appended,
-    as ``selectors.coin_balance`` reads it)."""
-    rows = sorted(totals.items())
-    cursor.execute(
-        "UPDATE wallet_account SET balance = wallet_account.balance - d.column2 "  # noqa: S608
-        f"FROM (VALUES {_placeholders(len(rows), 2)}) AS d "
-        "WHERE wallet_account.id = d.column1 AND wallet_account.balance >= d.column2 "
-        "RETURNING wallet_account.id, wallet_account.balance, "
-        "(SELECT COALESCE(SUM(l.amount), 0) FROM wallet_line l "
-        "WHERE l.account_id = wallet_account.id AND l.rolled_up = %s)",
-        [value for row in rows for value in row] + [False],
-    )
-    after: dict[int, int] = {}
-    for account_id, balance, pending in cursor.fetchall():
-        if int(balance) != expected[account_id]:
-            raise _Again(f"account {account_id} changed under its lock", stale=False)
-        after[account_id] = int(balance) + int(pending)
-    if len(after) != len(rows):
-        raise _Again("a debit did not apply", stale=False)
-    return after
-
-
-def _insert_entries(cursor: Any, gifts: list[_Gift], stamp: Any) -> None:
-    params: list[Any] = []
-    for item in gifts:
-        request, gift = item.request, item.gift
-        assert gift is not None
-        reference = {
-            "room_id": request.room_id,
-            "session_id": request.session_id,
-            "gift": gift.slug,
-        }
-        memo = f"{request.quantity}× {gift.name} to {request.host.username}"[:200]
-        params += [Entry.Kind.GIFT.value, memo, json.dumps(reference), stamp]
-    cursor.execute(
-        "INSERT INTO wallet_entry (kind, memo, reference, created_at) "  # noqa: S608
-        f"VALUES {_placeholders(len(gifts), 4)} RETURNING id",
-        params,
-    )
-    # Ids come from one sequence in insertion order, whatever order
-    # RETURNING lists them in.
-    for item, (entry_id,) in zip(gifts, sorted(cursor.fetchall()), strict=True):
-        item.entry_id = entry_id
-
-
-def _insert_lines(cursor: Any, gifts: list[_Gift], stamp: Any) -> None:
-    params: list[Any] = []
-    count = 0
-    for item in gifts:
-        for account_id, amount, kind, owner in item.lines:
-            params += [item.entry_id, account_id, amount, amount < 0, kind, owner]
-            count += 1
-    # Through the accounts, so that a stale cached id inserts nothing.
-    cursor.execute(
-        "INSERT INTO wallet_line (entry_id, account_id, amount, rolled_up, created_at) "  # noqa: S608
-        "SELECT v.column1, v.column2, v.column3, v.column4, %s "
-        f"FROM (VALUES {_placeholders(count, 6)}) AS v "
-        "JOIN wallet_account a ON a.id = v.column2 AND a.kind = v.column5 "
-        "AND COALESCE(a.user_id, 0) = v.column6",
-        [stamp, *params],
-    )
-    if cursor.rowcount != count:
-        raise _Again("a cached account id is stale", stale=True)
+    return ledger.member_coins_lock(owners)
 
 
 def _insert_sends(cursor: Any, gifts: list[_Gift], stamp: Any) -> dict[int, int]:

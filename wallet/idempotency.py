@@ -34,9 +34,12 @@ from django.db import IntegrityError, transaction
 from community.models import User
 from wallet.errors import IdempotencyConflict, ValidationFailed
 from wallet.models import Entry, IdempotencyRecord
+from wallet.rules import KEY_CHARACTERS, KEY_CLASS
 
-KEY_PATTERN = re.compile(r"\A[A-Za-z0-9_.:-]{1,100}\Z")
-KEY_HELP = "1 to 100 characters: letters, digits and _ . : -"
+#: Any money request's key (a gift's is shorter: ``wallet.rules``).
+KEY_MAX_LENGTH = 100
+KEY_PATTERN = re.compile(rf"\A[{KEY_CLASS}]{{1,{KEY_MAX_LENGTH}}}\Z")
+KEY_HELP = f"1 to {KEY_MAX_LENGTH} characters: {KEY_CHARACTERS}"
 
 type Operation = Callable[[], tuple[Entry | None, dict[str, Any]]]
 

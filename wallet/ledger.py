@@ -21,13 +21,21 @@ to zero. Three kinds of line:
 
 An account's true balance is ``balance + sum(unrolled lines)``
 (:func:`balance_of`); ``reconcile`` proves the books.
+
+:func:`post` writes one entry through the ORM. The gift engine
+(``wallet.gift_batch``) books hundreds of entries a transaction in a fixed
+number of statements, with the batch functions at the end of the module:
+:func:`member_coins_lock`, :func:`debits_apply` and
+:func:`entries_append_batch`, the same three kinds of line in set-based SQL.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import F, Sum
@@ -169,3 +177,173 @@ def roll_up(*, account_ids: Iterable[int] | None = None, batch: int = 5000) -> i
             folded += len(chosen)
         if len(chosen) < batch:
             return folded
+
+
+# --- batches (the gift engine) ----------------------------------------------------------
+
+
+class BatchRetry(Exception):
+    """What a batch took for granted no longer holds: an account id that does
+    not name the account its caller took it for (a stale cache), or a
+    balance that moved under its lock. Nothing may be kept: roll the
+    transaction back and run the batch again (``stale``: with fresh ids)."""
+
+    def __init__(self, reason: str, *, stale: bool) -> None:
+        super().__init__(reason)
+        self.stale = stale
+
+
+class BatchLine(NamedTuple):
+    """One line of a batched entry (a tuple: a batch makes thousands). Its
+    account is named by id, with what the caller takes it for (its kind, and
+    its member's user id, 0 for the platform's): a line whose account is not
+    that is not written (:class:`BatchRetry`). ``applied``: a debit already
+    applied to the balance by :func:`debits_apply` (written rolled up);
+    otherwise the line is appended and rolled up later."""
+
+    account_id: int
+    amount: int
+    account_kind: str
+    owner_id: int
+    applied: bool = False
+
+
+class BatchEntry(NamedTuple):
+    """One balanced entry of a batch."""
+
+    kind: str
+    memo: str
+    reference: dict[str, Any]
+    lines: tuple[BatchLine, ...]
+
+
+def _placeholders(rows: int, columns: int) -> str:
+    row = "(" + ", ".join(["%s"] * columns) + ")"
+    return ", ".join([row] * rows)
+
+
+def _in_transaction(what: str) -> None:
+    if not connection.in_atomic_block:
+        raise RuntimeError(f"ledger.{what} must run inside transaction.atomic()")
+
+
+def member_coins_lock(owners: Mapping[int, int]) -> dict[int, int]:
+    """``{account id: rolled-up balance}`` of members' coin accounts, given as
+    ``{account id: the member's user id}``, locked until the transaction
+    ends (in id order on PostgreSQL, so two batches never lock them in
+    opposite orders; SQLite's transaction already holds the write lock).
+    An id that is not that member's coin account raises
+    :class:`BatchRetry` (stale).
+
+    ``FOR NO KEY UPDATE``: what the debit itself takes, so lines appended
+    meanwhile on these accounts (their foreign key's share lock) do not wait
+    for the batch."""
+    _in_transaction("member_coins_lock")
+    ids = sorted(owners)
+    lock = " ORDER BY id FOR NO KEY UPDATE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, kind, user_id, balance FROM wallet_account "  # noqa: S608
+            f"WHERE id IN ({', '.join(['%s'] * len(ids))}){lock}",
+            ids,
+        )
+        rows = cursor.fetchall()
+    balances: dict[int, int] = {}
+    member_coins = str(Account.Kind.MEMBER_COINS)
+    for account_id, kind, user_id, balance in rows:
+        if kind == member_coins and owners.get(account_id) == user_id:
+            balances[account_id] = int(balance)
+    if len(balances) != len(ids):
+        raise BatchRetry("a cached coin account changed", stale=True)
+    return balances
+
+
+def debits_apply(totals: Mapping[int, int], *, expected: Mapping[int, int]) -> dict[int, int]:
+    """``balance -= total`` for each ``{account id: total}``, in one
+    statement, each only where the balance stays >= 0; returns each
+    account's true balance after it (rolled up plus appended, as
+    :func:`balance_of` reads it). The accounts must be locked
+    (:func:`member_coins_lock`), and ``expected`` says what their rolled-up
+    balances are once debited; any other balance, or a debit that did not
+    apply, raises :class:`BatchRetry`. The debited lines go in with
+    ``applied=True``."""
+    _in_transaction("debits_apply")
+    rows = sorted(totals.items())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE wallet_account SET balance = wallet_account.balance - d.column2 "  # noqa: S608
+            f"FROM (VALUES {_placeholders(len(rows), 2)}) AS d "
+            "WHERE wallet_account.id = d.column1 AND wallet_account.balance >= d.column2 "
+            "RETURNING wallet_account.id, wallet_account.balance, "
+            "(SELECT COALESCE(SUM(l.amount), 0) FROM wallet_line l "
+            "WHERE l.account_id = wallet_account.id AND l.rolled_up = %s)",
+            [value for row in rows for value in row] + [False],
+        )
+        returned = cursor.fetchall()
+    after: dict[int, int] = {}
+    for account_id, balance, pending in returned:
+        if int(balance) != expected[account_id]:
+            raise BatchRetry(f"account {account_id} changed under its lock", stale=False)
+        after[account_id] = int(balance) + int(pending)
+    if len(after) != len(rows):
+        raise BatchRetry("a debit did not apply", stale=False)
+    return after
+
+
+def _check_batch_entry(entry: BatchEntry) -> None:
+    # post()'s rules, in one pass: batches hold thousands of lines.
+    total = 0
+    for line in entry.lines:
+        amount = line.amount
+        if amount < 0:
+            if not line.applied and line.account_kind not in Account.MAY_GO_NEGATIVE:
+                raise ValueError(f"a debit of account {line.account_id} must be applied first")
+        elif amount == 0:
+            raise ValueError("a line of zero")
+        elif line.applied:
+            raise ValueError("only debits are applied by debits_apply")
+        total += amount
+    if total or not entry.lines:
+        raise ValueError(f"unbalanced entry: {[line.amount for line in entry.lines]}")
+
+
+def entries_append_batch(entries: Sequence[BatchEntry], *, created_at: datetime) -> list[int]:
+    """Write ``entries`` and their lines in two statements (each entry
+    balanced, as :func:`post` requires); their ids, in order. The lines go in
+    through a join on each account's id, kind and owner, so an id that does
+    not name the account its line says writes nothing and raises
+    :class:`BatchRetry` (stale): roll back and run again."""
+    _in_transaction("entries_append_batch")
+    for entry in entries:
+        _check_batch_entry(entry)
+    stamp = connection.ops.adapt_datetimefield_value(created_at)  # SQLite stores text
+    params: list[Any] = []
+    for entry in entries:
+        params += [entry.kind, entry.memo[:200], json.dumps(entry.reference), stamp]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO wallet_entry (kind, memo, reference, created_at) "  # noqa: S608
+            f"VALUES {_placeholders(len(entries), 4)} RETURNING id",
+            params,
+        )
+        # Ids come from one sequence in insertion order, whatever order
+        # RETURNING lists them in.
+        entry_ids = sorted(entry_id for (entry_id,) in cursor.fetchall())
+        params = [stamp]
+        count = 0
+        for entry_id, entry in zip(entry_ids, entries, strict=True):
+            for line in entry.lines:
+                params += [entry_id, line.account_id, line.amount, line.applied,
+                           line.account_kind, line.owner_id]  # fmt: skip
+                count += 1
+        cursor.execute(
+            "INSERT INTO wallet_line (entry_id, account_id, amount, rolled_up, created_at) "  # noqa: S608
+            "SELECT v.column1, v.column2, v.column3, v.column4, %s "
+            f"FROM (VALUES {_placeholders(count, 6)}) AS v "
+            "JOIN wallet_account a ON a.id = v.column2 AND a.kind = v.column5 "
+            "AND COALESCE(a.user_id, 0) = v.column6",
+            params,
+        )
+        if cursor.rowcount != count:
+            raise BatchRetry("a cached account id is stale", stale=True)
+    return entry_ids

@@ -139,8 +139,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
     "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
 }
-# Task modules autodiscovery (``<app>.tasks``) does not find.
-CELERY_IMPORTS = ["live.gifts"]
 
 # --- auth -----------------------------------------------------------------
 AUTH_USER_MODEL = "community.User"
@@ -224,14 +222,7 @@ SPROUT_LIVE_VIEWERS_SECONDS = 1.0
 SPROUT_LIVE_SEND_QUEUE = 256
 SPROUT_LIVE_TICKET_SECONDS = 60
 SPROUT_LIVE_STALE_SECONDS = env.int("SPROUT_LIVE_STALE_SECONDS", default=120)
-# Dotted paths of (session) -> dict merged into a session's report (the
-# wallet adds its cash column).
-SPROUT_LIVE_REPORT_EXTENSIONS: list[str] = [
-    "live.gifts.session_cash",
-]
-# The websocket `gift` frame (live.consumers): the wallet's gifts in the room.
-SPROUT_LIVE_GIFT_HANDLER = "live.gifts.handle_gift_frame"
-# Gift frames are booked in batches (live.gifts.GiftBatcher): a batch leaves
+# Gift frames are booked in batches (live.gift_batcher.GiftBatcher): a batch leaves
 # after WINDOW seconds or at MAX gifts; THREADS database threads per process
 # run them (unset: 2 on PostgreSQL, 0 = the consumers' own thread on SQLite);
 # an idle batcher's threads stop after IDLE seconds.
@@ -257,7 +248,7 @@ SPROUT_WALLET_PAYMENT_PROVIDERS: list[str] = env.list("SPROUT_WALLET_PAYMENT_PRO
 # free coins only when it sets this on purpose.
 SPROUT_WALLET_SANDBOX_SECRET = env("SPROUT_WALLET_SANDBOX_SECRET", default="")
 # The platform's share of every gift, in basis points (3000 = 30%), split off
-# when the gift is sent (wallet.gifts.split_coins: rounded down, the remainder
+# when the gift is sent (wallet.rules.split_coins: rounded down, the remainder
 # is the creator's).
 SPROUT_WALLET_PLATFORM_SHARE_BPS = env.int("SPROUT_WALLET_PLATFORM_SHARE_BPS", default=3000)
 
@@ -426,10 +417,10 @@ CELERY_BEAT_SCHEDULE = {
         # Sweeps queued while no worker ran are dropped: the next one does it all.
         "options": {"expire_seconds": 60},
     },
-    # Each live room's top gifters, pushed when they changed (live.gifts); a
-    # tick not run within its interval is dropped, the next one covers it.
+    # Each live room's top gifters, pushed when they changed (live.services.gifts);
+    # a tick not run within its interval is dropped, the next one covers it.
     "push-live-leaderboards": {
-        "task": "live.gifts.push_live_leaderboards",
+        "task": "live.tasks.push_live_leaderboards",
         "schedule": 5.0,
         # django-celery-beat's spelling of `expires` (seconds).
         "options": {"expire_seconds": 5},

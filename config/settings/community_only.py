@@ -11,7 +11,6 @@ UPPER_APPS = ("wallet", "kol", "live", "shop")
 INSTALLED_APPS = [app for app in INSTALLED_APPS if app not in UPPER_APPS]
 
 # Nothing of the upper apps' to import or schedule.
-CELERY_IMPORTS = []
 CELERY_BEAT_SCHEDULE = {
     name: entry
     for name, entry in CELERY_BEAT_SCHEDULE.items()

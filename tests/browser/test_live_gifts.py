@@ -32,6 +32,7 @@ import pytest
 from community.models import User
 from live import keys
 from live.models import Room
+from live.selectors import session_gift_earnings
 from live.services import create_room
 from tests.browser import test_live_room as live_room
 from tests.browser.catalog import default_gift_catalog
@@ -39,7 +40,6 @@ from tests.browser.test_live_room import Site, make_host, open_context, publish,
 from tests.factories import UserFactory
 from tests.faults import next_gift_loses_its_connection
 from wallet import selectors
-from wallet.gifts import session_earnings
 from wallet.models import Gift, GiftSend
 from wallet.reconcile import reconcile
 
@@ -215,7 +215,7 @@ def test_a_viewer_recharges_and_sends_gifts_and_the_host_sees_them(  # type: ign
         expect(cash.locator("div", has_text="Gifts").locator("dd")).to_have_text("6")
         expect(cash.locator("div", has_text="Coins").locator("dd")).to_have_text("224")
         expect(cash.locator("div", has_text="Paying viewers").locator("dd")).to_have_text("1")
-        earned = session_earnings(GiftSend.objects.filter(room_id=room.pk)[0].session_id or 0)
+        earned = session_gift_earnings(GiftSend.objects.filter(room_id=room.pk)[0].session_id or 0)
         assert 0 < earned < 224  # the platform's share is off
         expect(report.locator(".report-earnings")).to_have_text(
             f"{earned} coins to your earnings, after the platform’s share."

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import connections
 
 from live import consumers, hub
+from live.events import event_check
 from live.models import ChatMessage, Room
 from live.state import reset_room_state_backend
 from tests.clients import logged_in
@@ -124,7 +125,10 @@ class LiveClient:
             text = message["text"]
             self.raw.append(text)
             frame = json.loads(text)
-            self._events.extend(frame["events"] if frame.get("type") == "batch" else [frame])
+            received = frame["events"] if frame.get("type") == "batch" else [frame]
+            for event in received:
+                event_check(event)  # whatever reaches a client is in the schema
+            self._events.extend(received)
         return self._events.popleft()
 
     async def wait_for(
@@ -209,6 +213,36 @@ def session_cookie(user: Any) -> str:
 
 # --- fixtures -------------------------------------------------------------------
 
+RoomEvents = list[tuple[int, dict[str, Any]]]
+
+
+@pytest.fixture(name="room_events")
+def room_events_fixture(monkeypatch: pytest.MonkeyPatch) -> RoomEvents:
+    """``[(room id, event)]``: every event published to a room during the
+    test, in order, each checked against ``live.events``' schema on its way
+    (the transport, ``live.hub.publish`` and ``publish_sync``, is wrapped:
+    whatever reaches it is checked, and still sent)."""
+    sent: RoomEvents = []
+    send_async, send_sync = hub.publish, hub.publish_sync
+
+    def checked(room_id: int, event: Any) -> None:
+        if str(event.get("type", "")).startswith("_"):
+            return  # the hub's own control messages (a ban's disconnect)
+        event_check(event)
+        sent.append((room_id, dict(event)))
+
+    async def publish(room_id: int, event: Any) -> None:
+        checked(room_id, event)
+        await send_async(room_id, event)
+
+    def publish_sync(room_id: int, event: Any) -> None:
+        checked(room_id, event)
+        send_sync(room_id, event)
+
+    monkeypatch.setattr(hub, "publish", publish)
+    monkeypatch.setattr(hub, "publish_sync", publish_sync)
+    return sent
+
 
 def forget_hot_state() -> None:
     """A fresh hot-state backend and no per-room state left, in this process
@@ -236,7 +270,6 @@ def live_settings_fixture(settings: Any) -> Iterator[Any]:
     settings.SPROUT_LIVE_VIEWERS_SECONDS = 0.1
     settings.SPROUT_LIVE_CHAT_RATE = "100/10"
     settings.SPROUT_LIVE_BLOCKED_WORDS = []
-    settings.SPROUT_LIVE_GIFT_HANDLER = ""
     forget_hot_state()
     yield settings
     forget_hot_state()

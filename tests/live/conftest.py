@@ -1,8 +1,14 @@
-"""Wiring and data every live-room test may use: ``room`` (a scheduled room
-of the ``host`` fixture) and ``live_room`` (a live one, with its open
-session); and, after each test, the gift batcher's database threads finish,
-close their connections and exit (PostgreSQL will not drop a test database
-that a thread is still connected to)."""
+"""Wiring and data every live-room test may use:
+
+- ``room`` (a scheduled room of the ``host`` fixture) and ``live_room`` (a
+  live one, with its open session);
+- every event published to a room is checked against ``live.events``'
+  schema (``room_events``; the test clients check every frame they
+  receive, too);
+- after each test the gift batcher's database threads finish, close their
+  connections and exit (PostgreSQL will not drop a test database that a
+  thread is still connected to).
+"""
 
 from __future__ import annotations
 
@@ -11,9 +17,15 @@ from collections.abc import Iterator
 import pytest
 
 from community.models import User
-from live.gifts import close_gift_batchers
 from live.models import Room
+from live.services.gifts import close_gift_batchers
 from tests.factories import RoomFactory
+from tests.live import RoomEvents, room_events_fixture  # noqa: F401  (fixture)
+
+
+@pytest.fixture(autouse=True)
+def _room_events_checked(room_events: RoomEvents) -> RoomEvents:
+    return room_events
 
 
 @pytest.fixture(autouse=True)

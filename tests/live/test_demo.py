@@ -19,10 +19,9 @@ from community.models import Notification, User
 from kol import demo as kol_demo
 from kol import services as kol_services
 from kol.models import CreatorDailyStat, Invitation
-from live import demo, services
+from live import demo, selectors, services
 from live.models import ChatMessage, LiveSession, Room
 from tests.factories import NoteFactory
-from wallet import gifts
 from wallet.models import (
     Account,
     Entry,
@@ -163,7 +162,7 @@ def test_reports_and_leaderboards_read_like_a_crowd() -> None:
         assert cash["unique_payers"] <= traffic["peak_viewers"] <= traffic["unique_viewers"]
         assert traffic["chat_messages"] == ChatMessage.objects.filter(session=session).count()
         assert traffic["watch_seconds"] > 0 and traffic["hearts"] > 0
-        board = gifts.session_leaderboard(session.pk)
+        board = selectors.session_top_gifters(session.pk)
         assert [g.coins for g in board] == sorted((g.coins for g in board), reverse=True)
         top_shares.append(board[0].coins / cash["coins"])
     # Somebody tops most leaderboards by a margin; not every gifter gives alike.

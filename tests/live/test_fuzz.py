@@ -28,7 +28,7 @@ from tests.live import (  # noqa: F401  (fixtures)
 SEED = 20260
 FRAMES = 300
 # What a bad frame may be answered with; all of them are errors.
-EXPECTED_CODES = {"invalid", "too_long", "unknown_gift"}
+EXPECTED_CODES = {"invalid", "too_long", "unknown_gift", "insufficient_funds"}
 Frame = tuple[str, Any]  # ("text", str) or ("bytes", bytes)
 
 
@@ -141,7 +141,7 @@ def _bad_gift(rng: random.Random) -> Frame:
         frame["quantity"] = rng.choice([0, -5, 10**9, "2", 2.0, False])
     elif flaw == 3:
         frame["idempotency_key"] = rng.choice([7, "k" * 65, ["k"]])
-    # flaw 4: well formed, but no gift handler is installed
+    # flaw 4: well formed, from a member without coins
     return "text", json.dumps(frame)
 
 

@@ -1,4 +1,4 @@
-"""The live room's gift micro-batcher (``live.gifts.GiftBatcher``): gift
+"""The live room's gift micro-batcher (``live.gift_batcher.GiftBatcher``): gift
 frames from several websockets arriving together are sent as one batch, and
 every sender still gets its own ``gift_ack`` or its own error frame;
 insufficient funds, duplicate keys, rooms that stopped being live and a
@@ -17,9 +17,10 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db import OperationalError, connection, transaction
 
-from live import gifts as live_gifts
-from live.gifts import GiftBatcher, RoomGiftRequest, gift_batcher
+from live.gift_batcher import GiftBatcher
 from live.models import Room
+from live.services import gifts as live_gifts
+from live.services.gifts import RoomGiftRequest, gift_batcher, room_gifts_send
 from tests.factories import UserFactory
 from tests.live import (  # noqa: F401  (fixtures)
     Connect,
@@ -44,7 +45,6 @@ WINDOW = 0.5
 
 @pytest.fixture(autouse=True)
 def batching(live_settings: Any) -> Any:
-    live_settings.SPROUT_LIVE_GIFT_HANDLER = "live.gifts.handle_gift_frame"
     live_settings.SPROUT_GIFT_BATCH_WINDOW_SECONDS = WINDOW
     live_settings.SPROUT_GIFT_BATCH_MAX = 100
     make_catalog()
@@ -346,7 +346,7 @@ async def test_on_its_own_threads_batches_overlap_and_stay_exact(
     room: Room, live_loop: None
 ) -> None:
     fans = await members(*[30] * 20)
-    batcher = GiftBatcher(window=0.05, max_size=8, threads=2, idle=0.5)
+    batcher = GiftBatcher(room_gifts_send, window=0.05, max_size=8, threads=2, idle=0.5)
     requests = [
         RoomGiftRequest(
             sender=fan, room_id=room.pk, gift_slug="coffee", quantity=1, idempotency_key=f"{n}"
@@ -369,11 +369,11 @@ def test_the_settings_shape_the_batcher(settings: Any) -> None:
     settings.SPROUT_GIFT_BATCH_WINDOW_SECONDS = 0.01
     settings.SPROUT_GIFT_BATCH_MAX = 7
     settings.SPROUT_GIFT_BATCH_THREADS = 3
-    batcher = GiftBatcher.from_settings()
+    batcher = GiftBatcher.from_settings(room_gifts_send)
     assert (batcher.window, batcher.max_size, batcher.concurrency) == (0.01, 7, 3)
 
     del settings.SPROUT_GIFT_BATCH_THREADS
     expected = 1 if connection.vendor == "sqlite" else 2  # threads 0: one batch at a time
-    assert GiftBatcher.from_settings().concurrency == expected
+    assert GiftBatcher.from_settings(room_gifts_send).concurrency == expected
     with pytest.raises(ValueError):
-        GiftBatcher(max_size=0)
+        GiftBatcher(room_gifts_send, max_size=0)

@@ -19,8 +19,8 @@ import pytest
 from channels.db import database_sync_to_async
 from rest_framework.authtoken.models import Token
 
-from live import gifts as live_gifts
 from live.models import Room
+from live.services import gifts as live_gifts
 from tests.factories import UserFactory
 from tests.faults import backend_pid, next_gift_loses_its_connection, terminate_backend
 from tests.live import (  # noqa: F401  (fixtures)
@@ -43,7 +43,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture(autouse=True)
 def gifts_on(live_settings: Any) -> Any:
-    live_settings.SPROUT_LIVE_GIFT_HANDLER = "live.gifts.handle_gift_frame"
     # One batch thread: the connection this test kills is the one the next
     # batch uses.
     live_settings.SPROUT_GIFT_BATCH_THREADS = 1

@@ -11,11 +11,15 @@ from unittest import mock
 import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
+from django.utils import timezone
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from django_celery_beat.schedulers import DatabaseScheduler
 
 from kol import extensions as kol_extensions
 from kol.gift_stats import gift_income
-from live import gifts as live_gifts
+from live import hub, tasks
 from live.models import Room
+from live.services import gifts as live_gifts
 from tests.factories import UserFactory
 from tests.live import (  # noqa: F401  (fixtures)
     Connect,
@@ -32,14 +36,10 @@ from wallet.models import GiftSend
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-HANDLER = "live.gifts.handle_gift_frame"
-
 
 @pytest.fixture(autouse=True)
-def gifts_on(live_settings: Any) -> Any:
-    live_settings.SPROUT_LIVE_GIFT_HANDLER = HANDLER
-    make_catalog()
-    return live_settings
+def catalog(live_settings: Any) -> Any:
+    return make_catalog()
 
 
 @pytest.fixture
@@ -262,7 +262,7 @@ async def test_a_real_worker_pushes_the_leaderboard_to_the_room(
     await database_sync_to_async(_send)(ann, room, "castle", "a1")
     theirs = await joined(connect, room, viewer)
 
-    await sync_to_async(live_gifts.push_live_leaderboards.delay)()
+    await sync_to_async(tasks.push_live_leaderboards.delay)()
 
     board = await theirs.wait_for("leaderboard", timeout=20)
     assert board == _board((ann, 520))
@@ -273,7 +273,7 @@ async def test_a_gift_whose_broadcast_fails_is_still_acked(
 ) -> None:
     mine = await joined(connect, room, sender)
 
-    with mock.patch.object(live_gifts, "publish", side_effect=ConnectionError("redis down")):
+    with mock.patch.object(hub, "publish", side_effect=ConnectionError("redis down")):
         await mine.send(gift_frame("g-quiet", gift="coffee"))
         ack = await mine.wait_for("gift_ack")
 
@@ -285,9 +285,9 @@ def test_a_leaderboard_that_failed_to_go_out_is_pushed_on_the_next_tick(room: Ro
     (ann,) = _fans("ann")
     _send(ann, room, "coffee", "a1")
 
-    with mock.patch.object(live_gifts, "publish_sync", side_effect=ConnectionError("down")):
+    with mock.patch.object(hub, "publish_sync", side_effect=ConnectionError("down")):
         assert live_gifts.push_leaderboards() == 0
-    with mock.patch.object(live_gifts, "publish_sync") as published:
+    with mock.patch.object(hub, "publish_sync") as published:
         assert live_gifts.push_leaderboards() == 1
         assert live_gifts.push_leaderboards() == 0
     published.assert_called_once_with(room.pk, _board((ann, 10)))
@@ -298,10 +298,34 @@ def test_gifts_are_wired_into_the_settings() -> None:
     from config.settings import base
 
     entry: dict[str, Any] = base.CELERY_BEAT_SCHEDULE["push-live-leaderboards"]
-    assert entry["task"] == live_gifts.push_live_leaderboards.name
+    assert entry["task"] == tasks.push_live_leaderboards.name == "live.tasks.push_live_leaderboards"
     assert 5 <= entry["schedule"] <= 10
-    assert "live.gifts" in app.conf.imports  # so workers register the task
-    assert base.SPROUT_LIVE_GIFT_HANDLER == HANDLER
-    assert "live.gifts.session_cash" in base.SPROUT_LIVE_REPORT_EXTENSIONS
+    app.loader.import_default_modules()  # what a worker does: autodiscovery finds it
+    assert entry["task"] in app.tasks
     assert gift_income in kol_extensions.stat_providers.items()
     assert base.SPROUT_WALLET_PLATFORM_SHARE_BPS == 3_000
+
+
+def test_beat_moves_a_stored_leaderboard_entry_to_the_tasks_new_name() -> None:
+    """The task was ``live.gifts.push_live_leaderboards``; a database that
+    ran beat before stores that name. django-celery-beat's scheduler updates
+    its entries from the settings by name when beat starts
+    (``DatabaseScheduler.update_from_dict``, an ``update_or_create`` per
+    entry): no migration."""
+    from config.celery import app
+    from config.settings import base
+
+    every_five = IntervalSchedule.objects.create(every=5, period=IntervalSchedule.SECONDS)
+    PeriodicTask.objects.create(
+        name="push-live-leaderboards",
+        task="live.gifts.push_live_leaderboards",
+        interval=every_five,
+        last_run_at=timezone.now(),
+    )
+
+    # What beat does with each entry of the settings when it starts.
+    name = "push-live-leaderboards"
+    DatabaseScheduler.Entry.from_entry(name, app=app, **base.CELERY_BEAT_SCHEDULE[name])
+
+    stored = PeriodicTask.objects.get(name="push-live-leaderboards")
+    assert stored.task == "live.tasks.push_live_leaderboards" and stored.enabled

@@ -8,29 +8,23 @@ opened mid-live shows the top gifters at once (tests/browser/test_live_gifts
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from community.models import User
-from live import gifts as live_gifts
 from live import services
 from live.models import Room
+from live.selectors import session_gift_earnings
+from live.services import gifts as live_gifts
 from tests.clients import logged_in
 from tests.factories import FundedMemberFactory, UserFactory
 from tests.factories.wallet import gift_catalog
 from tests.live.test_views import room_config
-from wallet.gifts import session_earnings
 from wallet.models import GiftSend
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _cash_in_reports(settings: Any) -> None:
-    settings.SPROUT_LIVE_REPORT_EXTENSIONS = ["live.gifts.session_cash"]
 
 
 def figure(page: str, label: str) -> str:
@@ -65,7 +59,7 @@ def test_the_report_of_a_running_broadcast_shows_its_gifts(host: User, live_room
     assert figure(cash, "Gifts") == "9"  # items: 1 + 5 + 3
     assert figure(cash, "Coins") == "227"  # 199 + 25 + 3
     assert figure(cash, "Paying viewers") == "2"
-    earned = session_earnings(GiftSend.objects.filter(room_id=live_room.pk)[0].session_id or 0)
+    earned = session_gift_earnings(GiftSend.objects.filter(room_id=live_room.pk)[0].session_id or 0)
     assert 0 < earned < 227
     assert f"{earned} coins to your earnings, after the platform’s share." in report
 

@@ -18,9 +18,11 @@ from django.utils import timezone
 
 from community.models import Follow, Notification, User
 from kol import extensions as kol_extensions
-from live import events, services
+from live import events, selectors, services
 from live.errors import Banned, NotAHost, NotFound, PermissionDenied, ValidationFailed
+from live.extensions import session_report_sections
 from live.models import LiveSession, Room
+from live.services import rooms
 from live.state import reset_room_state_backend, room_state
 from tests.factories import (
     BlockFactory,
@@ -32,7 +34,7 @@ from tests.factories import (
     RoomRestrictionFactory,
     UserFactory,
 )
-from tests.live import forget_hot_state
+from tests.live import RoomEvents, forget_hot_state
 
 pytestmark = pytest.mark.django_db
 
@@ -87,13 +89,9 @@ def _fresh_hot_state() -> Iterator[None]:
 
 
 @pytest.fixture
-def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, dict[str, Any]]]:
-    """Events sent to rooms (``publish_sync``), in order."""
-    sent: list[tuple[int, dict[str, Any]]] = []
-    monkeypatch.setattr(
-        services, "publish_sync", lambda room_id, event: sent.append((room_id, event))
-    )
-    return sent
+def published(room_events: RoomEvents) -> RoomEvents:
+    """Events sent to rooms (after commit: ``live.events``), in order."""
+    return room_events
 
 
 # --- rooms ------------------------------------------------------------------------
@@ -339,7 +337,7 @@ def test_a_room_seen_again_is_not_ended_as_stale(room: Room, published: list[Any
     services.start_session(room=room, client_addr="")
     cutoff = timezone.now() - timedelta(minutes=1)
     # Listed as stale, then an on_update arrived before it was locked.
-    assert services._end_live(room.pk, reason="stale", stale_before=cutoff) is False
+    assert rooms._end_live(room.pk, reason="stale", stale_before=cutoff) is False
     assert services.broadcast_seen(host=room.host) == room
 
 
@@ -372,20 +370,38 @@ def test_the_session_report_has_traffic_and_an_empty_cash_part(
     assert report["cash"] == {"gifts": 0, "coins": 0, "earnings": 0, "unique_payers": 0}
 
 
-def cash_extension(session: LiveSession) -> dict[str, Any]:
-    return {"cash": {"coins": 250, "gifts": 3}, "top_gifters": ["mei"]}
+def shop_section(session: LiveSession) -> dict[str, Any]:
+    return {"cash": {"sales": 250, "orders": 3}, "top_products": ["wok"]}
 
 
-def test_report_extensions_are_merged_into_the_report(
-    room: Room, published: list[Any], settings: Any
+@pytest.fixture
+def shop_section_added() -> Iterator[None]:
+    # As an app above live would, from its AppConfig.ready().
+    session_report_sections.add(shop_section, app="live", key="test-shop")
+    yield
+    session_report_sections.remove("test-shop")
+
+
+def test_report_sections_are_merged_into_the_report(
+    room: Room, published: list[Any], shop_section_added: None
 ) -> None:
-    settings.SPROUT_LIVE_REPORT_EXTENSIONS = [f"{__name__}.cash_extension"]
     services.start_session(room=room, client_addr="")
     session = services.end_session(room=room, reason="test")
     assert session is not None
     report = services.session_report(session)
-    assert report["cash"] == {"gifts": 3, "coins": 250, "earnings": 0}
-    assert report["top_gifters"] == ["mei"]
+    assert report["cash"] == {
+        "gifts": 0,
+        "coins": 0,
+        "unique_payers": 0,
+        "earnings": 0,
+        "sales": 250,
+        "orders": 3,
+    }
+    assert report["top_products"] == ["wok"]
+
+
+def test_the_gift_takings_are_lives_own_report_section() -> None:
+    assert selectors.session_cash in session_report_sections.items()
 
 
 def _ended_session(host: User, **figures: int) -> None:

@@ -18,8 +18,8 @@ from django.db import connection
 from django.db.models import Sum
 
 from core.errors import DomainError
-from live import gifts as live_gifts
 from live.models import Room
+from live.services import gifts as live_gifts
 from tests.factories import UserFactory
 from tests.wallet.factories_gifts import fund, live_room, make_catalog, unbalanced_entries
 from wallet import selectors

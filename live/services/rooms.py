@@ -1,4 +1,4 @@
-"""Rooms and their broadcasts: writes.
+"""Rooms and their broadcasts: writes (``live.services``).
 
 A room is ``scheduled`` when its host creates it, ``live`` while the host
 publishes (``start_session``, called by the ingest callback), ``ended`` after
@@ -8,8 +8,9 @@ broadcast is a :class:`~live.models.LiveSession`; the hot counters of
 ``live.state`` are folded into it when it ends, which makes its traffic
 report (``session_report``) and feeds screening (``live_performance``).
 
-Events reach the room after commit (``live.hub.publish_sync``); followers hear
-that the host went live through a Celery task, also after commit.
+Events reach the room after commit (``live.events.room_event_send_on_commit``);
+followers hear that the host went live through a Celery task, also after
+commit.
 """
 
 from __future__ import annotations
@@ -19,14 +20,12 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.files import File
 from django.db import transaction
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.urls import NoReverseMatch
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from community.models import Follow, Notification, User
 from community.services import notify_followers
@@ -36,7 +35,7 @@ from kol.models import CreatorProfile
 from kol.services import can_host_live
 from live import events
 from live.errors import Banned, NotAHost, NotFound, PermissionDenied, ValidationFailed
-from live.hub import publish_sync
+from live.extensions import session_report_sections
 from live.models import COVER_MAX_SIDE, LiveSession, Room, RoomRestriction
 from live.permissions import is_room_moderator, is_site_moderator
 from live.state import room_state
@@ -147,8 +146,8 @@ def remove_room_moderator(*, actor: User, room: Room, user: User) -> None:
 
 
 def _after_commit(func: Any, *args: Any) -> None:
-    # robust: a failed broadcast or enqueue is logged; it must not turn the
-    # committed state change into an error for nginx.
+    # robust: a failed enqueue is logged; it must not turn the committed
+    # state change into an error for nginx (events: live.events, the same).
     transaction.on_commit(partial(func, *args), robust=True)
 
 
@@ -179,7 +178,7 @@ def start_session(*, room: Room, client_addr: str) -> LiveSession:
         session = LiveSession.objects.create(room=locked, client_addr=(client_addr or "")[:64])
         # Counters left from an earlier broadcast must not leak into this one.
         room_state().clear(locked.pk)
-        _after_commit(publish_sync, locked.pk, events.room_state(Room.State.LIVE))
+        events.room_event_send_on_commit(locked.pk, events.room_state(Room.State.LIVE))
         _after_commit(_enqueue_went_live, locked.pk)
     _refresh(room)
     logger.info("live room %s is live (session %s)", room.pk, session.pk)
@@ -244,7 +243,7 @@ def _end_live(room_id: int, *, reason: str, stale_before: datetime | None = None
         room.state = Room.State.ENDED
         room.ended_at = now
         room.save(update_fields=["state", "ended_at"])
-        _after_commit(publish_sync, room.pk, events.room_state(Room.State.ENDED))
+        events.room_event_send_on_commit(room.pk, events.room_state(Room.State.ENDED))
         _after_commit(room_state().clear, room.pk)
     logger.info("live room %s ended (%s)", room_id, reason)
     return True
@@ -274,7 +273,7 @@ def end_room(*, actor: User, room: Room) -> LiveSession | None:
             state=Room.State.ENDED, ended_at=timezone.now()
         )
         if cancelled:
-            _after_commit(publish_sync, room.pk, events.room_state(Room.State.ENDED))
+            events.room_event_send_on_commit(room.pk, events.room_state(Room.State.ENDED))
     if cancelled:
         _refresh(room)
         return None
@@ -353,10 +352,11 @@ def broadcast_seen(*, host: User) -> Room | None:
 
 def session_report(session: LiveSession) -> dict[str, Any]:
     """What a broadcast brought: traffic (peak and unique viewers, watch time,
-    chat messages, hearts, new followers, dropped viewers) and ``cash`` (zero
-    here; the wallet fills it through ``settings.SPROUT_LIVE_REPORT_EXTENSIONS``,
-    dotted paths of ``(session) -> dict`` merged into the report, one level
-    deep). A running session reports its live counters so far."""
+    chat messages, hearts, new followers, dropped viewers) and ``cash``, its
+    takings: zero here, filled by the sections of
+    ``live.extensions.session_report_sections`` (each ``(session) -> dict``
+    merged into the report one level deep: live's gifts, the shop's sales).
+    A running session reports its live counters so far."""
     running = session.ended_at is None
     if running:
         counters = _counters(session.room_id)
@@ -384,9 +384,8 @@ def session_report(session: LiveSession) -> dict[str, Any]:
         },
         "cash": {"gifts": 0, "coins": 0, "earnings": 0},
     }
-    for path in getattr(settings, "SPROUT_LIVE_REPORT_EXTENSIONS", []) or []:
-        extra = import_string(path)(session) or {}
-        for key, value in dict(extra).items():
+    for section in session_report_sections:
+        for key, value in dict(section(session) or {}).items():
             if isinstance(value, dict) and isinstance(report.get(key), dict):
                 report[key] = {**report[key], **value}
             else:

@@ -1,0 +1,332 @@
+"""Gifts in live rooms: writes. The money moves in the wallet
+(``wallet.gift_batch.send_gifts``: one transaction per batch, exactly once
+per idempotency key, the request's rules in ``wallet.rules``); this module
+adds what only the live app knows: the room must be live, the gift goes to
+its host in its open session, and the room hears about it.
+
+Check, do, notify (Zulip's split):
+
+- :func:`room_gifts_send` does: many gifts at once, one room query then one
+  transaction of the engine; one answer per request, and for each gift this
+  call sent (not a replay) the room's ``gift`` event, not yet published.
+  :func:`send_in_room` is a batch of one on the caller's thread.
+- :func:`room_gift_send` (HTTP: ``POST /api/v1/live/rooms/{id}/gifts/``) and
+  :func:`room_gift_send_batched` (the websocket's ``gift`` frame, through
+  the process's :class:`~live.gift_batcher.GiftBatcher`) check, do, and
+  publish the ``gift`` event after commit, through ``live.events``. A retry
+  with the same key gets the same answer and the room hears nothing twice.
+- :func:`push_leaderboards` (Celery beat, every few seconds:
+  ``live.tasks.push_live_leaderboards``) sends each live room the top
+  gifters of its session as a ``leaderboard`` event, only when that list
+  changed: one query finds the rooms with new gifts, one more per such room
+  ranks them. Without workers (``make run``: eager Celery, no beat) the gift
+  path pushes its room's leaderboard itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Max, OuterRef, Subquery
+
+from community.models import User
+from live import events, selectors
+from live.errors import DomainError, NotFound, RoomNotLive
+from live.gift_batcher import GiftBatcher, batcher_threads_retire
+from live.models import LiveSession, Room
+from live.services.rooms import room_for_viewer
+from wallet.gift_batch import GiftRequest, GiftResult, send_gifts
+from wallet.models import GiftSend
+from wallet.selectors import gift_payload
+
+logger = logging.getLogger("sprout.live")
+
+#: How long a room's last pushed leaderboard is remembered (a room live for
+#: longer without gifts simply gets it again once).
+LEADERBOARD_CACHE_SECONDS = 6 * 3600
+MAX_ID = 2**63 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class RoomGiftRequest:
+    """One gift to send in a room: what a ``gift`` frame (or the HTTP
+    endpoint) asks for."""
+
+    sender: User
+    room_id: int
+    gift_slug: str
+    quantity: int
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class RoomGift:
+    """A gift sent in a room: the wallet's answer and, when this call sent
+    it (not a replay), the room's ``gift`` event to publish."""
+
+    result: GiftResult
+    event: events.GiftEvent | None
+
+
+# --- doing ----------------------------------------------------------------------------
+
+
+def _live_rooms(room_ids: set[int]) -> dict[int, tuple[Room, int | None]]:
+    """``{room id: (room with its host, open session's id)}`` of the rooms
+    among ``room_ids`` that exist, in one query."""
+    ids = sorted(i for i in room_ids if 0 < i <= MAX_ID)
+    if not ids:
+        return {}
+    open_session = LiveSession.objects.filter(room=OuterRef("pk"), ended_at__isnull=True)
+    rooms = (
+        Room.objects.select_related("host")
+        .annotate(open_session_id=Subquery(open_session.values("pk")[:1]))
+        .filter(pk__in=ids)
+    )
+    return {room.pk: (room, room.open_session_id) for room in rooms}
+
+
+def gift_event(send: GiftSend) -> events.GiftEvent:
+    """The room's ``gift`` event for a send (its gift and sender loaded)."""
+    return events.gift(
+        gift_id=send.pk,
+        user=send.sender,
+        gift=gift_payload(send.gift),
+        quantity=send.quantity,
+        coins=send.coins,
+        ts=send.created_at,
+    )
+
+
+def room_gifts_send(requests: Sequence[RoomGiftRequest]) -> list[RoomGift | DomainError]:
+    """Send many gifts in live rooms at once: one query checks the rooms
+    (each gift's room must exist, ``not_found``, and be live now,
+    ``room_not_live``; the gift goes to its host in its open session), then
+    :func:`wallet.gift_batch.send_gifts` sends the rest in one transaction.
+    One answer per request, in order: a :class:`RoomGift` or the domain error
+    that request alone failed with (as :func:`send_in_room` would raise it).
+    Raises only when the whole batch failed (the database, say): then none
+    of it was sent. Publishes nothing: its callers do, after commit."""
+    rooms = _live_rooms({request.room_id for request in requests})
+    answers: list[RoomGift | DomainError | None] = [None] * len(requests)
+    batch: list[GiftRequest] = []
+    slots: list[int] = []
+    for index, request in enumerate(requests):
+        found = rooms.get(request.room_id)
+        if found is None:
+            answers[index] = NotFound("This room does not exist.")
+            continue
+        room, session_id = found
+        if room.state != Room.State.LIVE:
+            answers[index] = RoomNotLive()
+            continue
+        batch.append(
+            GiftRequest(
+                sender=request.sender,
+                host=room.host,
+                gift_slug=request.gift_slug,
+                quantity=request.quantity,
+                idempotency_key=request.idempotency_key,
+                room_id=room.pk,
+                session_id=session_id,
+            )
+        )
+        slots.append(index)
+    if batch:
+        for index, outcome in zip(slots, send_gifts(batch), strict=True):
+            if outcome.error is not None:
+                answers[index] = outcome.error
+                continue
+            result = outcome.unwrap()
+            event = gift_event(result.send) if result.send is not None else None
+            answers[index] = RoomGift(result=result, event=event)
+    done = [answer for answer in answers if answer is not None]
+    assert len(done) == len(requests)
+    return done
+
+
+def send_in_room(
+    *, sender: User, room_id: int, gift_slug: str, quantity: int, idempotency_key: str
+) -> RoomGift:
+    """Send a gift to the host of a live room, in its open session (see
+    :func:`wallet.gifts.send_gift` for the money and the errors; here also
+    ``not_found`` and ``room_not_live``): a batch of one through
+    :func:`room_gifts_send`. Returns the room's ``gift`` event to publish,
+    None for a replay."""
+    request = RoomGiftRequest(
+        sender=sender,
+        room_id=room_id,
+        gift_slug=gift_slug,
+        quantity=quantity,
+        idempotency_key=idempotency_key,
+    )
+    (answer,) = room_gifts_send([request])
+    if isinstance(answer, DomainError):
+        raise answer
+    return answer
+
+
+# --- over HTTP -------------------------------------------------------------------------
+
+
+def _pushes_on_gift() -> bool:
+    # No beat runs beside eager Celery (make run): the gift path is the tick.
+    return bool(getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False))
+
+
+def room_gift_send(
+    *, sender: User, room_id: int, gift_slug: str, quantity: int, idempotency_key: str
+) -> GiftResult:
+    """``sender`` sends a gift in a room they may watch (``not_found``,
+    ``banned``; then as :func:`send_in_room`); once it is committed the room
+    hears the ``gift`` event (not for a replay)."""
+    room_for_viewer(room_id=room_id, user=sender)
+    sent = send_in_room(
+        sender=sender,
+        room_id=room_id,
+        gift_slug=gift_slug,
+        quantity=quantity,
+        idempotency_key=idempotency_key,
+    )
+    if sent.event is not None:
+        events.room_event_send_on_commit(room_id, sent.event)
+        if _pushes_on_gift():
+            transaction.on_commit(partial(push_leaderboards, [room_id]), robust=True)
+    return sent.result
+
+
+# --- over the websocket ----------------------------------------------------------------
+
+_batchers: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, GiftBatcher[RoomGiftRequest, RoomGift]
+] = weakref.WeakKeyDictionary()
+
+
+def gift_batcher() -> GiftBatcher[RoomGiftRequest, RoomGift]:
+    """The running event loop's batcher of :func:`room_gifts_send` (made
+    from the settings on first use): one per worker process under
+    uvicorn."""
+    loop = asyncio.get_running_loop()
+    batcher = _batchers.get(loop)
+    if batcher is None:
+        batcher = _batchers[loop] = GiftBatcher.from_settings(room_gifts_send)
+    return batcher
+
+
+def close_gift_batchers() -> None:
+    """Forget every loop's batcher and let their threads finish what they
+    have, close their database connections and exit (tests call it after
+    each test: PostgreSQL will not drop a test database still connected).
+    The next gift makes a new batcher."""
+    _batchers.clear()
+    batcher_threads_retire()
+
+
+_broadcasts: set[asyncio.Task[None]] = set()
+
+
+async def _broadcast(room_id: int, sent: RoomGift) -> None:
+    assert sent.event is not None
+    try:
+        await events.room_event_send(room_id, sent.event)
+        if _pushes_on_gift():
+            await database_sync_to_async(push_leaderboards)([room_id])
+    except Exception:
+        # The gift is committed and acked; the room misses one animation.
+        logger.exception("gift %s in room %s was not broadcast", sent.result.gift_send_id, room_id)
+
+
+async def room_gift_send_batched(
+    *, sender: User, room_id: int, gift_slug: str, quantity: int, idempotency_key: str
+) -> GiftResult:
+    """A ``gift`` frame's gift (already checked against ``wallet.rules`` by
+    the consumer), sent with the other gifts of the process that arrive with
+    it (:func:`gift_batcher`). Once its batch is committed the room hears
+    the ``gift`` event, in the background: the sender's answer does not wait
+    for it. Raises the gift's domain error (the batch's others are not
+    touched), ``temporarily_unavailable`` (the database went away: retry
+    with the same key) or ``GiftBatchFailed`` (``server_error``)."""
+    sent = await gift_batcher().send(
+        RoomGiftRequest(
+            sender=sender,
+            room_id=room_id,
+            gift_slug=gift_slug,
+            quantity=quantity,
+            idempotency_key=idempotency_key,
+        )
+    )
+    if sent.event is not None:
+        task = asyncio.get_running_loop().create_task(_broadcast(room_id, sent))
+        _broadcasts.add(task)
+        task.add_done_callback(_broadcasts.discard)
+    return sent.result
+
+
+# --- leaderboards ------------------------------------------------------------------------
+
+
+def _cache_key(room_id: int) -> str:
+    return f"live:leaderboard:{room_id}"
+
+
+def leaderboard_updates(
+    room_ids: list[int] | None = None,
+) -> list[tuple[int, events.LeaderboardEvent]]:
+    """``[(room_id, leaderboard event)]`` for the live rooms (all, or those
+    of ``room_ids``) whose top gifters changed since the last event this
+    returned for them (remembered in the cache). One query for the live
+    sessions, one for their latest gift, one per room with new gifts."""
+    sessions = LiveSession.objects.filter(ended_at__isnull=True, room__state=Room.State.LIVE)
+    if room_ids is not None:
+        sessions = sessions.filter(room_id__in=room_ids)
+    open_sessions = dict(sessions.values_list("pk", "room_id"))
+    if not open_sessions:
+        return []
+    latest = dict(
+        GiftSend.objects.filter(session_id__in=list(open_sessions))
+        .order_by()
+        .values("session_id")
+        .annotate(last=Max("pk"))
+        .values_list("session_id", "last")
+    )
+    updates = []
+    for session_id, last_gift in sorted((s, g) for s, g in latest.items() if s is not None):
+        room_id = open_sessions[session_id]
+        marker = [session_id, last_gift]
+        remembered = cache.get(_cache_key(room_id)) or {}
+        if remembered.get("marker") == marker:
+            continue  # no gift since the last event
+        top = selectors.session_top_gifters(session_id)
+        event = events.leaderboard(events.leaderboard_lines(top))
+        cache.set(
+            _cache_key(room_id), {"marker": marker, "frame": event}, LEADERBOARD_CACHE_SECONDS
+        )
+        if remembered.get("frame") != event:
+            updates.append((room_id, event))
+    return updates
+
+
+def push_leaderboards(room_ids: list[int] | None = None) -> int:
+    """Publish the changed leaderboards of live rooms (see
+    :func:`leaderboard_updates`); returns how many rooms got one (called
+    outside a transaction, as beat and the gift paths call it: each event
+    has left when this returns)."""
+    failed: set[int] = set()
+
+    def forget(room_id: int) -> None:
+        cache.delete(_cache_key(room_id))  # sent again on the next tick
+        failed.add(room_id)
+
+    updates = leaderboard_updates(room_ids)
+    for room_id, event in updates:
+        events.room_event_send_on_commit(room_id, event, on_failure=partial(forget, room_id))
+    return len(updates) - len(failed)
