@@ -36,7 +36,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
-    "config.apps.SproutBeatConfig",  # django_celery_beat, see its docstring
+    "django_celery_beat",
     "core",
     "community",
     "wallet",
