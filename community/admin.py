@@ -28,7 +28,7 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.translation import ngettext
 
-from community import photos, services, text
+from community import permissions, photos, services, text
 from community.models import (
     Block,
     Board,
@@ -213,7 +213,7 @@ class ModerationAdmin(admin.ModelAdmin):
     (``community.moderate_note``, or superusers) see and run them."""
 
     def has_moderate_permission(self, request: HttpRequest) -> bool:
-        return services.is_moderator(request.user)
+        return permissions.is_moderator(request.user)
 
 
 # --- members ----------------------------------------------------------------

@@ -22,7 +22,7 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from community import feeds, search, selectors, services, throttles
+from community import permissions, selectors, services, throttles
 from community import serializers as s
 from community.models import Board, Note, User
 from core import pagination
@@ -44,7 +44,7 @@ def _viewer(request: Request) -> Any:
 
 
 def _member(request: Request) -> User:
-    return services.check_authenticated(request.user)
+    return permissions.check_authenticated(request.user)
 
 
 # --- auth and me ----------------------------------------------------------------
@@ -107,7 +107,7 @@ class MeView(APIView):
     @extend_schema(request=s.MeInput, responses={200: s.MeSerializer, 400: ERROR}, tags=["me"])
     def patch(self, request: Request) -> Response:
         data = validated(s.MeInput, request.data)
-        user = services.user_update_profile(
+        user = services.user_profile_update(
             user=_member(request),
             display_name=data.get("display_name"),
             bio=data.get("bio"),
@@ -316,7 +316,7 @@ class CommentListView(APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         note = selectors.note_for_viewer(note_id=pk, viewer=_viewer(request))
-        comments = selectors.comments_for_note(note=note, viewer=_viewer(request))
+        comments = selectors.note_comments(note=note, viewer=_viewer(request))
         page = pagination.keyset(
             comments, cursor=cursor(request), size=page_size(request), descending=False
         )
@@ -364,7 +364,7 @@ class DiscoverFeedView(APIView):
         "topics you follow. No note appears twice across pages.",
     )
     def get(self, request: Request) -> Response:
-        page = feeds.discover(
+        page = selectors.feed_discover(
             viewer=_viewer(request), cursor=cursor(request), size=page_size(request)
         )
         return paginated(request, page, s.NoteSerializer)
@@ -380,7 +380,7 @@ class FollowingFeedView(APIView):
         description="Notes of the members you follow, newest first.",
     )
     def get(self, request: Request) -> Response:
-        page = feeds.following(
+        page = selectors.feed_following(
             viewer=_viewer(request), cursor=cursor(request), size=page_size(request)
         )
         return paginated(request, page, s.NoteSerializer)
@@ -395,7 +395,7 @@ class SearchView(APIView):
         "come with the first page only.",
     )
     def get(self, request: Request) -> Response:
-        results = search.search(
+        results = selectors.search_results(
             raw_query=request.query_params.get("q", ""),
             viewer=_viewer(request),
             cursor=cursor(request),
@@ -441,7 +441,7 @@ class TopicNotesView(APIView):
         order = request.query_params.get("order", "hot")
         if order not in ("hot", "new"):
             raise ValidationFailed(fields={"order": ["Use hot or new."]})
-        page = feeds.topic_feed(
+        page = selectors.feed_topic(
             topic=topic,
             viewer=_viewer(request),
             cursor=cursor(request),
@@ -463,14 +463,14 @@ class TopicFollowView(APIView):
         request=None, responses={200: s.FollowStateSerializer, 404: ERROR}, tags=["topics"]
     )
     def post(self, request: Request, key: str) -> Response:
-        services.follow_topic(user=_member(request), topic=selectors.topic_by_key(key))
+        services.topic_follow(user=_member(request), topic=selectors.topic_by_key(key))
         return self._state(key, True)
 
     @extend_schema(
         request=None, responses={200: s.FollowStateSerializer, 404: ERROR}, tags=["topics"]
     )
     def delete(self, request: Request, key: str) -> Response:
-        services.unfollow_topic(user=_member(request), topic=selectors.topic_by_key(key))
+        services.topic_unfollow(user=_member(request), topic=selectors.topic_by_key(key))
         return self._state(key, False)
 
 
@@ -492,7 +492,7 @@ class UserNotesView(APIView):
     )
     def get(self, request: Request, username: str) -> Response:
         author = selectors.user_by_username(username)
-        page = feeds.author_feed(
+        page = selectors.feed_author(
             author=author,
             viewer=_viewer(request),
             cursor=cursor(request),
@@ -515,7 +515,7 @@ class FollowView(APIView):
         tags=["users"],
     )
     def post(self, request: Request, username: str) -> Response:
-        services.follow_user(
+        services.user_follow(
             follower=_member(request), followee=selectors.user_by_username(username)
         )
         return self._state(username, True)
@@ -524,7 +524,7 @@ class FollowView(APIView):
         request=None, responses={200: s.FollowStateSerializer, 404: ERROR}, tags=["users"]
     )
     def delete(self, request: Request, username: str) -> Response:
-        services.unfollow_user(
+        services.user_unfollow(
             follower=_member(request), followee=selectors.user_by_username(username)
         )
         return self._state(username, False)
@@ -540,14 +540,14 @@ class BlockView(APIView):
         tags=["users"],
     )
     def post(self, request: Request, username: str) -> Response:
-        services.block_user(blocker=_member(request), blocked=selectors.user_by_username(username))
+        services.user_block(blocker=_member(request), blocked=selectors.user_by_username(username))
         return Response({"blocked": True})
 
     @extend_schema(
         request=None, responses={200: s.BlockStateSerializer, 404: ERROR}, tags=["users"]
     )
     def delete(self, request: Request, username: str) -> Response:
-        services.unblock_user(
+        services.user_unblock(
             blocker=_member(request), blocked=selectors.user_by_username(username)
         )
         return Response({"blocked": False})
@@ -567,7 +567,7 @@ class BlockedListView(APIView):
         "them out; `DELETE /api/v1/users/{username}/block` unblocks one.",
     )
     def get(self, request: Request) -> Response:
-        blocked = selectors.blocked_users(user=_member(request))
+        blocked = selectors.user_blocked_list(user=_member(request))
         return _member_page(request, blocked, F("blocked_by__id"))
 
 
@@ -600,7 +600,7 @@ class FollowersView(_UserListView):
     position = F("following_rel__id")
 
     def users(self, user: User) -> QuerySet[User]:
-        return selectors.followers_of(user=user)
+        return selectors.user_followers(user=user)
 
     @extend_schema(
         parameters=[CURSOR, PAGE_SIZE],
@@ -615,7 +615,7 @@ class FollowingView(_UserListView):
     position = F("follower_rel__id")
 
     def users(self, user: User) -> QuerySet[User]:
-        return selectors.following_of(user=user)
+        return selectors.user_following(user=user)
 
     @extend_schema(
         parameters=[CURSOR, PAGE_SIZE],
@@ -635,7 +635,7 @@ class BoardListView(APIView):
     @extend_schema(responses={200: s.BoardSerializer(many=True)}, tags=["social"])
     def get(self, request: Request) -> Response:
         user = _member(request)
-        boards = selectors.boards_of(owner=user, viewer=user).select_related("owner")
+        boards = selectors.user_boards(owner=user, viewer=user).select_related("owner")
         return Response(s.BoardSerializer(boards, many=True).data)
 
     @extend_schema(
@@ -702,7 +702,7 @@ class NotificationListView(APIView):
         description="Newest first. `GET /api/v1/me` carries the unread count.",
     )
     def get(self, request: Request) -> Response:
-        notifications = selectors.notifications_for(user=_member(request))
+        notifications = selectors.notification_list(user=_member(request))
         page = pagination.keyset(notifications, cursor=cursor(request), size=page_size(request))
         return paginated(request, page, s.NotificationSerializer)
 
@@ -720,5 +720,5 @@ class NotificationReadView(APIView):
         data = validated(s.MarkReadInput, request.data) if request.data else {}
         marked = services.notifications_mark_read(user=user, ids=data.get("ids"))
         return Response(
-            {"marked": marked, "unread": selectors.unread_notification_count(user=user)}
+            {"marked": marked, "unread": selectors.notification_unread_count(user=user)}
         )

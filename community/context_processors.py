@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from community.selectors import unread_notification_count
+from community.selectors import notification_unread_count
 
 
 def notifications(request: HttpRequest) -> dict[str, Any]:
@@ -15,7 +15,7 @@ def notifications(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
 
     def count() -> int:
-        return unread_notification_count(user=user)
+        return notification_unread_count(user=user)
 
     from django.utils.functional import SimpleLazyObject
 

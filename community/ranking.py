@@ -8,7 +8,7 @@ default) later starts one order of magnitude of engagement ahead. This is
 Reddit's "hot" trick: decay without rescoring the whole table as time passes,
 and a stored, indexable key for keyset pagination.
 
-Personalisation adds a per-viewer boost at read time (``community.feeds``):
+Personalisation adds a per-viewer boost at read time (``community.selectors.feeds``):
 notes by followed creators rank as if published ``BOOST_FOLLOWED_CREATOR``
 decays later, notes in followed topics ``BOOST_FOLLOWED_TOPIC`` decays later.
 

@@ -279,12 +279,12 @@ class MeSerializer(UserProfileSerializer):
         return int(extensions.coin_balance.get()(user))
 
     def get_unread_notifications(self, user: User) -> int:
-        from community.selectors import unread_notification_count
+        from community.selectors import notification_unread_count
 
-        return unread_notification_count(user=user)
+        return notification_unread_count(user=user)
 
     def get_is_moderator(self, user: User) -> bool:
-        from community.services import is_moderator
+        from community.permissions import is_moderator
 
         return is_moderator(user)
 

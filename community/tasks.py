@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from community import photos
+from community import selectors, services
 
 
 @shared_task(
@@ -17,7 +17,7 @@ from community import photos
 def render_photo(photo_id: int) -> None:
     """Make the renditions and dominant colour of one photo (idempotent, so a
     redelivered or retried task is harmless). Storage errors are retried."""
-    photos.photo_render(photo_id=photo_id)
+    services.photo_render(photo_id=photo_id)
 
 
 @shared_task(acks_late=True)
@@ -25,7 +25,7 @@ def rerender_stale_photos() -> int:
     """Queue renditions again for photos still without them a while after
     upload (their task was lost: the broker was down when it was sent). Runs on
     the beat schedule; returns how many were queued."""
-    ids = photos.unrendered_photo_ids()
+    ids = selectors.photo_unrendered_ids()
     for photo_id in ids:
         render_photo.delay(photo_id)
     return len(ids)

@@ -25,8 +25,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from community import badges, extensions, feeds, selectors, services, throttles
-from community import search as note_search
+from community import badges, extensions, permissions, selectors, services, throttles
 from community.errors import TooManyAttempts
 from community.forms import (
     CollectForm,
@@ -87,8 +86,8 @@ def feed_response(
 @require_GET
 @handles_domain_errors
 def discover(request: HttpRequest) -> HttpResponse:
-    page = feeds.discover(viewer=request.user, cursor=cursor_of(request), size=page_size())
-    context: dict[str, Any] = {"topics": selectors.trending_topics()}
+    page = selectors.feed_discover(viewer=request.user, cursor=cursor_of(request), size=page_size())
+    context: dict[str, Any] = {"topics": selectors.topic_trending()}
     if cursor_of(request) is None:
         # Bands other apps add above the grid ("Live now"), on the first page only.
         context["discover_strips"] = extensions.discover_strips_for(request)
@@ -99,14 +98,16 @@ def discover(request: HttpRequest) -> HttpResponse:
 @member_required
 @handles_domain_errors
 def following(request: HttpRequest) -> HttpResponse:
-    page = feeds.following(viewer=request.user, cursor=cursor_of(request), size=page_size())
+    page = selectors.feed_following(
+        viewer=request.user, cursor=cursor_of(request), size=page_size()
+    )
     graph = selectors.viewer_graph(request.user)
     context: dict[str, Any] = {
         "follows_anyone": bool(graph.followed_users),
         "followed_ids": graph.followed_users,
     }
     if not page.items and not cursor_of(request):
-        context["suggested"] = selectors.suggested_creators(viewer=request.user, limit=8)
+        context["suggested"] = selectors.user_suggested(viewer=request.user, limit=8)
     return feed_response(request, "community/following.html", page, context)
 
 
@@ -115,7 +116,7 @@ def following(request: HttpRequest) -> HttpResponse:
 def topic(request: HttpRequest, key: str) -> HttpResponse:
     found = selectors.topic_by_key(key)
     order = "new" if request.GET.get("order") == "new" else "hot"
-    page = feeds.topic_feed(
+    page = selectors.feed_topic(
         topic=found, viewer=request.user, cursor=cursor_of(request), size=page_size(), order=order
     )
     return feed_response(
@@ -139,16 +140,16 @@ def search(request: HttpRequest) -> HttpResponse:
         "followed_ids": selectors.viewer_graph(request.user).followed_users,
     }
     if raw is None:
-        context["topics"] = selectors.trending_topics()
-        context["suggested"] = selectors.suggested_creators(viewer=request.user, limit=6)
+        context["topics"] = selectors.topic_trending()
+        context["suggested"] = selectors.user_suggested(viewer=request.user, limit=6)
         return render(request, "community/search.html", context)
     try:
-        results = note_search.search(
+        results = selectors.search_results(
             raw_query=raw, viewer=request.user, cursor=cursor_of(request), size=page_size()
         )
     except ValidationFailed as exc:
         context["error"] = error_message(exc)
-        context["topics"] = selectors.trending_topics()
+        context["topics"] = selectors.topic_trending()
         return render(request, "community/search.html", context)
     context.update(query=results.query, users=results.users, result_topics=results.topics)
     return feed_response(request, "community/search.html", results.notes, context)
@@ -162,7 +163,7 @@ def search(request: HttpRequest) -> HttpResponse:
 def note_detail(request: HttpRequest, pk: int) -> HttpResponse:
     viewer = request.user
     note = selectors.note_for_viewer(note_id=pk, viewer=viewer)
-    comments = list(selectors.comments_for_note(note=note, viewer=viewer))
+    comments = list(selectors.note_comments(note=note, viewer=viewer))
     reply_to = None
     if request.GET.get("reply", "").isdigit():
         wanted = int(request.GET["reply"])
@@ -172,7 +173,7 @@ def note_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if note.is_published:
         more = [
             n
-            for n in feeds.author_feed(
+            for n in selectors.feed_author(
                 author=note.author, viewer=viewer, size=MORE_FROM_AUTHOR + 1
             ).items
             if n.pk != note.pk
@@ -197,7 +198,7 @@ def note_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "reply_to": reply_to,
             "comment_form": CommentForm(initial={"parent": reply_to.pk if reply_to else None}),
             "is_author": getattr(viewer, "pk", None) == note.author_id,
-            "is_moderator": services.is_moderator(viewer),
+            "is_moderator": permissions.is_moderator(viewer),
             "following_author": note.author_id in graph.followed_users,
             "more": more,
         },
@@ -237,8 +238,8 @@ def note_collect(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         context = {
             "note": note,
-            "boards": selectors.boards_of(owner=user, viewer=user),
-            "current": selectors.collected_board(user=user, note=note),
+            "boards": selectors.user_boards(owner=user, viewer=user),
+            "current": selectors.board_collected(user=user, note=note),
         }
         template = (
             "community/partials/board_picker.html"
@@ -290,7 +291,7 @@ def comment_create(request: HttpRequest, pk: int) -> HttpResponse:
         "note": note,
         "user": user,
         "fresh": True,
-        "is_moderator": services.is_moderator(user),
+        "is_moderator": permissions.is_moderator(user),
     }
     response = partial(
         request,
@@ -365,7 +366,7 @@ def compose(request: HttpRequest) -> HttpResponse:
 def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = member(request)
     note = selectors.note_for_edit(note_id=pk, viewer=user)
-    services.check_can_edit_note(actor=user, note=note)
+    permissions.check_can_edit_note(actor=user, note=note)
     initial = {
         "title": note.title,
         "body": note.body,
@@ -419,18 +420,20 @@ def profile(request: HttpRequest, username: str, tab: str = "notes") -> HttpResp
             members=[author],
         )
     if tab == "boards":
-        boards = list(selectors.boards_of(owner=author, viewer=viewer))
+        boards = list(selectors.user_boards(owner=author, viewer=viewer))
         covers = selectors.board_covers(boards=boards, viewer=viewer)
         context["boards"] = [(board, covers.get(board.pk, [])) for board in boards]
         page = pagination.Page(items=[], next_cursor=None)
     elif tab == "liked":
-        liked = selectors.liked_notes(user=author, viewer=viewer).annotate(like_key=F("likes__id"))
+        liked = selectors.user_liked_notes(user=author, viewer=viewer).annotate(
+            like_key=F("likes__id")
+        )
         page = pagination.keyset(liked, cursor=cursor_of(request), size=page_size(), key="like_key")
     elif tab == "drafts":
         drafts = selectors.note_list(viewer=viewer, author=author, status=Note.Status.DRAFT)
         page = pagination.keyset(drafts, cursor=cursor_of(request), size=page_size())
     else:
-        page = feeds.author_feed(
+        page = selectors.feed_author(
             author=author, viewer=viewer, cursor=cursor_of(request), size=page_size()
         )
     return feed_response(request, "community/profile.html", page, context, members=[author])
@@ -454,9 +457,9 @@ def user_follow(request: HttpRequest, username: str) -> HttpResponse:
     user = member(request)
     followee = selectors.user_by_username(username)
     if flag(request):
-        services.follow_user(follower=user, followee=followee)
+        services.user_follow(follower=user, followee=followee)
     else:
-        services.unfollow_user(follower=user, followee=followee)
+        services.user_unfollow(follower=user, followee=followee)
     if not is_htmx(request):
         return redirect(safe_next(request, followee.get_absolute_url()))
     followee.refresh_from_db(fields=["follower_count"])
@@ -484,14 +487,14 @@ def user_block(request: HttpRequest, username: str) -> HttpResponse:
     user = member(request)
     target = selectors.user_by_username(username)
     if flag(request):
-        services.block_user(blocker=user, blocked=target)
+        services.user_block(blocker=user, blocked=target)
         messages.success(
             request,
             f"You blocked @{target.username}. You will not see their "
             "notes and they cannot interact with you.",
         )
     else:
-        services.unblock_user(blocker=user, blocked=target)
+        services.user_unblock(blocker=user, blocked=target)
         messages.success(request, f"You unblocked @{target.username}.")
     # Back where the form was (the settings' list of blocked members), else
     # the profile.
@@ -505,9 +508,9 @@ def topic_follow(request: HttpRequest, key: str) -> HttpResponse:
     user = member(request)
     found = selectors.topic_by_key(key)
     if flag(request):
-        services.follow_topic(user=user, topic=found)
+        services.topic_follow(user=user, topic=found)
     else:
-        services.unfollow_topic(user=user, topic=found)
+        services.topic_unfollow(user=user, topic=found)
     if not is_htmx(request):
         return redirect(safe_next(request, found.get_absolute_url()))
     found.refresh_from_db(fields=["follower_count"])
@@ -575,7 +578,7 @@ def report(request: HttpRequest, kind: str, ident: str) -> HttpResponse:
 @handles_domain_errors
 def notifications(request: HttpRequest) -> HttpResponse:
     user = member(request)
-    items = selectors.notifications_for(user=user).prefetch_related(
+    items = selectors.notification_list(user=user).prefetch_related(
         Prefetch("note__photos", queryset=Photo.objects.order_by("position", "id"))
     )
     page = pagination.keyset(items, cursor=cursor_of(request), size=NOTIFICATIONS_PAGE_SIZE)
@@ -598,7 +601,7 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
     if not is_htmx(request):
         messages.success(request, "All caught up.")
         return redirect("notifications")
-    items = selectors.notifications_for(user=user).prefetch_related(
+    items = selectors.notification_list(user=user).prefetch_related(
         Prefetch("note__photos", queryset=Photo.objects.order_by("position", "id"))
     )
     page = pagination.keyset(items, cursor=None, size=NOTIFICATIONS_PAGE_SIZE)
@@ -686,7 +689,7 @@ def settings_profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.user_update_profile(
+            services.user_profile_update(
                 user=user,
                 display_name=data["display_name"],
                 bio=data["bio"],
@@ -702,5 +705,5 @@ def settings_profile(request: HttpRequest) -> HttpResponse:
         "community/settings_profile.html",
         # Search and feeds hide blocked members: this list is how a member
         # finds them again to unblock them.
-        {"form": form, "blocked": selectors.blocked_users(user=user)},
+        {"form": form, "blocked": selectors.user_blocked_list(user=user)},
     )

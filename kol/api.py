@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from community import selectors as community_selectors
 from community.models import User
-from community.services import check_authenticated
+from community.permissions import check_authenticated
 from core import pagination
 from core.api import (
     CURSOR,

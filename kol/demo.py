@@ -77,13 +77,13 @@ from django.utils import timezone
 
 from community import photos, ranking
 from community import services as community_services
-from community.graph import forget_viewer_graph
 from community.management.commands.seed_demo import DEMO_PASSWORD, MODERATOR_USERNAME
 from community.management.demo_content import CITIES, FIRST_NAMES, SURNAMES
 from community.management.demo_content import NICHES as COMMUNITY_CONTENT
 from community.management.demo_content import Niche as Content
 from community.management.demo_plan import AVATAR_SIZE, DEMO_EMAIL_DOMAIN, DemoPlan, build_plan
 from community.models import Collect, Comment, Follow, Like, Note, Photo, User
+from community.selectors import viewer_graph_forget
 from core import images
 from core.commands import count_option
 from core.progress import Progress
@@ -980,7 +980,7 @@ class _PoolSeeder:
             Follow, ("follower_id", "followee_id", "created_at"), follows
         )
         # The fans' cached graphs (whom they follow) are stale now.
-        forget_viewer_graph(*(User(pk=pk) for pk in {f for f, _, _ in follows}))
+        viewer_graph_forget(*(User(pk=pk) for pk in {f for f, _, _ in follows}))
         self._recount_follows(user_ids)
         self._fan_likes(fresh, notes, received, fans_of)
 

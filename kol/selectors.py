@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db.models import F, Prefetch, Q, QuerySet
 
-from community import services as community_services
+from community import permissions as community_permissions
 from core.errors import InvalidCursor
 from core.pagination import Page, decode_cursor, encode_cursor
 from kol import stats
@@ -183,7 +183,7 @@ def sees_whole_pool(user: Any) -> bool:
     (``kol.review_application``) and moderators (``community.moderate_note``).
     Being staff is not enough: agency managers are staff too, and see only
     their own rosters."""
-    return is_reviewer(user) or community_services.is_moderator(user)
+    return is_reviewer(user) or community_permissions.is_moderator(user)
 
 
 _UNKNOWN: Any = object()

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from community import badges, feeds
+from community import badges
 from community import selectors as community_selectors
 from core.errors import DomainError
 from core.forms import add_domain_errors
@@ -106,7 +106,7 @@ def creator_detail(request: HttpRequest, username: str) -> HttpResponse:
     chart, links and recent notes."""
     detail = selectors.creator_detail(username, request.user)
     creator = detail.creator
-    notes = feeds.author_feed(
+    notes = community_selectors.feed_author(
         author=creator.user, viewer=request.user, size=CREATOR_PAGE_NOTES
     ).items
     badges.attach([creator.user, *(note.author for note in notes)])

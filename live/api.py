@@ -21,8 +21,8 @@ from rest_framework.views import APIView
 
 from community import selectors as community_selectors
 from community.models import User
+from community.permissions import check_authenticated
 from community.serializers import UserBriefSerializer
-from community.services import check_authenticated
 from core.api import CURSOR, ERROR, PAGE_SIZE, page_size, paginated_schema, validated
 from live import chat, keys, selectors, services, tickets
 from live import serializers as s

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from community.services import is_moderator as is_community_moderator
+from community.permissions import is_moderator as is_community_moderator
 from live.models import Room
 
 

@@ -260,7 +260,7 @@ def world() -> World:
         user=member, invited_by=staff, expires_at=timezone.now() + timedelta(days=3)
     )
     application = ApplicationFactory(applicant=member)
-    community_services.follow_user(follower=other, followee=member)
+    community_services.user_follow(follower=other, followee=member)
     note_type = ContentType.objects.get_for_model(note)
     return World(
         member=member,

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from community.services import check_authenticated
+from community.permissions import check_authenticated
 from core import pagination
 from core.api import CURSOR, ERROR, PAGE_SIZE, page_size, validated
 from core.money import currency

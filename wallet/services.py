@@ -28,7 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from community.models import User
-from community.services import check_authenticated
+from community.permissions import check_authenticated
 from core.money import currency
 from wallet import ledger, providers
 from wallet.errors import CallbackMismatch, UnknownPayment, ValidationFailed

@@ -28,7 +28,7 @@ from django.urls import NoReverseMatch
 from django.utils import timezone
 
 from community.models import Follow, Notification, User
-from community.services import notify_followers
+from community.services import followers_notify
 from core.errors import InvalidImage
 from core.images import prepare_upload
 from kol.models import CreatorProfile
@@ -203,7 +203,7 @@ def notify_went_live(*, room_id: int) -> int:
     )
     if told.exists():
         return 0
-    return notify_followers(
+    return followers_notify(
         actor=room.host,
         verb=Notification.Verb.WENT_LIVE,
         data={"room_id": room.pk, "url": room_url(room), "title": room.title},

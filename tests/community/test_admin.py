@@ -70,7 +70,7 @@ def test_superuser_opens_every_changelist(superuser_client: Client, model: str) 
     note = NoteFactory()
     CommentFactory(note=note)
     BoardFactory()
-    services.follow_user(follower=UserFactory(), followee=note.author)
+    services.user_follow(follower=UserFactory(), followee=note.author)
     assert superuser_client.get(changelist(model)).status_code == 200
 
 

@@ -415,7 +415,7 @@ def test_a_member_lists_whom_they_blocked_the_latest_first(
     for blocked in (first, second, third):
         user_api.post(f"/api/v1/users/{blocked.username}/block/")
     theirs = UserFactory()
-    services.block_user(blocker=other_user, blocked=theirs)
+    services.user_block(blocker=other_user, blocked=theirs)
 
     page = user_api.get("/api/v1/me/blocked?page_size=2")
     assert page.status_code == 200, page.content
@@ -491,7 +491,7 @@ def test_following_feed_is_newest_first_and_needs_login(
     user_api: APIClient, user: User, api: APIClient
 ) -> None:
     author = UserFactory()
-    services.follow_user(follower=user, followee=author)
+    services.user_follow(follower=user, followee=author)
     notes = NoteFactory.create_batch(4, author=author)
     NoteFactory()  # not followed
     seen = _walk(user_api, "/api/v1/feed/following?page_size=3")
@@ -540,10 +540,10 @@ def test_feed_queries_do_not_grow_with_page_size(user: User) -> None:
     client = APIClient()
     client.force_login(user)
     followed = UserFactory()
-    services.follow_user(follower=user, followee=followed)
+    services.user_follow(follower=user, followee=followed)
     topic_note = NoteFactory()
     services.note_update(actor=topic_note.author, note=topic_note, body="#tea")
-    services.follow_topic(user=user, topic=topic_note.topics.get())
+    services.topic_follow(user=user, topic=topic_note.topics.get())
     NoteFactory.create_batch(3, author=followed, photos=2)
     NoteFactory.create_batch(30, photos=2)
     cold = _queries(client, "/api/v1/feed/discover?page_size=2")  # reads the follow graph

@@ -1,4 +1,4 @@
-"""Feeds and cursor pagination (community.feeds): ranking, personalisation,
+"""Feeds and cursor pagination (community.selectors.feeds): ranking, personalisation,
 complete and duplicate-free paging, bad cursors, and queries per page."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
-from community import feeds, ranking, selectors, services
+from community import ranking, selectors, services
 from community.models import Note, Topic, User
 from core import pagination
 from core.errors import InvalidCursor
@@ -107,8 +107,8 @@ def mixed_notes(now: datetime) -> dict[str, Any]:
 
 def member_with_follows(data: dict[str, Any]) -> User:
     viewer = UserFactory()
-    services.follow_user(follower=viewer, followee=data["authors"][0])
-    services.follow_topic(user=viewer, topic=data["tea"])
+    services.user_follow(follower=viewer, followee=data["authors"][0])
+    services.topic_follow(user=viewer, topic=data["tea"])
     return reload(viewer)
 
 
@@ -120,7 +120,7 @@ def test_discover_ranks_by_hot_score(user: User, other_user: User, now: datetime
     popular = make_note(other_user, now, age=3 * HOUR, likes=40)
     stale = make_note(user, now, age=48 * HOUR, likes=40)
     liked_a_bit = make_note(other_user, now, age=HOUR, likes=2)
-    page = feeds.discover(viewer=VISITOR, size=10)
+    page = selectors.feed_discover(viewer=VISITOR, size=10)
     assert ids(page) == [popular.pk, liked_a_bit.pk, fresh.pk, stale.pk]
     assert page.next_cursor is None
 
@@ -129,9 +129,9 @@ def test_discover_follows_likes_given_through_services(
     user: User, other_user: User, now: datetime
 ) -> None:
     first, second = make_note(user, now), make_note(user, now)
-    assert ids(feeds.discover(viewer=VISITOR)) == [second.pk, first.pk]
+    assert ids(selectors.feed_discover(viewer=VISITOR)) == [second.pk, first.pk]
     services.like_add(user=other_user, note=first)
-    assert ids(feeds.discover(viewer=VISITOR)) == [first.pk, second.pk]
+    assert ids(selectors.feed_discover(viewer=VISITOR)) == [first.pk, second.pk]
 
 
 def test_followed_creators_older_note_outranks_a_newer_one_within_the_boost(
@@ -140,10 +140,10 @@ def test_followed_creators_older_note_outranks_a_newer_one_within_the_boost(
     creator = UserFactory()
     followed_older = make_note(creator, now, age=12 * HOUR)
     newer = make_note(other_user, now)
-    services.follow_user(follower=user, followee=creator)
+    services.user_follow(follower=user, followee=creator)
 
-    assert ids(feeds.discover(viewer=VISITOR)) == [newer.pk, followed_older.pk]
-    assert ids(feeds.discover(viewer=reload(user))) == [followed_older.pk, newer.pk]
+    assert ids(selectors.feed_discover(viewer=VISITOR)) == [newer.pk, followed_older.pk]
+    assert ids(selectors.feed_discover(viewer=reload(user))) == [followed_older.pk, newer.pk]
 
 
 def test_followed_creators_note_older_than_the_boost_stays_behind(
@@ -152,8 +152,8 @@ def test_followed_creators_note_older_than_the_boost_stays_behind(
     creator = UserFactory()
     followed_old = make_note(creator, now, age=36 * HOUR)
     newer = make_note(other_user, now)
-    services.follow_user(follower=user, followee=creator)
-    assert ids(feeds.discover(viewer=reload(user))) == [newer.pk, followed_old.pk]
+    services.user_follow(follower=user, followee=creator)
+    assert ids(selectors.feed_discover(viewer=reload(user))) == [newer.pk, followed_old.pk]
 
 
 def test_followed_topic_boost_is_smaller_than_the_creator_boost(
@@ -164,9 +164,9 @@ def test_followed_topic_boost_is_smaller_than_the_creator_boost(
     in_topic_18h = make_note(other_user, now, age=18 * HOUR, topics=[matcha])
     plain_now = make_note(other_user, now)
     plain_10h = make_note(other_user, now, age=10 * HOUR)
-    services.follow_topic(user=user, topic=matcha)
+    services.topic_follow(user=user, topic=matcha)
     # Topic boost: half a day. 6h old + 12h boost beats now; 18h old does not.
-    assert ids(feeds.discover(viewer=reload(user))) == [
+    assert ids(selectors.feed_discover(viewer=reload(user))) == [
         in_topic_6h.pk,
         plain_now.pk,
         in_topic_18h.pk,
@@ -180,9 +180,9 @@ def test_a_note_is_boosted_once_even_when_creator_and_topic_are_followed(
     matcha = TopicFactory(name="matcha")
     both = make_note(other_user, now, age=30 * HOUR, topics=[matcha])  # 1 day boost only
     plain = make_note(UserFactory(), now, age=5 * HOUR)
-    services.follow_user(follower=user, followee=other_user)
-    services.follow_topic(user=user, topic=matcha)
-    page = feeds.discover(viewer=reload(user))
+    services.user_follow(follower=user, followee=other_user)
+    services.topic_follow(user=user, topic=matcha)
+    page = selectors.feed_discover(viewer=reload(user))
     assert ids(page) == [plain.pk, both.pk]
 
 
@@ -193,7 +193,7 @@ def test_a_note_is_boosted_once_even_when_creator_and_topic_are_followed(
 def test_visitor_pages_through_every_published_note_exactly_once(
     mixed_notes: dict[str, Any], size: int
 ) -> None:
-    served = walk(lambda cursor: feeds.discover(viewer=VISITOR, cursor=cursor, size=size))
+    served = walk(lambda cursor: selectors.feed_discover(viewer=VISITOR, cursor=cursor, size=size))
     expected = sorted(mixed_notes["notes"], key=lambda n: (n.hot_score, n.pk), reverse=True)
     assert served == [n.pk for n in expected]
 
@@ -203,7 +203,7 @@ def test_member_with_follows_pages_through_every_note_exactly_once_in_boosted_or
     mixed_notes: dict[str, Any], size: int
 ) -> None:
     viewer = member_with_follows(mixed_notes)
-    served = walk(lambda cursor: feeds.discover(viewer=viewer, cursor=cursor, size=size))
+    served = walk(lambda cursor: selectors.feed_discover(viewer=viewer, cursor=cursor, size=size))
     expected = sorted(
         mixed_notes["notes"], key=lambda n: (boosted_key(n, viewer), n.pk), reverse=True
     )
@@ -231,7 +231,8 @@ def test_likes_between_page_fetches_never_serve_a_note_twice(
                 liked.add(note.pk)
 
     served = walk(
-        lambda cursor: feeds.discover(viewer=viewer, cursor=cursor, size=3), between=some_likes
+        lambda cursor: selectors.feed_discover(viewer=viewer, cursor=cursor, size=3),
+        between=some_likes,
     )
     assert len(served) == len(set(served))
     # A note can only be skipped by rising above the page already read.
@@ -243,12 +244,14 @@ def test_discover_leaves_out_drafts_hidden_notes_and_blocked_authors(
 ) -> None:
     viewer = member_with_follows(mixed_notes)
     blocked = mixed_notes["authors"][3]
-    services.block_user(blocker=viewer, blocked=blocked)
-    served = walk(lambda cursor: feeds.discover(viewer=viewer, cursor=cursor, size=4))
+    services.user_block(blocker=viewer, blocked=blocked)
+    served = walk(lambda cursor: selectors.feed_discover(viewer=viewer, cursor=cursor, size=4))
     expected = {n.pk for n in mixed_notes["notes"] if n.author_id != blocked.pk}
     assert sorted(served) == sorted(expected)
     hidden = {n.pk for n in mixed_notes["hidden"]}
-    assert not hidden & set(walk(lambda c: feeds.discover(viewer=VISITOR, cursor=c, size=50)))
+    assert not hidden & set(
+        walk(lambda c: selectors.feed_discover(viewer=VISITOR, cursor=c, size=50))
+    )
 
 
 def test_discover_marks_what_the_viewer_liked_and_collected(
@@ -259,24 +262,24 @@ def test_discover_marks_what_the_viewer_liked_and_collected(
     services.collect_add(user=user, note=collected)
     flags = {
         n.pk: (n.viewer_liked, n.viewer_collected)
-        for n in feeds.discover(viewer=reload(user)).items
+        for n in selectors.feed_discover(viewer=reload(user)).items
     }
     assert flags == {liked.pk: (True, False), collected.pk: (False, True), plain.pk: (False, False)}
-    assert {(n.viewer_liked, n.viewer_collected) for n in feeds.discover(viewer=VISITOR).items} == {
-        (False, False)
-    }
+    assert {
+        (n.viewer_liked, n.viewer_collected) for n in selectors.feed_discover(viewer=VISITOR).items
+    } == {(False, False)}
 
 
 def test_empty_discover_has_no_next_page(db: Any) -> None:
-    page = feeds.discover(viewer=VISITOR)
+    page = selectors.feed_discover(viewer=VISITOR)
     assert (page.items, page.next_cursor) == ([], None)
 
 
 def test_a_full_last_page_has_no_next_cursor(user: User, now: datetime) -> None:
     for index in range(4):
         make_note(user, now, age=index * HOUR)
-    first = feeds.discover(viewer=VISITOR, size=2)
-    second = feeds.discover(viewer=VISITOR, size=2, cursor=first.next_cursor)
+    first = selectors.feed_discover(viewer=VISITOR, size=2)
+    second = selectors.feed_discover(viewer=VISITOR, size=2, cursor=first.next_cursor)
     assert len(second.items) == 2
     assert second.next_cursor is None
 
@@ -300,32 +303,32 @@ def test_following_feed_is_newest_first_and_pages_by_cursor(
     twins = [NoteFactory(author=creator, published_at=same_time, photos=0) for _ in range(2)]
     make_note(stranger, now)
     NoteFactory(author=creator, status=Note.Status.DRAFT, published_at=None, photos=0)
-    services.follow_user(follower=user, followee=creator)
-    services.follow_user(follower=user, followee=other_user)
+    services.user_follow(follower=user, followee=creator)
+    services.user_follow(follower=user, followee=other_user)
     viewer = reload(user)
 
     expected = sorted(mine + twins, key=lambda n: (n.published_at, n.pk), reverse=True)
     for size in (1, 2, 4):
         served = walk(
-            lambda cursor, s=size: feeds.following(viewer=viewer, cursor=cursor, size=s)  # type: ignore[misc]
+            lambda cursor, s=size: selectors.feed_following(viewer=viewer, cursor=cursor, size=s)  # type: ignore[misc]
         )
         assert served == [n.pk for n in expected]
 
 
 def test_following_feed_is_empty_without_follows(user: User, now: datetime) -> None:
     make_note(UserFactory(), now)
-    assert feeds.following(viewer=user).items == []
-    assert feeds.following(viewer=VISITOR).items == []
+    assert selectors.feed_following(viewer=user).items == []
+    assert selectors.feed_following(viewer=VISITOR).items == []
 
 
 def test_following_feed_drops_a_creator_once_unfollowed(
     user: User, other_user: User, now: datetime
 ) -> None:
     note = make_note(other_user, now)
-    services.follow_user(follower=user, followee=other_user)
-    assert ids(feeds.following(viewer=user)) == [note.pk]
-    services.unfollow_user(follower=user, followee=other_user)
-    assert ids(feeds.following(viewer=user)) == []
+    services.user_follow(follower=user, followee=other_user)
+    assert ids(selectors.feed_following(viewer=user)) == [note.pk]
+    services.user_unfollow(follower=user, followee=other_user)
+    assert ids(selectors.feed_following(viewer=user)) == []
 
 
 def test_topic_feed_by_hot_score_and_by_recency(
@@ -338,19 +341,21 @@ def test_topic_feed_by_hot_score_and_by_recency(
     make_note(user, now, likes=500)  # not in the topic
     NoteFactory(author=user, status=Note.Status.HIDDEN, photos=0).topics.add(tea)
 
-    hot = walk(lambda c: feeds.topic_feed(topic=tea, viewer=VISITOR, cursor=c, size=1))
+    hot = walk(lambda c: selectors.feed_topic(topic=tea, viewer=VISITOR, cursor=c, size=1))
     assert hot == [old_popular.pk, fresh.pk, middle.pk]
-    new = walk(lambda c: feeds.topic_feed(topic=tea, viewer=VISITOR, cursor=c, size=2, order="new"))
+    new = walk(
+        lambda c: selectors.feed_topic(topic=tea, viewer=VISITOR, cursor=c, size=2, order="new")
+    )
     assert new == [fresh.pk, old_popular.pk, middle.pk]
 
-    services.block_user(blocker=other_user, blocked=user)
-    assert ids(feeds.topic_feed(topic=tea, viewer=other_user)) == [fresh.pk]
+    services.user_block(blocker=other_user, blocked=user)
+    assert ids(selectors.feed_topic(topic=tea, viewer=other_user)) == [fresh.pk]
 
 
 def test_topic_feed_pages_across_equal_scores(user: User, now: datetime) -> None:
     tea = TopicFactory(name="tea")
     notes = [make_note(user, now, hot=500.0, topics=[tea]) for _ in range(5)]
-    served = walk(lambda c: feeds.topic_feed(topic=tea, viewer=VISITOR, cursor=c, size=2))
+    served = walk(lambda c: selectors.feed_topic(topic=tea, viewer=VISITOR, cursor=c, size=2))
     assert served == [n.pk for n in reversed(notes)]
 
 
@@ -360,10 +365,10 @@ def test_author_feed_is_newest_first_without_hidden_notes(
     notes = [make_note(user, now, age=i * HOUR) for i in range(3)]
     make_note(user, now, status=Note.Status.HIDDEN)
     make_note(other_user, now)
-    served = walk(lambda c: feeds.author_feed(author=user, viewer=VISITOR, cursor=c, size=2))
+    served = walk(lambda c: selectors.feed_author(author=user, viewer=VISITOR, cursor=c, size=2))
     assert served == [n.pk for n in notes]
-    services.block_user(blocker=other_user, blocked=user)
-    assert feeds.author_feed(author=user, viewer=reload(other_user)).items == []
+    services.user_block(blocker=other_user, blocked=user)
+    assert selectors.feed_author(author=user, viewer=reload(other_user)).items == []
 
 
 # --- cursors (kernel cursors and page sizes: tests/core/test_pagination.py) ----------------
@@ -409,11 +414,11 @@ BAD_RECENT_CURSORS = [
 def test_bad_cursors_are_refused_by_ranked_feeds(user: User, now: datetime, cursor: str) -> None:
     tea = TopicFactory(name="tea")
     make_note(user, now, topics=[tea])
-    services.follow_topic(user=user, topic=tea)
+    services.topic_follow(user=user, topic=tea)
     for fetch in (
-        lambda: feeds.discover(viewer=VISITOR, cursor=cursor),
-        lambda: feeds.discover(viewer=user, cursor=cursor),
-        lambda: feeds.topic_feed(topic=tea, viewer=VISITOR, cursor=cursor),
+        lambda: selectors.feed_discover(viewer=VISITOR, cursor=cursor),
+        lambda: selectors.feed_discover(viewer=user, cursor=cursor),
+        lambda: selectors.feed_topic(topic=tea, viewer=VISITOR, cursor=cursor),
     ):
         with pytest.raises(InvalidCursor) as caught:
             fetch()
@@ -427,11 +432,11 @@ def test_bad_cursors_are_refused_by_newest_first_feeds(
 ) -> None:
     tea = TopicFactory(name="tea")
     make_note(other_user, now, topics=[tea])
-    services.follow_user(follower=user, followee=other_user)
+    services.user_follow(follower=user, followee=other_user)
     for fetch in (
-        lambda: feeds.following(viewer=user, cursor=cursor),
-        lambda: feeds.topic_feed(topic=tea, viewer=VISITOR, cursor=cursor, order="new"),
-        lambda: feeds.author_feed(author=other_user, viewer=VISITOR, cursor=cursor),
+        lambda: selectors.feed_following(viewer=user, cursor=cursor),
+        lambda: selectors.feed_topic(topic=tea, viewer=VISITOR, cursor=cursor, order="new"),
+        lambda: selectors.feed_author(author=other_user, viewer=VISITOR, cursor=cursor),
     ):
         with pytest.raises(InvalidCursor):
             fetch()
@@ -440,8 +445,10 @@ def test_bad_cursors_are_refused_by_newest_first_feeds(
 def test_well_formed_cursor_past_the_end_gives_an_empty_page(user: User, now: datetime) -> None:
     make_note(user, now)
     for page in (
-        feeds.discover(viewer=VISITOR, cursor=pagination.encode_cursor({"k": -1e9, "i": 1})),
-        feeds.author_feed(
+        selectors.feed_discover(
+            viewer=VISITOR, cursor=pagination.encode_cursor({"k": -1e9, "i": 1})
+        ),
+        selectors.feed_author(
             author=user,
             viewer=VISITOR,
             cursor=pagination.encode_cursor({"t": "2000-01-01T00:00:00+00:00", "i": 1}),
@@ -453,8 +460,8 @@ def test_well_formed_cursor_past_the_end_gives_an_empty_page(user: User, now: da
 
 def test_an_empty_cursor_means_the_first_page(user: User, now: datetime) -> None:
     note = make_note(user, now)
-    assert ids(feeds.discover(viewer=VISITOR, cursor="")) == [note.pk]
-    assert ids(feeds.discover(viewer=VISITOR, cursor=None)) == [note.pk]
+    assert ids(selectors.feed_discover(viewer=VISITOR, cursor="")) == [note.pk]
+    assert ids(selectors.feed_discover(viewer=VISITOR, cursor=None)) == [note.pk]
 
 
 # --- queries per page -----------------------------------------------------------------------
@@ -475,21 +482,25 @@ def _feed_world(count: int, now: datetime) -> User:
             topics=[tea] if index % 3 == 1 else [],
             photos=1,
         )
-    services.follow_user(follower=viewer, followee=creator)
-    services.follow_topic(user=viewer, topic=tea)
+    services.user_follow(follower=viewer, followee=creator)
+    services.topic_follow(user=viewer, topic=tea)
     liked = Note.objects.filter(author=creator).first()
     assert liked is not None
     services.like_add(user=viewer, note=liked)
-    services.block_user(blocker=viewer, blocked=UserFactory())
+    services.user_block(blocker=viewer, blocked=UserFactory())
     return reload(viewer)
 
 
 @pytest.mark.parametrize(
     "fetch",
     [
-        pytest.param(lambda viewer: feeds.discover(viewer=viewer, size=20), id="discover"),
-        pytest.param(lambda viewer: feeds.discover(viewer=VISITOR, size=20), id="discover-visitor"),
-        pytest.param(lambda viewer: feeds.following(viewer=viewer, size=20), id="following"),
+        pytest.param(lambda viewer: selectors.feed_discover(viewer=viewer, size=20), id="discover"),
+        pytest.param(
+            lambda viewer: selectors.feed_discover(viewer=VISITOR, size=20), id="discover-visitor"
+        ),
+        pytest.param(
+            lambda viewer: selectors.feed_following(viewer=viewer, size=20), id="following"
+        ),
     ],
 )
 def test_queries_per_page_do_not_grow_with_the_number_of_notes(
@@ -517,10 +528,10 @@ def test_following_page_with_cursor_costs_no_more_queries(
     django_assert_max_num_queries: Any, now: datetime
 ) -> None:
     viewer = _feed_world(30, now)
-    first = feeds.following(viewer=viewer, size=3)
+    first = selectors.feed_following(viewer=viewer, size=3)
     viewer = reload(viewer)
     with django_assert_max_num_queries(3):
-        second = feeds.following(viewer=viewer, cursor=first.next_cursor, size=3)
+        second = selectors.feed_following(viewer=viewer, cursor=first.next_cursor, size=3)
         for note in second.items:
             _ = [p.pk for p in note.photos.all()], note.author.username
     assert not set(ids(first)) & set(ids(second))
@@ -529,7 +540,7 @@ def test_following_page_with_cursor_costs_no_more_queries(
 def test_encoded_cursors_are_short_and_url_safe(user: User, now: datetime) -> None:
     for index in range(3):
         make_note(user, now, age=index * HOUR)
-    cursor = feeds.discover(viewer=VISITOR, size=1).next_cursor
+    cursor = selectors.feed_discover(viewer=VISITOR, size=1).next_cursor
     assert cursor is not None
     assert len(cursor) < 100
     assert set(cursor) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")

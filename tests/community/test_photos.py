@@ -16,7 +16,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageCms, ImageDraw
 
-from community import photos
+from community import photos, services
 from community.models import Photo, User
 from community.tasks import render_photo
 from core import images as pipeline
@@ -34,7 +34,7 @@ def store(user: User, django_capture_on_commit_callbacks: Any) -> Iterator[Calla
     def store(upload: File, *, owner: User = user) -> Photo:
         prepared = pipeline.prepare_upload(upload)
         with django_capture_on_commit_callbacks(execute=True):
-            photo = photos.photo_create(owner=owner, prepared=prepared)
+            photo = services.photo_create(owner=owner, prepared=prepared)
         photo.refresh_from_db()
         return photo
 
@@ -164,7 +164,7 @@ def test_failed_save_leaves_no_file_behind(user: User) -> None:
         mock.patch.object(Photo, "save", side_effect=RuntimeError("database down")),
         pytest.raises(RuntimeError),
     ):
-        photos.photo_create(owner=user, prepared=prepared)
+        services.photo_create(owner=user, prepared=prepared)
     assert set(_all_stored_files()) == before
 
 
@@ -186,7 +186,7 @@ def test_rendering_is_enqueued_only_after_commit(
     prepared = pipeline.prepare_upload(images.jpeg((400, 300)))
     with mock.patch("community.tasks.render_photo.delay") as delay:
         with django_capture_on_commit_callbacks() as callbacks:
-            photo = photos.photo_create(owner=user, prepared=prepared)
+            photo = services.photo_create(owner=user, prepared=prepared)
             assert not delay.called
         assert len(callbacks) == 1
         callbacks[0]()
@@ -201,7 +201,7 @@ def test_original_is_served_before_rendering(
         mock.patch("community.tasks.render_photo.delay") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
-        photo = photos.photo_create(owner=user, prepared=prepared)
+        photo = services.photo_create(owner=user, prepared=prepared)
     delay.assert_called_once_with(photo.pk)
 
     payload = photos.photo_payload(Photo.objects.get(pk=photo.pk))
@@ -291,7 +291,7 @@ def test_render_is_idempotent(store: Callable[..., Photo]) -> None:
     photo = store(images.jpeg((1200, 900)))
     renditions = photo.renditions
     with mock.patch.object(default_storage, "save", wraps=default_storage.save) as save:
-        photos.photo_render(photo_id=photo.pk)
+        services.photo_render(photo_id=photo.pk)
     assert not save.called
     photo.refresh_from_db()
     assert photo.renditions == renditions
@@ -302,7 +302,7 @@ def test_render_remakes_a_missing_rendition(store: Callable[..., Photo]) -> None
     lost = photo.renditions["540"]["webp"]
     default_storage.delete(lost)
 
-    photos.photo_render(photo_id=photo.pk)
+    services.photo_render(photo_id=photo.pk)
 
     photo.refresh_from_db()
     assert photo.renditions["540"]["webp"] == lost
@@ -312,12 +312,12 @@ def test_render_remakes_a_missing_rendition(store: Callable[..., Photo]) -> None
 def test_render_tolerates_a_deleted_photo(user: User) -> None:
     prepared = pipeline.prepare_upload(images.jpeg((400, 300)))
     with mock.patch("community.tasks.render_photo.delay"):
-        photo = photos.photo_create(owner=user, prepared=prepared)
+        photo = services.photo_create(owner=user, prepared=prepared)
     photo_id = photo.pk
     photo.delete()
 
-    photos.photo_render(photo_id=photo_id)
-    photos.photo_render(photo_id=10**9)
+    services.photo_render(photo_id=photo_id)
+    services.photo_render(photo_id=10**9)
 
     assert not Photo.objects.filter(pk=photo_id).exists()
 
@@ -325,7 +325,7 @@ def test_render_tolerates_a_deleted_photo(user: User) -> None:
 def test_photo_deleted_during_rendering_leaves_no_renditions(user: User) -> None:
     prepared = pipeline.prepare_upload(images.jpeg((800, 600)))
     with mock.patch("community.tasks.render_photo.delay"):
-        photo = photos.photo_create(owner=user, prepared=prepared)
+        photo = services.photo_create(owner=user, prepared=prepared)
     real = photos.make_renditions
 
     def delete_then_render(data: bytes, **options: Any) -> photos.RenderedPhoto:
@@ -334,14 +334,14 @@ def test_photo_deleted_during_rendering_leaves_no_renditions(user: User) -> None
 
     stem = (photo.original.name or "").rsplit(".", 1)[0]
     with mock.patch.object(photos, "make_renditions", delete_then_render):
-        photos.photo_render(photo_id=photo.pk)
+        services.photo_render(photo_id=photo.pk)
     assert not [name for name in _all_stored_files() if name.startswith(f"{stem}_")]
 
 
 def test_task_renders_the_photo(user: User) -> None:
     prepared = pipeline.prepare_upload(images.jpeg((800, 600)))
     with mock.patch("community.tasks.render_photo.delay"):
-        photo = photos.photo_create(owner=user, prepared=prepared)
+        photo = services.photo_create(owner=user, prepared=prepared)
 
     render_photo.delay(photo.pk)
 

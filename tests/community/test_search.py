@@ -1,4 +1,4 @@
-"""Search over notes, topics and members (community.search). These run on
+"""Search over notes, topics and members (community.selectors.search). These run on
 SQLite (LIKE) and in the PostgreSQL pass (full-text search): one contract."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 
-from community import search, services
+from community import selectors, services
 from community.models import Note, User
 from core.errors import ValidationFailed
 from tests.factories import NoteFactory, TopicFactory, UserFactory
@@ -20,14 +20,17 @@ VISITOR = AnonymousUser()
 
 
 def note_ids(query: str, viewer: Any = VISITOR, size: int = 50) -> list[int]:
-    return [n.pk for n in search.search(raw_query=query, viewer=viewer, size=size).notes.items]
+    return [
+        n.pk
+        for n in selectors.search_results(raw_query=query, viewer=viewer, size=size).notes.items
+    ]
 
 
 def all_pages(query: str, viewer: Any, size: int) -> list[int]:
     served: list[int] = []
     cursor = None
     for _ in range(100):
-        results = search.search(raw_query=query, viewer=viewer, cursor=cursor, size=size)
+        results = selectors.search_results(raw_query=query, viewer=viewer, cursor=cursor, size=size)
         served.extend(n.pk for n in results.notes.items)
         if cursor is not None:
             assert (results.topics, results.users) == ([], [])
@@ -75,7 +78,7 @@ def test_words_in_other_scripts_are_found(kitchen: dict[str, Note]) -> None:
 
 
 def test_no_match_gives_an_empty_page(kitchen: dict[str, Note]) -> None:
-    results = search.search(raw_query="pancakes", viewer=VISITOR)
+    results = selectors.search_results(raw_query="pancakes", viewer=VISITOR)
     assert (results.notes.items, results.notes.next_cursor) == ([], None)
 
 
@@ -91,7 +94,7 @@ def test_search_leaves_out_drafts_hidden_notes_and_blocked_authors(
     assert set(note_ids("granola")) == {shown.pk, by_other.pk}
 
     viewer = UserFactory()
-    services.block_user(blocker=viewer, blocked=other_user)
+    services.user_block(blocker=viewer, blocked=other_user)
     assert note_ids("granola", viewer=viewer) == [shown.pk]
 
 
@@ -133,7 +136,9 @@ def test_paging_search_results_serves_each_note_once(user: User, size: int) -> N
 def test_search_results_carry_what_cards_need(user: User, other_user: User) -> None:
     liked = NoteFactory(author=other_user, title="Cold brew")
     services.like_add(user=user, note=liked)
-    (found,) = search.search(raw_query="brew", viewer=User.objects.get(pk=user.pk)).notes.items
+    (found,) = selectors.search_results(
+        raw_query="brew", viewer=User.objects.get(pk=user.pk)
+    ).notes.items
     assert found.viewer_liked is True
     assert found.author == other_user
     assert len(found.photos.all()) == 1
@@ -147,21 +152,25 @@ def test_topics_match_exactly_first_then_by_prefix_or_contains(db: Any) -> None:
     prefix = TopicFactory(name="breakfastclub", note_count=9)
     inner = TopicFactory(name="mybreakfast", note_count=5)
     TopicFactory(name="dinner", note_count=50)
-    results = search.search(raw_query="#BREAKFAST", viewer=VISITOR)
+    results = selectors.search_results(raw_query="#BREAKFAST", viewer=VISITOR)
     assert results.topics == [exact, prefix, inner]
-    assert search.search(raw_query="break", viewer=VISITOR).topics == [prefix, inner, exact]
+    assert selectors.search_results(raw_query="break", viewer=VISITOR).topics == [
+        prefix,
+        inner,
+        exact,
+    ]
 
 
 def test_topics_only_drafts_use_are_not_suggested(user: User) -> None:
     services.note_create(author=user, title="Plans", body="#SurpriseParty", status="draft")
-    assert search.search(raw_query="surprise", viewer=VISITOR).topics == []
+    assert selectors.search_results(raw_query="surprise", viewer=VISITOR).topics == []
     followed = TopicFactory(name="surprises", note_count=0, follower_count=1)
-    assert search.search(raw_query="surprise", viewer=VISITOR).topics == [followed]
+    assert selectors.search_results(raw_query="surprise", viewer=VISITOR).topics == [followed]
 
 
 def test_topics_in_other_scripts_are_found(db: Any) -> None:
     zao = TopicFactory(name="早餐", note_count=2)
-    assert search.search(raw_query="早", viewer=VISITOR).topics == [zao]
+    assert selectors.search_results(raw_query="早", viewer=VISITOR).topics == [zao]
 
 
 def test_members_match_by_username_or_display_name(db: Any) -> None:
@@ -171,18 +180,18 @@ def test_members_match_by_username_or_display_name(db: Any) -> None:
     UserFactory(username="coffee_fan", display_name="Bean")
     inactive = UserFactory(username="matcha_old", is_active=False)
 
-    users = search.search(raw_query="MATCHA", viewer=VISITOR).users
+    users = selectors.search_results(raw_query="MATCHA", viewer=VISITOR).users
     assert users[0] == exact
     assert set(users) == {exact, by_name, by_display}
     assert inactive not in users
-    assert search.search(raw_query="aiko", viewer=VISITOR).users == [by_display, by_name]
+    assert selectors.search_results(raw_query="aiko", viewer=VISITOR).users == [by_display, by_name]
 
 
 def test_members_the_viewer_blocks_are_not_found(user: User) -> None:
     blocked = UserFactory(username="matcha_spam")
-    services.block_user(blocker=user, blocked=blocked)
-    assert search.search(raw_query="matcha", viewer=user).users == []
-    assert search.search(raw_query="matcha", viewer=VISITOR).users == [blocked]
+    services.user_block(blocker=user, blocked=blocked)
+    assert selectors.search_results(raw_query="matcha", viewer=user).users == []
+    assert selectors.search_results(raw_query="matcha", viewer=VISITOR).users == [blocked]
 
 
 # --- the query ---------------------------------------------------------------------------
@@ -191,13 +200,13 @@ def test_members_the_viewer_blocks_are_not_found(user: User) -> None:
 @pytest.mark.parametrize("raw", ["", "   ", "\n\t", None, 42, ["tea"], "x" * 101])
 def test_empty_too_long_or_non_text_queries_are_refused(db: Any, raw: Any) -> None:
     with pytest.raises(ValidationFailed) as caught:
-        search.search(raw_query=raw, viewer=VISITOR)
+        selectors.search_results(raw_query=raw, viewer=VISITOR)
     assert caught.value.code == "invalid"
     assert set(caught.value.fields) == {"q"}
 
 
 def test_whitespace_is_collapsed_before_the_length_check(db: Any) -> None:
-    assert search.clean_query("  tea   " + " " * 200 + " time ") == "tea time"
+    assert selectors.clean_query("  tea   " + " " * 200 + " time ") == "tea time"
 
 
 @pytest.mark.parametrize(
@@ -219,7 +228,7 @@ def test_whitespace_is_collapsed_before_the_length_check(db: Any) -> None:
 )
 def test_odd_queries_never_fail(user: User, raw: str) -> None:
     NoteFactory(author=user, title="100% tea", body="a_b & more", photos=0)
-    results = search.search(raw_query=raw, viewer=VISITOR)
+    results = selectors.search_results(raw_query=raw, viewer=VISITOR)
     assert isinstance(results.notes.items, list)
 
 
@@ -247,7 +256,5 @@ def test_chinese_queries_match_inside_unspaced_text(user) -> None:  # type: igno
     from tests.factories import NoteFactory
 
     note = NoteFactory(title="今天的早餐很好吃", body="")
-    from community import search
-
-    found = search.search(raw_query="早餐", viewer=user)
+    found = selectors.search_results(raw_query="早餐", viewer=user)
     assert [n.pk for n in found.notes.items] == [note.pk]

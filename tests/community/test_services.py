@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.authtoken.models import Token
 
-from community import selectors, services
+from community import permissions, selectors, services
 from community.errors import (
     Blocked,
     CommentDepthExceeded,
@@ -279,7 +279,7 @@ def test_same_topic_in_another_spelling_is_one_topic(user: User, other_user: Use
 def test_unknown_self_and_blocking_mentions_notify_nobody(
     user: User, other_user: User, third_user: User
 ) -> None:
-    services.block_user(blocker=third_user, blocked=user)
+    services.user_block(blocker=third_user, blocked=user)
     note = publish(
         user, body=f"@ghost_member @{user.username} @{other_user.username} @{third_user.username}"
     )
@@ -592,9 +592,9 @@ def test_blocked_members_cannot_like_collect_or_comment(
 ) -> None:
     note = publish(user)
     if direction == "author_blocks_member":
-        services.block_user(blocker=user, blocked=other_user)
+        services.user_block(blocker=user, blocked=other_user)
     else:
-        services.block_user(blocker=other_user, blocked=user)
+        services.user_block(blocker=other_user, blocked=user)
     with pytest.raises(Blocked) as caught:
         services.like_add(user=other_user, note=note)
     assert caught.value.code == "blocked"
@@ -769,7 +769,7 @@ def test_comment_counts_stay_exact_across_create_delete_hide_and_restore(
         moderator=moderator, comments=Comment.objects.filter(pk=top.pk), hidden=True
     )
     assert fresh(note).comment_count == 1
-    shown = list(selectors.comments_for_note(note=note, viewer=user))
+    shown = list(selectors.note_comments(note=note, viewer=user))
     assert shown == [other]
     services.comments_set_hidden(
         moderator=moderator, comments=Comment.objects.filter(pk=top.pk), hidden=False
@@ -835,7 +835,7 @@ def test_reply_to_a_member_who_blocks_you_is_refused(
 ) -> None:
     note = publish(user)
     top = services.comment_create(author=other_user, note=note, body="top")
-    services.block_user(blocker=other_user, blocked=third_user)
+    services.user_block(blocker=other_user, blocked=third_user)
     with pytest.raises(Blocked):
         services.comment_create(author=third_user, note=note, body="hey", parent_id=top.pk)
     assert fresh(top).reply_count == 0
@@ -851,13 +851,13 @@ def test_blocked_members_comments_vanish_for_the_blocker(
         author=other_user, note=note, body="gone too", parent_id=kept.pk
     )
     reply_kept = services.comment_create(author=user, note=note, body="kept too", parent_id=kept.pk)
-    services.block_user(blocker=user, blocked=other_user)
+    services.user_block(blocker=user, blocked=other_user)
 
-    shown = list(selectors.comments_for_note(note=note, viewer=user))
+    shown = list(selectors.note_comments(note=note, viewer=user))
     assert shown == [kept]
     assert shown[0].visible_replies == [reply_kept]  # type: ignore[attr-defined]
 
-    for_others = list(selectors.comments_for_note(note=note, viewer=third_user))
+    for_others = list(selectors.note_comments(note=note, viewer=third_user))
     assert for_others == [kept, gone]
     assert for_others[0].visible_replies == [reply_gone, reply_kept]  # type: ignore[attr-defined]
 
@@ -867,7 +867,7 @@ def test_blocked_members_comments_vanish_for_the_blocker(
 
 def test_following_yourself_is_refused(user: User) -> None:
     with pytest.raises(SelfAction) as caught:
-        services.follow_user(follower=user, followee=user)
+        services.user_follow(follower=user, followee=user)
     assert caught.value.code == "self_action"
     assert not Follow.objects.exists()
 
@@ -875,71 +875,71 @@ def test_following_yourself_is_refused(user: User) -> None:
 def test_following_twice_counts_once_and_unfollow_is_idempotent(
     user: User, other_user: User
 ) -> None:
-    assert services.follow_user(follower=user, followee=other_user) is True
-    assert services.follow_user(follower=user, followee=other_user) is False
+    assert services.user_follow(follower=user, followee=other_user) is True
+    assert services.user_follow(follower=user, followee=other_user) is False
     assert (fresh(user).following_count, fresh(other_user).follower_count) == (1, 1)
     assert Follow.objects.count() == 1
-    assert services.unfollow_user(follower=user, followee=other_user) is True
-    assert services.unfollow_user(follower=user, followee=other_user) is False
+    assert services.user_unfollow(follower=user, followee=other_user) is True
+    assert services.user_unfollow(follower=user, followee=other_user) is False
     assert (fresh(user).following_count, fresh(other_user).follower_count) == (0, 0)
 
 
 def test_follow_unfollow_follow_leaves_one_unread_notification(
     user: User, other_user: User
 ) -> None:
-    services.follow_user(follower=user, followee=other_user)
-    services.unfollow_user(follower=user, followee=other_user)
-    services.follow_user(follower=user, followee=other_user)
+    services.user_follow(follower=user, followee=other_user)
+    services.user_unfollow(follower=user, followee=other_user)
+    services.user_follow(follower=user, followee=other_user)
     (note,) = notifications(other_user)
     assert (note.verb, note.actor, note.read_at) == ("follow", user, None)
-    assert selectors.unread_notification_count(user=other_user) == 1
+    assert selectors.notification_unread_count(user=other_user) == 1
 
 
 def test_blocking_ends_follows_both_ways_and_prevents_following(
     user: User, other_user: User
 ) -> None:
-    services.follow_user(follower=user, followee=other_user)
-    services.follow_user(follower=other_user, followee=user)
-    assert services.block_user(blocker=user, blocked=other_user) is True
-    assert services.block_user(blocker=user, blocked=other_user) is False
+    services.user_follow(follower=user, followee=other_user)
+    services.user_follow(follower=other_user, followee=user)
+    assert services.user_block(blocker=user, blocked=other_user) is True
+    assert services.user_block(blocker=user, blocked=other_user) is False
     assert not Follow.objects.exists()
     for member in (user, other_user):
         member = fresh(member)
         assert (member.follower_count, member.following_count) == (0, 0)
     with pytest.raises(Blocked):
-        services.follow_user(follower=other_user, followee=user)
+        services.user_follow(follower=other_user, followee=user)
     with pytest.raises(Blocked):
-        services.follow_user(follower=user, followee=other_user)
+        services.user_follow(follower=user, followee=other_user)
     assert not Follow.objects.exists()
 
-    assert services.unblock_user(blocker=user, blocked=other_user) is True
-    assert services.unblock_user(blocker=user, blocked=other_user) is False
-    assert services.follow_user(follower=other_user, followee=user) is True
+    assert services.user_unblock(blocker=user, blocked=other_user) is True
+    assert services.user_unblock(blocker=user, blocked=other_user) is False
+    assert services.user_follow(follower=other_user, followee=user) is True
 
 
 def test_blocking_yourself_is_refused(user: User) -> None:
     with pytest.raises(SelfAction):
-        services.block_user(blocker=user, blocked=user)
+        services.user_block(blocker=user, blocked=user)
     assert not Block.objects.exists()
 
 
 def test_a_block_shows_at_once_for_the_same_viewer_object(user: User, other_user: User) -> None:
     note = publish(other_user)
-    assert list(selectors.visible_notes(user)) == [note]
-    services.block_user(blocker=user, blocked=other_user)
-    assert list(selectors.visible_notes(user)) == []
-    services.unblock_user(blocker=user, blocked=other_user)
-    assert list(selectors.visible_notes(user)) == [note]
+    assert list(selectors.note_visible(user)) == [note]
+    services.user_block(blocker=user, blocked=other_user)
+    assert list(selectors.note_visible(user)) == []
+    services.user_unblock(blocker=user, blocked=other_user)
+    assert list(selectors.note_visible(user)) == [note]
 
 
 def test_following_a_topic_is_idempotent_and_counted(user: User) -> None:
     publish(user, body="#Tea")
     tea = topic("tea")
-    assert services.follow_topic(user=user, topic=tea) is True
-    assert services.follow_topic(user=user, topic=tea) is False
+    assert services.topic_follow(user=user, topic=tea) is True
+    assert services.topic_follow(user=user, topic=tea) is False
     assert fresh(tea).follower_count == 1
-    assert services.unfollow_topic(user=user, topic=tea) is True
-    assert services.unfollow_topic(user=user, topic=tea) is False
+    assert services.topic_unfollow(user=user, topic=tea) is True
+    assert services.topic_unfollow(user=user, topic=tea) is False
     assert fresh(tea).follower_count == 0
     assert not TopicFollow.objects.exists()
 
@@ -947,10 +947,10 @@ def test_following_a_topic_is_idempotent_and_counted(user: User) -> None:
 def test_notify_followers_tells_each_follower_once(
     user: User, other_user: User, third_user: User
 ) -> None:
-    services.follow_user(follower=other_user, followee=user)
-    services.follow_user(follower=third_user, followee=user)
+    services.user_follow(follower=other_user, followee=user)
+    services.user_follow(follower=third_user, followee=user)
     Notification.objects.all().delete()
-    told = services.notify_followers(actor=user, verb=Notification.Verb.WENT_LIVE, data={"room": 7})
+    told = services.followers_notify(actor=user, verb=Notification.Verb.WENT_LIVE, data={"room": 7})
     assert told == 2
     assert sorted(n.recipient_id for n in Notification.objects.all()) == sorted(
         [other_user.pk, third_user.pk]
@@ -961,16 +961,16 @@ def test_notify_followers_tells_each_follower_once(
 def test_mark_read_marks_only_the_callers_listed_notifications(
     user: User, other_user: User, third_user: User
 ) -> None:
-    services.follow_user(follower=other_user, followee=user)
-    services.follow_user(follower=third_user, followee=user)
-    services.follow_user(follower=user, followee=other_user)
+    services.user_follow(follower=other_user, followee=user)
+    services.user_follow(follower=third_user, followee=user)
+    services.user_follow(follower=user, followee=other_user)
     first, _second = notifications(user)
     assert services.notifications_mark_read(user=other_user, ids=[first.pk]) == 0
     assert services.notifications_mark_read(user=user, ids=[first.pk]) == 1
-    assert selectors.unread_notification_count(user=user) == 1
+    assert selectors.notification_unread_count(user=user) == 1
     assert services.notifications_mark_read(user=user) == 1
-    assert selectors.unread_notification_count(user=user) == 0
-    assert selectors.unread_notification_count(user=other_user) == 1
+    assert selectors.notification_unread_count(user=user) == 0
+    assert selectors.notification_unread_count(user=other_user) == 1
 
 
 # --- reports -----------------------------------------------------------------------------
@@ -1088,18 +1088,18 @@ def test_non_moderators_cannot_resolve_or_restore(user: User, other_user: User) 
 def test_superuser_counts_as_moderator_and_inactive_moderator_does_not(
     moderator: User,
 ) -> None:
-    assert services.is_moderator(moderator)
-    assert services.is_moderator(UserFactory(is_superuser=True))
+    assert permissions.is_moderator(moderator)
+    assert permissions.is_moderator(UserFactory(is_superuser=True))
     moderator.is_active = False
-    assert not services.is_moderator(moderator)
-    assert not services.is_moderator(UserFactory())
+    assert not permissions.is_moderator(moderator)
+    assert not permissions.is_moderator(UserFactory())
 
 
 # --- profiles ------------------------------------------------------------------------
 
 
 def test_profile_update_trims_and_limits(user: User) -> None:
-    services.user_update_profile(user=user, display_name="  Sunny  ", bio="b" * 600)
+    services.user_profile_update(user=user, display_name="  Sunny  ", bio="b" * 600)
     stored = fresh(user)
     assert stored.display_name == "Sunny"
     assert len(stored.bio) == 500

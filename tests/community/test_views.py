@@ -212,7 +212,7 @@ def test_following_is_empty_with_creators_to_follow(user_client: Client, note: N
 def test_following_lists_notes_of_followed_creators(
     user_client: Client, user: User, note: Note
 ) -> None:
-    services.follow_user(follower=user, followee=note.author)
+    services.user_follow(follower=user, followee=note.author)
     page = user_client.get(reverse("following")).content.decode()
     assert "Matcha latte at home" in page
     assert "You follow nobody yet" not in page
@@ -362,7 +362,7 @@ def test_like_without_scripts_redirects_back(user_client: Client, user: User, no
 def test_a_blocked_member_cannot_like_and_gets_a_toast(
     user_client: Client, user: User, note: Note
 ) -> None:
-    services.block_user(blocker=note.author, blocked=user)
+    services.user_block(blocker=note.author, blocked=user)
     response = user_client.post(reverse("note_like", args=[note.pk]), {"on": "1"}, headers=HTMX)
     assert response.status_code == 403
     assert response["HX-Retarget"] == "#toasts"
@@ -519,7 +519,7 @@ def test_reporting_your_own_note_is_refused(other_client: Client, note: Note) ->
 
 def test_block_and_unblock_a_member(user_client: Client, user: User, note: Note) -> None:
     author = note.author
-    services.follow_user(follower=user, followee=author)
+    services.user_follow(follower=user, followee=author)
     response = user_client.post(reverse("user_block", args=[author.username]), {"on": "1"})
     assert response.status_code == 302
     assert Block.objects.filter(blocker=user, blocked=author).exists()
@@ -535,8 +535,8 @@ def test_the_settings_list_the_members_you_blocked_and_unblock_them(
     user_client: Client, user: User, other_user: User
 ) -> None:
     blocked = UserFactory(username="loud_neighbour")
-    services.block_user(blocker=user, blocked=blocked)
-    services.block_user(blocker=other_user, blocked=UserFactory(username="not_mine"))
+    services.user_block(blocker=user, blocked=blocked)
+    services.user_block(blocker=other_user, blocked=UserFactory(username="not_mine"))
     # Search hides them from the member who blocked them: the settings do not.
     assert (
         "loud_neighbour" not in user_client.get(reverse("search"), {"q": "loud"}).content.decode()

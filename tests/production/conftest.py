@@ -23,7 +23,7 @@ from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connection
 
-from community import photos
+from community import services as community_services
 from community.models import Photo
 from live import services as live_services
 from tests import services
@@ -166,7 +166,7 @@ def content(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, 
             owner=author,
             original=ContentFile(jpeg_bytes(640, 480), name="production.jpg"),
         )
-        photos.photo_render(photo_id=photo.pk)
+        community_services.photo_render(photo_id=photo.pk)
         assert Photo.objects.get(pk=photo.pk).renditions
         room = live_services.create_room(host=HostFactory(), title="Tea time")
     yield {"note": str(note.pk), "user": author.username, "room": str(room.pk)}

@@ -404,7 +404,7 @@ class _Seeder:
             if member.is_moderator:
                 user.groups.add(self.group)
         avatar = photos.generate_demo_photo(member.avatar_seed, AVATAR_SIZE, AVATAR_SIZE)
-        return services.user_update_profile(
+        return services.user_profile_update(
             user=user, avatar=ContentFile(avatar, name=f"{member.username}.jpg")
         )
 
@@ -415,7 +415,7 @@ class _Seeder:
         made: dict[tuple[int, int], datetime] = {}
         for follower, followee in self.plan.follows:
             a, b = self.members[follower], self.members[followee]
-            if _quietly(services.follow_user, follower=a, followee=b):
+            if _quietly(services.user_follow, follower=a, followee=b):
                 made[(a.pk, b.pk)] = self.now - timedelta(seconds=rng.randint(60, 30 * DAY))
         if not made:
             return
@@ -447,11 +447,11 @@ class _Seeder:
         for username, name in self.plan.topic_follows:
             topic = topics.get(text.topic_key(name))
             if topic is not None:  # only topics some note uses exist
-                services.follow_topic(user=self.members[username], topic=topic)
+                services.topic_follow(user=self.members[username], topic=topic)
 
     def _blocks(self) -> None:
         for blocker, blocked in self.plan.blocks:
-            services.block_user(blocker=self.members[blocker], blocked=self.members[blocked])
+            services.user_block(blocker=self.members[blocker], blocked=self.members[blocked])
 
     # --- notes --------------------------------------------------------------------
 

@@ -9,8 +9,8 @@ build the same model instances the ORM would (``Model.from_db``), with the
 author cached as ``select_related`` would and the photos as
 ``prefetch_related`` would. Everything else keeps the ORM.
 
-The SQL here must stay equivalent to ``selectors.visible_notes`` (published,
-not by a blocked author) and ``selectors.with_viewer_flags``; the feed tests
+The SQL here must stay equivalent to ``selectors.note_visible`` (published,
+not by a blocked author) and ``selectors.note_with_viewer_flags``; the feed tests
 run on both databases and compare with the ORM path.
 """
 
@@ -60,7 +60,9 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-def load_cards(ids: Sequence[int], *, viewer_id: int | None, blocked: Sequence[int]) -> list[Note]:
+def note_cards_by_ids(
+    ids: Sequence[int], *, viewer_id: int | None, blocked: Sequence[int]
+) -> list[Note]:
     """Published notes with these ids, in this order, ready for cards: author
     and photos loaded, ``viewer_liked`` / ``viewer_collected`` set. Notes that
     are no longer visible (hidden, deleted, blocked author) drop out."""
@@ -134,7 +136,7 @@ def _topic_match(topics: Sequence[int]) -> tuple[str, list[Any]]:
     )
 
 
-def discover_keys(
+def note_discover_keys(
     *,
     followed_users: Sequence[int],
     followed_topics: Sequence[int],
@@ -199,7 +201,7 @@ def discover_keys(
         return [(int(pk), float(score), float(boost)) for pk, score, boost in cursor.fetchall()]
 
 
-def recent_keys(
+def note_recent_keys(
     *,
     authors: Sequence[int],
     blocked: Sequence[int],

@@ -22,7 +22,7 @@ from django.db.models import F, FloatField, Q, QuerySet, Value
 from django.db.models.functions import Cast
 
 from community.models import Note, Topic, User
-from community.selectors import note_cards, visible_notes
+from community.selectors.notes import note_cards, note_visible, photo_prefetch
 from community.text import topic_key
 from core import pagination
 from core.errors import ValidationFailed
@@ -61,10 +61,10 @@ def _terms(query: str) -> list[str]:
     return [w for w in words if w][:MAX_TERMS]
 
 
-def search_notes(*, query: str, viewer: Any) -> QuerySet[Note]:
+def note_search(*, query: str, viewer: Any) -> QuerySet[Note]:
     """Published notes matching ``query``, best first, ready for cards. The
     queryset is annotated with ``search_rank`` (a float, higher is better)."""
-    notes = visible_notes(viewer)
+    notes = note_visible(viewer)
     if connection.vendor == "postgresql" and not UNSEGMENTED_RE.search(query):
         tsquery = SearchQuery(query, config="simple", search_type="websearch")
         # Relevance first; among equally relevant notes the hotter one wins.
@@ -82,7 +82,7 @@ def search_notes(*, query: str, viewer: Any) -> QuerySet[Note]:
     return note_cards(notes, viewer)
 
 
-def search_topics(*, query: str, limit: int = 10) -> list[Topic]:
+def topic_search(*, query: str, limit: int = 10) -> list[Topic]:
     terms = _terms(query)
     if not terms:
         return []
@@ -98,7 +98,7 @@ def search_topics(*, query: str, limit: int = 10) -> list[Topic]:
     return exact + list(rest)
 
 
-def search_users(*, query: str, viewer: Any, limit: int = 10) -> list[User]:
+def user_search(*, query: str, viewer: Any, limit: int = 10) -> list[User]:
     terms = _terms(query)
     if not terms:
         return []
@@ -113,10 +113,10 @@ def search_users(*, query: str, viewer: Any, limit: int = 10) -> list[User]:
     return exact + list(rest[: limit - len(exact)])
 
 
-def notes_page(*, query: str, viewer: Any, cursor: str | None, size: int) -> pagination.Page:
+def note_search_page(*, query: str, viewer: Any, cursor: str | None, size: int) -> pagination.Page:
     """One page of matching notes, keyset-paged by (rank, id)."""
     after = pagination.decode_cursor(cursor, {"r": (int, float), "i": int})
-    notes = search_notes(query=query, viewer=viewer)
+    notes = note_search(query=query, viewer=viewer)
     if after is not None:
         rank = float(after["r"])
         # search_rank is an annotation the type checker cannot see.
@@ -130,13 +130,11 @@ def notes_page(*, query: str, viewer: Any, cursor: str | None, size: int) -> pag
         next_cursor = pagination.encode_cursor({"r": float(rank), "i": last.pk})
     from django.db.models import prefetch_related_objects
 
-    from community.selectors import photos_prefetch
-
-    prefetch_related_objects(chosen, photos_prefetch())
+    prefetch_related_objects(chosen, photo_prefetch())
     return pagination.Page(items=chosen, next_cursor=next_cursor)
 
 
-def search(
+def search_results(
     *, raw_query: Any, viewer: Any, cursor: str | None = None, size: int = 20
 ) -> SearchResults:
     """Notes (paged), topics and members matching the query."""
@@ -144,7 +142,7 @@ def search(
     first_page = cursor in (None, "")
     return SearchResults(
         query=query,
-        notes=notes_page(query=query, viewer=viewer, cursor=cursor, size=size),
-        topics=search_topics(query=query) if first_page else [],
-        users=search_users(query=query, viewer=viewer) if first_page else [],
+        notes=note_search_page(query=query, viewer=viewer, cursor=cursor, size=size),
+        topics=topic_search(query=query) if first_page else [],
+        users=user_search(query=query, viewer=viewer) if first_page else [],
     )

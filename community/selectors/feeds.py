@@ -18,34 +18,36 @@ from django.db.models import (
     prefetch_related_objects,
 )
 
-from community import cards, ranking
+from community import ranking
 from community.models import Note, Topic, User
-from community.selectors import photos_prefetch, viewer_graph, visible_notes, with_viewer_flags
+from community.selectors.cards import note_cards_by_ids, note_discover_keys, note_recent_keys
+from community.selectors.graph import viewer_graph
+from community.selectors.notes import note_visible, note_with_viewer_flags, photo_prefetch
 from core.pagination import Page, cursor_time, decode_cursor, encode_cursor
 
 NoteTopic = Note.topics.through
 
 
 def _finish(notes: list[Note], viewer: Any) -> list[Note]:
-    prefetch_related_objects(notes, photos_prefetch())
+    prefetch_related_objects(notes, photo_prefetch())
     return notes
 
 
 def _cards(notes: QuerySet[Note], viewer: Any) -> QuerySet[Note]:
-    return with_viewer_flags(notes.select_related("author"), viewer)
+    return note_with_viewer_flags(notes.select_related("author"), viewer)
 
 
 # --- discover -----------------------------------------------------------------
 
 
-def discover(*, viewer: Any, cursor: str | None = None, size: int = 20) -> Page:
+def feed_discover(*, viewer: Any, cursor: str | None = None, size: int = 20) -> Page:
     """The ranked, personalised discover feed. No note appears twice across
     pages (scores never decrease; see community.ranking)."""
     after = decode_cursor(cursor, {"k": (int, float), "i": int})
     graph = viewer_graph(viewer)
     blocked = sorted(graph.blocked)
     # Phase 1: the ranking keys of up to size+1 notes per stream.
-    rows = cards.discover_keys(
+    rows = note_discover_keys(
         followed_users=sorted(graph.followed_users),
         followed_topics=sorted(graph.followed_topics),
         blocked=blocked,
@@ -61,7 +63,7 @@ def discover(*, viewer: Any, cursor: str | None = None, size: int = 20) -> Page:
         next_cursor = encode_cursor({"k": key, "i": last_id})
     # Phase 2: the cards of just the chosen notes (visibility checked again:
     # a note hidden between the two reads drops out).
-    items = cards.load_cards([pk for _, pk in chosen], viewer_id=graph.user_id, blocked=blocked)
+    items = note_cards_by_ids([pk for _, pk in chosen], viewer_id=graph.user_id, blocked=blocked)
     return Page(items=items, next_cursor=next_cursor)
 
 
@@ -75,7 +77,7 @@ def _recent_cursor(cursor: str | None) -> tuple[datetime, int] | None:
     return cursor_time(after["t"]), after["i"]
 
 
-def recent(notes: QuerySet[Note], *, viewer: Any, cursor: str | None, size: int) -> Page:
+def feed_recent(notes: QuerySet[Note], *, viewer: Any, cursor: str | None, size: int) -> Page:
     """Published notes newest first, by ``(published_at, id)``."""
     after = _recent_cursor(cursor)
     notes = _cards(notes, viewer)
@@ -91,14 +93,14 @@ def recent(notes: QuerySet[Note], *, viewer: Any, cursor: str | None, size: int)
     return Page(items=_finish(chosen, viewer), next_cursor=next_cursor)
 
 
-def following(*, viewer: Any, cursor: str | None = None, size: int = 20) -> Page:
+def feed_following(*, viewer: Any, cursor: str | None = None, size: int = 20) -> Page:
     """Notes of the creators the viewer follows, newest first."""
     after = _recent_cursor(cursor)
     graph = viewer_graph(viewer)
     if not graph.followed_users:
         return Page(items=[], next_cursor=None)
     blocked = sorted(graph.blocked)
-    rows = cards.recent_keys(
+    rows = note_recent_keys(
         authors=sorted(graph.followed_users), blocked=blocked, after=after, limit=size + 1
     )
     chosen = rows[:size]
@@ -106,11 +108,11 @@ def following(*, viewer: Any, cursor: str | None = None, size: int = 20) -> Page
     if len(rows) > size and chosen:
         pk, published_at = chosen[-1]
         next_cursor = encode_cursor({"t": published_at.isoformat(), "i": pk})
-    items = cards.load_cards([pk for pk, _ in chosen], viewer_id=graph.user_id, blocked=blocked)
+    items = note_cards_by_ids([pk for pk, _ in chosen], viewer_id=graph.user_id, blocked=blocked)
     return Page(items=items, next_cursor=next_cursor)
 
 
-def hot(notes: QuerySet[Note], *, viewer: Any, cursor: str | None, size: int) -> Page:
+def feed_hot(notes: QuerySet[Note], *, viewer: Any, cursor: str | None, size: int) -> Page:
     """Published notes by hot score, without personal boosts (topic pages)."""
     after = decode_cursor(cursor, {"k": (int, float), "i": int})
     notes = _cards(notes, viewer)
@@ -125,16 +127,16 @@ def hot(notes: QuerySet[Note], *, viewer: Any, cursor: str | None, size: int) ->
     return Page(items=_finish(chosen, viewer), next_cursor=next_cursor)
 
 
-def topic_feed(
+def feed_topic(
     *, topic: Topic, viewer: Any, cursor: str | None = None, size: int = 20, order: str = "hot"
 ) -> Page:
-    notes = visible_notes(viewer).filter(topics=topic)
+    notes = note_visible(viewer).filter(topics=topic)
     if order == "new":
-        return recent(notes, viewer=viewer, cursor=cursor, size=size)
-    return hot(notes, viewer=viewer, cursor=cursor, size=size)
+        return feed_recent(notes, viewer=viewer, cursor=cursor, size=size)
+    return feed_hot(notes, viewer=viewer, cursor=cursor, size=size)
 
 
-def author_feed(*, author: User, viewer: Any, cursor: str | None = None, size: int = 20) -> Page:
-    return recent(
-        visible_notes(viewer).filter(author=author), viewer=viewer, cursor=cursor, size=size
+def feed_author(*, author: User, viewer: Any, cursor: str | None = None, size: int = 20) -> Page:
+    return feed_recent(
+        note_visible(viewer).filter(author=author), viewer=viewer, cursor=cursor, size=size
     )

@@ -81,7 +81,7 @@ def _load(user_id: int) -> ViewerGraph:
     return graph
 
 
-def forget_viewer_graph(*users: Any) -> None:
+def viewer_graph_forget(*users: Any) -> None:
     """Drop the members' graphs: from their user objects now, from the shared
     cache once the change commits (dropping it earlier would let a concurrent
     read cache the old graph again)."""

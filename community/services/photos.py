@@ -1,0 +1,97 @@
+"""The writes of note photos (the pipeline itself is :mod:`community.photos`):
+
+``photo_create`` stores a cleaned upload (``core.images.prepare_upload``)
+under a random name and enqueues ``community.tasks.render_photo`` once the
+transaction commits; ``photo_render`` (in the background) stores the WebP and
+JPEG renditions at ``SPROUT_PHOTO_WIDTHS`` and the dominant colour."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+
+from community import photos
+from community.models import Note, Photo, User
+from core.images import EXTENSIONS, PreparedImage, random_name
+
+logger = logging.getLogger(__name__)
+
+
+def photo_create(
+    *, owner: User, prepared: PreparedImage, note: Note | None = None, position: int = 0
+) -> Photo:
+    """Store a prepared photo and enqueue its renditions after commit."""
+    from community.tasks import render_photo
+
+    photo = Photo(owner=owner, note=note, position=position, format=prepared.format)
+    photo.original.save(random_name(prepared.format), ContentFile(prepared.content), save=False)
+    # Assigning the file made Django re-measure it (and fail on the consumed
+    # ContentFile); the prepared size is already exact.
+    photo.width, photo.height = prepared.width, prepared.height
+    try:
+        photo.save()
+    except BaseException:
+        # No row will ever point at the file: do not leave it behind.
+        default_storage.delete(photo.original.name or "")
+        raise
+    photo_id = photo.pk
+    # robust: with the broker down the upload still succeeds (pages show the
+    # original); the failure is logged and the photo can be rendered later.
+    transaction.on_commit(lambda: render_photo.delay(photo_id), robust=True)
+    return photo
+
+
+def photo_render(*, photo_id: int) -> None:
+    """Make a photo's renditions (WebP and JPEG at each configured width) and
+    its dominant colour. Idempotent: a photo whose renditions all exist is
+    left alone; a deleted photo is skipped."""
+    photo = Photo.objects.filter(pk=photo_id).first()
+    if photo is None:
+        logger.info("Photo %s was deleted before its renditions were made", photo_id)
+        return
+    previous: dict[str, dict[str, str]] = photo.renditions or {}
+    if previous and all(default_storage.exists(n) for f in previous.values() for n in f.values()):
+        return
+    original_name = photo.original.name or ""
+    try:
+        with default_storage.open(original_name, "rb") as original:
+            data = original.read()
+    except FileNotFoundError:
+        # Retrying cannot bring the file back; the original would not show either.
+        logger.error("Photo %s has no original file %r", photo_id, original_name)
+        return
+    rendered = photos.make_renditions(data, widths=settings.SPROUT_PHOTO_WIDTHS)
+    stem = original_name.rsplit(".", 1)[0]
+    names: dict[str, dict[str, str]] = {}
+    for rendition in rendered.renditions:
+        for fmt, content in rendition.files.items():
+            name = f"{stem}_{rendition.width}.{EXTENSIONS[fmt]}"
+            # A half-finished earlier run may have left this name behind;
+            # replacing it keeps the name predictable instead of suffixed.
+            if default_storage.exists(name):
+                default_storage.delete(name)
+            names.setdefault(str(rendition.width), {})[fmt] = default_storage.save(
+                name, ContentFile(content)
+            )
+    updated = Photo.objects.filter(pk=photo_id).update(renditions=names, color=rendered.color)
+    written = {n for files in names.values() for n in files.values()}
+    if not updated:
+        logger.info("Photo %s was deleted while its renditions were made", photo_id)
+        photo_files_delete(written)
+        return
+    photo_files_delete(n for f in previous.values() for n in f.values() if n not in written)
+
+
+def photo_files_delete(names: Iterable[str]) -> None:
+    """Delete stored files (of deleted photos); missing files are fine.
+    Call it with ``transaction.on_commit`` so a rollback keeps them."""
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            logger.warning("Could not delete stored photo file %s", name, exc_info=True)
