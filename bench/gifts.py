@@ -8,7 +8,7 @@ What it does:
 1. (Re)creates the database ``<name>_gifts`` next to DATABASE_URL's (``--reuse``
    keeps it), migrates it, and loads 1,000 senders, 20 hosts each with a live
    room (an open session) and the gift catalog; every sender buys 100,000
-   coins through the sandbox payment provider (``wallet.services.recharge``,
+   coins through the sandbox payment provider (``wallet.services.recharge_create``,
    the real recharge path, so the books start reconciled).
 2. Measures, one after the other, each for ``--seconds`` after a short
    warm-up, with ``--clients`` concurrent database connections (threads, each
@@ -21,11 +21,11 @@ What it does:
      (``balance >= price``), insert an entry and its three lines (sender,
      host, platform; the credits appended, not applied). The ledger's
      deferred "entry balances" trigger runs for it too;
-   - ``service``: ``wallet.gifts.send_gift``, one gift per call and per
+   - ``service``: ``wallet.services.gift_send``, one gift per call and per
      transaction, with a fresh idempotency key per gift (the idempotency
      record, the debit, the entry, the ``GiftSend``, the stored answer: what
      every gift does);
-   - ``batched``: ``wallet.gift_batch.send_gifts`` with ``--batch`` gifts per
+   - ``batched``: ``wallet.services.gifts_send`` with ``--batch`` gifts per
      call (one transaction each) on ``--batch-clients`` connections: the
      engine the live room's micro-batcher feeds, at a fixed batch size;
    - ``room``: ``live.services.gifts.send_in_room``, one gift per call plus
@@ -93,7 +93,7 @@ def load_data() -> None:
 
     from community.models import User
     from live.models import LiveSession, Room
-    from wallet import ledger, services
+    from wallet import services
     from wallet.models import Account, Gift
 
     call_command("migrate", verbosity=0)
@@ -125,10 +125,10 @@ def load_data() -> None:
         defaults={"name": "Coffee", "coins": GIFT_COINS, "emoji": "☕", "is_active": True},
     )
     for sender in senders:
-        services.recharge(user=sender, coins=COINS_PER_SENDER, idempotency_key="bench-fund")
+        services.recharge_create(user=sender, coins=COINS_PER_SENDER, idempotency_key="bench-fund")
     for host in hosts:
-        ledger.account_for(Account.Kind.CREATOR_EARNINGS, user=host)
-    ledger.account_for(Account.Kind.PLATFORM_COINS)
+        services.account_get_or_create(Account.Kind.CREATOR_EARNINGS, user=host)
+    services.account_get_or_create(Account.Kind.PLATFORM_COINS)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
@@ -205,11 +205,11 @@ def raw_sender(database_url: str, cast: Cast, share_bps: int) -> Send:
 
 
 def service_sender(cast: Cast, *, in_room: bool) -> Send:
-    """One thread's gift through the app: ``wallet.gifts.send_gift`` (or
+    """One thread's gift through the app: ``wallet.services.gift_send`` (or
     ``live.services.gifts.send_in_room``) with a fresh idempotency key."""
     from community.models import User
     from live.services.gifts import send_in_room
-    from wallet.gifts import send_gift
+    from wallet.services import gift_send
 
     users = {u.pk: u for u in User.objects.filter(pk__in=[s for s, _ in cast.senders])}
     hosts = {u.pk: u for u in User.objects.filter(pk__in=[h for h, _, _ in cast.hosts])}
@@ -224,7 +224,7 @@ def service_sender(cast: Cast, *, in_room: bool) -> Send:
             send_in_room(sender=sender, room_id=room, gift_slug=GIFT_SLUG, quantity=1,
                          idempotency_key=key)  # fmt: skip
         else:
-            send_gift(sender=sender, host=host, gift_slug=GIFT_SLUG, quantity=1,
+            gift_send(sender=sender, host=host, gift_slug=GIFT_SLUG, quantity=1,
                       idempotency_key=key, room_id=room, session_id=None)  # fmt: skip
         return 1, 0
 
@@ -233,9 +233,9 @@ def service_sender(cast: Cast, *, in_room: bool) -> Send:
 
 def batched_sender(cast: Cast, per_call: int) -> Send:
     """One thread's batch through the engine: ``per_call`` gifts from random
-    senders to random hosts in one ``wallet.gift_batch.send_gifts`` call."""
+    senders to random hosts in one ``wallet.services.gifts_send`` call."""
     from community.models import User
-    from wallet.gift_batch import GiftRequest, send_gifts
+    from wallet.services import GiftRequest, gifts_send
 
     users = {u.pk: u for u in User.objects.filter(pk__in=[s for s, _ in cast.senders])}
     hosts = {u.pk: u for u in User.objects.filter(pk__in=[h for h, _, _ in cast.hosts])}
@@ -250,7 +250,7 @@ def batched_sender(cast: Cast, per_call: int) -> Send:
                 GiftRequest(sender=rng.choice(senders), host=host, gift_slug=GIFT_SLUG,
                             quantity=1, idempotency_key=uuid.uuid4().hex, room_id=room)
             )  # fmt: skip
-        ok = sum(outcome.ok for outcome in send_gifts(requests))
+        ok = sum(outcome.ok for outcome in gifts_send(requests))
         return ok, per_call - ok
 
     return send
@@ -476,11 +476,11 @@ def books(*, raw_sent: int, app_sent: int, before: tuple[int, int]) -> list[str]
     from django.core.management import call_command
     from django.db.models import Sum
 
-    from wallet import ledger
+    from wallet import services
     from wallet.models import Account, GiftSend
 
     problems: list[str] = []
-    ledger.roll_up()
+    services.balances_roll_up()
     try:
         call_command("reconcile_ledger")
     except (SystemExit, Exception) as exc:
@@ -526,7 +526,7 @@ def main() -> None:
     parser.add_argument(
         "--processes", type=int, default=2, help="processes the clients are spread over"
     )
-    parser.add_argument("--batch", type=int, default=50, help="gifts per send_gifts call")
+    parser.add_argument("--batch", type=int, default=50, help="gifts per gifts_send call")
     parser.add_argument(
         "--batch-clients", type=int, default=4, help="connections sending batches at once"
     )
@@ -563,8 +563,8 @@ def main() -> None:
 
     paths = [
         ("raw", "raw SQL transaction (PERFORMANCE.md)", args.clients, 1),
-        ("service", "send_gift, 1 gift per transaction", args.clients, 1),
-        ("batched", f"send_gifts, {args.batch} gifts per transaction", args.batch_clients,
+        ("service", "gift_send, 1 gift per transaction", args.clients, 1),
+        ("batched", f"gifts_send, {args.batch} gifts per transaction", args.batch_clients,
          args.batch),
         ("room", "send_in_room (HTTP path), 1 per tx", args.clients, 1),
     ]  # fmt: skip

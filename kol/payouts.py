@@ -1,5 +1,5 @@
 """The creator pool's side of payouts: which agency takes what share of a
-creator's payout (the hook ``wallet.payouts`` calls through
+creator's payout (the hook ``wallet.selectors.payout_run_plan`` calls through
 ``wallet.extensions.payout_splitter``), and the reads behind the studio's
 earnings panel and the agency dashboard.
 
@@ -16,9 +16,9 @@ from typing import Any
 from django.db.models import QuerySet
 
 from core.errors import NotFound, PermissionDenied
-from core.money import Money
+from core.money import Money, currency
 from kol.models import Agency, AgencyMembership
-from wallet import payouts as wallet_payouts
+from wallet import selectors as wallet_selectors
 from wallet.models import Payout
 
 RECENT_PAYOUTS = 12
@@ -99,11 +99,13 @@ class StudioEarnings:
 
 def studio_earnings(user: Any) -> StudioEarnings:
     """The studio's earnings panel for ``user`` (a creator)."""
-    coins = wallet_payouts.earnings_of([user.pk]).get(user.pk, 0)
+    coins = wallet_selectors.earnings_for([user.pk]).get(user.pk, 0)
     split = agency_split([user.pk]).get(user.pk)
     name, share = (split[1], split[2]) if split else ("", 0)
-    priced = wallet_payouts.quote(coins, at_rate=wallet_payouts.rate(), agency_share_bps=share)
-    cur = wallet_payouts.currency()
+    priced = wallet_selectors.payout_quote(
+        coins, at_rate=wallet_selectors.payout_rate(), agency_share_bps=share
+    )
+    cur = currency()
     return StudioEarnings(
         coins=coins,
         value=Money(priced.gross, cur),
@@ -111,10 +113,10 @@ def studio_earnings(user: Any) -> StudioEarnings:
         agency_share_bps=share,
         agency_amount=Money(priced.agency_amount, cur),
         net=Money(priced.net, cur),
-        threshold=wallet_payouts.threshold(),
-        owed=Money(wallet_payouts.payable_balance(user=user), cur),
+        threshold=wallet_selectors.payout_threshold(),
+        owed=Money(wallet_selectors.payable_balance(user=user), cur),
         payouts=payout_lines(
-            wallet_payouts.payouts_of(creator_ids=[user.pk]), limit=RECENT_PAYOUTS
+            wallet_selectors.payouts_for(creator_ids=[user.pk]), limit=RECENT_PAYOUTS
         ),
     )
 
@@ -178,12 +180,14 @@ def agency_earnings(agency: Agency) -> AgencyEarnings:
         .select_related("creator__user")
         .order_by("creator__user__username")
     )
-    balances = wallet_payouts.earnings_of([m.creator.user_id for m in memberships])
-    at_rate, cur = wallet_payouts.rate(), wallet_payouts.currency()
+    balances = wallet_selectors.earnings_for([m.creator.user_id for m in memberships])
+    at_rate, cur = wallet_selectors.payout_rate(), currency()
     roster = []
     for membership in memberships:
         coins = balances.get(membership.creator.user_id, 0)
-        priced = wallet_payouts.quote(coins, at_rate=at_rate, agency_share_bps=membership.share_bps)
+        priced = wallet_selectors.payout_quote(
+            coins, at_rate=at_rate, agency_share_bps=membership.share_bps
+        )
         roster.append(
             RosterLine(
                 membership=membership,
@@ -199,9 +203,9 @@ def agency_earnings(agency: Agency) -> AgencyEarnings:
         coins=sum(line.coins for line in roster),
         value=Money(sum(line.value.amount for line in roster), cur),
         agency_amount=Money(sum(line.agency_amount.amount for line in roster), cur),
-        owed=Money(wallet_payouts.payable_balance(owner_key=key), cur),
+        owed=Money(wallet_selectors.payable_balance(owner_key=key), cur),
         payouts=payout_lines(
-            wallet_payouts.payouts_of(agency_key=key),
+            wallet_selectors.payouts_for(agency_key=key),
             limit=AGENCY_PAYOUTS,
         ),
     )

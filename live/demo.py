@@ -14,7 +14,7 @@ default run adds:
   ended by ``live.services`` (``create_room``, ``start_session``,
   ``end_session``);
 - gifts during each session from the host's followers, sent through
-  ``wallet.gift_batch.send_gifts`` with the room and its open session (the
+  ``wallet.services.gifts_send`` with the room and its open session (the
   websocket path's engine): a regular crowd per host, a whale or two who buy
   the big animations and top the leaderboard, and a tail of roses and
   hearts. A session brings 800 to 6,000 coins (a host's last one more when
@@ -22,7 +22,7 @@ default run adds:
   ``SPROUT_WALLET_PAYOUT_THRESHOLD``), so ``manage.py run_payouts
   --dry-run`` lists every host;
 - the coins for those gifts: every sender buys packs through
-  ``wallet.services.recharge`` and the sandbox payment provider (the signed
+  ``wallet.services.recharge_create`` and the sandbox payment provider (the signed
   callback path), before their first gift, and keeps what is left;
 - a little chat per session (greetings, questions, the host thanking big
   gifters) and the session's traffic figures: viewers, peak, watch time and
@@ -82,12 +82,12 @@ from kol.gift_stats import gift_income
 from kol.models import AgencyMembership, CreatorDailyStat, CreatorProfile, Invitation
 from live import services
 from live.models import ChatMessage, LiveSession, Room
-from wallet import ledger, payouts, providers, rules
+from wallet import providers, rules
 from wallet import selectors as wallet_selectors
 from wallet import services as wallet_services
-from wallet.gift_batch import GiftRequest, send_gifts
 from wallet.models import Account, Entry, GiftSend, IdempotencyRecord, Line, Payment
 from wallet.providers.sandbox import SandboxProvider
+from wallet.services import GiftRequest, gifts_send
 
 DEFAULT_HOSTS = 5
 MAX_HOSTS = 50
@@ -572,7 +572,9 @@ class _LiveSeeder:
             )
         }
         share = rules.platform_share_bps()
-        least = math.ceil(payouts.threshold() * rules.BPS / max(rules.BPS - share, 1) * 1.2)
+        least = math.ceil(
+            wallet_selectors.payout_threshold() * rules.BPS / max(rules.BPS - share, 1) * 1.2
+        )
         sessions = build_plan(
             seed=self.seed,
             hosts=hosts,
@@ -643,7 +645,7 @@ class _LiveSeeder:
             for chunk in _chunks(entries):
                 lines = Line.objects.filter(entry_id__in=chunk, rolled_up=False)
                 touched.update(lines.values_list("account_id", flat=True))
-            ledger.roll_up(account_ids=touched)
+            wallet_services.balances_roll_up(account_ids=touched)
             self._gift_income(plan)
         self._summary(plan, sent, payments, time.monotonic() - started)
 
@@ -677,7 +679,7 @@ class _LiveSeeder:
         )
         for member_id, (packs, first) in plan.recharges.items():
             for index, coins in enumerate(packs):
-                answer = wallet_services.recharge(
+                answer = wallet_services.recharge_create(
                     user=users[member_id],
                     coins=coins,
                     idempotency_key=f"demo-recharge-{uuid.uuid4().hex}",
@@ -697,7 +699,7 @@ class _LiveSeeder:
         host = users[session.host.user_id]
         room = services.create_room(host=host, title=session.title)
         live = services.start_session(room=room, client_addr=DEMO_ADDR)
-        outcomes = send_gifts(
+        outcomes = gifts_send(
             [
                 GiftRequest(
                     sender=users[gift.sender_id],

@@ -138,7 +138,7 @@ class GiftBatcher[R, A]:
     leaves when ``max_size`` gifts wait or when the oldest has waited
     ``window`` seconds, and goes through ``send_batch``
     (``live.services.gifts.room_gifts_send``: one room query, then
-    ``wallet.gift_batch.send_gifts``: one transaction of about seven
+    ``wallet.services.gifts_send``: one transaction of about seven
     statements, whatever the batch's size). Each caller awaits its own
     answer: its ``RoomGift``, or its own domain error (``insufficient_funds``
     for one sender does not touch the others of the batch); when the whole
@@ -162,7 +162,7 @@ class GiftBatcher[R, A]:
       state, its own transaction on its own connection), so it gets its own
       threads and connections, and two batches overlap (one commits while
       the next is written). Batches from different threads cannot deadlock
-      (``send_gifts`` locks sender rows in id order) and a key racing itself
+      (``gifts_send`` locks sender rows in id order) and a key racing itself
       across batches is still counted once.
     - **SQLite (``threads`` 0, the default there): ``database_sync_to_async``**,
       one batch at a time, exactly where a single gift ran before. SQLite has

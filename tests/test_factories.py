@@ -83,10 +83,11 @@ def test_money_made_by_factories_leaves_books_that_reconcile() -> None:
         GiftSendFactory,
         PayoutFactory,
     )
-    from wallet import ledger
+    from wallet import selectors
     from wallet.models import Account, GiftSend, Payment
     from wallet.reconcile import reconcile
     from wallet.selectors import coin_balance
+    from wallet.services import ledger
 
     member = FundedMemberFactory(coins=300)
     assert coin_balance(member) == 300
@@ -97,12 +98,12 @@ def test_money_made_by_factories_leaves_books_that_reconcile() -> None:
     EntryFactory(user=sent.host, coins=40)
     payout = PayoutFactory(coins=2_000)
     assert payout.coins == 2_000
-    ledger.roll_up()
+    ledger.balances_roll_up()
 
     report = reconcile()
     assert report.ok, report.summary()
     earnings = Account.objects.get(kind=Account.Kind.CREATOR_EARNINGS, user=sent.host)
-    assert ledger.balance_of(earnings) > 40
+    assert selectors.account_balance(earnings) > 40
 
 
 def test_the_people_fixtures_have_the_rights_their_names_say(

@@ -1,7 +1,7 @@
 """The wallet's Django admin.
 
 The ledger (accounts, entries with their lines, lines) and payments are
-read-only here: only ``wallet.ledger`` writes them, and
+read-only here: only ``wallet.services.ledger`` writes them, and
 ``manage.py reconcile_ledger`` proves them. Moderators may view them (see
 migration 0002). Changelists join or annotate what their columns show, so a
 page costs the same queries whatever its length. The gift catalog and the
@@ -27,7 +27,7 @@ from django.utils.safestring import SafeString
 from core.admin import ReadOnlyAdminMixin
 from core.errors import DomainError
 from core.money import format_money
-from wallet import payouts
+from wallet import selectors, services
 from wallet.models import Account, Entry, Gift, GiftSend, Line, Payment, Payout, PayoutRun
 
 
@@ -179,7 +179,7 @@ class PaymentAdmin(ReadOnlyAdmin):
         return _entry_link(payment.entry_id)
 
 
-# --- gifts (wallet.gifts) ---------------------------------------------------------------
+# --- gifts (wallet.services.gifts) ---------------------------------------------------------------
 
 
 @admin.register(Gift)
@@ -267,7 +267,7 @@ class GiftSendAdmin(admin.ModelAdmin):
         return False
 
 
-# --- payouts (wallet.payouts) ------------------------------------------------------------
+# --- payouts (wallet.services.payouts) ------------------------------------------------------------
 
 
 @admin.register(PayoutRun)
@@ -341,7 +341,7 @@ class PayoutAdmin(ReadOnlyAdmin):
     readonly_fields = fields
 
     def has_review_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm(payouts.REVIEW_PERMISSION)
+        return request.user.has_perm(selectors.REVIEW_PERMISSION)
 
     @admin.display(description="Period end", ordering="run__period_end")
     def period_end(self, payout: Payout) -> str:
@@ -395,7 +395,7 @@ class PayoutAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Approve the selected payouts", permissions=["review"])
     def approve(self, request: HttpRequest, queryset: QuerySet[Payout]) -> None:
-        self._review(request, queryset, verb="approved", act=payouts.approve)
+        self._review(request, queryset, verb="approved", act=services.payout_approve)
 
     @admin.action(description="Reject the selected payouts…", permissions=["review"])
     def reject(self, request: HttpRequest, queryset: QuerySet[Payout]) -> HttpResponse | None:
@@ -406,7 +406,7 @@ class PayoutAdmin(ReadOnlyAdmin):
             reason = form.cleaned_data["reason"]
 
             def reject_one(*, reviewer: Any, payout: Payout) -> Payout:
-                return payouts.reject(reviewer=reviewer, payout=payout, reason=reason)
+                return services.payout_reject(reviewer=reviewer, payout=payout, reason=reason)
 
             self._review(request, queryset, verb="rejected", act=reject_one)
             return None

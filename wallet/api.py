@@ -30,7 +30,7 @@ from wallet import serializers as s
 
 def wallet_data() -> dict[str, Any]:
     """What every wallet answer says about prices."""
-    return {"currency": currency(), "coin_price": services.coin_price()}
+    return {"currency": currency(), "coin_price": selectors.coin_price()}
 
 
 class WalletView(APIView):
@@ -77,7 +77,7 @@ class RechargeView(APIView):
     def post(self, request: Request) -> Response:
         member = check_authenticated(request.user)
         data = validated(s.RechargeInput, request.data)
-        result = services.recharge(
+        result = services.recharge_create(
             user=member, coins=data["coins"], idempotency_key=data["idempotency_key"]
         )
         return Response(result, status=status.HTTP_201_CREATED)
@@ -95,7 +95,7 @@ class LedgerView(APIView):
         "payouts owed), newest first.",
     )
     def get(self, request: Request) -> Response:
-        lines = selectors.ledger_of(check_authenticated(request.user))
+        lines = selectors.ledger_lines_for(check_authenticated(request.user))
         page = pagination.keyset(
             lines,
             cursor=request.query_params.get("cursor") or None,
@@ -136,7 +136,7 @@ class PaymentCallbackView(APIView):
         auth=[],
     )
     def post(self, request: Request, provider: str) -> Response:
-        payment = services.handle_callback(
+        payment = services.payment_callback_handle(
             provider_name=provider, headers=request.headers, body=request.body
         )
-        return Response(services.payment_data(payment))
+        return Response(selectors.payment_payload(payment))

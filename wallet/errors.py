@@ -3,8 +3,7 @@ public API). ``core.http_errors`` maps them to ``{"error": {...}}`` like every
 other :class:`~core.errors.DomainError`.
 
 The community's generic errors are re-exported so wallet code imports its
-errors from one place; ``InsufficientFunds`` lives in ``wallet.ledger`` (the
-ledger raises it) and is re-exported here too.
+errors from one place.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from wallet.ledger import InsufficientFunds
 
 __all__ = [
     "AuthenticationRequired",
@@ -32,6 +30,15 @@ __all__ = [
     "UnknownProvider",
     "ValidationFailed",
 ]
+
+
+class InsufficientFunds(DomainError):
+    """Raised by the ledger (``wallet.services.ledger``) when a debit would take
+    an account below zero."""
+
+    code = "insufficient_funds"
+    status = 402
+    message = "Not enough coins: recharge and try again."
 
 
 class IdempotencyConflict(DomainError):
@@ -83,7 +90,7 @@ class PaymentsUnavailable(DomainError):
     message = "Recharging is unavailable right now; try again later."
 
 
-# --- payouts (wallet.payouts) --------------------------------------------------
+# --- payouts (wallet.services.payouts) --------------------------------------------------
 
 
 class PayoutAlreadyReviewed(DomainError):
@@ -96,7 +103,7 @@ class PayoutAlreadyReviewed(DomainError):
 
 class PayoutRunBusy(DomainError):
     """Another worker holds the lease of this payout run and is alive
-    (``wallet.payout_lease``)."""
+    (``wallet.services.payout_lease``)."""
 
     code = "payout_run_busy"
     status = 409
@@ -114,7 +121,7 @@ class OwnPayout(DomainError):
     message = "You cannot review a payout made to you."
 
 
-# --- gifts (wallet.gifts) ---------------------------------------------------------
+# --- gifts (wallet.services.gifts) ---------------------------------------------------------
 
 
 class UnknownGift(DomainError):

@@ -8,7 +8,7 @@ Rules the database enforces, not only Python:
   below zero (CHECK constraints);
 - every idempotency key is used once per member and purpose (UNIQUE);
 - one payout per creator per payout run (UNIQUE).
-That every entry's lines sum to zero is guaranteed by ``wallet.ledger`` (the
+That every entry's lines sum to zero is guaranteed by ``wallet.services.ledger`` (the
 only writer) and proven by ``manage.py reconcile_ledger``; on PostgreSQL a
 deferred constraint trigger checks it at commit as well (migration 0002).
 """
@@ -244,7 +244,7 @@ class PayoutRun(models.Model):
     """One execution of the payout schedule (or of ``run_payouts``). While it
     is being paid, ``holder`` (a Celery task id, or the command's token)
     holds its lease and renews ``heartbeat_at`` as it goes
-    (``wallet.payout_lease``)."""
+    (``wallet.services.payout_lease``)."""
 
     period_end = models.DateField(unique=True, help_text="Earnings up to this day are paid.")
     started_at = models.DateTimeField(auto_now_add=True)

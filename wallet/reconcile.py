@@ -33,7 +33,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from wallet import ledger
+from wallet import services
 from wallet.models import Account, Entry, Payment
 
 #: Discrepancies listed per check (the count covers all of them).
@@ -347,11 +347,11 @@ def _sizes(report: Report) -> None:
 
 def reconcile(*, fix_rollup: bool = False) -> Report:
     """Prove the books (see the module's docstring). With ``fix_rollup``,
-    appended lines are first folded into balances (``ledger.roll_up``), so
+    appended lines are first folded into balances (``wallet.services.balances_roll_up``), so
     the stored balances cover the whole ledger."""
     report = Report()
     if fix_rollup:
-        report.folded_lines = ledger.roll_up()
+        report.folded_lines = services.balances_roll_up()
     # Inside a caller's transaction (a test, say) the snapshot is the caller's.
     outermost = not connection.in_atomic_block
     with transaction.atomic():

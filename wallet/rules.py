@@ -3,7 +3,7 @@ coins are split.
 
 Everything that takes a gift checks it here: the HTTP endpoint's serializer
 (``live.serializers.GiftSendInput``), the room's websocket ``gift`` frame
-(``live.consumers``) and the engine itself (``wallet.gift_batch``). So a
+(``live.consumers``) and the engine itself (``wallet.services.gifts``). So a
 request is refused the same way whichever door it came through: the same
 code (``invalid``), the same message, the same field.
 
@@ -17,7 +17,7 @@ field                  rule
                        from :data:`GIFT_QUANTITY_MIN` to
                        :data:`GIFT_QUANTITY_MAX`; 1 when absent
 ``idempotency_key``    1 to :data:`GIFT_KEY_MAX_LENGTH` characters of
-                       :data:`KEY_CHARACTERS` (``wallet.idempotency``'s
+                       :data:`KEY_CHARACTERS` (``wallet.services.idempotency``'s
                        alphabet; browsers send a UUID, 36 characters)
 =====================  =====================================================
 """
@@ -41,7 +41,7 @@ GIFT_SLUG_MAX_LENGTH = 40
 #: A gift's key is echoed in its ``gift_ack`` and ``error`` frames; a
 #: browser's is a UUID (36 characters).
 GIFT_KEY_MAX_LENGTH = 64
-#: What any idempotency key is made of (``wallet.idempotency``).
+#: What any idempotency key is made of (``wallet.services.idempotency``).
 KEY_CHARACTERS = "letters, digits and _ . : -"
 KEY_CLASS = "A-Za-z0-9_.:-"
 

@@ -8,10 +8,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api import paginated_schema
-from wallet.idempotency import KEY_HELP, KEY_PATTERN
 from wallet.models import Account, Entry, Line, Payment
-from wallet.selectors import unit_of
-from wallet.services import MAX_RECHARGE_COINS, MIN_RECHARGE_COINS
+from wallet.selectors import MAX_RECHARGE_COINS, MIN_RECHARGE_COINS, account_kind_unit
+from wallet.services.idempotency import KEY_HELP, KEY_PATTERN
 
 
 class WalletSerializer(serializers.Serializer):
@@ -68,7 +67,7 @@ class LedgerLineSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.ChoiceField(choices=["coins", "money"]))
     def get_unit(self, line: Line) -> str:
-        return unit_of(line.account.kind)
+        return account_kind_unit(line.account.kind)
 
     @extend_schema_field(serializers.DictField())
     def get_reference(self, line: Line) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import Task, shared_task
 
-from wallet import ledger
+from wallet import services
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -12,20 +12,20 @@ def roll_up_balances() -> int:
     """Fold appended ledger lines into their accounts' balances (on the beat
     schedule every minute; also worth calling after bulk work). Safe to run
     twice at once or to redeliver: each line is folded exactly once
-    (``wallet.ledger.roll_up``). Returns how many lines it folded."""
-    return ledger.roll_up()
+    (``wallet.services.balances_roll_up``). Returns how many lines it folded."""
+    return services.balances_roll_up()
 
 
-# --- payouts (wallet.payouts) ------------------------------------------------------------
+# --- payouts (wallet.services.payouts) ------------------------------------------------------------
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def run_scheduled_payouts(self: Task, period_end_iso: str | None = None) -> dict[str, int]:
     """Pay out creators' earnings in the run for ``period_end_iso``
     (``YYYY-MM-DD``). Idempotent: a redelivered or repeated task pays nobody
-    twice (``wallet.payouts.run_payouts``), which is what makes acks_late and
+    twice (``wallet.services.payout_run_execute``), which is what makes acks_late and
     reject_on_worker_lost safe here. The task's id holds the run's lease
-    (``wallet.payout_lease``): a redelivery of this very task takes it back
+    (``wallet.services.payout_lease``): a redelivery of this very task takes it back
     at once; any other task finding the run held by a live worker, or
     finished, does nothing.
 
@@ -36,15 +36,14 @@ def run_scheduled_payouts(self: Task, period_end_iso: str | None = None) -> dict
 
     from django.utils import timezone
 
-    from wallet import payouts
     from wallet.errors import PayoutRunBusy
 
     if period_end_iso is None:
         yesterday = timezone.now().astimezone(UTC).date() - timedelta(days=1)
-        payouts.request_payout_run(period_end=yesterday)
+        services.payout_run_request(period_end=yesterday)
         return {"scheduled": 1}
     try:
-        result = payouts.run_payouts(
+        result = services.payout_run_execute(
             period_end=date.fromisoformat(period_end_iso),
             holder=self.request.id,
             if_unfinished=True,
@@ -53,15 +52,13 @@ def run_scheduled_payouts(self: Task, period_end_iso: str | None = None) -> dict
         return {"busy": 1}
     return {
         "paid": len(result.made),
-        "already_paid": sum(r.outcome == payouts.Outcome.ALREADY_PAID for r in result.results),
-        "finished": int(result.end == payouts.RunEnd.FINISHED),
+        "already_paid": sum(r.outcome == services.Outcome.ALREADY_PAID for r in result.results),
+        "finished": int(result.end == services.RunEnd.FINISHED),
     }
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def resume_stalled_payout_runs() -> int:
     """Hand payout runs whose worker died mid-run to new tasks (on the beat
-    schedule every minute; ``wallet.payout_lease``). Returns how many."""
-    from wallet import payout_lease
-
-    return len(payout_lease.resume_stalled_runs())
+    schedule every minute; ``wallet.services.payout_lease``). Returns how many."""
+    return len(services.payout_runs_resume_stalled())

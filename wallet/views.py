@@ -6,7 +6,7 @@ work without JavaScript (post, then redirect back with a message). The form
 carries an idempotency key made when the page was rendered, so a
 double-submitted form (a double click, a resent POST) is counted once; a
 form that failed validation keeps its key (failures are not cached, see
-``wallet.idempotency``), a successful one is replaced by a fresh page.
+``wallet.services.idempotency``), a successful one is replaced by a fresh page.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from core.money import currency, money_text
 from core.views import cursor_of, handles_domain_errors, is_htmx, member, member_required, page_size
 from wallet import providers, selectors, services
 from wallet.errors import IdempotencyConflict
-from wallet.idempotency import KEY_PATTERN
 from wallet.models import Entry, Line
+from wallet.services.idempotency import KEY_PATTERN
 
 #: The preset packs the page offers (coins).
 PACKS = (60, 300, 980, 1980)
@@ -51,8 +51,8 @@ class RechargeForm(forms.Form):
     )
     custom_coins = forms.IntegerField(
         required=False,
-        min_value=services.MIN_RECHARGE_COINS,
-        max_value=services.MAX_RECHARGE_COINS,
+        min_value=selectors.MIN_RECHARGE_COINS,
+        max_value=selectors.MAX_RECHARGE_COINS,
         label="Coins",
     )
     idempotency_key = forms.RegexField(
@@ -89,7 +89,7 @@ class HistoryRow:
 
 
 def _history_row(line: Line) -> HistoryRow:
-    unit = selectors.unit_of(line.account.kind)
+    unit = selectors.account_kind_unit(line.account.kind)
     sign = "+" if line.amount > 0 else "−"
     if unit == "coins":
         amount_text = f"{sign}{abs(line.amount):,}"
@@ -105,7 +105,7 @@ def _history_row(line: Line) -> HistoryRow:
 
 def _history(request: HttpRequest) -> pagination.Page:
     return pagination.keyset(
-        selectors.ledger_of(member(request)),
+        selectors.ledger_lines_for(member(request)),
         cursor=cursor_of(request),
         size=page_size(),
         finish=lambda lines: [_history_row(line) for line in lines],
@@ -114,7 +114,7 @@ def _history(request: HttpRequest) -> pagination.Page:
 
 def _page(request: HttpRequest, form: RechargeForm, *, status: int = 200) -> HttpResponse:
     user = member(request)
-    price = services.coin_price()
+    price = selectors.coin_price()
     code = currency()
     chosen = form["pack"].value() or str(DEFAULT_PACK)
     history = _history(request)
@@ -132,7 +132,7 @@ def _page(request: HttpRequest, form: RechargeForm, *, status: int = 200) -> Htt
         ],
         "custom_checked": chosen == CUSTOM,
         "coin_price": money_text(price, code),
-        "max_coins": services.MAX_RECHARGE_COINS,
+        "max_coins": selectors.MAX_RECHARGE_COINS,
         "is_sandbox": providers.default_provider().name == "sandbox",
         "rows": history.items,
         "next_cursor": history.next_cursor,
@@ -168,7 +168,7 @@ def wallet_recharge(request: HttpRequest) -> HttpResponse:
     status = 400
     if form.is_valid():
         try:
-            result = services.recharge(
+            result = services.recharge_create(
                 user=user,
                 coins=form.coins(),
                 idempotency_key=form.cleaned_data["idempotency_key"],

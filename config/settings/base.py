@@ -252,7 +252,7 @@ SPROUT_WALLET_SANDBOX_SECRET = env("SPROUT_WALLET_SANDBOX_SECRET", default="")
 # is the creator's).
 SPROUT_WALLET_PLATFORM_SHARE_BPS = env.int("SPROUT_WALLET_PLATFORM_SHARE_BPS", default=3000)
 
-# Payouts (wallet.payouts): earnings of at least THRESHOLD coins are converted
+# Payouts (wallet.services.payouts): earnings of at least THRESHOLD coins are converted
 # at RATE minor units of SPROUT_CURRENCY per coin (default: the coin's
 # price; the platform's share was taken when the gift was sent), and the
 # agency's share comes from the creator pool (wallet.extensions.payout_splitter).
@@ -260,7 +260,7 @@ SPROUT_WALLET_PAYOUT_THRESHOLD = env.int("SPROUT_WALLET_PAYOUT_THRESHOLD", defau
 SPROUT_WALLET_PAYOUT_RATE = env("SPROUT_WALLET_PAYOUT_RATE", default=str(SPROUT_WALLET_COIN_PRICE))
 # A payout run's worker renews its lease before each creator; a run whose
 # lease is older than this is stalled (its worker died) and the beat task
-# resume-stalled-payout-runs hands it to a new worker (wallet.payout_lease).
+# resume-stalled-payout-runs hands it to a new worker (wallet.services.payout_lease).
 SPROUT_WALLET_PAYOUT_LEASE_SECONDS = env.int("SPROUT_WALLET_PAYOUT_LEASE_SECONDS", default=60)
 # Test hook: seconds to wait between two creators of a payout run, so a test
 # can kill the worker mid-run (tests/wallet/test_payout_worker.py). Always 0
@@ -404,13 +404,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "live.tasks.end_stale_rooms",
         "schedule": 60.0,
     },
-    # Creator payouts for yesterday (UTC), at 00:30 (wallet.payouts).
+    # Creator payouts for yesterday (UTC), at 00:30 (wallet.services.payouts).
     "run-creator-payouts": {
         "task": "wallet.tasks.run_scheduled_payouts",
         "schedule": crontab(minute=30, hour=0),
     },
     # Payout runs whose worker died mid-run, resumed by a new task instead of
-    # waiting for the broker's visibility timeout (wallet.payout_lease).
+    # waiting for the broker's visibility timeout (wallet.services.payout_lease).
     "resume-stalled-payout-runs": {
         "task": "wallet.tasks.resume_stalled_payout_runs",
         "schedule": 60.0,
@@ -425,7 +425,7 @@ CELERY_BEAT_SCHEDULE = {
         # django-celery-beat's spelling of `expires` (seconds).
         "options": {"expire_seconds": 5},
     },
-    # Fold appended ledger lines into account balances (wallet.ledger.roll_up).
+    # Fold appended ledger lines into account balances (wallet.services.balances_roll_up).
     "roll-up-wallet-balances": {
         "task": "wallet.tasks.roll_up_balances",
         "schedule": 60.0,

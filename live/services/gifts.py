@@ -1,5 +1,5 @@
 """Gifts in live rooms: writes. The money moves in the wallet
-(``wallet.gift_batch.send_gifts``: one transaction per batch, exactly once
+(``wallet.services.gifts_send``: one transaction per batch, exactly once
 per idempotency key, the request's rules in ``wallet.rules``); this module
 adds what only the live app knows: the room must be live, the gift goes to
 its host in its open session, and the room hears about it.
@@ -44,9 +44,9 @@ from live.errors import DomainError, NotFound, RoomNotLive
 from live.gift_batcher import GiftBatcher, batcher_threads_retire
 from live.models import LiveSession, Room
 from live.services.rooms import room_for_viewer
-from wallet.gift_batch import GiftRequest, GiftResult, send_gifts
 from wallet.models import GiftSend
 from wallet.selectors import gift_payload
+from wallet.services import GiftRequest, GiftResult, gifts_send
 
 logger = logging.getLogger("sprout.live")
 
@@ -111,7 +111,7 @@ def room_gifts_send(requests: Sequence[RoomGiftRequest]) -> list[RoomGift | Doma
     """Send many gifts in live rooms at once: one query checks the rooms
     (each gift's room must exist, ``not_found``, and be live now,
     ``room_not_live``; the gift goes to its host in its open session), then
-    :func:`wallet.gift_batch.send_gifts` sends the rest in one transaction.
+    :func:`wallet.services.gifts_send` sends the rest in one transaction.
     One answer per request, in order: a :class:`RoomGift` or the domain error
     that request alone failed with (as :func:`send_in_room` would raise it).
     Raises only when the whole batch failed (the database, say): then none
@@ -142,7 +142,7 @@ def room_gifts_send(requests: Sequence[RoomGiftRequest]) -> list[RoomGift | Doma
         )
         slots.append(index)
     if batch:
-        for index, outcome in zip(slots, send_gifts(batch), strict=True):
+        for index, outcome in zip(slots, gifts_send(batch), strict=True):
             if outcome.error is not None:
                 answers[index] = outcome.error
                 continue
@@ -158,7 +158,7 @@ def send_in_room(
     *, sender: User, room_id: int, gift_slug: str, quantity: int, idempotency_key: str
 ) -> RoomGift:
     """Send a gift to the host of a live room, in its open session (see
-    :func:`wallet.gifts.send_gift` for the money and the errors; here also
+    :func:`wallet.services.gift_send` for the money and the errors; here also
     ``not_found`` and ``room_not_live``): a batch of one through
     :func:`room_gifts_send`. Returns the room's ``gift`` event to publish,
     None for a replay."""

@@ -12,7 +12,7 @@ Models without a factory of their own, and what makes them:
 - ``Line``: only as part of a balanced entry (``EntryFactory``, or any
   factory here that books one); a lone line would unbalance the books, and
   on PostgreSQL a deferred trigger refuses it at commit.
-- ``IdempotencyRecord``: written by ``wallet.idempotency.run_once`` for
+- ``IdempotencyRecord``: written by ``wallet.services.operation_run_once`` for
   every keyed request; ``PaymentFactory`` and ``GiftSendFactory`` go
   through it (a record per key).
 """
@@ -29,8 +29,9 @@ from django.db import transaction
 from community.models import User
 from tests.factories.base import ModelFactory, ServiceMadeFactory
 from tests.factories.community import UserFactory
-from wallet import gifts, ledger, payouts, services
+from wallet import selectors, services
 from wallet.models import Account, Entry, Gift, GiftSend, Payment, Payout, PayoutRun
+from wallet.services import ledger
 
 # The catalog of migration wallet 0003, by slug: price and animation tier.
 PRICES = {"rose": 1, "heart": 5, "coffee": 10, "sprout": 52, "rocket": 199, "castle": 520}
@@ -71,7 +72,7 @@ def gift_catalog() -> dict[str, Gift]:
 
 
 class PaymentFactory(ServiceMadeFactory[Payment]):
-    """A recharge the way members buy coins: ``wallet.services.recharge``
+    """A recharge the way members buy coins: ``wallet.services.recharge_create``
     through the configured provider (the sandbox, which pays at once). With
     it come the recharge entry, its lines, the member's coin account and
     the idempotency record."""
@@ -89,7 +90,7 @@ class PaymentFactory(ServiceMadeFactory[Payment]):
     ) -> Payment:
         if kwargs:
             raise TypeError(f"a recharge is made of a member, coins and a key, not {set(kwargs)}")
-        answer = services.recharge(user=user, coins=coins, idempotency_key=idempotency_key)
+        answer = services.recharge_create(user=user, coins=coins, idempotency_key=idempotency_key)
         return Payment.objects.get(pk=answer["payment"]["id"])
 
 
@@ -104,7 +105,7 @@ class FundedMemberFactory(UserFactory):
 
 
 class AccountFactory(ServiceMadeFactory[Account]):
-    """An account as ``wallet.ledger.account_for`` opens it on first use
+    """An account as ``wallet.services.account_get_or_create`` opens it on first use
     (the member's coins by default), at a zero balance: balances change
     only by entries."""
 
@@ -121,13 +122,13 @@ class AccountFactory(ServiceMadeFactory[Account]):
     ) -> Account:
         if kwargs:
             raise TypeError(f"an account has a kind and an owner, not {set(kwargs)}")
-        return ledger.account_for(kind, user=user, owner_key=owner_key)
+        return ledger.account_get_or_create(kind, user=user, owner_key=owner_key)
 
 
 class EntryFactory(ServiceMadeFactory[Entry]):
     """An adjustment entry: the platform issues ``coins`` into one account
     (a creator's earnings by default, as gifts credit them: appended, not
-    yet rolled up). Its two lines are written by ``wallet.ledger.post``."""
+    yet rolled up). Its two lines are written by ``wallet.services.entry_post``."""
 
     class Meta:
         model = Entry
@@ -151,18 +152,20 @@ class EntryFactory(ServiceMadeFactory[Entry]):
         if kwargs:
             raise TypeError(f"an adjustment has an owner, an account kind and coins, not {kwargs}")
         with transaction.atomic():
-            return ledger.post(
+            return ledger.entry_post(
                 kind=Entry.Kind.ADJUSTMENT,
                 postings=[
-                    ledger.Posting(ledger.account_for(Account.Kind.COIN_ISSUANCE), -coins),
-                    ledger.Posting(ledger.account_for(account_kind, user=user), coins),
+                    ledger.Posting(
+                        ledger.account_get_or_create(Account.Kind.COIN_ISSUANCE), -coins
+                    ),
+                    ledger.Posting(ledger.account_get_or_create(account_kind, user=user), coins),
                 ],
                 memo=memo,
             )
 
 
 class GiftSendFactory(ServiceMadeFactory[GiftSend]):
-    """A gift sent with ``wallet.gifts.send_gift``: the sender (a funded
+    """A gift sent with ``wallet.services.gift_send``: the sender (a funded
     member by default) pays, the host's earnings and the platform's share
     are booked. ``room_id`` is a number only: the wallet does not know rooms
     (a live room's id when a test has one)."""
@@ -194,7 +197,7 @@ class GiftSendFactory(ServiceMadeFactory[GiftSend]):
     ) -> GiftSend:
         if kwargs:
             raise TypeError(f"unknown fields for a gift sent: {set(kwargs)}")
-        result = gifts.send_gift(
+        result = services.gift_send(
             sender=sender,
             host=host,
             gift_slug=gift.slug,
@@ -218,7 +221,7 @@ class PayoutRunFactory(ModelFactory[PayoutRun]):
 
 
 class PayoutFactory(ServiceMadeFactory[Payout]):
-    """A pending payout made by ``wallet.payouts.run_payouts``: the creator
+    """A pending payout made by ``wallet.services.payout_run_execute``: the creator
     (a fresh member by default) earns ``coins`` (an adjustment entry, as
     gifts would have credited them), then the run for ``period_end`` pays
     every creator due, this one included. ``coins`` must reach
@@ -238,11 +241,11 @@ class PayoutFactory(ServiceMadeFactory[Payout]):
         if kwargs:
             raise TypeError(f"a payout is made of a creator, coins and a period, not {kwargs}")
         EntryFactory(user=creator, coins=coins)
-        payouts.run_payouts(period_end=period_end)
+        services.payout_run_execute(period_end=period_end)
         payout = Payout.objects.filter(run__period_end=period_end, creator=creator).first()
         if payout is None:
             raise ValueError(
                 f"no payout for {coins} coins: below SPROUT_WALLET_PAYOUT_THRESHOLD "
-                f"({payouts.threshold()}) or worth nothing at the rate"
+                f"({selectors.payout_threshold()}) or worth nothing at the rate"
             )
         return payout

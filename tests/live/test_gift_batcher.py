@@ -124,13 +124,13 @@ async def sends() -> list[GiftSend]:
 def counting_batches() -> tuple[list[int], Any]:
     """A patch of the engine the batcher calls that records each call's size."""
     sizes: list[int] = []
-    real = live_gifts.send_gifts
+    real = live_gifts.gifts_send
 
-    def send_gifts(requests: Any) -> Any:
+    def gifts_send(requests: Any) -> Any:
         sizes.append(len(requests))
         return real(requests)
 
-    return sizes, mock.patch.object(live_gifts, "send_gifts", side_effect=send_gifts)
+    return sizes, mock.patch.object(live_gifts, "gifts_send", side_effect=gifts_send)
 
 
 # --- one batch, one answer each -----------------------------------------------------------
@@ -281,7 +281,7 @@ async def test_a_lost_connection_fails_its_batch_only_retryably_and_nothing_is_l
     fans = await members(100, 100, 100)
     clients = [await joined(connect, room, fan) for fan in fans]
     frames = [(client, gift_frame(f"db-{n}")) for n, client in enumerate(clients)]
-    real = live_gifts.send_gifts
+    real = live_gifts.gifts_send
     calls: list[int] = []
 
     def broken_once(requests: Any) -> Any:
@@ -293,7 +293,7 @@ async def test_a_lost_connection_fails_its_batch_only_retryably_and_nothing_is_l
             real(requests)
             raise OperationalError("server closed the connection unexpectedly")
 
-    with mock.patch.object(live_gifts, "send_gifts", side_effect=broken_once):
+    with mock.patch.object(live_gifts, "gifts_send", side_effect=broken_once):
         failed = await send_together(frames)
         # Retryable: nothing was booked, and the same keys may be sent again.
         expected = ("error", "temporarily_unavailable")

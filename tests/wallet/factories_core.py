@@ -22,7 +22,7 @@ DECLINING = "tests.wallet.factories_core.DecliningProvider"
 
 
 def recharge(user: Any, coins: int, key: str | None = None) -> dict[str, Any]:
-    return services.recharge(
+    return services.recharge_create(
         user=user, coins=coins, idempotency_key=key or f"test-{uuid.uuid4().hex}"
     )
 

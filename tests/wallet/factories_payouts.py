@@ -14,7 +14,7 @@ from tests.factories import (
     EntryFactory,
     UserFactory,
 )
-from wallet import ledger
+from wallet import selectors
 from wallet.models import Account
 from wallet.reconcile import reconcile
 
@@ -49,7 +49,7 @@ def balance(kind: str, *, user: User | None = None, owner_key: str = "") -> int:
     lookup: dict[str, Any] = {"kind": kind}
     lookup.update({"user": user} if user is not None else {"user": None, "owner_key": owner_key})
     account = Account.objects.filter(**lookup).first()
-    return ledger.balance_of(account) if account else 0
+    return selectors.account_balance(account) if account else 0
 
 
 def assert_books_balance() -> None:

@@ -1,11 +1,11 @@
-"""The batched gift engine (``wallet.gift_batch.send_gifts``) against its
+"""The batched gift engine (``wallet.services.gifts_send``) against its
 contract, on multi-gift batches: answers in request order, partial acceptance
 when coins run out, replays and conflicts (in one batch and in later ones),
 unknown and withdrawn gifts, stale per-process caches (a gift repriced or
 withdrawn by another process, an account row deleted or given to someone
 else), retries, a fixed number of statements, and the books balancing
 afterwards. Then, on PostgreSQL, batches racing each other from their own
-connections. (``send_gift``, a batch of one, is tested in test_gifts.py and
+connections. (``gift_send``, a batch of one, is tested in test_gifts.py and
 test_gift_concurrency.py.)"""
 
 from __future__ import annotations
@@ -26,10 +26,12 @@ from django.test.utils import CaptureQueriesContext
 from core.errors import DomainError
 from tests.factories import UserFactory
 from tests.wallet.factories_gifts import fund, make_catalog, unbalanced_entries
-from wallet import gift_batch, ledger, rules, selectors
-from wallet.gift_batch import GiftOutcome, GiftRequest, send_gifts
+from wallet import rules, selectors
 from wallet.models import Account, Entry, Gift, GiftSend, IdempotencyRecord, Line
 from wallet.reconcile import reconcile
+from wallet.services import gifts as gift_engine
+from wallet.services import ledger
+from wallet.services.gifts import GiftOutcome, GiftRequest, gifts_send
 
 pytestmark = pytest.mark.django_db
 
@@ -43,9 +45,9 @@ STALE_GIFT = "a cached gift was withdrawn or repriced"
 def _cold_caches() -> Iterator[None]:
     # The caches are per process: ids cached by an earlier test (whose rows
     # were rolled back or truncated) must not decide what this one sees.
-    gift_batch.clear_caches()
+    gift_engine.gift_caches_clear()
     yield
-    gift_batch.clear_caches()
+    gift_engine.gift_caches_clear()
 
 
 @pytest.fixture
@@ -97,7 +99,7 @@ def gift_id(outcome: GiftOutcome) -> int:
 
 
 def earned(user: Any) -> int:
-    return ledger.balance_of(ledger.account_for(EARNINGS, user=user))
+    return selectors.account_balance(ledger.account_get_or_create(EARNINGS, user=user))
 
 
 def platform_coins() -> int:
@@ -142,7 +144,7 @@ def test_a_batch_from_several_senders_to_several_hosts_answers_each_in_request_o
         req(a, h3, "a3", "rose", quantity=5, room_id=3),
     ]
 
-    outcomes = send_gifts(requests)
+    outcomes = gifts_send(requests)
 
     assert [o.request for o in outcomes] == requests
     assert summary(outcomes) == [
@@ -169,7 +171,7 @@ def test_a_batch_from_several_senders_to_several_hosts_answers_each_in_request_o
             request.room_id,
             request.session_id,
         )
-        # The answer carries the new send as send_gift's always did.
+        # The answer carries the new send as gift_send's always did.
         assert result.send == row and result.send is not None
         assert (result.send.entry_id, result.send.gift.slug) == (row.entry_id, row.gift.slug)
         assert (result.send.sender, result.send.host) == (request.sender, request.host)
@@ -218,7 +220,7 @@ def test_coins_for_exactly_three_of_ten_accept_the_first_three_and_leave_the_res
     for n in range(10):  # the two senders interleaved
         batch += [req(short, host, f"s{n}", "coffee"), req(rich, host, f"r{n}", "heart")]
 
-    first = summary(send_gifts(batch))
+    first = summary(gifts_send(batch))
 
     assert (
         first[0::2]
@@ -232,7 +234,7 @@ def test_coins_for_exactly_three_of_ten_accept_the_first_three_and_leave_the_res
     # Funded again, the same ten: the three replay their first answers, two
     # more go through, the rest are refused again.
     fund(short, 20)
-    again = summary(send_gifts(batch[0::2]))
+    again = summary(gifts_send(batch[0::2]))
 
     assert (
         again
@@ -267,7 +269,7 @@ def test_a_cheaper_gift_after_a_refused_one_still_goes_through(
         req(other, host, "o2", "rose"),
     ]
 
-    assert summary(send_gifts(batch)) == [
+    assert summary(gifts_send(batch)) == [
         ("sent", 10, 2),
         ("insufficient_funds",),
         ("sent", 5, 0),
@@ -301,7 +303,7 @@ def test_refused_requests_are_their_own_outcomes_and_leave_the_others_untouched(
         req(sender, host, "ok-2", "coffee", quantity=2),
     ]
 
-    outcomes = send_gifts(batch)
+    outcomes = gifts_send(batch)
 
     assert summary(outcomes) == [
         ("sent", 5, 95),
@@ -336,11 +338,11 @@ def test_requests_refused_by_the_checks_never_touch_the_database(
         req(sender, host, "long", "x" * 41),
     ]
     with CaptureQueriesContext(connection) as queries:
-        outcomes = send_gifts(batch)
+        outcomes = gifts_send(batch)
     codes = [o.error.code for o in outcomes if o.error]
     assert codes == ["invalid", "invalid", "self_action", "invalid", "invalid"]
     assert queries.captured_queries == []
-    assert send_gifts([]) == []
+    assert gifts_send([]) == []
 
 
 # --- keys: replays and conflicts -------------------------------------------------------
@@ -352,17 +354,17 @@ def test_replays_in_later_batches_answer_what_was_stored_and_move_nothing(
     a, b, h1, h2 = UserFactory(), UserFactory(), UserFactory(), UserFactory()
     fund(a, 100)
     fund(b, 100)
-    first = send_gifts(
+    first = gifts_send(
         [req(a, h1, "k1", "coffee"), req(b, h2, "k1", "heart", 2), req(a, h2, "k2", "sprout")]
     )
     assert summary(first) == [("sent", 10, 90), ("sent", 10, 90), ("sent", 52, 38)]
 
     # Later batches: the same keys (same parameters) among new ones, in
     # another order, and a batch of replays only.
-    second = send_gifts(
+    second = gifts_send(
         [req(a, h2, "k2", "sprout"), req(b, h1, "k2", "rose"), req(a, h1, "k1", "coffee")]
     )
-    third = send_gifts([req(b, h2, "k1", "heart", 2), req(a, h1, "k1", "coffee")])
+    third = gifts_send([req(b, h2, "k1", "heart", 2), req(a, h1, "k1", "coffee")])
 
     assert summary(second) == [("replayed", 52, 38), ("sent", 1, 89), ("replayed", 10, 90)]
     assert summary(third) == [("replayed", 10, 90), ("replayed", 10, 90)]
@@ -386,11 +388,11 @@ def test_a_key_reused_with_other_parameters_in_a_later_batch_is_refused(
     sender, other_sender, host, other_host = (UserFactory() for _ in range(4))
     fund(sender, 100)
     fund(other_sender, 100)
-    send_gifts([req(sender, host, "once"), req(other_sender, host, "once")])
+    gifts_send([req(sender, host, "once"), req(other_sender, host, "once")])
     options: dict[str, Any] = {"gift": "heart", **change}
     target = other_host if options.pop("host", None) else host
 
-    outcomes = send_gifts(
+    outcomes = gifts_send(
         [
             req(sender, target, "once", **options),
             req(other_sender, host, "once"),
@@ -422,7 +424,7 @@ def test_a_key_repeated_in_one_batch_behaves_as_one_send_after_the_other(
         req(a, host, "nope-first", "heart"),  # ...so the key is still free
     ]
 
-    outcomes = send_gifts(batch)
+    outcomes = gifts_send(batch)
 
     assert summary(outcomes) == [
         ("sent", 10, 90),
@@ -449,7 +451,7 @@ def test_a_repeated_key_keeps_request_order_when_its_first_use_was_refused(
     sender, host = UserFactory(), UserFactory()
     fund(sender, 5)
 
-    outcomes = send_gifts(
+    outcomes = gifts_send(
         [
             req(sender, host, "k1", "castle"),
             req(sender, host, "k1", "rose"),
@@ -471,12 +473,12 @@ def test_a_gift_repriced_elsewhere_is_charged_at_its_new_price_on_the_next_batch
 ) -> None:
     sender, host = UserFactory(), UserFactory()
     fund(sender, 100)
-    assert summary(send_gifts([req(sender, host, "warm", "coffee")])) == [("sent", 10, 90)]
+    assert summary(gifts_send([req(sender, host, "warm", "coffee")])) == [("sent", 10, 90)]
     # Another process's admin: no signal reaches this process's catalog.
     Gift.objects.filter(slug="coffee").update(coins=12)
     Gift.objects.filter(slug="heart").update(coins=3)
 
-    outcomes = send_gifts(
+    outcomes = gifts_send(
         [
             req(sender, host, "c", "coffee", 2),
             req(sender, host, "h", "heart"),
@@ -506,11 +508,11 @@ def test_a_refusal_for_want_of_coins_is_not_made_at_a_stale_price(
     rich, poor, host = UserFactory(), UserFactory(), UserFactory()
     fund(rich, 100)
     fund(poor, coins)
-    send_gifts([req(rich, host, "warm", "heart"), req(rich, host, "warm-2", "coffee")])
+    gifts_send([req(rich, host, "warm", "heart"), req(rich, host, "warm-2", "coffee")])
     slug = "heart" if price < 5 else "coffee"
     Gift.objects.filter(slug=slug).update(coins=price)
 
-    assert summary(send_gifts([req(poor, host, "k", slug)])) == expected
+    assert summary(gifts_send([req(poor, host, "k", slug)])) == expected
     assert any(STALE_GIFT in reason for reason in retries())
     assert selectors.coin_balance(poor) == coins - (expected[0][1] if len(expected[0]) > 1 else 0)
     assert_books_are_exact()
@@ -522,11 +524,11 @@ def test_a_gift_withdrawn_elsewhere_is_refused_but_its_earlier_keys_replay(
     sender, poor, host = UserFactory(), UserFactory(), UserFactory()
     fund(sender, 500)
     fund(poor, 50)
-    first = send_gifts([req(sender, host, "r1", "rocket")])
+    first = gifts_send([req(sender, host, "r1", "rocket")])
     assert summary(first) == [("sent", 199, 301)]
     Gift.objects.filter(slug="rocket").update(is_active=False)
 
-    outcomes = send_gifts(
+    outcomes = gifts_send(
         [
             req(sender, host, "r1", "rocket"),  # a retry: replayed
             req(sender, host, "r2", "rocket"),  # a new send: refused
@@ -554,11 +556,11 @@ def test_a_host_account_deleted_behind_the_cache_is_detected_and_made_again(
     poor, sender, host = UserFactory(), UserFactory(), UserFactory()
     fund(sender, 100)
     # A refused gift still resolves (and caches) the host's earnings account.
-    assert summary(send_gifts([req(poor, host, "warm")])) == [("insufficient_funds",)]
+    assert summary(gifts_send([req(poor, host, "warm")])) == [("insufficient_funds",)]
     cached = Account.objects.get(kind=EARNINGS, user=host)
     cached.delete()
 
-    outcomes = send_gifts([req(sender, host, "1", "heart"), req(sender, host, "2", "coffee")])
+    outcomes = gifts_send([req(sender, host, "1", "heart"), req(sender, host, "2", "coffee")])
 
     assert summary(outcomes) == [("sent", 5, 95), ("sent", 10, 85)]
     assert any("cached account id is stale" in reason for reason in retries())
@@ -571,14 +573,14 @@ def test_a_sender_account_deleted_behind_the_cache_is_detected(
     catalog: dict[str, Gift], retries: Callable[[], list[str]]
 ) -> None:
     sender, other, host = UserFactory(), UserFactory(), UserFactory()
-    assert summary(send_gifts([req(sender, host, "warm")])) == [("insufficient_funds",)]
+    assert summary(gifts_send([req(sender, host, "warm")])) == [("insufficient_funds",)]
     cached = Account.objects.get(kind=MEMBER, user=sender)
     fund(other, 10)  # an account made after it: the id is not handed out again
     cached.delete()
     fund(sender, 30)
     assert Account.objects.get(kind=MEMBER, user=sender).pk != cached.pk
 
-    outcomes = send_gifts([req(sender, host, "1", "heart"), req(other, host, "2", "heart")])
+    outcomes = gifts_send([req(sender, host, "1", "heart"), req(other, host, "2", "heart")])
 
     assert summary(outcomes) == [("sent", 5, 25), ("sent", 5, 5)]
     assert any("coin account" in reason for reason in retries())
@@ -591,14 +593,14 @@ def test_a_sender_account_given_to_another_member_is_not_debited_for_the_first(
     """The cache says the account is ``first``'s; it is ``second``'s now, and
     both send in one batch: each pays from their own coins."""
     first, second, host = UserFactory(), UserFactory(), UserFactory()
-    assert summary(send_gifts([req(first, host, "warm")])) == [("insufficient_funds",)]
+    assert summary(gifts_send([req(first, host, "warm")])) == [("insufficient_funds",)]
     moved = Account.objects.get(kind=MEMBER, user=first)
     Account.objects.filter(pk=moved.pk).update(user=second)
     fund(second, 50)  # onto the moved account
     fund(first, 30)  # onto a new one
     assert Account.objects.get(kind=MEMBER, user=second).pk == moved.pk
 
-    outcomes = send_gifts(
+    outcomes = gifts_send(
         [
             req(first, host, "1", "heart"),
             req(second, host, "1", "coffee"),
@@ -632,7 +634,7 @@ def test_a_batch_costs_seven_statements_whatever_its_size(catalog: dict[str, Gif
         fund(sender, 1_000)
     # Warm: every account exists and is cached, the catalog is cached.
     warm = [req(s, h, f"warm-{h.pk}") for s in senders for h in hosts]
-    assert all(o.ok for o in send_gifts(warm))
+    assert all(o.ok for o in gifts_send(warm))
 
     def batch(size: int, prefix: str) -> list[GiftRequest]:
         slugs = ["rose", "heart", "coffee", "sprout"]
@@ -640,11 +642,11 @@ def test_a_batch_costs_seven_statements_whatever_its_size(catalog: dict[str, Gif
                     quantity=1 + n % 3, room_id=n % 2) for n in range(size)]  # fmt: skip
 
     with CaptureQueriesContext(connection) as small:
-        assert all(o.ok for o in send_gifts(batch(2, "s")))
+        assert all(o.ok for o in gifts_send(batch(2, "s")))
     with CaptureQueriesContext(connection) as large:
-        assert all(o.ok for o in send_gifts(batch(60, "l")))
+        assert all(o.ok for o in gifts_send(batch(60, "l")))
     with CaptureQueriesContext(connection) as repeated:
-        outcomes = send_gifts([*batch(10, "r"), batch(1, "r")[0]])
+        outcomes = gifts_send([*batch(10, "r"), batch(1, "r")[0]])
 
     assert len(_statements(small)) == len(_statements(large)) == 7
     # The repeated key starts a second round: one more read, which replays it.
@@ -656,7 +658,7 @@ def test_a_batch_costs_seven_statements_whatever_its_size(catalog: dict[str, Gif
 def test_batches_larger_than_max_batch_are_split_and_stay_exact(
     catalog: dict[str, Gift], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(gift_batch, "MAX_BATCH", 4)
+    monkeypatch.setattr(gift_engine, "MAX_BATCH", 4)
     sender, other, host = UserFactory(), UserFactory(), UserFactory()
     fund(sender, 30)
     fund(other, 100)
@@ -664,7 +666,7 @@ def test_batches_larger_than_max_batch_are_split_and_stay_exact(
     batch += [req(other, host, f"o{n}", "heart") for n in range(4)]
     batch += [req(sender, host, "c1", "coffee"), req(other, host, "o0", "heart", 2)]
 
-    outcomes = send_gifts(batch)
+    outcomes = gifts_send(batch)
 
     assert summary(outcomes) == [
         ("sent", 10, 20), ("sent", 10, 10), ("sent", 10, 0), ("insufficient_funds",),
@@ -685,7 +687,7 @@ def test_a_deadlock_rolls_the_attempt_back_whole_and_runs_it_again(
     a, b, host = UserFactory(), UserFactory(), UserFactory()
     fund(a, 100)
     fund(b, 100)
-    real = gift_batch._insert_records
+    real = gift_engine._insert_records
     calls: list[int] = []
 
     def deadlocked_once(*args: Any, **kwargs: Any) -> Any:
@@ -694,9 +696,9 @@ def test_a_deadlock_rolls_the_attempt_back_whole_and_runs_it_again(
             raise OperationalError("deadlock detected") from _Deadlock()
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(gift_batch, "_insert_records", deadlocked_once)
+    monkeypatch.setattr(gift_engine, "_insert_records", deadlocked_once)
 
-    outcomes = send_gifts([req(a, host, "1", "coffee"), req(b, host, "1", "sprout")])
+    outcomes = gifts_send([req(a, host, "1", "coffee"), req(b, host, "1", "sprout")])
 
     assert summary(outcomes) == [("sent", 10, 90), ("sent", 52, 48)]
     assert len(calls) == 2 and len(retries()) == 1 and "_Deadlock" in retries()[0]
@@ -715,22 +717,22 @@ def test_what_is_not_a_requests_fault_raises_and_sends_nothing(
         raise OperationalError("the server closed the connection")
 
     with monkeypatch.context() as patch:
-        patch.setattr(gift_batch, "_insert_sends", broken)
+        patch.setattr(gift_engine, "_insert_sends", broken)
         with pytest.raises(OperationalError, match="closed"):
-            send_gifts(batch)
+            gifts_send(batch)
 
     def always_again(*args: Any, **kwargs: Any) -> Any:
-        raise gift_batch._Again("always", stale=True)
+        raise gift_engine._Again("always", stale=True)
 
     with monkeypatch.context() as patch:
-        patch.setattr(gift_batch, "_insert_sends", always_again)
-        with pytest.raises(RuntimeError, match=f"failed {gift_batch.MAX_ATTEMPTS} times"):
-            send_gifts(batch)
+        patch.setattr(gift_engine, "_insert_sends", always_again)
+        with pytest.raises(RuntimeError, match=f"failed {gift_engine.MAX_ATTEMPTS} times"):
+            gifts_send(batch)
 
     assert not GiftSend.objects.exists() and not gift_keys()
     assert not Entry.objects.filter(kind=Entry.Kind.GIFT).exists()
     assert selectors.coin_balance(sender) == 100
-    assert summary(send_gifts(batch)) == [("sent", 10, 90), ("sent", 5, 85)]
+    assert summary(gifts_send(batch)) == [("sent", 10, 90), ("sent", 5, 85)]
     assert_books_are_exact()
 
 
@@ -762,7 +764,7 @@ def race(batches_per_thread: list[list[list[GiftRequest]]]) -> list[Answer]:
             barrier.wait(timeout=60)
             mine: list[Answer] = []
             for batch in batches:
-                for outcome in send_gifts(batch):
+                for outcome in gifts_send(batch):
                     request, result = outcome.request, outcome.result
                     if outcome.error is not None:
                         mine.append(Answer(request.sender.pk, request.idempotency_key,

@@ -33,10 +33,10 @@ from tests.wallet.factories_gifts import (
     make_gift,
     unbalanced_entries,
 )
-from wallet import gifts, ledger, rules, selectors
-from wallet.gift_batch import GiftResult
+from wallet import rules, selectors, services
 from wallet.models import Account, Entry, Gift, GiftSend, IdempotencyRecord
 from wallet.reconcile import reconcile
+from wallet.services import GiftResult, ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ DAY = date(2026, 5, 4)
 
 def send(sender: Any, host: Any, *, gift: str = "heart", quantity: int = 1, key: str = "k-1",
          room_id: int = 1, session_id: int | None = None) -> GiftResult:  # fmt: skip
-    return gifts.send_gift(
+    return services.gift_send(
         sender=sender,
         host=host,
         gift_slug=gift,
@@ -63,7 +63,7 @@ def code_of(call: Any) -> tuple[str, int]:
 
 
 def account(kind: str, user: Any = None) -> Account:
-    return ledger.account_for(kind, user=user)
+    return ledger.account_get_or_create(kind, user=user)
 
 
 @pytest.fixture
@@ -182,8 +182,8 @@ def test_a_gift_debits_the_sender_and_appends_the_host_and_platform_parts(
     assert lines[Account.Kind.CREATOR_EARNINGS].account.user == host
     assert lines[Account.Kind.PLATFORM_COINS].account.user is None
     assert selectors.coin_balance(sender) == 80
-    assert ledger.balance_of(account(Account.Kind.CREATOR_EARNINGS, host)) == 14
-    assert ledger.balance_of(account(Account.Kind.PLATFORM_COINS)) == 6
+    assert selectors.account_balance(account(Account.Kind.CREATOR_EARNINGS, host)) == 14
+    assert selectors.account_balance(account(Account.Kind.PLATFORM_COINS)) == 6
     report = reconcile(fix_rollup=True)
     assert report.ok, report.summary()
     assert Account.objects.get(kind=Account.Kind.CREATOR_EARNINGS, user=host).balance == 14

@@ -1,4 +1,4 @@
-"""Idempotency keys (wallet.idempotency.run_once): a retry is counted once,
+"""Idempotency keys (wallet.services.operation_run_once): a retry is counted once,
 a key reused with other parameters is refused, a failure leaves the key
 free, and concurrent duplicates on PostgreSQL make one payment."""
 
@@ -14,10 +14,11 @@ from django.db import transaction
 
 from tests.factories import UserFactory
 from tests.wallet.factories_core import at_once, recharge
-from wallet import ledger, services
+from wallet import services
 from wallet.errors import IdempotencyConflict, InsufficientFunds, ValidationFailed
-from wallet.idempotency import fingerprint, run_once
 from wallet.models import Account, Entry, IdempotencyRecord, Payment
+from wallet.services import ledger
+from wallet.services.idempotency import fingerprint, operation_run_once
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,7 @@ class Counter:
 
 def once(user: Any, operation: Any, *, key: str = "k-1", scope: str = "test",
          params: dict[str, Any] | None = None) -> tuple[dict[str, Any], bool]:  # fmt: skip
-    return run_once(
+    return operation_run_once(
         user=user, scope=scope, key=key, params=params or {"coins": 5}, operation=operation
     )
 
@@ -97,12 +98,12 @@ def test_a_failed_operation_is_not_cached_and_the_key_is_free(user) -> None:  # 
 
     def spend() -> tuple[Entry | None, dict[str, Any]]:
         attempts.append(1)
-        account = services.coin_account(user)
-        entry = ledger.post(
+        account = services.coin_account_get_or_create(user)
+        entry = ledger.entry_post(
             kind=Entry.Kind.GIFT,
             postings=[
                 ledger.Posting(account, -10, debit_now=True),
-                ledger.Posting(ledger.account_for(Account.Kind.PLATFORM_COINS), 10),
+                ledger.Posting(ledger.account_get_or_create(Account.Kind.PLATFORM_COINS), 10),
             ],
         )
         return entry, {"entry": entry.pk}
@@ -139,7 +140,7 @@ def test_a_retried_recharge_is_counted_once(user) -> None:  # type: ignore[no-un
     again = recharge(user, 300, key="buy-1")
     assert again == {**first, "replayed": True}
     assert Payment.objects.count() == 1
-    assert services.coin_account(user).balance == 300
+    assert services.coin_account_get_or_create(user).balance == 300
 
 
 # --- concurrency (PostgreSQL) ---------------------------------------------------------------
@@ -160,7 +161,7 @@ def test_twenty_concurrent_recharges_with_one_key_make_one_payment_and_one_entry
     assert payment.status == Payment.Status.SUCCEEDED
     # One coins entry (the payment's) and one money entry.
     assert Entry.objects.filter(kind=Entry.Kind.RECHARGE).count() == 2
-    assert services.coin_account(member).balance == 980
+    assert services.coin_account_get_or_create(member).balance == 980
 
 
 @pytest.mark.postgres

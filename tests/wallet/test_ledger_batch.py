@@ -1,5 +1,5 @@
 """The ledger is the only writer of ledger rows, batches included: the gift
-engine books its entries through ``wallet.ledger``'s batch functions, which
+engine books its entries through ``wallet.services.ledger``'s batch functions, which
 keep ``post``'s rules (balanced entries, debits applied before they are
 written) in a fixed number of statements."""
 
@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from tests.factories import UserFactory
 from tests.wallet.factories_gifts import fund
-from wallet import ledger, selectors
+from wallet import selectors
 from wallet.models import Account, Entry, Line
+from wallet.services import ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -50,9 +51,9 @@ def _accounts() -> tuple[Account, Account, Account]:
     fan, host = UserFactory(), UserFactory()
     fund(fan, 100)
     return (
-        ledger.account_for(Account.Kind.MEMBER_COINS, user=fan),
-        ledger.account_for(Account.Kind.CREATOR_EARNINGS, user=host),
-        ledger.account_for(Account.Kind.PLATFORM_COINS),
+        ledger.account_get_or_create(Account.Kind.MEMBER_COINS, user=fan),
+        ledger.account_get_or_create(Account.Kind.CREATOR_EARNINGS, user=host),
+        ledger.account_get_or_create(Account.Kind.PLATFORM_COINS),
     )
 
 
@@ -81,7 +82,7 @@ def test_a_batch_debits_and_appends_in_a_fixed_number_of_statements() -> None:
     assert ids == sorted(ids) and Entry.objects.filter(pk__in=ids).count() == 5
     assert Line.objects.filter(entry_id__in=ids).count() == 15
     assert selectors.coin_balance(coins.user) == 50
-    assert ledger.balance_of(earnings) == 35 and ledger.balance_of(platform) == 15
+    assert selectors.account_balance(earnings) == 35 and selectors.account_balance(platform) == 15
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""A payout run's lease (``wallet.payout_lease``): one worker pays a run at a
+"""A payout run's lease (``wallet.services.payout_lease``): one worker pays a run at a
 time, a run whose worker is alive is never taken over, a run whose worker
 went quiet is resumed by the beat sweep, and none of it pays anybody twice.
 The same with real Celery workers killed mid-run: test_payout_worker.py."""
@@ -18,7 +18,7 @@ from django.utils import timezone
 from config.celery import app as celery_app
 from tests.factories import PayoutRunFactory
 from tests.wallet.factories_payouts import assert_books_balance, creator_with
-from wallet import extensions, payout_lease, payouts, tasks
+from wallet import extensions, selectors, services, tasks
 from wallet.errors import PayoutRunBusy
 from wallet.models import Payout, PayoutRun
 
@@ -65,7 +65,7 @@ def test_a_run_being_paid_turns_a_second_caller_away() -> None:
     held_run(quiet_for=LEASE - 5)
 
     with pytest.raises(PayoutRunBusy) as busy:
-        payouts.run_payouts(period_end=PERIOD)
+        services.payout_run_execute(period_end=PERIOD)
 
     assert busy.value.code == "payout_run_busy" and busy.value.status == 409
     assert not Payout.objects.filter(creator=creator.user).exists()
@@ -76,9 +76,9 @@ def test_a_redelivery_of_the_holding_task_takes_its_lease_back_at_once() -> None
     creator = creator_with(1_000)
     held_run(holder="task-1")  # its worker died a moment ago; the broker gave the task back
 
-    result = payouts.run_payouts(period_end=PERIOD, holder="task-1")
+    result = services.payout_run_execute(period_end=PERIOD, holder="task-1")
 
-    assert result.end == payouts.RunEnd.FINISHED
+    assert result.end == services.RunEnd.FINISHED
     assert paid_once(creator)
 
 
@@ -86,9 +86,9 @@ def test_a_run_whose_holder_went_quiet_is_taken_over() -> None:
     creator = creator_with(1_000)
     held_run(quiet_for=LEASE + 1)
 
-    result = payouts.run_payouts(period_end=PERIOD)
+    result = services.payout_run_execute(period_end=PERIOD)
 
-    assert result.end == payouts.RunEnd.FINISHED
+    assert result.end == services.RunEnd.FINISHED
     assert paid_once(creator)
     run = run_of_period()
     assert run.finished_at is not None
@@ -100,11 +100,11 @@ def test_the_holder_renews_its_heartbeat_before_each_creator() -> None:
     long_ago = timezone.now() - timedelta(days=365)
     seen: list[Any] = []
 
-    def progress(done: int, total: int, result: payouts.PayoutResult) -> None:
+    def progress(done: int, total: int, result: services.PayoutResult) -> None:
         seen.append(run_of_period().heartbeat_at)
         PayoutRun.objects.update(heartbeat_at=long_ago)  # the next creator must renew it
 
-    payouts.run_payouts(period_end=PERIOD, progress=progress)
+    services.payout_run_execute(period_end=PERIOD, progress=progress)
 
     assert len(seen) == 3
     assert all(beat is not None and beat > long_ago for beat in seen)
@@ -114,16 +114,16 @@ def test_the_holder_renews_its_heartbeat_before_each_creator() -> None:
 def test_a_failed_run_lets_its_lease_go() -> None:
     creator_with(1_000)
 
-    def fail(done: int, total: int, result: payouts.PayoutResult) -> None:
+    def fail(done: int, total: int, result: services.PayoutResult) -> None:
         raise RuntimeError("the database went away")
 
     with pytest.raises(RuntimeError):
-        payouts.run_payouts(period_end=PERIOD, progress=fail)
+        services.payout_run_execute(period_end=PERIOD, progress=fail)
 
     run = run_of_period()
     assert run.finished_at is None
     assert (run.holder, run.heartbeat_at) == ("", None)
-    payouts.run_payouts(period_end=PERIOD)  # a retry is not turned away
+    services.payout_run_execute(period_end=PERIOD)  # a retry is not turned away
     assert run_of_period().finished_at is not None
 
 
@@ -133,20 +133,20 @@ def test_a_worker_that_stalled_past_its_lease_stops_and_pays_nobody_twice(
     creators = [creator_with(1_000 + n) for n in range(4)]
     handed_over: list[list[date]] = []
 
-    def stall_after_the_first(done: int, total: int, result: payouts.PayoutResult) -> None:
+    def stall_after_the_first(done: int, total: int, result: services.PayoutResult) -> None:
         if done != 1:
             return
         # This worker froze for longer than its lease: the sweep hands the
         # run to a new task, which pays everyone left and finishes.
         PayoutRun.objects.update(heartbeat_at=timezone.now() - timedelta(seconds=LEASE + 1))
         with django_capture_on_commit_callbacks(execute=True):
-            handed_over.append(payout_lease.resume_stalled_runs())
+            handed_over.append(services.payout_runs_resume_stalled())
 
-    stalled = payouts.run_payouts(period_end=PERIOD, progress=stall_after_the_first)
+    stalled = services.payout_run_execute(period_end=PERIOD, progress=stall_after_the_first)
 
     assert handed_over == [[PERIOD]]
-    assert stalled.end == payouts.RunEnd.HANDED_OVER
-    assert [r.outcome for r in stalled.results] == [payouts.Outcome.PAID]
+    assert stalled.end == services.RunEnd.HANDED_OVER
+    assert [r.outcome for r in stalled.results] == [services.Outcome.PAID]
     assert paid_once(*creators)
     assert run_of_period().finished_at is not None
     assert_books_balance()
@@ -162,7 +162,7 @@ def test_the_sweep_leaves_a_run_whose_worker_is_alive_alone(
     held_run(quiet_for=LEASE - 5)
 
     with django_capture_on_commit_callbacks(execute=True) as enqueued:
-        assert payout_lease.resume_stalled_runs() == []
+        assert services.payout_runs_resume_stalled() == []
 
     assert enqueued == []
     assert run_of_period().holder == "worker-a"
@@ -173,7 +173,7 @@ def test_the_sweep_resumes_a_run_whose_worker_died_and_it_finishes(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     first = creator_with(1_000)
-    payouts.run_payouts(period_end=PERIOD)
+    services.payout_run_execute(period_end=PERIOD)
     # The worker died after paying the first creator, before the second.
     second = creator_with(2_000)
     held_run(holder="dead-worker", quiet_for=LEASE + 1)
@@ -195,8 +195,8 @@ def test_the_sweep_hands_a_stalled_run_to_one_task_only(
     held_run(holder="dead-worker", quiet_for=LEASE + 1)
 
     with django_capture_on_commit_callbacks(execute=False) as enqueued:
-        assert payout_lease.resume_stalled_runs() == [PERIOD]
-        assert payout_lease.resume_stalled_runs() == []  # the next minute, before it starts
+        assert services.payout_runs_resume_stalled() == [PERIOD]
+        assert services.payout_runs_resume_stalled() == []  # the next minute, before it starts
 
     assert len(enqueued) == 1
     assert run_of_period().holder not in ("", "dead-worker")  # the enqueued task's id
@@ -209,22 +209,22 @@ def test_the_sweep_resumes_a_run_left_without_a_heartbeat_once_a_lease_has_passe
     run = PayoutRunFactory(period_end=PERIOD)  # its worker died before the lease
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert payout_lease.resume_stalled_runs() == []  # it may still be starting
+        assert services.payout_runs_resume_stalled() == []  # it may still be starting
     PayoutRun.objects.filter(pk=run.pk).update(
         started_at=timezone.now() - timedelta(seconds=LEASE + 1)
     )
     with django_capture_on_commit_callbacks(execute=True):
-        assert payout_lease.resume_stalled_runs() == [PERIOD]
+        assert services.payout_runs_resume_stalled() == [PERIOD]
 
     assert paid_once(creator)
 
 
 def test_the_sweep_ignores_finished_runs() -> None:
     creator_with(1_000)
-    payouts.run_payouts(period_end=PERIOD)
+    services.payout_run_execute(period_end=PERIOD)
     PayoutRun.objects.update(started_at=timezone.now() - timedelta(days=1))
 
-    assert payout_lease.resume_stalled_runs() == []
+    assert services.payout_runs_resume_stalled() == []
 
 
 # --- the task, the command, the settings -----------------------------------------------------
@@ -232,7 +232,7 @@ def test_the_sweep_ignores_finished_runs() -> None:
 
 def test_a_late_redelivery_of_a_finished_runs_task_does_nothing() -> None:
     creator_with(1_000)
-    payouts.run_payouts(period_end=PERIOD)
+    services.payout_run_execute(period_end=PERIOD)
     latecomer = creator_with(5_000)  # due since; the next period pays them
 
     counts = tasks.run_scheduled_payouts.delay(PERIOD.isoformat()).get()
@@ -268,4 +268,4 @@ def test_the_sweep_is_on_the_beat_schedule_every_minute() -> None:
 def test_a_lease_shorter_than_a_second_is_refused(settings: Any, value: int) -> None:
     settings.SPROUT_WALLET_PAYOUT_LEASE_SECONDS = value
     with pytest.raises(ImproperlyConfigured):
-        payout_lease.lease_seconds()
+        selectors.payout_lease_seconds()

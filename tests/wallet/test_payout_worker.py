@@ -6,7 +6,7 @@ starts the session's worker; these tests start, and kill, their own):
 
 - the whole worker is SIGKILLed in the middle of a run, with the broker's
   visibility timeout at an hour: the sweep that beat runs every minute
-  (``wallet.payout_lease``; here the test runs it, as beat would) finds the
+  (``wallet.services.payout_lease``; here the test runs it, as beat would) finds the
   run's lease expired and hands it to a new task, and a new worker finishes
   the run within seconds; while the first worker was alive, the sweep left
   its run alone;
@@ -52,7 +52,7 @@ from tests.wallet.factories_payouts import (
     balance,
     creator_with,
 )
-from wallet import payout_lease, payouts
+from wallet import selectors, services
 from wallet.errors import PayoutRunBusy
 from wallet.models import Account, Payout, PayoutRun
 
@@ -131,8 +131,8 @@ def workers(tmp_path: Path) -> Iterator[Any]:
         "SPROUT_CELERY_QUEUE": queue,
         "DJANGO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
         # Same payout terms as this process.
-        "SPROUT_WALLET_PAYOUT_THRESHOLD": str(payouts.threshold()),
-        "SPROUT_WALLET_PAYOUT_RATE": str(payouts.rate()),
+        "SPROUT_WALLET_PAYOUT_THRESHOLD": str(selectors.payout_threshold()),
+        "SPROUT_WALLET_PAYOUT_RATE": str(selectors.payout_rate()),
     }
 
     def start(name: str, *, delay: float = 0.0, pool: str = "solo",
@@ -171,7 +171,7 @@ def seed_creators() -> tuple[list[Any], Agency]:
 
 def enqueue_run() -> None:
     with transaction.atomic():
-        payouts.request_payout_run(period_end=PERIOD)  # sent when this commits
+        services.payout_run_request(period_end=PERIOD)  # sent when this commits
 
 
 def run_finished() -> bool:
@@ -179,12 +179,14 @@ def run_finished() -> bool:
 
 
 def assert_paid_exactly_once(creators: list[Any], agency: Agency) -> None:
-    at_rate = payouts.rate()
+    at_rate = selectors.payout_rate()
     agency_total = 0
     for n, creator in enumerate(creators):
         paid = list(Payout.objects.filter(creator=creator.user))
         assert len(paid) == 1, f"{creator.user.username} has {len(paid)} payouts"
-        expected = payouts.quote(EARNINGS[n], at_rate=at_rate, agency_share_bps=2_500 * (n % 2))
+        expected = selectors.payout_quote(
+            EARNINGS[n], at_rate=at_rate, agency_share_bps=2_500 * (n % 2)
+        )
         payout = paid[0]
         assert (payout.coins, payout.gross, payout.agency_amount, payout.net) == (
             expected.coins,
@@ -213,7 +215,7 @@ def test_a_run_whose_worker_was_killed_is_resumed_by_the_sweep_within_seconds(
     enqueue_run()
     wait_for(Payout.objects.exists, timeout=30, what="the first payout")
     # The worker is alive and renewing its lease: the sweep leaves its run alone.
-    assert payout_lease.resume_stalled_runs() == []
+    assert services.payout_runs_resume_stalled() == []
     first.kill()
 
     made_before_kill = Payout.objects.count()
@@ -221,7 +223,7 @@ def test_a_run_whose_worker_was_killed_is_resumed_by_the_sweep_within_seconds(
     assert not run_finished()
     second = workers("second", visibility=AN_HOUR, lease=LEASE_SECONDS)
     # What beat does every minute (and, this test being short, every half second).
-    wait_for(payout_lease.resume_stalled_runs, timeout=30, interval=0.5, what="a stalled run")
+    wait_for(services.payout_runs_resume_stalled, timeout=30, interval=0.5, what="a stalled run")
     resumed_by = PayoutRun.objects.get(period_end=PERIOD).holder
     wait_for(run_finished, timeout=30, what="the resumed run to finish")
 
@@ -288,7 +290,7 @@ def test_two_runs_of_one_period_at_once_pay_each_creator_once(settings: Any) -> 
     def run() -> None:
         try:
             start.wait(timeout=10)
-            payouts.run_payouts(period_end=PERIOD)
+            services.payout_run_execute(period_end=PERIOD)
         except BaseException as exc:  # reported below
             errors.append(exc)
         finally:

@@ -35,8 +35,9 @@ from tests.wallet.factories_payouts import (
     creator_with,
     earn,
 )
-from wallet import payouts, tasks
+from wallet import selectors, services, tasks
 from wallet.models import Account, Entry, Line, Payout, PayoutRun
+from wallet.services import payouts
 
 pytestmark = pytest.mark.django_db
 
@@ -58,8 +59,8 @@ def code_of(call: Any) -> str:
     return caught.value.code
 
 
-def pay(period: date = PERIOD, **kwargs: Any) -> payouts.PayoutRunResult:
-    return payouts.run_payouts(period_end=period, **kwargs)
+def pay(period: date = PERIOD, **kwargs: Any) -> services.PayoutRunResult:
+    return services.payout_run_execute(period_end=period, **kwargs)
 
 
 # --- amounts ---------------------------------------------------------------------------
@@ -78,7 +79,7 @@ def pay(period: date = PERIOD, **kwargs: Any) -> payouts.PayoutRunResult:
 def test_quote_rounds_down_once_and_splits_the_gross_exactly(
     coins: int, rate: str, bps: int, gross: int, agency: int, net: int
 ) -> None:
-    quote = payouts.quote(coins, at_rate=Decimal(rate), agency_share_bps=bps)
+    quote = selectors.payout_quote(coins, at_rate=Decimal(rate), agency_share_bps=bps)
     assert (quote.gross, quote.agency_amount, quote.net) == (gross, agency, net)
     assert quote.agency_amount + quote.net == quote.gross
 
@@ -88,7 +89,7 @@ def test_a_rate_with_more_than_six_places_is_refused(settings: Any) -> None:
 
     settings.SPROUT_WALLET_PAYOUT_RATE = "0.0000001"
     with pytest.raises(ImproperlyConfigured):
-        payouts.rate()
+        selectors.payout_rate()
 
 
 # --- runs ------------------------------------------------------------------------------
@@ -107,7 +108,7 @@ def test_only_creators_at_or_above_the_threshold_are_paid() -> None:
     assert balance(KINDS.CREATOR_EARNINGS, user=below.user) == 999
     assert balance(KINDS.CREATOR_EARNINGS, user=at.user) == 0
     assert balance(KINDS.CREATOR_EARNINGS, user=above.user) == 0
-    assert [r.outcome for r in result.results] == [payouts.Outcome.PAID] * 2
+    assert [r.outcome for r in result.results] == [services.Outcome.PAID] * 2
     assert PayoutRun.objects.get(period_end=PERIOD).finished_at is not None
     assert_books_balance()
 
@@ -129,7 +130,7 @@ def test_payout_converts_at_the_rate_and_splits_off_the_agency_share() -> None:
     # The ledger: coins out of earnings into conversion, money owed to both.
     assert balance(KINDS.CREATOR_EARNINGS, user=creator.user) == 0
     assert balance(KINDS.PAYOUT_CONVERSION) == 1_234
-    assert balance(KINDS.PAYOUT_CONVERSION, owner_key=payouts.money_side("USD")) == -86
+    assert balance(KINDS.PAYOUT_CONVERSION, owner_key=selectors.money_side("USD")) == -86
     assert balance(KINDS.CREATOR_PAYABLE, user=creator.user) == 65
     assert balance(KINDS.AGENCY_PAYABLE, owner_key=f"agency:{agency.pk}") == 21
     entry = payout.entry
@@ -182,7 +183,7 @@ def test_planning_is_set_based(django_assert_max_num_queries: Any) -> None:
         creator_with(1_000 + n, agency=agency if n % 2 else None, share_bps=1_500)
 
     with django_assert_max_num_queries(2):
-        plans = payouts.plan_payouts(period_end=PERIOD)
+        plans = selectors.payout_run_plan(period_end=PERIOD)
 
     assert len(plans) == 12
 
@@ -221,7 +222,7 @@ def test_running_a_period_again_pays_nobody_twice() -> None:
 
     assert Payout.objects.filter(creator=first.user).count() == 1
     assert Payout.objects.filter(creator=second.user).count() == 1
-    assert [r.outcome for r in again.results] == [payouts.Outcome.ALREADY_PAID]
+    assert [r.outcome for r in again.results] == [services.Outcome.ALREADY_PAID]
     assert again.made == []
     assert balance(KINDS.CREATOR_EARNINGS, user=first.user) == 2_000
     # The next period pays what arrived since.
@@ -234,11 +235,11 @@ def test_running_a_period_again_pays_nobody_twice() -> None:
 def test_a_payout_made_behind_the_plans_back_is_not_made_again() -> None:
     creator_with(1_500)
     run = PayoutRunFactory(period_end=PERIOD)
-    plan = payouts.plan_payouts(period_end=PERIOD)[0]
-    assert payouts._pay(run, plan).outcome == payouts.Outcome.PAID
+    plan = selectors.payout_run_plan(period_end=PERIOD)[0]
+    assert payouts._pay(run, plan).outcome == services.Outcome.PAID
 
     # A second worker that planned before the first paid finds the payout.
-    assert payouts._pay(run, plan).outcome == payouts.Outcome.ALREADY_PAID
+    assert payouts._pay(run, plan).outcome == services.Outcome.ALREADY_PAID
     assert Payout.objects.count() == 1
 
 
@@ -261,7 +262,7 @@ def test_dry_run_writes_nothing() -> None:
     assert (Entry.objects.count(), Line.objects.count(), Account.objects.count()) == counts
     assert list(Account.objects.order_by("pk").values_list("balance", flat=True)) == stored
     assert not PayoutRun.objects.exists() and not Payout.objects.exists()
-    assert [r.outcome for r in result.results] == [payouts.Outcome.WOULD_PAY] * 2
+    assert [r.outcome for r in result.results] == [services.Outcome.WOULD_PAY] * 2
     assert (result.total("coins"), result.total("gross")) == (6_234, 86 + 350)
     assert (result.total("agency_amount"), result.total("net")) == (21, 65 + 350)
 
@@ -273,7 +274,7 @@ def test_dry_run_of_a_period_already_run_reports_who_was_paid() -> None:
 
     result = pay(dry_run=True)
 
-    assert [r.outcome for r in result.results] == [payouts.Outcome.ALREADY_PAID]
+    assert [r.outcome for r in result.results] == [services.Outcome.ALREADY_PAID]
 
 
 def test_progress_is_reported_per_creator() -> None:
@@ -318,7 +319,7 @@ def test_a_reviewer_approves_a_pending_payout() -> None:
     payout = one_payout()
     reviewer = ModeratorFactory()
 
-    approved = payouts.approve(reviewer=reviewer, payout=payout)
+    approved = services.payout_approve(reviewer=reviewer, payout=payout)
 
     payout.refresh_from_db()
     assert approved.status == payout.status == Payout.Status.APPROVED
@@ -331,7 +332,7 @@ def test_rejecting_reverses_the_payout_and_restores_the_earnings() -> None:
     payout = one_payout(1_234, agency=agency, share_bps=2_500)
     creator = payout.creator
 
-    payouts.reject(reviewer=ModeratorFactory(), payout=payout, reason="Suspicious gifts")
+    services.payout_reject(reviewer=ModeratorFactory(), payout=payout, reason="Suspicious gifts")
 
     payout.refresh_from_db()
     assert payout.status == Payout.Status.REJECTED and payout.reason == "Suspicious gifts"
@@ -339,7 +340,7 @@ def test_rejecting_reverses_the_payout_and_restores_the_earnings() -> None:
     assert balance(KINDS.CREATOR_PAYABLE, user=creator) == 0
     assert balance(KINDS.AGENCY_PAYABLE, owner_key=f"agency:{agency.pk}") == 0
     assert balance(KINDS.PAYOUT_CONVERSION) == 0
-    assert balance(KINDS.PAYOUT_CONVERSION, owner_key=payouts.money_side("USD")) == 0
+    assert balance(KINDS.PAYOUT_CONVERSION, owner_key=selectors.money_side("USD")) == 0
     reversal = Entry.objects.get(kind=Entry.Kind.PAYOUT_REVERSAL)
     assert reversal.reference == {"payout": payout.pk, "reverses": payout.entry_id}
     assert_books_balance()
@@ -354,9 +355,12 @@ def test_a_member_cannot_review_payouts() -> None:
     payout = one_payout()
     member = UserFactory()
 
-    assert code_of(lambda: payouts.approve(reviewer=member, payout=payout)) == "permission_denied"
     assert (
-        code_of(lambda: payouts.reject(reviewer=member, payout=payout, reason="no"))
+        code_of(lambda: services.payout_approve(reviewer=member, payout=payout))
+        == "permission_denied"
+    )
+    assert (
+        code_of(lambda: services.payout_reject(reviewer=member, payout=payout, reason="no"))
         == "permission_denied"
     )
     payout.refresh_from_db()
@@ -371,9 +375,12 @@ def test_a_reviewer_cannot_review_their_own_payout() -> None:
     payout = Payout.objects.get(creator=creator.user)
     own_reviewer = type(creator.user).objects.get(pk=creator.user_id)
 
-    assert code_of(lambda: payouts.approve(reviewer=own_reviewer, payout=payout)) == "own_payout"
     assert (
-        code_of(lambda: payouts.reject(reviewer=own_reviewer, payout=payout, reason="x"))
+        code_of(lambda: services.payout_approve(reviewer=own_reviewer, payout=payout))
+        == "own_payout"
+    )
+    assert (
+        code_of(lambda: services.payout_reject(reviewer=own_reviewer, payout=payout, reason="x"))
         == "own_payout"
     )
 
@@ -381,14 +388,14 @@ def test_a_reviewer_cannot_review_their_own_payout() -> None:
 def test_a_payout_is_reviewed_once() -> None:
     payout = one_payout()
     reviewer = ModeratorFactory()
-    payouts.approve(reviewer=reviewer, payout=payout)
+    services.payout_approve(reviewer=reviewer, payout=payout)
 
-    assert code_of(lambda: payouts.approve(reviewer=reviewer, payout=payout)) == (
+    assert code_of(lambda: services.payout_approve(reviewer=reviewer, payout=payout)) == (
         "payout_already_reviewed"
     )
-    assert code_of(lambda: payouts.reject(reviewer=reviewer, payout=payout, reason="late")) == (
-        "payout_already_reviewed"
-    )
+    assert code_of(
+        lambda: services.payout_reject(reviewer=reviewer, payout=payout, reason="late")
+    ) == ("payout_already_reviewed")
     assert not Entry.objects.filter(kind=Entry.Kind.PAYOUT_REVERSAL).exists()
 
 
@@ -491,7 +498,7 @@ def test_studio_shows_earnings_and_payouts_with_their_status() -> None:
     creator = creator_with(1_234, agency=agency, share_bps=2_500)
     pay()
     payout = Payout.objects.get(creator=creator.user)
-    payouts.approve(reviewer=ModeratorFactory(), payout=payout)
+    services.payout_approve(reviewer=ModeratorFactory(), payout=payout)
     earn(creator.user, 500)
     pay(PERIOD + timedelta(days=1))  # 500 < threshold: nothing
     earn(creator.user, 900)

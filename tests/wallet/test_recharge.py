@@ -73,7 +73,7 @@ def test_sandbox_recharge_gives_spendable_coins_at_once(user) -> None:  # type: 
     assert payment.provider_ref.startswith("sbx_")
     assert payment.completed_at is not None
     # Spendable: the stored balance, not an appended line.
-    assert services.coin_account(user).balance == 300
+    assert services.coin_account_get_or_create(user).balance == 300
     assert selectors.wallet_summary(user) == selectors.WalletSummary(coins=300, pending_coins=0)
 
 
@@ -108,7 +108,7 @@ def test_the_price_is_coins_times_the_coin_price(user) -> None:  # type: ignore[
 @pytest.mark.parametrize("coins", [0, -1, 100_001, 1.5, "10", True, None, 10**30])
 def test_bad_amounts_are_refused_and_move_nothing(user, coins) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValidationFailed) as caught:
-        services.recharge(user=user, coins=coins, idempotency_key="k-1")
+        services.recharge_create(user=user, coins=coins, idempotency_key="k-1")
     assert list(caught.value.fields) == ["coins"]
     assert not Payment.objects.exists()
     assert not Entry.objects.exists()
@@ -122,7 +122,7 @@ def test_the_bounds_are_accepted(user, coins) -> None:  # type: ignore[no-untype
 
 def test_a_visitor_cannot_recharge() -> None:
     with pytest.raises(AuthenticationRequired):
-        services.recharge(user=AnonymousUser(), coins=60, idempotency_key="k-1")  # type: ignore[arg-type]
+        services.recharge_create(user=AnonymousUser(), coins=60, idempotency_key="k-1")  # type: ignore[arg-type]
     assert not Payment.objects.exists()
 
 
@@ -215,7 +215,7 @@ def test_a_redelivered_callback_changes_nothing(user) -> None:  # type: ignore[n
     for _ in range(2):
         response = post_callback("sandbox", body, signed_headers(body))
         assert response.status_code == 200
-        assert response.json() == services.payment_data(payment)
+        assert response.json() == selectors.payment_payload(payment)
     assert Entry.objects.count() == 2
     assert selectors.coin_balance(user) == 300
 
@@ -327,7 +327,7 @@ def test_concurrent_deliveries_of_one_callback_issue_the_coins_once() -> None:
         results, errors = at_once(
             10,
             lambda i: (
-                services.handle_callback(
+                services.payment_callback_handle(
                     provider_name="later", headers=signed_headers(body), body=body
                 ).status
             ),

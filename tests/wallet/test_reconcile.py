@@ -25,9 +25,10 @@ from tests.factories import (
     UserFactory,
 )
 from tests.wallet.factories_core import at_once, recharge, tamper
-from wallet import gifts, ledger, selectors, services
+from wallet import selectors, services
 from wallet.models import Account, Entry, GiftSend, Line, Payment, Payout
 from wallet.reconcile import reconcile
+from wallet.services import ledger
 from wallet.tasks import roll_up_balances
 
 pytestmark = pytest.mark.django_db
@@ -44,25 +45,27 @@ class Books:
 
 
 def pay_out(host: Any, coins: int, *, net: int, agency: int) -> Payout:
-    """A payout booked the way wallet.payouts books one."""
+    """A payout booked the way wallet.services.payouts books one."""
     with transaction.atomic():
-        earnings = ledger.account_for(Account.Kind.CREATOR_EARNINGS, user=host)
-        entry = ledger.post(
+        earnings = ledger.account_get_or_create(Account.Kind.CREATOR_EARNINGS, user=host)
+        entry = ledger.entry_post(
             kind=Entry.Kind.PAYOUT,
             postings=[
                 ledger.Posting(earnings, -coins, debit_now=True),
-                ledger.Posting(ledger.account_for(Account.Kind.PAYOUT_CONVERSION), coins),
+                ledger.Posting(ledger.account_get_or_create(Account.Kind.PAYOUT_CONVERSION), coins),
                 ledger.Posting(
-                    ledger.account_for(Account.Kind.PAYOUT_CONVERSION, owner_key="money:USD"),
+                    ledger.account_get_or_create(
+                        Account.Kind.PAYOUT_CONVERSION, owner_key="money:USD"
+                    ),
                     -(net + agency),
                 ),
                 ledger.Posting(
-                    ledger.account_for(Account.Kind.CREATOR_PAYABLE, user=host),
+                    ledger.account_get_or_create(Account.Kind.CREATOR_PAYABLE, user=host),
                     net,
                     credit_now=True,
                 ),
                 ledger.Posting(
-                    ledger.account_for(Account.Kind.AGENCY_PAYABLE, owner_key="agency:1"),
+                    ledger.account_get_or_create(Account.Kind.AGENCY_PAYABLE, owner_key="agency:1"),
                     agency,
                     credit_now=True,
                 ),
@@ -89,18 +92,18 @@ def books() -> Books:
     alice, bob = FundedMemberFactory(coins=1000), FundedMemberFactory(coins=1000)
     host = UserFactory()
     GiftFactory(slug="heart", coins=5)
-    result = gifts.send_gift(
+    result = services.gift_send(
         sender=alice, host=host, gift_slug="heart", quantity=2, idempotency_key="g-1",
         room_id=1, session_id=None,
     )  # fmt: skip
     for n in range(3):
-        gifts.send_gift(
+        services.gift_send(
             sender=bob, host=host, gift_slug="heart", quantity=4, idempotency_key=f"g-{n}",
             room_id=1, session_id=None,
         )  # fmt: skip
-    ledger.roll_up()
+    ledger.balances_roll_up()
     payout = pay_out(host, 40, net=51, agency=9)
-    ledger.roll_up()
+    ledger.balances_roll_up()
     return Books(
         alice=alice,
         bob=bob,
@@ -120,7 +123,7 @@ def line(entry: Entry | int | None, kind: str) -> Line:
 
 
 def member_account(user: Any) -> Account:
-    return services.coin_account(user)
+    return services.coin_account_get_or_create(user)
 
 
 # --- passing -----------------------------------------------------------------------------
@@ -144,7 +147,7 @@ def test_books_written_by_the_services_reconcile(books: Books) -> None:
 
 
 def test_appended_lines_waiting_for_the_roll_up_reconcile(books: Books) -> None:
-    gifts.send_gift(
+    services.gift_send(
         sender=books.alice, host=books.host, gift_slug="heart", quantity=1, idempotency_key="late",
         room_id=1, session_id=None,
     )  # fmt: skip
@@ -282,7 +285,11 @@ def test_a_negative_balance_is_named(books: Books) -> None:
     Line.objects.bulk_create(
         [
             Line(entry=entry, account=account, amount=-5000),
-            Line(entry=entry, account=ledger.account_for(Account.Kind.COIN_ISSUANCE), amount=5000),
+            Line(
+                entry=entry,
+                account=ledger.account_get_or_create(Account.Kind.COIN_ISSUANCE),
+                amount=5000,
+            ),
         ]
     )
     balance = account.balance
@@ -294,10 +301,10 @@ def test_a_negative_balance_is_named(books: Books) -> None:
 
 def test_an_entry_mixing_coins_and_money_is_named(books: Books) -> None:
     with transaction.atomic():
-        entry = ledger.post(
+        entry = ledger.entry_post(
             kind=Entry.Kind.ADJUSTMENT,
             postings=[
-                ledger.Posting(ledger.account_for(Account.Kind.PROVIDER_CLEARING), -5),
+                ledger.Posting(ledger.account_get_or_create(Account.Kind.PROVIDER_CLEARING), -5),
                 ledger.Posting(member_account(books.alice), 5),
             ],
         )
@@ -323,51 +330,51 @@ def test_appended_credits_count_at_once_and_are_folded_exactly_once(user) -> Non
     recharge(user, 100)
     account = member_account(user)
     with transaction.atomic():
-        ledger.post(
+        ledger.entry_post(
             kind=Entry.Kind.ADJUSTMENT,
             postings=[
-                ledger.Posting(ledger.account_for(Account.Kind.COIN_ISSUANCE), -50),
+                ledger.Posting(ledger.account_get_or_create(Account.Kind.COIN_ISSUANCE), -50),
                 ledger.Posting(account, 50),
             ],
         )
     assert selectors.wallet_summary(user) == selectors.WalletSummary(coins=150, pending_coins=50)
-    assert ledger.balance_of(account) == 150
+    assert selectors.account_balance(account) == 150
     account.refresh_from_db()
     assert account.balance == 100
     assert reconcile().ok
 
     pending = Line.objects.filter(rolled_up=False).count()
-    assert ledger.roll_up() == pending
+    assert ledger.balances_roll_up() == pending
     account.refresh_from_db()
     assert account.balance == 150
     assert selectors.wallet_summary(user) == selectors.WalletSummary(coins=150, pending_coins=0)
-    assert ledger.roll_up() == 0
+    assert ledger.balances_roll_up() == 0
     assert reconcile().ok
 
 
 def test_the_roll_up_works_in_batches_and_per_account(books: Books) -> None:
     for n in range(3):
-        gifts.send_gift(
+        services.gift_send(
             sender=books.alice, host=books.host, gift_slug="heart", quantity=1,
             idempotency_key=f"more-{n}", room_id=1, session_id=None,
         )  # fmt: skip
-    earnings = ledger.account_for(Account.Kind.CREATOR_EARNINGS, user=books.host)
-    before = ledger.balance_of(earnings)
-    assert ledger.roll_up(account_ids=[earnings.pk]) == 3
+    earnings = ledger.account_get_or_create(Account.Kind.CREATOR_EARNINGS, user=books.host)
+    before = selectors.account_balance(earnings)
+    assert ledger.balances_roll_up(account_ids=[earnings.pk]) == 3
     assert Line.objects.filter(rolled_up=False).count() == 3  # the platform's parts
-    assert ledger.roll_up(batch=2) == 3
+    assert ledger.balances_roll_up(batch=2) == 3
     earnings.refresh_from_db()
     assert earnings.balance == before
     assert reconcile().ok
 
 
 def test_the_roll_up_task_folds_and_fix_rollup_runs_it(books: Books) -> None:
-    gifts.send_gift(
+    services.gift_send(
         sender=books.alice, host=books.host, gift_slug="heart", quantity=1, idempotency_key="t-1",
         room_id=1, session_id=None,
     )  # fmt: skip
     assert roll_up_balances.delay().get() == 2
-    gifts.send_gift(
+    services.gift_send(
         sender=books.alice, host=books.host, gift_slug="heart", quantity=1, idempotency_key="t-2",
         room_id=1, session_id=None,
     )  # fmt: skip
@@ -388,8 +395,8 @@ def test_concurrent_roll_ups_never_fold_a_line_twice() -> None:
     pending = Line.objects.filter(rolled_up=False).count()
     expected: dict[int, int] = {}
     for account in Account.objects.all():
-        expected[account.pk] = ledger.balance_of(account)
-    results, errors = at_once(6, lambda i: ledger.roll_up(batch=7))
+        expected[account.pk] = selectors.account_balance(account)
+    results, errors = at_once(6, lambda i: ledger.balances_roll_up(batch=7))
     assert not errors
     assert sum(results) == pending
     for account in Account.objects.all():

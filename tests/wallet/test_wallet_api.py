@@ -13,8 +13,8 @@ from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
 from tests.wallet.factories_core import recharge
-from wallet import ledger
 from wallet.models import Account, Entry, Payment
+from wallet.services import ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -208,11 +208,13 @@ def test_a_creators_ledger_shows_earnings_waiting_for_the_roll_up(user_api, user
     from django.db import transaction
 
     with transaction.atomic():
-        ledger.post(
+        ledger.entry_post(
             kind=Entry.Kind.GIFT,
             postings=[
-                ledger.Posting(ledger.account_for(Account.Kind.COIN_ISSUANCE), -7),
-                ledger.Posting(ledger.account_for(Account.Kind.CREATOR_EARNINGS, user=user), 7),
+                ledger.Posting(ledger.account_get_or_create(Account.Kind.COIN_ISSUANCE), -7),
+                ledger.Posting(
+                    ledger.account_get_or_create(Account.Kind.CREATOR_EARNINGS, user=user), 7
+                ),
             ],
             memo="1× Heart from mei",
         )

@@ -5,7 +5,7 @@ A provider does two things: it starts a charge for a :class:`Payment`
 (:meth:`PaymentProvider.create_charge`) and it turns the provider's
 callback (webhook) into a :class:`CallbackEvent` after checking its
 signature (:meth:`PaymentProvider.verify_callback`). Everything else — the
-payment's status, the ledger entries, idempotency — is ``wallet.services``'
+payment's status, the ledger entries, idempotency — is ``wallet.services.recharge``'
 job, the same for every provider.
 """
 
@@ -38,7 +38,7 @@ class ChargeResult:
     ``status`` is ``pending`` when the outcome comes later by callback.
     ``callback_payload``, when set, is a callback the provider answers with
     at once (the sandbox does): the service feeds it to the same
-    ``handle_callback`` path an HTTP callback takes, so there is one way a
+    ``payment_callback_handle`` path an HTTP callback takes, so there is one way a
     payment completes."""
 
     provider_ref: str

@@ -1,6 +1,6 @@
 """``manage.py run_payouts``: convert creators' earnings into payouts waiting
 for approval, the same way the daily Celery task does
-(``wallet.payouts.run_payouts``: exactly once per creator and period).
+(``wallet.services.payout_run_execute``: exactly once per creator and period).
 
     manage.py run_payouts                            # the run for yesterday (UTC)
     manage.py run_payouts --period-end 2026-11-24
@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from core.money import currency, format_money
 from core.progress import Progress
-from wallet import payouts
+from wallet import selectors, services
 from wallet.errors import PayoutRunBusy
 
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -41,15 +41,15 @@ def parse_period_end(value: str | None, *, today: date) -> date:
     return day
 
 
-def describe(result: payouts.PayoutResult) -> str:
+def describe(result: services.PayoutResult) -> str:
     """One payout as a line: creator, coins, gross, agency share, net, outcome."""
     q, plan = result.quote, result.plan
-    if result.outcome == payouts.Outcome.ALREADY_PAID:
+    if result.outcome == services.Outcome.ALREADY_PAID:
         return (
             f"@{plan.username}: already paid in this run; {q.coins:,} coins earned since "
             "wait for the next one [already paid]"
         )
-    if result.outcome == payouts.Outcome.BELOW_THRESHOLD:
+    if result.outcome == services.Outcome.BELOW_THRESHOLD:
         return f"@{plan.username}: {q.coins:,} coins, below the threshold now [not paid]"
     agency = (
         f"{plan.agency_name} {q.agency_share_bps / 100:g}% {format_money(q.agency_amount)}"
@@ -87,18 +87,21 @@ class Command(BaseCommand):
         dry_run = bool(options["dry_run"])
         self.stdout.write(
             f"{'Dry run: ' if dry_run else ''}payout run up to {period_end.isoformat()}; "
-            f"threshold {payouts.threshold():,} coins, rate {payouts.rate().normalize():f} "
+            f"threshold {selectors.payout_threshold():,} coins, "
+            f"rate {selectors.payout_rate().normalize():f} "
             f"(minor units of {currency()} per coin)."
         )
         progress = Progress(self.stderr, "payouts", enabled=not options["no_progress"])
 
-        def report(done: int, total: int, result: payouts.PayoutResult) -> None:
+        def report(done: int, total: int, result: services.PayoutResult) -> None:
             progress.clear()
             self.stdout.write(describe(result))
             progress.show(done, total)
 
         try:
-            result = payouts.run_payouts(period_end=period_end, dry_run=dry_run, progress=report)
+            result = services.payout_run_execute(
+                period_end=period_end, dry_run=dry_run, progress=report
+            )
         except PayoutRunBusy as exc:
             raise CommandError(exc.message) from exc
         progress.clear()

@@ -9,19 +9,20 @@ Amounts are integers: coins for coin accounts, minor units (cents) of
 so does each unit within it, except that ``payout_conversion`` is where
 coins become money (``wallet.reconcile`` checks exactly that).
 
-1. **Recharge** (``wallet.services``): a member pays ``coins ×
+1. **Recharge** (``wallet.services.recharge``): a member pays ``coins ×
    SPROUT_WALLET_COIN_PRICE`` through the payment provider
    (``provider_clearing -amount``, ``platform_revenue +amount``) and gets the
    coins (``coin_issuance -coins``, ``member_coins +coins``).
-2. **Gift** (``wallet.gifts``): the sender's coins are debited; the host's
+2. **Gift** (``wallet.services.gifts``): the sender's coins are debited; the host's
    ``creator_earnings`` get the price minus the platform's share
    (``SPROUT_WALLET_PLATFORM_SHARE_BPS``, default 3,000 = 30%) and
    ``platform_coins`` get the share. *The platform's share is taken there, in
    coins, when the gift is sent*: what sits in ``creator_earnings`` already
    belongs to the creator, and payouts never take the platform's cut again.
-3. **Payout** (this module): a creator whose earnings are at least
-   ``SPROUT_WALLET_PAYOUT_THRESHOLD`` coins has all of them converted at
-   ``SPROUT_WALLET_PAYOUT_RATE`` (minor units per coin; by default the
+3. **Payout** (this module; its reads are ``wallet.selectors.payouts``): a
+   creator whose earnings are at least ``SPROUT_WALLET_PAYOUT_THRESHOLD``
+   coins has all of them converted at ``SPROUT_WALLET_PAYOUT_RATE`` (minor
+   units per coin; by default the
    coin's price, so the creator is paid what the senders paid for the
    creator's part) and the agency's share (from the creator pool, through
    ``wallet.extensions.payout_splitter``) split off. One entry of kind
@@ -66,12 +67,12 @@ once serialise on the creator's earnings row and the second sees the first's
 payout; and the UNIQUE (run, creator) constraint is the last guard. The
 Celery task (``wallet.tasks.run_scheduled_payouts``) is ``acks_late`` and
 ``reject_on_worker_lost``, and is enqueued with ``transaction.on_commit``
-(:func:`request_payout_run`).
+(:func:`payout_run_request`).
 
 Promptly
 ========
 One worker pays a run at a time, under a lease it renews before each
-creator (``wallet.payout_lease``); a second caller is turned away
+creator (``wallet.services.payout_lease``); a second caller is turned away
 (``PayoutRunBusy``) while that worker is alive. When the worker dies
 mid-run, a beat task notices the lease expire
 (``SPROUT_WALLET_PAYOUT_LEASE_SECONDS``) and hands the run to a new task
@@ -86,165 +87,33 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+import wallet.services.ledger as ledger
+import wallet.services.payout_lease as payout_lease
 from community.models import User
 from core.money import currency, format_money
-from wallet import extensions, ledger, payout_lease
-from wallet.errors import OwnPayout, PayoutAlreadyReviewed, PermissionDenied
+from wallet.errors import PayoutAlreadyReviewed
 from wallet.models import Account, Entry, Payout, PayoutRun
+from wallet.selectors.payouts import (
+    PayoutPlan,
+    Quote,
+    check_can_review,
+    money_side,
+    payout_quote,
+    payout_run_plan,
+    payout_threshold,
+)
 
 logger = logging.getLogger(__name__)
-
-BPS = 10_000
-RATE_PLACES = Decimal("0.000001")  # Payout.rate keeps six decimal places
-REVIEW_PERMISSION = "wallet.review_payout"
-
-# (creator user ids) -> {user id: (agency key, agency name, share in basis points)}
-
-
-# --- configuration ---------------------------------------------------------------------
-
-
-def threshold() -> int:
-    """The least earnings (coins) that are paid out (``SPROUT_WALLET_PAYOUT_THRESHOLD``)."""
-    value = int(getattr(settings, "SPROUT_WALLET_PAYOUT_THRESHOLD", 1_000))
-    if value < 1:
-        raise ImproperlyConfigured("SPROUT_WALLET_PAYOUT_THRESHOLD must be at least 1 coin")
-    return value
-
-
-def rate() -> Decimal:
-    """Minor units of money per coin of earnings (``SPROUT_WALLET_PAYOUT_RATE``,
-    a decimal with at most six places, e.g. ``"1"`` or ``"0.95"``)."""
-    raw = getattr(settings, "SPROUT_WALLET_PAYOUT_RATE", "1")
-    try:
-        value = Decimal(str(raw))
-    except InvalidOperation:
-        raise ImproperlyConfigured(f"SPROUT_WALLET_PAYOUT_RATE {raw!r} is not a number") from None
-    if value <= 0 or value != value.quantize(RATE_PLACES):
-        raise ImproperlyConfigured(
-            f"SPROUT_WALLET_PAYOUT_RATE {raw!r} must be positive with at most six decimal places"
-        )
-    return value
-
-
-# --- amounts ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Quote:
-    """What ``coins`` are worth at ``rate``, split with an agency (see the
-    module docstring for the rounding)."""
-
-    coins: int
-    rate: Decimal
-    gross: int
-    agency_share_bps: int
-    agency_amount: int
-    net: int
-
-
-def quote(coins: int, *, at_rate: Decimal, agency_share_bps: int = 0) -> Quote:
-    """Convert ``coins`` at ``at_rate`` and split off the agency's share:
-    ``gross = floor(coins × rate)``, ``agency = floor(gross × bps / 10,000)``,
-    ``net = gross − agency``."""
-    if coins < 0:
-        raise ValueError("coins must not be negative")
-    if not 0 <= agency_share_bps <= BPS:
-        raise ValueError(f"an agency share of {agency_share_bps} basis points")
-    gross = int((coins * at_rate).to_integral_value(rounding=ROUND_FLOOR))
-    agency_amount = gross * agency_share_bps // BPS
-    return Quote(
-        coins=coins,
-        rate=at_rate,
-        gross=gross,
-        agency_share_bps=agency_share_bps,
-        agency_amount=agency_amount,
-        net=gross - agency_amount,
-    )
-
-
-# --- plans -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PayoutPlan:
-    """A creator who would be paid now, and how much."""
-
-    creator_id: int
-    username: str
-    account_id: int
-    agency_key: str
-    agency_name: str
-    quote: Quote
-
-
-def _earnings_rows(user_ids: Iterable[int] | None = None) -> list[tuple[int, int, str, int]]:
-    """``(account id, user id, username, balance)`` of creators' earnings
-    accounts, the balance the ledger's way (rolled-up plus appended lines), in
-    one query, by user id."""
-    accounts = Account.objects.filter(kind=Account.Kind.CREATOR_EARNINGS, user__isnull=False)
-    if user_ids is not None:
-        accounts = accounts.filter(user_id__in=list(user_ids))
-    rows = (
-        accounts.annotate(
-            pending=Coalesce(Sum("lines__amount", filter=Q(lines__rolled_up=False)), 0)
-        )
-        .order_by("user_id")
-        .values_list("pk", "user_id", "user__username", "balance", "pending")
-    )
-    return [
-        (int(pk), int(user_id), str(username), int(balance) + int(pending))
-        for pk, user_id, username, balance, pending in rows
-    ]
-
-
-def earnings_of(user_ids: Iterable[int]) -> dict[int, int]:
-    """The earnings balance (coins) of each of these members, set-based; a
-    member without an earnings account is absent (zero)."""
-    return {user_id: coins for _, user_id, _, coins in _earnings_rows(user_ids)}
-
-
-def plan_payouts(*, period_end: date) -> list[PayoutPlan]:
-    """The payouts a run for ``period_end`` would make now: every creator whose
-    earnings balance is at least the threshold and worth at least one minor
-    unit, with the agency's share from the splitter, in creator order. Reads
-    only (two queries and the splitter's)."""
-    del period_end  # a run pays the balance at the time it runs (module docstring)
-    least = threshold()
-    at_rate = rate()
-    due = [row for row in _earnings_rows() if row[3] >= least]
-    splits = extensions.payout_splitter.get()([user_id for _, user_id, _, _ in due]) if due else {}
-    plans = []
-    for account_id, user_id, username, coins in due:
-        agency_key, agency_name, share_bps = splits.get(user_id, ("", "", 0))
-        priced = quote(coins, at_rate=at_rate, agency_share_bps=share_bps if agency_key else 0)
-        if priced.gross == 0:
-            continue
-        plans.append(
-            PayoutPlan(
-                creator_id=user_id,
-                username=username,
-                account_id=account_id,
-                agency_key=agency_key,
-                agency_name=agency_name,
-                quote=priced,
-            )
-        )
-    return plans
 
 
 # --- runs ------------------------------------------------------------------------------
@@ -269,7 +138,7 @@ class PayoutResult:
 
 
 class RunEnd(StrEnum):
-    """How a call of :func:`run_payouts` ended."""
+    """How a call of :func:`payout_run_execute` ended."""
 
     FINISHED = "finished"  # every creator due was paid (or found paid)
     ALREADY_FINISHED = "already finished"  # ``if_unfinished`` and it was: nothing done
@@ -299,7 +168,7 @@ class PayoutRunResult:
 Progress = Callable[[int, int, PayoutResult], None]
 
 
-def run_payouts(
+def payout_run_execute(
     *,
     period_end: date,
     dry_run: bool = False,
@@ -307,7 +176,7 @@ def run_payouts(
     holder: str | None = None,
     if_unfinished: bool = False,
 ) -> PayoutRunResult:
-    """Pay every creator due (:func:`plan_payouts`) in the run for
+    """Pay every creator due (``wallet.selectors.payout_run_plan``) in the run for
     ``period_end``, each in a transaction of its own; safe to call again for
     the same period, at once or after a crash (module docstring). With
     ``dry_run``, report what would be paid and write nothing. ``progress`` is
@@ -319,7 +188,7 @@ def run_payouts(
     redelivery of its task); otherwise running it again pays the creators
     who became due since."""
     if dry_run:
-        plans = plan_payouts(period_end=period_end)
+        plans = payout_run_plan(period_end=period_end)
         run = PayoutRun.objects.filter(period_end=period_end).first()
         paid = _paid_creators(run, plans)
         result = PayoutRunResult(
@@ -337,7 +206,7 @@ def run_payouts(
     if if_unfinished and run.finished_at is not None:
         result.end = RunEnd.ALREADY_FINISHED
         return result
-    lease = payout_lease.claim(run, holder=holder)
+    lease = payout_lease.payout_run_claim(run, holder=holder)
     try:
         _pay_all(run, lease, result, progress)
     except BaseException:
@@ -357,7 +226,7 @@ def _pay_all(
     progress: Progress | None,
 ) -> None:
     """Pay every creator due in ``run`` while ``lease`` holds."""
-    plans = plan_payouts(period_end=run.period_end)
+    plans = payout_run_plan(period_end=run.period_end)
     paid = _paid_creators(run, plans)
     for done, plan in enumerate(plans, start=1):
         if plan.creator_id in paid:
@@ -402,16 +271,16 @@ def _pay(run: PayoutRun, plan: PayoutPlan) -> PayoutResult:
     the balance, lock the row, pay what is there, record the payout."""
     try:
         with transaction.atomic():
-            ledger.roll_up(account_ids=[plan.account_id])
+            ledger.balances_roll_up(account_ids=[plan.account_id])
             account = Account.objects.select_for_update().get(pk=plan.account_id)
             coins = int(account.balance)
             # After the lock: a concurrent run of this period has committed or not started.
             if Payout.objects.filter(run=run, creator_id=plan.creator_id).exists():
                 return PayoutResult(plan=plan, outcome=Outcome.ALREADY_PAID, quote=plan.quote)
-            priced = quote(
+            priced = payout_quote(
                 coins, at_rate=plan.quote.rate, agency_share_bps=plan.quote.agency_share_bps
             )
-            if coins < threshold() or priced.gross == 0:
+            if coins < payout_threshold() or priced.gross == 0:
                 return PayoutResult(plan=plan, outcome=Outcome.BELOW_THRESHOLD, quote=priced)
             payout = _book(run, plan, account, priced)
     except IntegrityError:
@@ -427,16 +296,18 @@ def _book(run: PayoutRun, plan: PayoutPlan, earnings: Account, priced: Quote) ->
     cur = currency()
     postings = [
         ledger.Posting(earnings, -priced.coins, debit_now=True),
-        ledger.Posting(ledger.account_for(Account.Kind.PAYOUT_CONVERSION), priced.coins),
+        ledger.Posting(ledger.account_get_or_create(Account.Kind.PAYOUT_CONVERSION), priced.coins),
         ledger.Posting(
-            ledger.account_for(Account.Kind.PAYOUT_CONVERSION, owner_key=money_side(cur)),
+            ledger.account_get_or_create(Account.Kind.PAYOUT_CONVERSION, owner_key=money_side(cur)),
             -priced.gross,
         ),
     ]
     if priced.net:
         postings.append(
             ledger.Posting(
-                ledger.account_for(Account.Kind.CREATOR_PAYABLE, user=User(pk=plan.creator_id)),
+                ledger.account_get_or_create(
+                    Account.Kind.CREATOR_PAYABLE, user=User(pk=plan.creator_id)
+                ),
                 priced.net,
                 credit_now=True,
             )
@@ -444,12 +315,14 @@ def _book(run: PayoutRun, plan: PayoutPlan, earnings: Account, priced: Quote) ->
     if priced.agency_amount:
         postings.append(
             ledger.Posting(
-                ledger.account_for(Account.Kind.AGENCY_PAYABLE, owner_key=plan.agency_key),
+                ledger.account_get_or_create(
+                    Account.Kind.AGENCY_PAYABLE, owner_key=plan.agency_key
+                ),
                 priced.agency_amount,
                 credit_now=True,
             )
         )
-    entry = ledger.post(
+    entry = ledger.entry_post(
         kind=Entry.Kind.PAYOUT,
         postings=postings,
         memo=(
@@ -478,13 +351,7 @@ def _book(run: PayoutRun, plan: PayoutPlan, earnings: Account, priced: Quote) ->
     )
 
 
-def money_side(currency_code: str) -> str:
-    """The owner key of the money side of ``payout_conversion`` (the coins
-    side is the platform's account without one)."""
-    return f"money:{currency_code}"
-
-
-def request_payout_run(*, period_end: date) -> None:
+def payout_run_request(*, period_end: date) -> None:
     """Enqueue the payout run for ``period_end`` once the current transaction
     commits (immediately outside one)."""
     from wallet.tasks import run_scheduled_payouts  # tasks import this module
@@ -496,15 +363,6 @@ def request_payout_run(*, period_end: date) -> None:
 # --- review ----------------------------------------------------------------------------
 
 
-def check_can_review(*, reviewer: Any, payout: Payout) -> None:
-    """Reviewers need ``wallet.review_payout`` and may not review their own
-    payout."""
-    if not getattr(reviewer, "is_authenticated", False) or not reviewer.has_perm(REVIEW_PERMISSION):
-        raise PermissionDenied("Only payout reviewers can approve or reject payouts.")
-    if reviewer.pk == payout.creator_id:
-        raise OwnPayout()
-
-
 def _locked_pending(payout: Payout) -> Payout:
     locked = Payout.objects.select_for_update().get(pk=payout.pk)
     if locked.status != Payout.Status.PENDING:
@@ -512,7 +370,7 @@ def _locked_pending(payout: Payout) -> Payout:
     return locked
 
 
-def approve(*, reviewer: Any, payout: Payout) -> Payout:
+def payout_approve(*, reviewer: Any, payout: Payout) -> Payout:
     """Approve a pending payout (the money stays owed in the payables until
     it is transferred). Raises PermissionDenied, OwnPayout,
     PayoutAlreadyReviewed."""
@@ -526,7 +384,7 @@ def approve(*, reviewer: Any, payout: Payout) -> Payout:
     return locked
 
 
-def reject(*, reviewer: Any, payout: Payout, reason: str) -> Payout:
+def payout_reject(*, reviewer: Any, payout: Payout, reason: str) -> Payout:
     """Reject a pending payout and reverse its entry line by line: the coins
     go back to the creator's earnings, the payables are taken back. Raises
     PermissionDenied, OwnPayout, PayoutAlreadyReviewed."""
@@ -541,7 +399,7 @@ def reject(*, reviewer: Any, payout: Payout, reason: str) -> Payout:
             # applied, and checked, at once.
             debit_now = amount < 0 and line.account.kind not in Account.MAY_GO_NEGATIVE
             postings.append(ledger.Posting(line.account, amount, debit_now=debit_now))
-        ledger.post(
+        ledger.entry_post(
             kind=Entry.Kind.PAYOUT_REVERSAL,
             postings=postings,
             memo=f"Payout #{locked.pk} rejected",
@@ -553,29 +411,3 @@ def reject(*, reviewer: Any, payout: Payout, reason: str) -> Payout:
         locked.reason = reason[:200]
         locked.save(update_fields=["status", "reviewed_by", "reviewed_at", "reason"])
     return locked
-
-
-# --- reads -----------------------------------------------------------------------------
-
-
-def payouts_of(
-    *, creator_ids: Iterable[int] | None = None, agency_key: str | None = None
-) -> QuerySet[Payout]:
-    """Payouts, newest first, of some creators and/or with one agency's share,
-    with their run and creator loaded."""
-    payouts = Payout.objects.select_related("run", "creator")
-    if creator_ids is not None:
-        payouts = payouts.filter(creator_id__in=list(creator_ids))
-    if agency_key is not None:
-        payouts = payouts.filter(agency_key=agency_key)
-    return payouts.order_by("-run__period_end", "-id")
-
-
-def payable_balance(*, user: User | None = None, owner_key: str = "") -> int:
-    """Money owed to a creator (``user``) or an agency (``owner_key``), in
-    minor units: what payouts credited and rejections did not take back."""
-    kind = Account.Kind.CREATOR_PAYABLE if user is not None else Account.Kind.AGENCY_PAYABLE
-    lookup: dict[str, Any] = {"kind": kind}
-    lookup.update({"user": user} if user is not None else {"user": None, "owner_key": owner_key})
-    account = Account.objects.filter(**lookup).first()
-    return ledger.balance_of(account) if account is not None else 0

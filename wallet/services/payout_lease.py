@@ -5,7 +5,7 @@ takes its lease (``PayoutRun.holder``) with one conditional UPDATE, and
 renews it (``PayoutRun.heartbeat_at``) before each creator. A run whose
 lease nobody renewed for ``SPROUT_WALLET_PAYOUT_LEASE_SECONDS`` (60 by
 default) is *stalled*: its worker died (SIGKILL, out of memory, a lost
-host). :func:`resume_stalled_runs`, on the beat schedule every minute, hands
+host). :func:`payout_runs_resume_stalled`, on the beat schedule every minute, hands
 each stalled run to a new task, which pays whom the dead worker had not.
 So a run interrupted by a killed worker finishes a minute or two later,
 not after the broker's visibility timeout (an hour), and a run whose
@@ -20,7 +20,7 @@ starts; a task that finds the run held by someone else alive does nothing.
 
 Exactly-once does not rest on the lease. Each creator is paid in a
 transaction of its own that checks for the run's payout under the
-creator's row lock (``wallet.payouts``): a worker that stalls past its
+creator's row lock (``wallet.services.payouts``): a worker that stalls past its
 lease and wakes up beside its successor pays nobody twice, and it stops at
 its next renewal, which fails.
 """
@@ -33,29 +33,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from wallet.errors import PayoutRunBusy
 from wallet.models import PayoutRun
+from wallet.selectors.payouts import payout_lease_seconds
 
 logger = logging.getLogger(__name__)
 
 
-def lease_seconds() -> int:
-    """How long a payout run's lease lasts without a renewal
-    (``SPROUT_WALLET_PAYOUT_LEASE_SECONDS``)."""
-    value = int(getattr(settings, "SPROUT_WALLET_PAYOUT_LEASE_SECONDS", 60))
-    if value < 1:
-        raise ImproperlyConfigured("SPROUT_WALLET_PAYOUT_LEASE_SECONDS must be at least 1")
-    return value
-
-
 def _cutoff(now: datetime) -> datetime:
-    return now - timedelta(seconds=lease_seconds())
+    return now - timedelta(seconds=payout_lease_seconds())
 
 
 @dataclass(frozen=True)
@@ -85,7 +75,7 @@ class RunLease:
         )
 
 
-def claim(run: PayoutRun, *, holder: str | None = None) -> RunLease:
+def payout_run_claim(run: PayoutRun, *, holder: str | None = None) -> RunLease:
     """Take the lease of ``run`` for ``holder`` (a fresh token by default):
     when nobody holds it, its holder went quiet for longer than the lease,
     or ``holder`` already holds it (a redelivery of the same task). Raises
@@ -102,7 +92,7 @@ def claim(run: PayoutRun, *, holder: str | None = None) -> RunLease:
     return RunLease(run_id=run.pk, holder=holder)
 
 
-def resume_stalled_runs() -> list[date]:
+def payout_runs_resume_stalled() -> list[date]:
     """Hand every unfinished run whose lease expired to a new
     ``run_scheduled_payouts`` task, enqueued once the transaction commits,
     and return their periods. The sweep takes the lease for the task it

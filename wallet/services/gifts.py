@@ -1,19 +1,50 @@
-"""Gifts in batches: many gifts, from many senders, in one transaction with a
+"""Gifts: sending them, one or many at a time.
+
+Sending a gift of ``coins`` (the gift's price × quantity) writes one balanced
+ledger entry, exactly once per ``(sender, idempotency key)`` (the key's
+record, scope ``gift``, stores the answer that retries replay):
+
+=====================  ==================  =========================================
+account                amount              how
+=====================  ==================  =========================================
+sender member_coins    ``-coins``          applied at once (conditional UPDATE): the
+                                           only line that can fail
+                                           (``insufficient_funds``)
+host creator_earnings  ``+host_part``      appended, rolled up later
+platform_coins         ``+platform_part``  appended, rolled up later
+=====================  ==================  =========================================
+
+Only the sender's own row is updated in the gift's transaction, so a popular
+room does not serialise on its host's or the platform's balance row
+(``PERFORMANCE.md``, "Gift ledger"). Gifts are written in batches, many in
+one transaction with a fixed number of statements, by
+:func:`gifts_send`, the engine below (:func:`gift_send` is a batch of one;
+the live room's websocket path batches the gifts that arrive together).
+
+What a request may ask for, and the split (``platform_part = coins ×
+share_bps // 10_000``, rounded down, the remainder to the host, so the parts
+always add up to exactly what the sender paid; a part of zero writes no
+line), are :mod:`wallet.rules`. Every send is a
+:class:`~wallet.models.GiftSend` row: the catalog, tallies and leaderboards
+over them are reads (:mod:`wallet.selectors.gifts`). The live app (a higher layer)
+checks that the room is live and publishes the room's events.
+
+The engine, gifts in batches: many gifts, from many senders, in one transaction with a
 fixed number of statements whatever the batch's size.
 
 PERFORMANCE.md's "Gift ledger" names the lever: group the gifts of one tick
-into one transaction and keep the Python layer cheap. :func:`send_gifts` is
-the one engine every gift goes through (``wallet.gifts.send_gift`` is a
+into one transaction and keep the Python layer cheap. :func:`gifts_send` is
+the one engine every gift goes through (:func:`gift_send` is a
 batch of one; the live room's websocket path feeds it through
-``live.gift_batcher.GiftBatcher``). Each gift is exactly what ``send_gift``
-always wrote (``wallet.gifts``' table: the sender debited now, the host's and
+``live.gift_batcher.GiftBatcher``). Each gift is exactly what ``gift_send``
+always wrote (the table above: the sender debited now, the host's and
 the platform's parts appended, a ``GiftSend``, an idempotency record holding
 the answer), and answers exactly as it did, in request order:
 
 1. checked in Python first (``wallet.rules``: the slug, quantity and key;
    then no gift to oneself): refused requests never touch the database; the
    accounts' ids come from a per-process cache (created on first use by
-   ``ledger.account_for``);
+   ``ledger.account_get_or_create``);
 2. ``SELECT ... FOR NO KEY UPDATE`` every sender's coin row in id order, once
    for the whole batch (two batches never lock them in opposite orders;
    ``ledger.member_coins_lock``);
@@ -83,14 +114,14 @@ from django.db import OperationalError, connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
+import wallet.services.ledger as ledger
 from community.errors import SelfAction
 from community.models import User
 from core.errors import DomainError
-from wallet import ledger
-from wallet.errors import IdempotencyConflict, UnknownGift
-from wallet.idempotency import fingerprint
+from wallet.errors import IdempotencyConflict, InsufficientFunds, UnknownGift
 from wallet.models import Account, Entry, Gift, GiftSend
 from wallet.rules import gift_fields_check, platform_share_bps, split_coins
+from wallet.services.idempotency import fingerprint
 
 logger = logging.getLogger("sprout.wallet")
 
@@ -130,7 +161,7 @@ class GiftResult:
 
 @dataclass(frozen=True, slots=True)
 class GiftRequest:
-    """One gift to send: the arguments of ``wallet.gifts.send_gift``.
+    """One gift to send: the arguments of :func:`gift_send`.
     ``room_id`` and ``session_id`` say where it was sent; the wallet stores
     them with the send and in its entry's reference, and never reads them
     (the live app, above, does)."""
@@ -147,7 +178,7 @@ class GiftRequest:
 @dataclass(frozen=True, slots=True)
 class GiftOutcome:
     """What became of one request: a result (sent, or replayed) or the domain
-    error ``send_gift`` would have raised for it."""
+    error ``gift_send`` would have raised for it."""
 
     request: GiftRequest
     result: GiftResult | None = None
@@ -188,7 +219,7 @@ _caches = _Caches()
 _account_lock = threading.Lock()
 
 
-def clear_caches() -> None:
+def gift_caches_clear() -> None:
     """Forget the cached catalog and account ids (they are re-read on the
     next gift). Gift saves in this process do it on their own."""
     with _account_lock:  # not undone by an account id being added meanwhile
@@ -200,8 +231,8 @@ def _catalog_changed(**_: Any) -> None:
     _caches.gifts_loaded_at = -CATALOG_SECONDS
 
 
-post_save.connect(_catalog_changed, sender=Gift, dispatch_uid="wallet.gift_batch.catalog")
-post_delete.connect(_catalog_changed, sender=Gift, dispatch_uid="wallet.gift_batch.catalog_del")
+post_save.connect(_catalog_changed, sender=Gift, dispatch_uid="wallet.services.gifts.catalog")
+post_delete.connect(_catalog_changed, sender=Gift, dispatch_uid="wallet.services.gifts.catalog_del")
 
 
 def _gifts(slugs: set[str]) -> tuple[dict[str, Gift], bool]:
@@ -221,7 +252,7 @@ def _account_id(kind: str, user: User | None) -> int:
     key = (kind, user.pk if user is not None else 0)
     account_id = _caches.accounts.get(key)
     if account_id is None:
-        account_id = ledger.account_for(kind, user=user).pk
+        account_id = ledger.account_get_or_create(kind, user=user).pk
         with _account_lock:
             _caches.accounts = {**_caches.accounts, key: account_id}
     return account_id
@@ -233,7 +264,7 @@ def _account_id(kind: str, user: User | None) -> int:
 class _Again(ledger.BatchRetry):
     """Roll this attempt back and run the batch again (``stale``: drop the
     caches first); the ledger's batch functions raise their own
-    :class:`~wallet.ledger.BatchRetry` for the accounts."""
+    :class:`~wallet.services.ledger.BatchRetry` for the accounts."""
 
 
 @dataclass(slots=True)
@@ -251,7 +282,7 @@ class _Gift:
     balance: int = 0
 
 
-def send_gifts(requests: Sequence[GiftRequest]) -> list[GiftOutcome]:
+def gifts_send(requests: Sequence[GiftRequest]) -> list[GiftOutcome]:
     """Send many gifts at once: one transaction (per :data:`MAX_BATCH`
     requests) with a fixed number of statements. Returns one outcome per
     request, in order; a request's failure (``invalid``, ``self_action``,
@@ -265,6 +296,48 @@ def send_gifts(requests: Sequence[GiftRequest]) -> list[GiftOutcome]:
     for start in range(0, len(requests), MAX_BATCH):
         outcomes += _send_chunk(requests[start : start + MAX_BATCH])
     return outcomes
+
+
+def gift_send(
+    *,
+    sender: User,
+    host: User,
+    gift_slug: str,
+    quantity: int,
+    idempotency_key: str,
+    room_id: int,
+    session_id: int | None,
+) -> GiftResult:
+    """Send ``quantity`` of a catalog gift from ``sender`` to ``host`` in a
+    room (and its live session), exactly once per ``idempotency_key``: a
+    batch of one through :func:`gifts_send`.
+
+    One transaction: the sender is debited (fails with ``insufficient_funds``
+    and leaves nothing behind, the key free for a retry), the host's and the
+    platform's parts are appended, the GiftSend is written and the answer
+    stored under the key. The same key again, with the same parameters,
+    replays the stored answer (``replayed=True``, nothing moves); with other
+    parameters it is refused (``idempotency_conflict``, 409). Concurrent
+    duplicates are counted once.
+
+    Errors: ``invalid`` (:mod:`wallet.rules`: the slug's shape, the quantity,
+    the key), ``self_action``, ``unknown_gift`` (no such slug, or not
+    active), ``insufficient_funds``, ``idempotency_conflict``. The caller
+    (the live app) checks the room."""
+    (outcome,) = gifts_send(
+        [
+            GiftRequest(
+                sender=sender,
+                host=host,
+                gift_slug=gift_slug,
+                quantity=quantity,
+                idempotency_key=idempotency_key,
+                room_id=room_id,
+                session_id=session_id,
+            )
+        ]
+    )
+    return outcome.unwrap()
 
 
 def _send_chunk(requests: Sequence[GiftRequest]) -> list[GiftOutcome]:
@@ -307,7 +380,7 @@ def _send_chunk(requests: Sequence[GiftRequest]) -> list[GiftOutcome]:
                 answers = _attempt(rounds, platform_account)
             except ledger.BatchRetry as again:
                 if again.stale:
-                    clear_caches()
+                    gift_caches_clear()
                 reason = str(again)
             except OperationalError as exc:
                 if not _is_transient(exc):
@@ -412,7 +485,7 @@ def _round(
             accepted.append(item)
         else:
             refused.append(item)
-            answers[item.index] = GiftOutcome(item.request, error=ledger.InsufficientFunds())
+            answers[item.index] = GiftOutcome(item.request, error=InsufficientFunds())
     if refused and not read_now:
         # The inserts below prove the accepted gifts' cached prices; a
         # refusal must be proved too (a gift made cheaper elsewhere is

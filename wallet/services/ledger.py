@@ -11,7 +11,7 @@ to zero. Three kinds of line:
   anything is written;
 - **credits** (a host's earnings, the platform's share) are appended with
   ``rolled_up = False`` and folded into ``balance`` later in batches
-  (:func:`roll_up`), so a popular host or the platform account is never a
+  (:func:`balances_roll_up`), so a popular host or the platform account is never a
   hot row that every gift in a room waits for
   (``../shared/PERFORMANCE.md``, "Gift ledger");
 - **credits that must be spendable at once** (a recharge's coins: only the
@@ -20,10 +20,10 @@ to zero. Three kinds of line:
   rows that are not hot (one member's own wallet).
 
 An account's true balance is ``balance + sum(unrolled lines)``
-(:func:`balance_of`); ``reconcile`` proves the books.
+(``wallet.selectors.account_balance``); ``reconcile`` proves the books.
 
-:func:`post` writes one entry through the ORM. The gift engine
-(``wallet.gift_batch``) books hundreds of entries a transaction in a fixed
+:func:`entry_post` writes one entry through the ORM. The gift engine
+(``wallet.services.gifts``) books hundreds of entries a transaction in a fixed
 number of statements, with the batch functions at the end of the module:
 :func:`member_coins_lock`, :func:`debits_apply` and
 :func:`entries_append_batch`, the same three kinds of line in set-based SQL.
@@ -38,17 +38,11 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import F, Sum
+from django.db.models import F
 
 from community.models import User
-from core.errors import DomainError
+from wallet.errors import InsufficientFunds
 from wallet.models import Account, Entry, Line
-
-
-class InsufficientFunds(DomainError):
-    code = "insufficient_funds"
-    status = 402
-    message = "Not enough coins: recharge and try again."
 
 
 @dataclass(frozen=True)
@@ -63,7 +57,7 @@ class Posting:
     credit_now: bool = False
 
 
-def account_for(kind: str, *, user: User | None = None, owner_key: str = "") -> Account:
+def account_get_or_create(kind: str, *, user: User | None = None, owner_key: str = "") -> Account:
     """The account of this kind for a member, an outside owner, or the platform
     (neither), created on first use."""
     lookup: dict[str, Any] = {"kind": kind}
@@ -83,7 +77,7 @@ def account_for(kind: str, *, user: User | None = None, owner_key: str = "") -> 
         return Account.objects.get(**lookup)
 
 
-def post(
+def entry_post(
     *,
     kind: str,
     postings: Sequence[Posting],
@@ -93,7 +87,7 @@ def post(
     """Write one balanced entry. Must run inside the caller's transaction
     (``transaction.atomic``), which also holds the idempotency record."""
     if not connection.in_atomic_block:
-        raise RuntimeError("ledger.post must run inside transaction.atomic()")
+        raise RuntimeError("ledger.entry_post must run inside transaction.atomic()")
     if not postings or sum(p.amount for p in postings) != 0:
         raise ValueError(f"unbalanced entry: {[p.amount for p in postings]}")
     if any(p.amount == 0 for p in postings):
@@ -141,19 +135,7 @@ def _apply_debit(account: Account, amount: int) -> None:
         raise InsufficientFunds()
 
 
-def balance_of(account: Account) -> int:
-    """The account's true balance: rolled-up plus appended lines."""
-    pending = (
-        Line.objects.filter(account=account, rolled_up=False).aggregate(total=Sum("amount"))[
-            "total"
-        ]
-        or 0
-    )
-    stored = Account.objects.filter(pk=account.pk).values_list("balance", flat=True).get()
-    return int(stored) + int(pending)
-
-
-def roll_up(*, account_ids: Iterable[int] | None = None, batch: int = 5000) -> int:
+def balances_roll_up(*, account_ids: Iterable[int] | None = None, batch: int = 5000) -> int:
     """Fold appended lines into their accounts' balances, a batch at a time.
     Each batch locks only the lines it takes (SKIP LOCKED on PostgreSQL), so
     two roll-ups never count a line twice. Returns how many lines it folded."""
@@ -262,7 +244,7 @@ def debits_apply(totals: Mapping[int, int], *, expected: Mapping[int, int]) -> d
     """``balance -= total`` for each ``{account id: total}``, in one
     statement, each only where the balance stays >= 0; returns each
     account's true balance after it (rolled up plus appended, as
-    :func:`balance_of` reads it). The accounts must be locked
+    ``wallet.selectors.account_balance`` reads it). The accounts must be locked
     (:func:`member_coins_lock`), and ``expected`` says what their rolled-up
     balances are once debited; any other balance, or a debit that did not
     apply, raises :class:`BatchRetry`. The debited lines go in with
@@ -291,7 +273,7 @@ def debits_apply(totals: Mapping[int, int], *, expected: Mapping[int, int]) -> d
 
 
 def _check_batch_entry(entry: BatchEntry) -> None:
-    # post()'s rules, in one pass: batches hold thousands of lines.
+    # entry_post()'s rules, in one pass: batches hold thousands of lines.
     total = 0
     for line in entry.lines:
         amount = line.amount
@@ -309,7 +291,7 @@ def _check_batch_entry(entry: BatchEntry) -> None:
 
 def entries_append_batch(entries: Sequence[BatchEntry], *, created_at: datetime) -> list[int]:
     """Write ``entries`` and their lines in two statements (each entry
-    balanced, as :func:`post` requires); their ids, in order. The lines go in
+    balanced, as :func:`entry_post` requires); their ids, in order. The lines go in
     through a join on each account's id, kind and owner, so an id that does
     not name the account its line says writes nothing and raises
     :class:`BatchRetry` (stale): roll back and run again."""

@@ -1,7 +1,7 @@
 """Idempotency keys: the one helper every money-moving request goes through.
 
 A client sends a key with each request that moves money (a recharge, a
-gift). :func:`run_once` runs the request's operation at most once per member,
+gift). :func:`operation_run_once` runs the request's operation at most once per member,
 scope and key, and answers its retries with the first answer:
 
 - the same key with the same parameters returns the stored response
@@ -67,7 +67,7 @@ def _as_json(response: Mapping[str, Any]) -> dict[str, Any]:
     return dict(json.loads(json.dumps(response, cls=DjangoJSONEncoder)))
 
 
-def run_once(
+def operation_run_once(
     *,
     user: User,
     scope: str,

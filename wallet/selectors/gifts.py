@@ -1,9 +1,4 @@
-"""Reads of the wallet: a member's coins and their own ledger; the gift
-catalog and tallies of gift sends.
-
-Balances are derived the ledger's way (``wallet.ledger.balance_of``): the
-rolled-up ``Account.balance`` plus the lines not yet rolled up, here in one
-query each.
+"""Reads of the wallet's gifts: the catalog and tallies of gift sends.
 
 Gift tallies speak the wallet's terms: senders, hosts, days, and any set of
 :class:`~wallet.models.GiftSend` rows a caller chose. The live app, above,
@@ -17,100 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Min, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, Min, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from community.models import User
 from wallet.models import Account, Gift, GiftSend, Line
-
-# The unit of each account kind: coins, or minor units of the money currency.
-COIN_KINDS = frozenset(
-    {
-        Account.Kind.MEMBER_COINS,
-        Account.Kind.CREATOR_EARNINGS,
-        Account.Kind.PLATFORM_COINS,
-        Account.Kind.COIN_ISSUANCE,
-    }
-)
-
-
-@dataclass(frozen=True)
-class WalletSummary:
-    """A member's coins: ``coins`` in all, of which ``pending_coins`` are
-    appended credits not yet rolled into the spendable balance (they are
-    within a minute, by ``wallet.tasks.roll_up_balances``)."""
-
-    coins: int
-    pending_coins: int
-
-    @property
-    def spendable_coins(self) -> int:
-        return self.coins - self.pending_coins
-
-
-def _pending_sum() -> Subquery:
-    return Subquery(
-        Line.objects.filter(account=OuterRef("pk"), rolled_up=False)
-        .order_by()
-        .values("account")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-
-
-def wallet_summary(user: Any) -> WalletSummary:
-    """The member's coins (one query; none for a visitor or a member who
-    never had coins)."""
-    if not getattr(user, "is_authenticated", False):
-        return WalletSummary(coins=0, pending_coins=0)
-    row = (
-        Account.objects.filter(kind=Account.Kind.MEMBER_COINS, user=user)
-        .annotate(pending=Coalesce(_pending_sum(), Value(0)))
-        .values_list("balance", "pending")
-        .first()
-    )
-    if row is None:
-        return WalletSummary(coins=0, pending_coins=0)
-    balance, pending = row
-    return WalletSummary(coins=int(balance) + int(pending), pending_coins=int(pending))
-
-
-def coin_balance(user: Any) -> int:
-    """The member's coins, rolled up or not (``community.extensions.coin_balance``: the
-    ``coins`` of ``/api/v1/me``). One query."""
-    return wallet_summary(user).coins
-
-
-def ledger_of(user: Any) -> QuerySet[Line]:
-    """The lines on the member's own accounts (coins, and earnings and
-    payables for a creator), with what the list shows: the entry's kind,
-    memo and reference and the account's kind. Page it with
-    ``community.pagination.keyset`` (newest first, by line id)."""
-    if not getattr(user, "is_authenticated", False):
-        return Line.objects.none()
-    accounts = Account.objects.filter(user=user).values("pk")
-    return (
-        Line.objects.filter(account__in=Subquery(accounts))
-        .select_related("entry", "account")
-        .only(
-            "id",
-            "amount",
-            "rolled_up",
-            "created_at",
-            "entry__id",
-            "entry__kind",
-            "entry__memo",
-            "entry__reference",
-            "account__id",
-            "account__kind",
-        )
-    )
-
-
-def unit_of(kind: str) -> str:
-    """``coins`` or ``money``: the unit of an account kind's amounts."""
-    return "coins" if kind in COIN_KINDS else "money"
-
 
 # --- gifts --------------------------------------------------------------------------------
 

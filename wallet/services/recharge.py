@@ -12,7 +12,7 @@ share an entry's sum):
   shared account.
 
 ``Payment.entry`` is the coins entry; its ``reference`` names the payment and
-the money entry. Both are posted by :func:`handle_callback`, the one way a
+the money entry. Both are posted by :func:`payment_callback_handle`, the one way a
 payment completes, whether the callback arrives over HTTP or, for the
 sandbox, straight from ``create_charge``.
 """
@@ -23,69 +23,34 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+import wallet.services.ledger as ledger
 from community.models import User
 from community.permissions import check_authenticated
 from core.money import currency
-from wallet import ledger, providers
-from wallet.errors import CallbackMismatch, UnknownPayment, ValidationFailed
-from wallet.idempotency import run_once
+from wallet import providers
+from wallet.errors import CallbackMismatch, UnknownPayment
 from wallet.models import Account, Entry, Payment
+from wallet.selectors import check_recharge_coins, coin_balance, coin_price, payment_payload
+from wallet.services.idempotency import operation_run_once
 
-MIN_RECHARGE_COINS = 1
-MAX_RECHARGE_COINS = 100_000
 RECHARGE_SCOPE = "recharge"
 
 
-def coin_account(user: User) -> Account:
+def coin_account_get_or_create(user: User) -> Account:
     """The member's coin account, created on first use."""
-    return ledger.account_for(Account.Kind.MEMBER_COINS, user=user)
+    return ledger.account_get_or_create(Account.Kind.MEMBER_COINS, user=user)
 
 
-def coin_price() -> int:
-    """What one coin costs, in minor units of ``SPROUT_CURRENCY``."""
-    return int(settings.SPROUT_WALLET_COIN_PRICE)
-
-
-def check_recharge_coins(coins: Any) -> int:
-    """``coins`` if it is a whole number from 1 to 100,000; ValidationFailed
-    (field ``coins``) otherwise."""
-    if (
-        isinstance(coins, bool)
-        or not isinstance(coins, int)
-        or not MIN_RECHARGE_COINS <= coins <= MAX_RECHARGE_COINS
-    ):
-        raise ValidationFailed(
-            fields={
-                "coins": [
-                    f"A whole number of coins from {MIN_RECHARGE_COINS} to {MAX_RECHARGE_COINS:,}."
-                ]
-            }
-        )
-    return coins
-
-
-def payment_data(payment: Payment) -> dict[str, Any]:
-    """A payment as the API shows it (and as idempotent replays store it)."""
-    return {
-        "id": payment.pk,
-        "coins": payment.coins,
-        "amount": payment.amount,
-        "currency": payment.currency,
-        "status": payment.status,
-    }
-
-
-def recharge(*, user: User, coins: int, idempotency_key: str) -> dict[str, Any]:
+def recharge_create(*, user: User, coins: int, idempotency_key: str) -> dict[str, Any]:
     """Buy ``coins`` through the configured payment provider, once per
     idempotency key: ``{"payment": {...}, "balance": int, "replayed": bool}``.
 
     With the sandbox the coins arrive at once (``payment.status`` is
     ``succeeded``); with a provider that calls back later the payment stays
-    ``pending`` and the balance unchanged until :func:`handle_callback`. A
+    ``pending`` and the balance unchanged until :func:`payment_callback_handle`. A
     retry with the same key returns the first answer (``replayed``: true,
     ``balance`` as it was then); the same key for another number of coins is
     refused (``idempotency_conflict``)."""
@@ -93,9 +58,9 @@ def recharge(*, user: User, coins: int, idempotency_key: str) -> dict[str, Any]:
     coins = check_recharge_coins(coins)
 
     def operation() -> tuple[Entry | None, dict[str, Any]]:
-        return do_recharge(user=member, coins=coins)
+        return payment_charge(user=member, coins=coins)
 
-    response, replayed = run_once(
+    response, replayed = operation_run_once(
         user=member,
         scope=RECHARGE_SCOPE,
         key=idempotency_key,
@@ -105,12 +70,10 @@ def recharge(*, user: User, coins: int, idempotency_key: str) -> dict[str, Any]:
     return {**response, "replayed": replayed}
 
 
-def do_recharge(*, user: User, coins: int) -> tuple[Entry | None, dict[str, Any]]:
+def payment_charge(*, user: User, coins: int) -> tuple[Entry | None, dict[str, Any]]:
     """Create the payment and ask the provider to charge it; when the
     provider answers with its callback at once, complete it the way an HTTP
-    callback would. Runs inside ``run_once``'s transaction."""
-    from wallet.selectors import coin_balance
-
+    callback would. Runs inside ``operation_run_once``'s transaction."""
     provider = providers.default_provider()
     payment = Payment.objects.create(
         user=user,
@@ -128,16 +91,18 @@ def do_recharge(*, user: User, coins: int) -> tuple[Entry | None, dict[str, Any]
         payment.completed_at = timezone.now()
     payment.save(update_fields=["provider_ref", "status", "completed_at"])
     if result.callback_payload is not None:
-        payment = handle_callback(
+        payment = payment_callback_handle(
             provider_name=provider.name,
             headers=result.callback_payload.headers,
             body=result.callback_payload.body,
         )
-    response = {"payment": payment_data(payment), "balance": coin_balance(user)}
+    response = {"payment": payment_payload(payment), "balance": coin_balance(user)}
     return payment.entry, response
 
 
-def handle_callback(*, provider_name: str, headers: Mapping[str, str], body: bytes) -> Payment:
+def payment_callback_handle(
+    *, provider_name: str, headers: Mapping[str, str], body: bytes
+) -> Payment:
     """Apply a payment provider's callback: verify its signature
     (``invalid_signature``), find the payment (``unknown_payment``), check
     the amount (``callback_mismatch``), and on success issue the coins and
@@ -175,11 +140,15 @@ def handle_callback(*, provider_name: str, headers: Mapping[str, str], body: byt
 
 def _post_recharge(payment: Payment) -> Entry:
     """The money entry, then the coins entry (returned) referring to it."""
-    money = ledger.post(
+    money = ledger.entry_post(
         kind=Entry.Kind.RECHARGE,
         postings=[
-            ledger.Posting(ledger.account_for(Account.Kind.PROVIDER_CLEARING), -payment.amount),
-            ledger.Posting(ledger.account_for(Account.Kind.PLATFORM_REVENUE), payment.amount),
+            ledger.Posting(
+                ledger.account_get_or_create(Account.Kind.PROVIDER_CLEARING), -payment.amount
+            ),
+            ledger.Posting(
+                ledger.account_get_or_create(Account.Kind.PLATFORM_REVENUE), payment.amount
+            ),
         ],
         memo=(
             f"Payment {payment.pk} via {payment.provider}: "
@@ -187,11 +156,15 @@ def _post_recharge(payment: Payment) -> Entry:
         ),
         reference={"payment": payment.pk, "part": "money", "provider": payment.provider},
     )
-    return ledger.post(
+    return ledger.entry_post(
         kind=Entry.Kind.RECHARGE,
         postings=[
-            ledger.Posting(ledger.account_for(Account.Kind.COIN_ISSUANCE), -payment.coins),
-            ledger.Posting(coin_account(payment.user), payment.coins, credit_now=True),
+            ledger.Posting(
+                ledger.account_get_or_create(Account.Kind.COIN_ISSUANCE), -payment.coins
+            ),
+            ledger.Posting(
+                coin_account_get_or_create(payment.user), payment.coins, credit_now=True
+            ),
         ],
         memo=f"{payment.coins:,} coins bought (payment {payment.pk})",
         reference={

@@ -1,0 +1,213 @@
+"""Reads of payouts: the configuration, what earnings are worth, who would
+be paid now, and payouts and what they left owed (the writes and the money's
+path are :mod:`wallet.services.payouts`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from community.models import User
+from wallet import extensions
+from wallet.errors import OwnPayout, PermissionDenied
+from wallet.models import Account, Payout
+from wallet.selectors.coins import account_balance
+
+BPS = 10_000
+RATE_PLACES = Decimal("0.000001")  # Payout.rate keeps six decimal places
+REVIEW_PERMISSION = "wallet.review_payout"
+
+
+# --- configuration ---------------------------------------------------------------------
+
+
+def payout_threshold() -> int:
+    """The least earnings (coins) that are paid out (``SPROUT_WALLET_PAYOUT_THRESHOLD``)."""
+    value = int(getattr(settings, "SPROUT_WALLET_PAYOUT_THRESHOLD", 1_000))
+    if value < 1:
+        raise ImproperlyConfigured("SPROUT_WALLET_PAYOUT_THRESHOLD must be at least 1 coin")
+    return value
+
+
+def payout_rate() -> Decimal:
+    """Minor units of money per coin of earnings (``SPROUT_WALLET_PAYOUT_RATE``,
+    a decimal with at most six places, e.g. ``"1"`` or ``"0.95"``)."""
+    raw = getattr(settings, "SPROUT_WALLET_PAYOUT_RATE", "1")
+    try:
+        value = Decimal(str(raw))
+    except InvalidOperation:
+        raise ImproperlyConfigured(f"SPROUT_WALLET_PAYOUT_RATE {raw!r} is not a number") from None
+    if value <= 0 or value != value.quantize(RATE_PLACES):
+        raise ImproperlyConfigured(
+            f"SPROUT_WALLET_PAYOUT_RATE {raw!r} must be positive with at most six decimal places"
+        )
+    return value
+
+
+# --- amounts ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What ``coins`` are worth at ``rate``, split with an agency (see the
+    ``wallet.services.payouts`` for the rounding)."""
+
+    coins: int
+    rate: Decimal
+    gross: int
+    agency_share_bps: int
+    agency_amount: int
+    net: int
+
+
+def payout_quote(coins: int, *, at_rate: Decimal, agency_share_bps: int = 0) -> Quote:
+    """Convert ``coins`` at ``at_rate`` and split off the agency's share:
+    ``gross = floor(coins × rate)``, ``agency = floor(gross × bps / 10,000)``,
+    ``net = gross − agency``."""
+    if coins < 0:
+        raise ValueError("coins must not be negative")
+    if not 0 <= agency_share_bps <= BPS:
+        raise ValueError(f"an agency share of {agency_share_bps} basis points")
+    gross = int((coins * at_rate).to_integral_value(rounding=ROUND_FLOOR))
+    agency_amount = gross * agency_share_bps // BPS
+    return Quote(
+        coins=coins,
+        rate=at_rate,
+        gross=gross,
+        agency_share_bps=agency_share_bps,
+        agency_amount=agency_amount,
+        net=gross - agency_amount,
+    )
+
+
+# --- plans -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PayoutPlan:
+    """A creator who would be paid now, and how much."""
+
+    creator_id: int
+    username: str
+    account_id: int
+    agency_key: str
+    agency_name: str
+    quote: Quote
+
+
+def _earnings_rows(user_ids: Iterable[int] | None = None) -> list[tuple[int, int, str, int]]:
+    """``(account id, user id, username, balance)`` of creators' earnings
+    accounts, the balance the ledger's way (rolled-up plus appended lines), in
+    one query, by user id."""
+    accounts = Account.objects.filter(kind=Account.Kind.CREATOR_EARNINGS, user__isnull=False)
+    if user_ids is not None:
+        accounts = accounts.filter(user_id__in=list(user_ids))
+    rows = (
+        accounts.annotate(
+            pending=Coalesce(Sum("lines__amount", filter=Q(lines__rolled_up=False)), 0)
+        )
+        .order_by("user_id")
+        .values_list("pk", "user_id", "user__username", "balance", "pending")
+    )
+    return [
+        (int(pk), int(user_id), str(username), int(balance) + int(pending))
+        for pk, user_id, username, balance, pending in rows
+    ]
+
+
+def earnings_for(user_ids: Iterable[int]) -> dict[int, int]:
+    """The earnings balance (coins) of each of these members, set-based; a
+    member without an earnings account is absent (zero)."""
+    return {user_id: coins for _, user_id, _, coins in _earnings_rows(user_ids)}
+
+
+def payout_run_plan(*, period_end: date) -> list[PayoutPlan]:
+    """The payouts a run for ``period_end`` would make now: every creator whose
+    earnings balance is at least the threshold and worth at least one minor
+    unit, with the agency's share from the splitter, in creator order. Reads
+    only (two queries and the splitter's)."""
+    del period_end  # a run pays the balance at the time it runs (module docstring)
+    least = payout_threshold()
+    at_rate = payout_rate()
+    due = [row for row in _earnings_rows() if row[3] >= least]
+    splits = extensions.payout_splitter.get()([user_id for _, user_id, _, _ in due]) if due else {}
+    plans = []
+    for account_id, user_id, username, coins in due:
+        agency_key, agency_name, share_bps = splits.get(user_id, ("", "", 0))
+        priced = payout_quote(
+            coins, at_rate=at_rate, agency_share_bps=share_bps if agency_key else 0
+        )
+        if priced.gross == 0:
+            continue
+        plans.append(
+            PayoutPlan(
+                creator_id=user_id,
+                username=username,
+                account_id=account_id,
+                agency_key=agency_key,
+                agency_name=agency_name,
+                quote=priced,
+            )
+        )
+    return plans
+
+
+def money_side(currency_code: str) -> str:
+    """The owner key of the money side of ``payout_conversion`` (the coins
+    side is the platform's account without one)."""
+    return f"money:{currency_code}"
+
+
+def payout_lease_seconds() -> int:
+    """How long a payout run's lease lasts without a renewal
+    (``SPROUT_WALLET_PAYOUT_LEASE_SECONDS``)."""
+    value = int(getattr(settings, "SPROUT_WALLET_PAYOUT_LEASE_SECONDS", 60))
+    if value < 1:
+        raise ImproperlyConfigured("SPROUT_WALLET_PAYOUT_LEASE_SECONDS must be at least 1")
+    return value
+
+
+# --- review ----------------------------------------------------------------------------
+
+
+def check_can_review(*, reviewer: Any, payout: Payout) -> None:
+    """Reviewers need ``wallet.review_payout`` and may not review their own
+    payout."""
+    if not getattr(reviewer, "is_authenticated", False) or not reviewer.has_perm(REVIEW_PERMISSION):
+        raise PermissionDenied("Only payout reviewers can approve or reject payouts.")
+    if reviewer.pk == payout.creator_id:
+        raise OwnPayout()
+
+
+# --- payouts ---------------------------------------------------------------------------
+
+
+def payouts_for(
+    *, creator_ids: Iterable[int] | None = None, agency_key: str | None = None
+) -> QuerySet[Payout]:
+    """Payouts, newest first, of some creators and/or with one agency's share,
+    with their run and creator loaded."""
+    payouts = Payout.objects.select_related("run", "creator")
+    if creator_ids is not None:
+        payouts = payouts.filter(creator_id__in=list(creator_ids))
+    if agency_key is not None:
+        payouts = payouts.filter(agency_key=agency_key)
+    return payouts.order_by("-run__period_end", "-id")
+
+
+def payable_balance(*, user: User | None = None, owner_key: str = "") -> int:
+    """Money owed to a creator (``user``) or an agency (``owner_key``), in
+    minor units: what payouts credited and rejections did not take back."""
+    kind = Account.Kind.CREATOR_PAYABLE if user is not None else Account.Kind.AGENCY_PAYABLE
+    lookup: dict[str, Any] = {"kind": kind}
+    lookup.update({"user": user} if user is not None else {"user": None, "owner_key": owner_key})
+    account = Account.objects.filter(**lookup).first()
+    return account_balance(account) if account is not None else 0
