@@ -28,7 +28,7 @@ What it does:
    - ``batched``: ``wallet.services.gifts_send`` with ``--batch`` gifts per
      call (one transaction each) on ``--batch-clients`` connections: the
      engine the live room's micro-batcher feeds, at a fixed batch size;
-   - ``room``: ``live.services.gifts.send_in_room``, one gift per call plus
+   - ``room``: ``live.services.gifts.room_gift_send_unpublished``, one gift per call plus
      the live room check: what the HTTP endpoint's service does before it
      publishes.
    With ``--websocket``, also ``websocket``: ``--ws-clients`` logged-in
@@ -206,9 +206,10 @@ def raw_sender(database_url: str, cast: Cast, share_bps: int) -> Send:
 
 def service_sender(cast: Cast, *, in_room: bool) -> Send:
     """One thread's gift through the app: ``wallet.services.gift_send`` (or
-    ``live.services.gifts.send_in_room``) with a fresh idempotency key."""
+    ``live.services.gifts.room_gift_send_unpublished``) with a fresh
+    idempotency key."""
     from community.models import User
-    from live.services.gifts import send_in_room
+    from live.services.gifts import room_gift_send_unpublished
     from wallet.services import gift_send
 
     users = {u.pk: u for u in User.objects.filter(pk__in=[s for s, _ in cast.senders])}
@@ -221,8 +222,8 @@ def service_sender(cast: Cast, *, in_room: bool) -> Send:
         host, room = rng.choice(rooms)
         key = uuid.uuid4().hex
         if in_room:
-            send_in_room(sender=sender, room_id=room, gift_slug=GIFT_SLUG, quantity=1,
-                         idempotency_key=key)  # fmt: skip
+            room_gift_send_unpublished(sender=sender, room_id=room, gift_slug=GIFT_SLUG,
+                                       quantity=1, idempotency_key=key)  # fmt: skip
         else:
             gift_send(sender=sender, host=host, gift_slug=GIFT_SLUG, quantity=1,
                       idempotency_key=key, room_id=room, session_id=None)  # fmt: skip
@@ -566,7 +567,7 @@ def main() -> None:
         ("service", "gift_send, 1 gift per transaction", args.clients, 1),
         ("batched", f"gifts_send, {args.batch} gifts per transaction", args.batch_clients,
          args.batch),
-        ("room", "send_in_room (HTTP path), 1 per tx", args.clients, 1),
+        ("room", "room_gift_send_unpublished (HTTP path), 1 per tx", args.clients, 1),
     ]  # fmt: skip
     only = {p for p in args.only.split(",") if p}
     rows: list[tuple[str, str, float, int, int, str]] = []  # kind, label, rate, sent, failed, note

@@ -21,7 +21,7 @@ What it does (``../shared/PERFORMANCE.md``'s method; ``docs/performance.md``
      ``--ws websockets-sansio``, what uvicorn's ``auto`` picks: one process
      of the production websocket workers), ``live.consumers`` + ``live.hub``
      + ``RedisPubSubChannelLayer`` + ``live.state`` on Redis + PostgreSQL,
-     chat through ``live.chat.send_chat`` with its checks;
+     chat through ``live.services.message_send`` with its checks;
    - ``textbook``: ``bench/textbook_consumer.py`` under the same uvicorn, one
      consumer per viewer in a group, one ``group_send`` per event (a shorter
      run: it collapses);

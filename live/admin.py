@@ -5,7 +5,7 @@ see and revoke stream keys (by their hint: the key itself is never stored).
 Moderators (the ``Moderators`` group, with ``is_staff``) get their rights
 from migration 0002: view everything, change rooms, and
 ``live.moderate_room``, which every moderation action asks for. Every write
-goes through ``live.services``, ``live.chat`` or ``live.keys`` (so the room
+goes through ``live.services`` (so the room
 hears about it); broadcasts, messages, restrictions and keys are otherwise
 read-only. Changelists join what their columns show, and read the viewers of
 a page's live rooms in one go, so a page costs the same queries whatever its
@@ -30,7 +30,7 @@ from django.utils.translation import ngettext
 
 from community.models import User
 from core.admin import IsNullFilter, ReadOnlyAdminMixin
-from live import chat, keys, permissions, selectors, services
+from live import permissions, selectors, services
 from live.errors import DomainError
 from live.models import ChatMessage, LiveSession, Room, RoomRestriction, StreamKey
 
@@ -96,7 +96,7 @@ class RoomChangeList(ChangeList):
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
         # One read of the hot state for the page's live rooms.
-        counts = selectors.live_counts(self.result_list)
+        counts = selectors.room_counts(self.result_list)
         for room in self.result_list:
             setattr(room, "live_counts", counts.get(room.pk, selectors.NO_COUNTS))  # noqa: B010
 
@@ -114,7 +114,7 @@ class ModeratorFormSet(BaseInlineFormSet):
 
 class ModeratorInline(admin.TabularInline):
     """The room's moderators. The host and site moderators choose them
-    (``live.services.add_room_moderator``'s rule)."""
+    (``live.services.room_moderator_add``'s rule)."""
 
     model = Room.moderators.through
     formset = ModeratorFormSet
@@ -182,10 +182,10 @@ class RoomAdmin(ModerationMixin, admin.ModelAdmin):
     actions = ("end_rooms",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # hosts create rooms (live.services.create_room)
+        return False  # hosts create rooms (live.services.room_create)
 
     def has_moderate_permission(self, request: HttpRequest) -> bool:
-        # Ending asks for live.moderate_room itself (live.services.end_room).
+        # Ending asks for live.moderate_room itself (live.services.room_end).
         return permissions.is_site_moderator(request.user)
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
@@ -197,19 +197,19 @@ class RoomAdmin(ModerationMixin, admin.ModelAdmin):
             return "—"
         counts = getattr(room, "live_counts", None)
         if counts is None:  # the change page: one room
-            counts = selectors.live_counts([room]).get(room.pk, selectors.NO_COUNTS)
+            counts = selectors.room_counts([room]).get(room.pk, selectors.NO_COUNTS)
         return int(counts.viewers)
 
     @admin.display(description="HLS playlist")
     def hls_url(self, room: Room) -> str:
-        return selectors.hls_url(room) or "—"
+        return selectors.room_hls_url(room) or "—"
 
     @admin.action(description="End selected rooms", permissions=["moderate"])
     def end_rooms(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
         def end(user: User, room: Room) -> Room | None:
             if room.state == Room.State.ENDED:
                 return None
-            services.end_room(actor=user, room=room)
+            services.room_end(actor=user, room=room)
             return room
 
         _run_each(
@@ -323,7 +323,7 @@ class ChatMessageAdmin(ModerationMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         def delete(user: User, message: ChatMessage) -> ChatMessage | None:
             if message.deleted_at is not None:
                 return None
-            return chat.delete_message(actor=user, message=message)
+            return services.message_delete(actor=user, message=message)
 
         _run_each(
             self,
@@ -338,7 +338,7 @@ class ChatMessageAdmin(ModerationMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     def _restrict_authors(
         self, request: HttpRequest, queryset: QuerySet[ChatMessage], kind: str
     ) -> None:
-        restrict = chat.ban if kind == RoomRestriction.Kind.BAN else chat.mute
+        restrict = services.member_ban if kind == RoomRestriction.Kind.BAN else services.member_mute
         # One restriction per author and room, however many lines they wrote.
         pairs: dict[tuple[int, int], ChatMessage] = {}
         for message in queryset.select_related("room", "user").order_by("-pk"):
@@ -437,7 +437,11 @@ class RoomRestrictionAdmin(ModerationMixin, ReadOnlyAdminMixin, admin.ModelAdmin
         def lift(user: User, restriction: RoomRestriction) -> RoomRestriction | None:
             if restriction.lifted_at is not None:
                 return None
-            call = chat.unban if restriction.kind == RoomRestriction.Kind.BAN else chat.unmute
+            call = (
+                services.member_unban
+                if restriction.kind == RoomRestriction.Kind.BAN
+                else services.member_unmute
+            )
             lifted = call(actor=user, room=restriction.room, user=restriction.user)
             return restriction if lifted else None
 
@@ -491,7 +495,7 @@ class StreamKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         def revoke(user: User, key: StreamKey) -> StreamKey | None:
             if key.revoked_at is not None:
                 return None
-            return keys.revoke_key(host=key.host)
+            return services.stream_key_revoke(host=key.host)
 
         _run_each(
             self,

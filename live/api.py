@@ -1,6 +1,6 @@
 """REST API of live rooms (``/api/v1/live/...``), in the discipline of the
 other apps' APIs: thin views, an input serializer for shape,
-``live.services`` (rooms, gifts) / ``live.chat`` / ``live.keys`` /
+``live.services`` (rooms, chat, keys, gifts) / ``live.permissions`` /
 ``live.tickets`` for rules and writes, ``live.selectors`` for reads, and
 domain errors turned into ``{"error": {...}}`` once by
 ``core.http_errors.api_exception_handler``.
@@ -24,7 +24,7 @@ from community.models import User
 from community.permissions import check_authenticated
 from community.serializers import UserBriefSerializer
 from core.api import CURSOR, ERROR, PAGE_SIZE, page_size, paginated_schema, validated
-from live import chat, keys, selectors, services, tickets
+from live import permissions, selectors, services, tickets
 from live import serializers as s
 from live.models import Room, RoomRestriction
 from live.services import gifts as gift_services
@@ -83,7 +83,7 @@ class RoomListView(APIView):
         next_url = None
         if page.next_cursor:
             next_url = replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)
-        context = {"request": request, "counts": selectors.live_counts(page.items)}
+        context = {"request": request, "counts": selectors.room_counts(page.items)}
         data = s.RoomSerializer(page.items, many=True, context=context).data
         return Response({"results": data, "next": next_url})
 
@@ -98,7 +98,7 @@ class RoomListView(APIView):
     def post(self, request: Request) -> Response:
         host = _member(request)
         data = validated(s.RoomCreateInput, request.data)
-        room = services.create_room(host=host, title=data["title"], cover=data.get("cover"))
+        room = services.room_create(host=host, title=data["title"], cover=data.get("cover"))
         response = _room_detail(request, room.pk)
         response.status_code = status.HTTP_201_CREATED
         return response
@@ -158,7 +158,7 @@ class RoomEndView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         actor = _member(request)
         room = selectors.room_by_id(pk)
-        services.end_room(actor=actor, room=room)
+        services.room_end(actor=actor, room=room)
         return _room_detail(request, pk)
 
 
@@ -188,7 +188,7 @@ class RoomModeratorListView(APIView):
         room = selectors.room_by_id(pk)
         data = validated(s.ModeratorInput, request.data)
         user = community_selectors.user_by_username(data["username"])
-        services.add_room_moderator(actor=actor, room=room, user=user)
+        services.room_moderator_add(actor=actor, room=room, user=user)
         return _moderators(request, room)
 
 
@@ -206,7 +206,7 @@ class RoomModeratorView(APIView):
         actor = _member(request)
         room = selectors.room_by_id(pk)
         user = community_selectors.user_by_username(username)
-        services.remove_room_moderator(actor=actor, room=room, user=user)
+        services.room_moderator_remove(actor=actor, room=room, user=user)
         return _moderators(request, room)
 
 
@@ -225,8 +225,8 @@ class RoomRestrictionListView(APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         room = selectors.room_by_id(pk)
-        chat.check_can_moderate(actor=request.user, room=room)
-        restrictions = selectors.active_restrictions(room)
+        permissions.check_can_moderate(actor=request.user, room=room)
+        restrictions = selectors.room_restrictions(room)
         context = {"request": request}
         return Response(s.RestrictionSerializer(restrictions, many=True, context=context).data)
 
@@ -241,10 +241,14 @@ class RoomRestrictionListView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         actor = _member(request)
         room = selectors.room_by_id(pk)
-        chat.check_can_moderate(actor=actor, room=room)
+        permissions.check_can_moderate(actor=actor, room=room)
         data = validated(s.RestrictionInput, request.data)
         user = community_selectors.user_by_username(data["username"])
-        restrict = chat.ban if data["kind"] == RoomRestriction.Kind.BAN else chat.mute
+        restrict = (
+            services.member_ban
+            if data["kind"] == RoomRestriction.Kind.BAN
+            else services.member_mute
+        )
         restriction = restrict(
             actor=actor, room=room, user=user, reason=data["reason"], minutes=data["minutes"]
         )
@@ -275,10 +279,14 @@ class RoomRestrictionView(APIView):
     def delete(self, request: Request, pk: int, username: str) -> Response:
         actor = _member(request)
         room = selectors.room_by_id(pk)
-        chat.check_can_moderate(actor=actor, room=room)
+        permissions.check_can_moderate(actor=actor, room=room)
         data = validated(s.LiftInput, request.query_params)
         user = community_selectors.user_by_username(username)
-        lift = chat.unban if data["kind"] == RoomRestriction.Kind.BAN else chat.unmute
+        lift = (
+            services.member_unban
+            if data["kind"] == RoomRestriction.Kind.BAN
+            else services.member_unmute
+        )
         return Response({"lifted": lift(actor=actor, room=room, user=user)})
 
 
@@ -295,7 +303,7 @@ class MessageView(APIView):
     def delete(self, request: Request, pk: int) -> Response:
         actor = _member(request)
         message = selectors.message_by_id(pk)
-        chat.delete_message(actor=actor, message=message)
+        services.message_delete(actor=actor, message=message)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -317,7 +325,7 @@ class StreamKeyView(APIView):
     )
     def post(self, request: Request) -> Response:
         host = _member(request)
-        key, plaintext = keys.rotate_key(host=host)
+        key, plaintext = services.stream_key_rotate(host=host)
         ingest_url = str(settings.SPROUT_LIVE_RTMP_URL)
         data = {
             "key": plaintext,

@@ -15,8 +15,7 @@ class LiveConfig(AppConfig):
         from kol import extensions as kol
         from kol.services import can_host_live
         from live.extensions import session_report_sections
-        from live.selectors import session_cash
-        from live.services import live_performance
+        from live.selectors import live_performance, session_cash
         from live.views import live_now_strip
 
         community.discover_strips.add(live_now_strip, app=self.name, key="live_now")

@@ -2,7 +2,7 @@
 
 Thin: it authenticates the connection, registers it with this process's room
 hub (:mod:`live.hub`, which fans the room's events out), translates client
-frames into service calls (:mod:`live.chat`, :mod:`live.state`,
+frames into service calls (:mod:`live.services.chat`, :mod:`live.state`,
 :mod:`live.services.gifts`) and domain errors into ``error`` frames. A bad frame is answered
 with an ``error`` frame and never closes anything.
 
@@ -30,7 +30,7 @@ from django.conf import settings
 from community.models import User
 from core.errors import error_event
 from live import events
-from live.chat import CLOSE_BANNED, is_banned, is_room_moderator, recent_messages, send_chat
+from live.chat import CLOSE_BANNED
 from live.errors import (
     AuthenticationRequired,
     Banned,
@@ -44,7 +44,9 @@ from live.errors import (
 from live.handshake import client_address
 from live.hub import Connection, client_gone, dumps, hubs, server_send
 from live.models import Room
-from live.services import gifts
+from live.permissions import is_room_moderator
+from live.selectors import is_banned, room_recent_messages
+from live.services import gifts, message_send
 from live.state import room_state
 from live.tickets import redeem
 from wallet.rules import GIFT_KEY_MAX_LENGTH, gift_input_check
@@ -110,7 +112,7 @@ def _hello_payload(
     you: events.You | None = None
     if user is not None:
         you = {**events.user_brief(user), "moderator": is_room_moderator(user, room)}
-    return brief, you, recent_messages(room)
+    return brief, you, room_recent_messages(room)
 
 
 def _parse(text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
@@ -341,7 +343,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if not isinstance(text, str):
             raise _invalid("`text` must be a string.")
         assert self.room is not None
-        await send_chat(room=self.room, user=user, text=text, nonce=nonce)
+        await message_send(room=self.room, user=user, text=text, nonce=nonce)
 
     async def _heart(self, frame: dict[str, Any]) -> None:
         self._member()

@@ -11,8 +11,8 @@ default run adds:
   an agency's roster when the pool has such creators;
 - two to four ended sessions per host on evenings of the last fourteen days,
   each in a room of its own, titled after the host's niche, brought live and
-  ended by ``live.services`` (``create_room``, ``start_session``,
-  ``end_session``);
+  ended by ``live.services`` (``room_create``, ``session_start``,
+  ``session_end``);
 - gifts during each session from the host's followers, sent through
   ``wallet.services.gifts_send`` with the room and its open session (the
   websocket path's engine): a regular crowd per host, a whale or two who buy
@@ -27,7 +27,7 @@ default run adds:
 - a little chat per session (greetings, questions, the host thanking big
   gifters) and the session's traffic figures: viewers, peak, watch time and
   hearts are simulated around the gifters (like ``kol.demo``'s history),
-  new followers are counted from the follows as ``end_session`` counts them;
+  new followers are counted from the follows as ``session_end`` counts them;
 - each host's daily stats get the gift income of those days from the stat
   provider ``kol.gift_stats.gift_income``, as ``kol.stats`` computes it.
 
@@ -697,8 +697,8 @@ class _LiveSeeder:
         it (one batch, as the websocket path sends them), the chat, ended.
         Returns what it made, with the gifts' ledger entries."""
         host = users[session.host.user_id]
-        room = services.create_room(host=host, title=session.title)
-        live = services.start_session(room=room, client_addr=DEMO_ADDR)
+        room = services.room_create(host=host, title=session.title)
+        live = services.session_start(room=room, client_addr=DEMO_ADDR)
         outcomes = gifts_send(
             [
                 GiftRequest(
@@ -725,7 +725,7 @@ class _LiveSeeder:
                 for line in session.chat
             ]
         )
-        services.end_session(room=room, reason="demo")
+        services.session_end(room=room, reason="demo")
         return _Broadcast(session, room, live, entries, chat)
 
     # --- into the past ---------------------------------------------------------------------
@@ -804,7 +804,7 @@ class _LiveSeeder:
     def _traffic(self, session: SessionPlan, *, chat_messages: int) -> dict[str, int]:
         """The session's traffic: simulated around the gifters and chatters
         (the hot counters of a real audience), new followers counted from
-        the follows as ``end_session`` counts them."""
+        the follows as ``session_end`` counts them."""
         rng = _rng(self.seed, session.host.username, session.title, "traffic")
         present = {g.sender_id for g in session.gifts} | {
             c.user_id for c in session.chat if c.user_id != session.host.user_id

@@ -2,7 +2,7 @@
 above it (the shop) add to live rooms.
 
 - ``session_report_sections`` (Slot): ``(session) -> dict``, merged into a
-  broadcast's report (``live.services.session_report``) one level deep: a
+  broadcast's report (``live.selectors.session_report``) one level deep: a
   dict merges into the report's dict of the same name (a ``cash`` section
   adds its figures to the report's ``cash``), anything else is set. Live's
   own gift takings are one (``live.selectors.session_cash``, registered in

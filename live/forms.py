@@ -14,7 +14,7 @@ from live.models import Room
 
 class RoomForm(forms.Form):
     """A scheduled room: it goes live when its host starts streaming. The
-    cover is checked and cleaned by ``live.services.create_room`` (the one
+    cover is checked and cleaned by ``live.services.room_create`` (the one
     image pipeline), like every other upload."""
 
     title = forms.CharField(
@@ -32,11 +32,11 @@ class RoomForm(forms.Form):
     )
 
     def save(self, *, host: User) -> Room | None:
-        """Create the room (``live.services.create_room``) with its cover; on
+        """Create the room (``live.services.room_create``) with its cover; on
         a refusal, the errors land on the form and None is returned."""
         try:
             data = self.cleaned_data
-            return services.create_room(host=host, title=data["title"], cover=data["cover"] or None)
+            return services.room_create(host=host, title=data["title"], cover=data["cover"] or None)
         except DomainError as exc:
             add_domain_errors(self, exc)
             return None

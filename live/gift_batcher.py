@@ -5,7 +5,7 @@ the wallet's engine), each caller awaiting its own answer.
 The batcher knows nothing of gifts but their rhythm: it is given the sync
 function that sends a batch (``live.services.gifts.room_gifts_send``, one
 answer or domain error per request, in order) and decides when batches
-leave and on which thread they run. ``live.services.gifts.gift_batcher``
+leave and on which thread they run. ``live.services.gifts.gift_batcher_get``
 keeps one per event loop. Settings: ``SPROUT_GIFT_BATCH_WINDOW_SECONDS``,
 ``SPROUT_GIFT_BATCH_MAX``, ``SPROUT_GIFT_BATCH_THREADS``,
 ``SPROUT_GIFT_BATCH_IDLE_SECONDS`` (:meth:`GiftBatcher.from_settings`).
@@ -132,7 +132,7 @@ class _Waiting[R, A]:
 
 class GiftBatcher[R, A]:
     """The live room's gifts, sent in batches: one per process (per event
-    loop, ``live.services.gifts.gift_batcher``).
+    loop, ``live.services.gifts.gift_batcher_get``).
 
     Every ``gift`` frame of the process's websockets waits here; a batch
     leaves when ``max_size`` gifts wait or when the oldest has waited

@@ -38,7 +38,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from kol.services import can_host_live
-from live import keys, services
+from live import selectors, services
 from live.errors import DomainError
 
 logger = logging.getLogger("sprout.live.ingest")
@@ -100,12 +100,12 @@ def publish(request: HttpRequest) -> HttpResponse:
     if not key:
         return _text(400, "no stream key")
     addr = _field(request, "addr")
-    host = keys.host_for_key(key)
+    host = selectors.stream_key_host(key)
     if host is None:
         logger.info("publish refused from %s: unknown or revoked stream key", addr or "?")
         return _text(403, "unknown or revoked stream key")
     try:
-        session = services.begin_broadcast(host=host, client_addr=addr)
+        session = services.broadcast_begin(host=host, client_addr=addr)
     except DomainError as exc:
         logger.info("publish of %s refused: %s", host.username, exc.code)
         return _text(403, exc.message)
@@ -126,10 +126,10 @@ def publish_done(request: HttpRequest) -> HttpResponse:
     if not key:
         return _text(400, "no stream key")
     # A key revoked while the stream ran must still end its room.
-    host = keys.host_for_key(key, include_revoked=True)
+    host = selectors.stream_key_host(key, include_revoked=True)
     if host is None:
         return _text(404, "unknown stream key")
-    ended = services.finish_broadcast(host=host, reason="publish_done")
+    ended = services.broadcast_finish(host=host, reason="publish_done")
     return _text(200, "ended" if ended else "nothing was live")
 
 
@@ -144,7 +144,7 @@ def update(request: HttpRequest) -> HttpResponse:
         return refused
     if _field(request, "call") != "update_publish":
         return _text(200, "ok")
-    host = keys.host_for_key(_field(request, "name"))
+    host = selectors.stream_key_host(_field(request, "name"))
     if host is None:
         return _text(403, "unknown or revoked stream key")
     if not can_host_live(host):

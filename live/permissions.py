@@ -1,11 +1,14 @@
 """Who may moderate live rooms: one definition for pages, services, chat,
-the admin and the websocket consumer."""
+the admin and the websocket consumer (and the guard that refuses the
+others, :func:`check_can_moderate`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from community.models import User
 from community.permissions import is_moderator as is_community_moderator
+from live.errors import AuthenticationRequired, PermissionDenied
 from live.models import Room
 
 
@@ -31,3 +34,12 @@ def is_room_moderator(user: Any, room: Room) -> bool:
     if is_site_moderator(user):
         return True
     return room.moderators.filter(pk=user.pk).exists()
+
+
+def check_can_moderate(*, actor: Any, room: Room) -> User:
+    """The actor, when they may moderate ``room``; otherwise an error."""
+    if not getattr(actor, "is_authenticated", False):
+        raise AuthenticationRequired()
+    if not is_room_moderator(actor, room):
+        raise PermissionDenied("Only this room's moderators can do this.")
+    return actor

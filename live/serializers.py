@@ -19,7 +19,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from community.serializers import UserBriefSerializer
-from live import selectors, services
+from live import selectors
 from live.models import COVER_MAX_SIDE, Room, RoomRestriction
 from wallet.rules import (
     GIFT_KEY_MAX_LENGTH,
@@ -78,11 +78,11 @@ class RoomSerializer(serializers.Serializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, room: Room) -> str:
-        return _absolute(self.context.get("request"), services.room_url(room))
+        return _absolute(self.context.get("request"), selectors.room_url(room))
 
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_hls_url(self, room: Room) -> str | None:
-        return selectors.hls_url(room)
+        return selectors.room_hls_url(room)
 
 
 class RoomDetailSerializer(RoomSerializer):
@@ -173,7 +173,7 @@ class CashSerializer(serializers.Serializer):
 
 class SessionReportSerializer(serializers.Serializer):
     """What one broadcast brought (for the schema; the view returns the
-    report as ``live.services.session_report`` builds it)."""
+    report as ``live.selectors.session_report`` builds it)."""
 
     session_id = serializers.IntegerField()
     room_id = serializers.IntegerField()

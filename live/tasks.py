@@ -12,9 +12,9 @@ from live.services import gifts
 @shared_task(acks_late=True)
 def notify_went_live(room_id: int) -> int:
     """Tell the host's followers the room is live (enqueued on commit by
-    ``services.start_session``). Idempotent: followers are told once per room.
+    ``services.session_start``). Idempotent: followers are told once per room.
     Returns how many were told."""
-    return services.notify_went_live(room_id=room_id)
+    return services.followers_notify_live(room_id=room_id)
 
 
 @shared_task(acks_late=True)
@@ -22,7 +22,7 @@ def end_stale_rooms() -> int:
     """End live rooms whose publisher vanished: not heard from (publish or
     ``on_update`` callbacks) for ``SPROUT_LIVE_STALE_SECONDS`` (beat, every
     minute). Returns how many ended."""
-    return services.end_stale_rooms(older_than_seconds=settings.SPROUT_LIVE_STALE_SECONDS)
+    return services.rooms_end_stale(older_than_seconds=settings.SPROUT_LIVE_STALE_SECONDS)
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -30,4 +30,4 @@ def push_live_leaderboards() -> int:
     """Beat, every few seconds: each live room's top gifters, pushed to the
     room when they changed. Returns how many rooms got a ``leaderboard``
     event."""
-    return gifts.push_leaderboards()
+    return gifts.leaderboards_push()

@@ -15,9 +15,9 @@ from typing import Any
 
 from django.conf import settings
 
-from live.chat import is_banned
 from live.errors import AuthenticationRequired, Banned
 from live.models import Room
+from live.selectors.chat import is_banned
 from live.state import room_state
 
 MAX_TICKET_LENGTH = 128

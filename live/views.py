@@ -29,7 +29,7 @@ from community.extensions import DiscoverStrip
 from community.models import User
 from core.views import handles_domain_errors, member, member_required, safe_next
 from kol.services import can_host_live
-from live import keys, selectors, services
+from live import selectors, services
 from live.forms import RoomForm
 from live.models import LiveSession, Room
 from wallet.rules import GIFT_QUANTITY_MAX
@@ -70,11 +70,13 @@ def live_now_strip(request: HttpRequest) -> DiscoverStrip | None:
     first, with cover, host, title and viewers. One query (rooms with their
     hosts) and one read of the hot state; None when nobody is live."""
     rooms = list(
-        selectors.rooms(state=Room.State.LIVE).order_by("-started_at", "-pk")[:LIVE_NOW_CONSIDERED]
+        selectors.room_list(state=Room.State.LIVE).order_by("-started_at", "-pk")[
+            :LIVE_NOW_CONSIDERED
+        ]
     )
     if not rooms:
         return None
-    counts = selectors.live_counts(rooms)
+    counts = selectors.room_counts(rooms)
     shown = sorted(
         ((room, counts.get(room.pk, selectors.NO_COUNTS).viewers) for room in rooms),
         key=lambda pair: -pair[1],
@@ -146,7 +148,7 @@ def room_end(request: HttpRequest, pk: int) -> HttpResponse:
     """The host or a moderator ends the room (a scheduled one is cancelled);
     back to where the form was."""
     found = selectors.room_by_id(pk)
-    services.end_room(actor=member(request), room=found)
+    services.room_end(actor=member(request), room=found)
     messages.success(request, f"“{found.title}” has ended.")
     return redirect(safe_next(request, found.get_absolute_url()))
 
@@ -183,13 +185,13 @@ def _studio_context(host: User, *, form: RoomForm, new_key: str = "") -> dict[st
         "rooms": rooms,
         "live_room": next((r for r in rooms if r.state == Room.State.LIVE), None),
         "next_room": next((r for r in rooms if r.state == Room.State.SCHEDULED), None),
-        "active_key": keys.active_key(host=host),
+        "active_key": selectors.stream_key_active(host=host),
         "new_key": new_key,
         "server": server,
         "ffmpeg": ffmpeg_command(server=server, key=new_key or "YOUR_STREAM_KEY"),
         "keyframe_seconds": KEYFRAME_SECONDS,
         "bitrate_kbps": BITRATE_KBPS,
-        "reports": [services.session_report(session) for session in sessions],
+        "reports": [selectors.session_report(session) for session in sessions],
     }
 
 
@@ -229,7 +231,7 @@ def go_live_key(request: HttpRequest) -> HttpResponse:
     host = member(request)
     if not can_host_live(host):
         return _not_a_host(request)
-    _, plaintext = keys.rotate_key(host=host)
+    _, plaintext = services.stream_key_rotate(host=host)
     response = render(
         request, "live/go_live.html", _studio_context(host, form=RoomForm(), new_key=plaintext)
     )

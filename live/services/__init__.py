@@ -1,52 +1,82 @@
 """Live rooms: writes, a module per concept.
 
 - :mod:`live.services.rooms`: rooms and their broadcasts (going live, ending,
-  moderators, the session report). Its functions are also here, as
-  ``live.services.<name>``, where every caller finds them.
+  moderators).
+- :mod:`live.services.chat`: chat messages and their moderation (mutes,
+  bans, deleted messages).
+- :mod:`live.services.keys`: stream keys (rotate, revoke).
 - :mod:`live.services.gifts`: gifts sent in rooms, and the leaderboards they
   move.
 
-Chat and its moderation are :mod:`live.chat`.
+Their functions are also here, as ``live.services.<name>``, where every
+caller finds them. Reads are :mod:`live.selectors`.
 """
 
+from live.services.chat import (
+    member_ban,
+    member_mute,
+    member_unban,
+    member_unmute,
+    message_delete,
+    message_send,
+)
+from live.services.gifts import (
+    RoomGift,
+    RoomGiftRequest,
+    gift_batcher_get,
+    gift_batchers_close,
+    leaderboard_updates,
+    leaderboards_push,
+    room_gift_send,
+    room_gift_send_batched,
+    room_gift_send_unpublished,
+    room_gifts_send,
+)
+from live.services.keys import stream_key_revoke, stream_key_rotate
 from live.services.rooms import (
     TITLE_MAX_LENGTH,
-    active_restriction,
-    add_room_moderator,
-    begin_broadcast,
+    broadcast_begin,
+    broadcast_finish,
     broadcast_seen,
-    create_room,
-    end_room,
-    end_session,
-    end_stale_rooms,
-    finish_broadcast,
-    live_performance,
-    notify_went_live,
-    remove_room_moderator,
-    room_for_viewer,
-    room_url,
-    session_report,
-    stale_rooms,
-    start_session,
+    followers_notify_live,
+    room_create,
+    room_end,
+    room_moderator_add,
+    room_moderator_remove,
+    rooms_end_stale,
+    session_end,
+    session_start,
 )
 
 __all__ = [
     "TITLE_MAX_LENGTH",
-    "active_restriction",
-    "add_room_moderator",
-    "begin_broadcast",
+    "RoomGift",
+    "RoomGiftRequest",
+    "broadcast_begin",
+    "broadcast_finish",
     "broadcast_seen",
-    "create_room",
-    "end_room",
-    "end_session",
-    "end_stale_rooms",
-    "finish_broadcast",
-    "live_performance",
-    "notify_went_live",
-    "remove_room_moderator",
-    "room_for_viewer",
-    "room_url",
-    "session_report",
-    "stale_rooms",
-    "start_session",
+    "followers_notify_live",
+    "gift_batcher_get",
+    "gift_batchers_close",
+    "leaderboard_updates",
+    "leaderboards_push",
+    "member_ban",
+    "member_mute",
+    "member_unban",
+    "member_unmute",
+    "message_delete",
+    "message_send",
+    "room_create",
+    "room_end",
+    "room_gift_send",
+    "room_gift_send_batched",
+    "room_gift_send_unpublished",
+    "room_gifts_send",
+    "room_moderator_add",
+    "room_moderator_remove",
+    "rooms_end_stale",
+    "session_end",
+    "session_start",
+    "stream_key_revoke",
+    "stream_key_rotate",
 ]

@@ -9,13 +9,13 @@ Check, do, notify (Zulip's split):
 - :func:`room_gifts_send` does: many gifts at once, one room query then one
   transaction of the engine; one answer per request, and for each gift this
   call sent (not a replay) the room's ``gift`` event, not yet published.
-  :func:`send_in_room` is a batch of one on the caller's thread.
+  :func:`room_gift_send_unpublished` is a batch of one on the caller's thread.
 - :func:`room_gift_send` (HTTP: ``POST /api/v1/live/rooms/{id}/gifts/``) and
   :func:`room_gift_send_batched` (the websocket's ``gift`` frame, through
   the process's :class:`~live.gift_batcher.GiftBatcher`) check, do, and
   publish the ``gift`` event after commit, through ``live.events``. A retry
   with the same key gets the same answer and the room hears nothing twice.
-- :func:`push_leaderboards` (Celery beat, every few seconds:
+- :func:`leaderboards_push` (Celery beat, every few seconds:
   ``live.tasks.push_live_leaderboards``) sends each live room the top
   gifters of its session as a ``leaderboard`` event, only when that list
   changed: one query finds the rooms with new gifts, one more per such room
@@ -43,7 +43,7 @@ from live import events, selectors
 from live.errors import DomainError, NotFound, RoomNotLive
 from live.gift_batcher import GiftBatcher, batcher_threads_retire
 from live.models import LiveSession, Room
-from live.services.rooms import room_for_viewer
+from live.selectors.rooms import room_for_viewer
 from wallet.models import GiftSend
 from wallet.selectors import gift_payload
 from wallet.services import GiftRequest, GiftResult, gifts_send
@@ -113,7 +113,7 @@ def room_gifts_send(requests: Sequence[RoomGiftRequest]) -> list[RoomGift | Doma
     ``room_not_live``; the gift goes to its host in its open session), then
     :func:`wallet.services.gifts_send` sends the rest in one transaction.
     One answer per request, in order: a :class:`RoomGift` or the domain error
-    that request alone failed with (as :func:`send_in_room` would raise it).
+    that request alone failed with (as :func:`room_gift_send_unpublished` would raise it).
     Raises only when the whole batch failed (the database, say): then none
     of it was sent. Publishes nothing: its callers do, after commit."""
     rooms = _live_rooms({request.room_id for request in requests})
@@ -154,7 +154,7 @@ def room_gifts_send(requests: Sequence[RoomGiftRequest]) -> list[RoomGift | Doma
     return done
 
 
-def send_in_room(
+def room_gift_send_unpublished(
     *, sender: User, room_id: int, gift_slug: str, quantity: int, idempotency_key: str
 ) -> RoomGift:
     """Send a gift to the host of a live room, in its open session (see
@@ -187,10 +187,10 @@ def room_gift_send(
     *, sender: User, room_id: int, gift_slug: str, quantity: int, idempotency_key: str
 ) -> GiftResult:
     """``sender`` sends a gift in a room they may watch (``not_found``,
-    ``banned``; then as :func:`send_in_room`); once it is committed the room
+    ``banned``; then as :func:`room_gift_send_unpublished`); once it is committed the room
     hears the ``gift`` event (not for a replay)."""
     room_for_viewer(room_id=room_id, user=sender)
-    sent = send_in_room(
+    sent = room_gift_send_unpublished(
         sender=sender,
         room_id=room_id,
         gift_slug=gift_slug,
@@ -200,7 +200,7 @@ def room_gift_send(
     if sent.event is not None:
         events.room_event_send_on_commit(room_id, sent.event)
         if _pushes_on_gift():
-            transaction.on_commit(partial(push_leaderboards, [room_id]), robust=True)
+            transaction.on_commit(partial(leaderboards_push, [room_id]), robust=True)
     return sent.result
 
 
@@ -211,7 +211,7 @@ _batchers: weakref.WeakKeyDictionary[
 ] = weakref.WeakKeyDictionary()
 
 
-def gift_batcher() -> GiftBatcher[RoomGiftRequest, RoomGift]:
+def gift_batcher_get() -> GiftBatcher[RoomGiftRequest, RoomGift]:
     """The running event loop's batcher of :func:`room_gifts_send` (made
     from the settings on first use): one per worker process under
     uvicorn."""
@@ -222,7 +222,7 @@ def gift_batcher() -> GiftBatcher[RoomGiftRequest, RoomGift]:
     return batcher
 
 
-def close_gift_batchers() -> None:
+def gift_batchers_close() -> None:
     """Forget every loop's batcher and let their threads finish what they
     have, close their database connections and exit (tests call it after
     each test: PostgreSQL will not drop a test database still connected).
@@ -239,7 +239,7 @@ async def _broadcast(room_id: int, sent: RoomGift) -> None:
     try:
         await events.room_event_send(room_id, sent.event)
         if _pushes_on_gift():
-            await database_sync_to_async(push_leaderboards)([room_id])
+            await database_sync_to_async(leaderboards_push)([room_id])
     except Exception:
         # The gift is committed and acked; the room misses one animation.
         logger.exception("gift %s in room %s was not broadcast", sent.result.gift_send_id, room_id)
@@ -250,12 +250,12 @@ async def room_gift_send_batched(
 ) -> GiftResult:
     """A ``gift`` frame's gift (already checked against ``wallet.rules`` by
     the consumer), sent with the other gifts of the process that arrive with
-    it (:func:`gift_batcher`). Once its batch is committed the room hears
+    it (:func:`gift_batcher_get`). Once its batch is committed the room hears
     the ``gift`` event, in the background: the sender's answer does not wait
     for it. Raises the gift's domain error (the batch's others are not
     touched), ``temporarily_unavailable`` (the database went away: retry
     with the same key) or ``GiftBatchFailed`` (``server_error``)."""
-    sent = await gift_batcher().send(
+    sent = await gift_batcher_get().send(
         RoomGiftRequest(
             sender=sender,
             room_id=room_id,
@@ -315,7 +315,7 @@ def leaderboard_updates(
     return updates
 
 
-def push_leaderboards(room_ids: list[int] | None = None) -> int:
+def leaderboards_push(room_ids: list[int] | None = None) -> int:
     """Publish the changed leaderboards of live rooms (see
     :func:`leaderboard_updates`); returns how many rooms got one (called
     outside a transaction, as beat and the gift paths call it: each event

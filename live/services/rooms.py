@@ -1,12 +1,13 @@
 """Rooms and their broadcasts: writes (``live.services``).
 
 A room is ``scheduled`` when its host creates it, ``live`` while the host
-publishes (``start_session``, called by the ingest callback), ``ended`` after
-(``end_session``, by the publish-done callback, the host or a moderator with
-``end_room``, or ``end_stale_rooms`` when the publisher vanished). Every
+publishes (``session_start``, called by the ingest callback), ``ended`` after
+(``session_end``, by the publish-done callback, the host or a moderator with
+``room_end``, or ``rooms_end_stale`` when the publisher vanished). Every
 broadcast is a :class:`~live.models.LiveSession`; the hot counters of
 ``live.state`` are folded into it when it ends, which makes its traffic
-report (``session_report``) and feeds screening (``live_performance``).
+report (``live.selectors.session_report``) and feeds screening
+(``live.selectors.live_performance``).
 
 Events reach the room after commit (``live.events.room_event_send_on_commit``);
 followers hear that the host went live through a Celery task, also after
@@ -20,57 +21,32 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from django.contrib.auth.models import AnonymousUser
 from django.core.files import File
 from django.db import transaction
-from django.db.models import Avg, Count, Q, QuerySet, Sum
-from django.urls import NoReverseMatch
 from django.utils import timezone
 
 from community.models import Follow, Notification, User
 from community.services import followers_notify
 from core.errors import InvalidImage
 from core.images import prepare_upload
-from kol.models import CreatorProfile
 from kol.services import can_host_live
 from live import events
-from live.errors import Banned, NotAHost, NotFound, PermissionDenied, ValidationFailed
-from live.extensions import session_report_sections
-from live.models import COVER_MAX_SIDE, LiveSession, Room, RoomRestriction
+from live.errors import NotAHost, PermissionDenied, ValidationFailed
+from live.models import COVER_MAX_SIDE, LiveSession, Room
 from live.permissions import is_room_moderator, is_site_moderator
+from live.selectors.reports import room_traffic_counters
+from live.selectors.rooms import room_url, rooms_stale
 from live.state import room_state
 
 logger = logging.getLogger("sprout.live")
 
 TITLE_MAX_LENGTH = 100
-#: How far back ``live_performance`` looks.
-PERFORMANCE_DAYS = 90
-NEUTRAL = 0.5
-TRAFFIC_FIELDS = (
-    "peak_viewers",
-    "unique_viewers",
-    "watch_seconds",
-    "chat_messages",
-    "hearts",
-    "dropped_connections",
-)
-
-
-# --- who may do what ---------------------------------------------------------------
-
-
-def room_url(room: Room) -> str:
-    """The room page, for notifications and the ingest log."""
-    try:
-        return room.get_absolute_url()
-    except NoReverseMatch:  # the pages are not mounted (an API-only deployment)
-        return f"/live/{room.pk}/"
 
 
 # --- rooms ------------------------------------------------------------------------------
 
 
-def create_room(*, host: User, title: str, cover: File | None = None) -> Room:
+def room_create(*, host: User, title: str, cover: File | None = None) -> Room:
     """A scheduled room of ``host`` (who must be allowed to host: NotAHost).
     A ``cover`` goes through the one image pipeline (``core.images``:
     validated by content, no metadata kept), scaled to ``COVER_MAX_SIDE``;
@@ -102,30 +78,7 @@ def create_room(*, host: User, title: str, cover: File | None = None) -> Room:
     return room
 
 
-def active_restriction(*, room: Room, user: Any, kind: str) -> RoomRestriction | None:
-    """The member's current mute or ban in the room (not lifted, not expired)."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    now = timezone.now()
-    return (
-        RoomRestriction.objects.filter(room=room, user_id=user.pk, kind=kind, lifted_at=None)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .first()
-    )
-
-
-def room_for_viewer(*, room_id: int, user: User | AnonymousUser | None = None) -> Room:
-    """The room someone wants to watch, with its host: NotFound when it does
-    not exist, Banned when a moderator banned this member from it."""
-    room = Room.objects.select_related("host").filter(pk=room_id).first()
-    if room is None:
-        raise NotFound("No such room.")
-    if user is not None and active_restriction(room=room, user=user, kind=RoomRestriction.Kind.BAN):
-        raise Banned()
-    return room
-
-
-def add_room_moderator(*, actor: User, room: Room, user: User) -> None:
+def room_moderator_add(*, actor: User, room: Room, user: User) -> None:
     """Make ``user`` a moderator of the room (idempotent). The host and site
     moderators may; room moderators may not appoint others."""
     if actor.pk != room.host_id and not is_site_moderator(actor):
@@ -135,7 +88,7 @@ def add_room_moderator(*, actor: User, room: Room, user: User) -> None:
     room.moderators.add(user)
 
 
-def remove_room_moderator(*, actor: User, room: Room, user: User) -> None:
+def room_moderator_remove(*, actor: User, room: Room, user: User) -> None:
     """Take ``user`` off the room's moderators (idempotent)."""
     if actor.pk != room.host_id and not is_site_moderator(actor):
         raise PermissionDenied("Only the host can choose the room's moderators.")
@@ -155,7 +108,7 @@ def _refresh(room: Room) -> None:
     room.refresh_from_db(fields=["state", "started_at", "ended_at", "last_seen_at"])
 
 
-def start_session(*, room: Room, client_addr: str) -> LiveSession:
+def session_start(*, room: Room, client_addr: str) -> LiveSession:
     """Bring a scheduled room live: a new LiveSession, fresh counters; after
     commit the room hears ``room_state: live`` and the host's followers are
     notified (once per room)."""
@@ -191,7 +144,7 @@ def _enqueue_went_live(room_id: int) -> None:
     notify_went_live.delay(room_id)
 
 
-def notify_went_live(*, room_id: int) -> int:
+def followers_notify_live(*, room_id: int) -> int:
     """Tell the host's followers the room is live: one notification each, once
     per room (a redelivered task tells nobody twice). Returns how many were
     told."""
@@ -210,16 +163,6 @@ def notify_went_live(*, room_id: int) -> int:
     )
 
 
-def _counters(room_id: int) -> dict[str, int]:
-    try:
-        return room_state().snapshot(room_id)
-    except Exception:
-        # The room must still end when the hot state is unreachable; its
-        # report then lacks the counters (logged loudly).
-        logger.exception("live counters of room %s are unreadable; ending without them", room_id)
-        return dict.fromkeys(TRAFFIC_FIELDS, 0)
-
-
 def _end_live(room_id: int, *, reason: str, stale_before: datetime | None = None) -> bool:
     """End one live room under its lock; returns False when there was nothing
     to end (already ended, or, with ``stale_before``, seen again since)."""
@@ -233,7 +176,7 @@ def _end_live(room_id: int, *, reason: str, stale_before: datetime | None = None
         now = timezone.now()
         session = LiveSession.objects.select_for_update().filter(room=room, ended_at=None).first()
         if session is not None:
-            for name, value in _counters(room.pk).items():
+            for name, value in room_traffic_counters(room.pk).items():
                 setattr(session, name, value)
             session.new_followers = Follow.objects.filter(
                 followee_id=room.host_id, created_at__gte=session.started_at, created_at__lte=now
@@ -249,7 +192,7 @@ def _end_live(room_id: int, *, reason: str, stale_before: datetime | None = None
     return True
 
 
-def end_session(*, room: Room, reason: str) -> LiveSession | None:
+def session_end(*, room: Room, reason: str) -> LiveSession | None:
     """End the room's broadcast: its LiveSession gets the traffic counters
     (peak and unique viewers, watch time, chat, hearts, dropped viewers) and
     the host's new followers since it started; the room is ``ended`` and hears
@@ -262,7 +205,7 @@ def end_session(*, room: Room, reason: str) -> LiveSession | None:
     return room.sessions.order_by("-started_at", "-pk").first()
 
 
-def end_room(*, actor: User, room: Room) -> LiveSession | None:
+def room_end(*, actor: User, room: Room) -> LiveSession | None:
     """The host or a moderator ends the room, with or without a publisher (a
     scheduled room is cancelled). nginx drops a publisher still pushing at its
     next ``on_update`` (``live.ingest.update`` refuses an ended room)."""
@@ -277,26 +220,16 @@ def end_room(*, actor: User, room: Room) -> LiveSession | None:
     if cancelled:
         _refresh(room)
         return None
-    return end_session(room=room, reason=f"ended_by:{actor.pk}")
+    return session_end(room=room, reason=f"ended_by:{actor.pk}")
 
 
-def stale_rooms(*, older_than_seconds: int) -> QuerySet[Room]:
-    """Live rooms whose publisher was last heard of before the cutoff."""
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    return Room.objects.filter(state=Room.State.LIVE).filter(
-        Q(last_seen_at__lt=cutoff)
-        | Q(last_seen_at__isnull=True, started_at__lt=cutoff)
-        | Q(last_seen_at__isnull=True, started_at__isnull=True)
-    )
-
-
-def end_stale_rooms(*, older_than_seconds: int) -> int:
+def rooms_end_stale(*, older_than_seconds: int) -> int:
     """End the live rooms whose publisher vanished without a publish-done
     (nginx restarted, the network broke): not seen for ``older_than_seconds``.
     Returns how many ended."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     ended = 0
-    for room_id in stale_rooms(older_than_seconds=older_than_seconds).values_list("pk", flat=True):
+    for room_id in rooms_stale(older_than_seconds=older_than_seconds).values_list("pk", flat=True):
         if _end_live(room_id, reason="stale", stale_before=cutoff):
             ended += 1
     return ended
@@ -305,7 +238,7 @@ def end_stale_rooms(*, older_than_seconds: int) -> int:
 # --- what the ingest callbacks need ------------------------------------------------------
 
 
-def begin_broadcast(*, host: User, client_addr: str) -> LiveSession:
+def broadcast_begin(*, host: User, client_addr: str) -> LiveSession:
     """A host started publishing: bring live their most recently created
     scheduled room. Refused (domain errors) when they may not host, are
     already live, or have no scheduled room."""
@@ -324,14 +257,14 @@ def begin_broadcast(*, host: User, client_addr: str) -> LiveSession:
         raise PermissionDenied(
             "No scheduled room: create a room before going live.", code="no_scheduled_room"
         )
-    return start_session(room=room, client_addr=client_addr)
+    return session_start(room=room, client_addr=client_addr)
 
 
-def finish_broadcast(*, host: User, reason: str) -> list[LiveSession]:
+def broadcast_finish(*, host: User, reason: str) -> list[LiveSession]:
     """The host's publisher stopped: end their live room(s). Idempotent."""
     sessions = []
     for room in Room.objects.filter(host=host, state=Room.State.LIVE):
-        session = end_session(room=room, reason=reason)
+        session = session_end(room=room, reason=reason)
         if session is not None:
             sessions.append(session)
     return sessions
@@ -345,104 +278,3 @@ def broadcast_seen(*, host: User) -> Room | None:
         return None
     Room.objects.filter(pk=room.pk).update(last_seen_at=timezone.now())
     return room
-
-
-# --- reports --------------------------------------------------------------------------
-
-
-def session_report(session: LiveSession) -> dict[str, Any]:
-    """What a broadcast brought: traffic (peak and unique viewers, watch time,
-    chat messages, hearts, new followers, dropped viewers) and ``cash``, its
-    takings: zero here, filled by the sections of
-    ``live.extensions.session_report_sections`` (each ``(session) -> dict``
-    merged into the report one level deep: live's gifts, the shop's sales).
-    A running session reports its live counters so far."""
-    running = session.ended_at is None
-    if running:
-        counters = _counters(session.room_id)
-        end = timezone.now()
-        new_followers = Follow.objects.filter(
-            followee_id=session.room.host_id, created_at__gte=session.started_at
-        ).count()
-    else:
-        counters = {name: getattr(session, name) for name in TRAFFIC_FIELDS}
-        end = session.ended_at or session.started_at
-        new_followers = session.new_followers
-    unique = counters["unique_viewers"]
-    report: dict[str, Any] = {
-        "session_id": session.pk,
-        "room_id": session.room_id,
-        "title": session.room.title,
-        "started_at": session.started_at,
-        "ended_at": session.ended_at,
-        "running": running,
-        "duration_seconds": max(0, int((end - session.started_at).total_seconds())),
-        "traffic": {
-            **counters,
-            "average_watch_seconds": counters["watch_seconds"] // unique if unique else 0,
-            "new_followers": new_followers,
-        },
-        "cash": {"gifts": 0, "coins": 0, "earnings": 0},
-    }
-    for section in session_report_sections:
-        for key, value in dict(section(session) or {}).items():
-            if isinstance(value, dict) and isinstance(report.get(key), dict):
-                report[key] = {**report[key], **value}
-            else:
-                report[key] = value
-    return report
-
-
-def _percentile_ranks(values: dict[int, float]) -> dict[int, float]:
-    """0 for the lowest, 1 for the highest, ties share their middle rank, a
-    lone value sits in the middle; a zero figure earns zero."""
-    ordered = sorted(values.values())
-    n = len(ordered)
-    ranks = {}
-    for key, value in values.items():
-        if value <= 0:
-            ranks[key] = 0.0
-        elif n < 2:
-            ranks[key] = NEUTRAL
-        else:
-            below = sum(1 for v in ordered if v < value)
-            equal = sum(1 for v in ordered if v == value)
-            ranks[key] = (below + (equal - 1) / 2) / (n - 1)
-    return ranks
-
-
-def live_performance(creator_ids: list[int]) -> dict[int, float]:
-    """Past live performance for screening (``SPROUT_KOL_LIVE_PERFORMANCE``):
-    ``{creator profile id: 0–1}`` from the sessions of the last
-    :data:`PERFORMANCE_DAYS` days: the mean of the percentile ranks (within
-    the creators asked about who have sessions) of their average peak
-    viewers, average unique viewers and new followers per session. Creators
-    without sessions are left out (screening then uses its neutral value).
-    One query for the profiles, one for the sessions."""
-    if not creator_ids:
-        return {}
-    creator_of = dict(
-        CreatorProfile.objects.filter(pk__in=creator_ids).values_list("user_id", "pk")
-    )
-    since = timezone.now() - timedelta(days=PERFORMANCE_DAYS)
-    rows = (
-        LiveSession.objects.filter(
-            room__host_id__in=list(creator_of), ended_at__isnull=False, ended_at__gte=since
-        )
-        .order_by()
-        .values("room__host_id")
-        .annotate(
-            sessions=Count("id"),
-            peak=Avg("peak_viewers"),
-            unique=Avg("unique_viewers"),
-            followers=Sum("new_followers"),
-        )
-    )
-    peak, unique, followers = {}, {}, {}
-    for row in rows:
-        creator = creator_of[row["room__host_id"]]
-        peak[creator] = float(row["peak"] or 0)
-        unique[creator] = float(row["unique"] or 0)
-        followers[creator] = float(row["followers"] or 0) / row["sessions"]
-    ranked = [_percentile_ranks(figures) for figures in (peak, unique, followers)]
-    return {creator: sum(r[creator] for r in ranked) / len(ranked) for creator in peak}

@@ -30,10 +30,10 @@ from typing import Any
 import pytest
 
 from community.models import User
-from live import keys
+from live import services
 from live.models import Room
 from live.selectors import session_gift_earnings
-from live.services import create_room
+from live.services import room_create
 from tests.browser import test_live_room as live_room
 from tests.browser.catalog import default_gift_catalog
 from tests.browser.test_live_room import Site, make_host, open_context, publish, shoot
@@ -120,8 +120,8 @@ def test_a_viewer_recharges_and_sends_gifts_and_the_host_sees_them(  # type: ign
     assert selectors.coin_balance(viewer_user) == 300
 
     # --- the host goes live ------------------------------------------------------------
-    room = create_room(host=host, title="Dumplings from scratch")
-    _, key = keys.rotate_key(host=host)
+    room = room_create(host=host, title="Dumplings from scratch")
+    _, key = services.stream_key_rotate(host=host)
     publisher = publish(f"rtmp://127.0.0.1:{site.rtmp_port}/ingest", key, seconds=90)
     try:
         wait_until_live(room)

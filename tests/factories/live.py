@@ -1,7 +1,6 @@
 """Factories of live rooms (``live.models``). They write rows directly, with
 none of the services' side effects (no events published, no followers
-told, no hot counters cleared): tests of those go through ``live.services``,
-``live.chat`` and ``live.keys``."""
+told, no hot counters cleared): tests of those go through ``live.services``."""
 
 from __future__ import annotations
 
@@ -51,7 +50,7 @@ class LiveSessionFactory(ModelFactory[LiveSession]):
 
 
 class StreamKeyFactory(ModelFactory[StreamKey]):
-    """A host's active stream key, stored as ``live.keys`` stores one (its
+    """A host's active stream key, stored as ``live.services.keys`` stores one (its
     digest and hint). Pass ``plaintext=`` to know the key."""
 
     class Meta:

@@ -18,7 +18,7 @@ import pytest
 
 from community.models import User
 from live.models import Room
-from live.services.gifts import close_gift_batchers
+from live.services.gifts import gift_batchers_close
 from tests.factories import RoomFactory
 from tests.live import RoomEvents, room_events_fixture  # noqa: F401  (fixture)
 
@@ -31,7 +31,7 @@ def _room_events_checked(room_events: RoomEvents) -> RoomEvents:
 @pytest.fixture(autouse=True)
 def _gift_batcher_threads_closed() -> Iterator[None]:
     yield
-    close_gift_batchers()
+    gift_batchers_close()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from community.models import User
-from live import chat, keys
+from live import selectors, services
 from live.models import ChatMessage, LiveSession, Room, RoomRestriction, StreamKey
 from live.state import room_state
 from tests.admin_pages import AdminPages, offered_actions, page_messages
@@ -56,11 +56,11 @@ def some_of_everything(count: int = 1) -> None:
         author = UserFactory()
         ChatMessageFactory(room=room, session=session, user=author, text="hello there")
         deleted = ChatMessageFactory(room=room, user=author, text="rude")
-        chat.delete_message(actor=host, message=deleted)
-        chat.mute(actor=host, room=room, user=author, minutes=5)
-        chat.ban(actor=host, room=room, user=UserFactory())
-        keys.rotate_key(host=host)
-        keys.rotate_key(host=host)
+        services.message_delete(actor=host, message=deleted)
+        services.member_mute(actor=host, room=room, user=author, minutes=5)
+        services.member_ban(actor=host, room=room, user=UserFactory())
+        services.stream_key_rotate(host=host)
+        services.stream_key_rotate(host=host)
         ended = RoomFactory(host=host, state=Room.State.SCHEDULED)
         LiveSessionFactory(room=ended, peak_viewers=3)
 
@@ -236,7 +236,7 @@ def test_the_deleted_filter_and_search(moderator_client: Client) -> None:
     spammer = UserFactory(username="spammer")
     shown = ChatMessageFactory(room=room, user=spammer, text="buy followers")
     hidden = ChatMessageFactory(room=room, user=UserFactory(), text="hello")
-    chat.delete_message(actor=room.host, message=hidden)
+    services.message_delete(actor=room.host, message=hidden)
 
     def listed(query: str) -> list[int]:
         page = moderator_client.get(changelist("chatmessage") + query)
@@ -277,7 +277,7 @@ def test_mute_authors_mutes_them(moderator_client: Client) -> None:
 
     run_action(moderator_client, "chatmessage", "mute_authors", [line])
 
-    assert chat.active_restrictions(room_id=room.pk, user_id=loud.pk) == {"mute"}
+    assert selectors.member_restriction_kinds(room_id=room.pk, user_id=loud.pk) == {"mute"}
 
 
 def test_staff_without_the_moderation_right_cannot_delete_or_ban() -> None:
@@ -303,28 +303,28 @@ def test_staff_without_the_moderation_right_cannot_delete_or_ban() -> None:
 def test_lift_restrictions_lifts_those_in_force(moderator_client: Client) -> None:
     room = RoomFactory(live=True)
     muted, banned = UserFactory(), UserFactory()
-    mute = chat.mute(actor=room.host, room=room, user=muted)
-    ban = chat.ban(actor=room.host, room=room, user=banned)
+    mute = services.member_mute(actor=room.host, room=room, user=muted)
+    ban = services.member_ban(actor=room.host, room=room, user=banned)
     elsewhere = RoomFactory(live=True)
-    old = chat.mute(actor=elsewhere.host, room=elsewhere, user=banned)
-    chat.unmute(actor=elsewhere.host, room=elsewhere, user=banned)
+    old = services.member_mute(actor=elsewhere.host, room=elsewhere, user=banned)
+    services.member_unmute(actor=elsewhere.host, room=elsewhere, user=banned)
 
     response = run_action(
         moderator_client, "roomrestriction", "lift_restrictions", [mute, ban, old]
     )
 
     assert "2 restrictions lifted." in page_messages(response)
-    assert chat.active_restrictions(room_id=room.pk, user_id=muted.pk) == set()
-    assert chat.active_restrictions(room_id=room.pk, user_id=banned.pk) == set()
+    assert selectors.member_restriction_kinds(room_id=room.pk, user_id=muted.pk) == set()
+    assert selectors.member_restriction_kinds(room_id=room.pk, user_id=banned.pk) == set()
 
 
 def test_the_status_filter_tells_in_force_lifted_and_expired(moderator_client: Client) -> None:
     room = RoomFactory(live=True)
-    in_force = chat.mute(actor=room.host, room=room, user=UserFactory())
+    in_force = services.member_mute(actor=room.host, room=room, user=UserFactory())
     lifted_user = UserFactory()
-    lifted = chat.ban(actor=room.host, room=room, user=lifted_user)
-    chat.unban(actor=room.host, room=room, user=lifted_user)
-    expired = chat.mute(actor=room.host, room=room, user=UserFactory(), minutes=1)
+    lifted = services.member_ban(actor=room.host, room=room, user=lifted_user)
+    services.member_unban(actor=room.host, room=room, user=lifted_user)
+    expired = services.member_mute(actor=room.host, room=room, user=UserFactory(), minutes=1)
     RoomRestriction.objects.filter(pk=expired.pk).update(
         expires_at=timezone.now() - timedelta(minutes=1)
     )
@@ -343,20 +343,20 @@ def test_the_status_filter_tells_in_force_lifted_and_expired(moderator_client: C
 
 def test_revoke_keys_refuses_them_at_once(superuser_client: Client) -> None:
     host = HostFactory()
-    key, plaintext = keys.rotate_key(host=host)
-    assert keys.host_for_key(plaintext) == host
+    key, plaintext = services.stream_key_rotate(host=host)
+    assert selectors.stream_key_host(plaintext) == host
 
     response = run_action(superuser_client, "streamkey", "revoke_keys", [key])
 
     assert "1 key revoked." in page_messages(response)
-    assert keys.host_for_key(plaintext) is None
+    assert selectors.stream_key_host(plaintext) is None
     key.refresh_from_db()
     assert key.revoked_at is not None
 
 
 def test_the_key_list_shows_hints_never_hashes(superuser_client: Client) -> None:
     host = HostFactory()
-    key, plaintext = keys.rotate_key(host=host)
+    key, plaintext = services.stream_key_rotate(host=host)
 
     page = superuser_client.get(changelist("streamkey")).content.decode()
     detail = superuser_client.get(change("streamkey", key)).content.decode()
@@ -369,8 +369,8 @@ def test_the_key_list_shows_hints_never_hashes(superuser_client: Client) -> None
 
 def test_the_key_list_filters_active_and_revoked_keys(superuser_client: Client) -> None:
     host = HostFactory()
-    old, _ = keys.rotate_key(host=host)
-    current, _ = keys.rotate_key(host=host)  # revokes the first
+    old, _ = services.stream_key_rotate(host=host)
+    current, _ = services.stream_key_rotate(host=host)  # revokes the first
 
     def listed(query: str) -> list[int]:
         page = superuser_client.get(changelist("streamkey") + query)
@@ -402,7 +402,7 @@ def test_moderator_changelist_queries_do_not_grow(moderator_client: Client, mode
 
 def test_stream_keys_never_are_deletable(superuser_client: Client) -> None:
     host = HostFactory()
-    key, _ = keys.rotate_key(host=host)
+    key, _ = services.stream_key_rotate(host=host)
     page = superuser_client.get(changelist("streamkey"))
     assert "delete_selected" not in offered_actions(page)
     assert StreamKey.objects.filter(pk=key.pk).exists()

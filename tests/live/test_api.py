@@ -22,7 +22,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from community.models import User
-from live import chat, keys, services
+from live import keys, selectors, services
 from live.models import LiveSession, Room, RoomRestriction
 from live.state import room_state
 from tests.clients import api_client, assert_error
@@ -254,7 +254,7 @@ def test_a_live_rooms_detail_has_figures_moderators_session_and_hls() -> None:
 
 def test_the_hls_url_never_carries_the_stream_key() -> None:
     room = RoomFactory(live=True)
-    _, key = keys.rotate_key(host=room.host)
+    _, key = services.stream_key_rotate(host=room.host)
 
     body = api_client(None).get(f"{ROOMS}{room.pk}/").json()
 
@@ -264,7 +264,7 @@ def test_the_hls_url_never_carries_the_stream_key() -> None:
 
 def test_an_ended_rooms_detail_has_no_hls_and_no_session() -> None:
     room = RoomFactory(live=True)
-    services.end_room(actor=room.host, room=room)
+    services.room_end(actor=room.host, room=room)
 
     body = api_client(None).get(f"{ROOMS}{room.pk}/").json()
 
@@ -282,7 +282,7 @@ def test_an_unknown_room_is_a_404(room_id: str) -> None:
 def test_a_banned_member_is_refused_the_rooms_detail() -> None:
     room = RoomFactory(live=True)
     member = UserFactory()
-    chat.ban(actor=room.host, room=room, user=member)
+    services.member_ban(actor=room.host, room=room, user=member)
 
     assert_error(api_client(member).get(f"{ROOMS}{room.pk}/"), 403, "banned")
     assert api_client(UserFactory()).get(f"{ROOMS}{room.pk}/").status_code == 200
@@ -309,7 +309,7 @@ def test_a_member_gets_a_ticket_with_the_websocket_url() -> None:
 def test_tickets_are_for_members_of_existing_rooms_who_are_not_banned() -> None:
     room = RoomFactory(live=True)
     banned = UserFactory()
-    chat.ban(actor=room.host, room=room, user=banned)
+    services.member_ban(actor=room.host, room=room, user=banned)
 
     assert_error(api_client(None).post(f"{ROOMS}{room.pk}/ticket"), 401, "unauthenticated")
     assert_error(api_client(banned).post(f"{ROOMS}{room.pk}/ticket"), 403, "banned")
@@ -353,8 +353,8 @@ def test_a_host_gets_a_stream_key_shown_once(path: str) -> None:
     assert body["key"] == body["stream_key"]
     assert body["ingest_url"] == body["server"] == settings.SPROUT_LIVE_RTMP_URL
     assert body["key"].startswith(body["hint"])
-    assert keys.host_for_key(body["key"]) == host
-    stored = keys.active_key(host=host)
+    assert selectors.stream_key_host(body["key"]) == host
+    stored = selectors.stream_key_active(host=host)
     assert stored is not None
     assert stored.key_hash == keys.digest(body["key"]) != body["key"]
 
@@ -367,8 +367,8 @@ def test_each_call_rotates_the_key_and_revokes_the_previous_one() -> None:
     new = client.post("/api/v1/live/stream-key").json()["key"]
 
     assert new != old
-    assert keys.host_for_key(old) is None
-    assert keys.host_for_key(new) == host
+    assert selectors.stream_key_host(old) is None
+    assert selectors.stream_key_host(new) == host
     assert host.stream_keys.filter(revoked_at__isnull=True).count() == 1
 
 
@@ -511,14 +511,14 @@ def test_a_room_moderator_mutes_for_a_while_and_lifts_it() -> None:
     assert body["created_by"] == "helper"
     assert body["reason"] == "caps lock"
     assert body["expires_at"] is not None
-    assert chat.active_restrictions(room_id=room.pk, user_id=member.pk) == {"mute"}
+    assert selectors.member_restriction_kinds(room_id=room.pk, user_id=member.pk) == {"mute"}
     listed = client.get(restrictions_url(room)).json()
     assert [(r["user"]["username"], r["kind"]) for r in listed] == [("loud", "mute")]
 
     lifted = client.delete(f"{restrictions_url(room)}loud/?kind=mute")
     assert lifted.status_code == 200, lifted.content
     assert lifted.json() == {"lifted": True}
-    assert chat.active_restrictions(room_id=room.pk, user_id=member.pk) == set()
+    assert selectors.member_restriction_kinds(room_id=room.pk, user_id=member.pk) == set()
     assert client.delete(f"{restrictions_url(room)}loud?kind=mute").json() == {"lifted": False}
 
 
@@ -544,7 +544,7 @@ def test_viewers_and_other_rooms_moderators_cannot_mute_ban_or_lift() -> None:
     other_moderator = UserFactory()
     other.moderators.add(other_moderator)
     member = UserFactory(username="target")
-    chat.mute(actor=room.host, room=room, user=member)
+    services.member_mute(actor=room.host, room=room, user=member)
     payload = {"username": "target", "kind": "ban"}
 
     for actor in (UserFactory(), other_moderator, other.host, member):
@@ -557,7 +557,7 @@ def test_viewers_and_other_rooms_moderators_cannot_mute_ban_or_lift() -> None:
             client.delete(f"{restrictions_url(room)}target/?kind=mute"), 403, "permission_denied"
         )
     assert_error(api_client(None).post(restrictions_url(room), payload), 401, "unauthenticated")
-    assert chat.active_restrictions(room_id=room.pk, user_id=member.pk) == {"mute"}
+    assert selectors.member_restriction_kinds(room_id=room.pk, user_id=member.pk) == {"mute"}
 
 
 @pytest.mark.parametrize(

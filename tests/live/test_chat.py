@@ -13,7 +13,7 @@ from django.contrib.auth.models import AnonymousUser, Permission
 from django.utils import timezone
 
 from community.errors import SelfAction
-from live import chat
+from live import chat, permissions, selectors, services
 from live.errors import (
     AuthenticationRequired,
     Banned,
@@ -72,12 +72,12 @@ def test_room_moderators_are_the_host_its_moderators_and_site_moderators(
         community_moderator,
         superuser,
     ):
-        assert chat.is_room_moderator(moderator, live_room), moderator
-    assert not chat.is_room_moderator(user, live_room)
-    assert not chat.is_room_moderator(AnonymousUser(), live_room)
+        assert permissions.is_room_moderator(moderator, live_room), moderator
+    assert not permissions.is_room_moderator(user, live_room)
+    assert not permissions.is_room_moderator(AnonymousUser(), live_room)
     other_room = RoomFactory(live=True)
-    assert not chat.is_room_moderator(room_moderator, other_room)
-    assert chat.is_room_moderator(site_moderator, other_room)
+    assert not permissions.is_room_moderator(room_moderator, other_room)
+    assert permissions.is_room_moderator(site_moderator, other_room)
 
 
 @pytest.mark.django_db
@@ -85,15 +85,15 @@ def test_members_and_visitors_cannot_moderate(live_room: Room, user: Any) -> Non
     target = UserFactory()
     message = add_messages(live_room, 1, user=target)[0]
     with pytest.raises(PermissionDenied):
-        chat.mute(actor=user, room=live_room, user=target)
+        services.member_mute(actor=user, room=live_room, user=target)
     with pytest.raises(PermissionDenied):
-        chat.ban(actor=user, room=live_room, user=target)
+        services.member_ban(actor=user, room=live_room, user=target)
     with pytest.raises(PermissionDenied):
-        chat.delete_message(actor=user, message=message)
+        services.message_delete(actor=user, message=message)
     with pytest.raises(AuthenticationRequired):
-        chat.ban(actor=AnonymousUser(), room=live_room, user=target)
+        services.member_ban(actor=AnonymousUser(), room=live_room, user=target)
     with pytest.raises(PermissionDenied):
-        chat.unmute(actor=user, room=live_room, user=target)
+        services.member_unmute(actor=user, room=live_room, user=target)
     assert not RoomRestriction.objects.exists()
     message.refresh_from_db()
     assert message.deleted_at is None
@@ -104,17 +104,17 @@ def test_the_host_and_site_moderators_are_out_of_reach(
     live_room: Room, room_moderator: Any, site_moderator: Any
 ) -> None:
     with pytest.raises(PermissionDenied):
-        chat.ban(actor=room_moderator, room=live_room, user=live_room.host)
+        services.member_ban(actor=room_moderator, room=live_room, user=live_room.host)
     with pytest.raises(PermissionDenied):
-        chat.mute(actor=live_room.host, room=live_room, user=site_moderator)
+        services.member_mute(actor=live_room.host, room=live_room, user=site_moderator)
     with pytest.raises(SelfAction):
-        chat.mute(actor=room_moderator, room=live_room, user=room_moderator)
+        services.member_mute(actor=room_moderator, room=live_room, user=room_moderator)
     # Room moderators do not restrict each other; the host does.
     peer = UserFactory()
     live_room.moderators.add(peer)
     with pytest.raises(PermissionDenied):
-        chat.mute(actor=room_moderator, room=live_room, user=peer)
-    assert chat.mute(actor=live_room.host, room=live_room, user=peer).kind == Kind.MUTE
+        services.member_mute(actor=room_moderator, room=live_room, user=peer)
+    assert services.member_mute(actor=live_room.host, room=live_room, user=peer).kind == Kind.MUTE
 
 
 # --- restrictions ------------------------------------------------------------------
@@ -125,57 +125,57 @@ def test_a_ban_is_kept_and_announced_on_commit(
     live_room: Room, room_moderator: Any, user: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks() as callbacks:
-        restriction = chat.ban(
+        restriction = services.member_ban(
             actor=room_moderator, room=live_room, user=user, reason="  spam links ", minutes=30
         )
     assert len(callbacks) == 2  # the moderation event, then closing their sockets
     assert restriction.created_by == room_moderator and restriction.reason == "spam links"
     assert restriction.expires_at is not None
     assert restriction.expires_at > timezone.now() + timedelta(minutes=29)
-    assert chat.is_banned(user, live_room)
-    assert not chat.is_banned(user, RoomFactory(live=True))
+    assert selectors.is_banned(user, live_room)
+    assert not selectors.is_banned(user, RoomFactory(live=True))
 
 
 @pytest.mark.django_db
 def test_restricting_again_replaces_the_restriction_in_force(live_room: Room, user: Any) -> None:
-    first = chat.mute(actor=live_room.host, room=live_room, user=user, minutes=5)
-    second = chat.mute(actor=live_room.host, room=live_room, user=user, reason="again")
+    first = services.member_mute(actor=live_room.host, room=live_room, user=user, minutes=5)
+    second = services.member_mute(actor=live_room.host, room=live_room, user=user, reason="again")
     first.refresh_from_db()
     assert first.lifted_at is not None
     assert second.expires_at is None and second.lifted_at is None
-    assert chat.active_restrictions(room_id=live_room.pk, user_id=user.pk) == {Kind.MUTE}
+    assert selectors.member_restriction_kinds(room_id=live_room.pk, user_id=user.pk) == {Kind.MUTE}
 
 
 @pytest.mark.django_db
 def test_an_expired_restriction_no_longer_applies(live_room: Room, user: Any) -> None:
-    restriction = chat.ban(actor=live_room.host, room=live_room, user=user, minutes=1)
+    restriction = services.member_ban(actor=live_room.host, room=live_room, user=user, minutes=1)
     RoomRestriction.objects.filter(pk=restriction.pk).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
-    assert not chat.is_banned(user, live_room)
+    assert not selectors.is_banned(user, live_room)
     # and a new ban is possible although the expired one was never lifted
-    chat.ban(actor=live_room.host, room=live_room, user=user)
-    assert chat.is_banned(user, live_room)
+    services.member_ban(actor=live_room.host, room=live_room, user=user)
+    assert selectors.is_banned(user, live_room)
 
 
 @pytest.mark.django_db
 def test_unmute_and_unban_lift_restrictions(
     live_room: Room, site_moderator: Any, user: Any
 ) -> None:
-    chat.mute(actor=live_room.host, room=live_room, user=user)
-    chat.ban(actor=live_room.host, room=live_room, user=user)
+    services.member_mute(actor=live_room.host, room=live_room, user=user)
+    services.member_ban(actor=live_room.host, room=live_room, user=user)
 
-    assert chat.unmute(actor=site_moderator, room=live_room, user=user) is True
-    assert chat.active_restrictions(room_id=live_room.pk, user_id=user.pk) == {Kind.BAN}
-    assert chat.unban(actor=site_moderator, room=live_room, user=user) is True
-    assert chat.unban(actor=site_moderator, room=live_room, user=user) is False
-    assert chat.active_restrictions(room_id=live_room.pk, user_id=user.pk) == set()
+    assert services.member_unmute(actor=site_moderator, room=live_room, user=user) is True
+    assert selectors.member_restriction_kinds(room_id=live_room.pk, user_id=user.pk) == {Kind.BAN}
+    assert services.member_unban(actor=site_moderator, room=live_room, user=user) is True
+    assert services.member_unban(actor=site_moderator, room=live_room, user=user) is False
+    assert selectors.member_restriction_kinds(room_id=live_room.pk, user_id=user.pk) == set()
 
 
 @pytest.mark.django_db
 def test_a_bad_duration_is_invalid(live_room: Room, user: Any) -> None:
     with pytest.raises(ValidationFailed):
-        chat.mute(actor=live_room.host, room=live_room, user=user, minutes=0)
+        services.member_mute(actor=live_room.host, room=live_room, user=user, minutes=0)
 
 
 @pytest.mark.django_db
@@ -184,25 +184,25 @@ def test_deleted_messages_are_kept_but_leave_the_recent_list(
 ) -> None:
     kept, gone = add_messages(live_room, 2)
     with django_capture_on_commit_callbacks() as callbacks:
-        chat.delete_message(actor=room_moderator, message=gone)
+        services.message_delete(actor=room_moderator, message=gone)
     assert len(callbacks) == 1
     with django_capture_on_commit_callbacks() as again:
-        chat.delete_message(actor=live_room.host, message=gone)
+        services.message_delete(actor=live_room.host, message=gone)
     assert again == []  # deleting twice tells nobody twice
 
     gone.refresh_from_db()
     assert gone.deleted_by == room_moderator and gone.deleted_at is not None
-    assert [e["id"] for e in chat.recent_messages(live_room)] == [kept.pk]
+    assert [e["id"] for e in selectors.room_recent_messages(live_room)] == [kept.pk]
     assert ChatMessage.objects.filter(room=live_room).count() == 2
 
 
 @pytest.mark.django_db
 def test_recent_messages_are_the_last_ones_oldest_first(live_room: Room) -> None:
     messages = add_messages(live_room, 5)
-    recent = chat.recent_messages(live_room, limit=3)
+    recent = selectors.room_recent_messages(live_room, limit=3)
     assert [e["id"] for e in recent] == [m.pk for m in messages[2:]]
     assert recent[0]["nonce"] is None and recent[0]["text"] == "line 2"
-    assert chat.recent_messages(live_room, limit=0) == []
+    assert selectors.room_recent_messages(live_room, limit=0) == []
 
 
 # --- text rules -----------------------------------------------------------------
@@ -244,7 +244,9 @@ async def test_send_chat_keeps_publishes_and_counts(live_loop: None) -> None:
     channel = await layer.new_channel()
     await layer.group_add(group_name(live_room.pk), channel)
 
-    event = await chat.send_chat(room=live_room, user=user, text=" hello\n world ", nonce="n")
+    event = await services.message_send(
+        room=live_room, user=user, text=" hello\n world ", nonce="n"
+    )
 
     assert event["text"] == "hello world" and event["nonce"] == "n"
     message = await asyncio.wait_for(layer.receive(channel), 3)
@@ -262,17 +264,17 @@ async def test_send_chat_refuses_banned_muted_and_too_fast_members(
     live_room = await database_sync_to_async(RoomFactory)(live=True)
     host = live_room.host
     muted, banned, chatty = await database_sync_to_async(UserFactory.create_batch)(3)
-    await database_sync_to_async(chat.mute)(actor=host, room=live_room, user=muted)
-    await database_sync_to_async(chat.ban)(actor=host, room=live_room, user=banned)
+    await database_sync_to_async(services.member_mute)(actor=host, room=live_room, user=muted)
+    await database_sync_to_async(services.member_ban)(actor=host, room=live_room, user=banned)
 
     with pytest.raises(Muted):
-        await chat.send_chat(room=live_room, user=muted, text="hi", nonce=None)
+        await services.message_send(room=live_room, user=muted, text="hi", nonce=None)
     with pytest.raises(Banned):
-        await chat.send_chat(room=live_room, user=banned, text="hi", nonce=None)
-    await chat.send_chat(room=live_room, user=chatty, text="one", nonce=None)
-    await chat.send_chat(room=live_room, user=chatty, text="two", nonce=None)
+        await services.message_send(room=live_room, user=banned, text="hi", nonce=None)
+    await services.message_send(room=live_room, user=chatty, text="one", nonce=None)
+    await services.message_send(room=live_room, user=chatty, text="two", nonce=None)
     with pytest.raises(RateLimited):
-        await chat.send_chat(room=live_room, user=chatty, text="three", nonce=None)
+        await services.message_send(room=live_room, user=chatty, text="three", nonce=None)
     assert await database_sync_to_async(ChatMessage.objects.count)() == 2
 
 
@@ -286,11 +288,11 @@ async def test_slow_mode_spares_room_and_site_moderators(live_loop: None) -> Non
     )
 
     for moderator in (room_moderator, site_moderator, live_room.host):
-        await chat.send_chat(room=live_room, user=moderator, text="first", nonce=None)
-        await chat.send_chat(room=live_room, user=moderator, text="second", nonce=None)
-    await chat.send_chat(room=live_room, user=user, text="first", nonce=None)
+        await services.message_send(room=live_room, user=moderator, text="first", nonce=None)
+        await services.message_send(room=live_room, user=moderator, text="second", nonce=None)
+    await services.message_send(room=live_room, user=user, text="first", nonce=None)
     with pytest.raises(SlowMode):
-        await chat.send_chat(room=live_room, user=user, text="second", nonce=None)
+        await services.message_send(room=live_room, user=user, text="second", nonce=None)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -301,8 +303,8 @@ async def test_a_blocked_word_does_not_use_up_the_slow_mode_wait(
     live_room = await database_sync_to_async(RoomFactory)(slow_mode_seconds=60, live=True)
     user = await database_sync_to_async(UserFactory)()
     with pytest.raises(ValidationFailed):
-        await chat.send_chat(room=live_room, user=user, text="total SCAM", nonce=None)
-    await chat.send_chat(room=live_room, user=user, text="sorry, lovely stream", nonce=None)
+        await services.message_send(room=live_room, user=user, text="total SCAM", nonce=None)
+    await services.message_send(room=live_room, user=user, text="sorry, lovely stream", nonce=None)
 
 
 # --- tickets -----------------------------------------------------------------------
@@ -339,6 +341,6 @@ async def test_a_ticket_expires(live_loop: None, live_settings: Any) -> None:
 def test_visitors_and_banned_members_get_no_ticket(live_room: Room, user: Any) -> None:
     with pytest.raises(AuthenticationRequired):
         issue_ticket(user=AnonymousUser(), room=live_room)
-    chat.ban(actor=live_room.host, room=live_room, user=user)
+    services.member_ban(actor=live_room.host, room=live_room, user=user)
     with pytest.raises(Banned):
         issue_ticket(user=user, room=live_room)

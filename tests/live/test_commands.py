@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from live import keys, services, tasks
+from live import selectors, services, tasks
 from live.models import Room, StreamKey
 from tests.factories import HostFactory, UserFactory
 from tests.live import forget_hot_state
@@ -49,30 +49,30 @@ def test_rotate_prints_the_new_key_once_with_the_ingest_url() -> None:
     assert f"{settings.SPROUT_LIVE_RTMP_URL}/{plaintext}" in output
     stored = StreamKey.objects.get(host=host)
     assert stored.key_hash == hashlib.sha256(plaintext.encode()).hexdigest()
-    assert keys.host_for_key(plaintext) == host
+    assert selectors.stream_key_host(plaintext) == host
     # The next rotation prints another key; the first one is refused from then on.
     again = run("rotate_stream_key", "mei")
     assert printed_key(again) != plaintext
     assert plaintext not in again
     assert "no longer works" in again
-    assert keys.host_for_key(plaintext) is None
+    assert selectors.stream_key_host(plaintext) is None
 
 
 def test_revoke_leaves_the_host_without_a_key() -> None:
     host = HostFactory(username="mei")
-    _, plaintext = keys.rotate_key(host=host)
+    _, plaintext = services.stream_key_rotate(host=host)
     output = run("rotate_stream_key", "mei", "--revoke")
     assert "Revoked" in output and plaintext not in output
-    assert keys.host_for_key(plaintext) is None
+    assert selectors.stream_key_host(plaintext) is None
     assert "nothing to revoke" in run("rotate_stream_key", "mei", "--revoke")
 
 
 def test_a_dry_run_changes_nothing() -> None:
     host = HostFactory(username="mei")
-    _, plaintext = keys.rotate_key(host=host)
+    _, plaintext = services.stream_key_rotate(host=host)
     assert "Dry run" in run("rotate_stream_key", "mei", "--dry-run")
     assert "Dry run" in run("rotate_stream_key", "mei", "--revoke", "--dry-run")
-    assert keys.host_for_key(plaintext) == host
+    assert selectors.stream_key_host(plaintext) == host
     assert StreamKey.objects.count() == 1
 
 
@@ -92,8 +92,8 @@ def test_a_member_who_may_not_host_gets_no_key() -> None:
 
 
 def _live_room(quiet_for: timedelta) -> Room:
-    room = services.create_room(host=HostFactory(), title="Morning tea")
-    services.start_session(room=room, client_addr="")
+    room = services.room_create(host=HostFactory(), title="Morning tea")
+    services.session_start(room=room, client_addr="")
     Room.objects.filter(pk=room.pk).update(last_seen_at=timezone.now() - quiet_for)
     return room
 

@@ -11,7 +11,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from live import chat, events, hub
+from live import events, hub, services
 from live.models import ChatMessage, Room
 from live.state import room_state
 from live.tickets import issue_ticket
@@ -271,7 +271,9 @@ async def test_a_muted_member_gets_muted_errors(
     await client.hello()
     await watcher.hello()
 
-    await database_sync_to_async(chat.mute)(actor=live_room.host, room=live_room, user=member)
+    await database_sync_to_async(services.member_mute)(
+        actor=live_room.host, room=live_room, user=member
+    )
 
     event = await watcher.wait_for("moderation")
     assert event["action"] == "muted" and event["target"]["id"] == member.pk
@@ -288,7 +290,9 @@ async def test_a_ban_closes_the_live_connection_and_refuses_the_next(
     await banned.hello()
     await watcher.hello()
 
-    await database_sync_to_async(chat.ban)(actor=live_room.host, room=live_room, user=member)
+    await database_sync_to_async(services.member_ban)(
+        actor=live_room.host, room=live_room, user=member
+    )
 
     assert await banned.expect_close() == 4003
     event = await watcher.wait_for("moderation")
@@ -311,7 +315,7 @@ async def test_deleting_a_message_tells_the_room(
     said = await watcher.wait_for("chat")
 
     message = await database_sync_to_async(ChatMessage.objects.get)(pk=said["id"])
-    await database_sync_to_async(chat.delete_message)(actor=live_room.host, message=message)
+    await database_sync_to_async(services.message_delete)(actor=live_room.host, message=message)
 
     event = await watcher.wait_for("moderation")
     assert event == {"type": "moderation", "action": "message_deleted", "target": said["id"]}
@@ -456,7 +460,9 @@ async def test_chat_and_bans_reach_viewers_served_by_another_process(
         event = await asyncio.wait_for(next_chat(), 5)
         assert event["text"] == "hello from process one" and event["nonce"] == "p1"
 
-        await database_sync_to_async(chat.ban)(actor=live_room.host, room=live_room, user=member)
+        await database_sync_to_async(services.member_ban)(
+            actor=live_room.host, room=live_room, user=member
+        )
 
         async def closed_code() -> int | None:
             try:

@@ -19,7 +19,7 @@ from community.models import Notification, User
 from kol import demo as kol_demo
 from kol import services as kol_services
 from kol.models import CreatorDailyStat, Invitation
-from live import demo, selectors, services
+from live import demo, selectors
 from live.models import ChatMessage, LiveSession, Room
 from tests.factories import NoteFactory
 from wallet.models import (
@@ -152,7 +152,7 @@ def test_reports_and_leaderboards_read_like_a_crowd() -> None:
 
     top_shares = []
     for session in LiveSession.objects.select_related("room__host"):
-        report = services.session_report(session)
+        report = selectors.session_report(session)
         cash, traffic = report["cash"], report["traffic"]
         sends = GiftSend.objects.filter(session_id=session.pk)
         assert cash["coins"] == sends.aggregate(n=Sum("coins"))["n"]

@@ -20,7 +20,7 @@ from django.db import OperationalError, connection, transaction
 from live.gift_batcher import GiftBatcher
 from live.models import Room
 from live.services import gifts as live_gifts
-from live.services.gifts import RoomGiftRequest, gift_batcher, room_gifts_send
+from live.services.gifts import RoomGiftRequest, gift_batcher_get, room_gifts_send
 from tests.factories import UserFactory
 from tests.live import (  # noqa: F401  (fixtures)
     Connect,
@@ -154,7 +154,7 @@ async def test_gift_frames_arriving_together_are_one_batch_with_an_ack_each(
         answers = await send_together(frames)
 
     assert sizes == [4]  # one call of the engine: one transaction
-    batcher = gift_batcher()
+    batcher = gift_batcher_get()
     assert (batcher.batches, batcher.gifts, batcher.largest) == (1, 4, 4)
     sent = {s.sender_id: s for s in await sends()}
     for fan, (_, frame), ack in zip(fans, frames, answers, strict=True):
@@ -185,7 +185,7 @@ async def test_a_full_batch_leaves_without_waiting_for_the_window(
     )  # answer() gives up after 10 s: the 30 s window was not waited for
 
     assert [a["type"] for a in answers] == ["gift_ack"] * 3
-    assert gift_batcher().batches == 1
+    assert gift_batcher_get().batches == 1
 
 
 async def test_insufficient_funds_fails_only_those_gifts(connect: Connect, room: Room) -> None:
@@ -267,7 +267,7 @@ async def test_the_room_is_checked_for_each_gift_of_a_batch(connect: Connect, ro
 
     assert answers[0]["type"] == "gift_ack" and answers[0]["balance"] == 90
     assert answers[1]["type"] == "error" and answers[1]["code"] == "room_not_live"
-    assert gift_batcher().batches == 1
+    assert gift_batcher_get().batches == 1
     (sent,) = await sends()
     assert sent.room_id == room.pk
 
@@ -311,13 +311,13 @@ async def test_a_lost_connection_fails_its_batch_only_retryably_and_nothing_is_l
     assert again == acked  # replays: the same gifts
     assert sorted(s.pk for s in await sends()) == sorted(a["gift_id"] for a in acked)
     assert [await balance(fan) for fan in fans] == [90, 90, 90]
-    assert gift_batcher().batches == 3
+    assert gift_batcher_get().batches == 3
     await books_are_exact()
 
 
 async def test_a_gift_sent_while_its_sender_left_still_counts(room: Room, live_loop: None) -> None:
     (fan,) = await members(100)
-    batcher = gift_batcher()
+    batcher = gift_batcher_get()
     request = RoomGiftRequest(
         sender=fan, room_id=room.pk, gift_slug="coffee", quantity=1, idempotency_key="gone"
     )

@@ -113,7 +113,7 @@ async def test_a_gift_frame_on_a_lost_connection_says_retry_and_the_retry_counts
     await client.wait_for("gift_ack")
 
     # The batch thread's connection dies between two gifts.
-    batcher = live_gifts.gift_batcher()
+    batcher = live_gifts.gift_batcher_get()
     assert batcher._threads is not None
     pid = batcher._threads.submit(backend_pid).result(timeout=5)
     await database_sync_to_async(terminate_backend)(pid)

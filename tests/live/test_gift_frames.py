@@ -195,7 +195,7 @@ async def test_anonymous_viewers_cannot_send_gifts(connect: Connect, room: Room)
 
 
 def _send(user: Any, room: Room, gift: str, key: str, quantity: int = 1) -> None:
-    live_gifts.send_in_room(
+    live_gifts.room_gift_send_unpublished(
         sender=user, room_id=room.pk, gift_slug=gift, quantity=quantity, idempotency_key=key
     )
 
@@ -226,17 +226,17 @@ async def test_the_leaderboard_task_pushes_the_top_gifters_when_they_change(
     await database_sync_to_async(_send)(bo, room, "sprout", "b1")
     theirs = await joined(connect, room, viewer)
 
-    pushed = await database_sync_to_async(live_gifts.push_leaderboards)()
+    pushed = await database_sync_to_async(live_gifts.leaderboards_push)()
 
     assert pushed == 1  # the room without gifts gets nothing
     assert await theirs.wait_for("leaderboard") == _board((bo, 52), (ann, 10))
 
-    assert await database_sync_to_async(live_gifts.push_leaderboards)() == 0  # unchanged
+    assert await database_sync_to_async(live_gifts.leaderboards_push)() == 0  # unchanged
     await database_sync_to_async(_send)(cy, room, "rose", "c1")  # new gift, same top order...
-    assert await database_sync_to_async(live_gifts.push_leaderboards)() == 1  # ...a new row
+    assert await database_sync_to_async(live_gifts.leaderboards_push)() == 1  # ...a new row
     assert await theirs.wait_for("leaderboard") == _board((bo, 52), (ann, 10), (cy, 1))
     await database_sync_to_async(_send)(ann, room, "rocket", "a2")
-    assert await database_sync_to_async(live_gifts.push_leaderboards)() == 1
+    assert await database_sync_to_async(live_gifts.leaderboards_push)() == 1
     assert await theirs.wait_for("leaderboard") == _board((ann, 209), (bo, 52), (cy, 1))
 
 
@@ -286,10 +286,10 @@ def test_a_leaderboard_that_failed_to_go_out_is_pushed_on_the_next_tick(room: Ro
     _send(ann, room, "coffee", "a1")
 
     with mock.patch.object(hub, "publish_sync", side_effect=ConnectionError("down")):
-        assert live_gifts.push_leaderboards() == 0
+        assert live_gifts.leaderboards_push() == 0
     with mock.patch.object(hub, "publish_sync") as published:
-        assert live_gifts.push_leaderboards() == 1
-        assert live_gifts.push_leaderboards() == 0
+        assert live_gifts.leaderboards_push() == 1
+        assert live_gifts.leaderboards_push() == 0
     published.assert_called_once_with(room.pk, _board((ann, 10)))
 
 

@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from community.models import Notification, User
-from live import keys, services
+from live import selectors, services
 from live.models import LiveSession, Room
 from live.state import room_state
 from tests.factories import FollowFactory, HostFactory, UserFactory
@@ -49,7 +49,7 @@ def nginx() -> Client:
 
 @pytest.fixture
 def key(host: User) -> str:
-    return keys.rotate_key(host=host)[1]
+    return services.stream_key_rotate(host=host)[1]
 
 
 def callback(name: str) -> str:
@@ -158,10 +158,10 @@ def test_an_unknown_key_is_refused(nginx: Client, key: str, room: Room) -> None:
 
 
 def test_a_revoked_key_is_refused_at_once(nginx: Client, host: User, key: str, room: Room) -> None:
-    _, new_key = keys.rotate_key(host=host)
+    _, new_key = services.stream_key_rotate(host=host)
     assert nginx.post(callback("publish"), publish_form(key)).status_code == 403
     assert not LiveSession.objects.exists()
-    keys.revoke_key(host=host)
+    services.stream_key_revoke(host=host)
     assert nginx.post(callback("publish"), publish_form(new_key)).status_code == 403
     room.refresh_from_db()
     assert room.state == Room.State.SCHEDULED
@@ -188,7 +188,7 @@ def test_a_second_publisher_with_the_same_key_is_refused(
     nginx: Client, host: User, key: str, room: Room
 ) -> None:
     assert nginx.post(callback("publish"), publish_form(key)).status_code == 302
-    services.create_room(host=host, title="Another")
+    services.room_create(host=host, title="Another")
     assert nginx.post(callback("publish"), publish_form(key)).status_code == 403
     assert Room.objects.filter(state=Room.State.LIVE).count() == 1
 
@@ -197,8 +197,8 @@ def test_another_hosts_key_brings_only_their_own_room_live(
     nginx: Client, key: str, room: Room
 ) -> None:
     other = HostFactory()
-    other_room = services.create_room(host=other, title="Theirs")
-    _, other_key = keys.rotate_key(host=other)
+    other_room = services.room_create(host=other, title="Theirs")
+    _, other_key = services.stream_key_rotate(host=other)
     response = nginx.post(callback("publish"), publish_form(other_key))
     assert response["Location"] == other_room.stream_name
     room.refresh_from_db()
@@ -268,7 +268,7 @@ def test_publish_done_ends_the_session_and_writes_the_traffic_report(
         session.dropped_connections,
         session.new_followers,
     ) == (12, 20, 1800, 9, 77, 1, 1)
-    report = services.session_report(session)
+    report = selectors.session_report(session)
     assert report["traffic"]["average_watch_seconds"] == 90
     assert room_state().snapshot(room.pk)["hearts"] == 0
 
@@ -286,7 +286,7 @@ def test_publish_done_after_the_key_was_revoked_still_ends_the_room(
     nginx: Client, host: User, key: str, room: Room
 ) -> None:
     nginx.post(callback("publish"), publish_form(key))
-    keys.rotate_key(host=host)
+    services.stream_key_rotate(host=host)
     assert nginx.post(callback("publish-done"), done_form(key)).status_code == 200
     room.refresh_from_db()
     assert room.state == Room.State.ENDED
@@ -309,20 +309,20 @@ def test_update_keeps_a_live_room_fresh(nginx: Client, key: str, room: Room) -> 
     assert nginx.post(callback("update"), update_form(key)).status_code == 200
     room.refresh_from_db()
     assert room.last_seen_at is not None and room.last_seen_at > long_ago
-    assert services.end_stale_rooms(older_than_seconds=120) == 0
+    assert services.rooms_end_stale(older_than_seconds=120) == 0
 
 
 def test_update_drops_a_publisher_whose_key_was_revoked(
     nginx: Client, host: User, key: str, room: Room
 ) -> None:
     nginx.post(callback("publish"), publish_form(key))
-    keys.revoke_key(host=host)
+    services.stream_key_revoke(host=host)
     assert nginx.post(callback("update"), update_form(key)).status_code == 403
 
 
 def test_update_drops_a_publisher_whose_room_was_ended(nginx: Client, key: str, room: Room) -> None:
     nginx.post(callback("publish"), publish_form(key))
-    services.end_room(actor=room.host, room=room)
+    services.room_end(actor=room.host, room=room)
     assert nginx.post(callback("update"), update_form(key)).status_code == 403
 
 

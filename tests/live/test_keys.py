@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from live import keys
+from live import keys, selectors, services
 from live.errors import NotAHost
 from live.models import StreamKey
 from tests.factories import HostFactory, UserFactory
@@ -17,40 +17,40 @@ pytestmark = pytest.mark.django_db
 
 def test_a_new_key_is_returned_once_and_only_its_hash_is_stored() -> None:
     host = HostFactory()
-    key, plaintext = keys.rotate_key(host=host)
+    key, plaintext = services.stream_key_rotate(host=host)
     assert len(plaintext) >= 32
     stored = StreamKey.objects.get(pk=key.pk)
     assert stored.key_hash == hashlib.sha256(plaintext.encode()).hexdigest()
     assert stored.hint == plaintext[: keys.HINT_LENGTH]
     row = StreamKey.objects.filter(pk=key.pk).values().get()
     assert all(plaintext not in str(value) for value in row.values())
-    assert keys.host_for_key(plaintext) == host
+    assert selectors.stream_key_host(plaintext) == host
 
 
 def test_rotation_revokes_the_previous_key_at_once() -> None:
     host = HostFactory()
-    _, old = keys.rotate_key(host=host)
-    _, new = keys.rotate_key(host=host)
+    _, old = services.stream_key_rotate(host=host)
+    _, new = services.stream_key_rotate(host=host)
     assert new != old
-    assert keys.host_for_key(old) is None
-    assert keys.host_for_key(new) == host
+    assert selectors.stream_key_host(old) is None
+    assert selectors.stream_key_host(new) == host
     assert StreamKey.objects.filter(host=host, revoked_at=None).count() == 1
     assert StreamKey.objects.filter(host=host).count() == 2
 
 
 def test_rotating_one_hosts_key_leaves_another_hosts_key_alone() -> None:
     first, second = HostFactory(), HostFactory()
-    _, first_key = keys.rotate_key(host=first)
-    _, second_key = keys.rotate_key(host=second)
-    keys.rotate_key(host=first)
-    assert keys.host_for_key(second_key) == second
-    assert keys.host_for_key(first_key) is None
+    _, first_key = services.stream_key_rotate(host=first)
+    _, second_key = services.stream_key_rotate(host=second)
+    services.stream_key_rotate(host=first)
+    assert selectors.stream_key_host(second_key) == second
+    assert selectors.stream_key_host(first_key) is None
 
 
 def test_a_member_who_may_not_host_gets_no_key() -> None:
     member = UserFactory()
     with pytest.raises(NotAHost) as caught:
-        keys.rotate_key(host=member)
+        services.stream_key_rotate(host=member)
     assert caught.value.code == "not_a_host"
     assert not StreamKey.objects.exists()
 
@@ -58,29 +58,29 @@ def test_a_member_who_may_not_host_gets_no_key() -> None:
 def test_an_inactive_host_gets_no_key() -> None:
     host = HostFactory(is_active=False)
     with pytest.raises(NotAHost):
-        keys.rotate_key(host=host)
+        services.stream_key_rotate(host=host)
 
 
 def test_revoking_refuses_the_key_from_then_on() -> None:
     host = HostFactory()
-    _, plaintext = keys.rotate_key(host=host)
-    revoked = keys.revoke_key(host=host)
+    _, plaintext = services.stream_key_rotate(host=host)
+    revoked = services.stream_key_revoke(host=host)
     assert revoked is not None and revoked.revoked_at is not None
-    assert keys.host_for_key(plaintext) is None
-    assert keys.active_key(host=host) is None
+    assert selectors.stream_key_host(plaintext) is None
+    assert selectors.stream_key_active(host=host) is None
     # Publish-done of a stream that started before the revocation still finds its host.
-    assert keys.host_for_key(plaintext, include_revoked=True) == host
+    assert selectors.stream_key_host(plaintext, include_revoked=True) == host
 
 
 def test_revoking_without_a_key_is_a_no_op() -> None:
-    assert keys.revoke_key(host=HostFactory()) is None
+    assert services.stream_key_revoke(host=HostFactory()) is None
 
 
 @pytest.mark.parametrize("candidate", ["", "x", "not-a-key-at-all", "k" * 5000, "é✓\x00"])
 def test_unknown_keys_find_nobody(candidate: str) -> None:
-    keys.rotate_key(host=HostFactory())
-    assert keys.host_for_key(candidate) is None
-    assert keys.host_for_key(candidate, include_revoked=True) is None
+    services.stream_key_rotate(host=HostFactory())
+    assert selectors.stream_key_host(candidate) is None
+    assert selectors.stream_key_host(candidate, include_revoked=True) is None
 
 
 def test_keys_never_start_like_a_command_line_flag() -> None:

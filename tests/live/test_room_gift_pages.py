@@ -46,7 +46,7 @@ def test_the_report_of_a_running_broadcast_shows_its_gifts(host: User, live_room
         (fan, "heart", 5, "b"),
         (other, "rose", 3, "c"),
     ):
-        live_gifts.send_in_room(
+        live_gifts.room_gift_send_unpublished(
             sender=sender, room_id=live_room.pk, gift_slug=slug, quantity=quantity,
             idempotency_key=key,
         )  # fmt: skip
@@ -67,7 +67,7 @@ def test_the_report_of_a_running_broadcast_shows_its_gifts(host: User, live_room
 def test_a_broadcast_without_gifts_reports_zeros_and_no_earnings(
     host: User, live_room: Room
 ) -> None:
-    services.end_session(room=live_room, reason="publish_done")
+    services.session_end(room=live_room, reason="publish_done")
 
     page = logged_in(host).get(reverse("go_live")).content.decode()
 
@@ -97,7 +97,7 @@ def test_the_room_page_hands_its_script_the_leaderboard(
 ) -> None:
     gift_catalog()
     fan = FundedMemberFactory(display_name="Dumpling Fan", coins=100)
-    live_gifts.send_in_room(
+    live_gifts.room_gift_send_unpublished(
         sender=fan, room_id=live_room.pk, gift_slug="coffee", quantity=2, idempotency_key="k"
     )
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from live import keys, services
+from live import services
 from live.models import LiveSession, Room
 from tests import services as test_services
 from tests.factories import HostFactory
@@ -118,8 +118,8 @@ def files_holding(directory: Path, secret: str) -> list[str]:
 
 def test_a_real_publish_goes_live_under_the_public_name_and_ends(ingest: Ingest) -> None:
     host = HostFactory()
-    _, key = keys.rotate_key(host=host)
-    room = services.create_room(host=host, title="Real video")
+    _, key = services.stream_key_rotate(host=host)
+    room = services.room_create(host=host, title="Real video")
     playlist = ingest.hls_dir / f"{room.stream_name}.m3u8"
 
     publisher = ingest.ffmpeg(key, seconds=8)
@@ -177,9 +177,9 @@ def test_a_real_publish_goes_live_under_the_public_name_and_ends(ingest: Ingest)
 
 def test_a_revoked_key_makes_ffmpeg_fail_at_once(ingest: Ingest) -> None:
     host = HostFactory()
-    _, old_key = keys.rotate_key(host=host)
-    keys.rotate_key(host=host)
-    room = services.create_room(host=host, title="Never live")
+    _, old_key = services.stream_key_rotate(host=host)
+    services.stream_key_rotate(host=host)
+    room = services.room_create(host=host, title="Never live")
 
     began = time.monotonic()
     publisher = ingest.ffmpeg(old_key, seconds=8)

@@ -98,7 +98,7 @@ def published(room_events: RoomEvents) -> RoomEvents:
 
 
 def test_a_host_creates_a_scheduled_room_with_a_public_stream_name(host: User) -> None:
-    room = services.create_room(host=host, title="  Sunday pancakes  ")
+    room = services.room_create(host=host, title="  Sunday pancakes  ")
     assert room.state == Room.State.SCHEDULED
     assert room.title == "Sunday pancakes"
     assert room.stream_name and room.stream_name.isalnum()
@@ -106,30 +106,30 @@ def test_a_host_creates_a_scheduled_room_with_a_public_stream_name(host: User) -
 
 def test_a_member_who_may_not_host_cannot_create_a_room() -> None:
     with pytest.raises(NotAHost):
-        services.create_room(host=UserFactory(), title="Mine")
+        services.room_create(host=UserFactory(), title="Mine")
     assert not Room.objects.exists()
 
 
 @pytest.mark.parametrize("title", ["", "   ", "x" * 101, None])
 def test_a_room_needs_a_title_of_1_to_100_characters(host: User, title: Any) -> None:
     with pytest.raises(ValidationFailed) as caught:
-        services.create_room(host=host, title=title)
+        services.room_create(host=host, title=title)
     assert "title" in caught.value.fields
 
 
 def test_a_title_of_100_characters_is_fine(host: User) -> None:
-    assert services.create_room(host=host, title="x" * 100).title == "x" * 100
+    assert services.room_create(host=host, title="x" * 100).title == "x" * 100
 
 
 def test_room_for_viewer_refuses_missing_rooms_and_banned_members(room: Room) -> None:
     banned, other = UserFactory(), UserFactory()
     RoomRestrictionFactory(room=room, user=banned, kind="ban", created_by=room.host)
     with pytest.raises(Banned):
-        services.room_for_viewer(room_id=room.pk, user=banned)
-    assert services.room_for_viewer(room_id=room.pk, user=other) == room
-    assert services.room_for_viewer(room_id=room.pk) == room
+        selectors.room_for_viewer(room_id=room.pk, user=banned)
+    assert selectors.room_for_viewer(room_id=room.pk, user=other) == room
+    assert selectors.room_for_viewer(room_id=room.pk) == room
     with pytest.raises(NotFound):
-        services.room_for_viewer(room_id=room.pk + 1000)
+        selectors.room_for_viewer(room_id=room.pk + 1000)
 
 
 def test_an_expired_or_lifted_ban_no_longer_keeps_a_member_out(room: Room) -> None:
@@ -138,22 +138,22 @@ def test_an_expired_or_lifted_ban_no_longer_keeps_a_member_out(room: Room) -> No
         room=room, user=expired, kind="ban", expires_at=timezone.now() - timedelta(minutes=1)
     )
     RoomRestrictionFactory(room=room, user=lifted, kind="ban", lifted_at=timezone.now())
-    assert services.room_for_viewer(room_id=room.pk, user=expired) == room
-    assert services.room_for_viewer(room_id=room.pk, user=lifted) == room
+    assert selectors.room_for_viewer(room_id=room.pk, user=expired) == room
+    assert selectors.room_for_viewer(room_id=room.pk, user=lifted) == room
 
 
 def test_the_host_chooses_room_moderators_and_others_may_not(room: Room) -> None:
     helper, stranger = UserFactory(), UserFactory()
-    services.add_room_moderator(actor=room.host, room=room, user=helper)
-    services.add_room_moderator(actor=room.host, room=room, user=helper)  # idempotent
+    services.room_moderator_add(actor=room.host, room=room, user=helper)
+    services.room_moderator_add(actor=room.host, room=room, user=helper)  # idempotent
     assert list(room.moderators.all()) == [helper]
     with pytest.raises(PermissionDenied):
-        services.add_room_moderator(actor=stranger, room=room, user=stranger)
+        services.room_moderator_add(actor=stranger, room=room, user=stranger)
     with pytest.raises(PermissionDenied):
-        services.remove_room_moderator(actor=helper, room=room, user=helper)
+        services.room_moderator_remove(actor=helper, room=room, user=helper)
     with pytest.raises(ValidationFailed):
-        services.add_room_moderator(actor=room.host, room=room, user=room.host)
-    services.remove_room_moderator(actor=room.host, room=room, user=helper)
+        services.room_moderator_add(actor=room.host, room=room, user=room.host)
+    services.room_moderator_remove(actor=room.host, room=room, user=helper)
     assert not room.moderators.exists()
 
 
@@ -165,7 +165,7 @@ def test_starting_a_session_brings_the_room_live_and_resets_its_counters(
 ) -> None:
     seed_counters(room.pk, hearts=40, messages=3)  # left over from nothing: must not count
     with django_capture_on_commit_callbacks(execute=True):
-        session = services.start_session(room=room, client_addr="10.0.0.7")
+        session = services.session_start(room=room, client_addr="10.0.0.7")
     room.refresh_from_db()
     assert room.state == Room.State.LIVE
     assert room.started_at is not None and room.last_seen_at is not None
@@ -185,28 +185,28 @@ def test_followers_hear_once_that_the_host_went_live(
     FollowFactory(follower=blocked_fan, followee=room.host)
     BlockFactory(blocker=blocked_fan, blocked=room.host)
     with django_capture_on_commit_callbacks(execute=True):
-        services.start_session(room=room, client_addr="")
+        services.session_start(room=room, client_addr="")
     told = Notification.objects.filter(verb="went_live", actor=room.host)
     assert sorted(told.values_list("recipient_id", flat=True)) == sorted(f.pk for f in fans)
     assert told.first().data == {  # type: ignore[union-attr]
         "room_id": room.pk,
-        "url": services.room_url(room),
+        "url": selectors.room_url(room),
         "title": "Sunday pancakes",
     }
     assert not Notification.objects.filter(recipient=bystander).exists()
     # A redelivered task tells nobody twice.
-    assert services.notify_went_live(room_id=room.pk) == 0
+    assert services.followers_notify_live(room_id=room.pk) == 0
     assert told.count() == 3
 
 
 def test_a_live_or_ended_room_cannot_start_again(room: Room, published: list[Any]) -> None:
-    services.start_session(room=room, client_addr="")
+    services.session_start(room=room, client_addr="")
     with pytest.raises(PermissionDenied) as caught:
-        services.start_session(room=room, client_addr="")
+        services.session_start(room=room, client_addr="")
     assert caught.value.code == "already_live"
-    services.end_session(room=room, reason="test")
+    services.session_end(room=room, reason="test")
     with pytest.raises(PermissionDenied) as caught:
-        services.start_session(room=room, client_addr="")
+        services.session_start(room=room, client_addr="")
     assert caught.value.code == "room_ended"
     assert LiveSession.objects.filter(room=room).count() == 1
 
@@ -214,7 +214,7 @@ def test_a_live_or_ended_room_cannot_start_again(room: Room, published: list[Any
 def test_a_host_who_lost_the_right_cannot_go_live(room: Room) -> None:
     room.host.user_permissions.clear()
     with pytest.raises(NotAHost):
-        services.start_session(room=Room.objects.get(pk=room.pk), client_addr="")
+        services.session_start(room=Room.objects.get(pk=room.pk), client_addr="")
     room.refresh_from_db()
     assert room.state == Room.State.SCHEDULED
 
@@ -222,22 +222,22 @@ def test_a_host_who_lost_the_right_cannot_go_live(room: Room) -> None:
 def test_begin_broadcast_picks_the_hosts_latest_scheduled_room(
     host: User, published: list[Any]
 ) -> None:
-    older = services.create_room(host=host, title="Older")
-    newer = services.create_room(host=host, title="Newer")
+    older = services.room_create(host=host, title="Older")
+    newer = services.room_create(host=host, title="Newer")
     Room.objects.filter(pk=older.pk).update(created_at=timezone.now() - timedelta(hours=1))
-    other_hosts_room = services.create_room(host=HostFactory(), title="Not mine")
-    session = services.begin_broadcast(host=host, client_addr="")
+    other_hosts_room = services.room_create(host=HostFactory(), title="Not mine")
+    session = services.broadcast_begin(host=host, client_addr="")
     assert session.room == newer
     other_hosts_room.refresh_from_db()
     assert other_hosts_room.state == Room.State.SCHEDULED
     with pytest.raises(PermissionDenied) as caught:
-        services.begin_broadcast(host=host, client_addr="")
+        services.broadcast_begin(host=host, client_addr="")
     assert caught.value.code == "already_live"
 
 
 def test_begin_broadcast_without_a_scheduled_room_is_refused(host: User) -> None:
     with pytest.raises(PermissionDenied) as caught:
-        services.begin_broadcast(host=host, client_addr="")
+        services.broadcast_begin(host=host, client_addr="")
     assert caught.value.code == "no_scheduled_room"
 
 
@@ -250,7 +250,7 @@ def test_ending_a_session_writes_its_traffic_report(
     early_fan, fan_one, fan_two = UserFactory(), UserFactory(), UserFactory()
     early = FollowFactory(follower=early_fan, followee=room.host)
     Follow.objects.filter(pk=early.pk).update(created_at=timezone.now() - timedelta(days=1))
-    services.start_session(room=room, client_addr="")
+    services.session_start(room=room, client_addr="")
     seed_counters(
         room.pk, hearts=120, viewers=(5, 3), uniques=11, watch=930.6, messages=7, dropped=2
     )
@@ -258,7 +258,7 @@ def test_ending_a_session_writes_its_traffic_report(
     FollowFactory(follower=fan_two, followee=room.host)
     FollowFactory(follower=fan_one, followee=UserFactory())  # someone else's follower
     with django_capture_on_commit_callbacks(execute=True):
-        session = services.end_session(room=room, reason="publish_done")
+        session = services.session_end(room=room, reason="publish_done")
     assert session is not None
     session.refresh_from_db()
     room.refresh_from_db()
@@ -279,10 +279,10 @@ def test_ending_a_session_writes_its_traffic_report(
 
 
 def test_ending_twice_is_harmless(room: Room, published: list[Any]) -> None:
-    services.start_session(room=room, client_addr="")
-    assert services.end_session(room=room, reason="publish_done") is not None
-    assert services.end_session(room=room, reason="publish_done") is None
-    assert services.finish_broadcast(host=room.host, reason="publish_done") == []
+    services.session_start(room=room, client_addr="")
+    assert services.session_end(room=room, reason="publish_done") is not None
+    assert services.session_end(room=room, reason="publish_done") is None
+    assert services.broadcast_finish(host=room.host, reason="publish_done") == []
     assert LiveSession.objects.get(room=room).ended_at is not None
 
 
@@ -301,40 +301,40 @@ def test_the_host_room_moderators_and_site_moderators_may_end_a_room(
     )
     community_moderator = User.objects.get(pk=community_moderator.pk)
     for actor in (host, helper, staff, community_moderator):
-        room = services.create_room(host=host, title="Again")
+        room = services.room_create(host=host, title="Again")
         room.moderators.add(helper)
-        services.start_session(room=room, client_addr="")
+        services.session_start(room=room, client_addr="")
         with pytest.raises(PermissionDenied):
-            services.end_room(actor=stranger, room=room)
-        session = services.end_room(actor=actor, room=room)
+            services.room_end(actor=stranger, room=room)
+        session = services.room_end(actor=actor, room=room)
         assert session is not None and session.ended_at is not None
         room.refresh_from_db()
         assert room.state == Room.State.ENDED
 
 
 def test_ending_a_scheduled_room_cancels_it(room: Room, published: list[Any]) -> None:
-    assert services.end_room(actor=room.host, room=room) is None
+    assert services.room_end(actor=room.host, room=room) is None
     assert room.state == Room.State.ENDED
     assert not LiveSession.objects.exists()
 
 
 def test_rooms_whose_publisher_vanished_are_ended(host: User, published: list[Any]) -> None:
-    quiet = services.create_room(host=host, title="Quiet")
-    services.start_session(room=quiet, client_addr="")
+    quiet = services.room_create(host=host, title="Quiet")
+    services.session_start(room=quiet, client_addr="")
     Room.objects.filter(pk=quiet.pk).update(last_seen_at=timezone.now() - timedelta(minutes=10))
-    fresh = services.create_room(host=HostFactory(), title="Fresh")
-    services.start_session(room=fresh, client_addr="")
-    scheduled = services.create_room(host=HostFactory(), title="Later")
+    fresh = services.room_create(host=HostFactory(), title="Fresh")
+    services.session_start(room=fresh, client_addr="")
+    scheduled = services.room_create(host=HostFactory(), title="Later")
 
-    assert services.end_stale_rooms(older_than_seconds=120) == 1
+    assert services.rooms_end_stale(older_than_seconds=120) == 1
     states = dict(Room.objects.values_list("pk", "state"))
     assert states == {quiet.pk: "ended", fresh.pk: "live", scheduled.pk: "scheduled"}
     assert LiveSession.objects.get(room=quiet).ended_at is not None
-    assert services.end_stale_rooms(older_than_seconds=120) == 0
+    assert services.rooms_end_stale(older_than_seconds=120) == 0
 
 
 def test_a_room_seen_again_is_not_ended_as_stale(room: Room, published: list[Any]) -> None:
-    services.start_session(room=room, client_addr="")
+    services.session_start(room=room, client_addr="")
     cutoff = timezone.now() - timedelta(minutes=1)
     # Listed as stale, then an on_update arrived before it was locked.
     assert rooms._end_live(room.pk, reason="stale", stale_before=cutoff) is False
@@ -347,14 +347,14 @@ def test_a_room_seen_again_is_not_ended_as_stale(room: Room, published: list[Any
 def test_the_session_report_has_traffic_and_an_empty_cash_part(
     room: Room, published: list[Any]
 ) -> None:
-    services.start_session(room=room, client_addr="")
+    services.session_start(room=room, client_addr="")
     seed_counters(room.pk, hearts=9, viewers=(4,), uniques=4, watch=400, messages=2)
-    running = services.session_report(LiveSession.objects.get(room=room))
+    running = selectors.session_report(LiveSession.objects.get(room=room))
     assert running["running"] is True
     assert running["traffic"]["hearts"] == 9
-    session = services.end_session(room=room, reason="test")
+    session = services.session_end(room=room, reason="test")
     assert session is not None
-    report = services.session_report(session)
+    report = selectors.session_report(session)
     assert report["running"] is False
     assert report["room_id"] == room.pk and report["title"] == "Sunday pancakes"
     assert report["traffic"] == {
@@ -385,10 +385,10 @@ def shop_section_added() -> Iterator[None]:
 def test_report_sections_are_merged_into_the_report(
     room: Room, published: list[Any], shop_section_added: None
 ) -> None:
-    services.start_session(room=room, client_addr="")
-    session = services.end_session(room=room, reason="test")
+    services.session_start(room=room, client_addr="")
+    session = services.session_end(room=room, reason="test")
     assert session is not None
-    report = services.session_report(session)
+    report = selectors.session_report(session)
     assert report["cash"] == {
         "gifts": 0,
         "coins": 0,
@@ -418,10 +418,10 @@ def test_live_performance_ranks_creators_by_their_recent_sessions() -> None:
     old = RoomFactory(host=never.user, title="Long ago", state=Room.State.ENDED)
     LiveSessionFactory(room=old, ended_at=timezone.now() - timedelta(days=365), peak_viewers=10_000)
 
-    scores = services.live_performance([strong.pk, middling.pk, silent.pk, never.pk])
+    scores = selectors.live_performance([strong.pk, middling.pk, silent.pk, never.pk])
     assert scores == {strong.pk: 1.0, middling.pk: 0.5, silent.pk: 0.0}
-    assert services.live_performance([]) == {}
+    assert selectors.live_performance([]) == {}
 
 
 def test_screening_uses_live_performance() -> None:
-    assert kol_extensions.live_performance.get() is services.live_performance
+    assert kol_extensions.live_performance.get() is selectors.live_performance

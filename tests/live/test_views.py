@@ -22,7 +22,7 @@ from PIL import Image
 
 from community.extensions import discover_strips_for
 from community.models import User
-from live import chat, keys, selectors, services
+from live import keys, selectors, services
 from live.models import LiveSession, Room, StreamKey
 from live.templatetags.live_tags import duration
 from live.views import ffmpeg_command, playlist_url
@@ -71,7 +71,7 @@ def test_a_visitor_watches_read_only_with_a_log_in_link(client: Client, live_roo
 def test_the_page_plays_the_public_stream_name_never_the_key(
     client: Client, host: User, live_room: Room
 ) -> None:
-    _, key = keys.rotate_key(host=host)
+    _, key = services.stream_key_rotate(host=host)
     response = client.get(reverse("live_room", args=[live_room.pk]))
     config = room_config(response)
     assert config["playlist"] == playlist_url(live_room)
@@ -117,7 +117,7 @@ def test_a_scheduled_room_says_starting_soon(client: Client, room: Room) -> None
 
 
 def test_an_ended_room_says_so_and_links_the_host(client: Client, host: User, room: Room) -> None:
-    services.end_room(actor=host, room=room)
+    services.room_end(actor=host, room=room)
     page = client.get(reverse("live_room", args=[room.pk])).content.decode()
     assert 'data-view="ended"' in page
     assert "This live has ended" in page
@@ -127,7 +127,7 @@ def test_an_ended_room_says_so_and_links_the_host(client: Client, host: User, ro
 
 def test_an_unknown_room_is_404_and_a_banned_member_is_403(host: User, live_room: Room) -> None:
     viewer = UserFactory()
-    chat.ban(actor=host, room=live_room, user=viewer)
+    services.member_ban(actor=host, room=live_room, user=viewer)
     assert Client().get(reverse("live_room", args=[live_room.pk + 1000])).status_code == 404
     response = logged_in(viewer).get(reverse("live_room", args=[live_room.pk]))
     assert response.status_code == 403
@@ -247,7 +247,7 @@ def test_the_stream_key_is_shown_once(host: User) -> None:
     assert shown is not None
     key = shown.group(1)
     assert keys.digest(key) == active.key_hash
-    assert keys.host_for_key(key) == host
+    assert selectors.stream_key_host(key) == host
 
     again = client.get(reverse("go_live")).content.decode()
     assert key not in again
@@ -257,14 +257,14 @@ def test_the_stream_key_is_shown_once(host: User) -> None:
 
     second = client.post(reverse("go_live_key"))
     assert key not in second.content.decode()
-    assert keys.host_for_key(key) is None  # the old key is revoked at once
+    assert selectors.stream_key_host(key) is None  # the old key is revoked at once
     assert client.get(reverse("go_live_key")).status_code == 405
 
 
 def test_the_latest_broadcasts_show_their_traffic(host: User, live_room: Room) -> None:
     fan = UserFactory()
     FollowFactory(follower=fan, followee=host)
-    services.end_session(room=live_room, reason="publish_done")
+    services.session_end(room=live_room, reason="publish_done")
     session = LiveSession.objects.get(room=live_room)
     LiveSession.objects.filter(pk=session.pk).update(
         peak_viewers=1234, unique_viewers=2345, watch_seconds=7260, chat_messages=321, hearts=9876
@@ -298,14 +298,14 @@ def test_go_live_is_in_the_menu_of_hosts_only(host: User, user: User) -> None:
 
 def test_the_live_now_strip_shows_only_live_rooms(client: Client, host: User, room: Room) -> None:
     assert "Live now" not in client.get(reverse("discover")).content.decode()
-    services.start_session(room=room, client_addr="127.0.0.1")
+    services.session_start(room=room, client_addr="127.0.0.1")
     page = client.get(reverse("discover")).content.decode()
     assert "Live now" in page
     assert f'href="{room.get_absolute_url()}"' in page
     assert room.title in page
     assert escape(host.shown_name) in page
     assert "css/live.css" in page
-    services.end_room(actor=host, room=room)
+    services.room_end(actor=host, room=room)
     assert "Live now" not in client.get(reverse("discover")).content.decode()
 
 
@@ -329,11 +329,11 @@ def test_the_strip_costs_one_query_however_many_rooms_are_live(client: Client) -
 
     nobody_live = discover_queries()
     hosts = [HostFactory() for _ in range(6)]
-    rooms = [services.create_room(host=h, title=f"Room {n}") for n, h in enumerate(hosts)]
-    services.start_session(room=rooms[0], client_addr="")
+    rooms = [services.room_create(host=h, title=f"Room {n}") for n, h in enumerate(hosts)]
+    services.session_start(room=rooms[0], client_addr="")
     one_live = discover_queries()
     for room in rooms[1:]:
-        services.start_session(room=room, client_addr="")
+        services.session_start(room=room, client_addr="")
     six_live = discover_queries()
     assert nobody_live == one_live == six_live
     assert client.get(reverse("discover")).content.decode().count('class="live-card"') == 6
@@ -342,12 +342,12 @@ def test_the_strip_costs_one_query_however_many_rooms_are_live(client: Client) -
 def test_the_strip_puts_the_most_watched_first(
     rf: Any, host: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    quiet = services.create_room(host=host, title="Quiet")
-    busy = services.create_room(host=HostFactory(), title="Busy")
+    quiet = services.room_create(host=host, title="Quiet")
+    busy = services.room_create(host=HostFactory(), title="Busy")
     for room in (quiet, busy):
-        services.start_session(room=room, client_addr="")
+        services.session_start(room=room, client_addr="")
     figures = {quiet.pk: selectors.RoomCounts(viewers=3), busy.pk: selectors.RoomCounts(viewers=90)}
-    monkeypatch.setattr(selectors, "live_counts", lambda rooms: figures)
+    monkeypatch.setattr(selectors, "room_counts", lambda rooms: figures)
     (strip,) = discover_strips_for(rf.get("/"))
     assert [item["room"].title for item in strip.context["rooms"]] == ["Busy", "Quiet"]
     assert [item["viewers"] for item in strip.context["rooms"]] == [90, 3]

@@ -168,7 +168,7 @@ def content(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, 
         )
         community_services.photo_render(photo_id=photo.pk)
         assert Photo.objects.get(pk=photo.pk).renditions
-        room = live_services.create_room(host=HostFactory(), title="Tea time")
+        room = live_services.room_create(host=HostFactory(), title="Tea time")
     yield {"note": str(note.pk), "user": author.username, "room": str(room.pk)}
     with django_db_blocker.unblock():
         # Without post_migrate: the content types and permissions come back

@@ -79,7 +79,7 @@ def gift_job(
 ) -> Callable[[], Outcome]:
     def job() -> Outcome:
         try:
-            sent = live_gifts.send_in_room(
+            sent = live_gifts.room_gift_send_unpublished(
                 sender=sender,
                 room_id=room.pk,
                 gift_slug=gift,

@@ -21,7 +21,6 @@ from kol import stats
 from kol.gift_stats import gift_income
 from kol.models import CreatorDailyStat
 from live import selectors as live_selectors
-from live import services as live_services
 from live.models import LiveSession, Room, RoomRestriction
 from live.services import gifts as live_gifts
 from tests.factories import CreatorFactory, UserFactory, jpeg_bytes
@@ -416,11 +415,11 @@ def test_the_session_report_shows_cash_beside_traffic(catalog: dict[str, Gift]) 
     fund(a, 100)
     fund(b, 100)
     for sender, slug, key in ((a, "coffee", "1"), (b, "heart", "2"), (a, "heart", "3")):
-        live_gifts.send_in_room(
+        live_gifts.room_gift_send_unpublished(
             sender=sender, room_id=room.pk, gift_slug=slug, quantity=1, idempotency_key=key
         )
 
-    report = live_services.session_report(LiveSession.objects.get(pk=session.pk))
+    report = live_selectors.session_report(LiveSession.objects.get(pk=session.pk))
 
     assert report["cash"] == {"gifts": 3, "coins": 20, "unique_payers": 2, "earnings": 15}
     assert "traffic" in report
@@ -433,7 +432,7 @@ def test_a_gift_in_a_room_goes_to_its_host_in_its_open_session(
     sender: Any, catalog: dict[str, Gift]
 ) -> None:
     room, session = live_room()
-    sent = live_gifts.send_in_room(
+    sent = live_gifts.room_gift_send_unpublished(
         sender=sender, room_id=room.pk, gift_slug="sprout", quantity=1, idempotency_key="r"
     )
     row = GiftSend.objects.get()
@@ -444,7 +443,7 @@ def test_a_gift_in_a_room_goes_to_its_host_in_its_open_session(
     assert sent.event["user"]["username"] == "mei"
     assert sent.event["coins"] == 52 and sent.event["quantity"] == 1
 
-    again = live_gifts.send_in_room(
+    again = live_gifts.room_gift_send_unpublished(
         sender=sender, room_id=room.pk, gift_slug="sprout", quantity=1, idempotency_key="r"
     )
     assert again.event is None and again.result.gift_send_id == row.pk
@@ -456,7 +455,7 @@ def test_a_room_that_is_not_live_takes_no_gifts(
 ) -> None:
     room = Room.objects.create(host=UserFactory(), title="Later", state=state)
     with pytest.raises(DomainError) as caught:
-        live_gifts.send_in_room(
+        live_gifts.room_gift_send_unpublished(
             sender=sender, room_id=room.pk, gift_slug="rose", quantity=1, idempotency_key="x"
         )
     assert caught.value.code == "room_not_live"
@@ -648,7 +647,7 @@ def test_the_leaderboard_endpoint_shows_the_current_session(
 ) -> None:
     fan = UserFactory(username="topfan")
     fund(fan, 100)
-    live_gifts.send_in_room(
+    live_gifts.room_gift_send_unpublished(
         sender=fan, room_id=room.pk, gift_slug="coffee", quantity=2, idempotency_key="k"
     )
     response = APIClient().get(f"/api/v1/live/rooms/{room.pk}/leaderboard/")

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from live import services
+from live import selectors, services
 
 
 class Command(BaseCommand):
@@ -43,7 +43,7 @@ class Command(BaseCommand):
         if older < 1:
             raise CommandError("--older-than must be at least 1 second.")
         rooms = list(
-            services.stale_rooms(older_than_seconds=older)
+            selectors.rooms_stale(older_than_seconds=older)
             .select_related("host")
             .order_by("last_seen_at", "pk")
         )
@@ -55,5 +55,5 @@ class Command(BaseCommand):
         if options["dry_run"]:
             self.stdout.write(f"Dry run: {len(rooms)} stale room(s) would be ended.")
             return
-        ended = services.end_stale_rooms(older_than_seconds=older)
+        ended = services.rooms_end_stale(older_than_seconds=older)
         self.stdout.write(self.style.SUCCESS(f"Ended {ended} stale room(s)."))

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from community.models import User
 from kol.services import can_host_live
-from live import keys
+from live import selectors, services
 from live.errors import NotAHost
 
 
@@ -37,7 +37,7 @@ class Command(BaseCommand):
         host = User.objects.filter(username=username).first()
         if host is None:
             raise CommandError(f"No member is called {username!r}.")
-        current = keys.active_key(host=host)
+        current = selectors.stream_key_active(host=host)
         current_text = f"{current.hint}…" if current else "none"
         if options["revoke"]:
             self._revoke(host, current_text, dry_run=options["dry_run"])
@@ -54,7 +54,7 @@ class Command(BaseCommand):
             )
             return
         try:
-            _, plaintext = keys.rotate_key(host=host)
+            _, plaintext = services.stream_key_rotate(host=host)
         except NotAHost as exc:
             raise CommandError(exc.message) from None
         server = settings.SPROUT_LIVE_RTMP_URL.rstrip("/")
@@ -72,7 +72,7 @@ class Command(BaseCommand):
                 f"Dry run: {host.username}'s active key ({current_text}) would be revoked."
             )
             return
-        revoked = keys.revoke_key(host=host)
+        revoked = services.stream_key_revoke(host=host)
         if revoked is None:
             self.stdout.write(f"{host.username} has no active stream key; nothing to revoke.")
             return

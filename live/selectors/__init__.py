@@ -1,0 +1,93 @@
+"""Live rooms: reads for the REST API, the pages, the websocket and the
+services, a module per concept.
+
+- :mod:`live.selectors.rooms`: rooms, their pages, figures and viewers.
+- :mod:`live.selectors.chat`: chat messages, mutes and bans.
+- :mod:`live.selectors.gifts`: the gifts sent in rooms and sessions.
+- :mod:`live.selectors.reports`: a broadcast's report, hosts' performance.
+- :mod:`live.selectors.keys`: stream keys.
+
+Their functions are also here, as ``live.selectors.<name>``, where every
+caller finds them. Writes are :mod:`live.services`.
+"""
+
+from live.selectors.chat import (
+    is_banned,
+    member_restriction,
+    member_restriction_kinds,
+    message_by_id,
+    room_recent_messages,
+    room_restrictions,
+)
+from live.selectors.gifts import (
+    LEADERBOARD_SIZE,
+    room_gift_tally,
+    room_leaderboard,
+    room_top_gifters,
+    session_cash,
+    session_gift_earnings,
+    session_gift_tally,
+    session_top_gifters,
+)
+from live.selectors.keys import stream_key_active, stream_key_host
+from live.selectors.reports import (
+    can_see_cash,
+    live_performance,
+    room_traffic_counters,
+    session_report,
+    session_report_for,
+)
+from live.selectors.rooms import (
+    NO_COUNTS,
+    RoomCounts,
+    RoomDetail,
+    room_by_id,
+    room_counts,
+    room_detail,
+    room_for_viewer,
+    room_hls_url,
+    room_list,
+    room_moderators,
+    room_open_session_id,
+    room_page,
+    room_url,
+    rooms_stale,
+)
+
+__all__ = [
+    "LEADERBOARD_SIZE",
+    "NO_COUNTS",
+    "RoomCounts",
+    "RoomDetail",
+    "can_see_cash",
+    "is_banned",
+    "live_performance",
+    "member_restriction",
+    "member_restriction_kinds",
+    "message_by_id",
+    "room_by_id",
+    "room_counts",
+    "room_detail",
+    "room_for_viewer",
+    "room_gift_tally",
+    "room_hls_url",
+    "room_leaderboard",
+    "room_list",
+    "room_moderators",
+    "room_open_session_id",
+    "room_page",
+    "room_recent_messages",
+    "room_restrictions",
+    "room_top_gifters",
+    "room_traffic_counters",
+    "room_url",
+    "rooms_stale",
+    "session_cash",
+    "session_gift_earnings",
+    "session_gift_tally",
+    "session_report",
+    "session_report_for",
+    "session_top_gifters",
+    "stream_key_active",
+    "stream_key_host",
+]

@@ -1,0 +1,85 @@
+"""Live rooms: reads of chat and its moderation (mutes, bans, messages)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from live import events
+from live.chat import chat_event
+from live.errors import NotFound
+from live.models import ChatMessage, Room, RoomRestriction
+
+# --- moderation -----------------------------------------------------------------
+
+
+def room_restrictions(room: Room) -> QuerySet[RoomRestriction]:
+    """The mutes and bans in force in a room (not lifted, not expired),
+    newest first, with the members involved."""
+    now = timezone.now()
+    return (
+        RoomRestriction.objects.filter(room=room, lifted_at__isnull=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .select_related("user", "created_by")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def message_by_id(message_id: int) -> ChatMessage:
+    """A chat message with its room (NotFound)."""
+    message = ChatMessage.objects.select_related("room").filter(pk=message_id).first()
+    if message is None:
+        raise NotFound("No such message.")
+    return message
+
+
+def _in_force(queryset: QuerySet[RoomRestriction]) -> QuerySet[RoomRestriction]:
+    now = timezone.now()
+    return queryset.filter(lifted_at__isnull=True).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
+
+
+def member_restriction(*, room: Room, user: Any, kind: str) -> RoomRestriction | None:
+    """The member's current mute or ban in the room (not lifted, not expired)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    now = timezone.now()
+    return (
+        RoomRestriction.objects.filter(room=room, user_id=user.pk, kind=kind, lifted_at=None)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .first()
+    )
+
+
+def member_restriction_kinds(*, room_id: int, user_id: int) -> set[str]:
+    """The kinds (``mute``, ``ban``) of restriction in force on a member in a room."""
+    return set(
+        _in_force(RoomRestriction.objects.filter(room_id=room_id, user_id=user_id)).values_list(
+            "kind", flat=True
+        )
+    )
+
+
+def is_banned(user: Any, room: Room) -> bool:
+    """True when a ban in force keeps ``user`` out of ``room``."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return RoomRestriction.Kind.BAN in member_restriction_kinds(room_id=room.pk, user_id=user.pk)
+
+
+def room_recent_messages(room: Room, limit: int | None = None) -> list[events.ChatEvent]:
+    """The room's last ``limit`` (default ``SPROUT_LIVE_RECENT_MESSAGES``)
+    chat events that were not deleted, oldest first."""
+    limit = settings.SPROUT_LIVE_RECENT_MESSAGES if limit is None else limit
+    if limit <= 0:
+        return []
+    rows = list(
+        ChatMessage.objects.filter(room=room, deleted_at__isnull=True)
+        .select_related("user")
+        .order_by("-id")[:limit]
+    )
+    return [chat_event(message) for message in reversed(rows)]

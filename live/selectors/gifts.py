@@ -1,0 +1,77 @@
+"""Live rooms: reads of the gifts sent in rooms (the wallet keeps every gift
+send with the ids of its room and session; these are the room's and the
+session's views of them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from live import events
+from live.errors import NotFound
+from live.models import LiveSession, Room
+from wallet import selectors as wallet_selectors
+from wallet.models import GiftSend
+from wallet.selectors import TopGifter
+
+MAX_ID = 2**63 - 1
+
+#: How many gifters a room's leaderboard shows.
+LEADERBOARD_SIZE = 10
+
+
+def session_gift_tally(session_id: int) -> dict[str, int]:
+    """What a live session brought in gifts: ``{gifts, coins, unique_payers}``."""
+    return wallet_selectors.gift_tally(GiftSend.objects.filter(session_id=session_id))
+
+
+def session_gift_earnings(session_id: int) -> int:
+    """The coins a live session credited to its host's earnings (after the
+    platform's share)."""
+    return wallet_selectors.gift_earnings(GiftSend.objects.filter(session_id=session_id))
+
+
+def session_top_gifters(session_id: int, limit: int = LEADERBOARD_SIZE) -> list[TopGifter]:
+    """The top gifters of one live session (what the room's ``leaderboard``
+    frame shows)."""
+    return wallet_selectors.gift_top_senders(GiftSend.objects.filter(session_id=session_id), limit)
+
+
+def room_gift_tally(room_id: int) -> dict[str, int]:
+    """All the gifts a room ever received: ``{gifts, coins, unique_payers}``."""
+    return wallet_selectors.gift_tally(GiftSend.objects.filter(room_id=room_id))
+
+
+def room_top_gifters(room_id: int, limit: int = LEADERBOARD_SIZE) -> list[TopGifter]:
+    """The room's top gifters of all time (by coins)."""
+    return wallet_selectors.gift_top_senders(GiftSend.objects.filter(room_id=room_id), limit)
+
+
+def room_leaderboard(room_id: int) -> dict[str, Any]:
+    """``{session_id, top}``: the top gifters of the room's open session, or
+    of its last one when it is not live (``session_id`` None: never live),
+    as the room page shows them on load (``leaderboard`` events keep them
+    current). NotFound for an unknown room."""
+    if not 0 < room_id <= MAX_ID or not Room.objects.filter(pk=room_id).exists():
+        raise NotFound("This room does not exist.")
+    session_id = (
+        LiveSession.objects.filter(room_id=room_id)
+        .order_by("-started_at", "-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    top = [] if session_id is None else session_top_gifters(session_id)
+    return {"session_id": session_id, "top": events.leaderboard_lines(top)}
+
+
+def session_cash(session: LiveSession) -> dict[str, Any]:
+    """The session report's gift takings (a section of
+    ``live.extensions.session_report_sections``): ``cash {gifts, coins,
+    unique_payers, earnings}``: gift items received, coins the senders paid,
+    how many members paid, and the coins credited to the host's earnings
+    (after the platform's share). Two queries."""
+    return {
+        "cash": {
+            **session_gift_tally(session.pk),
+            "earnings": session_gift_earnings(session.pk),
+        }
+    }
