@@ -32,7 +32,7 @@ from community.services import notify_followers
 from core.errors import InvalidImage
 from core.images import prepare_upload
 from kol.models import CreatorProfile
-from kol.services import can_host_live
+from kol.selectors import can_host_live
 from live import events
 from live.errors import Banned, NotAHost, NotFound, PermissionDenied, ValidationFailed
 from live.extensions import session_report_sections
