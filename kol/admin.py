@@ -296,8 +296,7 @@ class NicheAdmin(PoolAdmin):
         return int(getattr(obj, "creators_in", 0))
 
     def _set_active(self, request: HttpRequest, queryset: QuerySet[Niche], active: bool) -> None:
-        # A niche has no derived state: switching it is a plain update.
-        changed = _plain(queryset).exclude(is_active=active).update(is_active=active)
+        changed = services.niches_set_active(niches=_plain(queryset), active=active)
         word = "activated" if active else "deactivated"
         self.message_user(
             request,
@@ -1119,9 +1118,9 @@ class InvitationAdmin(ReadOnlyPoolAdmin):
         user = _acting_user(request)
         open_ones = _plain(queryset).filter(status=Invitation.Status.SENT)
         affected = list(open_ones.select_related("user"))
-        # kol.services expires by due date only (invitations_expire_due); expiring chosen
-        # open invitations early is the same single UPDATE, without a notice.
-        expired = open_ones.update(status=Invitation.Status.EXPIRED)
+        # Expiring chosen open invitations early is the same single UPDATE as
+        # invitations_expire_due (by due date), without a notice.
+        expired = services.invitations_expire(invitations=open_ones)
         _log_change(user, affected, "Expired")
         message = ngettext("%d invitation expired.", "%d invitations expired.", expired) % expired
         if expired < queryset.count():

@@ -4,6 +4,7 @@ also here, as ``kol.services.<name>``, where callers find it.
 - :mod:`kol.services.profiles`: creator profiles and the verified badge.
 - :mod:`kol.services.applications`: applications to the pool.
 - :mod:`kol.services.agencies`: agency rosters and revenue shares.
+- :mod:`kol.services.niches`: the managed list of niches.
 - :mod:`kol.services.invitations`: invitations to host live rooms.
 - :mod:`kol.services.stats`: the daily stats, computed set-based, and tiers.
 - :mod:`kol.services.screening`: keeping screening scores on the profiles.
@@ -30,8 +31,10 @@ from kol.services.invitations import (
     invitation_accept,
     invitation_decline,
     invitation_send,
+    invitations_expire,
     invitations_expire_due,
 )
+from kol.services.niches import niches_set_active
 from kol.services.notifications import (
     notification_send,
 )
@@ -73,7 +76,9 @@ __all__ = [
     "invitation_accept",
     "invitation_decline",
     "invitation_send",
+    "invitations_expire",
     "invitations_expire_due",
+    "niches_set_active",
     "notification_send",
     "screening_scores_store",
     "stats_compute_day",

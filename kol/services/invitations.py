@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -163,3 +164,12 @@ def invitations_expire_due(*, now: datetime | None = None) -> int:
     return Invitation.objects.filter(
         status=Invitation.Status.SENT, expires_at__lte=now or timezone.now()
     ).update(status=Invitation.Status.EXPIRED)
+
+
+def invitations_expire(*, invitations: QuerySet[Invitation]) -> int:
+    """Expire the open invitations among ``invitations`` now, before their
+    date (staff, from the admin): one ``UPDATE``, no notice. Returns how
+    many."""
+    return invitations.filter(status=Invitation.Status.SENT).update(
+        status=Invitation.Status.EXPIRED
+    )
