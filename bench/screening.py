@@ -16,14 +16,14 @@ What it does:
    likes, collects and comments per note drawn from a Pareto distribution
    (~1 M, 0.25 M and 0.17 M), mostly soon after publication; then the
    denormalised counters, ``VACUUM ANALYZE``, and 30 days of stats history
-   (``kol.stats.recompute``) so that screening has something to read.
-2. (a) ``kol.stats.compute_day(day=today)``, the code behind
+   (``kol.services.stats_recompute``) so that screening has something to read.
+2. (a) ``kol.services.stats_compute_day(day=today)``, the code behind
    ``manage.py recompute_stats``: median time of 3 runs and its queries.
 3. (b) Hand-written aggregates of the same numbers for the same day, each a
    single ``SELECT ... GROUP BY``, fetched: median of 3; checks that they
-   agree with the rows compute_day wrote; prints compute_day / fastest
+   agree with the rows stats_compute_day wrote; prints stats_compute_day / fastest
    aggregate (goal: <= 3).
-4. (c) ``kol.screening.rank_creators(top=50)`` and ``manage.py
+4. (c) ``kol.selectors.creator_ranking(top=50)`` and ``manage.py
    screen_creators --top 50 --dry-run --format json``: median time of 3 and
    queries (or says clearly that screening is not importable yet).
 """
@@ -247,7 +247,7 @@ def load_data() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from kol import stats
+    from kol import selectors, services
 
     call_command("migrate", verbosity=0)
     password = make_password("bench-pass")
@@ -278,10 +278,10 @@ def load_data() -> None:
         t0 = time.perf_counter()
         cursor.execute("VACUUM ANALYZE")
         print(f"  {'vacuum analyze':<16} {time.perf_counter() - t0:6.1f} s")
-    today = stats.today()
+    today = selectors.stats_today()
     days = [today - timedelta(days=n) for n in range(HISTORY_DAYS - 1, -1, -1)]
     t0 = time.perf_counter()
-    results = stats.recompute(days=days)
+    results = services.stats_recompute(days=days)
     elapsed = time.perf_counter() - t0
     print(
         f"  {'stats history':<16} {elapsed:6.1f} s  ({HISTORY_DAYS} days, "
@@ -311,7 +311,7 @@ def table_sizes() -> dict[str, int]:
 # --- the hand-written aggregates --------------------------------------------------------
 
 # Both compute, per creator and for the day [start, end), the same columns
-# as kol.stats (followers, new followers, notes published, likes / collects /
+# as kol.services.stats (followers, new followers, notes published, likes / collects /
 # visible comments received, engagement rate over the 30 days ending that
 # day), in a single SELECT ... GROUP BY, written the way one would by hand
 # for PostgreSQL.
@@ -403,7 +403,7 @@ def raw_aggregate(sql: str, day: Any) -> list[tuple[Any, ...]]:
 
 
 def check_agreement(rows: list[tuple[Any, ...]], day: Any) -> int:
-    """The raw aggregate's numbers equal what compute_day stored."""
+    """The raw aggregate's numbers equal what stats_compute_day stored."""
     from kol.models import CreatorDailyStat
 
     stored = {
@@ -466,11 +466,11 @@ def machine() -> str:
 
 
 def measure_screening() -> list[tuple[str, float, int, str]]:
-    """(c): rank_creators and the command, or a clear message."""
+    """(c): creator_ranking and the command, or a clear message."""
     try:
-        from kol import screening
+        from kol.selectors import creator_ranking
     except ImportError as exc:
-        print(f"\n!! kol.screening is not importable yet ({exc}): screening not measured.")
+        print(f"\n!! creator_ranking is not importable yet ({exc}): screening not measured.")
         return []
     from django.core.management import call_command
 
@@ -484,9 +484,9 @@ def measure_screening() -> list[tuple[str, float, int, str]]:
 
     rows: list[tuple[str, float, int, str]] = []
     try:
-        seconds, queries, ranked = timed({"rank": lambda: screening.rank_creators(top=50)})["rank"]
+        seconds, queries, ranked = timed({"rank": lambda: creator_ranking(top=50)})["rank"]
     except Exception as exc:  # code still being written must not hide (a) and (b)
-        print(f"\n!! kol.screening.rank_creators failed: {exc!r}")
+        print(f"\n!! kol.selectors.creator_ranking failed: {exc!r}")
         return rows
     top = ranked[0] if ranked else None
     note = f"{len(ranked)} ranked" + (f"; #1 scores {top.score:.1f}" if top else "")
@@ -519,17 +519,17 @@ def main() -> None:
         load_data()
         print(f"loaded in {time.perf_counter() - t0:.1f} s")
 
-    from kol import stats
+    from kol import selectors, services
 
     print(f"\nmachine: {machine()}")
     print("rows: " + ", ".join(f"{t} {n:,}" for t, n in table_sizes().items()))
 
-    day = stats.today()
+    day = selectors.stats_today()
     raw_aggregate(RAW_PER_TABLE, day)  # warm the cache the same way for everyone
     measured = timed(
         {
-            "compute": lambda: stats.compute_day(day=day),
-            "dry": lambda: stats.compute_day(day=day, dry_run=True),
+            "compute": lambda: services.stats_compute_day(day=day),
+            "dry": lambda: services.stats_compute_day(day=day, dry_run=True),
             "union": lambda: raw_aggregate(RAW_UNION, day),
             "table": lambda: raw_aggregate(RAW_PER_TABLE, day),
         }
@@ -544,9 +544,10 @@ def main() -> None:
     ratio = compute_s / fastest
 
     rows = [
-        ("compute_day (recompute_stats, 1 day)", compute_s, result.queries,
+        ("stats_compute_day (recompute_stats, 1 day)", compute_s, result.queries,
          f"{result.rows_written:,} rows upserted"),
-        ("compute_day --dry-run (fetches rows)", dry_s, dry.queries, f"{len(dry.rows):,} rows"),
+        ("stats_compute_day --dry-run (fetches rows)", dry_s, dry.queries,
+         f"{len(dry.rows):,} rows"),
         ("raw SQL: UNION ALL + one GROUP BY", union_s, union_q, f"{len(union_rows):,} rows"),
         ("raw SQL: GROUP BY per table, joined", table_s, table_q, f"{len(table_rows):,} rows"),
     ]  # fmt: skip
@@ -558,7 +559,7 @@ def main() -> None:
         print(f"  {label:<50} {seconds * 1000:>6.0f} ms {queries:>8}  {note}")
     print(f"\nthe raw aggregates agree with the stored rows for {checked:,} creators")
     print(
-        f"goal: compute_day within {GOAL_RATIO:.0f}x of the fastest raw aggregate -> "
+        f"goal: stats_compute_day within {GOAL_RATIO:.0f}x of the fastest raw aggregate -> "
         f"{ratio:.2f}x {'OK' if ratio <= GOAL_RATIO else 'MISSED'}"
     )
 

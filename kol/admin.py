@@ -5,8 +5,8 @@ Who sees what: superusers and moderators (``kol.review_application`` or
 ``community.moderate_note``) see the whole pool. Any other staff account sees
 only the agencies it manages (``Agency.managers``), their memberships, the
 creators currently on their rosters and those creators' stats, read-only;
-anything else is a 404. Every write goes through ``kol.services``,
-``kol.invitations`` or ``kol.stats``; changelists join, annotate or prefetch
+anything else is a 404. Every write goes through
+``kol.services``; changelists join, annotate or prefetch
 what their columns show, so a page costs the same queries whatever its length.
 """
 
@@ -42,7 +42,7 @@ from django.utils.translation import ngettext
 
 from community.models import User
 from core.admin import DefaultStatusFilter, IsNullFilter
-from kol import invitations, screening, services, stats
+from kol import selectors, services
 from kol.errors import DomainError
 from kol.models import (
     BPS_MAX,
@@ -55,7 +55,6 @@ from kol.models import (
     Niche,
     RevenueShareChange,
 )
-from kol.selectors import sees_whole_pool
 
 if TYPE_CHECKING:
     pass
@@ -91,7 +90,7 @@ class PoolAdmin(admin.ModelAdmin):
     managers see their part (``scope``), read-only, and a 404 for the rest."""
 
     def is_scoped(self, request: HttpRequest) -> bool:
-        return not sees_whole_pool(request.user)
+        return not selectors.sees_whole_pool(request.user)
 
     def scope(self, queryset: QuerySet[Any], user: User) -> QuerySet[Any]:
         """The rows an agency manager may see; nothing unless a subclass says."""
@@ -121,10 +120,10 @@ class PoolAdmin(admin.ModelAdmin):
         return not self.is_scoped(request) and super().has_delete_permission(request, obj)
 
     def has_review_permission(self, request: HttpRequest) -> bool:
-        return services.is_reviewer(request.user)
+        return selectors.is_reviewer(request.user)
 
     def has_invite_permission(self, request: HttpRequest) -> bool:
-        return invitations.can_send_invitations(request.user)
+        return selectors.can_send_invitations(request.user)
 
 
 class ReadOnlyPoolAdmin(PoolAdmin):
@@ -232,7 +231,7 @@ class AgencyFilter(admin.SimpleListFilter):
         self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
     ) -> list[tuple[str, str]]:
         agencies = Agency.objects.order_by("name")
-        if not sees_whole_pool(request.user):
+        if not selectors.sees_whole_pool(request.user):
             agencies = agencies.filter(pk__in=managed_agency_ids(request.user))
         choices = [(str(pk), name) for pk, name in agencies.values_list("pk", "name")]
         if self.roster:
@@ -297,8 +296,7 @@ class NicheAdmin(PoolAdmin):
         return int(getattr(obj, "creators_in", 0))
 
     def _set_active(self, request: HttpRequest, queryset: QuerySet[Niche], active: bool) -> None:
-        # A niche has no derived state: switching it is a plain update.
-        changed = _plain(queryset).exclude(is_active=active).update(is_active=active)
+        changed = services.niches_set_active(niches=_plain(queryset), active=active)
         word = "activated" if active else "deactivated"
         self.message_user(
             request,
@@ -408,7 +406,7 @@ class CreatorProfileAdmin(PoolAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # creator_profile_update lets the creator or a reviewer edit.
-        return super().has_change_permission(request, obj) and services.is_reviewer(request.user)
+        return super().has_change_permission(request, obj) and selectors.is_reviewer(request.user)
 
     # -- columns and fields
 
@@ -506,7 +504,7 @@ class CreatorProfileAdmin(PoolAdmin):
         plain = _plain(queryset)
         affected = list(plain.exclude(verified=verified).select_related("user"))
         try:
-            changed = services.set_verified(
+            changed = services.creator_profiles_set_verified(
                 actor=user, profiles=plain.exclude(verified=verified), verified=verified
             )
         except DomainError as exc:
@@ -540,7 +538,7 @@ class CreatorProfileAdmin(PoolAdmin):
     def recompute_tiers(self, request: HttpRequest, queryset: QuerySet[CreatorProfile]) -> None:
         # Tiers follow audience sizes across the pool; one set-based pass is
         # as cheap as recomputing the selection alone.
-        changed = stats.refresh_tiers()
+        changed = services.tiers_refresh()
         self.message_user(
             request,
             ngettext(
@@ -588,7 +586,7 @@ class CreatorProfileAdmin(PoolAdmin):
         may_invite = self.has_invite_permission(request)
         form = ScreeningForm(request.POST if request.method == "POST" else request.GET)
         niche = form.cleaned_data["niche"] if form.is_valid() else None
-        results = screening.rank_creators(niche=niche.slug if niche else None, top=SCREENING_TOP)
+        results = selectors.creator_ranking(niche=niche.slug if niche else None, top=SCREENING_TOP)
         prefetch_related_objects([result.creator for result in results], "user")
 
         if request.method == "POST":
@@ -628,7 +626,7 @@ class CreatorProfileAdmin(PoolAdmin):
                     "rank": rank,
                     "result": result,
                     "components": [
-                        (name, result.components.get(name, 0.0)) for name in screening.WEIGHTS
+                        (name, result.components.get(name, 0.0)) for name in selectors.WEIGHTS
                     ],
                     "invited": result.creator.user_id in open_invitations,
                 }
@@ -636,7 +634,7 @@ class CreatorProfileAdmin(PoolAdmin):
             ],
             "may_invite": may_invite,
             "top": SCREENING_TOP,
-            "weights": list(screening.WEIGHTS.items()),
+            "weights": list(selectors.WEIGHTS.items()),
         }
         return TemplateResponse(request, "admin/kol/creatorprofile/screening.html", context)
 
@@ -670,7 +668,7 @@ def _invite_creators(
     sent, already = 0, 0
     for creator, score, reasons in picked:
         try:
-            _, created = invitations.invite(
+            _, created = services.invitation_send(
                 actor=actor,
                 user=creator.user,
                 message=message,
@@ -724,7 +722,7 @@ class MembershipForm(forms.ModelForm):
         return cleaned
 
     def validate_constraints(self) -> None:
-        # "One current agency per creator" is kept by agency_add_creator, which
+        # "One current agency per creator" is kept by agency_creator_add, which
         # ends the creator's current membership elsewhere; the share's range
         # is checked by its field.
         return None
@@ -794,7 +792,7 @@ class MembershipInline(admin.TabularInline):
         return formfield
 
     def _may_edit(self, request: HttpRequest) -> bool:
-        return sees_whole_pool(request.user)
+        return selectors.sees_whole_pool(request.user)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._may_edit(request) and super().has_add_permission(request, obj)
@@ -879,10 +877,10 @@ class AgencyAdmin(PoolAdmin):
             membership: AgencyMembership = row.instance
             try:
                 if row.cleaned_data.get("end_now"):
-                    services.agency_end_membership(actor=actor, membership=membership)
+                    services.agency_membership_end(actor=actor, membership=membership)
                     formset.changed_objects.append((membership, ["ended_at"]))
                 elif "share_bps" in row.changed_data:
-                    services.agency_change_share(
+                    services.agency_share_change(
                         actor=actor,
                         membership=membership,
                         share_bps=row.cleaned_data["share_bps"],
@@ -896,7 +894,7 @@ class AgencyAdmin(PoolAdmin):
                 continue
             creator: CreatorProfile = row.cleaned_data["creator"]
             try:
-                membership = services.agency_add_creator(
+                membership = services.agency_creator_add(
                     actor=actor,
                     agency=agency,
                     creator=creator,
@@ -1120,9 +1118,9 @@ class InvitationAdmin(ReadOnlyPoolAdmin):
         user = _acting_user(request)
         open_ones = _plain(queryset).filter(status=Invitation.Status.SENT)
         affected = list(open_ones.select_related("user"))
-        # kol.invitations expires by due date only (expire_due); expiring chosen
-        # open invitations early is the same single UPDATE, without a notice.
-        expired = open_ones.update(status=Invitation.Status.EXPIRED)
+        # Expiring chosen open invitations early is the same single UPDATE as
+        # invitations_expire_due (by due date), without a notice.
+        expired = services.invitations_expire(invitations=open_ones)
         _log_change(user, affected, "Expired")
         message = ngettext("%d invitation expired.", "%d invitations expired.", expired) % expired
         if expired < queryset.count():

@@ -1,7 +1,7 @@
 """REST API of the creator pool (``/api/v1/creators/``, ``/niches/``,
 ``/invitations/``), in the notes API's discipline: thin views, an input
-serializer for shape, ``kol.services`` / ``kol.invitations`` for rules and
-writes, ``kol.selectors`` for reads, and domain errors turned into
+serializer for shape, ``kol.services`` for rules and writes,
+``kol.selectors`` for reads, and domain errors turned into
 ``{"error": {...}}`` once by ``core.http_errors.api_exception_handler``.
 """
 
@@ -28,7 +28,7 @@ from core.api import (
     paginated_schema,
     validated,
 )
-from kol import invitations, selectors, services
+from kol import selectors, services
 from kol import serializers as s
 from kol.errors import PermissionDenied
 from kol.models import Invitation, Tier
@@ -72,7 +72,7 @@ class CreatorListView(APIView):
         query = s.CreatorQueryInput(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        creators = selectors.creators(
+        creators = selectors.creator_list(
             niche=params.get("niche") or None,
             tier=params.get("tier") or None,
             agency=params.get("agency") or None,
@@ -105,7 +105,7 @@ class CreatorDetailView(APIView):
 class NicheListView(APIView):
     @extend_schema(responses={200: s.NicheSerializer(many=True)}, tags=["creators"])
     def get(self, request: Request) -> Response:
-        return Response(s.NicheSerializer(selectors.active_niches(), many=True).data)
+        return Response(s.NicheSerializer(selectors.niche_list(), many=True).data)
 
 
 class ApplicationListView(APIView):
@@ -126,7 +126,7 @@ class ApplicationListView(APIView):
         description="Your own applications to the creator pool, newest first.",
     )
     def get(self, request: Request) -> Response:
-        applications = selectors.applications_of(_member(request))
+        applications = selectors.application_list_for(_member(request))
         page = pagination.keyset(applications, cursor=cursor(request), size=page_size(request))
         return paginated(request, page, s.ApplicationSerializer)
 
@@ -201,7 +201,7 @@ class InvitationListView(APIView):
     def get(self, request: Request) -> Response:
         user = _member(request)
         listed = selectors.invitation_list(
-            invitations.invitations_for(user), status=_param(request, "status")
+            selectors.invitation_list_for(user), status=_param(request, "status")
         )
         page = pagination.keyset(listed, cursor=cursor(request), size=page_size(request))
         return paginated(request, page, s.InvitationSerializer)
@@ -221,14 +221,14 @@ class InvitationListView(APIView):
     )
     def post(self, request: Request) -> Response:
         actor = _member(request)
-        if not invitations.can_send_invitations(actor):
+        if not selectors.can_send_invitations(actor):
             raise PermissionDenied("Only staff invite members to host.")
         data = validated(s.InvitationInput, request.data)
         user = community_selectors.user_by_username(data["username"])
         niche = selectors.niche_for_slug(data["niche"]) if data["niche"] else None
         # Freeze the latest screening with the invitation, for the record.
         profile = selectors.creator_of(user)
-        invitation, created = invitations.invite(
+        invitation, created = services.invitation_send(
             actor=actor,
             user=user,
             message=data["message"],
@@ -260,7 +260,7 @@ class _InvitationAnswerView(APIView):
 
 class InvitationAcceptView(_InvitationAnswerView):
     def answer(self, user: User, invitation: Invitation) -> Invitation:
-        return invitations.accept(user=user, invitation=invitation)
+        return services.invitation_accept(user=user, invitation=invitation)
 
     @extend_schema(
         request=None,
@@ -275,7 +275,7 @@ class InvitationAcceptView(_InvitationAnswerView):
 
 class InvitationDeclineView(_InvitationAnswerView):
     def answer(self, user: User, invitation: Invitation) -> Invitation:
-        return invitations.decline(user=user, invitation=invitation)
+        return services.invitation_decline(user=user, invitation=invitation)
 
     @extend_schema(
         request=None,

@@ -13,9 +13,7 @@ class KolConfig(AppConfig):
         # What the creator pool adds to the apps below it (their extensions).
         from community import extensions as community
         from kol import extensions as kol
-        from kol.badges import creator_badges
-        from kol.gift_stats import gift_income
-        from kol.payouts import agency_split
+        from kol.selectors import agency_split, creator_badges, gift_income
         from wallet import extensions as wallet
 
         community.badge_providers.add(creator_badges, app=self.name)

@@ -17,7 +17,7 @@ community:
 - four agencies, each with a manager ``agency_<slug>`` (staff, "Agency
   managers" group), holding about a third of the creators at 10–40% shares,
   a few renegotiated so the share history shows;
-- 60 days of daily stats per creator: today's computed by ``kol.stats`` from
+- 60 days of daily stats per creator: today's computed by ``kol.services.stats`` from
   the rows, the 59 before written here. Their followers and new followers
   are exactly what the follows say; notes, likes, collects, comments and the
   engagement rate come from a simulation of each creator's posting rhythm
@@ -87,7 +87,7 @@ from community.selectors import viewer_graph_forget
 from core import images
 from core.commands import count_option
 from core.progress import Progress
-from kol import invitations, screening, services, stats
+from kol import selectors, services
 from kol.models import (
     Agency,
     AgencyMembership,
@@ -114,7 +114,7 @@ FAN_CAP = 3000  # most fan accounts, so most followers of one creator
 HISTORY_DAYS = 60  # daily stats per creator, today's included
 # Simulated days before today: the history, and a 30-day warm-up so the
 # history's first engagement window is full.
-SIMULATED_DAYS = HISTORY_DAYS - 1 + stats.WINDOW_DAYS
+SIMULATED_DAYS = HISTORY_DAYS - 1 + services.WINDOW_DAYS
 # What the history rows hold, in order (kol.models.CreatorDailyStat).
 HISTORY_COLUMNS = (
     "creator_id", "date", "followers", "new_followers", "notes_published", "likes_received",
@@ -329,7 +329,7 @@ def demo_ladder() -> tuple[dict[str, int], bool]:
     """The tier thresholds audiences are drawn from: the configured ones, or
     :data:`DEMO_TIERS` when those need more fans than a demo makes. The flag
     says the configured ones were kept."""
-    configured = dict(services.tier_thresholds())
+    configured = dict(selectors.tier_thresholds())
     if audience_ranges(configured)["mega"][1] <= FAN_CAP:
         return configured, True
     return dict(DEMO_TIERS), False
@@ -546,7 +546,7 @@ def simulate(
     """The content columns of each simulated day: every note earns about
     ``engagement × followers`` interactions over its first week (the level
     drifting by ``trend`` towards today's), and the engagement rate is taken
-    like ``kol.stats`` takes it: interactions of the 30 days ending on the
+    like ``kol.services.stats`` takes it: interactions of the 30 days ending on the
     day, per follower, per note published in those days."""
     days = len(posts)
     received = [[0, 0, 0] for _ in range(days)]
@@ -562,7 +562,7 @@ def simulate(
                     received[index + offset][kind] += int(amount) + (
                         rng.random() < amount - int(amount)
                     )
-    window = stats.WINDOW_DAYS
+    window = services.WINDOW_DAYS
     rows = []
     interactions = notes = 0
     for index in range(days):
@@ -673,7 +673,7 @@ class _PoolSeeder:
     def __init__(self, command: BaseCommand, plan: PoolPlan, *, seed: int, verbose: bool) -> None:
         self.command, self.plan, self.seed, self.verbose = command, plan, seed, verbose
         self.now = timezone.now()
-        self.today = stats.today()
+        self.today = selectors.stats_today()
         # Oldest first, ending yesterday.
         self.days = [self.today - timedelta(days=n) for n in range(SIMULATED_DAYS, 0, -1)]
         self.users: dict[str, User] = {}
@@ -750,9 +750,9 @@ class _PoolSeeder:
                     self._audiences(fresh)
                     self._rosters(fresh, managers)
                     self._history(fresh)
-                today = stats.compute_day(day=self.today)
-                results = screening.rank_creators()
-                screening.store_scores(results)
+                today = services.stats_compute_day(day=self.today)
+                results = selectors.creator_ranking()
+                services.screening_scores_store(results)
                 self._applications()
                 self._invitations(results)
         self.say(
@@ -949,7 +949,7 @@ class _PoolSeeder:
         the counters from the rows."""
         user_ids = [p.user_id for _, p in fresh]
         window = datetime.combine(
-            self.today - timedelta(days=stats.WINDOW_DAYS - 1), dt_time.min, tzinfo=UTC
+            self.today - timedelta(days=services.WINDOW_DAYS - 1), dt_time.min, tzinfo=UTC
         )
         notes: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
         for note_id, author_id, published in Note.objects.filter(
@@ -986,7 +986,7 @@ class _PoolSeeder:
 
     def _interactions(self, user_ids: list[int], since: datetime) -> Counter[int]:
         """Likes, collects and visible comments received since ``since``,
-        per author (what kol.stats counts in the engagement window)."""
+        per author (what kol.services.stats counts in the engagement window)."""
         received: Counter[int] = Counter()
         for model, extra in (
             (Like, Q()),
@@ -1077,7 +1077,7 @@ class _PoolSeeder:
         fans_of: dict[int, list[int]],
     ) -> None:
         """Fans like the creators' notes of the engagement window until the
-        rate kol.stats will compute today is the one planned; most likes come
+        rate kol.services.stats will compute today is the one planned; most likes come
         soon after a note is published."""
         followers = dict(
             User.objects.filter(pk__in=list(fans_of)).values_list("pk", "follower_count")
@@ -1170,13 +1170,13 @@ class _PoolSeeder:
             agency, manager = managers[plan.agency]
             rng = _rng(self.seed, plan.username, "roster")
             started = self.now - timedelta(days=rng.randint(70, max(71, plan.joined_days_ago)))
-            membership = services.agency_add_creator(
+            membership = services.agency_creator_add(
                 actor=manager, agency=agency, creator=profile, share_bps=plan.share_bps
             )
             RevenueShareChange.objects.filter(membership=membership).update(changed_at=started)
             AgencyMembership.objects.filter(pk=membership.pk).update(started_at=started)
             if plan.new_share_bps is not None:
-                services.agency_change_share(
+                services.agency_share_change(
                     actor=manager,
                     membership=membership,
                     share_bps=plan.new_share_bps,
@@ -1286,7 +1286,7 @@ class _PoolSeeder:
             )
             self.created["applications"] += 1
 
-    def _invitations(self, results: Sequence[screening.ScreeningResult]) -> None:
+    def _invitations(self, results: Sequence[selectors.ScreeningResult]) -> None:
         """Invite the top of the screening to host: the first accepted (they
         may host live rooms), the second still open. Only on a pool that
         has no invitations yet."""
@@ -1294,10 +1294,10 @@ class _PoolSeeder:
         if not users or Invitation.objects.filter(user__in=users).exists():
             return
         inviter = User.objects.filter(username=MODERATOR_USERNAME).first()
-        if inviter is not None and not invitations.can_send_invitations(inviter):
+        if inviter is not None and not selectors.can_send_invitations(inviter):
             inviter = None
         for position, result in enumerate(results[:2]):
-            invitation, _ = invitations.invite(
+            invitation, _ = services.invitation_send(
                 actor=inviter,
                 user=result.creator.user,
                 message="Your notes stood out in our screening of the creator pool. "
@@ -1307,7 +1307,7 @@ class _PoolSeeder:
                 reasons=result.reasons,
             )
             if position == 0:
-                invitations.accept(user=result.creator.user, invitation=invitation)
+                services.invitation_accept(user=result.creator.user, invitation=invitation)
             self.created["invitations"] += 1
 
     # --- the end ---------------------------------------------------------------------------------
@@ -1315,7 +1315,7 @@ class _PoolSeeder:
     def _credentials(
         self,
         managers: dict[str, tuple[Agency, User]],
-        results: Sequence[screening.ScreeningResult],
+        results: Sequence[selectors.ScreeningResult],
     ) -> None:
         out = self.command.stdout
         out.write("")

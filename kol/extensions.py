@@ -3,7 +3,7 @@ above it (live, shop) add to its stats and screening.
 
 - ``stat_providers`` (Slot): ``(day, creator ids) -> {creator id: {column:
   int}}``, columns of the daily stats the pool cannot compute itself
-  (``kol.stats.PROVIDED_COLUMNS``: gift income, live seconds, sales). One
+  (``kol.services.PROVIDED_COLUMNS``: gift income, live seconds, sales). One
   query per provider whatever the pool's size. The pool's own gift income
   (from the wallet, below it) is one.
 - ``live_performance`` (Hook): ``(user ids) -> {user id: score 0..1}``, past

@@ -58,10 +58,10 @@ class CreatorProfile(models.Model):
     # [{"label": "Blog", "url": "https://..."}], http(s) only (kol.services).
     links = models.JSONField(default=list, blank=True)
     joined_at = models.DateTimeField(auto_now_add=True)
-    # The latest daily stat's engagement rate, copied by kol.stats so the
+    # The latest daily stat's engagement rate, copied by kol.services.stats so the
     # directory can order by it.
     engagement_rate = models.FloatField(default=0.0, editable=False, db_index=True)
-    # The latest screening (kol.screening): what the directory orders by.
+    # The latest screening (kol.selectors.screening): what the directory orders by.
     score = models.FloatField(null=True, blank=True, editable=False, db_index=True)
     score_reasons = models.JSONField(default=list, blank=True, editable=False)
     scored_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -202,7 +202,7 @@ class Application(models.Model):
 
 
 class CreatorDailyStat(models.Model):
-    """One creator's day, kept as history (kol.stats computes it set-based).
+    """One creator's day, kept as history (kol.services.stats computes it set-based).
 
     ``live_seconds``, ``gift_income`` and ``sales`` stay zero until the live,
     wallet and shop apps register their providers (``kol.extensions.stat_providers``).

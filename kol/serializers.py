@@ -1,7 +1,7 @@
 """Input and output serializers of the creator pool's API.
 
 As in ``community.serializers``: inputs only check shape and types (the rules
-live in ``kol.services`` and ``kol.invitations``); outputs are read-only and
+live in ``kol.services``); outputs are read-only and
 render what ``kol.selectors`` loaded, so a page of creators never queries.
 """
 
@@ -22,7 +22,7 @@ from kol.models import (
     Invitation,
     Tier,
 )
-from kol.selectors import CREATOR_ORDERS, CreatorDetail, current_membership
+from kol.selectors import CREATOR_ORDERS, CreatorDetail, creator_current_membership
 
 
 def _origin(request: Any) -> str:
@@ -80,7 +80,7 @@ class CreatorSerializer(serializers.Serializer):
 
     @extend_schema_field(AgencyBriefSerializer(allow_null=True))
     def get_agency(self, creator: CreatorProfile) -> dict[str, Any] | None:
-        membership = current_membership(creator)
+        membership = creator_current_membership(creator)
         if membership is None:
             return None
         return {"name": membership.agency.name, "slug": membership.agency.slug}
@@ -207,7 +207,7 @@ class InvitationSerializer(serializers.Serializer):
 
 class CreatorQueryInput(serializers.Serializer):
     """The directory's query string. Empty values mean "any"; the niche and
-    agency are checked against the database by ``kol.selectors.creators``."""
+    agency are checked against the database by ``kol.selectors.creator_list``."""
 
     niche = serializers.SlugField(
         max_length=40, required=False, allow_blank=True, help_text="A niche slug."

@@ -7,7 +7,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.db import OperationalError
 
-from kol import stats
+from kol import selectors, services
 
 
 @shared_task(
@@ -23,8 +23,8 @@ def compute_daily_stats() -> dict[str, int]:
     gets its final figures after midnight UTC, and a run that lost a
     deadlock to a concurrent ``recompute_stats`` is simply retried. Returns
     rows written per day."""
-    today = stats.today()
-    results = stats.recompute(days=[today - timedelta(days=1), today])
+    today = selectors.stats_today()
+    results = services.stats_recompute(days=[today - timedelta(days=1), today])
     return {result.day.isoformat(): result.rows_written for result in results}
 
 
@@ -32,6 +32,4 @@ def compute_daily_stats() -> dict[str, int]:
 def expire_invitations() -> int:
     """Expire the host invitations past their date (beat, every 15 minutes).
     Returns how many were expired."""
-    from kol import invitations  # written alongside; imported when the task runs
-
-    return invitations.expire_due()
+    return services.invitations_expire_due()

@@ -33,7 +33,7 @@ from core.views import (
     page_size,
     partial,
 )
-from kol import invitations, payouts, selectors, services, stats
+from kol import selectors, services
 from kol.errors import InvitationClosed
 from kol.forms import ApplicationForm, DirectoryFilterForm
 from kol.models import Application, Invitation, Tier
@@ -67,11 +67,11 @@ def chosen_range(request: HttpRequest) -> int:
 def creators(request: HttpRequest) -> HttpResponse:
     """The creators directory, filtered by niche and tier. With htmx, a
     change of filter gets the results only and "More" the next cards only."""
-    niches = list(selectors.active_niches())
+    niches = list(selectors.niche_list())
     form = DirectoryFilterForm(request.GET, niches=niches)
     filters = form.filters()
-    page = selectors.directory_page(
-        selectors.creators(niche=filters["niche"], tier=filters["tier"]),
+    page = selectors.creator_directory_page(
+        selectors.creator_list(niche=filters["niche"], tier=filters["tier"]),
         cursor=cursor_of(request),
         size=page_size(),
     )
@@ -92,7 +92,7 @@ def creators(request: HttpRequest) -> HttpResponse:
         viewer_creator = selectors.creator_of(request.user)
         context["viewer_creator"] = viewer_creator
         if request.user.is_authenticated and viewer_creator is None:
-            context["application"] = selectors.applications_of(request.user).first()
+            context["application"] = selectors.application_list_for(request.user).first()
         template = "kol/directory.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
@@ -119,7 +119,7 @@ def creator_detail(request: HttpRequest, username: str) -> HttpResponse:
             "creator": creator,
             "member": creator.user,
             "notes": notes,
-            "charts": stats_charts(detail.stats, days=30, end=stats.today()),
+            "charts": stats_charts(detail.stats, days=30, end=selectors.stats_today()),
             "following": creator.user_id in graph.followed_users,
             "is_self": request.user.pk == creator.user_id,
         },
@@ -135,7 +135,7 @@ def creator_detail(request: HttpRequest, username: str) -> HttpResponse:
 def creator_apply(request: HttpRequest) -> HttpResponse:
     """Apply to join the pool, and see what became of the last application."""
     user = member(request)
-    niches = list(selectors.active_niches())
+    niches = list(selectors.niche_list())
     form = ApplicationForm(request.POST or None, niches=niches)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -151,7 +151,7 @@ def creator_apply(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Thanks! Your application is in; we will let you know.")
             return redirect("creator_apply")
-    latest = selectors.applications_of(user).first()
+    latest = selectors.application_list_for(user).first()
     creator = selectors.creator_of(user)
     can_apply = creator is None and (latest is None or latest.status != Application.Status.PENDING)
     return render(
@@ -199,11 +199,11 @@ def studio(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "kol/studio_join.html",
-            {"application": selectors.applications_of(user).first()},
+            {"application": selectors.application_list_for(user).first()},
         )
     days = chosen_range(request)
     detail = selectors.creator_detail(user.username, user, days=max(STUDIO_RANGES))
-    charts = stats_charts(detail.stats, days=days, end=stats.today())
+    charts = stats_charts(detail.stats, days=days, end=selectors.stats_today())
     context: dict[str, Any] = {
         "detail": detail,
         "creator": detail.creator,
@@ -214,15 +214,15 @@ def studio(request: HttpRequest) -> HttpResponse:
     if wants_fragment(request):
         response = render(request, "kol/partials/performance.html", context)
     else:
-        own = selectors.own_invitations(user)
+        own = selectors.invitation_own_list(user)
         now = timezone.now()
         context.update(
             open_invitations=[i for i in own if i.is_open and i.expires_at > now],
             past_invitations=[i for i in own if not (i.is_open and i.expires_at > now)],
             notes=list(community_selectors.note_list(viewer=user, author=user)[:STUDIO_NOTES]),
-            can_host=services.can_host_live(user),
+            can_host=selectors.can_host_live(user),
             follower_change=_follower_change(detail.stats, days=30),
-            earnings=payouts.studio_earnings(user),
+            earnings=selectors.studio_earnings(user),
         )
         response = render(request, "kol/studio.html", context)
     patch_vary_headers(response, ["HX-Request"])
@@ -231,7 +231,7 @@ def studio(request: HttpRequest) -> HttpResponse:
 
 def _follower_change(rows: list[Any], *, days: int) -> int | None:
     """Followers gained (or lost) over the last ``days`` days of stats."""
-    recent = [row for row in rows if (stats.today() - row.date).days < days]
+    recent = [row for row in rows if (selectors.stats_today() - row.date).days < days]
     if len(recent) < 2:
         return None
     return int(recent[-1].followers - recent[0].followers)
@@ -245,7 +245,7 @@ def invitation_answer(request: HttpRequest, pk: int, answer: str) -> HttpRespons
     anyone else it does not exist)."""
     user = member(request)
     invitation = selectors.invitation_for_member(invitation_id=pk, user=user)
-    answer_with = invitations.accept if answer == "accept" else invitations.decline
+    answer_with = services.invitation_accept if answer == "accept" else services.invitation_decline
     closed = ""
     try:
         invitation = answer_with(user=user, invitation=invitation)
@@ -266,7 +266,7 @@ def invitation_answer(request: HttpRequest, pk: int, answer: str) -> HttpRespons
     else:
         extra = render_to_string(
             "kol/partials/live_hosting.html",
-            {"can_host": services.can_host_live(user), "oob": True},
+            {"can_host": selectors.can_host_live(user), "oob": True},
             request=request,
         )
     return partial(
@@ -289,11 +289,11 @@ def agency_dashboard(request: HttpRequest) -> HttpResponse:
     platform owes the agency and the payouts that carried its share. Only
     for the agency's managers (``?agency=<slug>`` picks one of several);
     other members get 403, another agency's dashboard does not exist (404)."""
-    agency, agencies = payouts.agency_for_manager(
+    agency, agencies = selectors.agency_for_manager(
         member(request), slug=request.GET.get("agency", "")
     )
     return render(
         request,
         "kol/agency.html",
-        {"dashboard": payouts.agency_earnings(agency), "agencies": agencies},
+        {"dashboard": selectors.agency_earnings(agency), "agencies": agencies},
     )

@@ -13,7 +13,7 @@ class LiveConfig(AppConfig):
         # What live rooms add to the apps below them (their extensions).
         from community import extensions as community
         from kol import extensions as kol
-        from kol.services import can_host_live
+        from kol.selectors import can_host_live
         from live.extensions import session_report_sections
         from live.selectors import live_performance, session_cash
         from live.views import live_now_strip

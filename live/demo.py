@@ -7,7 +7,7 @@ default run adds:
 
 - five hosts: the creators who may host already (the pool's accepted
   invitation), then the best of the screening without an invitation, invited
-  by the demo moderator and accepting (``kol.invitations``), one of them on
+  by the demo moderator and accepting (``kol.services.invitation_accept``), one of them on
   an agency's roster when the pool has such creators;
 - two to four ended sessions per host on evenings of the last fourteen days,
   each in a room of its own, titled after the host's niche, brought live and
@@ -29,7 +29,7 @@ default run adds:
   hearts are simulated around the gifters (like ``kol.demo``'s history),
   new followers are counted from the follows as ``session_end`` counts them;
 - each host's daily stats get the gift income of those days from the stat
-  provider ``kol.gift_stats.gift_income``, as ``kol.stats`` computes it.
+  provider ``kol.selectors.gift_income``, as ``kol.services.stats`` computes it.
 
 The services stamp everything "now"; afterwards the timestamps are moved
 into the past together: rooms, sessions, gift sends, payments, each
@@ -76,10 +76,10 @@ from community.management.demo_content import CITIES
 from community.models import Follow, User
 from core.commands import count_option
 from core.progress import Progress
-from kol import invitations
+from kol import selectors as kol_selectors
 from kol import services as kol_services
-from kol.gift_stats import gift_income
 from kol.models import AgencyMembership, CreatorDailyStat, CreatorProfile, Invitation
+from kol.selectors import gift_income
 from live import services
 from live.models import ChatMessage, LiveSession, Room
 from wallet import providers, rules
@@ -490,7 +490,7 @@ class _LiveSeeder:
         """``(hosts to seed, of them those to invite first)``: hosts with
         rooms count first (and are left alone), then hosts without, then the
         best of the screening who were never invited."""
-        permission = kol_services.host_permission()
+        permission = kol_selectors.host_permission()
         pool = CreatorProfile.objects.filter(user__is_active=True, user__is_staff=False)
         ranked = (F("score").desc(nulls_last=True), "pk")
         hosting = list(
@@ -655,12 +655,12 @@ class _LiveSeeder:
         if not plan.invite:
             return
         inviter = User.objects.filter(username=MODERATOR_USERNAME).first()
-        if inviter is not None and not invitations.can_send_invitations(inviter):
+        if inviter is not None and not kol_selectors.can_send_invitations(inviter):
             inviter = None
         profiles = CreatorProfile.objects.filter(user_id__in=plan.invite).prefetch_related("niches")
         for profile in profiles:
             user = users[profile.user_id]
-            invitation, _ = invitations.invite(
+            invitation, _ = kol_services.invitation_send(
                 actor=inviter,
                 user=user,
                 message="Your audience keeps asking for more. Would you host a live room?",
@@ -668,7 +668,7 @@ class _LiveSeeder:
                 score=profile.score,
                 reasons=profile.score_reasons,
             )
-            invitations.accept(user=user, invitation=invitation)
+            kol_services.invitation_accept(user=user, invitation=invitation)
 
     def _recharges(self, plan: LivePlan, users: dict[int, User]) -> dict[int, datetime]:
         """Every gifter buys their packs through the sandbox provider;
@@ -850,7 +850,7 @@ class _LiveSeeder:
 
     def _gift_income(self, plan: LivePlan) -> None:
         """The hosts' daily stats of the session days get their gift income
-        from the stat provider ``kol.stats`` uses (only that column: the
+        from the stat provider ``kol.services.stats`` uses (only that column: the
         rest of the history stays as the pool's demo wrote it)."""
         creators = list(
             CreatorProfile.objects.filter(user_id__in=[h.user_id for h in plan.hosts]).values_list(

@@ -37,7 +37,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from kol.services import can_host_live
+from kol.selectors import can_host_live
 from live import selectors, services
 from live.errors import DomainError
 

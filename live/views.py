@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from community.extensions import DiscoverStrip
 from community.models import User
 from core.views import handles_domain_errors, member, member_required, safe_next
-from kol.services import can_host_live
+from kol.selectors import can_host_live
 from live import selectors, services
 from live.forms import RoomForm
 from live.models import LiveSession, Room

@@ -117,7 +117,7 @@ def test_the_people_fixtures_have_the_rights_their_names_say(
 
 @pytest.mark.skipif(not apps.is_installed("kol"), reason="the creator pool is not installed")
 def test_the_host_fixture_may_host_and_a_plain_member_may_not(host: Any, user: Any) -> None:
-    from kol.services import can_host_live
+    from kol.selectors import can_host_live
 
     assert can_host_live(host)
     assert not can_host_live(user)

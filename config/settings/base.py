@@ -192,7 +192,7 @@ SPROUT_MAX_PAGE_SIZE = 100
 
 # --- creator pool (kol) ----------------------------------------------------
 # Minimum followers per tier (below "micro" is "nano"). Tiers are derived from
-# these, never typed by hand (kol.services.tier_for, recompute_stats).
+# these, never typed by hand (kol.selectors.tier_for, recompute_stats).
 SPROUT_KOL_TIERS = {
     "micro": env.int("SPROUT_KOL_TIER_MICRO", default=1_000),
     "mid": env.int("SPROUT_KOL_TIER_MID", default=10_000),
@@ -200,7 +200,7 @@ SPROUT_KOL_TIERS = {
     "mega": env.int("SPROUT_KOL_TIER_MEGA", default=1_000_000),
 }
 SPROUT_KOL_INVITATION_DAYS = env.int("SPROUT_KOL_INVITATION_DAYS", default=14)
-# Screening weighs engagement and growth by audience (kol.screening).
+# Screening weighs engagement and growth by audience (kol.selectors.creator_ranking).
 SPROUT_KOL_SCREENING_AUDIENCE_PRIOR = env.int("SPROUT_KOL_SCREENING_AUDIENCE_PRIOR", default=1000)
 
 # --- live rooms ---------------------------------------------------------------
@@ -390,7 +390,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "community.tasks.rerender_stale_photos",
         "schedule": 300.0,
     },
-    # Yesterday's and today's creator stats, at five past every hour (kol.stats).
+    # Yesterday's and today's creator stats, at five past every hour (kol.services.stats).
     "compute-creator-stats": {
         "task": "kol.tasks.compute_daily_stats",
         "schedule": crontab(minute=5),

@@ -18,9 +18,8 @@ from django import template
 from django.utils import timezone
 
 from community.badges import Badge
-from kol.badges import badges_of
 from kol.models import CreatorDailyStat, CreatorProfile, Invitation, Tier
-from kol.services import tier_for, tier_thresholds
+from kol.selectors import badges_of, tier_for, tier_thresholds
 
 register = template.Library()
 

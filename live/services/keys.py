@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from community.models import User
-from kol.services import can_host_live
+from kol.selectors import can_host_live
 from live.errors import NotAHost
 from live.keys import HINT_LENGTH, digest, new_plaintext
 from live.models import StreamKey
@@ -18,7 +18,7 @@ def stream_key_rotate(*, host: User) -> tuple[StreamKey, str]:
 
     Returns the stored key and the plaintext, which is never stored nor shown
     again. Raises :class:`~live.errors.NotAHost` for members without the right
-    to host (``kol.services.can_host_live``)."""
+    to host (``kol.selectors.can_host_live``)."""
     if not can_host_live(host):
         raise NotAHost()
     plaintext = new_plaintext()

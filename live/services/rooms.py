@@ -29,7 +29,7 @@ from community.models import Follow, Notification, User
 from community.services import followers_notify
 from core.errors import InvalidImage
 from core.images import prepare_upload
-from kol.services import can_host_live
+from kol.selectors import can_host_live
 from live import events
 from live.errors import NotAHost, PermissionDenied, ValidationFailed
 from live.models import COVER_MAX_SIDE, LiveSession, Room

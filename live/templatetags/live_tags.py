@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from kol.services import can_host_live
+from kol.selectors import can_host_live
 
 register = template.Library()
 

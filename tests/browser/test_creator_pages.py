@@ -14,7 +14,7 @@ import pytest
 from django.utils import timezone
 
 from community.models import User
-from kol import invitations, services, stats
+from kol import selectors, services
 from kol.models import CreatorDailyStat, CreatorProfile, Invitation, Niche, Tier
 from tests.factories import (
     PASSWORD,
@@ -83,7 +83,7 @@ def build_pool() -> CreatorProfile:
         ],
     )
     rng = random.Random(7)
-    today = stats.today()
+    today = selectors.stats_today()
     followers = 8_170
     rows = []
     for offset in range(59, -1, -1):
@@ -121,9 +121,9 @@ def build_pool() -> CreatorProfile:
             comment_count=comments,
         )
     agency = AgencyFactory(name="Bright Sprout Media")
-    services.agency_add_creator(actor=None, agency=agency, creator=creator, share_bps=2_000)
+    services.agency_creator_add(actor=None, agency=agency, creator=creator, share_bps=2_000)
     staff = ModeratorFactory(username="sprout_team", display_name="Sprout team")
-    invitations.invite(
+    services.invitation_send(
         actor=staff,
         user=creator.user,
         message="Your weeknight dinners would be great live: cook along with your followers "
@@ -176,7 +176,7 @@ def test_creator_opens_the_studio_sees_the_chart_and_accepts_an_invitation(  # t
     expect(page.locator("#live-hosting")).to_contain_text("You can host live rooms.")
     opened = Invitation.objects.get(user=creator.user)
     assert opened.status == Invitation.Status.ACCEPTED
-    assert services.can_host_live(User.objects.get(pk=creator.user_id))
+    assert selectors.can_host_live(User.objects.get(pk=creator.user_id))
 
     # The public page reuses the chart.
     page.get_by_role("link", name="Your public page").click()

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 
 from community.models import Note, User
-from kol import stats
+from kol import selectors
 from kol.models import CreatorDailyStat, CreatorProfile
 from tests.clients import logged_in
 from tests.factories import PASSWORD, CreatorFactory, NoteFactory, RoomFactory, UserFactory
@@ -37,7 +37,7 @@ def test_the_main_pages_admin_and_api_docs_raise_no_csp_violation(  # type: igno
     # A superuser who is also a creator and a host: every page shows its all.
     member = UserFactory(username="mei", display_name="Mei", is_staff=True, is_superuser=True)
     creator: CreatorProfile = CreatorFactory(user=member)
-    today = stats.today()
+    today = selectors.stats_today()
     CreatorDailyStat.objects.bulk_create(
         CreatorDailyStat(creator=creator, date=today - timedelta(days=n), followers=100 + n)
         for n in range(5)

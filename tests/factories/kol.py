@@ -22,7 +22,7 @@ from kol.models import (
     Niche,
     RevenueShareChange,
 )
-from kol.services import host_permission, tier_for
+from kol.selectors import host_permission, tier_for
 from tests.factories.base import ModelFactory
 from tests.factories.community import UserFactory
 
@@ -76,7 +76,7 @@ class AgencyFactory(ModelFactory[Agency]):
 
 class AgencyMembershipFactory(ModelFactory[AgencyMembership]):
     """A creator on an agency's roster (no share history: that is what
-    ``kol.services.agency_add_creator`` adds)."""
+    ``kol.services.agency_creator_add`` adds)."""
 
     class Meta:
         model = AgencyMembership

@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from community.models import Notification, User
-from kol import invitations, screening, services
+from kol import selectors, services
 from kol.admin import SHARE_RANGE_MESSAGE
 from kol.models import (
     Agency,
@@ -74,13 +74,13 @@ def apply(applicant: User | None = None) -> Application:
 
 
 def on_roster(agency: Agency, creator: CreatorProfile | None = None, bps: int = 2_000) -> Any:
-    return services.agency_add_creator(
+    return services.agency_creator_add(
         actor=None, agency=agency, creator=creator or CreatorFactory(), share_bps=bps
     )
 
 
 def invite(user: User) -> tuple[Invitation, bool]:
-    return invitations.invite(actor=None, user=user)
+    return services.invitation_send(actor=None, user=user)
 
 
 def daily_stat(creator: CreatorProfile, days_ago: int = 0, **figures: Any) -> CreatorDailyStat:
@@ -100,7 +100,7 @@ def staff_client(*groups: str, **user_fields: Any) -> tuple[Client, User]:
 def some_of_everything() -> None:
     agency = AgencyFactory()
     membership = on_roster(agency)
-    services.agency_change_share(actor=None, membership=membership, share_bps=3_000)
+    services.agency_share_change(actor=None, membership=membership, share_bps=3_000)
     daily_stat(membership.creator, followers=10)
     apply()
     InvitationFactory(user=UserFactory(), expires_at=membership.started_at + timedelta(days=14))
@@ -417,7 +417,7 @@ def test_screening_shows_the_ranking_with_scores_and_reasons(
     response = moderator_client.get(screening_url() + "?niche=skincare")
 
     assert response.status_code == 200
-    expected = screening.rank_creators(niche="skincare", top=50)
+    expected = selectors.creator_ranking(niche="skincare", top=50)
     rows = response.context["rows"]
     assert [row["result"].creator.pk for row in rows] == [r.creator.pk for r in expected]
     content = response.content.decode()
@@ -442,7 +442,7 @@ def test_inviting_from_screening_sends_each_invitation_once(
 
     invitations = Invitation.objects.order_by("user_id")
     assert [i.user_id for i in invitations] == sorted(c.user_id for c in chosen)
-    result = {r.creator.pk: r for r in screening.rank_creators(niche="skincare")}[chosen[0].pk]
+    result = {r.creator.pk: r for r in selectors.creator_ranking(niche="skincare")}[chosen[0].pk]
     invitation = invitations.get(user=chosen[0].user)
     assert invitation.niche == Niche.objects.get(slug="skincare")
     assert (invitation.invited_by, invitation.message) == (moderator, "Go live?")
@@ -727,7 +727,7 @@ def make_rows(count: int) -> None:
     for _ in range(count):
         creator = CreatorFactory(niches=niches)
         membership = on_roster(agency, creator)
-        services.agency_change_share(actor=None, membership=membership, share_bps=2_500)
+        services.agency_share_change(actor=None, membership=membership, share_bps=2_500)
         daily_stat(creator, followers=10)
         services.application_submit(
             applicant=UserFactory(),

@@ -16,7 +16,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from community.models import User
-from kol import services, stats
+from kol import selectors, services
 from kol.models import (
     Application,
     CreatorDailyStat,
@@ -54,7 +54,7 @@ def creator(
         score=score,
         score_reasons=[f"reason for {username}"] if score is not None else [],
         engagement_rate=engagement,
-        tier=services.tier_for(followers),
+        tier=selectors.tier_for(followers),
     )
     profile.refresh_from_db()
     return profile
@@ -109,7 +109,7 @@ def test_directory_lists_each_creator_with_what_a_card_needs(
         display_name="Mei Lin",
     )
     agency = AgencyFactory(name="Bright Sprout", slug="bright-sprout")
-    services.agency_add_creator(actor=None, agency=agency, creator=mei, share_bps=2500)
+    services.agency_creator_add(actor=None, agency=agency, creator=mei, share_bps=2500)
 
     body = api.get("/api/v1/creators/").json()
 
@@ -133,10 +133,10 @@ def test_directory_lists_each_creator_with_what_a_card_needs(
 
 def test_directory_shows_no_agency_after_the_membership_ended(api: APIClient) -> None:
     kai = creator("kai")
-    membership = services.agency_add_creator(
+    membership = services.agency_creator_add(
         actor=None, agency=AgencyFactory(), creator=kai, share_bps=1000
     )
-    services.agency_end_membership(actor=None, membership=membership)
+    services.agency_membership_end(actor=None, membership=membership)
     [item] = api.get("/api/v1/creators/").json()["results"]
     assert item["agency"] is None
 
@@ -155,19 +155,19 @@ def test_directory_filters_by_niche_tier_agency_and_badge(
     creator("bo", followers=5_000, niches=[baking], score=20)
     creator("cy", followers=20_000, niches=[skincare, baking], score=30)
     agency = AgencyFactory(slug="north")
-    services.agency_add_creator(
+    services.agency_creator_add(
         actor=None,
         agency=agency,
         creator=CreatorProfile.objects.get(user__username="bo"),
         share_bps=500,
     )
-    ended = services.agency_add_creator(
+    ended = services.agency_creator_add(
         actor=None,
         agency=agency,
         creator=CreatorProfile.objects.get(user__username="cy"),
         share_bps=500,
     )
-    services.agency_end_membership(actor=None, membership=ended)
+    services.agency_membership_end(actor=None, membership=ended)
 
     assert names(api.get("/api/v1/creators/?niche=skincare")) == ["cy", "ana"]
     assert names(api.get("/api/v1/creators/?niche=baking")) == ["cy", "bo"]
@@ -299,7 +299,7 @@ def test_directory_queries_do_not_grow_with_page_size(
     for i in range(30):
         profile = creator(f"c{i:02d}", score=float(i), niches=[skincare, baking][: i % 3])
         if i % 2:
-            services.agency_add_creator(
+            services.agency_creator_add(
                 actor=None, agency=agencies[i % 4 // 2], creator=profile, share_bps=1000
             )
     for order in ("score", "followers", "engagement"):
@@ -317,7 +317,7 @@ def test_directory_queries_do_not_grow_with_page_size(
 
 def _stat(profile: CreatorProfile, days_ago: int, **values: Any) -> CreatorDailyStat:
     return CreatorDailyStatFactory(
-        creator=profile, date=stats.today() - timedelta(days=days_ago), **values
+        creator=profile, date=selectors.stats_today() - timedelta(days=days_ago), **values
     )
 
 
@@ -352,7 +352,7 @@ def test_creator_detail_has_recent_stats_oldest_first(api: APIClient, skincare: 
     assert body["stats"][0]["live_hours"] == 1.5
     assert body["stats"][0]["gift_income"] == 1_250
     assert body["stats"][-1] == {
-        "date": stats.today().isoformat(),
+        "date": selectors.stats_today().isoformat(),
         "followers": 1_500,
         "new_followers": 12,
         "notes_published": 2,
@@ -377,7 +377,7 @@ def test_the_agency_share_is_shown_only_to_the_creator_staff_and_the_agency(
 ) -> None:
     mei = creator("mei")
     agency = AgencyFactory(name="Bright Sprout", slug="bright-sprout")
-    services.agency_add_creator(actor=None, agency=agency, creator=mei, share_bps=2500)
+    services.agency_creator_add(actor=None, agency=agency, creator=mei, share_bps=2500)
     manager = UserFactory()
     manager.groups.add(Group.objects.get(name="Agency managers"))
     agency.managers.add(manager)
@@ -408,7 +408,7 @@ def test_gift_income_and_sales_are_shown_only_to_those_who_may_see_the_money(
     mei = creator("mei")
     _stat(mei, 0, gift_income=1_250, sales=990)
     agency = AgencyFactory(name="Bright Sprout", slug="bright-sprout")
-    services.agency_add_creator(actor=None, agency=agency, creator=mei, share_bps=2500)
+    services.agency_creator_add(actor=None, agency=agency, creator=mei, share_bps=2500)
     manager = UserFactory(is_staff=True)
     manager.groups.add(Group.objects.get(name="Agency managers"))
     agency.managers.add(manager)
@@ -694,7 +694,7 @@ def test_the_invited_member_accepts_and_may_host(
     staff_api: APIClient, user_api: APIClient, user: User
 ) -> None:
     invitation = _invite(staff_api, user.username).json()
-    assert not services.can_host_live(User.objects.get(pk=user.pk))
+    assert not selectors.can_host_live(User.objects.get(pk=user.pk))
 
     response = user_api.post(f"/api/v1/invitations/{invitation['id']}/accept")
 
@@ -702,7 +702,7 @@ def test_the_invited_member_accepts_and_may_host(
     assert response.json()["status"] == "accepted"
     assert response.json()["responded_at"]
     assert Invitation.objects.get(pk=invitation["id"]).status == Invitation.Status.ACCEPTED
-    assert services.can_host_live(User.objects.get(pk=user.pk))
+    assert selectors.can_host_live(User.objects.get(pk=user.pk))
 
 
 def test_another_member_cannot_answer_someones_invitation(
@@ -735,7 +735,7 @@ def test_a_closed_invitation_cannot_be_answered_again(
         user_api.post(f"/api/v1/invitations/{invitation['id']}/decline"), 400, "invitation_closed"
     )
     assert Invitation.objects.get(pk=invitation["id"]).status == Invitation.Status.DECLINED
-    assert not services.can_host_live(User.objects.get(pk=user.pk))
+    assert not selectors.can_host_live(User.objects.get(pk=user.pk))
 
 
 def test_an_expired_invitation_cannot_be_accepted(user_api: APIClient, user: User) -> None:

@@ -24,7 +24,7 @@ from django.utils import timezone
 from community import extensions, ranking
 from community.management import demo_plan
 from community.models import Follow, Like, Note, Notification, Photo, User
-from kol import demo, services, stats
+from kol import demo, selectors, services
 from kol.models import (
     Agency,
     AgencyMembership,
@@ -83,7 +83,7 @@ def test_seed_grows_a_pool_across_every_tier() -> None:
     creators = CreatorProfile.objects.select_related("user")
     assert creators.count() == 8
     assert {c.tier for c in creators} == set(Tier.values)
-    assert all(c.tier == services.tier_for(c.user.follower_count) for c in creators)
+    assert all(c.tier == selectors.tier_for(c.user.follower_count) for c in creators)
     names = [c.user.username for c in creators]
     assert any(n.startswith("demo_") for n in names)
     assert any(n.startswith(demo.CREATOR_PREFIX) for n in names)
@@ -137,7 +137,7 @@ def test_agencies_have_staff_managers_and_rosters_at_agreed_shares() -> None:
 def test_every_creator_has_sixty_days_of_stats_that_match_the_follows() -> None:
     seed()
 
-    today = stats.today()
+    today = selectors.stats_today()
     for creator in CreatorProfile.objects.select_related("user"):
         history = list(creator.daily_stats.order_by("date"))
         assert [s.date for s in history] == [today - timedelta(days=n) for n in range(59, -1, -1)]
@@ -168,7 +168,7 @@ def test_simulated_engagement_follows_the_stats_definition() -> None:
     days = demo.SIMULATED_DAYS
     rows = demo.simulate(plan, followers=[500] * days, posts=[1] * days, rng=random.Random(3))
 
-    settled = [r["engagement_rate"] for r in rows[stats.WINDOW_DAYS :]]
+    settled = [r["engagement_rate"] for r in rows[services.WINDOW_DAYS :]]
     assert min(settled) > 0.5 * plan.engagement * (1 - abs(plan.trend))
     assert max(settled) < 1.5 * plan.engagement * (1 + abs(plan.trend))
     assert all(r["notes_published"] == 1 for r in rows)
@@ -210,8 +210,8 @@ def test_the_pool_is_screened_and_the_top_is_invited() -> None:
     # The live rooms' demo, seeded next, invites more hosts (live.demo).
     accepted = Invitation.objects.get(status=Invitation.Status.ACCEPTED, user_id=best.user_id)
     open_ = Invitation.objects.get(status=Invitation.Status.SENT)
-    assert services.can_host_live(User.objects.get(pk=accepted.user_id))
-    assert not services.can_host_live(User.objects.get(pk=open_.user_id))
+    assert selectors.can_host_live(User.objects.get(pk=accepted.user_id))
+    assert not selectors.can_host_live(User.objects.get(pk=open_.user_id))
     assert accepted.reasons == best.score_reasons
     assert accepted.invited_by is not None and accepted.invited_by.username == "moderator"
 

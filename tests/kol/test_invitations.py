@@ -15,16 +15,15 @@ from django.utils import timezone
 
 from community.models import Notification, User
 from kol.errors import InvitationClosed, NotFound, PermissionDenied, ValidationFailed
-from kol.invitations import (
-    STUDIO_URL,
-    accept,
-    can_send_invitations,
-    decline,
-    expire_due,
-    invitations_for,
-    invite,
-)
 from kol.models import Invitation
+from kol.selectors import can_send_invitations, invitation_list_for
+from kol.services import (
+    STUDIO_URL,
+    invitation_accept,
+    invitation_decline,
+    invitation_send,
+    invitations_expire_due,
+)
 from tests.factories import InvitationFactory, ModeratorFactory, NicheFactory, UserFactory, fresh
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +52,7 @@ def test_invite_sends_one_open_invitation_with_a_notice(  # type: ignore[no-unty
     niche = NicheFactory(slug="skincare")
     before = timezone.now()
     with django_capture_on_commit_callbacks(execute=True):
-        invitation, created = invite(
+        invitation, created = invitation_send(
             actor=staff,
             user=user,
             message="  Host a Sunday skincare room?  ",
@@ -80,8 +79,8 @@ def test_second_invite_returns_the_open_one(  # type: ignore[no-untyped-def]
     staff, user, django_capture_on_commit_callbacks
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        first, created_first = invite(actor=staff, user=user)
-        second, created_second = invite(actor=staff, user=user, message="again")
+        first, created_first = invitation_send(actor=staff, user=user)
+        second, created_second = invitation_send(actor=staff, user=user, message="again")
     assert (created_first, created_second) == (True, False)
     assert second.pk == first.pk
     assert Invitation.objects.filter(user=user).count() == 1
@@ -91,7 +90,7 @@ def test_second_invite_returns_the_open_one(  # type: ignore[no-untyped-def]
 def test_racing_invite_is_guarded_by_the_unique_index(  # type: ignore[no-untyped-def]
     staff, user, monkeypatch
 ) -> None:
-    winner, _ = invite(actor=staff, user=user)
+    winner, _ = invitation_send(actor=staff, user=user)
     real_first = QuerySet.first
     looked: list[bool] = []
 
@@ -103,7 +102,7 @@ def test_racing_invite_is_guarded_by_the_unique_index(  # type: ignore[no-untype
         return real_first(self)
 
     monkeypatch.setattr(QuerySet, "first", first_before_the_winner_committed)
-    invitation, created = invite(actor=staff, user=user)
+    invitation, created = invitation_send(actor=staff, user=user)
     assert looked
     assert created is False
     assert invitation.pk == winner.pk
@@ -129,7 +128,7 @@ def test_concurrent_invites_create_one_invitation() -> None:
     def send() -> None:
         try:
             barrier.wait()
-            invitation, created = invite(actor=None, user=member)
+            invitation, created = invitation_send(actor=None, user=member)
             outcomes.append((invitation.pk, created))
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
@@ -149,7 +148,7 @@ def test_concurrent_invites_create_one_invitation() -> None:
 
 def test_stale_open_invitation_is_expired_and_replaced(staff, user) -> None:  # type: ignore[no-untyped-def]
     stale = InvitationFactory(user=user, expires_at=timezone.now() - timedelta(minutes=1))
-    invitation, created = invite(actor=staff, user=user)
+    invitation, created = invitation_send(actor=staff, user=user)
     assert created is True
     assert invitation.pk != stale.pk
     stale.refresh_from_db()
@@ -158,7 +157,7 @@ def test_stale_open_invitation_is_expired_and_replaced(staff, user) -> None:  # 
 
 def test_member_without_the_permission_cannot_invite(user, other_user) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(PermissionDenied):
-        invite(actor=other_user, user=user)
+        invitation_send(actor=other_user, user=user)
     assert not Invitation.objects.exists()
 
 
@@ -167,9 +166,9 @@ def test_moderators_superusers_and_the_system_can_invite(user, other_user) -> No
     boss = UserFactory(is_superuser=True)
     assert can_send_invitations(fresh(moderator))
     assert can_send_invitations(boss)
-    assert invite(actor=fresh(moderator), user=user)[1] is True
-    assert invite(actor=boss, user=other_user)[1] is True
-    assert invite(actor=None, user=UserFactory())[1] is True
+    assert invitation_send(actor=fresh(moderator), user=user)[1] is True
+    assert invitation_send(actor=boss, user=other_user)[1] is True
+    assert invitation_send(actor=None, user=UserFactory())[1] is True
 
 
 def test_can_send_invitations_refuses_members_anonymous_and_inactive_staff(user) -> None:  # type: ignore[no-untyped-def]
@@ -182,17 +181,17 @@ def test_inactive_member_or_existing_host_is_not_invited(staff, user, other_user
     other_user.is_active = False
     other_user.save(update_fields=["is_active"])
     with pytest.raises(ValidationFailed):
-        invite(actor=staff, user=other_user)
+        invitation_send(actor=staff, user=other_user)
     user.user_permissions.add(Permission.objects.get(codename="host_live"))
     with pytest.raises(ValidationFailed) as caught:
-        invite(actor=staff, user=fresh(user))
+        invitation_send(actor=staff, user=fresh(user))
     assert caught.value.code == "already_host"
     assert not Invitation.objects.exists()
 
 
 def test_overlong_message_is_refused(staff, user) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValidationFailed) as caught:
-        invite(actor=staff, user=user, message="x" * 1001)
+        invitation_send(actor=staff, user=user, message="x" * 1001)
     assert "message" in caught.value.fields
 
 
@@ -202,10 +201,10 @@ def test_overlong_message_is_refused(staff, user) -> None:  # type: ignore[no-un
 def test_accept_grants_the_right_to_host_and_tells_the_inviter(  # type: ignore[no-untyped-def]
     staff, user, django_capture_on_commit_callbacks
 ) -> None:
-    invitation, _ = invite(actor=staff, user=user)
+    invitation, _ = invitation_send(actor=staff, user=user)
     assert not fresh(user).has_perm("kol.host_live")
     with django_capture_on_commit_callbacks(execute=True):
-        accepted = accept(user=user, invitation=invitation)
+        accepted = invitation_accept(user=user, invitation=invitation)
     assert accepted.status == Invitation.Status.ACCEPTED
     assert accepted.responded_at is not None
     assert fresh(user).has_perm("kol.host_live")
@@ -218,46 +217,46 @@ def test_accept_grants_the_right_to_host_and_tells_the_inviter(  # type: ignore[
 def test_decline_keeps_the_member_a_guest(  # type: ignore[no-untyped-def]
     staff, user, django_capture_on_commit_callbacks
 ) -> None:
-    invitation, _ = invite(actor=staff, user=user)
+    invitation, _ = invitation_send(actor=staff, user=user)
     with django_capture_on_commit_callbacks(execute=True):
-        declined = decline(user=user, invitation=invitation)
+        declined = invitation_decline(user=user, invitation=invitation)
     assert declined.status == Invitation.Status.DECLINED
     assert declined.responded_at is not None
     assert not fresh(user).has_perm("kol.host_live")
     assert "declined" in notices(staff)[0].data["title"]
     # The member may be invited again later.
-    assert invite(actor=staff, user=user)[1] is True
+    assert invitation_send(actor=staff, user=user)[1] is True
 
 
 def test_another_member_cannot_answer(staff, user, other_user) -> None:  # type: ignore[no-untyped-def]
-    invitation, _ = invite(actor=staff, user=user)
-    for answer in (accept, decline):
+    invitation, _ = invitation_send(actor=staff, user=user)
+    for answer in (invitation_accept, invitation_decline):
         with pytest.raises(NotFound):
             answer(user=other_user, invitation=invitation)
     with pytest.raises(NotFound):
-        accept(user=AnonymousUser(), invitation=invitation)  # type: ignore[arg-type]
+        invitation_accept(user=AnonymousUser(), invitation=invitation)  # type: ignore[arg-type]
     invitation.refresh_from_db()
     assert invitation.status == Invitation.Status.SENT
     assert not fresh(other_user).has_perm("kol.host_live")
 
 
 def test_answered_invitation_is_closed(staff, user) -> None:  # type: ignore[no-untyped-def]
-    invitation, _ = invite(actor=staff, user=user)
-    decline(user=user, invitation=invitation)
+    invitation, _ = invitation_send(actor=staff, user=user)
+    invitation_decline(user=user, invitation=invitation)
     with pytest.raises(InvitationClosed):
-        accept(user=user, invitation=invitation)
+        invitation_accept(user=user, invitation=invitation)
     with pytest.raises(InvitationClosed):
-        decline(user=user, invitation=invitation)
+        invitation_decline(user=user, invitation=invitation)
     assert not fresh(user).has_perm("kol.host_live")
 
 
 def test_accepting_a_past_due_invitation_fails_and_expires_it(staff, user) -> None:  # type: ignore[no-untyped-def]
-    invitation, _ = invite(actor=staff, user=user)
+    invitation, _ = invitation_send(actor=staff, user=user)
     Invitation.objects.filter(pk=invitation.pk).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
     with pytest.raises(InvitationClosed) as caught:
-        accept(user=user, invitation=invitation)
+        invitation_accept(user=user, invitation=invitation)
     assert "expired" in caught.value.message
     invitation.refresh_from_db()
     assert invitation.status == Invitation.Status.EXPIRED
@@ -266,10 +265,10 @@ def test_accepting_a_past_due_invitation_fails_and_expires_it(staff, user) -> No
 
 
 def test_declining_a_past_due_invitation_expires_it(staff, user) -> None:  # type: ignore[no-untyped-def]
-    invitation, _ = invite(actor=staff, user=user)
+    invitation, _ = invitation_send(actor=staff, user=user)
     Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now())
     with pytest.raises(InvitationClosed):
-        decline(user=user, invitation=invitation)
+        invitation_decline(user=user, invitation=invitation)
     invitation.refresh_from_db()
     assert invitation.status == Invitation.Status.EXPIRED
 
@@ -287,8 +286,8 @@ def test_expire_due_expires_only_past_due_open_invitations(user, other_user) -> 
     declined = InvitationFactory(
         user=user, expires_at=now - timedelta(days=2), status=Invitation.Status.DECLINED
     )
-    assert expire_due(now=now) == 1
-    assert expire_due(now=now) == 0
+    assert invitations_expire_due(now=now) == 1
+    assert invitations_expire_due(now=now) == 0
     statuses = dict(Invitation.objects.values_list("pk", "status"))
     assert statuses == {
         due.pk: Invitation.Status.EXPIRED,
@@ -296,22 +295,22 @@ def test_expire_due_expires_only_past_due_open_invitations(user, other_user) -> 
         answered.pk: Invitation.Status.ACCEPTED,
         declined.pk: Invitation.Status.DECLINED,
     }
-    assert expire_due(now=now + timedelta(hours=2)) == 1
-    assert expire_due() == 0
+    assert invitations_expire_due(now=now + timedelta(hours=2)) == 1
+    assert invitations_expire_due() == 0
 
 
 def test_expire_due_is_one_query(user) -> None:  # type: ignore[no-untyped-def]
     for member in [user, *UserFactory.create_batch(5)]:
         InvitationFactory(user=member, expires_at=timezone.now() - timedelta(hours=1))
     with CaptureQueriesContext(connection) as captured:
-        assert expire_due() == 6
+        assert invitations_expire_due() == 6
     assert len(captured) == 1
 
 
 def test_invitations_for_shows_members_their_own_and_staff_all(staff, user, other_user) -> None:  # type: ignore[no-untyped-def]
-    mine, _ = invite(actor=staff, user=user)
-    theirs, _ = invite(actor=staff, user=other_user)
-    assert list(invitations_for(user)) == [mine]
-    assert list(invitations_for(other_user)) == [theirs]
-    assert set(invitations_for(staff)) == {mine, theirs}
-    assert list(invitations_for(AnonymousUser())) == []
+    mine, _ = invitation_send(actor=staff, user=user)
+    theirs, _ = invitation_send(actor=staff, user=other_user)
+    assert list(invitation_list_for(user)) == [mine]
+    assert list(invitation_list_for(other_user)) == [theirs]
+    assert set(invitation_list_for(staff)) == {mine, theirs}
+    assert list(invitation_list_for(AnonymousUser())) == []

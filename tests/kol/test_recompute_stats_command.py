@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.test.utils import override_settings
 
 from community.models import User
-from kol import stats
+from kol import selectors
 from kol.models import CreatorDailyStat, CreatorProfile
 from tests.factories import CreatorFactory
 
@@ -27,7 +27,7 @@ def run(*args: str) -> tuple[str, str]:
 
 def test_default_is_today_with_a_summary_line() -> None:
     CreatorFactory.create_batch(3)
-    today = stats.today()
+    today = selectors.stats_today()
 
     out, err = run()
 
@@ -42,7 +42,7 @@ def test_default_is_today_with_a_summary_line() -> None:
 
 def test_date_computes_that_day_only() -> None:
     creator = CreatorFactory()
-    day = stats.today() - timedelta(days=3)
+    day = selectors.stats_today() - timedelta(days=3)
 
     run("--date", day.isoformat(), "--no-progress")
 
@@ -51,7 +51,7 @@ def test_date_computes_that_day_only() -> None:
 
 def test_since_computes_every_day_up_to_today() -> None:
     CreatorFactory.create_batch(2)
-    today = stats.today()
+    today = selectors.stats_today()
 
     out, _ = run("--since", (today - timedelta(days=4)).isoformat(), "--no-progress")
 
@@ -106,7 +106,7 @@ def test_dry_run_changes_nothing() -> None:
 )
 def test_bad_arguments_are_refused(args: list[str], message: str) -> None:
     CreatorFactory()
-    future = (stats.today() + timedelta(days=1)).isoformat()
+    future = (selectors.stats_today() + timedelta(days=1)).isoformat()
     args = [future if a == "FUTURE" else a for a in args]
 
     with pytest.raises(CommandError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -115,14 +115,14 @@ def test_bad_arguments_are_refused(args: list[str], message: str) -> None:
 
 
 def test_four_hundred_days_are_allowed() -> None:
-    today = stats.today()
+    today = selectors.stats_today()
     out, _ = run("--since", (today - timedelta(days=399)).isoformat(), "--dry-run", "--no-progress")
     assert "400 days: 0 rows" in out
 
 
 def test_since_after_today_names_today() -> None:
     with pytest.raises(CommandError, match="in the future"):
-        run("--since", (stats.today() + timedelta(days=2)).isoformat())
+        run("--since", (selectors.stats_today() + timedelta(days=2)).isoformat())
 
 
 # --- progress output ------------------------------------------------------------------

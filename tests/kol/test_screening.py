@@ -14,7 +14,8 @@ from community.models import Note
 from kol import extensions
 from kol.errors import ValidationFailed
 from kol.models import CreatorProfile
-from kol.screening import NEUTRAL, WEIGHTS, niche_fit, rank_creators, store_scores
+from kol.selectors import NEUTRAL, WEIGHTS, creator_ranking, niche_fit
+from kol.services import screening_scores_store
 from tests.factories import (
     CreatorDailyStatFactory,
     CreatorFactory,
@@ -94,7 +95,7 @@ def test_weights_add_up_to_one() -> None:
 def test_creator_with_higher_engagement_ranks_higher() -> None:
     low = creator(engagement=0.02)
     high = creator(engagement=0.071)
-    results = rank_creators(as_of=TODAY)
+    results = creator_ranking(as_of=TODAY)
     assert order(results) == [high.pk, low.pk]
     assert results[0].score > results[1].score
     assert results[0].components["engagement"] == 1.0
@@ -104,7 +105,7 @@ def test_creator_with_higher_engagement_ranks_higher() -> None:
 def test_follower_growth_matters() -> None:
     flat = creator(new_followers=0)
     growing = creator(new_followers=200)
-    results = by_creator(rank_creators(as_of=TODAY))
+    results = by_creator(creator_ranking(as_of=TODAY))
     assert results[growing.pk].score > results[flat.pk].score
     assert results[flat.pk].components["growth"] == 0.0
     assert "no new followers in 30 days" in results[flat.pk].reasons
@@ -113,15 +114,15 @@ def test_follower_growth_matters() -> None:
 def test_growth_is_relative_to_the_audience() -> None:
     big = creator(followers=100_000, new_followers=500)  # +0.5%
     small = creator(followers=2_000, new_followers=300)  # +15%
-    assert order(rank_creators(as_of=TODAY))[0] == small.pk
-    assert big.pk in order(rank_creators(as_of=TODAY))
+    assert order(creator_ranking(as_of=TODAY))[0] == small.pk
+    assert big.pk in order(creator_ranking(as_of=TODAY))
 
 
 def test_posting_consistency_matters() -> None:
     steady = creator(notes_per_week=(2, 2, 2, 2, 2, 2, 2, 2))
     burst = creator(notes_per_week=(0, 0, 0, 0, 0, 0, 0, 16))  # same 16 notes, one week
     silent = creator(notes_per_week=())
-    results = by_creator(rank_creators(as_of=TODAY))
+    results = by_creator(creator_ranking(as_of=TODAY))
     assert results[steady.pk].score > results[burst.pk].score > results[silent.pk].score
     assert "8 of the last 8 weeks" in results[steady.pk].reasons[2]
     assert "1 of the last 8 weeks" in results[burst.pk].reasons[2]
@@ -148,7 +149,7 @@ def test_only_published_notes_in_the_window_count() -> None:
         photos=0,
         published_at=datetime.combine(TODAY + timedelta(days=1), time(9), tzinfo=UTC),
     )
-    [result] = rank_creators(as_of=TODAY)
+    [result] = creator_ranking(as_of=TODAY)
     assert result.metrics["notes"] == 1
     assert result.metrics["weeks"] == 8
     assert result.reasons[2].endswith("1 of the last 8 weeks")
@@ -159,7 +160,7 @@ def test_young_account_is_judged_over_at_least_four_weeks() -> None:
         notes_per_week=(3, 3),
         joined=datetime.combine(TODAY - timedelta(days=10), time(8), tzinfo=UTC),
     )
-    [result] = rank_creators(as_of=TODAY)
+    [result] = creator_ranking(as_of=TODAY)
     assert result.creator.pk == newcomer.pk
     assert result.metrics["weeks"] == 4
     assert result.reasons[2].startswith("posts 1.5×/week")
@@ -176,7 +177,7 @@ def test_reasons_name_the_real_numbers() -> None:
     )
     for _ in range(19):
         creator(engagement=0.01, new_followers=10, notes_per_week=(1,))
-    results = rank_creators(as_of=TODAY)
+    results = creator_ranking(as_of=TODAY)
     assert results[0].creator.pk == star.pk
     reasons = results[0].reasons
     assert reasons[0] == "engagement 7.1% (top 5%)"
@@ -192,13 +193,13 @@ def test_reasons_place_the_weak_at_the_bottom() -> None:
     for _ in range(9):
         creator(engagement=0.05)
     weak = creator(engagement=0.001)
-    results = by_creator(rank_creators(as_of=TODAY))
+    results = by_creator(creator_ranking(as_of=TODAY))
     assert results[weak.pk].reasons[0] == "engagement 0.1% (bottom 10%)"
 
 
 def test_creator_without_stats_is_ranked_with_plain_reasons() -> None:
     creator(engagement=None, notes_per_week=())
-    [result] = rank_creators(as_of=TODAY)
+    [result] = creator_ranking(as_of=TODAY)
     assert result.reasons[:3] == [
         "no engagement figures yet",
         "no new followers in 30 days",
@@ -216,7 +217,7 @@ def test_stats_after_the_screening_day_are_ignored() -> None:
         new_followers=900,
         engagement_rate=0.5,
     )
-    [result] = rank_creators(as_of=TODAY)
+    [result] = creator_ranking(as_of=TODAY)
     assert result.metrics["engagement_rate"] == pytest.approx(0.02)
     assert result.metrics["new_followers_30d"] == 40
 
@@ -227,7 +228,7 @@ def test_niche_keeps_only_creators_who_list_it() -> None:
     in_niche = creator(niches=(skincare,))
     creator(niches=(travel,), engagement=0.5)
     creator(niches=())
-    results = rank_creators(niche="skincare", as_of=TODAY)
+    results = creator_ranking(niche="skincare", as_of=TODAY)
     assert order(results) == [in_niche.pk]
     assert results[0].reasons[3] == "niche: skincare"
     assert results[0].components["niche"] == 1.0
@@ -238,7 +239,7 @@ def test_niche_fit_favours_the_focused_creator() -> None:
     others = [NicheFactory(slug=f"other-{i}", name=f"Other {i}") for i in range(3)]
     generalist = creator(niches=(skincare, *others), followers=5_000, new_followers=0)
     focused = creator(niches=(skincare,), followers=1_000, new_followers=0)
-    results = rank_creators(niche="skincare", as_of=TODAY)
+    results = creator_ranking(niche="skincare", as_of=TODAY)
     assert order(results) == [focused.pk, generalist.pk]
     assert by_creator(results)[generalist.pk].components["niche"] == pytest.approx(0.5)
     assert by_creator(results)[generalist.pk].reasons[3] == "niche: skincare (and 3 others)"
@@ -257,7 +258,7 @@ def test_niche_fit_values() -> None:
 def test_without_a_niche_niche_fit_is_neutral_for_everyone() -> None:
     creator(niches=(NicheFactory(slug="skincare"),))
     creator(niches=())
-    results = rank_creators(as_of=TODAY)
+    results = creator_ranking(as_of=TODAY)
     assert {r.components["niche"] for r in results} == {NEUTRAL}
     assert results[1].reasons[3] in {"no niches listed", "niches: skincare"}
 
@@ -266,16 +267,16 @@ def test_unknown_or_inactive_niche_is_refused() -> None:
     NicheFactory(slug="retired", is_active=False)
     for slug in ("no-such-niche", "retired"):
         with pytest.raises(ValidationFailed) as caught:
-            rank_creators(niche=slug, as_of=TODAY)
+            creator_ranking(niche=slug, as_of=TODAY)
         assert "niche" in caught.value.fields
 
 
 def test_min_followers_filter() -> None:
     creator(followers=999)
     kept = creator(followers=1_000)
-    assert order(rank_creators(min_followers=1_000, as_of=TODAY)) == [kept.pk]
+    assert order(creator_ranking(min_followers=1_000, as_of=TODAY)) == [kept.pk]
     with pytest.raises(ValidationFailed):
-        rank_creators(min_followers=-1, as_of=TODAY)
+        creator_ranking(min_followers=-1, as_of=TODAY)
 
 
 def test_inactive_members_are_not_ranked() -> None:
@@ -283,12 +284,12 @@ def test_inactive_members_are_not_ranked() -> None:
     gone.user.is_active = False
     gone.user.save(update_fields=["is_active"])
     kept = creator()
-    assert order(rank_creators(as_of=TODAY)) == [kept.pk]
+    assert order(creator_ranking(as_of=TODAY)) == [kept.pk]
 
 
 def test_top_cuts_the_list_after_ranking_the_whole_pool() -> None:
     profiles = [creator(engagement=0.01 * (i + 1)) for i in range(5)]
-    results = rank_creators(top=2, as_of=TODAY)
+    results = creator_ranking(top=2, as_of=TODAY)
     assert order(results) == [profiles[4].pk, profiles[3].pk]
     assert results[0].reasons[0] == "engagement 5.0% (top 20%)"  # of the whole pool of 5
 
@@ -297,23 +298,23 @@ def test_ties_go_to_the_larger_audience_then_the_older_profile() -> None:
     first = creator(followers=1_000, new_followers=0)
     second = creator(followers=1_000, new_followers=0)
     bigger = creator(followers=1_200, new_followers=0)
-    results = rank_creators(as_of=TODAY)
+    results = creator_ranking(as_of=TODAY)
     assert len({r.score for r in results}) == 1
     assert order(results) == [bigger.pk, first.pk, second.pk]
-    assert order(rank_creators(as_of=TODAY)) == order(results)
+    assert order(creator_ranking(as_of=TODAY)) == order(results)
 
 
 def test_live_performance_hook_changes_the_ranking(settings) -> None:  # type: ignore[no-untyped-def]
     a = creator(followers=2_000, new_followers=0)
     b = creator(followers=1_000, new_followers=0)
-    assert order(rank_creators(as_of=TODAY)) == [a.pk, b.pk]
-    assert {r.components["live"] for r in rank_creators(as_of=TODAY)} == {NEUTRAL}
+    assert order(creator_ranking(as_of=TODAY)) == [a.pk, b.pk]
+    assert {r.components["live"] for r in creator_ranking(as_of=TODAY)} == {NEUTRAL}
 
     LIVE_SCORES.clear()
     LIVE_SCORES.update({b.pk: 0.9, a.pk: 0.2})
     try:
         with extensions.live_performance.override(live_scores):
-            results = rank_creators(as_of=TODAY)
+            results = creator_ranking(as_of=TODAY)
     finally:
         LIVE_SCORES.clear()
     assert order(results) == [b.pk, a.pk]
@@ -327,7 +328,7 @@ def test_live_hook_values_are_clamped_and_unknown_creators_neutral(settings) -> 
     LIVE_SCORES.update({a.pk: 7.0})
     try:
         with extensions.live_performance.override(live_scores):
-            results = by_creator(rank_creators(as_of=TODAY))
+            results = by_creator(creator_ranking(as_of=TODAY))
     finally:
         LIVE_SCORES.clear()
     assert results[a.pk].components["live"] == 1.0
@@ -338,7 +339,7 @@ def test_live_hook_values_are_clamped_and_unknown_creators_neutral(settings) -> 
 def test_score_is_the_weighted_sum_of_components() -> None:
     creator(engagement=0.03)
     creator(engagement=0.01)
-    for result in rank_creators(as_of=TODAY):
+    for result in creator_ranking(as_of=TODAY):
         expected = 100 * sum(WEIGHTS[k] * v for k, v in result.components.items())
         assert result.score == pytest.approx(expected, abs=0.06)
         assert 0 <= result.score <= 100
@@ -349,7 +350,7 @@ def _count_queries(n: int) -> int:
     for i in range(n):
         creator(engagement=0.01 + i / 1000, niches=(skincare,), notes_per_week=(1, 0, 2))
     with CaptureQueriesContext(connection) as captured:
-        results = rank_creators(niche="skincare", min_followers=10, as_of=TODAY)
+        results = creator_ranking(niche="skincare", min_followers=10, as_of=TODAY)
     assert len(results) == n
     return len(captured)
 
@@ -375,10 +376,10 @@ def test_screening_itself_reads_in_six_queries(settings) -> None:  # type: ignor
 def test_store_scores_writes_score_reasons_and_time() -> None:
     high = creator(engagement=0.08)
     low = creator(engagement=0.01)
-    results = rank_creators(as_of=TODAY)
+    results = creator_ranking(as_of=TODAY)
     before = timezone.now()
     with CaptureQueriesContext(connection) as captured:
-        assert store_scores(results) == 2
+        assert screening_scores_store(results) == 2
     assert len(captured) <= 2
     high.refresh_from_db()
     low.refresh_from_db()
@@ -386,10 +387,10 @@ def test_store_scores_writes_score_reasons_and_time() -> None:
     assert high.score_reasons == results[0].reasons
     assert high.scored_at is not None and high.scored_at >= before
     assert low.score == results[1].score < high.score
-    assert store_scores([]) == 0
+    assert screening_scores_store([]) == 0
 
 
 def test_empty_pool_gives_an_empty_ranking() -> None:
     UserFactory()
-    assert rank_creators(as_of=TODAY) == []
-    assert rank_creators() == []
+    assert creator_ranking(as_of=TODAY) == []
+    assert creator_ranking() == []

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 
 from community.models import Board, Collect, Comment, Follow, Like, Note, User
 from config.celery import app as celery_app
-from kol import extensions, stats, tasks
+from kol import extensions, selectors, services, tasks
 from kol.models import CreatorDailyStat, CreatorProfile, Invitation
 from tests.factories import (
     CollectFactory,
@@ -108,7 +108,7 @@ def crafted() -> dict[str, CreatorProfile]:
 
 
 def test_crafted_day_gives_exact_numbers_per_column(crafted: dict[str, CreatorProfile]) -> None:
-    result = stats.compute_day(day=DAY)
+    result = services.stats_compute_day(day=DAY)
 
     assert result.creators == 2
     assert result.rows_written == 2
@@ -131,7 +131,7 @@ def test_crafted_day_gives_exact_numbers_per_column(crafted: dict[str, CreatorPr
 def test_engagement_rate_is_window_interactions_per_follower_per_note(
     crafted: dict[str, CreatorProfile],
 ) -> None:
-    stats.compute_day(day=DAY)
+    services.stats_compute_day(day=DAY)
 
     # 30-day window: 3 likes (the one 30 days before is out), 2 collects, 1
     # visible comment = 6 interactions; 3 followers; 3 notes published in
@@ -145,13 +145,13 @@ def test_engagement_rate_divides_by_one_without_followers_or_notes() -> None:
     like(UserFactory(), old, at(DAY, 8))
     like(UserFactory(), old, at(DAY - timedelta(days=2), 8))
 
-    stats.compute_day(day=DAY)
+    services.stats_compute_day(day=DAY)
 
     assert stat(creator).engagement_rate == pytest.approx(2.0)
 
 
 def test_past_day_counts_only_what_existed_by_its_end(crafted: dict[str, CreatorProfile]) -> None:
-    stats.compute_day(day=DAY - timedelta(days=1))
+    services.stats_compute_day(day=DAY - timedelta(days=1))
 
     before = stat(crafted["busy"], DAY - timedelta(days=1))
     assert before.followers == 1
@@ -161,10 +161,10 @@ def test_past_day_counts_only_what_existed_by_its_end(crafted: dict[str, Creator
 
 def test_profile_takes_the_latest_days_engagement_rate(crafted: dict[str, CreatorProfile]) -> None:
     busy = crafted["busy"]
-    stats.compute_day(day=DAY)
+    services.stats_compute_day(day=DAY)
     latest = stat(busy).engagement_rate
 
-    stats.compute_day(day=DAY - timedelta(days=40))  # an older day, computed later
+    services.stats_compute_day(day=DAY - timedelta(days=40))  # an older day, computed later
 
     busy.refresh_from_db()
     assert busy.engagement_rate == pytest.approx(latest)
@@ -174,10 +174,10 @@ def test_profile_takes_the_latest_days_engagement_rate(crafted: dict[str, Creato
 def test_running_twice_leaves_one_row_per_creator_and_day(
     crafted: dict[str, CreatorProfile],
 ) -> None:
-    first = stats.compute_day(day=DAY)
+    first = services.stats_compute_day(day=DAY)
     values = list(CreatorDailyStat.objects.order_by("creator_id").values())
 
-    second = stats.compute_day(day=DAY)
+    second = services.stats_compute_day(day=DAY)
 
     assert first.rows_written == second.rows_written == 2
     again = list(CreatorDailyStat.objects.order_by("creator_id").values())
@@ -192,12 +192,12 @@ def test_running_twice_leaves_one_row_per_creator_and_day(
 def test_recompute_picks_up_new_activity_for_the_same_day(
     crafted: dict[str, CreatorProfile],
 ) -> None:
-    stats.compute_day(day=DAY)
+    services.stats_compute_day(day=DAY)
     busy = crafted["busy"]
     extra_note = note(busy, at(DAY, 20))
     like(UserFactory(), extra_note, at(DAY, 21))
 
-    stats.compute_day(day=DAY)
+    services.stats_compute_day(day=DAY)
 
     assert stat(busy).notes_published == 2
     assert stat(busy).likes_received == 3
@@ -208,7 +208,7 @@ def test_dry_run_writes_nothing_and_returns_the_rows(crafted: dict[str, CreatorP
     busy = crafted["busy"]
     User.objects.filter(pk=busy.user_id).update(follower_count=5_000)
 
-    result = stats.compute_day(day=DAY, dry_run=True)
+    result = services.stats_compute_day(day=DAY, dry_run=True)
 
     assert CreatorDailyStat.objects.count() == 0
     busy.refresh_from_db()
@@ -240,10 +240,10 @@ def build_pool(size: int) -> None:
 def test_query_count_does_not_grow_with_the_pool() -> None:
     build_pool(3)
     with CaptureQueriesContext(connection) as small:
-        few = stats.compute_day(day=DAY)
+        few = services.stats_compute_day(day=DAY)
     build_pool(27)
     with CaptureQueriesContext(connection) as large:
-        many = stats.compute_day(day=DAY)
+        many = services.stats_compute_day(day=DAY)
 
     assert few.creators == 3
     assert many.creators == 30
@@ -255,9 +255,9 @@ def test_query_count_does_not_grow_with_the_pool() -> None:
 def test_query_count_with_providers_does_not_grow_with_the_pool() -> None:
     with extensions.stat_providers.override(live_provider):
         build_pool(3)
-        few = stats.compute_day(day=DAY)
+        few = services.stats_compute_day(day=DAY)
         build_pool(27)
-        many = stats.compute_day(day=DAY)
+        many = services.stats_compute_day(day=DAY)
 
     assert few.queries == many.queries
     assert CreatorDailyStat.objects.filter(live_seconds=1_800).count() == 30
@@ -276,7 +276,7 @@ def test_tiers_follow_the_thresholds_and_followers() -> None:
         User.objects.filter(pk=creator.user_id).update(follower_count=followers)
         by_followers[followers] = creator
 
-    stats.compute_day(day=DAY)
+    services.stats_compute_day(day=DAY)
 
     tiers = {f: CreatorProfile.objects.get(pk=c.pk).tier for f, c in by_followers.items()}
     assert tiers == {
@@ -289,12 +289,12 @@ def test_tiers_follow_the_thresholds_and_followers() -> None:
 def test_tier_is_recomputed_when_followers_change() -> None:
     creator = CreatorFactory()
     User.objects.filter(pk=creator.user_id).update(follower_count=60)
-    stats.compute_day(day=DAY)
+    services.stats_compute_day(day=DAY)
     creator.refresh_from_db()
     assert creator.tier == "mid"
 
     User.objects.filter(pk=creator.user_id).update(follower_count=3)
-    result = stats.compute_day(day=DAY)
+    result = services.stats_compute_day(day=DAY)
 
     creator.refresh_from_db()
     assert creator.tier == "nano"
@@ -307,13 +307,13 @@ def test_refresh_tiers_changes_only_wrong_tiers_with_one_update_per_tier() -> No
     User.objects.filter(pk=wrong.user_id).update(follower_count=300)
 
     with CaptureQueriesContext(connection) as ctx:
-        changed = stats.refresh_tiers()
+        changed = services.tiers_refresh()
 
     assert changed == 1
     assert CreatorProfile.objects.get(pk=wrong.pk).tier == "macro"
     assert CreatorProfile.objects.get(pk=right.pk).tier == "nano"
     assert len(ctx.captured_queries) <= 5
-    assert stats.refresh_tiers() == 0
+    assert services.tiers_refresh() == 0
 
 
 # --- providers ------------------------------------------------------------------------
@@ -343,7 +343,7 @@ def test_providers_fill_live_seconds_gift_income_and_sales() -> None:
     CALLS.clear()
     first, last = CreatorFactory(), CreatorFactory()
 
-    stats.compute_day(day=DAY)
+    services.stats_compute_day(day=DAY)
 
     assert [(DAY, [first.pk, last.pk])] == CALLS
     one, two = stat(first), stat(last)
@@ -356,7 +356,7 @@ def test_providers_fill_live_seconds_gift_income_and_sales() -> None:
 def test_provider_values_are_in_the_dry_run_rows() -> None:
     creator = CreatorFactory()
 
-    result = stats.compute_day(day=DAY, dry_run=True)
+    result = services.stats_compute_day(day=DAY, dry_run=True)
 
     assert result.rows[0]["creator_id"] == creator.pk
     assert result.rows[0]["gift_income"] == 12_345
@@ -368,7 +368,7 @@ def test_provider_cannot_fill_other_columns() -> None:
     CreatorFactory()
 
     with pytest.raises(ImproperlyConfigured, match="followers"):
-        stats.compute_day(day=DAY)
+        services.stats_compute_day(day=DAY)
     assert CreatorDailyStat.objects.count() == 0
 
 
@@ -377,15 +377,15 @@ def test_provider_cannot_fill_other_columns() -> None:
 
 def test_recent_stats_are_the_last_days_oldest_first() -> None:
     creator, other = CreatorFactory(), CreatorFactory()
-    today = stats.today()
+    today = selectors.stats_today()
     days = [today - timedelta(days=n) for n in range(40)]
-    stats.recompute(days=days)
+    services.stats_recompute(days=days)
 
-    recent = list(stats.recent_stats(creator, days=7))
+    recent = list(selectors.stats_recent(creator, days=7))
 
     assert [s.date for s in recent] == [today - timedelta(days=n) for n in range(6, -1, -1)]
     assert {s.creator_id for s in recent} == {creator.pk}
-    assert stats.recent_stats(other).count() == 30
+    assert selectors.stats_recent(other).count() == 30
 
 
 def test_recompute_reports_progress_per_day() -> None:
@@ -393,7 +393,9 @@ def test_recompute_reports_progress_per_day() -> None:
     seen: list[tuple[int, int]] = []
     days = [DAY - timedelta(days=2), DAY - timedelta(days=1), DAY]
 
-    results = stats.recompute(days=days, progress=lambda done, total: seen.append((done, total)))
+    results = services.stats_recompute(
+        days=days, progress=lambda done, total: seen.append((done, total))
+    )
 
     assert [r.day for r in results] == days
     assert seen == [(1, 3), (2, 3), (3, 3)]
@@ -401,7 +403,7 @@ def test_recompute_reports_progress_per_day() -> None:
 
 
 def test_summary_line() -> None:
-    result = stats.StatsResult(
+    result = services.StatsResult(
         day=date(2026, 11, 24), creators=312, rows_written=312, queries=9, elapsed=0.214
     )
     assert result.summary() == "2026-11-24: 312 creators, 312 rows, 9 queries, 0.21 s"
@@ -412,7 +414,7 @@ def test_summary_line() -> None:
 
 def test_daily_stats_task_computes_yesterday_and_today() -> None:
     creators = CreatorFactory.create_batch(2)
-    today = stats.today()
+    today = selectors.stats_today()
 
     written = tasks.compute_daily_stats.delay().get()
     tasks.compute_daily_stats.delay().get()
@@ -425,7 +427,6 @@ def test_daily_stats_task_computes_yesterday_and_today() -> None:
 
 
 def test_expire_invitations_task_expires_due_invitations() -> None:
-    pytest.importorskip("kol.invitations")
     member, other = UserFactory(), UserFactory()
     now = datetime.now(UTC)
     due = InvitationFactory(user=member, expires_at=now - timedelta(minutes=1))

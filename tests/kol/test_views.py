@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from community.models import User
-from kol import invitations, services, stats
+from kol import selectors, services
 from kol.models import (
     Application,
     CreatorDailyStat,
@@ -77,7 +77,7 @@ def make_creator(name: str, *, niches: list[Niche] = (), **fields: Any) -> Creat
 
 def daily_stats(creator: CreatorProfile, days: int, *, start_followers: int = 100) -> None:
     """One stat row per day for the last ``days`` days (today included)."""
-    today = stats.today()
+    today = selectors.stats_today()
     CreatorDailyStat.objects.bulk_create(
         CreatorDailyStat(
             creator=creator,
@@ -247,7 +247,7 @@ def test_agency_share_is_shown_to_the_creator_only(
     user_client: Client, other_client: Client, creator: CreatorProfile, user: User
 ) -> None:
     agency = AgencyFactory(name="Bright Sprout Media")
-    services.agency_add_creator(actor=None, agency=agency, creator=creator, share_bps=2_250)
+    services.agency_creator_add(actor=None, agency=agency, creator=creator, share_bps=2_250)
     studio = user_client.get(reverse("studio")).content.decode()
     assert "Bright Sprout Media" in studio
     assert "22.5%" in studio
@@ -260,7 +260,7 @@ def test_another_agencys_manager_does_not_see_the_share_on_the_creator_page(
     creator: CreatorProfile, user: User
 ) -> None:
     agency = AgencyFactory(name="Bright Sprout Media")
-    services.agency_add_creator(actor=None, agency=agency, creator=creator, share_bps=2_250)
+    services.agency_creator_add(actor=None, agency=agency, creator=creator, share_bps=2_250)
     managers = Group.objects.get(name="Agency managers")
     own, rival = UserFactory(is_staff=True), UserFactory(is_staff=True)
     for manager in (own, rival):
@@ -287,7 +287,7 @@ def test_member_pages_send_visitors_to_log_in(client: Client, name: str) -> None
 
 
 def test_answering_invitations_needs_a_member(client: Client, user: User) -> None:
-    invitation, _ = invitations.invite(actor=None, user=user)
+    invitation, _ = services.invitation_send(actor=None, user=user)
     response = client.post(reverse("invitation_accept", args=[invitation.pk]))
     assert response.status_code == 302
     assert response["Location"].startswith("/login")
@@ -475,7 +475,7 @@ def test_studio_shows_figures_chart_notes_and_invitations(
     )
     daily_stats(creator, 45)
     NoteFactory(author=user, title="Tomato tart", like_count=12, collect_count=4)
-    invitation, _ = invitations.invite(
+    invitation, _ = services.invitation_send(
         actor=None, user=user, message="Come and cook live!", reasons=["posts 4.2×/week"]
     )
     response = user_client.get(reverse("studio"))
@@ -521,7 +521,7 @@ def test_studio_without_stats_says_when_the_chart_appears(
 def test_creator_accepts_an_invitation_from_the_studio(
     user_client: Client, user: User, creator: CreatorProfile
 ) -> None:
-    invitation, _ = invitations.invite(actor=None, user=user)
+    invitation, _ = services.invitation_send(actor=None, user=user)
     response = user_client.post(reverse("invitation_accept", args=[invitation.pk]), headers=HTMX)
     assert response.status_code == 200
     html = response.content.decode()
@@ -532,7 +532,7 @@ def test_creator_accepts_an_invitation_from_the_studio(
     assert "You can host live rooms." in html  # the studio's panel, updated in place
     invitation.refresh_from_db()
     assert invitation.status == Invitation.Status.ACCEPTED
-    assert services.can_host_live(User.objects.get(pk=user.pk))
+    assert selectors.can_host_live(User.objects.get(pk=user.pk))
     page = user_client.get(reverse("studio")).content.decode()
     assert "You can host live rooms." in page
     assert "Past invitations" in page
@@ -541,13 +541,13 @@ def test_creator_accepts_an_invitation_from_the_studio(
 def test_creator_declines_an_invitation_with_a_plain_form(
     user_client: Client, user: User, creator: CreatorProfile
 ) -> None:
-    invitation, _ = invitations.invite(actor=None, user=user)
+    invitation, _ = services.invitation_send(actor=None, user=user)
     response = user_client.post(reverse("invitation_decline", args=[invitation.pk]))
     assert response.status_code == 302
     assert response["Location"] == reverse("studio")
     invitation.refresh_from_db()
     assert invitation.status == Invitation.Status.DECLINED
-    assert not services.can_host_live(User.objects.get(pk=user.pk))
+    assert not selectors.can_host_live(User.objects.get(pk=user.pk))
     page = user_client.get(reverse("studio")).content.decode()
     assert "Invitation declined." in page
 
@@ -555,7 +555,7 @@ def test_creator_declines_an_invitation_with_a_plain_form(
 def test_nobody_else_can_answer_a_members_invitation(
     other_client: Client, user: User, creator: CreatorProfile
 ) -> None:
-    invitation, _ = invitations.invite(actor=None, user=user)
+    invitation, _ = services.invitation_send(actor=None, user=user)
     moderator = ModeratorFactory()
     for client in (other_client, logged_in(moderator)):
         for name in ("invitation_accept", "invitation_decline"):
@@ -563,13 +563,13 @@ def test_nobody_else_can_answer_a_members_invitation(
             assert client.post(reverse(name, args=[invitation.pk]), headers=HTMX).status_code == 404
     invitation.refresh_from_db()
     assert invitation.status == Invitation.Status.SENT
-    assert not services.can_host_live(User.objects.get(pk=user.pk))
+    assert not selectors.can_host_live(User.objects.get(pk=user.pk))
 
 
 def test_an_invitation_past_its_date_is_expired_not_accepted(
     user_client: Client, user: User, creator: CreatorProfile
 ) -> None:
-    invitation, _ = invitations.invite(actor=None, user=user)
+    invitation, _ = services.invitation_send(actor=None, user=user)
     Invitation.objects.filter(pk=invitation.pk).update(
         expires_at=timezone.now() - timedelta(hours=1)
     )
@@ -582,13 +582,13 @@ def test_an_invitation_past_its_date_is_expired_not_accepted(
     assert 'hx-swap-oob="beforeend:#toasts"' in html
     invitation.refresh_from_db()
     assert invitation.status == Invitation.Status.EXPIRED
-    assert not services.can_host_live(User.objects.get(pk=user.pk))
+    assert not selectors.can_host_live(User.objects.get(pk=user.pk))
 
 
 def test_invitation_answers_are_post_only(
     user_client: Client, user: User, creator: CreatorProfile
 ) -> None:
-    invitation, _ = invitations.invite(actor=None, user=user)
+    invitation, _ = services.invitation_send(actor=None, user=user)
     assert user_client.get(reverse("invitation_accept", args=[invitation.pk])).status_code == 405
 
 
@@ -649,7 +649,9 @@ def test_chart_axes_have_nice_steps() -> None:
 
 def test_stats_charts_describe_the_period_in_words(creator: CreatorProfile) -> None:
     daily_stats(creator, 10, start_followers=1_000)
-    charts = stats_charts(list(stats.recent_stats(creator, days=30)), days=30, end=stats.today())
+    charts = stats_charts(
+        list(selectors.stats_recent(creator, days=30)), days=30, end=selectors.stats_today()
+    )
     assert charts.follower_change == 27
     assert "(+27)" in charts.followers.desc
     assert len(charts.interactions.bars) == 10

@@ -697,7 +697,7 @@ def agency_manager(*creators: User) -> User:
     agency.managers.add(manager)
     for user in creators:
         profile = CreatorProfile.objects.filter(user=user).first() or CreatorFactory(user=user)
-        kol_services.agency_add_creator(actor=None, agency=agency, creator=profile, share_bps=2000)
+        kol_services.agency_creator_add(actor=None, agency=agency, creator=profile, share_bps=2000)
     return User.objects.get(pk=manager.pk)
 
 
@@ -744,7 +744,7 @@ def test_an_agency_stops_seeing_a_creators_reports_when_they_leave_its_roster() 
     assert api_client(manager).get(url).status_code == 200
 
     membership = AgencyMembership.objects.get(creator__user=room.host, ended_at=None)
-    kol_services.agency_end_membership(actor=None, membership=membership)
+    kol_services.agency_membership_end(actor=None, membership=membership)
 
     assert_error(api_client(manager).get(url), 403, "permission_denied")
 

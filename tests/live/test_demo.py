@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from community.models import Notification, User
 from kol import demo as kol_demo
-from kol import services as kol_services
+from kol import selectors as kol_selectors
 from kol.models import CreatorDailyStat, Invitation
 from live import demo, selectors
 from live.models import ChatMessage, LiveSession, Room
@@ -74,7 +74,7 @@ def test_hosts_get_past_sessions_with_gifts() -> None:
     out, err = seed()
 
     assert len(hosts()) == 3
-    assert all(kol_services.can_host_live(host) for host in hosts())
+    assert all(kol_selectors.can_host_live(host) for host in hosts())
     assert not Room.objects.exclude(state=Room.State.ENDED).exists()
     assert not LiveSession.objects.filter(ended_at__isnull=True).exists()
     midnight = datetime.combine(timezone.now().astimezone(UTC).date(), time.min, tzinfo=UTC)

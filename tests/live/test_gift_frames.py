@@ -16,7 +16,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
 
 from kol import extensions as kol_extensions
-from kol.gift_stats import gift_income
+from kol.selectors import gift_income
 from live import hub, tasks
 from live.models import Room
 from live.services import gifts as live_gifts

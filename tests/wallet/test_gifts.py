@@ -17,9 +17,9 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from core.errors import DomainError
-from kol import stats
-from kol.gift_stats import gift_income
+from kol import services as kol_services
 from kol.models import CreatorDailyStat
+from kol.selectors import gift_income
 from live import selectors as live_selectors
 from live.models import LiveSession, Room, RoomRestriction
 from live.services import gifts as live_gifts
@@ -401,7 +401,7 @@ def test_daily_stats_gain_gift_income(catalog: dict[str, Gift], settings: Any) -
     fund(fan, 100)
     _at(datetime(2026, 5, 4, 12, tzinfo=UTC), send(fan, creator.user, gift="sprout"))
 
-    stats.compute_day(day=DAY)
+    kol_services.stats_compute_day(day=DAY)
 
     assert CreatorDailyStat.objects.get(creator=creator, date=DAY).gift_income == 52
 

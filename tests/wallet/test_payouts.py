@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.errors import DomainError
-from kol import payouts as kol_payouts
+from kol import selectors as kol_selectors
 from kol.models import AgencyMembership
 from tests.clients import logged_in
 from tests.factories import (
@@ -168,7 +168,7 @@ def test_agency_split_hook_reads_current_shares_in_one_query() -> None:
     loner = creator_with()
 
     with CaptureQueriesContext(connection) as ctx:
-        split = kol_payouts.agency_split([m.user_id for m in members] + [loner.user_id])
+        split = kol_selectors.agency_split([m.user_id for m in members] + [loner.user_id])
 
     assert len(ctx.captured_queries) == 1
     assert split == {

@@ -1,6 +1,6 @@
 """``manage.py recompute_stats``: the creators' daily stats for one day or a
 range of days, with the same set-based code as the hourly Celery task
-(``kol.stats.compute_day``).
+(``kol.services.stats_compute_day``).
 
     manage.py recompute_stats                          # today (UTC)
     manage.py recompute_stats --date 2026-11-24        # one past day
@@ -17,7 +17,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.progress import Progress
-from kol import stats
+from kol import selectors, services
 
 MAX_DAYS = 400
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -82,13 +82,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         dry_run = bool(options["dry_run"])
-        days = days_to_compute(on=options["date"], since=options["since"], today=stats.today())
+        days = days_to_compute(
+            on=options["date"], since=options["since"], today=selectors.stats_today()
+        )
         if dry_run:
             self.stdout.write("Dry run: the stats are computed, nothing is written.")
         progress = Progress(self.stderr, "stats", len(days), enabled=not options["no_progress"])
         results = []
         for day in days:
-            result = stats.compute_day(day=day, dry_run=dry_run)
+            result = services.stats_compute_day(day=day, dry_run=dry_run)
             results.append(result)
             progress.clear()
             self.stdout.write(result.summary())

@@ -7,9 +7,9 @@ the profiles and, with ``--invite``, invite the listed creators.
     manage.py screen_creators --top 20 --invite --message "Host a Sunday room?"
     manage.py screen_creators --format json --no-store
 
-Scoring is ``kol.screening`` (docs/screening.md); invitations are
-``kol.invitations`` (idempotent: a creator with an open invitation is reported
-as "already invited", never invited twice).
+Scoring is ``kol.selectors.creator_ranking`` (docs/screening.md); invitations
+are ``kol.services.invitation_send`` (idempotent: a creator with an open
+invitation is reported as "already invited", never invited twice).
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ from django.utils import timezone
 
 from community.models import User
 from kol.errors import DomainError, ValidationFailed
-from kol.invitations import MAX_MESSAGE, invite
 from kol.models import Invitation, Niche
-from kol.screening import WEIGHTS, ScreeningResult, rank_creators, store_scores
-from kol.services import host_permission
+from kol.selectors import WEIGHTS, ScreeningResult, creator_ranking, host_permission
+from kol.services import MAX_MESSAGE, invitation_send, screening_scores_store
 
 DEFAULT_TOP = 20
 MAX_TOP = 1000
@@ -132,7 +131,7 @@ class Command(BaseCommand):
         try:
             # Storing keeps every creator's score (the directory orders by it);
             # otherwise only the listed creators' profiles need loading.
-            results = rank_creators(
+            results = creator_ranking(
                 niche=niche_slug, min_followers=min_followers, top=None if store else top
             )
         except ValidationFailed as exc:
@@ -140,7 +139,7 @@ class Command(BaseCommand):
         listed = results[:top]
         pool = listed[0].metrics["pool_size"] if listed else 0
 
-        stored = store_scores(results) if store else 0
+        stored = screening_scores_store(results) if store else 0
         outcomes: dict[int, str] = {}
         if send:
             outcomes = (
@@ -169,7 +168,7 @@ class Command(BaseCommand):
         for result in listed:
             user = result.creator.user
             try:
-                _, created = invite(
+                _, created = invitation_send(
                     actor=None,
                     user=user,
                     message=message,

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from community.models import User
-from kol.services import can_host_live
+from kol.selectors import can_host_live
 from live import selectors, services
 from live.errors import NotAHost
 

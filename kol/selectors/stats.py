@@ -1,5 +1,6 @@
-"""The creator pool's daily ``gift_income``, from the wallet's gift sends
-(a ``kol.extensions.stat_providers`` provider; see ``kol.stats``).
+"""Reads of the creator pool's daily stats (``kol.services.stats`` computes
+them), and the pool's daily ``gift_income`` from the wallet's gift sends
+(a ``kol.extensions.stat_providers`` provider).
 
 ``gift_income`` is the coins members paid for the gifts a creator received
 that UTC day (before the platform's share: the wallet's ledger holds the
@@ -7,11 +8,25 @@ creator's part, ``wallet.rules.split_coins``)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, timedelta
 
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
 
+from kol.models import CreatorDailyStat, CreatorProfile
 from wallet.selectors import gift_sends_on
+
+
+def stats_today() -> date:
+    """The current UTC date (stats days are UTC days)."""
+    return timezone.now().astimezone(UTC).date()
+
+
+def stats_recent(creator: CreatorProfile, *, days: int = 30) -> QuerySet[CreatorDailyStat]:
+    """The creator's daily stats of the last ``days`` days (today included),
+    oldest first."""
+    since = stats_today() - timedelta(days=max(days, 1) - 1)
+    return CreatorDailyStat.objects.filter(creator=creator, date__gte=since).order_by("date")
 
 
 def gift_income(day: date, creator_ids: list[int]) -> dict[int, dict[str, int]]:

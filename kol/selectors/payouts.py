@@ -124,7 +124,7 @@ def studio_earnings(user: Any) -> StudioEarnings:
 # --- the agency dashboard -------------------------------------------------------------
 
 
-def managed_agencies(user: Any) -> QuerySet[Agency]:
+def agency_managed_list(user: Any) -> QuerySet[Agency]:
     """The agencies ``user`` manages (``Agency.managers``), by name."""
     if not getattr(user, "is_authenticated", False):
         return Agency.objects.none()
@@ -136,7 +136,7 @@ def agency_for_manager(user: Any, *, slug: str = "") -> tuple[Agency, list[Agenc
     manage) and every agency they manage. A member who manages none gets
     PermissionDenied; an agency they do not manage does not exist for them
     (NotFound)."""
-    agencies = list(managed_agencies(user))
+    agencies = list(agency_managed_list(user))
     if not agencies:
         raise PermissionDenied("Only an agency's managers can see its dashboard.")
     if not slug:

@@ -11,12 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import F, Prefetch, Q, QuerySet
 
-from community import permissions as community_permissions
 from core.errors import InvalidCursor
 from core.pagination import Page, decode_cursor, encode_cursor
-from kol import stats
 from kol.errors import NotACreator, NotFound, ValidationFailed
 from kol.models import (
     Agency,
@@ -24,11 +23,11 @@ from kol.models import (
     Application,
     CreatorDailyStat,
     CreatorProfile,
-    Invitation,
     Niche,
     Tier,
 )
-from kol.services import is_reviewer
+from kol.selectors.access import can_see_money
+from kol.selectors.stats import stats_recent
 
 # ``order`` name -> the field the directory sorts by (descending). Only the
 # score can be missing (a creator not screened yet): those come last.
@@ -42,12 +41,34 @@ DEFAULT_ORDER = "score"
 RECENT_STATS_DAYS = 30
 
 
+# --- tiers ------------------------------------------------------------------
+
+
+def tier_thresholds() -> list[tuple[str, int]]:
+    """``[(tier, minimum followers), ...]`` from the highest tier down, from
+    ``settings.SPROUT_KOL_TIERS``."""
+    thresholds = dict(settings.SPROUT_KOL_TIERS)
+    return sorted(
+        ((tier, int(thresholds.get(tier, 0))) for tier in Tier.values if tier != Tier.NANO),
+        key=lambda item: item[1],
+        reverse=True,
+    )
+
+
+def tier_for(followers: int) -> str:
+    """The tier an audience of ``followers`` puts a creator in."""
+    for tier, minimum in tier_thresholds():
+        if followers >= minimum:
+            return tier
+    return Tier.NANO.value
+
+
 # --- creators -------------------------------------------------------------------
 
 
-def current_memberships_prefetch() -> Prefetch:
+def _current_memberships_prefetch() -> Prefetch:
     """The current agency membership (at most one) with its agency, as the
-    list ``creator.current_memberships``; ``current_membership`` reads it."""
+    list ``creator.current_memberships``; ``creator_current_membership`` reads it."""
     return Prefetch(
         "agency_memberships",
         queryset=AgencyMembership.objects.filter(ended_at=None).select_related("agency"),
@@ -59,11 +80,11 @@ def creator_cards(profiles: QuerySet[CreatorProfile]) -> QuerySet[CreatorProfile
     """What a list of creators shows: the member, niches, current agency."""
     return profiles.select_related("user").prefetch_related(
         Prefetch("niches", queryset=Niche.objects.order_by("position", "name")),
-        current_memberships_prefetch(),
+        _current_memberships_prefetch(),
     )
 
 
-def creators(
+def creator_list(
     *,
     niche: str | None = None,
     tier: str | None = None,
@@ -165,7 +186,7 @@ def creator_of(user: Any) -> CreatorProfile | None:
     return CreatorProfile.objects.filter(user_id=user.pk).first()
 
 
-def current_membership(creator: CreatorProfile) -> AgencyMembership | None:
+def creator_current_membership(creator: CreatorProfile) -> AgencyMembership | None:
     """The creator's current agency membership (with its agency), from the
     prefetch of ``creator_cards`` when it ran, else from one query."""
     loaded = getattr(creator, "current_memberships", None)
@@ -176,40 +197,6 @@ def current_membership(creator: CreatorProfile) -> AgencyMembership | None:
         .select_related("agency")
         .first()
     )
-
-
-def sees_whole_pool(user: Any) -> bool:
-    """Staff whose work covers every creator: superusers, pool reviewers
-    (``kol.review_application``) and moderators (``community.moderate_note``).
-    Being staff is not enough: agency managers are staff too, and see only
-    their own rosters."""
-    return is_reviewer(user) or community_permissions.is_moderator(user)
-
-
-_UNKNOWN: Any = object()
-
-
-def can_see_money(
-    viewer: Any, *, creator_user_id: int, membership: AgencyMembership | None = _UNKNOWN
-) -> bool:
-    """Who may see a creator's money (earnings, gift income and sales, a
-    live session's cash, revenue shares, payouts): the creator, the
-    managers of the agency whose roster they are on now, and staff who see
-    the whole pool (:func:`sees_whole_pool`). Nobody else: not another
-    agency's managers, not staff for being staff. ``membership``, when the
-    caller has loaded the creator's current one (or knows there is none),
-    spares a query."""
-    if not getattr(viewer, "is_authenticated", False) or not viewer.is_active:
-        return False
-    if viewer.pk == creator_user_id or sees_whole_pool(viewer):
-        return True
-    if membership is _UNKNOWN:
-        return AgencyMembership.objects.filter(
-            creator__user_id=creator_user_id, ended_at=None, agency__managers=viewer.pk
-        ).exists()
-    if membership is None:
-        return False
-    return membership.agency.managers.filter(pk=viewer.pk).exists()
 
 
 @dataclass
@@ -231,19 +218,19 @@ def creator_detail(username: str, viewer: Any, *, days: int = RECENT_STATS_DAYS)
     see their money (:func:`can_see_money`: gift income, sales, the agency's
     share)."""
     creator = creator_for_username(username)
-    membership = current_membership(creator)
+    membership = creator_current_membership(creator)
     return CreatorDetail(
         creator=creator,
         membership=membership,
         money_visible=can_see_money(viewer, creator_user_id=creator.user_id, membership=membership),
-        stats=list(stats.recent_stats(creator, days=days)),
+        stats=list(stats_recent(creator, days=days)),
     )
 
 
 # --- niches and applications ----------------------------------------------------------
 
 
-def active_niches() -> QuerySet[Niche]:
+def niche_list() -> QuerySet[Niche]:
     """The managed list of niches members can pick, in display order."""
     return Niche.objects.filter(is_active=True).order_by("position", "name")
 
@@ -256,7 +243,7 @@ def niche_for_slug(slug: str, *, field: str = "niche") -> Niche:
     return niche
 
 
-def applications_of(user: Any) -> QuerySet[Application]:
+def application_list_for(user: Any) -> QuerySet[Application]:
     """The member's own applications to the pool with their niches."""
     return Application.objects.filter(applicant_id=user.pk).prefetch_related(
         Prefetch("niches", queryset=Niche.objects.order_by("position", "name"))
@@ -266,47 +253,16 @@ def applications_of(user: Any) -> QuerySet[Application]:
 def application_for_member(*, application_id: int, user: Any) -> Application:
     """One of the member's own applications; anyone else's is NotFound,
     staff included (moderators decide in the admin)."""
-    application = applications_of(user).filter(pk=application_id).first()
+    application = application_list_for(user).filter(pk=application_id).first()
     if application is None:
         raise NotFound("No such application.")
     return application
 
 
-# --- invitations ------------------------------------------------------------------
-
-
-def invitation_list(
-    invitations: QuerySet[Invitation], *, status: str | None = None
-) -> QuerySet[Invitation]:
-    """``invitations`` (from ``kol.invitations.invitations_for``) with the
-    invited member, the sender and the niche joined, optionally only those in
-    ``status``; an unknown status raises ValidationFailed."""
-    if status is not None:
-        if status not in Invitation.Status.values:
-            raise ValidationFailed(
-                fields={"status": [f"Use one of: {', '.join(Invitation.Status.values)}."]}
-            )
-        invitations = invitations.filter(status=status)
-    return invitations.select_related("user", "invited_by", "niche")
-
-
-def invitation_for_member(*, invitation_id: int, user: Any) -> Invitation:
-    """An invitation addressed to ``user``. Anyone else's is NotFound, staff
-    included: only the invited member answers an invitation."""
-    invitation = (
-        Invitation.objects.filter(pk=invitation_id, user_id=user.pk)
-        .select_related("user", "invited_by", "niche")
-        .first()
-    )
-    if invitation is None:
-        raise NotFound("No such invitation.")
-    return invitation
-
-
 # --- pages (kol.views) ------------------------------------------------------------------
 
 
-def directory_page(
+def creator_directory_page(
     profiles: QuerySet[CreatorProfile], *, cursor: str | None = None, size: int = 20
 ) -> Page:
     """One page of the creators directory: best latest screening score first
@@ -334,11 +290,3 @@ def directory_page(
         last = chosen[-1]
         next_cursor = encode_cursor({"s": last.score, "f": last.rank_followers, "i": last.pk})
     return Page(items=chosen, next_cursor=next_cursor)
-
-
-def own_invitations(user: Any) -> list[Invitation]:
-    """The invitations addressed to ``user``, newest first (staff too see
-    only their own here: this is the creator studio, not the admin)."""
-    return list(
-        invitation_list(Invitation.objects.filter(user_id=user.pk)).order_by("-created_at", "-pk")
-    )

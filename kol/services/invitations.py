@@ -1,6 +1,7 @@
 """Invitations to host live rooms: sent by staff (by hand, from the admin or
 after ``manage.py screen_creators``), answered by the member, expired by
-Celery (``kol.tasks.expire_invitations``).
+Celery (``kol.tasks.expire_invitations``). Who may send them and which a
+member sees are ``kol.selectors.invitations``.
 
 A member has at most one open (``sent``) invitation: the partial unique
 index ``one_open_invitation`` guarantees it even when two staff members
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -24,38 +24,20 @@ from django.utils import timezone
 from community.models import User
 from kol.errors import InvitationClosed, NotFound, PermissionDenied, ValidationFailed
 from kol.models import Invitation, Niche
-from kol.services import can_host_live, host_permission, notify
+from kol.selectors.access import can_host_live, host_permission
+from kol.selectors.invitations import can_send_invitations
+from kol.services.notifications import notification_send
 
 #: Where an invited member answers (the creator studio lists invitations).
 STUDIO_URL = "/studio/"
 MAX_MESSAGE = 1000
 
 
-def can_send_invitations(user: Any) -> bool:
-    """Staff who invite members to host: superusers and holders of
-    ``kol.send_invitation`` (the Moderators group has it)."""
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and user.is_active
-        and (user.is_superuser or user.has_perm("kol.send_invitation"))
-    )
-
-
-def invitations_for(user: Any) -> QuerySet[Invitation]:
-    """The invitations a member may see: their own; staff see all."""
-    invitations = Invitation.objects.select_related("user", "invited_by", "niche")
-    if can_send_invitations(user):
-        return invitations
-    if not getattr(user, "is_authenticated", False):
-        return invitations.none()
-    return invitations.filter(user=user)
-
-
 def _expires_at(now: datetime) -> datetime:
     return now + timedelta(days=settings.SPROUT_KOL_INVITATION_DAYS)
 
 
-def invite(
+def invitation_send(
     *,
     actor: User | None,
     user: User,
@@ -102,7 +84,7 @@ def invite(
                 reasons=[str(reason) for reason in reasons],
                 expires_at=_expires_at(now),
             )
-            notify(
+            notification_send(
                 user=user,
                 actor=actor,
                 title="You are invited to host live rooms",
@@ -151,7 +133,7 @@ def _answer(*, user: User, invitation: Invitation, status: str) -> Invitation:
         inviter = locked.invited_by if not past_due else None
         if inviter is not None:
             verb = "accepted" if status == Invitation.Status.ACCEPTED else "declined"
-            notify(
+            notification_send(
                 user=inviter,
                 actor=user,
                 title=f"{user.username} {verb} your invitation to host",
@@ -164,21 +146,30 @@ def _answer(*, user: User, invitation: Invitation, status: str) -> Invitation:
     return invitation
 
 
-def accept(*, user: User, invitation: Invitation) -> Invitation:
+def invitation_accept(*, user: User, invitation: Invitation) -> Invitation:
     """The invited member accepts while the invitation is open: they get the
     right to host live rooms (``kol.host_live``) and the inviter a notice."""
     return _answer(user=user, invitation=invitation, status=Invitation.Status.ACCEPTED)
 
 
-def decline(*, user: User, invitation: Invitation) -> Invitation:
+def invitation_decline(*, user: User, invitation: Invitation) -> Invitation:
     """The invited member declines while the invitation is open; the inviter
     gets a notice."""
     return _answer(user=user, invitation=invitation, status=Invitation.Status.DECLINED)
 
 
-def expire_due(*, now: datetime | None = None) -> int:
+def invitations_expire_due(*, now: datetime | None = None) -> int:
     """Expire every open invitation past its ``expires_at`` (one UPDATE);
     returns how many."""
     return Invitation.objects.filter(
         status=Invitation.Status.SENT, expires_at__lte=now or timezone.now()
     ).update(status=Invitation.Status.EXPIRED)
+
+
+def invitations_expire(*, invitations: QuerySet[Invitation]) -> int:
+    """Expire the open invitations among ``invitations`` now, before their
+    date (staff, from the admin): one ``UPDATE``, no notice. Returns how
+    many."""
+    return invitations.filter(status=Invitation.Status.SENT).update(
+        status=Invitation.Status.EXPIRED
+    )

@@ -1,4 +1,5 @@
-"""Screening: rank the creator pool for live-host invitations.
+"""Screening: rank the creator pool for live-host invitations (the scores
+are kept on the profiles by ``kol.services.screening_scores_store``).
 
 Five components, each brought to 0–1, combined with :data:`WEIGHTS` into a
 score from 0 to 100 (docs/screening.md explains each one and the wording of
@@ -37,7 +38,7 @@ the reasons quote; the standing ("top 5%") is that of the weighed figure.
 ``settings.SPROUT_KOL_SCREENING_AUDIENCE_PRIOR`` sets the prior (default
 1,000 followers; the demo scale in ``make run`` uses less).
 
-Reads are set-based: whatever the size of the pool, :func:`rank_creators`
+Reads are set-based: whatever the size of the pool, :func:`creator_ranking`
 runs the same six queries (the niche, the pool with each creator's latest
 engagement rate, their niches, a 30-day stats aggregate, an 8-week notes
 aggregate, then the profiles of the creators it returns), plus the live
@@ -49,7 +50,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -121,7 +122,7 @@ class _Figures:
 # --- entry points -----------------------------------------------------------------
 
 
-def rank_creators(
+def creator_ranking(
     *,
     niche: str | None = None,
     min_followers: int = 0,
@@ -197,24 +198,6 @@ def rank_creators(
         for f in chosen
         if f.creator_id in profiles  # unless deleted in the meantime
     ]
-
-
-def store_scores(results: Iterable[ScreeningResult]) -> int:
-    """Keep each result on its profile (``score``, ``score_reasons``,
-    ``scored_at``) with bulk updates; returns how many profiles changed."""
-    now = timezone.now()
-    profiles = []
-    for result in results:
-        profile = result.creator
-        profile.score = result.score
-        profile.score_reasons = list(result.reasons)
-        profile.scored_at = now
-        profiles.append(profile)
-    if not profiles:
-        return 0
-    return CreatorProfile.objects.bulk_update(
-        profiles, ["score", "score_reasons", "scored_at"], batch_size=500
-    )
 
 
 # --- reads (a fixed number of queries) ------------------------------------------------

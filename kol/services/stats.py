@@ -1,6 +1,6 @@
 """Daily stats of the creator pool, computed set-based.
 
-``compute_day(day=...)`` writes one :class:`~kol.models.CreatorDailyStat` row
+``stats_compute_day(day=...)`` writes one :class:`~kol.models.CreatorDailyStat` row
 per creator in the pool for a UTC calendar day with set-based SQL, portable
 between SQLite and PostgreSQL: one ``SELECT ... GROUP BY`` aggregate into a
 temporary table, one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` from it,
@@ -43,7 +43,7 @@ cost one query for the creators' ids plus their own queries (counted in
 too. A provider may return only the creators with non-zero figures.
 
 Tiers follow ``users.follower_count`` (the live, denormalised counter) with
-the thresholds of ``settings.SPROUT_KOL_TIERS`` (``kol.services.tier_thresholds``).
+the thresholds of ``settings.SPROUT_KOL_TIERS`` (``kol.selectors.tier_thresholds``).
 """
 
 from __future__ import annotations
@@ -58,18 +58,18 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from community.models import Collect, Comment, Follow, Like, Note
 from kol import extensions
 from kol.models import CreatorDailyStat, CreatorProfile, Tier
-from kol.services import tier_thresholds
+from kol.selectors.creators import tier_thresholds
 
 WINDOW_DAYS = 30
 # Columns only providers can fill (other apps' data).
 PROVIDED_COLUMNS = ("live_seconds", "gift_income", "sales")
-# Every column compute_day writes, in the order of its SELECT.
+# Every column stats_compute_day writes, in the order of its SELECT.
 STAT_COLUMNS = (
     "creator_id",
     "date",
@@ -89,7 +89,7 @@ StatRow = dict[str, Any]
 
 @dataclass(frozen=True)
 class StatsResult:
-    """What one ``compute_day`` did (or, with ``dry_run``, would do).
+    """What one ``stats_compute_day`` did (or, with ``dry_run``, would do).
 
     ``rows`` holds the computed rows in a dry run only (a real run writes
     them straight from SQL without fetching them)."""
@@ -115,12 +115,7 @@ class StatsResult:
 # --- public functions -----------------------------------------------------------------
 
 
-def today() -> date:
-    """The current UTC date (stats days are UTC days)."""
-    return timezone.now().astimezone(UTC).date()
-
-
-def compute_day(*, day: date, dry_run: bool = False) -> StatsResult:
+def stats_compute_day(*, day: date, dry_run: bool = False) -> StatsResult:
     """Compute every creator's stats for ``day`` (UTC) and upsert them, copy
     the latest engagement rate onto the profiles and refresh the tiers.
 
@@ -158,33 +153,26 @@ def compute_day(*, day: date, dry_run: bool = False) -> StatsResult:
     )
 
 
-def recompute(
+def stats_recompute(
     *,
     days: list[date],
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[StatsResult]:
-    """``compute_day`` for each day in order; ``progress(done, total)`` is
+    """``stats_compute_day`` for each day in order; ``progress(done, total)`` is
     called after each."""
     results = []
     for done, day in enumerate(days, start=1):
-        results.append(compute_day(day=day, dry_run=dry_run))
+        results.append(stats_compute_day(day=day, dry_run=dry_run))
         if progress is not None:
             progress(done, len(days))
     return results
 
 
-def refresh_tiers() -> int:
+def tiers_refresh() -> int:
     """Derive every creator's tier from their followers, set-based (one
     ``UPDATE`` per tier at most). Returns how many tiers changed."""
     return _tier_changes(write=True)
-
-
-def recent_stats(creator: CreatorProfile, *, days: int = 30) -> QuerySet[CreatorDailyStat]:
-    """The creator's daily stats of the last ``days`` days (today included),
-    oldest first."""
-    since = today() - timedelta(days=max(days, 1) - 1)
-    return CreatorDailyStat.objects.filter(creator=creator, date__gte=since).order_by("date")
 
 
 # --- SQL ------------------------------------------------------------------------------
@@ -338,7 +326,7 @@ def _copy_engagement_rates(day: date) -> int:
 def _tier_changes(*, write: bool) -> int:
     """Tiers that differ from what the followers say; fixed when ``write``.
     One statement per tier: the tier owns ``[its minimum, the next tier's)``,
-    matching ``kol.services.tier_for`` (the highest tier reached wins)."""
+    matching ``kol.selectors.tier_for`` (the highest tier reached wins)."""
     changed = 0
     upper: int | None = None
     for tier, minimum in [*tier_thresholds(), (Tier.NANO.value, 0)]:
