@@ -490,7 +490,7 @@ def measure_screening() -> list[tuple[str, float, int, str]]:
         return rows
     top = ranked[0] if ranked else None
     note = f"{len(ranked)} ranked" + (f"; #1 scores {top.score:.1f}" if top else "")
-    rows.append(("rank_creators(top=50)", seconds, queries, note))
+    rows.append(("creator_ranking(top=50)", seconds, queries, note))
     try:
         seconds, queries, text = timed({"command": command})["command"]
     except Exception as exc:  # likewise

@@ -7,8 +7,8 @@ above it (live, shop) add to its stats and screening.
   query per provider whatever the pool's size. The pool's own gift income
   (from the wallet, below it) is one.
 - ``live_performance`` (Hook): ``(user ids) -> {user id: score 0..1}``, past
-  live performance for screening. Default: none (screening leaves the
-  component out). The live app registers it.
+  live performance for screening. Default: none (every creator gets the
+  neutral score). The live app registers it.
 """
 
 from __future__ import annotations

@@ -134,7 +134,7 @@ def _percentile_ranks(values: dict[int, float]) -> dict[int, float]:
 
 
 def live_performance(creator_ids: list[int]) -> dict[int, float]:
-    """Past live performance for screening (``SPROUT_KOL_LIVE_PERFORMANCE``):
+    """Past live performance for screening (``kol.extensions.live_performance``):
     ``{creator profile id: 0–1}`` from the sessions of the last
     :data:`PERFORMANCE_DAYS` days: the mean of the percentile ranks (within
     the creators asked about who have sessions) of their average peak

@@ -1,4 +1,4 @@
-"""``kol.stats``: exact daily figures on crafted data, the engagement rate,
+"""``kol.services.stats``: exact daily figures on crafted data, the engagement rate,
 tiers, a fixed number of queries whatever the pool's size, idempotence, the
 providers' extension point, and the Celery tasks with their beat entries."""
 
