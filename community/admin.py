@@ -289,22 +289,13 @@ class SproutUserAdmin(DjangoUserAdmin):
 # --- notes and photos -----------------------------------------------------------
 
 
-class PhotoInline(admin.TabularInline):
+class PhotoInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Photo
     extra = 0
     can_delete = False
     fields = ("preview", "position", "width", "height", "format", "color", "ready")
     readonly_fields = fields
     ordering = ("position", "id")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="Photo")
     def preview(self, obj: Photo) -> SafeString | str:

@@ -41,7 +41,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import ngettext
 
 from community.models import User
-from core.admin import DefaultStatusFilter, IsNullFilter
+from core.admin import DefaultStatusFilter, IsNullFilter, ReadOnlyAdminMixin
 from kol import selectors, services
 from kol.errors import DomainError
 from kol.models import (
@@ -126,18 +126,9 @@ class PoolAdmin(admin.ModelAdmin):
         return selectors.can_send_invitations(request.user)
 
 
-class ReadOnlyPoolAdmin(PoolAdmin):
+class ReadOnlyPoolAdmin(ReadOnlyAdminMixin, PoolAdmin):
     """Rows the site writes itself (stats, history, invitations): shown, and
     changed only by actions that call a service."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 # --- helpers ------------------------------------------------------------------------
