@@ -5,8 +5,10 @@ Fixtures of people: ``user`` and ``other_user`` (plain members; the
 other-user case of every permission), ``moderator`` (staff in the
 Moderators group), ``superuser``, ``host`` (may host live rooms) and
 ``funded_member`` (1,000 coins bought through the sandbox), with logged-in
-clients for some. Fixtures of one app's data live in that app's conftest
-(``tests/live/conftest.py``: ``room``, ``live_room``). A higher app's
+clients for some; of rooms, ``room`` (a scheduled room of ``host``) and
+``live_room`` (a live one with its open session), for the live and wallet
+tests alike. Wiring of one app's tests lives in that app's conftest
+(``tests/live/conftest.py``: room events checked against their schema). A higher app's
 factories are imported inside its fixtures, so that a run with only
 ``community`` installed can load this file.
 
@@ -20,7 +22,7 @@ missing is skipped with the reason, or fails when ``CI=true``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core.cache import cache
@@ -32,6 +34,9 @@ from tests import services
 from tests.celery_worker import celery_worker  # noqa: F401  (fixture)
 from tests.clients import logged_in
 from tests.factories import ModeratorFactory, SuperuserFactory, UserFactory
+
+if TYPE_CHECKING:  # live may not be installed (the community-only pass)
+    from live.models import Room
 
 SERVICE_MARKS = ("postgres", "redis", "celery_worker")
 
@@ -153,6 +158,22 @@ def host(db: Any) -> User:
     from tests.factories import HostFactory
 
     return HostFactory()
+
+
+@pytest.fixture
+def room(host: User) -> Room:
+    """A scheduled room of ``host``, as hosts create them."""
+    from tests.factories import RoomFactory
+
+    return RoomFactory(host=host)
+
+
+@pytest.fixture
+def live_room(host: User) -> Room:
+    """A live room of ``host`` with its open session."""
+    from tests.factories import RoomFactory
+
+    return RoomFactory(host=host, live=True)
 
 
 @pytest.fixture

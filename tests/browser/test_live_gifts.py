@@ -36,7 +36,7 @@ from live.selectors import session_gift_earnings
 from live.services import room_create
 from tests.browser import test_live_room as live_room
 from tests.browser.catalog import default_gift_catalog
-from tests.browser.test_live_room import Site, make_host, open_context, publish, shoot
+from tests.browser.test_live_room import Site, open_context, publish, screenshot_host, shoot
 from tests.factories import UserFactory
 from tests.faults import next_gift_loses_its_connection
 from wallet import selectors
@@ -99,7 +99,7 @@ def test_a_viewer_recharges_and_sends_gifts_and_the_host_sees_them(  # type: ign
     default_gift_catalog()  # a data migration's, flushed by earlier transactional tests
     rocket = Gift.objects.get(slug="rocket")  # the default catalog: 199 coins, tier 3
     heart = Gift.objects.get(slug="heart")  # 5 coins, tier 1
-    host = make_host()
+    host = screenshot_host()
     viewer_user = UserFactory(username="dumpling_fan", display_name="Dumpling Fan")
 
     # --- the viewer buys coins on the wallet page ----------------------------------

@@ -208,7 +208,7 @@ def cover_file(directory: Path) -> Path:
     return path
 
 
-def make_host() -> User:
+def screenshot_host() -> User:
     """The host the screenshots show (test_live_gifts.py uses them too)."""
     return HostFactory(username="chef_lin", display_name="Chef Lin")
 
@@ -252,7 +252,7 @@ def test_a_visitor_watches_the_live_and_sees_a_members_chat(  # type: ignore[no-
     from playwright.sync_api import expect
 
     default_gift_catalog()  # an earlier transactional test flushed it
-    host = make_host()
+    host = screenshot_host()
     member = UserFactory(username="dumpling_fan", display_name="Dumpling Fan")
 
     # The host creates a room with a cover and gets a stream key, shown once.

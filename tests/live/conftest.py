@@ -1,7 +1,5 @@
 """Wiring and data every live-room test may use:
 
-- ``room`` (a scheduled room of the ``host`` fixture) and ``live_room`` (a
-  live one, with its open session);
 - every event published to a room is checked against ``live.events``'
   schema (``room_events``; the test clients check every frame they
   receive, too);
@@ -16,10 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from community.models import User
-from live.models import Room
 from live.services.gifts import gift_batchers_close
-from tests.factories import RoomFactory
 from tests.live import RoomEvents, room_events_fixture  # noqa: F401  (fixture)
 
 
@@ -32,15 +27,3 @@ def _room_events_checked(room_events: RoomEvents) -> RoomEvents:
 def _gift_batcher_threads_closed() -> Iterator[None]:
     yield
     gift_batchers_close()
-
-
-@pytest.fixture
-def room(host: User) -> Room:
-    """A scheduled room of ``host``, as hosts create them."""
-    return RoomFactory(host=host)
-
-
-@pytest.fixture
-def live_room(host: User) -> Room:
-    """A live room of ``host`` with its open session."""
-    return RoomFactory(host=host, live=True)

@@ -51,11 +51,6 @@ def batching(live_settings: Any) -> Any:
     return live_settings
 
 
-@pytest.fixture
-def room(db: Any) -> Room:
-    return make_room()
-
-
 def gift_frame(key: str, gift: str = "coffee", quantity: int = 1) -> dict[str, Any]:
     return {"type": "gift", "gift": gift, "quantity": quantity, "idempotency_key": key}
 
@@ -75,8 +70,8 @@ async def members(*coins: int) -> list[Any]:
     return await database_sync_to_async(_members)(coins)
 
 
-async def joined(connect: Connect, room: Room, user: Any) -> LiveClient:
-    client = await connect(room.pk, cookie=await database_sync_to_async(session_cookie)(user))
+async def joined(connect: Connect, live_room: Room, user: Any) -> LiveClient:
+    client = await connect(live_room.pk, cookie=await database_sync_to_async(session_cookie)(user))
     await client.hello()
     return client
 
@@ -137,11 +132,11 @@ def counting_batches() -> tuple[list[int], Any]:
 
 
 async def test_gift_frames_arriving_together_are_one_batch_with_an_ack_each(
-    connect: Connect, room: Room
+    connect: Connect, live_room: Room
 ) -> None:
     fans = await members(100, 100, 100, 100)
-    clients = [await joined(connect, room, fan) for fan in fans]
-    watcher = await joined(connect, room, (await members(0))[0])
+    clients = [await joined(connect, live_room, fan) for fan in fans]
+    watcher = await joined(connect, live_room, (await members(0))[0])
     frames = [
         (client, gift_frame(f"k{n}", gift=gift))
         for n, (client, gift) in enumerate(
@@ -166,19 +161,19 @@ async def test_gift_frames_arriving_together_are_one_batch_with_an_ack_each(
             "balance": 100 - price,
         }
         assert await balance(fan) == 100 - price
-        assert sent[fan.pk].room_id == room.pk and sent[fan.pk].host_id == room.host_id
+        assert sent[fan.pk].room_id == live_room.pk and sent[fan.pk].host_id == live_room.host_id
     seen = [e["id"] for e in await watcher.collect(0.5) if e["type"] == "gift"]
     assert sorted(seen) == sorted(s.pk for s in sent.values())  # the room hears each once
     await books_are_exact()
 
 
 async def test_a_full_batch_leaves_without_waiting_for_the_window(
-    connect: Connect, room: Room, batching: Any
+    connect: Connect, live_room: Room, batching: Any
 ) -> None:
     batching.SPROUT_GIFT_BATCH_WINDOW_SECONDS = 30.0
     batching.SPROUT_GIFT_BATCH_MAX = 3
     fans = await members(50, 50, 50)
-    clients = [await joined(connect, room, fan) for fan in fans]
+    clients = [await joined(connect, live_room, fan) for fan in fans]
 
     answers = await send_together(
         [(client, gift_frame(f"full-{n}")) for n, client in enumerate(clients)]
@@ -188,17 +183,17 @@ async def test_a_full_batch_leaves_without_waiting_for_the_window(
     assert gift_batcher_get().batches == 1
 
 
-async def test_insufficient_funds_fails_only_those_gifts(connect: Connect, room: Room) -> None:
+async def test_insufficient_funds_fails_only_those_gifts(connect: Connect, live_room: Room) -> None:
     rich, poor, broke = await members(100, 9, 0)
     # Three sockets of one member with coins for exactly two coffees, and
     # two members who cannot pay: all in one batch.
     twice = (await members(20))[0]
-    sockets = [await joined(connect, room, twice) for _ in range(3)]
+    sockets = [await joined(connect, live_room, twice) for _ in range(3)]
     frames = [
-        (await joined(connect, room, rich), gift_frame("rich")),
-        (await joined(connect, room, poor), gift_frame("poor")),
+        (await joined(connect, live_room, rich), gift_frame("rich")),
+        (await joined(connect, live_room, poor), gift_frame("poor")),
         (sockets[0], gift_frame("t0")),
-        (await joined(connect, room, broke), gift_frame("broke")),
+        (await joined(connect, live_room, broke), gift_frame("broke")),
         (sockets[1], gift_frame("t1")),
         (sockets[2], gift_frame("t2")),
     ]
@@ -222,11 +217,11 @@ async def test_insufficient_funds_fails_only_those_gifts(connect: Connect, room:
     await books_are_exact()
 
 
-async def test_duplicate_keys_in_one_batch_are_one_gift(connect: Connect, room: Room) -> None:
+async def test_duplicate_keys_in_one_batch_are_one_gift(connect: Connect, live_room: Room) -> None:
     fan, other = await members(100, 100)
-    first, retry, conflicting = [await joined(connect, room, fan) for _ in range(3)]
-    same_key_other_member = await joined(connect, room, other)
-    watcher = await joined(connect, room, (await members(0))[0])
+    first, retry, conflicting = [await joined(connect, live_room, fan) for _ in range(3)]
+    same_key_other_member = await joined(connect, live_room, other)
+    watcher = await joined(connect, live_room, (await members(0))[0])
 
     sizes, counting = counting_batches()
     with counting:
@@ -253,10 +248,12 @@ async def test_duplicate_keys_in_one_batch_are_one_gift(connect: Connect, room: 
     await books_are_exact()
 
 
-async def test_the_room_is_checked_for_each_gift_of_a_batch(connect: Connect, room: Room) -> None:
+async def test_the_room_is_checked_for_each_gift_of_a_batch(
+    connect: Connect, live_room: Room
+) -> None:
     ended = await database_sync_to_async(make_room)()
     (fan,) = await members(100)
-    in_live = await joined(connect, room, fan)
+    in_live = await joined(connect, live_room, fan)
     in_ended = await joined(connect, ended, fan)
     # The room ends after the viewer joined it: its gifts are refused.
     await database_sync_to_async(
@@ -269,17 +266,17 @@ async def test_the_room_is_checked_for_each_gift_of_a_batch(connect: Connect, ro
     assert answers[1]["type"] == "error" and answers[1]["code"] == "room_not_live"
     assert gift_batcher_get().batches == 1
     (sent,) = await sends()
-    assert sent.room_id == room.pk
+    assert sent.room_id == live_room.pk
 
 
 # --- failures -------------------------------------------------------------------------------
 
 
 async def test_a_lost_connection_fails_its_batch_only_retryably_and_nothing_is_lost_or_doubled(
-    connect: Connect, room: Room
+    connect: Connect, live_room: Room
 ) -> None:
     fans = await members(100, 100, 100)
-    clients = [await joined(connect, room, fan) for fan in fans]
+    clients = [await joined(connect, live_room, fan) for fan in fans]
     frames = [(client, gift_frame(f"db-{n}")) for n, client in enumerate(clients)]
     real = live_gifts.gifts_send
     calls: list[int] = []
@@ -315,11 +312,13 @@ async def test_a_lost_connection_fails_its_batch_only_retryably_and_nothing_is_l
     await books_are_exact()
 
 
-async def test_a_gift_sent_while_its_sender_left_still_counts(room: Room, live_loop: None) -> None:
+async def test_a_gift_sent_while_its_sender_left_still_counts(
+    live_room: Room, live_loop: None
+) -> None:
     (fan,) = await members(100)
     batcher = gift_batcher_get()
     request = RoomGiftRequest(
-        sender=fan, room_id=room.pk, gift_slug="coffee", quantity=1, idempotency_key="gone"
+        sender=fan, room_id=live_room.pk, gift_slug="coffee", quantity=1, idempotency_key="gone"
     )
     waiting = asyncio.ensure_future(batcher.send(request))
     await asyncio.sleep(0)
@@ -343,13 +342,13 @@ async def run_at_once(batcher: GiftBatcher, requests: list[RoomGiftRequest]) -> 
 
 @pytest.mark.postgres
 async def test_on_its_own_threads_batches_overlap_and_stay_exact(
-    room: Room, live_loop: None
+    live_room: Room, live_loop: None
 ) -> None:
     fans = await members(*[30] * 20)
     batcher = GiftBatcher(room_gifts_send, window=0.05, max_size=8, threads=2, idle=0.5)
     requests = [
         RoomGiftRequest(
-            sender=fan, room_id=room.pk, gift_slug="coffee", quantity=1, idempotency_key=f"{n}"
+            sender=fan, room_id=live_room.pk, gift_slug="coffee", quantity=1, idempotency_key=f"{n}"
         )
         for fan in fans
         for n in range(4)  # the fourth coffee is one too many

@@ -51,11 +51,6 @@ def gifts_on(live_settings: Any) -> Any:
 
 
 @pytest.fixture
-def room(db: Any) -> Room:
-    return make_room()
-
-
-@pytest.fixture
 def sender(db: Any) -> Any:
     member = UserFactory(username="mei")
     fund(member, 100)
@@ -64,14 +59,14 @@ def sender(db: Any) -> Any:
 
 @pytest.mark.redis
 def test_a_gift_over_http_on_a_lost_connection_is_503_and_the_retry_counts_once(
-    sender: Any, room: Room, other_process: ServerProcess
+    sender: Any, live_room: Room, other_process: ServerProcess
 ) -> None:
     """Against uvicorn, as production serves HTTP."""
     token = Token.objects.create(user=sender).key
 
     def post(key: str, gift: str = "coffee") -> tuple[int, Any, dict[str, Any]]:
         request = urllib.request.Request(  # noqa: S310  (http://127.0.0.1)
-            f"{other_process.http}/api/v1/live/rooms/{room.pk}/gifts/",
+            f"{other_process.http}/api/v1/live/rooms/{live_room.pk}/gifts/",
             data=json.dumps({"gift": gift, "quantity": 2, "idempotency_key": key}).encode(),
             headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
             method="POST",
@@ -103,10 +98,10 @@ def test_a_gift_over_http_on_a_lost_connection_is_503_and_the_retry_counts_once(
 
 
 async def test_a_gift_frame_on_a_lost_connection_says_retry_and_the_retry_counts_once(
-    connect: Connect, room: Room, sender: Any
+    connect: Connect, live_room: Room, sender: Any
 ) -> None:
     cookie = await database_sync_to_async(session_cookie)(sender)
-    client = await connect(room.pk, cookie=cookie)
+    client = await connect(live_room.pk, cookie=cookie)
     await client.hello()
     frame = {"type": "gift", "gift": "heart", "quantity": 1, "idempotency_key": "ws-ok"}
     await client.send(frame)

@@ -43,11 +43,6 @@ def catalog(live_settings: Any) -> Any:
 
 
 @pytest.fixture
-def room(db: Any) -> Room:
-    return make_room()
-
-
-@pytest.fixture
 def sender(db: Any) -> Any:
     member = UserFactory(username="mei", display_name="Mei")
     fund(member, 100)
@@ -59,9 +54,9 @@ def viewer(db: Any) -> Any:
     return UserFactory(username="watcher")
 
 
-async def joined(connect: Connect, room: Room, user: Any = None) -> LiveClient:
+async def joined(connect: Connect, live_room: Room, user: Any = None) -> LiveClient:
     cookie = await database_sync_to_async(session_cookie)(user) if user is not None else None
-    client = await connect(room.pk, cookie=cookie)
+    client = await connect(live_room.pk, cookie=cookie)
     await client.hello()
     return client
 
@@ -71,11 +66,11 @@ def gift_frame(key: str, gift: str = "sprout", quantity: int = 1) -> dict[str, A
 
 
 async def test_a_gift_acks_the_sender_alone_and_everyone_sees_it(
-    connect: Connect, room: Room, sender: Any, viewer: Any
+    connect: Connect, live_room: Room, sender: Any, viewer: Any
 ) -> None:
-    mine = await joined(connect, room, sender)
-    theirs = await joined(connect, room, viewer)
-    anonymous = await joined(connect, room)
+    mine = await joined(connect, live_room, sender)
+    theirs = await joined(connect, live_room, viewer)
+    anonymous = await joined(connect, live_room)
 
     await mine.send(gift_frame("g-1", quantity=1))
 
@@ -103,16 +98,16 @@ async def test_a_gift_acks_the_sender_alone_and_everyone_sees_it(
         assert event["ts"].endswith("Z")
     others = await theirs.collect(0.3) + await anonymous.collect(0.1)
     assert "gift_ack" not in {e["type"] for e in others}
-    assert sent.room_id == room.pk and sent.host_id == room.host_id
+    assert sent.room_id == live_room.pk and sent.host_id == live_room.host_id
 
 
 async def test_insufficient_funds_is_an_error_frame_with_the_key(
-    connect: Connect, room: Room, viewer: Any
+    connect: Connect, live_room: Room, viewer: Any
 ) -> None:
     poor = await database_sync_to_async(UserFactory)()
     await database_sync_to_async(fund)(poor, 51)
-    mine = await joined(connect, room, poor)
-    theirs = await joined(connect, room, viewer)
+    mine = await joined(connect, live_room, poor)
+    theirs = await joined(connect, live_room, viewer)
 
     await mine.send(gift_frame("g-poor"))
 
@@ -144,19 +139,19 @@ async def test_a_room_that_is_not_live_answers_room_not_live(connect: Connect, s
     ],
 )
 async def test_bad_gifts_are_error_frames_with_the_key(
-    connect: Connect, room: Room, sender: Any, frame: dict[str, Any], code: str
+    connect: Connect, live_room: Room, sender: Any, frame: dict[str, Any], code: str
 ) -> None:
-    mine = await joined(connect, room, sender)
+    mine = await joined(connect, live_room, sender)
     await mine.send(frame)
     error = await mine.wait_for("error")
     assert error["code"] == code and error["idempotency_key"] == frame["idempotency_key"]
 
 
 async def test_a_retry_with_the_same_key_gets_the_same_gift_and_no_second_debit(
-    connect: Connect, room: Room, sender: Any, viewer: Any
+    connect: Connect, live_room: Room, sender: Any, viewer: Any
 ) -> None:
-    mine = await joined(connect, room, sender)
-    theirs = await joined(connect, room, viewer)
+    mine = await joined(connect, live_room, sender)
+    theirs = await joined(connect, live_room, viewer)
 
     await mine.send(gift_frame("g-retry", gift="coffee"))
     first = await mine.wait_for("gift_ack")
@@ -184,8 +179,8 @@ async def test_a_retry_with_the_same_key_gets_the_same_gift_and_no_second_debit(
     assert conflict["idempotency_key"] == "g-retry"
 
 
-async def test_anonymous_viewers_cannot_send_gifts(connect: Connect, room: Room) -> None:
-    anonymous = await joined(connect, room)
+async def test_anonymous_viewers_cannot_send_gifts(connect: Connect, live_room: Room) -> None:
+    anonymous = await joined(connect, live_room)
     await anonymous.send(gift_frame("g-anon"))
     error = await anonymous.wait_for("error")
     assert error["code"] == "unauthenticated" and error["idempotency_key"] == "g-anon"
@@ -194,9 +189,9 @@ async def test_anonymous_viewers_cannot_send_gifts(connect: Connect, room: Room)
 # --- leaderboards -------------------------------------------------------------------------
 
 
-def _send(user: Any, room: Room, gift: str, key: str, quantity: int = 1) -> None:
+def _send(user: Any, live_room: Room, gift: str, key: str, quantity: int = 1) -> None:
     live_gifts.room_gift_send_unpublished(
-        sender=user, room_id=room.pk, gift_slug=gift, quantity=quantity, idempotency_key=key
+        sender=user, room_id=live_room.pk, gift_slug=gift, quantity=quantity, idempotency_key=key
     )
 
 
@@ -218,13 +213,13 @@ def _board(*rows: tuple[Any, int]) -> dict[str, Any]:
 
 
 async def test_the_leaderboard_task_pushes_the_top_gifters_when_they_change(
-    connect: Connect, room: Room, viewer: Any
+    connect: Connect, live_room: Room, viewer: Any
 ) -> None:
     await database_sync_to_async(make_room)()  # live, no gifts: no frame
     ann, bo, cy = await database_sync_to_async(_fans)("ann", "bo", "cy")
-    await database_sync_to_async(_send)(ann, room, "coffee", "a1")
-    await database_sync_to_async(_send)(bo, room, "sprout", "b1")
-    theirs = await joined(connect, room, viewer)
+    await database_sync_to_async(_send)(ann, live_room, "coffee", "a1")
+    await database_sync_to_async(_send)(bo, live_room, "sprout", "b1")
+    theirs = await joined(connect, live_room, viewer)
 
     pushed = await database_sync_to_async(live_gifts.leaderboards_push)()
 
@@ -232,19 +227,19 @@ async def test_the_leaderboard_task_pushes_the_top_gifters_when_they_change(
     assert await theirs.wait_for("leaderboard") == _board((bo, 52), (ann, 10))
 
     assert await database_sync_to_async(live_gifts.leaderboards_push)() == 0  # unchanged
-    await database_sync_to_async(_send)(cy, room, "rose", "c1")  # new gift, same top order...
+    await database_sync_to_async(_send)(cy, live_room, "rose", "c1")  # new gift, same top order...
     assert await database_sync_to_async(live_gifts.leaderboards_push)() == 1  # ...a new row
     assert await theirs.wait_for("leaderboard") == _board((bo, 52), (ann, 10), (cy, 1))
-    await database_sync_to_async(_send)(ann, room, "rocket", "a2")
+    await database_sync_to_async(_send)(ann, live_room, "rocket", "a2")
     assert await database_sync_to_async(live_gifts.leaderboards_push)() == 1
     assert await theirs.wait_for("leaderboard") == _board((ann, 209), (bo, 52), (cy, 1))
 
 
 async def test_without_workers_a_gift_pushes_its_rooms_leaderboard(
-    connect: Connect, room: Room, sender: Any, viewer: Any
+    connect: Connect, live_room: Room, sender: Any, viewer: Any
 ) -> None:
-    mine = await joined(connect, room, sender)
-    theirs = await joined(connect, room, viewer)
+    mine = await joined(connect, live_room, sender)
+    theirs = await joined(connect, live_room, viewer)
 
     await mine.send(gift_frame("g-top", gift="coffee", quantity=3))
 
@@ -256,11 +251,11 @@ async def test_without_workers_a_gift_pushes_its_rooms_leaderboard(
 
 @pytest.mark.celery_worker
 async def test_a_real_worker_pushes_the_leaderboard_to_the_room(
-    celery_worker: Any, connect: Connect, room: Room, viewer: Any
+    celery_worker: Any, connect: Connect, live_room: Room, viewer: Any
 ) -> None:
     (ann,) = await database_sync_to_async(_fans)("ann")
-    await database_sync_to_async(_send)(ann, room, "castle", "a1")
-    theirs = await joined(connect, room, viewer)
+    await database_sync_to_async(_send)(ann, live_room, "castle", "a1")
+    theirs = await joined(connect, live_room, viewer)
 
     await sync_to_async(tasks.push_live_leaderboards.delay)()
 
@@ -269,9 +264,9 @@ async def test_a_real_worker_pushes_the_leaderboard_to_the_room(
 
 
 async def test_a_gift_whose_broadcast_fails_is_still_acked(
-    connect: Connect, room: Room, sender: Any
+    connect: Connect, live_room: Room, sender: Any
 ) -> None:
-    mine = await joined(connect, room, sender)
+    mine = await joined(connect, live_room, sender)
 
     with mock.patch.object(hub, "publish", side_effect=ConnectionError("redis down")):
         await mine.send(gift_frame("g-quiet", gift="coffee"))
@@ -281,16 +276,16 @@ async def test_a_gift_whose_broadcast_fails_is_still_acked(
     assert await database_sync_to_async(GiftSend.objects.count)() == 1
 
 
-def test_a_leaderboard_that_failed_to_go_out_is_pushed_on_the_next_tick(room: Room) -> None:
+def test_a_leaderboard_that_failed_to_go_out_is_pushed_on_the_next_tick(live_room: Room) -> None:
     (ann,) = _fans("ann")
-    _send(ann, room, "coffee", "a1")
+    _send(ann, live_room, "coffee", "a1")
 
     with mock.patch.object(hub, "publish_sync", side_effect=ConnectionError("down")):
         assert live_gifts.leaderboards_push() == 0
     with mock.patch.object(hub, "publish_sync") as published:
         assert live_gifts.leaderboards_push() == 1
         assert live_gifts.leaderboards_push() == 0
-    published.assert_called_once_with(room.pk, _board((ann, 10)))
+    published.assert_called_once_with(live_room.pk, _board((ann, 10)))
 
 
 def test_gifts_are_wired_into_the_settings() -> None:

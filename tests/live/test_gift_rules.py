@@ -69,10 +69,9 @@ BAD_GIFTS = {
 }
 
 
-@pytest.fixture
-def room(db: Any) -> Room:
+@pytest.fixture(autouse=True)
+def catalog(db: Any) -> None:
     make_catalog()
-    return make_room()
 
 
 @pytest.fixture
@@ -82,10 +81,10 @@ def sender(db: Any) -> Any:
     return member
 
 
-def over_http(sender: Any, room: Room, body: dict[str, Any]) -> dict[str, Any]:
+def over_http(sender: Any, live_room: Room, body: dict[str, Any]) -> dict[str, Any]:
     client = APIClient()
     client.force_authenticate(sender)
-    response = client.post(f"/api/v1/live/rooms/{room.pk}/gifts/", body, format="json")
+    response = client.post(f"/api/v1/live/rooms/{live_room.pk}/gifts/", body, format="json")
     assert response.status_code == 400, response.content
     error: dict[str, Any] = response.json()["error"]
     return error
@@ -98,11 +97,13 @@ async def over_the_socket(client: LiveClient, body: dict[str, Any]) -> dict[str,
 
 @pytest.mark.parametrize("case", list(BAD_GIFTS))
 async def test_a_bad_gift_is_refused_the_same_way_over_http_and_the_websocket(
-    connect: Connect, room: Room, sender: Any, case: str
+    connect: Connect, live_room: Room, sender: Any, case: str
 ) -> None:
     body, code, fields = BAD_GIFTS[case]
-    http = await database_sync_to_async(over_http)(sender, room, body)
-    client = await connect(room.pk, cookie=await database_sync_to_async(session_cookie)(sender))
+    http = await database_sync_to_async(over_http)(sender, live_room, body)
+    client = await connect(
+        live_room.pk, cookie=await database_sync_to_async(session_cookie)(sender)
+    )
     await client.hello()
 
     socket = await over_the_socket(client, body)
@@ -120,17 +121,19 @@ async def test_a_bad_gift_is_refused_the_same_way_over_http_and_the_websocket(
 
 
 async def test_the_limits_themselves_are_accepted_both_ways(
-    connect: Connect, room: Room, sender: Any
+    connect: Connect, live_room: Room, sender: Any
 ) -> None:
     longest_key = "k" * rules.GIFT_KEY_MAX_LENGTH
     http_body = {"gift": "rose", "quantity": rules.GIFT_QUANTITY_MAX, "idempotency_key": "h"}
     client = APIClient()
     await database_sync_to_async(client.force_authenticate)(sender)
     response = await database_sync_to_async(client.post)(
-        f"/api/v1/live/rooms/{room.pk}/gifts/", http_body, format="json"
+        f"/api/v1/live/rooms/{live_room.pk}/gifts/", http_body, format="json"
     )
     assert response.status_code == 201
-    socket = await connect(room.pk, cookie=await database_sync_to_async(session_cookie)(sender))
+    socket = await connect(
+        live_room.pk, cookie=await database_sync_to_async(session_cookie)(sender)
+    )
     await socket.hello()
 
     await socket.send({"type": "gift", "gift": "rose", "idempotency_key": longest_key})
@@ -139,10 +142,10 @@ async def test_the_limits_themselves_are_accepted_both_ways(
     assert ack["idempotency_key"] == longest_key and ack["balance"] == 100 - 99 - 1
 
 
-def test_a_forms_quantity_is_the_number_it_spells(room: Room, sender: Any) -> None:
+def test_a_forms_quantity_is_the_number_it_spells(live_room: Room, sender: Any) -> None:
     client = APIClient()
     client.force_authenticate(sender)
-    url = f"/api/v1/live/rooms/{room.pk}/gifts/"
+    url = f"/api/v1/live/rooms/{live_room.pk}/gifts/"
     form = {"gift": "rose", "quantity": "3", "idempotency_key": "form-1"}
 
     sent = client.post(url, form)  # multipart: every value a string

@@ -27,11 +27,11 @@ from tests.factories import CreatorFactory, UserFactory, jpeg_bytes
 from tests.live import RoomEvents, room_events_fixture  # noqa: F401  (fixture)
 from tests.wallet.factories_gifts import (
     fund,
-    live_room,
     make_catalog,
     make_gift,
     unbalanced_entries,
 )
+from tests.wallet.factories_gifts import live_room as room_with_session
 from wallet import rules, selectors, services
 from wallet.models import Account, Entry, Gift, GiftSend, IdempotencyRecord
 from wallet.reconcile import reconcile
@@ -410,13 +410,13 @@ def test_daily_stats_gain_gift_income(catalog: dict[str, Gift], settings: Any) -
 
 
 def test_the_session_report_shows_cash_beside_traffic(catalog: dict[str, Gift]) -> None:
-    room, session = live_room()
+    live_room, session = room_with_session()
     a, b = UserFactory(), UserFactory()
     fund(a, 100)
     fund(b, 100)
     for sender, slug, key in ((a, "coffee", "1"), (b, "heart", "2"), (a, "heart", "3")):
         live_gifts.room_gift_send_unpublished(
-            sender=sender, room_id=room.pk, gift_slug=slug, quantity=1, idempotency_key=key
+            sender=sender, room_id=live_room.pk, gift_slug=slug, quantity=1, idempotency_key=key
         )
 
     report = live_selectors.session_report(LiveSession.objects.get(pk=session.pk))
@@ -431,12 +431,12 @@ def test_the_session_report_shows_cash_beside_traffic(catalog: dict[str, Gift]) 
 def test_a_gift_in_a_room_goes_to_its_host_in_its_open_session(
     sender: Any, catalog: dict[str, Gift]
 ) -> None:
-    room, session = live_room()
+    live_room, session = room_with_session()
     sent = live_gifts.room_gift_send_unpublished(
-        sender=sender, room_id=room.pk, gift_slug="sprout", quantity=1, idempotency_key="r"
+        sender=sender, room_id=live_room.pk, gift_slug="sprout", quantity=1, idempotency_key="r"
     )
     row = GiftSend.objects.get()
-    assert (row.host, row.room_id, row.session_id) == (room.host, room.pk, session.pk)
+    assert (row.host, row.room_id, row.session_id) == (live_room.host, live_room.pk, session.pk)
     assert sent.event is not None
     assert sent.event["type"] == "gift" and sent.event["id"] == row.pk
     assert sent.event["gift"]["animation_tier"] == 2
@@ -444,7 +444,7 @@ def test_a_gift_in_a_room_goes_to_its_host_in_its_open_session(
     assert sent.event["coins"] == 52 and sent.event["quantity"] == 1
 
     again = live_gifts.room_gift_send_unpublished(
-        sender=sender, room_id=room.pk, gift_slug="sprout", quantity=1, idempotency_key="r"
+        sender=sender, room_id=live_room.pk, gift_slug="sprout", quantity=1, idempotency_key="r"
     )
     assert again.event is None and again.result.gift_send_id == row.pk
 
@@ -453,10 +453,10 @@ def test_a_gift_in_a_room_goes_to_its_host_in_its_open_session(
 def test_a_room_that_is_not_live_takes_no_gifts(
     sender: Any, catalog: dict[str, Gift], state: str
 ) -> None:
-    room = Room.objects.create(host=UserFactory(), title="Later", state=state)
+    live_room = Room.objects.create(host=UserFactory(), title="Later", state=state)
     with pytest.raises(DomainError) as caught:
         live_gifts.room_gift_send_unpublished(
-            sender=sender, room_id=room.pk, gift_slug="rose", quantity=1, idempotency_key="x"
+            sender=sender, room_id=live_room.pk, gift_slug="rose", quantity=1, idempotency_key="x"
         )
     assert caught.value.code == "room_not_live"
     assert selectors.coin_balance(sender) == 100
@@ -488,18 +488,13 @@ def test_the_catalog_endpoint_is_public(catalog: dict[str, Gift], settings: Any)
     assert APIClient().get("/api/v1/gifts").status_code == 200
 
 
-@pytest.fixture
-def room() -> Room:
-    return live_room()[0]
-
-
-def gifts_url(room: Room) -> str:
-    return f"/api/v1/live/rooms/{room.pk}/gifts/"
+def gifts_url(live_room: Room) -> str:
+    return f"/api/v1/live/rooms/{live_room.pk}/gifts/"
 
 
 def test_sending_over_http_answers_201_and_replays_the_same_answer(
     sender: Any,
-    room: Room,
+    live_room: Room,
     catalog: dict[str, Gift],
     django_capture_on_commit_callbacks: Any,
     room_events: RoomEvents,
@@ -509,8 +504,8 @@ def test_sending_over_http_answers_201_and_replays_the_same_answer(
     body = {"gift": "coffee", "quantity": 3, "idempotency_key": "http-1"}
 
     with django_capture_on_commit_callbacks(execute=True):
-        first = client.post(gifts_url(room), body, format="json")
-        again = client.post(gifts_url(room), body, format="json")
+        first = client.post(gifts_url(live_room), body, format="json")
+        again = client.post(gifts_url(live_room), body, format="json")
 
     assert first.status_code == again.status_code == 201
     gift_id = GiftSend.objects.get().pk
@@ -518,7 +513,7 @@ def test_sending_over_http_answers_201_and_replays_the_same_answer(
     assert again.json() == {"gift_id": gift_id, "coins": 30, "balance": 70, "replayed": True}
     gift_events = [(r, e) for r, e in room_events if e["type"] == "gift"]
     assert len(gift_events) == 1  # the room hears of it once
-    assert gift_events[0][0] == room.pk and gift_events[0][1]["id"] == gift_id
+    assert gift_events[0][0] == live_room.pk and gift_events[0][1]["id"] == gift_id
     boards = [e for _, e in room_events if e["type"] == "leaderboard"]
     assert boards == [
         {
@@ -544,11 +539,16 @@ def test_sending_over_http_answers_201_and_replays_the_same_answer(
     ],
 )
 def test_refused_sends_answer_the_error_shape(
-    sender: Any, room: Room, catalog: dict[str, Gift], body: dict[str, Any], status: int, code: str
+    sender: Any,
+    live_room: Room,
+    catalog: dict[str, Gift],
+    body: dict[str, Any],
+    status: int,
+    code: str,
 ) -> None:
     client = APIClient()
     client.force_authenticate(sender)
-    response = client.post(gifts_url(room), body, format="json")
+    response = client.post(gifts_url(live_room), body, format="json")
     assert response.status_code == status
     assert response.json()["error"]["code"] == code
     assert not GiftSend.objects.exists()
@@ -556,13 +556,13 @@ def test_refused_sends_answer_the_error_shape(
 
 
 def test_a_key_reused_over_http_with_other_parameters_is_409(
-    sender: Any, room: Room, catalog: dict[str, Gift]
+    sender: Any, live_room: Room, catalog: dict[str, Gift]
 ) -> None:
     client = APIClient()
     client.force_authenticate(sender)
-    client.post(gifts_url(room), {"gift": "rose", "idempotency_key": "k"}, format="json")
+    client.post(gifts_url(live_room), {"gift": "rose", "idempotency_key": "k"}, format="json")
     response = client.post(
-        gifts_url(room), {"gift": "rose", "quantity": 2, "idempotency_key": "k"}, format="json"
+        gifts_url(live_room), {"gift": "rose", "quantity": 2, "idempotency_key": "k"}, format="json"
     )
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "idempotency_conflict"
@@ -571,19 +571,21 @@ def test_a_key_reused_over_http_with_other_parameters_is_409(
 def test_a_room_that_is_not_live_answers_409_room_not_live(
     sender: Any, catalog: dict[str, Gift]
 ) -> None:
-    room = Room.objects.create(host=UserFactory(), title="Soon", state=Room.State.SCHEDULED)
+    live_room = Room.objects.create(host=UserFactory(), title="Soon", state=Room.State.SCHEDULED)
     client = APIClient()
     client.force_authenticate(sender)
-    response = client.post(gifts_url(room), {"gift": "rose", "idempotency_key": "k"}, format="json")
+    response = client.post(
+        gifts_url(live_room), {"gift": "rose", "idempotency_key": "k"}, format="json"
+    )
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "room_not_live"
 
 
 def test_unknown_rooms_visitors_and_banned_members_cannot_send(
-    sender: Any, room: Room, catalog: dict[str, Gift]
+    sender: Any, live_room: Room, catalog: dict[str, Gift]
 ) -> None:
     body = {"gift": "rose", "idempotency_key": "k"}
-    visitor = APIClient().post(gifts_url(room), body, format="json")
+    visitor = APIClient().post(gifts_url(live_room), body, format="json")
     assert visitor.status_code == 401
     assert visitor.json()["error"]["code"] == "unauthenticated"
 
@@ -594,13 +596,15 @@ def test_unknown_rooms_visitors_and_banned_members_cannot_send(
     huge = client.post(f"/api/v1/live/rooms/{10**30}/gifts/", body, format="json")
     assert huge.status_code == 404
 
-    RoomRestriction.objects.create(room=room, user=sender, kind=RoomRestriction.Kind.BAN)
-    banned = client.post(gifts_url(room), body, format="json")
+    RoomRestriction.objects.create(room=live_room, user=sender, kind=RoomRestriction.Kind.BAN)
+    banned = client.post(gifts_url(live_room), body, format="json")
     assert banned.status_code == 403 and banned.json()["error"]["code"] == "banned"
     assert not GiftSend.objects.exists()
 
 
-def test_the_sender_is_always_the_caller(sender: Any, room: Room, catalog: dict[str, Gift]) -> None:
+def test_the_sender_is_always_the_caller(
+    sender: Any, live_room: Room, catalog: dict[str, Gift]
+) -> None:
     """There is no way to name another sender: a member spends only their
     own coins, whatever the body says."""
     victim = UserFactory()
@@ -616,7 +620,7 @@ def test_the_sender_is_always_the_caller(sender: Any, room: Room, catalog: dict[
         "from": victim.username,
     }
 
-    response = client.post(gifts_url(room), body, format="json")
+    response = client.post(gifts_url(live_room), body, format="json")
 
     assert response.status_code == 201
     assert GiftSend.objects.get().sender == sender
@@ -625,17 +629,17 @@ def test_the_sender_is_always_the_caller(sender: Any, room: Room, catalog: dict[
 
 
 def test_a_member_cannot_replay_another_members_key(
-    sender: Any, room: Room, catalog: dict[str, Gift]
+    sender: Any, live_room: Room, catalog: dict[str, Gift]
 ) -> None:
     client = APIClient()
     client.force_authenticate(sender)
     body = {"gift": "coffee", "idempotency_key": "guessable"}
-    mine = client.post(gifts_url(room), body, format="json").json()
+    mine = client.post(gifts_url(live_room), body, format="json").json()
 
     other = UserFactory()
     other_client = APIClient()
     other_client.force_authenticate(other)
-    theirs = other_client.post(gifts_url(room), body, format="json")
+    theirs = other_client.post(gifts_url(live_room), body, format="json")
 
     assert theirs.status_code == 402  # their own (empty) wallet, not my answer
     assert theirs.json()["error"]["code"] == "insufficient_funds"
@@ -643,17 +647,17 @@ def test_a_member_cannot_replay_another_members_key(
 
 
 def test_the_leaderboard_endpoint_shows_the_current_session(
-    room: Room, catalog: dict[str, Gift]
+    live_room: Room, catalog: dict[str, Gift]
 ) -> None:
     fan = UserFactory(username="topfan")
     fund(fan, 100)
     live_gifts.room_gift_send_unpublished(
-        sender=fan, room_id=room.pk, gift_slug="coffee", quantity=2, idempotency_key="k"
+        sender=fan, room_id=live_room.pk, gift_slug="coffee", quantity=2, idempotency_key="k"
     )
-    response = APIClient().get(f"/api/v1/live/rooms/{room.pk}/leaderboard/")
+    response = APIClient().get(f"/api/v1/live/rooms/{live_room.pk}/leaderboard/")
     assert response.status_code == 200
     body = response.json()
-    assert body["session_id"] == LiveSession.objects.get(room=room).pk
+    assert body["session_id"] == LiveSession.objects.get(room=live_room).pk
     assert [(e["user"]["username"], e["coins"]) for e in body["top"]] == [("topfan", 20)]
 
     never_live = Room.objects.create(host=UserFactory(), title="x", state=Room.State.SCHEDULED)
