@@ -60,7 +60,9 @@ if TYPE_CHECKING:
         PaymentFactory,
         PayoutFactory,
         PayoutRunFactory,
+        fund,
         gift_catalog,
+        unbalanced_entries,
     )
 
 _LATER = {
@@ -84,7 +86,9 @@ _LATER = {
         "PaymentFactory",
         "PayoutFactory",
         "PayoutRunFactory",
+        "fund",
         "gift_catalog",
+        "unbalanced_entries",
     ),
     "tests.factories.live": (
         "ChatMessageFactory",
@@ -146,6 +150,8 @@ __all__ = [
     "TopicFollowFactory",
     "UserFactory",
     "fresh",
+    "fund",
     "gift_catalog",
     "jpeg_bytes",
+    "unbalanced_entries",
 ]

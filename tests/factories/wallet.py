@@ -25,12 +25,13 @@ from typing import Any
 
 import factory
 from django.db import transaction
+from django.db.models import Sum
 
 from community.models import User
 from tests.factories.base import ModelFactory, ServiceMadeFactory
 from tests.factories.community import UserFactory
 from wallet import selectors, services
-from wallet.models import Account, Entry, Gift, GiftSend, Payment, Payout, PayoutRun
+from wallet.models import Account, Entry, Gift, GiftSend, Line, Payment, Payout, PayoutRun
 from wallet.services import ledger
 
 # The catalog of migration wallet 0003, by slug: price and animation tier.
@@ -249,3 +250,20 @@ class PayoutFactory(ServiceMadeFactory[Payout]):
                 f"({selectors.payout_threshold()}) or worth nothing at the rate"
             )
         return payout
+
+
+def fund(user: Any, coins: int) -> Payment:
+    """Give a member coins the way members get them: a sandbox recharge."""
+    return PaymentFactory(user=user, coins=coins)
+
+
+def unbalanced_entries() -> int:
+    """Entries whose lines do not sum to zero (one query): 0 when the books
+    balance."""
+    return (
+        Line.objects.order_by()
+        .values("entry_id")
+        .annotate(total=Sum("amount"))
+        .exclude(total=0)
+        .count()
+    )

@@ -31,7 +31,7 @@ from live.events import event_check
 from live.models import ChatMessage, Room
 from live.state import reset_room_state_backend
 from tests.clients import logged_in
-from tests.factories import ChatMessageFactory, RoomFactory, UserFactory
+from tests.factories import ChatMessageFactory, UserFactory
 from tests.services import free_port, shared_database_url
 
 ORIGIN = b"http://127.0.0.1:8000"
@@ -187,15 +187,6 @@ Connect = Callable[..., Awaitable[LiveClient]]
 
 
 # --- data -----------------------------------------------------------------------
-
-
-def make_room(*, host: Any = None, state: str = Room.State.LIVE, **fields: Any) -> Room:
-    """A room, live with an open session unless ``state`` says otherwise: the
-    gift modules' name for ``RoomFactory`` (new tests use the factory, or
-    the ``room`` and ``live_room`` fixtures)."""
-    if host is not None:
-        fields["host"] = host
-    return RoomFactory(state=state, **fields)
 
 
 def add_messages(room: Room, count: int, *, user: Any = None) -> list[ChatMessage]:

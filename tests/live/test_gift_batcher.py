@@ -21,17 +21,16 @@ from live.gift_batcher import GiftBatcher
 from live.models import Room
 from live.services import gifts as live_gifts
 from live.services.gifts import RoomGiftRequest, gift_batcher_get, room_gifts_send
-from tests.factories import UserFactory
+from tests.factories import RoomFactory, UserFactory, fund, gift_catalog
+from tests.factories.wallet import PRICES
 from tests.live import (  # noqa: F401  (fixtures)
     Connect,
     LiveClient,
     connect_fixture,
     live_loop_fixture,
     live_settings_fixture,
-    make_room,
     session_cookie,
 )
-from tests.wallet.factories_gifts import PRICES, fund, make_catalog
 from wallet import selectors
 from wallet.models import Account, GiftSend
 from wallet.reconcile import reconcile
@@ -47,7 +46,7 @@ WINDOW = 0.5
 def batching(live_settings: Any) -> Any:
     live_settings.SPROUT_GIFT_BATCH_WINDOW_SECONDS = WINDOW
     live_settings.SPROUT_GIFT_BATCH_MAX = 100
-    make_catalog()
+    gift_catalog()
     return live_settings
 
 
@@ -251,7 +250,7 @@ async def test_duplicate_keys_in_one_batch_are_one_gift(connect: Connect, live_r
 async def test_the_room_is_checked_for_each_gift_of_a_batch(
     connect: Connect, live_room: Room
 ) -> None:
-    ended = await database_sync_to_async(make_room)()
+    ended = await database_sync_to_async(RoomFactory)(live=True)
     (fan,) = await members(100)
     in_live = await joined(connect, live_room, fan)
     in_ended = await joined(connect, ended, fan)

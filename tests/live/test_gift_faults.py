@@ -21,7 +21,7 @@ from rest_framework.authtoken.models import Token
 
 from live.models import Room
 from live.services import gifts as live_gifts
-from tests.factories import UserFactory
+from tests.factories import UserFactory, fund, gift_catalog
 from tests.faults import backend_pid, next_gift_loses_its_connection, terminate_backend
 from tests.live import (  # noqa: F401  (fixtures)
     Connect,
@@ -29,11 +29,9 @@ from tests.live import (  # noqa: F401  (fixtures)
     connect_fixture,
     live_loop_fixture,
     live_settings_fixture,
-    make_room,
     other_process_fixture,
     session_cookie,
 )
-from tests.wallet.factories_gifts import fund, make_catalog
 from wallet import selectors
 from wallet.models import GiftSend
 from wallet.reconcile import reconcile
@@ -46,7 +44,7 @@ def gifts_on(live_settings: Any) -> Any:
     # One batch thread: the connection this test kills is the one the next
     # batch uses.
     live_settings.SPROUT_GIFT_BATCH_THREADS = 1
-    make_catalog()
+    gift_catalog()
     return live_settings
 
 

@@ -20,17 +20,15 @@ from kol.selectors import gift_income
 from live import hub, tasks
 from live.models import Room
 from live.services import gifts as live_gifts
-from tests.factories import UserFactory
+from tests.factories import RoomFactory, UserFactory, fund, gift_catalog
 from tests.live import (  # noqa: F401  (fixtures)
     Connect,
     LiveClient,
     connect_fixture,
     live_loop_fixture,
     live_settings_fixture,
-    make_room,
     session_cookie,
 )
-from tests.wallet.factories_gifts import fund, make_catalog
 from wallet import selectors
 from wallet.models import GiftSend
 
@@ -39,7 +37,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(autouse=True)
 def catalog(live_settings: Any) -> Any:
-    return make_catalog()
+    return gift_catalog()
 
 
 @pytest.fixture
@@ -120,7 +118,7 @@ async def test_insufficient_funds_is_an_error_frame_with_the_key(
 
 
 async def test_a_room_that_is_not_live_answers_room_not_live(connect: Connect, sender: Any) -> None:
-    later = await database_sync_to_async(make_room)(state=Room.State.SCHEDULED)
+    later = await database_sync_to_async(RoomFactory)(state=Room.State.SCHEDULED)
     mine = await joined(connect, later, sender)
 
     await mine.send(gift_frame("g-early"))
@@ -215,7 +213,7 @@ def _board(*rows: tuple[Any, int]) -> dict[str, Any]:
 async def test_the_leaderboard_task_pushes_the_top_gifters_when_they_change(
     connect: Connect, live_room: Room, viewer: Any
 ) -> None:
-    await database_sync_to_async(make_room)()  # live, no gifts: no frame
+    await database_sync_to_async(RoomFactory)(live=True)  # live, no gifts: no frame
     ann, bo, cy = await database_sync_to_async(_fans)("ann", "bo", "cy")
     await database_sync_to_async(_send)(ann, live_room, "coffee", "a1")
     await database_sync_to_async(_send)(bo, live_room, "sprout", "b1")

@@ -14,17 +14,15 @@ from channels.db import database_sync_to_async
 from rest_framework.test import APIClient
 
 from live.models import Room
-from tests.factories import UserFactory
+from tests.factories import UserFactory, fund, gift_catalog
 from tests.live import (  # noqa: F401  (fixtures)
     Connect,
     LiveClient,
     connect_fixture,
     live_loop_fixture,
     live_settings_fixture,
-    make_room,
     session_cookie,
 )
-from tests.wallet.factories_gifts import fund, make_catalog
 from wallet import rules
 from wallet.models import GiftSend
 
@@ -71,7 +69,7 @@ BAD_GIFTS = {
 
 @pytest.fixture(autouse=True)
 def catalog(db: Any) -> None:
-    make_catalog()
+    gift_catalog()
 
 
 @pytest.fixture

@@ -24,8 +24,7 @@ from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
 from core.errors import DomainError
-from tests.factories import UserFactory
-from tests.wallet.factories_gifts import fund, make_catalog, unbalanced_entries
+from tests.factories import UserFactory, fund, gift_catalog, unbalanced_entries
 from wallet import rules, selectors
 from wallet.models import Account, Entry, Gift, GiftSend, IdempotencyRecord, Line
 from wallet.reconcile import reconcile
@@ -52,7 +51,7 @@ def _cold_caches() -> Iterator[None]:
 
 @pytest.fixture
 def catalog() -> dict[str, Gift]:
-    return make_catalog()
+    return gift_catalog()
 
 
 @pytest.fixture
@@ -804,7 +803,7 @@ def by_key(answers: list[Answer]) -> dict[tuple[int, str], list[Answer]]:
 def test_batches_racing_with_overlapping_keys_and_senders_send_each_key_once(
     retries: Callable[[], list[str]],
 ) -> None:
-    make_catalog()
+    gift_catalog()
     hosts = [UserFactory() for _ in range(3)]
     senders = [UserFactory() for _ in range(8)]
     initial = 1_000
@@ -873,7 +872,7 @@ def test_batches_racing_with_overlapping_keys_and_senders_send_each_key_once(
 def test_racing_batches_that_overdraw_shared_senders_accept_exactly_what_coins_cover(
     retries: Callable[[], list[str]],
 ) -> None:
-    make_catalog()
+    gift_catalog()
     host = UserFactory()
     senders = [UserFactory() for _ in range(6)]
     for sender in senders:

@@ -20,8 +20,7 @@ from django.db.models import Sum
 from core.errors import DomainError
 from live.models import Room
 from live.services import gifts as live_gifts
-from tests.factories import UserFactory
-from tests.wallet.factories_gifts import fund, live_room, make_catalog, unbalanced_entries
+from tests.factories import RoomFactory, UserFactory, fund, gift_catalog, unbalanced_entries
 from wallet import selectors
 from wallet.models import Account, Entry, GiftSend, IdempotencyRecord, Line
 from wallet.reconcile import reconcile
@@ -103,8 +102,8 @@ def assert_books_are_exact() -> None:
 
 
 def test_fifty_members_sending_twenty_gifts_each_with_retries_count_each_gift_once() -> None:
-    make_catalog()
-    rooms = [live_room()[0] for _ in range(5)]
+    gift_catalog()
+    rooms = [RoomFactory(live=True) for _ in range(5)]
     members = [UserFactory() for _ in range(MEMBERS)]
     initial = GIFTS_EACH * HEART + 37
     for member in members:
@@ -165,8 +164,8 @@ def test_fifty_members_sending_twenty_gifts_each_with_retries_count_each_gift_on
 
 
 def test_coins_for_exactly_three_gifts_and_ten_sent_at_once_accept_exactly_three() -> None:
-    make_catalog()
-    room, _ = live_room()
+    gift_catalog()
+    room = RoomFactory(live=True)
     member = UserFactory()
     fund(member, 3 * 10)
 
@@ -185,8 +184,8 @@ def test_coins_for_exactly_three_gifts_and_ten_sent_at_once_accept_exactly_three
 
 
 def test_one_key_sent_from_ten_connections_at_once_is_one_gift() -> None:
-    make_catalog()
-    room, _ = live_room()
+    gift_catalog()
+    room = RoomFactory(live=True)
     member = UserFactory()
     fund(member, 100)
 
@@ -202,8 +201,8 @@ def test_one_key_sent_from_ten_connections_at_once_is_one_gift() -> None:
 
 
 def test_one_key_with_two_sets_of_parameters_at_once_is_one_gift_and_conflicts() -> None:
-    make_catalog()
-    room, _ = live_room()
+    gift_catalog()
+    room = RoomFactory(live=True)
     member = UserFactory()
     fund(member, 100)
     jobs = [[gift_job(member, room, "reused", gift="coffee", quantity=1 + n % 2)] for n in range(8)]

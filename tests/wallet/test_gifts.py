@@ -23,15 +23,16 @@ from kol.selectors import gift_income
 from live import selectors as live_selectors
 from live.models import LiveSession, Room, RoomRestriction
 from live.services import gifts as live_gifts
-from tests.factories import CreatorFactory, UserFactory, jpeg_bytes
-from tests.live import RoomEvents, room_events_fixture  # noqa: F401  (fixture)
-from tests.wallet.factories_gifts import (
+from tests.factories import (
+    CreatorFactory,
+    GiftFactory,
+    UserFactory,
     fund,
-    make_catalog,
-    make_gift,
+    gift_catalog,
+    jpeg_bytes,
     unbalanced_entries,
 )
-from tests.wallet.factories_gifts import live_room as room_with_session
+from tests.live import RoomEvents, room_events_fixture  # noqa: F401  (fixture)
 from wallet import rules, selectors, services
 from wallet.models import Account, Entry, Gift, GiftSend, IdempotencyRecord
 from wallet.reconcile import reconcile
@@ -79,7 +80,7 @@ def host() -> Any:
 
 @pytest.fixture
 def catalog() -> dict[str, Gift]:
-    return make_catalog()
+    return gift_catalog()
 
 
 # --- catalog ------------------------------------------------------------------------
@@ -105,14 +106,14 @@ def test_the_default_catalog_migration_adds_six_gifts_in_tray_order() -> None:
 
 def test_the_catalog_lists_active_gifts_by_position() -> None:
     Gift.objects.all().delete()
-    make_gift("castle", position=1)
-    make_gift("rose", position=2)
-    make_gift("rocket", position=3, is_active=False)
+    GiftFactory(slug="castle", position=1)
+    GiftFactory(slug="rose", position=2)
+    GiftFactory(slug="rocket", position=3, is_active=False)
     assert [g.slug for g in selectors.gift_catalog()] == ["castle", "rose"]
 
 
 def test_a_gift_payload_carries_what_the_tray_and_the_animation_need() -> None:
-    gift = make_gift("sprout", name="Sprout", emoji="🌱")
+    gift = GiftFactory(slug="sprout", name="Sprout", emoji="🌱")
     assert selectors.gift_payload(gift) == {
         "slug": "sprout",
         "name": "Sprout",
@@ -409,8 +410,10 @@ def test_daily_stats_gain_gift_income(catalog: dict[str, Gift], settings: Any) -
 # --- the session report's cash column --------------------------------------------------------
 
 
-def test_the_session_report_shows_cash_beside_traffic(catalog: dict[str, Gift]) -> None:
-    live_room, session = room_with_session()
+def test_the_session_report_shows_cash_beside_traffic(
+    live_room: Room, catalog: dict[str, Gift]
+) -> None:
+    session = LiveSession.objects.get(room=live_room, ended_at=None)
     a, b = UserFactory(), UserFactory()
     fund(a, 100)
     fund(b, 100)
@@ -429,9 +432,9 @@ def test_the_session_report_shows_cash_beside_traffic(catalog: dict[str, Gift]) 
 
 
 def test_a_gift_in_a_room_goes_to_its_host_in_its_open_session(
-    sender: Any, catalog: dict[str, Gift]
+    sender: Any, live_room: Room, catalog: dict[str, Gift]
 ) -> None:
-    live_room, session = room_with_session()
+    session = LiveSession.objects.get(room=live_room, ended_at=None)
     sent = live_gifts.room_gift_send_unpublished(
         sender=sender, room_id=live_room.pk, gift_slug="sprout", quantity=1, idempotency_key="r"
     )

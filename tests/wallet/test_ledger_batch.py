@@ -15,8 +15,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.factories import UserFactory
-from tests.wallet.factories_gifts import fund
+from tests.factories import UserFactory, fund
 from wallet import selectors
 from wallet.models import Account, Entry, Line
 from wallet.services import ledger
