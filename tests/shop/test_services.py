@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
 from PIL import Image
 
 from community.models import User
@@ -19,7 +20,13 @@ from shop.errors import (
     ValidationFailed,
 )
 from shop.models import Product, Shop
-from tests.factories import ProductFactory, UserFactory, fresh, jpeg_bytes
+from tests.factories import (
+    ProductFactory,
+    ProductVariantFactory,
+    UserFactory,
+    fresh,
+    jpeg_bytes,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -151,3 +158,23 @@ def test_a_closed_shop_lists_and_changes_nothing(moderator: User) -> None:
     assert services.shop_reopen(moderator=moderator, shop=shop)
     assert fresh(shop).is_open
     create(seller, title="Back")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"stock": -1},
+        {"price": 0},
+        {"commission_bps": rules.COMMISSION_BPS_MAX + 1},
+    ],
+)
+def test_the_database_refuses_what_the_rules_refuse(change: dict[str, int]) -> None:
+    product = ProductFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Product.objects.filter(pk=product.pk).update(**change)
+
+
+def test_a_variant_never_goes_below_zero() -> None:
+    variant = ProductVariantFactory(stock=0)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        type(variant).objects.filter(pk=variant.pk).update(stock=-1)
