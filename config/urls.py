@@ -30,6 +30,7 @@ urlpatterns = [
 # Order matters where prefixes meet: the upper apps' routes come first.
 APP_ROUTES = [
     ("live", "live/ingest/", "live.ingest_urls"),
+    ("shop", "api/v1/", "shop.api_urls"),
     ("kol", "api/v1/", "kol.api_urls"),
     ("live", "api/v1/", "live.api_urls"),
     ("wallet", "api/v1/", "wallet.gift_urls"),

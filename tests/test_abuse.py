@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.contrib.admin import ModelAdmin
 from django.contrib.contenttypes.models import ContentType
@@ -262,6 +263,24 @@ def world() -> World:
     application = ApplicationFactory(applicant=member)
     community_services.user_follow(follower=other, followee=member)
     note_type = ContentType.objects.get_for_model(note)
+    ids = {
+        "notes": str(note.pk),
+        "n": str(note.pk),
+        "comments": str(comment.pk),
+        "c": str(comment.pk),
+        "boards": str(board.pk),
+        "b": str(board.pk),
+        "rooms": str(room.pk),
+        "live": str(room.pk),
+        "messages": str(message.pk),
+        "sessions": str(session.pk),
+        "invitations": str(invitation.pk),
+        "applications": str(application.pk),
+    }
+    if apps.is_installed("shop"):  # optional (SHOP_ENABLED)
+        from tests.factories import ProductFactory, ShopFactory
+
+        ids["products"] = str(ProductFactory(shop=ShopFactory(owner=member)).pk)
     return World(
         member=member,
         other=other,
@@ -277,20 +296,7 @@ def world() -> World:
             "content_type_id": str(note_type.pk),
             "object_id": str(note.pk),
         },
-        ids={
-            "notes": str(note.pk),
-            "n": str(note.pk),
-            "comments": str(comment.pk),
-            "c": str(comment.pk),
-            "boards": str(board.pk),
-            "b": str(board.pk),
-            "rooms": str(room.pk),
-            "live": str(room.pk),
-            "messages": str(message.pk),
-            "sessions": str(session.pk),
-            "invitations": str(invitation.pk),
-            "applications": str(application.pk),
-        },
+        ids=ids,
     )
 
 

@@ -17,7 +17,7 @@ from tests.factories import ModelFactory
 
 pytestmark = pytest.mark.django_db
 
-PROJECT_APPS = ("community", "wallet", "kol", "live")
+PROJECT_APPS = ("community", "wallet", "kol", "live", "shop")
 # Rows only a service writes as part of something else, with the factory
 # that makes them (see tests/factories/wallet.py).
 MADE_BY_ANOTHER_FACTORY = {

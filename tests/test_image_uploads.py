@@ -198,6 +198,29 @@ ENTRY_POINTS = [
     ),
 ]
 
+
+def api_product_create(upload: SimpleUploadedFile) -> Outcome:
+    from shop.models import ProductImage
+
+    user = UserFactory()
+    response = api_client(user).post(
+        "/api/v1/shop/products/",
+        {"title": "Tote", "price": 5900, "stock": 3, "images": [upload]},
+        format="multipart",
+    )
+    return _api_outcome(
+        response,
+        lambda: ProductImage.objects.filter(product__shop__owner=user).latest("id").image,
+    )
+
+
+if apps.is_installed("shop"):  # optional (SHOP_ENABLED)
+    from shop.models import ProductImage
+
+    ENTRY_POINTS.append(
+        EntryPoint("api-product-create", ((ProductImage, "image"),), api_product_create)
+    )
+
 REFUSED = [
     (images.text_named_jpg, "not_an_image"),
     (images.empty_file, "empty_file"),

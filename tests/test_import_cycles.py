@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-APPS = ("core", "community", "wallet", "kol", "live")
+APPS = ("core", "community", "wallet", "kol", "live", "shop")
 
 
 def _modules(app: str) -> dict[str, Path]:

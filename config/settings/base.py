@@ -43,6 +43,11 @@ INSTALLED_APPS = [
     "kol",
     "live",
 ]
+# The shop is optional (SPEC.md): with SHOP_ENABLED=false it is not installed,
+# and nothing below it notices.
+SHOP_ENABLED = env.bool("SHOP_ENABLED", default=True)
+if SHOP_ENABLED:
+    INSTALLED_APPS.append("shop")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -51,6 +51,12 @@ if TYPE_CHECKING:
         RoomRestrictionFactory,
         StreamKeyFactory,
     )
+    from tests.factories.shop import (
+        ProductFactory,
+        ProductImageFactory,
+        ProductVariantFactory,
+        ShopFactory,
+    )
     from tests.factories.wallet import (
         AccountFactory,
         EntryFactory,
@@ -89,6 +95,12 @@ _LATER = {
         "fund",
         "gift_catalog",
         "unbalanced_entries",
+    ),
+    "tests.factories.shop": (
+        "ProductFactory",
+        "ProductImageFactory",
+        "ProductVariantFactory",
+        "ShopFactory",
     ),
     "tests.factories.live": (
         "ChatMessageFactory",
@@ -139,11 +151,15 @@ __all__ = [
     "PayoutFactory",
     "PayoutRunFactory",
     "PhotoFactory",
+    "ProductFactory",
+    "ProductImageFactory",
+    "ProductVariantFactory",
     "ReportFactory",
     "RevenueShareChangeFactory",
     "RoomFactory",
     "RoomRestrictionFactory",
     "ServiceMadeFactory",
+    "ShopFactory",
     "StreamKeyFactory",
     "SuperuserFactory",
     "TopicFactory",

@@ -1,0 +1,220 @@
+"""Moderators' admin of the shop: shops and products, with hide / restore
+and close / reopen as actions that ask for a reason and call the services
+(``shop.moderate_shop``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.translation import ngettext
+
+from community.models import User
+from core.admin import ReadOnlyAdminMixin
+from core.errors import DomainError
+from core.money import format_money
+from shop import rules, services
+from shop.models import Product, ProductImage, ProductVariant, Shop
+from shop.selectors import is_shop_moderator
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        max_length=rules.REASON_MAX_LENGTH,
+        help_text="Kept with the row; the seller is told why.",
+        error_messages={"required": "Say why."},
+    )
+
+
+def _acting_user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # the admin site only lets members in
+    return user
+
+
+def _apply(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    rows: list[Any],
+    call: Callable[[User, Any], bool],
+    *,
+    done: tuple[str, str],
+    log: str,
+) -> None:
+    """``call`` each row; log and count the rows it changed."""
+    user = _acting_user(request)
+    changed: list[Any] = []
+    for row in rows:
+        try:
+            if call(user, row):
+                changed.append(row)
+        except DomainError as exc:
+            modeladmin.message_user(request, f"{row}: {exc.message}", messages.ERROR)
+            return
+    if changed:
+        LogEntry.objects.log_actions(
+            user_id=user.pk, queryset=changed, action_flag=CHANGE, change_message=log
+        )
+    count = len(changed)
+    message = ngettext(done[0], done[1], count) % count
+    if count < len(rows):
+        message += f" {len(rows) - count} of the {len(rows)} selected needed no change."
+    modeladmin.message_user(request, message, messages.SUCCESS if count else messages.WARNING)
+
+
+def _with_reason(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[Any],
+    call: Callable[[User, Any, str], bool],
+    *,
+    action_name: str,
+    submit_label: str,
+    intro: str,
+    done: tuple[str, str],
+) -> HttpResponse | None:
+    """Ask for the reason on an intermediate page, then ``call`` each row."""
+    rows = list(queryset.model._default_manager.filter(pk__in=queryset.values("pk")))
+    form = ReasonForm(request.POST if "apply" in request.POST else None)
+    if form.is_valid():
+        reason = form.cleaned_data["reason"]
+        _apply(
+            modeladmin,
+            request,
+            rows,
+            lambda user, row: call(user, row, reason),
+            done=done,
+            log=f"{submit_label}: {reason}",
+        )
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "opts": modeladmin.opts,
+        "title": submit_label,
+        "intro": intro,
+        "objects": rows,
+        "form": form,
+        "action_name": action_name,
+        "submit_label": submit_label,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/shop/with_reason.html", context)
+
+
+class ShopModerationAdmin(admin.ModelAdmin):
+    def has_moderate_permission(self, request: HttpRequest) -> bool:
+        return is_shop_moderator(request.user)
+
+
+@admin.register(Shop)
+class ShopAdmin(ShopModerationAdmin):
+    list_display = ("name", "owner", "is_open", "created_at", "closed_by", "closed_at")
+    list_filter = ("is_open", "created_at")
+    list_select_related = ("owner", "closed_by")
+    search_fields = ("name", "owner__username")
+    raw_id_fields = ("owner",)
+    readonly_fields = ("owner", "is_open", "closed_by", "closed_at", "close_reason", "created_at")
+    actions = ("close_shops", "reopen_shops")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a shop opens with its first product (shop.services)
+
+    @admin.action(description="Close selected shops…", permissions=["moderate"])
+    def close_shops(self, request: HttpRequest, queryset: QuerySet[Shop]) -> HttpResponse | None:
+        return _with_reason(
+            self,
+            request,
+            queryset,
+            lambda user, shop, reason: services.shop_close(
+                moderator=user, shop=shop, reason=reason
+            ),
+            action_name="close_shops",
+            submit_label="Close shops",
+            intro="Close these shops? Their products leave every list until reopened.",
+            done=("%d shop closed.", "%d shops closed."),
+        )
+
+    @admin.action(description="Reopen selected shops", permissions=["moderate"])
+    def reopen_shops(self, request: HttpRequest, queryset: QuerySet[Shop]) -> None:
+        _apply(
+            self,
+            request,
+            list(Shop.objects.filter(pk__in=queryset.values("pk"))),
+            lambda user, shop: services.shop_reopen(moderator=user, shop=shop),
+            done=("%d shop reopened.", "%d shops reopened."),
+            log="Reopened",
+        )
+
+
+class ProductImageInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = ProductImage
+    fields = ("position", "image", "width", "height")
+    readonly_fields = fields
+    extra = 0
+
+
+class ProductVariantInline(admin.TabularInline):
+    model = ProductVariant
+    fields = ("name", "stock")
+    extra = 0
+
+
+@admin.register(Product)
+class ProductAdmin(ShopModerationAdmin):
+    list_display = ("title", "shop", "price_text", "stock", "is_hidden", "created_at")
+    list_filter = ("is_hidden", "open_to_affiliates", "shop__is_open", "created_at")
+    list_select_related = ("shop",)
+    search_fields = ("title", "description", "shop__name", "shop__owner__username")
+    readonly_fields = (
+        "shop",
+        "is_hidden",
+        "hidden_by",
+        "hidden_reason",
+        "created_at",
+        "updated_at",
+    )
+    inlines = (ProductImageInline, ProductVariantInline)
+    actions = ("hide_products", "restore_products")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # sellers list products (1–9 images) through shop.services
+
+    @admin.display(description="Price", ordering="price")
+    def price_text(self, obj: Product) -> str:
+        return format_money(obj.price)
+
+    @admin.action(description="Hide selected products…", permissions=["moderate"])
+    def hide_products(
+        self, request: HttpRequest, queryset: QuerySet[Product]
+    ) -> HttpResponse | None:
+        return _with_reason(
+            self,
+            request,
+            queryset,
+            lambda user, product, reason: services.product_hide(
+                moderator=user, product=product, reason=reason
+            ),
+            action_name="hide_products",
+            submit_label="Hide products",
+            intro="Hide these products? Only their sellers and moderators will see them.",
+            done=("%d product hidden.", "%d products hidden."),
+        )
+
+    @admin.action(description="Restore selected products", permissions=["moderate"])
+    def restore_products(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        _apply(
+            self,
+            request,
+            list(Product.objects.filter(pk__in=queryset.values("pk"))),
+            lambda user, product: services.product_restore(moderator=user, product=product),
+            done=("%d product restored.", "%d products restored."),
+            log="Restored",
+        )

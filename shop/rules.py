@@ -1,0 +1,19 @@
+"""What a seller may write about a product, defined once: the REST
+serializers, the admin's forms and the services all read these limits and
+raise the same codes (``shop.errors``)."""
+
+from __future__ import annotations
+
+TITLE_MAX_LENGTH = 80
+DESCRIPTION_MAX_LENGTH = 2000
+SHOP_NAME_MAX_LENGTH = 60
+VARIANT_NAME_MAX_LENGTH = 40
+REASON_MAX_LENGTH = 500
+# Prices in minor units of SPROUT_CURRENCY: at least 1, at most 10 million
+# major units (a bound that keeps totals of a cart far from 64-bit overflow).
+PRICE_MIN = 1
+PRICE_MAX = 1_000_000_000
+STOCK_MAX = 1_000_000
+COMMISSION_BPS_MAX = 10_000  # basis points: 10,000 is 100 %
+IMAGES_MIN = 1
+IMAGES_MAX = 9  # SPEC.md: 1–9 images a product

@@ -1,0 +1,140 @@
+"""Shapes of the shop's REST API: input serializers check types and the
+bounds of ``shop.rules`` (the services check the same, once more, for every
+other caller); output serializers read what the selectors loaded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from community.serializers import UserBriefSerializer
+from core.money import currency
+from shop import rules
+from shop.models import Product, ProductImage
+from shop.selectors import Q_MAX_LENGTH
+
+
+def _absolute(request: Any, path: str) -> str:
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+def _price() -> serializers.IntegerField:
+    return serializers.IntegerField(
+        min_value=rules.PRICE_MIN,
+        max_value=rules.PRICE_MAX,
+        help_text="In minor units of the site's currency (`currency`).",
+    )
+
+
+class ProductQueryInput(serializers.Serializer):
+    seller = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    q = serializers.CharField(required=False, allow_blank=True, max_length=Q_MAX_LENGTH)
+
+
+class ProductCreateInput(serializers.Serializer):
+    title = serializers.CharField(max_length=rules.TITLE_MAX_LENGTH)
+    description = serializers.CharField(
+        max_length=rules.DESCRIPTION_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        trim_whitespace=False,
+    )
+    price = _price()
+    stock = serializers.IntegerField(min_value=0, max_value=rules.STOCK_MAX)
+    commission_bps = serializers.IntegerField(
+        min_value=0, max_value=rules.COMMISSION_BPS_MAX, required=False, default=0
+    )
+    open_to_affiliates = serializers.BooleanField(required=False, default=False)
+    images = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True),
+        required=False,
+        default=list,
+        help_text=f"{rules.IMAGES_MIN}–{rules.IMAGES_MAX} images (multipart), in order.",
+    )
+
+
+class ProductUpdateInput(serializers.Serializer):
+    title = serializers.CharField(max_length=rules.TITLE_MAX_LENGTH, required=False)
+    description = serializers.CharField(
+        max_length=rules.DESCRIPTION_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+    )
+    price = serializers.IntegerField(
+        min_value=rules.PRICE_MIN, max_value=rules.PRICE_MAX, required=False
+    )
+    stock = serializers.IntegerField(min_value=0, max_value=rules.STOCK_MAX, required=False)
+    commission_bps = serializers.IntegerField(
+        min_value=0, max_value=rules.COMMISSION_BPS_MAX, required=False
+    )
+    open_to_affiliates = serializers.BooleanField(required=False)
+
+
+class ProductImageSerializer(serializers.Serializer):
+    url = serializers.SerializerMethodField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, image: ProductImage) -> str:
+        return _absolute(self.context.get("request"), image.image.url)
+
+
+class ProductVariantSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    stock = serializers.IntegerField()
+
+
+class ShopBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    is_open = serializers.BooleanField()
+    owner = UserBriefSerializer()
+
+
+class ProductSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    price = serializers.IntegerField()
+    currency = serializers.SerializerMethodField()
+    stock = serializers.IntegerField()
+    commission_bps = serializers.IntegerField()
+    open_to_affiliates = serializers.BooleanField()
+    is_hidden = serializers.BooleanField()
+    url = serializers.SerializerMethodField()
+    seller = serializers.SerializerMethodField()
+    image = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_currency(self, product: Product) -> str:
+        return currency()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, product: Product) -> str:
+        return _absolute(self.context.get("request"), reverse("api-product", args=[product.pk]))
+
+    @extend_schema_field(UserBriefSerializer)
+    def get_seller(self, product: Product) -> dict[str, Any]:
+        return dict(UserBriefSerializer(product.shop.owner, context=self.context).data)
+
+    @extend_schema_field(ProductImageSerializer(allow_null=True))
+    def get_image(self, product: Product) -> dict[str, Any] | None:
+        images = list(product.images.all())  # prefetched, in order
+        if not images:
+            return None
+        return dict(ProductImageSerializer(images[0], context=self.context).data)
+
+
+class ProductDetailSerializer(ProductSerializer):
+    description = serializers.CharField()
+    shop = ShopBriefSerializer()
+    images = ProductImageSerializer(many=True, source="images.all")
+    variants = ProductVariantSerializer(many=True, source="variants.all")
+    updated_at = serializers.DateTimeField()
