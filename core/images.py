@@ -28,6 +28,7 @@ import logging
 import secrets
 import struct
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,6 +160,24 @@ def prepare_upload(upload: File, *, max_side: int | None = None) -> PreparedImag
         return PreparedImage(
             content=buffer.getvalue(), format=fmt, width=cleaned.width, height=cleaned.height
         )
+
+
+def prepare_uploads(uploads: Sequence[File], *, field: str = "images") -> list[PreparedImage]:
+    """:func:`prepare_upload` for each of several files, in order; a refused
+    one is named in the error (``"beach.jpg: ..."``, or ``"file 2: ..."``
+    without a name) under ``field``, so a form or an API can point at it."""
+    prepared = []
+    for index, upload in enumerate(uploads):
+        try:
+            prepared.append(prepare_upload(upload))
+        except InvalidImage as exc:
+            name = getattr(upload, "name", None) or f"file {index + 1}"
+            raise InvalidImage(
+                f"{name}: {exc.message}",
+                code=exc.code,
+                fields={field: [f"{name}: {exc.message}"]},
+            ) from exc
+    return prepared
 
 
 def _read_upload(upload: File) -> bytes:

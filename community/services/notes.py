@@ -34,8 +34,8 @@ from community.services.counts import (
 )
 from community.services.notifications import mentions_notify, notification_create
 from community.services.photos import photo_create, photo_files_delete
-from core.errors import InvalidImage, ValidationFailed
-from core.images import PreparedImage, prepare_upload
+from core.errors import ValidationFailed
+from core.images import prepare_upload, prepare_uploads
 
 MAX_PHOTOS = 9  # SPEC.md: 1–9 photos a note; the compose page reads it from here
 
@@ -70,21 +70,6 @@ def _prepare_text(*, author: User, title: str, body: str) -> _NoteText:
         topics=[t for t in parsed.topics if len(t) <= text.TOPIC_MAX_LENGTH],
         mention_ids=[u.pk for u in mentioned if u.pk != author.pk],
     )
-
-
-def _prepare_images(uploads: Sequence[File]) -> list[PreparedImage]:
-    prepared = []
-    for index, upload in enumerate(uploads):
-        try:
-            prepared.append(prepare_upload(upload))
-        except InvalidImage as exc:
-            name = getattr(upload, "name", None) or f"file {index + 1}"
-            raise InvalidImage(
-                f"{name}: {exc.message}",
-                code=exc.code,
-                fields={"images": [f"{name}: {exc.message}"]},
-            ) from exc
-    return prepared
 
 
 def _own_unattached_photos(*, owner: User, photo_ids: Sequence[int]) -> list[Photo]:
@@ -134,7 +119,7 @@ def note_create(
     if status == Note.Status.PUBLISHED and not images and not photo_ids:
         raise PhotosRequired(fields={"images": ["Add at least one photo to publish."]})
     note_text = _prepare_text(author=author, title=title, body=body)
-    prepared = _prepare_images(images)
+    prepared = prepare_uploads(images)
     with transaction.atomic():
         existing = _own_unattached_photos(owner=author, photo_ids=photo_ids)
         note = Note.objects.create(
@@ -187,7 +172,7 @@ def note_update(
             title=note.title if title is None else title,
             body=note.body if body is None else body,
         )
-    prepared = _prepare_images(images)
+    prepared = prepare_uploads(images)
     with transaction.atomic():
         note = Note.objects.select_for_update().get(pk=note.pk)
         was_published = note.is_published

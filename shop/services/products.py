@@ -12,8 +12,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from community.models import User
-from core.errors import InvalidImage
-from core.images import PreparedImage, prepare_upload, random_name
+from core.images import PreparedImage, prepare_uploads, random_name
 from shop import rules
 from shop.errors import (
     ImagesRequired,
@@ -86,18 +85,7 @@ def _prepare_images(uploads: Sequence[File]) -> list[PreparedImage]:
         raise ImagesRequired(fields={"images": [ImagesRequired.message]})
     if len(uploads) > rules.IMAGES_MAX:
         raise TooManyImages(fields={"images": [TooManyImages.message]})
-    prepared = []
-    for index, upload in enumerate(uploads):
-        try:
-            prepared.append(prepare_upload(upload))
-        except InvalidImage as exc:
-            name = getattr(upload, "name", None) or f"file {index + 1}"
-            raise InvalidImage(
-                f"{name}: {exc.message}",
-                code=exc.code,
-                fields={"images": [f"{name}: {exc.message}"]},
-            ) from exc
-    return prepared
+    return prepare_uploads(uploads)
 
 
 def _image_store(*, product: Product, prepared: PreparedImage, position: int) -> ProductImage:
