@@ -1,6 +1,6 @@
 # Sprout: two commands from a fresh clone.
 #   make run   set up and serve the site at http://127.0.0.1:8000 (SQLite, demo data)
-#   make test  set up and run the whole suite (SQLite, community-only, PostgreSQL + Redis, browser)
+#   make test  set up and run the whole suite (SQLite, community-only, shop off, PostgreSQL + Redis, browser)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -13,12 +13,12 @@ PG_URL    ?= postgres://postgres@127.0.0.1:5432/sprout
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
-.PHONY: help run test test-sqlite test-community-only test-postgres test-browser lint format bench clean venv vendor migrate seed nginx-rtmp nginx-rtmp-stop
+.PHONY: help run test test-sqlite test-community-only test-shop-off test-postgres test-browser lint format bench clean venv vendor migrate seed nginx-rtmp nginx-rtmp-stop
 
 help:
 	@echo "make run     serve Sprout at http://$(HOST):$(PORT) with demo data (SQLite, eager Celery)"
 	@echo "            (and nginx-rtmp for live video on :1935/:8089 when nginx + libnginx-mod-rtmp are installed)"
-	@echo "make test    run the whole suite: SQLite, a community-only site, PostgreSQL + Redis + Celery, Chromium"
+	@echo "make test    run the whole suite: SQLite, a community-only site, the shop off, PostgreSQL + Redis + Celery, Chromium"
 	@echo "make vendor  front-end packages from npm into static/vendor/ (hls.js; make run and make test do it)"
 	@echo "make lint    ruff + mypy"
 	@echo "make bench   benchmarks in bench/ (needs PostgreSQL and Redis)"
@@ -86,11 +86,11 @@ nginx-rtmp: venv
 nginx-rtmp-stop:
 	$(NGINX_RTMP) stop
 
-test: venv test-sqlite test-community-only test-postgres test-browser
+test: venv test-sqlite test-community-only test-shop-off test-postgres test-browser
 	@echo "All test passes finished."
 
 test-sqlite: venv
-	@echo "== pass 1/4: SQLite, in-memory channel layer, eager Celery =="
+	@echo "== pass 1/5: SQLite, in-memory channel layer, eager Celery =="
 	env -u DATABASE_URL -u REDIS_URL SPROUT_TEST_PASS=sqlite $(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
 
 # Dependencies point one way at run time: with only the kernel and the notes
@@ -98,13 +98,20 @@ test-sqlite: venv
 # their pages render and their tests pass. Upper apps' tests are not run;
 # kernel tests that need an upper app say so (@pytest.mark.apps) and are left out.
 test-community-only: venv
-	@echo "== pass 2/4: only the kernel and the community installed =="
+	@echo "== pass 2/5: only the kernel and the community installed =="
 	env -u DATABASE_URL -u REDIS_URL SPROUT_TEST_PASS=sqlite \
 	  DJANGO_SETTINGS_MODULE=config.settings.community_only \
 	  $(PY) -m pytest -m "not browser" tests/core tests/community $(PYTEST_ARGS)
 
+# The shop is optional (SHOP_ENABLED=false leaves it uninstalled): the whole
+# suite but the shop's own tests, on a site without it.
+test-shop-off: venv
+	@echo "== pass 3/5: the shop switched off (SHOP_ENABLED=false) =="
+	env -u DATABASE_URL -u REDIS_URL SPROUT_TEST_PASS=sqlite SHOP_ENABLED=false \
+	  $(PY) -m pytest -m "not browser" --ignore=tests/shop $(PYTEST_ARGS)
+
 test-postgres: venv
-	@echo "== pass 3/4: PostgreSQL + Redis, real Celery worker =="
+	@echo "== pass 4/5: PostgreSQL + Redis, real Celery worker =="
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) SPROUT_TEST_PASS=postgres \
 	  $(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
 
@@ -112,7 +119,7 @@ test-postgres: venv
 # process sharing the test database, so they run on PostgreSQL (and skip, or
 # fail under CI=true, when it is not reachable).
 test-browser: venv
-	@echo "== pass 4/4: headless Chromium through Playwright =="
+	@echo "== pass 5/5: headless Chromium through Playwright =="
 	DJANGO_ALLOW_ASYNC_UNSAFE=true SPROUT_TEST_PASS=browser \
 	  $(PY) -m pytest -m "browser and not postgres" $(PYTEST_ARGS)
 	DJANGO_ALLOW_ASYNC_UNSAFE=true SPROUT_TEST_PASS=browser \
