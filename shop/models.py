@@ -255,9 +255,14 @@ class CartItem(Source):
         constraints = [
             *Source.Meta.constraints,
             models.UniqueConstraint(
-                fields=["user", "product", "variant"],
-                nulls_distinct=False,
+                fields=["user", "product"],
+                condition=Q(variant__isnull=True),
                 name="shop_cartitem_once",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "product", "variant"],
+                condition=Q(variant__isnull=False),
+                name="shop_cartitem_variant_once",
             ),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="shop_cartitem_quantity"),
         ]

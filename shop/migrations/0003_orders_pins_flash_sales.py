@@ -140,7 +140,7 @@ class Migration(migrations.Migration):
             options={
                 'ordering': ['-updated_at', '-id'],
                 'abstract': False,
-                'constraints': [models.CheckConstraint(condition=models.Q(('source_note__isnull', True), ('source_session__isnull', True), _connector='OR'), name='shop_cartitem_one_source'), models.UniqueConstraint(fields=('user', 'product', 'variant'), name='shop_cartitem_once', nulls_distinct=False), models.CheckConstraint(condition=models.Q(('quantity__gte', 1)), name='shop_cartitem_quantity')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('source_note__isnull', True), ('source_session__isnull', True), _connector='OR'), name='shop_cartitem_one_source'), models.UniqueConstraint(condition=models.Q(('variant__isnull', True)), fields=('user', 'product'), name='shop_cartitem_once'), models.UniqueConstraint(condition=models.Q(('variant__isnull', False)), fields=('user', 'product', 'variant'), name='shop_cartitem_variant_once'), models.CheckConstraint(condition=models.Q(('quantity__gte', 1)), name='shop_cartitem_quantity')],
             },
         ),
         migrations.AddConstraint(
