@@ -4,8 +4,9 @@ One synthetic 12 MP photo-like JPEG (4000x3000, quality 90) is made into
 three WebP sizes (1080, 540 and 240 px wide, quality 80), in the same process:
 
 (a) pyvips ``thumbnail_buffer`` once per size (shrink-on-load each time);
-(b) ``community.photos.make_renditions``, the exact code ``photo_render``
-    runs, asked for WebP only.
+(b) ``core.renditions.make_renditions`` (also ``community.photos.make_renditions``),
+    the exact code ``photo_render`` and ``product_image_render`` run, asked for
+    WebP only.
 
 Prints the median of 5 timed runs (after one warm-up) and the ratio
 sprout / pyvips; the goal is at most 2x, the aim below 1x. Exit status 2 when

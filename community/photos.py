@@ -11,8 +11,9 @@ An upload goes through three steps:
    name and enqueues ``community.tasks.render_photo`` once the transaction
    commits.
 3. ``community.services.photo_render`` (in the background) makes the WebP and
-   JPEG renditions at ``SPROUT_PHOTO_WIDTHS`` with ``make_renditions`` here,
-   and the dominant colour. Until it has run, pages show the original
+   JPEG renditions at ``SPROUT_PHOTO_WIDTHS`` and the dominant colour with
+   core's rendition pipeline (``core.renditions``, shared with the shop's
+   product images; its names are re-exported here). Until it has run, pages show the original
    (``photo_payload`` says ``ready: False``).
 
 ``photo_payload`` is the one representation of a photo that the API and the
@@ -24,182 +25,52 @@ from __future__ import annotations
 
 import io
 import random
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from django.core.files.storage import default_storage
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from community.models import Photo
-from core.images import matching_icc
+from core.renditions import (
+    CARD_WIDTH,
+    JPEG_BACKGROUND,
+    RENDITION_FORMATS,
+    RENDITION_JPEG_QUALITY,
+    RENDITION_WEBP_QUALITY,
+    RenderedImage,
+    Rendition,
+    dominant_color,
+    make_renditions,
+    rendition_names,
+    rendition_payload,
+    rendition_sizes,
+)
 
-RENDITION_FORMATS = ("webp", "jpeg")
+# The pipeline is core's (``core.renditions``), shared with product images;
+# its names stay importable from here, where the photos' code has used them.
+RenderedPhoto = RenderedImage
 
-RENDITION_WEBP_QUALITY = 80
-RENDITION_JPEG_QUALITY = 82
-# The width a feed card shows a photo at (``photo_payload``'s ``src``).
-CARD_WIDTH = 540
-# The fallback JPEG of a transparent photo is flattened on the page colour.
-JPEG_BACKGROUND = (255, 255, 255)
-
-
-@dataclass(frozen=True)
-class Rendition:
-    """One size of a photo: ``width`` is the configured width it stands for
-    (the key in ``Photo.renditions``); ``size`` is the real size, smaller when
-    the original is narrower than ``width`` (photos are never upscaled)."""
-
-    width: int
-    size: tuple[int, int]
-    files: dict[str, bytes]  # format ("webp", "jpeg") -> encoded bytes
-
-
-@dataclass(frozen=True)
-class RenderedPhoto:
-    """The output of ``make_renditions``: renditions largest first, and the
-    dominant colour as ``#rrggbb``."""
-
-    renditions: tuple[Rendition, ...]
-    color: str
-
+__all__ = [
+    "CARD_WIDTH",
+    "JPEG_BACKGROUND",
+    "RENDITION_FORMATS",
+    "RENDITION_JPEG_QUALITY",
+    "RENDITION_WEBP_QUALITY",
+    "RenderedPhoto",
+    "Rendition",
+    "dominant_color",
+    "generate_demo_photo",
+    "make_renditions",
+    "photo_payload",
+    "rendition_sizes",
+    "stored_names",
+]
 
 # --- stored files ------------------------------------------------------------
 
 
 def stored_names(photo: Photo) -> list[str]:
     """Every file stored for a photo: the original and all renditions."""
-    names = [photo.original.name] if photo.original.name else []
-    for files in (photo.renditions or {}).values():
-        names.extend(files.values())
-    return names
-
-
-# --- renditions --------------------------------------------------------------
-
-
-def rendition_sizes(
-    width: int, height: int, widths: Sequence[int]
-) -> list[tuple[int, tuple[int, int]]]:
-    """``(configured width, real size)`` of the renditions of a ``width`` x
-    ``height`` photo, largest first: every configured width smaller than the
-    photo, and always the smallest one (at the photo's own width if narrower)."""
-    wanted = sorted({w for w in widths if w < width} | {min(widths)}, reverse=True)
-    sizes = []
-    for key in wanted:
-        real = min(key, width)
-        sizes.append((key, (real, max(1, round(height * real / width)))))
-    return sizes
-
-
-def make_renditions(
-    data: bytes,
-    *,
-    widths: Sequence[int],
-    formats: Sequence[str] = RENDITION_FORMATS,
-) -> RenderedPhoto:
-    """Renditions of a stored original (bytes in, bytes out, no database).
-
-    Speed comes from decoding once: a JPEG is decoded straight to about the
-    largest size needed (``draft``: the DCT scales while decoding), and each
-    smaller size is derived from the previous one, never from the original."""
-    with Image.open(io.BytesIO(data)) as image:
-        sizes = rendition_sizes(image.width, image.height, widths)
-        image.draft(None, sizes[0][1])  # a no-op for PNG and WebP
-        icc: bytes | None = image.info.get("icc_profile") or None
-        image.load()
-        current = _for_resampling(image)
-    icc = matching_icc(icc, "RGB")
-    renditions = []
-    for key, size in sizes:
-        if current.size != size:
-            # reducing_gap=3.0: an integer box reduction first, then Lanczos
-            # over the last factor of three; indistinguishable from Lanczos
-            # over the whole range and much faster.
-            current = current.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-        renditions.append(Rendition(width=key, size=size, files=_encode(current, formats, icc)))
-    return RenderedPhoto(renditions=tuple(renditions), color=dominant_color(current))
-
-
-def _for_resampling(image: Image.Image) -> Image.Image:
-    """The decoded image as RGB, or RGBA when it is really transparent."""
-    mode = image.mode
-    if mode.startswith("I") or mode == "F":
-        # 16-bit samples: scale to 8 bits (a plain convert would clip to white).
-        return image.convert("I").point(lambda v: v / 256).convert("L").convert("RGB")
-    if mode == "P":
-        image = image.convert("RGBA" if image.has_transparency_data else "RGB")
-    elif mode in ("LA", "PA", "La", "RGBa"):
-        image = image.convert("RGBA")
-    elif mode != "RGBA":
-        return image.convert("RGB") if mode != "RGB" else image
-    if image.mode == "RGBA" and image.getchannel("A").getextrema() == (255, 255):
-        # Opaque in fact: three channels are faster and JPEG-friendly.
-        return image.convert("RGB")
-    return image
-
-
-def _encode(image: Image.Image, formats: Sequence[str], icc: bytes | None) -> dict[str, bytes]:
-    files = {}
-    for fmt in formats:
-        buffer = io.BytesIO()
-        if fmt == "webp":
-            image.save(
-                buffer, "WEBP", quality=RENDITION_WEBP_QUALITY, method=4, icc_profile=icc or ""
-            )
-        elif fmt == "jpeg":
-            opaque = image
-            if image.mode == "RGBA":
-                opaque = Image.new("RGB", image.size, JPEG_BACKGROUND)
-                opaque.paste(image, mask=image.getchannel("A"))
-            opaque.save(
-                buffer,
-                "JPEG",
-                quality=RENDITION_JPEG_QUALITY,
-                progressive=True,
-                optimize=True,
-                icc_profile=icc,
-            )
-        else:
-            raise ValueError(f"Unknown rendition format {fmt!r}")
-        files[fmt] = buffer.getvalue()
-    return files
-
-
-def dominant_color(image: Image.Image) -> str:
-    """The main colour of a picture as ``#rrggbb``, for the placeholder shown
-    while the photo loads. Near-white and near-black (backgrounds, shadows)
-    give way to a real colour covering at least a tenth of the picture."""
-    small = image.copy()
-    small.thumbnail((64, 64), Image.Resampling.BILINEAR)
-    if small.mode == "RGBA":
-        # Only what is actually visible counts.
-        visible = [p[:3] for p in small.get_flattened_data() if p[3] >= 128]  # type: ignore[index]
-        if not visible:
-            return "#ffffff"
-        small = Image.new("RGB", (len(visible), 1))
-        small.putdata(visible)
-    else:
-        small = small.convert("RGB")
-    quantized = small.quantize(colors=8, method=Image.Quantize.MEDIANCUT)
-    palette = quantized.getpalette() or []
-    counts = sorted(quantized.getcolors() or [], reverse=True)
-    total = sum(count for count, _ in counts)
-    colours = [
-        (count, (palette[3 * i], palette[3 * i + 1], palette[3 * i + 2]))
-        for count, i in counts
-        if isinstance(i, int)
-    ]
-    if not colours:
-        return "#ffffff"
-    best = colours[0][1]
-    for count, rgb in colours:
-        if count * 10 < total:
-            break
-        if max(rgb) >= 32 and min(rgb) <= 224:
-            best = rgb
-            break
-    return "#{:02x}{:02x}{:02x}".format(*best)
+    return rendition_names(photo.original.name or "", photo.renditions)
 
 
 # --- representation -------------------------------------------------------------
@@ -224,7 +95,7 @@ def photo_payload(photo: Photo) -> dict[str, Any]:
     if payload is None:
         if len(_PAYLOADS) >= _PAYLOADS_MAX:
             _PAYLOADS.clear()
-        payload = _PAYLOADS[key] = _payload(
+        payload = _PAYLOADS[key] = rendition_payload(
             photo.pk,
             photo.original.name or "",
             photo.width,
@@ -237,57 +108,6 @@ def photo_payload(photo: Photo) -> dict[str, Any]:
 
 _PAYLOADS: dict[tuple[int, str, bool], dict[str, Any]] = {}
 _PAYLOADS_MAX = 50_000
-
-
-def _payload(
-    pk: int,
-    original_name: str,
-    width: int,
-    height: int,
-    color: str,
-    renditions: dict[str, dict[str, str]],
-) -> dict[str, Any]:
-    url = _media_url
-    keys = sorted(renditions, key=int, reverse=True)
-
-    def real_width(key: str) -> int:
-        return min(int(key), width) if width else int(key)
-
-    def srcset(fmt: str) -> str:
-        return ", ".join(
-            f"{url(renditions[k][fmt])} {real_width(k)}w"
-            for k in reversed(keys)
-            if fmt in renditions[k]
-        )
-
-    original = url(original_name) if original_name else ""
-    # What a ~540 px card should load: the smallest JPEG that is wide enough,
-    # counting the original when it is wider than every rendition.
-    candidates = [
-        (real_width(k), url(renditions[k]["jpeg"]))
-        for k in reversed(keys)
-        if "jpeg" in renditions[k]
-    ]
-    if original and (not candidates or width > candidates[-1][0]):
-        candidates.append((width, original))
-    wide_enough = [src for w, src in candidates if w >= CARD_WIDTH]
-    src = wide_enough[0] if wide_enough else (candidates[-1][1] if candidates else "")
-    return {
-        "id": pk,
-        "width": width,
-        "height": height,
-        "color": color,
-        "ready": bool(renditions),
-        "original": original,
-        "renditions": {k: {fmt: url(name) for fmt, name in renditions[k].items()} for k in keys},
-        "src": src,
-        "srcset_webp": srcset("webp"),
-        "srcset_jpeg": srcset("jpeg"),
-    }
-
-
-def _media_url(name: str) -> str:
-    return default_storage.url(name)
 
 
 # --- demo pictures -------------------------------------------------------------

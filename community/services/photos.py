@@ -3,7 +3,8 @@
 ``photo_create`` stores a cleaned upload (``core.images.prepare_upload``)
 under a random name and enqueues ``community.tasks.render_photo`` once the
 transaction commits; ``photo_render`` (in the background) stores the WebP and
-JPEG renditions at ``SPROUT_PHOTO_WIDTHS`` and the dominant colour."""
+JPEG renditions at ``SPROUT_PHOTO_WIDTHS`` and the dominant colour, with
+core's rendition pipeline (``core.renditions.renditions_store``)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from community import photos
 from community.models import Note, Photo, User
-from core.images import EXTENSIONS, PreparedImage, random_name
+from core.images import PreparedImage, random_name
+from core.renditions import renditions_exist, renditions_store, stored_files_delete
 
 logger = logging.getLogger(__name__)
 
@@ -55,30 +56,13 @@ def photo_render(*, photo_id: int) -> None:
         logger.info("Photo %s was deleted before its renditions were made", photo_id)
         return
     previous: dict[str, dict[str, str]] = photo.renditions or {}
-    if previous and all(default_storage.exists(n) for f in previous.values() for n in f.values()):
+    if renditions_exist(previous):
         return
-    original_name = photo.original.name or ""
-    try:
-        with default_storage.open(original_name, "rb") as original:
-            data = original.read()
-    except FileNotFoundError:
-        # Retrying cannot bring the file back; the original would not show either.
-        logger.error("Photo %s has no original file %r", photo_id, original_name)
-        return
-    rendered = photos.make_renditions(data, widths=settings.SPROUT_PHOTO_WIDTHS)
-    stem = original_name.rsplit(".", 1)[0]
-    names: dict[str, dict[str, str]] = {}
-    for rendition in rendered.renditions:
-        for fmt, content in rendition.files.items():
-            name = f"{stem}_{rendition.width}.{EXTENSIONS[fmt]}"
-            # A half-finished earlier run may have left this name behind;
-            # replacing it keeps the name predictable instead of suffixed.
-            if default_storage.exists(name):
-                default_storage.delete(name)
-            names.setdefault(str(rendition.width), {})[fmt] = default_storage.save(
-                name, ContentFile(content)
-            )
-    updated = Photo.objects.filter(pk=photo_id).update(renditions=names, color=rendered.color)
+    stored = renditions_store(photo.original.name or "", widths=settings.SPROUT_PHOTO_WIDTHS)
+    if stored is None:
+        return  # the original is gone; it would not show either
+    names = stored.names
+    updated = Photo.objects.filter(pk=photo_id).update(renditions=names, color=stored.color)
     written = {n for files in names.values() for n in files.values()}
     if not updated:
         logger.info("Photo %s was deleted while its renditions were made", photo_id)
@@ -90,8 +74,4 @@ def photo_render(*, photo_id: int) -> None:
 def photo_files_delete(names: Iterable[str]) -> None:
     """Delete stored files (of deleted photos); missing files are fine.
     Call it with ``transaction.on_commit`` so a rollback keeps them."""
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except OSError:
-            logger.warning("Could not delete stored photo file %s", name, exc_info=True)
+    stored_files_delete(names)

@@ -20,6 +20,7 @@ from community import photos, services
 from community.models import Photo, User
 from community.tasks import render_photo
 from core import images as pipeline
+from core import renditions
 from tests import images
 
 pytestmark = pytest.mark.django_db
@@ -333,7 +334,7 @@ def test_photo_deleted_during_rendering_leaves_no_renditions(user: User) -> None
         return real(data, **options)
 
     stem = (photo.original.name or "").rsplit(".", 1)[0]
-    with mock.patch.object(photos, "make_renditions", delete_then_render):
+    with mock.patch.object(renditions, "make_renditions", delete_then_render):
         services.photo_render(photo_id=photo.pk)
     assert not [name for name in _all_stored_files() if name.startswith(f"{stem}_")]
 
