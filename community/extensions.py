@@ -12,6 +12,9 @@ pages, its API and its demo, without the community naming them
   and entries of the account menu (Creators, Wallet, Creator studio, Go live).
 - ``note_sections`` (Slot): ``(request, note) -> NoteSection | None``, a band
   under a note's photos (the shop's product cards).
+- ``note_payload_extras`` (Slot): ``NotePayloadExtra``, a key a higher app
+  adds to every note of the API (the shop's ``products``), loaded for a
+  whole page of notes at once.
 - ``demo_parts`` (Slot): ``DemoPart``, an app's part of ``manage.py seed_demo``.
 
 Providers that read the database cost at most one query whatever the page
@@ -119,6 +122,33 @@ note_sections: Slot[Callable[[HttpRequest, Note], NoteSection | None]] = Slot(
 def note_sections_for(request: HttpRequest, note: Note) -> list[NoteSection]:
     """The sections that have something to show under this note."""
     return [s for provider in note_sections if (s := provider(request, note)) is not None]
+
+
+@dataclass(frozen=True)
+class NotePayloadExtra:
+    """A key a higher app adds to the API's representation of a note
+    (``community.serializers.NoteSerializer``): ``load(notes, request)`` is
+    called once for a whole page of notes (one query, whatever its size) and
+    answers ``{note id: value}``; a note it leaves out gets ``default()``."""
+
+    key: str
+    load: Callable[[Sequence[Note], Any], dict[int, Any]]
+    default: Callable[[], Any] = field(default=lambda: None)
+
+
+note_payload_extras: Slot[NotePayloadExtra] = Slot(
+    "community.note_payload_extras",
+    doc="Keys added to every note of the API, loaded once per page (the shop's products).",
+)
+
+
+def note_payload_extras_for(notes: Sequence[Note], request: Any) -> list[dict[int, Any]]:
+    """Each extra's values for these notes, in slot order (empty when no
+    app adds any, or there are no notes)."""
+    extras = note_payload_extras.items()
+    if not extras or not notes:
+        return []
+    return [extra.load(notes, request) for extra in extras]
 
 
 # --- the demo ---------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from live.errors import (
     ValidationFailed,
     transient_error,
 )
+from live.extensions import room_join_events_for
 from live.handshake import client_address
 from live.hub import Connection, client_gone, dumps, hubs, server_send
 from live.models import Room
@@ -106,13 +107,15 @@ def _load_user(user_id: int) -> User | None:
 
 def _hello_payload(
     room_id: int, user: User | None
-) -> tuple[events.RoomBrief, events.You | None, list[events.ChatEvent]]:
+) -> tuple[events.RoomBrief, events.You | None, list[events.ChatEvent], list[dict[str, Any]]]:
+    """What ``hello`` says, and the events of the apps above that follow it
+    (``extensions.room_join_events``: the pinned product)."""
     room = Room.objects.select_related("host").get(pk=room_id)
     brief = events.room_brief(room_id=room.pk, title=room.title, state=room.state, host=room.host)
     you: events.You | None = None
     if user is not None:
         you = {**events.user_brief(user), "moderator": is_room_moderator(user, room)}
-    return brief, you, room_recent_messages(room)
+    return brief, you, room_recent_messages(room), room_join_events_for(room)
 
 
 def _parse(text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
@@ -222,8 +225,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
         # is lost (a message may come twice; clients dedupe by id). The hub's
         # frames wait until hello has gone out (Connection.open).
         await hubs().join(room_id, self.connection)
-        if await self._reply(await self._hello(room_id, user)):
-            self.connection.open()
+        hello, snapshot = await self._hello(room_id, user)
+        if not await self._reply(hello):
+            return
+        # The room's state kept by the apps above (the pinned product), read
+        # after joining: a change made since arrives after it, in order.
+        for event in snapshot:
+            if not await self._reply(event):
+                return
+        self.connection.open()
 
     async def _authenticate(self, room_id: int) -> tuple[bool, User | None]:
         """``(True, member)``, ``(True, None)`` for an anonymous viewer, or
@@ -250,16 +260,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
         seed = f"{settings.SECRET_KEY}:addr:{client_address(self.scope)}"
         return "a" + hashlib.sha256(seed.encode()).hexdigest()[:20]
 
-    async def _hello(self, room_id: int, user: User | None) -> events.HelloEvent:
-        room, you, recent = await database_sync_to_async(_hello_payload)(room_id, user)
+    async def _hello(
+        self, room_id: int, user: User | None
+    ) -> tuple[events.HelloEvent, list[dict[str, Any]]]:
+        room, you, recent, snapshot = await database_sync_to_async(_hello_payload)(room_id, user)
         state = room_state()
-        return events.hello(
+        hello = events.hello(
             room=room,
             you=you,
             viewers=await state.viewers(room_id),
             hearts=await state.hearts(room_id),
             recent=recent,
         )
+        return hello, snapshot
 
     async def _refuse(self, exc: DomainError, code: int) -> None:
         # Accept first so the client can read why before the close.

@@ -192,6 +192,50 @@ class PongEvent(TypedDict):
     type: Literal["pong"]
 
 
+# --- the shop's events (sent by ``shop``, above live; declared here, the one schema) ---
+
+FlashSaleStateName = Literal["scheduled", "on", "sold_out", "ended"]
+
+
+class PinnedFlashSale(TypedDict):
+    """The flash sale of a pinned product: its price, the units left, its
+    window (``ends_at`` drives the countdown) and its state."""
+
+    id: int
+    price: int
+    remaining: int
+    starts_at: str
+    ends_at: str
+    state: FlashSaleStateName
+
+
+class PinnedProduct(TypedDict):
+    """A product pinned in a room, as the card over the video shows it;
+    ``price`` in minor units of ``currency``; ``image`` a URL or null;
+    ``url`` the product's API resource."""
+
+    id: int
+    title: str
+    price: int
+    currency: str
+    image: str | None
+    url: str
+    flash_sale: PinnedFlashSale | None
+
+
+class ProductPinnedEvent(TypedDict):
+    """The host (or a room moderator) pinned a product: the card over the
+    video. Also sent to a joining connection, after ``hello``, while a
+    product is pinned."""
+
+    type: Literal["product_pinned"]
+    product: PinnedProduct
+
+
+class ProductUnpinnedEvent(TypedDict):
+    type: Literal["product_unpinned"]
+
+
 #: Every server-to-client event by its ``type``.
 EVENT_TYPES: dict[str, type] = {
     "hello": HelloEvent,
@@ -205,12 +249,32 @@ EVENT_TYPES: dict[str, type] = {
     "moderation": ModerationEvent,
     "error": ErrorEvent,
     "pong": PongEvent,
+    "product_pinned": ProductPinnedEvent,
+    "product_unpinned": ProductUnpinnedEvent,
 }
 
 #: The events a service publishes to everyone in a room.
-type RoomEvent = ChatEvent | GiftEvent | LeaderboardEvent | RoomStateEvent | ModerationEvent
+type RoomEvent = (
+    ChatEvent
+    | GiftEvent
+    | LeaderboardEvent
+    | RoomStateEvent
+    | ModerationEvent
+    | ProductPinnedEvent
+    | ProductUnpinnedEvent
+)
 
-ROOM_EVENT_TYPES = frozenset({"chat", "gift", "leaderboard", "room_state", "moderation"})
+ROOM_EVENT_TYPES = frozenset(
+    {
+        "chat",
+        "gift",
+        "leaderboard",
+        "room_state",
+        "moderation",
+        "product_pinned",
+        "product_unpinned",
+    }
+)
 
 
 class EventSchemaError(ValueError):
@@ -460,3 +524,14 @@ def leaderboard_lines(top: Sequence[TopGifter]) -> list[LeaderboardLine]:
 
 def leaderboard(top: list[LeaderboardLine]) -> LeaderboardEvent:
     return {"type": "leaderboard", "top": top}
+
+
+# --- products pinned (shop.services.pins) ---------------------------------------------
+
+
+def product_pinned(product: PinnedProduct) -> ProductPinnedEvent:
+    return {"type": "product_pinned", "product": product}
+
+
+def product_unpinned() -> ProductUnpinnedEvent:
+    return {"type": "product_unpinned"}

@@ -7,17 +7,32 @@ above it (the shop) add to live rooms.
   adds its figures to the report's ``cash``), anything else is set. Live's
   own gift takings are one (``live.selectors.session_cash``, registered in
   ``LiveConfig.ready``); the shop adds its sales and commission.
+- ``room_payload_extras`` (Slot): ``RoomPayloadExtra``, a key added to the
+  API's representation of a room (the shop's ``pinned_product``), loaded
+  once for a whole page of rooms.
+- ``room_join_events`` (Slot): ``(room) -> [event]``, events a connection
+  gets right after its ``hello`` (the room's state the apps above keep: the
+  pinned product). Called in a database thread, once the connection has
+  joined the room's fan-out (nothing sent afterwards is missed).
+- ``room_panels`` (Slot): ``(request, detail) -> RoomPanel | None``, a part
+  of the room page (over the video, or under the room's title), with its
+  script and stylesheet; the room's script hands every frame it receives to
+  the page as a ``live:event`` DOM event on the room's root element.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
 from core.extensions import Slot
 
 if TYPE_CHECKING:
-    from live.models import LiveSession
+    from django.http import HttpRequest
+
+    from live.models import LiveSession, Room
+    from live.selectors import RoomDetail
 
 ReportSection = Callable[["LiveSession"], dict[str, Any]]
 
@@ -25,3 +40,57 @@ session_report_sections: Slot[ReportSection] = Slot(
     "live.session_report_sections",
     doc="Sections of a live session's report from other apps (its cash, sales).",
 )
+
+
+@dataclass(frozen=True)
+class RoomPayloadExtra:
+    """A key a higher app adds to the API's representation of a room:
+    ``load(rooms, request)`` is called once for a page of rooms and answers
+    ``{room id: value}``; a room it leaves out gets ``default()``."""
+
+    key: str
+    load: Callable[[Sequence[Room], Any], dict[int, Any]]
+    default: Callable[[], Any] = field(default=lambda: None)
+
+
+room_payload_extras: Slot[RoomPayloadExtra] = Slot(
+    "live.room_payload_extras",
+    doc="Keys added to every room of the API, loaded once per page (the pinned product).",
+)
+
+JoinEvents = Callable[["Room"], list[dict[str, Any]]]
+
+room_join_events: Slot[JoinEvents] = Slot(
+    "live.room_join_events",
+    doc="Events a connection gets after hello (the pinned product), checked by the schema.",
+)
+
+
+def room_join_events_for(room: Room) -> list[dict[str, Any]]:
+    return [event for provider in room_join_events for event in provider(room)]
+
+
+@dataclass(frozen=True)
+class RoomPanel:
+    """A part of the room page from a higher app: ``template`` is included
+    with ``panel`` (this object) in its context, ``over the video`` (``stage``:
+    at the bottom of the player, above the chat on a phone) or under the
+    room's title (``info``); ``scripts`` and ``stylesheets`` are paths under
+    ``static/`` the page loads (scripts as modules)."""
+
+    name: str
+    template: str
+    where: Literal["stage", "info"] = "stage"
+    context: dict[str, Any] = field(default_factory=dict)
+    scripts: tuple[str, ...] = ()
+    stylesheets: tuple[str, ...] = ()
+
+
+room_panels: Slot[Callable[[HttpRequest, RoomDetail], RoomPanel | None]] = Slot(
+    "live.room_panels",
+    doc="Parts of the room page from other apps (the pinned product's card, the pin control).",
+)
+
+
+def room_panels_for(request: HttpRequest, detail: RoomDetail) -> list[RoomPanel]:
+    return [p for provider in room_panels if (p := provider(request, detail)) is not None]

@@ -19,7 +19,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from community.serializers import UserBriefSerializer
-from live import selectors
+from live import extensions, selectors
 from live.models import COVER_MAX_SIDE, Room, RoomRestriction
 from wallet.rules import (
     GIFT_KEY_MAX_LENGTH,
@@ -45,8 +45,39 @@ def _absolute(request: Any, path: str) -> str:
 # --- output -------------------------------------------------------------------
 
 
+def _with_extras(
+    payloads: list[dict[str, Any]], rooms: list[Room], request: Any
+) -> list[dict[str, Any]]:
+    """The keys the apps above add to rooms (``extensions.room_payload_extras``:
+    the shop's ``pinned_product``), loaded once for all of ``rooms``."""
+    extras = extensions.room_payload_extras.items()
+    if not extras or not rooms:
+        return payloads
+    for extra in extras:
+        values = extra.load(rooms, request)
+        for room, payload in zip(rooms, payloads, strict=True):
+            payload[extra.key] = values[room.pk] if room.pk in values else extra.default()
+    return payloads
+
+
+class RoomListSerializer(serializers.ListSerializer):
+    """A page of rooms, with the extras of the apps above loaded for the
+    whole page at once."""
+
+    def to_representation(self, data: Any) -> list[dict[str, Any]]:
+        rooms = list(data.all() if hasattr(data, "all") else data)
+        child = self.child
+        assert child is not None
+        payloads = [dict(child.to_representation(room)) for room in rooms]
+        return _with_extras(payloads, rooms, self.context.get("request"))
+
+
 class RoomSerializer(serializers.Serializer):
-    """A room as lists show it."""
+    """A room as lists show it (with the keys other apps add:
+    ``extensions.room_payload_extras``)."""
+
+    class Meta:
+        list_serializer_class = RoomListSerializer
 
     id = serializers.IntegerField()
     title = serializers.CharField()
@@ -83,6 +114,12 @@ class RoomSerializer(serializers.Serializer):
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_hls_url(self, room: Room) -> str | None:
         return selectors.room_hls_url(room)
+
+    def to_representation(self, instance: Room) -> dict[str, Any]:
+        payload = dict(super().to_representation(instance))
+        if isinstance(self.parent, RoomListSerializer):
+            return payload  # the list adds the extras for its whole page
+        return _with_extras([payload], [instance], self.context.get("request"))[0]
 
 
 class RoomDetailSerializer(RoomSerializer):

@@ -30,6 +30,7 @@ from community.models import User
 from core.views import handles_domain_errors, member, member_required, safe_next
 from kol.selectors import can_host_live
 from live import selectors, services
+from live.extensions import room_panels_for
 from live.forms import RoomForm
 from live.models import LiveSession, Room
 from wallet.rules import GIFT_QUANTITY_MAX
@@ -129,6 +130,7 @@ def room(request: HttpRequest, pk: int) -> HttpResponse:
     live, ended), the chat, hearts, gifts and, for its moderators, the
     moderation controls. 404 for an unknown room, 403 for a banned member."""
     detail = selectors.room_detail(room_id=pk, viewer=request.user)
+    panels = room_panels_for(request, detail)
     context = {
         "room": detail.room,
         "host": detail.room.host,
@@ -137,6 +139,11 @@ def room(request: HttpRequest, pk: int) -> HttpResponse:
         "can_moderate": detail.can_moderate,
         "max_length": int(settings.SPROUT_LIVE_CHAT_MAX_LENGTH),
         "gift_quantities": GIFT_QUANTITIES,
+        # Parts of the page from the apps above (the shop's pinned product).
+        "stage_panels": [p for p in panels if p.where == "stage"],
+        "info_panels": [p for p in panels if p.where == "info"],
+        "panel_scripts": list(dict.fromkeys(s for p in panels for s in p.scripts)),
+        "panel_stylesheets": list(dict.fromkeys(s for p in panels for s in p.stylesheets)),
     }
     return render(request, "live/room.html", context)
 

@@ -8,7 +8,9 @@
 //   unpacked, a `ping` keeps the connection honest, drops reconnect with
 //   backoff;
 // - the moderators' tools (delete a message, mute or ban its author) through
-//   the REST API.
+//   the REST API;
+// - every frame is also dispatched as a `live:event` DOM event on the room's
+//   root, for the parts of the page other apps add (live.extensions.room_panels).
 import { toast } from "./ui.js";
 
 const root = document.querySelector("[data-live-room]");
@@ -185,6 +187,9 @@ function initRoom(root, config) {
   // --- frames --------------------------------------------------------------------
 
   function handle(event) {
+    // Every frame also reaches the page's other parts (the apps above live:
+    // the shop's pinned product), as a DOM event on the room's root.
+    queueMicrotask(() => root.dispatchEvent(new CustomEvent("live:event", { detail: event })));
     switch (event.type) {
       case "hello": return onHello(event);
       case "chat": return chat.received(event);
