@@ -6,6 +6,8 @@ domain errors turned into ``{"error": {...}}`` once by
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -25,7 +27,8 @@ from core.api import (
     paginated_schema,
     validated,
 )
-from shop import selectors, services
+from live import selectors as live_selectors
+from shop import rules, selectors, services
 from shop import serializers as s
 
 
@@ -112,3 +115,158 @@ class ProductDetailView(APIView):
         services.product_update(actor=actor, product=product, **data)
         product = selectors.product_for_viewer(product_id=pk, viewer=actor)
         return Response(s.ProductDetailSerializer(product, context={"request": request}).data)
+
+
+# --- products in notes and live rooms ---------------------------------------------------
+
+
+class ProductOfferableView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="Words in the title."),
+            OpenApiParameter(
+                "room",
+                int,
+                description="A room the caller may pin in: the products its host may show.",
+            ),
+        ],
+        responses={200: s.ProductCardListSerializer, 400: ERROR, 401: ERROR},
+        tags=["shop"],
+        operation_id="shop_products_taggable",
+        description="The products the caller may tag on a note or pin in their room: their "
+        f"own and those open to affiliates (listed ones), their own first; at most "
+        f"{selectors.OFFERABLE_PAGE}.",
+    )
+    def get(self, request: Request) -> Response:
+        member = _member(request)
+        params = validated(s.OfferableQueryInput, request.query_params)
+        creator = member
+        if params.get("room"):
+            # A room moderator picks among what the room's host may show.
+            room = live_selectors.room_by_id(params["room"])
+            services.room_pin_check(actor=member, room=room)
+            creator = room.host
+        products = selectors.product_offerable(
+            creator=creator, q=(params.get("q") or "").strip() or None
+        )[: selectors.OFFERABLE_PAGE]
+        cards = [selectors.product_card(p, request=request) for p in products]
+        return Response({"results": cards})
+
+
+class NoteProductView(APIView):
+    throttle_scope = "writes"
+
+    def _cards(self, request: Request, note: Any) -> dict[str, Any]:
+        return {"products": selectors.note_product_cards([note], request).get(note.pk, [])}
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: s.NoteProductsSerializer,
+            201: s.NoteProductsSerializer,
+            400: ERROR,
+            401: ERROR,
+            403: ERROR,
+            404: ERROR,
+            409: ERROR,
+        },
+        tags=["shop"],
+        operation_id="notes_products_tag",
+        description="Tag a product on the caller's own note (403 `not_your_note`): their own "
+        "product or one open to affiliates (403 `not_open_to_affiliates`), listed (409 "
+        f"`product_unavailable`, `shop_closed`), at most {rules.NOTE_PRODUCTS_MAX} a note (400 "
+        "`too_many_products`). 201 with the note's products; 200 when it was tagged already.",
+    )
+    def post(self, request: Request, pk: int, product_id: int) -> Response:
+        actor = _member(request)
+        note = community_selectors.note_for_viewer(note_id=pk, viewer=actor)
+        product = selectors.product_for_viewer(product_id=product_id, viewer=actor)
+        _, created = services.note_product_tag(actor=actor, note=note, product=product)
+        return Response(
+            self._cards(request, note),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        responses={204: None, 401: ERROR, 403: ERROR, 404: ERROR},
+        tags=["shop"],
+        operation_id="notes_products_untag",
+        description="Take a product off the caller's own note (idempotent).",
+    )
+    def delete(self, request: Request, pk: int, product_id: int) -> Response:
+        actor = _member(request)
+        note = community_selectors.note_for_viewer(note_id=pk, viewer=actor)
+        services.note_product_untag(actor=actor, note=note, product_id=product_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RoomPinView(APIView):
+    @property
+    def throttle_scope(self) -> str | None:
+        return None if self.request.method == "GET" else "writes"
+
+    @extend_schema(
+        responses={200: s.RoomPinStateSerializer, 404: ERROR},
+        tags=["live"],
+        operation_id="live_rooms_pin_read",
+        description="The room's pinned product (or null) and, for its host and room "
+        "moderators, the orders and units of the running session (the host's counter).",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        room = live_selectors.room_by_id(pk)
+        pin = selectors.room_pin_current(room)
+        sales = None
+        if selectors.can_pin(request.user, room):
+            sales = selectors.session_sales(live_selectors.room_open_session_id(room))
+        return Response(
+            {
+                "pinned_product": (
+                    selectors.pinned_product(pin, request=request) if pin is not None else None
+                ),
+                "sales": sales,
+            }
+        )
+
+    @extend_schema(
+        request={"application/json": s.PinInput},
+        responses={
+            200: s.RoomPinSerializer,
+            201: s.RoomPinSerializer,
+            400: ERROR,
+            401: ERROR,
+            403: ERROR,
+            404: ERROR,
+            409: ERROR,
+        },
+        tags=["live"],
+        operation_id="live_rooms_pin",
+        description="The room's host or one of its room moderators (403 `not_room_host`) pins "
+        "a product: the host's own or one open to affiliates (403 `not_open_to_affiliates`), "
+        "listed (409 `product_unavailable`), in a room that has not ended (409 `room_ended`). "
+        "It replaces the current pin and carries the product's flash sale if one is "
+        "scheduled or on; every viewer gets `product_pinned`. 200 when it was pinned already.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        actor = _member(request)
+        room = live_selectors.room_by_id(pk)
+        services.room_pin_check(actor=actor, room=room)
+        data = validated(s.PinInput, request.data)
+        product = selectors.product_for_viewer(product_id=data["product"], viewer=actor)
+        pin, created = services.room_pin_create(actor=actor, room=room, product=product)
+        return Response(
+            {"pinned_product": selectors.pinned_product(pin, request=request)},
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        responses={204: None, 401: ERROR, 403: ERROR, 404: ERROR},
+        tags=["live"],
+        operation_id="live_rooms_unpin",
+        description="The host or a room moderator unpins the room's product (idempotent); "
+        "viewers get `product_unpinned`.",
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        actor = _member(request)
+        room = live_selectors.room_by_id(pk)
+        services.room_pin_remove(actor=actor, room=room)
+        return Response(status=status.HTTP_204_NO_CONTENT)

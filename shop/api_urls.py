@@ -8,6 +8,19 @@ from shop import api
 
 urlpatterns = [
     re_path(r"^shop/products/?$", api.ProductListView.as_view(), name="api-products"),
+    re_path(
+        r"^shop/products/taggable/?$",
+        api.ProductOfferableView.as_view(),
+        name="api-products-taggable",
+    ),
+    path(
+        "notes/<id:pk>/products/<id:product_id>",
+        api.NoteProductView.as_view(),
+        name="api-note-product",
+    ),
+    path("notes/<id:pk>/products/<id:product_id>/", api.NoteProductView.as_view()),
+    path("live/rooms/<id:pk>/pin", api.RoomPinView.as_view(), name="api-room-pin"),
+    path("live/rooms/<id:pk>/pin/", api.RoomPinView.as_view()),
     path("shop/products/<id:pk>/", api.ProductDetailView.as_view(), name="api-product"),
     path("shop/products/<id:pk>", api.ProductDetailView.as_view()),
 ]

@@ -5,3 +5,27 @@ class ShopConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "shop"
     verbose_name = "Shop"
+
+    def ready(self) -> None:
+        # What the shop adds to the apps below it (their extension points).
+        from community import extensions as community
+        from live import extensions as live
+        from shop import panels, selectors
+
+        # Products in notes: the API's `products`, the cards under the photos.
+        community.note_payload_extras.add(
+            community.NotePayloadExtra("products", selectors.note_product_cards, default=list),
+            app=self.name,
+            key="shop_products",
+        )
+        community.note_sections.add(panels.note_products_section, app=self.name)
+        # Products in live rooms: the room's `pinned_product`, the pin in a
+        # joining viewer's snapshot, the card over the video and the host's control.
+        live.room_payload_extras.add(
+            live.RoomPayloadExtra("pinned_product", selectors.room_pinned_products),
+            app=self.name,
+            key="shop_pinned_product",
+        )
+        live.room_join_events.add(panels.room_join_pin, app=self.name, key="shop_pin")
+        live.room_panels.add(panels.room_pin_card, app=self.name, key="shop_pin_card")
+        live.room_panels.add(panels.room_pin_control, app=self.name, key="shop_pin_control")

@@ -78,14 +78,18 @@ class Product(models.Model):
 
 
 class ProductImage(models.Model):
-    """One of a product's 1–9 images, cleaned by ``core.images.prepare_upload``
-    (no renditions yet: the original is served)."""
+    """One of a product's 1–9 images, cleaned by ``core.images.prepare_upload``.
+    ``renditions`` maps a width (``rules.IMAGE_WIDTHS``) to its WebP and JPEG
+    files, as a note photo's do (``core.renditions``, made in the background
+    by ``shop.tasks.render_product_image``); until then the original is served."""
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
     position = models.PositiveSmallIntegerField(default=0)
     image = CleanImageField(upload_to="products/%Y/%m/", width_field="width", height_field="height")
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
+    color = models.CharField(max_length=7, blank=True, help_text="Dominant colour, #rrggbb.")
+    renditions = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

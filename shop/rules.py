@@ -17,3 +17,11 @@ STOCK_MAX = 1_000_000
 COMMISSION_BPS_MAX = 10_000  # basis points: 10,000 is 100 %
 IMAGES_MIN = 1
 IMAGES_MAX = 9  # SPEC.md: 1–9 images a product
+# Products tagged on one note (its product cards), at most.
+NOTE_PRODUCTS_MAX = 6
+# The widths of a product image's renditions: a card's thumbnail (about 80 px
+# at 3x), the product sheet on a phone, a large screen.
+IMAGE_WIDTHS = (240, 540, 1080)
+# The width a product card's ``image`` is chosen for (the smallest rendition
+# at least this wide).
+CARD_IMAGE_WIDTH = 240

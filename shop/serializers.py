@@ -138,3 +138,67 @@ class ProductDetailSerializer(ProductSerializer):
     images = ProductImageSerializer(many=True, source="images.all")
     variants = ProductVariantSerializer(many=True, source="variants.all")
     updated_at = serializers.DateTimeField()
+
+
+# --- products in notes and live rooms -------------------------------------------------------
+
+ID_MAX = 2**63 - 1
+
+
+class PinInput(serializers.Serializer):
+    product = serializers.IntegerField(min_value=1, max_value=ID_MAX, help_text="A product's id.")
+
+
+class OfferableQueryInput(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=Q_MAX_LENGTH)
+    room = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
+
+
+class ProductCardSerializer(serializers.Serializer):
+    """A product's brief card (``shop.selectors.product_card``)."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    price = serializers.IntegerField()
+    currency = serializers.CharField()
+    image = serializers.URLField(allow_null=True)
+    url = serializers.URLField()
+
+
+class NoteProductsSerializer(serializers.Serializer):
+    products = ProductCardSerializer(many=True)
+
+
+class ProductCardListSerializer(serializers.Serializer):
+    results = ProductCardSerializer(many=True)
+
+
+class PinnedFlashSaleSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    price = serializers.IntegerField()
+    remaining = serializers.IntegerField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    state = serializers.CharField(help_text="`scheduled`, `on`, `sold_out` or `ended`.")
+
+
+class PinnedProductSerializer(ProductCardSerializer):
+    flash_sale = PinnedFlashSaleSerializer(allow_null=True)
+
+
+class RoomPinSerializer(serializers.Serializer):
+    pinned_product = PinnedProductSerializer()
+
+
+class SessionSalesSerializer(serializers.Serializer):
+    orders = serializers.IntegerField()
+    units = serializers.IntegerField()
+
+
+class RoomPinStateSerializer(serializers.Serializer):
+    pinned_product = PinnedProductSerializer(allow_null=True)
+    sales = SessionSalesSerializer(
+        allow_null=True,
+        help_text="Orders and units of the running session (the host and room moderators "
+        "only; null for everyone else).",
+    )

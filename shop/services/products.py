@@ -89,6 +89,9 @@ def _prepare_images(uploads: Sequence[File]) -> list[PreparedImage]:
 
 
 def _image_store(*, product: Product, prepared: PreparedImage, position: int) -> ProductImage:
+    """Store a prepared image and enqueue its renditions once the product commits."""
+    from shop.tasks import render_product_image
+
     image = ProductImage(product=product, position=position)
     image.image.save(random_name(prepared.format), ContentFile(prepared.content), save=False)
     # As for note photos: the prepared size is exact, no need to re-measure.
@@ -99,6 +102,10 @@ def _image_store(*, product: Product, prepared: PreparedImage, position: int) ->
     except BaseException:
         default_storage.delete(name)
         raise
+    image_id = image.pk
+    # robust: with the broker down the product is still listed (the original
+    # is served until a render runs).
+    transaction.on_commit(lambda: render_product_image.delay(image_id), robust=True)
     return image
 
 

@@ -1,0 +1,54 @@
+"""Products on notes: the note's author tags their own products, or any
+product open to affiliates, up to ``rules.NOTE_PRODUCTS_MAX`` a note; the
+note shows them as product cards (``shop.selectors.note_product_cards``)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Max
+
+from community.models import Note, User
+from shop import rules
+from shop.errors import NotOpenToAffiliates, NotYourNote, ProductUnavailable, TooManyProducts
+from shop.models import NoteProduct, Product
+
+
+def product_offer_check(*, creator: User, product: Product) -> None:
+    """The one rule of what a creator may show (tag on a note, pin in their
+    room): a listed product (not hidden, its shop open), of their own shop or
+    open to affiliates. ``creator`` is the note's author or the room's host."""
+    if product.is_hidden or not product.shop.is_open:
+        raise ProductUnavailable()
+    if product.shop.owner_id != creator.pk and not product.open_to_affiliates:
+        raise NotOpenToAffiliates()
+
+
+def note_product_tag(*, actor: User, note: Note, product: Product) -> tuple[NoteProduct, bool]:
+    """Tag ``product`` on ``actor``'s own ``note``, after its other tags.
+    Idempotent: tagging it again answers the existing tag (and False)."""
+    if note.author_id != actor.pk:
+        raise NotYourNote()
+    product_offer_check(creator=actor, product=product)
+    with transaction.atomic():
+        # The note's row serialises concurrent tags, so the limit holds.
+        Note.objects.select_for_update().filter(pk=note.pk).first()
+        existing = NoteProduct.objects.filter(note=note, product=product).first()
+        if existing is not None:
+            return existing, False
+        tags = NoteProduct.objects.filter(note=note)
+        if tags.count() >= rules.NOTE_PRODUCTS_MAX:
+            raise TooManyProducts()
+        last = tags.aggregate(last=Max("position"))["last"]
+        tag = NoteProduct.objects.create(
+            note=note, product=product, position=0 if last is None else last + 1
+        )
+    return tag, True
+
+
+def note_product_untag(*, actor: User, note: Note, product_id: int) -> bool:
+    """Take a product off ``actor``'s own note (idempotent: False when it
+    was not tagged)."""
+    if note.author_id != actor.pk:
+        raise NotYourNote()
+    deleted, _ = NoteProduct.objects.filter(note=note, product_id=product_id).delete()
+    return bool(deleted)
