@@ -15,7 +15,7 @@ from community.serializers import UserBriefSerializer
 from core.money import currency
 from shop import rules
 from shop.models import Product, ProductImage
-from shop.selectors import Q_MAX_LENGTH
+from shop.selectors import Q_MAX_LENGTH, product_image_payload
 
 
 def _absolute(request: Any, path: str) -> str:
@@ -77,13 +77,42 @@ class ProductUpdateInput(serializers.Serializer):
 
 
 class ProductImageSerializer(serializers.Serializer):
+    """An image: its original (``url``) and its renditions, as note photos
+    describe theirs (``core.renditions``): ``src`` is the smallest JPEG
+    rendition at least 540 px wide (the original until they exist)."""
+
     url = serializers.SerializerMethodField()
     width = serializers.IntegerField()
     height = serializers.IntegerField()
+    color = serializers.CharField(help_text="Dominant colour (#rrggbb) once rendered, or ''.")
+    src = serializers.SerializerMethodField()
+    srcset_webp = serializers.SerializerMethodField()
+    srcset_jpeg = serializers.SerializerMethodField()
+
+    def _payload(self, image: ProductImage) -> dict[str, Any]:
+        cache: dict[int, dict[str, Any]] = self.context.setdefault("_image_payloads", {})
+        if image.pk not in cache:
+            cache[image.pk] = product_image_payload(image)
+        return cache[image.pk]
+
+    def _absolute_srcset(self, srcset: str) -> str:
+        request = self.context.get("request")
+        parts = (part.rsplit(" ", 1) for part in srcset.split(", ") if part)
+        return ", ".join(f"{_absolute(request, url)} {width}" for url, width in parts)
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, image: ProductImage) -> str:
         return _absolute(self.context.get("request"), image.image.url)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_src(self, image: ProductImage) -> str:
+        return _absolute(self.context.get("request"), self._payload(image)["src"])
+
+    def get_srcset_webp(self, image: ProductImage) -> str:
+        return self._absolute_srcset(self._payload(image)["srcset_webp"])
+
+    def get_srcset_jpeg(self, image: ProductImage) -> str:
+        return self._absolute_srcset(self._payload(image)["srcset_jpeg"])
 
 
 class ProductVariantSerializer(serializers.Serializer):

@@ -215,3 +215,32 @@ def test_another_members_tag_does_not_show_on_my_picker(user_api: APIClient) -> 
     someone = UserFactory()
     ProductFactory(shop=ShopFactory(owner=someone))
     assert user_api.get("/api/v1/shop/products/taggable").json()["results"] == []
+
+
+def test_product_images_get_renditions_and_cards_use_them(
+    user_api: APIClient, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from shop.models import ProductImage
+    from tests.factories import jpeg_bytes
+
+    image = SimpleUploadedFile("tote.jpg", jpeg_bytes(1600, 1200), content_type="image/jpeg")
+    with django_capture_on_commit_callbacks(execute=True):  # the render task (eager Celery)
+        response = user_api.post(
+            "/api/v1/shop/products/",
+            {"title": "Tote", "price": 100, "stock": 1, "images": [image]},
+            format="multipart",
+        )
+    assert response.status_code == 201, response.content
+    stored = ProductImage.objects.get(product_id=response.json()["id"])
+    assert set(stored.renditions) == {str(w) for w in rules.IMAGE_WIDTHS}
+    assert stored.color.startswith("#")
+    body = user_api.get(f"/api/v1/shop/products/{stored.product_id}/").json()
+    (shown,) = body["images"]
+    assert shown["src"].startswith("http") and "_540." in shown["src"]
+    assert "240w" in shown["srcset_webp"] and shown["srcset_jpeg"].startswith("http")
+    note = NoteFactory(author=stored.product.shop.owner)
+    NoteProductFactory(note=note, product=stored.product)
+    (card,) = user_api.get(f"/api/v1/notes/{note.pk}/").json()["products"]
+    assert "_240." in card["image"]
