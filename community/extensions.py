@@ -12,6 +12,12 @@ pages, its API and its demo, without the community naming them
   and entries of the account menu (Creators, Wallet, Creator studio, Go live).
 - ``note_sections`` (Slot): ``(request, note) -> NoteSection | None``, a band
   under a note's photos (the shop's product cards).
+- ``note_form_sections`` (Slot): ``(request, note or None) -> NoteSection |
+  None``, a part of the compose (``None``) and edit pages' form (the shop's
+  product picker). On the compose page the note does not exist yet: the
+  page's script dispatches ``note:created`` on the form (``detail``:
+  ``{note, waitUntil(promise)}``) and waits (a few seconds at most) for
+  the promises before leaving the page.
 - ``note_payload_extras`` (Slot): ``NotePayloadExtra``, a key a higher app
   adds to every note of the API (the shop's ``products``), loaded for a
   whole page of notes at once.
@@ -122,6 +128,16 @@ note_sections: Slot[Callable[[HttpRequest, Note], NoteSection | None]] = Slot(
 def note_sections_for(request: HttpRequest, note: Note) -> list[NoteSection]:
     """The sections that have something to show under this note."""
     return [s for provider in note_sections if (s := provider(request, note)) is not None]
+
+
+note_form_sections: Slot[Callable[[HttpRequest, Note | None], NoteSection | None]] = Slot(
+    "community.note_form_sections",
+    doc="Parts of the compose (note None) and edit forms of a note (the shop's product picker).",
+)
+
+
+def note_form_sections_for(request: HttpRequest, note: Note | None) -> list[NoteSection]:
+    return [s for provider in note_form_sections if (s := provider(request, note)) is not None]
 
 
 @dataclass(frozen=True)

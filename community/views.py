@@ -356,6 +356,7 @@ def compose(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "max_photos": services.MAX_PHOTOS,
+            "form_sections": extensions.note_form_sections_for(request, None),
         },
     )
 
@@ -385,7 +386,15 @@ def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Your note is saved.")
             return redirect(note)
-    return render(request, "community/note_edit.html", {"note": note, "form": form})
+    return render(
+        request,
+        "community/note_edit.html",
+        {
+            "note": note,
+            "form": form,
+            "form_sections": extensions.note_form_sections_for(request, note),
+        },
+    )
 
 
 @require_POST

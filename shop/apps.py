@@ -19,6 +19,7 @@ class ShopConfig(AppConfig):
             key="shop_products",
         )
         community.note_sections.add(panels.note_products_section, app=self.name)
+        community.note_form_sections.add(panels.note_product_picker, app=self.name)
         # Products in live rooms: the room's `pinned_product`, the pin in a
         # joining viewer's snapshot, the card over the video and the host's control.
         live.room_payload_extras.add(

@@ -74,6 +74,31 @@ def note_products_section(request: HttpRequest, note: Note) -> NoteSection | Non
     )
 
 
+def note_product_picker(request: HttpRequest, note: Note | None) -> NoteSection | None:
+    """The product picker of the compose (``note`` None) and edit forms: the
+    author's own products and those open to affiliates, with a search. On
+    the edit page a pick tags at once; on the compose page the picks are
+    tagged once the note exists (``note:created``)."""
+    if note is not None and note.author_id != request.user.pk:
+        return None  # a moderator editing someone's note does not pick products
+    current = selectors.note_products(note) if note is not None else []
+    return NoteSection(
+        name="product_picker",
+        template="shop/partials/note_product_picker.html",
+        context={
+            "config": {
+                "noteId": note.pk if note is not None else None,
+                "max": rules.NOTE_PRODUCTS_MAX,
+                "taggable": "/api/v1/shop/products/taggable",
+                "tag": "/api/v1/notes/{note}/products/{product}",
+                "current": [selectors.product_card(p, request=request) for p in current],
+            },
+            "scripts": ("js/shop-picker.js",),
+            "stylesheets": STYLESHEETS,
+        },
+    )
+
+
 def room_join_pin(room: Room) -> list[dict[str, Any]]:
     """A joining connection's snapshot: the room's pinned product, if any."""
     pin = selectors.room_pin_current(room)

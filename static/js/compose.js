@@ -297,6 +297,19 @@ function initCompose(form) {
     wait.textContent = message;
   }
 
+  // The parts of the form other apps add (community.extensions.note_form_sections:
+  // the shop's product picker) finish their work once the note exists:
+  // they get `note:created` and may ask the page to wait (5 s at most).
+  async function afterCreated(note) {
+    const pending = [];
+    form.dispatchEvent(new CustomEvent("note:created", {
+      detail: { note, waitUntil: (promise) => pending.push(promise) },
+    }));
+    if (!pending.length) return;
+    const timeout = new Promise((resolve) => { setTimeout(resolve, 5000); });
+    await Promise.race([Promise.allSettled(pending), timeout]);
+  }
+
   async function submit(status) {
     if (items.some((i) => i.state === "error")) {
       const slot = fieldError("photo_ids");
@@ -325,6 +338,7 @@ function initCompose(form) {
       const answer = await response.json().catch(() => null);
       if (response.status === 201 && answer?.url) {
         wait.textContent = status === "draft" ? "Draft saved." : "Published!";
+        await afterCreated(answer);
         window.location.assign(answer.url);
         return;
       }

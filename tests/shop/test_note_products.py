@@ -244,3 +244,22 @@ def test_product_images_get_renditions_and_cards_use_them(
     NoteProductFactory(note=note, product=stored.product)
     (card,) = user_api.get(f"/api/v1/notes/{note.pk}/").json()["products"]
     assert "_240." in card["image"]
+
+
+def test_the_compose_and_edit_forms_have_the_product_picker(user: User, note: Note) -> None:
+    tag = NoteProductFactory(note=note)
+    client = logged_in(user)
+    compose = client.get("/compose").content.decode()
+    assert "data-product-picker" in compose and "js/shop-picker.js" in compose
+    edit = client.get(f"/n/{note.pk}/edit").content.decode()
+    assert "data-product-picker" in edit and tag.product.title in edit  # the current tags
+    assert 'for="product-picker-q"' in edit  # a labelled search
+
+
+def test_with_the_shop_off_the_note_pages_have_no_trace_of_it(user: User, note: Note) -> None:
+    with (
+        extensions.note_form_sections.override(),
+        extensions.note_sections.override(),
+    ):
+        client = logged_in(user)
+        assert "data-product-picker" not in client.get("/compose").content.decode()
