@@ -54,6 +54,7 @@ function init(config) {
     card.classList.add("is-in");
     if (config.canPin) pollSales();
     if (control) control.querySelector("[data-unpin]").hidden = false;
+    markPinned();
   }
 
   function hide() {
@@ -63,6 +64,17 @@ function init(config) {
     ticker = null;
     clearTimeout(salesTimer);
     if (control) control.querySelector("[data-unpin]").hidden = true;
+    markPinned();
+  }
+
+  // The pin control's list says which product is pinned now.
+  function markPinned() {
+    if (!control) return;
+    control.querySelectorAll("[data-pin-product]").forEach((button) => {
+      const current = pinned && Number(button.dataset.pinProduct) === pinned.id;
+      button.disabled = Boolean(current);
+      button.textContent = current ? "Pinned" : "Pin";
+    });
   }
 
   function sale() {
@@ -90,6 +102,7 @@ function init(config) {
       ticker = null;
     }
     const buy = $("[data-pin-buy]");
+    buy.hidden = Boolean(config.isHost); // hosts do not buy in their own room: they see the sales
     if (flash && flash.state === "scheduled") {
       buy.disabled = true;
       buy.textContent = "Soon";
@@ -125,7 +138,7 @@ function init(config) {
         render();
         return;
       }
-      node.textContent = `starts in ${countdown(left)}`;
+      setWhen(node, "starts in ", countdown(left));
     } else {
       const left = Date.parse(flash.ends_at) - now;
       if (left <= 0) {
@@ -133,8 +146,21 @@ function init(config) {
         render();
         return;
       }
-      node.textContent = `ends in ${countdown(left)}`;
+      setWhen(node, "ends in ", countdown(left));
     }
+  }
+
+  // "ends in 41:56": the words are hidden on a phone (the card is narrow),
+  // never from screen readers.
+  function setWhen(node, words, time) {
+    let label = node.querySelector(".pin-card-when");
+    if (!label) {
+      label = document.createElement("span");
+      label.className = "pin-card-when";
+      node.replaceChildren(label, document.createTextNode(""));
+    }
+    label.textContent = words;
+    node.lastChild.textContent = time;
   }
 
   function setStatus(text, kind = "") {
@@ -253,6 +279,7 @@ function init(config) {
         const response = await fetch(`${config.api.taggable}?${params}`, { credentials: "same-origin" });
         const data = response.ok ? await response.json() : { results: [] };
         list.replaceChildren(...data.results.map(row));
+        markPinned();
         status.textContent = data.results.length ? "" : q ? "No product matches." : "No products to pin yet: list one in your shop, or find products open to affiliates.";
       } catch {
         status.textContent = "Could not load the products.";
@@ -299,7 +326,7 @@ function init(config) {
       } catch (error) {
         status.textContent = error.message;
       } finally {
-        button.disabled = false;
+        markPinned();
       }
     });
     unpin.addEventListener("click", async () => {

@@ -1,0 +1,266 @@
+"""Products in live rooms and notes, in Chromium.
+
+A host is live (the room and its session as the ingest callback leaves
+them: no video is needed, so no nginx-rtmp or ffmpeg); a viewer on a phone
+(390 px) has the room open. The host pins a product with a flash sale from
+the room page's pin control: without a reload, the product card appears
+over the viewer's video with the flash price, a countdown and the units left,
+and a joining viewer (1280 px) gets it in their snapshot. The host unpins:
+the card goes. When the flash-sale and orders parts have landed (the buy
+endpoint resolves), the viewer buys in one tap and sees the order placed and
+the units left drop. Then a note with product cards: a tap opens the product
+sheet (a bottom sheet at 390 px), which closes with its button and Escape.
+
+The site runs in uvicorn on the PostgreSQL test database (websockets).
+Screenshots: artifacts/screenshots/pin-room-390.png, pin-room-1280.png,
+pin-room-host-1280.png, pin-room-bought-390.png (when buying exists),
+note-products-390.png, note-products-1280.png, note-product-sheet-390.png,
+note-product-sheet-1280.png.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+
+from community import photos
+from live.models import Room
+from shop.models import Product
+from tests.browser.test_live_room import SERVER, open_context, shoot, wait_until_up
+from tests.factories import (
+    FlashSaleFactory,
+    HostFactory,
+    NoteFactory,
+    NoteProductFactory,
+    ProductFactory,
+    ProductImageFactory,
+    RoomFactory,
+    ShopFactory,
+    UserFactory,
+)
+from tests.services import free_port, shared_database_url
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Site:
+    url: str
+
+
+@pytest.fixture
+def site(transactional_db: Any) -> Iterator[Site]:
+    """uvicorn serving the site (pages, API, websockets) on the test database."""
+    run_dir = Path(tempfile.mkdtemp(prefix="sprout-pins-browser-"))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": shared_database_url(),
+        "DATABASE_CONN_MAX_AGE": "0",
+        "DJANGO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "CELERY_TASK_ALWAYS_EAGER": "true",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    log = run_dir / "site.log"
+    with log.open("wb") as sink:
+        server = subprocess.Popen(
+            [sys.executable, "-c", SERVER, str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_up(base, server, log)
+        yield Site(url=base)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def product_with_image(owner: Any, *, title: str, price: int, seed: int, **fields: Any) -> Product:
+    """A product with a photo-like picture and its renditions, as a seller's
+    upload leaves it once the render task has run."""
+    from shop import services
+
+    product = ProductFactory(shop=ShopFactory(owner=owner), title=title, price=price, **fields)
+    image = ProductImageFactory(
+        product=product,
+        position=0,
+        image=ContentFile(photos.generate_demo_photo(seed, 900, 900), name="p.jpg"),
+    )
+    services.product_image_render(image_id=image.pk)
+    return product
+
+
+def buying_exists() -> bool:
+    try:
+        resolve("/api/v1/shop/flash-sales/1/buy")
+        resolve("/api/v1/shop/checkout")
+    except Resolver404:
+        return False
+    return True
+
+
+def test_a_viewer_sees_the_pinned_product_appear_and_go(site: Site, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    host = HostFactory(username="chef_lin", display_name="Chef Lin")
+    room = RoomFactory(host=host, live=True, title="Matcha at home")
+    whisk = product_with_image(
+        host, title="Bamboo matcha whisk", price=5900, seed=3, description="Hand-cut, 100 prongs."
+    )
+    product_with_image(host, title="Ceramic matcha bowl", price=12800, seed=5)
+    sale = FlashSaleFactory(
+        product=whisk,
+        price=2900,
+        quantity=20,
+        remaining=17,
+        ends_at=timezone.now() + timedelta(minutes=42),
+    )
+    viewer_user = UserFactory(username="tea_fan", display_name="Tea Fan")
+
+    viewer = open_context(browser, site, user=viewer_user, phone=True)
+    viewer.goto(f"{site.url}/live/{room.pk}/")
+    expect(viewer.locator("[data-conn]")).to_have_text("Connected")
+    card = viewer.locator("[data-pin-card]")
+    expect(card).to_be_hidden()
+
+    studio = open_context(browser, site, user=host)
+    studio.goto(f"{site.url}/live/{room.pk}/")
+    control = studio.locator("[data-pin-control]")
+    expect(control.get_by_role("heading", name="Pin a product")).to_be_visible()
+    pin = control.get_by_role("button", name="Pin Bamboo matcha whisk")
+    expect(pin).to_be_visible()
+    pin.click()
+    expect(control.locator("[data-pin-control-status]")).to_contain_text("Pinned")
+
+    # The viewer's card appears at once, with the flash price, the countdown
+    # and the units left; it sits above the player's controls.
+    expect(card).to_be_visible()
+    expect(card.locator("[data-pin-title]")).to_have_text("Bamboo matcha whisk")
+    expect(card.locator("[data-pin-price]")).to_contain_text("29.00")
+    expect(card.locator("[data-pin-was]")).to_contain_text("59.00")
+    expect(card.locator("[data-pin-left]")).to_have_text("17 left")
+    expect(card.locator("[data-pin-countdown]")).to_contain_text("ends in 4")
+    expect(card.get_by_role("button", name="Buy Bamboo matcha whisk")).to_be_enabled()
+    shoot(viewer, "pin-room-390")
+    # Over the video, inside the stage, clear of the player's controls (the
+    # bottom 48 px: mute and full screen) and of the hearts on the right.
+    card_box = card.bounding_box()
+    stage_box = viewer.locator(".stage").bounding_box()
+    assert card_box and stage_box
+    assert card_box["y"] >= stage_box["y"]
+    assert card_box["y"] + card_box["height"] <= stage_box["y"] + stage_box["height"] - 48
+    assert card_box["x"] + card_box["width"] <= stage_box["x"] + stage_box["width"] - 60
+
+    # A viewer who joins now gets the pin in the room's snapshot.
+    late = open_context(browser, site, user=None)
+    late.goto(f"{site.url}/live/{room.pk}/")
+    expect(late.locator("[data-pin-card]")).to_be_visible()
+    expect(late.locator("[data-pin-left]")).to_have_text("17 left")
+    shoot(late, "pin-room-1280")
+    # The host sees the session's sales on the card.
+    expect(studio.locator("[data-pin-sold]")).to_contain_text("0 orders", timeout=10_000)
+    shoot(studio, "pin-room-host-1280")
+
+    if buying_exists():
+        buy = card.get_by_role("button", name="Buy Bamboo matcha whisk")
+        buy.click()
+        expect(card.locator("[data-pin-status]")).to_contain_text("Order placed")
+        expect(card.locator("[data-pin-left]")).to_have_text("16 left", timeout=10_000)
+        expect(studio.locator("[data-pin-sold]")).to_contain_text("1 order", timeout=10_000)
+        shoot(viewer, "pin-room-bought-390")
+        sale.refresh_from_db()
+        assert sale.remaining == 16
+
+    # Unpinned: the card goes, for everyone.
+    control.get_by_role("button", name="Unpin").click()
+    expect(card).to_be_hidden()
+    expect(late.locator("[data-pin-card]")).to_be_hidden()
+    for page in (viewer, studio, late):
+        assert page.js_errors == [], page.js_errors
+        assert page.csp_violations == [], page.csp_violations
+    assert Room.objects.get(pk=room.pk).state == Room.State.LIVE
+
+
+@pytest.mark.skipif(
+    not buying_exists(), reason="needs the flash-sale and orders parts (i10/flash, i10/orders)"
+)
+def test_buying_is_available(site: Site) -> None:
+    """A placeholder that says, in the run's summary, what the pin test
+    could not cover yet (it covers buying once the endpoints exist)."""
+
+
+def test_a_note_shows_product_cards_and_opens_the_sheet(site: Site, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    author = UserFactory(username="mei_bakes", display_name="Mei")
+    note = NoteFactory(
+        author=author, title="My matcha morning", photos=1, body="Whisk in a W, not a circle."
+    )
+    for seed, (title, price) in enumerate(
+        (("Bamboo matcha whisk", 5900), ("Uji matcha, 30 g", 8800))
+    ):
+        product = product_with_image(
+            author, title=title, price=price, seed=seed + 2, description="Ships in 2 days."
+        )
+        NoteProductFactory(note=note, product=product, position=seed)
+    reader = UserFactory(username="reader")
+
+    for width, phone in ((390, True), (1280, False)):
+        page = open_context(browser, site, user=reader, phone=phone)
+        page.goto(f"{site.url}{note.get_absolute_url()}")
+        cards = page.locator("[data-note-products]")
+        expect(cards.get_by_role("heading", name="In this note")).to_be_visible()
+        expect(cards.locator(".product-card")).to_have_count(2)
+        shoot(page, f"note-products-{width}")
+        cards.locator(".product-card").first.click()
+        sheet = page.get_by_role("dialog", name="Bamboo matcha whisk")
+        expect(sheet).to_be_visible()
+        expect(sheet.get_by_role("button", name="Add to cart")).to_be_visible()
+        expect(sheet.get_by_role("button", name="Buy now")).to_be_visible()
+        page.wait_for_timeout(400)  # the sheet's slide-in
+        box = sheet.bounding_box()
+        assert box is not None
+        if phone:  # a bottom sheet: the full width, down to the bottom of the screen
+            assert box["width"] >= 389 and abs(box["y"] + box["height"] - 844) <= 2
+        shoot(page, f"note-product-sheet-{width}")
+        sheet.get_by_role("button", name="Close").click()
+        expect(sheet).to_be_hidden()
+        cards.locator(".product-card").nth(1).click()
+        other = page.get_by_role("dialog", name="Uji matcha, 30 g")
+        expect(other).to_be_visible()
+        page.keyboard.press("Escape")
+        expect(other).to_be_hidden()
+        assert page.js_errors == [], page.js_errors
+        assert page.csp_violations == [], page.csp_violations
+        page.context.close()
