@@ -30,3 +30,18 @@ class ShopConfig(AppConfig):
         live.room_join_events.add(panels.room_join_pin, app=self.name, key="shop_pin")
         live.room_panels.add(panels.room_pin_card, app=self.name, key="shop_pin_card")
         live.room_panels.add(panels.room_pin_control, app=self.name, key="shop_pin_control")
+        # What the shop adds to the wallet below it (wallet.extensions).
+        from shop.reconcile import order_checks
+        from shop.services import money, orders
+        from wallet.extensions import PaymentPurpose, payment_purposes, reconcile_checks
+
+        payment_purposes.add(
+            PaymentPurpose(
+                name=money.ORDER_PURPOSE,
+                succeeded=orders.order_payment_succeeded,
+                failed=orders.order_payment_failed,
+            ),
+            app=self.name,
+            key=f"{self.name}.{money.ORDER_PURPOSE}",
+        )
+        reconcile_checks.add(order_checks, app=self.name)

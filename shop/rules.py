@@ -25,3 +25,10 @@ IMAGE_WIDTHS = (240, 540, 1080)
 # The width a product card's ``image`` is chosen for (the smallest rendition
 # at least this wide).
 CARD_IMAGE_WIDTH = 240
+# Carts and orders.
+CART_QUANTITY_MAX = 99  # units of one line
+CART_LINES_MAX = 50
+TRACKING_MAX_LENGTH = 100
+SHIP_NAME_MAX_LENGTH = 100
+SHIP_PHONE_MAX_LENGTH = 30
+SHIP_ADDRESS_MAX_LENGTH = 300

@@ -18,3 +18,12 @@ def render_product_image(image_id: int) -> None:
     """The renditions of one product image (idempotent; storage errors are
     retried)."""
     services.product_image_render(image_id=image_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def release_expired_reservations() -> int:
+    """Cancel pending orders whose reservation passed and give their units
+    back (on the beat schedule every minute: ``shop.services.orders``).
+    Safe to run twice at once or to redeliver: each order is expired under
+    its row lock, once. Returns how many it released."""
+    return services.reservations_release_expired()

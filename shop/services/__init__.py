@@ -7,12 +7,38 @@
 - :mod:`shop.services.images`: the renditions of product images.
 - :mod:`shop.services.tags`: authors tag products on their notes.
 - :mod:`shop.services.pins`: hosts pin products in their live rooms.
+- :mod:`shop.services.cart`: a member's cart lines and their sources.
+- :mod:`shop.services.orders`: placing orders (stock reserved, payment
+  charged), checkout, and the order's transitions.
+- :mod:`shop.services.money`: what orders book in the wallet's ledger.
 
 Their public functions are also here, as ``shop.services.<name>``.
 """
 
+from shop.services.cart import (
+    buyable_product,
+    cart_item_add,
+    cart_item_remove,
+    cart_item_set_quantity,
+    source_check,
+)
 from shop.services.images import product_image_render
 from shop.services.moderation import product_hide, product_restore, shop_close, shop_reopen
+from shop.services.orders import (
+    CHECKOUT_SCOPE,
+    LineRequest,
+    checkout,
+    order_cancel,
+    order_deliver,
+    order_expire,
+    order_payment_failed,
+    order_payment_succeeded,
+    order_place,
+    order_refund,
+    order_release,
+    order_ship,
+    reservations_release_expired,
+)
 from shop.services.pins import room_pin_check, room_pin_create, room_pin_remove
 from shop.services.products import (
     UPDATABLE,
@@ -23,9 +49,25 @@ from shop.services.products import (
 from shop.services.tags import note_product_tag, note_product_untag, product_offer_check
 
 __all__ = [
+    "CHECKOUT_SCOPE",
     "UPDATABLE",
+    "LineRequest",
+    "buyable_product",
+    "cart_item_add",
+    "cart_item_remove",
+    "cart_item_set_quantity",
+    "checkout",
     "note_product_tag",
     "note_product_untag",
+    "order_cancel",
+    "order_deliver",
+    "order_expire",
+    "order_payment_failed",
+    "order_payment_succeeded",
+    "order_place",
+    "order_refund",
+    "order_release",
+    "order_ship",
     "product_create",
     "product_fields_check",
     "product_hide",
@@ -33,9 +75,11 @@ __all__ = [
     "product_offer_check",
     "product_restore",
     "product_update",
+    "reservations_release_expired",
     "room_pin_check",
     "room_pin_create",
     "room_pin_remove",
     "shop_close",
     "shop_reopen",
+    "source_check",
 ]

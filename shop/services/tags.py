@@ -18,7 +18,9 @@ def product_offer_check(*, creator: User, product: Product) -> None:
     room): a listed product (not hidden, its shop open), of their own shop or
     open to affiliates. ``creator`` is the note's author or the room's host."""
     if product.is_hidden or not product.shop.is_open:
-        raise ProductUnavailable()
+        raise ProductUnavailable(
+            "This product is hidden or its shop is closed: it cannot be shown."
+        )
     if product.shop.owner_id != creator.pk and not product.open_to_affiliates:
         raise NotOpenToAffiliates()
 

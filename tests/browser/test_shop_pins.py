@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -40,7 +39,7 @@ from django.utils import timezone
 from community import photos
 from live.models import Room
 from shop.models import Product
-from tests.browser.test_live_room import SERVER, open_context, shoot, wait_until_up
+from tests.browser.test_live_room import SERVER, Site, open_context, shoot, wait_until_up
 from tests.factories import (
     FlashSaleFactory,
     HostFactory,
@@ -61,11 +60,6 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class Site:
-    url: str
 
 
 @pytest.fixture
@@ -95,7 +89,7 @@ def site(transactional_db: Any) -> Iterator[Site]:
         )
     try:
         wait_until_up(base, server, log)
-        yield Site(url=base)
+        yield Site(url=base, rtmp_port=0, hls_port=0)  # no video here
     finally:
         server.terminate()
         try:
