@@ -5,3 +5,11 @@ class ShopConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "shop"
     verbose_name = "Shop"
+
+    def ready(self) -> None:
+        # What the shop adds to the apps below it (their extension points).
+        from live.extensions import room_tick_events
+        from shop.services.flash import flash_sale_room_tick_async
+
+        # The pinned flash sale's units left, on the live room's tick.
+        room_tick_events.add(flash_sale_room_tick_async, app=self.name, key="flash_sale")

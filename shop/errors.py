@@ -7,6 +7,11 @@ from shop import rules
 
 __all__ = [
     "DomainError",
+    "FlashSaleEnded",
+    "FlashSaleNotStarted",
+    "FlashSaleOnePerBuyer",
+    "FlashSaleOverlaps",
+    "FlashSaleSoldOut",
     "ImagesRequired",
     "NotFound",
     "NotTheSeller",
@@ -39,3 +44,36 @@ class ShopClosed(DomainError):
     code = "shop_closed"
     status = 409
     message = "This shop was closed by a moderator: it cannot list or change products."
+
+
+# --- flash sales (shop.services.flash) ---------------------------------------------------
+
+
+class FlashSaleOverlaps(DomainError):
+    code = "flash_sale_overlaps"
+    status = 409
+    message = "This product already has a flash sale open at that time."
+
+
+class FlashSaleNotStarted(DomainError):
+    code = "not_started"
+    status = 409
+    message = "This flash sale has not started yet."
+
+
+class FlashSaleEnded(DomainError):
+    code = "ended"
+    status = 409
+    message = "This flash sale is over."
+
+
+class FlashSaleSoldOut(DomainError):
+    code = "sold_out"
+    status = 409
+    message = "Sold out: every unit of this flash sale is taken."
+
+
+class FlashSaleOnePerBuyer(DomainError):
+    code = "one_per_buyer"
+    status = 409
+    message = "One unit per buyer: you already bought this flash sale."

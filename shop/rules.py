@@ -17,3 +17,8 @@ STOCK_MAX = 1_000_000
 COMMISSION_BPS_MAX = 10_000  # basis points: 10,000 is 100 %
 IMAGES_MIN = 1
 IMAGES_MAX = 9  # SPEC.md: 1–9 images a product
+
+# --- flash sales (shop.services.flash) ---------------------------------------------------
+# A flash sale runs at most this long, and is scheduled at most this far ahead.
+FLASH_SALE_MAX_DAYS = 7
+FLASH_SALE_MAX_AHEAD_DAYS = 30

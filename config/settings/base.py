@@ -436,3 +436,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
 }
+if SHOP_ENABLED:
+    # Flash sales' gates set from the database: units of released orders go
+    # back on sale (shop.services.flash.flash_sales_gate_sync).
+    CELERY_BEAT_SCHEDULE["sync-flash-sale-gates"] = {
+        "task": "shop.tasks.sync_flash_sale_gates",
+        "schedule": 10.0,
+        "options": {"expire_seconds": 10},
+    }
