@@ -22,3 +22,11 @@ IMAGES_MAX = 9  # SPEC.md: 1–9 images a product
 # A flash sale runs at most this long, and is scheduled at most this far ahead.
 FLASH_SALE_MAX_DAYS = 7
 FLASH_SALE_MAX_AHEAD_DAYS = 30
+
+# Carts and orders.
+CART_QUANTITY_MAX = 99  # units of one line
+CART_LINES_MAX = 50
+TRACKING_MAX_LENGTH = 100
+SHIP_NAME_MAX_LENGTH = 100
+SHIP_PHONE_MAX_LENGTH = 30
+SHIP_ADDRESS_MAX_LENGTH = 300

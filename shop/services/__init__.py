@@ -6,10 +6,21 @@
   through the gate of :mod:`shop.gate`, the gate's sync with the database).
 - :mod:`shop.services.moderation`: moderators hide / restore products and
   close / reopen shops.
+- :mod:`shop.services.cart`: a member's cart lines and their sources.
+- :mod:`shop.services.orders`: placing orders (stock reserved, payment
+  charged), checkout, and the order's transitions.
+- :mod:`shop.services.money`: what orders book in the wallet's ledger.
 
 Their public functions are also here, as ``shop.services.<name>``.
 """
 
+from shop.services.cart import (
+    buyable_product,
+    cart_item_add,
+    cart_item_remove,
+    cart_item_set_quantity,
+    source_check,
+)
 from shop.services.flash import (
     flash_sale_buy,
     flash_sale_buy_precheck,
@@ -21,6 +32,21 @@ from shop.services.flash import (
     flash_sales_gate_sync,
 )
 from shop.services.moderation import product_hide, product_restore, shop_close, shop_reopen
+from shop.services.orders import (
+    CHECKOUT_SCOPE,
+    LineRequest,
+    checkout,
+    order_cancel,
+    order_deliver,
+    order_expire,
+    order_payment_failed,
+    order_payment_succeeded,
+    order_place,
+    order_refund,
+    order_release,
+    order_ship,
+    reservations_release_expired,
+)
 from shop.services.products import (
     UPDATABLE,
     product_create,
@@ -29,7 +55,14 @@ from shop.services.products import (
 )
 
 __all__ = [
+    "CHECKOUT_SCOPE",
     "UPDATABLE",
+    "LineRequest",
+    "buyable_product",
+    "cart_item_add",
+    "cart_item_remove",
+    "cart_item_set_quantity",
+    "checkout",
     "flash_sale_buy",
     "flash_sale_buy_precheck",
     "flash_sale_cancel",
@@ -38,11 +71,22 @@ __all__ = [
     "flash_sale_room_tick",
     "flash_sale_room_tick_async",
     "flash_sales_gate_sync",
+    "order_cancel",
+    "order_deliver",
+    "order_expire",
+    "order_payment_failed",
+    "order_payment_succeeded",
+    "order_place",
+    "order_refund",
+    "order_release",
+    "order_ship",
     "product_create",
     "product_fields_check",
     "product_hide",
     "product_restore",
     "product_update",
+    "reservations_release_expired",
     "shop_close",
     "shop_reopen",
+    "source_check",
 ]
