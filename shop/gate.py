@@ -163,10 +163,18 @@ return left
 class RedisFlashGate:
     """The gate in Redis: every operation one script, atomic everywhere."""
 
+    #: Connections per process; a request that finds none free waits for one
+    #: (up to POOL_TIMEOUT seconds) instead of failing.
+    POOL_SIZE = 64
+    POOL_TIMEOUT = 5
+
     def __init__(self, url: str) -> None:
         import redis
 
-        self._redis = redis.Redis.from_url(url, decode_responses=True)
+        pool = redis.BlockingConnectionPool.from_url(
+            url, decode_responses=True, max_connections=self.POOL_SIZE, timeout=self.POOL_TIMEOUT
+        )
+        self._redis = redis.Redis(connection_pool=pool)
         self._take = self._redis.register_script(_TAKE)
         self._peek = self._redis.register_script(_PEEK)
         self._give_back = self._redis.register_script(_GIVE_BACK)

@@ -48,7 +48,7 @@ from shop.errors import (
     FlashSaleNotStarted,
     FlashSaleOnePerBuyer,
     FlashSaleOverlaps,
-    FlashSaleSoldOut,
+    FlashSoldOut,
     NotFound,
     NotTheSeller,
     ShopClosed,
@@ -64,6 +64,9 @@ from shop.selectors.flash import (
     flash_sale_snapshot_store,
     snapshot_ttl,
 )
+from shop.selectors.orders import order_payload
+from shop.services.orders import LineRequest, order_place
+from wallet.models import Entry
 from wallet.services.idempotency import check_key, operation_run_once
 
 #: A ticket taken this long ago whose order is not in the database is given
@@ -255,7 +258,7 @@ def flash_sale_buy_precheck(*, sale_id: int, idempotency_key: str) -> None:
     _state_guard(snapshot, timezone.now())
     peek = flash_gate().peek(sale_id, idempotency_key)
     if peek.known and peek.left <= 0 and not peek.key_held:
-        raise FlashSaleSoldOut()
+        raise FlashSoldOut()
 
 
 def _ticket(snapshot: FlashSaleSnapshot, buyer: User, key: str) -> Take:
@@ -282,7 +285,7 @@ def _ticket(snapshot: FlashSaleSnapshot, buyer: User, key: str) -> Take:
     if taken is Take.HELD_OTHER:
         raise FlashSaleOnePerBuyer()
     if taken in (Take.SOLD_OUT, Take.UNKNOWN):
-        raise FlashSaleSoldOut()
+        raise FlashSoldOut()
     return taken
 
 
@@ -304,7 +307,7 @@ def flash_sale_buy(
     _state_guard(snapshot, timezone.now())
     taken = _ticket(snapshot, buyer, idempotency_key)
     try:
-        return operation_run_once(
+        order, replayed = operation_run_once(
             user=buyer,
             scope=BUY_SCOPE,
             key=idempotency_key,
@@ -315,14 +318,17 @@ def flash_sale_buy(
         if taken is Take.TAKEN:
             flash_gate().give_back(sale_id, buyer.pk, idempotency_key)
         raise
+    if taken is Take.TAKEN and order.get("status") == Order.Status.CANCELLED:
+        # The charge was refused: the order stands, cancelled, its unit back
+        # in the database (order_place released it); the ticket goes back too.
+        flash_gate().give_back(sale_id, buyer.pk, idempotency_key)
+    return order, replayed
 
 
 def _order_place(
     *, buyer: User, sale_id: int, source: dict[str, int] | None
-) -> tuple[Any, dict[str, Any]]:
-    from shop.services import orders  # type: ignore[attr-defined]  # (i10/orders)
-
-    sale = FlashSale.objects.select_related("product__shop", "variant").filter(pk=sale_id).first()
+) -> tuple[Entry | None, dict[str, Any]]:
+    sale = FlashSale.objects.select_related("product__shop").filter(pk=sale_id).first()
     if sale is None:
         raise NotFound("No such flash sale.")
     now = timezone.now()
@@ -330,12 +336,16 @@ def _order_place(
         raise FlashSaleEnded()
     if now < sale.starts_at:
         raise FlashSaleNotStarted()
-    order = orders.order_place(
+    order = order_place(
         buyer=buyer,
-        lines=[orders.flash_sale_line(sale=sale, source=source)],
+        lines=[
+            LineRequest(
+                product_id=sale.product_id, variant_id=sale.variant_id, quantity=1, source=source
+            )
+        ],
         flash_sale=sale,
     )
-    return order.payment_entry, orders.order_payload(order)
+    return order.payment_entry, order_payload(order, viewer=buyer)
 
 
 # --- live rooms -----------------------------------------------------------------------------
