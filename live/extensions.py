@@ -18,11 +18,13 @@ above it (the shop) add to live rooms.
   of the room page (over the video, or under the room's title), with its
   script and stylesheet; the room's script hands every frame it receives to
   the page as a ``live:event`` DOM event on the room's root element.
+- ``room_tick_events`` (Slot): ``async (room_id) -> [event]``, events other
+  apps add to a live room's tick (the pinned flash sale's units left).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -94,3 +96,11 @@ room_panels: Slot[Callable[[HttpRequest, RoomDetail], RoomPanel | None]] = Slot(
 
 def room_panels_for(request: HttpRequest, detail: RoomDetail) -> list[RoomPanel]:
     return [p for provider in room_panels if (p := provider(request, detail)) is not None]
+
+
+TickEvents = Callable[[int], Awaitable[list[Mapping[str, Any]]]]
+
+room_tick_events: Slot[TickEvents] = Slot(
+    "live.room_tick_events",
+    doc="Events other apps add to a live room's tick (the pinned flash sale's units left).",
+)

@@ -35,4 +35,17 @@ urlpatterns = [
     path("shop/orders/<id:pk>/ship", api.OrderShipView.as_view(), name="api-order-ship"),
     path("shop/orders/<id:pk>/deliver", api.OrderDeliverView.as_view(), name="api-order-deliver"),
     path("shop/orders/<id:pk>/refund", api.OrderRefundView.as_view(), name="api-order-refund"),
+    re_path(r"^shop/flash-sales/?$", api.FlashSaleListView.as_view(), name="api-flash-sales"),
 ]
+
+_with_ids = [
+    ("shop/products/<id:pk>", api.ProductDetailView, "api-product"),
+    ("shop/flash-sales/<id:pk>", api.FlashSaleDetailView, "api-flash-sale"),
+    ("shop/flash-sales/<id:pk>/buy", api.FlashSaleBuyView, "api-flash-sale-buy"),
+    ("shop/flash-sales/<id:pk>/cancel", api.FlashSaleCancelView, "api-flash-sale-cancel"),
+]
+for route, view, name in _with_ids:
+    urlpatterns += [
+        path(route + "/", view.as_view(), name=name),
+        path(route, view.as_view()),
+    ]

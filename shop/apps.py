@@ -33,7 +33,11 @@ class ShopConfig(AppConfig):
         # What the shop adds to the wallet below it (wallet.extensions).
         from shop.reconcile import order_checks
         from shop.services import money, orders
+        from shop.services.flash import flash_sale_room_tick_async
         from wallet.extensions import PaymentPurpose, payment_purposes, reconcile_checks
+
+        # The pinned flash sale's units left, on the live room's tick.
+        live.room_tick_events.add(flash_sale_room_tick_async, app=self.name, key="flash_sale")
 
         payment_purposes.add(
             PaymentPurpose(

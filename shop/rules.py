@@ -25,6 +25,12 @@ IMAGE_WIDTHS = (240, 540, 1080)
 # The width a product card's ``image`` is chosen for (the smallest rendition
 # at least this wide).
 CARD_IMAGE_WIDTH = 240
+
+# --- flash sales (shop.services.flash) ---------------------------------------------------
+# A flash sale runs at most this long, and is scheduled at most this far ahead.
+FLASH_SALE_MAX_DAYS = 7
+FLASH_SALE_MAX_AHEAD_DAYS = 30
+
 # Carts and orders.
 CART_QUANTITY_MAX = 99  # units of one line
 CART_LINES_MAX = 50

@@ -335,6 +335,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "NoteStatusEnum": "community.models.Note.Status",
         "ReportStatusEnum": "community.models.Report.Status",
+        # Two choice sets of fields named "state" (a room's, a flash sale's):
+        # named here, as values, so no app is imported by the settings.
+        "RoomStateEnum": [("scheduled", "Scheduled"), ("live", "Live"), ("ended", "Ended")],
+        "FlashSaleStateEnum": ["scheduled", "on", "sold_out", "ended"],
     },
 }
 
@@ -444,6 +448,13 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 if SHOP_ENABLED:
+    # Flash sales' gates set from the database: units of released orders go
+    # back on sale (shop.services.flash.flash_sales_gate_sync).
+    CELERY_BEAT_SCHEDULE["sync-flash-sale-gates"] = {
+        "task": "shop.tasks.sync_flash_sale_gates",
+        "schedule": 10.0,
+        "options": {"expire_seconds": 10},
+    }
     # Pending orders whose reservation passed: their stock back (shop.services.orders).
     CELERY_BEAT_SCHEDULE["release-expired-reservations"] = {
         "task": "shop.tasks.release_expired_reservations",

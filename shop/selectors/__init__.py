@@ -3,11 +3,24 @@
 :mod:`shop.selectors.cards` (product cards and images with renditions),
 :mod:`shop.selectors.tags` (products on notes, products a creator may show),
 :mod:`shop.selectors.pins` (products pinned in live rooms),
+:mod:`shop.selectors.flash` (flash sales: state, cached snapshot, lists),
 :mod:`shop.selectors.orders` (carts and orders).
 Their public functions are also here, as ``shop.selectors.<name>``."""
 
 from shop.selectors.access import is_shop_moderator
 from shop.selectors.cards import product_card, product_image_payload
+from shop.selectors.flash import (
+    FLASH_SALE_STATES,
+    FlashSaleSnapshot,
+    FlashSaleState,
+    flash_sale_for_viewer,
+    flash_sale_left,
+    flash_sale_list,
+    flash_sale_snapshot,
+    flash_sale_state,
+    flash_sale_state_filter,
+    flash_sale_state_of,
+)
 from shop.selectors.orders import (
     ORDER_STATUSES,
     CartShop,
@@ -25,7 +38,6 @@ from shop.selectors.orders import (
 from shop.selectors.pins import (
     can_pin,
     flash_sale_for_pin,
-    flash_sale_state,
     pinned_product,
     room_pin_current,
     room_pinned_products,
@@ -50,10 +62,13 @@ from shop.selectors.tags import (
 )
 
 __all__ = [
+    "FLASH_SALE_STATES",
     "OFFERABLE_PAGE",
     "ORDER_STATUSES",
     "Q_MAX_LENGTH",
     "CartShop",
+    "FlashSaleSnapshot",
+    "FlashSaleState",
     "ShopPage",
     "can_pin",
     "can_see_order",
@@ -62,7 +77,13 @@ __all__ = [
     "cart_items",
     "cart_payload",
     "flash_sale_for_pin",
+    "flash_sale_for_viewer",
+    "flash_sale_left",
+    "flash_sale_list",
+    "flash_sale_snapshot",
     "flash_sale_state",
+    "flash_sale_state_filter",
+    "flash_sale_state_of",
     "is_shop_moderator",
     "item_source",
     "note_product_cards",

@@ -15,6 +15,7 @@ from live import events
 from live.models import LiveSession, Room
 from shop.models import FlashSale, OrderLine, Product, RoomPin
 from shop.selectors.cards import product_card
+from shop.selectors.flash import flash_sale_left, flash_sale_state_of
 
 
 def can_pin(user: Any, room: Room) -> bool:
@@ -23,17 +24,6 @@ def can_pin(user: Any, room: Room) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return bool(room.host_id == user.pk or room.moderators.filter(pk=user.pk).exists())
-
-
-def flash_sale_state(sale: FlashSale, now: datetime | None = None) -> events.FlashSaleStateName:
-    """``scheduled``, ``on``, ``sold_out`` or ``ended`` (a cancelled sale has
-    ended), from the database's record of the units left."""
-    now = now or timezone.now()
-    if sale.cancelled_at is not None or sale.ends_at <= now:
-        return "ended"
-    if sale.starts_at > now:
-        return "scheduled"
-    return "on" if sale.remaining > 0 else "sold_out"
 
 
 def flash_sale_for_pin(product: Product, now: datetime | None = None) -> FlashSale | None:
@@ -52,15 +42,26 @@ def _iso(moment: datetime) -> str:
 
 
 def pinned_flash_sale(sale: FlashSale | None) -> events.PinnedFlashSale | None:
+    """The sale as a pin shows it: the units left by the gate (what buyers
+    race for; the database's record when the gate has not seen the sale),
+    and its state by them (``shop.selectors.flash``)."""
     if sale is None:
         return None
+    left = flash_sale_left(sale.pk)
+    if left is None:
+        left = sale.remaining
     return {
         "id": sale.pk,
         "price": sale.price,
-        "remaining": sale.remaining,
+        "remaining": max(left, 0),
         "starts_at": _iso(sale.starts_at),
         "ends_at": _iso(sale.ends_at),
-        "state": flash_sale_state(sale),
+        "state": flash_sale_state_of(
+            starts_at=sale.starts_at,
+            ends_at=sale.ends_at,
+            cancelled=sale.cancelled_at is not None,
+            left=left,
+        ),
     }
 
 

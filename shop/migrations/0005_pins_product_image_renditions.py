@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0003_orders_pins_flash_sales'),
+        ('shop', '0004_flash_sale_moderators'),
     ]
 
     operations = [
