@@ -6,14 +6,16 @@ them: no video is needed, so no nginx-rtmp or ffmpeg); a viewer on a phone
 the room page's pin control: without a reload, the product card appears
 over the viewer's video with the flash price, a countdown and the units left,
 and a joining viewer (1280 px) gets it in their snapshot. The host unpins:
-the card goes. When the flash-sale and orders parts have landed (the buy
-endpoint resolves), the viewer buys in one tap and sees the order placed and
-the units left drop. Then a note with product cards: a tap opens the product
-sheet (a bottom sheet at 390 px), which closes with its button and Escape.
+the card goes. Before that, the viewer buys in one tap and sees the order
+placed and the units left drop (a second tap: one unit per buyer); the host
+sees the order counted on the card. Then a note with product cards: a tap
+opens the product sheet (a bottom sheet at 390 px), which closes with its
+button and Escape; "Add to cart" and "Buy now" work from it, with the note
+as the source.
 
 The site runs in uvicorn on the PostgreSQL test database (websockets).
 Screenshots: artifacts/screenshots/pin-room-390.png, pin-room-1280.png,
-pin-room-host-1280.png, pin-room-bought-390.png (when buying exists),
+pin-room-host-1280.png, pin-room-bought-390.png,
 note-products-390.png, note-products-1280.png, note-product-sheet-390.png,
 note-product-sheet-1280.png.
 """
@@ -33,12 +35,11 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from community import photos
-from live.models import Room
-from shop.models import Product
+from live.models import LiveSession, Room
+from shop.models import CartItem, Order, Product
 from tests.browser.test_live_room import SERVER, Site, open_context, shoot, wait_until_up
 from tests.factories import (
     FlashSaleFactory,
@@ -115,15 +116,6 @@ def product_with_image(owner: Any, *, title: str, price: int, seed: int, **field
     return product
 
 
-def buying_exists() -> bool:
-    try:
-        resolve("/api/v1/shop/flash-sales/1/buy")
-        resolve("/api/v1/shop/checkout")
-    except Resolver404:
-        return False
-    return True
-
-
 def test_a_viewer_sees_the_pinned_product_appear_and_go(site: Site, browser: Any) -> None:
     from playwright.sync_api import expect
 
@@ -186,15 +178,24 @@ def test_a_viewer_sees_the_pinned_product_appear_and_go(site: Site, browser: Any
     expect(studio.locator("[data-pin-sold]")).to_contain_text("0 orders", timeout=10_000)
     shoot(studio, "pin-room-host-1280")
 
-    if buying_exists():
-        buy = card.get_by_role("button", name="Buy Bamboo matcha whisk")
-        buy.click()
-        expect(card.locator("[data-pin-status]")).to_contain_text("Order placed")
-        expect(card.locator("[data-pin-left]")).to_have_text("16 left", timeout=10_000)
-        expect(studio.locator("[data-pin-sold]")).to_contain_text("1 order", timeout=10_000)
-        shoot(viewer, "pin-room-bought-390")
-        sale.refresh_from_db()
-        assert sale.remaining == 16
+    # One tap buys a unit at the flash price (the live session is its
+    # source); the units left drop for everyone on the room's tick, and the
+    # host's counter counts the order.
+    buy = card.get_by_role("button", name="Buy Bamboo matcha whisk")
+    buy.click()
+    expect(card.locator("[data-pin-status]")).to_contain_text("Order placed")
+    expect(card.locator("[data-pin-left]")).to_have_text("16 left", timeout=10_000)
+    expect(late.locator("[data-pin-left]")).to_have_text("16 left", timeout=10_000)
+    expect(studio.locator("[data-pin-sold]")).to_contain_text("1 order · 1 unit", timeout=10_000)
+    shoot(viewer, "pin-room-bought-390")
+    sale.refresh_from_db()
+    assert sale.remaining == 16
+    order = Order.objects.get(buyer=viewer_user)
+    assert order.flash_sale == sale and order.total == 2900
+    assert order.lines.get().source_session == LiveSession.objects.get(room=room)
+    # A second tap: one unit per buyer, said in the card.
+    buy.click()
+    expect(card.locator("[data-pin-status]")).to_contain_text("One unit per buyer")
 
     # Unpinned: the card goes, for everyone.
     control.get_by_role("button", name="Unpin").click()
@@ -204,14 +205,6 @@ def test_a_viewer_sees_the_pinned_product_appear_and_go(site: Site, browser: Any
         assert page.js_errors == [], page.js_errors
         assert page.csp_violations == [], page.csp_violations
     assert Room.objects.get(pk=room.pk).state == Room.State.LIVE
-
-
-@pytest.mark.skipif(
-    not buying_exists(), reason="needs the flash-sale and orders parts (i10/flash, i10/orders)"
-)
-def test_buying_is_available(site: Site) -> None:
-    """A placeholder that says, in the run's summary, what the pin test
-    could not cover yet (it covers buying once the endpoints exist)."""
 
 
 def test_a_note_shows_product_cards_and_opens_the_sheet(site: Site, browser: Any) -> None:
@@ -253,8 +246,20 @@ def test_a_note_shows_product_cards_and_opens_the_sheet(site: Site, browser: Any
         cards.locator(".product-card").nth(1).click()
         other = page.get_by_role("dialog", name="Uji matcha, 30 g")
         expect(other).to_be_visible()
+        if not phone:
+            other.get_by_role("button", name="Add to cart").click()
+            expect(other.get_by_role("status")).to_have_text("Added to your cart.")
         page.keyboard.press("Escape")
         expect(other).to_be_hidden()
+        if not phone:
+            cards.locator(".product-card").first.click()
+            sheet.get_by_role("button", name="Buy now").click()
+            expect(sheet.get_by_role("status")).to_contain_text("Order placed")
+            shoot(page, "note-product-bought-1280")
+            line = Order.objects.get(buyer=reader).lines.get()
+            assert line.source_note == note and line.product.title == "Bamboo matcha whisk"
+            # The cart keeps the other product, with the note as its source.
+            assert CartItem.objects.get(user=reader).source_note == note
         assert page.js_errors == [], page.js_errors
         assert page.csp_violations == [], page.csp_violations
         page.context.close()
