@@ -131,12 +131,29 @@ def topic(request: HttpRequest, key: str) -> HttpResponse:
     )
 
 
+SEARCH_TAB_LABELS = [("top", "Top"), ("notes", "Notes"), ("people", "People"), ("topics", "Topics")]
+SEARCH_TABS = tuple(key for key, _ in SEARCH_TAB_LABELS)
+SEARCH_LIST_LIMIT = 30
+
+
 @require_GET
 @handles_domain_errors
 def search(request: HttpRequest) -> HttpResponse:
+    """Search with tabs: Top (the best few people and topics above the
+    notes), Notes, People and Topics (``?type=``; anything else is Top)."""
     raw = request.GET.get("q")
+    tab = request.GET.get("type", "top")
+    if tab not in SEARCH_TABS:
+        tab = "top"
     context: dict[str, Any] = {
         "query": (raw or "").strip(),
+        "tab": tab,
+        "search_tabs": [
+            ("top", "Top"),
+            ("notes", "Notes"),
+            ("people", "People"),
+            ("topics", "Topics"),
+        ],
         "followed_ids": selectors.viewer_graph(request.user).followed_users,
     }
     if raw is None:
@@ -144,14 +161,26 @@ def search(request: HttpRequest) -> HttpResponse:
         context["suggested"] = selectors.user_suggested(viewer=request.user, limit=6)
         return render(request, "community/search.html", context)
     try:
-        results = selectors.search_results(
-            raw_query=raw, viewer=request.user, cursor=cursor_of(request), size=page_size()
-        )
+        query = selectors.clean_query(raw)
     except ValidationFailed as exc:
         context["error"] = error_message(exc)
         context["topics"] = selectors.topic_trending()
         return render(request, "community/search.html", context)
-    context.update(query=results.query, users=results.users, result_topics=results.topics)
+    context["query"] = query
+    if tab == "people":
+        context["users"] = selectors.user_search(
+            query=query, viewer=request.user, limit=SEARCH_LIST_LIMIT
+        )
+        return render(request, "community/search.html", context)
+    if tab == "topics":
+        context["result_topics"] = selectors.topic_search(query=query, limit=SEARCH_LIST_LIMIT)
+        return render(request, "community/search.html", context)
+    results = selectors.search_results(
+        raw_query=query, viewer=request.user, cursor=cursor_of(request), size=page_size()
+    )
+    if tab == "top":
+        context.update(users=results.users[:3], more_users=len(results.users) > 3)
+        context.update(result_topics=results.topics[:8])
     return feed_response(request, "community/search.html", results.notes, context)
 
 

@@ -231,6 +231,23 @@ def test_search_finds_notes_topics_and_members(client: Client, note: Note) -> No
     assert "#matchalove" in page
 
 
+def test_search_tabs_show_one_kind_each(client: Client, note: Note) -> None:
+    TopicFactory(name="matchalove", note_count=3)
+    fan = UserFactory(username="matcha_fan", display_name="Matcha Fan")
+    people = client.get(reverse("search"), {"q": "matcha", "type": "people"}).content.decode()
+    assert "@matcha_fan" in people or fan.display_name in people
+    assert "Matcha latte at home" not in people and "#matchalove" not in people
+    topics = client.get(reverse("search"), {"q": "matcha", "type": "topics"}).content.decode()
+    assert "#matchalove" in topics and "Matcha latte at home" not in topics
+    notes = client.get(reverse("search"), {"q": "matcha", "type": "notes"}).content.decode()
+    assert "Matcha latte at home" in notes and "#matchalove" not in notes
+    assert 'aria-current="page">Notes<' in notes
+    nobody = client.get(reverse("search"), {"q": "zzzz", "type": "people"}).content.decode()
+    assert "Nobody by that name yet" in nobody
+    # An unknown tab is the Top tab, never an error.
+    assert client.get(reverse("search"), {"q": "matcha", "type": "<x>"}).status_code == 200
+
+
 def test_discover_query_count_does_not_grow_with_notes(
     client: Client,
     user_client: Client,
