@@ -2,7 +2,7 @@
 ``login`` are reversed by ``community.text`` and the API: keep them."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, reverse_lazy
 
 from community import views
 
@@ -34,4 +34,29 @@ urlpatterns = [
     path("signup", views.signup, name="signup"),
     path("login", views.LoginView.as_view(), name="login"),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/reset", views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/reset/sent",
+        auth_views.PasswordResetDoneView.as_view(
+            template_name="registration/password_reset_done.html"
+        ),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="registration/password_reset_confirm.html",
+            success_url=reverse_lazy("password_reset_complete"),
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/done",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="registration/password_reset_complete.html"
+        ),
+        name="password_reset_complete",
+    ),
+    path("verify-email/<str:token>", views.verify_email, name="verify_email"),
+    path("settings/email/verify", views.verify_email_resend, name="verify_email_resend"),
 ]

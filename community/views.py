@@ -10,17 +10,18 @@ a toast for htmx, the error page otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.db.models import F, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -678,7 +679,12 @@ def signup(request: HttpRequest) -> HttpResponse:
             add_domain_errors(form, exc)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome to Sprout, @{user.username}!")
+            services.email_verification_send(user=user, link_for=_verify_link(request))
+            messages.success(
+                request,
+                f"Welcome to Sprout, @{user.username}! We sent a link to {user.email} "
+                "to confirm your address.",
+            )
             wanted = request.POST.get("next", "")
             if not wanted.startswith("/") or not url_has_allowed_host_and_scheme(
                 wanted, allowed_hosts={request.get_host()}
@@ -688,6 +694,83 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(
         request, "registration/signup.html", {"form": form, "next": request.GET.get("next", "")}
     )
+
+
+def _verify_link(request: HttpRequest) -> Callable[[str], str]:
+    return lambda token: request.build_absolute_uri(reverse("verify_email", args=[token]))
+
+
+@require_GET
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    """The link sent to a member's address: marks it verified (also when
+    someone else's browser opens it: the token is the proof)."""
+    try:
+        verified = services.email_verify(token=token)
+    except DomainError as exc:
+        return render(
+            request,
+            "registration/verify_email_result.html",
+            {"error": exc.message, "code": exc.code},
+            status=exc.status,
+        )
+    return render(request, "registration/verify_email_result.html", {"verified": verified})
+
+
+@require_POST
+@member_required
+def verify_email_resend(request: HttpRequest) -> HttpResponse:
+    user = member(request)
+    try:
+        throttles.check_mail_request(request)
+    except TooManyAttempts as exc:
+        messages.error(request, exc.message)
+        return redirect("settings_profile")
+    if services.email_verification_send(user=user, link_for=_verify_link(request)):
+        messages.success(request, f"We sent a new link to {user.email}.")
+    else:
+        messages.info(request, "Your e-mail address is already verified.")
+    return redirect("settings_profile")
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's form (no answer reveals whether an address has an account),
+    with the message sent by the mail task instead of inside the request."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        from community.tasks import send_email
+
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        body = render_to_string(email_template_name, context)
+        send_email.delay(subject, body, [to_email])
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """``/password/reset``: a link by e-mail, within the mail allowance of
+    ``community.throttles`` (a refused request answers 429)."""
+
+    form_class = PasswordResetForm
+    template_name = "registration/password_reset_form.html"
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+    success_url = reverse_lazy("password_reset_done")
+
+    def form_valid(self, form: auth_forms.PasswordResetForm) -> HttpResponse:
+        try:
+            throttles.check_mail_request(self.request)
+        except TooManyAttempts as exc:
+            form.add_error(None, exc.message)
+            response = self.form_invalid(form)
+            response.status_code = exc.status
+            return response
+        return super().form_valid(form)
 
 
 class LoginView(auth_views.LoginView):
