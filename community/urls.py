@@ -27,6 +27,18 @@ urlpatterns = [
     path("u/<str:username>/boards", views.profile, {"tab": "boards"}, name="profile_boards"),
     path("u/<str:username>/liked", views.profile, {"tab": "liked"}, name="profile_liked"),
     path("u/<str:username>/drafts", views.profile, {"tab": "drafts"}, name="profile_drafts"),
+    path(
+        "u/<str:username>/followers",
+        views.profile_people,
+        {"relation": "followers"},
+        name="profile_followers",
+    ),
+    path(
+        "u/<str:username>/following",
+        views.profile_people,
+        {"relation": "following"},
+        name="profile_following",
+    ),
     path("u/<str:username>/follow", views.user_follow, name="user_follow"),
     path("u/<str:username>/block", views.user_block, name="user_block"),
     path("b/<int:pk>/", views.board, name="board"),

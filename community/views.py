@@ -471,6 +471,36 @@ def profile(request: HttpRequest, username: str, tab: str = "notes") -> HttpResp
 
 @require_GET
 @handles_domain_errors
+def profile_people(request: HttpRequest, username: str, relation: str) -> HttpResponse:
+    """A member's followers or the members they follow, newest first, with
+    follow buttons; paged by the id of the follow (infinite scroll)."""
+    found = selectors.profile_for_viewer(username=username, viewer=request.user)
+    if relation == "followers":
+        people = selectors.user_followers(user=found.user).annotate(position=F("following_rel__id"))
+    else:
+        people = selectors.user_following(user=found.user).annotate(position=F("follower_rel__id"))
+    unseen = selectors.viewer_graph(request.user).unseen
+    if unseen:
+        people = people.exclude(pk__in=unseen)
+    page = pagination.keyset(people, cursor=cursor_of(request), size=page_size(), key="position")
+    context = {
+        "profile": found,
+        "member": found.user,
+        "relation": relation,
+        "people": page.items,
+        "next_cursor": page.next_cursor,
+        "followed_ids": selectors.viewer_graph(request.user).followed_users,
+    }
+    template = "community/people.html"
+    if is_htmx(request) and cursor_of(request):
+        template = "community/partials/people_page.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_GET
+@handles_domain_errors
 def board(request: HttpRequest, pk: int) -> HttpResponse:
     found = selectors.board_for_viewer(board_id=pk, viewer=request.user)
     notes = selectors.board_notes(board=found, viewer=request.user).annotate(
