@@ -266,6 +266,7 @@ def world() -> World:
     application = ApplicationFactory(applicant=member)
     community_services.user_follow(follower=other, followee=member)
     note_type = ContentType.objects.get_for_model(note)
+    shop_values: dict[str, str] = {}
     ids = {
         "notes": str(note.pk),
         "n": str(note.pk),
@@ -284,12 +285,17 @@ def world() -> World:
         from tests.factories import ProductFactory, ShopFactory
 
         ids["products"] = str(ProductFactory(shop=ShopFactory(owner=member)).pk)
+        # A product tagged on notes (/notes/{id}/products/{product_id}).
+        shop_values["product_id"] = ids["products"]
         from tests.factories import CartItemFactory, OrderFactory, OrderLineFactory
 
         ids["items"] = str(CartItemFactory(user=member).pk)
         order = OrderFactory(buyer=member)
         OrderLineFactory(order=order)
         ids["orders"] = str(order.pk)
+        from tests.factories import FlashSaleFactory
+
+        ids["flash-sales"] = str(FlashSaleFactory(product_id=int(ids["products"])).pk)
     return World(
         member=member,
         other=other,
@@ -308,6 +314,7 @@ def world() -> World:
             # link's <token> gets it too: a token of another kind, refused).
             "uidb64": urlsafe_base64_encode(force_bytes(other.pk)),
             "token": default_token_generator.make_token(other),
+            **shop_values,
         },
         ids=ids,
     )
