@@ -33,14 +33,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+if not apps.is_installed("shop"):  # the shop-off pass (SHOP_ENABLED=false)
+    pytest.skip("the shop is switched off", allow_module_level=True)
+
 from community import photos
 from live.models import LiveSession, Room
 from shop.models import CartItem, Order, Product
-from tests.browser.test_live_room import SERVER, Site, open_context, shoot, wait_until_up
+from tests.browser.test_live_room import (
+    SERVER,
+    Site,
+    open_context,
+    shoot,
+    wait_until_up,
+)
 from tests.factories import (
     FlashSaleFactory,
     HostFactory,
