@@ -5,8 +5,11 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
+    # After both 0004s (flash sales' and orders' moderators): this also
+    # joins the two branches of the graph.
     dependencies = [
         ('shop', '0004_flash_sale_moderators'),
+        ('shop', '0004_order_moderators'),
     ]
 
     operations = [
