@@ -33,6 +33,7 @@ from core.api import (
 )
 from shop import rules, selectors, services
 from shop import serializers as s
+from shop.edge import ADMISSION
 from shop.errors import ValidationFailed
 
 
@@ -256,12 +257,21 @@ class FlashSaleBuyView(APIView):
         "`idempotency_conflict`.",
     )
     def post(self, request: Request, pk: int) -> Response:
-        data = validated(s.FlashSaleBuyInput, request.data)
-        key = data["idempotency_key"]
-        services.flash_sale_buy_precheck(sale_id=pk, idempotency_key=key)
-        buyer = _member(request)
-        APIView.check_throttles(self, request)
-        order, replayed = services.flash_sale_buy(
-            buyer=buyer, sale_id=pk, idempotency_key=key, source=data["source"] or None
-        )
+        # A unit the HTTP edge (shop.edge) admitted for this request's key:
+        # the buy turns it into the buyer's ticket; any failure gives it back.
+        admitted = getattr(request._request, "scope", {}).get(ADMISSION)
+        try:
+            data = validated(s.FlashSaleBuyInput, request.data)
+            key = data["idempotency_key"]
+            if admitted != key:
+                services.flash_sale_buy_precheck(sale_id=pk, idempotency_key=key)
+            buyer = _member(request)
+            APIView.check_throttles(self, request)
+            order, replayed = services.flash_sale_buy(
+                buyer=buyer, sale_id=pk, idempotency_key=key, source=data["source"] or None
+            )
+        except BaseException:
+            if admitted:
+                services.flash_sale_admission_release(sale_id=pk, idempotency_key=admitted)
+            raise
         return Response({**order, "replayed": replayed}, status=status.HTTP_201_CREATED)
