@@ -4,14 +4,14 @@ PostgreSQL and Redis; then the ``sold_out`` answers that follow, as a ratio
 to a Django hello-world view served by the same server in the same run; and
 the database's own ceiling for the paid path.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sprout \\
-    REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/flash_sale.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sprout .venv/bin/python bench/flash_sale.py
 
 What it does:
 1. (Re)creates the database ``<name>_flash_bench`` next to DATABASE_URL's
    (``--reuse`` keeps it), migrates it and loads 2,000 buyers with API
    tokens and a seller with one product; empties the Redis database of
-   ``REDIS_URL`` (the bench's cache, snapshots and gates live there).
+   ``--redis-url`` (default database 13; the bench's cache, snapshots and
+   gates live there).
 2. Starts uvicorn (``--workers``, default 1; httptools, uvloop: how
    production runs the ASGI app) on ``bench.flash_settings`` (production
    behaviour, Redis cache and gate, persistent connections, no throttles).
@@ -65,6 +65,7 @@ from bench.common import bench_database_url, recreate_database, setup_django  # 
 BUYERS = 2_000
 UNITS = 100
 PORT = 8794
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 SETTINGS = "bench.flash_settings"
 LEAD_SECONDS = 6.0  # between creating the sale and its start: every buyer connects meanwhile
 
@@ -399,6 +400,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers")
     parser.add_argument("--reuse", action="store_true", help="keep the loaded bench database")
     parser.add_argument(
+        "--redis-url", default=DEFAULT_REDIS_URL, help="a Redis database the bench may empty"
+    )
+    parser.add_argument(
         "--edge-concurrency",
         type=int,
         default=0,
@@ -408,9 +412,7 @@ def main() -> None:
     if args.edge_concurrency:
         os.environ["BENCH_FLASH_EDGE_CONCURRENCY"] = str(args.edge_concurrency)
 
-    redis_url = os.environ.get("REDIS_URL", "")
-    if not redis_url:
-        sys.exit("bench/flash_sale.py needs Redis: set REDIS_URL=redis://127.0.0.1:6379/<n>")
+    redis_url = args.redis_url
     database_url = bench_database_url("flash_bench", "bench/flash_sale.py")
     if not args.reuse:
         recreate_database(database_url)

@@ -22,6 +22,12 @@ designs put it in the gateway:
   answer is the reference, the edge only answers what Django would answer
   the same way. The answers carry the API's error shape and the headers the
   site's middleware would have added.
+- The buy requests it lets through enter Django at most
+  ``SPROUT_FLASH_EDGE_CONCURRENCY`` at a time per process (default 4; the
+  others wait on the event loop): each holds a thread and a database
+  connection there, and the winners queue on the sale's row lock anyway
+  (more threads only take the interpreter from the event loop answering the
+  sold-out crowd: measured in docs/performance.md).
 """
 
 from __future__ import annotations
@@ -147,7 +153,7 @@ class FlashSaleEdge:
         loop = id(asyncio.get_running_loop())
         slots = self._slots.get(loop)
         if slots is None:
-            size = int(getattr(settings, "SPROUT_FLASH_EDGE_CONCURRENCY", 16))
+            size = int(getattr(settings, "SPROUT_FLASH_EDGE_CONCURRENCY", 4))
             slots = self._slots[loop] = asyncio.Semaphore(max(size, 1))
         return slots
 
