@@ -9,6 +9,18 @@ from shop import api
 urlpatterns = [
     re_path(r"^shop/products/?$", api.ProductListView.as_view(), name="api-products"),
     re_path(r"^shop/flash-sales/?$", api.FlashSaleListView.as_view(), name="api-flash-sales"),
+    re_path(r"^shop/cart/?$", api.CartView.as_view(), name="api-cart"),
+    re_path(r"^shop/cart/items/?$", api.CartItemListView.as_view(), name="api-cart-items"),
+    path("shop/cart/items/<id:pk>", api.CartItemDetailView.as_view(), name="api-cart-item"),
+    path("shop/cart/items/<id:pk>/", api.CartItemDetailView.as_view()),
+    re_path(r"^shop/checkout/?$", api.CheckoutView.as_view(), name="api-checkout"),
+    re_path(r"^shop/orders/?$", api.OrderListView.as_view(), name="api-orders"),
+    path("shop/orders/<id:pk>/", api.OrderDetailView.as_view(), name="api-order"),
+    path("shop/orders/<id:pk>", api.OrderDetailView.as_view()),
+    path("shop/orders/<id:pk>/cancel", api.OrderCancelView.as_view(), name="api-order-cancel"),
+    path("shop/orders/<id:pk>/ship", api.OrderShipView.as_view(), name="api-order-ship"),
+    path("shop/orders/<id:pk>/deliver", api.OrderDeliverView.as_view(), name="api-order-deliver"),
+    path("shop/orders/<id:pk>/refund", api.OrderRefundView.as_view(), name="api-order-refund"),
 ]
 
 _with_ids = [
