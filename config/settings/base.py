@@ -341,6 +341,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "NoteStatusEnum": "community.models.Note.Status",
         "ReportStatusEnum": "community.models.Report.Status",
+        # Two choice sets of fields named "state" (a room's, a flash sale's):
+        # named here, as values, so no app is imported by the settings.
+        "RoomStateEnum": [("scheduled", "Scheduled"), ("live", "Live"), ("ended", "Ended")],
+        "FlashSaleStateEnum": ["scheduled", "on", "sold_out", "ended"],
     },
 }
 
