@@ -41,6 +41,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
+from django.utils.csp import CSP, build_policy
 
 from shop.errors import DomainError, FlashSaleEnded, FlashSaleNotStarted, FlashSoldOut
 from shop.gate import Admit, RedisFlashGate, flash_gate
@@ -131,6 +132,13 @@ def _response_headers(body: bytes, *, personal: bool) -> list[tuple[bytes, bytes
         coop = str(settings.SECURE_CROSS_ORIGIN_OPENER_POLICY).encode()
         headers.append((b"cross-origin-opener-policy", coop))
     headers.append((b"x-frame-options", str(getattr(settings, "X_FRAME_OPTIONS", "DENY")).encode()))
+    # ContentSecurityPolicyMiddleware's (no nonce: an API answer uses none).
+    for header, config in (
+        (CSP.HEADER_ENFORCE, getattr(settings, "SECURE_CSP", None)),
+        (CSP.HEADER_REPORT_ONLY, getattr(settings, "SECURE_CSP_REPORT_ONLY", None)),
+    ):
+        if config:
+            headers.append((str(header).lower().encode(), build_policy(config, None).encode()))
     if personal:
         headers.append((b"cache-control", b"private"))
     return headers

@@ -184,6 +184,7 @@ def test_the_edge_answer_carries_the_headers_django_would(
         "Referrer-Policy",
         "Cross-Origin-Opener-Policy",
         "X-Frame-Options",
+        "Content-Security-Policy",
     ):
         assert headers[name.lower().encode()].decode() == django[name], name
 
