@@ -284,6 +284,9 @@ def world() -> World:
         from tests.factories import ProductFactory, ShopFactory
 
         ids["products"] = str(ProductFactory(shop=ShopFactory(owner=member)).pk)
+        from tests.factories import FlashSaleFactory
+
+        ids["flash-sales"] = str(FlashSaleFactory(product__shop=ShopFactory(owner=member)).pk)
         from tests.factories import CartItemFactory, OrderFactory, OrderLineFactory
 
         ids["items"] = str(CartItemFactory(user=member).pk)
