@@ -664,3 +664,27 @@ def test_a_flash_order_is_only_the_sales_product(user: User, product: Product) -
             buyer=user, lines=[services.LineRequest(product_id=product.pk)], flash_sale=fresh(sale)
         )
     assert fresh(product).stock == 5
+
+
+def test_the_studio_shows_commission_pending_earned_and_paid(
+    user: User, product: Product, seller: User, note: Note
+) -> None:
+    from tests.clients import logged_in
+    from tests.factories import CreatorFactory
+
+    creator = CreatorFactory().user
+    note = NoteFactory(author=creator, photos=0)
+    delivered = paid_order(user, product, note, key="a")
+    services.order_ship(seller=seller, order=delivered)
+    services.order_deliver(buyer=user, order=delivered)
+    paid_order(user, product, note, key="b")  # 200 more, pending delivery
+    earnings = logged_in(creator).get("/studio/").context["earnings"]
+    assert (earnings.commission_earned.amount, earnings.commission_pending.amount) == (200, 200)
+    with override_settings(SPROUT_WALLET_PAYOUT_THRESHOLD=100):
+        wallet_services.payout_run_execute(period_end=timezone.now().date())
+    response = logged_in(creator).get("/studio/")
+    earnings = response.context["earnings"]
+    assert earnings.commission_earned.amount == 0 and earnings.owed.amount == 200
+    assert [line.commission.amount for line in earnings.payouts] == [200]
+    html = response.content.decode()
+    assert "Commission" in html and "more once orders are delivered" in html
