@@ -21,6 +21,9 @@ served by one :class:`RoomHub` per process:
 - hearts and viewer counts are running totals read on their own, slower
   ticks and sent in the next frame (a room of thousands must not get one
   frame per tap).
+- the apps above live add their own totals to that tick
+  (``live.extensions.room_tick_events``: the shop's pinned flash sale's
+  units left), sent only when they change.
 
 ``bench/live_fanout.py`` measures it against a bare ``websockets`` server and
 the textbook design (``docs/performance.md``, "Live fan-out").

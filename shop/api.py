@@ -37,6 +37,7 @@ from core.api import (
 from live import selectors as live_selectors
 from shop import rules, selectors, services
 from shop import serializers as s
+from shop.edge import ADMISSION
 from shop.errors import ValidationFailed
 
 
@@ -125,159 +126,159 @@ class ProductDetailView(APIView):
         return Response(s.ProductDetailSerializer(product, context={"request": request}).data)
 
 
-# --- products in notes and live rooms ---------------------------------------------------
+# --- flash sales ---------------------------------------------------------------------------
 
 
-class ProductOfferableView(APIView):
+class FlashSaleListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @property
+    def throttle_scope(self) -> str | None:
+        return "writes" if self.request.method == "POST" else None
+
     @extend_schema(
         parameters=[
-            OpenApiParameter("q", str, description="Words in the title."),
-            OpenApiParameter(
-                "room",
-                int,
-                description="A room the caller may pin in: the products its host may show.",
-            ),
+            OpenApiParameter("product", int, description="Only this product's sales."),
+            OpenApiParameter("state", str, enum=list(selectors.FLASH_SALE_STATES)),
+            CURSOR,
+            PAGE_SIZE,
         ],
-        responses={200: s.ProductCardListSerializer, 400: ERROR, 401: ERROR},
+        responses={200: paginated_schema(s.FlashSaleSerializer, "FlashSalePage"), 400: ERROR},
         tags=["shop"],
-        operation_id="shop_products_taggable",
-        description="The products the caller may tag on a note or pin in their room: their "
-        f"own and those open to affiliates (listed ones), their own first; at most "
-        f"{selectors.OFFERABLE_PAGE}.",
+        operation_id="shop_flash_sales_list",
+        description="The caller's flash sales (as a seller), newest start first.",
     )
     def get(self, request: Request) -> Response:
-        member = _member(request)
-        params = validated(s.OfferableQueryInput, request.query_params)
-        creator = member
-        if params.get("room"):
-            # A room moderator picks among what the room's host may show.
-            room = live_selectors.room_by_id(params["room"])
-            services.room_pin_check(actor=member, room=room)
-            creator = room.host
-        products = selectors.product_offerable(
-            creator=creator, q=(params.get("q") or "").strip() or None
-        )[: selectors.OFFERABLE_PAGE]
-        cards = [selectors.product_card(p, request=request) for p in products]
-        return Response({"results": cards})
+        seller = _member(request)
+        params = validated(s.FlashSaleQueryInput, request.query_params)
+        sales = selectors.flash_sale_list(
+            seller=seller, product_id=params.get("product"), state=params.get("state")
+        )
+        page = pagination.keyset(sales, cursor=cursor(request), size=page_size(request))
+        return paginated(request, page, s.FlashSaleSerializer)
+
+    @extend_schema(
+        request=s.FlashSaleCreateInput,
+        responses={
+            201: s.FlashSaleSerializer,
+            400: ERROR,
+            401: ERROR,
+            403: ERROR,
+            404: ERROR,
+            409: ERROR,
+        },
+        tags=["shop"],
+        description="Put units of your product on a flash sale: a price below the product's, "
+        "1 to the units in stock, a start (not in the past) before the end, at most "
+        f"{rules.FLASH_SALE_MAX_DAYS} days long. Someone else's product: 403 "
+        "`not_the_seller`; a sale of the product already open then: 409 "
+        "`flash_sale_overlaps`.",
+    )
+    def post(self, request: Request) -> Response:
+        seller = _member(request)
+        data = validated(s.FlashSaleCreateInput, request.data)
+        product = selectors.product_for_viewer(product_id=data["product"], viewer=seller)
+        variant = None
+        if data["variant"] is not None:
+            variant = next((v for v in product.variants.all() if v.pk == data["variant"]), None)
+            if variant is None:
+                raise ValidationFailed(fields={"variant": ["Not a variant of this product."]})
+        sale = services.flash_sale_create(
+            seller=seller,
+            product=product,
+            variant=variant,
+            price=data["price"],
+            quantity=data["quantity"],
+            starts_at=data["starts_at"],
+            ends_at=data["ends_at"],
+        )
+        sale = selectors.flash_sale_for_viewer(sale_id=sale.pk, viewer=seller)
+        return Response(
+            s.FlashSaleSerializer(sale, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
-class NoteProductView(APIView):
+class FlashSaleDetailView(APIView):
+    @extend_schema(
+        responses={200: s.FlashSaleSerializer, 404: ERROR},
+        tags=["shop"],
+        description="A flash sale with `remaining` and `state` (`scheduled`, `on`, "
+        "`sold_out`, `ended`).",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        sale = selectors.flash_sale_for_viewer(sale_id=pk, viewer=request.user)
+        return Response(s.FlashSaleSerializer(sale, context={"request": request}).data)
+
+
+class FlashSaleCancelView(APIView):
+    permission_classes = [IsAuthenticated]
     throttle_scope = "writes"
-
-    def _cards(self, request: Request, note: Any) -> dict[str, Any]:
-        return {"products": selectors.note_product_cards([note], request).get(note.pk, [])}
 
     @extend_schema(
         request=None,
-        responses={
-            200: s.NoteProductsSerializer,
-            201: s.NoteProductsSerializer,
-            400: ERROR,
-            401: ERROR,
-            403: ERROR,
-            404: ERROR,
-            409: ERROR,
-        },
+        responses={200: s.FlashSaleSerializer, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
         tags=["shop"],
-        operation_id="notes_products_tag",
-        description="Tag a product on the caller's own note (403 `not_your_note`): their own "
-        "product or one open to affiliates (403 `not_open_to_affiliates`), listed (409 "
-        f"`product_unavailable`, `shop_closed`), at most {rules.NOTE_PRODUCTS_MAX} a note (400 "
-        "`too_many_products`). 201 with the note's products; 200 when it was tagged already.",
-    )
-    def post(self, request: Request, pk: int, product_id: int) -> Response:
-        actor = _member(request)
-        note = community_selectors.note_for_viewer(note_id=pk, viewer=actor)
-        product = selectors.product_for_viewer(product_id=product_id, viewer=actor)
-        _, created = services.note_product_tag(actor=actor, note=note, product=product)
-        return Response(
-            self._cards(request, note),
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        )
-
-    @extend_schema(
-        responses={204: None, 401: ERROR, 403: ERROR, 404: ERROR},
-        tags=["shop"],
-        operation_id="notes_products_untag",
-        description="Take a product off the caller's own note (idempotent).",
-    )
-    def delete(self, request: Request, pk: int, product_id: int) -> Response:
-        actor = _member(request)
-        note = community_selectors.note_for_viewer(note_id=pk, viewer=actor)
-        services.note_product_untag(actor=actor, note=note, product_id=product_id)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class RoomPinView(APIView):
-    @property
-    def throttle_scope(self) -> str | None:
-        return None if self.request.method == "GET" else "writes"
-
-    @extend_schema(
-        responses={200: s.RoomPinStateSerializer, 404: ERROR},
-        tags=["live"],
-        operation_id="live_rooms_pin_read",
-        description="The room's pinned product (or null) and, for its host and room "
-        "moderators, the orders and units of the running session (the host's counter).",
-    )
-    def get(self, request: Request, pk: int) -> Response:
-        room = live_selectors.room_by_id(pk)
-        pin = selectors.room_pin_current(room)
-        sales = None
-        if selectors.can_pin(request.user, room):
-            sales = selectors.session_sales(live_selectors.room_open_session_id(room))
-        return Response(
-            {
-                "pinned_product": (
-                    selectors.pinned_product(pin, request=request) if pin is not None else None
-                ),
-                "sales": sales,
-            }
-        )
-
-    @extend_schema(
-        request={"application/json": s.PinInput},
-        responses={
-            200: s.RoomPinSerializer,
-            201: s.RoomPinSerializer,
-            400: ERROR,
-            401: ERROR,
-            403: ERROR,
-            404: ERROR,
-            409: ERROR,
-        },
-        tags=["live"],
-        operation_id="live_rooms_pin",
-        description="The room's host or one of its room moderators (403 `not_room_host`) pins "
-        "a product: the host's own or one open to affiliates (403 `not_open_to_affiliates`), "
-        "listed (409 `product_unavailable`), in a room that has not ended (409 `room_ended`). "
-        "It replaces the current pin and carries the product's flash sale if one is "
-        "scheduled or on; every viewer gets `product_pinned`. 200 when it was pinned already.",
+        description="Cancel a flash sale that has not ended (its seller; moderators too). "
+        "Orders already placed stand. Over already: 409 `ended`.",
     )
     def post(self, request: Request, pk: int) -> Response:
         actor = _member(request)
-        room = live_selectors.room_by_id(pk)
-        services.room_pin_check(actor=actor, room=room)
-        data = validated(s.PinInput, request.data)
-        product = selectors.product_for_viewer(product_id=data["product"], viewer=actor)
-        pin, created = services.room_pin_create(actor=actor, room=room, product=product)
-        return Response(
-            {"pinned_product": selectors.pinned_product(pin, request=request)},
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        )
+        sale = selectors.flash_sale_for_viewer(sale_id=pk, viewer=actor)
+        services.flash_sale_cancel(actor=actor, sale=sale)
+        sale = selectors.flash_sale_for_viewer(sale_id=pk, viewer=actor)
+        return Response(s.FlashSaleSerializer(sale, context={"request": request}).data)
+
+
+class FlashSaleBuyView(APIView):
+    """The flash sale's buy button. Sold-out answers must cost no database
+    query (docs/performance.md, "Flash sales"), and authenticating a request
+    costs one (the token or the session, then the member): so this view
+    authenticates lazily (DRF's documented ``perform_authentication``
+    override), answers what it can from the cache and the gate first
+    (``services.flash_sale_buy_precheck``: not started, ended, sold out to
+    anyone who holds no ticket), and only then authenticates, throttles and
+    buys."""
+
+    permission_classes: list[Any] = []  # the buyer is checked in post()
+    throttle_scope = "writes"
+
+    def perform_authentication(self, request: Request) -> None:
+        pass  # lazily, at the first request.user (after the precheck)
+
+    def check_throttles(self, request: Request) -> None:
+        pass  # the throttles read request.user: run in post(), after the precheck
 
     @extend_schema(
-        responses={204: None, 401: ERROR, 403: ERROR, 404: ERROR},
-        tags=["live"],
-        operation_id="live_rooms_unpin",
-        description="The host or a room moderator unpins the room's product (idempotent); "
-        "viewers get `product_unpinned`.",
+        request=s.FlashSaleBuyInput,
+        responses={201: OpenApiTypes.OBJECT, 400: ERROR, 401: ERROR, 404: ERROR, 409: ERROR},
+        tags=["shop"],
+        description="Buy one unit at the flash price, paid through the payment provider: "
+        "201 with the order (and `replayed`). 409 `sold_out`, `not_started`, `ended` "
+        "(answered to anyone, logged in or not: they are the sale's public state), "
+        "`one_per_buyer` (one unit per member per sale). The same `idempotency_key` "
+        "replays the same order (`replayed: true`); with another sale or source: 409 "
+        "`idempotency_conflict`.",
     )
-    def delete(self, request: Request, pk: int) -> Response:
-        actor = _member(request)
-        room = live_selectors.room_by_id(pk)
-        services.room_pin_remove(actor=actor, room=room)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def post(self, request: Request, pk: int) -> Response:
+        # A unit the HTTP edge (shop.edge) admitted for this request's key:
+        # the buy turns it into the buyer's ticket; any failure gives it back.
+        admitted = getattr(request._request, "scope", {}).get(ADMISSION)
+        try:
+            data = validated(s.FlashSaleBuyInput, request.data)
+            key = data["idempotency_key"]
+            if admitted != key:
+                services.flash_sale_buy_precheck(sale_id=pk, idempotency_key=key)
+            buyer = _member(request)
+            APIView.check_throttles(self, request)
+            order, replayed = services.flash_sale_buy(
+                buyer=buyer, sale_id=pk, idempotency_key=key, source=data["source"] or None
+            )
+        except BaseException:
+            if admitted:
+                services.flash_sale_admission_release(sale_id=pk, idempotency_key=admitted)
+            raise
+        return Response({**order, "replayed": replayed}, status=status.HTTP_201_CREATED)
 
 
 # --- cart, checkout, orders ---------------------------------------------------------------
@@ -518,41 +519,53 @@ class OrderRefundView(_OrderActionView):
         return super().post(request, pk)
 
 
-# --- flash sales ---------------------------------------------------------------------------
+# --- products in notes and live rooms ---------------------------------------------------
 
 
-class FlashSaleListView(APIView):
-    permission_classes = [IsAuthenticated]
-
-    @property
-    def throttle_scope(self) -> str | None:
-        return "writes" if self.request.method == "POST" else None
-
+class ProductOfferableView(APIView):
     @extend_schema(
         parameters=[
-            OpenApiParameter("product", int, description="Only this product's sales."),
-            OpenApiParameter("state", str, enum=list(selectors.FLASH_SALE_STATES)),
-            CURSOR,
-            PAGE_SIZE,
+            OpenApiParameter("q", str, description="Words in the title."),
+            OpenApiParameter(
+                "room",
+                int,
+                description="A room the caller may pin in: the products its host may show.",
+            ),
         ],
-        responses={200: paginated_schema(s.FlashSaleSerializer, "FlashSalePage"), 400: ERROR},
+        responses={200: s.ProductCardListSerializer, 400: ERROR, 401: ERROR},
         tags=["shop"],
-        operation_id="shop_flash_sales_list",
-        description="The caller's flash sales (as a seller), newest start first.",
+        operation_id="shop_products_taggable",
+        description="The products the caller may tag on a note or pin in their room: their "
+        f"own and those open to affiliates (listed ones), their own first; at most "
+        f"{selectors.OFFERABLE_PAGE}.",
     )
     def get(self, request: Request) -> Response:
-        seller = _member(request)
-        params = validated(s.FlashSaleQueryInput, request.query_params)
-        sales = selectors.flash_sale_list(
-            seller=seller, product_id=params.get("product"), state=params.get("state")
-        )
-        page = pagination.keyset(sales, cursor=cursor(request), size=page_size(request))
-        return paginated(request, page, s.FlashSaleSerializer)
+        member = _member(request)
+        params = validated(s.OfferableQueryInput, request.query_params)
+        creator = member
+        if params.get("room"):
+            # A room moderator picks among what the room's host may show.
+            room = live_selectors.room_by_id(params["room"])
+            services.room_pin_check(actor=member, room=room)
+            creator = room.host
+        products = selectors.product_offerable(
+            creator=creator, q=(params.get("q") or "").strip() or None
+        )[: selectors.OFFERABLE_PAGE]
+        cards = [selectors.product_card(p, request=request) for p in products]
+        return Response({"results": cards})
+
+
+class NoteProductView(APIView):
+    throttle_scope = "writes"
+
+    def _cards(self, request: Request, note: Any) -> dict[str, Any]:
+        return {"products": selectors.note_product_cards([note], request).get(note.pk, [])}
 
     @extend_schema(
-        request=s.FlashSaleCreateInput,
+        request=None,
         responses={
-            201: s.FlashSaleSerializer,
+            200: s.NoteProductsSerializer,
+            201: s.NoteProductsSerializer,
             400: ERROR,
             401: ERROR,
             403: ERROR,
@@ -560,105 +573,102 @@ class FlashSaleListView(APIView):
             409: ERROR,
         },
         tags=["shop"],
-        description="Put units of your product on a flash sale: a price below the product's, "
-        "1 to the units in stock, a start (not in the past) before the end, at most "
-        f"{rules.FLASH_SALE_MAX_DAYS} days long. Someone else's product: 403 "
-        "`not_the_seller`; a sale of the product already open then: 409 "
-        "`flash_sale_overlaps`.",
+        operation_id="notes_products_tag",
+        description="Tag a product on the caller's own note (403 `not_your_note`): their own "
+        "product or one open to affiliates (403 `not_open_to_affiliates`), listed (409 "
+        f"`product_unavailable`, `shop_closed`), at most {rules.NOTE_PRODUCTS_MAX} a note (400 "
+        "`too_many_products`). 201 with the note's products; 200 when it was tagged already.",
     )
-    def post(self, request: Request) -> Response:
-        seller = _member(request)
-        data = validated(s.FlashSaleCreateInput, request.data)
-        product = selectors.product_for_viewer(product_id=data["product"], viewer=seller)
-        variant = None
-        if data["variant"] is not None:
-            variant = next((v for v in product.variants.all() if v.pk == data["variant"]), None)
-            if variant is None:
-                raise ValidationFailed(fields={"variant": ["Not a variant of this product."]})
-        sale = services.flash_sale_create(
-            seller=seller,
-            product=product,
-            variant=variant,
-            price=data["price"],
-            quantity=data["quantity"],
-            starts_at=data["starts_at"],
-            ends_at=data["ends_at"],
-        )
-        sale = selectors.flash_sale_for_viewer(sale_id=sale.pk, viewer=seller)
+    def post(self, request: Request, pk: int, product_id: int) -> Response:
+        actor = _member(request)
+        note = community_selectors.note_for_viewer(note_id=pk, viewer=actor)
+        product = selectors.product_for_viewer(product_id=product_id, viewer=actor)
+        _, created = services.note_product_tag(actor=actor, note=note, product=product)
         return Response(
-            s.FlashSaleSerializer(sale, context={"request": request}).data,
-            status=status.HTTP_201_CREATED,
+            self._cards(request, note),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
-
-class FlashSaleDetailView(APIView):
     @extend_schema(
-        responses={200: s.FlashSaleSerializer, 404: ERROR},
+        responses={204: None, 401: ERROR, 403: ERROR, 404: ERROR},
         tags=["shop"],
-        description="A flash sale with `remaining` and `state` (`scheduled`, `on`, "
-        "`sold_out`, `ended`).",
+        operation_id="notes_products_untag",
+        description="Take a product off the caller's own note (idempotent).",
+    )
+    def delete(self, request: Request, pk: int, product_id: int) -> Response:
+        actor = _member(request)
+        note = community_selectors.note_for_viewer(note_id=pk, viewer=actor)
+        services.note_product_untag(actor=actor, note=note, product_id=product_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RoomPinView(APIView):
+    @property
+    def throttle_scope(self) -> str | None:
+        return None if self.request.method == "GET" else "writes"
+
+    @extend_schema(
+        responses={200: s.RoomPinStateSerializer, 404: ERROR},
+        tags=["live"],
+        operation_id="live_rooms_pin_read",
+        description="The room's pinned product (or null) and, for its host and room "
+        "moderators, the orders and units of the running session (the host's counter).",
     )
     def get(self, request: Request, pk: int) -> Response:
-        sale = selectors.flash_sale_for_viewer(sale_id=pk, viewer=request.user)
-        return Response(s.FlashSaleSerializer(sale, context={"request": request}).data)
-
-
-class FlashSaleCancelView(APIView):
-    permission_classes = [IsAuthenticated]
-    throttle_scope = "writes"
+        room = live_selectors.room_by_id(pk)
+        pin = selectors.room_pin_current(room)
+        sales = None
+        if selectors.can_pin(request.user, room):
+            sales = selectors.session_sales(live_selectors.room_open_session_id(room))
+        return Response(
+            {
+                "pinned_product": (
+                    selectors.pinned_product(pin, request=request) if pin is not None else None
+                ),
+                "sales": sales,
+            }
+        )
 
     @extend_schema(
-        request=None,
-        responses={200: s.FlashSaleSerializer, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
-        tags=["shop"],
-        description="Cancel a flash sale that has not ended (its seller; moderators too). "
-        "Orders already placed stand. Over already: 409 `ended`.",
+        request={"application/json": s.PinInput},
+        responses={
+            200: s.RoomPinSerializer,
+            201: s.RoomPinSerializer,
+            400: ERROR,
+            401: ERROR,
+            403: ERROR,
+            404: ERROR,
+            409: ERROR,
+        },
+        tags=["live"],
+        operation_id="live_rooms_pin",
+        description="The room's host or one of its room moderators (403 `not_room_host`) pins "
+        "a product: the host's own or one open to affiliates (403 `not_open_to_affiliates`), "
+        "listed (409 `product_unavailable`), in a room that has not ended (409 `room_ended`). "
+        "It replaces the current pin and carries the product's flash sale if one is "
+        "scheduled or on; every viewer gets `product_pinned`. 200 when it was pinned already.",
     )
     def post(self, request: Request, pk: int) -> Response:
         actor = _member(request)
-        sale = selectors.flash_sale_for_viewer(sale_id=pk, viewer=actor)
-        services.flash_sale_cancel(actor=actor, sale=sale)
-        sale = selectors.flash_sale_for_viewer(sale_id=pk, viewer=actor)
-        return Response(s.FlashSaleSerializer(sale, context={"request": request}).data)
-
-
-class FlashSaleBuyView(APIView):
-    """The flash sale's buy button. Sold-out answers must cost no database
-    query (docs/performance.md, "Flash sales"), and authenticating a request
-    costs one (the token or the session, then the member): so this view
-    authenticates lazily (DRF's documented ``perform_authentication``
-    override), answers what it can from the cache and the gate first
-    (``services.flash_sale_buy_precheck``: not started, ended, sold out to
-    anyone who holds no ticket), and only then authenticates, throttles and
-    buys."""
-
-    permission_classes: list[Any] = []  # the buyer is checked in post()
-    throttle_scope = "writes"
-
-    def perform_authentication(self, request: Request) -> None:
-        pass  # lazily, at the first request.user (after the precheck)
-
-    def check_throttles(self, request: Request) -> None:
-        pass  # the throttles read request.user: run in post(), after the precheck
+        room = live_selectors.room_by_id(pk)
+        services.room_pin_check(actor=actor, room=room)
+        data = validated(s.PinInput, request.data)
+        product = selectors.product_for_viewer(product_id=data["product"], viewer=actor)
+        pin, created = services.room_pin_create(actor=actor, room=room, product=product)
+        return Response(
+            {"pinned_product": selectors.pinned_product(pin, request=request)},
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
     @extend_schema(
-        request=s.FlashSaleBuyInput,
-        responses={201: OpenApiTypes.OBJECT, 400: ERROR, 401: ERROR, 404: ERROR, 409: ERROR},
-        tags=["shop"],
-        description="Buy one unit at the flash price, paid through the payment provider: "
-        "201 with the order (and `replayed`). 409 `sold_out`, `not_started`, `ended` "
-        "(answered to anyone, logged in or not: they are the sale's public state), "
-        "`one_per_buyer` (one unit per member per sale). The same `idempotency_key` "
-        "replays the same order (`replayed: true`); with another sale or source: 409 "
-        "`idempotency_conflict`.",
+        responses={204: None, 401: ERROR, 403: ERROR, 404: ERROR},
+        tags=["live"],
+        operation_id="live_rooms_unpin",
+        description="The host or a room moderator unpins the room's product (idempotent); "
+        "viewers get `product_unpinned`.",
     )
-    def post(self, request: Request, pk: int) -> Response:
-        data = validated(s.FlashSaleBuyInput, request.data)
-        key = data["idempotency_key"]
-        services.flash_sale_buy_precheck(sale_id=pk, idempotency_key=key)
-        buyer = _member(request)
-        APIView.check_throttles(self, request)
-        order, replayed = services.flash_sale_buy(
-            buyer=buyer, sale_id=pk, idempotency_key=key, source=data["source"] or None
-        )
-        return Response({**order, "replayed": replayed}, status=status.HTTP_201_CREATED)
+    def delete(self, request: Request, pk: int) -> Response:
+        actor = _member(request)
+        room = live_selectors.room_by_id(pk)
+        services.room_pin_remove(actor=actor, room=room)
+        return Response(status=status.HTTP_204_NO_CONTENT)

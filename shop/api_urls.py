@@ -21,8 +21,7 @@ urlpatterns = [
     path("notes/<id:pk>/products/<id:product_id>/", api.NoteProductView.as_view()),
     path("live/rooms/<id:pk>/pin", api.RoomPinView.as_view(), name="api-room-pin"),
     path("live/rooms/<id:pk>/pin/", api.RoomPinView.as_view()),
-    path("shop/products/<id:pk>/", api.ProductDetailView.as_view(), name="api-product"),
-    path("shop/products/<id:pk>", api.ProductDetailView.as_view()),
+    re_path(r"^shop/flash-sales/?$", api.FlashSaleListView.as_view(), name="api-flash-sales"),
     re_path(r"^shop/cart/?$", api.CartView.as_view(), name="api-cart"),
     re_path(r"^shop/cart/items/?$", api.CartItemListView.as_view(), name="api-cart-items"),
     path("shop/cart/items/<id:pk>", api.CartItemDetailView.as_view(), name="api-cart-item"),
@@ -35,7 +34,6 @@ urlpatterns = [
     path("shop/orders/<id:pk>/ship", api.OrderShipView.as_view(), name="api-order-ship"),
     path("shop/orders/<id:pk>/deliver", api.OrderDeliverView.as_view(), name="api-order-deliver"),
     path("shop/orders/<id:pk>/refund", api.OrderRefundView.as_view(), name="api-order-refund"),
-    re_path(r"^shop/flash-sales/?$", api.FlashSaleListView.as_view(), name="api-flash-sales"),
 ]
 
 _with_ids = [

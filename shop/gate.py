@@ -14,6 +14,13 @@ Per sale the gate keeps:
   sale: a second request with another key is refused while the first holds
   one; a retry with the *same* key goes on (it replays the first order).
 
+In front of Django, the HTTP edge (``shop.edge``) *admits* requests before
+anyone knows the buyer (:meth:`RedisFlashGate.admit`): an admission takes a
+unit from ``left`` for the request's key, the request goes on to Django, and
+the buy path turns the admission into the buyer's ticket (or gives it back:
+the buyer already holds one, or the request failed before). So at most
+``left`` requests ever reach the database, however many arrive at once.
+
 A ticket goes back (:meth:`FlashGate.give_back`) when the order could not be
 placed (payment failed, the database said sold out). Orders released later
 (payment failure, reservation timeout, cancel: ``shop.services.orders``)
@@ -74,8 +81,20 @@ class Holder:
     taken_at: float
 
 
+class Admit(IntEnum):
+    """What :meth:`RedisFlashGate.admit` answers (the HTTP edge)."""
+
+    UNKNOWN = -1  # no counter or no description of the sale: let Django answer
+    NOT_STARTED = -2
+    ENDED = -3
+    SOLD_OUT = 0
+    ADMITTED = 1  # a unit taken for this key: Django turns it into a ticket
+    KEY_KNOWN = 2  # a ticket or admission with this key exists: a retry, let Django answer
+
+
 class FlashGate(Protocol):
     def take(self, sale_id: int, buyer_id: int, key: str) -> Take: ...
+    def release_admission(self, sale_id: int, key: str) -> bool: ...
     def peek(self, sale_id: int, key: str) -> Peek: ...
     def left(self, sale_id: int) -> int | None: ...
     def holder(self, sale_id: int, buyer_id: int) -> Holder | None: ...
@@ -89,6 +108,7 @@ class FlashGate(Protocol):
         active_buyers: set[int],
         stale_before: float,
         ttl_seconds: int,
+        meta: str = "",
     ) -> int: ...
 
 
@@ -98,12 +118,26 @@ def _key(sale_id: int, name: str) -> str:
 
 # --- Redis -------------------------------------------------------------------------------
 
+# Holders hash fields: u:<buyer> = key, t:<buyer> = when taken, k:<key> =
+# buyer, or "a:<when>" for an admission of the edge not yet a ticket.
+
 # KEYS: left, holders. ARGV: buyer, key, now.
 _TAKE = """
 local held = redis.call('HGET', KEYS[2], 'u:' .. ARGV[1])
+local by_key = redis.call('HGET', KEYS[2], 'k:' .. ARGV[2])
+local admitted = by_key and string.sub(by_key, 1, 2) == 'a:'
 if held then
   if held == ARGV[2] then return 2 end
+  if admitted then
+    redis.call('HDEL', KEYS[2], 'k:' .. ARGV[2])
+    if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('INCR', KEYS[1]) end
+  end
   return 3
+end
+if admitted then
+  redis.call('HSET', KEYS[2], 'u:' .. ARGV[1], ARGV[2], 't:' .. ARGV[1], ARGV[3],
+             'k:' .. ARGV[2], ARGV[1])
+  return 1
 end
 local left = redis.call('GET', KEYS[1])
 if not left then return -1 end
@@ -113,6 +147,33 @@ redis.call('HSET', KEYS[2], 'u:' .. ARGV[1], ARGV[2], 't:' .. ARGV[1], ARGV[3],
            'k:' .. ARGV[2], ARGV[1])
 local ttl = redis.call('TTL', KEYS[1])
 if ttl > 0 then redis.call('EXPIRE', KEYS[2], ttl) end
+return 1
+"""
+
+# KEYS: left, holders, meta ("<starts> <ends> <cancelled 0/1>", epoch seconds).
+# ARGV: key, now.
+_ADMIT = """
+local meta = redis.call('GET', KEYS[3])
+if not meta then return -1 end
+local starts, ends, cancelled = string.match(meta, '^(%S+) (%S+) (%S+)$')
+local now = tonumber(ARGV[2])
+if cancelled == '1' or now >= tonumber(ends) then return -3 end
+if now < tonumber(starts) then return -2 end
+if redis.call('HEXISTS', KEYS[2], 'k:' .. ARGV[1]) == 1 then return 2 end
+local left = redis.call('GET', KEYS[1])
+if not left then return -1 end
+if tonumber(left) <= 0 then return 0 end
+redis.call('DECR', KEYS[1])
+redis.call('HSET', KEYS[2], 'k:' .. ARGV[1], 'a:' .. ARGV[2])
+return 1
+"""
+
+# KEYS: left, holders. ARGV: key.
+_RELEASE_ADMISSION = """
+local by_key = redis.call('HGET', KEYS[2], 'k:' .. ARGV[1])
+if not by_key or string.sub(by_key, 1, 2) ~= 'a:' then return 0 end
+redis.call('HDEL', KEYS[2], 'k:' .. ARGV[1])
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('INCR', KEYS[1]) end
 return 1
 """
 
@@ -131,10 +192,10 @@ if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('INCR', KEYS[1]) end
 return 1
 """
 
-# KEYS: left, holders. ARGV: remaining, stale_before, ttl, active buyer ids...
+# KEYS: left, holders, meta. ARGV: remaining, stale_before, ttl, meta, active buyer ids...
 _SYNC = """
 local active = {}
-for i = 4, #ARGV do active[ARGV[i]] = true end
+for i = 5, #ARGV do active[ARGV[i]] = true end
 local stale_before = tonumber(ARGV[2])
 local fields = redis.call('HGETALL', KEYS[2])
 local inflight = 0
@@ -150,11 +211,18 @@ for i = 1, #fields, 2 do
         inflight = inflight + 1
       end
     end
+  elseif string.sub(field, 1, 2) == 'k:' and string.sub(fields[i + 1], 1, 2) == 'a:' then
+    if tonumber(string.sub(fields[i + 1], 3)) < stale_before then
+      redis.call('HDEL', KEYS[2], field)
+    else
+      inflight = inflight + 1
+    end
   end
 end
 local left = tonumber(ARGV[1]) - inflight
 if left < 0 then left = 0 end
 redis.call('SET', KEYS[1], left, 'EX', ARGV[3])
+if ARGV[4] ~= '' then redis.call('SET', KEYS[3], ARGV[4], 'EX', ARGV[3]) end
 if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
 return left
 """
@@ -176,15 +244,45 @@ class RedisFlashGate:
         )
         self._redis = redis.Redis(connection_pool=pool)
         self._take = self._redis.register_script(_TAKE)
+        self._release_admission = self._redis.register_script(_RELEASE_ADMISSION)
         self._peek = self._redis.register_script(_PEEK)
         self._give_back = self._redis.register_script(_GIVE_BACK)
         self._sync = self._redis.register_script(_SYNC)
+        self._url = url
+        # An asyncio client belongs to the event loop that made it.
+        self._admit_by_loop: dict[int, Any] = {}
+
+    async def admit(self, sale_id: int, key: str, now: float) -> Admit:
+        """For the HTTP edge, on its event loop: the sale's state, and a
+        unit for this request's key while any are left."""
+        import asyncio
+
+        loop = id(asyncio.get_running_loop())
+        script = self._admit_by_loop.get(loop)
+        if script is None:
+            import redis.asyncio as aredis
+
+            # Thousands of requests at once share a few connections: wait for
+            # one (the script takes microseconds) rather than fail.
+            pool = aredis.BlockingConnectionPool.from_url(
+                self._url,
+                decode_responses=True,
+                max_connections=self.POOL_SIZE,
+                timeout=self.POOL_TIMEOUT,
+            )
+            script = aredis.Redis(connection_pool=pool).register_script(_ADMIT)
+            self._admit_by_loop = {loop: script}  # the loops before are gone
+        code = await script(keys=self._keys(sale_id), args=[key, now])
+        return Admit(int(code))
 
     def _keys(self, sale_id: int) -> list[str]:
-        return [_key(sale_id, "left"), _key(sale_id, "holders")]
+        return [_key(sale_id, "left"), _key(sale_id, "holders"), _key(sale_id, "meta")]
 
     def take(self, sale_id: int, buyer_id: int, key: str) -> Take:
         return Take(int(self._take(keys=self._keys(sale_id), args=[buyer_id, key, time.time()])))
+
+    def release_admission(self, sale_id: int, key: str) -> bool:
+        return bool(self._release_admission(keys=self._keys(sale_id), args=[key]))
 
     def peek(self, sale_id: int, key: str) -> Peek:
         known, left, held = self._peek(keys=self._keys(sale_id), args=[key])
@@ -219,8 +317,15 @@ class RedisFlashGate:
         active_buyers: set[int],
         stale_before: float,
         ttl_seconds: int,
+        meta: str = "",
     ) -> int:
-        args: list[Any] = [remaining, stale_before, max(ttl_seconds, 1), *sorted(active_buyers)]
+        args: list[Any] = [
+            remaining,
+            stale_before,
+            max(ttl_seconds, 1),
+            meta,
+            *sorted(active_buyers),
+        ]
         return int(self._sync(keys=self._keys(sale_id), args=args))
 
 
@@ -265,6 +370,9 @@ class CacheFlashGate:
             self._store(sale_id, state)
             return Take.TAKEN
 
+    def release_admission(self, sale_id: int, key: str) -> bool:
+        return False  # the HTTP edge admits only through Redis
+
     def peek(self, sale_id: int, key: str) -> Peek:
         state = self._load(sale_id)
         if state is None:
@@ -305,6 +413,7 @@ class CacheFlashGate:
         active_buyers: set[int],
         stale_before: float,
         ttl_seconds: int,
+        meta: str = "",
     ) -> int:
         with self._lock:
             state = self._load(sale_id) or _State(left=0, holders={}, keys={})

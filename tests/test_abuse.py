@@ -287,15 +287,15 @@ def world() -> World:
         ids["products"] = str(ProductFactory(shop=ShopFactory(owner=member)).pk)
         # A product tagged on notes (/notes/{id}/products/{product_id}).
         shop_values["product_id"] = ids["products"]
+        from tests.factories import FlashSaleFactory
+
+        ids["flash-sales"] = str(FlashSaleFactory(product__shop=ShopFactory(owner=member)).pk)
         from tests.factories import CartItemFactory, OrderFactory, OrderLineFactory
 
         ids["items"] = str(CartItemFactory(user=member).pk)
         order = OrderFactory(buyer=member)
         OrderLineFactory(order=order)
         ids["orders"] = str(order.pk)
-        from tests.factories import FlashSaleFactory
-
-        ids["flash-sales"] = str(FlashSaleFactory(product_id=int(ids["products"])).pk)
     return World(
         member=member,
         other=other,

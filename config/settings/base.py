@@ -280,6 +280,11 @@ SPROUT_SHOP_PLATFORM_FEE_BPS = env.int("SPROUT_SHOP_PLATFORM_FEE_BPS", default=5
 # the beat task release-expired-reservations frees it after that.
 SPROUT_SHOP_RESERVATION_SECONDS = env.int("SPROUT_SHOP_RESERVATION_SECONDS", default=900)
 
+# --- shop: flash sales (shop.services.flash, shop.edge) -------------------------
+# Buy requests the flash sale's HTTP edge lets into Django at once per process
+# (each holds a thread and a database connection there).
+SPROUT_FLASH_EDGE_CONCURRENCY = env.int("SPROUT_FLASH_EDGE_CONCURRENCY", default=4)
+
 # --- API ------------------------------------------------------------------
 THROTTLE_RATES: dict[str, str] = {
     "anon": env("SPROUT_THROTTLE_ANON", default="300/min"),

@@ -30,6 +30,7 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("shop", "0003_orders_pins_flash_sales")]
+    # After the orders part's 0004 (the two were written side by side): one chain.
+    dependencies = [("shop", "0004_order_moderators")]
 
     operations = [migrations.RunPython(forwards, backwards)]

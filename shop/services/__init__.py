@@ -25,6 +25,7 @@ from shop.services.cart import (
     source_check,
 )
 from shop.services.flash import (
+    flash_sale_admission_release,
     flash_sale_buy,
     flash_sale_buy_precheck,
     flash_sale_cancel,
@@ -69,6 +70,7 @@ __all__ = [
     "cart_item_remove",
     "cart_item_set_quantity",
     "checkout",
+    "flash_sale_admission_release",
     "flash_sale_buy",
     "flash_sale_buy_precheck",
     "flash_sale_cancel",

@@ -210,17 +210,23 @@ def flash_sale_gate_sync(sale_id: int) -> int:
         ).values_list("buyer_id", flat=True)
     )
     sale = (
-        FlashSale.objects.filter(pk=sale_id).values("remaining", "cancelled_at", "ends_at").first()
+        FlashSale.objects.filter(pk=sale_id)
+        .values("remaining", "cancelled_at", "starts_at", "ends_at")
+        .first()
     )
     if sale is None:
         return 0
-    is_open = sale["cancelled_at"] is None and sale["ends_at"] > timezone.now()
+    cancelled = sale["cancelled_at"] is not None
+    is_open = not cancelled and sale["ends_at"] > timezone.now()
+    # What the HTTP edge (shop.edge) needs to answer not_started / ended.
+    meta = f"{sale['starts_at'].timestamp()} {sale['ends_at'].timestamp()} {int(cancelled)}"
     return gate.sync(
         sale_id,
         remaining=sale["remaining"] if is_open else 0,
         active_buyers=active,
         stale_before=time.time() - TICKET_GRACE_SECONDS,
         ttl_seconds=snapshot_ttl(sale["ends_at"]),
+        meta=meta,
     )
 
 
@@ -259,6 +265,13 @@ def flash_sale_buy_precheck(*, sale_id: int, idempotency_key: str) -> None:
     peek = flash_gate().peek(sale_id, idempotency_key)
     if peek.known and peek.left <= 0 and not peek.key_held:
         raise FlashSoldOut()
+
+
+def flash_sale_admission_release(*, sale_id: int, idempotency_key: str) -> bool:
+    """Give back the unit the HTTP edge admitted for a request that failed
+    before it became its buyer's ticket (not logged in, refused input);
+    nothing when it did (the buy path gives tickets back itself)."""
+    return flash_gate().release_admission(sale_id, idempotency_key)
 
 
 def _ticket(snapshot: FlashSaleSnapshot, buyer: User, key: str) -> Take:
