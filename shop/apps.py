@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.core.management.base import CommandParser
 
 
 class ShopConfig(AppConfig):
@@ -8,6 +11,7 @@ class ShopConfig(AppConfig):
 
     def ready(self) -> None:
         # What the shop adds to the apps below it (their extension points).
+        from community import extensions as community
         from kol import extensions as kol
         from live import extensions as live
         from shop import studio
@@ -20,3 +24,20 @@ class ShopConfig(AppConfig):
         )
         kol.studio_note_columns.add(studio.note_columns, app=self.name, key="shop")
         kol.studio_sections.add(studio.studio_section, app=self.name, key="shop")
+        # seed_demo: shops, products in notes and past sessions, orders.
+        community.demo_parts.add(
+            community.DemoPart("shop", _seed_demo, _demo_arguments), app=self.name, order=40
+        )
+
+
+# The demo module is large: imported when seed_demo runs, not at every start.
+def _seed_demo(**kwargs: Any) -> None:
+    from shop import demo
+
+    demo.seed_demo(**kwargs)
+
+
+def _demo_arguments(parser: CommandParser) -> None:
+    from shop import demo
+
+    demo.add_arguments(parser)
