@@ -125,6 +125,7 @@ def studio_section(request: HttpRequest, user: User) -> StudioSection | None:
             "totals": totals,
             "days": days,
             "chart": sales_chart(days, span=span),
+            "chart_caption": f"Sales per day, in whole {currency()}; exact amounts in the table.",
             "sessions": sessions,
         },
         stylesheets=("css/attribution.css",),

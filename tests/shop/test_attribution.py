@@ -226,7 +226,7 @@ def test_the_hosts_report_page_shows_the_sales() -> None:
     assert figures is not None
     text = re.sub(r"<[^>]+>", " ", figures.group(0))
     assert "Orders" in text and "Sales" in text and "Commission" in text
-    assert "91.00" in text and "9.10" in text and "Conversion" in text
+    assert "91.00" in text and "9.10" in text and "Orders per 1k viewers" in text
 
 
 # --- the creator studio ------------------------------------------------------------------
