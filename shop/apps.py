@@ -15,8 +15,21 @@ class ShopConfig(AppConfig):
         from kol import extensions as kol
         from live import extensions as live
         from shop import studio
+        from shop.reconcile import order_checks
         from shop.selectors.attribution import session_report_cash
+        from shop.services import money, orders
+        from wallet.extensions import PaymentPurpose, payment_purposes, reconcile_checks
 
+        payment_purposes.add(
+            PaymentPurpose(
+                name=money.ORDER_PURPOSE,
+                succeeded=orders.order_payment_succeeded,
+                failed=orders.order_payment_failed,
+            ),
+            app=self.name,
+            key=f"{self.name}.{money.ORDER_PURPOSE}",
+        )
+        reconcile_checks.add(order_checks, app=self.name)
         # Attribution: cash beside traffic in the session report and the studio.
         live.session_report_sections.add(session_report_cash, app=self.name, key="shop", order=20)
         live.session_report_templates.add(
