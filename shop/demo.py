@@ -18,12 +18,27 @@ The community's ``seed_demo`` calls :func:`seed_demo` after the live part
   unpinned inside the broadcast), one of them a brand's flash sale that ran
   during that broadcast, in the past.
 
-Orders (every status, their money booked through the order services) are
-:mod:`shop.demo_orders`' part when those services are installed.
+- orders from demo members, attributed to the notes and sessions that
+  caused them: a few per pin (bought during the pin), a few per tagged note
+  (in the days after it was published), the flash sale's buyers at its
+  price during the sale, and a few bought with no source. Regular orders go
+  through the cart and ``shop.services.checkout`` (with an idempotency
+  key), the flash sale's through ``order_place`` with the sale; all are paid
+  through the sandbox provider, and their money is booked by the order
+  services (``shop.services.money``), so ``manage.py reconcile_ledger``
+  passes. Then, by the order's age, the seller ships it, the buyer confirms
+  delivery (the commission becomes earned), a few are refunded by the seller
+  or cancelled by the buyer before shipping: every status appears. The
+  newest checkout is left ``pending``: its payment is started but, as with a
+  provider that calls back later, not answered yet (the sandbox answers at
+  once, so the demo holds its answer back); its reservation runs out like
+  any other.
 
 Everything is stamped into the past after the services wrote it: shops and
 products before the first note they are tagged on, tags after their note's
-publication, pins inside their session.
+publication, pins inside their session, orders at their moment with their
+payments, ledger entries (with their lines and idempotency records) and
+transitions after it. Amounts, balances and links are never touched.
 
 Idempotent: when the demo brands' shops exist, the part adds nothing.
 """
@@ -49,7 +64,7 @@ from core.commands import count_option
 from kol.models import CreatorProfile
 from live.models import LiveSession
 from shop import services
-from shop.models import FlashSale, NoteProduct, Product, RoomPin, Shop
+from shop.models import FlashSale, NoteProduct, Order, Product, RoomPin, Shop
 
 DEFAULT_SHOPS = 3
 MAX_SHOPS = 30
@@ -246,6 +261,19 @@ class _ShopSeeder:
             f"Shop: {shops} shops with {products} products, {tags} tags on notes, {pins} pins "
             f"in past live sessions{', a past flash sale' if flash else ''}."
         )
+        if not _sandbox_on():
+            self.say(
+                "Shop: no orders; demo orders are paid through the sandbox payment provider "
+                "(SPROUT_WALLET_PAYMENT_PROVIDER and SPROUT_WALLET_SANDBOX_SECRET), which is off."
+            )
+            return
+        with transaction.atomic():
+            statuses = _OrderSeeder(self.rng, self.now).run(flash)
+        self.say(
+            f"Shop: {sum(statuses.values())} orders ("
+            + ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
+            + "), attributed to their notes and live sessions."
+        )
 
     # --- shops and products -----------------------------------------------------------
 
@@ -425,3 +453,299 @@ def _first_note_per_author(notes: Any, limit: int) -> list[Note]:
             if len(picked) == limit:
                 break
     return picked
+
+
+# --- orders ---------------------------------------------------------------------------
+
+PIN_BUYERS = (1, 4)  # orders per pin
+TAG_BUYERS = (0, 3)  # orders per tagged note
+FLASH_BUYERS = (8, 14)
+UNSOURCED = 3
+SHIP_AFTER = (timedelta(hours=6), timedelta(days=2))
+DELIVER_AFTER = (timedelta(days=2), timedelta(days=4))
+CANCEL_EVERY = 9  # one order in this many is cancelled by its buyer before shipping
+REFUND_EVERY = 11  # one in this many is refunded by its seller after delivery
+REFUND_REASONS = ("Arrived damaged", "Wrong size, returned", "Not as described")
+
+
+def _sandbox_on() -> bool:
+    from django.conf import settings
+
+    from wallet import providers
+    from wallet.providers.sandbox import SandboxProvider
+
+    return isinstance(providers.default_provider(), SandboxProvider) and bool(
+        str(getattr(settings, "SPROUT_WALLET_SANDBOX_SECRET", "") or "")
+    )
+
+
+@dataclass(frozen=True)
+class _Purchase:
+    buyer: User
+    product: Product
+    at: Any  # when it was bought
+    source: dict[str, int] | None
+    flash_sale: FlashSale | None = None
+
+
+class _OrderSeeder:
+    """The demo's orders, through the order services, then dated."""
+
+    def __init__(self, rng: random.Random, now: Any) -> None:
+        self.rng, self.now = rng, now
+        self.key = 0
+
+    def run(self, flash: FlashSale | None) -> dict[str, int]:
+        purchases = sorted(self._plan(flash), key=lambda p: p.at)
+        orders = [
+            (order, purchase)
+            for index, purchase in enumerate(purchases)
+            if (order := self._buy(purchase, hold_payment=index == len(purchases) - 1)) is not None
+        ]
+        statuses: dict[str, int] = {}
+        for age, (order, purchase) in enumerate(reversed(orders)):
+            status = self._afterwards(order, purchase, age=age)
+            statuses[status] = statuses.get(status, 0) + 1
+        return statuses
+
+    # --- who buys what, when ----------------------------------------------------------
+
+    def _buyers(self, sellers: set[int]) -> list[User]:
+        return list(
+            User.objects.filter(is_active=True, is_staff=False)
+            .exclude(pk__in=sellers)
+            .exclude(username__startswith="demo_brand_")
+            .order_by("pk")[:400]
+        )
+
+    def _plan(self, flash: FlashSale | None) -> list[_Purchase]:
+        sellers = set(Shop.objects.values_list("owner_id", flat=True))
+        buyers = self._buyers(sellers)
+        if not buyers:
+            return []
+        rng = self.rng
+        planned: list[_Purchase] = []
+
+        def buyer_for(product: Product, at: Any) -> User | None:
+            eligible = [
+                b for b in rng.sample(buyers, min(12, len(buyers)))
+                if b.pk != product.shop.owner_id and b.date_joined < at
+            ]  # fmt: skip
+            return eligible[0] if eligible else None
+
+        pins = RoomPin.objects.filter(session__isnull=False).select_related(
+            "product__shop", "session"
+        )
+        for pin in pins.order_by("pk"):
+            if pin.flash_sale_id is not None:
+                continue
+            end = pin.unpinned_at or pin.pinned_at + timedelta(minutes=10)
+            for _ in range(rng.randint(*PIN_BUYERS)):
+                at = pin.pinned_at + (end - pin.pinned_at) * rng.random()
+                buyer = buyer_for(pin.product, at)
+                if buyer is not None and pin.session_id is not None:
+                    planned.append(
+                        _Purchase(buyer, pin.product, at, {"live_session": pin.session_id})
+                    )
+        tags = NoteProduct.objects.select_related("product__shop", "note").order_by("pk")
+        for tag in tags:
+            published = tag.note.published_at or self.now
+            window = max(self.now - published - timedelta(hours=1), timedelta(minutes=5))
+            for _ in range(rng.randint(*TAG_BUYERS)):
+                at = published + window * rng.random() ** 2
+                buyer = buyer_for(tag.product, at)
+                if buyer is not None:
+                    planned.append(_Purchase(buyer, tag.product, at, {"note": tag.note_id}))
+        if flash is not None:
+            flash_pin = RoomPin.objects.filter(flash_sale=flash).first()
+            source = (
+                {"live_session": flash_pin.session_id}
+                if flash_pin is not None and flash_pin.session_id
+                else None
+            )
+            for _ in range(min(rng.randint(*FLASH_BUYERS), flash.quantity)):
+                at = flash.starts_at + (flash.ends_at - flash.starts_at) * rng.random()
+                buyer = buyer_for(flash.product, at)
+                if buyer is not None:
+                    planned.append(_Purchase(buyer, flash.product, at, source, flash))
+        products = list(Product.objects.select_related("shop").order_by("pk"))
+        for _ in range(UNSOURCED):
+            product = rng.choice(products)
+            at = self.now - timedelta(days=rng.uniform(1, 20))
+            buyer = buyer_for(product, at)
+            if buyer is not None:
+                planned.append(_Purchase(buyer, product, at, None))
+        return planned
+
+    # --- buying, through the services -------------------------------------------------
+
+    def _variant_id(self, product: Product) -> int | None:
+        variants = list(product.variants.filter(stock__gt=0).values_list("pk", flat=True))
+        return self.rng.choice(variants) if variants else None
+
+    def _buy(self, purchase: _Purchase, *, hold_payment: bool) -> Order | None:
+        """Check the purchase out (or place the flash sale's order): the
+        order as the services left it, None when it could not be bought."""
+        from shop.errors import DomainError
+
+        variant_id = (
+            purchase.flash_sale.variant_id
+            if purchase.flash_sale is not None
+            else self._variant_id(purchase.product)
+        )
+        quantity = 1 if purchase.flash_sale is not None else self.rng.choice((1, 1, 1, 2, 3))
+        self.key += 1
+        try:
+            with transaction.atomic(), _payment_held(hold_payment):
+                if purchase.flash_sale is not None:
+                    order = services.order_place(
+                        buyer=purchase.buyer,
+                        lines=[
+                            services.LineRequest(
+                                product_id=purchase.product.pk,
+                                variant_id=variant_id,
+                                quantity=quantity,
+                                source=purchase.source,
+                            )
+                        ],
+                        flash_sale=purchase.flash_sale,
+                    )
+                else:
+                    item = services.cart_item_add(
+                        user=purchase.buyer,
+                        product_id=purchase.product.pk,
+                        variant_id=variant_id,
+                        quantity=quantity,
+                        source=purchase.source,
+                    )
+                    placed = services.checkout(
+                        user=purchase.buyer,
+                        idempotency_key=f"demo-order-{self.key}",
+                        items=[item.pk],
+                        shipping={
+                            "name": purchase.buyer.display_name or purchase.buyer.username,
+                            "phone": "+1 555 0100",
+                            "address": "1 Demo Street, Sprout City",
+                        },
+                    )
+                    order = Order.objects.get(pk=placed["id"])
+        except DomainError:
+            return None  # out of stock, say: the demo buys something else next
+        self._date_order(order, paid=purchase.at)
+        return order
+
+    def _afterwards(self, order: Order, purchase: _Purchase, *, age: int) -> str:
+        """What happened to a paid order since (``age``: 0 for the newest):
+        the newest is still being paid (pending), the next one is waiting to
+        be shipped and the one before it is on its way, whatever their
+        dates; the others are shipped and delivered as their age allows, the
+        fourth newest and one in :data:`CANCEL_EVERY` cancelled by the buyer
+        before shipping, the fifth newest and one in :data:`REFUND_EVERY`
+        refunded by the seller after delivery."""
+        if order.status != Order.Status.PAID or age == 1:
+            return str(order.status)
+        if age == 2:
+            services.order_ship(seller=order.shop.owner, order=order, tracking=f"SP{order.pk:08d}")
+            self._date_transition(order, shipped_at=min(purchase.at + SHIP_AFTER[0], self.now))
+            return str(Order.Status.SHIPPED)
+        rng, seller, buyer = self.rng, order.shop.owner, order.buyer
+        shipped = purchase.at + _between(rng, *SHIP_AFTER)
+        delivered = shipped + _between(rng, *DELIVER_AFTER)
+        refunded = delivered + _between(rng, timedelta(hours=3), timedelta(days=2))
+        must_refund = age == 4 or age % REFUND_EVERY == REFUND_EVERY - 1
+        if must_refund and refunded >= self.now:
+            # Returned quickly: all of it between the purchase and now.
+            span = self.now - purchase.at
+            shipped, delivered, refunded = (purchase.at + span * f for f in (0.2, 0.5, 0.8))
+        if age == 3 or age % CANCEL_EVERY == CANCEL_EVERY - 1:
+            services.order_cancel(buyer=buyer, order=order, reason="Ordered by mistake")
+            self._date_transition(order, cancelled_at=purchase.at + (shipped - purchase.at) / 3)
+            return str(Order.Status.CANCELLED)
+        if shipped >= self.now:
+            return str(Order.Status.PAID)
+        services.order_ship(seller=seller, order=order, tracking=f"SP{order.pk:08d}")
+        self._date_transition(order, shipped_at=shipped)
+        if delivered >= self.now:
+            return str(Order.Status.SHIPPED)
+        services.order_deliver(buyer=buyer, order=order)
+        self._date_transition(order, delivered_at=delivered)
+        if must_refund:
+            services.order_refund(actor=seller, order=order, reason=rng.choice(REFUND_REASONS))
+            self._date_transition(order, refunded_at=refunded)
+            return str(Order.Status.REFUNDED)
+        return str(Order.Status.DELIVERED)
+
+    # --- dating -------------------------------------------------------------------------
+
+    def _date_order(self, order: Order, *, paid: Any) -> None:
+        """The order, its payment and its payment entry at ``paid`` (a
+        pending order stays as it is: it is being paid now)."""
+        order.refresh_from_db()
+        if order.status == Order.Status.PENDING:
+            return
+        created = paid - timedelta(seconds=self.rng.randint(20, 90))
+        reserved = (order.reserved_until - order.created_at) if order.reserved_until else None
+        Order.objects.filter(pk=order.pk).update(
+            created_at=created,
+            paid_at=paid if order.paid_at else None,
+            reserved_until=created + reserved if reserved is not None else None,
+        )
+        if order.payment_id is not None:
+            from wallet.models import Payment
+
+            Payment.objects.filter(pk=order.payment_id).update(
+                created_at=created, completed_at=paid if order.paid_at else None
+            )
+        self._date_entries(order, paid)
+
+    def _date_transition(self, order: Order, **moments: Any) -> None:
+        Order.objects.filter(pk=order.pk).update(**moments)
+        self._date_entries(order, next(iter(moments.values())))
+
+    def _date_entries(self, order: Order, at: Any) -> None:
+        """The order's entries not dated yet (written "now") at ``at``, with
+        their lines and idempotency records."""
+        from django.db.models import OuterRef, Subquery
+
+        from wallet.models import Entry, IdempotencyRecord, Line
+
+        fresh = list(
+            Entry.objects.filter(reference__order=order.pk, created_at__gte=self.now).values_list(
+                "pk", flat=True
+            )
+        )
+        if not fresh:
+            return
+        Entry.objects.filter(pk__in=fresh).update(created_at=at)
+        entry_time = Subquery(Entry.objects.filter(pk=OuterRef("entry_id")).values("created_at"))
+        for model in (Line, IdempotencyRecord):
+            model.objects.filter(entry_id__in=fresh).update(created_at=entry_time)
+
+
+def _between(rng: random.Random, low: timedelta, high: timedelta) -> timedelta:
+    return low + (high - low) * rng.random()
+
+
+class _payment_held:
+    """Within the block, an order's payment is started but not answered, as
+    with a provider whose callback comes later (the sandbox answers at
+    once): the order stays ``pending`` with its stock reserved."""
+
+    def __init__(self, held: bool) -> None:
+        self.held = held
+        self.patch: Any = None
+
+    def __enter__(self) -> None:
+        if self.held:
+            from unittest import mock
+
+            import wallet.services
+
+            self.patch = mock.patch.object(
+                wallet.services, "payment_start", lambda payment: payment
+            )
+            self.patch.start()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.patch is not None:
+            self.patch.stop()
