@@ -64,7 +64,7 @@ from core.commands import count_option
 from kol.models import CreatorProfile
 from live.models import LiveSession
 from shop import services
-from shop.models import FlashSale, NoteProduct, Order, Product, RoomPin, Shop
+from shop.models import FlashSale, NoteProduct, Order, Product, ProductVariant, RoomPin, Shop
 
 DEFAULT_SHOPS = 3
 MAX_SHOPS = 30
@@ -384,6 +384,13 @@ class _ShopSeeder:
         session of the first host."""
         pins = 0
         flash: FlashSale | None = None
+        # The flash sale is of a brand product sold without variants.
+        with_variants = set(
+            ProductVariant.objects.filter(product__in=brand_products).values_list(
+                "product_id", flat=True
+            )
+        )
+        plain = [p for p in brand_products if p.pk not in with_variants]
         for user, products in creators:
             sessions = list(
                 LiveSession.objects.filter(room__host=user, ended_at__isnull=False)
@@ -399,7 +406,7 @@ class _ShopSeeder:
                 for k, product in enumerate(shown):
                     pinned = session.started_at + step * (k + 0.5)
                     sale = None
-                    if flash is None and index == 0 and product in brand_products:
+                    if flash is None and index == 0 and product in plain:
                         sale = flash = self._flash_sale(product, user, pinned)
                     pin = RoomPin.objects.create(
                         room=session.room,
@@ -416,7 +423,7 @@ class _ShopSeeder:
                 # host's latest session gets one with its flash sale.
                 session = sessions[0]
                 assert session.ended_at is not None
-                product = brand_products[0]
+                product = plain[0]
                 pinned = session.ended_at - timedelta(minutes=FLASH_MINUTES + 5)
                 flash = self._flash_sale(product, user, pinned)
                 pin = RoomPin.objects.create(
