@@ -513,6 +513,7 @@ class _OrderSeeder:
         for age, (order, purchase) in enumerate(reversed(orders)):
             status = self._afterwards(order, purchase, age=age)
             statuses[status] = statuses.get(status, 0) + 1
+        self._date_accounts()
         return statuses
 
     # --- who buys what, when ----------------------------------------------------------
@@ -704,6 +705,27 @@ class _OrderSeeder:
                 created_at=created, completed_at=paid if order.paid_at else None
             )
         self._date_entries(order, paid)
+
+    def _date_accounts(self) -> None:
+        """Accounts opened no later than their first line (the orders opened
+        sellers' and affiliates' accounts "now", and booked lines on the
+        platform's older than what live's demo dated them from), as live's
+        demo dates the accounts its gifts opened."""
+        from django.db.models import Min, OuterRef, Subquery
+        from django.db.models.functions import Coalesce, Least
+
+        from wallet.models import Account, Line
+
+        first_line = (
+            Line.objects.filter(account_id=OuterRef("pk"))
+            .order_by()
+            .values("account_id")
+            .annotate(first=Min("created_at"))
+            .values("first")
+        )
+        Account.objects.update(
+            created_at=Least("created_at", Coalesce(Subquery(first_line), "created_at"))
+        )
 
     def _date_transition(self, order: Order, **moments: Any) -> None:
         Order.objects.filter(pk=order.pk).update(**moments)

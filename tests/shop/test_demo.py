@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db.models import F, Min
 from django.utils import timezone
 
 from kol import demo as kol_demo
@@ -28,7 +29,7 @@ from shop.models import (
 )
 from shop.selectors import attribution
 from tests.factories import NoteFactory
-from wallet.models import Entry, Line, Payment
+from wallet.models import Account, Entry, Line, Payment
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +101,15 @@ def test_a_seeded_empty_site_has_shops_sales_and_books_that_reconcile() -> None:
     assert Order.objects.exclude(status=Order.Status.PENDING).filter(paid_at=None).count() == (
         Order.objects.filter(status=Order.Status.CANCELLED, paid_at=None).count()
     )
-    assert not Order.objects.filter(paid_at__gt=timezone.now()).exists()
+    now = timezone.now()
+    assert not Order.objects.filter(paid_at__gt=now).exists()
+    # Money dated with its orders, never changed: entries, lines, accounts.
+    assert not Entry.objects.filter(created_at__gt=now).exists()
+    assert not Line.objects.exclude(created_at=F("entry__created_at")).exists()
+    for account in Account.objects.annotate(first=Min("lines__created_at")):
+        assert account.first is None or account.created_at <= account.first
+    for order in Order.objects.exclude(payment_entry=None).select_related("payment_entry"):
+        assert order.payment_entry is not None and order.payment_entry.created_at == order.paid_at
     # The sessions' reports show their sales.
     sold = attribution.sales_by_session(LiveSession.objects.values_list("pk", flat=True))
     assert sold and all(figures.sales > 0 for figures in sold.values())
