@@ -224,7 +224,6 @@ def note_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "note": note,
             "note_sections": extensions.note_sections_for(request, note),
             "photos": list(note.photos.all()),
-            "topics": list(note.topics.all()),
             "comments": comments,
             "reply_to": reply_to,
             "comment_form": CommentForm(initial={"parent": reply_to.pk if reply_to else None}),
@@ -468,6 +467,14 @@ def profile(request: HttpRequest, username: str, tab: str = "notes") -> HttpResp
             author=author, viewer=viewer, cursor=cursor_of(request), size=page_size()
         )
     return feed_response(request, "community/profile.html", page, context, members=[author])
+
+
+@require_GET
+@member_required
+def me(request: HttpRequest) -> HttpResponse:
+    """Every destination of a member on one page: the "Me" tab of phones and
+    tablets, where the header's account menu does not fit."""
+    return render(request, "community/me.html")
 
 
 @require_GET

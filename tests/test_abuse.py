@@ -284,6 +284,12 @@ def world() -> World:
         from tests.factories import ProductFactory, ShopFactory
 
         ids["products"] = str(ProductFactory(shop=ShopFactory(owner=member)).pk)
+        from tests.factories import CartItemFactory, OrderFactory, OrderLineFactory
+
+        ids["items"] = str(CartItemFactory(user=member).pk)
+        order = OrderFactory(buyer=member)
+        OrderLineFactory(order=order)
+        ids["orders"] = str(order.pk)
     return World(
         member=member,
         other=other,
@@ -296,6 +302,7 @@ def world() -> World:
             "provider": "sandbox",
             "path": "nothing-here.jpg",
             "url": "nothing-here/",
+            "rest": "nothing-here/",
             "content_type_id": str(note_type.pk),
             "object_id": str(note.pk),
             # A real password-reset link's parts (the e-mail verification

@@ -798,3 +798,32 @@ def test_people_pages_page_by_cursor_and_cost_the_same_queries(
         if cursor is None:
             break
     assert len(seen) == 25
+
+
+def test_the_me_page_reaches_every_destination(user_client: Client, client: Client) -> None:
+    """Phones and tablets have no room for the header's account menu: the
+    "Me" tab opens a page with every destination of it, and more."""
+    page = user_client.get(reverse("me"))
+    html = page.content.decode()
+    assert page.status_code == 200
+    header_menu = html.split('class="menu-panel"')[1].split("</details>")[0]
+    for href in re.findall(r'href="([^"]+)"', header_menu):
+        assert html.count(f'href="{href}"') >= 2, href  # in the menu and on the page
+    assert 'action="/logout"' in html.split("me-page")[1]
+    for name in ("discover", "following", "notifications"):
+        assert f'href="{reverse(name)}"' in html.split("me-page")[1]
+    assert f'href="{reverse("me")}" aria-current="page"' in html
+    assert client.get(reverse("me")).status_code == 302
+
+
+def test_a_notes_hashtags_show_once_as_links_in_its_text(client: Client, user: User) -> None:
+    note = services.note_create(
+        author=user,
+        title="Green tea",
+        body="Cold brew #matcha for summer",
+        status="published",
+        images=[SimpleUploadedFile("a.jpg", jpeg_bytes(320, 240), content_type="image/jpeg")],
+    )
+    page = client.get(note.get_absolute_url()).content.decode()
+    assert page.count("#matcha<") == 1
+    assert reverse("topic", args=["matcha"]) in page
