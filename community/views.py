@@ -651,7 +651,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
     )
     page = pagination.keyset(items, cursor=cursor_of(request), size=NOTIFICATIONS_PAGE_SIZE)
     context = {
-        "items": page.items,
+        "items": selectors.notification_grouped(page.items),
         "next_cursor": page.next_cursor,
         "followed_ids": selectors.viewer_graph(user).followed_users,
     }
@@ -677,7 +677,7 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
         request,
         "community/partials/notification_list.html",
         {
-            "items": page.items,
+            "items": selectors.notification_grouped(page.items),
             "next_cursor": page.next_cursor,
             "followed_ids": selectors.viewer_graph(user).followed_users,
         },
