@@ -108,7 +108,9 @@ def test_the_books_reconcile_and_every_host_is_due_a_payout() -> None:
     printed = out.getvalue()
     for host in hosts():
         assert re.search(rf"@{host.username}: [\d,]+ coins .*\[would pay\]", printed)
-    assert "3 payout(s) would be made" in printed
+    # Every host; with the shop on, creators with earned commission too.
+    made = re.search(r"(\d+) payout\(s\) would be made", printed)
+    assert made is not None and int(made.group(1)) >= 3, printed
     assert not Payout.objects.exists()
 
 
