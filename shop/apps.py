@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.core.management.base import CommandParser
 
 
 class ShopConfig(AppConfig):
@@ -8,8 +11,13 @@ class ShopConfig(AppConfig):
 
     def ready(self) -> None:
         # What the shop adds to the apps below it (their extension points).
+        from community import extensions as community
+        from kol import extensions as kol
+        from live import extensions as live
         from live.extensions import room_tick_events
+        from shop import studio
         from shop.reconcile import order_checks
+        from shop.selectors.attribution import session_report_cash
         from shop.services import money, orders
         from shop.services.flash import flash_sale_room_tick_async
         from wallet.extensions import PaymentPurpose, payment_purposes, reconcile_checks
@@ -27,3 +35,27 @@ class ShopConfig(AppConfig):
             key=f"{self.name}.{money.ORDER_PURPOSE}",
         )
         reconcile_checks.add(order_checks, app=self.name)
+        # Attribution: cash beside traffic in the session report and the studio.
+        live.session_report_sections.add(session_report_cash, app=self.name, key="shop", order=20)
+        live.session_report_templates.add(
+            "shop/partials/session_report_sales.html", app=self.name, key="shop"
+        )
+        kol.studio_note_columns.add(studio.note_columns, app=self.name, key="shop")
+        kol.studio_sections.add(studio.studio_section, app=self.name, key="shop")
+        # seed_demo: shops, products in notes and past sessions, orders.
+        community.demo_parts.add(
+            community.DemoPart("shop", _seed_demo, _demo_arguments), app=self.name, order=40
+        )
+
+
+# The demo module is large: imported when seed_demo runs, not at every start.
+def _seed_demo(**kwargs: Any) -> None:
+    from shop import demo
+
+    demo.seed_demo(**kwargs)
+
+
+def _demo_arguments(parser: CommandParser) -> None:
+    from shop import demo
+
+    demo.add_arguments(parser)

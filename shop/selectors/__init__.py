@@ -1,10 +1,21 @@
 """Reads of the shop, a module per concept: :mod:`shop.selectors.access`
 (who moderates the shop), :mod:`shop.selectors.products` (the catalog),
 :mod:`shop.selectors.flash` (flash sales: state, cached snapshot, lists),
-:mod:`shop.selectors.orders` (carts and orders).
+:mod:`shop.selectors.orders` (carts and orders),
+:mod:`shop.selectors.attribution` (what notes and live sessions sold).
 Their public functions are also here, as ``shop.selectors.<name>``."""
 
 from shop.selectors.access import is_shop_moderator
+from shop.selectors.attribution import (
+    COUNTED,
+    SalesFigures,
+    conversion,
+    creator_daily_sales,
+    creator_session_rows,
+    sales_by_note,
+    sales_by_session,
+    session_report_cash,
+)
 from shop.selectors.flash import (
     FLASH_SALE_STATES,
     FlashSaleSnapshot,
@@ -41,18 +52,23 @@ from shop.selectors.products import (
 )
 
 __all__ = [
+    "COUNTED",
     "FLASH_SALE_STATES",
     "ORDER_STATUSES",
     "Q_MAX_LENGTH",
     "CartShop",
     "FlashSaleSnapshot",
     "FlashSaleState",
+    "SalesFigures",
     "ShopPage",
     "can_see_order",
     "cart_by_shop",
     "cart_item_payload",
     "cart_items",
     "cart_payload",
+    "conversion",
+    "creator_daily_sales",
+    "creator_session_rows",
     "flash_sale_for_viewer",
     "flash_sale_left",
     "flash_sale_list",
@@ -69,5 +85,8 @@ __all__ = [
     "product_for_viewer",
     "product_list",
     "product_page",
+    "sales_by_note",
+    "sales_by_session",
+    "session_report_cash",
     "shop_page",
 ]
