@@ -7,6 +7,7 @@ from shop import rules
 
 __all__ = [
     "DomainError",
+    "HiddenByModerator",
     "ImagesRequired",
     "NotFound",
     "NotTheSeller",
@@ -39,3 +40,9 @@ class ShopClosed(DomainError):
     code = "shop_closed"
     status = 409
     message = "This shop was closed by a moderator: it cannot list or change products."
+
+
+class HiddenByModerator(PermissionDenied):
+    code = "hidden_by_moderator"
+    status = 403
+    message = "A moderator hid this product: only a moderator can show it again."
