@@ -7,8 +7,24 @@ class ShopConfig(AppConfig):
     verbose_name = "Shop"
 
     def ready(self) -> None:
-        # What the shop adds to the apps below it (their extensions): with the
-        # shop out of INSTALLED_APPS none of it counts (core.extensions).
+        # What the shop adds to the wallet below it (wallet.extensions).
+        from shop.reconcile import order_checks
+        from shop.services import money, orders
+        from wallet.extensions import PaymentPurpose, payment_purposes, reconcile_checks
+
+        payment_purposes.add(
+            PaymentPurpose(
+                name=money.ORDER_PURPOSE,
+                succeeded=orders.order_payment_succeeded,
+                failed=orders.order_payment_failed,
+            ),
+            app=self.name,
+            key=f"{self.name}.{money.ORDER_PURPOSE}",
+        )
+        reconcile_checks.add(order_checks, app=self.name)
+
+        # Its pages in the community's (with the shop out of INSTALLED_APPS
+        # none of it counts: core.extensions).
         from community import extensions as community
         from shop.views import discover_strip
 

@@ -6,12 +6,28 @@ from core.errors import DomainError, NotFound, PermissionDenied, ValidationFaile
 from shop import rules
 
 __all__ = [
+    "CartFull",
     "DomainError",
+    "EmptyCart",
+    "FlashSoldOut",
     "HiddenByModerator",
     "ImagesRequired",
+    "InsufficientStock",
+    "InvalidSource",
+    "NotAllowedToRefund",
     "NotFound",
+    "NotTheBuyer",
     "NotTheSeller",
+    "OrderNotCancellable",
+    "OrderNotDeliverable",
+    "OrderNotFound",
+    "OrderNotRefundable",
+    "OrderNotShippable",
+    "OrderStateError",
+    "OwnProduct",
     "PermissionDenied",
+    "ProductUnavailable",
+    "SeveralShops",
     "ShopClosed",
     "TooManyImages",
     "ValidationFailed",
@@ -40,6 +56,122 @@ class ShopClosed(DomainError):
     code = "shop_closed"
     status = 409
     message = "This shop was closed by a moderator: it cannot list or change products."
+
+
+# --- cart, checkout, orders ---------------------------------------------------------------
+
+
+class InvalidSource(ValidationFailed):
+    """A cart line's ``source`` that is not a published note or an existing
+    live session."""
+
+    code = "invalid_source"
+    status = 400
+    message = "The source must be a published note or a live session."
+
+
+class ProductUnavailable(DomainError):
+    """The product is hidden, its shop closed, or the variant is not its own."""
+
+    code = "product_unavailable"
+    status = 409
+    message = "This product cannot be bought right now."
+
+
+class CartFull(DomainError):
+    code = "cart_full"
+    status = 409
+    message = f"A cart holds at most {rules.CART_LINES_MAX} lines."
+
+
+class EmptyCart(DomainError):
+    code = "empty_cart"
+    status = 409
+    message = "There is nothing to check out: add a product to your cart first."
+
+
+class SeveralShops(DomainError):
+    """One order comes from one shop: check out each shop's items apart."""
+
+    code = "several_shops"
+    status = 409
+    message = "These items come from several shops: check out one shop at a time."
+
+
+class OwnProduct(DomainError):
+    code = "own_product"
+    status = 409
+    message = "You cannot buy from your own shop."
+
+
+class InsufficientStock(DomainError):
+    """Not enough units for a line; ``fields`` name it (``lines`` → its
+    product / variant and the units left), and ``line`` is its index."""
+
+    code = "insufficient_stock"
+    status = 409
+    message = "Not enough left in stock."
+
+    def __init__(self, *, product_id: int, variant_id: int | None, title: str, line: int) -> None:
+        self.product_id, self.variant_id, self.line = product_id, variant_id, line
+        super().__init__(
+            f"Not enough “{title}” left in stock.",
+            fields={
+                "lines": [
+                    f"line {line}: product {product_id}"
+                    + (f" variant {variant_id}" if variant_id else "")
+                ]
+            },
+        )
+
+
+class FlashSoldOut(DomainError):
+    code = "sold_out"
+    status = 409
+    message = "This flash sale is sold out."
+
+
+class OrderNotFound(NotFound):
+    message = "No such order."
+
+
+class NotTheBuyer(PermissionDenied):
+    code = "not_the_buyer"
+    status = 403
+    message = "Only the order's buyer can do this."
+
+
+class NotAllowedToRefund(PermissionDenied):
+    code = "not_allowed_to_refund"
+    status = 403
+    message = "Only the order's seller or a shop moderator can refund it."
+
+
+class OrderStateError(DomainError):
+    """An order transition from a state it does not leave (each subclass's
+    code names the transition)."""
+
+    status = 409
+
+
+class OrderNotCancellable(OrderStateError):
+    code = "order_not_cancellable"
+    message = "Only a pending or paid order that has not shipped can be cancelled."
+
+
+class OrderNotShippable(OrderStateError):
+    code = "order_not_shippable"
+    message = "Only a paid order can be shipped."
+
+
+class OrderNotDeliverable(OrderStateError):
+    code = "order_not_deliverable"
+    message = "Only a shipped order can be confirmed delivered."
+
+
+class OrderNotRefundable(OrderStateError):
+    code = "order_not_refundable"
+    message = "Only a paid, shipped or delivered order can be refunded."
 
 
 class HiddenByModerator(PermissionDenied):

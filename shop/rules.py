@@ -18,3 +18,10 @@ VARIANTS_MAX = 30  # sizes × colours of one product
 COMMISSION_BPS_MAX = 10_000  # basis points: 10,000 is 100 %
 IMAGES_MIN = 1
 IMAGES_MAX = 9  # SPEC.md: 1–9 images a product
+# Carts and orders.
+CART_QUANTITY_MAX = 99  # units of one line
+CART_LINES_MAX = 50
+TRACKING_MAX_LENGTH = 100
+SHIP_NAME_MAX_LENGTH = 100
+SHIP_PHONE_MAX_LENGTH = 30
+SHIP_ADDRESS_MAX_LENGTH = 300

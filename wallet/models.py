@@ -37,10 +37,25 @@ class Account(models.Model):
         PROVIDER_CLEARING = "provider_clearing", "Payment provider clearing (money)"
         COIN_ISSUANCE = "coin_issuance", "Coins issued (coins)"
         PAYOUT_CONVERSION = "payout_conversion", "Coins converted at payout"
+        # Orders (the shop books them through payment purposes, see
+        # wallet.extensions): what a seller is owed for their sales, and an
+        # affiliate creator's commission, pending until delivery, then earned
+        # (paid out with their gift earnings).
+        SELLER_PAYABLE = "seller_payable", "Owed to seller (money)"
+        COMMISSION_PENDING = "commission_pending", "Commission pending delivery (money)"
+        COMMISSION_EARNED = "commission_earned", "Commission earned (money)"
+        # Commission of refunded orders that had already been paid out: the
+        # platform bears it (shop.services.money).
+        COMMISSION_WRITEOFF = "commission_writeoff", "Commission written off (money)"
 
     # Accounts that represent the outside world and may go negative: the
     # provider owes us what members paid; issued coins are a liability.
-    MAY_GO_NEGATIVE = (Kind.PROVIDER_CLEARING, Kind.COIN_ISSUANCE, Kind.PAYOUT_CONVERSION)
+    MAY_GO_NEGATIVE = (
+        Kind.PROVIDER_CLEARING,
+        Kind.COIN_ISSUANCE,
+        Kind.PAYOUT_CONVERSION,
+        Kind.COMMISSION_WRITEOFF,
+    )
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     user = models.ForeignKey(
@@ -60,7 +75,14 @@ class Account(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(balance__gte=0)
-                | Q(kind__in=["provider_clearing", "coin_issuance", "payout_conversion"]),
+                | Q(
+                    kind__in=[
+                        "provider_clearing",
+                        "coin_issuance",
+                        "payout_conversion",
+                        "commission_writeoff",
+                    ]
+                ),
                 name="account_balance_not_negative",
             ),
             models.UniqueConstraint(
@@ -91,6 +113,9 @@ class Entry(models.Model):
         PAYOUT = "payout", "Payout"
         PAYOUT_REVERSAL = "payout_reversal", "Payout reversal"
         ADJUSTMENT = "adjustment", "Adjustment"
+        ORDER_PAYMENT = "order_payment", "Order payment"
+        COMMISSION_RELEASE = "commission_release", "Commission released"
+        ORDER_REFUND = "order_refund", "Order refund"
 
     kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
     memo = models.CharField(max_length=200, blank=True)
@@ -155,7 +180,13 @@ class IdempotencyRecord(models.Model):
 
 
 class Payment(models.Model):
-    """A recharge: coins bought through a payment provider."""
+    """Money charged through a payment provider, for a ``purpose``: a
+    recharge (coins bought: ``coins``), or what an app above the wallet
+    registered (``wallet.extensions.payment_purposes``: the shop's
+    ``order``, with ``coins`` 0), which books the money itself when the
+    payment succeeds."""
+
+    RECHARGE = "recharge"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -167,6 +198,7 @@ class Payment(models.Model):
     )
     provider = models.CharField(max_length=30)
     provider_ref = models.CharField(max_length=100)
+    purpose = models.CharField(max_length=20, default=RECHARGE, db_index=True)
     coins = models.PositiveBigIntegerField()
     amount = models.PositiveBigIntegerField(help_text="Price in minor units of the currency.")
     currency = models.CharField(max_length=3)
@@ -188,6 +220,8 @@ class Payment(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.purpose != self.RECHARGE:
+            return f"{self.purpose} payment of {self.amount} by {self.user} ({self.status})"
         return f"{self.coins} coins for {self.user} ({self.status})"
 
 
@@ -285,6 +319,8 @@ class Payout(models.Model):
     agency_share_bps = models.PositiveIntegerField(default=0)
     agency_amount = models.BigIntegerField(default=0)
     net = models.BigIntegerField()
+    # Affiliate commission earned on orders (money, not converted, no agency share).
+    commission = models.BigIntegerField(default=0)
     currency = models.CharField(max_length=3)
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
@@ -304,6 +340,9 @@ class Payout(models.Model):
             models.CheckConstraint(
                 condition=Q(net__gte=0, agency_amount__gte=0, gross__gte=0),
                 name="payout_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(commission__gte=0), name="payout_commission_not_negative"
             ),
         ]
         permissions = [("review_payout", "Can approve or reject payouts")]

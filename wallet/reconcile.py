@@ -18,7 +18,9 @@ of queries, whatever its size) that lists what breaks a rule, oldest first:
    that debits the creator's earnings by its coins and owes the creator its
    net and the agency its share;
 5. per unit: the coins recharges issued and the money they booked as received
-   from providers equal what the succeeded payments bought and paid.
+   from providers equal what the succeeded recharge payments bought and paid;
+6. what the apps above register (``wallet.extensions.reconcile_checks``:
+   the shop's orders, stock and commission), in the same discipline.
 
 On PostgreSQL all queries read one snapshot (REPEATABLE READ, READ ONLY)
 when not already inside a transaction, so gifts and roll-ups running
@@ -34,6 +36,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from wallet import services
+from wallet.extensions import reconcile_checks
 from wallet.models import Account, Entry, Payment
 
 #: Discrepancies listed per check (the count covers all of them).
@@ -128,7 +131,13 @@ def _lines_of(entry: str, user: str) -> str:
 
 
 def checks() -> list[Check]:
-    """Every rule, in the order discrepancies are reported."""
+    """Every rule, in the order discrepancies are reported: the wallet's,
+    then those of the apps above it (``wallet.extensions.reconcile_checks``)."""
+    extra = [check for provider in reconcile_checks for check in provider()]
+    return [*_wallet_checks(), *extra]
+
+
+def _wallet_checks() -> list[Check]:
     kinds = Account.Kind
     may_go_negative = tuple(str(kind) for kind in Account.MAY_GO_NEGATIVE)
     coin_kinds = tuple(str(kind) for kind in _COIN_KINDS)
@@ -237,9 +246,10 @@ def checks() -> list[Check]:
             f"""SELECT * FROM (
                  SELECT p.id, p.coins, p.entry_id,
                         {_lines_of("p.entry_id", "p.user_id")} AS credited
-                 FROM wallet_payment p WHERE p.status = %s AND p.entry_id IS NOT NULL
+                 FROM wallet_payment p
+                 WHERE p.status = %s AND p.entry_id IS NOT NULL AND p.purpose = %s
                ) t WHERE t.credited <> t.coins ORDER BY t.id""",  # noqa: S608
-            (kinds.MEMBER_COINS, succeeded),
+            (kinds.MEMBER_COINS, succeeded, Payment.RECHARGE),
             lambda r: (
                 f"payment {r[0]} bought {r[1]} coins but its entry {r[2]} credits the member {r[3]}"
             ),
@@ -260,27 +270,34 @@ def checks() -> list[Check]:
         Check(
             "payouts whose entry moves other amounts",
             f"""SELECT * FROM (
-                 SELECT o.id, o.coins, o.net, o.agency_amount, o.entry_id, e.kind,
+                 SELECT o.id, o.coins, o.net + o.commission AS due, o.agency_amount,
+                        o.entry_id, e.kind,
                         {_lines_of("o.entry_id", "o.creator_id")} AS debited,
                         {_lines_of("o.entry_id", "o.creator_id")} AS owed,
                         COALESCE((SELECT SUM(l.amount) FROM wallet_line l
                                   JOIN wallet_account a ON a.id = l.account_id
-                                  WHERE l.entry_id = o.entry_id AND a.kind = %s), 0) AS agency
+                                  WHERE l.entry_id = o.entry_id AND a.kind = %s), 0) AS agency,
+                        o.commission,
+                        {_lines_of("o.entry_id", "o.creator_id")} AS drained
                  FROM wallet_payout o JOIN wallet_entry e ON e.id = o.entry_id
                ) t
-               WHERE t.kind <> %s OR t.debited <> -t.coins OR t.owed <> t.net
-                  OR t.agency <> t.agency_amount
+               WHERE t.kind <> %s OR t.debited <> -t.coins OR t.owed <> t.due
+                  OR t.agency <> t.agency_amount OR t.drained <> -t.commission
                ORDER BY t.id""",  # noqa: S608
             (
                 kinds.CREATOR_EARNINGS,
                 kinds.CREATOR_PAYABLE,
                 kinds.AGENCY_PAYABLE,
+                kinds.COMMISSION_EARNED,
                 Entry.Kind.PAYOUT,
             ),
             lambda r: (
-                f"payout {r[0]} is for {r[1]} coins, {r[2]} to the creator and {r[3]} to "
-                f"the agency, but its entry {r[4]} ({r[5]}) debits {-r[6]} coins "
-                f"and owes {r[7]} and {r[8]}"
+                f"payout {r[0]} is for {r[1]} coins, {r[2]} to the creator"
+                + (f" (with {r[9]} of commission)" if r[9] else "")
+                + f" and {r[3]} to the agency, but its entry {r[4]} ({r[5]}) debits "
+                f"{-r[6]} coins"
+                + (f" and {-r[10]} of commission" if r[9] or r[10] else "")
+                + f" and owes {r[7]} and {r[8]}"
             ),
         ),
         Check(
@@ -288,13 +305,13 @@ def checks() -> list[Check]:
             """SELECT * FROM (
                  SELECT
                    (SELECT COALESCE(SUM(p.coins), 0) FROM wallet_payment p
-                      WHERE p.status = %s) AS bought,
+                      WHERE p.status = %s AND p.purpose = %s) AS bought,
                    (SELECT COALESCE(-SUM(l.amount), 0) FROM wallet_line l
                       JOIN wallet_account a ON a.id = l.account_id
                       JOIN wallet_entry e ON e.id = l.entry_id
                       WHERE e.kind = %s AND a.kind = %s) AS issued,
                    (SELECT COALESCE(SUM(p.amount), 0) FROM wallet_payment p
-                      WHERE p.status = %s) AS paid,
+                      WHERE p.status = %s AND p.purpose = %s) AS paid,
                    (SELECT COALESCE(-SUM(l.amount), 0) FROM wallet_line l
                       JOIN wallet_account a ON a.id = l.account_id
                       JOIN wallet_entry e ON e.id = l.entry_id
@@ -302,9 +319,11 @@ def checks() -> list[Check]:
                ) t WHERE t.bought <> t.issued OR t.paid <> t.received""",
             (
                 succeeded,
+                Payment.RECHARGE,
                 Entry.Kind.RECHARGE,
                 kinds.COIN_ISSUANCE,
                 succeeded,
+                Payment.RECHARGE,
                 Entry.Kind.RECHARGE,
                 kinds.PROVIDER_CLEARING,
             ),

@@ -272,6 +272,13 @@ SPROUT_WALLET_PAYOUT_LEASE_SECONDS = env.int("SPROUT_WALLET_PAYOUT_LEASE_SECONDS
 # outside that test.
 SPROUT_WALLET_PAYOUT_TEST_DELAY = env.float("SPROUT_WALLET_PAYOUT_TEST_DELAY", default=0.0)
 
+# --- shop: orders (shop.services.orders, shop.services.money) -------------------
+# The platform's fee on each order, in basis points of its total (500 = 5 %).
+SPROUT_SHOP_PLATFORM_FEE_BPS = env.int("SPROUT_SHOP_PLATFORM_FEE_BPS", default=500)
+# How long a pending order holds its stock while its payment is outstanding;
+# the beat task release-expired-reservations frees it after that.
+SPROUT_SHOP_RESERVATION_SECONDS = env.int("SPROUT_SHOP_RESERVATION_SECONDS", default=900)
+
 # --- API ------------------------------------------------------------------
 THROTTLE_RATES: dict[str, str] = {
     "anon": env("SPROUT_THROTTLE_ANON", default="300/min"),
@@ -436,3 +443,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
 }
+if SHOP_ENABLED:
+    # Pending orders whose reservation passed: their stock back (shop.services.orders).
+    CELERY_BEAT_SCHEDULE["release-expired-reservations"] = {
+        "task": "shop.tasks.release_expired_reservations",
+        "schedule": 60.0,
+        # A sweep not run within its interval is dropped: the next one does it all.
+        "options": {"expire_seconds": 60},
+    }

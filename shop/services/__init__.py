@@ -5,11 +5,37 @@
   writers of sales (``stock_take``, ``stock_return``).
 - :mod:`shop.services.moderation`: moderators hide / restore products and
   close / reopen shops.
+- :mod:`shop.services.cart`: a member's cart lines and their sources.
+- :mod:`shop.services.orders`: placing orders (stock reserved, payment
+  charged), checkout, and the order's transitions.
+- :mod:`shop.services.money`: what orders book in the wallet's ledger.
 
 Their public functions are also here, as ``shop.services.<name>``.
 """
 
+from shop.services.cart import (
+    buyable_product,
+    cart_item_add,
+    cart_item_remove,
+    cart_item_set_quantity,
+    source_check,
+)
 from shop.services.moderation import product_hide, product_restore, shop_close, shop_reopen
+from shop.services.orders import (
+    CHECKOUT_SCOPE,
+    LineRequest,
+    checkout,
+    order_cancel,
+    order_deliver,
+    order_expire,
+    order_payment_failed,
+    order_payment_succeeded,
+    order_place,
+    order_refund,
+    order_release,
+    order_ship,
+    reservations_release_expired,
+)
 from shop.services.products import (
     UPDATABLE,
     VariantSpec,
@@ -22,16 +48,34 @@ from shop.services.products import (
 )
 
 __all__ = [
+    "CHECKOUT_SCOPE",
     "UPDATABLE",
+    "LineRequest",
     "VariantSpec",
+    "buyable_product",
+    "cart_item_add",
+    "cart_item_remove",
+    "cart_item_set_quantity",
+    "checkout",
+    "order_cancel",
+    "order_deliver",
+    "order_expire",
+    "order_payment_failed",
+    "order_payment_succeeded",
+    "order_place",
+    "order_refund",
+    "order_release",
+    "order_ship",
     "product_create",
     "product_fields_check",
     "product_hide",
     "product_restore",
     "product_set_hidden",
     "product_update",
+    "reservations_release_expired",
     "shop_close",
     "shop_reopen",
+    "source_check",
     "stock_return",
     "stock_take",
 ]

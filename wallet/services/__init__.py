@@ -45,6 +45,8 @@ from wallet.services.recharge import (
     coin_account_get_or_create,
     payment_callback_handle,
     payment_charge,
+    payment_create,
+    payment_start,
     recharge_create,
 )
 
@@ -69,6 +71,8 @@ __all__ = [
     "operation_run_once",
     "payment_callback_handle",
     "payment_charge",
+    "payment_create",
+    "payment_start",
     "payout_approve",
     "payout_reject",
     "payout_run_claim",

@@ -32,6 +32,7 @@ from community.permissions import check_authenticated
 from core.money import currency
 from wallet import providers
 from wallet.errors import CallbackMismatch, UnknownPayment
+from wallet.extensions import PaymentPurpose, payment_purpose
 from wallet.models import Account, Entry, Payment
 from wallet.selectors import check_recharge_coins, coin_balance, coin_price, payment_payload
 from wallet.services.idempotency import operation_run_once
@@ -71,33 +72,75 @@ def recharge_create(*, user: User, coins: int, idempotency_key: str) -> dict[str
 
 
 def payment_charge(*, user: User, coins: int) -> tuple[Entry | None, dict[str, Any]]:
-    """Create the payment and ask the provider to charge it; when the
-    provider answers with its callback at once, complete it the way an HTTP
-    callback would. Runs inside ``operation_run_once``'s transaction."""
+    """Create the recharge's payment and ask the provider to charge it
+    (:func:`payment_start`). Runs inside ``operation_run_once``'s
+    transaction."""
+    payment = payment_create(
+        user=user, amount=coins * coin_price(), purpose=Payment.RECHARGE, coins=coins
+    )
+    payment = payment_start(payment)
+    response = {"payment": payment_payload(payment), "balance": coin_balance(user)}
+    return payment.entry, response
+
+
+def payment_create(*, user: User, amount: int, purpose: str, coins: int = 0) -> Payment:
+    """A pending payment of ``amount`` (minor units of the site's currency)
+    for ``purpose`` with the default provider, not yet charged: the caller
+    links it to what it pays for (an order), then calls
+    :func:`payment_start`. Inside the caller's transaction."""
     provider = providers.default_provider()
-    payment = Payment.objects.create(
+    return Payment.objects.create(
         user=user,
         provider=provider.name,
         # Unique until the provider names the charge, a moment later.
         provider_ref=f"new:{uuid.uuid4().hex}",
+        purpose=purpose,
         coins=coins,
-        amount=coins * coin_price(),
+        amount=amount,
         currency=currency(),
     )
+
+
+def payment_start(payment: Payment) -> Payment:
+    """Ask the payment's provider to charge it; when the provider answers
+    with its callback at once (the sandbox), complete it the way an HTTP
+    callback would (:func:`payment_callback_handle`); when it refuses at
+    once, fail it (a purpose's ``failed`` runs). Returns the payment as it
+    is then (``succeeded``, ``failed`` or ``pending``). Raises
+    ``PaymentsUnavailable`` when the provider takes no charges."""
+    provider = providers.get_provider(payment.provider)
     result = provider.create_charge(payment)
     payment.provider_ref = result.provider_ref
-    if result.status == Payment.Status.FAILED:
-        payment.status = Payment.Status.FAILED
-        payment.completed_at = timezone.now()
-    payment.save(update_fields=["provider_ref", "status", "completed_at"])
+    payment.save(update_fields=["provider_ref"])
     if result.callback_payload is not None:
-        payment = payment_callback_handle(
+        return payment_callback_handle(
             provider_name=provider.name,
             headers=result.callback_payload.headers,
             body=result.callback_payload.body,
         )
-    response = {"payment": payment_payload(payment), "balance": coin_balance(user)}
-    return payment.entry, response
+    if result.status == Payment.Status.FAILED:
+        with transaction.atomic():
+            payment = Payment.objects.select_for_update().get(pk=payment.pk)
+            _fail(payment)
+    return payment
+
+
+def _fail(payment: Payment) -> None:
+    """A pending payment failed: record it and tell its purpose (locked row)."""
+    if payment.status != Payment.Status.PENDING:
+        return
+    payment.status = Payment.Status.FAILED
+    payment.completed_at = timezone.now()
+    payment.save(update_fields=["status", "completed_at"])
+    if payment.purpose != Payment.RECHARGE:
+        _purpose(payment).failed(payment)
+
+
+def _purpose(payment: Payment) -> PaymentPurpose:
+    purpose = payment_purpose(payment.purpose)
+    if purpose is None:  # the app that made it is not installed
+        raise UnknownPayment()
+    return purpose
 
 
 def payment_callback_handle(
@@ -106,7 +149,9 @@ def payment_callback_handle(
     """Apply a payment provider's callback: verify its signature
     (``invalid_signature``), find the payment (``unknown_payment``), check
     the amount (``callback_mismatch``), and on success issue the coins and
-    book the money. Idempotent: a payment that already succeeded is
+    book the money (a payment for another purpose: its purpose's
+    ``succeeded`` or ``failed``, ``wallet.extensions.payment_purposes``).
+    Idempotent: a payment that already succeeded is
     returned untouched, so a redelivered callback issues nothing twice
     (concurrent deliveries serialise on the payment's row)."""
     provider = providers.get_provider(provider_name)
@@ -124,14 +169,14 @@ def payment_callback_handle(
         if event.amount != payment.amount or event.currency != payment.currency:
             raise CallbackMismatch()
         if event.status == "failed":
-            if payment.status == Payment.Status.PENDING:
-                payment.status = Payment.Status.FAILED
-                payment.completed_at = timezone.now()
-                payment.save(update_fields=["status", "completed_at"])
+            _fail(payment)
             return payment
         # Succeeded (also after an earlier "failed": the money arrived, so
-        # the coins must too).
-        payment.entry = _post_recharge(payment)
+        # the coins must too, or the purpose books it).
+        if payment.purpose == Payment.RECHARGE:
+            payment.entry = _post_recharge(payment)
+        else:
+            payment.entry = _purpose(payment).succeeded(payment)
         payment.status = Payment.Status.SUCCEEDED
         payment.completed_at = timezone.now()
         payment.save(update_fields=["entry", "status", "completed_at"])
