@@ -45,3 +45,19 @@ class ShopConfig(AppConfig):
             key="shop_mine",
             order=40,
         )
+        community.account_menu.add(
+            community.MenuItem(
+                "Orders", "orders", icon="shop/icons/package.svg", current=("orders", "order")
+            ),
+            app=self.name,
+            key="shop_orders",
+            order=41,
+        )
+        community.account_menu.add(
+            community.MenuItem(
+                "Cart", "cart", icon="shop/icons/cart.svg", current=("cart", "checkout")
+            ),
+            app=self.name,
+            key="shop_cart",
+            order=42,
+        )

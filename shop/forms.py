@@ -16,6 +16,7 @@ from community.forms import MultipleFileField
 from core.money import ZERO_DECIMAL, currency, money_text
 from shop import rules
 from shop.services import VariantSpec
+from wallet.rules import KEY_CLASS
 
 
 def minor_digits(code: str | None = None) -> int:
@@ -238,17 +239,82 @@ def product_initial(product: Any) -> dict[str, Any]:
 
 
 class AddToCartForm(forms.Form):
-    """The product sheet's "add to cart" / "buy now" (``buy_now=1``)."""
+    """The product sheet's "Add to cart" and "Buy now" (``buy_now=1``), with
+    where the buyer came from (a note, a live session: attribution)."""
 
-    variant = forms.IntegerField(required=False, min_value=1)
-    quantity = forms.IntegerField(min_value=1, max_value=99, initial=1)
-    source_note = forms.IntegerField(required=False, min_value=1)
-    source_session = forms.IntegerField(required=False, min_value=1)
+    product = forms.IntegerField(min_value=1, max_value=2**62)
+    variant = forms.IntegerField(required=False, min_value=1, max_value=2**62)
+    quantity = forms.IntegerField(min_value=1, max_value=rules.CART_QUANTITY_MAX, initial=1)
+    source_note = forms.IntegerField(required=False, min_value=1, max_value=2**62)
+    source_session = forms.IntegerField(required=False, min_value=1, max_value=2**62)
     buy_now = forms.BooleanField(required=False)
 
-    def clean(self) -> dict[str, Any]:
-        super().clean()
+    def source(self) -> dict[str, int] | None:
         data = self.cleaned_data
-        if data.get("source_note") and data.get("source_session"):
-            data["source_session"] = None
-        return data
+        if data.get("source_note"):
+            return {"note": data["source_note"]}
+        if data.get("source_session"):
+            return {"live_session": data["source_session"]}
+        return None
+
+
+class QuantityForm(forms.Form):
+    quantity = forms.IntegerField(min_value=1, max_value=rules.CART_QUANTITY_MAX)
+
+
+KEY_HELP = "This form was already used or is too old: check it and send it again."
+
+
+class CheckoutForm(forms.Form):
+    """Where to ship one shop's order, and the key that makes a double
+    click (or a retried request) one order."""
+
+    name = forms.CharField(
+        max_length=rules.SHIP_NAME_MAX_LENGTH,
+        label="Full name",
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    phone = forms.RegexField(
+        r"^\+?[0-9][0-9 ()-]{4,28}$",
+        max_length=rules.SHIP_PHONE_MAX_LENGTH,
+        label="Phone",
+        error_messages={"invalid": "A phone number: digits, spaces, +, - and brackets."},
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+        help_text="For the courier only.",
+    )
+    address = forms.CharField(
+        max_length=rules.SHIP_ADDRESS_MAX_LENGTH,
+        label="Address",
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
+    )
+    idempotency_key = forms.RegexField(
+        rf"^[{KEY_CLASS}]{{1,100}}$",
+        widget=forms.HiddenInput,
+        error_messages={"invalid": KEY_HELP, "required": KEY_HELP},
+    )
+
+    def shipping(self) -> dict[str, str]:
+        return {name: self.cleaned_data[name] for name in ("name", "phone", "address")}
+
+
+class ShipForm(forms.Form):
+    tracking = forms.CharField(
+        max_length=100,
+        label="Tracking number",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+class RefundForm(forms.Form):
+    reason = forms.CharField(
+        max_length=rules.REASON_MAX_LENGTH,
+        label="Reason for the refund",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="The buyer sees it.",
+    )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        max_length=rules.REASON_MAX_LENGTH, required=False, label="Why? (optional)"
+    )

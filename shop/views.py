@@ -1,6 +1,7 @@
 """HTML pages of the shop: browsing products, a seller's shop, the product
-sheet, and the seller's catalog (open a shop with a first product, edit,
-take off sale). Thin, as the community's views: parse, call one service or
+sheet, the seller's catalog (open a shop with a first product, edit, take
+off sale), the cart (one checkout per shop), checkout, the buyer's orders
+and the seller's orders to ship. Thin, as the community's views: parse, call one service or
 selector, render; writes are POST-only and CSRF-protected; domain errors
 become the error page or a toast (``core.views``).
 
@@ -11,6 +12,7 @@ fields}}`` (400) back, the API's shape, with the form's field names."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -23,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from community import badges
 from community.extensions import DiscoverStrip
 from core import pagination
-from core.errors import DomainError
+from core.errors import DomainError, NotFound, PermissionDenied
 from core.forms import add_domain_errors
 from core.money import currency
 from core.views import (
@@ -37,7 +39,20 @@ from core.views import (
     safe_next,
 )
 from shop import rules, selectors, services
-from shop.forms import ProductCreateForm, ProductForm, minor_digits, product_initial
+from shop.forms import (
+    KEY_HELP,
+    AddToCartForm,
+    CancelForm,
+    CheckoutForm,
+    ProductCreateForm,
+    ProductForm,
+    QuantityForm,
+    RefundForm,
+    ShipForm,
+    minor_digits,
+    product_initial,
+)
+from wallet.errors import IdempotencyConflict
 
 DISCOVER_STRIP_SIZE = 8
 TAGGED_NOTES = 6
@@ -208,7 +223,7 @@ def _domain_to_form(form: ProductForm, exc: DomainError) -> None:
         if not fields:
             form.add_error(None, " ".join(form.variant_errors))
             return
-    add_domain_errors(form, type(exc)(exc.message, fields=fields, code=exc.code))
+    add_domain_errors(form, DomainError(exc.message, fields=fields, code=exc.code))
 
 
 @require_http_methods(["GET", "POST"])
@@ -324,3 +339,369 @@ def my_shop(request: HttpRequest) -> HttpResponse:
     """The account menu's "My shop": the seller's catalog (or the invitation
     to open one)."""
     return redirect("seller_products")
+
+
+# --- cart -------------------------------------------------------------------------------
+
+
+def _back(request: HttpRequest, fallback: str) -> HttpResponse:
+    return redirect(safe_next(request, fallback))
+
+
+@require_POST
+@member_required
+@handles_domain_errors
+def cart_add(request: HttpRequest) -> HttpResponse:
+    """The sheet's "Add to cart" (back to the product, with a link to the
+    cart) and "Buy now" (straight to that line's checkout)."""
+    user = member(request)
+    form = AddToCartForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose how many (1 to 99) and try again.")
+        return _back(request, reverse("shop_browse"))
+    data = form.cleaned_data
+    product_url = reverse("product", args=[data["product"]])
+    try:
+        item = services.cart_item_add(
+            user=user,
+            product_id=data["product"],
+            variant_id=data.get("variant"),
+            quantity=data["quantity"],
+            source=form.source(),
+        )
+    except NotFound:
+        raise
+    except DomainError as exc:
+        message = exc.message
+        if exc.code == "product_unavailable" and not data.get("variant"):
+            message = "Choose a size or colour first."
+        messages.error(request, message)
+        return _back(request, product_url)
+    if data["buy_now"]:
+        target = reverse("checkout", args=[item.product.shop_id])
+        return redirect(f"{target}?items={item.pk}")
+    messages.success(request, f"“{item.product.title}” is in your cart.")
+    return _back(request, product_url)
+
+
+@require_GET
+@member_required
+@handles_domain_errors
+def cart(request: HttpRequest) -> HttpResponse:
+    """The member's cart, grouped by shop: one checkout per shop."""
+    user = member(request)
+    groups = selectors.cart_by_shop(user)
+    for group in groups:
+        _with_line_totals(group.items)
+    return render(
+        request,
+        "shop/cart.html",
+        {
+            "groups": groups,
+            "count": sum(item.quantity for group in groups for item in group.items),
+            "max_quantity": rules.CART_QUANTITY_MAX,
+        },
+    )
+
+
+@require_POST
+@member_required
+@handles_domain_errors
+def cart_item_quantity(request: HttpRequest, pk: int) -> HttpResponse:
+    user = member(request)
+    form = QuantityForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, f"A quantity is a whole number from 1 to {rules.CART_QUANTITY_MAX}."
+        )
+        return redirect("cart")
+    services.cart_item_set_quantity(user=user, item_id=pk, quantity=form.cleaned_data["quantity"])
+    return redirect("cart")
+
+
+@require_POST
+@member_required
+@handles_domain_errors
+def cart_item_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    user = member(request)
+    services.cart_item_remove(user=user, item_id=pk)
+    messages.success(request, "Removed from your cart.")
+    return redirect("cart")
+
+
+def _with_line_totals(items: list[Any]) -> list[int]:
+    """Each cart line's ``line_total`` (its price now × its quantity), for
+    the templates; the totals, in order."""
+    for item in items:
+        item.line_total = item.product.price * item.quantity
+    return [item.line_total for item in items]
+
+
+# --- checkout ------------------------------------------------------------------------------
+
+
+def new_idempotency_key() -> str:
+    return f"web-{uuid.uuid4().hex}"
+
+
+def _item_ids(raw: str) -> list[int] | None:
+    """``?items=3,5``: ids of cart lines (None when absent or malformed)."""
+    ids = [part for part in raw.split(",") if part.strip()]
+    if not ids or len(ids) > rules.CART_LINES_MAX or not all(p.strip().isdigit() for p in ids):
+        return None
+    return sorted({int(p) for p in ids if len(p.strip()) < 19})
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+@handles_domain_errors
+def checkout(request: HttpRequest, shop_id: int) -> HttpResponse:
+    """One shop's lines of the cart (or only ``items``: "Buy now") into a
+    paid order: where to ship, the total, one tap to pay."""
+    user = member(request)
+    group = next((g for g in selectors.cart_by_shop(user) if g.shop_id == shop_id), None)
+    wanted = _item_ids(request.POST.get("items") or request.GET.get("items") or "")
+    items = list(group.items) if group else []
+    if wanted is not None:
+        items = [item for item in items if item.pk in wanted]
+    if not items:
+        messages.info(request, "Nothing from this shop is in your cart any more.")
+        return redirect("cart")
+    if request.method == "POST":
+        form = CheckoutForm(request.POST)
+    else:
+        form = CheckoutForm(
+            initial={
+                **selectors.shipping_last_used(user),
+                "idempotency_key": new_idempotency_key(),
+            }
+        )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                order = services.checkout(
+                    user=user,
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                    items=[item.pk for item in items],
+                    shipping=form.shipping(),
+                )
+            except IdempotencyConflict:
+                form = _fresh_checkout_form(request)
+                form.add_error(None, KEY_HELP)
+            except DomainError as exc:
+                fields = {k.removeprefix("shipping."): v for k, v in exc.fields.items()}
+                if exc.code == "insufficient_stock":
+                    fields = {}
+                add_domain_errors(form, DomainError(exc.message, fields=fields, code=exc.code))
+                status = exc.status
+            else:
+                if order["status"] == "cancelled":
+                    messages.error(request, "The payment was refused: nothing was charged.")
+                elif order["replayed"]:
+                    messages.info(request, "This order was already placed, once.")
+                else:
+                    messages.success(request, "Thank you! Your order is placed.")
+                return redirect("order", order["id"])
+    total = sum(_with_line_totals(items))
+    return render(
+        request,
+        "shop/checkout.html",
+        {
+            "form": form,
+            "group": group,
+            "items": items,
+            "item_ids": ",".join(str(item.pk) for item in items),
+            "total": total,
+        },
+        status=status,
+    )
+
+
+def _fresh_checkout_form(request: HttpRequest) -> CheckoutForm:
+    data = request.POST.copy()
+    data["idempotency_key"] = new_idempotency_key()
+    form = CheckoutForm(data)
+    form.is_valid()
+    return form
+
+
+# --- orders ----------------------------------------------------------------------------------
+
+BUYER_TABS = [
+    ("", "All"),
+    ("paid", "To ship"),
+    ("shipped", "On the way"),
+    ("delivered", "Delivered"),
+    ("cancelled", "Cancelled"),
+    ("refunded", "Refunded"),
+]
+SELLER_TABS = [
+    ("paid", "To ship"),
+    ("shipped", "Shipped"),
+    ("delivered", "Delivered"),
+    ("pending", "Awaiting payment"),
+    ("refunded", "Refunded"),
+    ("cancelled", "Cancelled"),
+    ("all", "All"),
+]
+
+
+def _orders_page(
+    request: HttpRequest, *, as_seller: bool, errors: dict[int, dict[str, Any]] | None = None
+) -> HttpResponse:
+    user = member(request)
+    tabs = SELLER_TABS if as_seller else BUYER_TABS
+    status = request.GET.get("status", "paid" if as_seller else "")
+    if status not in {key for key, _ in tabs}:
+        status = tabs[0][0]
+    orders = selectors.order_list(
+        viewer=user, as_seller=as_seller, status=None if status in ("", "all") else status
+    )
+    page = selectors.order_page(orders, cursor=cursor_of(request), size=page_size())
+    context = {
+        "orders": page.items,
+        "next_cursor": page.next_cursor,
+        "tabs": tabs,
+        "status": status,
+        "as_seller": as_seller,
+        "errors": errors or {},
+        "shop": selectors.shop_of(user) if as_seller else None,
+    }
+    if is_htmx(request) and cursor_of(request):
+        response = render(request, "shop/partials/order_rows.html", context)
+    else:
+        response = render(request, "shop/orders.html", context, status=400 if errors else 200)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_GET
+@member_required
+@handles_domain_errors
+def orders(request: HttpRequest) -> HttpResponse:
+    """The buyer's order history."""
+    return _orders_page(request, as_seller=False)
+
+
+@require_GET
+@member_required
+@handles_domain_errors
+def sales(request: HttpRequest) -> HttpResponse:
+    """The seller's orders, "to ship" first."""
+    return _orders_page(request, as_seller=True)
+
+
+def _order_page(
+    request: HttpRequest, order: Any, *, forms_: dict[str, Any] | None = None, status: int = 200
+) -> HttpResponse:
+    user = member(request)
+    is_buyer = order.buyer_id == user.pk
+    is_seller = order.shop.owner_id == user.pk
+    return render(
+        request,
+        "shop/order.html",
+        {
+            "order": order,
+            "lines": list(order.lines.all()),
+            "is_buyer": is_buyer,
+            "is_seller": is_seller,
+            "ship_form": (forms_ or {}).get("ship") or ShipForm(auto_id="ship_%s"),
+            "refund_form": (forms_ or {}).get("refund") or RefundForm(auto_id="refund_%s"),
+            "refund_open": bool((forms_ or {}).get("refund")),
+        },
+        status=status,
+    )
+
+
+@require_GET
+@member_required
+@handles_domain_errors
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = member(request)
+    return _order_page(request, selectors.order_for_viewer(order_id=pk, viewer=user))
+
+
+def _transition(request: HttpRequest, pk: int, act: Any, done: str) -> HttpResponse:
+    """Run one of the order's transitions; a refused one (``order_not_...``)
+    is a message on the page it came from, not an error page."""
+    user = member(request)
+    order = selectors.order_for_viewer(order_id=pk, viewer=user)
+    try:
+        act(user, order)
+    except (NotFound, PermissionDenied):
+        raise
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+    return _back(request, reverse("order", args=[order.pk]))
+
+
+@require_POST
+@member_required
+@handles_domain_errors
+def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    form = CancelForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    return _transition(
+        request,
+        pk,
+        lambda user, order: services.order_cancel(buyer=user, order=order, reason=reason),
+        "Your order is cancelled; anything paid is refunded.",
+    )
+
+
+@require_POST
+@member_required
+@handles_domain_errors
+def order_deliver(request: HttpRequest, pk: int) -> HttpResponse:
+    return _transition(
+        request,
+        pk,
+        lambda user, order: services.order_deliver(buyer=user, order=order),
+        "Thanks for confirming: enjoy it!",
+    )
+
+
+@require_POST
+@member_required
+@handles_domain_errors
+def order_ship(request: HttpRequest, pk: int) -> HttpResponse:
+    """The seller ships with a tracking number; a bad one is shown next to
+    the field of the page the form was on (the orders list or the order)."""
+    user = member(request)
+    form = ShipForm(request.POST, auto_id="ship_%s")
+    if not form.is_valid():
+        order = selectors.order_for_viewer(order_id=pk, viewer=user)
+        if request.POST.get("from") == "list":
+            return _orders_page(request, as_seller=True, errors={order.pk: form.errors})
+        return _order_page(request, order, forms_={"ship": form}, status=400)
+    tracking = form.cleaned_data["tracking"].strip()
+    return _transition(
+        request,
+        pk,
+        lambda user, order: services.order_ship(seller=user, order=order, tracking=tracking),
+        f"Marked as shipped, tracking {tracking}.",
+    )
+
+
+@require_POST
+@member_required
+@handles_domain_errors
+def order_refund(request: HttpRequest, pk: int) -> HttpResponse:
+    user = member(request)
+    form = RefundForm(request.POST, auto_id="refund_%s")
+    if not form.is_valid() or not form.cleaned_data["reason"].strip():
+        if form.is_valid():
+            form.add_error("reason", "Say why: the buyer sees it.")
+        order = selectors.order_for_viewer(order_id=pk, viewer=user)
+        return _order_page(request, order, forms_={"refund": form}, status=400)
+    reason = form.cleaned_data["reason"]
+    return _transition(
+        request,
+        pk,
+        lambda user, order: services.order_refund(actor=user, order=order, reason=reason),
+        "Refunded: the buyer gets the money back.",
+    )

@@ -1,6 +1,7 @@
 """Reads of the shop, a module per concept: :mod:`shop.selectors.access`
 (who moderates the shop), :mod:`shop.selectors.products` (the catalog),
-:mod:`shop.selectors.orders` (carts and orders).
+:mod:`shop.selectors.orders` (carts and orders), :mod:`shop.selectors.shipping`
+(the buyer's last address).
 Their public functions are also here, as ``shop.selectors.<name>``."""
 
 from shop.selectors.access import is_shop_moderator
@@ -31,6 +32,7 @@ from shop.selectors.products import (
     shop_of,
     shop_page,
 )
+from shop.selectors.shipping import shipping_last_used
 
 __all__ = [
     "ORDER_STATUSES",
@@ -55,6 +57,7 @@ __all__ = [
     "product_page",
     "product_strip",
     "seller_products",
+    "shipping_last_used",
     "shop_of",
     "shop_page",
 ]
