@@ -25,6 +25,12 @@ NO_SLASH = {
     "/api/v1/live/rooms/{pk}/end",
     "/api/v1/live/sessions/{pk}/report",
     "/api/v1/wallet/recharge",
+    "/api/v1/shop/cart/items/{pk}",
+    "/api/v1/shop/checkout",
+    "/api/v1/shop/orders/{pk}/cancel",
+    "/api/v1/shop/orders/{pk}/ship",
+    "/api/v1/shop/orders/{pk}/deliver",
+    "/api/v1/shop/orders/{pk}/refund",
 }
 
 

@@ -1,4 +1,6 @@
-"""REST API of the shop's catalog (``/api/v1/shop/products/``), in the notes
+"""REST API of the shop: the catalog (``/api/v1/shop/products/``), the
+caller's cart, checkout and orders (``/api/v1/shop/cart/``,
+``/checkout``, ``/orders/``), in the notes
 API's discipline: thin views, an input serializer for shape,
 ``shop.services`` for rules and writes, ``shop.selectors`` for reads, and
 domain errors turned into ``{"error": {...}}`` once by
@@ -6,10 +8,13 @@ domain errors turned into ``{"error": {...}}`` once by
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from community import selectors as community_selectors
@@ -27,6 +32,7 @@ from core.api import (
 )
 from shop import selectors, services
 from shop import serializers as s
+from shop.errors import ValidationFailed
 
 
 def _member(request: Request) -> User:
@@ -118,3 +124,241 @@ class ProductDetailView(APIView):
         services.product_update(actor=actor, product=product, variants=variants, **data)
         product = selectors.product_for_viewer(product_id=pk, viewer=actor)
         return Response(s.ProductDetailSerializer(product, context={"request": request}).data)
+
+
+# --- cart, checkout, orders ---------------------------------------------------------------
+
+
+class CartView(APIView):
+    @extend_schema(
+        responses={200: s.CartSerializer, 401: ERROR},
+        tags=["shop"],
+        operation_id="shop_cart",
+        description="The caller's cart: its items (newest first) and, per shop, the ids to "
+        "check out together (`shops`).",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(selectors.cart_payload(_member(request)))
+
+
+class CartItemListView(APIView):
+    throttle_scope = "writes"
+
+    @extend_schema(
+        request=s.CartItemInput,
+        responses={201: s.CartItemSerializer, 400: ERROR, 401: ERROR, 404: ERROR, 409: ERROR},
+        tags=["shop"],
+        description="Add units of a product (a `variant` of it) to the cart. The same product "
+        "and variant is one line: the quantity adds up and the latest `source` wins. "
+        '`source`: `{"note": id}` (a published note), `{"live_session": id}` or omitted '
+        "(400 `invalid_source`). 409 `product_unavailable`, `own_product`, `cart_full`.",
+    )
+    def post(self, request: Request) -> Response:
+        member = _member(request)
+        data = validated(s.CartItemInput, request.data)
+        item = services.cart_item_add(
+            user=member,
+            product_id=data["product"],
+            variant_id=data["variant"],
+            quantity=data["quantity"],
+            source=data["source"],
+        )
+        item = selectors.cart_items(member).get(pk=item.pk)
+        return Response(selectors.cart_item_payload(item), status=status.HTTP_201_CREATED)
+
+
+class CartItemDetailView(APIView):
+    throttle_scope = "writes"
+
+    @extend_schema(
+        request=s.CartItemUpdateInput,
+        responses={200: s.CartItemSerializer, 400: ERROR, 401: ERROR, 404: ERROR},
+        tags=["shop"],
+        description="Set a cart item's quantity (1–99). Another member's item is 404.",
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        member = _member(request)
+        data = validated(s.CartItemUpdateInput, request.data)
+        services.cart_item_set_quantity(user=member, item_id=pk, quantity=data["quantity"])
+        item = selectors.cart_items(member).get(pk=pk)
+        return Response(selectors.cart_item_payload(item))
+
+    @extend_schema(
+        request=None,
+        responses={204: None, 401: ERROR, 404: ERROR},
+        tags=["shop"],
+        description="Take an item out of the cart. Another member's item is 404.",
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        services.cart_item_remove(user=_member(request), item_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CheckoutView(APIView):
+    throttle_scope = "writes"
+
+    @extend_schema(
+        request=s.CheckoutInput,
+        responses={
+            201: s.CheckoutOutput,
+            400: ERROR,
+            401: ERROR,
+            409: OpenApiResponse(
+                description="`insufficient_stock` (naming the line in `fields.lines`), "
+                "`several_shops`, `empty_cart`, `product_unavailable`, `own_product`, "
+                "`idempotency_conflict`"
+            ),
+            503: OpenApiResponse(description="`payments_unavailable`"),
+        },
+        tags=["shop"],
+        description="Turn the cart (or only its `items`, from one shop) into an order, paid "
+        "through the payment provider (the sandbox succeeds at once: `status` is `paid`; a "
+        "refused payment gives `cancelled`). Idempotent: the same `idempotency_key` replays "
+        "the first answer (`replayed: true`); with other items it is refused (409).",
+    )
+    def post(self, request: Request) -> Response:
+        member = _member(request)
+        data = validated(s.CheckoutInput, request.data)
+        result = services.checkout(
+            user=member,
+            idempotency_key=data["idempotency_key"],
+            items=data["items"],
+            shipping=data["shipping"],
+        )
+        return Response(result, status=status.HTTP_201_CREATED)
+
+
+def _as_seller(request: Request) -> bool:
+    side = request.query_params.get("as")
+    if side not in (None, "", "buyer", "seller"):
+        raise ValidationFailed(fields={"as": ["`buyer` (the default) or `seller`."]})
+    return side == "seller"
+
+
+class OrderListView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "as",
+                str,
+                enum=["buyer", "seller"],
+                description="`seller`: your shop's orders; default: the orders you placed.",
+            ),
+            OpenApiParameter("status", str, enum=list(selectors.ORDER_STATUSES)),
+            CURSOR,
+            PAGE_SIZE,
+        ],
+        responses={200: paginated_schema(s.OrderSerializer, "OrderPage"), 400: ERROR, 401: ERROR},
+        tags=["shop"],
+        operation_id="shop_orders_list",
+    )
+    def get(self, request: Request) -> Response:
+        member = _member(request)
+        params = validated(s.OrderQueryInput, request.query_params)
+        orders = selectors.order_list(
+            viewer=member, as_seller=_as_seller(request), status=params.get("status") or None
+        )
+        page = selectors.order_page(orders, cursor=cursor(request), size=page_size(request))
+        next_url = None
+        if page.next_cursor:
+            next_url = replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)
+        results = [selectors.order_payload(order, viewer=member) for order in page.items]
+        return Response({"results": results, "next": next_url})
+
+
+class OrderDetailView(APIView):
+    @extend_schema(
+        responses={200: s.OrderSerializer, 401: ERROR, 404: ERROR},
+        tags=["shop"],
+        description="One order: to its buyer, its seller and staff (404 for anyone else).",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        member = _member(request)
+        order = selectors.order_for_viewer(order_id=pk, viewer=member)
+        return Response(selectors.order_payload(order, viewer=member))
+
+
+class _OrderActionView(APIView):
+    throttle_scope = "writes"
+    input: type[serializers.Serializer] | None = None
+
+    def act(self, member: User, pk: int, data: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def post(self, request: Request, pk: int) -> Response:
+        member = _member(request)
+        data = validated(self.input, request.data) if self.input is not None else {}
+        self.act(member, pk, data)
+        order = selectors.order_for_viewer(order_id=pk, viewer=member)
+        return Response(selectors.order_payload(order, viewer=member))
+
+
+_ACTION_ERRORS = {200: s.OrderSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR,
+                  409: ERROR}  # fmt: skip
+
+
+class OrderCancelView(_OrderActionView):
+    input = s.CancelInput
+
+    def act(self, member: User, pk: int, data: dict[str, Any]) -> Any:
+        return services.order_cancel(buyer=member, order=pk, reason=data["reason"])
+
+    @extend_schema(
+        request=s.CancelInput,
+        responses=_ACTION_ERRORS,
+        tags=["shop"],
+        description="The buyer cancels a pending or paid order before it ships (the units go "
+        "back, a payment is refunded). 403 `not_the_buyer`, 409 `order_not_cancellable`.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+
+class OrderShipView(_OrderActionView):
+    input = s.ShipInput
+
+    def act(self, member: User, pk: int, data: dict[str, Any]) -> Any:
+        return services.order_ship(seller=member, order=pk, tracking=data["tracking"])
+
+    @extend_schema(
+        request=s.ShipInput,
+        responses=_ACTION_ERRORS,
+        tags=["shop"],
+        description="The seller ships a paid order, with an optional `tracking` number. "
+        "403 `not_the_seller`, 409 `order_not_shippable`.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+
+class OrderDeliverView(_OrderActionView):
+    def act(self, member: User, pk: int, data: dict[str, Any]) -> Any:
+        return services.order_deliver(buyer=member, order=pk)
+
+    @extend_schema(
+        request=None,
+        responses=_ACTION_ERRORS,
+        tags=["shop"],
+        description="The buyer confirms a shipped order arrived (the affiliate's commission "
+        "becomes payable). 403 `not_the_buyer`, 409 `order_not_deliverable`.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+
+class OrderRefundView(_OrderActionView):
+    input = s.RefundInput
+
+    def act(self, member: User, pk: int, data: dict[str, Any]) -> Any:
+        return services.order_refund(actor=member, order=pk, reason=data["reason"])
+
+    @extend_schema(
+        request=s.RefundInput,
+        responses=_ACTION_ERRORS,
+        tags=["shop"],
+        description="The seller (or staff with `shop.refund_order`) refunds a paid, shipped or "
+        "delivered order with a `reason`: every amount booked for it is reversed. "
+        "403 `not_allowed_to_refund`, 409 `order_not_refundable`.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)

@@ -15,7 +15,7 @@ from rest_framework import serializers
 from community.serializers import UserBriefSerializer
 from core.money import currency
 from shop import rules
-from shop.models import Product, ProductImage
+from shop.models import Order, Product, ProductImage
 from shop.selectors import Q_MAX_LENGTH
 from shop.services import VariantSpec
 
@@ -196,3 +196,181 @@ class ProductDetailSerializer(ProductSerializer):
     images = ProductImageSerializer(many=True, source="images.all")
     variants = ProductVariantSerializer(many=True, source="variants.all")
     updated_at = serializers.DateTimeField()
+
+
+# --- cart, checkout, orders ---------------------------------------------------------------
+
+_ID = {"min_value": 1, "max_value": 2**63 - 1}
+
+
+class SourceField(serializers.JSONField):
+    """``{"note": id}``, ``{"live_session": id}`` or null (checked by
+    ``shop.services.source_check``: ``invalid_source``)."""
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "object", "properties": {"note": {"type": "integer"}}, "required": ["note"]},
+            {
+                "type": "object",
+                "properties": {"live_session": {"type": "integer"}},
+                "required": ["live_session"],
+            },
+        ],
+        "nullable": True,
+    }
+)
+class SourceSchemaField(SourceField):
+    pass
+
+
+class CartItemInput(serializers.Serializer):
+    product = serializers.IntegerField(**_ID)
+    variant = serializers.IntegerField(required=False, allow_null=True, default=None, **_ID)
+    quantity = serializers.IntegerField(
+        required=False, default=1, min_value=1, max_value=rules.CART_QUANTITY_MAX
+    )
+    source = SourceSchemaField(required=False, allow_null=True, default=None)
+
+
+class CartItemUpdateInput(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=1, max_value=rules.CART_QUANTITY_MAX)
+
+
+class ShippingInput(serializers.Serializer):
+    name = serializers.CharField(
+        max_length=rules.SHIP_NAME_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+    phone = serializers.CharField(
+        max_length=rules.SHIP_PHONE_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+    address = serializers.CharField(
+        max_length=rules.SHIP_ADDRESS_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+
+
+class CheckoutInput(serializers.Serializer):
+    idempotency_key = serializers.CharField(
+        max_length=100, help_text="1–100 characters; the same key replays the same order."
+    )
+    items = serializers.ListField(
+        child=serializers.IntegerField(**_ID),
+        required=False,
+        allow_null=True,
+        default=None,
+        max_length=rules.CART_LINES_MAX,
+        help_text="Only these cart items (all from one shop); default: the whole cart.",
+    )
+    shipping = ShippingInput(required=False, allow_null=True, default=None)
+
+
+class OrderQueryInput(serializers.Serializer):
+    # Checked against the statuses by shop.selectors.order_list (no enum component:
+    # "status" enums already exist in the schema).
+    status = serializers.CharField(required=False, allow_blank=True, max_length=20)
+
+
+class CancelInput(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=rules.REASON_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+
+
+class ShipInput(serializers.Serializer):
+    tracking = serializers.CharField(
+        max_length=rules.TRACKING_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+
+
+class RefundInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=rules.REASON_MAX_LENGTH)
+
+
+# Output shapes (for the schema: the views answer ``shop.selectors``' payloads).
+
+
+class CartProductSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    price = serializers.IntegerField()
+    stock = serializers.IntegerField()
+    seller = serializers.CharField()
+    shop = serializers.DictField()
+    buyable = serializers.BooleanField()
+
+
+class CartItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    product = CartProductSerializer()
+    variant = ProductVariantSerializer(allow_null=True)
+    quantity = serializers.IntegerField()
+    unit_price = serializers.IntegerField()
+    line_total = serializers.IntegerField()
+    in_stock = serializers.BooleanField()
+    source = SourceSchemaField(allow_null=True)
+    added_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class CartShopSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    seller = serializers.CharField()
+    items = serializers.ListField(child=serializers.IntegerField())
+    total = serializers.IntegerField()
+
+
+class CartSerializer(serializers.Serializer):
+    items = CartItemSerializer(many=True)
+    shops = CartShopSerializer(many=True)
+    count = serializers.IntegerField()
+    total = serializers.IntegerField()
+    currency = serializers.CharField()
+
+
+class OrderLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    product = serializers.IntegerField()
+    variant = serializers.IntegerField(allow_null=True)
+    title = serializers.CharField()
+    unit_price = serializers.IntegerField()
+    quantity = serializers.IntegerField()
+    line_total = serializers.IntegerField()
+    source = SourceSchemaField(allow_null=True)
+    commission = serializers.IntegerField(required=False, help_text="Seller and staff only.")
+    affiliate = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Seller and staff only."
+    )
+
+
+class OrderSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.CharField()
+    status = serializers.CharField(help_text=", ".join(f"`{v}`" for v in Order.Status.values))
+    currency = serializers.CharField()
+    subtotal = serializers.IntegerField()
+    total = serializers.IntegerField()
+    shop = serializers.DictField()
+    buyer = serializers.CharField()
+    flash_sale = serializers.IntegerField(allow_null=True)
+    lines = OrderLineSerializer(many=True)
+    shipping = ShippingInput()
+    tracking = serializers.CharField()
+    payment = serializers.DictField(allow_null=True)
+    reserved_until = serializers.DateTimeField(allow_null=True)
+    cancel_reason = serializers.CharField()
+    refund_reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    paid_at = serializers.DateTimeField(allow_null=True)
+    shipped_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    refunded_at = serializers.DateTimeField(allow_null=True)
+    platform_fee = serializers.IntegerField(required=False, help_text="Seller and staff only.")
+    commission = serializers.IntegerField(required=False, help_text="Seller and staff only.")
+    seller_amount = serializers.IntegerField(required=False, help_text="Seller and staff only.")
+
+
+class CheckoutOutput(OrderSerializer):
+    replayed = serializers.BooleanField()

@@ -281,6 +281,12 @@ def world() -> World:
         from tests.factories import ProductFactory, ShopFactory
 
         ids["products"] = str(ProductFactory(shop=ShopFactory(owner=member)).pk)
+        from tests.factories import CartItemFactory, OrderFactory, OrderLineFactory
+
+        ids["items"] = str(CartItemFactory(user=member).pk)
+        order = OrderFactory(buyer=member)
+        OrderLineFactory(order=order)
+        ids["orders"] = str(order.pk)
     return World(
         member=member,
         other=other,

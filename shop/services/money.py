@@ -152,10 +152,11 @@ def commission_release_book(order: Order) -> Entry | None:
     )
 
 
-def order_refund_book(order: Order, *, reason: str = "") -> Entry:
+def order_refund_book(order: Order, *, reason: str = "") -> Entry | None:
     """Entry 3: the negation of everything booked for ``order`` (its payment
     and, when delivered, its commission's release), with the platform
-    bearing commission already paid out (module docstring)."""
+    bearing commission already paid out (module docstring); None when
+    nothing was booked."""
     entry_ids = [pk for pk in (order.payment_entry_id, order.release_entry_id) if pk]
     net: dict[int, int] = defaultdict(int)
     for account_id, amount in Line.objects.filter(entry_id__in=entry_ids).values_list(
@@ -187,6 +188,8 @@ def order_refund_book(order: Order, *, reason: str = "") -> Entry:
             postings.append(ledger.Posting(account, -take, debit_now=True))
     if writeoff:
         postings.append(ledger.Posting(_account(Account.Kind.COMMISSION_WRITEOFF), -writeoff))
+    if not postings:  # nothing was booked (an order written behind the services' back)
+        return None
     return ledger.entry_post(
         kind=Entry.Kind.ORDER_REFUND,
         postings=postings,
