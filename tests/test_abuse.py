@@ -277,13 +277,18 @@ def world() -> World:
         "invitations": str(invitation.pk),
         "applications": str(application.pk),
     }
+    shop_values: dict[str, str] = {}
     if apps.is_installed("shop"):  # optional (SHOP_ENABLED)
         from tests.factories import ProductFactory, ShopFactory
 
         ids["products"] = str(ProductFactory(shop=ShopFactory(owner=member)).pk)
+        # The checkout page of another member's shop, where the member has a cart line.
+        other_shop = ShopFactory(owner=other)
+        shop_values["shop_id"] = str(other_shop.pk)
         from tests.factories import CartItemFactory, OrderFactory, OrderLineFactory
 
         ids["items"] = str(CartItemFactory(user=member).pk)
+        CartItemFactory(user=member, product=ProductFactory(shop=other_shop))
         order = OrderFactory(buyer=member)
         OrderLineFactory(order=order)
         ids["orders"] = str(order.pk)
@@ -301,6 +306,7 @@ def world() -> World:
             "url": "nothing-here/",
             "content_type_id": str(note_type.pk),
             "object_id": str(note.pk),
+            **shop_values,
         },
         ids=ids,
     )
