@@ -13,12 +13,15 @@ from typing import Any
 import pytest
 
 from community.models import User
-from shop.models import Order, Product
 from tests.browser.test_post_note import make_jpeg
 from tests.clients import logged_in
 from tests.factories import UserFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.apps("shop"),
+    pytest.mark.django_db(transaction=True),
+]
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -73,6 +76,8 @@ def test_open_a_shop_sell_ship_and_deliver(  # type: ignore[no-untyped-def]
     live_server, page, screenshot, tmp_path
 ):
     from playwright.sync_api import expect
+
+    from shop.models import Order, Product  # the shop may be off in other passes
 
     base = live_server.url
     seller = UserFactory(username="linen_studio")
