@@ -12,6 +12,7 @@ from typing import Any, cast
 
 from django.contrib.auth import authenticate
 from django.db.models import F, QuerySet
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -69,6 +70,11 @@ class RegisterView(APIView):
         user = services.user_register(
             username=data["username"], email=data["email"], password=data["password"]
         )
+
+        def verify_link(token: str) -> str:
+            return request.build_absolute_uri(reverse("verify_email", args=[token]))
+
+        services.email_verification_send(user=user, link_for=verify_link)
         return Response(
             {"id": user.pk, "username": user.username, "token": services.user_token(user=user)},
             status=status.HTTP_201_CREATED,

@@ -56,3 +56,15 @@ class TooManyAttempts(DomainError):
         super().__init__(
             f"Too many attempts; try again in {minutes} minute{'' if minutes == 1 else 's'}."
         )
+
+
+class LinkInvalid(DomainError):
+    code = "link_invalid"
+    status = 400
+    message = "This link is not valid: it may have been mistyped, or the e-mail address changed."
+
+
+class LinkExpired(DomainError):
+    code = "link_expired"
+    status = 400
+    message = "This link has expired: ask for a new one."

@@ -51,6 +51,9 @@ class User(AbstractUser):
         error_messages={"unique": "This username is taken."},
     )
     email = models.EmailField("email address")
+    email_verified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the member followed the link sent to this e-mail."
+    )
     display_name = models.CharField(max_length=50, blank=True)
     bio = models.TextField(max_length=500, blank=True)
     avatar = CleanImageField(upload_to="avatars/%Y/%m/", blank=True)

@@ -29,3 +29,18 @@ def rerender_stale_photos() -> int:
     for photo_id in ids:
         render_photo.delay(photo_id)
     return len(ids)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+)
+def send_email(subject: str, body: str, recipients: list[str]) -> int:
+    """Send one plain-text message through the configured e-mail backend
+    (``EMAIL_URL``); a mail server that is down is retried."""
+    from django.core.mail import send_mail
+
+    return send_mail(subject, body, None, recipients)

@@ -1,6 +1,7 @@
 """Brute-force limits on the ways into an account: logging in (``/login``,
 the admin's ``/admin/login/`` and ``POST /api/v1/auth/token``) and signing
-up (``/signup`` and ``POST /api/v1/auth/register``).
+up (``/signup`` and ``POST /api/v1/auth/register``), and the forms that
+send mail (a password reset, a new verification link).
 
 One rule, the API's ``auth`` rate (``SPROUT_THROTTLE_AUTH``, 30/min), read
 the way DRF reads it: within one window, at most that many failed log-ins
@@ -38,6 +39,7 @@ SCOPE = "auth"
 LOGIN_ACCOUNT = "login-account"
 LOGIN_ADDRESS = "login-address"
 SIGNUP_ADDRESS = "signup-address"
+MAIL_ADDRESS = "mail-address"
 
 
 class _AuthScope(SimpleRateThrottle):
@@ -153,6 +155,19 @@ def check_signup(request: HttpRequest | Any) -> None:
     if rate is None:
         return
     key = _key(SIGNUP_ADDRESS, client_address(request))
+    if _hit(key, rate.seconds) > rate.limit:
+        raise TooManyAttempts(_retry_after(cache.get(_since(key)), rate.seconds))
+
+
+def check_mail_request(request: HttpRequest | Any) -> None:
+    """Count a request that sends mail (a password reset, a new verification
+    link) from the client's address; TooManyAttempts once the address has
+    used up the ``auth`` window. Mail costs money and reputation, and an
+    unlimited form would mail-bomb whoever's address is typed in."""
+    rate = auth_rate()
+    if rate is None:
+        return
+    key = _key(MAIL_ADDRESS, client_address(request))
     if _hit(key, rate.seconds) > rate.limit:
         raise TooManyAttempts(_retry_after(cache.get(_since(key)), rate.seconds))
 

@@ -2,7 +2,7 @@
 ``login`` are reversed by ``community.text`` and the API: keep them."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, reverse_lazy
 
 from community import views
 
@@ -27,6 +27,18 @@ urlpatterns = [
     path("u/<str:username>/boards", views.profile, {"tab": "boards"}, name="profile_boards"),
     path("u/<str:username>/liked", views.profile, {"tab": "liked"}, name="profile_liked"),
     path("u/<str:username>/drafts", views.profile, {"tab": "drafts"}, name="profile_drafts"),
+    path(
+        "u/<str:username>/followers",
+        views.profile_people,
+        {"relation": "followers"},
+        name="profile_followers",
+    ),
+    path(
+        "u/<str:username>/following",
+        views.profile_people,
+        {"relation": "following"},
+        name="profile_following",
+    ),
     path("u/<str:username>/follow", views.user_follow, name="user_follow"),
     path("u/<str:username>/block", views.user_block, name="user_block"),
     path("b/<int:pk>/", views.board, name="board"),
@@ -34,4 +46,29 @@ urlpatterns = [
     path("signup", views.signup, name="signup"),
     path("login", views.LoginView.as_view(), name="login"),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/reset", views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/reset/sent",
+        auth_views.PasswordResetDoneView.as_view(
+            template_name="registration/password_reset_done.html"
+        ),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="registration/password_reset_confirm.html",
+            success_url=reverse_lazy("password_reset_complete"),
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/done",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="registration/password_reset_complete.html"
+        ),
+        name="password_reset_complete",
+    ),
+    path("verify-email/<str:token>", views.verify_email, name="verify_email"),
+    path("settings/email/verify", views.verify_email_resend, name="verify_email_resend"),
 ]

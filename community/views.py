@@ -10,17 +10,18 @@ a toast for htmx, the error page otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.db.models import F, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -131,12 +132,29 @@ def topic(request: HttpRequest, key: str) -> HttpResponse:
     )
 
 
+SEARCH_TAB_LABELS = [("top", "Top"), ("notes", "Notes"), ("people", "People"), ("topics", "Topics")]
+SEARCH_TABS = tuple(key for key, _ in SEARCH_TAB_LABELS)
+SEARCH_LIST_LIMIT = 30
+
+
 @require_GET
 @handles_domain_errors
 def search(request: HttpRequest) -> HttpResponse:
+    """Search with tabs: Top (the best few people and topics above the
+    notes), Notes, People and Topics (``?type=``; anything else is Top)."""
     raw = request.GET.get("q")
+    tab = request.GET.get("type", "top")
+    if tab not in SEARCH_TABS:
+        tab = "top"
     context: dict[str, Any] = {
         "query": (raw or "").strip(),
+        "tab": tab,
+        "search_tabs": [
+            ("top", "Top"),
+            ("notes", "Notes"),
+            ("people", "People"),
+            ("topics", "Topics"),
+        ],
         "followed_ids": selectors.viewer_graph(request.user).followed_users,
     }
     if raw is None:
@@ -144,14 +162,26 @@ def search(request: HttpRequest) -> HttpResponse:
         context["suggested"] = selectors.user_suggested(viewer=request.user, limit=6)
         return render(request, "community/search.html", context)
     try:
-        results = selectors.search_results(
-            raw_query=raw, viewer=request.user, cursor=cursor_of(request), size=page_size()
-        )
+        query = selectors.clean_query(raw)
     except ValidationFailed as exc:
         context["error"] = error_message(exc)
         context["topics"] = selectors.topic_trending()
         return render(request, "community/search.html", context)
-    context.update(query=results.query, users=results.users, result_topics=results.topics)
+    context["query"] = query
+    if tab == "people":
+        context["users"] = selectors.user_search(
+            query=query, viewer=request.user, limit=SEARCH_LIST_LIMIT
+        )
+        return render(request, "community/search.html", context)
+    if tab == "topics":
+        context["result_topics"] = selectors.topic_search(query=query, limit=SEARCH_LIST_LIMIT)
+        return render(request, "community/search.html", context)
+    results = selectors.search_results(
+        raw_query=query, viewer=request.user, cursor=cursor_of(request), size=page_size()
+    )
+    if tab == "top":
+        context.update(users=results.users[:3], more_users=len(results.users) > 3)
+        context.update(result_topics=results.topics[:8])
     return feed_response(request, "community/search.html", results.notes, context)
 
 
@@ -441,6 +471,36 @@ def profile(request: HttpRequest, username: str, tab: str = "notes") -> HttpResp
 
 @require_GET
 @handles_domain_errors
+def profile_people(request: HttpRequest, username: str, relation: str) -> HttpResponse:
+    """A member's followers or the members they follow, newest first, with
+    follow buttons; paged by the id of the follow (infinite scroll)."""
+    found = selectors.profile_for_viewer(username=username, viewer=request.user)
+    if relation == "followers":
+        people = selectors.user_followers(user=found.user).annotate(position=F("following_rel__id"))
+    else:
+        people = selectors.user_following(user=found.user).annotate(position=F("follower_rel__id"))
+    unseen = selectors.viewer_graph(request.user).unseen
+    if unseen:
+        people = people.exclude(pk__in=unseen)
+    page = pagination.keyset(people, cursor=cursor_of(request), size=page_size(), key="position")
+    context = {
+        "profile": found,
+        "member": found.user,
+        "relation": relation,
+        "people": page.items,
+        "next_cursor": page.next_cursor,
+        "followed_ids": selectors.viewer_graph(request.user).followed_users,
+    }
+    template = "community/people.html"
+    if is_htmx(request) and cursor_of(request):
+        template = "community/partials/people_page.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_GET
+@handles_domain_errors
 def board(request: HttpRequest, pk: int) -> HttpResponse:
     found = selectors.board_for_viewer(board_id=pk, viewer=request.user)
     notes = selectors.board_notes(board=found, viewer=request.user).annotate(
@@ -649,7 +709,12 @@ def signup(request: HttpRequest) -> HttpResponse:
             add_domain_errors(form, exc)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome to Sprout, @{user.username}!")
+            services.email_verification_send(user=user, link_for=_verify_link(request))
+            messages.success(
+                request,
+                f"Welcome to Sprout, @{user.username}! We sent a link to {user.email} "
+                "to confirm your address.",
+            )
             wanted = request.POST.get("next", "")
             if not wanted.startswith("/") or not url_has_allowed_host_and_scheme(
                 wanted, allowed_hosts={request.get_host()}
@@ -659,6 +724,83 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(
         request, "registration/signup.html", {"form": form, "next": request.GET.get("next", "")}
     )
+
+
+def _verify_link(request: HttpRequest) -> Callable[[str], str]:
+    return lambda token: request.build_absolute_uri(reverse("verify_email", args=[token]))
+
+
+@require_GET
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    """The link sent to a member's address: marks it verified (also when
+    someone else's browser opens it: the token is the proof)."""
+    try:
+        verified = services.email_verify(token=token)
+    except DomainError as exc:
+        return render(
+            request,
+            "registration/verify_email_result.html",
+            {"error": exc.message, "code": exc.code},
+            status=exc.status,
+        )
+    return render(request, "registration/verify_email_result.html", {"verified": verified})
+
+
+@require_POST
+@member_required
+def verify_email_resend(request: HttpRequest) -> HttpResponse:
+    user = member(request)
+    try:
+        throttles.check_mail_request(request)
+    except TooManyAttempts as exc:
+        messages.error(request, exc.message)
+        return redirect("settings_profile")
+    if services.email_verification_send(user=user, link_for=_verify_link(request)):
+        messages.success(request, f"We sent a new link to {user.email}.")
+    else:
+        messages.info(request, "Your e-mail address is already verified.")
+    return redirect("settings_profile")
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's form (no answer reveals whether an address has an account),
+    with the message sent by the mail task instead of inside the request."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        from community.tasks import send_email
+
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        body = render_to_string(email_template_name, context)
+        send_email.delay(subject, body, [to_email])
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """``/password/reset``: a link by e-mail, within the mail allowance of
+    ``community.throttles`` (a refused request answers 429)."""
+
+    form_class = PasswordResetForm
+    template_name = "registration/password_reset_form.html"
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+    success_url = reverse_lazy("password_reset_done")
+
+    def form_valid(self, form: auth_forms.PasswordResetForm) -> HttpResponse:
+        try:
+            throttles.check_mail_request(self.request)
+        except TooManyAttempts as exc:
+            form.add_error(None, exc.message)
+            response = self.form_invalid(form)
+            response.status_code = exc.status
+            return response
+        return super().form_valid(form)
 
 
 class LoginView(auth_views.LoginView):

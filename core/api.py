@@ -41,12 +41,21 @@ def cursor(request: Request) -> str | None:
     return request.query_params.get("cursor") or None
 
 
-def paginated(request: Request, page: pagination.Page, serializer_class: Any) -> Response:
-    """``{"results": [...], "next": <absolute URL or null>}`` for one page."""
+def paginated(
+    request: Request,
+    page: pagination.Page,
+    serializer_class: Any,
+    *,
+    context: dict[str, Any] | None = None,
+) -> Response:
+    """``{"results": [...], "next": <absolute URL or null>}`` for one page;
+    ``context`` is passed to the serializer beside the request."""
     next_url = None
     if page.next_cursor:
         next_url = replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)
-    data = serializer_class(page.items, many=True, context={"request": request}).data
+    data = serializer_class(
+        page.items, many=True, context={**(context or {}), "request": request}
+    ).data
     return Response({"results": data, "next": next_url})
 
 

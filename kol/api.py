@@ -58,8 +58,9 @@ class CreatorListView(APIView):
                 "order",
                 str,
                 enum=list(selectors.CREATOR_ORDERS),
-                description="`score` (default: the latest screening, unscreened creators "
-                "last), `followers` or `engagement` (rate over 30 days); best first.",
+                description="`followers` (the default) or `engagement` (rate over 30 "
+                "days), best first; staff who see the whole pool may also order by `score` "
+                "(the latest screening, unscreened creators last; their default).",
             ),
             CURSOR,
             PAGE_SIZE,
@@ -80,11 +81,12 @@ class CreatorListView(APIView):
         )
         page = selectors.creator_page(
             creators,
-            order=params.get("order") or selectors.DEFAULT_ORDER,
+            order=selectors.check_creator_order(params.get("order"), request.user),
             cursor=cursor(request),
             size=page_size(request),
         )
-        return paginated(request, page, s.CreatorSerializer)
+        visible = selectors.creator_screening_visible(request.user, page.items)
+        return paginated(request, page, s.CreatorSerializer, context={"screening_visible": visible})
 
 
 class CreatorDetailView(APIView):
@@ -93,8 +95,9 @@ class CreatorDetailView(APIView):
         tags=["creators"],
         description="One creator with their daily stats of the last 30 days (oldest first) "
         "and current agency. Their money (the agency's `share_bps`, each day's "
-        "`gift_income` and `sales`) is shown to the creator, staff who see the whole pool "
-        "and that agency's managers only (null for everyone else).",
+        "`gift_income` and `sales`), their screening (`score`, `score_reasons`) and their "
+        "agency are shown to the creator, staff who see the whole pool and that agency's "
+        "managers only (null, or an empty list, for everyone else).",
     )
     def get(self, request: Request, username: str) -> Response:
         detail = selectors.creator_detail(username, request.user)

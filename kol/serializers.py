@@ -65,10 +65,25 @@ class CreatorSerializer(serializers.Serializer):
     followers = serializers.IntegerField(source="user.follower_count")
     engagement_rate = serializers.FloatField(help_text="0.071 = 7.1%, over the last 30 days.")
     score = serializers.FloatField(
-        allow_null=True, help_text="Latest screening score (0–100); null until screened."
+        allow_null=True,
+        help_text="Latest screening score (0–100); null until screened, and null unless you "
+        "are the creator, one of their agency's managers or staff who see the whole pool.",
     )
-    score_reasons = serializers.ListField(child=serializers.CharField())
+    score_reasons = serializers.ListField(
+        child=serializers.CharField(), help_text="Empty for the same people as `score`."
+    )
     agency = serializers.SerializerMethodField()
+
+    def screening_visible(self, creator: CreatorProfile) -> bool:
+        """Set by the view (``kol.selectors.creator_screening_visible``);
+        without it, nothing internal is shown."""
+        return creator.pk in self.context.get("screening_visible", ())
+
+    def to_representation(self, instance: CreatorProfile) -> dict[str, Any]:
+        data = dict(super().to_representation(instance))
+        if not self.screening_visible(instance):
+            data.update(score=None, score_reasons=[], agency=None)
+        return data
 
     @extend_schema_field(AVATAR)
     def get_avatar(self, creator: CreatorProfile) -> str | None:
@@ -141,6 +156,9 @@ class CreatorDetailSerializer(CreatorSerializer):
     @property
     def detail(self) -> CreatorDetail:
         return self.context["detail"]
+
+    def screening_visible(self, creator: CreatorProfile) -> bool:
+        return self.detail.money_visible
 
     @extend_schema_field(AgencyMembershipSerializer(allow_null=True))
     def get_agency(self, creator: CreatorProfile) -> dict[str, Any] | None:

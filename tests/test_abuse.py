@@ -37,6 +37,7 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.contrib.admin import ModelAdmin
+from django.contrib.auth.tokens import default_token_generator
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpResponseBase
@@ -45,6 +46,8 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern, RoutePattern
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from community import services as community_services
 from community.models import User
@@ -306,6 +309,10 @@ def world() -> World:
             "url": "nothing-here/",
             "content_type_id": str(note_type.pk),
             "object_id": str(note.pk),
+            # A real password-reset link's parts (the e-mail verification
+            # link's <token> gets it too: a token of another kind, refused).
+            "uidb64": urlsafe_base64_encode(force_bytes(other.pk)),
+            "token": default_token_generator.make_token(other),
             **shop_values,
         },
         ids=ids,

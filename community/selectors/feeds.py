@@ -45,7 +45,7 @@ def feed_discover(*, viewer: Any, cursor: str | None = None, size: int = 20) -> 
     pages (scores never decrease; see community.ranking)."""
     after = decode_cursor(cursor, {"k": (int, float), "i": int})
     graph = viewer_graph(viewer)
-    blocked = sorted(graph.blocked)
+    blocked = sorted(graph.unseen)
     # Phase 1: the ranking keys of up to size+1 notes per stream.
     rows = note_discover_keys(
         followed_users=sorted(graph.followed_users),
@@ -99,7 +99,7 @@ def feed_following(*, viewer: Any, cursor: str | None = None, size: int = 20) ->
     graph = viewer_graph(viewer)
     if not graph.followed_users:
         return Page(items=[], next_cursor=None)
-    blocked = sorted(graph.blocked)
+    blocked = sorted(graph.unseen)
     rows = note_recent_keys(
         authors=sorted(graph.followed_users), blocked=blocked, after=after, limit=size + 1
     )

@@ -46,11 +46,12 @@ def note_cards(notes: QuerySet[Note], viewer: Any) -> QuerySet[Note]:
 
 
 def note_visible(viewer: Any) -> QuerySet[Note]:
-    """Published notes, without those of members the viewer blocks."""
+    """Published notes, without those of members the viewer blocks or who
+    block the viewer."""
     notes = Note.objects.filter(status=Note.Status.PUBLISHED)
-    graph = viewer_graph(viewer)
-    if graph.blocked:
-        notes = notes.exclude(author_id__in=graph.blocked)
+    unseen = viewer_graph(viewer).unseen
+    if unseen:
+        notes = notes.exclude(author_id__in=unseen)
     return notes
 
 
@@ -70,7 +71,7 @@ def note_for_viewer(*, note_id: int, viewer: Any) -> Note:
     own = getattr(viewer, "pk", None) == note.author_id
     if not note.is_published and not own and not is_moderator(viewer):
         raise NotFound("This note does not exist.")
-    if not own and note.author_id in viewer_graph(viewer).blocked:
+    if not own and note.author_id in viewer_graph(viewer).unseen:
         raise NotFound("This note does not exist.")
     return note
 
@@ -103,8 +104,9 @@ def note_list(
 
 def note_comments(*, note: Note, viewer: Any) -> QuerySet[Comment]:
     """Top-level visible comments of a note, oldest first, with their visible
-    replies prefetched; comments by members the viewer blocks are left out."""
-    blocked = viewer_graph(viewer).blocked
+    replies prefetched; comments by members the viewer blocks, or who block
+    the viewer, are left out."""
+    blocked = viewer_graph(viewer).unseen
     replies = Comment.objects.filter(status=Comment.Status.VISIBLE).select_related(
         "author", "reply_to"
     )

@@ -34,6 +34,9 @@ def profile_for_viewer(*, username: str, viewer: Any) -> Profile:
     """A member's profile with the viewer's relation to them."""
     user = user_by_username(username)
     graph = viewer_graph(viewer)
+    if user.pk in graph.blocked_by:
+        # To the member it blocked, as if the account did not exist.
+        raise NotFound(f"No member is called {username!r}.")
     follows_you = (
         not graph.anonymous
         and Follow.objects.filter(follower=user, followee_id=graph.user_id).exists()

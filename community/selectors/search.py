@@ -1,13 +1,23 @@
 """Search over notes, topics and members.
 
-On PostgreSQL notes are matched with full-text search: a weighted tsvector
-(title A, body B, kept by a trigger, GIN-indexed; migration 0002) against
-``websearch_to_tsquery`` with the ``simple`` configuration, which works for
-any language without stemming surprises. Results are ranked by text relevance
-blended with the note's hot score. On SQLite (the embedded default), and for
-Chinese, Japanese or Korean queries on PostgreSQL (text without spaces between
-words, which the parser cannot split), every term must appear in the title or
-body as a substring, ranked by hot score.
+Notes are matched by whole words, stemmed ("breads" finds "bread"), on both
+databases (migration 0004):
+
+- PostgreSQL: a weighted tsvector (title A, body B, kept by a trigger,
+  GIN-indexed) holding each word as written (``simple``) and stemmed
+  (``english``), against ``websearch_to_tsquery`` in both configurations;
+  ranked by text relevance blended with the note's hot score.
+- SQLite (the embedded default): an FTS5 index with the Porter stemmer,
+  every word of the query required, ranked by bm25 blended with the hot
+  score.
+
+Chinese, Japanese and Korean queries (text without spaces between words,
+which neither parser can split), and SQLite builds without FTS5, match every
+term as a substring of the title or body instead, ranked by hot score.
+
+Members: every word must appear in the username or the display name; the
+exact name comes first, then names that start with the query, then the most
+followed.
 """
 
 from __future__ import annotations
@@ -18,8 +28,9 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import F, FloatField, Q, QuerySet, Value
-from django.db.models.functions import Cast
+from django.db.models import Case, F, FloatField, IntegerField, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast, Lower
 
 from community.models import Note, Topic, User
 from community.selectors.notes import note_cards, note_visible, photo_prefetch
@@ -65,13 +76,33 @@ def note_search(*, query: str, viewer: Any) -> QuerySet[Note]:
     """Published notes matching ``query``, best first, ready for cards. The
     queryset is annotated with ``search_rank`` (a float, higher is better)."""
     notes = note_visible(viewer)
-    if connection.vendor == "postgresql" and not UNSEGMENTED_RE.search(query):
-        tsquery = SearchQuery(query, config="simple", search_type="websearch")
+    unsegmented = bool(UNSEGMENTED_RE.search(query))
+    if connection.vendor == "postgresql" and not unsegmented:
+        tsquery = SearchQuery(query, config="simple", search_type="websearch") | SearchQuery(
+            query, config="english", search_type="websearch"
+        )
         # Relevance first; among equally relevant notes the hotter one wins.
         notes = notes.filter(search_vector=tsquery).annotate(
             search_rank=SearchRank(F("search_vector"), tsquery) * Value(100.0)
             + F("hot_score") / Value(1000.0)
         )
+    elif connection.vendor == "sqlite" and not unsegmented and _sqlite_fts():
+        match = _fts_match(query)
+        if match is None:  # nothing searchable ("#", "-"): same annotations
+            return note_cards(notes.none().annotate(search_rank=Value(0.0)), viewer)
+        # bm25 is negative, more negative for a better match: negate it and
+        # weigh the title as the PostgreSQL ranking does (A over B).
+        rank = RawSQL(
+            "(SELECT -bm25(community_note_fts, 4.0, 1.0) FROM community_note_fts"
+            " WHERE community_note_fts MATCH %s AND community_note_fts.rowid = community_note.id)",
+            (match,),
+            output_field=FloatField(),
+        )
+        notes = notes.filter(
+            pk__in=RawSQL(
+                "SELECT rowid FROM community_note_fts WHERE community_note_fts MATCH %s", (match,)
+            )
+        ).annotate(search_rank=rank * Value(100.0) + F("hot_score") / Value(1000.0))
     else:
         terms = _terms(query)
         if not terms:  # "#" or "@" alone: nothing to match, same annotations
@@ -80,6 +111,43 @@ def note_search(*, query: str, viewer: Any) -> QuerySet[Note]:
             notes = notes.filter(Q(title__icontains=term) | Q(body__icontains=term))
         notes = notes.annotate(search_rank=Cast(F("hot_score"), FloatField()))
     return note_cards(notes, viewer)
+
+
+_FTS_WORD_RE = re.compile(r"\w+", re.UNICODE)
+_fts_available: bool | None = None
+
+
+def _sqlite_fts() -> bool:
+    """Whether this SQLite database has the notes' FTS5 index (migration
+    0004 skips it on builds without FTS5)."""
+    global _fts_available
+    if _fts_available is None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'community_note_fts'"
+            )
+            _fts_available = cursor.fetchone() is not None
+    return _fts_available
+
+
+def _fts_match(query: str) -> str | None:
+    """The query as an FTS5 expression: each word a quoted string (so no
+    word is read as an operator), all required. ``-word`` excludes, as in
+    the websearch syntax PostgreSQL reads."""
+    wanted: list[str] = []
+    unwanted: list[str] = []
+    for raw in query.split()[: MAX_TERMS * 2]:
+        words = _FTS_WORD_RE.findall(raw)
+        if not words:
+            continue
+        phrase = '"' + " ".join(words) + '"'
+        (unwanted if raw.startswith("-") and len(raw) > 1 else wanted).append(phrase)
+    if not wanted:
+        return None
+    expression = " AND ".join(wanted[:MAX_TERMS])
+    for phrase in unwanted[:MAX_TERMS]:
+        expression += f" NOT {phrase}"
+    return expression
 
 
 def topic_search(*, query: str, limit: int = 10) -> list[Topic]:
@@ -99,18 +167,29 @@ def topic_search(*, query: str, limit: int = 10) -> list[Topic]:
 
 
 def user_search(*, query: str, viewer: Any, limit: int = 10) -> list[User]:
+    """Members whose username or display name holds every word of the query:
+    the exact name first ("Felix Romero" before Felix Haddad), then names
+    that start with the query, then the most followed."""
     terms = _terms(query)
     if not terms:
         return []
-    term = terms[0]
-    users = User.objects.filter(is_active=True).filter(
-        Q(username__icontains=term) | Q(display_name__icontains=term)
-    )
+    users = User.objects.filter(is_active=True)
+    for term in terms:
+        users = users.filter(Q(username__icontains=term) | Q(display_name__icontains=term))
     if getattr(viewer, "is_authenticated", False):
         users = users.exclude(blocked_by__blocker=viewer)
-    exact = list(users.filter(username__iexact=term))
-    rest = users.exclude(username__iexact=term).order_by("-follower_count", "username")
-    return exact + list(rest[: limit - len(exact)])
+    whole = " ".join(terms).lower()
+    closeness = Case(
+        When(Q(username__iexact=whole) | Q(display_name__iexact=whole), then=Value(0)),
+        When(Q(username__istartswith=whole) | Q(display_name__istartswith=whole), then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return list(
+        users.annotate(closeness=closeness).order_by(
+            "closeness", "-follower_count", Lower("username")
+        )[:limit]
+    )
 
 
 def note_search_page(*, query: str, viewer: Any, cursor: str | None, size: int) -> pagination.Page:

@@ -1,6 +1,6 @@
 """Writes of the notes community, a module per concept.
 
-- :mod:`community.services.accounts`: sign-up, API tokens, profiles.
+- :mod:`community.services.accounts`: sign-up, e-mail verification, API tokens, profiles.
 - :mod:`community.services.notes`: composing, editing and deleting notes
   (with their photos), and likes.
 - :mod:`community.services.boards`: boards and collecting notes into them.
@@ -15,7 +15,13 @@ every caller finds them. :mod:`community.services.counts` keeps the counters
 the writes share. Who may do what is :mod:`community.permissions`.
 """
 
-from community.services.accounts import user_profile_update, user_register, user_token
+from community.services.accounts import (
+    email_verification_send,
+    email_verify,
+    user_profile_update,
+    user_register,
+    user_token,
+)
 from community.services.boards import board_create, collect_add, collect_remove
 from community.services.comments import comment_create, comment_delete
 from community.services.moderation import (
@@ -53,6 +59,8 @@ __all__ = [
     "comment_create",
     "comment_delete",
     "comments_set_hidden",
+    "email_verification_send",
+    "email_verify",
     "followers_notify",
     "like_add",
     "like_remove",

@@ -3,6 +3,7 @@ environment (12-factor); ``local``, ``test`` and ``production`` only choose
 defaults and harden."""
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import environ
@@ -339,6 +340,41 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- security defaults (production tightens transport) --------------------
+# E-mail (password reset, address verification): EMAIL_URL in django-environ's
+# form (smtp+tls://user:password@host:587, consolemail://, ...) as Django's
+# MAILERS; development prints messages to the console, production defaults
+# to a local MTA (config/settings/production.py).
+
+
+def mailers_from_url(url: str) -> dict[str, dict[str, Any]]:
+    """``MAILERS`` with one default mailer described by an e-mail URL."""
+    config = env.email_url_config(url)
+    options = {
+        "host": config.get("EMAIL_HOST"),
+        "port": config.get("EMAIL_PORT"),
+        "username": config.get("EMAIL_HOST_USER"),
+        "password": config.get("EMAIL_HOST_PASSWORD"),
+        "use_tls": config.get("EMAIL_USE_TLS"),
+        "use_ssl": config.get("EMAIL_USE_SSL"),
+    }
+    if config["EMAIL_BACKEND"].endswith(".smtp.EmailBackend"):
+        options["timeout"] = 10
+    else:
+        options = {}
+    return {
+        "default": {
+            "BACKEND": config["EMAIL_BACKEND"],
+            "OPTIONS": {name: value for name, value in options.items() if value not in (None, "")},
+        }
+    }
+
+
+MAILERS = mailers_from_url(env("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Sprout <no-reply@sprout.localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A password-reset link works for three hours.
+PASSWORD_RESET_TIMEOUT = 3 * 3600
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -2,7 +2,7 @@
 environment; transport security is on. ``manage.py check --deploy`` is clean."""
 
 from .base import *  # noqa: F403
-from .base import STORAGES, env
+from .base import STORAGES, env, mailers_from_url
 
 DEBUG = False
 DATABASES = {"default": env.db("DATABASE_URL")}
@@ -10,6 +10,8 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+# Mail leaves through a real server: a local MTA unless EMAIL_URL names one.
+MAILERS = mailers_from_url(env("EMAIL_URL", default="smtp://127.0.0.1:25"))
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

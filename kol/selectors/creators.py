@@ -8,6 +8,7 @@ keyset on ``(ordering value, id)``, never by offset (``creator_page``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ from kol.models import (
     Niche,
     Tier,
 )
-from kol.selectors.access import can_see_money
+from kol.selectors.access import can_see_money, sees_whole_pool
 from kol.selectors.stats import stats_recent
 
 # ``order`` name -> the field the directory sorts by (descending). Only the
@@ -38,6 +39,11 @@ CREATOR_ORDERS: dict[str, str] = {
 }
 NULLABLE_ORDERS = frozenset({"score"})
 DEFAULT_ORDER = "score"
+# Screening is an operations tool: its score orders the pool for staff who
+# see the whole pool (kol.selectors.sees_whole_pool); everyone else gets the
+# public orders, most followers first by default.
+PUBLIC_ORDERS = ("followers", "engagement")
+PUBLIC_DEFAULT_ORDER = "followers"
 RECENT_STATS_DAYS = 30
 
 
@@ -119,13 +125,38 @@ def creator_list(
     return creator_cards(profiles)
 
 
-def check_creator_order(order: str | None) -> str:
-    """``order`` if it is one the directory knows (default: by score)."""
+def creator_orders_for(viewer: Any) -> tuple[str, ...]:
+    """The orders ``viewer`` may list the pool by: the screening score only
+    for staff who see the whole pool."""
+    return tuple(CREATOR_ORDERS) if sees_whole_pool(viewer) else PUBLIC_ORDERS
+
+
+def check_creator_order(order: str | None, viewer: Any = None) -> str:
+    """``order`` if it is one the directory knows and ``viewer`` may use
+    (default: by score for staff who see the whole pool, else by
+    followers). Without a viewer every order is allowed (internal use)."""
+    allowed = tuple(CREATOR_ORDERS) if viewer is None else creator_orders_for(viewer)
     if order is None or order == "":
-        return DEFAULT_ORDER
-    if order not in CREATOR_ORDERS:
-        raise ValidationFailed(fields={"order": [f"Use one of: {', '.join(CREATOR_ORDERS)}."]})
+        return allowed[0] if allowed[0] == DEFAULT_ORDER else PUBLIC_DEFAULT_ORDER
+    if order not in allowed:
+        raise ValidationFailed(fields={"order": [f"Use one of: {', '.join(allowed)}."]})
     return order
+
+
+def creator_screening_visible(viewer: Any, creators: Sequence[CreatorProfile]) -> set[int]:
+    """The ids of the ``creators`` whose screening (score, reasons) and
+    agency ``viewer`` may see: the same people who see their money
+    (:func:`can_see_money`): the creator, their agency's managers, staff who
+    see the whole pool. One query at most, whatever the page size."""
+    if not getattr(viewer, "is_authenticated", False) or not viewer.is_active or not creators:
+        return set()
+    if sees_whole_pool(viewer):
+        return {c.pk for c in creators}
+    visible = {c.pk for c in creators if c.user_id == viewer.pk}
+    managed = AgencyMembership.objects.filter(
+        creator__in=[c.pk for c in creators], ended_at=None, agency__managers=viewer.pk
+    ).values_list("creator_id", flat=True)
+    return visible | set(managed)
 
 
 def creator_page(
@@ -265,28 +296,8 @@ def application_for_member(*, application_id: int, user: Any) -> Application:
 def creator_directory_page(
     profiles: QuerySet[CreatorProfile], *, cursor: str | None = None, size: int = 20
 ) -> Page:
-    """One page of the creators directory: best latest screening score first
-    (creators not screened yet after all who are), then most followers, then
-    by id; the cursor holds the last row's ``(score, followers, id)``."""
-    after = decode_cursor(cursor, {"s": (int, float, type(None)), "f": int, "i": int})
-    followers = "user__follower_count"
-    if after is not None:
-        score, count, last_id = after["s"], after["f"], after["i"]
-        same_score = Q(score__isnull=True) if score is None else Q(score=score)
-        later = same_score & (
-            Q(**{f"{followers}__lt": count}) | Q(**{followers: count, "pk__gt": last_id})
-        )
-        if score is not None:
-            later |= Q(score__lt=score) | Q(score__isnull=True)
-        profiles = profiles.filter(later)
-    rows = list(
-        profiles.annotate(rank_followers=F(followers)).order_by(
-            F("score").desc(nulls_last=True), F(followers).desc(), "pk"
-        )[: size + 1]
-    )
-    chosen = rows[:size]
-    next_cursor = None
-    if len(rows) > size and chosen:
-        last = chosen[-1]
-        next_cursor = encode_cursor({"s": last.score, "f": last.rank_followers, "i": last.pk})
-    return Page(items=chosen, next_cursor=next_cursor)
+    """One page of the public creators directory: most followers first, then
+    by id; the cursor holds the last row's ``(followers, id)``. (The
+    screening score orders the pool only for staff, in the API and the
+    admin: it is an operations tool, not a public ranking.)"""
+    return creator_page(profiles, order="followers", cursor=cursor, size=size)

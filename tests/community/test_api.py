@@ -400,11 +400,12 @@ def test_blocked_member_cannot_follow_comment_or_like(
     note = NoteFactory(author=user)
     assert user_api.post(f"/api/v1/users/{other_user.username}/block/").json() == {"blocked": True}
     assert_error(other_api.post(f"/api/v1/users/{user.username}/follow/"), 403, "blocked")
-    assert_error(other_api.post(f"/api/v1/notes/{note.pk}/like/"), 403, "blocked")
+    # The blocker's notes no longer exist for the member they blocked.
+    assert_error(other_api.post(f"/api/v1/notes/{note.pk}/like/"), 404, "not_found")
     assert_error(
         other_api.post(f"/api/v1/notes/{note.pk}/comments/", {"body": "hey"}, format="json"),
-        403,
-        "blocked",
+        404,
+        "not_found",
     )
 
 

@@ -184,7 +184,32 @@ def test_members_match_by_username_or_display_name(db: Any) -> None:
     assert users[0] == exact
     assert set(users) == {exact, by_name, by_display}
     assert inactive not in users
-    assert selectors.search_results(raw_query="aiko", viewer=VISITOR).users == [by_display, by_name]
+    # "Aiko" is by_name's whole display name: the exact name comes first.
+    assert selectors.search_results(raw_query="aiko", viewer=VISITOR).users == [by_name, by_display]
+
+
+def test_the_exact_full_name_ranks_first_and_every_word_must_match(db: Any) -> None:
+    haddad = UserFactory(username="felixh", display_name="Felix Haddad", follower_count=900)
+    romero = UserFactory(username="fromero", display_name="Felix Romero", follower_count=3)
+    felicity = UserFactory(username="felix_romero_fan", display_name="Fan", follower_count=50)
+    assert selectors.search_results(raw_query="Felix Romero", viewer=VISITOR).users == [
+        romero,
+        felicity,
+    ]
+    assert selectors.search_results(raw_query="felix", viewer=VISITOR).users == [
+        haddad,
+        felicity,
+        romero,
+    ]
+
+
+def test_notes_are_found_by_any_form_of_a_word(user: User) -> None:
+    bread = NoteFactory(author=user, title="Bread at home", body="A slow loaf", photos=0)
+    breads = NoteFactory(author=user, title="Three breads", body="Rye, spelt, wheat", photos=0)
+    assert set(note_ids("breads")) == {bread.pk, breads.pk}
+    assert set(note_ids("bread")) == {bread.pk, breads.pk}
+    assert note_ids("baking loaves") == []
+    assert note_ids("bread -rye") == [bread.pk]
 
 
 def test_members_the_viewer_blocks_are_not_found(user: User) -> None:

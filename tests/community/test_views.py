@@ -4,6 +4,7 @@ cases, and the discover page's query budget."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -231,6 +232,23 @@ def test_search_finds_notes_topics_and_members(client: Client, note: Note) -> No
     assert "#matchalove" in page
 
 
+def test_search_tabs_show_one_kind_each(client: Client, note: Note) -> None:
+    TopicFactory(name="matchalove", note_count=3)
+    fan = UserFactory(username="matcha_fan", display_name="Matcha Fan")
+    people = client.get(reverse("search"), {"q": "matcha", "type": "people"}).content.decode()
+    assert "@matcha_fan" in people or fan.display_name in people
+    assert "Matcha latte at home" not in people and "#matchalove" not in people
+    topics = client.get(reverse("search"), {"q": "matcha", "type": "topics"}).content.decode()
+    assert "#matchalove" in topics and "Matcha latte at home" not in topics
+    notes = client.get(reverse("search"), {"q": "matcha", "type": "notes"}).content.decode()
+    assert "Matcha latte at home" in notes and "#matchalove" not in notes
+    assert 'aria-current="page">Notes<' in notes
+    nobody = client.get(reverse("search"), {"q": "zzzz", "type": "people"}).content.decode()
+    assert "Nobody by that name yet" in nobody
+    # An unknown tab is the Top tab, never an error.
+    assert client.get(reverse("search"), {"q": "matcha", "type": "<x>"}).status_code == 200
+
+
 def test_discover_query_count_does_not_grow_with_notes(
     client: Client,
     user_client: Client,
@@ -363,11 +381,12 @@ def test_like_without_scripts_redirects_back(user_client: Client, user: User, no
 def test_a_blocked_member_cannot_like_and_gets_a_toast(
     user_client: Client, user: User, note: Note
 ) -> None:
+    """Blocked while the note's page was open: the note is gone for them."""
     services.user_block(blocker=note.author, blocked=user)
     response = user_client.post(reverse("note_like", args=[note.pk]), {"on": "1"}, headers=HTMX)
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert response["HX-Retarget"] == "#toasts"
-    assert "You cannot interact with this member." in response.content.decode()
+    assert "This note does not exist." in response.content.decode()
     assert not Like.objects.exists()
 
 
@@ -713,3 +732,70 @@ def test_the_header_holds_what_the_installed_apps_add_and_nothing_else(user: Any
             assert f'href="{reverse(item.url_name)}"' in page, item.label
     for app, path in (("wallet", "/wallet"), ("kol", "/studio/"), ("kol", "/creators/")):
         assert (f'href="{path}"' in page) == apps.is_installed(app), path
+
+
+def test_a_member_you_blocked_no_longer_reads_your_notes_or_profile(
+    user_client: Client, client: Client, user: User, other_user: User
+) -> None:
+    """As on Instagram and RED, a block hides both ways: the blocked member
+    finds the blocker's profile and notes gone, as if they did not exist."""
+    note = NoteFactory(author=other_user, title="Quiet garden", photos=1)
+    assert user_client.get(note.get_absolute_url()).status_code == 200
+    services.user_block(blocker=other_user, blocked=user)
+    assert user_client.get(note.get_absolute_url()).status_code == 404
+    assert user_client.get(reverse("profile", args=[other_user.username])).status_code == 404
+    assert "Quiet garden" not in user_client.get(reverse("discover")).content.decode()
+    search = user_client.get(reverse("search"), {"q": "garden"}).content.decode()
+    assert "Quiet garden" not in search
+    # Everybody else still sees them.
+    assert client.get(note.get_absolute_url()).status_code == 200
+    assert client.get(reverse("profile", args=[other_user.username])).status_code == 200
+    services.user_unblock(blocker=other_user, blocked=user)
+    assert user_client.get(note.get_absolute_url()).status_code == 200
+
+
+def test_followers_and_following_pages_list_people_newest_first(
+    client: Client, user_client: Client, user: User, other_user: User
+) -> None:
+    fans = UserFactory.create_batch(3)
+    for fan in fans:
+        services.user_follow(follower=fan, followee=other_user)
+    services.user_follow(follower=other_user, followee=user)
+    profile = client.get(reverse("profile", args=[other_user.username])).content.decode()
+    assert reverse("profile_followers", args=[other_user.username]) in profile
+    page = client.get(reverse("profile_followers", args=[other_user.username]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    positions = [html.index(f"@{fan.username}<") for fan in reversed(fans)]
+    assert positions == sorted(positions)
+    following = client.get(reverse("profile_following", args=[other_user.username]))
+    assert f"@{user.username}<" in following.content.decode()
+    # Your own empty lists say what to do next.
+    mine = user_client.get(reverse("profile_following", args=[user.username])).content.decode()
+    assert "You follow nobody yet" in mine
+    assert client.get(reverse("profile_followers", args=["nobody-here"])).status_code == 404
+
+
+def test_people_pages_page_by_cursor_and_cost_the_same_queries(
+    client: Client, other_user: User, django_assert_max_num_queries: Any
+) -> None:
+    for fan in UserFactory.create_batch(25):
+        services.user_follow(follower=fan, followee=other_user)
+    url = reverse("profile_followers", args=[other_user.username])
+    with django_assert_max_num_queries(6):
+        first = client.get(url, {"page_size": 5})
+    with django_assert_max_num_queries(6):
+        client.get(url, {"page_size": 20})
+    assert "Show more" in first.content.decode()
+    seen: set[str] = set()
+    cursor = None
+    for _ in range(10):
+        params = {"page_size": 10, **({"cursor": cursor} if cursor else {})}
+        response = client.get(url, params, headers=HTMX if cursor else {})
+        html = response.content.decode()
+        seen.update(re.findall(r"@([\w.]+)</span>", html))
+        found = re.search(r'href="[^"]*cursor=([^"&]+)', html)
+        cursor = found.group(1) if found else None
+        if cursor is None:
+            break
+    assert len(seen) == 25

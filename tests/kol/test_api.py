@@ -97,7 +97,7 @@ def baking() -> Niche:
 
 
 def test_directory_lists_each_creator_with_what_a_card_needs(
-    api: APIClient, skincare: Niche, baking: Niche
+    api: APIClient, staff_api: APIClient, skincare: Niche, baking: Niche
 ) -> None:
     mei = creator(
         "mei",
@@ -111,10 +111,13 @@ def test_directory_lists_each_creator_with_what_a_card_needs(
     agency = AgencyFactory(name="Bright Sprout", slug="bright-sprout")
     services.agency_creator_add(actor=None, agency=agency, creator=mei, share_bps=2500)
 
-    body = api.get("/api/v1/creators/").json()
+    body = staff_api.get("/api/v1/creators/").json()
 
     assert body["next"] is None
     [item] = body["results"]
+    # The screening and the agency are for staff, the creator and the agency.
+    [public] = api.get("/api/v1/creators/").json()["results"]
+    assert public == {**item, "score": None, "score_reasons": [], "agency": None}
     assert item == {
         "username": "mei",
         "display_name": "Mei Lin",
@@ -131,13 +134,13 @@ def test_directory_lists_each_creator_with_what_a_card_needs(
     }
 
 
-def test_directory_shows_no_agency_after_the_membership_ended(api: APIClient) -> None:
+def test_directory_shows_no_agency_after_the_membership_ended(staff_api: APIClient) -> None:
     kai = creator("kai")
     membership = services.agency_creator_add(
         actor=None, agency=AgencyFactory(), creator=kai, share_bps=1000
     )
     services.agency_membership_end(actor=None, membership=membership)
-    [item] = api.get("/api/v1/creators/").json()["results"]
+    [item] = staff_api.get("/api/v1/creators/").json()["results"]
     assert item["agency"] is None
 
 
@@ -180,31 +183,53 @@ def test_directory_filters_by_niche_tier_agency_and_badge(
     assert names(api.get("/api/v1/creators/?niche=&tier=&verified=")) == ["cy", "bo", "ana"]
 
 
-def test_directory_orders_by_score_followers_or_engagement(api: APIClient) -> None:
+def test_directory_orders_by_followers_or_engagement_and_staff_by_score(
+    api: APIClient, staff_api: APIClient, user_api: APIClient, user: User
+) -> None:
     creator("unscreened", followers=900, engagement=0.02, score=None)
     creator("top", followers=10, engagement=0.01, score=90)
     creator("middle", followers=5_000, engagement=0.09, score=55.5)
     creator("low", followers=300, engagement=0.05, score=12)
 
-    assert names(api.get("/api/v1/creators/")) == ["top", "middle", "low", "unscreened"]
-    assert names(api.get("/api/v1/creators/?order=score")) == [
-        "top",
-        "middle",
-        "low",
-        "unscreened",
-    ]
-    assert names(api.get("/api/v1/creators/?order=followers")) == [
-        "middle",
-        "unscreened",
-        "low",
-        "top",
-    ]
+    by_followers = ["middle", "unscreened", "low", "top"]
+    assert names(api.get("/api/v1/creators/")) == by_followers
+    assert names(api.get("/api/v1/creators/?order=followers")) == by_followers
     assert names(api.get("/api/v1/creators/?order=engagement")) == [
         "middle",
         "low",
         "unscreened",
         "top",
     ]
+    # The screening score is an operations tool: staff order by it (their
+    # default); for anyone else it is not an order.
+    by_score = ["top", "middle", "low", "unscreened"]
+    assert names(staff_api.get("/api/v1/creators/")) == by_score
+    assert names(staff_api.get("/api/v1/creators/?order=score")) == by_score
+    for client in (api, user_api):
+        error = assert_error(client.get("/api/v1/creators/?order=score"), 400, "invalid")
+        assert error["fields"]["order"] == ["Use one of: followers, engagement."]
+
+
+def test_a_creator_and_their_agency_see_their_own_screening_only(
+    api: APIClient, skincare: Niche
+) -> None:
+    mei = creator("mei", score=80, followers=20)
+    kai = creator("kai", score=40, followers=10)
+    agency = AgencyFactory(slug="north")
+    services.agency_creator_add(actor=None, agency=agency, creator=kai, share_bps=500)
+    manager = UserFactory()
+    agency.managers.add(manager)
+
+    def scores(client: APIClient) -> dict[str, Any]:
+        return {
+            c["username"]: c["score"] for c in client.get("/api/v1/creators/").json()["results"]
+        }
+
+    assert scores(api_client(mei.user)) == {"mei": 80, "kai": None}
+    assert scores(api_client(manager)) == {"mei": None, "kai": 40}
+    assert scores(api) == {"mei": None, "kai": None}
+    assert api.get("/api/v1/creators/kai/").json()["score"] is None
+    assert api_client(manager).get("/api/v1/creators/kai/").json()["score"] == 40
 
 
 @pytest.mark.parametrize(
@@ -230,7 +255,8 @@ def test_bad_directory_filters_get_400_naming_the_fields(
 
 
 @pytest.mark.parametrize("order", ["score", "followers", "engagement"])
-def test_directory_pages_cover_every_creator_once(api: APIClient, order: str) -> None:
+def test_directory_pages_cover_every_creator_once(staff_api: APIClient, order: str) -> None:
+    api = staff_api
     # Ties on every key and missing scores: the id breaks them.
     for i in range(11):
         creator(
@@ -246,7 +272,8 @@ def test_directory_pages_cover_every_creator_once(api: APIClient, order: str) ->
     assert sorted(paged) == everyone
 
 
-def test_pages_stay_filtered_and_ordered(api: APIClient, skincare: Niche) -> None:
+def test_pages_stay_filtered_and_ordered(staff_api: APIClient, skincare: Niche) -> None:
+    api = staff_api
     for i in range(5):
         creator(f"skin{i}", niches=[skincare], score=float(i))
         creator(f"other{i}", score=float(i) + 0.5)
@@ -276,7 +303,8 @@ def test_bad_directory_cursors_get_400(api: APIClient, cursor: str) -> None:
     )
 
 
-def test_a_cursor_of_one_order_is_refused_by_another(api: APIClient) -> None:
+def test_a_cursor_of_one_order_is_refused_by_another(staff_api: APIClient) -> None:
+    api = staff_api
     for i in range(3):
         creator(f"c{i}", score=float(i), followers=i)
     next_url = api.get("/api/v1/creators/?order=score&page_size=1").json()["next"]
@@ -293,8 +321,9 @@ def _queries(client: APIClient, url: str) -> int:
 
 
 def test_directory_queries_do_not_grow_with_page_size(
-    api: APIClient, skincare: Niche, baking: Niche
+    staff_api: APIClient, skincare: Niche, baking: Niche
 ) -> None:
+    api = staff_api
     agencies = [AgencyFactory(), AgencyFactory()]
     for i in range(30):
         profile = creator(f"c{i:02d}", score=float(i), niches=[skincare, baking][: i % 3])
@@ -302,10 +331,13 @@ def test_directory_queries_do_not_grow_with_page_size(
             services.agency_creator_add(
                 actor=None, agency=agencies[i % 4 // 2], creator=profile, share_bps=1000
             )
+    api.get("/api/v1/creators/")  # loads the client's user's permissions once
     for order in ("score", "followers", "engagement"):
         small = _queries(api, f"/api/v1/creators/?order={order}&page_size=2")
         large = _queries(api, f"/api/v1/creators/?order={order}&page_size=30")
-        assert small == large <= 3  # creators, their niches, their agencies
+        # creators, their niches, their agencies (the staff member's
+        # permissions are loaded once, by the warm-up request)
+        assert small == large <= 3
     filtered = "/api/v1/creators/?niche=skincare&agency={}&verified=false&page_size={}"
     assert _queries(api, filtered.format(agencies[0].slug, 1)) == _queries(
         api, filtered.format(agencies[0].slug, 30)
@@ -388,6 +420,8 @@ def test_the_agency_share_is_shown_only_to_the_creator_staff_and_the_agency(
 
     def share(client: APIClient) -> Any:
         agency_data = client.get("/api/v1/creators/mei/").json()["agency"]
+        if agency_data is None:  # who may not see the share does not see the agency
+            return None
         assert agency_data["name"] == "Bright Sprout"
         assert agency_data["slug"] == "bright-sprout"
         assert agency_data["since"]

@@ -184,18 +184,19 @@ def test_directory_filter_with_htmx_answers_with_the_results_only(
     assert "<html" in restored.content.decode()
 
 
-def test_directory_orders_by_score_then_followers_and_pages_by_cursor(
-    client: Client, settings: Any
-) -> None:
+def test_directory_orders_by_followers_and_pages_by_cursor(client: Client, settings: Any) -> None:
+    """The public directory is ordered by followers: the screening score is
+    an operations tool, not shown or used in public."""
     settings.SPROUT_PAGE_SIZE = 2
     make_creator("unscored_big", followers=9_000)
     make_creator("unscored_small", followers=10)
     make_creator("top", followers=5, score=90.0)
     make_creator("middle_more", followers=300, score=50.0)
     make_creator("middle_less", followers=200, score=50.0)
-    expected = ["top", "middle_more", "middle_less", "unscored_big", "unscored_small"]
+    expected = ["unscored_big", "middle_more", "middle_less", "unscored_small", "top"]
 
     first = client.get(reverse("creators"))
+    assert "screening" not in first.content.decode().lower()
     seen = card_names(first.content.decode())
     cursor = first.context["next_cursor"]
     while cursor:
@@ -252,7 +253,8 @@ def test_agency_share_is_shown_to_the_creator_only(
     assert "Bright Sprout Media" in studio
     assert "22.5%" in studio
     public = other_client.get(reverse("creator_detail", args=[user.username])).content.decode()
-    assert "Bright Sprout Media" in public
+    # Who represents a creator is for the creator, their agency and staff.
+    assert "Bright Sprout Media" not in public
     assert "22.5%" not in public
 
 
@@ -271,7 +273,7 @@ def test_another_agencys_manager_does_not_see_the_share_on_the_creator_page(
 
     assert "22.5%" in logged_in(own).get(page).content.decode()
     seen_by_rival = logged_in(rival).get(page).content.decode()
-    assert "Bright Sprout Media" in seen_by_rival
+    assert "Bright Sprout Media" not in seen_by_rival
     assert "22.5%" not in seen_by_rival
     assert "22.5%" not in logged_in(UserFactory(is_staff=True)).get(page).content.decode()
 
@@ -670,9 +672,11 @@ def test_tier_progress_counts_the_followers_to_the_next_tier() -> None:
 # --- badges on community pages -------------------------------------------------------------
 
 
-def test_badges_show_beside_creators_on_notes_and_profiles(
+def test_only_the_verified_badge_shows_beside_creators_on_notes_and_profiles(
     client: Client, user: User, creator: CreatorProfile, other_user: User
 ) -> None:
+    """Tiers (Nano … Mega) are for the directory's filters, not for every
+    card, comment and profile, where they cut off author names."""
     CreatorProfile.objects.filter(pk=creator.pk).update(verified=True, tier=Tier.MICRO)
     note = NoteFactory(author=user, title="Charred leeks")
     commenter = make_creator("commenting_creator", tier=Tier.MACRO)
@@ -680,20 +684,21 @@ def test_badges_show_beside_creators_on_notes_and_profiles(
     CommentFactory(note=note, author=other_user)
 
     page = client.get(note.get_absolute_url()).content.decode()
-    assert "badge--verified" in page
-    assert "badge--tier-micro" in page
-    assert "badge--tier-macro" in page  # the commenter's
-    assert page.count("badge badge--tier-") == 2
+    assert page.count("badge badge--verified") == 1
+    assert "badge--tier-" not in page
 
     profile = client.get(reverse("profile", args=[user.username])).content.decode()
-    assert "badge--tier-micro" in profile
+    assert "badge--verified" in profile and "badge--tier-" not in profile
     assert reverse("creator_detail", args=[user.username]) in profile
 
     discover = client.get(reverse("discover")).content.decode()
-    assert "badge--tier-micro" in discover
+    assert "badge--verified" in discover and "badge--tier-" not in discover
 
     plain = client.get(reverse("profile", args=[other_user.username])).content.decode()
     assert "badge badge--" not in plain
+    # The directory still shows and filters by tier.
+    directory = client.get(reverse("creators")).content.decode()
+    assert "badge--tier-micro" in directory
 
 
 def test_discover_query_count_stays_flat_with_badges(client: Client) -> None:
@@ -704,11 +709,11 @@ def test_discover_query_count_stays_flat_with_badges(client: Client) -> None:
     authored_by_creators(5)
     with CaptureQueriesContext(connection) as small:
         response = client.get(reverse("discover"))
-    assert response.content.decode().count("badge badge--tier-") == 5
+    assert response.content.decode().count("badge badge--verified") == 5
     authored_by_creators(25)
     with CaptureQueriesContext(connection) as full:
         response = client.get(reverse("discover"))
-    assert response.content.decode().count("badge badge--tier-") == 20
+    assert response.content.decode().count("badge badge--verified") == 20
     assert len(full) == len(small)
     badge_queries = [q for q in full.captured_queries if "kol_creatorprofile" in q["sql"]]
     assert len(badge_queries) == 1
