@@ -1,6 +1,8 @@
 """Moderators' admin of the shop: shops and products, with hide / restore
 and close / reopen as actions that ask for a reason and call the services
-(``shop.moderate_shop``)."""
+(``shop.moderate_shop``); orders (read-only, filtered by status, searched
+by id, buyer or shop) with refunds that ask for a reason
+(``shop.refund_order``)."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from core.admin import ReadOnlyAdminMixin
 from core.errors import DomainError
 from core.money import format_money
 from shop import rules, services
-from shop.models import Product, ProductImage, ProductVariant, Shop
+from shop.models import Order, OrderLine, Product, ProductImage, ProductVariant, Shop
 from shop.selectors import is_shop_moderator
 
 
@@ -217,4 +219,97 @@ class ProductAdmin(ShopModerationAdmin):
             lambda user, product: services.product_restore(moderator=user, product=product),
             done=("%d product restored.", "%d products restored."),
             log="Restored",
+        )
+
+
+# --- orders -------------------------------------------------------------------------------
+
+
+class OrderLineInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = OrderLine
+    fields = (
+        "product",
+        "variant",
+        "title",
+        "unit_price",
+        "quantity",
+        "line_total",
+        "source_note",
+        "source_session",
+        "affiliate",
+        "commission",
+    )
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Orders as checkout and their transitions left them: nothing here is
+    edited by hand (the ledger holds their money); refunds go through
+    ``shop.services.order_refund``."""
+
+    list_display = ("id", "buyer", "shop", "status", "total_text", "created_at", "paid_at")
+    list_filter = ("status", "created_at")
+    list_select_related = ("buyer", "shop")
+    search_fields = ("=id", "buyer__username", "shop__name", "shop__owner__username")
+    date_hierarchy = "created_at"
+    ordering = ("-id",)
+    fields = (
+        "buyer",
+        "shop",
+        "status",
+        "flash_sale",
+        "currency",
+        "subtotal",
+        "total",
+        "platform_fee",
+        "commission",
+        "seller_amount",
+        "ship_name",
+        "ship_phone",
+        "ship_address",
+        "tracking",
+        "payment",
+        "payment_entry",
+        "release_entry",
+        "refund_entry",
+        "cancel_reason",
+        "refund_reason",
+        "stock_released",
+        "reserved_until",
+        "created_at",
+        "paid_at",
+        "shipped_at",
+        "delivered_at",
+        "cancelled_at",
+        "refunded_at",
+    )
+    readonly_fields = fields
+    inlines = (OrderLineInline,)
+    actions = ("refund_orders",)
+
+    def has_refund_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("shop.refund_order"))
+
+    @admin.display(description="Total", ordering="total")
+    def total_text(self, obj: Order) -> str:
+        return format_money(obj.total, obj.currency)
+
+    @admin.action(description="Refund selected orders…", permissions=["refund"])
+    def refund_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> HttpResponse | None:
+        def refund(user: User, order: Order, reason: str) -> bool:
+            services.order_refund(actor=user, order=order.pk, reason=reason)
+            return True
+
+        return _with_reason(
+            self,
+            request,
+            queryset,
+            refund,
+            action_name="refund_orders",
+            submit_label="Refund orders",
+            intro="Refund these orders? Every amount booked for them is reversed: the buyer "
+            "gets the money back, the seller and the affiliate lose their shares.",
+            done=("%d order refunded.", "%d orders refunded."),
         )

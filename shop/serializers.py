@@ -200,7 +200,11 @@ class ProductDetailSerializer(ProductSerializer):
 
 # --- cart, checkout, orders ---------------------------------------------------------------
 
-_ID = {"min_value": 1, "max_value": 2**63 - 1}
+ID_MAX = 2**63 - 1
+
+
+def _id(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=ID_MAX, **kwargs)
 
 
 class SourceField(serializers.JSONField):
@@ -226,12 +230,12 @@ class SourceSchemaField(SourceField):
 
 
 class CartItemInput(serializers.Serializer):
-    product = serializers.IntegerField(**_ID)
-    variant = serializers.IntegerField(required=False, allow_null=True, default=None, **_ID)
+    product = _id()
+    variant = _id(required=False, allow_null=True, default=None)
     quantity = serializers.IntegerField(
         required=False, default=1, min_value=1, max_value=rules.CART_QUANTITY_MAX
     )
-    source = SourceSchemaField(required=False, allow_null=True, default=None)
+    source = SourceSchemaField(required=False, allow_null=True, default=None)  # type: ignore[assignment]
 
 
 class CartItemUpdateInput(serializers.Serializer):
@@ -255,7 +259,7 @@ class CheckoutInput(serializers.Serializer):
         max_length=100, help_text="1–100 characters; the same key replays the same order."
     )
     items = serializers.ListField(
-        child=serializers.IntegerField(**_ID),
+        child=_id(),
         required=False,
         allow_null=True,
         default=None,
@@ -308,7 +312,7 @@ class CartItemSerializer(serializers.Serializer):
     unit_price = serializers.IntegerField()
     line_total = serializers.IntegerField()
     in_stock = serializers.BooleanField()
-    source = SourceSchemaField(allow_null=True)
+    source = SourceSchemaField(allow_null=True)  # type: ignore[assignment]
     added_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -337,7 +341,7 @@ class OrderLineSerializer(serializers.Serializer):
     unit_price = serializers.IntegerField()
     quantity = serializers.IntegerField()
     line_total = serializers.IntegerField()
-    source = SourceSchemaField(allow_null=True)
+    source = SourceSchemaField(allow_null=True)  # type: ignore[assignment]
     commission = serializers.IntegerField(required=False, help_text="Seller and staff only.")
     affiliate = serializers.IntegerField(
         required=False, allow_null=True, help_text="Seller and staff only."

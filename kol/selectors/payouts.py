@@ -51,6 +51,12 @@ class PayoutLine:
     gross: Money
     agency_amount: Money
     net: Money
+    commission: Money
+
+    @property
+    def owed(self) -> Money:
+        """What the creator is owed: net plus commission."""
+        return Money(self.net.amount + self.commission.amount, self.net.currency)
 
 
 def payout_lines(payouts: QuerySet[Payout], *, limit: int) -> list[PayoutLine]:
@@ -60,6 +66,7 @@ def payout_lines(payouts: QuerySet[Payout], *, limit: int) -> list[PayoutLine]:
             gross=Money(int(p.gross), p.currency),
             agency_amount=Money(int(p.agency_amount), p.currency),
             net=Money(int(p.net), p.currency),
+            commission=Money(int(p.commission), p.currency),
         )
         for p in payouts[:limit]
     ]
@@ -83,6 +90,18 @@ class StudioEarnings:
     threshold: int
     owed: Money
     payouts: list[PayoutLine]
+    # Affiliate commission on orders (the shop's; zero without it): pending
+    # delivery, and earned but not paid out yet (paid with the coins).
+    commission_pending: Money
+    commission_earned: Money
+
+    @property
+    def has_commission(self) -> bool:
+        return bool(
+            self.commission_pending.amount
+            or self.commission_earned.amount
+            or any(line.payout.commission for line in self.payouts)
+        )
 
     @property
     def coins_to_threshold(self) -> int:
@@ -106,6 +125,7 @@ def studio_earnings(user: Any) -> StudioEarnings:
         coins, at_rate=wallet_selectors.payout_rate(), agency_share_bps=share
     )
     cur = currency()
+    commission_pending, commission_earned = wallet_selectors.commission_for(user)
     return StudioEarnings(
         coins=coins,
         value=Money(priced.gross, cur),
@@ -118,6 +138,8 @@ def studio_earnings(user: Any) -> StudioEarnings:
         payouts=payout_lines(
             wallet_selectors.payouts_for(creator_ids=[user.pk]), limit=RECENT_PAYOUTS
         ),
+        commission_pending=Money(commission_pending, cur),
+        commission_earned=Money(commission_earned, cur),
     )
 
 

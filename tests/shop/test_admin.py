@@ -8,6 +8,7 @@ from django.contrib.admin.models import LogEntry
 from django.test import Client
 
 from community.models import User
+from shop.models import Order
 from tests.admin_pages import AdminPages, listed, offered_actions, page_messages
 from tests.clients import logged_in
 from tests.factories import ProductFactory, ProductImageFactory, ShopFactory, fresh
@@ -73,3 +74,85 @@ def test_staff_without_the_permission_get_no_actions(db: None) -> None:
     page = client.get(pages.changelist("product"))
     assert page.status_code == 200
     assert not {"hide_products", "restore_products"} & set(offered_actions(page))
+
+
+# --- orders -------------------------------------------------------------------------------
+
+
+def _paid_order(buyer: User | None = None, *, seller: str = "") -> Order:
+    from shop import services
+    from tests.factories import UserFactory
+
+    buyer = buyer or UserFactory()
+    shop = ShopFactory(owner=UserFactory(username=seller), name=seller) if seller else None
+    product = ProductFactory(price=800, **({"shop": shop} if shop else {}))
+    services.cart_item_add(user=buyer, product_id=product.pk)
+    return Order.objects.get(pk=services.checkout(user=buyer, idempotency_key="k")["id"])
+
+
+def test_moderators_see_orders_filter_and_search_them(moderator_client: Client) -> None:
+    from tests.factories import UserFactory
+
+    order = _paid_order(UserFactory(username="alice"), seller="linenhouse")
+    other = _paid_order(UserFactory(username="bob"), seller="potterystudio")
+    page = moderator_client.get(pages.changelist("order"))
+    assert page.status_code == 200 and set(listed(page)) == {order, other}
+    assert "refund_orders" in offered_actions(page)
+    assert listed(moderator_client.get(pages.changelist("order"), {"q": str(order.pk)})) == [order]
+    by_buyer = moderator_client.get(pages.changelist("order"), {"q": order.buyer.username})
+    assert listed(by_buyer) == [order]
+    by_shop = moderator_client.get(pages.changelist("order"), {"q": other.shop.name})
+    assert listed(by_shop) == [other]
+    assert listed(moderator_client.get(pages.changelist("order"), {"status": "shipped"})) == []
+    assert moderator_client.get(pages.change("order", order)).status_code == 200
+
+
+def test_the_order_list_costs_the_same_queries_whatever_its_size(
+    moderator_client: Client,
+) -> None:
+    _paid_order()
+    small = pages.changelist_queries(moderator_client, "order")
+    for _ in range(5):
+        _paid_order()
+    assert pages.changelist_queries(moderator_client, "order") == small
+
+
+def test_a_refund_asks_for_a_reason_then_reverses_the_order(
+    moderator_client: Client, moderator: User
+) -> None:
+    from wallet.reconcile import reconcile
+
+    order = _paid_order()
+    page = pages.run_action(moderator_client, "order", "refund_orders", [order])
+    assert page.templates[0].name == "admin/shop/with_reason.html"
+    assert fresh(order).status == "paid"
+    page = pages.run_action(
+        moderator_client, "order", "refund_orders", [order], apply="yes", reason="Chargeback"
+    )
+    assert "1 order refunded." in page_messages(page)
+    refunded = fresh(order)
+    assert refunded.status == "refunded" and refunded.refund_reason == "Chargeback"
+    assert LogEntry.objects.filter(object_id=str(order.pk)).exists()
+    assert reconcile().ok
+    # Once more: the service's refusal is shown, nothing changes.
+    page = pages.run_action(
+        moderator_client, "order", "refund_orders", [order], apply="yes", reason="Again"
+    )
+    assert any("Only a paid" in message for message in page_messages(page))
+
+
+def test_moderators_change_no_order_by_hand(moderator: User) -> None:
+    assert moderator.has_perm("shop.refund_order") and moderator.has_perm("shop.view_order")
+    for codename in ("change_order", "delete_order", "add_order", "change_orderline"):
+        assert not moderator.has_perm(f"shop.{codename}")
+
+
+def test_members_without_the_permission_get_no_refund_action() -> None:
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_order"))
+    page = logged_in(staff).get(pages.changelist("order"))
+    assert page.status_code == 200 and "refund_orders" not in offered_actions(page)

@@ -5,7 +5,7 @@ path are :mod:`wallet.services.payouts`)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
@@ -66,9 +66,28 @@ class Quote:
     agency_share_bps: int
     agency_amount: int
     net: int
+    # Affiliate commission (money, already in minor units: not converted, no
+    # agency share), paid beside the coins.
+    commission: int = 0
+
+    @property
+    def owed(self) -> int:
+        """What the creator is owed for this payout: net plus commission."""
+        return self.net + self.commission
 
 
-def payout_quote(coins: int, *, at_rate: Decimal, agency_share_bps: int = 0) -> Quote:
+def commission_threshold() -> int:
+    """The least commission (minor units) paid out on its own: what the coin
+    threshold is worth at the payout rate (at least one minor unit)."""
+    return max(
+        1,
+        int((payout_threshold() * payout_rate()).to_integral_value(rounding=ROUND_FLOOR)),
+    )
+
+
+def payout_quote(
+    coins: int, *, at_rate: Decimal, agency_share_bps: int = 0, commission: int = 0
+) -> Quote:
     """Convert ``coins`` at ``at_rate`` and split off the agency's share:
     ``gross = floor(coins × rate)``, ``agency = floor(gross × bps / 10,000)``,
     ``net = gross − agency``."""
@@ -85,6 +104,7 @@ def payout_quote(coins: int, *, at_rate: Decimal, agency_share_bps: int = 0) -> 
         agency_share_bps=agency_share_bps,
         agency_amount=agency_amount,
         net=gross - agency_amount,
+        commission=commission,
     )
 
 
@@ -97,30 +117,39 @@ class PayoutPlan:
 
     creator_id: int
     username: str
-    account_id: int
+    account_id: int | None  # their coin earnings account (None: commission only)
     agency_key: str
     agency_name: str
     quote: Quote
+    commission_account_id: int | None = None
 
 
-def _earnings_rows(user_ids: Iterable[int] | None = None) -> list[tuple[int, int, str, int]]:
-    """``(account id, user id, username, balance)`` of creators' earnings
-    accounts, the balance the ledger's way (rolled-up plus appended lines), in
-    one query, by user id."""
-    accounts = Account.objects.filter(kind=Account.Kind.CREATOR_EARNINGS, user__isnull=False)
+def _balance_rows(
+    kinds: Iterable[str], user_ids: Iterable[int] | None = None
+) -> list[tuple[int, int, str, int, str]]:
+    """``(account id, user id, username, balance, kind)`` of members'
+    accounts of these kinds, the balance the ledger's way (rolled-up plus
+    appended lines), in one query, by user id."""
+    accounts = Account.objects.filter(kind__in=list(kinds), user__isnull=False)
     if user_ids is not None:
         accounts = accounts.filter(user_id__in=list(user_ids))
     rows = (
         accounts.annotate(
             pending=Coalesce(Sum("lines__amount", filter=Q(lines__rolled_up=False)), 0)
         )
-        .order_by("user_id")
-        .values_list("pk", "user_id", "user__username", "balance", "pending")
+        .order_by("user_id", "kind")
+        .values_list("pk", "user_id", "user__username", "balance", "pending", "kind")
     )
     return [
-        (int(pk), int(user_id), str(username), int(balance) + int(pending))
-        for pk, user_id, username, balance, pending in rows
+        (int(pk), int(user_id), str(username), int(balance) + int(pending), str(kind))
+        for pk, user_id, username, balance, pending, kind in rows
     ]
+
+
+def _earnings_rows(user_ids: Iterable[int] | None = None) -> list[tuple[int, int, str, int]]:
+    """``(account id, user id, username, balance)`` of creators' earnings
+    accounts (:func:`_balance_rows`)."""
+    return [row[:4] for row in _balance_rows([Account.Kind.CREATOR_EARNINGS], user_ids)]
 
 
 def earnings_for(user_ids: Iterable[int]) -> dict[int, int]:
@@ -130,34 +159,67 @@ def earnings_for(user_ids: Iterable[int]) -> dict[int, int]:
 
 
 def payout_run_plan(*, period_end: date) -> list[PayoutPlan]:
-    """The payouts a run for ``period_end`` would make now: every creator whose
-    earnings balance is at least the threshold and worth at least one minor
-    unit, with the agency's share from the splitter, in creator order. Reads
-    only (two queries and the splitter's)."""
+    """The payouts a run for ``period_end`` would make now, in creator
+    order: every creator whose earnings balance is at least the threshold
+    and worth at least one minor unit (converted, with the agency's share
+    from the splitter), and every creator whose earned commission is at
+    least :func:`commission_threshold` (paid as it is, beside the coins).
+    Each part is paid only when it reaches its own threshold. Reads only
+    (two queries and the splitter's)."""
     del period_end  # a run pays the balance at the time it runs (module docstring)
     least = payout_threshold()
     at_rate = payout_rate()
-    due = [row for row in _earnings_rows() if row[3] >= least]
-    splits = extensions.payout_splitter.get()([user_id for _, user_id, _, _ in due]) if due else {}
+    least_commission = commission_threshold()
+    coins_due: dict[int, tuple[int | None, str, int]] = {}
+    commission_due: dict[int, tuple[int | None, str, int]] = {}
+    for account_id, user_id, username, amount, kind in _balance_rows(
+        [Account.Kind.CREATOR_EARNINGS, Account.Kind.COMMISSION_EARNED]
+    ):
+        if kind == Account.Kind.CREATOR_EARNINGS and amount >= least:
+            coins_due[user_id] = (account_id, username, amount)
+        elif kind == Account.Kind.COMMISSION_EARNED and amount >= least_commission:
+            commission_due[user_id] = (account_id, username, amount)
+    due = sorted(set(coins_due) | set(commission_due))
+    splits = extensions.payout_splitter.get()(due) if due else {}
     plans = []
-    for account_id, user_id, username, coins in due:
+    for user_id in due:
+        coins_account_id, username, coins = coins_due.get(user_id, (None, "", 0))
+        commission_account_id, commission_username, commission = commission_due.get(
+            user_id, (None, "", 0)
+        )
         agency_key, agency_name, share_bps = splits.get(user_id, ("", "", 0))
         priced = payout_quote(
             coins, at_rate=at_rate, agency_share_bps=share_bps if agency_key else 0
         )
         if priced.gross == 0:
+            coins_account_id, priced = None, payout_quote(0, at_rate=at_rate)
+        if priced.gross == 0 and not commission:
             continue
         plans.append(
             PayoutPlan(
                 creator_id=user_id,
-                username=username,
-                account_id=account_id,
-                agency_key=agency_key,
-                agency_name=agency_name,
-                quote=priced,
+                username=username or commission_username,
+                account_id=coins_account_id,
+                agency_key=agency_key if priced.gross else "",
+                agency_name=agency_name if priced.gross else "",
+                quote=replace(priced, commission=commission),
+                commission_account_id=commission_account_id,
             )
         )
     return plans
+
+
+def commission_for(user: User) -> tuple[int, int]:
+    """``(pending, earned)``: a creator's affiliate commission on orders not
+    yet delivered, and on delivered ones not yet paid out (minor units; one
+    query)."""
+    rows = {
+        kind: amount
+        for _, _, _, amount, kind in _balance_rows(
+            [Account.Kind.COMMISSION_PENDING, Account.Kind.COMMISSION_EARNED], [user.pk]
+        )
+    }
+    return rows.get(Account.Kind.COMMISSION_PENDING, 0), rows.get(Account.Kind.COMMISSION_EARNED, 0)
 
 
 def money_side(currency_code: str) -> str:

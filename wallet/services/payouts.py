@@ -47,6 +47,15 @@ coins become money (``wallet.reconcile`` checks exactly that).
    it), so nothing is lost or invented. A payout whose gross would be zero
    is not made: its coins stay with the creator. Lines of zero are left out
    (a creator without an agency has no agency line).
+   **Commission** (the shop's affiliate commission on delivered orders,
+   ``commission_earned``, already money: ``shop.services.money``) is paid in
+   the same payout, as it is: no conversion, no agency share, when it is
+   at least the threshold's worth of money (``commission_threshold``)::
+
+       money  commission_earned (creator)                 -commission  debited at once
+              creator_payable (creator)                   +commission  (one line with +net)
+
+   A creator may be paid commission alone (``coins`` 0) or coins alone.
 4. **Review**: the payout waits (``pending``) for a member with the
    ``wallet.review_payout`` permission who is not its creator. *Approve*
    changes the status only: the payables stay owed until the transfer is
@@ -107,6 +116,7 @@ from wallet.selectors.payouts import (
     PayoutPlan,
     Quote,
     check_can_review,
+    commission_threshold,
     money_side,
     payout_quote,
     payout_run_plan,
@@ -161,7 +171,7 @@ class PayoutRunResult:
 
     def total(self, name: str) -> int:
         """The sum of one amount (``coins``, ``gross``, ``agency_amount``,
-        ``net``) over :attr:`made`."""
+        ``net``, ``commission``) over :attr:`made`."""
         return sum(int(getattr(r.quote, name)) for r in self.made)
 
 
@@ -267,22 +277,41 @@ def _test_delay() -> None:
 
 
 def _pay(run: PayoutRun, plan: PayoutPlan) -> PayoutResult:
-    """Pay one creator in one transaction: fold their appended earnings into
-    the balance, lock the row, pay what is there, record the payout."""
+    """Pay one creator in one transaction: fold their appended earnings (and
+    commission) into the balances, lock the rows, pay what is there (each
+    part that reaches its threshold), record the payout."""
     try:
         with transaction.atomic():
-            ledger.balances_roll_up(account_ids=[plan.account_id])
-            account = Account.objects.select_for_update().get(pk=plan.account_id)
-            coins = int(account.balance)
+            ids = [pk for pk in (plan.account_id, plan.commission_account_id) if pk is not None]
+            ledger.balances_roll_up(account_ids=ids)
+            locked = {
+                account.pk: account
+                for account in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+            }
+            earnings = locked.get(plan.account_id) if plan.account_id is not None else None
+            commission_account = (
+                locked.get(plan.commission_account_id)
+                if plan.commission_account_id is not None
+                else None
+            )
             # After the lock: a concurrent run of this period has committed or not started.
             if Payout.objects.filter(run=run, creator_id=plan.creator_id).exists():
                 return PayoutResult(plan=plan, outcome=Outcome.ALREADY_PAID, quote=plan.quote)
+            coins = int(earnings.balance) if earnings is not None else 0
+            commission = int(commission_account.balance) if commission_account is not None else 0
+            if commission < commission_threshold():
+                commission = 0
             priced = payout_quote(
-                coins, at_rate=plan.quote.rate, agency_share_bps=plan.quote.agency_share_bps
+                coins,
+                at_rate=plan.quote.rate,
+                agency_share_bps=plan.quote.agency_share_bps,
+                commission=commission,
             )
             if coins < payout_threshold() or priced.gross == 0:
+                priced = payout_quote(0, at_rate=plan.quote.rate, commission=commission)
+            if priced.gross == 0 and priced.commission == 0:
                 return PayoutResult(plan=plan, outcome=Outcome.BELOW_THRESHOLD, quote=priced)
-            payout = _book(run, plan, account, priced)
+            payout = _book(run, plan, earnings, priced, commission_account)
     except IntegrityError:
         if Payout.objects.filter(run=run, creator_id=plan.creator_id).exists():
             return PayoutResult(plan=plan, outcome=Outcome.ALREADY_PAID, quote=plan.quote)
@@ -290,25 +319,41 @@ def _pay(run: PayoutRun, plan: PayoutPlan) -> PayoutResult:
     return PayoutResult(plan=plan, outcome=Outcome.PAID, quote=priced, payout_id=payout.pk)
 
 
-def _book(run: PayoutRun, plan: PayoutPlan, earnings: Account, priced: Quote) -> Payout:
+def _book(
+    run: PayoutRun,
+    plan: PayoutPlan,
+    earnings: Account | None,
+    priced: Quote,
+    commission_account: Account | None,
+) -> Payout:
     """The payout's entry (module docstring) and its record, inside the
     caller's transaction."""
     cur = currency()
-    postings = [
-        ledger.Posting(earnings, -priced.coins, debit_now=True),
-        ledger.Posting(ledger.account_get_or_create(Account.Kind.PAYOUT_CONVERSION), priced.coins),
-        ledger.Posting(
-            ledger.account_get_or_create(Account.Kind.PAYOUT_CONVERSION, owner_key=money_side(cur)),
-            -priced.gross,
-        ),
-    ]
-    if priced.net:
+    postings = []
+    if priced.coins:
+        assert earnings is not None
+        postings += [
+            ledger.Posting(earnings, -priced.coins, debit_now=True),
+            ledger.Posting(
+                ledger.account_get_or_create(Account.Kind.PAYOUT_CONVERSION), priced.coins
+            ),
+            ledger.Posting(
+                ledger.account_get_or_create(
+                    Account.Kind.PAYOUT_CONVERSION, owner_key=money_side(cur)
+                ),
+                -priced.gross,
+            ),
+        ]
+    if priced.commission:
+        assert commission_account is not None
+        postings.append(ledger.Posting(commission_account, -priced.commission, debit_now=True))
+    if priced.owed:
         postings.append(
             ledger.Posting(
                 ledger.account_get_or_create(
                     Account.Kind.CREATOR_PAYABLE, user=User(pk=plan.creator_id)
                 ),
-                priced.net,
+                priced.owed,
                 credit_now=True,
             )
         )
@@ -322,12 +367,15 @@ def _book(run: PayoutRun, plan: PayoutPlan, earnings: Account, priced: Quote) ->
                 credit_now=True,
             )
         )
+    commission_memo = (
+        f" and {format_money(priced.commission, cur)} of commission" if priced.commission else ""
+    )
     entry = ledger.entry_post(
         kind=Entry.Kind.PAYOUT,
         postings=postings,
         memo=(
             f"Payout up to {run.period_end.isoformat()} to @{plan.username}: "
-            f"{priced.coins:,} coins for {format_money(priced.gross, cur)}"
+            f"{priced.coins:,} coins for {format_money(priced.gross, cur)}{commission_memo}"
         ),
         reference={
             "payout_run": run.pk,
@@ -338,14 +386,15 @@ def _book(run: PayoutRun, plan: PayoutPlan, earnings: Account, priced: Quote) ->
     return Payout.objects.create(
         run=run,
         creator_id=plan.creator_id,
-        agency_key=plan.agency_key,
-        agency_name=plan.agency_name[:100],
+        agency_key=plan.agency_key if priced.agency_amount else "",
+        agency_name=plan.agency_name[:100] if priced.agency_amount else "",
         coins=priced.coins,
         rate=priced.rate,
         gross=priced.gross,
         agency_share_bps=priced.agency_share_bps,
         agency_amount=priced.agency_amount,
         net=priced.net,
+        commission=priced.commission,
         currency=cur,
         entry=entry,
     )

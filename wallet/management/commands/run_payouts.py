@@ -59,7 +59,9 @@ def describe(result: services.PayoutResult) -> str:
     return (
         f"@{plan.username}: {q.coins:,} coins x {q.rate.normalize():f} = "
         f"{format_money(q.gross)}; agency: {agency}; "
-        f"net {format_money(q.net)} [{result.outcome}]"
+        f"net {format_money(q.net)}"
+        + (f"; commission {format_money(q.commission)}" if q.commission else "")
+        + f" [{result.outcome}]"
     )
 
 
@@ -113,6 +115,8 @@ class Command(BaseCommand):
             f"agencies {format_money(result.total('agency_amount'))}, "
             f"net {format_money(result.total('net'))}"
         )
+        if result.total("commission"):
+            total += f", commission {format_money(result.total('commission'))}"
         skipped = len(result.results) - len(made)
         if skipped:
             total += f" ({skipped} creator(s) skipped: already paid or below the threshold)"
