@@ -5,6 +5,7 @@ bounds are ``shop.rules``' (the services check them once more)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -75,7 +76,7 @@ class MoneyField(forms.DecimalField):
 
 def _whole(value: str) -> int | None:
     value = value.strip()
-    return int(value) if value.isdigit() and len(value) <= 9 else None
+    return int(value) if re.fullmatch(r"[0-9]{1,9}", value) else None
 
 
 @dataclass

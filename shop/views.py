@@ -12,6 +12,7 @@ fields}}`` (400) back, the API's shape, with the form's field names."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -139,7 +140,7 @@ def _source_of(request: HttpRequest) -> dict[str, int]:
     sheet's buttons into the cart line (attribution)."""
     for name, key in (("note", "source_note"), ("session", "source_session")):
         value = request.GET.get(name, "")
-        if value.isdigit() and len(value) < 19:
+        if WHOLE.fullmatch(value):
             return {key: int(value)}
     return {}
 
@@ -444,12 +445,15 @@ def new_idempotency_key() -> str:
     return f"web-{uuid.uuid4().hex}"
 
 
+WHOLE = re.compile(r"[0-9]{1,18}")
+
+
 def _item_ids(raw: str) -> list[int] | None:
     """``?items=3,5``: ids of cart lines (None when absent or malformed)."""
-    ids = [part for part in raw.split(",") if part.strip()]
-    if not ids or len(ids) > rules.CART_LINES_MAX or not all(p.strip().isdigit() for p in ids):
+    ids = [part.strip() for part in raw.split(",") if part.strip()]
+    if not ids or len(ids) > rules.CART_LINES_MAX or not all(WHOLE.fullmatch(p) for p in ids):
         return None
-    return sorted({int(p) for p in ids if len(p.strip()) < 19})
+    return sorted({int(p) for p in ids})
 
 
 @require_http_methods(["GET", "POST"])
@@ -465,6 +469,12 @@ def checkout(request: HttpRequest, shop_id: int) -> HttpResponse:
     if wanted is not None:
         items = [item for item in items if item.pk in wanted]
     if not items:
+        if request.method == "POST" and wanted:
+            # The form sent again after its order took the lines out of the
+            # cart (a double tap, a reload): the same key answers the same order.
+            replay = _checkout_replay(request, user, wanted)
+            if replay is not None:
+                return replay
         messages.info(request, "Nothing from this shop is in your cart any more.")
         return redirect("cart")
     if request.method == "POST":
@@ -497,13 +507,7 @@ def checkout(request: HttpRequest, shop_id: int) -> HttpResponse:
                 add_domain_errors(form, DomainError(exc.message, fields=fields, code=exc.code))
                 status = exc.status
             else:
-                if order["status"] == "cancelled":
-                    messages.error(request, "The payment was refused: nothing was charged.")
-                elif order["replayed"]:
-                    messages.info(request, "This order was already placed, once.")
-                else:
-                    messages.success(request, "Thank you! Your order is placed.")
-                return redirect("order", order["id"])
+                return _placed(request, order)
     total = sum(_with_line_totals(items))
     return render(
         request,
@@ -517,6 +521,32 @@ def checkout(request: HttpRequest, shop_id: int) -> HttpResponse:
         },
         status=status,
     )
+
+
+def _placed(request: HttpRequest, order: dict[str, Any]) -> HttpResponse:
+    if order["status"] == "cancelled":
+        messages.error(request, "The payment was refused: nothing was charged.")
+    elif order["replayed"]:
+        messages.info(request, "This order was already placed, once.")
+    else:
+        messages.success(request, "Thank you! Your order is placed.")
+    return redirect("order", order["id"])
+
+
+def _checkout_replay(request: HttpRequest, user: Any, wanted: list[int]) -> HttpResponse | None:
+    form = CheckoutForm(request.POST)
+    if not form.is_valid():
+        return None
+    try:
+        order = services.checkout(
+            user=user,
+            idempotency_key=form.cleaned_data["idempotency_key"],
+            items=wanted,
+            shipping=form.shipping(),
+        )
+    except DomainError:
+        return None
+    return _placed(request, order)
 
 
 def _fresh_checkout_form(request: HttpRequest) -> CheckoutForm:

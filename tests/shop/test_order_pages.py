@@ -204,9 +204,12 @@ def test_checkout_places_a_paid_order(user_client: Client, user: User, product: 
     assert (order.status, order.total, order.ship_name) == ("paid", 11980, "Tote Lover")
     assert not CartItem.objects.exists() and fresh(product).stock == 3
     assert reconcile().ok
-    # The same form again (a double click): the same order, once.
+    # The same form again (a double tap): the same order, once, whatever the cart holds now.
+    again = user_client.post(f"/shop/checkout/{product.shop_id}/", data)
+    assert again["Location"] == f"/shop/orders/{order.pk}/"
     services.cart_item_add(user=user, product_id=product.pk)
-    user_client.post(f"/shop/checkout/{product.shop_id}/", data)
+    again = user_client.post(f"/shop/checkout/{product.shop_id}/", data)
+    assert again["Location"] == f"/shop/orders/{order.pk}/"
     assert Order.objects.filter(buyer=user).count() == 1
 
 
@@ -266,6 +269,8 @@ def test_checkout_bad_key_and_empty(user_client: Client, user: User, product: Pr
     )
     assert response.status_code == 400 and not Order.objects.exists()
     assert user_client.get(f"/shop/checkout/{product.shop_id}/?items=abc").status_code == 200
+    assert user_client.get(f"/shop/checkout/{product.shop_id}/?items=²,9").status_code == 200
+    assert user_client.get(f"{product.get_absolute_url()}?note=²&session=9").status_code == 200
     assert user_client.get("/shop/checkout/99999999/")["Location"] == "/shop/cart"
 
 
