@@ -311,6 +311,7 @@ class PayoutAdmin(ReadOnlyAdmin):
         "agency_name",
         "agency_part",
         "net_amount",
+        "commission_amount",
         "status",
         "reviewed_by",
         "entry_link",
@@ -330,6 +331,7 @@ class PayoutAdmin(ReadOnlyAdmin):
         "agency_share_bps",
         "agency_amount",
         "net",
+        "commission",
         "currency",
         "status",
         "entry",
@@ -361,6 +363,11 @@ class PayoutAdmin(ReadOnlyAdmin):
     @admin.display(description="To the creator", ordering="net")
     def net_amount(self, payout: Payout) -> str:
         return format_money(payout.net, payout.currency)
+
+    @admin.display(description="Commission", ordering="commission")
+    def commission_amount(self, payout: Payout) -> str:
+        """Affiliate commission on orders, paid beside the coins (the shop's)."""
+        return format_money(payout.commission, payout.currency) if payout.commission else "—"
 
     @admin.display(description="Entry")
     def entry_link(self, payout: Payout) -> SafeString | str:
