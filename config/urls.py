@@ -8,6 +8,8 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from core.http_errors import api_not_found
+
 handler400 = "core.http_errors.handler400"
 handler403 = "core.http_errors.handler403"
 handler404 = "core.http_errors.handler404"
@@ -46,6 +48,10 @@ APP_ROUTES = [
 urlpatterns += [
     path(prefix, include(module)) for app, prefix, module in APP_ROUTES if apps.is_installed(app)
 ]
+
+# After every app's API routes: an unknown /api/ path is a JSON 404 even
+# under DEBUG (make run), never Django's HTML debug page.
+urlpatterns += [re_path(r"^api/(?P<rest>.*)$", api_not_found)]
 
 if settings.SERVE_MEDIA:
     urlpatterns += [

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -29,11 +30,17 @@ def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict
 
 
 def page_size(request: Request) -> int:
-    """The ``page_size`` query parameter: 1–100, 20 when absent."""
+    """The ``page_size`` query parameter: 1 to ``SPROUT_MAX_PAGE_SIZE``
+    (100), ``SPROUT_PAGE_SIZE`` when absent; anything else is refused
+    (``invalid``), not quietly clamped."""
     raw = request.query_params.get("page_size")
-    if raw is not None and not raw.strip().isdigit():
-        raise ValidationFailed(fields={"page_size": ["A whole number from 1 to 100."]})
-    return pagination.page_size(raw)
+    if raw is None or raw == "":
+        return pagination.page_size(None)
+    largest = int(settings.SPROUT_MAX_PAGE_SIZE)
+    text = raw.strip()
+    if not text.isdigit() or not 1 <= int(text) <= largest:
+        raise ValidationFailed(fields={"page_size": [f"A whole number from 1 to {largest}."]})
+    return int(text)
 
 
 def cursor(request: Request) -> str | None:

@@ -256,6 +256,16 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Http
     return _page_or_json(request, 404, "not_found", "Not found.", "404.html")
 
 
+def api_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """The last route under ``/api/``: an unknown API path answers the
+    error shape, also with ``DEBUG`` on (where Django would show its HTML
+    debug page instead of ``handler404``)."""
+    return JsonResponse(
+        error_body("not_found", "No API endpoint here: see /api/docs/ for the ones there are."),
+        status=404,
+    )
+
+
 # The 500 page when 500.html itself cannot be rendered: no template, no
 # static file, nothing that could fail again.
 BARE_500 = (

@@ -307,6 +307,7 @@ def world() -> World:
             "provider": "sandbox",
             "path": "nothing-here.jpg",
             "url": "nothing-here/",
+            "rest": "nothing-here/",
             "content_type_id": str(note_type.pk),
             "object_id": str(note.pk),
             # A real password-reset link's parts (the e-mail verification

@@ -4,6 +4,8 @@ write), idempotency and query counts."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -507,6 +509,31 @@ def test_bad_cursors_get_400(api: APIClient, cursor: str) -> None:
 
 def test_bad_page_size_gets_400(api: APIClient) -> None:
     assert_error(api.get("/api/v1/feed/discover?page_size=lots"), 400, "invalid")
+
+
+@pytest.mark.parametrize("size", ["0", "101", "1000", "-5", "2.5", " ", "99999999999999999999"])
+def test_a_page_size_out_of_range_is_refused_not_clamped(api: APIClient, size: str) -> None:
+    error = assert_error(api.get("/api/v1/feed/discover", {"page_size": size}), 400, "invalid")
+    assert error["fields"]["page_size"] == ["A whole number from 1 to 100."]
+
+
+def test_page_sizes_at_the_bounds_are_served(api: APIClient) -> None:
+    for size in ("1", "100", " 7 "):
+        assert api.get("/api/v1/feed/discover", {"page_size": size}).status_code == 200
+    assert api.get("/api/v1/feed/discover", {"page_size": ""}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/nothing-here", "/api/v2/notes/", "/api/", "/api/v1/notes/x/y/z"]
+)
+def test_an_unknown_api_path_is_a_json_404_even_in_debug(
+    api: APIClient, settings: Any, path: str
+) -> None:
+    settings.DEBUG = True
+    response = api.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["error"]["code"] == "not_found"
 
 
 def test_search_finds_notes_topics_and_members(api: APIClient) -> None:
