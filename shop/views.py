@@ -561,7 +561,8 @@ def _fresh_checkout_form(request: HttpRequest) -> CheckoutForm:
 
 BUYER_TABS = [
     ("", "All"),
-    ("paid", "To ship"),
+    ("pending", "Awaiting payment"),
+    ("paid", "Paid"),
     ("shipped", "On the way"),
     ("delivered", "Delivered"),
     ("cancelled", "Cancelled"),
