@@ -21,7 +21,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db import transaction
 from django.db.models import Count, Model, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -41,7 +41,7 @@ from community.models import (
     Topic,
     User,
 )
-from core.admin import DefaultStatusFilter, ReadOnlyAdminMixin
+from core.admin import DefaultStatusFilter, ReadOnlyAdminMixin, ask_reason
 from core.errors import DomainError
 
 if TYPE_CHECKING:
@@ -151,10 +151,54 @@ def _moderation_action(
     return admin.action(description=description, permissions=["moderate"])(action)
 
 
-hide_notes = _moderation_action(
+def _hide_with_reason(
+    name: str,
+    description: str,
+    call: Callable[[User, QuerySet[Any], str], int],
+    *,
+    intro: str,
+    singular: str,
+    plural: str,
+    source_status: str,
+) -> AdminAction:
+    """A moderation action that first asks why (the authors are told):
+    ``core.admin.ask_reason``'s page, then the service with the reason."""
+
+    def action(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
+        asked = ask_reason(
+            modeladmin,
+            request,
+            queryset,
+            action_name=name,
+            submit_label=description,
+            intro=intro,
+            max_length=500,
+            help_text="The authors are told this, with a link to what was hidden.",
+        )
+        if not isinstance(asked, str):
+            return asked
+        apply = _moderation_action(
+            name,
+            description,
+            lambda user, qs: call(user, qs, asked),
+            singular=singular,
+            plural=plural,
+            source_status=source_status,
+        )
+        apply(modeladmin, request, queryset)
+        return None
+
+    action.__name__ = name
+    return admin.action(description=description, permissions=["moderate"])(action)
+
+
+hide_notes = _hide_with_reason(
     "hide_notes",
     "Hide selected notes",
-    lambda user, qs: services.notes_set_hidden(moderator=user, notes=qs, hidden=True),
+    lambda user, qs, reason: services.notes_set_hidden(
+        moderator=user, notes=qs, hidden=True, reason=reason
+    ),
+    intro="Hide these notes? Nobody but their authors sees them until restored.",
     singular="%d note hidden.",
     plural="%d notes hidden.",
     source_status=Note.Status.PUBLISHED,
@@ -167,10 +211,13 @@ restore_notes = _moderation_action(
     plural="%d notes restored.",
     source_status=Note.Status.HIDDEN,
 )
-hide_comments = _moderation_action(
+hide_comments = _hide_with_reason(
     "hide_comments",
     "Hide selected comments",
-    lambda user, qs: services.comments_set_hidden(moderator=user, comments=qs, hidden=True),
+    lambda user, qs, reason: services.comments_set_hidden(
+        moderator=user, comments=qs, hidden=True, reason=reason
+    ),
+    intro="Hide these comments? They leave their notes until restored.",
     singular="%d comment hidden.",
     plural="%d comments hidden.",
     source_status=Comment.Status.VISIBLE,
@@ -183,10 +230,14 @@ restore_comments = _moderation_action(
     plural="%d comments restored.",
     source_status=Comment.Status.HIDDEN,
 )
-hide_reported_content = _moderation_action(
+hide_reported_content = _hide_with_reason(
     "hide_reported_content",
     "Hide reported content",
-    lambda user, qs: services.reports_resolve(moderator=user, reports=qs, hide=True),
+    lambda user, qs, reason: services.reports_resolve(
+        moderator=user, reports=qs, hide=True, reason=reason
+    ),
+    intro="Hide what these reports are about and close them? Every open report on the same "
+    "content is answered too.",
     singular="%d report closed, its content hidden.",
     plural="%d reports closed, their content hidden.",
     source_status=Report.Status.OPEN,
@@ -551,6 +602,7 @@ def _same_target_open_count() -> Coalesce:
 class ReportAdmin(ModerationAdmin):
     list_display = (
         "__str__",
+        "preview",
         "target_links",
         "reason",
         "reporter",
@@ -570,6 +622,7 @@ class ReportAdmin(ModerationAdmin):
     )
     actions = (hide_reported_content, dismiss_reports, restore_reported_content)
     fields = (
+        "preview",
         "target_links",
         "reason",
         "detail",
@@ -583,12 +636,66 @@ class ReportAdmin(ModerationAdmin):
     # Reports change only through the actions, which go through services.
     readonly_fields = fields
 
+    change_form_template = "admin/community/report/change_form.html"
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
-        return super().get_queryset(request).annotate(same_open=_same_target_open_count())
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(same_open=_same_target_open_count())
+            .prefetch_related(
+                Prefetch(
+                    "note__photos",
+                    queryset=Photo.objects.order_by("position", "id")[:1],
+                    to_attr="cover_photos",
+                )
+            )
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Members file reports on the site; the queue only works them.
         return False
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """The report read-only, with its decisions as buttons (they post
+        the queue's own actions for this one report) instead of Save."""
+        context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete_link": False,
+            "can_moderate": self.has_moderate_permission(request),
+        }
+        return super().change_view(request, object_id, form_url, extra_context=context)
+
+    @admin.display(description="Preview")
+    def preview(self, obj: Report) -> SafeString | str:
+        """What was reported, as moderators need to judge it at a glance."""
+        if obj.note is not None:
+            covers: list[Photo] = getattr(obj.note, "cover_photos", [])
+            return format_html(
+                '<div class="report-preview">{}<div><strong>{}</strong><br>{}</div></div>',
+                _thumbnail(covers[0] if covers else None),
+                Truncator(obj.note.title).chars(60),
+                Truncator(obj.note.body).chars(140),
+            )
+        if obj.comment is not None:
+            return format_html("“{}”", Truncator(obj.comment.body).chars(160))
+        if obj.user is not None:
+            return format_html(
+                "<strong>{}</strong> @{}<br>{}",
+                obj.user.shown_name,
+                obj.user.username,
+                Truncator(obj.user.bio).chars(140) or "No bio.",
+            )
+        return "—"
 
     @admin.display(description="Reported")
     def target_links(self, obj: Report) -> SafeString | str:

@@ -21,6 +21,9 @@ class Badge:
     kind: str  # a CSS modifier: "verified", "tier-micro", ...
     title: str = ""  # the tooltip / accessible description
     url: str = ""
+    # A badge that also rings the member's avatar (live now: the ring says
+    # "tap to watch" wherever the avatar shows).
+    ring: bool = False
 
 
 def attach(users: Iterable[User | None]) -> None:

@@ -117,6 +117,9 @@ class Note(models.Model):
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.PUBLISHED, db_index=True
     )
+    hidden_reason = models.CharField(
+        max_length=500, blank=True, help_text="Why moderators hid it (the author is told)."
+    )
     topics = models.ManyToManyField(Topic, related_name="notes", blank=True)
     mentions = models.ManyToManyField(User, related_name="mentioned_in", blank=True)
     like_count = models.PositiveIntegerField(default=0)

@@ -42,6 +42,7 @@ urlpatterns = [
     path("u/<str:username>/follow", views.user_follow, name="user_follow"),
     path("u/<str:username>/block", views.user_block, name="user_block"),
     path("b/<int:pk>/", views.board, name="board"),
+    path("me", views.me, name="me"),
     path("settings/profile", views.settings_profile, name="settings_profile"),
     path("signup", views.signup, name="signup"),
     path("login", views.LoginView.as_view(), name="login"),

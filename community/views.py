@@ -223,7 +223,6 @@ def note_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "note": note,
             "note_sections": extensions.note_sections_for(request, note),
             "photos": list(note.photos.all()),
-            "topics": list(note.topics.all()),
             "comments": comments,
             "reply_to": reply_to,
             "comment_form": CommentForm(initial={"parent": reply_to.pk if reply_to else None}),
@@ -470,6 +469,14 @@ def profile(request: HttpRequest, username: str, tab: str = "notes") -> HttpResp
 
 
 @require_GET
+@member_required
+def me(request: HttpRequest) -> HttpResponse:
+    """Every destination of a member on one page: the "Me" tab of phones and
+    tablets, where the header's account menu does not fit."""
+    return render(request, "community/me.html")
+
+
+@require_GET
 @handles_domain_errors
 def profile_people(request: HttpRequest, username: str, relation: str) -> HttpResponse:
     """A member's followers or the members they follow, newest first, with
@@ -643,7 +650,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
     )
     page = pagination.keyset(items, cursor=cursor_of(request), size=NOTIFICATIONS_PAGE_SIZE)
     context = {
-        "items": page.items,
+        "items": selectors.notification_grouped(page.items),
         "next_cursor": page.next_cursor,
         "followed_ids": selectors.viewer_graph(user).followed_users,
     }
@@ -669,7 +676,7 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
         request,
         "community/partials/notification_list.html",
         {
-            "items": page.items,
+            "items": selectors.notification_grouped(page.items),
             "next_cursor": page.next_cursor,
             "followed_ids": selectors.viewer_graph(user).followed_users,
         },

@@ -15,10 +15,16 @@ class LiveConfig(AppConfig):
         from kol import extensions as kol
         from kol.selectors import can_host_live
         from live.extensions import session_report_sections
-        from live.selectors import live_performance, session_cash
+        from live.selectors import live_badges, live_performance, session_cash
         from live.views import live_now_strip
 
         community.discover_strips.add(live_now_strip, app=self.name, key="live_now")
+        community.top_nav.add(
+            community.MenuItem("Live", "live_list", current=("live_room",)),
+            app=self.name,
+            order=20,
+        )
+        community.badge_providers.add(live_badges, app=self.name, key="live")
         community.account_menu.add(
             community.MenuItem(
                 "Go live", "go_live", icon="live/icons/live.svg", visible=can_host_live

@@ -6,6 +6,7 @@ from django.urls import path
 from live import views
 
 urlpatterns = [
+    path("live/", views.live_list, name="live_list"),
     path("live/studio", views.go_live, name="go_live"),
     path("live/studio/key", views.go_live_key, name="go_live_key"),
     path("live/<int:pk>/", views.room, name="live_room"),

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from community import badges
 from community.extensions import DiscoverStrip
 from community.models import User
 from core.views import handles_domain_errors, member, member_required, safe_next
@@ -87,6 +88,17 @@ def live_now_strip(request: HttpRequest) -> DiscoverStrip | None:
         context={"rooms": [{"room": room, "viewers": viewers} for room, viewers in shown]},
         stylesheets=("css/live.css",),
     )
+
+
+# --- the directory -------------------------------------------------------------------
+
+
+@require_GET
+def live_list(request: HttpRequest) -> HttpResponse:
+    """``/live/``: who is live now, who is coming up, and recent broadcasts."""
+    directory = selectors.live_directory()
+    badges.attach(directory.hosts)
+    return render(request, "live/list.html", {"directory": directory})
 
 
 # --- the room ------------------------------------------------------------------------

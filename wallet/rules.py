@@ -142,7 +142,10 @@ def platform_share_bps() -> int:
 def split_coins(coins: int, *, share_bps: int | None = None) -> tuple[int, int]:
     """``(host_part, platform_part)`` of a gift worth ``coins``: the platform's
     part rounded down, the remainder to the host; the parts add up to
-    ``coins`` exactly."""
+    ``coins`` exactly. So a gift worth less than ``BPS / share`` coins (a
+    1-coin rose at 30 %) gives the platform nothing, on purpose: the host
+    never gets less than their share, and each gift's entry is exact on its
+    own (docs/architecture.md, "Money")."""
     share = platform_share_bps() if share_bps is None else share_bps
     platform_part = coins * share // BPS
     return coins - platform_part, platform_part

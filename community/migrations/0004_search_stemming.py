@@ -37,44 +37,13 @@ $$ LANGUAGE plpgsql;
 UPDATE community_note SET title = title;
 """
 
-SQLITE_SQL = [
-    """CREATE VIRTUAL TABLE community_note_fts USING fts5(
-         title, body, content='community_note', content_rowid='id',
-         tokenize='porter unicode61 remove_diacritics 2')""",
-    """CREATE TRIGGER community_note_fts_ai AFTER INSERT ON community_note BEGIN
-         INSERT INTO community_note_fts(rowid, title, body) VALUES (new.id, new.title, new.body);
-       END""",
-    """CREATE TRIGGER community_note_fts_ad AFTER DELETE ON community_note BEGIN
-         INSERT INTO community_note_fts(community_note_fts, rowid, title, body)
-         VALUES ('delete', old.id, old.title, old.body);
-       END""",
-    """CREATE TRIGGER community_note_fts_au AFTER UPDATE OF title, body ON community_note BEGIN
-         INSERT INTO community_note_fts(community_note_fts, rowid, title, body)
-         VALUES ('delete', old.id, old.title, old.body);
-         INSERT INTO community_note_fts(rowid, title, body) VALUES (new.id, new.title, new.body);
-       END""",
-    "INSERT INTO community_note_fts(community_note_fts) VALUES ('rebuild')",
-]
-
-SQLITE_BACK_SQL = [
-    "DROP TRIGGER IF EXISTS community_note_fts_ai",
-    "DROP TRIGGER IF EXISTS community_note_fts_ad",
-    "DROP TRIGGER IF EXISTS community_note_fts_au",
-    "DROP TABLE IF EXISTS community_note_fts",
-]
-
-
-def _has_fts5(connection) -> bool:  # type: ignore[no-untyped-def]
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA compile_options")
-        return any("FTS5" in row[0] for row in cursor.fetchall())
-
+from community.migrations._fts import SQLITE_BACK_SQL, SQLITE_SQL, has_fts5
 
 def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
     connection = schema_editor.connection
     if connection.vendor == "postgresql":
         schema_editor.execute(PG_SQL)
-    elif connection.vendor == "sqlite" and _has_fts5(connection):
+    elif connection.vendor == "sqlite" and has_fts5(connection):
         for statement in SQLITE_SQL:
             schema_editor.execute(statement)
 

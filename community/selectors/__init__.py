@@ -45,6 +45,7 @@ from community.selectors.notes import (
 )
 from community.selectors.people import (
     Profile,
+    notification_grouped,
     notification_list,
     notification_unread_count,
     profile_for_viewer,
@@ -91,6 +92,7 @@ __all__ = [
     "note_search_page",
     "note_visible",
     "note_with_viewer_flags",
+    "notification_grouped",
     "notification_list",
     "notification_unread_count",
     "photo_prefetch",

@@ -9,7 +9,7 @@ them: exact keyset semantics over the boosted key, each stream a range scan.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import (
@@ -17,6 +17,7 @@ from django.db.models import (
     QuerySet,
     prefetch_related_objects,
 )
+from django.utils import timezone
 
 from community import ranking
 from community.models import Note, Topic, User
@@ -40,12 +41,36 @@ def _cards(notes: QuerySet[Note], viewer: Any) -> QuerySet[Note]:
 # --- discover -----------------------------------------------------------------
 
 
+# A member's own notes of the last day open their discover feed, so a new
+# member sees the note they just posted first, not around position 35 under
+# notes with a head start in likes.
+OWN_FRESH_SECONDS = 24 * 3600
+OWN_FRESH_MAX = 2
+
+
+def _own_fresh_ids(user_id: int | None) -> list[int]:
+    if user_id is None:
+        return []
+    since = timezone.now() - timedelta(seconds=OWN_FRESH_SECONDS)
+    return list(
+        Note.objects.filter(
+            author_id=user_id, status=Note.Status.PUBLISHED, published_at__gte=since
+        )
+        .order_by("-published_at", "-pk")
+        .values_list("pk", flat=True)[:OWN_FRESH_MAX]
+    )
+
+
 def feed_discover(*, viewer: Any, cursor: str | None = None, size: int = 20) -> Page:
     """The ranked, personalised discover feed. No note appears twice across
-    pages (scores never decrease; see community.ranking)."""
+    pages (scores never decrease; see community.ranking). A member's own
+    notes of the last day lead the first page (and are left out of the
+    ranking on every page)."""
     after = decode_cursor(cursor, {"k": (int, float), "i": int})
     graph = viewer_graph(viewer)
     blocked = sorted(graph.unseen)
+    own = _own_fresh_ids(graph.user_id)
+    leading = own[: max(0, size - 1)] if after is None else []
     # Phase 1: the ranking keys of up to size+1 notes per stream.
     rows = note_discover_keys(
         followed_users=sorted(graph.followed_users),
@@ -53,17 +78,22 @@ def feed_discover(*, viewer: Any, cursor: str | None = None, size: int = 20) -> 
         blocked=blocked,
         boosts=(ranking.boost_creator(), ranking.boost_topic()),
         after=(float(after["k"]), after["i"]) if after is not None else None,
-        limit=size + 1,
+        limit=size + 1 + len(own),
     )
-    candidates = sorted(((score + boost, pk) for pk, score, boost in rows), reverse=True)
-    chosen = candidates[:size]
+    candidates = sorted(
+        ((score + boost, pk) for pk, score, boost in rows if pk not in own), reverse=True
+    )
+    ranked = size - len(leading)
+    chosen = candidates[:ranked]
     next_cursor = None
-    if len(candidates) > size and chosen:
+    if len(candidates) > ranked and chosen:
         key, last_id = chosen[-1]
         next_cursor = encode_cursor({"k": key, "i": last_id})
     # Phase 2: the cards of just the chosen notes (visibility checked again:
     # a note hidden between the two reads drops out).
-    items = note_cards_by_ids([pk for _, pk in chosen], viewer_id=graph.user_id, blocked=blocked)
+    items = note_cards_by_ids(
+        [*leading, *(pk for _, pk in chosen)], viewer_id=graph.user_id, blocked=blocked
+    )
     return Page(items=items, next_cursor=next_cursor)
 
 

@@ -106,6 +106,36 @@ def notification_list(*, user: User) -> QuerySet[Notification]:
     )
 
 
+GROUPED_VERBS = (Notification.Verb.LIKE, Notification.Verb.COLLECT, Notification.Verb.FOLLOW)
+
+
+def notification_grouped(items: Sequence[Notification]) -> list[Notification]:
+    """A page of notifications with likes and collects of the same note, and
+    new followers, folded into their newest one ("Ana, Bo and 3 others liked
+    your note"), the rest as they are, newest first. Each kept item gets
+    ``group``: the notifications it stands for (itself first), and
+    ``group_unread``. Folding happens within a page (pages are keyset by id,
+    so a group can continue on the next page)."""
+    kept: list[Notification] = []
+    groups: dict[tuple[str, int | None], Notification] = {}
+    for item in items:
+        key = (item.verb, item.note_id if item.verb != Notification.Verb.FOLLOW else None)
+        head = groups.get(key) if item.verb in GROUPED_VERBS else None
+        if head is None:
+            item.group = [item]  # type: ignore[attr-defined]
+            if item.verb in GROUPED_VERBS:
+                groups[key] = item
+            kept.append(item)
+            continue
+        if all(other.actor_id != item.actor_id for other in head.group):  # type: ignore[attr-defined]
+            head.group.append(item)  # type: ignore[attr-defined]
+    for item in kept:
+        members = item.group  # type: ignore[attr-defined]
+        item.group_unread = any(m.read_at is None for m in members)  # type: ignore[attr-defined]
+        item.group_others = len(members) - 1  # type: ignore[attr-defined]
+    return kept
+
+
 def notification_unread_count(*, user: Any) -> int:
     if not getattr(user, "is_authenticated", False):
         return 0

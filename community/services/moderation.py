@@ -4,23 +4,42 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from community.errors import SelfAction
-from community.models import Comment, Note, Report, User
+from community.models import Comment, Note, Notification, Report, User
 from community.permissions import is_moderator
 from community.services.counts import (
     comments_recount,
     note_visibility_changed,
 )
+from community.services.notifications import notification_create
 from core.errors import PermissionDenied, ValidationFailed
 
+MODERATORS = "Sprout moderators"
 
-def notes_set_hidden(*, moderator: User, notes: QuerySet[Note], hidden: bool) -> int:
-    """Hide published notes or restore hidden ones (the report queue's bulk
-    actions). Returns how many changed."""
+
+def _tell(author_id: int, moderator: User, title: str, text: str, url: str) -> None:
+    """A notice to the author of hidden or restored content, signed by the
+    moderators as a team (not by the moderator who acted)."""
+    notification_create(
+        recipient_id=author_id,
+        actor=moderator,
+        verb=Notification.Verb.NOTICE,
+        data={"title": title, "text": text, "url": url, "from": MODERATORS},
+    )
+
+
+def notes_set_hidden(
+    *, moderator: User, notes: QuerySet[Note], hidden: bool, reason: str = ""
+) -> int:
+    """Hide published notes, with the ``reason`` their authors are told, or
+    restore hidden ones (the report queue's bulk actions); each author gets
+    a notice. Returns how many changed."""
     if not is_moderator(moderator):
         raise PermissionDenied("Only moderators hide or restore notes.")
+    reason = reason.strip()[:500]
     source, target = (
         (Note.Status.PUBLISHED, Note.Status.HIDDEN)
         if hidden
@@ -30,29 +49,62 @@ def notes_set_hidden(*, moderator: User, notes: QuerySet[Note], hidden: bool) ->
         changed = list(notes.filter(status=source).select_for_update())
         if not changed:
             return 0
-        Note.objects.filter(pk__in=[n.pk for n in changed]).update(status=target)
+        Note.objects.filter(pk__in=[n.pk for n in changed]).update(
+            status=target, hidden_reason=reason if hidden else ""
+        )
         for note in changed:
             if target == Note.Status.PUBLISHED and note.published_at is None:
                 Note.objects.filter(pk=note.pk).update(published_at=timezone.now())
             note_visibility_changed(note)
+            if hidden:
+                _tell(
+                    note.author_id,
+                    moderator,
+                    f"Your note “{note.title}” was hidden by moderators",
+                    reason or "It broke the community rules.",
+                    note.get_absolute_url(),
+                )
+            else:
+                _tell(
+                    note.author_id,
+                    moderator,
+                    f"Your note “{note.title}” is visible again",
+                    "Moderators restored it: everyone can see it, like it and comment again.",
+                    note.get_absolute_url(),
+                )
     return len(changed)
 
 
-def comments_set_hidden(*, moderator: User, comments: QuerySet[Comment], hidden: bool) -> int:
-    """Hide or restore comments; the notes' comment counts follow."""
+def comments_set_hidden(
+    *, moderator: User, comments: QuerySet[Comment], hidden: bool, reason: str = ""
+) -> int:
+    """Hide comments, telling their authors the ``reason``, or restore them;
+    the notes' comment counts follow."""
     if not is_moderator(moderator):
         raise PermissionDenied("Only moderators hide or restore comments.")
+    reason = reason.strip()[:500]
     source, target = (
         (Comment.Status.VISIBLE, Comment.Status.HIDDEN)
         if hidden
         else (Comment.Status.HIDDEN, Comment.Status.VISIBLE)
     )
     with transaction.atomic():
-        changed = list(comments.filter(status=source).values_list("pk", "note_id", "parent_id"))
+        changed = list(
+            comments.filter(status=source).values_list("pk", "note_id", "parent_id", "author_id")
+        )
         if not changed:
             return 0
         Comment.objects.filter(pk__in=[c[0] for c in changed]).update(status=target)
         comments_recount({c[1] for c in changed}, parent_ids={c[2] for c in changed if c[2]})
+        if hidden:
+            for _, note_id, _, author_id in changed:
+                _tell(
+                    author_id,
+                    moderator,
+                    "Your comment was hidden by moderators",
+                    reason or "It broke the community rules.",
+                    reverse("note", args=[note_id]),
+                )
     return len(changed)
 
 
@@ -90,7 +142,9 @@ def report_create(
         return Report.objects.get(reporter=reporter, status=Report.Status.OPEN, **lookup)
 
 
-def reports_resolve(*, moderator: User, reports: QuerySet[Report], hide: bool) -> int:
+def reports_resolve(
+    *, moderator: User, reports: QuerySet[Report], hide: bool, reason: str = ""
+) -> int:
     """Close open reports. With ``hide`` the reported notes and comments are
     hidden (reported members are left to staff's account tools)."""
     if not is_moderator(moderator):
@@ -102,6 +156,7 @@ def reports_resolve(*, moderator: User, reports: QuerySet[Report], hide: bool) -
                 moderator=moderator,
                 notes=Note.objects.filter(pk__in=[r.note_id for r in open_reports if r.note_id]),
                 hidden=True,
+                reason=reason,
             )
             comments_set_hidden(
                 moderator=moderator,
@@ -109,6 +164,7 @@ def reports_resolve(*, moderator: User, reports: QuerySet[Report], hide: bool) -
                     pk__in=[r.comment_id for r in open_reports if r.comment_id]
                 ),
                 hidden=True,
+                reason=reason,
             )
         handled = Q(pk__in=[r.pk for r in open_reports])
         if hide:

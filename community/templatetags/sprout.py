@@ -87,12 +87,15 @@ def avatar(user: User | None, size: str = "sm") -> dict[str, Any]:
     derived from the username (stable across pages)."""
     name = user.shown_name if user is not None else "?"
     tone = zlib.crc32(user.username.encode()) % AVATAR_TONES if user is not None else 0
+    # Badges attached to the member (community.badges.attach) may ring it.
+    ringed = any(getattr(b, "ring", False) for b in getattr(user, "badges", ()) or ())
     return {
         "url": user.avatar.url if user is not None and user.avatar else "",
         "initial": name[:1].upper(),
         "tone": tone,
         "size": size,
         "name": name,
+        "ring": ringed,
     }
 
 

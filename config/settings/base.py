@@ -322,7 +322,11 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Sprout API",
     "DESCRIPTION": (
-        "Notes, feeds, social graph and search of the Sprout community. "
+        "Sprout's public API: members and their notes, feeds, the social graph and "
+        "search; the creator pool (creators, niches, applications, invitations); live "
+        "rooms, their sessions and reports; coins, gifts and payouts; and, when the shop "
+        "is on, products, note tags, pins, flash sales, the cart, checkout and orders. "
+        "Live rooms also speak a websocket at `/ws/live/{room_id}/` (README). "
         'Errors are always `{"error": {"code", "message", "fields"}}`.'
     ),
     "VERSION": "1.0.0",

@@ -104,12 +104,17 @@ class StatsResult:
     rows: list[StatRow] = field(default_factory=list, repr=False)
 
     def summary(self) -> str:
-        """``2026-11-24: 312 creators, 312 rows, 9 queries, 0.21 s``."""
-        line = (
-            f"{self.day.isoformat()}: {self.creators:,} creators, {self.rows_written:,} rows, "
+        """``2026-11-24: 312 creators, 312 rows, 9 queries, 0.21 s``; a dry
+        run counts the rows it would write: ``312 rows would be written``."""
+        rows = (
+            f"{len(self.rows):,} rows would be written"
+            if self.dry_run
+            else f"{self.rows_written:,} rows"
+        )
+        return (
+            f"{self.day.isoformat()}: {self.creators:,} creators, {rows}, "
             f"{self.queries} queries, {self.elapsed:.2f} s"
         )
-        return line + (" (dry run)" if self.dry_run else "")
 
 
 # --- public functions -----------------------------------------------------------------

@@ -19,6 +19,7 @@ from live.selectors.chat import (
     room_recent_messages,
     room_restrictions,
 )
+from live.selectors.directory import LiveDirectory, live_badges, live_directory
 from live.selectors.gifts import (
     LEADERBOARD_SIZE,
     room_gift_tally,
@@ -57,10 +58,13 @@ from live.selectors.rooms import (
 __all__ = [
     "LEADERBOARD_SIZE",
     "NO_COUNTS",
+    "LiveDirectory",
     "RoomCounts",
     "RoomDetail",
     "can_see_cash",
     "is_banned",
+    "live_badges",
+    "live_directory",
     "live_performance",
     "member_restriction",
     "member_restriction_kinds",

@@ -229,6 +229,14 @@ export function initUi() {
       setReply(form, "", "");
       const textarea = form.querySelector("textarea");
       if (textarea) textarea.style.height = "";
+      // Show the comment just sent: it may have landed out of view (a
+      // long thread, or a reply under its parent).
+      const sent = /id="(comment-\d+)"/.exec(event.detail.xhr?.responseText ?? "");
+      const added = sent ? document.getElementById(sent[1]) : null;
+      if (added) {
+        const still = matchMedia("(prefers-reduced-motion: reduce)").matches;
+        added.scrollIntoView({ block: "center", behavior: still ? "auto" : "smooth" });
+      }
     }
   });
 

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from community import services
-from community.models import Comment, Note, Report, Topic, User
+from community.models import Comment, Note, Notification, Report, Topic, User
 from tests.admin_pages import AdminPages
 from tests.clients import logged_in
 from tests.factories import (
@@ -129,6 +129,8 @@ def test_superuser_text_edit_goes_through_the_service(superuser_client: Client) 
 
 # --- the report queue -------------------------------------------------------------
 
+SPAM = "Advertising followers for sale."
+
 
 def test_report_queue_shows_open_reports_by_default(moderator_client: Client) -> None:
     open_report = ReportFactory(reporter=UserFactory(), note=NoteFactory(), reason="spam")
@@ -180,7 +182,9 @@ def test_hide_reported_content_hides_the_note_and_closes_its_reports(
     )
     assert fresh(author).note_count == 1
 
-    response = run_action(moderator_client, "report", "hide_reported_content", reports[:1])
+    response = run_action(
+        moderator_client, "report", "hide_reported_content", reports[:1], apply="yes", reason=SPAM
+    )
 
     assert response.status_code == 200
     assert fresh(note).status == Note.Status.HIDDEN
@@ -201,7 +205,9 @@ def test_hide_reported_comment_updates_the_comment_count(moderator_client: Clien
     report = services.report_create(reporter=UserFactory(), reason="spam", comment=comment)
     assert fresh(note).comment_count == 1
 
-    run_action(moderator_client, "report", "hide_reported_content", [report])
+    run_action(
+        moderator_client, "report", "hide_reported_content", [report], apply="yes", reason=SPAM
+    )
 
     assert fresh(comment).status == Comment.Status.HIDDEN
     assert fresh(note).comment_count == 0
@@ -221,7 +227,9 @@ def test_restore_content_brings_back_a_hidden_note(moderator_client: Client) -> 
     author = UserFactory()
     note = publish(author)
     report = services.report_create(reporter=UserFactory(), reason="spam", note=note)
-    run_action(moderator_client, "report", "hide_reported_content", [report])
+    run_action(
+        moderator_client, "report", "hide_reported_content", [report], apply="yes", reason=SPAM
+    )
     assert fresh(author).note_count == 0
 
     # Closed reports are out of the default (open) view: the moderator
@@ -241,7 +249,9 @@ def test_hide_and_restore_selected_notes(moderator_client: Client) -> None:
     notes = [publish(author, title=f"Note {i}") for i in range(3)]
     assert fresh(author).note_count == 3
 
-    response = run_action(moderator_client, "note", "hide_notes", notes[:2])
+    response = run_action(
+        moderator_client, "note", "hide_notes", notes[:2], apply="yes", reason=SPAM
+    )
     assert "2 notes hidden." in response.content.decode()
     assert [fresh(n).status for n in notes] == ["hidden", "hidden", "published"]
     assert fresh(author).note_count == 1
@@ -258,7 +268,7 @@ def test_hide_and_restore_selected_comments(moderator_client: Client) -> None:
         services.comment_create(author=UserFactory(), note=note, body=f"Comment {i}")
         for i in range(2)
     ]
-    run_action(moderator_client, "comment", "hide_comments", comments)
+    run_action(moderator_client, "comment", "hide_comments", comments, apply="yes", reason=SPAM)
     assert fresh(note).comment_count == 0
     assert {fresh(c).status for c in comments} == {Comment.Status.HIDDEN}
 
@@ -350,3 +360,68 @@ def test_admin_log_in_with_a_100000_character_name_matches_nobody() -> None:
     assert response.status_code == 200
     with pytest.raises(User.DoesNotExist):
         User.objects.get_by_natural_key("x" * 100_000)
+
+
+def test_hiding_asks_why_and_tells_the_author(moderator_client: Client, moderator: User) -> None:
+    author = UserFactory()
+    note = publish(author, title="Cheap followers")
+    report = services.report_create(reporter=UserFactory(), reason="spam", note=note)
+
+    asked = run_action(moderator_client, "report", "hide_reported_content", [report])
+    page = asked.content.decode()
+    assert "Hide what these reports are about" in page and 'name="reason"' in page
+    assert fresh(note).status == Note.Status.PUBLISHED  # nothing until a reason is given
+    empty = run_action(
+        moderator_client, "report", "hide_reported_content", [report], apply="yes", reason=" "
+    )
+    assert "Say why." in empty.content.decode()
+    assert fresh(note).status == Note.Status.PUBLISHED
+
+    run_action(
+        moderator_client, "report", "hide_reported_content", [report], apply="yes", reason=SPAM
+    )
+    assert (fresh(note).status, fresh(note).hidden_reason) == (Note.Status.HIDDEN, SPAM)
+    notice = Notification.objects.get(recipient=author)
+    assert notice.verb == Notification.Verb.NOTICE
+    assert notice.data["text"] == SPAM and notice.data["from"] == "Sprout moderators"
+    assert "Cheap followers" in notice.data["title"]
+
+    # The author reads why on the note and in their notifications, not the
+    # moderator's name.
+    client = Client()
+    client.force_login(author)
+    note_page = client.get(note.get_absolute_url()).content.decode()
+    assert SPAM in note_page
+    assert "Likes and comments are closed while the note is hidden." in note_page
+    assert "open once the note is published" not in note_page
+    notifications = client.get(reverse("notifications")).content.decode()
+    assert SPAM in notifications and "Sprout moderators" in notifications
+    assert moderator.username not in notifications
+
+    run_action(moderator_client, "report", "restore_reported_content", [report], "?status=actioned")
+    assert fresh(note).hidden_reason == ""
+    assert Notification.objects.filter(recipient=author).count() == 2
+
+
+def test_the_report_page_shows_the_content_and_its_decisions_not_save(
+    moderator_client: Client,
+) -> None:
+    note = publish(UserFactory(), title="Suspicious giveaway", body="DM me for free coins")
+    report = services.report_create(reporter=UserFactory(), reason="spam", note=note)
+    page = moderator_client.get(reverse("admin:community_report_change", args=[report.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Suspicious giveaway" in html and "DM me for free coins" in html
+    assert 'name="_save"' not in html and 'name="_continue"' not in html
+    assert 'value="hide_reported_content"' in html and 'value="dismiss_reports"' in html
+    queue = moderator_client.get(changelist("report")).content.decode()
+    assert "DM me for free coins" in queue  # the preview column
+
+    # The Dismiss button posts the queue's action for this report.
+    moderator_client.post(
+        changelist("report"),
+        {"action": "dismiss_reports", "_selected_action": [report.pk], "index": 0},
+    )
+    assert fresh(report).status == Report.Status.DISMISSED
+    closed = moderator_client.get(reverse("admin:community_report_change", args=[report.pk]))
+    assert 'value="dismiss_reports"' not in closed.content.decode()

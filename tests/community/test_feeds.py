@@ -548,3 +548,25 @@ def test_encoded_cursors_are_short_and_url_safe(user: User, now: datetime) -> No
         "k",
         "i",
     }
+
+
+def test_a_members_fresh_note_leads_their_own_discover_feed(
+    user: User, other_user: User, now: datetime
+) -> None:
+    """A new member posting their first note finds it first on Discover, not
+    around position 35 under notes with a head start in likes; on later
+    pages it does not come back, and nobody else's feed changes."""
+    popular = [make_note(other_user, now, likes=30 + i) for i in range(30)]
+    mine = make_note(user, now)
+    first = selectors.feed_discover(viewer=reload(user), size=10)
+    assert ids(first)[0] == mine.pk
+    served = ids(first)
+    cursor = first.next_cursor
+    while cursor:
+        page = selectors.feed_discover(viewer=reload(user), cursor=cursor, size=10)
+        served += ids(page)
+        cursor = page.next_cursor
+    assert sorted(served) == sorted([mine.pk, *(n.pk for n in popular)])
+    assert ids(selectors.feed_discover(viewer=reload(other_user), size=10))[0] != mine.pk
+    old = make_note(user, now, age=30 * HOUR)
+    assert old.pk not in ids(selectors.feed_discover(viewer=reload(user), size=5))

@@ -257,10 +257,11 @@ def test_discover_query_count_does_not_grow_with_notes(
     """A page of 5 notes and a full page out of 30 cost the same queries.
 
     A member's page: session, user, follow graph (cold), keys, cards, photos,
-    the live-now strip, the shop's strip (when the shop is on), badges,
-    unread count, and the member's permissions (two: the menu offers "Go
-    live" to hosts), trending topics."""
-    for browser, budget in ((client, 7), (user_client, 13)):
+    the live-now strip, the shop's strip (when the shop is on), badges
+    (verified creators, hosts live now), unread count, and the member's
+    permissions (two: the menu offers "Go live" to hosts), trending topics,
+    and the member's own fresh notes (they lead)."""
+    for browser, budget in ((client, 8), (user_client, 15)):
         NoteFactory.create_batch(5, photos=2)
         with CaptureQueriesContext(connection) as small:
             response = browser.get(reverse("discover"))
@@ -799,3 +800,50 @@ def test_people_pages_page_by_cursor_and_cost_the_same_queries(
         if cursor is None:
             break
     assert len(seen) == 25
+
+
+def test_the_me_page_reaches_every_destination(user_client: Client, client: Client) -> None:
+    """Phones and tablets have no room for the header's account menu: the
+    "Me" tab opens a page with every destination of it, and more."""
+    page = user_client.get(reverse("me"))
+    html = page.content.decode()
+    assert page.status_code == 200
+    header_menu = html.split('class="menu-panel"')[1].split("</details>")[0]
+    for href in re.findall(r'href="([^"]+)"', header_menu):
+        assert html.count(f'href="{href}"') >= 2, href  # in the menu and on the page
+    assert 'action="/logout"' in html.split("me-page")[1]
+    for name in ("discover", "following", "notifications"):
+        assert f'href="{reverse(name)}"' in html.split("me-page")[1]
+    assert f'href="{reverse("me")}" aria-current="page"' in html
+    assert client.get(reverse("me")).status_code == 302
+
+
+def test_a_notes_hashtags_show_once_as_links_in_its_text(client: Client, user: User) -> None:
+    note = services.note_create(
+        author=user,
+        title="Green tea",
+        body="Cold brew #matcha for summer",
+        status="published",
+        images=[SimpleUploadedFile("a.jpg", jpeg_bytes(320, 240), content_type="image/jpeg")],
+    )
+    page = client.get(note.get_absolute_url()).content.decode()
+    assert page.count("#matcha<") == 1
+    assert reverse("topic", args=["matcha"]) in page
+
+
+def test_likes_of_one_note_and_new_followers_are_grouped(user_client: Client, user: User) -> None:
+    note = NoteFactory(author=user, title="Plum jam", photos=1)
+    other = NoteFactory(author=user, title="Fig tart", photos=1)
+    fans = [UserFactory(display_name=name) for name in ("Ana", "Bo", "Cy", "Dee")]
+    for fan in fans:
+        services.like_add(user=fan, note=note)
+    services.like_add(user=fans[0], note=other)
+    for fan in fans[:2]:
+        services.user_follow(follower=fan, followee=user)
+    html = user_client.get(reverse("notifications")).content.decode()
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+    # Newest first: Dee, then Cy, then 2 others liked Plum jam.
+    assert "Dee, Cy and 2 others liked your note: Plum jam" in text
+    assert "Ana liked your note: Fig tart" in text
+    assert "Bo and Ana started following you" in text
+    assert html.count('class="notif ') + html.count('class="notif"') == 3

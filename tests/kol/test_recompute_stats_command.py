@@ -85,8 +85,8 @@ def test_dry_run_changes_nothing() -> None:
     assert list(CreatorProfile.objects.order_by("id").values_list("tier", flat=True)) == tiers
     assert tiers == ["macro", "nano"]
     assert out.startswith("Dry run: the stats are computed, nothing is written.")
-    assert "2026-01-30: 2 creators, 0 rows," in out
-    assert "(dry run)" in out
+    assert "2026-01-30: 2 creators, 2 rows would be written," in out
+    assert "4 days: 8 rows would be written," in out
     assert out.rstrip().endswith("Dry run: nothing was written (1 tier change(s) would be made).")
 
 

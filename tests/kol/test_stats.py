@@ -220,7 +220,7 @@ def test_dry_run_writes_nothing_and_returns_the_rows(crafted: dict[str, CreatorP
     assert rows[busy.pk]["followers"] == 3
     assert rows[busy.pk]["likes_received"] == 2
     assert rows[busy.pk]["engagement_rate"] == pytest.approx(6 / 3 / 3)
-    assert result.summary().endswith("(dry run)")
+    assert ": 2 creators, 2 rows would be written, " in result.summary()
 
 
 def build_pool(size: int) -> None:

@@ -146,6 +146,16 @@ def test_the_split_never_loses_or_makes_a_coin() -> None:
             assert host_part >= 0 and platform_part >= 0
 
 
+def test_a_gift_too_small_for_a_share_gives_the_platform_nothing_by_design() -> None:
+    """The documented rounding: the platform's part is rounded down, so the
+    host never gets less than their share; a 1-coin rose at 30 % is all the
+    host's, a 4-coin gift the first that gives the platform a coin."""
+    assert rules.split_coins(1, share_bps=3_000) == (1, 0)
+    assert rules.split_coins(3, share_bps=3_000) == (3, 0)
+    assert rules.split_coins(4, share_bps=3_000) == (3, 1)
+    assert rules.split_coins(10, share_bps=3_000) == (7, 3)
+
+
 def test_the_platform_share_is_a_setting(settings: Any) -> None:
     settings.SPROUT_WALLET_PLATFORM_SHARE_BPS = 5_000
     assert rules.split_coins(11) == (6, 5)

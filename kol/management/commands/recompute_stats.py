@@ -100,8 +100,9 @@ class Command(BaseCommand):
         # same pending changes; a real run fixes them on the first day.
         tiers = results[-1].tiers_changed if dry_run else sum(r.tiers_changed for r in results)
         if len(results) > 1:
+            rows = sum(len(r.rows) if dry_run else r.rows_written for r in results)
             self.stdout.write(
-                f"{len(results)} days: {sum(r.rows_written for r in results):,} rows, "
+                f"{len(results)} days: {rows:,} rows{' would be written' if dry_run else ''}, "
                 f"{sum(r.queries for r in results)} queries, "
                 f"{sum(r.elapsed for r in results):.2f} s"
             )
