@@ -141,6 +141,7 @@ bench: venv
 	DATABASE_URL=$(PG_URL) $(PY) bench/screening.py
 	DATABASE_URL=$(PG_URL) $(PY) bench/live_fanout.py
 	DATABASE_URL=$(PG_URL) $(PY) bench/gifts.py --websocket
+	DATABASE_URL=$(PG_URL) $(PY) bench/flash_sale.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache node_modules static/vendor/hls.js

@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django, websockets (live rooms, while the
+"""ASGI entry point: HTTP through Django (behind the shop's flash-sale edge
+while the shop is installed), websockets (live rooms, while the
 live app is installed) through channels with session auth and an origin
 check (live.handshake)."""
 
@@ -26,7 +27,17 @@ def _websockets() -> Any:
     return ServerSend(SameOriginOnly(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))))
 
 
-routes: dict[str, Any] = {"http": django_asgi_app}
+def _http() -> Any:
+    if not apps.is_installed("shop"):
+        return django_asgi_app
+    # The flash sale's buy button answered at the door while the crowd is
+    # sold out (shop.edge; docs/performance.md, "Flash sales").
+    from shop.edge import FlashSaleEdge
+
+    return FlashSaleEdge(django_asgi_app)
+
+
+routes: dict[str, Any] = {"http": _http()}
 if apps.is_installed("live"):
     routes["websocket"] = _websockets()
 

@@ -192,6 +192,20 @@ class PongEvent(TypedDict):
     type: Literal["pong"]
 
 
+FlashSaleStateName = Literal["scheduled", "on", "sold_out", "ended"]
+
+
+class FlashSaleEvent(TypedDict):
+    """The units left of the flash sale pinned in the room, on the room's
+    tick when they change (``live.extensions.room_tick_events``; the shop
+    sends it)."""
+
+    type: Literal["flash_sale"]
+    id: int
+    remaining: int
+    state: FlashSaleStateName
+
+
 #: Every server-to-client event by its ``type``.
 EVENT_TYPES: dict[str, type] = {
     "hello": HelloEvent,
@@ -205,6 +219,7 @@ EVENT_TYPES: dict[str, type] = {
     "moderation": ModerationEvent,
     "error": ErrorEvent,
     "pong": PongEvent,
+    "flash_sale": FlashSaleEvent,
 }
 
 #: The events a service publishes to everyone in a room.
@@ -381,6 +396,18 @@ def moderation(action: ModerationAction, target: UserBrief | int) -> ModerationE
 
 def pong() -> PongEvent:
     return {"type": "pong"}
+
+
+def flash_sale(*, sale_id: int, remaining: int, state: str) -> FlashSaleEvent:
+    """``state``: ``scheduled``, ``on``, ``sold_out`` or ``ended``."""
+    if state not in get_args(FlashSaleStateName):
+        raise EventSchemaError(f"no flash sale state {state!r}")
+    return {
+        "type": "flash_sale",
+        "id": sale_id,
+        "remaining": remaining,
+        "state": cast(FlashSaleStateName, state),
+    }
 
 
 def hello(

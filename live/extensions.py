@@ -11,7 +11,7 @@ above it (the shop) add to live rooms.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from core.extensions import Slot
@@ -24,4 +24,11 @@ ReportSection = Callable[["LiveSession"], dict[str, Any]]
 session_report_sections: Slot[ReportSection] = Slot(
     "live.session_report_sections",
     doc="Sections of a live session's report from other apps (its cash, sales).",
+)
+
+TickEvents = Callable[[int], Awaitable[list[Mapping[str, Any]]]]
+
+room_tick_events: Slot[TickEvents] = Slot(
+    "live.room_tick_events",
+    doc="Events other apps add to a live room's tick (the pinned flash sale's units left).",
 )

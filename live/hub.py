@@ -21,6 +21,9 @@ served by one :class:`RoomHub` per process:
 - hearts and viewer counts are running totals read on their own, slower
   ticks and sent in the next frame (a room of thousands must not get one
   frame per tap).
+- the apps above live add their own totals to that tick
+  (``live.extensions.room_tick_events``: the shop's pinned flash sale's
+  units left), sent only when they change.
 
 ``bench/live_fanout.py`` measures it against a bare ``websockets`` server and
 the textbook design (``docs/performance.md``, "Live fan-out").
@@ -50,6 +53,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from live.extensions import room_tick_events
 from live.state import room_state
 
 logger = logging.getLogger("sprout.live")
@@ -213,6 +217,8 @@ class RoomHub:
         self.frames_sent = 0
         self.dropped = 0
         self.broken_seen = False
+        # The last event of each (type, id) sent from live.extensions.room_tick_events.
+        self.tick_events_sent: dict[tuple[str, Any], Mapping[str, Any]] = {}
 
     # --- lifecycle ----------------------------------------------------------
 
@@ -244,6 +250,8 @@ class RoomHub:
         self.connections.add(connection)
         self.viewer_sockets[connection.viewer_key] += 1
         connection.on_broken = self._saw_broken
+        # The newcomer has not seen the other apps' tick events: send them again.
+        self.tick_events_sent.clear()
 
     @property
     def viewers(self) -> int:
@@ -340,6 +348,7 @@ class RoomHub:
                     if viewers != self.viewers_sent:
                         self.viewers_sent = viewers
                         totals.append({"type": "viewers", "count": viewers})
+                totals.extend(await self._tick_events())
                 if totals:
                     # Totals ride in the next tick's frame, with its chat if any:
                     # one frame per viewer instead of two.
@@ -349,6 +358,25 @@ class RoomHub:
                 raise
             except Exception:
                 logger.exception("live totals of room %s failed", self.room_id)
+
+    async def _tick_events(self) -> list[dict[str, Any]]:
+        """The other apps' events for this tick (``room_tick_events``), those
+        that changed since they were last sent."""
+        changed: list[dict[str, Any]] = []
+        for contribution in room_tick_events:
+            try:
+                events = await contribution(self.room_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # one app's failure must not stop the room's totals
+                logger.exception("a tick contribution to room %s failed", self.room_id)
+                continue
+            for event in events:
+                key = (str(event.get("type")), event.get("id"))
+                if self.tick_events_sent.get(key) != event:
+                    self.tick_events_sent[key] = event
+                    changed.append(dict(event))
+        return changed
 
     async def _fan_out(self, events: list[Mapping[str, Any]]) -> None:
         closing = [e for e in events if e.get("type") == "_close_user"]

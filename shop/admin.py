@@ -2,7 +2,8 @@
 and close / reopen as actions that ask for a reason and call the services
 (``shop.moderate_shop``); orders (read-only, filtered by status, searched
 by id, buyer or shop) with refunds that ask for a reason
-(``shop.refund_order``)."""
+(``shop.refund_order``); flash sales (read-only, filtered by state, with a
+cancel action)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,13 @@ from core.admin import ReadOnlyAdminMixin
 from core.errors import DomainError
 from core.money import format_money
 from shop import rules, services
-from shop.models import Order, OrderLine, Product, ProductImage, ProductVariant, Shop
-from shop.selectors import is_shop_moderator
+from shop.models import FlashSale, Order, OrderLine, Product, ProductImage, ProductVariant, Shop
+from shop.selectors import (
+    FLASH_SALE_STATES,
+    flash_sale_state,
+    flash_sale_state_filter,
+    is_shop_moderator,
+)
 
 
 class ReasonForm(forms.Form):
@@ -219,6 +225,76 @@ class ProductAdmin(ShopModerationAdmin):
             lambda user, product: services.product_restore(moderator=user, product=product),
             done=("%d product restored.", "%d products restored."),
             log="Restored",
+        )
+
+
+class FlashSaleStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
+        return [(state, state.replace("_", " ")) for state in FLASH_SALE_STATES]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value in FLASH_SALE_STATES:
+            return queryset.filter(flash_sale_state_filter(value))
+        return queryset
+
+
+def _flash_sale_cancel(user: User, sale: FlashSale) -> bool:
+    if flash_sale_state(sale) == "ended":
+        return False
+    services.flash_sale_cancel(actor=user, sale=sale)
+    return True
+
+
+@admin.register(FlashSale)
+class FlashSaleAdmin(ReadOnlyAdminMixin, ShopModerationAdmin):
+    """Flash sales as sellers made them (through the API): looked at,
+    filtered by state, cancelled; never edited here (the gate in front of
+    ``remaining`` would not know)."""
+
+    list_display = (
+        "id",
+        "product",
+        "price_text",
+        "quantity",
+        "remaining",
+        "state",
+        "starts_at",
+        "ends_at",
+        "cancelled_at",
+    )
+    list_filter = (FlashSaleStateFilter, "starts_at")
+    list_select_related = ("product__shop",)
+    search_fields = ("product__title", "product__shop__name", "product__shop__owner__username")
+    raw_id_fields = ("product", "variant", "created_by")
+    actions = ("cancel_flash_sales",)
+
+    @admin.display(description="Price", ordering="price")
+    def price_text(self, obj: FlashSale) -> str:
+        return format_money(obj.price)
+
+    @admin.display(description="State")
+    def state(self, obj: FlashSale) -> str:
+        return flash_sale_state(obj).replace("_", " ")
+
+    @admin.action(description="Cancel selected flash sales", permissions=["moderate"])
+    def cancel_flash_sales(self, request: HttpRequest, queryset: QuerySet[FlashSale]) -> None:
+        _apply(
+            self,
+            request,
+            list(
+                FlashSale.objects.filter(pk__in=queryset.values("pk")).select_related(
+                    "product__shop"
+                )
+            ),
+            _flash_sale_cancel,
+            done=("%d flash sale cancelled.", "%d flash sales cancelled."),
+            log="Cancelled",
         )
 
 

@@ -8,8 +8,7 @@ from shop import api
 
 urlpatterns = [
     re_path(r"^shop/products/?$", api.ProductListView.as_view(), name="api-products"),
-    path("shop/products/<id:pk>/", api.ProductDetailView.as_view(), name="api-product"),
-    path("shop/products/<id:pk>", api.ProductDetailView.as_view()),
+    re_path(r"^shop/flash-sales/?$", api.FlashSaleListView.as_view(), name="api-flash-sales"),
     re_path(r"^shop/cart/?$", api.CartView.as_view(), name="api-cart"),
     re_path(r"^shop/cart/items/?$", api.CartItemListView.as_view(), name="api-cart-items"),
     path("shop/cart/items/<id:pk>", api.CartItemDetailView.as_view(), name="api-cart-item"),
@@ -23,3 +22,15 @@ urlpatterns = [
     path("shop/orders/<id:pk>/deliver", api.OrderDeliverView.as_view(), name="api-order-deliver"),
     path("shop/orders/<id:pk>/refund", api.OrderRefundView.as_view(), name="api-order-refund"),
 ]
+
+_with_ids = [
+    ("shop/products/<id:pk>", api.ProductDetailView, "api-product"),
+    ("shop/flash-sales/<id:pk>", api.FlashSaleDetailView, "api-flash-sale"),
+    ("shop/flash-sales/<id:pk>/buy", api.FlashSaleBuyView, "api-flash-sale-buy"),
+    ("shop/flash-sales/<id:pk>/cancel", api.FlashSaleCancelView, "api-flash-sale-cancel"),
+]
+for route, view, name in _with_ids:
+    urlpatterns += [
+        path(route + "/", view.as_view(), name=name),
+        path(route, view.as_view()),
+    ]

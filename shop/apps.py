@@ -7,10 +7,15 @@ class ShopConfig(AppConfig):
     verbose_name = "Shop"
 
     def ready(self) -> None:
-        # What the shop adds to the wallet below it (wallet.extensions).
+        # What the shop adds to the apps below it (their extension points).
+        from live.extensions import room_tick_events
         from shop.reconcile import order_checks
         from shop.services import money, orders
+        from shop.services.flash import flash_sale_room_tick_async
         from wallet.extensions import PaymentPurpose, payment_purposes, reconcile_checks
+
+        # The pinned flash sale's units left, on the live room's tick.
+        room_tick_events.add(flash_sale_room_tick_async, app=self.name, key="flash_sale")
 
         payment_purposes.add(
             PaymentPurpose(

@@ -9,6 +9,10 @@ __all__ = [
     "CartFull",
     "DomainError",
     "EmptyCart",
+    "FlashSaleEnded",
+    "FlashSaleNotStarted",
+    "FlashSaleOnePerBuyer",
+    "FlashSaleOverlaps",
     "FlashSoldOut",
     "HiddenByModerator",
     "ImagesRequired",
@@ -56,6 +60,33 @@ class ShopClosed(DomainError):
     code = "shop_closed"
     status = 409
     message = "This shop was closed by a moderator: it cannot list or change products."
+
+
+# --- flash sales (shop.services.flash) ---------------------------------------------------
+
+
+class FlashSaleOverlaps(DomainError):
+    code = "flash_sale_overlaps"
+    status = 409
+    message = "This product already has a flash sale open at that time."
+
+
+class FlashSaleNotStarted(DomainError):
+    code = "not_started"
+    status = 409
+    message = "This flash sale has not started yet."
+
+
+class FlashSaleEnded(DomainError):
+    code = "ended"
+    status = 409
+    message = "This flash sale is over."
+
+
+class FlashSaleOnePerBuyer(DomainError):
+    code = "one_per_buyer"
+    status = 409
+    message = "One unit per buyer: you already bought this flash sale."
 
 
 # --- cart, checkout, orders ---------------------------------------------------------------

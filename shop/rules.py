@@ -18,6 +18,12 @@ VARIANTS_MAX = 30  # sizes × colours of one product
 COMMISSION_BPS_MAX = 10_000  # basis points: 10,000 is 100 %
 IMAGES_MIN = 1
 IMAGES_MAX = 9  # SPEC.md: 1–9 images a product
+
+# --- flash sales (shop.services.flash) ---------------------------------------------------
+# A flash sale runs at most this long, and is scheduled at most this far ahead.
+FLASH_SALE_MAX_DAYS = 7
+FLASH_SALE_MAX_AHEAD_DAYS = 30
+
 # Carts and orders.
 CART_QUANTITY_MAX = 99  # units of one line
 CART_LINES_MAX = 50

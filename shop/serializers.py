@@ -15,9 +15,10 @@ from rest_framework import serializers
 from community.serializers import UserBriefSerializer
 from core.money import currency
 from shop import rules
-from shop.models import Order, Product, ProductImage
-from shop.selectors import Q_MAX_LENGTH
+from shop.models import FlashSale, Order, Product, ProductImage
+from shop.selectors import FLASH_SALE_STATES, Q_MAX_LENGTH, flash_sale_state
 from shop.services import VariantSpec
+from wallet.services.idempotency import KEY_HELP, KEY_MAX_LENGTH, KEY_PATTERN
 
 
 def _absolute(request: Any, path: str) -> str:
@@ -196,6 +197,86 @@ class ProductDetailSerializer(ProductSerializer):
     images = ProductImageSerializer(many=True, source="images.all")
     variants = ProductVariantSerializer(many=True, source="variants.all")
     updated_at = serializers.DateTimeField()
+
+
+# --- flash sales -------------------------------------------------------------------------
+
+
+class FlashSaleCreateInput(serializers.Serializer):
+    product = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    variant = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, required=False, allow_null=True, default=None
+    )
+    price = _price()
+    quantity = serializers.IntegerField(min_value=1, max_value=rules.STOCK_MAX)
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+
+
+class FlashSaleQueryInput(serializers.Serializer):
+    product = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    state = serializers.ChoiceField(choices=FLASH_SALE_STATES, required=False)
+
+
+class SourceInput(serializers.Serializer):
+    """Where the purchase came from: ``{"note": id}``, ``{"live_session": id}``
+    or nothing."""
+
+    note = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    live_session = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if len(attrs) > 1:
+            raise serializers.ValidationError("One source at most: a note or a live session.")
+        return attrs
+
+
+class FlashSaleBuyInput(serializers.Serializer):
+    idempotency_key = serializers.RegexField(
+        KEY_PATTERN,
+        max_length=KEY_MAX_LENGTH,
+        help_text=f"{KEY_HELP}. Send the same key again to retry the same purchase.",
+    )
+    # (A field named "source" shadows Field.source in the stubs only: DRF's
+    # metaclass takes declared fields off the class.)
+    source = SourceInput(required=False, allow_null=True, default=None)  # type: ignore[assignment]
+
+
+class FlashSaleProductSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    price = serializers.IntegerField()
+    url = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, product: Product) -> str:
+        return _absolute(self.context.get("request"), reverse("api-product", args=[product.pk]))
+
+
+class FlashSaleSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    product = FlashSaleProductSerializer()
+    variant = ProductVariantSerializer(allow_null=True)
+    price = serializers.IntegerField(help_text="The flash price, in minor units of `currency`.")
+    currency = serializers.SerializerMethodField()
+    quantity = serializers.IntegerField()
+    remaining = serializers.IntegerField(help_text="Units not sold yet (the database's record).")
+    state = serializers.SerializerMethodField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    url = serializers.SerializerMethodField()
+
+    def get_currency(self, sale: FlashSale) -> str:
+        return currency()
+
+    @extend_schema_field(serializers.ChoiceField(choices=FLASH_SALE_STATES))
+    def get_state(self, sale: FlashSale) -> str:
+        return flash_sale_state(sale)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, sale: FlashSale) -> str:
+        return _absolute(self.context.get("request"), reverse("api-flash-sale", args=[sale.pk]))
 
 
 # --- cart, checkout, orders ---------------------------------------------------------------

@@ -285,6 +285,9 @@ def world() -> World:
         from tests.factories import ProductFactory, ShopFactory
 
         ids["products"] = str(ProductFactory(shop=ShopFactory(owner=member)).pk)
+        from tests.factories import FlashSaleFactory
+
+        ids["flash-sales"] = str(FlashSaleFactory(product__shop=ShopFactory(owner=member)).pk)
         # The checkout page of another member's shop, where the member has a cart line.
         other_shop = ShopFactory(owner=other)
         shop_values["shop_id"] = str(other_shop.pk)

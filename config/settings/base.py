@@ -280,6 +280,11 @@ SPROUT_SHOP_PLATFORM_FEE_BPS = env.int("SPROUT_SHOP_PLATFORM_FEE_BPS", default=5
 # the beat task release-expired-reservations frees it after that.
 SPROUT_SHOP_RESERVATION_SECONDS = env.int("SPROUT_SHOP_RESERVATION_SECONDS", default=900)
 
+# --- shop: flash sales (shop.services.flash, shop.edge) -------------------------
+# Buy requests the flash sale's HTTP edge lets into Django at once per process
+# (each holds a thread and a database connection there).
+SPROUT_FLASH_EDGE_CONCURRENCY = env.int("SPROUT_FLASH_EDGE_CONCURRENCY", default=4)
+
 # --- API ------------------------------------------------------------------
 THROTTLE_RATES: dict[str, str] = {
     "anon": env("SPROUT_THROTTLE_ANON", default="300/min"),
@@ -340,6 +345,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "NoteStatusEnum": "community.models.Note.Status",
         "ReportStatusEnum": "community.models.Report.Status",
+        # Two choice sets of fields named "state" (a room's, a flash sale's):
+        # named here, as values, so no app is imported by the settings.
+        "RoomStateEnum": [("scheduled", "Scheduled"), ("live", "Live"), ("ended", "Ended")],
+        "FlashSaleStateEnum": ["scheduled", "on", "sold_out", "ended"],
     },
 }
 
@@ -484,6 +493,13 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 if SHOP_ENABLED:
+    # Flash sales' gates set from the database: units of released orders go
+    # back on sale (shop.services.flash.flash_sales_gate_sync).
+    CELERY_BEAT_SCHEDULE["sync-flash-sale-gates"] = {
+        "task": "shop.tasks.sync_flash_sale_gates",
+        "schedule": 10.0,
+        "options": {"expire_seconds": 10},
+    }
     # Pending orders whose reservation passed: their stock back (shop.services.orders).
     CELERY_BEAT_SCHEDULE["release-expired-reservations"] = {
         "task": "shop.tasks.release_expired_reservations",

@@ -1,10 +1,23 @@
 """Reads of the shop, a module per concept: :mod:`shop.selectors.access`
 (who moderates the shop), :mod:`shop.selectors.products` (the catalog),
+:mod:`shop.selectors.flash` (flash sales: state, cached snapshot, lists),
 :mod:`shop.selectors.orders` (carts and orders), :mod:`shop.selectors.shipping`
 (the buyer's last address).
 Their public functions are also here, as ``shop.selectors.<name>``."""
 
 from shop.selectors.access import is_shop_moderator
+from shop.selectors.flash import (
+    FLASH_SALE_STATES,
+    FlashSaleSnapshot,
+    FlashSaleState,
+    flash_sale_for_viewer,
+    flash_sale_left,
+    flash_sale_list,
+    flash_sale_snapshot,
+    flash_sale_state,
+    flash_sale_state_filter,
+    flash_sale_state_of,
+)
 from shop.selectors.orders import (
     ORDER_STATUSES,
     CartShop,
@@ -35,9 +48,12 @@ from shop.selectors.products import (
 from shop.selectors.shipping import shipping_last_used
 
 __all__ = [
+    "FLASH_SALE_STATES",
     "ORDER_STATUSES",
     "Q_MAX_LENGTH",
     "CartShop",
+    "FlashSaleSnapshot",
+    "FlashSaleState",
     "ShopPage",
     "StripProduct",
     "can_see_order",
@@ -45,6 +61,13 @@ __all__ = [
     "cart_item_payload",
     "cart_items",
     "cart_payload",
+    "flash_sale_for_viewer",
+    "flash_sale_left",
+    "flash_sale_list",
+    "flash_sale_snapshot",
+    "flash_sale_state",
+    "flash_sale_state_filter",
+    "flash_sale_state_of",
     "is_shop_moderator",
     "item_source",
     "order_for_viewer",

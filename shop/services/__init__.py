@@ -3,6 +3,8 @@
 - :mod:`shop.services.products`: sellers list and change their products
   (the first one opens their shop), hide and show them, and the stock
   writers of sales (``stock_take``, ``stock_return``).
+- :mod:`shop.services.flash`: flash sales (create, cancel, the buy path
+  through the gate of :mod:`shop.gate`, the gate's sync with the database).
 - :mod:`shop.services.moderation`: moderators hide / restore products and
   close / reopen shops.
 - :mod:`shop.services.cart`: a member's cart lines and their sources.
@@ -19,6 +21,17 @@ from shop.services.cart import (
     cart_item_remove,
     cart_item_set_quantity,
     source_check,
+)
+from shop.services.flash import (
+    flash_sale_admission_release,
+    flash_sale_buy,
+    flash_sale_buy_precheck,
+    flash_sale_cancel,
+    flash_sale_create,
+    flash_sale_gate_sync,
+    flash_sale_room_tick,
+    flash_sale_room_tick_async,
+    flash_sales_gate_sync,
 )
 from shop.services.moderation import product_hide, product_restore, shop_close, shop_reopen
 from shop.services.orders import (
@@ -57,6 +70,15 @@ __all__ = [
     "cart_item_remove",
     "cart_item_set_quantity",
     "checkout",
+    "flash_sale_admission_release",
+    "flash_sale_buy",
+    "flash_sale_buy_precheck",
+    "flash_sale_cancel",
+    "flash_sale_create",
+    "flash_sale_gate_sync",
+    "flash_sale_room_tick",
+    "flash_sale_room_tick_async",
+    "flash_sales_gate_sync",
     "order_cancel",
     "order_deliver",
     "order_expire",

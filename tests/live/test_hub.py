@@ -151,3 +151,37 @@ async def test_a_big_room_gets_a_longer_tick_within_its_frame_budget(live_settin
     for viewer in viewers[10:]:
         room_hub.add(viewer.connection)
     assert room_hub.tick() == pytest.approx(0.1)  # 100 viewers, 10 frames/s each
+
+
+async def test_other_apps_tick_events_go_out_when_they_change_and_to_newcomers() -> None:
+    from live.extensions import room_tick_events
+
+    left = {"n": 5}
+    calls: list[int] = []
+
+    async def units_left(room_id: int) -> list[Any]:
+        calls.append(room_id)
+        return [{"type": "flash_sale", "id": 7, "remaining": left["n"], "state": "on"}]
+
+    async def broken(room_id: int) -> list[Any]:
+        raise ConnectionError("the other app's cache is down")
+
+    def sales(viewer: Viewer) -> list[int]:
+        return [e["remaining"] for e in viewer.frames if e["type"] == "flash_sale"]
+
+    with room_tick_events.override(broken, units_left):
+        first = Viewer("first")
+        room_hub = await _hub(first)
+        try:
+            await _until(lambda: sales(first) == [5])
+            left["n"] = 4
+            await _until(lambda: sales(first) == [5, 4])
+            await asyncio.sleep(0.3)  # unchanged: not sent again
+            assert sales(first) == [5, 4]
+            assert set(calls) == {ROOM_ID} and len(calls) >= 3
+            second = Viewer("second")
+            room_hub.add(second.connection)
+            second.connection.open()
+            await _until(lambda: sales(second) == [4])
+        finally:
+            await room_hub.stop()
