@@ -47,6 +47,44 @@ class ShopConfig(AppConfig):
             community.DemoPart("shop", _seed_demo, _demo_arguments), app=self.name, order=40
         )
 
+        # Its pages in the community's (with the shop out of INSTALLED_APPS
+        # none of it counts: core.extensions).
+        from shop.views import discover_strip
+
+        community.discover_strips.add(discover_strip, app=self.name, key="shop", order=50)
+        community.top_nav.add(
+            community.MenuItem("Shop", "shop_browse", current=("shop_browse", "shop", "product")),
+            app=self.name,
+            key="shop_nav",
+        )
+        community.account_menu.add(
+            community.MenuItem(
+                "My shop",
+                "my_shop",
+                icon="shop/icons/store.svg",
+                current=("seller_products", "product_new", "product_edit"),
+            ),
+            app=self.name,
+            key="shop_mine",
+            order=40,
+        )
+        community.account_menu.add(
+            community.MenuItem(
+                "Orders", "orders", icon="shop/icons/package.svg", current=("orders", "order")
+            ),
+            app=self.name,
+            key="shop_orders",
+            order=41,
+        )
+        community.account_menu.add(
+            community.MenuItem(
+                "Cart", "cart", icon="shop/icons/cart.svg", current=("cart", "checkout")
+            ),
+            app=self.name,
+            key="shop_cart",
+            order=42,
+        )
+
 
 # The demo module is large: imported when seed_demo runs, not at every start.
 def _seed_demo(**kwargs: Any) -> None:

@@ -280,6 +280,7 @@ def world() -> World:
         "invitations": str(invitation.pk),
         "applications": str(application.pk),
     }
+    shop_values: dict[str, str] = {}
     if apps.is_installed("shop"):  # optional (SHOP_ENABLED)
         from tests.factories import ProductFactory, ShopFactory
 
@@ -287,9 +288,13 @@ def world() -> World:
         from tests.factories import FlashSaleFactory
 
         ids["flash-sales"] = str(FlashSaleFactory(product__shop=ShopFactory(owner=member)).pk)
+        # The checkout page of another member's shop, where the member has a cart line.
+        other_shop = ShopFactory(owner=other)
+        shop_values["shop_id"] = str(other_shop.pk)
         from tests.factories import CartItemFactory, OrderFactory, OrderLineFactory
 
         ids["items"] = str(CartItemFactory(user=member).pk)
+        CartItemFactory(user=member, product=ProductFactory(shop=other_shop))
         order = OrderFactory(buyer=member)
         OrderLineFactory(order=order)
         ids["orders"] = str(order.pk)
@@ -312,6 +317,7 @@ def world() -> World:
             # link's <token> gets it too: a token of another kind, refused).
             "uidb64": urlsafe_base64_encode(force_bytes(other.pk)),
             "token": default_token_generator.make_token(other),
+            **shop_values,
         },
         ids=ids,
     )

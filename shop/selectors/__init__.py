@@ -1,8 +1,9 @@
 """Reads of the shop, a module per concept: :mod:`shop.selectors.access`
 (who moderates the shop), :mod:`shop.selectors.products` (the catalog),
 :mod:`shop.selectors.flash` (flash sales: state, cached snapshot, lists),
-:mod:`shop.selectors.orders` (carts and orders),
-:mod:`shop.selectors.attribution` (what notes and live sessions sold).
+:mod:`shop.selectors.orders` (carts and orders), :mod:`shop.selectors.shipping`
+(the buyer's last address), :mod:`shop.selectors.attribution` (what notes and
+live sessions sold).
 Their public functions are also here, as ``shop.selectors.<name>``."""
 
 from shop.selectors.access import is_shop_moderator
@@ -45,11 +46,17 @@ from shop.selectors.orders import (
 from shop.selectors.products import (
     Q_MAX_LENGTH,
     ShopPage,
+    StripProduct,
     product_for_viewer,
     product_list,
+    product_notes,
     product_page,
+    product_strip,
+    seller_products,
+    shop_of,
     shop_page,
 )
+from shop.selectors.shipping import shipping_last_used
 
 __all__ = [
     "COUNTED",
@@ -61,6 +68,7 @@ __all__ = [
     "FlashSaleState",
     "SalesFigures",
     "ShopPage",
+    "StripProduct",
     "can_see_order",
     "cart_by_shop",
     "cart_item_payload",
@@ -84,9 +92,14 @@ __all__ = [
     "order_payload",
     "product_for_viewer",
     "product_list",
+    "product_notes",
     "product_page",
+    "product_strip",
     "sales_by_note",
     "sales_by_session",
+    "seller_products",
     "session_report_cash",
+    "shipping_last_used",
+    "shop_of",
     "shop_page",
 ]
