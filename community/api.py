@@ -212,7 +212,11 @@ class NoteListView(APIView):
 class NoteDetailView(APIView):
     @extend_schema(responses={200: s.NoteDetailSerializer, 404: ERROR}, tags=["notes"])
     def get(self, request: Request, pk: int) -> Response:
-        note = selectors.note_for_viewer(note_id=pk, viewer=_viewer(request))
+        viewer = _viewer(request)
+        note = selectors.note_for_viewer(note_id=pk, viewer=viewer)
+        services.note_view_record(
+            note=note, reader=viewer, address=request.META.get("REMOTE_ADDR", "")
+        )
         return Response(s.NoteDetailSerializer(note, context={"request": request}).data)
 
     @extend_schema(

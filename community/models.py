@@ -125,6 +125,10 @@ class Note(models.Model):
     like_count = models.PositiveIntegerField(default=0)
     collect_count = models.PositiveIntegerField(default=0)
     comment_count = models.PositiveIntegerField(default=0)
+    # Reads of the published note by others than its author, once per reader
+    # per NOTE_VIEW_WINDOW (community.services.note_view_record): the
+    # audience the shop's conversion per note is measured against.
+    view_count = models.PositiveBigIntegerField(default=0)
     # Ranking key of the discover feed (community.ranking): engagement on a log
     # scale plus publication time; it never decreases, so keyset pages never
     # repeat a note.

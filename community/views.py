@@ -193,6 +193,7 @@ def search(request: HttpRequest) -> HttpResponse:
 def note_detail(request: HttpRequest, pk: int) -> HttpResponse:
     viewer = request.user
     note = selectors.note_for_viewer(note_id=pk, viewer=viewer)
+    services.note_view_record(note=note, reader=viewer, address=request.META.get("REMOTE_ADDR", ""))
     comments = list(selectors.note_comments(note=note, viewer=viewer))
     reply_to = None
     if request.GET.get("reply", "").isdigit():

@@ -39,6 +39,7 @@ APP_ROUTES = [
     ("live", "api/v1/", "live.gift_urls"),
     ("wallet", "api/v1/", "wallet.api_urls"),
     ("community", "api/v1/", "community.api_urls"),
+    ("shop", "", "shop.urls"),
     ("kol", "", "kol.urls"),
     ("live", "", "live.urls"),
     ("wallet", "", "wallet.urls"),

@@ -33,7 +33,7 @@ from core.views import (
     page_size,
     partial,
 )
-from kol import selectors, services
+from kol import extensions, selectors, services
 from kol.errors import InvitationClosed
 from kol.forms import ApplicationForm, DirectoryFilterForm
 from kol.models import Application, Invitation, Tier
@@ -216,10 +216,15 @@ def studio(request: HttpRequest) -> HttpResponse:
     else:
         own = selectors.invitation_own_list(user)
         now = timezone.now()
+        notes = list(community_selectors.note_list(viewer=user, author=user)[:STUDIO_NOTES])
+        note_columns = extensions.studio_note_columns_for(notes)
         context.update(
             open_invitations=[i for i in own if i.is_open and i.expires_at > now],
             past_invitations=[i for i in own if not (i.is_open and i.expires_at > now)],
-            notes=list(community_selectors.note_list(viewer=user, author=user)[:STUDIO_NOTES]),
+            notes=notes,
+            note_columns=note_columns,
+            note_rows=[(note, [c.cell(note.pk) for c in note_columns]) for note in notes],
+            studio_sections=extensions.studio_sections_for(request, user),
             can_host=selectors.can_host_live(user),
             follower_change=_follower_change(detail.stats, days=30),
             earnings=selectors.studio_earnings(user),

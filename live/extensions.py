@@ -20,6 +20,10 @@ above it (the shop) add to live rooms.
   the page as a ``live:event`` DOM event on the room's root element.
 - ``room_tick_events`` (Slot): ``async (room_id) -> [event]``, events other
   apps add to a live room's tick (the pinned flash sale's units left).
+- ``session_report_templates`` (Slot): template names drawn in each
+  session report on the host's pages (``live/go_live.html``), after live's
+  own figures, with ``report`` (the merged report) in their context: how
+  the figures a section added are shown (the shop's orders and sales).
 """
 
 from __future__ import annotations
@@ -103,4 +107,9 @@ TickEvents = Callable[[int], Awaitable[list[Mapping[str, Any]]]]
 room_tick_events: Slot[TickEvents] = Slot(
     "live.room_tick_events",
     doc="Events other apps add to a live room's tick (the pinned flash sale's units left).",
+)
+
+session_report_templates: Slot[str] = Slot(
+    "live.session_report_templates",
+    doc="Templates drawn in each session report on the host's pages (with `report`).",
 )

@@ -31,7 +31,7 @@ from community.models import User
 from core.views import handles_domain_errors, member, member_required, safe_next
 from kol.selectors import can_host_live
 from live import selectors, services
-from live.extensions import room_panels_for
+from live.extensions import room_panels_for, session_report_templates
 from live.forms import RoomForm
 from live.models import LiveSession, Room
 from wallet.rules import GIFT_QUANTITY_MAX
@@ -211,6 +211,7 @@ def _studio_context(host: User, *, form: RoomForm, new_key: str = "") -> dict[st
         "keyframe_seconds": KEYFRAME_SECONDS,
         "bitrate_kbps": BITRATE_KBPS,
         "reports": [selectors.session_report(session) for session in sessions],
+        "report_templates": session_report_templates.items(),
     }
 
 

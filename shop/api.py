@@ -77,8 +77,9 @@ class ProductListView(APIView):
         request={"multipart/form-data": s.ProductCreateInput},
         responses={201: s.ProductDetailSerializer, 400: ERROR, 401: ERROR, 409: ERROR},
         tags=["shop"],
-        description="List a product (multipart, with 1–9 `images` in order). The member's "
-        "shop opens with its first product. Without images: 400 `images_required`.",
+        description="List a product (multipart, with 1–9 `images` in order, and optional "
+        "`variants` as one JSON field). The member's shop opens with its first product. "
+        "Without images: 400 `images_required`.",
     )
     def post(self, request: Request) -> Response:
         seller = _member(request)
@@ -92,6 +93,7 @@ class ProductListView(APIView):
             commission_bps=data["commission_bps"],
             open_to_affiliates=data["open_to_affiliates"],
             images=request.FILES.getlist("images") if data["images"] else [],
+            variants=s.variant_specs(data["variants"]) or (),
         )
         product = selectors.product_for_viewer(product_id=product.pk, viewer=seller)
         return Response(
@@ -115,13 +117,17 @@ class ProductDetailView(APIView):
         responses={200: s.ProductDetailSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR},
         tags=["shop"],
         description="Change some of a product's fields: only its seller may (403 "
-        "`not_the_seller` otherwise).",
+        "`not_the_seller` otherwise). `variants` replaces the list: items with an `id` "
+        "change that variant, items without one are added, variants left out are removed "
+        "(400 `variant_has_orders` for one that sold: set its stock to 0). A product with "
+        "variants takes its `stock` from them (400 `stock_from_variants` if `stock` is sent).",
     )
     def patch(self, request: Request, pk: int) -> Response:
         actor = _member(request)
         product = selectors.product_for_viewer(product_id=pk, viewer=actor)
         data = validated(s.ProductUpdateInput, request.data)
-        services.product_update(actor=actor, product=product, **data)
+        variants = s.variant_specs(data.pop("variants", None))
+        services.product_update(actor=actor, product=product, variants=variants, **data)
         product = selectors.product_for_viewer(product_id=pk, viewer=actor)
         return Response(s.ProductDetailSerializer(product, context={"request": request}).data)
 

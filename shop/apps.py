@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.core.management.base import CommandParser
 
 
 class ShopConfig(AppConfig):
@@ -9,8 +12,9 @@ class ShopConfig(AppConfig):
     def ready(self) -> None:
         # What the shop adds to the apps below it (their extension points).
         from community import extensions as community
+        from kol import extensions as kol
         from live import extensions as live
-        from shop import panels, selectors
+        from shop import panels, selectors, studio
 
         # Products in notes: the API's `products`, the cards under the photos.
         community.note_payload_extras.add(
@@ -32,6 +36,7 @@ class ShopConfig(AppConfig):
         live.room_panels.add(panels.room_pin_control, app=self.name, key="shop_pin_control")
         # What the shop adds to the wallet below it (wallet.extensions).
         from shop.reconcile import order_checks
+        from shop.selectors.attribution import session_report_cash
         from shop.services import money, orders
         from shop.services.flash import flash_sale_room_tick_async
         from wallet.extensions import PaymentPurpose, payment_purposes, reconcile_checks
@@ -49,3 +54,65 @@ class ShopConfig(AppConfig):
             key=f"{self.name}.{money.ORDER_PURPOSE}",
         )
         reconcile_checks.add(order_checks, app=self.name)
+        # Attribution: cash beside traffic in the session report and the studio.
+        live.session_report_sections.add(session_report_cash, app=self.name, key="shop", order=20)
+        live.session_report_templates.add(
+            "shop/partials/session_report_sales.html", app=self.name, key="shop"
+        )
+        kol.studio_note_columns.add(studio.note_columns, app=self.name, key="shop")
+        kol.studio_sections.add(studio.studio_section, app=self.name, key="shop")
+        # seed_demo: shops, products in notes and past sessions, orders.
+        community.demo_parts.add(
+            community.DemoPart("shop", _seed_demo, _demo_arguments), app=self.name, order=40
+        )
+
+        # Its pages in the community's (with the shop out of INSTALLED_APPS
+        # none of it counts: core.extensions).
+        from shop.views import discover_strip
+
+        community.discover_strips.add(discover_strip, app=self.name, key="shop", order=50)
+        community.top_nav.add(
+            community.MenuItem("Shop", "shop_browse", current=("shop_browse", "shop", "product")),
+            app=self.name,
+            key="shop_nav",
+        )
+        community.account_menu.add(
+            community.MenuItem(
+                "My shop",
+                "my_shop",
+                icon="shop/icons/store.svg",
+                current=("seller_products", "product_new", "product_edit"),
+            ),
+            app=self.name,
+            key="shop_mine",
+            order=40,
+        )
+        community.account_menu.add(
+            community.MenuItem(
+                "Orders", "orders", icon="shop/icons/package.svg", current=("orders", "order")
+            ),
+            app=self.name,
+            key="shop_orders",
+            order=41,
+        )
+        community.account_menu.add(
+            community.MenuItem(
+                "Cart", "cart", icon="shop/icons/cart.svg", current=("cart", "checkout")
+            ),
+            app=self.name,
+            key="shop_cart",
+            order=42,
+        )
+
+
+# The demo module is large: imported when seed_demo runs, not at every start.
+def _seed_demo(**kwargs: Any) -> None:
+    from shop import demo
+
+    demo.seed_demo(**kwargs)
+
+
+def _demo_arguments(parser: CommandParser) -> None:
+    from shop import demo
+
+    demo.add_arguments(parser)

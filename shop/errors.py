@@ -14,6 +14,7 @@ __all__ = [
     "FlashSaleOnePerBuyer",
     "FlashSaleOverlaps",
     "FlashSoldOut",
+    "HiddenByModerator",
     "ImagesRequired",
     "InsufficientStock",
     "InvalidSource",
@@ -240,3 +241,9 @@ class OrderNotDeliverable(OrderStateError):
 class OrderNotRefundable(OrderStateError):
     code = "order_not_refundable"
     message = "Only a paid, shipped or delivered order can be refunded."
+
+
+class HiddenByModerator(PermissionDenied):
+    code = "hidden_by_moderator"
+    status = 403
+    message = "A moderator hid this product: only a moderator can show it again."

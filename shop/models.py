@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from core.images import CleanImageField
 from shop import rules
@@ -34,6 +35,9 @@ class Shop(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("shop", args=[self.owner.username])
 
 
 class Product(models.Model):
@@ -75,6 +79,9 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("product", args=[self.pk])
 
 
 class ProductImage(models.Model):

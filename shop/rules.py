@@ -14,6 +14,7 @@ REASON_MAX_LENGTH = 500
 PRICE_MIN = 1
 PRICE_MAX = 1_000_000_000
 STOCK_MAX = 1_000_000
+VARIANTS_MAX = 30  # sizes × colours of one product
 COMMISSION_BPS_MAX = 10_000  # basis points: 10,000 is 100 %
 IMAGES_MIN = 1
 IMAGES_MAX = 9  # SPEC.md: 1–9 images a product

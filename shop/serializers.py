@@ -4,6 +4,7 @@ other caller); output serializers read what the selectors loaded."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.urls import reverse
@@ -16,11 +17,17 @@ from core.money import currency
 from shop import rules
 from shop.models import FlashSale, Order, Product, ProductImage
 from shop.selectors import FLASH_SALE_STATES, Q_MAX_LENGTH, flash_sale_state, product_image_payload
+from shop.services import VariantSpec
 from wallet.services.idempotency import KEY_HELP, KEY_MAX_LENGTH, KEY_PATTERN
 
 
 def _absolute(request: Any, path: str) -> str:
     return request.build_absolute_uri(path) if request is not None else path
+
+
+def product_path(product_id: int) -> str:
+    """The product page's path (what every ``url`` of a product points at)."""
+    return reverse("product", args=[product_id])
 
 
 def _price() -> serializers.IntegerField:
@@ -34,6 +41,51 @@ def _price() -> serializers.IntegerField:
 class ProductQueryInput(serializers.Serializer):
     seller = serializers.CharField(required=False, allow_blank=True, max_length=150)
     q = serializers.CharField(required=False, allow_blank=True, max_length=Q_MAX_LENGTH)
+
+
+class VariantInput(serializers.Serializer):
+    id = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="One of the product's variants (PATCH); omit it for a new one.",
+    )
+    name = serializers.CharField(max_length=rules.VARIANT_NAME_MAX_LENGTH, help_text='"M / Blue"')
+    stock = serializers.IntegerField(min_value=0, max_value=rules.STOCK_MAX)
+
+
+class VariantsField(serializers.ListField):
+    """A list of variants: JSON in a JSON body, or one form field holding
+    that JSON in a multipart body (where a list of objects has no other
+    spelling)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=VariantInput(), max_length=rules.VARIANTS_MAX, **kwargs)
+
+    def get_value(self, dictionary: Any) -> Any:
+        if hasattr(dictionary, "getlist") and self.field_name in dictionary:
+            # Multipart: the last value of the field, as DRF reads scalars.
+            return dictionary[self.field_name]
+        return super().get_value(dictionary)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str):
+            try:
+                data = json.loads(data) if data.strip() else []
+            except ValueError:
+                self.fail("not_a_list", input_type="text")
+        return super().to_internal_value(data)
+
+
+def variant_specs(value: list[dict[str, Any]] | None) -> list[VariantSpec] | None:
+    if value is None:
+        return None
+    return [VariantSpec(name=v["name"], stock=v["stock"], id=v.get("id")) for v in value]
+
+
+VARIANTS_HELP = (
+    f"Up to {rules.VARIANTS_MAX} variants `{{id?, name, stock}}` (in multipart, one field "
+    "holding them as JSON). A product with variants sells by variant: its `stock` is their sum."
+)
 
 
 class ProductCreateInput(serializers.Serializer):
@@ -57,6 +109,7 @@ class ProductCreateInput(serializers.Serializer):
         default=list,
         help_text=f"{rules.IMAGES_MIN}–{rules.IMAGES_MAX} images (multipart), in order.",
     )
+    variants = VariantsField(required=False, default=list, help_text=VARIANTS_HELP)
 
 
 class ProductUpdateInput(serializers.Serializer):
@@ -75,6 +128,10 @@ class ProductUpdateInput(serializers.Serializer):
         min_value=0, max_value=rules.COMMISSION_BPS_MAX, required=False
     )
     open_to_affiliates = serializers.BooleanField(required=False)
+    variants = VariantsField(
+        required=False,
+        help_text=VARIANTS_HELP + " Given, it replaces the list: variants left out are removed.",
+    )
 
 
 class ProductImageSerializer(serializers.Serializer):
@@ -149,7 +206,8 @@ class ProductSerializer(serializers.Serializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, product: Product) -> str:
-        return _absolute(self.context.get("request"), reverse("api-product", args=[product.pk]))
+        """The product's page (its sheet), as a note's ``url`` is the note's page."""
+        return _absolute(self.context.get("request"), product_path(product.pk))
 
     @extend_schema_field(UserBriefSerializer)
     def get_seller(self, product: Product) -> dict[str, Any]:

@@ -266,7 +266,6 @@ def world() -> World:
     application = ApplicationFactory(applicant=member)
     community_services.user_follow(follower=other, followee=member)
     note_type = ContentType.objects.get_for_model(note)
-    shop_values: dict[str, str] = {}
     ids = {
         "notes": str(note.pk),
         "n": str(note.pk),
@@ -281,6 +280,7 @@ def world() -> World:
         "invitations": str(invitation.pk),
         "applications": str(application.pk),
     }
+    shop_values: dict[str, str] = {}
     if apps.is_installed("shop"):  # optional (SHOP_ENABLED)
         from tests.factories import ProductFactory, ShopFactory
 
@@ -290,9 +290,13 @@ def world() -> World:
         from tests.factories import FlashSaleFactory
 
         ids["flash-sales"] = str(FlashSaleFactory(product__shop=ShopFactory(owner=member)).pk)
+        # The checkout page of another member's shop, where the member has a cart line.
+        other_shop = ShopFactory(owner=other)
+        shop_values["shop_id"] = str(other_shop.pk)
         from tests.factories import CartItemFactory, OrderFactory, OrderLineFactory
 
         ids["items"] = str(CartItemFactory(user=member).pk)
+        CartItemFactory(user=member, product=ProductFactory(shop=other_shop))
         order = OrderFactory(buyer=member)
         OrderLineFactory(order=order)
         ids["orders"] = str(order.pk)

@@ -38,6 +38,7 @@ from community.services.notes import (
     note_create,
     note_delete,
     note_update,
+    note_view_record,
     photo_upload,
 )
 from community.services.notifications import followers_notify, notifications_mark_read
@@ -67,6 +68,7 @@ __all__ = [
     "note_create",
     "note_delete",
     "note_update",
+    "note_view_record",
     "notes_set_hidden",
     "notifications_mark_read",
     "photo_create",

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
+from django.core.cache import cache
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -297,3 +300,25 @@ def like_remove(*, user: User, note: Note) -> bool:
                 actor=user, note=note, verb=Notification.Verb.LIKE, read_at=None
             ).delete()
     return bool(deleted)
+
+
+#: A reader's views of one note within this window count once.
+NOTE_VIEW_WINDOW = timedelta(minutes=30)
+
+
+def note_view_record(*, note: Note, reader: Any, address: str = "") -> bool:
+    """Count a read of ``note`` (its page, or its API representation) in
+    ``view_count``: only a published note, never its author's own reads, and
+    once per reader (the member, else the client's ``address``) per
+    :data:`NOTE_VIEW_WINDOW`, deduplicated in the cache without a query.
+    The count is one ``UPDATE ... SET view_count = view_count + 1``. True
+    when the read was counted."""
+    member_id = reader.pk if getattr(reader, "is_authenticated", False) else None
+    if not note.is_published or member_id == note.author_id:
+        return False
+    key = f"m{member_id}" if member_id is not None else f"a{address[:64]}"
+    window = int(NOTE_VIEW_WINDOW.total_seconds())
+    if not cache.add(f"note-view:{note.pk}:{key}", 1, timeout=window):
+        return False
+    Note.objects.filter(pk=note.pk).update(view_count=F("view_count") + 1)
+    return True

@@ -4,10 +4,22 @@
 :mod:`shop.selectors.tags` (products on notes, products a creator may show),
 :mod:`shop.selectors.pins` (products pinned in live rooms),
 :mod:`shop.selectors.flash` (flash sales: state, cached snapshot, lists),
-:mod:`shop.selectors.orders` (carts and orders).
+:mod:`shop.selectors.orders` (carts and orders), :mod:`shop.selectors.shipping`
+(the buyer's last address), :mod:`shop.selectors.attribution` (what notes and
+live sessions sold).
 Their public functions are also here, as ``shop.selectors.<name>``."""
 
 from shop.selectors.access import is_shop_moderator
+from shop.selectors.attribution import (
+    COUNTED,
+    SalesFigures,
+    conversion,
+    creator_daily_sales,
+    creator_session_rows,
+    sales_by_note,
+    sales_by_session,
+    session_report_cash,
+)
 from shop.selectors.cards import product_card, product_image_payload
 from shop.selectors.flash import (
     FLASH_SALE_STATES,
@@ -48,11 +60,17 @@ from shop.selectors.pins import (
 from shop.selectors.products import (
     Q_MAX_LENGTH,
     ShopPage,
+    StripProduct,
     product_for_viewer,
     product_list,
+    product_notes,
     product_page,
+    product_strip,
+    seller_products,
+    shop_of,
     shop_page,
 )
+from shop.selectors.shipping import shipping_last_used
 from shop.selectors.tags import (
     OFFERABLE_PAGE,
     note_product_cards,
@@ -62,6 +80,7 @@ from shop.selectors.tags import (
 )
 
 __all__ = [
+    "COUNTED",
     "FLASH_SALE_STATES",
     "OFFERABLE_PAGE",
     "ORDER_STATUSES",
@@ -69,13 +88,18 @@ __all__ = [
     "CartShop",
     "FlashSaleSnapshot",
     "FlashSaleState",
+    "SalesFigures",
     "ShopPage",
+    "StripProduct",
     "can_pin",
     "can_see_order",
     "cart_by_shop",
     "cart_item_payload",
     "cart_items",
     "cart_payload",
+    "conversion",
+    "creator_daily_sales",
+    "creator_session_rows",
     "flash_sale_for_pin",
     "flash_sale_for_viewer",
     "flash_sale_left",
@@ -98,12 +122,20 @@ __all__ = [
     "product_for_viewer",
     "product_image_payload",
     "product_list",
+    "product_notes",
     "product_offerable",
     "product_page",
+    "product_strip",
     "room_pin_current",
     "room_pinned_products",
     "room_pins_current",
+    "sales_by_note",
+    "sales_by_session",
+    "seller_products",
     "session_pins",
+    "session_report_cash",
     "session_sales",
+    "shipping_last_used",
+    "shop_of",
     "shop_page",
 ]

@@ -1,7 +1,8 @@
 """Writes of the shop, a module per concept.
 
 - :mod:`shop.services.products`: sellers list and change their products
-  (the first one opens their shop).
+  (the first one opens their shop), hide and show them, and the stock
+  writers of sales (``stock_take``, ``stock_return``).
 - :mod:`shop.services.flash`: flash sales (create, cancel, the buy path
   through the gate of :mod:`shop.gate`, the gate's sync with the database).
 - :mod:`shop.services.moderation`: moderators hide / restore products and
@@ -55,9 +56,13 @@ from shop.services.orders import (
 from shop.services.pins import room_pin_check, room_pin_create, room_pin_remove
 from shop.services.products import (
     UPDATABLE,
+    VariantSpec,
     product_create,
     product_fields_check,
+    product_set_hidden,
     product_update,
+    stock_return,
+    stock_take,
 )
 from shop.services.tags import note_product_tag, note_product_untag, product_offer_check
 
@@ -65,6 +70,7 @@ __all__ = [
     "CHECKOUT_SCOPE",
     "UPDATABLE",
     "LineRequest",
+    "VariantSpec",
     "buyable_product",
     "cart_item_add",
     "cart_item_remove",
@@ -96,6 +102,7 @@ __all__ = [
     "product_image_render",
     "product_offer_check",
     "product_restore",
+    "product_set_hidden",
     "product_update",
     "reservations_release_expired",
     "room_pin_check",
@@ -104,4 +111,6 @@ __all__ = [
     "shop_close",
     "shop_reopen",
     "source_check",
+    "stock_return",
+    "stock_take",
 ]

@@ -4,6 +4,7 @@ reopening shops (``shop.moderate_shop``), each with who and why."""
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from community.models import User
@@ -29,11 +30,15 @@ def _reason(reason: str) -> str:
 
 def product_hide(*, moderator: User, product: Product, reason: str) -> bool:
     """Hide a product from everyone but its seller and moderators. Returns
-    whether it changed (False when it was hidden already)."""
+    whether it changed (False when a moderator hid it already). A product
+    its seller took off sale is taken over: the seller cannot show it again."""
     _check_moderator(moderator)
     reason = _reason(reason)
+    owner_id = Shop.objects.filter(pk=product.shop_id).values_list("owner_id", flat=True).first()
     with transaction.atomic():
-        changed = Product.objects.filter(pk=product.pk, is_hidden=False).update(
+        changed = Product.objects.filter(
+            Q(is_hidden=False) | Q(hidden_by_id=owner_id), pk=product.pk
+        ).update(
             is_hidden=True, hidden_by=moderator, hidden_reason=reason, updated_at=timezone.now()
         )
     if changed:

@@ -17,7 +17,8 @@ Stock
 =====
 :func:`order_place` reserves units with one conditional UPDATE per line
 (``stock = stock - q WHERE stock >= q``, on the variant when the line has
-one, else on the product), in (product, variant) order so two checkouts
+one and on the product, whose stock is then its variants' sum), in
+(product, variant) order so two checkouts
 never lock rows in opposite orders; a flash sale's order also takes
 ``FlashSale.remaining`` the same way, first. The database refuses to go
 below zero (and CHECK constraints back it), so concurrent buyers can never
@@ -171,11 +172,14 @@ def _reserve(resolved: list[_Resolved], flash_sale: FlashSale | None) -> None:
             raise FlashSoldOut()
     for r in sorted(resolved, key=lambda r: (r.product.pk, r.variant.pk if r.variant else 0)):
         q = r.request.quantity
+        taken = 1
         if r.variant is not None:
             taken = ProductVariant.objects.filter(pk=r.variant.pk, stock__gte=q).update(
                 stock=F("stock") - q
             )
-        else:
+        if taken == 1:
+            # A product with variants keeps its stock as their sum
+            # (shop.services.products): the product's row goes down too.
             taken = Product.objects.filter(pk=r.product.pk, stock__gte=q).update(
                 stock=F("stock") - q
             )
@@ -449,8 +453,7 @@ def order_release(order: Order) -> bool:
             ProductVariant.objects.filter(pk=line.variant_id).update(
                 stock=F("stock") + line.quantity
             )
-        else:
-            Product.objects.filter(pk=line.product_id).update(stock=F("stock") + line.quantity)
+        Product.objects.filter(pk=line.product_id).update(stock=F("stock") + line.quantity)
     if order.flash_sale_id is not None:
         FlashSale.objects.filter(pk=order.flash_sale_id).update(
             remaining=F("remaining") + sum(line.quantity for line in lines)

@@ -1,27 +1,38 @@
 """Sellers' writes: a product is created (opening the member's shop with
-its first one) and changed by its seller only. Limits: ``shop.rules``."""
+its first one) and changed, hidden or shown again by its seller only.
+Limits: ``shop.rules``.
+
+Variants: a product with variants sells by its variants' stock, and
+``Product.stock`` is kept equal to their sum by every writer, in the same
+transaction (:func:`stock_take` and :func:`stock_return` are the writers
+for sales), so lists and cards read one column. Its seller changes the
+variants' stock, never the product's directly (``stock_from_variants``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
 
 from community.models import User
 from core.images import PreparedImage, prepare_uploads, random_name
 from shop import rules
 from shop.errors import (
+    HiddenByModerator,
     ImagesRequired,
     NotTheSeller,
     ShopClosed,
     TooManyImages,
     ValidationFailed,
 )
-from shop.models import Product, ProductImage, ProductVariant, Shop
+from shop.models import OrderLine, Product, ProductImage, ProductVariant, Shop
 
 
 def product_fields_check(fields: dict[str, Any]) -> None:
@@ -53,30 +64,49 @@ def product_fields_check(fields: dict[str, Any]) -> None:
         raise ValidationFailed(fields=errors)
 
 
-def _variants_check(variants: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
-    cleaned: list[tuple[str, int]] = []
+@dataclass(frozen=True)
+class VariantSpec:
+    """A variant as a seller gives it: a new one (``id`` None) or a change
+    to one of the product's own (``id``)."""
+
+    name: str
+    stock: int
+    id: int | None = None
+
+
+def _variants_error(message: str, code: str = "invalid") -> ValidationFailed:
+    return ValidationFailed(fields={"variants": [message]}, code=code)
+
+
+def _variants_check(
+    variants: Iterable[VariantSpec | tuple[str, int]],
+) -> list[VariantSpec]:
+    cleaned: list[VariantSpec] = []
     seen: set[str] = set()
-    for name, stock in variants:
-        name = name.strip()
-        if not name or len(name) > rules.VARIANT_NAME_MAX_LENGTH or name in seen:
-            raise ValidationFailed(
-                fields={
-                    "variants": [
-                        f"Each variant needs its own name of 1 to "
-                        f"{rules.VARIANT_NAME_MAX_LENGTH} characters."
-                    ]
-                }
+    ids: set[int] = set()
+    for given in variants:
+        spec = given if isinstance(given, VariantSpec) else VariantSpec(*given)
+        name = spec.name.strip() if isinstance(spec.name, str) else ""
+        if not name or len(name) > rules.VARIANT_NAME_MAX_LENGTH or name.casefold() in seen:
+            raise _variants_error(
+                f"Each variant needs its own name of 1 to "
+                f"{rules.VARIANT_NAME_MAX_LENGTH} characters."
             )
+        stock = spec.stock
         if (
             isinstance(stock, bool)
             or not isinstance(stock, int)
             or not 0 <= stock <= rules.STOCK_MAX
         ):
-            raise ValidationFailed(
-                fields={"variants": [f"A variant's stock is from 0 to {rules.STOCK_MAX:,}."]}
-            )
-        seen.add(name)
-        cleaned.append((name, stock))
+            raise _variants_error(f"A variant's stock is from 0 to {rules.STOCK_MAX:,}.")
+        if spec.id is not None:
+            if spec.id in ids:
+                raise _variants_error("A variant is listed twice.")
+            ids.add(spec.id)
+        seen.add(name.casefold())
+        cleaned.append(VariantSpec(name=name, stock=stock, id=spec.id))
+    if len(cleaned) > rules.VARIANTS_MAX:
+        raise _variants_error(f"A product has at most {rules.VARIANTS_MAX} variants.")
     return cleaned
 
 
@@ -126,10 +156,11 @@ def product_create(
     description: str = "",
     commission_bps: int = 0,
     open_to_affiliates: bool = False,
-    variants: Sequence[tuple[str, int]] = (),
+    variants: Iterable[VariantSpec | tuple[str, int]] = (),
 ) -> Product:
     """List a product with 1–9 images (in order), opening the seller's shop
-    with its first product. A shop a moderator closed lists nothing."""
+    with its first product. A shop a moderator closed lists nothing. With
+    ``variants``, ``stock`` is ignored: the product's stock is their sum."""
     product_fields_check(
         {
             "title": title,
@@ -140,6 +171,10 @@ def product_create(
         }
     )
     cleaned_variants = _variants_check(variants)
+    if any(v.id is not None for v in cleaned_variants):
+        raise _variants_error("A new product's variants have no ids yet.")
+    if cleaned_variants:
+        stock = sum(v.stock for v in cleaned_variants)
     prepared = _prepare_images(images)
     stored: list[str] = []
     try:
@@ -158,8 +193,8 @@ def product_create(
                 row = _image_store(product=product, prepared=image, position=position)
                 stored.append(row.image.name or "")
             ProductVariant.objects.bulk_create(
-                ProductVariant(product=product, name=name, stock=count)
-                for name, count in cleaned_variants
+                ProductVariant(product=product, name=v.name, stock=v.stock)
+                for v in cleaned_variants
             )
     except BaseException:
         # The files were written before the rows: no row points at them now.
@@ -172,21 +207,153 @@ def product_create(
 UPDATABLE = ("title", "description", "price", "stock", "commission_bps", "open_to_affiliates")
 
 
-def product_update(*, actor: User, product: Product, **changes: Any) -> Product:
-    """Change some of a product's fields (``UPDATABLE``; the others are
-    ignored when None). Only its seller may, and not while the shop is closed."""
-    changes = {k: v for k, v in changes.items() if k in UPDATABLE and v is not None}
+def _check_seller(actor: User, product: Product) -> None:
     if product.shop.owner_id != actor.pk:
         raise NotTheSeller()
     if not product.shop.is_open:
         raise ShopClosed()
+
+
+def product_update(
+    *,
+    actor: User,
+    product: Product,
+    variants: Iterable[VariantSpec | tuple[str, int]] | None = None,
+    **changes: Any,
+) -> Product:
+    """Change some of a product's fields (``UPDATABLE``; the others are
+    ignored when None) and, given ``variants``, replace its variants with
+    them: those with an ``id`` are changed, the others created, the missing
+    ones removed (refused, ``variant_has_orders``, for one that was sold:
+    set its stock to 0 instead). Only its seller may, and not while the shop
+    is closed. A product with variants takes its stock from them
+    (``stock_from_variants`` when ``stock`` is given as well)."""
+    changes = {k: v for k, v in changes.items() if k in UPDATABLE and v is not None}
+    _check_seller(actor, product)
     product_fields_check(changes)
+    cleaned = _variants_check(variants) if variants is not None else None
     if "title" in changes:
         changes["title"] = changes["title"].strip()
-    if not changes:
+    if not changes and cleaned is None:
         return product
     with transaction.atomic():
+        # The row lock orders this change after any sale of the product in flight.
+        locked = Product.objects.select_for_update().get(pk=product.pk)
+        if cleaned is not None:
+            _variants_replace(locked, cleaned)
+        has_variants = locked.variants.exists()
+        if has_variants and "stock" in changes:
+            raise ValidationFailed(
+                fields={"stock": ["This product sells by variant: change its variants' stock."]},
+                code="stock_from_variants",
+            )
         for name, value in changes.items():
             setattr(product, name, value)
-        product.save(update_fields=[*changes, "updated_at"])
+        fields = [*changes, "updated_at"]
+        if has_variants:
+            product.stock = locked.variants.aggregate(total=Sum("stock"))["total"] or 0
+            fields.append("stock")
+        elif cleaned is not None and "stock" not in changes:
+            # Its last variant removed: the product sells on its own again, from what it had.
+            product.stock = locked.stock
+        product.save(update_fields=list(dict.fromkeys(fields)))
     return product
+
+
+def _variants_replace(product: Product, specs: list[VariantSpec]) -> None:
+    current = {v.pk: v for v in product.variants.all()}
+    unknown = [spec.id for spec in specs if spec.id is not None and spec.id not in current]
+    if unknown:
+        raise _variants_error(
+            f"Variant {unknown[0]} is not one of this product's.", code="invalid_variant"
+        )
+    kept = {spec.id for spec in specs if spec.id is not None}
+    removed = [pk for pk in current if pk not in kept]
+    if removed:
+        sold = ProductVariant.objects.filter(
+            pk__in=OrderLine.objects.filter(variant_id__in=removed).values("variant_id")
+        )
+        first = sold.first()
+        if first is not None:
+            raise _variants_error(
+                f"“{first.name}” has orders: set its stock to 0 instead of removing it.",
+                code="variant_has_orders",
+            )
+        ProductVariant.objects.filter(pk__in=removed).delete()
+    # Names are unique per product: rename through a temporary name first,
+    # so two variants may swap names in one change.
+    kept_specs = [(spec.id, spec) for spec in specs if spec.id is not None]
+    for pk, spec in kept_specs:
+        if current[pk].name != spec.name:
+            ProductVariant.objects.filter(pk=pk).update(name=f"\x01{pk}")
+    for pk, spec in kept_specs:
+        ProductVariant.objects.filter(pk=pk).update(name=spec.name, stock=spec.stock)
+    ProductVariant.objects.bulk_create(
+        ProductVariant(product=product, name=spec.name, stock=spec.stock)
+        for spec in specs
+        if spec.id is None
+    )
+
+
+def product_set_hidden(*, actor: User, product: Product, hidden: bool) -> bool:
+    """The seller takes their product off sale (hidden from everyone but
+    them and moderators) or puts it back. A product a moderator hid stays
+    hidden (``hidden_by_moderator``). Returns whether it changed."""
+    _check_seller(actor, product)
+    if product.is_hidden and product.hidden_by_id != actor.pk:
+        raise HiddenByModerator()
+    with transaction.atomic():
+        if hidden:
+            changed = Product.objects.filter(pk=product.pk, is_hidden=False).update(
+                is_hidden=True, hidden_by=actor, hidden_reason="", updated_at=timezone.now()
+            )
+        else:
+            changed = Product.objects.filter(pk=product.pk, is_hidden=True, hidden_by=actor).update(
+                is_hidden=False, hidden_by=None, hidden_reason="", updated_at=timezone.now()
+            )
+    if changed:
+        product.is_hidden = hidden
+        product.hidden_by = actor if hidden else None
+        product.hidden_reason = ""
+    return bool(changed)
+
+
+# --- stock, for sales -------------------------------------------------------------
+
+
+def stock_take(*, product_id: int, quantity: int, variant_id: int | None = None) -> bool:
+    """Take ``quantity`` units off the shelf for a sale, or nothing: False
+    when there are not that many (never negative, whatever the concurrency:
+    conditional decrements). With a variant, its stock and the product's
+    (their sum) go down together. Call it inside the sale's transaction."""
+    if quantity < 1:
+        raise ValueError("quantity must be at least 1")
+    with transaction.atomic():
+        if variant_id is not None:
+            taken = ProductVariant.objects.filter(
+                pk=variant_id, product_id=product_id, stock__gte=quantity
+            ).update(stock=F("stock") - quantity)
+            if not taken:
+                return False
+        taken = Product.objects.filter(pk=product_id, stock__gte=quantity).update(
+            stock=F("stock") - quantity
+        )
+        if not taken:
+            if variant_id is not None:
+                # Cannot happen while the sum holds; undo rather than drift.
+                transaction.set_rollback(True)
+            return False
+    return True
+
+
+def stock_return(*, product_id: int, quantity: int, variant_id: int | None = None) -> None:
+    """Put ``quantity`` units back (a released reservation, a refund that
+    restocks), on the variant and the product together."""
+    if quantity < 1:
+        raise ValueError("quantity must be at least 1")
+    with transaction.atomic():
+        if variant_id is not None:
+            ProductVariant.objects.filter(pk=variant_id, product_id=product_id).update(
+                stock=F("stock") + quantity
+            )
+        Product.objects.filter(pk=product_id).update(stock=F("stock") + quantity)

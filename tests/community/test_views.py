@@ -257,10 +257,11 @@ def test_discover_query_count_does_not_grow_with_notes(
     """A page of 5 notes and a full page out of 30 cost the same queries.
 
     A member's page: session, user, follow graph (cold), keys, cards, photos,
-    the live-now strip, badges (verified creators, hosts live now), unread
-    count, and the member's permissions (two: the menu offers "Go live" to
-    hosts), trending topics, and the member's own fresh notes (they lead)."""
-    for browser, budget in ((client, 7), (user_client, 14)):
+    the live-now strip, the shop's strip (when the shop is on), badges
+    (verified creators, hosts live now), unread count, and the member's
+    permissions (two: the menu offers "Go live" to hosts), trending topics,
+    and the member's own fresh notes (they lead)."""
+    for browser, budget in ((client, 8), (user_client, 15)):
         NoteFactory.create_batch(5, photos=2)
         with CaptureQueriesContext(connection) as small:
             response = browser.get(reverse("discover"))

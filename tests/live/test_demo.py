@@ -108,7 +108,9 @@ def test_the_books_reconcile_and_every_host_is_due_a_payout() -> None:
     printed = out.getvalue()
     for host in hosts():
         assert re.search(rf"@{host.username}: [\d,]+ coins .*\[would pay\]", printed)
-    assert "3 payout(s) would be made" in printed
+    # Every host; with the shop on, creators with earned commission too.
+    made = re.search(r"(\d+) payout\(s\) would be made", printed)
+    assert made is not None and int(made.group(1)) >= 3, printed
     assert not Payout.objects.exists()
 
 
@@ -124,8 +126,10 @@ def test_timestamps_moved_into_the_past_together() -> None:
     first_gift = dict(
         GiftSend.objects.values("sender").annotate(at=Min("created_at")).values_list("sender", "at")
     )
-    assert set(first_gift) == set(Payment.objects.values_list("user", flat=True))
-    for payment in Payment.objects.select_related("entry", "user"):
+    # The coins' payments (with the shop on, its demo orders are paid too).
+    recharges = Payment.objects.filter(purpose=Payment.RECHARGE)
+    assert set(first_gift) == set(recharges.values_list("user", flat=True))
+    for payment in recharges.select_related("entry", "user"):
         assert payment.status == Payment.Status.SUCCEEDED
         assert payment.entry is not None and payment.completed_at is not None
         assert payment.user.date_joined < payment.created_at <= payment.completed_at

@@ -248,10 +248,14 @@ def test_insufficient_stock_names_the_line_and_reserves_nothing(
 
 
 def test_a_variant_line_takes_the_variants_stock(user: User, product: Product) -> None:
+    # A product with variants sells by variant stock; its own stock is their
+    # sum (shop.services.products), and goes down with them.
     variant = ProductVariantFactory(product=product, stock=2, name="M")
+    ProductVariantFactory(product=product, stock=3, name="L")
+    Product.objects.filter(pk=product.pk).update(stock=5)
     result = buy(user, product, quantity=2, variant_id=variant.pk)
     assert result["lines"][0]["title"].endswith("(M)")
-    assert (fresh(variant).stock, fresh(product).stock) == (0, 5)
+    assert (fresh(variant).stock, fresh(product).stock) == (0, 3)
     services.cart_item_add(user=user, product_id=product.pk, variant_id=variant.pk)
     with pytest.raises(errors.InsufficientStock) as caught:
         services.checkout(user=user, idempotency_key="k2")

@@ -434,7 +434,8 @@ def test_the_session_report_shows_cash_beside_traffic(
 
     report = live_selectors.session_report(LiveSession.objects.get(pk=session.pk))
 
-    assert report["cash"] == {"gifts": 3, "coins": 20, "unique_payers": 2, "earnings": 15}
+    gifts = {key: report["cash"][key] for key in ("gifts", "coins", "unique_payers", "earnings")}
+    assert gifts == {"gifts": 3, "coins": 20, "unique_payers": 2, "earnings": 15}
     assert "traffic" in report
 
 
