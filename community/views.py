@@ -22,7 +22,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
-from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -50,6 +49,7 @@ from core.views import (
     is_htmx,
     member,
     member_required,
+    page_or_more,
     page_size,
     partial,
     safe_next,
@@ -73,12 +73,7 @@ def feed_response(
     with one call for the whole page."""
     badges.attach([*members, *(note.author for note in page.items)])
     context = {**(context or {}), "notes": page.items, "next_cursor": page.next_cursor}
-    if is_htmx(request) and cursor_of(request):
-        response = render(request, "community/partials/feed_page.html", context)
-    else:
-        response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return page_or_more(request, template, "community/partials/feed_page.html", context)
 
 
 # --- feeds ------------------------------------------------------------------------
@@ -508,12 +503,9 @@ def profile_people(request: HttpRequest, username: str, relation: str) -> HttpRe
         "next_cursor": page.next_cursor,
         "followed_ids": selectors.viewer_graph(request.user).followed_users,
     }
-    template = "community/people.html"
-    if is_htmx(request) and cursor_of(request):
-        template = "community/partials/people_page.html"
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return page_or_more(
+        request, "community/people.html", "community/partials/people_page.html", context
+    )
 
 
 @require_GET

@@ -43,6 +43,20 @@ def flag(request: HttpRequest, name: str = "on") -> bool:
     return request.POST.get(name) == "1"
 
 
+def page_or_more(
+    request: HttpRequest, template: str, more_template: str, context: dict[str, Any]
+) -> HttpResponse:
+    """A paged list's response: the whole page, or, for the infinite scroll
+    (htmx asking with a cursor), only ``more_template`` (the next items and
+    the next sentinel). Varies on ``HX-Request`` so caches keep both."""
+    from django.utils.cache import patch_vary_headers
+
+    chosen = more_template if is_htmx(request) and cursor_of(request) else template
+    response = render(request, chosen, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
 def safe_next(request: HttpRequest, fallback: str) -> str:
     """Where to go back after a plain form post: ``next``, else the page the
     form was on, else ``fallback`` (only URLs of this site)."""

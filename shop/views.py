@@ -36,6 +36,7 @@ from core.views import (
     is_htmx,
     member,
     member_required,
+    page_or_more,
     page_size,
     safe_next,
 )
@@ -64,12 +65,7 @@ def _grid_response(
 ) -> HttpResponse:
     """A page with a product grid, or (htmx with a cursor) just its next cards."""
     context = {**context, "products": page.items, "next_cursor": page.next_cursor}
-    if is_htmx(request) and cursor_of(request):
-        response = render(request, "shop/partials/product_page.html", context)
-    else:
-        response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return page_or_more(request, template, "shop/partials/product_page.html", context)
 
 
 # --- browsing ----------------------------------------------------------------------
