@@ -5,6 +5,8 @@
 // POST /api/v1/notes/ with the photo ids in order, then go to the note.
 // Without this module the form posts to /compose as a plain multipart form.
 
+import { photosThatFit, wireFileDrop } from "./ui.js";
+
 const FIELD_OF = { title: "title", body: "body", photo_ids: "photo_ids", images: "photo_ids" };
 
 function csrfToken(form) {
@@ -256,13 +258,7 @@ function initCompose(form) {
 
   function addFiles(files) {
     clearErrors();
-    const images = files.filter((file) => !file.type || file.type.startsWith("image/"));
-    if (images.length < files.length) showFormError("Only photos can be added (JPEG, PNG or WebP).");
-    const room = max - items.length;
-    if (images.length > room) {
-      showFormError(`A note holds at most ${max} photos; ${images.length - room} were left out.`);
-    }
-    for (const file of images.slice(0, Math.max(0, room))) {
+    for (const file of photosThatFit(files, max - items.length, max, "A note", showFormError)) {
       const item = { file, id: null, state: "uploading", preview: URL.createObjectURL(file) };
       item.tile = makeTile(item);
       items.push(item);
@@ -271,23 +267,7 @@ function initCompose(form) {
     refresh();
   }
 
-  input.addEventListener("change", () => {
-    addFiles([...input.files]);
-    input.value = "";
-  });
-  const hasFiles = (event) => [...(event.dataTransfer?.types ?? [])].includes("Files");
-  dropzone.addEventListener("dragover", (event) => {
-    if (!hasFiles(event)) return;
-    event.preventDefault();
-    dropzone.classList.add("is-over");
-  });
-  dropzone.addEventListener("dragleave", () => dropzone.classList.remove("is-over"));
-  dropzone.addEventListener("drop", (event) => {
-    if (!hasFiles(event)) return;
-    event.preventDefault();
-    dropzone.classList.remove("is-over");
-    addFiles([...event.dataTransfer.files]);
-  });
+  wireFileDrop(input, dropzone, addFiles);
 
   // --- sending the note ----------------------------------------------------------
   function busy(on, message = "") {

@@ -8,6 +8,8 @@
 //   (`{url}` or `{error: {message, fields}}`), errors go next to the fields.
 //   Without this module the form posts as a plain multipart form.
 
+import { photosThatFit, wireFileDrop } from "./ui.js";
+
 function icon(path) {
   return `<svg class="icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false" fill="none"
     stroke="currentColor" stroke-width="2.4" stroke-linecap="round" stroke-linejoin="round">${path}</svg>`;
@@ -221,13 +223,7 @@ function initPhotos(form) {
 
   function addFiles(files) {
     formError.hidden = true;
-    const images = files.filter((file) => !file.type || file.type.startsWith("image/"));
-    if (images.length < files.length) showFormError("Only photos can be added (JPEG, PNG or WebP).");
-    const room = max - items.length;
-    if (images.length > room) {
-      showFormError(`A product holds at most ${max} photos; ${images.length - room} were left out.`);
-    }
-    for (const file of images.slice(0, Math.max(0, room))) {
+    for (const file of photosThatFit(files, max - items.length, max, "A product", showFormError)) {
       const item = { file, preview: URL.createObjectURL(file) };
       item.tile = makeTile(item);
       items.push(item);
@@ -235,23 +231,7 @@ function initPhotos(form) {
     refresh();
   }
 
-  input.addEventListener("change", () => {
-    addFiles([...input.files]);
-    input.value = "";
-  });
-  const hasFiles = (event) => [...(event.dataTransfer?.types ?? [])].includes("Files");
-  dropzone.addEventListener("dragover", (event) => {
-    if (!hasFiles(event)) return;
-    event.preventDefault();
-    dropzone.classList.add("is-over");
-  });
-  dropzone.addEventListener("dragleave", () => dropzone.classList.remove("is-over"));
-  dropzone.addEventListener("drop", (event) => {
-    if (!hasFiles(event)) return;
-    event.preventDefault();
-    dropzone.classList.remove("is-over");
-    addFiles([...event.dataTransfer.files]);
-  });
+  wireFileDrop(input, dropzone, addFiles);
 
   function setProgress(percent) {
     const rounded = Math.min(100, Math.round(percent));

@@ -92,6 +92,41 @@ function updateCounter(field) {
   counter.classList.toggle("is-over", length >= max);
 }
 
+/* --- photo pickers (the note composer, the product form) ------------------------------ */
+
+/** Files chosen with ``input`` or dropped on ``dropzone`` go to ``onFiles``
+ * (an array); the input is emptied so the same file can be chosen again. */
+export function wireFileDrop(input, dropzone, onFiles) {
+  input.addEventListener("change", () => {
+    onFiles([...input.files]);
+    input.value = "";
+  });
+  const hasFiles = (event) => [...(event.dataTransfer?.types ?? [])].includes("Files");
+  dropzone.addEventListener("dragover", (event) => {
+    if (!hasFiles(event)) return;
+    event.preventDefault();
+    dropzone.classList.add("is-over");
+  });
+  dropzone.addEventListener("dragleave", () => dropzone.classList.remove("is-over"));
+  dropzone.addEventListener("drop", (event) => {
+    if (!hasFiles(event)) return;
+    event.preventDefault();
+    dropzone.classList.remove("is-over");
+    onFiles([...event.dataTransfer.files]);
+  });
+}
+
+/** The photos among ``files`` that fit in ``room`` more places, telling
+ * ``showError`` what was left out (``what``: "A note", "A product"). */
+export function photosThatFit(files, room, max, what, showError) {
+  const images = files.filter((file) => !file.type || file.type.startsWith("image/"));
+  if (images.length < files.length) showError("Only photos can be added (JPEG, PNG or WebP).");
+  if (images.length > room) {
+    showError(`${what} holds at most ${max} photos; ${images.length - room} were left out.`);
+  }
+  return images.slice(0, Math.max(0, room));
+}
+
 export function initCounters(root) {
   root.querySelectorAll?.("[data-count]").forEach(updateCounter);
 }
