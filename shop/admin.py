@@ -10,17 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
 from django.utils.translation import ngettext
 
 from community.models import User
-from core.admin import ReadOnlyAdminMixin
+from core.admin import ReadOnlyAdminMixin, ask_reason
 from core.errors import DomainError
 from core.money import format_money
 from shop import rules, services
@@ -31,15 +28,6 @@ from shop.selectors import (
     flash_sale_state_filter,
     is_shop_moderator,
 )
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
-        max_length=rules.REASON_MAX_LENGTH,
-        help_text="Kept with the row; the seller is told why.",
-        error_messages={"required": "Say why."},
-    )
 
 
 def _acting_user(request: HttpRequest) -> User:
@@ -89,32 +77,30 @@ def _with_reason(
     intro: str,
     done: tuple[str, str],
 ) -> HttpResponse | None:
-    """Ask for the reason on an intermediate page, then ``call`` each row."""
+    """Ask for the reason on an intermediate page (``core.admin.ask_reason``),
+    then ``call`` each row."""
+    asked = ask_reason(
+        modeladmin,
+        request,
+        queryset,
+        action_name=action_name,
+        submit_label=submit_label,
+        intro=intro,
+        max_length=rules.REASON_MAX_LENGTH,
+        help_text="Kept with the row; the seller is told why.",
+    )
+    if not isinstance(asked, str):
+        return asked
     rows = list(queryset.model._default_manager.filter(pk__in=queryset.values("pk")))
-    form = ReasonForm(request.POST if "apply" in request.POST else None)
-    if form.is_valid():
-        reason = form.cleaned_data["reason"]
-        _apply(
-            modeladmin,
-            request,
-            rows,
-            lambda user, row: call(user, row, reason),
-            done=done,
-            log=f"{submit_label}: {reason}",
-        )
-        return None
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "opts": modeladmin.opts,
-        "title": submit_label,
-        "intro": intro,
-        "objects": rows,
-        "form": form,
-        "action_name": action_name,
-        "submit_label": submit_label,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-    }
-    return TemplateResponse(request, "admin/shop/with_reason.html", context)
+    _apply(
+        modeladmin,
+        request,
+        rows,
+        lambda user, row: call(user, row, asked),
+        done=done,
+        log=f"{submit_label}: {asked}",
+    )
+    return None
 
 
 class ShopModerationAdmin(admin.ModelAdmin):

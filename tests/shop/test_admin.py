@@ -33,12 +33,12 @@ def test_moderators_see_the_catalog_and_its_actions(moderator_client: Client) ->
 def test_hide_asks_for_a_reason_then_hides(moderator_client: Client, moderator: User) -> None:
     product = ProductFactory()
     page = pages.run_action(moderator_client, "product", "hide_products", [product])
-    assert page.templates[0].name == "admin/shop/with_reason.html"
+    assert page.templates[0].name == "admin/ask_reason.html"
     assert not fresh(product).is_hidden
     page = pages.run_action(
         moderator_client, "product", "hide_products", [product], apply="yes", reason=" "
     )
-    assert page.templates[0].name == "admin/shop/with_reason.html"
+    assert page.templates[0].name == "admin/ask_reason.html"
     page = pages.run_action(
         moderator_client, "product", "hide_products", [product], apply="yes", reason="Fake"
     )
@@ -124,7 +124,7 @@ def test_a_refund_asks_for_a_reason_then_reverses_the_order(
 
     order = _paid_order()
     page = pages.run_action(moderator_client, "order", "refund_orders", [order])
-    assert page.templates[0].name == "admin/shop/with_reason.html"
+    assert page.templates[0].name == "admin/ask_reason.html"
     assert fresh(order).status == "paid"
     page = pages.run_action(
         moderator_client, "order", "refund_orders", [order], apply="yes", reason="Chargeback"
