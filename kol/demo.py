@@ -31,6 +31,12 @@ community:
   two invitations to the top of the ranking, one open and one accepted (that
   creator may host live rooms).
 
+The pool's screening picks the hosts the live part then gives sessions, so
+it runs before them; :func:`screen_demo` is the last part of the demo and
+screens the pool again once every part is in (today's stats recomputed
+first), so the studio's "latest screening" sees the hosts' past broadcasts
+and the shop's sales like a screening run the next morning would.
+
 Audiences are drawn inside the ranges of ``settings.SPROUT_KOL_TIERS``, or of
 :data:`DEMO_TIERS` when those thresholds are beyond what :data:`FAN_CAP`
 fans can reach (production's million-follower "mega"): then most demo
@@ -631,6 +637,30 @@ def seed_demo(*, command: BaseCommand, options: dict[str, Any], rng: random.Rand
         seeder.dry_run()
     else:
         seeder.run()
+
+
+def screen_demo(*, command: BaseCommand, options: dict[str, Any], rng: random.Random) -> None:
+    """The demo's last part: recompute today's stats and screen the pool
+    again now that the later parts (live sessions, gifts, sales) are in, so
+    no stored screening predates the data it judges. Rewrites scores only
+    (a second run changes nothing but the time of the screening); with
+    ``options["dry_run"]`` it only says so."""
+    verbose = options.get("verbosity", 1) >= 1
+    if not CreatorProfile.objects.exists():
+        return
+    if options.get("dry_run"):
+        command.stdout.write(
+            "Dry run (screening): would recompute today's stats and screen the creator pool "
+            "again after the other parts. Nothing was written."
+        )
+        return
+    with transaction.atomic():
+        services.stats_compute_day(day=selectors.stats_today())
+        results = selectors.creator_ranking()
+        services.screening_scores_store(results)
+    if verbose:
+        top = ", ".join(f"{r.creator.user.username} {r.score:.1f}" for r in results[:3])
+        command.stdout.write(f"Screening after every part: {top}, ...")
 
 
 # --- writing it --------------------------------------------------------------------------
