@@ -83,11 +83,18 @@ from django.utils import timezone
 
 from community import photos, ranking
 from community import services as community_services
+from community.demo_pictures import SUBJECTS
 from community.management.commands.seed_demo import DEMO_PASSWORD, MODERATOR_USERNAME
 from community.management.demo_content import CITIES, FIRST_NAMES, SURNAMES
 from community.management.demo_content import NICHES as COMMUNITY_CONTENT
 from community.management.demo_content import Niche as Content
-from community.management.demo_plan import AVATAR_SIZE, DEMO_EMAIL_DOMAIN, DemoPlan, build_plan
+from community.management.demo_plan import (
+    AVATAR_SIZE,
+    DEMO_EMAIL_DOMAIN,
+    DemoPlan,
+    build_plan,
+    unique_title,
+)
 from community.models import Collect, Comment, Follow, Like, Note, Photo, User
 from community.selectors import viewer_graph_forget
 from core import images
@@ -153,7 +160,7 @@ MIN_SHARE_BPS, MAX_SHARE_BPS = 1_000, 4_000
 # Painted once per run and copied: (width, height) of the note photos, all
 # wider than the feed's 540-px rendition.
 PHOTO_SIZES: tuple[tuple[int, int], ...] = ((560, 746), (600, 600), (690, 518), (560, 996))
-PHOTO_POOL = 12
+PHOTO_POOL = 20  # five pictures of each subject (community.demo_pictures)
 AVATAR_POOL = 12
 
 
@@ -358,6 +365,7 @@ def build_pool(
     )
     demo_count = min(len(candidates), round(len(community.members) * DEMO_CREATOR_SHARE), count)
     ranges = audience_ranges(ladder)
+    taken = {n.title.casefold() for n in community.notes}
     creators = []
     for member in candidates[:demo_count]:
         interests = [s for c in member.niches for s in NICHES_FOR_CONTENT.get(c, ())]
@@ -372,6 +380,7 @@ def build_pool(
                 ranges=ranges,
                 display_name=member.display_name,
                 member_bio=member.bio,
+                taken=taken,
             )
         )
     for index in range(count - demo_count):
@@ -390,6 +399,7 @@ def build_pool(
                 tier=tier or rng.choices(TIERS, TIER_WEIGHTS)[0],
                 ranges=ranges,
                 display_name=f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}",
+                taken=taken,
             )
         )
     chosen = {c.username for c in creators}
@@ -415,8 +425,10 @@ def _creator(
     ranges: dict[str, tuple[int, int]],
     display_name: str,
     member_bio: str = "",
+    taken: set[str],
 ) -> CreatorPlan:
-    """One creator's plan; ``member_bio`` is a demo member's own (kept)."""
+    """One creator's plan; ``member_bio`` is a demo member's own (kept);
+    new members' note titles avoid ``taken`` and join it."""
     rng = _rng(seed, username, "creator")
     low, high = ranges[tier]
     followers = min(FAN_CAP, int(math.exp(rng.uniform(math.log(low), math.log(high)))))
@@ -448,7 +460,7 @@ def _creator(
     notes: tuple[CreatorNote, ...] = ()
     if new_member:
         count = 1 + (posts_per_week >= 3) + (posts_per_week >= 5)
-        notes = _notes(_rng(seed, username, "notes"), niches=niches, count=count)
+        notes = _notes(_rng(seed, username, "notes"), niches=niches, count=count, taken=taken)
     return CreatorPlan(
         username=username,
         new_member=new_member,
@@ -501,16 +513,33 @@ def _fill(template: str, slots: _Slots) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _notes(rng: random.Random, *, niches: Sequence[str], count: int) -> tuple[CreatorNote, ...]:
+def pool_subject(index: int) -> str:
+    """What the painted pool's picture ``index`` shows: the subjects in turn."""
+    return SUBJECTS[index % len(SUBJECTS)]
+
+
+def _pool_photo(rng: random.Random, subject: str) -> int:
+    """A picture of the painted pool showing ``subject`` (any when the pool
+    is too small to have one)."""
+    matching = [k for k in range(PHOTO_POOL) if pool_subject(k) == subject]
+    return rng.choice(matching) if matching else rng.randrange(PHOTO_POOL)
+
+
+def _notes(
+    rng: random.Random, *, niches: Sequence[str], count: int, taken: set[str]
+) -> tuple[CreatorNote, ...]:
+    """A new creator's notes; their titles join ``taken`` (no two notes of
+    the site share one)."""
     notes: list[CreatorNote] = []
-    titles: set[str] = set()
-    for index in range(count):
+    for _ in range(count):
         content = _content(niches[0] if rng.random() < 0.7 else rng.choice(niches))
         slots = _Slots(rng, content)
-        title = _fill(rng.choice(content.titles), slots)
-        if title in titles:
-            title = f"{title} (part {index + 1})"
-        titles.add(title)
+
+        def compose(content: Content = content, slots: _Slots = slots) -> str:
+            slots.clear()
+            return _fill(rng.choice(content.titles), slots)
+
+        title = unique_title(compose, taken)
         tips = rng.sample(content.tips, k=min(len(content.tips), 3))
         topics = rng.sample(content.topics, k=min(len(content.topics), 3))
         body = "\n".join(
@@ -524,7 +553,7 @@ def _notes(rng: random.Random, *, niches: Sequence[str], count: int) -> tuple[Cr
                 " ".join(f"#{t}" for t in topics),
             ]
         )
-        notes.append(CreatorNote(title=title[:100], body=body, photo=rng.randrange(PHOTO_POOL)))
+        notes.append(CreatorNote(title=title, body=body, photo=_pool_photo(rng, content.picture)))
     return tuple(notes)
 
 
@@ -678,8 +707,8 @@ class _Picture:
     renditions: tuple[tuple[str, dict[str, bytes]], ...]
 
 
-def _picture(seed: int, size: tuple[int, int]) -> _Picture:
-    painted = photos.generate_demo_photo(seed, *size)
+def _picture(seed: int, size: tuple[int, int], subject: str) -> _Picture:
+    painted = photos.generate_demo_photo(seed, *size, subject=subject)
     prepared = images.prepare_upload(ContentFile(painted, name="painted.jpg"))
     rendered = photos.make_renditions(prepared.content, widths=settings.SPROUT_PHOTO_WIDTHS)
     return _Picture(
@@ -693,7 +722,7 @@ def _picture(seed: int, size: tuple[int, int]) -> _Picture:
 
 
 def _avatar(seed: int) -> bytes:
-    painted = photos.generate_demo_photo(seed, AVATAR_SIZE, AVATAR_SIZE)
+    painted = photos.generate_demo_photo(seed, AVATAR_SIZE, AVATAR_SIZE, subject="abstract")
     return images.prepare_upload(ContentFile(painted, name="avatar.jpg")).content
 
 
@@ -766,7 +795,7 @@ class _PoolSeeder:
             # Avatars first: members need them; the photos are painted meanwhile.
             avatars = [pool.submit(_avatar, seed) for seed in seeds[PHOTO_POOL:] if paint]
             pictures = [
-                pool.submit(_picture, seed, PHOTO_SIZES[k % len(PHOTO_SIZES)])
+                pool.submit(_picture, seed, PHOTO_SIZES[k % len(PHOTO_SIZES)], pool_subject(k))
                 for k, seed in enumerate(seeds[:PHOTO_POOL] if paint else [])
             ]
             with transaction.atomic():
