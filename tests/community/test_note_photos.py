@@ -5,12 +5,15 @@ note's author changes them."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from community import services
@@ -236,4 +239,142 @@ def test_api_photo_list_queries_do_not_grow_with_photos(user_api: APIClient, use
         assert user_api.get(url(few)).status_code == 200
     with CaptureQueriesContext(connection) as nine:
         assert user_api.get(url(many)).status_code == 200
+    assert len(nine) == len(one)
+
+
+# --- the edit page ----------------------------------------------------------------------
+
+
+def edit(note: Note) -> str:
+    return reverse("note_edit", args=[note.pk])
+
+
+def form(note: Note, photo_ids: list[int], **fields: Any) -> dict[str, Any]:
+    return {
+        "title": note.title,
+        "body": note.body,
+        "status": note.status,
+        "photos_in_form": "1",
+        "photo_ids": [str(pk) for pk in photo_ids],
+        **fields,
+    }
+
+
+def test_a_draft_without_photos_points_its_author_to_the_photo_control(
+    user_client: Client, other_client: Client, user: User
+) -> None:
+    draft = NoteFactory(author=user, status=Note.Status.DRAFT, photos=0, published_at=None)
+    page = user_client.get(reverse("note", args=[draft.pk])).content.decode()
+    assert f'href="{edit(draft)}#photos"' in page
+    assert "edit the note" not in page
+    html = user_client.get(edit(draft)).content.decode()
+    assert 'id="photos"' in html and 'name="images"' in html and "Add photos" in html
+
+
+def test_publishing_a_draft_without_photos_shows_the_error_at_the_photos(
+    user_client: Client, user: User, draft: Note
+) -> None:
+    response = user_client.post(edit(draft), form(draft, [], status="published"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    section = html[html.index('id="photos"') :]
+    assert "Add at least one photo to publish." in section[: section.index("</section>")]
+    assert '<a href="#id_images">Add photos</a>' in html
+    draft.refresh_from_db()
+    assert draft.status == Note.Status.DRAFT
+
+
+def test_the_edit_form_adds_reorders_and_removes_photos(
+    user_client: Client, user_api: APIClient, user: User, draft: Note
+) -> None:
+    # With scripts: photos upload ahead, the form sends the list in order.
+    uploaded = [
+        user_api.post("/api/v1/photos/", {"image": jpeg(f"{n}.jpg")}, format="multipart").json()[
+            "id"
+        ]
+        for n in range(2)
+    ]
+    response = user_client.post(edit(draft), form(draft, uploaded[::-1]))
+    assert response.status_code == 302
+    assert ids(draft) == uploaded[::-1]
+    # Without scripts: files are added at the end on saving.
+    response = user_client.post(edit(draft), form(draft, ids(draft), images=[jpeg("3.jpg")]))
+    assert response.status_code == 302
+    first, second, third = ids(draft)
+    assert third not in uploaded
+    # Removing one and publishing, in one save.
+    response = user_client.post(edit(draft), form(draft, [third, first], status="published"))
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.is_published
+    assert ids(draft) == [third, first]
+    assert not Photo.objects.filter(pk=second).exists()
+
+
+def test_without_scripts_a_photo_button_changes_the_list_before_saving(
+    user_client: Client, note: Note
+) -> None:
+    first, second, third = ids(note)
+    posted = form(note, [first, second, third], title="Renamed", photo_op=f"later:{first}")
+    response = user_client.post(edit(note), posted)
+    assert response.status_code == 200
+    html = response.content.decode()
+    shown = [int(v) for v in re.findall(r'name="photo_ids" value="(\d+)"', html)]
+    assert shown == [second, first, third]
+    assert 'value="Renamed"' in html
+    posted = form(note, shown, photo_op=f"remove:{third}")
+    html = user_client.post(edit(note), posted).content.decode()
+    assert [int(v) for v in re.findall(r'name="photo_ids" value="(\d+)"', html)] == [second, first]
+    note.refresh_from_db()
+    assert note.title != "Renamed" and ids(note) == [first, second, third]
+
+
+def test_the_edit_form_refuses_bad_photo_lists(user_client: Client, user: User, note: Note) -> None:
+    first, second, third = ids(note)
+    foreign = NoteFactory(photos=1).photos.get().pk
+    cases = {
+        "not a number": {**form(note, []), "photo_ids": ["abc"]},
+        "someone else's": form(note, [first, foreign]),
+        "twice": form(note, [first, first]),
+        "published, none left": form(note, []),
+        "too many": form(note, [first, second, third], images=[jpeg(f"{n}.jpg") for n in range(7)]),
+    }
+    for name, posted in cases.items():
+        response = user_client.post(edit(note), posted)
+        assert response.status_code == 200, name
+        assert 'class="field-error photos-error" role="alert" data-error-for="photo_ids">' in (
+            response.content.decode()
+        ), name
+    # A NUL byte is refused before any form sees it (core's request checks).
+    nul = user_client.post(edit(note), {**form(note, []), "photo_ids": [f"{first}\x00"]})
+    assert nul.status_code == 400
+    assert ids(note) == [first, second, third]
+
+
+def test_only_the_author_gets_the_photo_control(
+    user_client: Client, other_user: User, user: User
+) -> None:
+    theirs = NoteFactory(author=other_user, photos=2)
+    kept = ids(theirs)
+    moderator = ModeratorFactory()
+    client = Client()
+    client.force_login(moderator)
+    page = client.get(edit(theirs)).content.decode()
+    assert "data-edit-photos" not in page
+    # A moderator's save leaves the photos alone, even if a list is sent.
+    response = client.post(edit(theirs), form(theirs, [kept[1]], title="Tidied"))
+    assert response.status_code == 302
+    assert ids(theirs) == kept
+    # Another member may not edit at all.
+    assert user_client.post(edit(theirs), form(theirs, [kept[1]])).status_code == 403
+    assert ids(theirs) == kept
+
+
+def test_edit_page_queries_do_not_grow_with_photos(user_client: Client, user: User) -> None:
+    few = NoteFactory(author=user, photos=1)
+    many = NoteFactory(author=user, photos=services.MAX_PHOTOS)
+    with CaptureQueriesContext(connection) as one:
+        assert user_client.get(edit(few)).status_code == 200
+    with CaptureQueriesContext(connection) as nine:
+        assert user_client.get(edit(many)).status_code == 200
     assert len(nine) == len(one)
