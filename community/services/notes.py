@@ -193,7 +193,9 @@ def note_update(
         if len(keep) + len(prepared) > MAX_PHOTOS:
             raise TooManyPhotos(fields={"images": [f"A note holds at most {MAX_PHOTOS} photos."]})
         target = status or note.status
-        if target == Note.Status.PUBLISHED and not keep and not prepared:
+        # A hidden note is a published one on hold: it keeps a photo too.
+        photos_on_hold = photo_ids is not None and target == Note.Status.HIDDEN
+        if (target == Note.Status.PUBLISHED or photos_on_hold) and not keep and not prepared:
             raise PhotosRequired(fields={"images": ["Add at least one photo to publish."]})
         if photo_ids is not None:
             removed = list(note.photos.exclude(pk__in=[p.pk for p in keep]))

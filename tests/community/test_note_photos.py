@@ -104,6 +104,15 @@ def test_a_published_note_keeps_its_last_photo(user: User) -> None:
     assert single.photos.count() == 1
 
 
+def test_a_hidden_note_keeps_a_photo_whichever_way_it_is_edited(user: User) -> None:
+    hidden = NoteFactory(author=user, photos=1, status=Note.Status.HIDDEN)
+    with pytest.raises(PhotosRequired):
+        services.note_photo_remove(actor=user, note=hidden, photo_id=ids(hidden)[0])
+    with pytest.raises(PhotosRequired):
+        services.note_update(actor=user, note=hidden, photo_ids=[])
+    assert hidden.photos.count() == 1
+
+
 def test_removing_a_photo_of_another_note_is_unknown(user: User, note: Note) -> None:
     elsewhere = NoteFactory(author=user, photos=1)
     with pytest.raises(UnknownPhoto):
