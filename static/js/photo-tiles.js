@@ -173,6 +173,12 @@ export function photoTiles({ root, uploadUrl, csrf, max = 9, fieldName = "", sho
     onChange?.({ count: items.length, uploading: items.filter((i) => i.state === "uploading").length });
   }
 
+  // Moves and removals are said aloud (the page's polite live region).
+  function announce(message) {
+    const region = document.getElementById("announcer");
+    if (region) region.textContent = message;
+  }
+
   function move(item, delta) {
     const from = items.indexOf(item);
     const to = from + delta;
@@ -180,6 +186,7 @@ export function photoTiles({ root, uploadUrl, csrf, max = 9, fieldName = "", sho
     items.splice(from, 1);
     items.splice(to, 0, item);
     refresh();
+    announce(`Photo moved to place ${to + 1} of ${items.length}${to === 0 ? ", the cover" : ""}.`);
     // Keep the keyboard where it was: on the same arrow of the moved photo.
     const again = item.tile.querySelector(`[data-tile-action="${delta < 0 ? "left" : "right"}"]`);
     (again.disabled ? item.tile.querySelector('[data-tile-action="remove"]') : again).focus();
@@ -192,6 +199,7 @@ export function photoTiles({ root, uploadUrl, csrf, max = 9, fieldName = "", sho
     item.tile.remove();
     items.splice(index, 1);
     refresh();
+    announce(`Photo removed; ${items.length} left.`);
     onSettled?.();
     const neighbour = items[Math.min(index, items.length - 1)];
     (neighbour?.tile.querySelector('[data-tile-action="remove"]') ?? input).focus();

@@ -141,6 +141,7 @@ def test_a_draft_without_photos_gets_photos_and_is_published(  # type: ignore[no
         earlier = page.get_by_role("button", name="Move photo 2 earlier")
         earlier.tap()
         assert tile_ids(page) == [green, red]
+        expect(page.locator("#announcer")).to_have_text("Photo moved to place 1 of 2, the cover.")
         expect(tiles.nth(0).locator("img")).to_have_attribute(
             "alt", re.compile(r"^Photo 1 \(cover\)")
         )
@@ -161,7 +162,11 @@ def test_a_draft_without_photos_gets_photos_and_is_published(  # type: ignore[no
         assert note.is_published
         assert list(note.photos.values_list("pk", flat=True)) == [green]
         expect(page.locator(".carousel img")).to_have_count(1)
-        shoot(page, f"phone-draft-5-published-{size}")
+        shoot(page, f"phone-draft-5-published-{size}", full=False)
+        if size == "phone":  # the toast leaves the note's comment bar free
+            toast = page.locator(".toast", has_text="Your note is saved.").bounding_box()
+            bar = page.locator(".note-bar").bounding_box()
+            assert toast and bar and toast["y"] + toast["height"] <= bar["y"], (toast, bar)
         no_sideways_scroll(page)
 
         assert page.js_errors == []
