@@ -254,9 +254,11 @@ def _note_photos(request: Request, pk: int, *, code: int = status.HTTP_200_OK) -
 
 
 class NotePhotosView(APIView):
-    """A note's photos, changed one step at a time by its author."""
+    """A note's photos (for whoever may see the note), changed one step at a
+    time by its author."""
 
-    permission_classes = [IsAuthenticated]
+    def get_permissions(self) -> list[Any]:
+        return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
 
     @property
     def throttle_scope(self) -> str | None:

@@ -152,6 +152,8 @@ def test_only_the_author_changes_the_photos(other_user: User, note: Note) -> Non
             services.note_photo_remove(actor=actor, note=note, photo_id=photo_id)
         with pytest.raises(PermissionDenied):
             services.note_photos_reorder(actor=actor, note=note, photo_ids=ids(note)[::-1])
+        with pytest.raises(PermissionDenied):
+            services.note_update(actor=actor, note=note, photo_ids=ids(note)[::-1])
     assert note.photos.count() == 3
 
 
@@ -238,6 +240,13 @@ def test_api_other_members_cannot_change_photos(
     )
     assert_error(other_api.get(url(draft)), 404, "not_found")
     assert_error(api.post(url(note), {"image": jpeg()}, format="multipart"), 401, "unauthenticated")
+    assert_error(
+        api.put(url(note), {"photo_ids": ids(note)}, format="json"), 401, "unauthenticated"
+    )
+    assert_error(api.delete(url(note, photo_id)), 401, "unauthenticated")
+    # Reading is for whoever may see the note.
+    assert [p["id"] for p in api.get(url(note)).json()["photos"]] == ids(note)
+    assert_error(api.get(url(draft)), 404, "not_found")
     assert note.photos.count() == 3
 
 
