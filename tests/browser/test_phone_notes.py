@@ -117,6 +117,18 @@ def test_a_draft_without_photos_gets_photos_and_is_published(  # type: ignore[no
         expect(page.locator("[data-note-edit][data-enhanced]")).to_have_count(1)
         section = page.locator("#photos")
         expect(section.get_by_role("heading", name="Photos")).to_be_visible()
+
+        # Publishing still without a photo: the error is at the photo control.
+        page.get_by_label("Published").check()
+        page.get_by_role("button", name="Save", exact=True).tap()
+        page.wait_for_load_state()
+        error = section.get_by_role("alert")
+        expect(error).to_contain_text("Add at least one photo to publish.")
+        expect(error.get_by_role("link", name="Choose photos")).to_have_attribute(
+            "href", "#id_images"
+        )
+        shoot(page, f"phone-draft-1b-publish-refused-{size}", full=False)
+        page.get_by_label("Draft").check()
         # One file at a time: the browser pass's in-memory SQLite refuses two
         # writers at once ("table is locked"); a real database takes both.
         tiles = page.locator("[data-tiles] .tile")

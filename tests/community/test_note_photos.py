@@ -297,7 +297,7 @@ def test_publishing_a_draft_without_photos_shows_the_error_at_the_photos(
     html = response.content.decode()
     section = html[html.index('id="photos"') :]
     assert "Add at least one photo to publish." in section[: section.index("</section>")]
-    assert '<a href="#id_images">Add photos</a>' in html
+    assert '<a href="#id_images">Choose photos</a>' in html
     draft.refresh_from_db()
     assert draft.status == Note.Status.DRAFT
 
