@@ -446,6 +446,7 @@ def test_scenes_differ_from_each_other_and_are_not_flat() -> None:
     }
     for picture in pictures.values():
         low, high = picture.convert("L").getextrema()
+        assert isinstance(low, int) and isinstance(high, int)
         assert high - low > 120  # drawn objects with light and shade, not a blur
     assert len({p.tobytes() for p in pictures.values()}) == len(pictures)
 
