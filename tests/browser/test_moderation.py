@@ -5,6 +5,7 @@ why and finds the note hidden with that reason."""
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import pytest
@@ -17,6 +18,25 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
 REASON = "Selling followers is spam; please keep notes about your own plants."
+
+
+def moderators_group() -> None:
+    """The Moderators group with the community's moderation permissions, as
+    its data migration makes it: the flush after an earlier transactional
+    test wipes it out (see tests/browser/catalog.py for why
+    serialized_rollback cannot bring it back)."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+
+    migration = importlib.import_module("community.migrations.0002_search_and_moderators")
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0)
+    group, _ = Group.objects.get_or_create(name="Moderators")
+    for app_label, codename in migration.MODERATOR_PERMISSIONS:
+        group.permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
 
 
 def log_in(page: Any, base: str, username: str, next_path: str) -> None:
@@ -47,6 +67,7 @@ def test_a_moderator_hides_a_reported_note_on_a_phone_and_the_author_is_told_why
     author = UserFactory(username="rosa", display_name="Rosa")
     note = NoteFactory(author=author, title="Grow 10k followers fast, DM me", photos=1)
     ReportFactory(note=note, reason=Report.Reason.SPAM, detail="Sells followers in every note.")
+    moderators_group()
     ModeratorFactory(username="mod")
 
     moderator = browser.new_context(**PHONE)
