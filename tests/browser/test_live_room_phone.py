@@ -16,6 +16,7 @@ video where it matters (the site in uvicorn, nginx-rtmp and ffmpeg, as in
 
 Screenshots (artifacts/screenshots/): room-phone-live-390.png,
 room-phone-gifts-390.png, room-phone-desktop-1280.png (1280x800),
+room-phone-tablet-768.png,
 room-phone-topup-390.png, room-phone-topup-paid-390.png,
 room-phone-gift-host-1280.png, room-phone-follow-390.png,
 room-phone-ended-390.png, room-phone-ended-1280.png.
@@ -185,6 +186,10 @@ def test_the_phone_room_is_a_full_screen_player_with_the_chat_over_the_video(  #
         expect(desk.locator(".chat-list .msg", has_text="Back to the chat")).to_be_visible()
         desk.wait_for_function("() => document.querySelector('video').currentTime > 1")
         shoot(desk, "room-phone-desktop-1280")
+        # A tablet without touch keeps the page layout: the player over the chat.
+        desk.set_viewport_size({"width": 768, "height": 1024})
+        expect(desk.locator(".topbar")).to_be_visible()
+        shoot(desk, "room-phone-tablet-768")
 
         for tab in (phone, desk):
             assert tab.js_errors == []
