@@ -174,7 +174,7 @@ def room(request: HttpRequest, pk: int) -> HttpResponse:
     """A live room: the player with its states (starting soon, starting,
     live, ended), the chat, hearts, gifts and, for its moderators, the
     moderation controls. 404 for an unknown room, 403 for a banned member."""
-    detail = selectors.room_detail(room_id=pk, viewer=request.user)
+    detail = selectors.room_detail(room_id=pk, viewer=request.user, for_page=True)
     panels = room_panels_for(request, detail)
     context = {
         "room": detail.room,

@@ -182,10 +182,11 @@ def room_open_session_id(room: Room) -> int | None:
     )
 
 
-def room_detail(*, room_id: int, viewer: Any) -> RoomDetail:
+def room_detail(*, room_id: int, viewer: Any, for_page: bool = False) -> RoomDetail:
     """The room someone looks at: NotFound when it does not exist, Banned
     when a moderator banned this member from it (as the websocket does);
-    whether the viewer follows the host, and an ended room's final figures
+    with ``for_page``, what the room page shows besides: whether the viewer
+    follows the host, and an ended room's final figures
     (:func:`live.selectors.reports.room_final_totals`)."""
     room = room_for_viewer(room_id=room_id, user=viewer)
     moderators = room_moderators(room)
@@ -205,8 +206,10 @@ def room_detail(*, room_id: int, viewer: Any) -> RoomDetail:
         moderators=moderators,
         session_id=room_open_session_id(room) if room.state == Room.State.LIVE else None,
         can_moderate=can_moderate,
-        follows_host=bool(authenticated and room.host_id in viewer_graph(viewer).followed_users),
-        final=room_final_totals(room),
+        follows_host=bool(
+            for_page and authenticated and room.host_id in viewer_graph(viewer).followed_users
+        ),
+        final=room_final_totals(room) if for_page else None,
     )
 
 
