@@ -18,6 +18,7 @@ Screenshots (artifacts/screenshots/): room-phone-live-390.png,
 room-phone-gifts-390.png, room-phone-desktop-1280.png (1280x800),
 room-phone-tablet-768.png,
 room-phone-topup-390.png, room-phone-topup-paid-390.png,
+room-phone-host-tools-390.png (shop on),
 room-phone-gift-host-1280.png, room-phone-follow-390.png,
 room-phone-ended-390.png, room-phone-ended-1280.png.
 """
@@ -335,6 +336,18 @@ def test_a_member_follows_the_host_from_the_room(site, browser):  # type: ignore
     own.goto(f"{site.url}/live/{room.pk}/")
     expect(own.locator(".room-host")).to_be_visible()
     expect(own.locator("[data-follow], [data-follow-login]")).to_have_count(0)
+    expect(own.get_by_role("button", name="End live")).to_be_visible()
+    # The panels of the apps above for the host (the shop's pin control) are
+    # room tools, a sheet on a phone.
+    tools = own.locator("[data-sheet-toggle=room-tools]")
+    if tools.count():
+        tools.click()
+        expect(own.locator("#room-tools")).to_be_visible()
+        inside_screen(own, "#room-tools")
+        shoot(own, "room-phone-host-tools-390")
+        own.keyboard.press("Escape")
+        expect(own.locator("#room-tools")).to_be_hidden()
+        expect(tools).to_be_focused()
 
     for tab in (phone, visitor, own):
         assert tab.js_errors == []
