@@ -431,8 +431,14 @@ function initRoom(root, config) {
     }
 
     function focusInto(sheet) {
-      const target = sheet.querySelector("input:checked:not([disabled])")
-        || sheet.querySelector("input:not([type=hidden]):not([disabled]), button:not([disabled]):not([data-sheet-close]), a[href]")
+      // The first field (for a group of radios, its chosen one), else the
+      // first control, else the close button.
+      let target = sheet.querySelector("input:not([type=hidden]):not([disabled])");
+      if (target?.type === "radio") {
+        const chosen = sheet.querySelector(`input[type=radio][name="${CSS.escape(target.name)}"]:checked`);
+        target = chosen || target;
+      }
+      target ||= sheet.querySelector("button:not([disabled]):not([data-sheet-close]), a[href]")
         || sheet.querySelector("[data-sheet-close]");
       target?.focus({ preventScroll: true });
     }
