@@ -17,7 +17,7 @@ video where it matters (the site in uvicorn, nginx-rtmp and ffmpeg, as in
 Screenshots (artifacts/screenshots/): room-phone-live-390.png,
 room-phone-gifts-390.png, room-phone-desktop-1280.png (1280x800),
 room-phone-tablet-768.png,
-room-phone-topup-390.png, room-phone-topup-paid-390.png,
+room-phone-topup-390.png, room-phone-topup-paid-390.png, room-phone-topup-1280.png,
 room-phone-host-tools-390.png (shop on),
 room-phone-gift-host-1280.png, room-phone-follow-390.png,
 room-phone-ended-390.png, room-phone-ended-1280.png.
@@ -289,6 +289,23 @@ def test_a_viewer_out_of_coins_tops_up_in_the_room_and_sends_the_gift(  # type: 
         )
         expect(sheet.locator("[data-topup-status]")).to_have_attribute("role", "alert")
         assert wallet_selectors.coin_balance(member) == 101
+
+        # On a desktop the top-up rises over the chat.
+        desk = open_context(browser, site, user=member)
+        desk.set_viewport_size({"width": 1280, "height": 800})
+        desk.goto(f"{site.url}/live/{room.pk}/")
+        expect(desk.locator("[data-gifts-toggle]")).to_be_visible()
+        desk.locator("[data-gifts-toggle]").click()
+        desk.locator("[data-gift-tray]").get_by_role("button", name="Top up").click()
+        desk_sheet = desk.locator("[data-topup]")
+        expect(desk_sheet).to_be_visible()
+        expect(desk_sheet.locator("[data-topup-balance]")).to_have_text("101")
+        chat_box = desk.locator(".chat").bounding_box()
+        sheet_box = desk_sheet.bounding_box()
+        assert chat_box and sheet_box
+        assert sheet_box["x"] >= chat_box["x"] and sheet_box["width"] <= chat_box["width"]
+        shoot(desk, "room-phone-topup-1280")
+        desk.context.close()
 
         for tab in (phone, studio):
             assert tab.js_errors == []
