@@ -53,7 +53,16 @@ from shop.services.orders import (
     order_ship,
     reservations_release_expired,
 )
-from shop.services.pins import room_pin_check, room_pin_create, room_pin_remove
+from shop.services.pins import (
+    pin_stock_room_tick,
+    pin_stock_room_tick_async,
+    product_pins_retire,
+    room_pin_check,
+    room_pin_create,
+    room_pin_remove,
+    room_pins_session_attach,
+    shop_pins_retire,
+)
 from shop.services.products import (
     UPDATABLE,
     VariantSpec,
@@ -96,11 +105,14 @@ __all__ = [
     "order_refund",
     "order_release",
     "order_ship",
+    "pin_stock_room_tick",
+    "pin_stock_room_tick_async",
     "product_create",
     "product_fields_check",
     "product_hide",
     "product_image_render",
     "product_offer_check",
+    "product_pins_retire",
     "product_restore",
     "product_set_hidden",
     "product_update",
@@ -108,7 +120,9 @@ __all__ = [
     "room_pin_check",
     "room_pin_create",
     "room_pin_remove",
+    "room_pins_session_attach",
     "shop_close",
+    "shop_pins_retire",
     "shop_reopen",
     "source_check",
     "stock_return",

@@ -33,6 +33,7 @@ from shop.errors import (
     ValidationFailed,
 )
 from shop.models import OrderLine, Product, ProductImage, ProductVariant, Shop
+from shop.services.pins import product_pins_retire
 
 
 def product_fields_check(fields: dict[str, Any]) -> None:
@@ -257,6 +258,9 @@ def product_update(
             # Its last variant removed: the product sells on its own again, from what it had.
             product.stock = locked.stock
         product.save(update_fields=list(dict.fromkeys(fields)))
+        if changes.get("open_to_affiliates") is False:
+            # Other hosts may no longer show it: off their rooms, kept in the seller's.
+            product_pins_retire(product_ids=[product.pk], except_host_id=actor.pk)
     return product
 
 
@@ -297,7 +301,7 @@ def _variants_replace(product: Product, specs: list[VariantSpec]) -> None:
 
 def product_set_hidden(*, actor: User, product: Product, hidden: bool) -> bool:
     """The seller takes their product off sale (hidden from everyone but
-    them and moderators) or puts it back. A product a moderator hid stays
+    them and moderators, unpinned from live rooms) or puts it back. A product a moderator hid stays
     hidden (``hidden_by_moderator``). Returns whether it changed."""
     _check_seller(actor, product)
     if product.is_hidden and product.hidden_by_id != actor.pk:
@@ -307,6 +311,8 @@ def product_set_hidden(*, actor: User, product: Product, hidden: bool) -> bool:
             changed = Product.objects.filter(pk=product.pk, is_hidden=False).update(
                 is_hidden=True, hidden_by=actor, hidden_reason="", updated_at=timezone.now()
             )
+            if changed:
+                product_pins_retire(product_ids=[product.pk])
         else:
             changed = Product.objects.filter(pk=product.pk, is_hidden=True, hidden_by=actor).update(
                 is_hidden=False, hidden_by=None, hidden_reason="", updated_at=timezone.now()
