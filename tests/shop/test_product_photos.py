@@ -64,7 +64,7 @@ def test_reorder_remove_and_add_in_one_change(
     # The removed photo's files are gone; the new one is cleaned and rendered.
     assert not any(default_storage.exists(n) for n in files)
     new = images[2]
-    with default_storage.open(new.image.name) as stored:
+    with default_storage.open(new.image.name or "") as stored:
         content = stored.read()
     assert not any(marker in content for marker in SECRET_MARKERS)
     new.refresh_from_db()
