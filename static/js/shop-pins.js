@@ -45,6 +45,7 @@ function init(config) {
   function show(product) {
     pinned = product;
     pendingKey = null;
+    card.dataset.pinSession = product.session ? String(product.session) : "";
     $("[data-pin-title]").textContent = product.title;
     $("[data-pin-title]").href = product.url;
     const image = $("[data-pin-image]");
