@@ -50,6 +50,7 @@ if not apps.is_installed("shop"):  # the shop-off pass (SHOP_ENABLED=false)
 from community import photos
 from live.models import LiveSession, Room
 from shop.models import CartItem, Order, Product
+from tests.browser.conftest import SCREENSHOTS
 from tests.browser.test_live_room import (
     SERVER,
     Site,
@@ -223,6 +224,24 @@ def test_a_viewer_sees_the_pinned_product_appear_and_go(site: Site, browser: Any
     assert Room.objects.get(pk=room.pk).state == Room.State.LIVE
 
 
+DESCRIPTION = "\n".join(
+    (
+        "Ships in 2 days.",
+        "Hand-cut bamboo.",
+        "100 prongs.",
+        "Soak it first.",
+        "Whisk in a W.",
+        "Dry it standing.",
+        "Prongs down.",
+        "Out of the sun.",
+        "Made in Nara.",
+        "Lasts for years.",
+        "Gift-boxed.",
+        "One per order.",
+    )
+)
+
+
 def test_a_note_shows_product_cards_and_opens_the_sheet(site: Site, browser: Any) -> None:
     from playwright.sync_api import expect
 
@@ -234,7 +253,7 @@ def test_a_note_shows_product_cards_and_opens_the_sheet(site: Site, browser: Any
         (("Bamboo matcha whisk", 5900), ("Uji matcha, 30 g", 8800))
     ):
         product = product_with_image(
-            author, title=title, price=price, seed=seed + 2, description="Ships in 2 days."
+            author, title=title, price=price, seed=seed + 2, description=DESCRIPTION
         )
         NoteProductFactory(note=note, product=product, position=seed)
     reader = UserFactory(username="reader")
@@ -256,6 +275,17 @@ def test_a_note_shows_product_cards_and_opens_the_sheet(site: Site, browser: Any
         assert box is not None
         if phone:  # a bottom sheet: the full width, down to the bottom of the screen
             assert box["width"] >= 389 and abs(box["y"] + box["height"] - 844) <= 2
+            # Taller than the screen allows: its text scrolls, the buy row stays in view.
+            assert sheet.evaluate("(el) => el.scrollHeight > el.clientHeight + 40")
+            for scroll in ("0", "el.scrollHeight"):
+                sheet.evaluate(f"(el) => {{ el.scrollTop = {scroll}; }}")
+                page.wait_for_timeout(100)
+                for name in ("Add to cart", "Buy now"):
+                    button = sheet.get_by_role("button", name=name).bounding_box()
+                    assert button and button["y"] >= 0 and button["y"] + button["height"] <= 844
+            sheet.evaluate("(el) => { el.scrollTop = 0; }")
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "note-product-sheet-sticky-390.png"))
         shoot(page, f"note-product-sheet-{width}")
         sheet.get_by_role("button", name="Close").click()
         expect(sheet).to_be_hidden()
@@ -276,6 +306,15 @@ def test_a_note_shows_product_cards_and_opens_the_sheet(site: Site, browser: Any
             assert line.source_note == note and line.product.title == "Bamboo matcha whisk"
             # The cart keeps the other product, with the note as its source.
             assert CartItem.objects.get(user=reader).source_note == note
+        if phone:
+            # The product's own page: the photos come first on a phone, and
+            # the buy buttons are a bar above the tab bar from the start.
+            whisk = Product.objects.get(title="Bamboo matcha whisk")
+            page.goto(f"{site.url}{whisk.get_absolute_url()}?note={note.pk}")
+            for name in ("Add to cart", "Buy now"):
+                button = page.get_by_role("button", name=name).bounding_box()
+                assert button and button["y"] >= 0 and button["y"] + button["height"] <= 844
+            page.screenshot(path=str(SCREENSHOTS / "product-page-buy-bar-390.png"))
         assert page.js_errors == [], page.js_errors
         assert page.csp_violations == [], page.csp_violations
         page.context.close()
@@ -408,3 +447,45 @@ def test_the_host_sees_the_sale_in_the_room_and_in_the_session_report(
     for page in (viewer, studio, seller):
         assert page.js_errors == [], page.js_errors
         assert page.csp_violations == [], page.csp_violations
+
+
+def test_the_seller_changes_a_products_photos(site: Site, browser: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    from tests.browser.test_post_note import make_jpeg
+
+    seller = UserFactory(username="linen_studio")
+    tote = product_with_image(seller, title="Undyed linen tote", price=5990, seed=11)
+    for position, seed in ((1, 12), (2, 13)):
+        ProductImageFactory(
+            product=tote,
+            position=position,
+            image=ContentFile(photos.generate_demo_photo(seed, 600, 600), name="p.jpg"),
+        )
+    first, second, third = tote.images.order_by("position").values_list("pk", flat=True)
+    for width, phone in ((390, True), (1280, False)):
+        page = open_context(browser, site, user=seller, phone=phone)
+        page.goto(f"{site.url}/shop/products/{tote.pk}/edit")
+        photos_form = page.locator("#photos")
+        expect(photos_form.get_by_role("heading", name="Photos")).to_be_visible()
+        expect(photos_form.locator(".photo-row")).to_have_count(3)
+        shoot(page, f"product-photos-{width}")
+        page.context.close()
+
+    page = open_context(browser, site, user=seller, phone=True)
+    page.goto(f"{site.url}/shop/products/{tote.pk}/edit")
+    photos_form = page.locator("#photos")
+    # The second photo becomes the cover; the third goes; a new one comes last.
+    photos_form.get_by_role("button", name="Move photo 2 earlier").click()
+    expect(page.get_by_text("The cover is changed.")).to_be_visible()
+    photos_form.get_by_role("button", name="Remove photo 3").click()
+    expect(page.get_by_text("The photo is removed.")).to_be_visible()
+    photos_form.locator("input[type=file]").set_input_files(str(make_jpeg(tmp_path / "new.jpg")))
+    photos_form.get_by_role("button", name="Upload").click()
+    expect(page.get_by_text("1 photo added.")).to_be_visible()
+    expect(photos_form.locator(".photo-row")).to_have_count(3)
+    shoot(page, "product-photos-changed-390")
+    kept = list(tote.images.order_by("position").values_list("pk", flat=True))
+    assert kept[:2] == [second, first] and third not in kept and len(kept) == 3
+    assert page.js_errors == [], page.js_errors
+    assert page.csp_violations == [], page.csp_violations
