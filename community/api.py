@@ -248,6 +248,82 @@ class NoteDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+def _note_photos(request: Request, pk: int, *, code: int = status.HTTP_200_OK) -> Response:
+    note = selectors.note_for_viewer(note_id=pk, viewer=request.user)
+    return Response(s.NotePhotosSerializer(note, context={"request": request}).data, status=code)
+
+
+class NotePhotosView(APIView):
+    """A note's photos (for whoever may see the note), changed one step at a
+    time by its author."""
+
+    def get_permissions(self) -> list[Any]:
+        return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
+
+    @property
+    def throttle_scope(self) -> str | None:
+        return "uploads" if self.request.method == "POST" else "writes"
+
+    @extend_schema(
+        responses={200: s.NotePhotosSerializer, 404: ERROR},
+        tags=["notes"],
+        operation_id="notes_photos_list",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return _note_photos(request, pk)
+
+    @extend_schema(
+        request={"multipart/form-data": s.PhotoInput},
+        responses={201: s.NotePhotosSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
+        tags=["notes"],
+        operation_id="notes_photos_add",
+        description="Add one photo at the end (the note's author only). 400 `too_many_photos` "
+        "past 9, `invalid_image` (and its reasons) for what is not a JPEG, PNG or WebP photo.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        actor = _member(request)
+        note = selectors.note_for_viewer(note_id=pk, viewer=actor)
+        upload = request.FILES.get("image")
+        if upload is None:
+            raise ValidationFailed(fields={"image": ["Attach a photo as the `image` field."]})
+        services.note_photo_add(actor=actor, note=note, upload=upload)
+        return _note_photos(request, pk, code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.NotePhotosOrderInput,
+        responses={200: s.NotePhotosSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
+        tags=["notes"],
+        operation_id="notes_photos_reorder",
+        description="Put the photos in a new order (the note's author only): `photo_ids` lists "
+        "each of the note's photos once, else 400 `photo_order_mismatch`.",
+    )
+    def put(self, request: Request, pk: int) -> Response:
+        actor = _member(request)
+        note = selectors.note_for_viewer(note_id=pk, viewer=actor)
+        data = validated(s.NotePhotosOrderInput, request.data)
+        services.note_photos_reorder(actor=actor, note=note, photo_ids=data["photo_ids"])
+        return _note_photos(request, pk)
+
+
+class NotePhotoDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "writes"
+
+    @extend_schema(
+        responses={200: s.NotePhotosSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
+        tags=["notes"],
+        operation_id="notes_photos_remove",
+        description="Remove one photo (the note's author only); answers the photos left. "
+        "404 `unknown_photo` for a photo the note does not have; 400 `photos_required` "
+        "for the last photo of a note that is not a draft.",
+    )
+    def delete(self, request: Request, pk: int, photo_id: int) -> Response:
+        actor = _member(request)
+        note = selectors.note_for_viewer(note_id=pk, viewer=actor)
+        services.note_photo_remove(actor=actor, note=note, photo_id=photo_id)
+        return _note_photos(request, pk)
+
+
 class LikeView(APIView):
     permission_classes = [IsAuthenticated]
     throttle_scope = "writes"

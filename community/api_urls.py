@@ -26,6 +26,8 @@ urlpatterns = [
 
 _with_ids = [
     ("notes/<id:pk>", api.NoteDetailView, "api-note"),
+    ("notes/<id:pk>/photos", api.NotePhotosView, "api-note-photos"),
+    ("notes/<id:pk>/photos/<id:photo_id>", api.NotePhotoDetailView, "api-note-photo"),
     ("notes/<id:pk>/like", api.LikeView, "api-note-like"),
     ("notes/<id:pk>/collect", api.CollectView, "api-note-collect"),
     ("notes/<id:pk>/comments", api.CommentListView, "api-note-comments"),

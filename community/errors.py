@@ -68,3 +68,15 @@ class LinkExpired(DomainError):
     code = "link_expired"
     status = 400
     message = "This link has expired: ask for a new one."
+
+
+class UnknownPhoto(DomainError):
+    code = "unknown_photo"
+    status = 404
+    message = "This note has no such photo."
+
+
+class PhotoOrderMismatch(DomainError):
+    code = "photo_order_mismatch"
+    status = 400
+    message = "List each of the note's photos exactly once, in the new order."

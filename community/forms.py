@@ -4,6 +4,7 @@ field errors are copied back onto the form with :func:`core.forms.add_domain_err
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -18,6 +19,7 @@ from community.models import Note, Report
 NOTE_TITLE_MAX = 100
 NOTE_BODY_MAX = 2000
 COMMENT_MAX = 1000
+PHOTO_ID = re.compile(r"[1-9][0-9]{0,17}")
 
 
 class AttemptLimitedLogin(AuthenticationForm):
@@ -83,22 +85,6 @@ class ProfileForm(forms.Form):
     )
 
 
-class NoteEditForm(forms.Form):
-    title = forms.CharField(max_length=NOTE_TITLE_MAX)
-    body = forms.CharField(
-        max_length=NOTE_BODY_MAX,
-        required=False,
-        label="Text",
-        widget=forms.Textarea(attrs={"rows": 10}),
-        help_text="Use #topics to reach people who follow them and @name to mention someone.",
-    )
-    status = forms.ChoiceField(
-        choices=[(Note.Status.PUBLISHED, "Published"), (Note.Status.DRAFT, "Draft")],
-        widget=forms.RadioSelect,
-        label="Visibility",
-    )
-
-
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
@@ -117,6 +103,58 @@ class MultipleFileField(forms.FileField):
         if isinstance(data, list | tuple):
             return [single(item, initial) for item in data]
         return [single(data, initial)] if data else []
+
+
+class PhotoIdsField(forms.Field):
+    """The edit page's photo list: ids in order, as repeated hidden fields."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        values = value if isinstance(value, list | tuple) else ([value] if value else [])
+        if not all(isinstance(v, str) and PHOTO_ID.fullmatch(v) for v in values):
+            raise ValidationError("Unknown photo: reload the page and try again.", code="invalid")
+        return [int(v) for v in values]
+
+
+def photo_order_step(photo_ids: list[int], step: str) -> list[int]:
+    """The edit page without scripts: ``earlier:<id>``, ``later:<id>`` or
+    ``remove:<id>`` applied to the posted photo list (saved with the form)."""
+    action, _, raw = step.partition(":")
+    if not PHOTO_ID.fullmatch(raw) or int(raw) not in photo_ids:
+        return photo_ids
+    ids = list(photo_ids)
+    index = ids.index(int(raw))
+    if action == "remove":
+        del ids[index]
+    elif action in ("earlier", "later"):
+        to = index - 1 if action == "earlier" else index + 1
+        if 0 <= to < len(ids):
+            ids[index], ids[to] = ids[to], ids[index]
+    return ids
+
+
+class NoteEditForm(forms.Form):
+    """Edit a note. Its author also edits the photos here: ``photo_ids``
+    (those kept, in order; ``photos_in_form`` says the list was sent, so an
+    empty one means "none") and ``images`` (added at the end)."""
+
+    photos_in_form = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    photo_ids = PhotoIdsField(required=False)
+    images = MultipleFileField(required=False, label="Add photos")
+    title = forms.CharField(max_length=NOTE_TITLE_MAX)
+    body = forms.CharField(
+        max_length=NOTE_BODY_MAX,
+        required=False,
+        label="Text",
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text="Use #topics to reach people who follow them and @name to mention someone.",
+    )
+    status = forms.ChoiceField(
+        choices=[(Note.Status.PUBLISHED, "Published"), (Note.Status.DRAFT, "Draft")],
+        widget=forms.RadioSelect,
+        label="Visibility",
+    )
 
 
 class ComposeForm(forms.Form):

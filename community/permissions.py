@@ -45,3 +45,10 @@ def check_can_interact(*, user: User, note: Note) -> None:
 def check_can_edit_note(*, actor: User, note: Note) -> None:
     if note.author_id != actor.pk and not is_moderator(actor):
         raise PermissionDenied("Only the author or a moderator can change this note.")
+
+
+def check_can_change_note_photos(*, actor: User, note: Note) -> None:
+    """Only the author adds, removes and reorders a note's photos (moderators
+    hide a note; they do not rework it)."""
+    if note.author_id != actor.pk:
+        raise PermissionDenied("Only the author can change this note's photos.")

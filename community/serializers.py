@@ -477,6 +477,20 @@ class NoteUpdateInput(serializers.Serializer):
     )
 
 
+class NotePhotosOrderInput(serializers.Serializer):
+    photo_ids = IdListField(
+        max_length=9,
+        allow_empty=False,
+        help_text="Each photo id of the note once, in the new order; the first is the cover.",
+    )
+
+
+class NotePhotosSerializer(serializers.Serializer):
+    """A note's photos in order (the first is the cover)."""
+
+    photos = serializers.ListField(child=PhotoField(), source="photos.all")
+
+
 class CollectInput(serializers.Serializer):
     board = serializers.IntegerField(required=False, min_value=1, max_value=2**62)
     board_name = serializers.CharField(required=False, max_length=50, allow_blank=False)

@@ -36,6 +36,7 @@ from community.forms import (
     ProfileForm,
     ReportForm,
     SignupForm,
+    photo_order_step,
 )
 from community.models import Note, Photo, User
 from core import pagination
@@ -390,33 +391,55 @@ def compose(request: HttpRequest) -> HttpResponse:
 @member_required
 @handles_domain_errors
 def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit a note. Its author also adds, removes and reorders the photos
+    here (``#photos``): with scripts, new photos upload ahead through the API
+    (static/js/note-edit.js) and the form sends the list in order; without,
+    ``images`` are added on saving and each photo's buttons post a
+    ``photo_op`` that re-shows the form with the list changed, unsaved."""
     user = member(request)
     note = selectors.note_for_edit(note_id=pk, viewer=user)
     permissions.check_can_edit_note(actor=user, note=note)
+    is_author = note.author_id == user.pk
     initial = {
         "title": note.title,
         "body": note.body,
         "status": Note.Status.DRAFT if note.status == Note.Status.DRAFT else Note.Status.PUBLISHED,
     }
-    form = NoteEditForm(request.POST or None, initial=initial)
+    form = NoteEditForm(request.POST or None, request.FILES or None, initial=initial)
+    photos = list(note.photos.all())
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         status = data["status"] if note.status != Note.Status.HIDDEN else None
-        try:
-            services.note_update(
-                actor=user, note=note, title=data["title"], body=data["body"], status=status
-            )
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, "Your note is saved.")
-            return redirect(note)
+        photo_ids = data["photo_ids"] if is_author and data["photos_in_form"] else None
+        step = request.POST.get("photo_op", "")
+        if photo_ids is not None:
+            photo_ids = photo_order_step(photo_ids, step) if step else photo_ids
+            photos = selectors.note_photos_for_edit(note=note, photo_ids=photo_ids)
+        if not step:
+            try:
+                services.note_update(
+                    actor=user,
+                    note=note,
+                    title=data["title"],
+                    body=data["body"],
+                    status=status,
+                    photo_ids=photo_ids,
+                    images=data["images"] if is_author else [],
+                )
+            except DomainError as exc:
+                add_domain_errors(form, exc)
+            else:
+                messages.success(request, "Your note is saved.")
+                return redirect(note)
     return render(
         request,
         "community/note_edit.html",
         {
             "note": note,
             "form": form,
+            "photos": photos,
+            "is_author": is_author,
+            "max_photos": services.MAX_PHOTOS,
             "form_sections": extensions.note_form_sections_for(request, note),
         },
     )

@@ -132,6 +132,34 @@ class ProductDetailView(APIView):
         return Response(s.ProductDetailSerializer(product, context={"request": request}).data)
 
 
+class ProductImagesView(APIView):
+    # Uploads: the upload budget, as listing a product.
+    throttle_scope = "uploads"
+
+    @extend_schema(
+        request={"multipart/form-data": s.ProductImagesInput},
+        responses={200: s.ProductDetailSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR},
+        tags=["shop"],
+        operation_id="shop_products_images_set",
+        description="Set a product's photos: `keep` (the ids of its images to keep, in order; "
+        "the first is the cover) then the new `images` (multipart) after them. Only its "
+        "seller (403 `not_the_seller`); 1–9 in all (400 `images_required`, "
+        "`too_many_images`); an id not of its images, or twice: 400 `invalid`.",
+    )
+    def put(self, request: Request, pk: int) -> Response:
+        actor = _member(request)
+        product = selectors.product_for_viewer(product_id=pk, viewer=actor)
+        data = validated(s.ProductImagesInput, request.data)
+        services.product_images_update(
+            actor=actor,
+            product=product,
+            keep=data["keep"],
+            add=request.FILES.getlist("images") if data["images"] else [],
+        )
+        product = selectors.product_for_viewer(product_id=pk, viewer=actor)
+        return Response(s.ProductDetailSerializer(product, context={"request": request}).data)
+
+
 # --- flash sales ---------------------------------------------------------------------------
 
 

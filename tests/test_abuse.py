@@ -62,6 +62,7 @@ from tests.factories import (
     HostFactory,
     InvitationFactory,
     NoteFactory,
+    PhotoFactory,
     RoomFactory,
     SuperuserFactory,
     TopicFactory,
@@ -91,6 +92,10 @@ COMMON_FIELDS = (
     "quantity",
     "idempotency_key",
     "next",
+    # The note edit page's photo list (community.views.note_edit).
+    "photos_in_form",
+    "photo_ids",
+    "photo_op",
 )
 FORM = "application/x-www-form-urlencoded"
 OCTETS = "application/octet-stream"
@@ -315,6 +320,8 @@ def world() -> World:
             "rest": "nothing-here/",
             "content_type_id": str(note_type.pk),
             "object_id": str(note.pk),
+            # A photo of the member's note (/notes/{id}/photos/{photo_id}).
+            "photo_id": str(PhotoFactory(note=note, owner=member).pk),
             # A real password-reset link's parts (the e-mail verification
             # link's <token> gets it too: a token of another kind, refused).
             "uidb64": urlsafe_base64_encode(force_bytes(other.pk)),

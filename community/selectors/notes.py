@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import BooleanField, Exists, OuterRef, Prefetch, QuerySet, Value
+from django.db.models import BooleanField, Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.utils import timezone
 
 from community.models import Collect, Comment, Like, Note, Photo, Topic, User
@@ -80,6 +80,19 @@ def note_for_edit(*, note_id: int, viewer: Any) -> Note:
     """A note the viewer may see, loaded plainly for a write (the service
     decides whether the viewer may change it)."""
     return note_for_viewer(note_id=note_id, viewer=viewer)
+
+
+def note_photos_for_edit(*, note: Note, photo_ids: list[int]) -> list[Photo]:
+    """The photos an edit form lists, in its order: the note's own and its
+    author's uploads not yet on a note; ids that are neither are dropped
+    (saving reports them)."""
+    found = {
+        p.pk: p
+        for p in Photo.objects.filter(pk__in=photo_ids, owner=note.author_id).filter(
+            Q(note=note) | Q(note=None)
+        )
+    }
+    return [found[pk] for pk in photo_ids if pk in found]
 
 
 def note_list(

@@ -3,6 +3,8 @@
 - :mod:`community.services.accounts`: sign-up, e-mail verification, API tokens, profiles.
 - :mod:`community.services.notes`: composing, editing and deleting notes
   (with their photos), and likes.
+- :mod:`community.services.note_photos`: adding, removing and reordering the
+  photos of an existing note.
 - :mod:`community.services.boards`: boards and collecting notes into them.
 - :mod:`community.services.comments`: comments and replies.
 - :mod:`community.services.social`: follows (of members and topics), blocks.
@@ -30,6 +32,11 @@ from community.services.moderation import (
     report_create,
     reports_resolve,
     reports_restore,
+)
+from community.services.note_photos import (
+    note_photo_add,
+    note_photo_remove,
+    note_photos_reorder,
 )
 from community.services.notes import (
     MAX_PHOTOS,
@@ -67,6 +74,9 @@ __all__ = [
     "like_remove",
     "note_create",
     "note_delete",
+    "note_photo_add",
+    "note_photo_remove",
+    "note_photos_reorder",
     "note_update",
     "note_view_record",
     "notes_set_hidden",

@@ -26,7 +26,12 @@ from django.utils import timezone
 from community import photos, text
 from community.errors import InvalidTransition, PhotosRequired, TooManyPhotos
 from community.models import Collect, Like, Note, Notification, Photo, Topic, User
-from community.permissions import check_can_edit_note, check_can_interact, is_moderator
+from community.permissions import (
+    check_can_change_note_photos,
+    check_can_edit_note,
+    check_can_interact,
+    is_moderator,
+)
 from community.selectors.people import user_mentionable
 from community.services.counts import (
     author_notes_recount,
@@ -154,9 +159,11 @@ def note_update(
 ) -> Note:
     """Edit a note. ``photo_ids`` (the note's photos and/or unattached uploads
     of the author) replaces the photo list in that order; ``images`` are
-    appended. Authors move between draft and published; only moderators set
-    or lift ``hidden``."""
+    appended; only the author changes the photos. Authors move between
+    draft and published; only moderators set or lift ``hidden``."""
     check_can_edit_note(actor=actor, note=note)
+    if photo_ids is not None or images:
+        check_can_change_note_photos(actor=actor, note=note)
     moderator = is_moderator(actor)
     if status is not None:
         allowed = [Note.Status.DRAFT, Note.Status.PUBLISHED]
@@ -193,7 +200,9 @@ def note_update(
         if len(keep) + len(prepared) > MAX_PHOTOS:
             raise TooManyPhotos(fields={"images": [f"A note holds at most {MAX_PHOTOS} photos."]})
         target = status or note.status
-        if target == Note.Status.PUBLISHED and not keep and not prepared:
+        # A hidden note is a published one on hold: it keeps a photo too.
+        photos_on_hold = photo_ids is not None and target == Note.Status.HIDDEN
+        if (target == Note.Status.PUBLISHED or photos_on_hold) and not keep and not prepared:
             raise PhotosRequired(fields={"images": ["Add at least one photo to publish."]})
         if photo_ids is not None:
             removed = list(note.photos.exclude(pk__in=[p.pk for p in keep]))

@@ -100,6 +100,12 @@ def avatar(user: User | None, size: str = "sm") -> dict[str, Any]:
 
 
 @register.filter
+def photo_src(photo: Photo) -> str:
+    """The URL a small tile of ``photo`` loads (the edit page's photo list)."""
+    return str(photo_payload(photo)["src"])
+
+
+@register.filter
 def compact(value: int | None) -> str:
     """1234 -> "1.2k", 1_200_000 -> "1.2M"."""
     number = int(str(value or 0))  # str(): a lazy count (context processor) has no __int__
