@@ -288,7 +288,9 @@ class FlashSaleBuyView(APIView):
         responses={201: OpenApiTypes.OBJECT, 400: ERROR, 401: ERROR, 404: ERROR, 409: ERROR},
         tags=["shop"],
         description="Buy one unit at the flash price, paid through the payment provider: "
-        "201 with the order (and `replayed`). 409 `sold_out`, `not_started`, `ended` "
+        "201 with the order (and `replayed`), `pending` until the provider's callback says "
+        "it is paid (its charge is asked for once the order is recorded; a refused charge "
+        "cancels it and the unit goes back on sale). 409 `sold_out`, `not_started`, `ended` "
         "(answered to anyone, logged in or not: they are the sale's public state), "
         "`one_per_buyer` (one unit per member per sale). The same `idempotency_key` "
         "replays the same order (`replayed: true`); with another sale or source: 409 "
