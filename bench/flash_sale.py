@@ -14,16 +14,21 @@ What it does:
    gates live there).
 2. Starts uvicorn (``--workers``, default 1; httptools, uvloop: how
    production runs the ASGI app) on ``bench.flash_settings`` (production
-   behaviour, Redis cache and gate, persistent connections, no throttles).
-3. Puts 100 units on a flash sale (``shop.services.flash_sale_create``, the
+   behaviour, Redis cache and gate, persistent connections, no throttles),
+   and a Celery worker (``--charge-concurrency``, default 1: solo) that
+   charges each order after its commit (``shop.tasks.charge_order``).
+3. Warms the server up with 16 concurrent buys of another sale (what a
+   server pays once on first use, ~1 s, a server open for business has
+   long paid), then puts 100 units on a flash sale (``shop.services.flash_sale_create``, the
    real path: its snapshot and gate are published on commit) that starts a
    few seconds later. Every buyer opens its own keep-alive connection
    (``--processes`` client processes, asyncio) before the start, and sends
    one buy, with its own key, the moment the sale starts: the latency of
    each is measured from that moment (queueing included).
-4. Counts the orders (must be exactly 100, all paid; ``remaining`` 0; the
-   books reconcile), and prints p50 / p99 / max of the buy request, of the
-   201s and of the 409 ``sold_out`` answers.
+4. Waits for the worker to have charged them, counts the orders (must be
+   exactly 100, all paid; ``remaining`` 0; the books reconcile), and prints
+   p50 / p99 / max of the buy request, of the 201s (answered ``pending``)
+   and of the 409 ``sold_out`` answers, and when the last order was paid.
 5. Measures requests/s for ``--seconds`` each, with ``--clients`` keep-alive
    connections over the client processes (closed loop): the hello-world
    view, then the buy endpoint of the sold-out sale (each request a logged-in
@@ -106,13 +111,19 @@ def tokens() -> list[str]:
     )
 
 
-def create_sale(starts_in: float) -> int:
+WARM_UP_PRODUCT = "Warm-up tote"
+WARM_UP_BUYS = 16
+
+
+def create_sale(starts_in: float, *, title: str = "Flash tote", units: int = UNITS) -> int:
     from django.utils import timezone
 
     from shop import services
-    from shop.models import FlashSale, Product
+    from shop.models import FlashSale, Product, Shop
 
-    product = Product.objects.select_related("shop__owner").get(title="Flash tote")
+    if title == WARM_UP_PRODUCT and not Product.objects.filter(title=title).exists():
+        Product.objects.create(shop=Shop.objects.get(), title=title, price=5900, stock=1_000_000)
+    product = Product.objects.select_related("shop__owner").get(title=title)
     now = timezone.now()
     # An earlier run's sale (--reuse) would overlap this one.
     FlashSale.objects.filter(product=product, cancelled_at__isnull=True).update(cancelled_at=now)
@@ -120,7 +131,7 @@ def create_sale(starts_in: float) -> int:
         seller=product.shop.owner,
         product=product,
         price=990,
-        quantity=UNITS,
+        quantity=units,
         starts_at=now + timedelta(seconds=starts_in),
         ends_at=now + timedelta(hours=1),
     )
@@ -157,6 +168,75 @@ def start_server(database_url: str, redis_url: str, workers: int) -> subprocess.
             time.sleep(0.2)
     server.kill()
     sys.exit("the bench server did not start")
+
+
+def start_worker(database_url: str, redis_url: str, concurrency: int) -> subprocess.Popen[bytes]:
+    """The Celery worker that charges the orders after their commit
+    (``shop.tasks.charge_order``), as in production: on the bench's Redis
+    broker and its own queue (``bench.flash_settings``)."""
+    import tempfile
+
+    log_path = Path(tempfile.mkstemp(prefix="flash-bench-worker-", suffix=".log")[1])
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "DJANGO_SETTINGS_MODULE": SETTINGS,
+    }
+    pool = ["-P", "solo"] if concurrency <= 1 else ["-P", "threads", "-c", str(concurrency)]
+    with log_path.open("wb") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", *pool,
+             "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    deadline = time.time() + 60
+    while b" ready." not in log_path.read_bytes():
+        if worker.poll() is not None or time.time() > deadline:
+            worker.kill()
+            sys.exit(f"the bench's Celery worker did not start: see {log_path}")
+        time.sleep(0.2)
+    return worker
+
+
+def cpu_seconds(root: int) -> float:
+    """User + system CPU seconds used so far by process ``root`` and its
+    descendants (uvicorn's workers): a figure the machine's load does not
+    inflate, unlike latencies."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    total = 0.0
+    for pid, seconds in used.items():
+        walk = pid
+        while walk > 1 and walk != root:
+            walk = parents.get(walk, 0)
+        if walk == root:
+            total += seconds
+    return total
+
+
+def wait_paid(sale_id: int, units: int, *, timeout: float) -> None:
+    """Until ``units`` orders of the sale are paid (the worker's charges), or ``timeout``."""
+    from django.db import connection
+
+    from shop.models import Order
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if Order.objects.filter(flash_sale_id=sale_id, status="paid").count() >= units:
+            break
+        connection.close()
+        time.sleep(0.1)
 
 
 # --- a minimal keep-alive HTTP/1.1 client (asyncio) -------------------------------------------
@@ -280,6 +360,36 @@ def _load_client(
     out.put(uvloop.run(main()))
 
 
+def warm_up(buyer_tokens: list[str]) -> None:
+    """A server that has served nothing yet pays once for what it loads on
+    first use (URL reversing, the API's classes, each slot's database
+    connection: ~1 s here), which a server open for business has long
+    paid: a few concurrent buys of another sale first."""
+    sale_id = create_sale(0.5, title=WARM_UP_PRODUCT, units=WARM_UP_BUYS)
+    from django.db import connection
+
+    connection.close()
+    time.sleep(1.0)
+
+    async def main() -> list[int]:
+        path = f"/api/v1/shop/flash-sales/{sale_id}/buy"
+
+        async def buy(token: str) -> int:
+            connection = await Connection.open()
+            status, _ = await connection.request(
+                "POST", path, token=token, body={"idempotency_key": uuid.uuid4().hex}
+            )
+            connection.close()
+            return status
+
+        return await asyncio.gather(*(buy(t) for t in buyer_tokens[-WARM_UP_BUYS:]))
+
+    statuses = asyncio.run(main())
+    if set(statuses) != {201}:
+        sys.exit(f"the warm-up buys failed: {statuses}")
+    wait_paid(sale_id, WARM_UP_BUYS, timeout=60)
+
+
 def race(
     sale_id: int, buyer_tokens: list[str], start: float, processes: int
 ) -> list[tuple[str, float]]:
@@ -400,6 +510,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers")
     parser.add_argument("--reuse", action="store_true", help="keep the loaded bench database")
     parser.add_argument(
+        "--charge-concurrency",
+        type=int,
+        default=1,
+        help="threads of the Celery worker that charges the orders (1: solo pool)",
+    )
+    parser.add_argument(
         "--redis-url", default=DEFAULT_REDIS_URL, help="a Redis database the bench may empty"
     )
     parser.add_argument(
@@ -408,7 +524,15 @@ def main() -> None:
         default=0,
         help="SPROUT_FLASH_EDGE_CONCURRENCY of the server (default: the setting's)",
     )
+    parser.add_argument(
+        "--asgi-slots",
+        action="store_true",
+        help="the edge lets buy requests into Django's ASGI handler (a thread each) "
+        "instead of its slots' own threads (SPROUT_FLASH_EDGE_SYNC_SLOTS off)",
+    )
     args = parser.parse_args()
+    if args.asgi_slots:
+        os.environ["BENCH_FLASH_EDGE_ASGI_SLOTS"] = "1"
     if args.edge_concurrency:
         os.environ["BENCH_FLASH_EDGE_CONCURRENCY"] = str(args.edge_concurrency)
 
@@ -432,13 +556,21 @@ def main() -> None:
     from shop.models import FlashSale, Order
     from wallet.reconcile import reconcile
 
+    worker = start_worker(database_url, redis_url, args.charge_concurrency)
     server = start_server(database_url, redis_url, args.workers)
     try:
+        warm_up(buyer_tokens)
         sale_id = create_sale(LEAD_SECONDS)
         sale = FlashSale.objects.get(pk=sale_id)
         start = sale.starts_at.timestamp()
         connection.close()
+        cpu_before = cpu_seconds(server.pid), cpu_seconds(worker.pid)
         results = race(sale_id, buyer_tokens, start, args.processes)
+        answered = time.time() - start
+        server_cpu = cpu_seconds(server.pid) - cpu_before[0]
+        wait_paid(sale_id, UNITS, timeout=120)
+        all_paid = time.time() - start
+        worker_cpu = cpu_seconds(worker.pid) - cpu_before[1]
 
         orders = Order.objects.filter(flash_sale_id=sale_id)
         made, paid = orders.count(), orders.filter(status="paid").count()
@@ -463,20 +595,26 @@ def main() -> None:
             processes=args.processes,
             seconds=1.0,
         )  # fmt: skip  (warm-up)
+        cpu_hello = cpu_seconds(server.pid)
         hello, hello_codes = load("/bench/hello", "GET", buyer_tokens, clients=args.clients,
                                   processes=args.processes, seconds=args.seconds)  # fmt: skip
+        cpu_hello = cpu_seconds(server.pid) - cpu_hello
         time.sleep(1.2)  # PostgreSQL flushes its counters about once a second
         mid = committed_transactions(database_url)
+        cpu_soldout = cpu_seconds(server.pid)
         soldout_rate, soldout_codes = load(
             buy_path, "POST", buyer_tokens, clients=args.clients, processes=args.processes,
             seconds=args.seconds,
         )  # fmt: skip
+        cpu_soldout = cpu_seconds(server.pid) - cpu_soldout
         time.sleep(1.2)
         after = committed_transactions(database_url)
         left = flash_gate().left(sale_id)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=15)
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
 
     raw_1 = raw_ceiling(database_url, clients=1, seconds=args.seconds / 2)
     raw_16 = raw_ceiling(database_url, clients=16, seconds=args.seconds / 2)
@@ -494,11 +632,25 @@ def main() -> None:
     print(f"    201 created ({len(created)}): {ms(created)}")
     print(f"    409 sold_out ({len(sold_out):,}): {ms(sold_out)}")
     print(f"    mean {statistics.mean(latencies) * 1000:.0f} ms")
+    print(
+        f"  every buyer answered after {answered:.2f} s; the {UNITS} orders all paid "
+        f"(charged by the worker after their commit) after {all_paid:.2f} s"
+    )
+    print(
+        f"  CPU used by the server during the race: {server_cpu:.2f} s "
+        f"({server_cpu / len(latencies) * 1000:.2f} ms a request); by the worker: "
+        f"{worker_cpu:.2f} s ({worker_cpu / UNITS * 1000:.1f} ms an order)"
+    )
     print(f"\nthroughput, {args.clients} keep-alive connections, {args.seconds:.0f}s each:")
     print(f"  hello-world view        {hello:>8.0f} req/s  {hello_codes}")
     print(
         f"  buy, sold out           {soldout_rate:>8.0f} req/s  {soldout_codes}  "
         f"{soldout_rate / hello:.0%} of hello"
+    )
+    hello_n, soldout_n = sum(hello_codes.values()), sum(soldout_codes.values())
+    print(
+        f"  server CPU an answer: hello {cpu_hello / max(hello_n, 1) * 1000:.2f} ms, "
+        f"sold_out {cpu_soldout / max(soldout_n, 1) * 1000:.2f} ms"
     )
     print(
         f"  database transactions committed during the sold-out phase: {after - mid} "

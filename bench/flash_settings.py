@@ -15,6 +15,11 @@ from bench.live_settings import *  # noqa: F403
 from bench.live_settings import CACHES
 
 CACHES = {"default": {**CACHES["default"], "KEY_PREFIX": "sprout-bench-flash"}}
+# The orders' charges (shop.tasks.charge_order) go to the bench's own worker.
+CELERY_TASK_DEFAULT_QUEUE = "sprout-bench-flash"
 # ``bench/flash_sale.py --edge-concurrency`` tries another width; the default's otherwise.
 if os.environ.get("BENCH_FLASH_EDGE_CONCURRENCY"):
     SPROUT_FLASH_EDGE_CONCURRENCY = int(os.environ["BENCH_FLASH_EDGE_CONCURRENCY"])
+# ``bench/flash_sale.py --asgi-slots``: the edge's slots through Django's ASGI handler.
+if os.environ.get("BENCH_FLASH_EDGE_ASGI_SLOTS"):
+    SPROUT_FLASH_EDGE_SYNC_SLOTS = False

@@ -18,6 +18,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -46,7 +47,7 @@ from live.handshake import client_address
 from live.hub import Connection, client_gone, dumps, hubs, server_send
 from live.models import Room
 from live.permissions import is_room_moderator
-from live.selectors import is_banned, room_recent_messages
+from live.selectors import is_banned, room_final_totals, room_recent_messages
 from live.services import gifts, message_send
 from live.state import room_state
 from live.tickets import redeem
@@ -105,9 +106,17 @@ def _load_user(user_id: int) -> User | None:
     return User.objects.filter(pk=user_id, is_active=True).first()
 
 
-def _hello_payload(
-    room_id: int, user: User | None
-) -> tuple[events.RoomBrief, events.You | None, list[events.ChatEvent], list[dict[str, Any]]]:
+@dataclass(frozen=True)
+class _HelloParts:
+    room: events.RoomBrief
+    you: events.You | None
+    recent: list[events.ChatEvent]
+    snapshot: list[dict[str, Any]]
+    #: An ended room's hearts, as its report counts them (the hot counter is gone).
+    final_hearts: int | None
+
+
+def _hello_payload(room_id: int, user: User | None) -> _HelloParts:
     """What ``hello`` says, and the events of the apps above that follow it
     (``extensions.room_join_events``: the pinned product)."""
     room = Room.objects.select_related("host").get(pk=room_id)
@@ -115,7 +124,14 @@ def _hello_payload(
     you: events.You | None = None
     if user is not None:
         you = {**events.user_brief(user), "moderator": is_room_moderator(user, room)}
-    return brief, you, room_recent_messages(room), room_join_events_for(room)
+    final = room_final_totals(room)
+    return _HelloParts(
+        room=brief,
+        you=you,
+        recent=room_recent_messages(room),
+        snapshot=room_join_events_for(room),
+        final_hearts=final.hearts if final is not None else None,
+    )
 
 
 def _parse(text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
@@ -263,16 +279,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def _hello(
         self, room_id: int, user: User | None
     ) -> tuple[events.HelloEvent, list[dict[str, Any]]]:
-        room, you, recent, snapshot = await database_sync_to_async(_hello_payload)(room_id, user)
+        parts = await database_sync_to_async(_hello_payload)(room_id, user)
         state = room_state()
+        hearts = parts.final_hearts
+        if hearts is None:
+            hearts = await state.hearts(room_id)
         hello = events.hello(
-            room=room,
-            you=you,
+            room=parts.room,
+            you=parts.you,
             viewers=await state.viewers(room_id),
-            hearts=await state.hearts(room_id),
-            recent=recent,
+            hearts=hearts,
+            recent=parts.recent,
         )
-        return hello, snapshot
+        return hello, parts.snapshot
 
     async def _refuse(self, exc: DomainError, code: int) -> None:
         # Accept first so the client can read why before the close.

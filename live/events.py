@@ -212,7 +212,10 @@ class PinnedFlashSale(TypedDict):
 class PinnedProduct(TypedDict):
     """A product pinned in a room, as the card over the video shows it;
     ``price`` in minor units of ``currency``; ``image`` a URL or null;
-    ``url`` the product's API resource."""
+    ``url`` the product's API resource; ``sold_out`` when no unit is left
+    (the card says so and offers no buy); ``session`` the broadcast the pin
+    belongs to (null before the room goes live: the pin joins the session
+    when it starts, and a buy from the card names it as its source)."""
 
     id: int
     title: str
@@ -221,6 +224,8 @@ class PinnedProduct(TypedDict):
     image: str | None
     url: str
     flash_sale: PinnedFlashSale | None
+    sold_out: bool
+    session: int | None
 
 
 class ProductPinnedEvent(TypedDict):
@@ -247,6 +252,16 @@ class FlashSaleEvent(TypedDict):
     state: FlashSaleStateName
 
 
+class PinStockEvent(TypedDict):
+    """Whether the pinned product (``id``) has units left, on the room's tick
+    when it changes (``live.extensions.room_tick_events``; the shop sends
+    it): the card shows "sold out" and comes back when it is restocked."""
+
+    type: Literal["pin_stock"]
+    id: int
+    sold_out: bool
+
+
 #: Every server-to-client event by its ``type``.
 EVENT_TYPES: dict[str, type] = {
     "hello": HelloEvent,
@@ -263,6 +278,7 @@ EVENT_TYPES: dict[str, type] = {
     "product_pinned": ProductPinnedEvent,
     "product_unpinned": ProductUnpinnedEvent,
     "flash_sale": FlashSaleEvent,
+    "pin_stock": PinStockEvent,
 }
 
 #: The events a service publishes to everyone in a room.
@@ -559,3 +575,7 @@ def product_pinned(product: PinnedProduct) -> ProductPinnedEvent:
 
 def product_unpinned() -> ProductUnpinnedEvent:
     return {"type": "product_unpinned"}
+
+
+def pin_stock(*, product_id: int, sold_out: bool) -> PinStockEvent:
+    return {"type": "pin_stock", "id": product_id, "sold_out": sold_out}

@@ -20,6 +20,10 @@ above it (the shop) add to live rooms.
   the page as a ``live:event`` DOM event on the room's root element.
 - ``room_tick_events`` (Slot): ``async (room_id) -> [event]``, events other
   apps add to a live room's tick (the pinned flash sale's units left).
+- ``session_started`` (Slot): ``(session) -> None``, called inside
+  ``live.services.session_start``'s transaction once the broadcast's
+  ``LiveSession`` exists: what the apps above attach to it (the shop's pin
+  made before the room went live). Events they send go after commit.
 - ``session_report_templates`` (Slot): template names drawn in each
   session report on the host's pages (``live/go_live.html``), after live's
   own figures, with ``report`` (the merged report) in their context: how
@@ -107,6 +111,11 @@ TickEvents = Callable[[int], Awaitable[list[Mapping[str, Any]]]]
 room_tick_events: Slot[TickEvents] = Slot(
     "live.room_tick_events",
     doc="Events other apps add to a live room's tick (the pinned flash sale's units left).",
+)
+
+session_started: Slot[Callable[[LiveSession], None]] = Slot(
+    "live.session_started",
+    doc="Called when a broadcast starts, in its transaction (the shop attaches the room's pin).",
 )
 
 session_report_templates: Slot[str] = Slot(

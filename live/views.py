@@ -13,6 +13,7 @@ room's websocket, driven by ``static/js/live-room.js``.
 from __future__ import annotations
 
 import shlex
+from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,6 +35,8 @@ from live import selectors, services
 from live.extensions import room_panels_for, session_report_templates
 from live.forms import RoomForm
 from live.models import LiveSession, Room
+from wallet import providers as wallet_providers
+from wallet import selectors as wallet_selectors
 from wallet.rules import GIFT_QUANTITY_MAX
 
 #: How many rooms the "Live now" strip shows (the most watched first).
@@ -50,6 +53,8 @@ ME_API = "/api/v1/me"
 RESTRICTIONS_API = "/api/v1/live/rooms/{room_id}/restrictions/"
 MESSAGE_API = "/api/v1/live/messages/{message_id}/"
 LEADERBOARD_API = "/api/v1/live/rooms/{room_id}/leaderboard/"
+RECHARGE_API = "/api/v1/wallet/recharge"
+FOLLOW_API = "/api/v1/users/{username}/follow"
 # Recommended OBS / ffmpeg settings shown to hosts: 2-second keyframes match
 # the HLS fragments nginx-rtmp cuts (deploy/nginx), so playback starts fast.
 KEYFRAME_SECONDS = 2
@@ -122,16 +127,44 @@ def _room_config(request: HttpRequest, detail: selectors.RoomDetail) -> dict[str
         "you": you,
         "moderator": detail.can_moderate,
         "viewers": detail.counts.viewers,
-        "hearts": detail.counts.hearts,
+        "hearts": detail.final.hearts if detail.final else detail.counts.hearts,
         "maxLength": int(settings.SPROUT_LIVE_CHAT_MAX_LENGTH),
         "loginUrl": f"{reverse('login')}?{urlencode({'next': request.path}, safe='/')}",
+        "listUrl": reverse("live_list"),
         "api": {
             "gifts": GIFTS_API,
             "me": ME_API,
             "restrictions": RESTRICTIONS_API.format(room_id=room.pk),
             "message": MESSAGE_API,
             "leaderboard": LEADERBOARD_API.format(room_id=room.pk),
+            "recharge": RECHARGE_API,
+            "follow": FOLLOW_API.format(username=room.host.username),
         },
+        "final": asdict(detail.final) if detail.final is not None else None,
+    }
+
+
+def _follow(request: HttpRequest, detail: selectors.RoomDetail) -> dict[str, bool] | None:
+    """The Follow button for a member who is not the host (None: no button;
+    visitors get a log-in link instead)."""
+    user = request.user
+    if not isinstance(user, User) or user.pk == detail.room.host_id:
+        return None
+    return {"following": detail.follows_host}
+
+
+def _topup(request: HttpRequest, detail: selectors.RoomDetail) -> dict[str, Any] | None:
+    """The in-room top-up sheet for members who may send gifts here: the
+    wallet's packs (``wallet.selectors.recharge_packs``), bought through its
+    recharge API."""
+    user = request.user
+    if not isinstance(user, User) or user.pk == detail.room.host_id:
+        return None
+    return {
+        "packs": wallet_selectors.recharge_packs(),
+        "default": wallet_selectors.DEFAULT_PACK,
+        "sandbox": wallet_providers.default_provider().name == "sandbox",
+        "wallet_url": reverse("wallet"),
     }
 
 
@@ -141,7 +174,7 @@ def room(request: HttpRequest, pk: int) -> HttpResponse:
     """A live room: the player with its states (starting soon, starting,
     live, ended), the chat, hearts, gifts and, for its moderators, the
     moderation controls. 404 for an unknown room, 403 for a banned member."""
-    detail = selectors.room_detail(room_id=pk, viewer=request.user)
+    detail = selectors.room_detail(room_id=pk, viewer=request.user, for_page=True)
     panels = room_panels_for(request, detail)
     context = {
         "room": detail.room,
@@ -151,6 +184,11 @@ def room(request: HttpRequest, pk: int) -> HttpResponse:
         "can_moderate": detail.can_moderate,
         "max_length": int(settings.SPROUT_LIVE_CHAT_MAX_LENGTH),
         "gift_quantities": GIFT_QUANTITIES,
+        "final": detail.final,
+        # An ended room shows its report's hearts; a live one its hot counter.
+        "hearts_shown": detail.final.hearts if detail.final else detail.counts.hearts,
+        "follow": _follow(request, detail),
+        "topup": _topup(request, detail),
         # Parts of the page from the apps above (the shop's pinned product).
         "stage_panels": [p for p in panels if p.where == "stage"],
         "info_panels": [p for p in panels if p.where == "info"],

@@ -132,6 +132,34 @@ class ProductDetailView(APIView):
         return Response(s.ProductDetailSerializer(product, context={"request": request}).data)
 
 
+class ProductImagesView(APIView):
+    # Uploads: the upload budget, as listing a product.
+    throttle_scope = "uploads"
+
+    @extend_schema(
+        request={"multipart/form-data": s.ProductImagesInput},
+        responses={200: s.ProductDetailSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR},
+        tags=["shop"],
+        operation_id="shop_products_images_set",
+        description="Set a product's photos: `keep` (the ids of its images to keep, in order; "
+        "the first is the cover) then the new `images` (multipart) after them. Only its "
+        "seller (403 `not_the_seller`); 1–9 in all (400 `images_required`, "
+        "`too_many_images`); an id not of its images, or twice: 400 `invalid`.",
+    )
+    def put(self, request: Request, pk: int) -> Response:
+        actor = _member(request)
+        product = selectors.product_for_viewer(product_id=pk, viewer=actor)
+        data = validated(s.ProductImagesInput, request.data)
+        services.product_images_update(
+            actor=actor,
+            product=product,
+            keep=data["keep"],
+            add=request.FILES.getlist("images") if data["images"] else [],
+        )
+        product = selectors.product_for_viewer(product_id=pk, viewer=actor)
+        return Response(s.ProductDetailSerializer(product, context={"request": request}).data)
+
+
 # --- flash sales ---------------------------------------------------------------------------
 
 
@@ -260,7 +288,9 @@ class FlashSaleBuyView(APIView):
         responses={201: OpenApiTypes.OBJECT, 400: ERROR, 401: ERROR, 404: ERROR, 409: ERROR},
         tags=["shop"],
         description="Buy one unit at the flash price, paid through the payment provider: "
-        "201 with the order (and `replayed`). 409 `sold_out`, `not_started`, `ended` "
+        "201 with the order (and `replayed`), `pending` until the provider's callback says "
+        "it is paid (its charge is asked for once the order is recorded; a refused charge "
+        "cancels it and the unit goes back on sale). 409 `sold_out`, `not_started`, `ended` "
         "(answered to anyone, logged in or not: they are the sale's public state), "
         "`one_per_buyer` (one unit per member per sale). The same `idempotency_key` "
         "replays the same order (`replayed: true`); with another sale or source: 409 "

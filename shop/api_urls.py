@@ -38,6 +38,7 @@ urlpatterns = [
 
 _with_ids = [
     ("shop/products/<id:pk>", api.ProductDetailView, "api-product"),
+    ("shop/products/<id:pk>/images", api.ProductImagesView, "api-product-images"),
     ("shop/flash-sales/<id:pk>", api.FlashSaleDetailView, "api-flash-sale"),
     ("shop/flash-sales/<id:pk>/buy", api.FlashSaleBuyView, "api-flash-sale-buy"),
     ("shop/flash-sales/<id:pk>/cancel", api.FlashSaleCancelView, "api-flash-sale-cancel"),

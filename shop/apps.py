@@ -32,6 +32,18 @@ class ShopConfig(AppConfig):
             key="shop_pinned_product",
         )
         live.room_join_events.add(panels.room_join_pin, app=self.name, key="shop_pin")
+        # Pins that no longer hold: a pin made before the broadcast joins it
+        # when it starts; a pinned product's "sold out" on the room's tick;
+        # a deleted product leaves the rooms (hiding and closing call the
+        # pin services themselves).
+        from django.db.models.signals import pre_delete
+
+        from shop.models import Product
+        from shop.services import pins
+
+        live.session_started.add(pins.room_pins_session_attach, app=self.name, key="shop_pins")
+        live.room_tick_events.add(pins.pin_stock_room_tick_async, app=self.name, key="pin_stock")
+        pre_delete.connect(pins.product_deleting, sender=Product, dispatch_uid="shop_pins_retire")
         live.room_panels.add(panels.room_pin_card, app=self.name, key="shop_pin_card")
         live.room_panels.add(panels.room_pin_control, app=self.name, key="shop_pin_control")
         # What the shop adds to the wallet below it (wallet.extensions).
@@ -60,6 +72,8 @@ class ShopConfig(AppConfig):
             "shop/partials/session_report_sales.html", app=self.name, key="shop"
         )
         kol.studio_note_columns.add(studio.note_columns, app=self.name, key="shop")
+        # The pool's daily stats: the `sales` column (the creators' notes and sessions).
+        kol.stat_providers.add(selectors.creator_daily_sales_stat, app=self.name, key="shop_sales")
         kol.studio_sections.add(studio.studio_section, app=self.name, key="shop")
         # seed_demo: shops, products in notes and past sessions, orders.
         community.demo_parts.add(

@@ -11,7 +11,9 @@ The community's ``seed_demo`` calls :func:`seed_demo` after the live part
   notes when there are fewer hosts), with products of their niche;
 - every product listed through ``shop.services.product_create`` with two or
   three painted photos (``community.photos.generate_demo_photo``, the notes'
-  painter) and, for clothes and the like, variants with their own stock;
+  painter), rendered at once like an upload's (WebP and JPEG widths, the
+  dominant colour) and, for clothes and the like, variants with their own
+  stock;
 - products tagged on notes (``NoteProduct``): the creators' own products on
   their latest notes, brand products on other creators' notes;
 - pins in the hosts' past sessions (``RoomPin`` with the session, pinned and
@@ -310,19 +312,23 @@ class _ShopSeeder:
                     )
                 )
             stock = sum(n for _, n in plan.variants) if plan.variants else plan.stock
-            listed.append(
-                services.product_create(
-                    seller=seller,
-                    title=plan.title,
-                    price=plan.price,
-                    stock=stock,
-                    images=images,
-                    description=plan.description,
-                    commission_bps=commission_bps or self.rng.choice((500, 800, 1000)),
-                    open_to_affiliates=affiliates,
-                    variants=plan.variants,
-                )
+            product = services.product_create(
+                seller=seller,
+                title=plan.title,
+                price=plan.price,
+                stock=stock,
+                images=images,
+                description=plan.description,
+                commission_bps=commission_bps or self.rng.choice((500, 800, 1000)),
+                open_to_affiliates=affiliates,
+                variants=plan.variants,
             )
+            # Renditions as a real upload gets them, now: the render task
+            # enqueued on commit may not run (no worker yet, or the seed runs
+            # inside a transaction); rendering is idempotent.
+            for image_id in product.images.values_list("pk", flat=True):
+                services.product_image_render(image_id=image_id)
+            listed.append(product)
         return listed
 
     def _date_shops(self, brand_shops: Sequence[Shop], creators: Sequence[User]) -> None:

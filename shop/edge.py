@@ -28,6 +28,14 @@ designs put it in the gateway:
   connection there, and the winners queue on the sale's row lock anyway
   (more threads only take the interpreter from the event loop answering the
   sold-out crowd: measured in docs/performance.md).
+- Each of those slots is a thread of its own that lives as long as the
+  process, and serves its requests with Django's handler in sync mode, the
+  way a WSGI server's threads do (:class:`SlotHandler`): Django's ASGI
+  handler runs every request in a new thread (a new database connection,
+  ~20 ms on a loaded machine, longer than the winner's whole order) and
+  hops between the loop and a thread around each sync middleware (about
+  17 hops a request here); a slot keeps its connection (``CONN_MAX_AGE``)
+  and runs the whole request in one go.
 """
 
 from __future__ import annotations
@@ -37,10 +45,17 @@ import json
 import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from io import BytesIO
+from typing import Any, cast
 
 from django.conf import settings
+from django.core import signals
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.core.handlers.base import BaseHandler
+from django.http import HttpResponseBase
 from django.http.request import split_domain_port, validate_host
+from django.urls import set_script_prefix
 from django.utils.csp import CSP, build_policy
 
 from shop.errors import DomainError, FlashSaleEnded, FlashSaleNotStarted, FlashSoldOut
@@ -144,26 +159,88 @@ def _response_headers(body: bytes, *, personal: bool) -> list[tuple[bytes, bytes
     return headers
 
 
+class SlotHandler(ASGIHandler):
+    """Django's handler in sync mode, for the buy requests the edge lets
+    through: the middleware chain and the view run in the calling thread
+    (the slot's) as under WSGI; the request and its signals are the ASGI
+    handler's, so nothing downstream can tell the difference."""
+
+    def __init__(self) -> None:
+        BaseHandler.__init__(self)
+        self.load_middleware(is_async=False)
+
+    def respond(self, scope: Scope, body: bytes) -> HttpResponseBase:
+        """The response to the request of ``scope`` with ``body`` (in the
+        slot's thread; send it, then close it there too)."""
+        set_script_prefix(get_script_prefix(scope))
+        signals.request_started.send(sender=ASGIHandler, scope=scope)
+        request, error = self.create_request(scope, BytesIO(body))
+        response = error if request is None else self.get_response(request)
+        assert response is not None  # create_request answers one or the other
+        # request_finished's sender, as under ASGI.
+        response._handler_class = ASGIHandler  # type: ignore[attr-defined]
+        return response
+
+
 class FlashSaleEdge:
     """ASGI middleware: the buy button's sold-out crowd answered before
     Django (module docstring)."""
 
     def __init__(self, app: Any) -> None:
         self.app: ASGIApp = app
-        # Per event loop: a semaphore belongs to the loop it was made on.
-        self._slots: dict[int, asyncio.Semaphore] = {}
+        # Django itself behind: its buy requests go through the slots' own
+        # handler (SPROUT_FLASH_EDGE_SYNC_SLOTS, on by default; off: Django's
+        # ASGI handler, the design before, for the bench's comparison).
+        self._handler = (
+            SlotHandler()
+            if isinstance(app, ASGIHandler)
+            and getattr(settings, "SPROUT_FLASH_EDGE_SYNC_SLOTS", True)
+            else None
+        )
+        # The slots' threads live as long as the process; the queue handing
+        # them out belongs to the event loop it was made on.
+        self._executors: list[ThreadPoolExecutor] = []
+        self._slots: dict[int, asyncio.LifoQueue[ThreadPoolExecutor]] = {}
 
-    def _backend_slots(self) -> asyncio.Semaphore:
-        """How many buy requests this process lets into Django at once
-        (``SPROUT_FLASH_EDGE_CONCURRENCY``): each holds a thread and a
+    def _backend_slots(self) -> asyncio.LifoQueue[ThreadPoolExecutor]:
+        """The slots through which this process lets buy requests into
+        Django (``SPROUT_FLASH_EDGE_CONCURRENCY``): each holds a thread and a
         database connection there, and a sale's opening second would
-        otherwise ask for as many as it has units."""
+        otherwise ask for as many as it has units. A slot is the one thread
+        its requests run in (module docstring)."""
         loop = id(asyncio.get_running_loop())
         slots = self._slots.get(loop)
         if slots is None:
-            size = int(getattr(settings, "SPROUT_FLASH_EDGE_CONCURRENCY", 4))
-            slots = self._slots[loop] = asyncio.Semaphore(max(size, 1))
+            if not self._executors:
+                size = max(int(getattr(settings, "SPROUT_FLASH_EDGE_CONCURRENCY", 4)), 1)
+                self._executors = [
+                    ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"flash-buy-{index}")
+                    for index in range(size)
+                ]
+            # Last in, first out: the slot used last (its connection warm)
+            # serves next; slots idle long enough age out their connections.
+            slots = asyncio.LifoQueue()
+            for executor in self._executors:
+                slots.put_nowait(executor)
+            self._slots = {loop: slots}  # the loops before are gone
         return slots
+
+    async def _through_slot(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> None:
+        slots = self._backend_slots()
+        executor = await slots.get()
+        try:
+            if self._handler is None:  # not Django behind (tests): pass it on
+                await self.app(scope, receive, send)
+                return
+            loop = asyncio.get_running_loop()
+            response = await loop.run_in_executor(executor, self._handler.respond, scope, body)
+            try:
+                await self._handler.send_response(response, cast(Any, send))
+            finally:
+                # request_finished: the slot's connection is checked there.
+                await loop.run_in_executor(executor, response.close)
+        finally:
+            slots.put_nowait(executor)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("type") != "http" or scope.get("method") != "POST":
@@ -192,8 +269,7 @@ class FlashSaleEdge:
             return
         if answer is Admit.ADMITTED:
             scope = {**scope, ADMISSION: key}
-        async with self._backend_slots():
-            await self.app(scope, replay, send)
+        await self._through_slot(scope, body, replay, send)
 
     async def _read_body(self, receive: Receive) -> tuple[list[Message], bytes, bool]:
         """The messages read, the body, and whether it is all of it within

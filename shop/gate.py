@@ -445,6 +445,16 @@ def flash_gate() -> FlashGate:
     return _gate
 
 
+def flash_ticket_return(sale_id: int, buyer_id: int) -> bool:
+    """Give back the ticket ``buyer_id`` holds for sale ``sale_id`` (their
+    order was refused after the request that placed it had answered: its
+    unit is back in the database, so back in the gate too); False when they
+    hold none."""
+    gate = flash_gate()
+    holder = gate.holder(sale_id, buyer_id)
+    return holder is not None and gate.give_back(sale_id, buyer_id, holder.key)
+
+
 def reset_flash_gate() -> None:
     """Forget the gate (tests that switch settings)."""
     global _gate

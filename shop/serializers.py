@@ -134,11 +134,48 @@ class ProductUpdateInput(serializers.Serializer):
     )
 
 
+class ImageIdsField(serializers.ListField):
+    """The ids of a product's images to keep, in order: a JSON list, or in a
+    multipart body the field repeated (``keep=4&keep=2``) or one field
+    holding the JSON list (``keep=[]`` keeps none)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            child=serializers.IntegerField(min_value=1, max_value=2**62),
+            max_length=rules.IMAGES_MAX,
+            **kwargs,
+        )
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, list) and len(data) == 1 and isinstance(data[0], str):
+            data = data[0]
+        if isinstance(data, str):
+            try:
+                data = json.loads(data) if data.strip().startswith("[") else [data]
+            except ValueError:
+                self.fail("not_a_list", input_type="text")
+        return super().to_internal_value(data)
+
+
+class ProductImagesInput(serializers.Serializer):
+    keep = ImageIdsField(
+        help_text="The ids of the product's images to keep, in order (the first is the "
+        "cover); the others are removed."
+    )
+    images = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True),
+        required=False,
+        default=list,
+        help_text="New images (multipart), added after the kept ones.",
+    )
+
+
 class ProductImageSerializer(serializers.Serializer):
     """An image: its original (``url``) and its renditions, as note photos
     describe theirs (``core.renditions``): ``src`` is the smallest JPEG
     rendition at least 540 px wide (the original until they exist)."""
 
+    id = serializers.IntegerField()
     url = serializers.SerializerMethodField()
     width = serializers.IntegerField()
     height = serializers.IntegerField()

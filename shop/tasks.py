@@ -35,3 +35,19 @@ def release_expired_reservations() -> int:
     Safe to run twice at once or to redeliver: each order is expired under
     its row lock, once. Returns how many it released."""
     return services.reservations_release_expired()
+
+
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+)
+def charge_order(order_id: int) -> bool:
+    """Charge a pending order's payment through its provider, enqueued when
+    the order commits (a flash sale's: ``shop.services.orders``). Idempotent:
+    a redelivered task charges nothing twice, and an order cancelled or
+    expired meanwhile is not charged. Returns whether it charged now."""
+    return services.order_charge(order_id)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("shop/products/<int:pk>/", views.product_detail, name="product"),
     path("shop/products/<int:pk>/edit", views.product_edit, name="product_edit"),
     path("shop/products/<int:pk>/visibility", views.product_visibility, name="product_visibility"),
+    path("shop/products/<int:pk>/photos", views.product_photos, name="product_photos"),
 ]
 urlpatterns += [
     path("shop/cart", views.cart, name="cart"),

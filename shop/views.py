@@ -312,6 +312,49 @@ def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+PHOTO_ACTION = re.compile(r"^(remove|earlier|later):(\d{1,18})$")
+
+
+@require_POST
+@member_required
+@handles_domain_errors
+def product_photos(request: HttpRequest, pk: int) -> HttpResponse:
+    """The edit page's photos: remove one, move one earlier or later (the
+    first is the cover), or add uploads after them (``images``), through
+    ``services.product_images_update`` with the new product's limits. Its
+    seller only (others: 404). Back to the edit page with what happened."""
+    user = member(request)
+    product = selectors.product_for_viewer(product_id=pk, viewer=user)
+    if product.shop.owner_id != user.pk:
+        return render(request, "404.html", {"message": "No such product."}, status=404)
+    keep = list(product.images.order_by("position", "id").values_list("pk", flat=True))
+    uploads = request.FILES.getlist("images")
+    action = PHOTO_ACTION.match(request.POST.get("photo", ""))
+    done = "Your photos are saved."
+    if action is not None:
+        verb, image_id = action[1], int(action[2])
+        if image_id in keep:
+            at = keep.index(image_id)
+            if verb == "remove":
+                keep.pop(at)
+                done = "The photo is removed."
+            elif verb == "earlier" and at > 0:
+                keep[at - 1], keep[at] = keep[at], keep[at - 1]
+                done = "The cover is changed." if at == 1 else "The photo moved earlier."
+            elif verb == "later" and at < len(keep) - 1:
+                keep[at + 1], keep[at] = keep[at], keep[at + 1]
+                done = "The cover is changed." if at == 0 else "The photo moved later."
+    elif uploads:
+        done = f"{len(uploads)} photo{'s' if len(uploads) != 1 else ''} added."
+    try:
+        services.product_images_update(actor=user, product=product, keep=keep, add=uploads)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+    return redirect(reverse("product_edit", args=[product.pk]) + "#photos")
+
+
 @require_POST
 @member_required
 @handles_domain_errors

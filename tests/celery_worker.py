@@ -27,10 +27,11 @@ READY_TIMEOUT = 30.0
 
 
 @pytest.fixture(scope="session")
-def celery_worker(
+def celery_worker_process(
     django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[subprocess.Popen[bytes]]:
-    """Start one worker for the session; tasks sent by the tests go to it."""
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """Start one worker for the session, on a queue of its own: (the
+    process, its queue)."""
     queue = f"sprout-test-{uuid.uuid4().hex[:8]}"
     log_path = Path(tmp_path_factory.mktemp("celery")) / "worker.log"
     with django_db_blocker.unblock():
@@ -75,6 +76,25 @@ def celery_worker(
             process.kill()
             pytest.fail(f"the Celery worker did not start:\n{log_path.read_text()[-3000:]}")
         time.sleep(0.1)
+    try:
+        yield process, queue
+    finally:
+        process.terminate()  # warm shutdown: finishes the task at hand
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture
+def celery_worker(
+    celery_worker_process: tuple[subprocess.Popen[bytes], str],
+) -> Iterator[subprocess.Popen[bytes]]:
+    """The session's worker, for this test: tasks it sends go to the worker;
+    the tests after it are eager again (a task enqueued on commit by a later
+    test must not run in the worker while that test's data is flushed)."""
+    process, queue = celery_worker_process
     previous = (celery_app.conf.task_always_eager, celery_app.conf.task_default_queue)
     celery_app.conf.task_always_eager = False
     celery_app.conf.task_default_queue = queue
@@ -82,9 +102,3 @@ def celery_worker(
         yield process
     finally:
         celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = previous
-        process.terminate()  # warm shutdown: finishes the task at hand
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()

@@ -31,7 +31,7 @@ from rest_framework.test import APIClient
 
 from community.models import User
 from tests import services
-from tests.celery_worker import celery_worker  # noqa: F401  (fixture)
+from tests.celery_worker import celery_worker, celery_worker_process  # noqa: F401  (fixtures)
 from tests.clients import logged_in
 from tests.factories import ModeratorFactory, SuperuserFactory, UserFactory
 

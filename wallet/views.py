@@ -32,9 +32,10 @@ from wallet.errors import IdempotencyConflict
 from wallet.models import Entry, Line
 from wallet.services.idempotency import KEY_PATTERN
 
-#: The preset packs the page offers (coins).
-PACKS = (60, 300, 980, 1980)
-DEFAULT_PACK = 300
+#: The preset packs the page offers (coins): the wallet's, also offered by
+#: a live room's top-up sheet.
+PACKS = selectors.RECHARGE_PACKS
+DEFAULT_PACK = selectors.DEFAULT_PACK
 CUSTOM = "custom"
 STALE_FORM = "This form is out of date. Reload the page and try again."
 
@@ -123,12 +124,12 @@ def _page(request: HttpRequest, form: RechargeForm, *, status: int = 200) -> Htt
         "form": form,
         "packs": [
             {
-                "value": str(coins),
-                "coins": coins,
-                "price": money_text(coins * price, code),
-                "checked": chosen == str(coins),
+                "value": str(pack.coins),
+                "coins": pack.coins,
+                "price": pack.price_text,
+                "checked": chosen == str(pack.coins),
             }
-            for coins in PACKS
+            for pack in selectors.recharge_packs()
         ],
         "custom_checked": chosen == CUSTOM,
         "coin_price": money_text(price, code),

@@ -284,6 +284,10 @@ SPROUT_SHOP_RESERVATION_SECONDS = env.int("SPROUT_SHOP_RESERVATION_SECONDS", def
 # Buy requests the flash sale's HTTP edge lets into Django at once per process
 # (each holds a thread and a database connection there).
 SPROUT_FLASH_EDGE_CONCURRENCY = env.int("SPROUT_FLASH_EDGE_CONCURRENCY", default=4)
+# Each of those is a lasting thread running Django's handler in sync mode (as
+# under WSGI: one database connection kept, no thread hop per middleware);
+# off, they go through Django's ASGI handler, a new thread each.
+SPROUT_FLASH_EDGE_SYNC_SLOTS = env.bool("SPROUT_FLASH_EDGE_SYNC_SLOTS", default=True)
 
 # --- API ------------------------------------------------------------------
 THROTTLE_RATES: dict[str, str] = {

@@ -32,8 +32,10 @@ from live.selectors.gifts import (
 )
 from live.selectors.keys import stream_key_active, stream_key_host
 from live.selectors.reports import (
+    RoomTotals,
     can_see_cash,
     live_performance,
+    room_final_totals,
     room_traffic_counters,
     session_report,
     session_report_for,
@@ -61,6 +63,7 @@ __all__ = [
     "LiveDirectory",
     "RoomCounts",
     "RoomDetail",
+    "RoomTotals",
     "can_see_cash",
     "is_banned",
     "live_badges",
@@ -72,6 +75,7 @@ __all__ = [
     "room_by_id",
     "room_counts",
     "room_detail",
+    "room_final_totals",
     "room_for_viewer",
     "room_gift_tally",
     "room_hls_url",

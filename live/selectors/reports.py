@@ -4,6 +4,7 @@ viewers may or may not see) and how hosts performed (for screening)."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from kol.selectors import can_see_money
 from live import permissions
 from live.errors import NotFound, PermissionDenied
 from live.extensions import session_report_sections
-from live.models import LiveSession
+from live.models import LiveSession, Room
 from live.state import room_state
 
 logger = logging.getLogger("sprout.live")
@@ -113,6 +114,45 @@ def session_report(session: LiveSession) -> dict[str, Any]:
             else:
                 report[key] = value
     return report
+
+
+@dataclass(frozen=True)
+class RoomTotals:
+    """What an ended room shows of its last broadcast: the public figures of
+    its report (:func:`session_report`), never its cash."""
+
+    session_id: int
+    viewers: int
+    peak_viewers: int
+    hearts: int
+    gifts: int
+    chat_messages: int
+
+
+def room_final_totals(room: Room) -> RoomTotals | None:
+    """The ended room's last broadcast, in the figures its report gives
+    (:func:`session_report`, so the room and the report never disagree);
+    None for a room that is not ended or never went live."""
+    if room.state != Room.State.ENDED:
+        return None
+    session = (
+        LiveSession.objects.filter(room=room, ended_at__isnull=False)
+        .select_related("room")
+        .order_by("-ended_at", "-pk")
+        .first()
+    )
+    if session is None:
+        return None
+    report = session_report(session)
+    traffic = report["traffic"]
+    return RoomTotals(
+        session_id=session.pk,
+        viewers=int(traffic["unique_viewers"]),
+        peak_viewers=int(traffic["peak_viewers"]),
+        hearts=int(traffic["hearts"]),
+        gifts=int((report.get("cash") or {}).get("gifts") or 0),
+        chat_messages=int(traffic["chat_messages"]),
+    )
 
 
 def _percentile_ranks(values: dict[int, float]) -> dict[int, float]:

@@ -21,11 +21,13 @@ from django.urls import NoReverseMatch
 from django.utils import timezone
 
 from community.models import User
+from community.selectors.graph import viewer_graph
 from core.pagination import Page, cursor_time, decode_cursor, encode_cursor
 from live import permissions
 from live.errors import Banned, NotFound
 from live.models import LiveSession, Room, RoomRestriction
 from live.selectors.chat import member_restriction
+from live.selectors.reports import RoomTotals, room_final_totals
 from live.state import room_state
 
 logger = logging.getLogger("sprout.live")
@@ -52,6 +54,10 @@ class RoomDetail:
     moderators: list[User] = field(default_factory=list)
     session_id: int | None = None
     can_moderate: bool = False
+    #: Whether the viewer follows the host (False for visitors and the host).
+    follows_host: bool = False
+    #: An ended room's last broadcast, in its report's figures.
+    final: RoomTotals | None = None
 
 
 # --- urls ----------------------------------------------------------------------
@@ -176,9 +182,12 @@ def room_open_session_id(room: Room) -> int | None:
     )
 
 
-def room_detail(*, room_id: int, viewer: Any) -> RoomDetail:
+def room_detail(*, room_id: int, viewer: Any, for_page: bool = False) -> RoomDetail:
     """The room someone looks at: NotFound when it does not exist, Banned
-    when a moderator banned this member from it (as the websocket does)."""
+    when a moderator banned this member from it (as the websocket does);
+    with ``for_page``, what the room page shows besides: whether the viewer
+    follows the host, and an ended room's final figures
+    (:func:`live.selectors.reports.room_final_totals`)."""
     room = room_for_viewer(room_id=room_id, user=viewer)
     moderators = room_moderators(room)
     authenticated = getattr(viewer, "is_authenticated", False)
@@ -197,6 +206,10 @@ def room_detail(*, room_id: int, viewer: Any) -> RoomDetail:
         moderators=moderators,
         session_id=room_open_session_id(room) if room.state == Room.State.LIVE else None,
         can_moderate=can_moderate,
+        follows_host=bool(
+            for_page and authenticated and room.host_id in viewer_graph(viewer).followed_users
+        ),
+        final=room_final_totals(room) if for_page else None,
     )
 
 

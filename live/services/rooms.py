@@ -30,7 +30,7 @@ from community.services import followers_notify
 from core.errors import InvalidImage
 from core.images import prepare_upload
 from kol.selectors import can_host_live
-from live import events
+from live import events, extensions
 from live.errors import NotAHost, PermissionDenied, ValidationFailed
 from live.models import COVER_MAX_SIDE, LiveSession, Room
 from live.permissions import is_room_moderator, is_site_moderator
@@ -109,9 +109,10 @@ def _refresh(room: Room) -> None:
 
 
 def session_start(*, room: Room, client_addr: str) -> LiveSession:
-    """Bring a scheduled room live: a new LiveSession, fresh counters; after
-    commit the room hears ``room_state: live`` and the host's followers are
-    notified (once per room)."""
+    """Bring a scheduled room live: a new LiveSession, fresh counters (and
+    what the apps above attach to it: ``live.extensions.session_started``);
+    after commit the room hears ``room_state: live`` and the host's
+    followers are notified (once per room)."""
     with transaction.atomic():
         locked = Room.objects.select_for_update().select_related("host").get(pk=room.pk)
         if not can_host_live(locked.host):
@@ -129,6 +130,8 @@ def session_start(*, room: Room, client_addr: str) -> LiveSession:
         locked.last_seen_at = now
         locked.save(update_fields=["state", "started_at", "ended_at", "last_seen_at"])
         session = LiveSession.objects.create(room=locked, client_addr=(client_addr or "")[:64])
+        for started in extensions.session_started:
+            started(session)
         # Counters left from an earlier broadcast must not leak into this one.
         room_state().clear(locked.pk)
         events.room_event_send_on_commit(locked.pk, events.room_state(Room.State.LIVE))

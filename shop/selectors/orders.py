@@ -6,6 +6,7 @@ its size."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,16 +193,20 @@ def _url(order: Order) -> str:
         return ""
 
 
-def order_payload(order: Order, *, viewer: Any) -> dict[str, Any]:
+def order_payload(
+    order: Order, *, viewer: Any, lines: Sequence[OrderLine] | None = None
+) -> dict[str, Any]:
     """The one representation of an order (JSON-ready but for datetimes):
     ``{id, status, currency, subtotal, total, shop, buyer, lines: [{id,
     product, variant, title, unit_price, quantity, line_total, source}],
     shipping, tracking, payment, reserved_until, created_at, paid_at, ...}``;
     its seller and staff also get ``platform_fee``, ``commission``,
-    ``seller_amount`` and each line's ``commission``."""
+    ``seller_amount`` and each line's ``commission``. ``lines``: the
+    order's lines when the caller has them at hand (they are read
+    otherwise)."""
     money = _sees_money(viewer, order)
-    lines = []
-    for line in order.lines.all():
+    payload_lines = []
+    for line in order.lines.all() if lines is None else lines:
         data: dict[str, Any] = {
             "id": line.pk,
             "product": line.product_id,
@@ -215,7 +220,7 @@ def order_payload(order: Order, *, viewer: Any) -> dict[str, Any]:
         if money:
             data["commission"] = line.commission
             data["affiliate"] = line.affiliate_id
-        lines.append(data)
+        payload_lines.append(data)
     payload: dict[str, Any] = {
         "id": order.pk,
         "url": _url(order),
@@ -226,7 +231,7 @@ def order_payload(order: Order, *, viewer: Any) -> dict[str, Any]:
         "shop": {"id": order.shop_id, "name": order.shop.name, "seller": order.shop.owner.username},
         "buyer": order.buyer.username,
         "flash_sale": order.flash_sale_id,
-        "lines": lines,
+        "lines": payload_lines,
         "shipping": {
             "name": order.ship_name,
             "phone": order.ship_phone,

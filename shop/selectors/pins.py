@@ -77,6 +77,8 @@ def pinned_product(pin: RoomPin, *, request: Any = None) -> events.PinnedProduct
         "image": card["image"],
         "url": card["url"],
         "flash_sale": pinned_flash_sale(pin.flash_sale),
+        "sold_out": pin.product.stock <= 0,
+        "session": pin.session_id,
     }
 
 

@@ -13,12 +13,18 @@ The buy path (SPEC.md ``POST /api/v1/shop/flash-sales/{id}/buy``), in the
    with no database query and no write (:func:`flash_sale_buy_precheck` does
    that even before the buyer is authenticated: a sold-out answer does not
    depend on who asks, unless they hold a ticket, which the key tells);
-3. ticket holders place their order (``shop.services.orders.order_place``,
-   one unit at the flash price) inside ``operation_run_once``, so a retry
-   with the same key replays the same order; the database's conditional
-   update of ``FlashSale.remaining`` is the record and the last guard. If
-   the order cannot be placed (payment failed, the database says sold out)
-   the ticket goes back.
+3. ticket holders place their order
+   (``shop.services.orders.flash_order_place``: a handful of statements, the
+   sale's and the product's rows taken last so that their locks last for
+   the commit only) inside ``operation_run_once``, so a retry with the same
+   key replays the same order; the database's conditional update of
+   ``FlashSale.remaining`` is the record and the last guard. If the order
+   cannot be placed (the database says sold out, a refused source) the
+   ticket goes back;
+4. the order is answered ``pending``: its payment is charged after the
+   commit (the task ``shop.tasks.charge_order``), and the provider's
+   callback makes it ``paid``; a refused charge cancels it, and its unit
+   goes back to the database and its ticket to the gate at once.
 
 Orders released later put their unit back in ``FlashSale.remaining``
 (``shop.services.orders``); :func:`flash_sale_gate_sync` sets the gate to
@@ -37,6 +43,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from community.models import User
@@ -65,7 +72,7 @@ from shop.selectors.flash import (
     snapshot_ttl,
 )
 from shop.selectors.orders import order_payload
-from shop.services.orders import LineRequest, order_place
+from shop.services.orders import FlashOrderPlaced, flash_order_place
 from wallet.models import Entry
 from wallet.services.idempotency import check_key, operation_run_once
 
@@ -311,37 +318,49 @@ def flash_sale_buy(
 ) -> tuple[dict[str, Any], bool]:
     """Buy one unit of flash sale ``sale_id`` at its price, paid through the
     payment provider: ``(order, replayed)`` where ``order`` is the order's
-    API payload. The same key replays the same order (``replayed``); the
-    same key with another sale or source is ``idempotency_conflict``.
-    Raises ``not_started``, ``ended``, ``sold_out``, ``one_per_buyer``, and
-    what placing the order raises (its ticket then goes back)."""
+    API payload, ``pending`` until the provider's callback (its charge is
+    asked for once the order is committed:
+    ``shop.services.orders.flash_order_place``). The same key replays the
+    same order (``replayed``, the first answer); the same key with another
+    sale or source is ``idempotency_conflict``. Raises ``not_started``,
+    ``ended``, ``sold_out``, ``one_per_buyer``, and what placing the order
+    raises (its ticket then goes back)."""
     check_key(idempotency_key)
     snapshot = flash_sale_snapshot(sale_id)
     _state_guard(snapshot, timezone.now())
     taken = _ticket(snapshot, buyer, idempotency_key)
+    placed: list[FlashOrderPlaced] = []
+
+    def operation() -> tuple[Entry | None, dict[str, Any]]:
+        placed.append(_order_place(buyer=buyer, sale_id=sale_id, source=source))
+        order = placed[0]
+        return None, order_payload(order.order, viewer=buyer, lines=order.lines)
+
     try:
-        order, replayed = operation_run_once(
+        return operation_run_once(
             user=buyer,
             scope=BUY_SCOPE,
             key=idempotency_key,
             params={"flash_sale": sale_id, "source": source or {}},
-            operation=lambda: _order_place(buyer=buyer, sale_id=sale_id, source=source),
+            operation=operation,
+            # The sale's and the product's rows, last: locked for the commit only.
+            finish=lambda: placed[0].reserve(),
         )
     except BaseException:
         if taken is Take.TAKEN:
             flash_gate().give_back(sale_id, buyer.pk, idempotency_key)
         raise
-    if taken is Take.TAKEN and order.get("status") == Order.Status.CANCELLED:
-        # The charge was refused: the order stands, cancelled, its unit back
-        # in the database (order_place released it); the ticket goes back too.
-        flash_gate().give_back(sale_id, buyer.pk, idempotency_key)
-    return order, replayed
 
 
-def _order_place(
-    *, buyer: User, sale_id: int, source: dict[str, int] | None
-) -> tuple[Entry | None, dict[str, Any]]:
-    sale = FlashSale.objects.select_related("product__shop").filter(pk=sale_id).first()
+def _order_place(*, buyer: User, sale_id: int, source: dict[str, int] | None) -> FlashOrderPlaced:
+    sale = (
+        FlashSale.objects.select_related("product__shop__owner", "variant")
+        .annotate(
+            product_has_variants=Exists(ProductVariant.objects.filter(product=OuterRef("product")))
+        )
+        .filter(pk=sale_id)
+        .first()
+    )
     if sale is None:
         raise NotFound("No such flash sale.")
     now = timezone.now()
@@ -349,16 +368,7 @@ def _order_place(
         raise FlashSaleEnded()
     if now < sale.starts_at:
         raise FlashSaleNotStarted()
-    order = order_place(
-        buyer=buyer,
-        lines=[
-            LineRequest(
-                product_id=sale.product_id, variant_id=sale.variant_id, quantity=1, source=source
-            )
-        ],
-        flash_sale=sale,
-    )
-    return order.payment_entry, order_payload(order, viewer=buyer)
+    return flash_order_place(buyer=buyer, sale=sale, source=source)
 
 
 # --- live rooms -----------------------------------------------------------------------------

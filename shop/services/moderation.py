@@ -12,6 +12,7 @@ from shop import rules
 from shop.errors import PermissionDenied, ValidationFailed
 from shop.models import Product, Shop
 from shop.selectors.access import is_shop_moderator
+from shop.services.pins import product_pins_retire, shop_pins_retire
 
 
 def _check_moderator(user: User) -> None:
@@ -29,9 +30,10 @@ def _reason(reason: str) -> str:
 
 
 def product_hide(*, moderator: User, product: Product, reason: str) -> bool:
-    """Hide a product from everyone but its seller and moderators. Returns
-    whether it changed (False when a moderator hid it already). A product
-    its seller took off sale is taken over: the seller cannot show it again."""
+    """Hide a product from everyone but its seller and moderators, and unpin
+    it from live rooms. Returns whether it changed (False when a moderator
+    hid it already). A product its seller took off sale is taken over: the
+    seller cannot show it again."""
     _check_moderator(moderator)
     reason = _reason(reason)
     owner_id = Shop.objects.filter(pk=product.shop_id).values_list("owner_id", flat=True).first()
@@ -41,6 +43,8 @@ def product_hide(*, moderator: User, product: Product, reason: str) -> bool:
         ).update(
             is_hidden=True, hidden_by=moderator, hidden_reason=reason, updated_at=timezone.now()
         )
+        # Off every live room at once (a seller's own hiding unpinned it already).
+        product_pins_retire(product_ids=[product.pk])
     if changed:
         product.is_hidden, product.hidden_by, product.hidden_reason = True, moderator, reason
     return bool(changed)
@@ -59,7 +63,8 @@ def product_restore(*, moderator: User, product: Product) -> bool:
 
 def shop_close(*, moderator: User, shop: Shop, reason: str) -> bool:
     """Close a shop: its products leave every list and page but its owner's
-    and moderators', and it lists or changes nothing until reopened."""
+    and moderators' (and every live room they are pinned in), and it lists
+    or changes nothing until reopened."""
     _check_moderator(moderator)
     reason = _reason(reason)
     now = timezone.now()
@@ -67,6 +72,8 @@ def shop_close(*, moderator: User, shop: Shop, reason: str) -> bool:
         changed = Shop.objects.filter(pk=shop.pk, is_open=True).update(
             is_open=False, closed_by=moderator, closed_at=now, close_reason=reason
         )
+        if changed:
+            shop_pins_retire(shop_id=shop.pk)
     if changed:
         shop.is_open, shop.closed_by, shop.closed_at, shop.close_reason = (
             False,

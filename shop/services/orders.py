@@ -37,7 +37,10 @@ The order is charged through the wallet's provider
 :func:`order_payment_failed` (registered in ``ShopConfig.ready`` as the
 ``order`` payment purpose) from its one callback path, whether the
 provider's callback arrives over HTTP or, with the sandbox, at once: so
-with the sandbox an order comes back ``paid``. The money is booked by
+with the sandbox a checkout's order comes back ``paid``. A flash sale's
+order (:func:`flash_order_place`, the lean path of a sale's opening second)
+is charged after its commit instead, by the task ``shop.tasks.charge_order``
+(:func:`order_charge`): it is answered ``pending``. The money is booked by
 ``shop.services.money``. A payment that succeeds after its order was
 cancelled (its reservation expired meanwhile) is booked and refunded at
 once: the order stays cancelled.
@@ -45,7 +48,7 @@ once: the order stays cancelled.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -79,7 +82,8 @@ from shop.errors import (
     SeveralShops,
     ValidationFailed,
 )
-from shop.models import CartItem, FlashSale, Order, OrderLine, Product, ProductVariant
+from shop.gate import flash_ticket_return
+from shop.models import CartItem, FlashSale, Order, OrderLine, Product, ProductVariant, Shop
 from shop.selectors.access import is_shop_moderator
 from shop.selectors.orders import order_payload
 from shop.services.cart import source_check
@@ -209,6 +213,53 @@ def _affiliate_id(r: _Resolved, *, buyer: User) -> int | None:
     return int(affiliate_id)
 
 
+def _order_line(r: _Resolved, *, unit_price: int, buyer: User) -> OrderLine:
+    """An order line (unsaved) for ``r`` at ``unit_price``: its total, its
+    commission and who earns it, its title and source."""
+    line_total = unit_price * r.request.quantity
+    affiliate_id = _affiliate_id(r, buyer=buyer)
+    commission = (
+        money.line_commission(line_total, r.product.commission_bps)
+        if affiliate_id is not None
+        else 0
+    )
+    return OrderLine(
+        product=r.product,
+        variant=r.variant,
+        title=r.product.title + (f" ({r.variant.name})" if r.variant else ""),
+        unit_price=unit_price,
+        quantity=r.request.quantity,
+        line_total=line_total,
+        commission_bps=r.product.commission_bps if affiliate_id else 0,
+        commission=commission,
+        affiliate_id=affiliate_id,
+        source_note=r.note,
+        source_session=r.session,
+    )
+
+
+def _order_of(
+    *, buyer: User, shop: Shop, lines: Sequence[OrderLine], flash_sale: FlashSale | None
+) -> Order:
+    """A pending order (unsaved) of ``lines``: its totals, fee, commission and
+    the seller's share, reserved for :func:`reservation_seconds`."""
+    total = sum(line.line_total for line in lines)
+    fee = sum(money.line_fee(line.line_total) for line in lines)
+    commission_total = sum(line.commission for line in lines)
+    return Order(
+        buyer=buyer,
+        shop=shop,
+        flash_sale=flash_sale,
+        currency=currency(),
+        subtotal=total,
+        total=total,
+        platform_fee=fee,
+        commission=commission_total,
+        seller_amount=total - fee - commission_total,
+        reserved_until=timezone.now() + timedelta(seconds=reservation_seconds()),
+    )
+
+
 def _shipping(shipping: Mapping[str, Any] | None) -> dict[str, str]:
     limits = {
         "name": rules.SHIP_NAME_MAX_LENGTH,
@@ -262,62 +313,117 @@ def order_place(
                 ):
                     raise ProductUnavailable("This line is not the flash sale's product.")
         _reserve(resolved, flash_sale)
-        shop = resolved[0].product.shop
-        order_lines = []
-        for r in resolved:
-            unit_price = flash_sale.price if flash_sale is not None else r.product.price
-            line_total = unit_price * r.request.quantity
-            affiliate_id = _affiliate_id(r, buyer=member)
-            commission = (
-                money.line_commission(line_total, r.product.commission_bps)
-                if affiliate_id is not None
-                else 0
+        order_lines = [
+            _order_line(
+                r,
+                unit_price=flash_sale.price if flash_sale is not None else r.product.price,
+                buyer=member,
             )
-            title = r.product.title + (f" ({r.variant.name})" if r.variant else "")
-            order_lines.append(
-                OrderLine(
-                    product=r.product,
-                    variant=r.variant,
-                    title=title,
-                    unit_price=unit_price,
-                    quantity=r.request.quantity,
-                    line_total=line_total,
-                    commission_bps=r.product.commission_bps if affiliate_id else 0,
-                    commission=commission,
-                    affiliate_id=affiliate_id,
-                    source_note=r.note,
-                    source_session=r.session,
-                )
-            )
-        total = sum(line.line_total for line in order_lines)
-        fee = sum(money.line_fee(line.line_total) for line in order_lines)
-        commission_total = sum(line.commission for line in order_lines)
-        order = Order.objects.create(
-            buyer=member,
-            shop=shop,
-            flash_sale=flash_sale,
-            currency=currency(),
-            subtotal=total,
-            total=total,
-            platform_fee=fee,
-            commission=commission_total,
-            seller_amount=total - fee - commission_total,
-            ship_name=ship.get("name", ""),
-            ship_phone=ship.get("phone", ""),
-            ship_address=ship.get("address", ""),
-            reserved_until=timezone.now() + timedelta(seconds=reservation_seconds()),
+            for r in resolved
+        ]
+        order = _order_of(
+            buyer=member, shop=resolved[0].product.shop, lines=order_lines, flash_sale=flash_sale
         )
+        order.ship_name = ship.get("name", "")
+        order.ship_phone = ship.get("phone", "")
+        order.ship_address = ship.get("address", "")
+        order.save(force_insert=True)
         for line in order_lines:
             line.order = order
         OrderLine.objects.bulk_create(order_lines)
         payment = wallet_services.payment_create(
-            user=member, amount=total, purpose=money.ORDER_PURPOSE
+            user=member, amount=order.total, purpose=money.ORDER_PURPOSE
         )
         order.payment = payment
         order.save(update_fields=["payment"])
         wallet_services.payment_start(payment)
         order.refresh_from_db()
         return order
+
+
+# --- a flash sale's order: the lean path -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FlashOrderPlaced:
+    """What :func:`flash_order_place` made: the order (pending), its lines,
+    and ``reserve``, the step that takes the units, to be run last in the
+    same transaction."""
+
+    order: Order
+    lines: list[OrderLine]
+    reserve: Callable[[], None]
+
+
+def flash_order_place(
+    *, buyer: User, sale: FlashSale, source: Mapping[str, Any] | None = None
+) -> FlashOrderPlaced:
+    """One unit of ``sale`` at its price for ``buyer``, in as few statements
+    as the sale's opening second allows (``docs/performance.md``, "Flash
+    sales"): ``sale`` comes with its product, shop, owner and variant
+    loaded (``shop.services.flash``) and annotated ``product_has_variants``,
+    so the checks of :func:`order_place` cost no query; the payment, the
+    order and its line are three INSERTs; the units (the sale's
+    ``remaining``, the variant's and the product's stock: the hot rows every
+    buyer updates) are taken by ``reserve``, which the caller runs last in
+    its transaction, so their row locks are held until the commit only.
+
+    The order is ``pending``: its payment is charged after the commit by
+    the task ``shop.tasks.charge_order`` (:func:`order_charge`), and the
+    provider's callback makes it ``paid`` (or, refused, ``cancelled`` with
+    its unit back), as for any provider that answers later. Raises
+    ``own_product``, ``product_unavailable``, ``invalid_source``; ``reserve``
+    raises ``sold_out`` or ``insufficient_stock``. Checking the sale's start
+    and end is the caller's job."""
+    member = check_authenticated(buyer)
+    product = sale.product
+    if product.shop.owner_id == member.pk:
+        raise OwnProduct()
+    if product.is_hidden or not product.shop.is_open:
+        raise ProductUnavailable(fields={"lines": [f"line 0: product {product.pk}"]})
+    if sale.variant_id is None and getattr(sale, "product_has_variants", False):
+        raise ProductUnavailable(
+            "Choose one of the product's variants.",
+            fields={"lines": [f"line 0: product {product.pk}"]},
+        )
+    note, session = source_check(source)
+    request = LineRequest(
+        product_id=product.pk, variant_id=sale.variant_id, quantity=1, source=source
+    )
+    resolved = _Resolved(0, request, product, sale.variant, note, session)
+    line = _order_line(resolved, unit_price=sale.price, buyer=member)
+    order = _order_of(buyer=member, shop=product.shop, lines=[line], flash_sale=sale)
+    order.payment = wallet_services.payment_create(
+        user=member, amount=order.total, purpose=money.ORDER_PURPOSE
+    )
+    order.save(force_insert=True)
+    line.order = order
+    line.save(force_insert=True)
+    order_id = order.pk
+
+    def charge() -> None:
+        from shop.tasks import charge_order
+
+        charge_order.delay(order_id)
+
+    # robust: the order is committed whatever the broker says; an order whose
+    # charge never runs is released when its reservation expires.
+    transaction.on_commit(charge, robust=True)
+    return FlashOrderPlaced(order=order, lines=[line], reserve=lambda: _reserve([resolved], sale))
+
+
+def order_charge(order: Order | int) -> bool:
+    """Ask the provider to charge a pending order's payment, once (the task
+    ``shop.tasks.charge_order``, after the order committed): with the
+    sandbox the callback comes back at once and the order is ``paid``
+    before this returns; a refused charge cancels it and gives its units
+    back. Nothing happens to an order no longer pending (cancelled or
+    expired meanwhile) or already charged: False then."""
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().filter(pk=_order_id(order)).first()
+        if locked is None or locked.status != Status.PENDING or locked.payment_id is None:
+            return False
+        return wallet_services.payment_start_once(locked.payment_id) is not None
 
 
 # --- checkout ----------------------------------------------------------------------------
@@ -433,6 +539,11 @@ def order_payment_failed(payment: Payment) -> None:
     order = _locked(order_id)
     if order.status == Status.PENDING:
         _cancel(order, reason="The payment failed.")
+        if order.flash_sale_id is not None:
+            sale_id, buyer_id = order.flash_sale_id, order.buyer_id
+            # The buyer's ticket goes back to the gate with the unit, at once
+            # (a sync would wait TICKET_GRACE_SECONDS): they may try again.
+            transaction.on_commit(lambda: flash_ticket_return(sale_id, buyer_id), robust=True)
 
 
 # --- transitions -------------------------------------------------------------------------
@@ -448,16 +559,18 @@ def order_release(order: Order) -> bool:
         return False
     order.stock_released = True
     lines = list(order.lines.all())
+    # The rows in the order placing takes them (_reserve): the sale first,
+    # then (product, variant), so a release and a purchase never deadlock.
+    if order.flash_sale_id is not None:
+        FlashSale.objects.filter(pk=order.flash_sale_id).update(
+            remaining=F("remaining") + sum(line.quantity for line in lines)
+        )
     for line in sorted(lines, key=lambda ln: (ln.product_id, ln.variant_id or 0)):
         if line.variant_id is not None:
             ProductVariant.objects.filter(pk=line.variant_id).update(
                 stock=F("stock") + line.quantity
             )
         Product.objects.filter(pk=line.product_id).update(stock=F("stock") + line.quantity)
-    if order.flash_sale_id is not None:
-        FlashSale.objects.filter(pk=order.flash_sale_id).update(
-            remaining=F("remaining") + sum(line.quantity for line in lines)
-        )
     return True
 
 

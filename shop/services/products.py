@@ -1,5 +1,6 @@
 """Sellers' writes: a product is created (opening the member's shop with
-its first one) and changed, hidden or shown again by its seller only.
+its first one) and changed (its photos too: :func:`product_images_update`),
+hidden or shown again by its seller only.
 Limits: ``shop.rules``.
 
 Variants: a product with variants sells by its variants' stock, and
@@ -23,6 +24,7 @@ from django.utils import timezone
 
 from community.models import User
 from core.images import PreparedImage, prepare_uploads, random_name
+from core.renditions import stored_files_delete
 from shop import rules
 from shop.errors import (
     HiddenByModerator,
@@ -33,6 +35,7 @@ from shop.errors import (
     ValidationFailed,
 )
 from shop.models import OrderLine, Product, ProductImage, ProductVariant, Shop
+from shop.services.pins import product_pins_retire
 
 
 def product_fields_check(fields: dict[str, Any]) -> None:
@@ -257,7 +260,66 @@ def product_update(
             # Its last variant removed: the product sells on its own again, from what it had.
             product.stock = locked.stock
         product.save(update_fields=list(dict.fromkeys(fields)))
+        if changes.get("open_to_affiliates") is False:
+            # Other hosts may no longer show it: off their rooms, kept in the seller's.
+            product_pins_retire(product_ids=[product.pk], except_host_id=actor.pk)
     return product
+
+
+def product_images_update(
+    *, actor: User, product: Product, keep: Sequence[int], add: Sequence[File] = ()
+) -> list[ProductImage]:
+    """Set a product's photos after its creation: the ones of ``keep`` (ids
+    of its own images, in the order given: the first is the cover), then the
+    uploads of ``add`` in order. Its images left out are removed (their
+    files and renditions deleted once this commits). The limits are the new
+    product's: 1–9 in all (``images_required``, ``too_many_images``), each
+    upload validated by content and stripped of its metadata
+    (``core.images``), its renditions made in the background. Only its
+    seller, while the shop is open. An id that is not one of its images, or
+    given twice, is 400 ``invalid`` naming ``keep``."""
+    _check_seller(actor, product)
+    keep = list(keep)
+    current = {image.pk: image for image in product.images.all()}
+    if len(set(keep)) != len(keep) or any(pk not in current for pk in keep):
+        raise ValidationFailed(fields={"keep": ["Keep only this product's photos, each once."]})
+    total = len(keep) + len(add)
+    if total < rules.IMAGES_MIN:
+        raise ImagesRequired(fields={"images": [ImagesRequired.message]})
+    if total > rules.IMAGES_MAX:
+        raise TooManyImages(fields={"images": [TooManyImages.message]})
+    prepared = prepare_uploads(add) if add else []
+    removed = [image for pk, image in current.items() if pk not in keep]
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            Product.objects.select_for_update().filter(pk=product.pk).first()
+            ProductImage.objects.filter(pk__in=[image.pk for image in removed]).delete()
+            # Positions are unique per product: park the kept ones past the
+            # end first, so any order can be written.
+            for position, pk in enumerate(keep):
+                ProductImage.objects.filter(pk=pk).update(position=rules.IMAGES_MAX * 2 + position)
+            for position, pk in enumerate(keep):
+                ProductImage.objects.filter(pk=pk).update(position=position)
+            for offset, image in enumerate(prepared):
+                row = _image_store(product=product, prepared=image, position=len(keep) + offset)
+                stored.append(row.image.name or "")
+            Product.objects.filter(pk=product.pk).update(updated_at=timezone.now())
+            files = [
+                name
+                for image in removed
+                for name in (
+                    image.image.name or "",
+                    *(n for f in (image.renditions or {}).values() for n in f.values()),
+                )
+                if name
+            ]
+            transaction.on_commit(lambda: stored_files_delete(files), robust=True)
+    except BaseException:
+        for name in stored:
+            default_storage.delete(name)
+        raise
+    return list(ProductImage.objects.filter(product=product).order_by("position", "id"))
 
 
 def _variants_replace(product: Product, specs: list[VariantSpec]) -> None:
@@ -297,7 +359,7 @@ def _variants_replace(product: Product, specs: list[VariantSpec]) -> None:
 
 def product_set_hidden(*, actor: User, product: Product, hidden: bool) -> bool:
     """The seller takes their product off sale (hidden from everyone but
-    them and moderators) or puts it back. A product a moderator hid stays
+    them and moderators, unpinned from live rooms) or puts it back. A product a moderator hid stays
     hidden (``hidden_by_moderator``). Returns whether it changed."""
     _check_seller(actor, product)
     if product.is_hidden and product.hidden_by_id != actor.pk:
@@ -307,6 +369,8 @@ def product_set_hidden(*, actor: User, product: Product, hidden: bool) -> bool:
             changed = Product.objects.filter(pk=product.pk, is_hidden=False).update(
                 is_hidden=True, hidden_by=actor, hidden_reason="", updated_at=timezone.now()
             )
+            if changed:
+                product_pins_retire(product_ids=[product.pk])
         else:
             changed = Product.objects.filter(pk=product.pk, is_hidden=True, hidden_by=actor).update(
                 is_hidden=False, hidden_by=None, hidden_reason="", updated_at=timezone.now()

@@ -9,6 +9,11 @@
 //   backoff;
 // - the moderators' tools (delete a message, mute or ban its author) through
 //   the REST API;
+// - the sheets over the room (the gift tray, the top-up, the room tools):
+//   one open at a time, focus moved in and back, Escape closes;
+// - coins bought in the room (the wallet's packs, POST /api/v1/wallet/recharge)
+//   when a gift needs more than the balance, then that gift sent in one tap;
+// - following the host (POST / DELETE /api/v1/users/{username}/follow);
 // - every frame is also dispatched as a `live:event` DOM event on the room's
 //   root, for the parts of the page other apps add (live.extensions.room_panels).
 import { toast } from "./ui.js";
@@ -121,14 +126,19 @@ function initRoom(root, config) {
   const list = $("[data-chat-list]");
   const conn = $("[data-conn]");
 
+  let lastStatus = ["connecting"];
+
   const socket = createSocket(config, {
     onEvent: handle,
     onStatus: showConnection,
   });
   const player = createPlayer(video, config, { onView: setView });
+  const sheets = createSheets();
   const chat = createChat();
   const hearts = createHearts();
+  const topup = createTopup();
   const gifts = createGifts();
+  createFollow();
 
   applyRoomState(roomState, { initial: true });
   wireControls();
@@ -152,6 +162,8 @@ function initRoom(root, config) {
       // Hearts and gifts still flying over a finished live: gone.
       $$("[data-hearts-layer], [data-gift-layer]").forEach((layer) => layer.replaceChildren());
       $$("[data-end-form]").forEach((form) => form.remove());
+      sheets.close();
+      if (changed && !initial) loadFinalTotals();
     } else {
       player.stop();
       setView("soon");
@@ -163,6 +175,25 @@ function initRoom(root, config) {
     }
     updateComposer();
     hearts.enable(state === "live" && signedIn);
+    showConnection(...lastStatus);
+  }
+
+  // The broadcast's figures once it ends here: the page as it is now carries
+  // them, as the session report counts them (live.selectors.room_final_totals).
+  async function loadFinalTotals() {
+    try {
+      const response = await fetch(window.location.pathname, {
+        headers: { Accept: "text/html" }, credentials: "same-origin", cache: "no-store",
+      });
+      if (!response.ok) return;
+      const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+      const totals = fresh.querySelector("[data-final-totals]");
+      const here = $("[data-final-totals]");
+      if (!totals || !here || totals.hidden) return;
+      here.replaceWith(document.adoptNode(totals));
+      const hearts = totals.querySelector('[data-final="hearts"]')?.textContent;
+      if (hearts) $$("[data-hearts-total]").forEach((node) => { node.textContent = hearts; });
+    } catch { /* the figures stay as they were counted here */ }
   }
 
   function announce(text) {
@@ -171,16 +202,21 @@ function initRoom(root, config) {
   }
 
   function showConnection(status, detail) {
-    if (!conn) return;
-    conn.classList.toggle("is-ok", status === "open");
-    conn.classList.toggle("is-bad", status === "retrying" || status === "gone");
-    conn.textContent = {
-      connecting: "Connecting…",
-      open: "Connected",
-      retrying: detail ? `Reconnecting in ${Math.ceil(detail / 1000)} s…` : "Reconnecting…",
-      gone: detail || "Disconnected",
-    }[status] || "";
+    lastStatus = [status, detail];
     if (status === "gone") connectionGone = `${detail || "Disconnected"}.`;
+    if (conn) {
+      // An ended room's connection is fine, but there is nothing to be connected to.
+      const ended = roomState === "ended" && status !== "gone";
+      conn.classList.toggle("is-ok", status === "open" && !ended);
+      conn.classList.toggle("is-ended", ended);
+      conn.classList.toggle("is-bad", status === "retrying" || status === "gone");
+      conn.textContent = ended ? "Broadcast ended" : {
+        connecting: "Connecting…",
+        open: "Connected",
+        retrying: detail ? `Reconnecting in ${Math.ceil(detail / 1000)} s…` : "Reconnecting…",
+        gone: detail || "Disconnected",
+      }[status] || "";
+    }
     updateComposer();
   }
 
@@ -312,6 +348,19 @@ function initRoom(root, config) {
 
     heartButton?.addEventListener("click", () => hearts.tap());
 
+    // Leaving the full-screen room (phones): back where the viewer came
+    // from on this site, else the live directory.
+    $("[data-room-close]")?.addEventListener("click", (event) => {
+      let sameSite = false;
+      try {
+        sameSite = Boolean(document.referrer) && new URL(document.referrer).origin === window.location.origin;
+      } catch { /* no referrer */ }
+      if (sameSite && window.history.length > 1) {
+        event.preventDefault();
+        window.history.back();
+      }
+    });
+
     list.addEventListener("click", (event) => {
       const button = event.target instanceof Element ? event.target.closest("[data-mod]") : null;
       if (button) moderate(button);
@@ -331,10 +380,13 @@ function initRoom(root, config) {
     });
     if (!response.ok) {
       let message = response.status === 404 ? "That is gone already." : "That did not work.";
+      let code = "";
       try {
-        message = (await response.json())?.error?.message || message;
+        const error = (await response.json())?.error;
+        message = error?.message || message;
+        code = error?.code || "";
       } catch { /* not JSON */ }
-      throw new Error(message);
+      throw Object.assign(new Error(message), { code, status: response.status });
     }
     return response.status === 204 ? null : response.json().catch(() => null);
   }
@@ -360,6 +412,278 @@ function initRoom(root, config) {
     } catch (error) {
       toast(error.message);
     }
+  }
+
+  // --- sheets over the room -----------------------------------------------------------
+
+  // The gift tray, the top-up and the room tools: bottom sheets over the
+  // video on a phone, over the chat on a desktop. One open at a time; opening
+  // one moves focus into it, closing it (its button, Escape) gives focus back.
+  function createSheets() {
+    let current = null; // {name, node, opener}
+
+    function node(name) {
+      return $(`[data-sheet="${name}"]`);
+    }
+
+    function togglesOf(name) {
+      return $$(`[data-sheet-toggle="${name}"]`);
+    }
+
+    function focusInto(sheet) {
+      // The first field (for a group of radios, its chosen one), else the
+      // first control, else the close button.
+      let target = sheet.querySelector("input:not([type=hidden]):not([disabled])");
+      if (target?.type === "radio") {
+        const chosen = sheet.querySelector(`input[type=radio][name="${CSS.escape(target.name)}"]:checked`);
+        target = chosen || target;
+      }
+      target ||= sheet.querySelector("button:not([disabled]):not([data-sheet-close]), a[href]")
+        || sheet.querySelector("[data-sheet-close]");
+      target?.focus({ preventScroll: true });
+    }
+
+    function close({ restore = true } = {}) {
+      if (!current) return;
+      const { name, node: sheet, opener } = current;
+      current = null;
+      sheet.hidden = true;
+      sheet.classList.remove("is-open");
+      togglesOf(name).forEach((button) => button.setAttribute("aria-expanded", "false"));
+      delete root.dataset.sheet;
+      if (restore && opener?.isConnected && sheet.contains(document.activeElement)) {
+        opener.focus({ preventScroll: true });
+      } else if (restore && opener?.isConnected && document.activeElement === document.body) {
+        opener.focus({ preventScroll: true });
+      }
+    }
+
+    function open(name, { opener = document.activeElement, focus = true } = {}) {
+      const sheet = node(name);
+      if (!sheet) return;
+      if (current?.name === name) {
+        if (focus) focusInto(sheet);
+        return;
+      }
+      const previous = current;
+      close({ restore: false });
+      sheet.hidden = false;
+      sheet.classList.add("is-open");
+      togglesOf(name).forEach((button) => button.setAttribute("aria-expanded", "true"));
+      root.dataset.sheet = name;
+      // A sheet opened from another sheet gives focus back to that one's opener.
+      const back = previous && previous.node.contains(opener) ? previous.opener : opener;
+      current = { name, node: sheet, opener: back instanceof HTMLElement ? back : null };
+      if (focus) focusInto(sheet);
+    }
+
+    root.addEventListener("click", (event) => {
+      const target = event.target instanceof Element ? event.target : null;
+      const toggle = target?.closest("[data-sheet-toggle]");
+      if (toggle) {
+        const name = toggle.dataset.sheetToggle;
+        if (current?.name === name) close();
+        else open(name, { opener: toggle });
+        return;
+      }
+      if (target?.closest("[data-sheet-close]")) close();
+      // A tap on the shade around an open sheet (phones) closes it.
+      else if (current && event.target === root) close();
+    });
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && current) {
+        event.preventDefault();
+        close();
+      }
+    });
+
+    return {
+      open,
+      close,
+      isOpen: (name) => current?.name === name,
+    };
+  }
+
+  // --- coins bought in the room ---------------------------------------------------------
+
+  function createTopup() {
+    const sheet = $("[data-topup]");
+    const form = $("[data-topup-form]");
+    const pay = $("[data-topup-pay]");
+    const status = $("[data-topup-status]");
+    const need = $("[data-topup-need]");
+    const sendButton = $("[data-topup-send]");
+    const shownBalance = $("[data-topup-balance]");
+    let known = null; // the balance, once heard
+    let wanted = null; // {gift, quantity}: the gift that wanted more coins
+    let key = uid(); // one per purchase: a retried request is charged once
+    let keyCoins = null;
+    let busy = false;
+    let sendHandler = () => {};
+
+    function setStatus(text, kind = "") {
+      if (!status) return;
+      status.textContent = text;
+      status.classList.toggle("is-error", kind === "error");
+      status.classList.toggle("is-ok", kind === "ok");
+      if (kind === "error") status.setAttribute("role", "alert");
+      else status.setAttribute("role", "status");
+    }
+
+    function chosenCoins() {
+      return Number(form?.querySelector("input[name=coins]:checked")?.value || 0);
+    }
+
+    function cost() {
+      return wanted ? wanted.gift.coins * wanted.quantity : 0;
+    }
+
+    function giftLabel() {
+      if (!wanted) return "";
+      return `${wanted.gift.name}${wanted.quantity > 1 ? ` ×${wanted.quantity}` : ""}`;
+    }
+
+    function refresh() {
+      if (shownBalance && known !== null) shownBalance.textContent = compact(known);
+      if (pay) {
+        const price = form?.querySelector("input[name=coins]:checked")?.dataset.price;
+        pay.textContent = busy ? "Paying…" : price ? `Buy ${compact(chosenCoins())} coins · ${price}` : "Buy coins";
+        pay.disabled = busy || !chosenCoins();
+      }
+      if (need) {
+        need.hidden = !wanted;
+        if (wanted) {
+          const short = Math.max(0, cost() - (known || 0));
+          need.textContent = short > 0
+            ? `${giftLabel()} costs ${coins(cost())}: you need ${coins(short)} more.`
+            : `You have enough coins for ${giftLabel()}.`;
+        }
+      }
+      if (sendButton) {
+        const ready = Boolean(wanted) && known !== null && known >= cost() && roomState === "live";
+        sendButton.hidden = !ready;
+        if (ready) sendButton.textContent = `Send ${giftLabel()} · ${coins(cost())}`;
+        // Enough coins: sending the gift is the next step, buying more a second choice.
+        pay?.classList.toggle("btn-primary", !ready);
+        pay?.classList.toggle("btn-ghost", ready);
+      }
+    }
+
+    function pickPackFor(short) {
+      // The smallest pack that covers what is missing (else the largest).
+      const radios = [...(form?.querySelectorAll("input[name=coins]") || [])];
+      const fit = radios.find((radio) => Number(radio.value) >= short) || radios.at(-1);
+      if (fit) fit.checked = true;
+    }
+
+    form?.addEventListener("change", refresh);
+    form?.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (busy) return;
+      const amount = chosenCoins();
+      if (!amount) return;
+      if (keyCoins !== null && keyCoins !== amount) key = uid(); // another pack: another purchase
+      keyCoins = amount;
+      busy = true;
+      setStatus("Paying…");
+      refresh();
+      try {
+        const result = await api(config.api.recharge, {
+          method: "POST", body: { coins: amount, idempotency_key: key },
+        });
+        const payment = result?.payment || {};
+        if (payment.status === "succeeded") {
+          known = Number(result.balance);
+          gifts.balance(known);
+          setStatus(result.replayed
+            ? `That purchase was already counted, once: ${coins(payment.coins)}.`
+            : `${coins(payment.coins)} added. Balance: ${coins(known)}.`, "ok");
+        } else if (payment.status === "pending") {
+          setStatus(`Payment started: ${coins(payment.coins)} arrive once it is confirmed.`);
+        } else {
+          setStatus("The payment did not go through; no coins were added.", "error");
+        }
+        key = uid();
+        keyCoins = null;
+      } catch (error) {
+        // A network failure keeps the key: paying again is charged once.
+        if (error?.status) {
+          key = uid();
+          keyCoins = null;
+        }
+        const message = error?.status ? error.message : "No connection: nothing was charged twice. Try again.";
+        setStatus(error?.code === "payments_unavailable"
+          ? "Payments are unavailable right now. Try again in a moment."
+          : message, "error");
+      } finally {
+        busy = false;
+        refresh();
+        if (!sendButton?.hidden) sendButton.focus({ preventScroll: true });
+      }
+    });
+
+    sendButton?.addEventListener("click", () => {
+      if (!wanted) return;
+      const { gift, quantity } = wanted;
+      wanted = null;
+      setStatus("");
+      sendHandler(gift, quantity);
+    });
+
+    return {
+      available: () => Boolean(sheet),
+      open(want) {
+        if (!sheet) return;
+        wanted = want || null;
+        setStatus("");
+        if (wanted) pickPackFor(Math.max(0, cost() - (known || 0)));
+        refresh();
+        sheets.open("topup");
+      },
+      balance(amount) {
+        if (!Number.isFinite(amount)) return;
+        known = amount;
+        refresh();
+      },
+      onSend(handler) {
+        sendHandler = handler;
+      },
+    };
+  }
+
+  // --- following the host -------------------------------------------------------------
+
+  function createFollow() {
+    const form = $("[data-follow-form]");
+    if (!form) return;
+    const button = $("[data-follow]", form);
+    const label = $("[data-follow-label]", form);
+    const on = $("[data-follow-on]", form);
+
+    function show(following) {
+      button.classList.toggle("is-on", following);
+      button.setAttribute("aria-pressed", String(following));
+      label.textContent = following ? "Following" : "Follow";
+      on.value = following ? "0" : "1";
+    }
+
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (button.disabled) return;
+      const follow = on.value === "1";
+      button.disabled = true;
+      show(follow); // at once; put back if refused
+      try {
+        const result = await api(config.api.follow, { method: follow ? "POST" : "DELETE" });
+        show(Boolean(result?.following));
+        announce(follow ? "You follow the host now." : "You no longer follow the host.");
+      } catch (error) {
+        show(!follow);
+        toast(error.message || "That did not work.");
+      } finally {
+        button.disabled = false;
+      }
+    });
   }
 
   // --- chat -------------------------------------------------------------------------
@@ -617,7 +941,9 @@ function initRoom(root, config) {
     }
 
     function setBalance(amount) {
-      if (!balance || amount === undefined || amount === null) return;
+      if (amount === undefined || amount === null) return;
+      topup.balance(Number(amount));
+      if (!balance) return;
       balance.textContent = compact(amount);
       balanceLine.hidden = false;
     }
@@ -684,19 +1010,18 @@ function initRoom(root, config) {
       } catch { /* the balance shows after the first gift */ }
     }
 
-    function open(show) {
-      tray.hidden = !show;
-      toggle.setAttribute("aria-expanded", String(show));
-      if (show) (form.querySelector("input[name=gift]:checked") || form.querySelector("input[name=gift]"))?.focus();
-    }
-
-    toggle?.addEventListener("click", () => open(tray.hidden));
-    $("[data-gifts-close]")?.addEventListener("click", () => { open(false); toggle.focus(); });
     form?.addEventListener("change", updateSend);
     form?.addEventListener("submit", (event) => {
       event.preventDefault();
       const { gift, quantity } = chosen();
-      if (!gift) return;
+      if (gift) sendGift(gift, quantity);
+    });
+    $("[data-topup-open]")?.addEventListener("click", () => {
+      const { gift, quantity } = chosen();
+      topup.open(gift ? { gift, quantity } : null);
+    });
+
+    function sendGift(gift, quantity) {
       if (roomState !== "live") {
         setStatus("Gifts can be sent while the room is live.", true);
         return;
@@ -711,6 +1036,19 @@ function initRoom(root, config) {
       updateSend();
       // Offline: kept, and sent with the same key once the connection is back.
       socket.send(frame);
+    }
+
+    // The top-up sheet sends the gift that wanted more coins, once bought:
+    // in the tray, where its answer shows.
+    topup.onSend((gift, quantity) => {
+      sheets.open("gift-tray", { focus: false });
+      const radio = form?.querySelector(`input[name=gift][value="${CSS.escape(gift.slug)}"]`);
+      if (radio) radio.checked = true;
+      const count = form?.querySelector(`input[name=quantity][value="${quantity}"]`);
+      if (count) count.checked = true;
+      updateSend();
+      sendGift(gift, quantity);
+      send?.focus();
     });
 
     function finish(key) {
@@ -778,6 +1116,9 @@ function initRoom(root, config) {
     load();
 
     return {
+      balance(amount) {
+        setBalance(amount);
+      },
       received(event) {
         const gift = event.gift || {};
         chat.gift(`sent ${gift.emoji ? `${gift.emoji} ` : ""}${gift.name || "a gift"} ×${event.quantity}`, shownName(event.user));
@@ -797,7 +1138,13 @@ function initRoom(root, config) {
           setTimeout(() => { if (pending.has(key)) socket.send(entry.frame); }, wait);
           return true;
         }
-        if (!finish(key)) return false;
+        if (!entry || !finish(key)) return false;
+        if (event.code === "insufficient_funds" && topup.available()) {
+          // Out of coins: buy some here, then send this gift (RED, Douyin).
+          setStatus("Not enough coins for this gift: top up to send it.", true);
+          topup.open({ gift: entry.gift, quantity: entry.quantity });
+          return true;
+        }
         setStatus(event.message || "The gift was not sent.", true);
         return true;
       },

@@ -8,7 +8,13 @@
 //   sends it too);
 // - `product_unpinned`: hide it;
 // - `flash_sale` {id, remaining, state}: the units left and the state of the
-//   pinned sale, on the room's tick.
+//   pinned sale, on the room's tick;
+// - `pin_stock` {id, sold_out}: the pinned product ran out (or was
+//   restocked), on the room's tick: "Sold out", no buy button.
+// A product taken off sale, hidden or whose shop closed is unpinned by the
+// server (`product_unpinned`). A pin carries its `session` (the broadcast it
+// belongs to, null before the room goes live: it is pinned again with its
+// session when the broadcast starts); a buy names it as its source.
 // The card's buy button: with a flash sale that is on, POST
 // /api/v1/shop/flash-sales/{id}/buy; otherwise "buy now" (cart line, then
 // checkout), with the live session as the source of the sale. The result
@@ -39,6 +45,7 @@ function init(config) {
   function show(product) {
     pinned = product;
     pendingKey = null;
+    card.dataset.pinSession = product.session ? String(product.session) : "";
     $("[data-pin-title]").textContent = product.title;
     $("[data-pin-title]").href = product.url;
     const image = $("[data-pin-image]");
@@ -107,6 +114,9 @@ function init(config) {
       buy.disabled = true;
       buy.textContent = "Soon";
     } else if (flash && (flash.state === "sold_out" || (flash.state === "on" && flash.remaining <= 0))) {
+      buy.disabled = true;
+      buy.textContent = "Sold out";
+    } else if (!live && pinned.sold_out) {
       buy.disabled = true;
       buy.textContent = "Sold out";
     } else {
@@ -188,7 +198,8 @@ function init(config) {
     }
     const button = $("[data-pin-buy]");
     const flash = sale();
-    const source = config.sessionId ? { live_session: config.sessionId } : undefined;
+    const session = pinned.session || config.sessionId;
+    const source = session ? { live_session: session } : undefined;
     pendingKey = pendingKey || uid(); // a retry after a lost answer counts once
     button.disabled = true;
     setStatus("Placing your order…");
@@ -208,7 +219,8 @@ function init(config) {
         flash.state = "sold_out";
         flash.remaining = 0;
       }
-      if (known && error.code === "sold_out") setStatus("Sold out: every unit is gone.", "error");
+      if (pinned && known && error.code === "insufficient_stock" && !(flash && flash.state === "on")) pinned.sold_out = true;
+      if (known && (error.code === "sold_out" || error.code === "insufficient_stock")) setStatus("Sold out: every unit is gone.", "error");
       else if (known && error.code === "not_started") setStatus("The flash sale has not started yet.", "error");
       else if (known && error.code === "ended") setStatus("The flash sale has ended.", "error");
       else setStatus(known ? error.message : "Something went wrong: try again.", "error");
@@ -359,6 +371,10 @@ function init(config) {
     if (frame.type === "product_pinned") show(frame.product);
     else if (frame.type === "product_unpinned") hide();
     else if (frame.type === "flash_sale") onFlashSale(frame);
+    else if (frame.type === "pin_stock" && pinned && pinned.id === frame.id && pinned.sold_out !== frame.sold_out) {
+      pinned.sold_out = frame.sold_out;
+      render();
+    }
   });
   $("[data-pin-buy]").addEventListener("click", buy);
   if (config.pinned) show(config.pinned);

@@ -36,6 +36,7 @@ SPEC_SERVER_TO_CLIENT = """
 | `product_pinned` | `product {id, title, price, url, flash_sale}` (shop on; `flash_sale {id, price, remaining, ends_at}` or null) |
 | `product_unpinned` | — |
 | `flash_sale` | `id`, `remaining`, `state` (units left, on a tick while a pinned sale is on) |
+| `pin_stock` | `id`, `sold_out` (the pinned product has units left or none, on a tick when it changes) |
 | `moderation` | `action` (`muted`, `banned`, `message_deleted`), `target` |
 | `error` | `code`, `message`, `nonce` or `idempotency_key` when the error answers one |
 | `pong` | — |
@@ -68,7 +69,7 @@ def _typeddict_in(annotation: Any) -> Any:
 
 def test_the_schema_has_every_server_event_of_spec_md_and_only_those() -> None:
     spec = spec_rows()
-    assert len(spec) == 14
+    assert len(spec) == 15
     assert set(spec) - set(events.EVENT_TYPES) <= SHOP_TYPES
     assert set(events.EVENT_TYPES) - set(spec) == set()
 
@@ -184,10 +185,13 @@ def test_the_builders_build_what_the_schema_says() -> None:
                     "ends_at": "2026-05-04T13:00:00Z",
                     "state": "on",
                 },
+                "sold_out": False,
+                "session": 7,
             }
         ),
         events.product_unpinned(),
         events.flash_sale(sale_id=1, remaining=3, state="on"),
+        events.pin_stock(product_id=1, sold_out=True),
     ]
     for event in built:
         events.event_check(event)

@@ -5,7 +5,7 @@ page) and in the creator studio."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -342,3 +342,46 @@ def test_the_studios_wide_tables_scroll_sideways_on_a_phone() -> None:
 
     # Wide tables scroll sideways in a focusable, labelled region.
     assert page.count('class="table-scroll" role="region"') >= 2
+
+
+# --- the pool's daily stats: the `sales` column ---------------------------------------------
+
+
+def test_the_daily_stats_sales_column_is_what_the_creators_notes_and_sessions_sold() -> None:
+    from kol.models import CreatorDailyStat
+    from kol.services import stats_compute_day
+
+    mei, lin, quiet = CreatorFactory(), CreatorFactory(), CreatorFactory()
+    lin_host = lin.user
+    note = NoteFactory(author=mei.user)
+    session = ended_session(host=lin_host)
+    day = timezone.now().astimezone(UTC).date()
+    noon = datetime.combine(day, time(12), tzinfo=UTC)
+    sell(note=note, quantity=2, unit_price=3_000, paid_at=noon)
+    sell(session=session, unit_price=9_900, paid_at=noon)
+    # Not counted: refunded, the day before, another creator's.
+    sell(note=note, status=Order.Status.REFUNDED, paid_at=noon)
+    sell(note=note, paid_at=noon - timedelta(days=1))
+    result = stats_compute_day(day=day)
+    sales = dict(CreatorDailyStat.objects.filter(date=day).values_list("creator_id", "sales"))
+    assert sales == {mei.pk: 6_000, lin.pk: 9_900, quiet.pk: 0}
+    assert result.rows_written == 3
+
+
+def test_the_sales_column_costs_one_query_whatever_the_pool(
+    django_assert_num_queries: Any,
+) -> None:
+    day = timezone.now().astimezone(UTC).date()
+    noon = datetime.combine(day, time(12), tzinfo=UTC)
+    creators = [CreatorFactory() for _ in range(6)]
+    for creator in creators:
+        sell(note=NoteFactory(author=creator.user), paid_at=noon)
+        sell(session=ended_session(host=creator.user), paid_at=noon)
+    ids = [c.pk for c in creators]
+    with django_assert_num_queries(1):
+        figures = attribution.creator_daily_sales_stat(day, ids)
+    assert figures == {pk: {"sales": 10_000} for pk in ids}
+    assert attribution.creator_daily_sales_stat(day, []) == {}
+    assert attribution.creator_daily_sales_stat(day, ids[:2]) == {
+        pk: {"sales": 10_000} for pk in ids[:2]
+    }

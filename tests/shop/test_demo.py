@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.db.models import F, Min
 from django.utils import timezone
 
+from core.renditions import renditions_exist
 from kol import demo as kol_demo
 from live.models import LiveSession
 from shop import demo
@@ -75,6 +76,11 @@ def test_a_seeded_empty_site_has_shops_sales_and_books_that_reconcile() -> None:
     shops = Shop.objects.select_related("owner")
     assert {s.owner.username for s in shops} >= {"demo_brand_linen", "demo_brand_glow"}
     assert all(1 <= p.images.count() <= 9 for p in Product.objects.all())
+    # Every photo rendered as an upload's is (the seed runs in this test's
+    # transaction: nothing is left to the task enqueued on commit).
+    images = list(ProductImage.objects.all())
+    assert images and all(image.color for image in images)
+    assert all(renditions_exist(image.renditions) for image in images)
     assert ProductVariant.objects.exists()
     # Products tagged in notes and pinned in past sessions (inside them).
     assert NoteProduct.objects.exists()

@@ -24,14 +24,17 @@ from shop import services
 from shop.errors import DomainError
 from shop.gate import CacheFlashGate, flash_gate, reset_flash_gate
 from shop.models import FlashSale, Order
+from shop.selectors.flash import flash_sale_snapshot
 from tests.clients import assert_error
 from tests.factories import FlashSaleFactory, LiveSessionFactory, UserFactory, fresh
-from wallet.models import IdempotencyRecord
+from tests.services import wait_for
+from wallet.models import IdempotencyRecord, Payment
 from wallet.reconcile import reconcile
 
 pytestmark = pytest.mark.django_db
 
 DECLINING = "tests.wallet.factories_core.DecliningProvider"
+LATER = "tests.shop.providers.LaterProvider"
 
 
 @pytest.fixture(autouse=True)
@@ -45,26 +48,60 @@ def buy_url(sale: FlashSale) -> str:
     return f"/api/v1/shop/flash-sales/{sale.pk}/buy"
 
 
+def payment_of(order: Order) -> Payment:
+    return Payment.objects.get(order=order)
+
+
 @pytest.fixture
 def sale(db: Any) -> FlashSale:
     sale: FlashSale = FlashSaleFactory(quantity=2, price=990, product__stock=5)
     return sale
 
 
-def test_a_buy_makes_a_paid_order_of_one_unit_at_the_flash_price(
-    user_api: APIClient, user: User, sale: FlashSale
+def test_a_buy_answers_a_pending_order_that_is_paid_once_committed(
+    user_api: APIClient, user: User, sale: FlashSale, django_capture_on_commit_callbacks: Any
 ) -> None:
-    response = user_api.post(buy_url(sale), {"idempotency_key": "buy-1"}, format="json")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = user_api.post(buy_url(sale), {"idempotency_key": "buy-1"}, format="json")
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["status"] == "paid" and body["total"] == 990 and body["replayed"] is False
+    # The answer is the order as committed: its charge is asked for after the
+    # commit (the task shop.tasks.charge_order, eager here), and the
+    # provider's callback (the sandbox's, at once) makes it paid.
+    assert body["status"] == "pending" and body["payment"]["status"] == "pending"
+    assert body["total"] == 990 and body["replayed"] is False
+    assert body["lines"][0]["unit_price"] == 990 and body["flash_sale"] == sale.pk
+    assert len(callbacks) == 1
     order = Order.objects.get(pk=body["id"])
+    assert order.status == "paid" and order.payment is not None
+    assert order.payment.status == "succeeded" and order.payment_entry is not None
     assert order.buyer == user and order.flash_sale == sale
     assert [(line.quantity, line.unit_price) for line in order.lines.all()] == [(1, 990)]
     assert fresh(sale).remaining == 1
     assert flash_gate().left(sale.pk) == 1
     assert fresh(sale.product).stock == 4
     assert reconcile().ok
+
+
+def test_the_winners_request_is_a_few_queries_and_one_short_transaction(
+    sale: FlashSale, django_capture_on_commit_callbacks: Any
+) -> None:
+    buyer = UserFactory()
+    token = Token.objects.create(user=buyer)
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {token.key}")
+    services.flash_sale_gate_sync(sale.pk)  # as once the sale is on: gate and snapshot cached
+    flash_sale_snapshot(sale.pk)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(buy_url(sale), {"idempotency_key": "fast"}, format="json")
+    assert response.status_code == 201
+    sql = [q["sql"] for q in queries.captured_queries]
+    # The token, the key's record (in a savepoint of the transaction), the
+    # sale with its product, shop and seller, the payment, the order, its
+    # line, the answer stored, then the two hot rows (the sale's units, the
+    # product's stock) last, then the commit.
+    assert len(sql) <= 13, sql
+    hot = [i for i, q in enumerate(sql) if q.startswith("UPDATE") and "remaining" in q]
+    assert hot and all(not q.startswith("INSERT") for q in sql[hot[0] :]), sql
 
 
 def test_the_same_key_replays_the_same_order(user_api: APIClient, sale: FlashSale) -> None:
@@ -74,6 +111,27 @@ def test_the_same_key_replays_the_same_order(user_api: APIClient, sale: FlashSal
     assert again.json()["id"] == first["id"] and again.json()["replayed"] is True
     assert Order.objects.count() == 1
     assert fresh(sale).remaining == 1
+
+
+def test_a_retry_while_the_order_is_pending_replays_it_and_charges_once(
+    user_api: APIClient, sale: FlashSale, django_capture_on_commit_callbacks: Any
+) -> None:
+    with override_settings(SPROUT_WALLET_PAYMENT_PROVIDER=LATER):
+        with django_capture_on_commit_callbacks(execute=True):
+            first = user_api.post(buy_url(sale), {"idempotency_key": "p"}, format="json").json()
+        order = Order.objects.get(pk=first["id"])
+        assert order.status == "pending"
+        charged_as = payment_of(order).provider_ref
+        assert not charged_as.startswith("new:")  # charged, awaiting the provider's callback
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            again = user_api.post(buy_url(sale), {"idempotency_key": "p"}, format="json")
+    assert again.status_code == 201
+    assert again.json() == {**first, "replayed": True}
+    assert callbacks == []  # a replay asks for no charge
+    # A redelivered charge task charges nothing twice.
+    assert services.order_charge(order.pk) is False
+    assert payment_of(order).provider_ref == charged_as
+    assert Order.objects.count() == 1 and fresh(sale).remaining == 1
 
 
 def test_the_same_key_replays_even_once_sold_out(
@@ -189,17 +247,55 @@ def test_sold_out_answers_make_no_database_query(
 
 
 def test_a_refused_payment_gives_the_unit_back_to_the_gate_and_the_database(
-    user_api: APIClient, user: User, sale: FlashSale
+    user_api: APIClient, user: User, sale: FlashSale, django_capture_on_commit_callbacks: Any
 ) -> None:
-    with override_settings(SPROUT_WALLET_PAYMENT_PROVIDER=DECLINING):
+    with (
+        override_settings(SPROUT_WALLET_PAYMENT_PROVIDER=DECLINING),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         response = user_api.post(buy_url(sale), {"idempotency_key": "no"}, format="json")
-    assert response.status_code == 201 and response.json()["status"] == "cancelled"
+    assert response.status_code == 201 and response.json()["status"] == "pending"
+    # The charge, after the commit, was refused: the order is cancelled, its
+    # unit back in the database and in the gate, the buyer's ticket too.
+    order = Order.objects.get(pk=response.json()["id"])
+    assert order.status == "cancelled" and order.stock_released
     assert fresh(sale).remaining == 2 and flash_gate().left(sale.pk) == 2
+    assert flash_gate().holder(sale.pk, user.pk) is None
     assert fresh(sale.product).stock == 5
     # The buyer is free to try again, with a new key.
-    retry = user_api.post(buy_url(sale), {"idempotency_key": "yes"}, format="json")
-    assert retry.status_code == 201 and retry.json()["status"] == "paid"
+    with django_capture_on_commit_callbacks(execute=True):
+        retry = user_api.post(buy_url(sale), {"idempotency_key": "yes"}, format="json")
+    assert retry.status_code == 201
+    assert fresh(Order.objects.get(pk=retry.json()["id"])).status == "paid"
     assert fresh(sale).remaining == 1 and flash_gate().left(sale.pk) == 1
+    assert reconcile().ok
+
+
+def test_a_provider_that_takes_no_charges_cancels_the_order_after_the_commit(
+    user_api: APIClient, sale: FlashSale, django_capture_on_commit_callbacks: Any
+) -> None:
+    with (
+        override_settings(SPROUT_WALLET_SANDBOX_SECRET=""),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = user_api.post(buy_url(sale), {"idempotency_key": "k"}, format="json")
+    assert response.status_code == 201
+    order = Order.objects.get(pk=response.json()["id"])
+    assert order.status == "cancelled" and payment_of(order).status == "failed"
+    assert fresh(sale).remaining == 2 and flash_gate().left(sale.pk) == 2
+    assert reconcile().ok
+
+
+def test_an_order_cancelled_before_its_charge_is_not_charged(
+    user: User, user_api: APIClient, sale: FlashSale
+) -> None:
+    response = user_api.post(buy_url(sale), {"idempotency_key": "k"}, format="json")
+    order = Order.objects.get(pk=response.json()["id"])  # its charge not yet run
+    services.order_cancel(buyer=user, order=order.pk)
+    assert services.order_charge(order.pk) is False
+    payment = payment_of(order)
+    assert payment.status == "pending" and payment.provider_ref.startswith("new:")
+    assert fresh(sale).remaining == 2
     assert reconcile().ok
 
 
@@ -209,11 +305,26 @@ def test_an_order_that_fails_gives_its_ticket_back(
     def broken(**kwargs: Any) -> Any:
         raise DomainError("the payment provider is down", code="payments_unavailable")
 
-    monkeypatch.setattr("shop.services.flash.order_place", broken)
+    monkeypatch.setattr("shop.services.flash.flash_order_place", broken)
     response = user_api.post(buy_url(sale), {"idempotency_key": "k"}, format="json")
     assert_error(response, 400, "payments_unavailable")
     assert flash_gate().left(sale.pk) == 2 and fresh(sale).remaining == 2
     assert not IdempotencyRecord.objects.exists()
+
+
+def test_a_sale_taken_meanwhile_rolls_the_whole_order_back(
+    user_api: APIClient, sale: FlashSale
+) -> None:
+    # The gate let the buyer through, and the database says no (a gate out
+    # of step): the order, its line and payment and the key go with it.
+    services.flash_sale_gate_sync(sale.pk)
+    FlashSale.objects.filter(pk=sale.pk).update(remaining=0)
+    response = user_api.post(buy_url(sale), {"idempotency_key": "k"}, format="json")
+    assert_error(response, 409, "sold_out")
+    assert not Order.objects.exists() and not IdempotencyRecord.objects.exists()
+    assert not Payment.objects.exists()
+    assert flash_gate().left(sale.pk) == 2  # the ticket went back
+    assert fresh(sale.product).stock == 5
 
 
 def test_a_released_order_puts_its_unit_back_on_sale_after_the_sync(
@@ -236,7 +347,7 @@ def test_a_released_order_puts_its_unit_back_on_sale_after_the_sync(
     assert flash_gate().left(sale.pk) == 1
     # The buyer whose order was released may buy again.
     again = user_api.post(buy_url(sale), {"idempotency_key": "c"}, format="json")
-    assert again.status_code == 201 and again.json()["status"] == "paid"
+    assert again.status_code == 201 and again.json()["status"] == "pending"
     assert fresh(sale).remaining == 0
     assert reconcile().ok
 
@@ -336,9 +447,12 @@ def _race(sale: FlashSale, buyers: list[User]) -> Counter[str]:
 
 
 def _assert_exactly(sale: FlashSale, outcomes: Counter[str], units: int, buyers: int) -> None:
-    assert outcomes["paid"] == units, outcomes
+    # Every winner is answered its order pending; its charge, after the
+    # commit (eager Celery here), made it paid.
+    assert outcomes["pending"] == units, outcomes
     assert outcomes["sold_out"] == buyers - units, outcomes
     assert Order.objects.filter(flash_sale=sale).count() == units
+    assert Order.objects.filter(flash_sale=sale, status="paid").count() == units
     assert Order.objects.filter(flash_sale=sale).values("buyer").distinct().count() == units
     assert fresh(sale).remaining == 0
     assert fresh(sale.product).stock == 50 - units
@@ -399,3 +513,47 @@ def test_without_the_gate_the_database_alone_still_sells_exactly_the_quantity(
     sale = FlashSaleFactory(quantity=5, product__stock=50)
     outcomes = _race(sale, UserFactory.create_batch(40))
     _assert_exactly(sale, outcomes, 5, 40)
+
+
+# --- with a real Celery worker (the charge after the commit, the reservation's timeout) ---------
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_charges_a_flash_order_after_its_commit(celery_worker: Any) -> None:
+    sale = FlashSaleFactory(quantity=3, product__stock=10)
+    order, replayed = services.flash_sale_buy(
+        buyer=UserFactory(), sale_id=sale.pk, idempotency_key="w"
+    )
+    assert order["status"] == "pending" and not replayed
+    wait_for(
+        lambda: Order.objects.filter(pk=order["id"], status="paid").exists(),
+        what="the worker to charge the order",
+    )
+    assert fresh(sale).remaining == 2
+    assert reconcile().ok
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_a_flash_order_never_charged_is_released_by_the_worker_when_its_reservation_expires(
+    celery_worker: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shop.tasks import charge_order, release_expired_reservations
+
+    monkeypatch.setattr(charge_order, "delay", lambda order_id: None)  # the broker lost it
+    sale = FlashSaleFactory(quantity=3, product__stock=10)
+    order, _ = services.flash_sale_buy(buyer=UserFactory(), sale_id=sale.pk, idempotency_key="x")
+    assert fresh(sale).remaining == 2
+    Order.objects.filter(pk=order["id"]).update(
+        reserved_until=timezone.now() - timedelta(seconds=1)
+    )
+    release_expired_reservations.delay()
+    wait_for(
+        lambda: Order.objects.filter(pk=order["id"], status="cancelled").exists(),
+        what="the worker to release the expired reservation",
+    )
+    assert fresh(sale).remaining == 3 and fresh(sale.product).stock == 10
+    # A charge arriving late finds the order cancelled and charges nothing.
+    assert services.order_charge(order["id"]) is False
+    assert reconcile().ok

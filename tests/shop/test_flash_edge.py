@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -101,6 +102,41 @@ def call(
 
 def buy_path(sale: FlashSale) -> str:
     return f"/api/v1/shop/flash-sales/{sale.pk}/buy"
+
+
+def post_buy(app: Any, sale: FlashSale, key: str, authorization: bytes | None) -> tuple[int, bytes]:
+    """A buy request through the whole ASGI app: (status, body)."""
+    headers = [(b"host", b"testserver"), (b"content-type", b"application/json")]
+    if authorization:
+        headers.append((b"authorization", authorization))
+    body = json.dumps({"idempotency_key": key}).encode()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": buy_path(sale),
+        "raw_path": buy_path(sale).encode(),
+        "query_string": b"",
+        "headers": [*headers, (b"content-length", str(len(body)).encode())],
+        "client": ("127.0.0.1", 1234),
+        "server": ("testserver", 80),
+    }
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop(0)
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
 
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db]
@@ -207,37 +243,7 @@ def test_an_admitted_request_becomes_the_buyers_ticket_or_gives_its_unit_back(
     token = Token.objects.create(user=buyer)
 
     def post(key: str, authorization: bytes | None) -> tuple[int, bytes]:
-        headers = [(b"host", b"testserver"), (b"content-type", b"application/json")]
-        if authorization:
-            headers.append((b"authorization", authorization))
-        body = json.dumps({"idempotency_key": key}).encode()
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "POST",
-            "scheme": "http",
-            "path": buy_path(sale),
-            "raw_path": buy_path(sale).encode(),
-            "query_string": b"",
-            "headers": [*headers, (b"content-length", str(len(body)).encode())],
-            "client": ("127.0.0.1", 1234),
-            "server": ("testserver", 80),
-        }
-        messages = [{"type": "http.request", "body": body, "more_body": False}]
-        sent: list[dict[str, Any]] = []
-
-        async def receive() -> dict[str, Any]:
-            if messages:
-                return messages.pop(0)
-            await asyncio.sleep(3600)
-            return {"type": "http.disconnect"}
-
-        async def send(message: dict[str, Any]) -> None:
-            sent.append(message)
-
-        asyncio.run(application(scope, receive, send))
-        return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+        return post_buy(application, sale, key, authorization)
 
     # Admitted, then refused by Django (a wrong token): the unit goes back.
     status, _ = post("k1", b"Token " + b"0" * 40)
@@ -278,3 +284,42 @@ def test_an_admission_meets_a_buyer_who_already_holds_a_ticket(
     monkeypatch.setattr("shop.services.flash.TICKET_GRACE_SECONDS", -5)
     assert services.flash_sale_gate_sync(sale.pk) == 3
     assert gate.holders(sale.pk) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_buy_requests_run_in_one_go_on_a_slots_lasting_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Django's ASGI handler would run each request in a new thread (a new
+    # database connection each) and hop threads around every middleware;
+    # through the edge, a slot's thread serves request after request whole.
+    from django.core.signals import request_finished, request_started
+    from django.db import connections
+
+    from config.asgi import application
+
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
+    sale = _on_sale(quantity=5)
+    seen: list[tuple[str, int]] = []
+
+    def started(**kwargs: Any) -> None:
+        seen.append(("started", threading.get_ident()))
+
+    def finished(**kwargs: Any) -> None:
+        seen.append(("finished", threading.get_ident()))
+
+    request_started.connect(started)
+    request_finished.connect(finished)
+    try:
+        for index in range(3):
+            token = Token.objects.create(user=UserFactory())
+            status, body = post_buy(application, sale, f"k{index}", f"Token {token.key}".encode())
+            assert status == 201, body
+    finally:
+        request_started.disconnect(started)
+        request_finished.disconnect(finished)
+    assert [name for name, _ in seen] == ["started", "finished"] * 3
+    threads = {thread for _, thread in seen}
+    assert len(threads) == 1 and threading.get_ident() not in threads
+    assert fresh(sale).remaining == 2

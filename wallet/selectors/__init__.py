@@ -11,8 +11,11 @@ Their public functions are also here, as ``wallet.selectors.<name>``.
 
 from wallet.selectors.coins import (
     COIN_KINDS,
+    DEFAULT_PACK,
     MAX_RECHARGE_COINS,
     MIN_RECHARGE_COINS,
+    RECHARGE_PACKS,
+    RechargePack,
     WalletSummary,
     account_balance,
     account_kind_unit,
@@ -21,6 +24,7 @@ from wallet.selectors.coins import (
     coin_price,
     ledger_lines_for,
     payment_payload,
+    recharge_packs,
     wallet_summary,
 )
 from wallet.selectors.gifts import (
@@ -53,11 +57,14 @@ from wallet.selectors.payouts import (
 
 __all__ = [
     "COIN_KINDS",
+    "DEFAULT_PACK",
     "MAX_RECHARGE_COINS",
     "MIN_RECHARGE_COINS",
+    "RECHARGE_PACKS",
     "REVIEW_PERMISSION",
     "PayoutPlan",
     "Quote",
+    "RechargePack",
     "TopGifter",
     "WalletSummary",
     "account_balance",
@@ -86,5 +93,6 @@ __all__ = [
     "payout_run_plan",
     "payout_threshold",
     "payouts_for",
+    "recharge_packs",
     "wallet_summary",
 ]

@@ -15,11 +15,17 @@ from django.conf import settings
 from django.db.models import OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from core.money import currency, money_text
 from wallet.errors import ValidationFailed
 from wallet.models import Account, Line, Payment
 
 MIN_RECHARGE_COINS = 1
 MAX_RECHARGE_COINS = 100_000
+#: The preset packs offered wherever coins are bought (the wallet page, a
+#: live room's top-up sheet), in coins; the first pack of ``DEFAULT_PACK`` is
+#: preselected.
+RECHARGE_PACKS = (60, 300, 980, 1980)
+DEFAULT_PACK = 300
 
 # The unit of each account kind: coins, or minor units of the money currency.
 COIN_KINDS = frozenset(
@@ -128,6 +134,33 @@ def account_balance(account: Account) -> int:
 def coin_price() -> int:
     """What one coin costs, in minor units of ``SPROUT_CURRENCY``."""
     return int(settings.SPROUT_WALLET_COIN_PRICE)
+
+
+@dataclass(frozen=True)
+class RechargePack:
+    """A preset pack as a page offers it: its coins and what they cost
+    (minor units of ``currency``, and as people read it)."""
+
+    coins: int
+    price: int
+    currency: str
+    price_text: str
+
+
+def recharge_packs() -> list[RechargePack]:
+    """The preset packs with their prices (:data:`RECHARGE_PACKS` at
+    :func:`coin_price`)."""
+    code = currency()
+    price = coin_price()
+    return [
+        RechargePack(
+            coins=coins,
+            price=coins * price,
+            currency=code,
+            price_text=money_text(coins * price, code),
+        )
+        for coins in RECHARGE_PACKS
+    ]
 
 
 def check_recharge_coins(coins: Any) -> int:

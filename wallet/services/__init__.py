@@ -47,6 +47,7 @@ from wallet.services.recharge import (
     payment_charge,
     payment_create,
     payment_start,
+    payment_start_once,
     recharge_create,
 )
 
@@ -73,6 +74,7 @@ __all__ = [
     "payment_charge",
     "payment_create",
     "payment_start",
+    "payment_start_once",
     "payout_approve",
     "payout_reject",
     "payout_run_claim",

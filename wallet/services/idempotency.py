@@ -74,6 +74,7 @@ def operation_run_once(
     key: str,
     params: Mapping[str, Any],
     operation: Operation,
+    finish: Callable[[], None] | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Run ``operation`` once for ``(user, scope, key)`` and return
     ``(response, replayed)``.
@@ -83,6 +84,10 @@ def operation_run_once(
     JSON-serialisable response, stored with the key and replayed to retries.
     It runs inside this function's transaction; a domain error it raises
     rolls everything back, key included (see the module's docstring).
+    ``finish``, when given, runs last in the transaction, after the response
+    is stored (not on a replay): the place to take contended rows, whose
+    locks are then held until the commit only; what it raises rolls
+    everything back like the operation's errors.
     Raises ``ValidationFailed`` for a malformed key and
     ``IdempotencyConflict`` for a key reused with other parameters."""
     check_key(key)
@@ -106,4 +111,6 @@ def operation_run_once(
         record.entry = entry
         record.response = _as_json(response)
         record.save(update_fields=["entry", "response"])
+        if finish is not None:
+            finish()
         return dict(record.response), False

@@ -31,13 +31,15 @@ from community.models import User
 from community.permissions import check_authenticated
 from core.money import currency
 from wallet import providers
-from wallet.errors import CallbackMismatch, UnknownPayment
+from wallet.errors import CallbackMismatch, PaymentsUnavailable, UnknownPayment
 from wallet.extensions import PaymentPurpose, payment_purpose
 from wallet.models import Account, Entry, Payment
 from wallet.selectors import check_recharge_coins, coin_balance, coin_price, payment_payload
 from wallet.services.idempotency import operation_run_once
 
 RECHARGE_SCOPE = "recharge"
+#: ``Payment.provider_ref`` of a payment no provider was asked to charge yet.
+UNSTARTED_PREFIX = "new:"
 
 
 def coin_account_get_or_create(user: User) -> Account:
@@ -93,7 +95,7 @@ def payment_create(*, user: User, amount: int, purpose: str, coins: int = 0) -> 
         user=user,
         provider=provider.name,
         # Unique until the provider names the charge, a moment later.
-        provider_ref=f"new:{uuid.uuid4().hex}",
+        provider_ref=f"{UNSTARTED_PREFIX}{uuid.uuid4().hex}",
         purpose=purpose,
         coins=coins,
         amount=amount,
@@ -123,6 +125,30 @@ def payment_start(payment: Payment) -> Payment:
             payment = Payment.objects.select_for_update().get(pk=payment.pk)
             _fail(payment)
     return payment
+
+
+def payment_start_once(payment_id: int) -> Payment | None:
+    """Start a payment made earlier by :func:`payment_create` (a charge
+    asked for after its order committed, from a task), unless it already
+    was started or completed: a redelivered task charges nothing twice. A
+    provider that takes no charges (``PaymentsUnavailable``) fails the
+    payment, so that its purpose releases what it holds; there is no
+    request left to tell. Returns the payment as it is then, or None when
+    there was nothing to start (no such payment, or started already)."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
+        if (
+            payment is None
+            or payment.status != Payment.Status.PENDING
+            or not payment.provider_ref.startswith(UNSTARTED_PREFIX)
+        ):
+            return None
+        try:
+            with transaction.atomic():
+                return payment_start(payment)
+        except PaymentsUnavailable:
+            _fail(payment)
+            return payment
 
 
 def _fail(payment: Payment) -> None:
