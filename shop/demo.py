@@ -673,7 +673,9 @@ class _OrderSeeder:
             shipped, delivered, refunded = (purchase.at + span * f for f in (0.2, 0.5, 0.8))
         if age == 3 or age % CANCEL_EVERY == CANCEL_EVERY - 1:
             services.order_cancel(buyer=buyer, order=order, reason="Ordered by mistake")
-            self._date_transition(order, cancelled_at=purchase.at + (shipped - purchase.at) / 3)
+            # Before it would have shipped, and never later than now.
+            before = min(shipped, self.now) - purchase.at
+            self._date_transition(order, cancelled_at=purchase.at + before / 3)
             return str(Order.Status.CANCELLED)
         if shipped >= self.now:
             return str(Order.Status.PAID)
