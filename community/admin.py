@@ -638,6 +638,9 @@ class ReportAdmin(ModerationAdmin):
 
     change_form_template = "admin/community/report/change_form.html"
 
+    class Media:
+        css = {"all": ("css/admin-moderation.css",)}
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
         return (
             super()

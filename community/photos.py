@@ -29,6 +29,7 @@ from typing import Any
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
+from community import demo_pictures
 from community.models import Photo
 from core.renditions import (
     CARD_WIDTH,
@@ -127,11 +128,35 @@ _PALETTES: tuple[tuple[_RGB, _RGB, list[_RGB]], ...] = (
 )
 
 
-def generate_demo_photo(seed: int, width: int, height: int, *, quality: int = 90) -> bytes:
-    """A pleasant, photo-like JPEG painted with Pillow only: a soft gradient
-    scene, a few blurred subjects, bokeh, a vignette and sensor-like grain.
-    The same seed always gives the same bytes."""
+DEMO_SUBJECTS = (*demo_pictures.SUBJECTS, "abstract")
+
+
+def generate_demo_photo(
+    seed: int, width: int, height: int, *, quality: int = 90, subject: str | None = None
+) -> bytes:
+    """A photo-like JPEG drawn with Pillow only, no download: an illustrated
+    scene of ``subject`` (``community.demo_pictures``: ``food``, ``room``,
+    ``plants``, ``flatlay``; by default one of them chosen by the seed), or
+    with ``"abstract"`` soft blurred shapes and bokeh (avatars), finished
+    with a vignette, texture and sensor-like grain. The same arguments
+    always give the same bytes."""
     rng = random.Random(seed)  # noqa: S311 - pictures, not secrets
+    if subject is None:
+        subject = demo_pictures.SUBJECTS[seed % len(demo_pictures.SUBJECTS)]
+    if subject == "abstract":
+        picture = _abstract(rng, seed, width, height)
+    else:
+        return _finish(
+            demo_pictures.paint_scene(subject, rng, width, height),
+            rng,
+            quality=quality,
+            texture=_SCENE_TEXTURE,
+        )
+    return _finish(picture, rng, quality=quality)
+
+
+def _abstract(rng: random.Random, seed: int, width: int, height: int) -> Image.Image:
+    """Soft gradient ground, a few blurred shapes and bokeh."""
     # Consecutive seeds (the demo seeder's) walk through the palettes.
     sky, ground, accents = _PALETTES[seed % len(_PALETTES)]
     # The scene is painted at an eighth of the size and blurred: soft shapes
@@ -168,23 +193,39 @@ def generate_demo_photo(seed: int, width: int, height: int, *, quality: int = 90
         draw.ellipse((x - r, y - r, x + r, y + r), fill=(*colour, rng.randint(40, 110)))
     scene = Image.alpha_composite(scene, bokeh.filter(ImageFilter.GaussianBlur(sw / 60)))
 
-    picture = scene.convert("RGB").resize((width, height), Image.Resampling.BICUBIC)
+    return scene.convert("RGB").resize((width, height), Image.Resampling.BICUBIC)
+
+
+# Texture octaves, (scale in pixels, amplitude): the abstract pictures' are
+# strong (they stand in for real photos in the thumbnail benchmark: detail
+# at every size costs what real photos cost to encode); the illustrated
+# scenes keep a lighter touch, enough to look photographed, not mottled.
+_ABSTRACT_TEXTURE = ((24, 12), (6, 7), (2, 6), (1, 6))
+_SCENE_TEXTURE = ((24, 5), (6, 4), (1, 6))
+
+
+def _finish(
+    picture: Image.Image,
+    rng: random.Random,
+    *,
+    quality: int,
+    texture: tuple[tuple[int, int], ...] = _ABSTRACT_TEXTURE,
+) -> bytes:
+    """A lens's and a sensor's marks on a picture, as a JPEG."""
+    width, height = picture.size
     vignette = Image.radial_gradient("L").resize((width, height), Image.Resampling.BILINEAR)
-    vignette = vignette.point(lambda v: max(0, v - 150) * 2)
+    vignette = vignette.point(lambda v: max(0, v - 170) * 2)
     picture = Image.composite(
         ImageChops.multiply(picture, Image.new("RGB", (width, height), (150, 150, 150))),
         picture,
         vignette,
     )
-    # Texture at several scales (surfaces, foliage, fabric) and sensor grain:
-    # real photos have detail at every size, so their renditions (and this
-    # picture's) cost what real ones cost to encode.
-    texture = _noise(rng, (width, height), 24, 12)
-    for scale, amplitude in ((6, 7), (2, 6), (1, 6)):
-        texture = ImageChops.add(
-            texture, _noise(rng, (width, height), scale, amplitude), offset=-128
-        )
-    picture = ImageChops.add(picture, Image.merge("RGB", (texture,) * 3), offset=-128)
+    # Texture at several scales (surfaces, foliage, fabric) and sensor grain.
+    (scale, amplitude), *finer = texture
+    grain = _noise(rng, (width, height), scale, amplitude)
+    for scale, amplitude in finer:
+        grain = ImageChops.add(grain, _noise(rng, (width, height), scale, amplitude), offset=-128)
+    picture = ImageChops.add(picture, Image.merge("RGB", (grain,) * 3), offset=-128)
 
     buffer = io.BytesIO()
     picture.save(buffer, "JPEG", quality=quality, optimize=True)

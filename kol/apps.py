@@ -29,6 +29,14 @@ class KolConfig(AppConfig):
         community.demo_parts.add(
             community.DemoPart("kol", _seed_demo, _demo_arguments), app=self.name, order=20
         )
+        # Last of all: the screening sees what the later parts added (live
+        # sessions); the pool's own screening above picks the live hosts.
+        community.demo_parts.add(
+            community.DemoPart("screening", _screen_demo),
+            app=self.name,
+            key="kol.screening",
+            order=1000,
+        )
         wallet.payout_splitter.register(agency_split, app=self.name)
         kol.stat_providers.add(gift_income, app=self.name, key="gift_income")
 
@@ -38,6 +46,12 @@ def _seed_demo(**kwargs: Any) -> None:
     from kol import demo
 
     demo.seed_demo(**kwargs)
+
+
+def _screen_demo(**kwargs: Any) -> None:
+    from kol import demo
+
+    demo.screen_demo(**kwargs)
 
 
 def _demo_arguments(parser: CommandParser) -> None:

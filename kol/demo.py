@@ -31,6 +31,12 @@ community:
   two invitations to the top of the ranking, one open and one accepted (that
   creator may host live rooms).
 
+The pool's screening picks the hosts the live part then gives sessions, so
+it runs before them; :func:`screen_demo` is the last part of the demo and
+screens the pool again once every part is in (today's stats recomputed
+first), so the studio's "latest screening" sees the hosts' past broadcasts
+and the shop's sales like a screening run the next morning would.
+
 Audiences are drawn inside the ranges of ``settings.SPROUT_KOL_TIERS``, or of
 :data:`DEMO_TIERS` when those thresholds are beyond what :data:`FAN_CAP`
 fans can reach (production's million-follower "mega"): then most demo
@@ -77,11 +83,18 @@ from django.utils import timezone
 
 from community import photos, ranking
 from community import services as community_services
+from community.demo_pictures import SUBJECTS
 from community.management.commands.seed_demo import DEMO_PASSWORD, MODERATOR_USERNAME
 from community.management.demo_content import CITIES, FIRST_NAMES, SURNAMES
 from community.management.demo_content import NICHES as COMMUNITY_CONTENT
 from community.management.demo_content import Niche as Content
-from community.management.demo_plan import AVATAR_SIZE, DEMO_EMAIL_DOMAIN, DemoPlan, build_plan
+from community.management.demo_plan import (
+    AVATAR_SIZE,
+    DEMO_EMAIL_DOMAIN,
+    DemoPlan,
+    build_plan,
+    unique_title,
+)
 from community.models import Collect, Comment, Follow, Like, Note, Photo, User
 from community.selectors import viewer_graph_forget
 from core import images
@@ -147,7 +160,7 @@ MIN_SHARE_BPS, MAX_SHARE_BPS = 1_000, 4_000
 # Painted once per run and copied: (width, height) of the note photos, all
 # wider than the feed's 540-px rendition.
 PHOTO_SIZES: tuple[tuple[int, int], ...] = ((560, 746), (600, 600), (690, 518), (560, 996))
-PHOTO_POOL = 12
+PHOTO_POOL = 20  # five pictures of each subject (community.demo_pictures)
 AVATAR_POOL = 12
 
 
@@ -352,6 +365,7 @@ def build_pool(
     )
     demo_count = min(len(candidates), round(len(community.members) * DEMO_CREATOR_SHARE), count)
     ranges = audience_ranges(ladder)
+    taken = {n.title.casefold() for n in community.notes}
     creators = []
     for member in candidates[:demo_count]:
         interests = [s for c in member.niches for s in NICHES_FOR_CONTENT.get(c, ())]
@@ -366,6 +380,7 @@ def build_pool(
                 ranges=ranges,
                 display_name=member.display_name,
                 member_bio=member.bio,
+                taken=taken,
             )
         )
     for index in range(count - demo_count):
@@ -384,6 +399,7 @@ def build_pool(
                 tier=tier or rng.choices(TIERS, TIER_WEIGHTS)[0],
                 ranges=ranges,
                 display_name=f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}",
+                taken=taken,
             )
         )
     chosen = {c.username for c in creators}
@@ -409,8 +425,10 @@ def _creator(
     ranges: dict[str, tuple[int, int]],
     display_name: str,
     member_bio: str = "",
+    taken: set[str],
 ) -> CreatorPlan:
-    """One creator's plan; ``member_bio`` is a demo member's own (kept)."""
+    """One creator's plan; ``member_bio`` is a demo member's own (kept);
+    new members' note titles avoid ``taken`` and join it."""
     rng = _rng(seed, username, "creator")
     low, high = ranges[tier]
     followers = min(FAN_CAP, int(math.exp(rng.uniform(math.log(low), math.log(high)))))
@@ -442,7 +460,7 @@ def _creator(
     notes: tuple[CreatorNote, ...] = ()
     if new_member:
         count = 1 + (posts_per_week >= 3) + (posts_per_week >= 5)
-        notes = _notes(_rng(seed, username, "notes"), niches=niches, count=count)
+        notes = _notes(_rng(seed, username, "notes"), niches=niches, count=count, taken=taken)
     return CreatorPlan(
         username=username,
         new_member=new_member,
@@ -495,16 +513,33 @@ def _fill(template: str, slots: _Slots) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _notes(rng: random.Random, *, niches: Sequence[str], count: int) -> tuple[CreatorNote, ...]:
+def pool_subject(index: int) -> str:
+    """What the painted pool's picture ``index`` shows: the subjects in turn."""
+    return SUBJECTS[index % len(SUBJECTS)]
+
+
+def _pool_photo(rng: random.Random, subject: str) -> int:
+    """A picture of the painted pool showing ``subject`` (any when the pool
+    is too small to have one)."""
+    matching = [k for k in range(PHOTO_POOL) if pool_subject(k) == subject]
+    return rng.choice(matching) if matching else rng.randrange(PHOTO_POOL)
+
+
+def _notes(
+    rng: random.Random, *, niches: Sequence[str], count: int, taken: set[str]
+) -> tuple[CreatorNote, ...]:
+    """A new creator's notes; their titles join ``taken`` (no two notes of
+    the site share one)."""
     notes: list[CreatorNote] = []
-    titles: set[str] = set()
-    for index in range(count):
+    for _ in range(count):
         content = _content(niches[0] if rng.random() < 0.7 else rng.choice(niches))
         slots = _Slots(rng, content)
-        title = _fill(rng.choice(content.titles), slots)
-        if title in titles:
-            title = f"{title} (part {index + 1})"
-        titles.add(title)
+
+        def compose(content: Content = content, slots: _Slots = slots) -> str:
+            slots.clear()
+            return _fill(rng.choice(content.titles), slots)
+
+        title = unique_title(compose, taken)
         tips = rng.sample(content.tips, k=min(len(content.tips), 3))
         topics = rng.sample(content.topics, k=min(len(content.topics), 3))
         body = "\n".join(
@@ -518,7 +553,7 @@ def _notes(rng: random.Random, *, niches: Sequence[str], count: int) -> tuple[Cr
                 " ".join(f"#{t}" for t in topics),
             ]
         )
-        notes.append(CreatorNote(title=title[:100], body=body, photo=rng.randrange(PHOTO_POOL)))
+        notes.append(CreatorNote(title=title, body=body, photo=_pool_photo(rng, content.picture)))
     return tuple(notes)
 
 
@@ -633,6 +668,30 @@ def seed_demo(*, command: BaseCommand, options: dict[str, Any], rng: random.Rand
         seeder.run()
 
 
+def screen_demo(*, command: BaseCommand, options: dict[str, Any], rng: random.Random) -> None:
+    """The demo's last part: recompute today's stats and screen the pool
+    again now that the later parts (live sessions, gifts, sales) are in, so
+    no stored screening predates the data it judges. Rewrites scores only
+    (a second run changes nothing but the time of the screening); with
+    ``options["dry_run"]`` it only says so."""
+    verbose = options.get("verbosity", 1) >= 1
+    if not CreatorProfile.objects.exists():
+        return
+    if options.get("dry_run"):
+        command.stdout.write(
+            "Dry run (screening): would recompute today's stats and screen the creator pool "
+            "again after the other parts. Nothing was written."
+        )
+        return
+    with transaction.atomic():
+        services.stats_compute_day(day=selectors.stats_today())
+        results = selectors.creator_ranking()
+        services.screening_scores_store(results)
+    if verbose:
+        top = ", ".join(f"{r.creator.user.username} {r.score:.1f}" for r in results[:3])
+        command.stdout.write(f"Screening after every part: {top}, ...")
+
+
 # --- writing it --------------------------------------------------------------------------
 
 
@@ -648,8 +707,8 @@ class _Picture:
     renditions: tuple[tuple[str, dict[str, bytes]], ...]
 
 
-def _picture(seed: int, size: tuple[int, int]) -> _Picture:
-    painted = photos.generate_demo_photo(seed, *size)
+def _picture(seed: int, size: tuple[int, int], subject: str) -> _Picture:
+    painted = photos.generate_demo_photo(seed, *size, subject=subject)
     prepared = images.prepare_upload(ContentFile(painted, name="painted.jpg"))
     rendered = photos.make_renditions(prepared.content, widths=settings.SPROUT_PHOTO_WIDTHS)
     return _Picture(
@@ -663,7 +722,7 @@ def _picture(seed: int, size: tuple[int, int]) -> _Picture:
 
 
 def _avatar(seed: int) -> bytes:
-    painted = photos.generate_demo_photo(seed, AVATAR_SIZE, AVATAR_SIZE)
+    painted = photos.generate_demo_photo(seed, AVATAR_SIZE, AVATAR_SIZE, subject="abstract")
     return images.prepare_upload(ContentFile(painted, name="avatar.jpg")).content
 
 
@@ -736,7 +795,7 @@ class _PoolSeeder:
             # Avatars first: members need them; the photos are painted meanwhile.
             avatars = [pool.submit(_avatar, seed) for seed in seeds[PHOTO_POOL:] if paint]
             pictures = [
-                pool.submit(_picture, seed, PHOTO_SIZES[k % len(PHOTO_SIZES)])
+                pool.submit(_picture, seed, PHOTO_SIZES[k % len(PHOTO_SIZES)], pool_subject(k))
                 for k, seed in enumerate(seeds[:PHOTO_POOL] if paint else [])
             ]
             with transaction.atomic():

@@ -13,6 +13,9 @@ above it (live, shop) add to its stats and screening.
   added to the creator studio's table of notes (the shop's orders, sales,
   commission and conversion per note). One query per provider whatever the
   number of notes.
+- ``go_live`` (Hook): the URL name of the page where a host goes live,
+  linked from the creator studio (the live app registers ``"go_live"``).
+  Default: None (no live rooms installed, the studio links nowhere).
 - ``studio_sections`` (Slot): ``(request, creator user) -> StudioSection |
   None``, bands of the creator studio after its performance charts (the
   shop's sales per day and per live session). A provider returns None when
@@ -44,6 +47,12 @@ live_performance: Hook[LivePerformance | None] = Hook(
     "kol.live_performance",
     default=None,
     doc="Past live performance for screening (the live app registers it).",
+)
+
+go_live: Hook[str | None] = Hook(
+    "kol.go_live",
+    default=None,
+    doc="The URL name of the go-live page the studio links hosts to (the live app registers it).",
 )
 
 

@@ -16,12 +16,14 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from community import badges
 from community import selectors as community_selectors
+from community.models import User
 from core.errors import DomainError
 from core.forms import add_domain_errors
 from core.views import (
@@ -225,13 +227,24 @@ def studio(request: HttpRequest) -> HttpResponse:
             note_columns=note_columns,
             note_rows=[(note, [c.cell(note.pk) for c in note_columns]) for note in notes],
             studio_sections=extensions.studio_sections_for(request, user),
-            can_host=selectors.can_host_live(user),
+            **_hosting(user),
             follower_change=_follower_change(detail.stats, days=30),
             earnings=selectors.studio_earnings(user),
         )
         response = render(request, "kol/studio.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _hosting(user: User) -> dict[str, Any]:
+    """Whether ``user`` may host live rooms, and where they go live: the
+    page the live app registered (``kol.extensions.go_live``; empty without
+    live rooms installed)."""
+    url_name = extensions.go_live.get()
+    return {
+        "can_host": selectors.can_host_live(user),
+        "go_live_url": reverse(url_name) if url_name else "",
+    }
 
 
 def _follower_change(rows: list[Any], *, days: int) -> int | None:
@@ -271,7 +284,7 @@ def invitation_answer(request: HttpRequest, pk: int, answer: str) -> HttpRespons
     else:
         extra = render_to_string(
             "kol/partials/live_hosting.html",
-            {"can_host": selectors.can_host_live(user), "oob": True},
+            {**_hosting(user), "oob": True},
             request=request,
         )
     return partial(

@@ -36,6 +36,7 @@ class LiveConfig(AppConfig):
             community.DemoPart("live", _seed_demo, _demo_arguments), app=self.name, order=30
         )
         kol.live_performance.register(live_performance, app=self.name)
+        kol.go_live.register("go_live", app=self.name)
         # The session report's gift takings are live's own section of its
         # report (the shop adds its sales beside them).
         session_report_sections.add(session_cash, app=self.name, key="gifts", order=10)

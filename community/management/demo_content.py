@@ -45,6 +45,8 @@ class Niche:
     # (comment, the author's answer, or None for praise the author just thanks)
     comments: tuple[tuple[str, str | None], ...]
     slots: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # What its photos show (``community.demo_pictures.SUBJECTS``).
+    picture: str = "room"
 
 
 # fmt: off
@@ -52,6 +54,7 @@ class Niche:
 NICHES: tuple[Niche, ...] = (
     Niche(
         name="food",
+        picture="food",
         bio="Home cook and weekend baker",
         board="Recipes to try",
         topics=("recipes", "homecooking", "mealprep", "easydinner", "baking"),
@@ -105,6 +108,7 @@ NICHES: tuple[Niche, ...] = (
     ),
     Niche(
         name="skincare",
+        picture="flatlay",
         bio="Skincare nerd with sensitive skin",
         board="Skincare shelf",
         topics=("skincare", "skincareroutine", "spf", "selfcare"),
@@ -153,6 +157,7 @@ NICHES: tuple[Niche, ...] = (
     ),
     Niche(
         name="travel",
+        picture="room",
         bio="Slow traveller, window-seat person",
         board="Trips to take",
         topics=("travel", "weekendtrip", "citywalk", "hiddengems"),
@@ -200,6 +205,7 @@ NICHES: tuple[Niche, ...] = (
     ),
     Niche(
         name="home",
+        picture="room",
         bio="Small-space decorator, renter-friendly ideas",
         board="Home ideas",
         topics=("homedecor", "smallspaces", "cozyhome", "organizing"),
@@ -244,6 +250,7 @@ NICHES: tuple[Niche, ...] = (
     ),
     Niche(
         name="fitness",
+        picture="flatlay",
         bio="Learning to love morning workouts",
         board="Workouts",
         topics=("fitness", "homeworkout", "running", "yoga"),
@@ -288,6 +295,7 @@ NICHES: tuple[Niche, ...] = (
     ),
     Niche(
         name="plants",
+        picture="plants",
         bio="37 houseplants and counting",
         board="Plant care",
         topics=("plants", "houseplants", "plantcare", "urbangarden"),
@@ -331,6 +339,7 @@ NICHES: tuple[Niche, ...] = (
     ),
     Niche(
         name="coffee",
+        picture="food",
         bio="Home barista in training",
         board="Coffee spots",
         topics=("coffee", "latteart", "coffeeathome", "cafehopping"),
@@ -377,6 +386,7 @@ NICHES: tuple[Niche, ...] = (
     ),
     Niche(
         name="style",
+        picture="flatlay",
         bio="Capsule wardrobe fan, thrift shop regular",
         board="Outfit ideas",
         topics=("ootd", "capsulewardrobe", "thrifting", "minimalstyle"),

@@ -9,9 +9,10 @@ note's index), so skipping a note that exists never shifts the others.
 
 from __future__ import annotations
 
+import itertools
 import random
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from community.management.demo_content import (
@@ -65,6 +66,7 @@ class PhotoPlan:
     seed: int
     width: int
     height: int
+    subject: str = "food"  # what is in the picture (community.demo_pictures)
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,7 @@ def build_plan(*, seed: int, users: int, notes: int) -> DemoPlan:
     pulls = [m.pull for m in members]
     by_name = {m.username: m for m in members}
     follows = _follows(seed, members)
-    used_titles: set[tuple[str, str]] = set()
+    used_titles: set[str] = set()  # no two notes of the site share a title
     note_plans = []
     for index in range(notes):
         rng = _rng(seed, "note", index)
@@ -211,6 +213,36 @@ def _fill(template: str, slots: _Slots) -> str:
     return text[:1].upper() + text[1:]
 
 
+# When every draw of a theme's titles is taken, a note reads as the next in
+# a series: "Shakshuka in 15 minutes, take two".
+TITLE_SEQUELS = (
+    "take two", "the weekend version", "one year on", "revisited", "the quick version",
+    "take three", "the budget version", "for beginners", "the long version", "again",
+)  # fmt: skip
+TITLE_ATTEMPTS = 20
+
+
+def unique_title(compose: Callable[[], str], taken: set[str]) -> str:
+    """A title from ``compose`` (a theme's templates, filled) that no other
+    note has (``taken``, case-folded, gets it): drawn again up to
+    :data:`TITLE_ATTEMPTS` times, then the last draw as a sequel, numbered
+    when even those are taken."""
+    title = ""
+    for _ in range(TITLE_ATTEMPTS):
+        title = compose()[:100]
+        if title.casefold() not in taken:
+            taken.add(title.casefold())
+            return title
+    base = title[:80].rstrip(" ,")
+    candidates = (f"{base}, {sequel}" for sequel in TITLE_SEQUELS)
+    numbered = (f"{base}, part {n}" for n in itertools.count(2))
+    for candidate in itertools.chain(candidates, numbered):
+        if candidate.casefold() not in taken:
+            taken.add(candidate.casefold())
+            return candidate
+    raise AssertionError("unreachable: the numbered sequels never run out")  # pragma: no cover
+
+
 def _note(
     rng: random.Random,
     *,
@@ -218,19 +250,16 @@ def _note(
     seed: int,
     author: MemberPlan,
     members: Sequence[MemberPlan],
-    used_titles: set[tuple[str, str]],
+    used_titles: set[str],
 ) -> NotePlan:
     niche = NICHES_BY_NAME[rng.choice(author.niches)]
     slots = _Slots(rng, niche)
-    title = ""
-    for _ in range(20):  # the same member rarely repeats a title; reroll if so
+
+    def compose() -> str:
         slots.clear()
-        title = _fill(rng.choice(niche.titles), slots)
-        if (author.username, title) not in used_titles:
-            break
-    else:
-        title = f"{title} (part {index})"
-    used_titles.add((author.username, title))
+        return _fill(rng.choice(niche.titles), slots)
+
+    title = unique_title(compose, used_titles)
 
     others = [m for m in members if m.username != author.username]
     lines = [_fill(rng.choice(niche.openers), slots), ""]
@@ -244,7 +273,12 @@ def _note(
     aspect = rng.choices(ASPECTS, weights=[a[3] for a in ASPECTS])[0]
     count = rng.choices(range(1, 6), weights=PHOTO_COUNT_WEIGHTS)[0]
     photos = tuple(
-        PhotoPlan(seed=(seed * 7_919 + index) * 10 + k, width=aspect[1], height=aspect[2])
+        PhotoPlan(
+            seed=(seed * 7_919 + index) * 10 + k,
+            width=aspect[1],
+            height=aspect[2],
+            subject=niche.picture,
+        )
         for k in range(count)
     )
 
@@ -260,7 +294,7 @@ def _note(
     return NotePlan(
         index=index,
         author=author.username,
-        title=title[:100],
+        title=title,
         body="\n".join(lines)[:2000],
         photos=photos,
         likers=likers,

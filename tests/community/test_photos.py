@@ -16,7 +16,8 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageCms, ImageDraw
 
-from community import photos, services
+from community import demo_pictures, photos, services
+from community.management import demo_plan
 from community.models import Photo, User
 from community.tasks import render_photo
 from core import images as pipeline
@@ -409,3 +410,47 @@ def test_demo_photo_is_a_deterministic_jpeg_per_seed() -> None:
     image = Image.open(io.BytesIO(first))
     assert (image.format, image.size) == ("JPEG", (540, 720))
     assert pipeline.prepare_upload(images.upload("demo.jpg", first)).format == "jpeg"
+
+
+@pytest.mark.parametrize("subject", [*demo_pictures.SUBJECTS, "abstract"])
+def test_each_demo_subject_is_a_deterministic_jpeg_of_the_asked_size(subject: str) -> None:
+    first = photos.generate_demo_photo(11, 345, 460, subject=subject)
+    assert first == photos.generate_demo_photo(11, 345, 460, subject=subject)
+    assert first != photos.generate_demo_photo(12, 345, 460, subject=subject)
+    image = Image.open(io.BytesIO(first))
+    assert (image.format, image.size, image.mode) == ("JPEG", (345, 460), "RGB")
+
+
+@pytest.mark.parametrize(
+    "size",
+    [(a[1], a[2]) for a in demo_plan.ASPECTS] + [(320, 320), (560, 996), (690, 518), (480, 480)],
+)
+def test_demo_scenes_come_at_the_demos_sizes(size: tuple[int, int]) -> None:
+    for k, subject in enumerate(demo_pictures.SUBJECTS):
+        image = Image.open(io.BytesIO(photos.generate_demo_photo(k, *size, subject=subject)))
+        assert image.size == size
+
+
+def test_the_seed_picks_a_subject_when_none_is_named() -> None:
+    for seed in range(4):
+        subject = demo_pictures.SUBJECTS[seed % len(demo_pictures.SUBJECTS)]
+        assert photos.generate_demo_photo(seed, 200, 160) == photos.generate_demo_photo(
+            seed, 200, 160, subject=subject
+        )
+
+
+def test_scenes_differ_from_each_other_and_are_not_flat() -> None:
+    pictures = {
+        subject: Image.open(io.BytesIO(photos.generate_demo_photo(5, 300, 400, subject=subject)))
+        for subject in demo_pictures.SUBJECTS
+    }
+    for picture in pictures.values():
+        low, high = picture.convert("L").getextrema()
+        assert isinstance(low, int) and isinstance(high, int)
+        assert high - low > 120  # drawn objects with light and shade, not a blur
+    assert len({p.tobytes() for p in pictures.values()}) == len(pictures)
+
+
+def test_an_unknown_subject_is_refused() -> None:
+    with pytest.raises(ValueError, match="no demo scene"):
+        photos.generate_demo_photo(1, 100, 100, subject="spaceship")

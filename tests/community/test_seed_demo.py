@@ -16,8 +16,9 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from community import extensions, ranking
+from community import demo_pictures, extensions, ranking
 from community.management import demo_plan
+from community.management.demo_content import NICHES
 from community.models import (
     Block,
     Board,
@@ -225,6 +226,34 @@ def test_the_plan_is_deterministic() -> None:
     assert len(set(titles)) == len(titles)  # (author, title) identifies a note
     # A longer plan starts with the same notes: more notes never reshuffle.
     assert demo_plan.build_plan(seed=3, users=10, notes=30).notes[:20] == first.notes
+
+
+def test_every_note_title_is_unique_and_from_its_theme() -> None:
+    plan = demo_plan.build_plan(seed=1, users=40, notes=600)  # past the templates' variety
+    titles = [n.title for n in plan.notes]
+    assert len({t.casefold() for t in titles}) == len(titles)
+    assert all(0 < len(t) <= 100 for t in titles)
+    assert not any("(part" in t for t in titles)
+    by_name = {n.name: n for n in NICHES}
+    fillers = {
+        name: {w.casefold() for values in niche.slots.values() for w in values}
+        | {t.split("{")[0].strip().casefold() for t in niche.titles}
+        for name, niche in by_name.items()
+    }
+    for note in plan.notes:
+        # The note's body is of one theme; its title speaks of that theme.
+        theme = next(n for n in NICHES if any(f"#{t}" in note.body for t in n.topics))
+        title = note.title.casefold()
+        assert any(word and word in title for word in fillers[theme.name]), note.title
+
+
+def test_note_photos_show_their_theme() -> None:
+    plan = demo_plan.build_plan(seed=2, users=20, notes=80)
+    pictures = {n.name: n.picture for n in NICHES}
+    assert set(pictures.values()) == set(demo_pictures.SUBJECTS)
+    for note in plan.notes:
+        theme = next(n for n in NICHES if any(f"#{t}" in note.body for t in n.topics))
+        assert {p.subject for p in note.photos} == {pictures[theme.name]}
 
 
 def test_notes_mention_and_tag_like_real_posts() -> None:

@@ -20,7 +20,7 @@ Models without a factory of their own, and what makes them:
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import factory
@@ -224,7 +224,7 @@ class PayoutRunFactory(ModelFactory[PayoutRun]):
 class PayoutFactory(ServiceMadeFactory[Payout]):
     """A pending payout made by ``wallet.services.payout_run_execute``: the creator
     (a fresh member by default) earns ``coins`` (an adjustment entry, as
-    gifts would have credited them), then the run for ``period_end`` pays
+    gifts would have credited them) on ``period_end``, then the run for ``period_end`` pays
     every creator due, this one included. ``coins`` must reach
     ``SPROUT_WALLET_PAYOUT_THRESHOLD``."""
 
@@ -241,7 +241,11 @@ class PayoutFactory(ServiceMadeFactory[Payout]):
     ) -> Payout:
         if kwargs:
             raise TypeError(f"a payout is made of a creator, coins and a period, not {kwargs}")
-        EntryFactory(user=creator, coins=coins)
+        entry = EntryFactory(user=creator, coins=coins)
+        # Earned during the period: a run pays what was booked by its end.
+        earned_at = datetime.combine(period_end, time(12), tzinfo=UTC)
+        Entry.objects.filter(pk=entry.pk).update(created_at=earned_at)
+        Line.objects.filter(entry=entry).update(created_at=earned_at)
         services.payout_run_execute(period_end=period_end)
         payout = Payout.objects.filter(run__period_end=period_end, creator=creator).first()
         if payout is None:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from community.models import User
-from kol import selectors, services
+from kol import extensions, selectors, services
 from kol.models import (
     Application,
     CreatorDailyStat,
@@ -538,6 +538,53 @@ def test_creator_accepts_an_invitation_from_the_studio(
     page = user_client.get(reverse("studio")).content.decode()
     assert "You can host live rooms." in page
     assert "Past invitations" in page
+
+
+def test_studio_of_a_host_links_to_the_go_live_page(
+    user_client: Client, user: User, creator: CreatorProfile
+) -> None:
+    user.user_permissions.add(selectors.host_permission())
+    page = user_client.get(reverse("studio")).content.decode()
+    go_live = reverse("go_live")
+    assert re.search(rf'<a class="btn btn-primary" href="{go_live}">.*?Go live</a>', page, re.S)
+    assert "Live rooms are for invited hosts" not in page
+
+
+def test_studio_of_a_creator_who_may_not_host_says_how_to_become_one(
+    user_client: Client, user: User, other_user: User, creator: CreatorProfile
+) -> None:
+    # Another member may host: that changes nothing for this creator.
+    other_user.user_permissions.add(selectors.host_permission())
+    page = user_client.get(reverse("studio")).content.decode()
+    assert f'href="{reverse("go_live")}"' not in page
+    assert "Live rooms are for invited hosts." in page  # as the go-live page tells them
+    assert 'href="#live-hosting"' in page and "How to go live" in page
+    assert "an invitation shows up here" in page
+    services.invitation_send(actor=None, user=user)
+    page = user_client.get(reverse("studio")).content.decode()
+    assert "accept it above to go live" in page
+    assert f'href="{reverse("go_live")}"' not in page
+
+
+def test_accepting_an_invitation_brings_the_go_live_button(
+    user_client: Client, user: User, creator: CreatorProfile
+) -> None:
+    invitation, _ = services.invitation_send(actor=None, user=user)
+    html = user_client.post(
+        reverse("invitation_accept", args=[invitation.pk]), headers=HTMX
+    ).content.decode()
+    assert f'href="{reverse("go_live")}"' in html  # in the hosting panel swapped in place
+
+
+def test_studio_without_live_rooms_links_to_no_go_live_page(
+    user_client: Client, user: User, creator: CreatorProfile
+) -> None:
+    user.user_permissions.add(selectors.host_permission())
+    with extensions.go_live.override(None):
+        page = user_client.get(reverse("studio")).content.decode()
+    studio = page.split('class="studio"', 1)[1]  # the account menu has its own entry
+    assert "Go live" not in studio and "How to go live" not in studio
+    assert "You can host live rooms." in studio
 
 
 def test_creator_declines_an_invitation_with_a_plain_form(

@@ -12,13 +12,15 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.models import F, Min, Sum
+from django.db.models import F, Max, Min, Sum
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from community.models import Notification, User
 from kol import demo as kol_demo
 from kol import selectors as kol_selectors
-from kol.models import CreatorDailyStat, Invitation
+from kol.models import CreatorDailyStat, CreatorProfile, Invitation
 from live import demo, selectors
 from live.models import ChatMessage, LiveSession, Room
 from tests.factories import NoteFactory
@@ -185,6 +187,26 @@ def test_daily_stats_gain_the_gift_income_of_the_session_days() -> None:
     ):
         stats[(user_id, day)] = income
     assert stats == given
+
+
+def test_the_latest_screening_sees_the_hosts_past_broadcasts(client: Client) -> None:
+    out, _ = seed()
+
+    last_end = LiveSession.objects.aggregate(last=Max("ended_at"))["last"]
+    for host in hosts():
+        profile = CreatorProfile.objects.get(user=host)
+        assert profile.scored_at is not None and profile.scored_at > last_end
+        assert not any("no live sessions" in reason for reason in profile.score_reasons)
+        assert any(reason.startswith("live performance") for reason in profile.score_reasons)
+        client.force_login(host)
+        page = client.get(reverse("studio")).content.decode()
+        screening = page.split("Your latest screening", 1)[1].split("</section>", 1)[0]
+        assert "live performance" in screening and "no live sessions" not in screening
+        assert f'href="{reverse("go_live")}"' in page
+    # Creators who never broadcast still say so.
+    others = CreatorProfile.objects.exclude(user__in=hosts()).exclude(score=None)
+    assert all("no live sessions yet" in p.score_reasons for p in others)
+    assert "Screening after every part:" in out
 
 
 def test_running_twice_adds_nothing() -> None:

@@ -3,6 +3,7 @@ managers, and the books' checks (reviewers are ``ModeratorFactory``)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from community.models import User
@@ -15,14 +16,27 @@ from tests.factories import (
     UserFactory,
 )
 from wallet import selectors
-from wallet.models import Account
+from wallet.models import Account, Entry, Line
 from wallet.reconcile import reconcile
 
+# Before the payout tests' periods: a run pays what was earned by its period's end.
+EARNED_AT = datetime(2026, 5, 1, 12, tzinfo=UTC)
 
-def earn(user: User, coins: int) -> None:
+
+def earn(user: User, coins: int, *, at: datetime | None = EARNED_AT) -> Entry:
     """Credit ``coins`` to a creator's earnings the way gifts do (an appended
-    line, not yet rolled up), issued by the platform (an adjustment entry)."""
-    EntryFactory(user=user, coins=coins, memo=f"test earnings for {user.username}")
+    line, not yet rolled up), issued by the platform (an adjustment entry),
+    booked ``at`` that moment (default :data:`EARNED_AT`; None: now)."""
+    entry = EntryFactory(user=user, coins=coins, memo=f"test earnings for {user.username}")
+    if at is not None:
+        book_at(entry, at)
+    return entry
+
+
+def book_at(entry: Entry, at: datetime) -> None:
+    """Date an entry and its lines ``at`` that moment (as if booked then)."""
+    Entry.objects.filter(pk=entry.pk).update(created_at=at)
+    Line.objects.filter(entry=entry).update(created_at=at)
 
 
 def creator_with(coins: int = 0, *, agency: Agency | None = None, share_bps: int = 0,

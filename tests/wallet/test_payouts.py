@@ -5,13 +5,13 @@ admin, the studio's earnings panel and the agency dashboard."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -32,12 +32,13 @@ from tests.wallet.factories_payouts import (
     agency_with_manager,
     assert_books_balance,
     balance,
+    book_at,
     creator_with,
     earn,
 )
 from wallet import selectors, services, tasks
 from wallet.models import Account, Entry, Line, Payout, PayoutRun
-from wallet.services import payouts
+from wallet.services import ledger, payouts
 
 pytestmark = pytest.mark.django_db
 
@@ -297,13 +298,133 @@ def test_gifts_become_a_payout_and_the_books_balance() -> None:
     GiftSendFactory.create_batch(10, sender=fan, host=host.user, gift=castle, room_id=1)
     kept = 10 * (520 - 520 * 3_000 // 10_000)  # 3,640 coins
 
-    pay()
+    pay(PERIOD)  # the gifts were sent after that period: for a later run
+    assert not Payout.objects.exists()
+    pay(timezone.now().astimezone(UTC).date())  # today's run
 
     payout = Payout.objects.get(creator=host.user)
     assert payout.coins == kept
     assert (payout.gross, payout.agency_amount, payout.net) == (254, 50, 204)
     assert balance(KINDS.PLATFORM_COINS) == 5_200 - kept
     assert_books_balance()
+
+
+# --- the period's end -------------------------------------------------------------------
+
+END = datetime.combine(PERIOD + timedelta(days=1), time.min, tzinfo=UTC)  # PERIOD's end, UTC
+
+
+def commission(user: Any, cents: int, *, at: datetime) -> None:
+    """Commission (money) released to ``user`` as a delivered order's is
+    (the shop books it; here an adjustment from the provider's clearing), ``at``."""
+    with transaction.atomic():
+        entry = ledger.entry_post(
+            kind=Entry.Kind.ADJUSTMENT,
+            postings=[
+                ledger.Posting(ledger.account_get_or_create(KINDS.PROVIDER_CLEARING), -cents),
+                ledger.Posting(
+                    ledger.account_get_or_create(KINDS.COMMISSION_EARNED, user=user), cents
+                ),
+            ],
+            memo="test commission",
+        )
+    book_at(entry, at)
+
+
+def test_a_run_pays_what_was_earned_by_the_end_of_its_period() -> None:
+    creator = creator_with(1_500)
+    earn(creator.user, 500, at=END - timedelta(microseconds=1))  # the period's last moment
+    earn(creator.user, 1_200, at=END)  # the next day's first
+    commission(creator.user, 90, at=END - timedelta(hours=1))
+    commission(creator.user, 300, at=END + timedelta(hours=1))
+
+    result = pay(PERIOD)
+
+    payout = Payout.objects.get(creator=creator.user)
+    assert (payout.coins, payout.commission) == (2_000, 90)
+    assert result.made[0].quote.coins == 2_000
+    # What came after the period's end waits for the next run.
+    assert balance(KINDS.CREATOR_EARNINGS, user=creator.user) == 1_200
+    assert balance(KINDS.COMMISSION_EARNED, user=creator.user) == 300
+    pay(PERIOD + timedelta(days=1))
+    later = Payout.objects.filter(creator=creator.user).latest("id")
+    assert (later.coins, later.commission) == (1_200, 300)
+    assert later.run.period_end == PERIOD + timedelta(days=1)
+    assert balance(KINDS.CREATOR_EARNINGS, user=creator.user) == 0
+    assert balance(KINDS.COMMISSION_EARNED, user=creator.user) == 0
+    assert_books_balance()
+
+
+def test_earnings_over_the_threshold_only_after_the_period_are_not_paid_in_it() -> None:
+    creator = creator_with(600)
+    earn(creator.user, 900, at=END + timedelta(hours=3))
+
+    assert selectors.payout_run_plan(period_end=PERIOD) == []
+    assert pay(PERIOD).made == []
+    assert pay(PERIOD + timedelta(days=1)).made[0].quote.coins == 1_500
+
+
+def test_a_run_for_an_older_period_pays_only_the_older_part_then_the_later_run_the_rest() -> None:
+    agency, _ = agency_with_manager()
+    creator = creator_with(1_400, agency=agency, share_bps=2_000)  # before PERIOD
+    earn(creator.user, 2_600, at=END + timedelta(hours=20))  # during the next day
+    older, newer = PERIOD, PERIOD + timedelta(days=1)
+
+    first = pay(older)
+    second = pay(newer)
+
+    assert [r.quote.coins for r in first.made] == [1_400]
+    assert [r.quote.coins for r in second.made] == [2_600]
+    assert [p.run.period_end for p in Payout.objects.order_by("id")] == [older, newer]
+    assert balance(KINDS.CREATOR_EARNINGS, user=creator.user) == 0
+    assert_books_balance()
+
+
+def test_an_older_period_run_after_a_later_one_pays_nothing_twice() -> None:
+    creator = creator_with(1_400)
+    earn(creator.user, 2_600, at=END + timedelta(hours=20))
+    pay(PERIOD + timedelta(days=1))  # pays all 4,000
+    earn(creator.user, 1_100, at=END + timedelta(days=2))  # earned after both periods
+
+    assert pay(PERIOD).made == []  # its 1,400 went out in the later run already
+    assert Payout.objects.get(creator=creator.user).coins == 4_000
+    assert balance(KINDS.CREATOR_EARNINGS, user=creator.user) == 1_100
+    assert_books_balance()
+
+
+def test_coins_a_rejected_payout_gave_back_count_as_earned_before() -> None:
+    creator = creator_with(1_500)
+    pay(PERIOD)
+    payout = Payout.objects.get(creator=creator.user)
+    # The reversal is booked now, long after PERIOD: still the coins of before.
+    services.payout_reject(reviewer=ModeratorFactory(), payout=payout, reason="Checking gifts")
+
+    assert [r.quote.coins for r in pay(PERIOD + timedelta(days=1)).made] == [1_500]
+
+
+def test_dry_run_shows_the_figures_the_run_pays() -> None:
+    agency, _ = agency_with_manager()
+    creators = [
+        creator_with(1_300, agency=agency if n % 2 else None, share_bps=1_500) for n in range(4)
+    ]
+    for n, creator in enumerate(creators):
+        earn(creator.user, 700 * (n + 1), at=END + timedelta(hours=n))
+        commission(creator.user, 50 + 40 * n, at=END - timedelta(hours=n + 1))
+        commission(creator.user, 999, at=END + timedelta(minutes=5))
+
+    planned = {r.plan.creator_id: r.quote for r in pay(PERIOD, dry_run=True).made}
+    paid = {r.plan.creator_id: r.quote for r in pay(PERIOD).made}
+
+    assert planned == paid
+    assert {q.coins for q in paid.values()} == {1_300}
+    assert sorted(q.commission for q in paid.values()) == [0, 90, 130, 170]  # 50 < 70 cents
+    assert {
+        p.creator_id: (p.coins, p.gross, p.agency_amount, p.net, p.commission)
+        for p in Payout.objects.all()
+    } == {
+        creator_id: (q.coins, q.gross, q.agency_amount, q.net, q.commission)
+        for creator_id, q in planned.items()
+    }
 
 
 # --- review ----------------------------------------------------------------------------

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from community.models import User
 from tests.wallet.factories_payouts import agency_with_manager, creator_with, earn
 from wallet.models import Entry, Line, Payout, PayoutRun
 
@@ -131,3 +132,25 @@ def test_has_help() -> None:
     parser = Command().create_parser("manage.py", "run_payouts")
     text = parser.format_help()
     assert "--period-end" in text and "--dry-run" in text and "--no-progress" in text
+
+
+def test_period_end_bounds_the_earnings_paid_and_the_dry_run_says_the_same() -> None:
+    seed()
+    bruno = User.objects.get(username="bruno")
+    earn(bruno, 4_000, at=datetime(2026, 5, 5, 0, 0, tzinfo=UTC))  # after 2026-05-04
+
+    dry, _ = run("--period-end", "2026-05-04", "--dry-run", "--no-progress")
+    out, _ = run("--period-end", "2026-05-04", "--no-progress")
+
+    assert "@bruno: 5,000 coins" in dry and "@bruno: 5,000 coins" in out
+    assert dry.splitlines()[1:3] == [
+        line.replace("[paid]", "[would pay]") for line in out.splitlines()[1:3]
+    ]
+    later, _ = run("--period-end", "2026-05-05", "--no-progress")
+    assert "@bruno: 4,000 coins" in later and "@alice" not in later
+    assert list(
+        Payout.objects.filter(creator=bruno).order_by("id").values_list("coins", flat=True)
+    ) == [
+        5_000,
+        4_000,
+    ]

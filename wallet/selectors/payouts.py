@@ -1,24 +1,24 @@
 """Reads of payouts: the configuration, what earnings are worth, who would
-be paid now, and payouts and what they left owed (the writes and the money's
-path are :mod:`wallet.services.payouts`)."""
+be paid in a run for a period, and payouts and what they left owed (the
+writes and the money's path are :mod:`wallet.services.payouts`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from community.models import User
 from wallet import extensions
 from wallet.errors import OwnPayout, PermissionDenied
-from wallet.models import Account, Payout
+from wallet.models import Account, Entry, Line, Payout
 from wallet.selectors.coins import account_balance
 
 BPS = 10_000
@@ -124,25 +124,78 @@ class PayoutPlan:
     commission_account_id: int | None = None
 
 
+def period_cutoff(period_end: date) -> datetime:
+    """The end of ``period_end`` (midnight after it, UTC): what is booked from
+    then on belongs to later payout runs."""
+    return datetime.combine(period_end + timedelta(days=1), time.min, tzinfo=UTC)
+
+
+def earned_by(balance: int, credited_since: int) -> int:
+    """The part of an earnings ``balance`` accrued before a period's end:
+    the balance less the credits booked since (never below zero). Payouts
+    and refunds debited since count against the oldest earnings first, so
+    a run for an older period never pays what a later run paid already.
+    Coins a rejected payout gave back are not new earnings: they count as
+    earned before (:func:`credits_since` leaves reversals out)."""
+    return max(0, balance - credited_since)
+
+
+def credits_since(
+    cutoff: datetime, *, account_ids: Iterable[int], rolled_up_only: bool = False
+) -> dict[int, int]:
+    """``{account id: credits booked at or after cutoff}`` of these accounts
+    (absent: none), payout reversals left out (:func:`earned_by`); with
+    ``rolled_up_only``, only the credits already in the accounts' balances
+    (the paying side counts them under its row locks, where lines appended
+    meanwhile are not in the balance it pays from)."""
+    lines = Line.objects.filter(
+        account_id__in=list(account_ids), amount__gt=0, created_at__gte=cutoff
+    ).exclude(entry__kind=Entry.Kind.PAYOUT_REVERSAL)
+    if rolled_up_only:
+        lines = lines.filter(rolled_up=True)
+    rows = lines.order_by().values("account_id").annotate(total=Sum("amount"))
+    return {int(row["account_id"]): int(row["total"]) for row in rows}
+
+
 def _balance_rows(
-    kinds: Iterable[str], user_ids: Iterable[int] | None = None
+    kinds: Iterable[str],
+    user_ids: Iterable[int] | None = None,
+    *,
+    booked_before: datetime | None = None,
 ) -> list[tuple[int, int, str, int, str]]:
     """``(account id, user id, username, balance, kind)`` of members'
     accounts of these kinds, the balance the ledger's way (rolled-up plus
-    appended lines), in one query, by user id."""
+    appended lines), in one query, by user id. With ``booked_before``, the
+    part of it accrued before then (:func:`earned_by`)."""
     accounts = Account.objects.filter(kind__in=list(kinds), user__isnull=False)
     if user_ids is not None:
         accounts = accounts.filter(user_id__in=list(user_ids))
+    later = (
+        Sum(
+            "lines__amount",
+            filter=Q(lines__amount__gt=0, lines__created_at__gte=booked_before)
+            & ~Q(lines__entry__kind=Entry.Kind.PAYOUT_REVERSAL),
+        )
+        if booked_before is not None
+        else Value(0)
+    )
     rows = (
         accounts.annotate(
-            pending=Coalesce(Sum("lines__amount", filter=Q(lines__rolled_up=False)), 0)
+            pending=Coalesce(Sum("lines__amount", filter=Q(lines__rolled_up=False)), 0),
+            later=Coalesce(later, 0),
         )
         .order_by("user_id", "kind")
-        .values_list("pk", "user_id", "user__username", "balance", "pending", "kind")
+        .values_list("pk", "user_id", "user__username", "balance", "pending", "later", "kind")
     )
     return [
-        (int(pk), int(user_id), str(username), int(balance) + int(pending), str(kind))
-        for pk, user_id, username, balance, pending, kind in rows
+        (
+            int(pk),
+            int(user_id),
+            str(username),
+            earned_by(int(balance) + int(pending), int(later)),
+            str(kind),
+        )
+        for pk, user_id, username, balance, pending, later, kind in rows
     ]
 
 
@@ -160,20 +213,24 @@ def earnings_for(user_ids: Iterable[int]) -> dict[int, int]:
 
 def payout_run_plan(*, period_end: date) -> list[PayoutPlan]:
     """The payouts a run for ``period_end`` would make now, in creator
-    order: every creator whose earnings balance is at least the threshold
-    and worth at least one minor unit (converted, with the agency's share
-    from the splitter), and every creator whose earned commission is at
+    order. A run pays what was earned up to the end of ``period_end`` (UTC)
+    and not paid yet: each balance less the credits booked after that
+    (:func:`earned_by`); what came later waits for a later run. Due are every
+    creator whose earnings so bounded are at least the threshold and worth
+    at least one minor unit (converted, with the agency's share from the
+    splitter), and every creator whose earned commission so bounded is at
     least :func:`commission_threshold` (paid as it is, beside the coins).
-    Each part is paid only when it reaches its own threshold. Reads only
-    (two queries and the splitter's)."""
-    del period_end  # a run pays the balance at the time it runs (module docstring)
+    Each part is paid only when it reaches its own threshold. The paying
+    side (``wallet.services.payouts``) computes the same figures under its
+    row locks. Reads only (two queries and the splitter's)."""
     least = payout_threshold()
     at_rate = payout_rate()
     least_commission = commission_threshold()
     coins_due: dict[int, tuple[int | None, str, int]] = {}
     commission_due: dict[int, tuple[int | None, str, int]] = {}
     for account_id, user_id, username, amount, kind in _balance_rows(
-        [Account.Kind.CREATOR_EARNINGS, Account.Kind.COMMISSION_EARNED]
+        [Account.Kind.CREATOR_EARNINGS, Account.Kind.COMMISSION_EARNED],
+        booked_before=period_cutoff(period_end),
     ):
         if kind == Account.Kind.CREATOR_EARNINGS and amount >= least:
             coins_due[user_id] = (account_id, username, amount)

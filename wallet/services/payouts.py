@@ -20,9 +20,9 @@ coins become money (``wallet.reconcile`` checks exactly that).
    coins, when the gift is sent*: what sits in ``creator_earnings`` already
    belongs to the creator, and payouts never take the platform's cut again.
 3. **Payout** (this module; its reads are ``wallet.selectors.payouts``): a
-   creator whose earnings are at least ``SPROUT_WALLET_PAYOUT_THRESHOLD``
-   coins has all of them converted at ``SPROUT_WALLET_PAYOUT_RATE`` (minor
-   units per coin; by default the
+   creator whose earnings up to the run's period end are at least
+   ``SPROUT_WALLET_PAYOUT_THRESHOLD`` coins has them converted at
+   ``SPROUT_WALLET_PAYOUT_RATE`` (minor units per coin; by default the
    coin's price, so the creator is paid what the senders paid for the
    creator's part) and the agency's share (from the creator pool, through
    ``wallet.extensions.payout_splitter``) split off. One entry of kind
@@ -67,7 +67,13 @@ coins become money (``wallet.reconcile`` checks exactly that).
 Exactly once
 ============
 A run is identified by its ``period_end`` (``PayoutRun``, UNIQUE) and pays
-the earnings balance at the time it runs. Each creator is paid in a
+the earnings (gift earnings and commission) accrued up to the end of that
+day (UTC) and not paid yet: each balance less the credits booked after the
+period's end, counted under the same row locks that guard the balance
+(``wallet.selectors.earned_by``; payouts and refunds booked since count
+against the oldest earnings). What was earned after the period's end stays
+for the next run, and the plan (``payout_run_plan``, the dry run) shows the
+figures the run pays. Each creator is paid in a
 transaction of its own that writes its entry and the ``Payout`` together:
 after a crash, what committed is complete and what did not left nothing.
 Running the same period again (a redelivered Celery task, the command run
@@ -117,10 +123,13 @@ from wallet.selectors.payouts import (
     Quote,
     check_can_review,
     commission_threshold,
+    credits_since,
+    earned_by,
     money_side,
     payout_quote,
     payout_run_plan,
     payout_threshold,
+    period_cutoff,
 )
 
 logger = logging.getLogger(__name__)
@@ -278,8 +287,9 @@ def _test_delay() -> None:
 
 def _pay(run: PayoutRun, plan: PayoutPlan) -> PayoutResult:
     """Pay one creator in one transaction: fold their appended earnings (and
-    commission) into the balances, lock the rows, pay what is there (each
-    part that reaches its threshold), record the payout."""
+    commission) into the balances, lock the rows, pay what of it was earned
+    by the end of the run's period (each part that reaches its threshold),
+    record the payout."""
     try:
         with transaction.atomic():
             ids = [pk for pk in (plan.account_id, plan.commission_account_id) if pk is not None]
@@ -297,8 +307,22 @@ def _pay(run: PayoutRun, plan: PayoutPlan) -> PayoutResult:
             # After the lock: a concurrent run of this period has committed or not started.
             if Payout.objects.filter(run=run, creator_id=plan.creator_id).exists():
                 return PayoutResult(plan=plan, outcome=Outcome.ALREADY_PAID, quote=plan.quote)
-            coins = int(earnings.balance) if earnings is not None else 0
-            commission = int(commission_account.balance) if commission_account is not None else 0
+            # What was earned by the period's end: the balance less the
+            # credits booked after it, both as of the roll-up under the locks
+            # (lines appended since are in neither).
+            later = credits_since(
+                period_cutoff(run.period_end), account_ids=ids, rolled_up_only=True
+            )
+            coins = (
+                earned_by(int(earnings.balance), later.get(earnings.pk, 0))
+                if earnings is not None
+                else 0
+            )
+            commission = (
+                earned_by(int(commission_account.balance), later.get(commission_account.pk, 0))
+                if commission_account is not None
+                else 0
+            )
             if commission < commission_threshold():
                 commission = 0
             priced = payout_quote(

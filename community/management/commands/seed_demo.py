@@ -2,7 +2,10 @@
 
 Members with avatars, display names and bios; notes about recipes, skincare,
 travel, homes, workouts, plants, coffee and outfits, with #topics, @mentions
-and one to five painted photos each; likes, boards, comment threads, follows,
+and one to five photos each, drawn locally as scenes of their theme
+(``community.demo_pictures``: a dish, a loaf or a coffee; a living room;
+potted plants; skin-care bottles laid flat), no two notes of the site
+sharing a title; likes, boards, comment threads, follows,
 a few blocks and a few open reports for the moderators' queue. Publication
 dates spread over the last thirty days.
 
@@ -420,7 +423,9 @@ class _Seeder:
             )
             if member.is_moderator:
                 user.groups.add(self.group)
-        avatar = photos.generate_demo_photo(member.avatar_seed, AVATAR_SIZE, AVATAR_SIZE)
+        avatar = photos.generate_demo_photo(
+            member.avatar_seed, AVATAR_SIZE, AVATAR_SIZE, subject="abstract"
+        )
         return services.user_profile_update(
             user=user, avatar=ContentFile(avatar, name=f"{member.username}.jpg")
         )
@@ -495,7 +500,7 @@ class _Seeder:
         # note_create commits (eagerly in development, in this thread).
         images = [
             ContentFile(
-                photos.generate_demo_photo(p.seed, p.width, p.height),
+                photos.generate_demo_photo(p.seed, p.width, p.height, subject=p.subject),
                 name=f"demo-{plan.index}-{k}.jpg",
             )
             for k, p in enumerate(plan.photos)

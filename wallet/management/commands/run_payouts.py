@@ -1,6 +1,9 @@
 """``manage.py run_payouts``: convert creators' earnings into payouts waiting
 for approval, the same way the daily Celery task does
 (``wallet.services.payout_run_execute``: exactly once per creator and period).
+A run pays what was earned (gifts' coins, shop commission) up to the end of
+its ``--period-end`` day (UTC) and not paid yet; what was earned after that
+waits for a later run. The dry run prints the same figures.
 
     manage.py run_payouts                            # the run for yesterday (UTC)
     manage.py run_payouts --period-end 2026-11-24
@@ -67,16 +70,18 @@ def describe(result: services.PayoutResult) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Convert creators' earnings of at least SPROUT_WALLET_PAYOUT_THRESHOLD coins into "
-        "payouts waiting for approval (agency share split off), once per creator and period."
+        "Convert creators' earnings up to the period's end, when at least "
+        "SPROUT_WALLET_PAYOUT_THRESHOLD coins, into payouts waiting for approval (agency "
+        "share split off), once per creator and period."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--period-end",
             metavar="YYYY-MM-DD",
-            help="the day the run closes (UTC); default: yesterday. Running a period "
-            "again pays only creators it has not paid yet",
+            help="the day the run closes (UTC); default: yesterday. It pays the earnings "
+            "booked up to the end of that day; later ones wait for a later run. Running a "
+            "period again pays only creators it has not paid yet",
         )
         parser.add_argument(
             "--dry-run", action="store_true", help="print what would be paid, write nothing"
