@@ -56,6 +56,7 @@ from tests.factories import (
     HostFactory,
     InvitationFactory,
     NoteFactory,
+    NotificationFactory,
     PhotoFactory,
     RoomFactory,
     TopicFactory,
@@ -147,6 +148,10 @@ def build_world() -> World:
     message = ChatMessageFactory(room=room, user=third, text="hello")
     community_services.user_follow(follower=third, followee=owner)
     world.secrets = [owner.email, draft_title, board_name, pitch.split()[0]]
+    # The other member's own objects, for requests naming the owner's in their body.
+    other_note = NoteFactory(author=other, photos=1)
+    loose_photo = PhotoFactory(owner=owner, note=None)
+    notification = NotificationFactory(recipient=owner, actor=third)
     world.ids.update(
         note=note.pk,
         draft=draft.pk,
@@ -159,6 +164,10 @@ def build_world() -> World:
         message=message.pk,
         photo=photo.pk,
         second_photo=second_photo.pk,
+        other_note=other_note.pk,
+        other_room=RoomFactory(host=other, live=True).pk,
+        loose_photo=loose_photo.pk,
+        notification=notification.pk,
     )
     world.values.update(
         key=topic.key, provider="sandbox", photo_id=str(photo.pk), draft_word=draft_word
@@ -175,7 +184,8 @@ def build_world() -> World:
         )
 
         shop = ShopFactory(owner=owner)
-        ShopFactory(owner=other)
+        other_product = ProductFactory(shop=ShopFactory(owner=other))
+        ProductImageFactory(product=other_product)
         product = ProductFactory(shop=shop)
         third_shop = ShopFactory(owner=third)
         address = f"address-{uuid.uuid4().hex[:10]}"
@@ -194,6 +204,7 @@ def build_world() -> World:
             sold_order=sold.pk,
             shipped_order=shipped.pk,
             product_image=ProductImageFactory(product=product).pk,
+            other_product=other_product.pk,
         )
         world.values["product_id"] = str(product.pk)
     return world
@@ -514,3 +525,149 @@ def test_private_texts_are_private_to_begin_with() -> None:
     owner = as_member(world.owner)
     assert world.secrets[0] in owner.get("/api/v1/me").content.decode()
     assert world.secrets[2] in json.dumps(owner.get("/api/v1/boards/").json())
+
+
+# --- ids in request bodies --------------------------------------------------------------
+# Every integer (or list of integers) in a request body is either an id of
+# an object, or a number (a quantity, a price). An id is tried as the other
+# member, on their own object, naming the owner's: no 2xx, unless the rule
+# says the request is answered and ignored (then the owner's object is
+# checked unchanged). A new integer field fails
+# test_every_body_integer_has_a_rule until it is listed here.
+
+
+@dataclass(frozen=True)
+class Ref:
+    reason: str = ""  # a number, or why naming another's object is allowed
+    target: str = ""  # the World id the other member's request addresses ({id})
+    body: Body | None = None  # naming the owner's object
+    multipart: bool = False
+    unchanged: Callable[[World], bool] | None = None  # answered 2xx, and ignored
+
+
+def _unread(world: World) -> bool:
+    from community.models import Notification
+
+    return Notification.objects.get(pk=world.ids["notification"]).read_at is None
+
+
+NUMBER = "a number, not an id"
+BODY_REFS: dict[tuple[str, str], Ref] = {
+    ("live_rooms_gifts_create", "quantity"): Ref(NUMBER),
+    ("live_rooms_restrictions_create", "minutes"): Ref(NUMBER),
+    ("shop_cart_items_create", "quantity"): Ref(NUMBER),
+    ("shop_cart_items_partial_update", "quantity"): Ref(NUMBER),
+    ("shop_flash_sales_create", "price"): Ref(NUMBER),
+    ("shop_flash_sales_create", "quantity"): Ref(NUMBER),
+    ("shop_products_create", "price"): Ref(NUMBER),
+    ("shop_products_create", "stock"): Ref(NUMBER),
+    ("shop_products_create", "commission_bps"): Ref(NUMBER),
+    ("shop_products_partial_update", "price"): Ref(NUMBER),
+    ("shop_products_partial_update", "stock"): Ref(NUMBER),
+    ("shop_products_partial_update", "commission_bps"): Ref(NUMBER),
+    ("wallet_recharge_create", "coins"): Ref(NUMBER),
+    ("shop_cart_items_create", "product"): Ref("any member buys any seller's product"),
+    ("shop_cart_items_create", "variant"): Ref("a variant of the product bought"),
+    ("shop_cart_items_create", "source"): Ref("attribution names a creator's note or session"),
+    ("live_rooms_pin", "product"): Ref(
+        target="other_room", body=lambda w: {"product": w.ids["product"]}
+    ),
+    ("notes_create", "photo_ids"): Ref(
+        body=lambda w: {"title": "Borrowed", "photo_ids": [w.ids["loose_photo"]]}
+    ),
+    ("notes_partial_update", "photo_ids"): Ref(
+        target="other_note", body=lambda w: {"photo_ids": [w.ids["loose_photo"]]}
+    ),
+    ("notes_photos_reorder", "photo_ids"): Ref(
+        target="other_note", body=lambda w: {"photo_ids": [w.ids["photo"]]}
+    ),
+    ("notes_collect_create", "board"): Ref(
+        target="other_note", body=lambda w: {"board": w.ids["board"]}
+    ),
+    ("notes_comments_create", "parent"): Ref(
+        target="other_note", body=lambda w: {"body": "Hi", "parent": w.ids["comment"]}
+    ),
+    ("notifications_read_create", "ids"): Ref(
+        body=lambda w: {"ids": [w.ids["notification"]]}, unchanged=_unread
+    ),
+    ("reports_create", "note"): Ref(body=lambda w: {"note": w.ids["draft"], "reason": "spam"}),
+    ("reports_create", "comment"): Ref("any member reports any visible comment"),
+    ("shop_checkout_create", "items"): Ref(
+        body=lambda w: {"idempotency_key": _key(), "items": [w.ids["cart_item"]]}
+    ),
+    ("shop_flash_sales_create", "product"): Ref(
+        body=lambda w: {
+            "product": w.ids["product"],
+            "price": 100,
+            "quantity": 1,
+            "starts_at": (timezone.now() + timedelta(minutes=5)).isoformat(),
+            "ends_at": (timezone.now() + timedelta(hours=1)).isoformat(),
+        }
+    ),
+    ("shop_flash_sales_create", "variant"): Ref("a variant of the product, checked with it"),
+    ("shop_products_images_set", "keep"): Ref(
+        target="other_product",
+        body=lambda w: {"keep": [w.ids["product_image"]]},
+        multipart=True,
+    ),
+}
+
+
+@cache
+def body_integers() -> set[tuple[str, str]]:
+    """(operation id, field) of every integer or list of integers in a
+    request body, and of every field the schema gives several shapes."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = schema["components"]["schemas"]
+
+    def deref(node: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in node:
+            node = components[node["$ref"].rsplit("/", 1)[-1]]
+        return node
+
+    found = set()
+    for methods in schema["paths"].values():
+        for spec in methods.values():
+            for content in spec.get("requestBody", {}).get("content", {}).values():
+                for name, prop in deref(content["schema"]).get("properties", {}).items():
+                    prop = deref(prop)
+                    kind = prop.get("type")
+                    if kind == "array":
+                        kind = deref(prop.get("items", {})).get("type")
+                    if kind == "integer" or "oneOf" in prop or "anyOf" in prop:
+                        found.add((spec["operationId"], name))
+    return found
+
+
+def test_every_body_integer_has_a_rule() -> None:
+    missing = sorted(body_integers() - set(BODY_REFS))
+    assert not missing, (
+        "tests/test_permission_sweep.py: request bodies have integer fields the "
+        f"permission sweep does not know: {missing}. Add each to BODY_REFS: a number, "
+        "or an id (a request of the other member naming the owner's object)."
+    )
+    if apps.is_installed("shop"):
+        stale = sorted(set(BODY_REFS) - body_integers())
+        assert not stale, f"BODY_REFS names fields the schema no longer has: {stale}"
+
+
+FOREIGN = sorted(key for key in body_integers() & set(BODY_REFS) if BODY_REFS[key].body)
+
+
+@pytest.mark.parametrize("op_field", FOREIGN, ids=[f"{o}.{f}" for o, f in FOREIGN])
+def test_body_naming_the_owners_object_is_refused(op_field: tuple[str, str]) -> None:
+    op_id, name = op_field
+    op, ref = OPERATIONS[op_id], BODY_REFS[op_field]
+    world = build_world()
+    rule = Rule(OWNER, target=ref.target, body=ref.body, multipart=ref.multipart)
+    response = call(as_member(world.other), op, rule, world)
+    assert response.status_code < 500, _brief(response)
+    if ref.unchanged is not None:
+        assert ref.unchanged(world), f"{op_id}: {name} changed the owner's object"
+    else:
+        assert not 200 <= response.status_code < 300, (
+            f"{op.method} {op.path}: the other member's {name} naming the owner's "
+            f"object succeeded: {_brief(response)}"
+        )
