@@ -34,6 +34,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 type Probe = Callable[[float], Awaitable[str]]
@@ -216,9 +217,9 @@ async def readiness(
 
 
 # --- the views (routed in config/urls.py) ----------------------------------------------
-# Plain Django views: no DRF throttles or authentication, no log-in redirect,
-# GET and HEAD only (no CSRF), exempt from the HTTPS redirect in production
-# (SECURE_REDIRECT_EXEMPT), never cached.
+# Plain Django views: no DRF throttles or authentication, no log-in redirect;
+# GET and HEAD only (anything else a 405, not a CSRF refusal); exempt from
+# the HTTPS redirect in production (SECURE_REDIRECT_EXEMPT); never cached.
 
 
 def _answer(body: dict[str, Any], status: int = 200) -> HttpResponse:
@@ -227,12 +228,14 @@ def _answer(body: dict[str, Any], status: int = 200) -> HttpResponse:
     return response
 
 
+@csrf_exempt
 @require_safe
 def healthz(request: HttpRequest) -> HttpResponse:
     """The process is up and serving requests; nothing else is asked."""
     return _answer({"status": "ok"})
 
 
+@csrf_exempt
 @require_safe
 async def readyz(request: HttpRequest) -> HttpResponse:
     """200 when every check passes, else 503 naming what is down."""
