@@ -8,6 +8,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from core import health
 from core.http_errors import api_not_found
 
 handler400 = "core.http_errors.handler400"
@@ -16,6 +17,9 @@ handler404 = "core.http_errors.handler404"
 handler500 = "core.http_errors.handler500"
 
 urlpatterns = [
+    # Probes for load balancers and process managers (core.health).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's set-up script as its own request:

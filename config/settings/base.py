@@ -289,6 +289,11 @@ SPROUT_FLASH_EDGE_CONCURRENCY = env.int("SPROUT_FLASH_EDGE_CONCURRENCY", default
 # off, they go through Django's ASGI handler, a new thread each.
 SPROUT_FLASH_EDGE_SYNC_SLOTS = env.bool("SPROUT_FLASH_EDGE_SYNC_SLOTS", default=True)
 
+# --- health (core.health) ---------------------------------------------------
+# Each readiness check of /readyz (database, Redis, channel layer, Celery
+# worker) gives up after this long; they run concurrently.
+SPROUT_HEALTH_TIMEOUT_SECONDS = env.float("SPROUT_HEALTH_TIMEOUT_SECONDS", default=1.5)
+
 # --- API ------------------------------------------------------------------
 THROTTLE_RATES: dict[str, str] = {
     "anon": env("SPROUT_THROTTLE_ANON", default="300/min"),
