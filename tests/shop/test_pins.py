@@ -30,12 +30,9 @@ from tests.factories import (
     UserFactory,
 )
 from tests.live import RoomEvents, room_events_fixture  # noqa: F401  (fixture)
+from tests.shop import pin_url
 
 pytestmark = pytest.mark.django_db
-
-
-def pin_url(room: Room) -> str:
-    return f"/api/v1/live/rooms/{room.pk}/pin"
 
 
 @pytest.fixture
