@@ -31,6 +31,13 @@ def rerender_stale_photos() -> int:
     return len(ids)
 
 
+@shared_task(acks_late=True)
+def sweep_unattached_photos() -> int:
+    """Delete uploads no note took (a compose or edit page left unsaved) once
+    they are old enough; on the beat schedule. Returns how many went."""
+    return services.photos_unattached_sweep()
+
+
 @shared_task(
     acks_late=True,
     autoretry_for=(OSError,),

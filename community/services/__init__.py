@@ -49,7 +49,12 @@ from community.services.notes import (
     photo_upload,
 )
 from community.services.notifications import followers_notify, notifications_mark_read
-from community.services.photos import photo_create, photo_files_delete, photo_render
+from community.services.photos import (
+    photo_create,
+    photo_files_delete,
+    photo_render,
+    photos_unattached_sweep,
+)
 from community.services.social import (
     topic_follow,
     topic_unfollow,
@@ -85,6 +90,7 @@ __all__ = [
     "photo_files_delete",
     "photo_render",
     "photo_upload",
+    "photos_unattached_sweep",
     "report_create",
     "reports_resolve",
     "reports_restore",

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils import timezone
 
 from community.models import Note, Photo, User
 from core.images import PreparedImage, random_name
@@ -75,3 +77,34 @@ def photo_files_delete(names: Iterable[str]) -> None:
     """Delete stored files (of deleted photos); missing files are fine.
     Call it with ``transaction.on_commit`` so a rollback keeps them."""
     stored_files_delete(names)
+
+
+def photos_unattached_sweep(*, older_than: timedelta | None = None, limit: int = 500) -> int:
+    """Delete photos uploaded more than ``older_than`` ago (default
+    ``SPROUT_UNATTACHED_PHOTO_HOURS``) that no note took: a compose or edit
+    page left without saving. Their files go after commit. A photo being
+    attached at this moment is skipped (its row is locked) and one attached
+    since the select is kept (the delete re-checks ``note IS NULL``).
+    Returns how many were deleted, at most ``limit`` a call."""
+    from community import photos
+
+    if older_than is None:
+        older_than = timedelta(hours=settings.SPROUT_UNATTACHED_PHOTO_HOURS)
+    cutoff = timezone.now() - older_than
+    with transaction.atomic():
+        stale = list(
+            Photo.objects.select_for_update(skip_locked=True)
+            .filter(note__isnull=True, created_at__lt=cutoff)
+            .order_by("created_at")[:limit]
+        )
+        if not stale:
+            return 0
+        files = [name for photo in stale for name in photos.stored_names(photo)]
+        deleted, _ = Photo.objects.filter(
+            pk__in=[photo.pk for photo in stale], note__isnull=True
+        ).delete()
+        transaction.on_commit(lambda: photo_files_delete(files))
+    if deleted:
+        hours = older_than.total_seconds() / 3600
+        logger.info("deleted %d unattached photo(s) older than %g h", deleted, hours)
+    return deleted

@@ -188,6 +188,9 @@ SPROUT_PHOTO_MAX_BYTES = env.int("SPROUT_PHOTO_MAX_BYTES", default=20 * 1024 * 1
 SPROUT_PHOTO_MAX_PIXELS = env.int("SPROUT_PHOTO_MAX_PIXELS", default=50_000_000)
 SPROUT_PHOTO_MIN_SIDE = 16
 SPROUT_PHOTO_WIDTHS = (1080, 540, 240)
+# An upload no note took within this many hours is deleted with its files
+# (a compose or edit page left unsaved; community.tasks.sweep_unattached_photos).
+SPROUT_UNATTACHED_PHOTO_HOURS = env.int("SPROUT_UNATTACHED_PHOTO_HOURS", default=24)
 
 # --- feed ranking (see community/ranking.py and docs/architecture.md) -----
 SPROUT_RANK_DECAY_SECONDS = env.int("SPROUT_RANK_DECAY_SECONDS", default=86_400)
@@ -459,6 +462,12 @@ CELERY_BEAT_SCHEDULE = {
     "rerender-stale-photos": {
         "task": "community.tasks.rerender_stale_photos",
         "schedule": 300.0,
+    },
+    # Uploads no note took (a compose or edit page left unsaved), after
+    # SPROUT_UNATTACHED_PHOTO_HOURS (community.services.photos_unattached_sweep).
+    "sweep-unattached-photos": {
+        "task": "community.tasks.sweep_unattached_photos",
+        "schedule": crontab(minute=40),
     },
     # Yesterday's and today's creator stats, at five past every hour (kol.services.stats).
     "compute-creator-stats": {

@@ -7,22 +7,27 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
+from django.utils import timezone
 from PIL import Image, ImageCms, ImageDraw
 
 from community import demo_pictures, photos, services
 from community.management import demo_plan
 from community.models import Photo, User
-from community.tasks import render_photo
+from community.tasks import render_photo, sweep_unattached_photos
 from core import images as pipeline
 from core import renditions
 from tests import images
+from tests.factories import NoteFactory, PhotoFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -454,3 +459,53 @@ def test_scenes_differ_from_each_other_and_are_not_flat() -> None:
 def test_an_unknown_subject_is_refused() -> None:
     with pytest.raises(ValueError, match="no demo scene"):
         photos.generate_demo_photo(1, 100, 100, subject="spaceship")
+
+
+# --- uploads no note took -------------------------------------------------------
+
+
+def _aged(photo: Photo, hours: float) -> Photo:
+    Photo.objects.filter(pk=photo.pk).update(created_at=timezone.now() - timedelta(hours=hours))
+    return photo
+
+
+def test_sweep_deletes_old_unattached_uploads_with_their_files(
+    store: Callable[..., Photo], django_capture_on_commit_callbacks: Any
+) -> None:
+    old = _aged(store(images.jpeg((600, 400))), hours=25)
+    recent = _aged(store(images.jpeg((600, 400))), hours=23)
+    taken = store(images.jpeg((600, 400)))
+    Photo.objects.filter(pk=taken.pk).update(note=NoteFactory(author=taken.owner))
+    _aged(taken, hours=48)
+    files = stored_files(old)
+    assert len(files) > 1 and all(default_storage.exists(name) for name in files)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.photos_unattached_sweep() == 1
+
+    assert not Photo.objects.filter(pk=old.pk).exists()
+    assert Photo.objects.filter(pk__in=[recent.pk, taken.pk]).count() == 2
+    assert not any(default_storage.exists(name) for name in files)
+    assert all(default_storage.exists(name) for name in stored_files(taken))
+
+
+def test_sweep_is_bounded_per_call_and_oldest_first(user: User) -> None:
+    made = [_aged(PhotoFactory(owner=user, note=None), hours=30 + n) for n in range(3)]
+
+    assert services.photos_unattached_sweep(limit=2) == 2
+    assert list(Photo.objects.values_list("pk", flat=True)) == [made[0].pk]
+    assert services.photos_unattached_sweep(limit=2) == 1
+    assert services.photos_unattached_sweep() == 0
+
+
+@override_settings(SPROUT_UNATTACHED_PHOTO_HOURS=1)
+def test_sweep_age_comes_from_the_setting(user: User) -> None:
+    _aged(PhotoFactory(owner=user, note=None), hours=2)
+
+    assert sweep_unattached_photos.delay().get() == 1
+    assert not Photo.objects.exists()
+
+
+def test_sweep_is_on_the_beat_schedule() -> None:
+    entry = settings.CELERY_BEAT_SCHEDULE["sweep-unattached-photos"]
+    assert entry["task"] == "community.tasks.sweep_unattached_photos"
