@@ -3,6 +3,7 @@
 
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
+from django.views.generic import RedirectView
 
 from community import views
 
@@ -46,6 +47,13 @@ urlpatterns = [
     path("settings/profile", views.settings_profile, name="settings_profile"),
     path("signup", views.signup, name="signup"),
     path("login", views.LoginView.as_view(), name="login"),
+    # Django's default login path, which people and password managers try:
+    # to the log-in page, keeping ?next=.
+    path(
+        "accounts/login/",
+        RedirectView.as_view(pattern_name="login", query_string=True),
+        name="login_django_default",
+    ),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
     path("password/reset", views.PasswordResetView.as_view(), name="password_reset"),
     path(

@@ -175,6 +175,12 @@ def test_log_in_and_log_out(client: Client, user: User) -> None:
     assert b"Sign up" in client.get(reverse("discover")).content
 
 
+def test_djangos_default_login_path_leads_to_the_log_in_page(client: Client) -> None:
+    response = client.get("/accounts/login/?next=/me")
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next=/me"
+
+
 # --- feeds ----------------------------------------------------------------------------
 
 
