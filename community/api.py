@@ -164,7 +164,12 @@ class NoteListView(APIView):
             CURSOR,
             PAGE_SIZE,
         ],
-        responses={200: paginated_schema(s.NoteSerializer, "PaginatedNotes"), 400: ERROR},
+        # 404: an author no member is called.
+        responses={
+            200: paginated_schema(s.NoteSerializer, "PaginatedNotes"),
+            400: ERROR,
+            404: ERROR,
+        },
         tags=["notes"],
         operation_id="notes_list",
     )
@@ -474,7 +479,16 @@ class FollowingFeedView(APIView):
 
 class SearchView(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("q", str, required=True), CURSOR, PAGE_SIZE],
+        parameters=[
+            OpenApiParameter(
+                "q",
+                {"type": "string", "pattern": r"\S"},
+                required=True,
+                description="What to look for: not blank.",
+            ),
+            CURSOR,
+            PAGE_SIZE,
+        ],
         responses={200: s.SearchSerializer, 400: ERROR},
         tags=["search"],
         description="Notes (paged with `cursor`), topics and members. Topics and members "

@@ -16,7 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from community import extensions, photos
-from community.models import Comment, Note, Notification, Report, Topic, User
+from community.models import USERNAME_PATTERN, Comment, Note, Notification, Report, Topic, User
 
 # --- output -------------------------------------------------------------------
 
@@ -64,7 +64,7 @@ class UserBriefSerializer(serializers.Serializer):
     def get_display_name(self, user: User) -> str:
         return user.shown_name
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_avatar(self, user: User) -> str | None:
         return avatar_url(user, _origin(self.context.get("request")))
 
@@ -402,9 +402,19 @@ class SearchSerializer(serializers.Serializer):
 # --- input --------------------------------------------------------------------
 
 
+USERNAME_RULE = "3–30 characters: letters, digits, underscores and inner dots."
+
+
 class RegisterInput(serializers.Serializer):
-    username = serializers.CharField(max_length=150, trim_whitespace=True)
-    email = serializers.CharField(max_length=254)
+    # The schema states the rules the service checks (a pattern, an address),
+    # so a client can check before sending; the messages stay the site's.
+    username = serializers.RegexField(
+        rf"^{USERNAME_PATTERN}$",
+        max_length=150,
+        trim_whitespace=True,
+        error_messages={"invalid": USERNAME_RULE},
+    )
+    email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
 
 

@@ -234,7 +234,9 @@ class CreatorQueryInput(serializers.Serializer):
     agency = serializers.SlugField(
         max_length=100, required=False, allow_blank=True, help_text="An agency slug: its roster."
     )
-    verified = serializers.BooleanField(required=False, allow_null=True, default=None)
+    # Absent means "any"; a value must be a boolean (``verified=null`` is
+    # refused, as the schema says, rather than read as absent).
+    verified = serializers.BooleanField(required=False)
     order = serializers.ChoiceField(
         choices=list(CREATOR_ORDERS),
         required=False,

@@ -29,6 +29,7 @@ from core.api import (
     ERROR,
     PAGE_SIZE,
     cursor,
+    id_parameter,
     page_size,
     paginated,
     paginated_schema,
@@ -58,7 +59,12 @@ class ProductListView(APIView):
             CURSOR,
             PAGE_SIZE,
         ],
-        responses={200: paginated_schema(s.ProductSerializer, "ProductPage"), 400: ERROR},
+        # 404: a seller no member is called.
+        responses={
+            200: paginated_schema(s.ProductSerializer, "ProductPage"),
+            400: ERROR,
+            404: ERROR,
+        },
         tags=["shop"],
         operation_id="shop_products_list",
     )
@@ -172,7 +178,7 @@ class FlashSaleListView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("product", int, description="Only this product's sales."),
+            id_parameter("product", "Only this product's sales."),
             OpenApiParameter("state", str, enum=list(selectors.FLASH_SALE_STATES)),
             CURSOR,
             PAGE_SIZE,
@@ -562,13 +568,10 @@ class ProductOfferableView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("q", str, description="Words in the title."),
-            OpenApiParameter(
-                "room",
-                int,
-                description="A room the caller may pin in: the products its host may show.",
-            ),
+            id_parameter("room", "A room the caller may pin in: the products its host may show."),
         ],
-        responses={200: s.ProductCardListSerializer, 400: ERROR, 401: ERROR},
+        # 404: a room that does not exist.
+        responses={200: s.ProductCardListSerializer, 400: ERROR, 401: ERROR, 404: ERROR},
         tags=["shop"],
         operation_id="shop_products_taggable",
         description="The products the caller may tag on a note or pin in their room: their "
