@@ -14,10 +14,12 @@ Valid ("positive") cases name the world's objects in their path (the owner's
 note, room, product, order... from ``tests/test_permission_sweep.py``'s
 world and table), so they reach the views' validation and services instead
 of 404s; invalid ("negative") ones keep the path Schemathesis generated.
+Bodies are sent as JSON wherever an operation takes JSON (forms cannot say
+null or tell 0 from false); operations that take files keep multipart.
 
 Bounded for CI: ``SPROUT_SCHEMATHESIS_EXAMPLES`` examples per operation
 (default 8) with a fixed seed (derandomized), so a failure reproduces. An
-exploratory run (README, "Testing"): more examples and a seed of its own,
+exploratory run (README, under `make test`): more examples and a seed of its own,
 ``SPROUT_SCHEMATHESIS_EXAMPLES=200 SPROUT_SCHEMATHESIS_SEED=random``; a
 failure prints the seed to run again with. Runs in the PostgreSQL pass only
 (marked ``postgres``): it needs no service beyond the database, and one pass
@@ -68,10 +70,9 @@ SENT_BY_THE_TEST = {ParameterLocation.COOKIE, ParameterLocation.HEADER}
 # operationId -> {check: why it is off for that operation}.
 POSITIVE = "positive_data_acceptance"
 NEGATIVE = "negative_data_rejection"
-FILES_IN_JSON = (
-    "the JSON body lists the multipart file field(s), which JSON cannot carry "
-    "(drf-spectacular writes one request component for both encodings)"
-)
+# DRF's CharField takes a JSON number as its text ("bio": 0 is "0"), by design.
+NUMBER_AS_TEXT = "DRF's CharField takes a JSON number as its text"
+BLANK_REFUSED = "a blank {} is refused by the service with its own message"
 CHECKS_OFF: dict[str, dict[str, str]] = {
     "auth_register_create": {
         POSITIVE: "the password policy (Django's validators) and a taken username or "
@@ -84,37 +85,29 @@ CHECKS_OFF: dict[str, dict[str, str]] = {
     },
     "creators_list": {POSITIVE: "order=score is for staff, who see the whole pool"},
     "live_rooms_gifts_create": {POSITIVE: "the gift must be in the catalog (data, not schema)"},
-    "wallet_recharge_create": {NEGATIVE: "DRF's CharField takes a JSON number as its text"},
+    "wallet_recharge_create": {NEGATIVE: NUMBER_AS_TEXT},
+    "live_rooms_create": {NEGATIVE: NUMBER_AS_TEXT},
+    "me_partial_update": {NEGATIVE: NUMBER_AS_TEXT},
+    "notes_create": {POSITIVE: BLANK_REFUSED.format("title"), NEGATIVE: NUMBER_AS_TEXT},
+    "notes_partial_update": {POSITIVE: BLANK_REFUSED.format("title"), NEGATIVE: NUMBER_AS_TEXT},
     "creators_applications_create": {
         POSITIVE: "a pitch of 20 characters or more, checked by the service with its own "
         "message (the schema states the upper bound only)"
     },
     "invitations_accept_create": {POSITIVE: "an invitation is answered once (invitation_closed)"},
     "invitations_decline_create": {POSITIVE: "an invitation is answered once (invitation_closed)"},
-    "live_rooms_create": {POSITIVE: FILES_IN_JSON},
-    "me_partial_update": {POSITIVE: FILES_IN_JSON},
-    "notes_create": {POSITIVE: FILES_IN_JSON},
-    "notes_partial_update": {POSITIVE: FILES_IN_JSON},
     "notes_list": {POSITIVE: "status=draft needs author=<you> (a rule across two parameters)"},
-    "notes_comments_create": {
-        POSITIVE: "a blank comment is refused with the site's own message (write_something)"
-    },
+    "notes_comments_create": {POSITIVE: BLANK_REFUSED.format("comment")},
     "notes_photos_add": {
         POSITIVE: "any bytes are a schema-valid file; only an image Sprout accepts is taken"
     },
     "notes_photos_reorder": {POSITIVE: "the list must name each of the note's photos once"},
-    "notifications_read_create": {
-        NEGATIVE: "a body that is not an object (JSON null) is read as no body: mark all read"
-    },
     "photos_create": {
         POSITIVE: "any bytes are a schema-valid file; only an image Sprout accepts is taken"
     },
     "reports_create": {
         POSITIVE: "exactly one of note, comment and user (a rule across fields) naming an "
         "object that exists"
-    },
-    "shop_cart_items_partial_update": {
-        POSITIVE: "quantity is required; drf-spectacular makes every PATCH field optional"
     },
     "shop_products_create": {POSITIVE: "a new product's variants carry no ids"},
     "shop_products_partial_update": {
@@ -183,6 +176,8 @@ def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
     # same reason.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
+    # Shown with a failure's captured output: the seed to replay it with.
+    print(f"Schemathesis seed: {SEED} ({EXAMPLES} examples per operation)")
     with django_db_blocker.unblock():
         outer = transaction.atomic()
         outer.__enter__()

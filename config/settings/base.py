@@ -354,6 +354,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "PREPROCESSING_HOOKS": ["config.schema.one_spelling_per_path"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.schema.json_bodies_without_files",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "NoteStatusEnum": "community.models.Note.Status",
         "ReportStatusEnum": "community.models.Report.Status",
