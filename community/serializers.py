@@ -402,19 +402,22 @@ class SearchSerializer(serializers.Serializer):
 # --- input --------------------------------------------------------------------
 
 
-USERNAME_RULE = "3–30 characters: letters, digits, underscores and inner dots."
+# What the sign-up service checks, stated in the schema so a client can check
+# before sending; the service itself reports every bad field at once (a taken
+# username beside a bad address), so these fields check nothing themselves.
+@extend_schema_field({"type": "string", "pattern": rf"^{USERNAME_PATTERN}$", "maxLength": 30})
+class UsernameText(serializers.CharField):
+    pass
+
+
+@extend_schema_field({"type": "string", "format": "email", "maxLength": 254})
+class EmailText(serializers.CharField):
+    pass
 
 
 class RegisterInput(serializers.Serializer):
-    # The schema states the rules the service checks (a pattern, an address),
-    # so a client can check before sending; the messages stay the site's.
-    username = serializers.RegexField(
-        rf"^{USERNAME_PATTERN}$",
-        max_length=150,
-        trim_whitespace=True,
-        error_messages={"invalid": USERNAME_RULE},
-    )
-    email = serializers.EmailField(max_length=254)
+    username = UsernameText(max_length=150, trim_whitespace=True)
+    email = EmailText(max_length=254)
     password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
 
 
