@@ -570,8 +570,14 @@ class ProductOfferableView(APIView):
             OpenApiParameter("q", str, description="Words in the title."),
             id_parameter("room", "A room the caller may pin in: the products its host may show."),
         ],
-        # 404: a room that does not exist.
-        responses={200: s.ProductCardListSerializer, 400: ERROR, 401: ERROR, 404: ERROR},
+        # 403: a room the caller may not pin in; 404: a room that does not exist.
+        responses={
+            200: s.ProductCardListSerializer,
+            400: ERROR,
+            401: ERROR,
+            403: ERROR,
+            404: ERROR,
+        },
         tags=["shop"],
         operation_id="shop_products_taggable",
         description="The products the caller may tag on a note or pin in their room: their "
