@@ -110,6 +110,10 @@ CHECKS_OFF: dict[str, dict[str, str]] = {
         "object that exists"
     },
     "shop_products_create": {POSITIVE: "a new product's variants carry no ids"},
+    "shop_cart_items_create": {
+        POSITIVE: "the source must name a published note or a live session that exists"
+    },
+    "shop_flash_sales_create": {POSITIVE: "the variant must be one of the product's"},
     "shop_products_partial_update": {
         POSITIVE: "variant ids must be the product's own (ids exist in the database only)"
     },
