@@ -114,6 +114,15 @@ CHECKS_OFF: dict[str, dict[str, str]] = {
         POSITIVE: "the source must name a published note or a live session that exists"
     },
     "shop_flash_sales_create": {POSITIVE: "the variant must be one of the product's"},
+    "shop_flash_sales_buy_create": {
+        POSITIVE: "the source names a note or a live session, not both (a rule across fields)"
+    },
+    "shop_products_images_set": {
+        POSITIVE: "an empty `keep` list cannot travel in multipart (no field is sent at all)"
+    },
+    "wallet_callbacks_create": {
+        POSITIVE: "only a body signed with the provider's secret is taken (invalid_signature)"
+    },
     "shop_products_partial_update": {
         POSITIVE: "variant ids must be the product's own (ids exist in the database only)"
     },
