@@ -44,6 +44,11 @@ def id_parameter(name: str, description: str) -> OpenApiParameter:
     )
 
 
+# A filter's empty value (``?state=``) means "any", as the views read it; the
+# schema lists it among the filter's values.
+ANY = ""
+
+
 ERROR = OpenApiResponse(description=ERROR_PLACEHOLDER)
 
 

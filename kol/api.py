@@ -19,6 +19,7 @@ from community.models import User
 from community.permissions import check_authenticated
 from core import pagination
 from core.api import (
+    ANY,
     CURSOR,
     ERROR,
     PAGE_SIZE,
@@ -57,7 +58,7 @@ class CreatorListView(APIView):
             OpenApiParameter(
                 "order",
                 str,
-                enum=list(selectors.CREATOR_ORDERS),
+                enum=[*selectors.CREATOR_ORDERS, ANY],
                 description="`followers` (the default) or `engagement` (rate over 30 "
                 "days), best first; staff who see the whole pool may also order by `score` "
                 "(the latest screening, unscreened creators last; their default).",
@@ -187,7 +188,7 @@ class InvitationListView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("status", str, enum=Invitation.Status.values),
+            OpenApiParameter("status", str, enum=[*Invitation.Status.values, ANY]),
             CURSOR,
             PAGE_SIZE,
         ],

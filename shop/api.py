@@ -25,6 +25,7 @@ from community.models import User
 from community.permissions import check_authenticated
 from core import pagination
 from core.api import (
+    ANY,
     CURSOR,
     ERROR,
     PAGE_SIZE,
@@ -438,10 +439,10 @@ class OrderListView(APIView):
             OpenApiParameter(
                 "as",
                 str,
-                enum=["buyer", "seller"],
+                enum=["buyer", "seller", ANY],
                 description="`seller`: your shop's orders; default: the orders you placed.",
             ),
-            OpenApiParameter("status", str, enum=list(selectors.ORDER_STATUSES)),
+            OpenApiParameter("status", str, enum=[*selectors.ORDER_STATUSES, ANY]),
             CURSOR,
             PAGE_SIZE,
         ],
