@@ -51,9 +51,18 @@ def _member(request: Request) -> User:
 class CreatorListView(APIView):
     @extend_schema(
         parameters=[
-            OpenApiParameter("niche", str, description="A niche slug (GET /api/v1/niches/)."),
+            # Slugs, as CreatorQueryInput checks them (empty: any).
+            OpenApiParameter(
+                "niche",
+                {"type": "string", "pattern": r"^[-a-zA-Z0-9_]*$", "maxLength": 40},
+                description="A niche slug (GET /api/v1/niches/).",
+            ),
             OpenApiParameter("tier", str, enum=Tier.values),
-            OpenApiParameter("agency", str, description="An agency slug: its current roster."),
+            OpenApiParameter(
+                "agency",
+                {"type": "string", "pattern": r"^[-a-zA-Z0-9_]*$", "maxLength": 100},
+                description="An agency slug: its current roster.",
+            ),
             OpenApiParameter("verified", bool),
             OpenApiParameter(
                 "order",
