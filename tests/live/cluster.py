@@ -328,6 +328,23 @@ def viewer_reports(room_id: int) -> dict[int, int]:
     return reports
 
 
+def room_subscribers(room_id: int) -> int:
+    """How many subscriptions Redis holds on the room's channel-layer group
+    (``RedisPubSubChannelLayer``: one pub/sub channel per group): one per
+    process serving the room (``live.hub``), however many viewers it has."""
+    import redis
+
+    from live.hub import group_name
+
+    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+    channel = f"{prefix}__group__{group_name(room_id)}"
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        return int(dict(client.pubsub_numsub(channel)).get(channel.encode(), 0))
+    finally:
+        client.close()
+
+
 # --- the page's websocket, in Python ------------------------------------------------
 
 
@@ -345,8 +362,9 @@ class RoomViewer:
     cookie: str | None = None
     origin: str | None = None
     ticket: Callable[[], str] | None = None
-    backoff_base: float = 0.1
-    backoff_max: float = 2.0
+    # The page's backoff (live-room.js ``backoff``): 1 s doubling up to 30 s.
+    backoff_base: float = 1.0
+    backoff_max: float = 30.0
 
     chats: dict[int, dict[str, Any]] = field(default_factory=dict)
     chat_events: int = 0  # chat events received, a repeat included

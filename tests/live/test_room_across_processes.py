@@ -44,6 +44,7 @@ from tests.live.cluster import (
     RoomViewer,
     Worker,
     eventually,
+    room_subscribers,
     running_workers,
     start_nginx,
     viewer_reports,
@@ -119,6 +120,8 @@ async def test_viewers_on_two_workers_see_one_room(workers: list[Worker]) -> Non
             lambda: all(v.viewers == 5 for v in viewers), what="every viewer to see 5 viewers"
         )
         assert sorted(viewer_reports(room.pk).items()) == sorted({a.pid: 2, b.pid: 3}.items())
+        # One subscription to the room per process, not per viewer.
+        assert room_subscribers(room.pk) == 2
 
         # Chat said on either worker reaches everyone, once.
         await viewers[0].chat("hello from A", "n-a")
