@@ -70,7 +70,8 @@ def test_a_loopback_client_reads_the_text_format_never_cached(local: Client) -> 
 def test_a_request_relayed_by_a_proxy_is_not_local(local: Client, header: str) -> None:
     """The front nginx connects from loopback too: its forwarding headers
     say someone else asked."""
-    response = local.get("/metrics", **{header: "203.0.113.7"})
+    relayed: dict[str, Any] = {header: "203.0.113.7"}
+    response = local.get("/metrics", **relayed)
     assert response.status_code == 404
     assert b"sprout_" not in response.content
 
@@ -84,7 +85,7 @@ def test_a_remote_client_gets_the_sites_404_page(local: Client) -> None:
 
 @override_settings(SPROUT_METRICS_TOKEN=TOKEN)
 def test_the_token_opens_it_from_anywhere_and_a_wrong_one_is_refused(local: Client) -> None:
-    remote = {"REMOTE_ADDR": "203.0.113.7", "HTTP_X_FORWARDED_FOR": "198.51.100.1"}
+    remote: dict[str, Any] = {"REMOTE_ADDR": "203.0.113.7", "HTTP_X_FORWARDED_FOR": "198.51.100.1"}
     assert local.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}", **remote).status_code == 200
     assert local.get("/metrics", HTTP_AUTHORIZATION=f"bearer {TOKEN}", **remote).status_code == 200
     for wrong in (f"Bearer {TOKEN}x", f"Basic {TOKEN}", "Bearer ", TOKEN):
@@ -181,11 +182,12 @@ def test_eager_celery_reports_an_empty_queue_labelled_eager(local: Client) -> No
 
 
 def _broker_app(url: str, prefix: str) -> Celery:
-    app = Celery("metrics-test", set_as_current=False)
-    app.conf.broker_url = url
-    app.conf.task_always_eager = False
-    app.conf.task_default_queue = "default"
-    app.conf.broker_transport_options = {"global_keyprefix": prefix}
+    app = Celery("metrics-test", broker=url, set_as_current=False)
+    app.conf.update(
+        task_always_eager=False,
+        task_default_queue="default",
+        broker_transport_options={"global_keyprefix": prefix},
+    )
     return app
 
 

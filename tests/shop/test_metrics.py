@@ -5,7 +5,7 @@ those answered before Django included."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 import pytest
@@ -44,13 +44,15 @@ def buy(edge: FlashSaleEdge, sale: FlashSale, key: str) -> int:
         "headers": [(b"host", b"testserver"), (b"authorization", b"Token x")],
     }
     body = f'{{"idempotency_key": "{key}"}}'.encode()
-    messages = [{"type": "http.request", "body": body, "more_body": False}]
-    sent: list[dict[str, Any]] = []
+    messages: list[MutableMapping[str, Any]] = [
+        {"type": "http.request", "body": body, "more_body": False}
+    ]
+    sent: list[MutableMapping[str, Any]] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> MutableMapping[str, Any]:
         return messages.pop(0) if messages else {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     asyncio.run(edge(scope, receive, send))
