@@ -219,6 +219,7 @@ class RoomHub:
         self.frames_sent = 0
         self.dropped = 0
         self.broken_seen = False
+        self.counted = False  # in the open rooms' gauges (live.metrics)
         # The last event of each (type, id) sent from live.extensions.room_tick_events.
         self.tick_events_sent: dict[tuple[str, Any], Mapping[str, Any]] = {}
 
@@ -232,10 +233,12 @@ class RoomHub:
             self.tasks.append(asyncio.create_task(self._listen(layer), name="live-listen"))
         self.tasks.append(asyncio.create_task(self._flush_loop(), name="live-flush"))
         self.tasks.append(asyncio.create_task(self._totals_loop(), name="live-totals"))
+        self.counted = True
         metrics.room_hubs_add(1)
 
     async def stop(self) -> None:
-        if self.tasks:  # started, not stopped yet
+        if self.counted:
+            self.counted = False
             metrics.room_hubs_add(-1)
         for task in self.tasks:
             task.cancel()
