@@ -15,69 +15,59 @@ with tabs on two processes counts once in each.
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from core.metrics import counter, gauge, histogram
 
-ROOM_HUBS = Gauge(
+ROOM_HUBS = gauge(
     "sprout_live_room_hubs",
     "Live rooms with viewers, summed over the processes (a room served by two processes "
     "counts twice).",
     multiprocess_mode="livesum",
-    registry=None,
 )
-PROCESS_ROOM_HUBS = Gauge(
+PROCESS_ROOM_HUBS = gauge(
     "sprout_live_process_room_hubs",
     "Live rooms this process serves (one hub each), per process.",
     multiprocess_mode="liveall",
-    registry=None,
 )
-VIEWERS = Gauge(
+VIEWERS = gauge(
     "sprout_live_viewers",
     "Distinct viewers connected to live rooms, summed over the processes.",
     multiprocess_mode="livesum",
-    registry=None,
 )
-PROCESS_VIEWERS = Gauge(
+PROCESS_VIEWERS = gauge(
     "sprout_live_process_viewers",
     "Distinct viewers connected to this process's live rooms, per process.",
     multiprocess_mode="liveall",
-    registry=None,
 )
-FRAMES_SENT = Counter(
+FRAMES_SENT = counter(
     "sprout_live_frames_sent",
     "Websocket frames the live rooms handed to their viewers' sockets (written, or queued "
     "in a viewer's bounded backlog).",
-    registry=None,
 )
-FRAMES_DROPPED = Counter(
+FRAMES_DROPPED = counter(
     "sprout_live_frames_dropped",
     "Frames a viewer never got: reason=slow (its backlog was full and it was disconnected, "
     "with what waited in its backlog) or gone (its socket failed under a write).",
     ["reason"],
-    registry=None,
 )
-SLOW_VIEWERS_DROPPED = Counter(
+SLOW_VIEWERS_DROPPED = counter(
     "sprout_live_slow_viewers_dropped",
     "Viewers disconnected for falling behind the room (close code 4008).",
-    registry=None,
 )
-GIFT_BATCHES = Counter(
+GIFT_BATCHES = counter(
     "sprout_gift_batches",
     "Gift batches sent to the wallet, by outcome: committed, unavailable (the database "
     "went away; each sender retries) or failed.",
     ["outcome"],
-    registry=None,
 )
-GIFT_BATCH_SIZE = Histogram(
+GIFT_BATCH_SIZE = histogram(
     "sprout_gift_batch_size",
     "Gifts per batch.",
     buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
-    registry=None,
 )
-GIFT_COMMIT_SECONDS = Histogram(
+GIFT_COMMIT_SECONDS = histogram(
     "sprout_gift_commit_latency_seconds",
     "From a gift frame's arrival at the batcher to its batch's commit, per gift.",
     buckets=(0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
-    registry=None,
 )
 
 ALL = (

@@ -3,17 +3,15 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter
-
+from core.metrics import counter
 from shop.gate import Admit
 
-FLASH_GATE_ANSWERS = Counter(
+FLASH_GATE_ANSWERS = counter(
     "sprout_flash_gate_answers",
     "Flash-sale buy requests answered by the gate at the HTTP edge, by answer: admitted "
     "(let into Django for a unit), sold_out, not_started, ended, key_known (a retry: Django "
     "answered) or unknown (the gate could not tell: Django answered).",
     ["answer"],
-    registry=None,
 )
 
 ALL = (FLASH_GATE_ANSWERS,)

@@ -5,7 +5,8 @@ lists every metric):
 
 - **recorded** metrics, moved where things happen (a request served, a frame
   fanned out, a gift batch committed): ``prometheus_client`` counters,
-  gauges and histograms built with ``registry=None`` and contributed to
+  gauges and histograms built with :func:`counter`, :func:`gauge` and
+  :func:`histogram` (outside any global registry) and contributed to
   :data:`recorded_metrics` from the owning app's ``AppConfig.ready()``
   (``live.metrics``, ``shop.metrics``); the kernel's own are the HTTP
   request metrics below.
@@ -33,9 +34,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from typing import Literal, Protocol
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.metrics_core import Metric
 
@@ -50,9 +51,41 @@ def multiprocess_dir() -> str | None:
 
 
 # A process whose directory is missing would fail on its first metric (the
-# files are opened when a metric is built): made here, before any is built.
+# files are opened when a metric is built): made here, on import of the
+# module whose factories build them all.
 if (_dir := multiprocess_dir()) is not None:
     os.makedirs(_dir, exist_ok=True)
+
+
+def counter(name: str, documentation: str, labels: Sequence[str] = ()) -> Counter:
+    """A counter of this app's, in no global registry (the scrape reads the
+    installed apps' own: :data:`recorded_metrics`). ``_total`` is added to
+    ``name`` in the exposition."""
+    return Counter(name, documentation, labels, registry=None)
+
+
+def gauge(
+    name: str,
+    documentation: str,
+    labels: Sequence[str] = (),
+    *,
+    multiprocess_mode: Literal["livesum", "liveall", "max", "min"],
+) -> Gauge:
+    """A gauge, with how processes combine in multiprocess mode: ``livesum``
+    (the total over running processes) or ``liveall`` (one series per
+    running process, labelled ``pid``)."""
+    return Gauge(name, documentation, labels, registry=None, multiprocess_mode=multiprocess_mode)
+
+
+def histogram(
+    name: str,
+    documentation: str,
+    labels: Sequence[str] = (),
+    *,
+    buckets: Sequence[float] = Histogram.DEFAULT_BUCKETS,
+) -> Histogram:
+    """A histogram (``buckets``: the upper bounds, ``+Inf`` added)."""
+    return Histogram(name, documentation, labels, registry=None, buckets=buckets)
 
 
 class Collector(Protocol):
@@ -73,16 +106,14 @@ scrape_collectors: Slot[Collector] = Slot(
 
 # --- the kernel's own: HTTP requests (core.metrics.http.RequestMetricsMiddleware) ---
 
-HTTP_REQUESTS = Counter(
+HTTP_REQUESTS = counter(
     "sprout_http_requests",
     "HTTP requests answered by Django, by method, resolved route and status class.",
     ["method", "route", "status"],
-    registry=None,
 )
-HTTP_REQUEST_SECONDS = Histogram(
+HTTP_REQUEST_SECONDS = histogram(
     "sprout_http_request_duration_seconds",
     "Time Django took to answer an HTTP request (middleware to response), by route.",
     ["method", "route"],
-    registry=None,
 )
 CORE_METRICS: tuple[MetricWrapperBase, ...] = (HTTP_REQUESTS, HTTP_REQUEST_SECONDS)
