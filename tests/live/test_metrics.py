@@ -165,7 +165,10 @@ async def test_a_batch_that_fails_is_counted_by_outcome_without_a_commit_time(
 def test_a_dead_process_stops_counting_its_viewers_but_keeps_its_frames(tmp_path: Path) -> None:
     """``livesum`` and ``liveall`` over two real processes: the one that
     exited is forgotten at the next scrape (its gauge files removed), its
-    counters still count."""
+    counters still count. The directory does not exist yet: the first
+    metric a process builds (``live.hub`` imports ``live.metrics`` first)
+    must not fail for it."""
+    tmp_path = tmp_path / "not-made-yet"
     code = """
         from live import metrics
         metrics.viewers_add({viewers})
