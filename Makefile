@@ -92,10 +92,10 @@ nginx-rtmp-stop:
 # The production topology on this machine (scripts/stack, docs/deploy.md):
 # PostgreSQL database `sprout` unless STACK_DATABASE_URL (or PG_URL) says
 # otherwise; Ctrl-C, or make stack-stop from another terminal, stops it all.
-# honcho exits 143 when make stack-stop stopped it: a normal end.
+# honcho exits 143 when make stack-stop stopped it, 130 on Ctrl-C: normal ends.
 stack: venv
 	@STACK_DATABASE_URL=$${STACK_DATABASE_URL:-$(PG_URL)} scripts/stack run; \
-	  rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 143 ] || exit $$rc
+	  rc=$$?; case $$rc in 0 | 130 | 143) ;; *) exit $$rc ;; esac
 
 stack-stop:
 	scripts/stack stop
