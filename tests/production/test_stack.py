@@ -227,10 +227,10 @@ def stack(static_root: Path, stack_database: str, private_redis: str) -> Iterato
         except subprocess.TimeoutExpired:
             os.killpg(found.process.pid, signal.SIGKILL)
             found.process.wait()
-        for name, pid in found.pids.items():
-            if name != "stack":
-                for left in sessions_alive({pid}):
-                    os.kill(int(left.split()[0]), signal.SIGKILL)
+        # Whatever a failed run left behind, by the sessions honcho made.
+        started = {int(pid) for _, pid in STARTED.findall(found.output())}
+        for left in sessions_alive(started):
+            os.kill(int(left.split()[0]), signal.SIGKILL)
         shutil.rmtree(directory, ignore_errors=True)
 
 
