@@ -8,7 +8,8 @@ test run's tasks), two web workers, no demo data (seeding takes minutes; a
 room is made instead): ``/readyz`` is ready through the front; a room page
 and every static file it names come through nginx (hashed names cached for
 good); a room's websocket says hello through nginx; the ingest callbacks are
-not reachable at the front, only on its private side; both workers answer,
+not reachable at the front, only on its private side, which like
+``/metrics`` answers this machine's address only; both workers answer,
 and with one of them killed the site still answers while it comes back;
 after the stop, no process the stack started is left and its ports are free.
 
@@ -17,6 +18,7 @@ Needs nginx (skipped without it, a failure under CI=true).
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -255,6 +257,22 @@ def ready(stack: Stack) -> bool:
         return False
 
 
+def from_elsewhere(base: str, path: str) -> Response:
+    """A GET from the source address 127.0.0.2."""
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(
+        host, int(port), timeout=20, source_address=("127.0.0.2", 0)
+    )
+    try:
+        connection.request("GET", path)
+        answer = connection.getresponse()
+        return Response(
+            answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read()
+        )
+    finally:
+        connection.close()
+
+
 def upstreams(stack: Stack) -> list[str]:
     return UPSTREAM.findall((stack.dir / "logs" / "front.access.log").read_text())
 
@@ -312,6 +330,14 @@ def test_make_stack_serves_the_site_through_nginx_and_stops_without_leftovers(
         stack.internal_url, "/live/ingest/publish", method="POST", body=body, headers=form
     )
     assert private.status == 403, private.text
+    assert private.body.strip() == b"forbidden"  # Django's answer (live/ingest.py), not nginx's
+
+    # /metrics and the private side answer this machine only: a peer at
+    # another address (127.0.0.2, still loopback to the kernel, not to
+    # nginx's allow list) is refused by nginx itself.
+    assert stack.get("/metrics").status != 403
+    assert from_elsewhere(stack.url, "/metrics").status == 403
+    assert from_elsewhere(stack.internal_url, "/live/ingest/publish").status == 403
 
     # Both workers answer (round robin, by the front's access log), and
     # with one killed the other takes every request while it restarts.
