@@ -20,8 +20,9 @@ SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # nginx-rtmp calls the ingest callbacks over loopback HTTP and reads any 3xx
 # from on_publish as "accepted, rename the stream": an HTTPS redirect there
 # would let any publisher in without a key.
-# Load balancers probe /healthz and /readyz over plain HTTP on the private side.
-SECURE_REDIRECT_EXEMPT = [r"^live/ingest/", r"^healthz$", r"^readyz$"]
+# Load balancers probe /healthz and /readyz, and Prometheus scrapes /metrics,
+# over plain HTTP on the private side.
+SECURE_REDIRECT_EXEMPT = [r"^live/ingest/", r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)

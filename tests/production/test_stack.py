@@ -335,7 +335,9 @@ def test_make_stack_serves_the_site_through_nginx_and_stops_without_leftovers(
     # /metrics and the private side answer this machine only: a peer at
     # another address (127.0.0.2, still loopback to the kernel, not to
     # nginx's allow list) is refused by nginx itself.
-    assert stack.get("/metrics").status != 403
+    scraped = stack.get("/metrics")
+    assert scraped.status == 200, scraped.text  # nginx passes it on as a local scrape
+    assert b"sprout_http_requests_total" in scraped.body
     assert from_elsewhere(stack.url, "/metrics").status == 403
     assert from_elsewhere(stack.internal_url, "/live/ingest/publish").status == 403
 
