@@ -40,6 +40,11 @@ class LiveConfig(AppConfig):
         # The session report's gift takings are live's own section of its
         # report (the shop adds its sales beside them).
         session_report_sections.add(session_cash, app=self.name, key="gifts", order=10)
+        # Rooms, viewers, frames and gift batches on /metrics (core.metrics).
+        from core.metrics import recorded_metrics
+        from live import metrics
+
+        recorded_metrics.add(metrics.ALL, app=self.name)
 
 
 # The demo module is large: imported when seed_demo runs, not at every start.
