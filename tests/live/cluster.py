@@ -336,7 +336,8 @@ def room_subscribers(room_id: int) -> int:
 
     from live.hub import group_name
 
-    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+    # The test run's prefix (config.settings.test), which the workers use too.
+    prefix = os.environ["SPROUT_TEST_CHANNEL_PREFIX"]
     channel = f"{prefix}__group__{group_name(room_id)}"
     client = redis.Redis.from_url(settings.REDIS_URL)
     try:
