@@ -154,6 +154,7 @@ bench: venv
 	DATABASE_URL=$(PG_URL) $(PY) bench/feed.py
 	DATABASE_URL=$(PG_URL) $(PY) bench/screening.py
 	DATABASE_URL=$(PG_URL) $(PY) bench/live_fanout.py
+	DATABASE_URL=$(PG_URL) $(PY) bench/live_fanout.py --processes 2 --viewers 4000
 	DATABASE_URL=$(PG_URL) $(PY) bench/gifts.py --websocket
 	DATABASE_URL=$(PG_URL) $(PY) bench/flash_sale.py
 

@@ -216,6 +216,9 @@ class RoomHub:
         self.tasks: list[asyncio.Task[None]] = []
         self.hearts_sent = -1
         self.viewers_sent = -1
+        # The viewer keys of this process's last report (live.state counts
+        # distinct viewers across processes; those gone since are taken out).
+        self.reported: set[str] = set()
         self.frames_sent = 0
         self.dropped = 0
         self.broken_seen = False
@@ -250,7 +253,7 @@ class RoomHub:
         if layer is not None and self.channel is not None:
             with contextlib.suppress(Exception):
                 await layer.group_discard(group_name(self.room_id), self.channel)
-        await room_state().report_viewers(self.room_id, PROCESS_ID, 0)
+        await room_state().report_viewers(self.room_id, PROCESS_ID, 0, keys=(), gone=self.reported)
 
     # --- connections ----------------------------------------------------------
 
@@ -355,7 +358,11 @@ class RoomHub:
                 if now - last_viewers >= viewers_every:
                     last_viewers = now
                     await self._forget_broken()
-                    viewers = await state.report_viewers(self.room_id, PROCESS_ID, self.viewers)
+                    keys = set(self.viewer_sockets)
+                    viewers = await state.report_viewers(
+                        self.room_id, PROCESS_ID, len(keys), keys=keys, gone=self.reported - keys
+                    )
+                    self.reported = keys
                     if viewers != self.viewers_sent:
                         self.viewers_sent = viewers
                         totals.append({"type": "viewers", "count": viewers})
