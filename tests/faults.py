@@ -83,6 +83,47 @@ def next_gift_loses_its_connection() -> Iterator[Callable[[], int]]:
             admin.execute("DROP SEQUENCE IF EXISTS sprout_fault_once")
 
 
+@contextlib.contextmanager
+def next_gift_commit_loses_its_connection() -> Iterator[Callable[[], int]]:
+    """The next transaction that books gifts (a whole batch of them) loses
+    its database connection in the middle of its COMMIT: a deferred
+    constraint trigger on the gift rows runs at commit time and makes
+    PostgreSQL terminate that very backend, once. Nothing of the batch is
+    committed. Yields a function that says how many gift rows reached the
+    commit-time trigger."""
+    with _admin() as admin:
+        admin.execute("CREATE SEQUENCE sprout_fault_commit_once")
+        admin.execute(
+            """CREATE FUNCTION sprout_fault_commit() RETURNS trigger AS $$
+            BEGIN
+                IF nextval('sprout_fault_commit_once') = 1 THEN
+                    PERFORM pg_terminate_backend(pg_backend_pid());
+                END IF;
+                RETURN NULL;
+            END $$ LANGUAGE plpgsql"""
+        )
+        admin.execute(
+            "CREATE CONSTRAINT TRIGGER sprout_fault_commit AFTER INSERT ON wallet_giftsend"
+            " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION sprout_fault_commit()"
+        )
+
+    def reached() -> int:
+        with _admin() as admin:
+            row = admin.execute(
+                "SELECT last_value, is_called FROM sprout_fault_commit_once"
+            ).fetchone()
+        assert row is not None
+        return int(row[0]) if row[1] else 0
+
+    try:
+        yield reached
+    finally:
+        with _admin() as admin:
+            admin.execute("DROP TRIGGER IF EXISTS sprout_fault_commit ON wallet_giftsend")
+            admin.execute("DROP FUNCTION IF EXISTS sprout_fault_commit()")
+            admin.execute("DROP SEQUENCE IF EXISTS sprout_fault_commit_once")
+
+
 def backend_pid() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
