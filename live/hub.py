@@ -263,7 +263,10 @@ class RoomHub:
         if layer is not None and self.channel is not None:
             with contextlib.suppress(Exception):
                 await layer.group_discard(group_name(self.room_id), self.channel)
-        await room_state().report_viewers(self.room_id, PROCESS_ID, 0)
+        try:
+            await room_state().report_viewers(self.room_id, PROCESS_ID, 0)
+        except Exception as exc:  # Redis away: the report expires by itself
+            logger.warning("live room %s could not report its viewers gone: %r", self.room_id, exc)
 
     # --- connections ----------------------------------------------------------
 
