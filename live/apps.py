@@ -43,6 +43,11 @@ class LiveConfig(AppConfig):
         session_report_sections.add(session_cash, app=self.name, key="gifts", order=10)
         # What a room's hub reads to fill the chat it missed while Redis was away.
         hub.missed_chat = room_chat_since
+        # Rooms, viewers, frames and gift batches on /metrics (core.metrics).
+        from core.metrics import recorded_metrics
+        from live import metrics
+
+        recorded_metrics.add(metrics.ALL, app=self.name)
 
 
 # The demo module is large: imported when seed_demo runs, not at every start.

@@ -55,6 +55,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from live import metrics
 from live.extensions import room_tick_events
 from live.state import room_state
 
@@ -197,6 +198,7 @@ class Connection:
             raise
         except Exception as exc:  # the socket went away mid-send; the hub forgets it
             self.broken = True
+            metrics.FRAMES_DROPPED_GONE.inc(1 + len(self.backlog))
             self.backlog.clear()
             if self.on_broken is not None:
                 self.on_broken()
@@ -232,6 +234,7 @@ class RoomHub:
         self.frames_sent = 0
         self.dropped = 0
         self.broken_seen = False
+        self.counted = False  # in the open rooms' gauges (live.metrics)
         # The last event of each (type, id) sent from live.extensions.room_tick_events.
         self.tick_events_sent: dict[tuple[str, Any], Mapping[str, Any]] = {}
         # Redis went away (the hot state failed): when it failed first, the
@@ -251,8 +254,13 @@ class RoomHub:
             self.tasks.append(asyncio.create_task(self._listen(layer), name="live-listen"))
         self.tasks.append(asyncio.create_task(self._flush_loop(), name="live-flush"))
         self.tasks.append(asyncio.create_task(self._totals_loop(), name="live-totals"))
+        self.counted = True
+        metrics.room_hubs_add(1)
 
     async def stop(self) -> None:
+        if self.counted:
+            self.counted = False
+            metrics.room_hubs_add(-1)
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:
@@ -273,6 +281,8 @@ class RoomHub:
     def add(self, connection: Connection) -> None:
         self.connections.add(connection)
         self.viewer_sockets[connection.viewer_key] += 1
+        if self.viewer_sockets[connection.viewer_key] == 1:
+            metrics.viewers_add(1)
         connection.on_broken = self._saw_broken
         # The newcomer has not seen the other apps' tick events: send them again.
         self.tick_events_sent.clear()
@@ -296,6 +306,7 @@ class RoomHub:
                 self.viewer_sockets[connection.viewer_key] = left
             else:
                 del self.viewer_sockets[connection.viewer_key]
+                metrics.viewers_add(-1)
             seconds = time.monotonic() - connection.joined_at
             try:
                 await room_state().add_watch_seconds(self.room_id, seconds)
@@ -497,7 +508,9 @@ class RoomHub:
             frame = dumps(visible[0] if len(visible) == 1 else {"type": "batch", "events": visible})
             message = {"type": "websocket.send", "text": frame}  # one for every socket
             laggards = [c for c in self.connections if not c.offer(message)]
-            self.frames_sent += len(self.connections) - len(laggards)
+            sent = len(self.connections) - len(laggards)
+            self.frames_sent += sent
+            metrics.FRAMES_SENT.inc(sent)  # one step per tick, whatever the room's size
             for connection in laggards:
                 await self._drop(connection)
             await self._forget_broken()
@@ -530,6 +543,9 @@ class RoomHub:
         """A viewer too slow to keep up: disconnect and count, never wait."""
         connection.dropped = True
         self.dropped += 1
+        # The frame it could not take, and those waiting in its backlog.
+        metrics.FRAMES_DROPPED_SLOW.inc(1 + len(connection.backlog))
+        metrics.SLOW_VIEWERS_DROPPED.inc()
         await self._close(connection, CLOSE_TOO_SLOW)
         try:
             await room_state().count_dropped(self.room_id)
