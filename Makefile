@@ -1,6 +1,7 @@
 # Sprout: two commands from a fresh clone.
 #   make run   set up and serve the site at http://127.0.0.1:8000 (SQLite, demo data)
 #   make test  set up and run the whole suite (SQLite, community-only, shop off, PostgreSQL + Redis, browser)
+#   make stack the production topology on this machine (docs/deploy.md); make stack-stop stops it
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -13,12 +14,14 @@ PG_URL    ?= postgres://postgres@127.0.0.1:5432/sprout
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
-.PHONY: help run test test-sqlite test-community-only test-shop-off test-postgres test-browser lint format bench clean venv vendor migrate seed nginx-rtmp nginx-rtmp-stop
+.PHONY: help run stack stack-stop test test-sqlite test-community-only test-shop-off test-postgres test-browser lint format bench clean venv vendor migrate seed nginx-rtmp nginx-rtmp-stop
 
 help:
 	@echo "make run     serve Sprout at http://$(HOST):$(PORT) with demo data (SQLite, eager Celery)"
 	@echo "            (and nginx-rtmp for live video on :1935/:8089 when nginx + libnginx-mod-rtmp are installed)"
 	@echo "make test    run the whole suite: SQLite, a community-only site, the shop off, PostgreSQL + Redis + Celery, Chromium"
+	@echo "make stack   production settings on this machine: nginx on http://127.0.0.1:8000, WEB_WORKERS uvicorn,"
+	@echo "            Celery worker and beat, nginx-rtmp, on PostgreSQL + Redis (docs/deploy.md); make stack-stop"
 	@echo "make vendor  front-end packages from npm into static/vendor/ (hls.js; make run and make test do it)"
 	@echo "make lint    ruff + mypy"
 	@echo "make bench   benchmarks in bench/ (needs PostgreSQL and Redis)"
@@ -86,6 +89,17 @@ nginx-rtmp: venv
 nginx-rtmp-stop:
 	$(NGINX_RTMP) stop
 
+# The production topology on this machine (scripts/stack, docs/deploy.md):
+# PostgreSQL database `sprout` unless STACK_DATABASE_URL (or PG_URL) says
+# otherwise; Ctrl-C, or make stack-stop from another terminal, stops it all.
+# honcho exits 143 when make stack-stop stopped it, 130 on Ctrl-C: normal ends.
+stack: venv
+	@STACK_DATABASE_URL=$${STACK_DATABASE_URL:-$(PG_URL)} scripts/stack run; \
+	  rc=$$?; case $$rc in 0 | 130 | 143) ;; *) exit $$rc ;; esac
+
+stack-stop:
+	scripts/stack stop
+
 test: venv test-sqlite test-community-only test-shop-off test-postgres test-browser
 	@echo "All test passes finished."
 
@@ -140,6 +154,7 @@ bench: venv
 	DATABASE_URL=$(PG_URL) $(PY) bench/feed.py
 	DATABASE_URL=$(PG_URL) $(PY) bench/screening.py
 	DATABASE_URL=$(PG_URL) $(PY) bench/live_fanout.py
+	DATABASE_URL=$(PG_URL) $(PY) bench/live_fanout.py --processes 2 --viewers 4000
 	DATABASE_URL=$(PG_URL) $(PY) bench/gifts.py --websocket
 	DATABASE_URL=$(PG_URL) $(PY) bench/flash_sale.py
 

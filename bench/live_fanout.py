@@ -57,6 +57,19 @@ What it does (``../shared/PERFORMANCE.md``'s method; ``docs/performance.md``
 Under 2,000 viewers the textbook design falls behind for good: its figures
 are what it delivered while the others kept up, and "delivered" counts what
 arrived within 20 s of the end of sending.
+
+A room across processes (``--processes 2``, with ``--viewers 4000``): the
+designs are ``hub`` (one process, as above) and ``cluster``: the same room
+served by that many uvicorn processes behind a private nginx (an upstream of
+the processes, round robin; websockets proxied as
+``deploy/nginx/site.conf.template`` does), the viewers and senders all
+connecting through nginx. nginx names the process that took each viewer
+(a response header of the bench's own), so the report gives, per process:
+its viewers, its CPU, the chat events it delivered and its CPU per chat
+event, beside the one-process figure of the same run. Goals: each process's
+cost per chat event within 20% of the one-process figure (the hub subscribes
+once per room per process: more processes must not add cost per event), and
+p99 < 250 ms.
 """
 
 from __future__ import annotations
@@ -70,10 +83,12 @@ import multiprocessing as mp
 import os
 import platform
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -88,7 +103,8 @@ from bench.common import bench_database_url, recreate_database, setup_django  # 
 
 SETTINGS = "bench.live_settings"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
-PORTS = {"bare": 8781, "hub": 8782, "textbook": 8783, "daphne": 8784}
+# The bench's own header on nginx's handshake answers: which process took the viewer.
+UPSTREAM_HEADER = "X-Bench-Upstream"
 CONNECT_CONCURRENCY = 32  # handshakes in flight per client process
 MESSAGE_PREFIX = "b"
 
@@ -238,6 +254,69 @@ def server_command(design: str, port: int, ws: str) -> list[str]:
             "config.asgi:application",
         ]
     raise ValueError(design)
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 that nothing listens on now (fixed ports would
+    collide with another checkout's bench on the same machine)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+NGINX_CONF = """\
+daemon off;
+worker_processes 1;
+worker_rlimit_nofile 65536;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{
+    worker_connections 32768;
+}}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/client_body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    upstream sprout_app {{
+{servers}
+    }}
+    server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        location /ws/ {{
+            proxy_pass http://sprout_app;
+            proxy_http_version 1.1;
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection "upgrade";
+            proxy_read_timeout 1h;
+            proxy_send_timeout 1h;
+            add_header {header} $upstream_addr always;
+        }}
+    }}
+}}
+"""
+
+
+def start_nginx(prefix: Path, port: int, upstreams: list[int]) -> subprocess.Popen[bytes]:
+    """A private nginx on ``port`` in front of the processes on ``upstreams``
+    (its pid, log and temp files under ``prefix``)."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.access(binary, os.X_OK):
+        sys.exit("--processes needs nginx: apt-get install -y --no-install-recommends nginx")
+    prefix.mkdir(parents=True, exist_ok=True)
+    servers = "\n".join(f"        server 127.0.0.1:{p};" for p in upstreams)
+    conf = prefix / "nginx.conf"
+    conf.write_text(
+        NGINX_CONF.format(prefix=prefix, port=port, servers=servers, header=UPSTREAM_HEADER)
+    )
+    return subprocess.Popen(
+        [binary, "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")],
+        start_new_session=True,
+    )
 
 
 def wait_for_port(server: subprocess.Popen[bytes], port: int) -> None:
@@ -397,6 +476,7 @@ class Viewer(asyncio.Protocol):
         self.hello: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.transport: Any = None
         self.buffer = b""
+        self.upstream = ""
 
     def connection_made(self, transport: Any) -> None:  # uvloop's is no asyncio.Transport
         self.transport = transport
@@ -413,7 +493,10 @@ class Viewer(asyncio.Protocol):
                 self.buffer = buffer
                 return
             self.handshake.receive_data(buffer[: end + 4])
-            self.handshake.events_received()
+            for answer in self.handshake.events_received():
+                headers = getattr(answer, "headers", None)
+                if headers is not None:  # through nginx: which process took it
+                    self.upstream = str(headers.get(UPSTREAM_HEADER, "")).split(",")[-1].strip()
             if self.handshake.handshake_exc is not None:
                 self.hello.set_exception(self.handshake.handshake_exc)
                 self.transport.close()
@@ -484,11 +567,16 @@ async def _viewers(
             cpu_at_go = time.process_time()
     cpu_used = time.process_time() - (cpu_at_go or time.process_time())
     closed_early = tally.closed
+    by_upstream: dict[str, list[int]] = {}
     for viewer in viewers:
+        counts = by_upstream.setdefault(viewer.upstream, [0, 0])
+        counts[0] += 1
+        counts[1] += tally.received[viewer.index]
         if viewer.transport is not None:
             viewer.transport.abort()
     control.results.put(
         {
+            "by_upstream": by_upstream,
             "received": tally.received,
             "hearts_seen": tally.hearts_seen,
             "delays": tally.delays.tobytes(),
@@ -596,6 +684,19 @@ async def _senders(
 
 
 @dataclass
+class ProcessShare:
+    port: int
+    cpu: float
+    viewers: int = 0
+    delivered: int = 0
+    chats_per_second: float = 0.0
+
+    @property
+    def cpu_per_chat_event_us(self) -> float:
+        return self.cpu / max(self.chats_per_second, 1) * 1e6
+
+
+@dataclass
 class Outcome:
     design: str
     viewers: int
@@ -625,6 +726,10 @@ class Outcome:
     load: float
     counters: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Per server process (``cluster``: one row per process; otherwise one):
+    # its port, its CPU share over the sending window, its viewers and the
+    # chat events it delivered.
+    processes: list[ProcessShare] = field(default_factory=list)
 
     @property
     def rss_per_connection_kib(self) -> float:
@@ -662,18 +767,33 @@ def run_design(
     seconds: float,
     drain_max: float,
 ) -> Outcome:
-    port = PORTS[design]
+    port = free_port()
     url = f"ws://127.0.0.1:{port}/ws/live/{fixture.room_id}/"
     clear_room_state(env["REDIS_URL"], fixture.room_id)
     wait_until_quiet(args.wait_quiet)
-    server = subprocess.Popen(server_command(design, port, args.ws), cwd=ROOT, env=env)
+    # ``cluster``: args.processes hub processes behind a private nginx on
+    # ``port``; any other design: one server process on ``port``.
+    ports = [free_port() for _ in range(args.processes)] if design == "cluster" else [port]
+    servers = [
+        subprocess.Popen(
+            server_command("hub" if design == "cluster" else design, p, args.ws), cwd=ROOT, env=env
+        )
+        for p in ports
+    ]
+    proxy: subprocess.Popen[bytes] | None = None
+    proxy_dir = Path()
     ctx = mp.get_context("fork")
     procs: list[Any] = []
     try:
-        wait_for_port(server, port)
+        for server, server_port in zip(servers, ports, strict=True):
+            wait_for_port(server, server_port)
+        if design == "cluster":
+            proxy_dir = Path(tempfile.mkdtemp(prefix="sprout-bench-nginx-"))
+            proxy = start_nginx(proxy_dir, port, ports)
+            wait_for_port(proxy, port)
         warm_up(url, fixture.chat_cookies[0])
         time.sleep(0.5)
-        rss_before = rss_kib(server.pid)
+        rss_before = sum(rss_kib(server.pid) for server in servers)
         control = Control()
         max_messages = int(seconds * args.chat_rate) + 16
         shares = [
@@ -712,15 +832,24 @@ def run_design(
         procs[-1].start()
         control.joined.get(timeout=120)
         time.sleep(1.0)
-        rss_after = rss_kib(server.pid)
+        rss_after = sum(rss_kib(server.pid) for server in servers)
         start = time.time() + 0.5
         control.start_at.value = start
         control.go.set()
         # Server and machine CPU over exactly the sending window.
         time.sleep(max(0.0, start - time.time()))
-        cpu_start, machine_start = cpu_seconds(server.pid), machine_jiffies()
+        cpu_start = [cpu_seconds(server.pid) for server in servers]
+        proxy_start = cpu_seconds(proxy_worker(proxy)) if proxy is not None else 0.0
+        machine_start = machine_jiffies()
         time.sleep(max(0.0, start + seconds - time.time()))
-        server_cpu = (cpu_seconds(server.pid) - cpu_start) / seconds
+        process_cpu = [
+            (cpu_seconds(server.pid) - before) / seconds
+            for server, before in zip(servers, cpu_start, strict=True)
+        ]
+        server_cpu = sum(process_cpu)
+        proxy_cpu = (
+            (cpu_seconds(proxy_worker(proxy)) - proxy_start) / seconds if proxy is not None else 0.0
+        )
         machine_end = machine_jiffies()
         load = os.getloadavg()[0]
         sender = control.results.get(timeout=120)
@@ -745,19 +874,25 @@ def run_design(
         drain_seconds = time.monotonic() - drain_started
         control.stop.set()
         results = [control.results.get(timeout=120) for _ in shares]
-        real_room = design in ("hub", "daphne")
+        real_room = design in ("hub", "daphne", "cluster")
         counters = room_counters(env["REDIS_URL"], fixture.room_id) if real_room else {}
     finally:
         for proc in procs:
             proc.join(timeout=30)
             if proc.is_alive():
                 proc.kill()
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(5)
+        if proxy is not None:
+            os.killpg(proxy.pid, signal.SIGTERM)
+            proxy.wait(timeout=15)
+            shutil.rmtree(proxy_dir, ignore_errors=True)
+        for server in servers:
+            server.send_signal(signal.SIGTERM)
+        for server in servers:
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(5)
 
     received = [n for r in results for n in r["received"]]
     delays = array.array("d")
@@ -775,6 +910,25 @@ def run_design(
     closed = sum(r["closed_early"] for r in results)
     if closed:
         notes.append(f"{closed} viewers were disconnected during the run")
+    chats_per_second = window_rate(chats, start, seconds)
+    shares = [ProcessShare(port=p, cpu=cpu) for p, cpu in zip(ports, process_cpu, strict=True)]
+    if design == "cluster":
+        notes.append(f"nginx CPU {proxy_cpu:.0%}")
+        by_port = {share.port: share for share in shares}
+        total_received = max(sum(received), 1)
+        for r in results:
+            for upstream, (count, got) in r["by_upstream"].items():
+                share = by_port.get(int(upstream.rpartition(":")[2] or 0))
+                if share is None:
+                    notes.append(f"{count} viewers behind an unknown upstream {upstream!r}")
+                    continue
+                share.viewers += count
+                share.delivered += got
+        for share in shares:
+            share.chats_per_second = chats_per_second * share.delivered / total_received
+    else:
+        shares[0].viewers, shares[0].delivered = len(received), sum(received)
+        shares[0].chats_per_second = chats_per_second
     return Outcome(
         design=design,
         viewers=args.viewers,
@@ -789,7 +943,7 @@ def run_design(
         p99=percentile(ordered, 0.99),
         max=ordered[-1] if ordered else math.nan,
         frames_per_second=window_rate(frames, start, seconds),
-        chats_per_second=window_rate(chats, start, seconds),
+        chats_per_second=chats_per_second,
         taps_sent=sender["taps"],
         hearts_seen_min=min(hearts_seen) if hearts_seen else 0,
         hearts_seen_max=max(hearts_seen) if hearts_seen else 0,
@@ -805,7 +959,14 @@ def run_design(
         load=load,
         counters=counters,
         notes=notes,
+        processes=shares,
     )
+
+
+def proxy_worker(proxy: subprocess.Popen[bytes]) -> int:
+    """The pid of nginx's (one) worker process, which does the proxying."""
+    children = Path(f"/proc/{proxy.pid}/task/{proxy.pid}/children").read_text().split()
+    return int(children[0]) if children else proxy.pid
 
 
 def warm_up(url: str, cookie: str) -> None:
@@ -829,6 +990,7 @@ LABELS = {
     "hub": "Sprout: uvicorn + `live.hub`",
     "textbook": "uvicorn + textbook `group_send`",
     "daphne": "Sprout on Daphne + `live.hub`",
+    "cluster": "Sprout: uvicorn + `live.hub`, N processes behind nginx",
 }
 
 
@@ -856,8 +1018,9 @@ def print_report(outcomes: list[Outcome], args: argparse.Namespace) -> bool:
     for o in outcomes:
         expected = o.chat_expected * o.joined
         share = o.delivered / expected if expected else 0.0
+        label = LABELS[o.design].replace("N processes", f"{len(o.processes)} processes")
         print(
-            f"| {LABELS[o.design]} | {o.seconds:g} s, {o.joined:,} viewers "
+            f"| {label} | {o.seconds:g} s, {o.joined:,} viewers "
             f"| {o.delivered:,} / {expected:,} ({share:.1%}) | {ms(o.p50)} | {ms(o.p99)} "
             f"| {ms(o.max)} | {o.frames_per_second:,.0f} | {o.chats_per_second:,.0f} "
             f"| {o.hearts_seen_min:,} / {o.taps_sent:,} | {o.rss_per_connection_kib:.0f} KiB "
@@ -883,8 +1046,9 @@ def print_report(outcomes: list[Outcome], args: argparse.Namespace) -> bool:
 
     by = {o.design: o for o in outcomes}
     hub = by.get("hub")
+    cluster_ok = print_cluster(by)
     if hub is None:
-        return True
+        return cluster_ok
     expected = hub.chat_expected * hub.joined
     checks: list[tuple[str, str, bool]] = [
         ("p99 < 250 ms", ms(hub.p99), hub.p99 < 0.25),
@@ -931,6 +1095,62 @@ def print_report(outcomes: list[Outcome], args: argparse.Namespace) -> bool:
     print("\ngoals (Sprout on uvicorn):")
     for name, value, ok in checks:
         print(f"  {name:<38} {'OK' if ok else 'MISSED':<6} {value}")
+    return cluster_ok and all(ok for _, _, ok in checks)
+
+
+def print_cluster(by: dict[str, Outcome]) -> bool:
+    """The room across processes beside one process: per process, its
+    viewers, CPU, chat events delivered and CPU per chat event, and the
+    ratio to the one-process figure of the same run; then the goals."""
+    cluster, single = by.get("cluster"), by.get("hub")
+    if cluster is None:
+        return True
+    print(
+        "\n| run | process | viewers | server CPU | chat events/s delivered "
+        "| CPU/chat event | vs one process |"
+    )
+    print("| --- " * 7 + "|")
+    base = single.processes[0].cpu_per_chat_event_us if single and single.processes else math.nan
+    rows = [("one process", single)] if single else []
+    rows.append((f"{len(cluster.processes)} processes behind nginx", cluster))
+    for label, outcome in rows:
+        assert outcome is not None
+        for number, share in enumerate(outcome.processes, 1):
+            ratio = share.cpu_per_chat_event_us / base if base == base else math.nan
+            print(
+                f"| {label} | {number} (:{share.port}) | {share.viewers:,} | {share.cpu:.0%} "
+                f"| {share.chats_per_second:,.0f} | {share.cpu_per_chat_event_us:.1f} µs "
+                f"| {ratio:.2f}x |"
+            )
+    expected = cluster.chat_expected * cluster.joined
+    worst = max(share.cpu_per_chat_event_us for share in cluster.processes)
+    checks: list[tuple[str, str, bool]] = [
+        ("p99 < 250 ms", ms(cluster.p99), cluster.p99 < 0.25),
+        (
+            "no chat message lost",
+            f"delivered {cluster.delivered:,} / {expected:,}, min per viewer "
+            f"{cluster.min_per_viewer}, duplicates {cluster.duplicates}",
+            cluster.delivered == expected
+            and cluster.min_per_viewer == cluster.chat_expected
+            and cluster.duplicates == 0,
+        ),
+        (
+            "every process serves viewers",
+            ", ".join(f":{share.port} {share.viewers:,}" for share in cluster.processes),
+            all(share.viewers > 0 for share in cluster.processes),
+        ),
+    ]
+    if single is not None:
+        checks.append(
+            (
+                "per-process cost within 20% of one",
+                f"worst {worst:.1f} µs vs {base:.1f} µs per chat event ({worst / base:.2f}x)",
+                worst <= base * 1.2,
+            )
+        )
+    print(f"\ngoals (one room across {len(cluster.processes)} processes):")
+    for name, value, ok in checks:
+        print(f"  {name:<38} {'OK' if ok else 'MISSED':<6} {value}")
     return all(ok for _, _, ok in checks)
 
 
@@ -945,7 +1165,16 @@ def main() -> None:
     parser.add_argument("--heart-rate", type=float, default=500.0, help="heart taps/s")
     parser.add_argument("--heart-frames", type=float, default=50.0, help="heart frames/s")
     parser.add_argument("--heart-senders", type=int, default=5)
-    parser.add_argument("--designs", default="bare,hub,textbook,daphne")
+    parser.add_argument(
+        "--designs", help="default: bare,hub,textbook,daphne; with --processes > 1: hub,cluster"
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="serve the room from this many processes behind a private nginx (the cluster "
+        "design), beside the one-process hub of the same run",
+    )
     parser.add_argument("--ws", default="websockets-sansio", help="uvicorn --ws implementation")
     parser.add_argument(
         "--tick",
@@ -966,6 +1195,10 @@ def main() -> None:
     )
     args = parser.parse_args()
 
+    if args.designs is None:
+        args.designs = "hub,cluster" if args.processes > 1 else "bare,hub,textbook,daphne"
+    if "cluster" in args.designs.split(",") and args.processes < 2:
+        sys.exit("the cluster design needs --processes 2 or more")
     if args.chat_rate / args.chat_senders > 0.45:
         sys.exit("each chat sender must stay under the room's 5 messages / 10 s")
     if args.heart_frames / args.heart_senders > 20:

@@ -6,9 +6,10 @@ with Redis for everything hot, exactly as ``config.settings.production``
 wires it: the cache, ``live.state`` and ``RedisPubSubChannelLayer``. Only two
 things differ from production:
 
-- the channel layer's prefix (``sprout-bench``): Redis pub/sub channels are
-  not scoped by database number, so without it a test run elsewhere on the
-  machine that publishes to ``live.room.1`` would land in the bench room;
+- the channel layer's prefix (``sprout-bench.<bench database>``): Redis
+  pub/sub channels are not scoped by database number, so without it a test
+  run (or another checkout's bench) elsewhere on the machine that publishes
+  to ``live.room.1`` would land in the bench room;
 - persistent database connections, as production sets them
   (``DATABASE_CONN_MAX_AGE`` 60 with health checks).
 
@@ -36,7 +37,7 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "sprout-bench"},
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": f"sprout-bench.{DATABASES['default']['NAME']}"},
     }
 }
 DATABASES["default"]["CONN_MAX_AGE"] = 60

@@ -10,6 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from core import health
 from core.http_errors import api_not_found
+from core.metrics.http import metrics_view
 
 handler400 = "core.http_errors.handler400"
 handler403 = "core.http_errors.handler403"
@@ -20,6 +21,8 @@ urlpatterns = [
     # Probes for load balancers and process managers (core.health).
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # Prometheus, from loopback or with SPROUT_METRICS_TOKEN (core.metrics.http).
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's set-up script as its own request:

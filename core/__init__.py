@@ -5,7 +5,8 @@ websocket mapping (``errors``, ``http_errors``), request limits and parsers
 (``middleware``, ``parsers``), API helpers and cursor pagination (``api``,
 ``pagination``), HTML view helpers and forms (``views``, ``forms``), admin
 mixins (``admin``), the one image pipeline (``images``), money formatting
-(``money``), a command's progress bar (``progress``, ``commands``) and the
-extension registry through which a lower app is extended by higher ones
+(``money``), a command's progress bar (``progress``, ``commands``), health
+probes and Prometheus metrics (``health``, ``metrics``) and the extension
+registry through which a lower app is extended by higher ones
 (``extensions``). It imports no app of Sprout's; every app imports it.
 """

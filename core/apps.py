@@ -17,3 +17,9 @@ class CoreConfig(AppConfig):
         # ready() runs again when a test overrides INSTALLED_APPS.
         if "id" not in get_converters():
             register_converter(IdConverter, "id")
+
+        # The kernel's metric computed at scrape time (core.metrics).
+        from core.metrics import scrape_collectors
+        from core.metrics.queues import CeleryQueueCollector
+
+        scrape_collectors.add(CeleryQueueCollector(), app=self.name, key="celery_queue")

@@ -90,9 +90,12 @@ class TemporarilyUnavailable(DomainError):
 
 def transient_error(exc: BaseException) -> TemporarilyUnavailable | None:
     """The retryable answer for an infrastructure failure (a database
-    connection lost mid-request, a deadlock, a locked SQLite file), looked
+    connection lost mid-request, a deadlock, a locked SQLite file, Redis
+    unreachable), looked
     for in ``exc`` and its causes, or None: a bug stays a ``server_error``."""
     from django.db import InterfaceError, OperationalError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
 
     seen: BaseException | None = exc
     for _ in range(5):
@@ -100,8 +103,10 @@ def transient_error(exc: BaseException) -> TemporarilyUnavailable | None:
             return None
         if isinstance(seen, TemporarilyUnavailable):
             return seen
-        # SQLite says "no such table" for a missing migration: not transient.
-        if isinstance(seen, InterfaceError) or (
+        # Redis away (a restart, a failover): the hot state and the channel
+        # layer come back by themselves. SQLite says "no such table" for a
+        # missing migration: not transient.
+        if isinstance(seen, InterfaceError | RedisConnectionError | RedisTimeoutError) or (
             isinstance(seen, OperationalError) and not str(seen).startswith("no such ")
         ):
             return TemporarilyUnavailable()

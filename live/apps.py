@@ -14,8 +14,9 @@ class LiveConfig(AppConfig):
         from community import extensions as community
         from kol import extensions as kol
         from kol.selectors import can_host_live
+        from live import hub
         from live.extensions import session_report_sections
-        from live.selectors import live_badges, live_performance, session_cash
+        from live.selectors import live_badges, live_performance, room_chat_since, session_cash
         from live.views import live_now_strip
 
         community.discover_strips.add(live_now_strip, app=self.name, key="live_now")
@@ -40,6 +41,13 @@ class LiveConfig(AppConfig):
         # The session report's gift takings are live's own section of its
         # report (the shop adds its sales beside them).
         session_report_sections.add(session_cash, app=self.name, key="gifts", order=10)
+        # What a room's hub reads to fill the chat it missed while Redis was away.
+        hub.missed_chat = room_chat_since
+        # Rooms, viewers, frames and gift batches on /metrics (core.metrics).
+        from core.metrics import recorded_metrics
+        from live import metrics
+
+        recorded_metrics.add(metrics.ALL, app=self.name)
 
 
 # The demo module is large: imported when seed_demo runs, not at every start.

@@ -281,14 +281,20 @@ class RoomConsumer(AsyncWebsocketConsumer):
     ) -> tuple[events.HelloEvent, list[dict[str, Any]]]:
         parts = await database_sync_to_async(_hello_payload)(room_id, user)
         state = room_state()
-        hearts = parts.final_hearts
-        if hearts is None:
-            hearts = await state.hearts(room_id)
+        hearts, viewers = parts.final_hearts, 0
+        try:
+            if hearts is None:
+                hearts = await state.hearts(room_id)
+            viewers = await state.viewers(room_id)
+        except Exception as exc:
+            # Redis is away (a restart): the room still opens, with its chat
+            # from the database; the counts follow on the hub's next tick.
+            logger.warning("live room %s hello without hot counts: %r", room_id, exc)
         hello = events.hello(
             room=parts.room,
             you=parts.you,
-            viewers=await state.viewers(room_id),
-            hearts=hearts,
+            viewers=viewers,
+            hearts=hearts or 0,
             recent=parts.recent,
         )
         return hello, parts.snapshot

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 
 from core.errors import DomainError, TemporarilyUnavailable, transient_error
+from live import metrics
 
 logger = logging.getLogger("sprout.live")
 
@@ -239,6 +240,7 @@ class GiftBatcher[R, A]:
             self.batches += 1
             self.gifts += len(batch)
             self.largest = max(self.largest, len(batch))
+            metrics.GIFT_BATCH_SIZE.observe(len(batch))
             task = loop.create_task(self._run(batch))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -262,13 +264,17 @@ class GiftBatcher[R, A]:
                 # nothing of the batch was booked, and each sender's retry
                 # with the same key sends its gift once.
                 logger.warning("a batch of %d gifts was not sent: %r", len(batch), exc)
+                metrics.GIFT_BATCHES_UNAVAILABLE.inc()
                 answers.extend(TemporarilyUnavailable() for _ in batch)
             else:
                 logger.exception("a batch of %d gifts failed; nothing of it was sent", len(batch))
+                metrics.GIFT_BATCHES_FAILED.inc()
                 for _ in batch:
                     failed = GiftBatchFailed(f"the gift batch failed: {exc!r}")
                     failed.__cause__ = exc
                     answers.append(failed)
+        else:
+            _committed(batch)
         finally:
             self._in_flight -= 1
         for waiting, answer in zip(batch, answers, strict=True):
@@ -280,6 +286,15 @@ class GiftBatcher[R, A]:
         if self._threads is None:
             return await database_sync_to_async(self.send_batch)(requests)
         return await asyncio.wrap_future(self._threads.submit(lambda: self.send_batch(requests)))
+
+
+def _committed(batch: Sequence[_Waiting[Any, Any]]) -> None:
+    """Count a batch the database committed, and each of its gifts' wait
+    from arrival to that commit."""
+    metrics.GIFT_BATCHES_COMMITTED.inc()
+    now = asyncio.get_running_loop().time()
+    for waiting in batch:
+        metrics.GIFT_COMMIT_SECONDS.observe(now - waiting.since)
 
 
 def batcher_threads_retire() -> None:

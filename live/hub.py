@@ -45,14 +45,17 @@ import socket
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from live import metrics
 from live.extensions import room_tick_events
 from live.state import room_state
 
@@ -80,6 +83,19 @@ def dumps(event: Mapping[str, Any]) -> str:
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 SERVER_SEND = "live.server_send"
+
+# Chat a hub may have missed while Redis was away: ``(room id, after
+# message id, written since) -> chat events``, set by ``LiveConfig.ready``
+# (``live.selectors.room_chat_since``; the selectors import this module).
+MissedChat = Callable[..., Sequence[Mapping[str, Any]]]
+missed_chat: MissedChat | None = None
+# How far before the first failure the gap's chat is looked for (a line
+# published just before Redis died may not have reached this process).
+GAP_SLACK_SECONDS = 5.0
+# How long a resubscribed hub waits for its own probe to come back, and how
+# many times it tries, before it fills the gap anyway.
+PROBE_SECONDS = 1.0
+PROBE_TRIES = 15
 
 
 class ServerSend:
@@ -182,6 +198,7 @@ class Connection:
             raise
         except Exception as exc:  # the socket went away mid-send; the hub forgets it
             self.broken = True
+            metrics.FRAMES_DROPPED_GONE.inc(1 + len(self.backlog))
             self.backlog.clear()
             if self.on_broken is not None:
                 self.on_broken()
@@ -214,11 +231,21 @@ class RoomHub:
         self.tasks: list[asyncio.Task[None]] = []
         self.hearts_sent = -1
         self.viewers_sent = -1
+        # The viewer keys of this process's last report (live.state counts
+        # distinct viewers across processes; those gone since are taken out).
+        self.reported: set[str] = set()
         self.frames_sent = 0
         self.dropped = 0
         self.broken_seen = False
+        self.counted = False  # in the open rooms' gauges (live.metrics)
         # The last event of each (type, id) sent from live.extensions.room_tick_events.
         self.tick_events_sent: dict[tuple[str, Any], Mapping[str, Any]] = {}
+        # Redis went away (the hot state failed): when it failed first, the
+        # newest chat line this hub had delivered, and the probes in flight
+        # of the resubscription check (see _resync).
+        self.outage_since: float | None = None
+        self.last_chat_id = 0
+        self.probes: dict[str, asyncio.Event] = {}
 
     # --- lifecycle ----------------------------------------------------------
 
@@ -230,8 +257,13 @@ class RoomHub:
             self.tasks.append(asyncio.create_task(self._listen(layer), name="live-listen"))
         self.tasks.append(asyncio.create_task(self._flush_loop(), name="live-flush"))
         self.tasks.append(asyncio.create_task(self._totals_loop(), name="live-totals"))
+        self.counted = True
+        metrics.room_hubs_add(1)
 
     async def stop(self) -> None:
+        if self.counted:
+            self.counted = False
+            metrics.room_hubs_add(-1)
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:
@@ -242,13 +274,20 @@ class RoomHub:
         if layer is not None and self.channel is not None:
             with contextlib.suppress(Exception):
                 await layer.group_discard(group_name(self.room_id), self.channel)
-        await room_state().report_viewers(self.room_id, PROCESS_ID, 0)
+        try:
+            await room_state().report_viewers(
+                self.room_id, PROCESS_ID, 0, keys=(), gone=self.reported
+            )
+        except Exception as exc:  # Redis away: the report expires by itself
+            logger.warning("live room %s could not report its viewers gone: %r", self.room_id, exc)
 
     # --- connections ----------------------------------------------------------
 
     def add(self, connection: Connection) -> None:
         self.connections.add(connection)
         self.viewer_sockets[connection.viewer_key] += 1
+        if self.viewer_sockets[connection.viewer_key] == 1:
+            metrics.viewers_add(1)
         connection.on_broken = self._saw_broken
         # The newcomer has not seen the other apps' tick events: send them again.
         self.tick_events_sent.clear()
@@ -272,18 +311,104 @@ class RoomHub:
                 self.viewer_sockets[connection.viewer_key] = left
             else:
                 del self.viewer_sockets[connection.viewer_key]
+                metrics.viewers_add(-1)
             seconds = time.monotonic() - connection.joined_at
             try:
                 await room_state().add_watch_seconds(self.room_id, seconds)
-            except Exception:  # a lost count must not keep anyone in the room
-                logger.exception("live room %s could not count watch time", self.room_id)
+            except Exception as exc:  # a lost count must not keep anyone in the room
+                logger.warning("live room %s could not count watch time: %r", self.room_id, exc)
 
     # --- events -----------------------------------------------------------------
 
     def deliver(self, event: Mapping[str, Any]) -> None:
         """An event for everyone in the room (from any process)."""
+        kind = event.get("type")
+        if kind == "_probe":
+            probe = self.probes.get(str(event.get("token")))
+            if probe is not None:
+                probe.set()
+            return
+        if kind == "chat":
+            message_id = event.get("id")
+            if isinstance(message_id, int):
+                self.last_chat_id = max(self.last_chat_id, message_id)
         self.pending.append(event)
         self.wakeup.set()
+
+    # --- Redis restarts -----------------------------------------------------------
+
+    def _redis_failed(self) -> bool:
+        """The hot state failed: Redis (which also carries the channel layer)
+        is away. True the first time, to log it once per outage."""
+        if self.outage_since is not None:
+            return False
+        self.outage_since = time.time()
+        return True
+
+    def _redis_back(self) -> None:
+        """The hot state answers again: check the subscription and fill the
+        chat the room's kept connections missed meanwhile."""
+        if self.outage_since is None:
+            return
+        since, self.outage_since = self.outage_since, None
+        logger.warning("live room %s: Redis answers again; resubscribing", self.room_id)
+        task = asyncio.get_running_loop().create_task(self._resync(since))
+        self.tasks.append(task)
+        task.add_done_callback(self._forget_task)
+
+    def _forget_task(self, task: asyncio.Task[None]) -> None:
+        with contextlib.suppress(ValueError):
+            self.tasks.remove(task)
+
+    async def _resync(self, since: float) -> None:
+        """After Redis came back (empty: a restart loses every subscription
+        and buffer): subscribe the room again, wait until a probe published
+        to the room comes back through it (from then on nothing is missed),
+        then deliver the chat lines written since shortly before the outage
+        that this hub had not delivered: events published while it was not
+        subscribed are gone from Redis, but every chat line is in the
+        database (the room's recent buffer). Clients dedupe by id, so a line
+        that came both ways is shown once."""
+        layer = get_channel_layer()
+        if layer is not None and self.channel is not None:
+            token = uuid.uuid4().hex
+            probe = self.probes[token] = asyncio.Event()
+            try:
+                for _ in range(PROBE_TRIES):
+                    try:
+                        # The pub/sub layer resubscribes by itself on reconnect;
+                        # adding the group again is harmless and covers a layer
+                        # that keeps its groups in Redis (lost in a restart).
+                        await layer.group_add(group_name(self.room_id), self.channel)
+                        await layer.group_send(
+                            group_name(self.room_id),
+                            {"type": LAYER_MESSAGE, "event": {"type": "_probe", "token": token}},
+                        )
+                        await asyncio.wait_for(probe.wait(), PROBE_SECONDS)
+                        break
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception as exc:  # still down, or not yet resubscribed
+                        logger.debug("live room %s probe: %r", self.room_id, exc)
+                        await asyncio.sleep(PROBE_SECONDS / 2)
+                else:
+                    logger.warning("live room %s: no probe came back", self.room_id)
+            finally:
+                self.probes.pop(token, None)
+        if missed_chat is None:
+            return
+        from_time = datetime.fromtimestamp(since - GAP_SLACK_SECONDS, tz=UTC)
+        try:
+            missed = await database_sync_to_async(missed_chat)(
+                self.room_id, after_id=self.last_chat_id, since=from_time
+            )
+        except Exception:
+            logger.exception("live room %s could not fill the chat it missed", self.room_id)
+            return
+        for event in missed:
+            if int(event.get("id") or 0) > self.last_chat_id:
+                self.deliver(event)
+        logger.warning("live room %s resubscribed; %d chat lines filled", self.room_id, len(missed))
 
     async def _listen(self, layer: Any) -> None:
         assert self.channel is not None
@@ -344,7 +469,11 @@ class RoomHub:
                 if now - last_viewers >= viewers_every:
                     last_viewers = now
                     await self._forget_broken()
-                    viewers = await state.report_viewers(self.room_id, PROCESS_ID, self.viewers)
+                    keys = set(self.viewer_sockets)
+                    viewers = await state.report_viewers(
+                        self.room_id, PROCESS_ID, len(keys), keys=keys, gone=self.reported - keys
+                    )
+                    self.reported = keys
                     if viewers != self.viewers_sent:
                         self.viewers_sent = viewers
                         totals.append({"type": "viewers", "count": viewers})
@@ -354,10 +483,13 @@ class RoomHub:
                     # one frame per viewer instead of two.
                     self.pending.extend(totals)
                     self.wakeup.set()
+                self._redis_back()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.exception("live totals of room %s failed", self.room_id)
+            except Exception as exc:
+                # Once per outage, not four times a second.
+                if self._redis_failed():
+                    logger.warning("live totals of room %s failed: %r", self.room_id, exc)
 
     async def _tick_events(self) -> list[dict[str, Any]]:
         """The other apps' events for this tick (``room_tick_events``), those
@@ -385,7 +517,9 @@ class RoomHub:
             frame = dumps(visible[0] if len(visible) == 1 else {"type": "batch", "events": visible})
             message = {"type": "websocket.send", "text": frame}  # one for every socket
             laggards = [c for c in self.connections if not c.offer(message)]
-            self.frames_sent += len(self.connections) - len(laggards)
+            sent = len(self.connections) - len(laggards)
+            self.frames_sent += sent
+            metrics.FRAMES_SENT.inc(sent)  # one step per tick, whatever the room's size
             for connection in laggards:
                 await self._drop(connection)
             await self._forget_broken()
@@ -418,6 +552,9 @@ class RoomHub:
         """A viewer too slow to keep up: disconnect and count, never wait."""
         connection.dropped = True
         self.dropped += 1
+        # The frame it could not take, and those waiting in its backlog.
+        metrics.FRAMES_DROPPED_SLOW.inc(1 + len(connection.backlog))
+        metrics.SLOW_VIEWERS_DROPPED.inc()
         await self._close(connection, CLOSE_TOO_SLOW)
         try:
             await room_state().count_dropped(self.room_id)
@@ -448,7 +585,10 @@ class HubRegistry:
                 await hub.start()
                 self.hubs[room_id] = hub
             hub.add(connection)
-        await room_state().add_unique_viewer(room_id, connection.viewer_key)
+        try:
+            await room_state().add_unique_viewer(room_id, connection.viewer_key)
+        except Exception as exc:  # Redis away: a lost count must not keep anyone out
+            logger.warning("live room %s could not count a unique viewer: %r", room_id, exc)
         return hub
 
     async def leave(self, room_id: int, connection: Connection) -> None:

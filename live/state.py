@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -31,7 +31,14 @@ return math.max(current, candidate)
 class RoomState(Protocol):
     async def add_hearts(self, room_id: int, count: int) -> int: ...
     async def hearts(self, room_id: int) -> int: ...
-    async def report_viewers(self, room_id: int, process: str, count: int) -> int: ...
+    async def report_viewers(
+        self,
+        room_id: int,
+        process: str,
+        count: int,
+        keys: Collection[str] | None = None,
+        gone: Collection[str] = (),
+    ) -> int: ...
     async def viewers(self, room_id: int) -> int: ...
     async def peak_viewers(self, room_id: int) -> int: ...
     async def add_unique_viewer(self, room_id: int, viewer_key: str) -> None: ...
@@ -56,7 +63,12 @@ class RoomState(Protocol):
 COUNTERS = ("hearts", "peak", "unique", "watch", "messages", "dropped")
 # Cleared with the counters when a session starts, so the last broadcast's
 # viewer reports cannot inflate the new one's peak.
-SESSION_KEYS = (*COUNTERS, "viewers")
+SESSION_KEYS = (*COUNTERS, "viewers", "present")
+
+
+def _places(process: str, count: int, start: int = 0) -> list[str]:
+    """Stand-in viewer keys for a report that gives only a number."""
+    return [f"{process}#{number}" for number in range(start, count)]
 
 
 def _key(room_id: int, name: str) -> str:
@@ -89,38 +101,60 @@ class RedisRoomState:
     async def hearts(self, room_id: int) -> int:
         return int(await self._redis.get(_key(room_id, "hearts")) or 0)
 
-    async def report_viewers(self, room_id: int, process: str, count: int) -> int:
-        """Record this process's viewers (expiring, so a dead process stops
-        counting) and return the total across processes."""
-        key = _key(room_id, "viewers")
+    async def report_viewers(
+        self,
+        room_id: int,
+        process: str,
+        count: int,
+        keys: Collection[str] | None = None,
+        gone: Collection[str] = (),
+    ) -> int:
+        """Record who watches through this process and return how many
+        distinct viewers the room has across processes.
+
+        ``keys`` are this process's viewers (``live.hub``: one key per
+        member or address); without them, ``count`` places of this process.
+        Each key is kept with the time of the last report naming it, and
+        counts until ``VIEWER_TTL_SECONDS`` after it: a process that dies
+        stops counting then, and a viewer counts once however many
+        processes name them. So when a worker is killed, the viewers who
+        reconnect to another count once at once, not twice until the dead
+        worker's report expires; a member's tabs on two processes count
+        once. ``gone``: keys this process named before and no longer has,
+        taken out now rather than at expiry. The per-process numbers stay
+        in the ``viewers`` hash (how many each process serves)."""
+        per_process, present = _key(room_id, "viewers"), _key(room_id, "present")
         now = time.time()
+        if keys is None:
+            previous = await self._redis.hget(per_process, process)
+            before = int(str(previous).partition(":")[0]) if previous else 0
+            keys, gone = _places(process, count), _places(process, before, count)
         pipe = self._redis.pipeline()
-        pipe.hset(key, process, f"{count}:{now}")
-        pipe.expire(key, self.KEEP_SECONDS)
-        pipe.hgetall(key)
-        _, _, entries = await pipe.execute()
-        total = 0
-        stale = []
-        for field, value in entries.items():
-            number, _, stamp = value.partition(":")
-            if now - float(stamp or 0) > VIEWER_TTL_SECONDS:
-                stale.append(field)
-            else:
-                total += int(number)
+        pipe.hset(per_process, process, f"{len(keys)}:{now}")
+        pipe.expire(per_process, self.KEEP_SECONDS)
+        pipe.hgetall(per_process)
+        if gone:
+            pipe.zrem(present, *gone)
+        if keys:
+            pipe.zadd(present, dict.fromkeys(keys, now))
+        pipe.zremrangebyscore(present, "-inf", now - VIEWER_TTL_SECONDS)
+        pipe.zcard(present)
+        pipe.expire(present, self.KEEP_SECONDS)
+        replies = await pipe.execute()
+        entries, total = replies[2], int(replies[-2])
+        stale = [
+            field
+            for field, value in entries.items()
+            if now - float(str(value).partition(":")[2] or 0) > VIEWER_TTL_SECONDS
+        ]
         if stale:
-            await self._redis.hdel(key, *stale)
+            await self._redis.hdel(per_process, *stale)
         await self._peak(keys=[_key(room_id, "peak")], args=[total, self.KEEP_SECONDS])
         return total
 
     async def viewers(self, room_id: int) -> int:
-        now = time.time()
-        entries = await self._redis.hgetall(_key(room_id, "viewers"))
-        total = 0
-        for value in entries.values():
-            number, _, stamp = str(value).partition(":")
-            if now - float(stamp or 0) <= VIEWER_TTL_SECONDS:
-                total += int(number)
-        return total
+        since = time.time() - VIEWER_TTL_SECONDS
+        return int(await self._redis.zcount(_key(room_id, "present"), since, "+inf"))
 
     async def peak_viewers(self, room_id: int) -> int:
         return int(await self._redis.get(_key(room_id, "peak")) or 0)
@@ -217,21 +251,16 @@ class RedisRoomState:
         trip, for sync readers (the REST API, the admin, pages)."""
         if not room_ids:
             return {}
+        since = time.time() - VIEWER_TTL_SECONDS
         pipe = self._sync.pipeline()
         for room_id in room_ids:
-            pipe.hgetall(_key(room_id, "viewers"))
+            pipe.zcount(_key(room_id, "present"), since, "+inf")
             pipe.get(_key(room_id, "hearts"))
         replies = pipe.execute()
-        now = time.time()
         counts = {}
         for index, room_id in enumerate(room_ids):
-            entries, hearts = replies[2 * index], replies[2 * index + 1]
-            viewers = 0
-            for value in (entries or {}).values():
-                number, _, stamp = str(value).partition(":")
-                if now - float(stamp or 0) <= VIEWER_TTL_SECONDS:
-                    viewers += int(number)
-            counts[room_id] = {"viewers": viewers, "hearts": int(hearts or 0)}
+            viewers, hearts = replies[2 * index], replies[2 * index + 1]
+            counts[room_id] = {"viewers": int(viewers or 0), "hearts": int(hearts or 0)}
         return counts
 
 
@@ -240,7 +269,9 @@ class LocalRoomState:
 
     def __init__(self) -> None:
         self._counters: dict[str, float] = defaultdict(float)
-        self._viewers: dict[int, dict[str, tuple[int, float]]] = defaultdict(dict)
+        # Per room: viewer key -> when a process last named it (see RedisRoomState).
+        self._present: dict[int, dict[str, float]] = defaultdict(dict)
+        self._counts: dict[int, dict[str, int]] = defaultdict(dict)
         self._unique: dict[int, set[str]] = defaultdict(set)
         self._expiring: dict[str, tuple[Any, float]] = {}
         self._lock = asyncio.Lock()
@@ -255,20 +286,36 @@ class LocalRoomState:
     async def hearts(self, room_id: int) -> int:
         return int(self._counters[_key(room_id, "hearts")])
 
-    async def report_viewers(self, room_id: int, process: str, count: int) -> int:
-        self._viewers[room_id][process] = (count, time.time())
-        total = await self.viewers(room_id)
+    async def report_viewers(
+        self,
+        room_id: int,
+        process: str,
+        count: int,
+        keys: Collection[str] | None = None,
+        gone: Collection[str] = (),
+    ) -> int:
+        if keys is None:
+            before = self._counts[room_id].get(process, 0)
+            keys, gone = _places(process, count), _places(process, before, count)
+        self._counts[room_id][process] = len(keys)
+        present = self._present[room_id]
+        now = time.time()
+        for key in gone:
+            present.pop(key, None)
+        present.update(dict.fromkeys(keys, now))
+        for key in [k for k, stamp in present.items() if now - stamp > VIEWER_TTL_SECONDS]:
+            del present[key]
+        total = len(present)
         peak = _key(room_id, "peak")
         self._counters[peak] = max(self._counters[peak], total)
         return total
 
     async def viewers(self, room_id: int) -> int:
-        now = time.time()
-        return sum(
-            count
-            for count, stamp in self._viewers[room_id].values()
-            if now - stamp <= VIEWER_TTL_SECONDS
-        )
+        return self._fresh(room_id, time.time())
+
+    def _fresh(self, room_id: int, now: float) -> int:
+        present = self._present.get(room_id, {})
+        return sum(1 for stamp in present.values() if now - stamp <= VIEWER_TTL_SECONDS)
 
     async def peak_viewers(self, room_id: int) -> int:
         return int(self._counters[_key(room_id, "peak")])
@@ -349,21 +396,19 @@ class LocalRoomState:
         for name in COUNTERS:
             self._counters.pop(_key(room_id, name), None)
         self._unique.pop(room_id, None)
-        self._viewers.pop(room_id, None)
+        self._present.pop(room_id, None)
+        self._counts.pop(room_id, None)
 
     def live_counts_sync(self, room_ids: Sequence[int]) -> dict[int, dict[str, int]]:
         """``{room id: {"viewers", "hearts"}}``, for sync readers."""
         now = time.time()
-        counts = {}
-        for room_id in room_ids:
-            reports = self._viewers.get(room_id, {})
-            counts[room_id] = {
-                "viewers": sum(
-                    count for count, stamp in reports.values() if now - stamp <= VIEWER_TTL_SECONDS
-                ),
+        return {
+            room_id: {
+                "viewers": self._fresh(room_id, now),
                 "hearts": int(self._counters.get(_key(room_id, "hearts"), 0)),
             }
-        return counts
+            for room_id in room_ids
+        }
 
 
 _state: RoomState | None = None

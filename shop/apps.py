@@ -66,6 +66,11 @@ class ShopConfig(AppConfig):
             key=f"{self.name}.{money.ORDER_PURPOSE}",
         )
         reconcile_checks.add(order_checks, app=self.name)
+        # The flash sale's gate answers on /metrics (core.metrics).
+        from core.metrics import recorded_metrics
+        from shop import metrics
+
+        recorded_metrics.add(metrics.ALL, app=self.name)
         # Attribution: cash beside traffic in the session report and the studio.
         live.session_report_sections.add(session_report_cash, app=self.name, key="shop", order=20)
         live.session_report_templates.add(

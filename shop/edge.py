@@ -60,6 +60,7 @@ from django.utils.csp import CSP, build_policy
 
 from shop.errors import DomainError, FlashSaleEnded, FlashSaleNotStarted, FlashSoldOut
 from shop.gate import Admit, RedisFlashGate, flash_gate
+from shop.metrics import flash_gate_answered
 from wallet.services.idempotency import KEY_PATTERN
 
 Scope = MutableMapping[str, Any]
@@ -262,6 +263,7 @@ class FlashSaleEdge:
             answer = await gate.admit(int(match[1]), key, time.time())
         except Exception:  # Redis away: Django's own path answers (and reports it)
             answer = Admit.UNKNOWN
+        flash_gate_answered(answer)
         error = _ANSWERS.get(answer)
         if error is not None:
             personal = b"authorization" in headers or b"cookie" in headers

@@ -47,3 +47,37 @@ def test_production_settings_refuse_to_start_without_a_secret_key() -> None:
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def _production(hosts: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    """Production settings loaded in a process of their own, printing what
+    plain HTTP would change."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": "x7#kq!" + "Zp9" * 20,
+        "DJANGO_ALLOWED_HOSTS": hosts,
+        "DATABASE_URL": "postgres://sprout@db.example.com:5432/sprout",
+        **extra,
+    }
+    show = (
+        "from django.conf import settings as s; print(s.SECURE_SSL_REDIRECT, "
+        "s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", show], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_make_stacks_plain_http_switch_is_for_loopback_only() -> None:
+    # make stack (scripts/stack) serves http://127.0.0.1:8000 with it.
+    local = _production("127.0.0.1,localhost", DJANGO_PLAIN_HTTP_LOOPBACK="true")
+    assert local.returncode == 0, local.stderr
+    assert local.stdout.split() == ["False", "0", "False", "False"]
+    # A real host name keeps HTTPS whatever the switch says.
+    public = _production("sprout.example.com,127.0.0.1", DJANGO_PLAIN_HTTP_LOOPBACK="true")
+    assert public.returncode != 0
+    assert "DJANGO_PLAIN_HTTP_LOOPBACK" in public.stderr and "sprout.example.com" in public.stderr
+    # Without the switch: HTTPS everything (check --deploy above).
+    default = _production("127.0.0.1")
+    assert default.stdout.split() == ["True", "31536000", "True", "True"]

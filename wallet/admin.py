@@ -28,7 +28,17 @@ from core.admin import ReadOnlyAdminMixin
 from core.errors import DomainError
 from core.money import format_money
 from wallet import selectors, services
-from wallet.models import Account, Entry, Gift, GiftSend, Line, Payment, Payout, PayoutRun
+from wallet.models import (
+    Account,
+    Entry,
+    Gift,
+    GiftSend,
+    Line,
+    Payment,
+    Payout,
+    PayoutRun,
+    ReconcileRun,
+)
 
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -285,6 +295,17 @@ class PayoutRunAdmin(ReadOnlyAdmin):
     @admin.display(description="Payouts")
     def payout_count(self, run: PayoutRun) -> int:
         return int(getattr(run, "_payouts", 0))
+
+
+@admin.register(ReconcileRun)
+class ReconcileRunAdmin(ReadOnlyAdmin):
+    """Each run of ``manage.py reconcile_ledger`` or of its daily beat task."""
+
+    list_display = ("finished_at", "ok", "discrepancies", "entries", "seconds")
+    list_filter = ("ok",)
+    date_hierarchy = "finished_at"
+    fields = ("finished_at", "ok", "discrepancies", "first_discrepancy", "entries", "seconds")
+    readonly_fields = fields
 
 
 class PayoutRejectForm(forms.Form):

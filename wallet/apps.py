@@ -15,3 +15,8 @@ class WalletConfig(AppConfig):
         account_menu.add(
             MenuItem("Wallet", "wallet", icon="wallet/icons/wallet.svg"), app=self.name, order=10
         )
+        # The ledger reconcile's age on /metrics (core.metrics).
+        from core.metrics import scrape_collectors
+        from wallet.metrics import LedgerReconcileCollector
+
+        scrape_collectors.add(LedgerReconcileCollector(), app=self.name, key="ledger_reconcile")

@@ -349,3 +349,25 @@ class Payout(models.Model):
 
     def __str__(self) -> str:
         return f"payout of {self.net} {self.currency} to {self.creator}"
+
+
+class ReconcileRun(models.Model):
+    """One run of ``manage.py reconcile_ledger`` or of its daily beat task
+    (``wallet.reconcile.ledger_reconcile_record``): when it finished and
+    whether the books reconciled. The age of the newest run that did is on
+    ``/metrics`` (``wallet.metrics``): a ledger nobody proved for a day is
+    an alert."""
+
+    finished_at = models.DateTimeField()
+    ok = models.BooleanField()
+    discrepancies = models.PositiveIntegerField(default=0)
+    first_discrepancy = models.TextField(blank=True)
+    entries = models.PositiveBigIntegerField(default=0)
+    seconds = models.FloatField(help_text="How long the checks took.")
+
+    class Meta:
+        ordering = ["-finished_at"]
+        indexes = [models.Index(fields=["ok", "-finished_at"], name="reconcile_run_ok_finished")]
+
+    def __str__(self) -> str:
+        return f"reconcile {'ok' if self.ok else 'FAILED'} at {self.finished_at:%Y-%m-%d %H:%M}"

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import Task, shared_task
 
 from wallet import services
+from wallet.reconcile import ledger_reconcile
+
+logger = logging.getLogger("sprout.wallet")
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -62,3 +67,16 @@ def resume_stalled_payout_runs() -> int:
     """Hand payout runs whose worker died mid-run to new tasks (on the beat
     schedule every minute; ``wallet.services.payout_lease``). Returns how many."""
     return len(services.payout_runs_resume_stalled())
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def reconcile_ledger() -> bool:
+    """Prove the books and record the run (on the beat schedule daily;
+    ``wallet.reconcile.ledger_reconcile``): ``/metrics`` shows the age of the
+    last run that passed and whether the last one did. Reads only, so a
+    redelivery is harmless. Returns whether the ledger reconciled; a failure
+    is logged with its first discrepancy."""
+    report = ledger_reconcile()
+    if not report.ok:
+        logger.error("%s", report.summary())
+    return report.ok

@@ -51,6 +51,8 @@ if SHOP_ENABLED:
     INSTALLED_APPS.append("shop")
 
 MIDDLEWARE = [
+    # First: counts and times every request Django answers (core.metrics).
+    "core.metrics.http.request_metrics",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -297,6 +299,13 @@ SPROUT_FLASH_EDGE_SYNC_SLOTS = env.bool("SPROUT_FLASH_EDGE_SYNC_SLOTS", default=
 # worker) gives up after this long; they run concurrently.
 SPROUT_HEALTH_TIMEOUT_SECONDS = env.float("SPROUT_HEALTH_TIMEOUT_SECONDS", default=1.5)
 
+# --- metrics (core.metrics, docs/observability.md) ------------------------------
+# /metrics answers loopback clients that came straight to the process, and
+# anyone sending "Authorization: Bearer <this>" when it is set. A scrape
+# taking longer than the timeout answers 503.
+SPROUT_METRICS_TOKEN = env("SPROUT_METRICS_TOKEN", default="")
+SPROUT_METRICS_TIMEOUT_SECONDS = env.float("SPROUT_METRICS_TIMEOUT_SECONDS", default=5.0)
+
 # --- API ------------------------------------------------------------------
 THROTTLE_RATES: dict[str, str] = {
     "anon": env("SPROUT_THROTTLE_ANON", default="300/min"),
@@ -512,6 +521,12 @@ CELERY_BEAT_SCHEDULE = {
     "roll-up-wallet-balances": {
         "task": "wallet.tasks.roll_up_balances",
         "schedule": 60.0,
+    },
+    # Prove the books once a day, off-peak (wallet.reconcile.ledger_reconcile); the
+    # age of the last run that passed is on /metrics (docs/observability.md).
+    "reconcile-ledger": {
+        "task": "wallet.tasks.reconcile_ledger",
+        "schedule": crontab(minute=20, hour=4),
     },
 }
 if SHOP_ENABLED:

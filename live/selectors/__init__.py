@@ -16,6 +16,7 @@ from live.selectors.chat import (
     member_restriction,
     member_restriction_kinds,
     message_by_id,
+    room_chat_since,
     room_recent_messages,
     room_restrictions,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "member_restriction_kinds",
     "message_by_id",
     "room_by_id",
+    "room_chat_since",
     "room_counts",
     "room_detail",
     "room_final_totals",

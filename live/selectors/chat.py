@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -83,3 +84,19 @@ def room_recent_messages(room: Room, limit: int | None = None) -> list[events.Ch
         .order_by("-id")[:limit]
     )
     return [chat_event(message) for message in reversed(rows)]
+
+
+def room_chat_since(room_id: int, *, after_id: int, since: datetime) -> list[events.ChatEvent]:
+    """The room's chat events (not deleted) newer than message ``after_id``
+    and written at ``since`` or later, oldest first, at most
+    ``SPROUT_LIVE_RECENT_MESSAGES``: what a room's hub may have missed while
+    its subscription was down (``live.hub.RoomHub`` fills the gap with them;
+    clients dedupe by id)."""
+    rows = list(
+        ChatMessage.objects.filter(
+            room_id=room_id, id__gt=after_id, created_at__gte=since, deleted_at__isnull=True
+        )
+        .select_related("user")
+        .order_by("id")[: settings.SPROUT_LIVE_RECENT_MESSAGES]
+    )
+    return [chat_event(message) for message in rows]

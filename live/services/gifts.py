@@ -40,7 +40,7 @@ from django.db.models import Max, OuterRef, Subquery
 
 from community.models import User
 from live import events, selectors
-from live.errors import DomainError, NotFound, RoomNotLive
+from live.errors import DomainError, NotFound, RoomNotLive, transient_error
 from live.gift_batcher import GiftBatcher, batcher_threads_retire
 from live.models import LiveSession, Room
 from live.selectors.rooms import room_for_viewer
@@ -240,9 +240,17 @@ async def _broadcast(room_id: int, sent: RoomGift) -> None:
         await events.room_event_send(room_id, sent.event)
         if _pushes_on_gift():
             await database_sync_to_async(leaderboards_push)([room_id])
-    except Exception:
-        # The gift is committed and acked; the room misses one animation.
-        logger.exception("gift %s in room %s was not broadcast", sent.result.gift_send_id, room_id)
+    except Exception as exc:
+        # The gift is committed and acked; the room misses one animation
+        # (its leaderboard, read from the database, catches up).
+        if transient_error(exc) is None:
+            logger.exception(
+                "gift %s in room %s was not broadcast", sent.result.gift_send_id, room_id
+            )
+        else:  # Redis away: expected, and said once per gift without a traceback
+            logger.warning(
+                "gift %s in room %s was not broadcast: %r", sent.result.gift_send_id, room_id, exc
+            )
 
 
 async def room_gift_send_batched(

@@ -73,9 +73,13 @@ function uid() {
   return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+// Exponential backoff with "equal jitter": half the step fixed, half random.
+// When a server or its Redis restarts, every viewer of a room loses its
+// socket at the same moment; the random half spreads their reconnects over
+// the whole step instead of bringing them back in one wave.
 function backoff(attempt, { base = 1000, max = 30_000 } = {}) {
   const delay = Math.min(max, base * 2 ** attempt);
-  return Math.round(delay * (0.6 + Math.random() * 0.4));
+  return Math.round(delay / 2 + Math.random() * (delay / 2));
 }
 
 function coins(count) {
@@ -696,10 +700,27 @@ function initRoom(root, config) {
       return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
     }
 
+    // A line that arrives late (said while this page's connection, or the
+    // server's Redis, was away: filled from the room's recent messages on
+    // the reconnect's hello, or by the server's hub) goes where its id puts
+    // it, before lines said after it.
+    function later(id) {
+      if (!id) return null;
+      const items = list.querySelectorAll(".msg[data-id]");
+      const last = items[items.length - 1];
+      if (!last || Number(last.dataset.id) < id) return null; // the usual case
+      for (const item of items) {
+        if (Number(item.dataset.id) > id) return item;
+      }
+      return null;
+    }
+
     function append(node) {
       const stick = nearBottom();
       empty?.remove();
-      list.append(node);
+      const next = later(Number(node.dataset.id || 0));
+      if (next) list.insertBefore(node, next);
+      else list.append(node);
       const items = list.querySelectorAll(".msg");
       for (let i = 0; i < items.length - MAX_MESSAGES; i += 1) items[i].remove();
       if (stick || node.classList.contains("msg--mine")) list.scrollTop = list.scrollHeight;

@@ -3,7 +3,9 @@
 Exits 0 with a one-line summary when every check passes, non-zero naming the
 first discrepancy otherwise; ``--verbose`` lists every check and up to 20
 discrepancies of each that failed. Reads only, unless ``--fix-rollup``
-folds appended lines into balances first.
+folds appended lines into balances first. Each run is recorded
+(``wallet.models.ReconcileRun``): ``/metrics`` shows the age of the last
+one that passed.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from wallet.reconcile import LIST_LIMIT, reconcile
+from wallet.reconcile import LIST_LIMIT, ledger_reconcile
 
 
 class Command(BaseCommand):
@@ -36,7 +38,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         verbose = bool(options["verbose"])
-        report = reconcile(fix_rollup=bool(options["fix_rollup"]))
+        report = ledger_reconcile(fix_rollup=bool(options["fix_rollup"]))
         if options["fix_rollup"]:
             self.stdout.write(f"rolled up {report.folded_lines:,} appended lines")
         if verbose:
