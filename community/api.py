@@ -13,8 +13,12 @@ from typing import Any, cast
 from django.contrib.auth import authenticate
 from django.db.models import F, QuerySet
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -164,7 +168,12 @@ class NoteListView(APIView):
             CURSOR,
             PAGE_SIZE,
         ],
-        responses={200: paginated_schema(s.NoteSerializer, "PaginatedNotes"), 400: ERROR},
+        # 404: an author no member is called.
+        responses={
+            200: paginated_schema(s.NoteSerializer, "PaginatedNotes"),
+            400: ERROR,
+            404: ERROR,
+        },
         tags=["notes"],
         operation_id="notes_list",
     )
@@ -474,7 +483,16 @@ class FollowingFeedView(APIView):
 
 class SearchView(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("q", str, required=True), CURSOR, PAGE_SIZE],
+        parameters=[
+            OpenApiParameter(
+                "q",
+                {"type": "string", "pattern": r"\S"},
+                required=True,
+                description="What to look for: not blank.",
+            ),
+            CURSOR,
+            PAGE_SIZE,
+        ],
         responses={200: s.SearchSerializer, 400: ERROR},
         tags=["search"],
         description="Notes (paged with `cursor`), topics and members. Topics and members "
@@ -798,12 +816,23 @@ class NotificationReadView(APIView):
 
     @extend_schema(
         request=s.MarkReadInput,
-        responses={200: OpenApiResponse(description='`{"marked": n, "unread": m}`')},
+        responses={
+            200: inline_serializer(
+                "MarkReadOutput",
+                {
+                    "marked": serializers.IntegerField(help_text="Notifications marked read."),
+                    "unread": serializers.IntegerField(help_text="Unread ones left."),
+                },
+            )
+        },
         tags=["notifications"],
     )
     def post(self, request: Request) -> Response:
         user = _member(request)
-        data = validated(s.MarkReadInput, request.data) if request.data else {}
+        # No body (an empty form or object) marks everything read; a body that
+        # is not an object (JSON null, a list) is refused, as the schema says.
+        empty = isinstance(request.data, dict) and not request.data
+        data = {} if empty else validated(s.MarkReadInput, request.data)
         marked = services.notifications_mark_read(user=user, ids=data.get("ids"))
         return Response(
             {"marked": marked, "unread": selectors.notification_unread_count(user=user)}

@@ -16,7 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from community import extensions, photos
-from community.models import Comment, Note, Notification, Report, Topic, User
+from community.models import USERNAME_PATTERN, Comment, Note, Notification, Report, Topic, User
 
 # --- output -------------------------------------------------------------------
 
@@ -64,7 +64,7 @@ class UserBriefSerializer(serializers.Serializer):
     def get_display_name(self, user: User) -> str:
         return user.shown_name
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_avatar(self, user: User) -> str | None:
         return avatar_url(user, _origin(self.context.get("request")))
 
@@ -402,9 +402,22 @@ class SearchSerializer(serializers.Serializer):
 # --- input --------------------------------------------------------------------
 
 
+# What the sign-up service checks, stated in the schema so a client can check
+# before sending; the service itself reports every bad field at once (a taken
+# username beside a bad address), so these fields check nothing themselves.
+@extend_schema_field({"type": "string", "pattern": rf"^{USERNAME_PATTERN}$", "maxLength": 30})
+class UsernameText(serializers.CharField):
+    pass
+
+
+@extend_schema_field({"type": "string", "format": "email", "maxLength": 254})
+class EmailText(serializers.CharField):
+    pass
+
+
 class RegisterInput(serializers.Serializer):
-    username = serializers.CharField(max_length=150, trim_whitespace=True)
-    email = serializers.CharField(max_length=254)
+    username = UsernameText(max_length=150, trim_whitespace=True)
+    email = EmailText(max_length=254)
     password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
 
 

@@ -58,7 +58,9 @@ urlpatterns += [
 
 # After every app's API routes: an unknown /api/ path is a JSON 404 even
 # under DEBUG (make run), never Django's HTML debug page.
-urlpatterns += [re_path(r"^api/(?P<rest>.*)$", api_not_found)]
+# Any character, a newline included: ``.`` matches none, and the schema run
+# sent ``/api/v1/comments/-%0A/`` (Django's HTML debug 404 under make run).
+urlpatterns += [re_path(r"^api/(?P<rest>[\s\S]*)$", api_not_found)]
 
 if settings.SERVE_MEDIA:
     urlpatterns += [

@@ -15,10 +15,41 @@ from rest_framework.utils.urls import replace_query_param
 
 from core import pagination
 from core.errors import ValidationFailed
+from core.schema import ERROR_PLACEHOLDER
 
-CURSOR = OpenApiParameter("cursor", str, description="Opaque cursor from a previous `next`.")
-PAGE_SIZE = OpenApiParameter("page_size", int, description="1–100, default 20.")
-ERROR = OpenApiResponse(description='`{"error": {"code", "message", "fields"}}`')
+# What the server takes, stated in the schema: a cursor is the base64url text
+# a previous page's ``next`` carried (empty means the first page; anything
+# else is ``invalid_cursor``), a page size 1 to SPROUT_MAX_PAGE_SIZE.
+CURSOR = OpenApiParameter(
+    "cursor",
+    {"type": "string", "pattern": "^[A-Za-z0-9_-]*$", "maxLength": pagination.CURSOR_MAX_LENGTH},
+    description="Opaque cursor from a previous `next`.",
+)
+PAGE_SIZE = OpenApiParameter(
+    "page_size",
+    {"type": "integer", "minimum": 1, "maximum": int(settings.SPROUT_MAX_PAGE_SIZE)},
+    description=f"1–{settings.SPROUT_MAX_PAGE_SIZE}, default {settings.SPROUT_PAGE_SIZE}.",
+)
+# A view's own error status. Its body (the ``Error`` component) and, where
+# this says nothing more, its description come from core.schema, which also
+# adds the statuses every operation can answer.
+ID_MAX = 2**63 - 1  # the largest id a database key holds
+
+
+def id_parameter(name: str, description: str) -> OpenApiParameter:
+    """A query parameter naming an object by id, as the query serializers
+    check it (``IntegerField(min_value=1, max_value=ID_MAX)``)."""
+    return OpenApiParameter(
+        name, {"type": "integer", "minimum": 1, "maximum": ID_MAX}, description=description
+    )
+
+
+# A filter's empty value (``?state=``) means "any", as the views read it; the
+# schema lists it among the filter's values.
+ANY = ""
+
+
+ERROR = OpenApiResponse(description=ERROR_PLACEHOLDER)
 
 
 def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:

@@ -31,6 +31,8 @@ class Page:
 
 # --- cursor codec -----------------------------------------------------------
 
+CURSOR_MAX_LENGTH = 200  # what a cursor may be; the schema says so too (core.api)
+
 
 def encode_cursor(values: dict[str, Any]) -> str:
     raw = json.dumps(values, separators=(",", ":")).encode()
@@ -45,7 +47,7 @@ def decode_cursor(
     if cursor in (None, ""):
         return None
     assert cursor is not None
-    if len(cursor) > 200:
+    if len(cursor) > CURSOR_MAX_LENGTH:
         raise InvalidCursor()
     try:
         padded = cursor + "=" * (-len(cursor) % 4)

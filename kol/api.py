@@ -19,6 +19,7 @@ from community.models import User
 from community.permissions import check_authenticated
 from core import pagination
 from core.api import (
+    ANY,
     CURSOR,
     ERROR,
     PAGE_SIZE,
@@ -50,14 +51,23 @@ def _member(request: Request) -> User:
 class CreatorListView(APIView):
     @extend_schema(
         parameters=[
-            OpenApiParameter("niche", str, description="A niche slug (GET /api/v1/niches/)."),
+            # Slugs, as CreatorQueryInput checks them (empty: any).
+            OpenApiParameter(
+                "niche",
+                {"type": "string", "pattern": r"^[-a-zA-Z0-9_]*$", "maxLength": 40},
+                description="A niche slug (GET /api/v1/niches/).",
+            ),
             OpenApiParameter("tier", str, enum=Tier.values),
-            OpenApiParameter("agency", str, description="An agency slug: its current roster."),
+            OpenApiParameter(
+                "agency",
+                {"type": "string", "pattern": r"^[-a-zA-Z0-9_]*$", "maxLength": 100},
+                description="An agency slug: its current roster.",
+            ),
             OpenApiParameter("verified", bool),
             OpenApiParameter(
                 "order",
                 str,
-                enum=list(selectors.CREATOR_ORDERS),
+                enum=[*selectors.CREATOR_ORDERS, ANY],
                 description="`followers` (the default) or `engagement` (rate over 30 "
                 "days), best first; staff who see the whole pool may also order by `score` "
                 "(the latest screening, unscreened creators last; their default).",
@@ -187,7 +197,7 @@ class InvitationListView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("status", str, enum=Invitation.Status.values),
+            OpenApiParameter("status", str, enum=[*Invitation.Status.values, ANY]),
             CURSOR,
             PAGE_SIZE,
         ],

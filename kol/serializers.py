@@ -223,6 +223,14 @@ class InvitationSerializer(serializers.Serializer):
 # --- input --------------------------------------------------------------------
 
 
+class BlankIsAnyBooleanField(serializers.BooleanField):
+    """A boolean query parameter where only an empty value means "any"
+    (None): ``verified=null`` is not a boolean, as the schema says, and is
+    refused rather than read as absent."""
+
+    NULL_VALUES = {"", None}
+
+
 class CreatorQueryInput(serializers.Serializer):
     """The directory's query string. Empty values mean "any"; the niche and
     agency are checked against the database by ``kol.selectors.creator_list``."""
@@ -234,7 +242,7 @@ class CreatorQueryInput(serializers.Serializer):
     agency = serializers.SlugField(
         max_length=100, required=False, allow_blank=True, help_text="An agency slug: its roster."
     )
-    verified = serializers.BooleanField(required=False, allow_null=True, default=None)
+    verified = BlankIsAnyBooleanField(required=False, allow_null=True, default=None)
     order = serializers.ChoiceField(
         choices=list(CREATOR_ORDERS),
         required=False,

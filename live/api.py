@@ -23,7 +23,7 @@ from community import selectors as community_selectors
 from community.models import User
 from community.permissions import check_authenticated
 from community.serializers import UserBriefSerializer
-from core.api import CURSOR, ERROR, PAGE_SIZE, page_size, paginated_schema, validated
+from core.api import ANY, CURSOR, ERROR, PAGE_SIZE, page_size, paginated_schema, validated
 from live import permissions, selectors, services, tickets
 from live import serializers as s
 from live.models import Room, RoomRestriction
@@ -62,7 +62,10 @@ class RoomListView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter(
-                "state", str, enum=Room.State.values, description="Only rooms in this state."
+                "state",
+                str,
+                enum=[*Room.State.values, ANY],
+                description="Only rooms in this state (empty: any).",
             ),
             CURSOR,
             PAGE_SIZE,

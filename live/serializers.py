@@ -246,8 +246,19 @@ class RoomQueryInput(serializers.Serializer):
     state = serializers.ChoiceField(choices=Room.State.choices, required=False, allow_blank=True)
 
 
+# The service trims the title and refuses a blank one or one over its limit
+# with its own messages (live.services.rooms); the schema states both rules.
+@extend_schema_field({"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"})
+class RoomTitleText(serializers.CharField):
+    pass
+
+
 class RoomCreateInput(serializers.Serializer):
-    title = serializers.CharField(allow_blank=True, max_length=1000, help_text="1–100 characters.")
+    title = RoomTitleText(
+        max_length=1000,
+        error_messages={"blank": "A room needs a title."},  # the service's words
+        help_text="1–100 characters.",
+    )
     cover = serializers.FileField(
         required=False,
         allow_empty_file=True,

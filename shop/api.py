@@ -25,10 +25,12 @@ from community.models import User
 from community.permissions import check_authenticated
 from core import pagination
 from core.api import (
+    ANY,
     CURSOR,
     ERROR,
     PAGE_SIZE,
     cursor,
+    id_parameter,
     page_size,
     paginated,
     paginated_schema,
@@ -58,7 +60,12 @@ class ProductListView(APIView):
             CURSOR,
             PAGE_SIZE,
         ],
-        responses={200: paginated_schema(s.ProductSerializer, "ProductPage"), 400: ERROR},
+        # 404: a seller no member is called.
+        responses={
+            200: paginated_schema(s.ProductSerializer, "ProductPage"),
+            400: ERROR,
+            404: ERROR,
+        },
         tags=["shop"],
         operation_id="shop_products_list",
     )
@@ -172,7 +179,7 @@ class FlashSaleListView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("product", int, description="Only this product's sales."),
+            id_parameter("product", "Only this product's sales."),
             OpenApiParameter("state", str, enum=list(selectors.FLASH_SALE_STATES)),
             CURSOR,
             PAGE_SIZE,
@@ -432,10 +439,10 @@ class OrderListView(APIView):
             OpenApiParameter(
                 "as",
                 str,
-                enum=["buyer", "seller"],
+                enum=["buyer", "seller", ANY],
                 description="`seller`: your shop's orders; default: the orders you placed.",
             ),
-            OpenApiParameter("status", str, enum=list(selectors.ORDER_STATUSES)),
+            OpenApiParameter("status", str, enum=[*selectors.ORDER_STATUSES, ANY]),
             CURSOR,
             PAGE_SIZE,
         ],
@@ -562,13 +569,16 @@ class ProductOfferableView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("q", str, description="Words in the title."),
-            OpenApiParameter(
-                "room",
-                int,
-                description="A room the caller may pin in: the products its host may show.",
-            ),
+            id_parameter("room", "A room the caller may pin in: the products its host may show."),
         ],
-        responses={200: s.ProductCardListSerializer, 400: ERROR, 401: ERROR},
+        # 403: a room the caller may not pin in; 404: a room that does not exist.
+        responses={
+            200: s.ProductCardListSerializer,
+            400: ERROR,
+            401: ERROR,
+            403: ERROR,
+            404: ERROR,
+        },
         tags=["shop"],
         operation_id="shop_products_taggable",
         description="The products the caller may tag on a note or pin in their room: their "

@@ -403,8 +403,13 @@ class ShippingInput(serializers.Serializer):
 
 
 class CheckoutInput(serializers.Serializer):
-    idempotency_key = serializers.CharField(
-        max_length=100, help_text="1–100 characters; the same key replays the same order."
+    # The pattern the service checks (wallet.services.idempotency), stated in
+    # the schema; the refusal keeps the service's message.
+    idempotency_key = serializers.RegexField(
+        KEY_PATTERN,
+        max_length=KEY_MAX_LENGTH,
+        error_messages={"invalid": f"An idempotency key is {KEY_HELP}."},
+        help_text=f"{KEY_HELP}; the same key replays the same order.",
     )
     items = serializers.ListField(
         child=_id(),

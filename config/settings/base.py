@@ -328,7 +328,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.SproutAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "core.http_errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
@@ -363,6 +363,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "PREPROCESSING_HOOKS": ["config.schema.one_spelling_per_path"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.schema.json_bodies_without_files",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "NoteStatusEnum": "community.models.Note.Status",
         "ReportStatusEnum": "community.models.Report.Status",

@@ -240,6 +240,7 @@ def test_a_creator_and_their_agency_see_their_own_screening_only(
         ("agency=nobody", {"agency"}),
         ("order=random", {"order"}),
         ("verified=maybe", {"verified"}),
+        ("verified=null", {"verified"}),  # not a boolean (the schema run found it read as "any")
         ("tier=giant&order=random&verified=maybe", {"tier", "order", "verified"}),
         ("niche=no-such-niche&agency=nobody", {"niche", "agency"}),
         ("niche=" + "x" * 500, {"niche"}),
