@@ -71,15 +71,24 @@ seed: venv
 CALLBACK_HOST := $(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST))
 NGINX_RTMP := SPROUT_LIVE_CALLBACK_URL=http://$(CALLBACK_HOST):$(PORT) PYTHON=$(PY) scripts/nginx-rtmp
 
+# The development server is uvicorn, as production's workers are (the live
+# rooms' websockets cost what they cost in production: docs/performance.md,
+# "make run's server"), reloading when Python under the apps changes
+# (templates and static files are read afresh in DEBUG anyway). Open
+# websockets get 3 s to close on a reload; the room page reconnects.
+APP_DIRS := config core community live kol wallet shop
+DEV_SERVER := $(PY) -m uvicorn config.asgi:application --host $(HOST) --port $(PORT) \
+	--reload $(foreach d,$(APP_DIRS),--reload-dir $(d)) --lifespan off --timeout-graceful-shutdown 3
+
 run: venv
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo --if-empty
 	@echo "Sprout is starting at http://$(HOST):$(PORT)  (admin: /admin/, API docs: /api/docs/)"
 	@if $(NGINX_RTMP) check; then \
-	  $(NGINX_RTMP) with $(MANAGE) runserver $(HOST):$(PORT); \
+	  $(NGINX_RTMP) with $(DEV_SERVER); \
 	else \
 	  echo "Live rooms work without video until then."; \
-	  $(MANAGE) runserver $(HOST):$(PORT); \
+	  $(DEV_SERVER); \
 	fi
 
 # nginx-rtmp alone, for a site you start yourself (make run does both).
