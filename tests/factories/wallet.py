@@ -31,7 +31,17 @@ from community.models import User
 from tests.factories.base import ModelFactory, ServiceMadeFactory
 from tests.factories.community import UserFactory
 from wallet import selectors, services
-from wallet.models import Account, Entry, Gift, GiftSend, Line, Payment, Payout, PayoutRun
+from wallet.models import (
+    Account,
+    Entry,
+    Gift,
+    GiftSend,
+    Line,
+    Payment,
+    Payout,
+    PayoutRun,
+    ReconcileRun,
+)
 from wallet.services import ledger
 
 # The catalog of migration wallet 0003, by slug: price and animation tier.
@@ -219,6 +229,19 @@ class PayoutRunFactory(ModelFactory[PayoutRun]):
         django_get_or_create = ("period_end",)
 
     period_end = factory.Sequence(lambda n: date(2026, 1, 1) + timedelta(days=n))
+
+
+class ReconcileRunFactory(ModelFactory[ReconcileRun]):
+    """A past run of ``reconcile_ledger`` that passed, a minute ago (what
+    ``wallet.reconcile.ledger_reconcile_record`` writes; the metrics read
+    the newest)."""
+
+    class Meta:
+        model = ReconcileRun
+
+    finished_at = factory.LazyFunction(lambda: datetime.now(UTC) - timedelta(minutes=1))
+    ok = True
+    seconds = 0.1
 
 
 class PayoutFactory(ServiceMadeFactory[Payout]):

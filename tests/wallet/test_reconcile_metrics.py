@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.utils import timezone
 
-from tests.factories import FundedMemberFactory
+from tests.factories import FundedMemberFactory, ReconcileRunFactory
 from tests.metrics import sample
 from tests.wallet.factories_core import tamper
 from wallet.metrics import LedgerReconcileCollector
@@ -52,9 +52,7 @@ def test_the_command_records_its_run_and_the_age_starts_again() -> None:
 
 def test_a_failing_run_is_recorded_and_the_age_stays_that_of_the_last_success() -> None:
     member = FundedMemberFactory()
-    ReconcileRun.objects.create(
-        finished_at=timezone.now() - timedelta(hours=3), ok=True, seconds=0.1
-    )
+    ReconcileRunFactory(finished_at=timezone.now() - timedelta(hours=3), ok=True, seconds=0.1)
     account = Account.objects.get(user=member, kind=Account.Kind.MEMBER_COINS)
     tamper("UPDATE wallet_account SET balance = balance + 1 WHERE id = %s", [account.pk])
     with pytest.raises(CommandError):
@@ -77,7 +75,7 @@ def test_the_daily_task_records_its_run_and_is_on_the_beat_schedule() -> None:
 
 def test_a_scrape_reads_the_runs_in_one_query(django_assert_num_queries: Any) -> None:
     for hours in (30, 20, 10):
-        ReconcileRun.objects.create(
+        ReconcileRunFactory(
             finished_at=timezone.now() - timedelta(hours=hours), ok=hours != 10, seconds=1
         )
     with django_assert_num_queries(1):
@@ -90,9 +88,7 @@ def test_a_scrape_reads_the_runs_in_one_query(django_assert_num_queries: Any) ->
 def test_metrics_shows_the_age_of_a_run_from_another_process() -> None:
     """The command runs in its own process in production: only its row
     connects the two."""
-    ReconcileRun.objects.create(
-        finished_at=timezone.now() - timedelta(minutes=5), ok=True, seconds=1
-    )
+    ReconcileRunFactory(finished_at=timezone.now() - timedelta(minutes=5), ok=True, seconds=1)
     body = Client(HTTP_HOST="127.0.0.1").get("/metrics").content
     assert sample(body, "sprout_metrics_collector_up", collector="ledger_reconcile") == 1
     age = sample(body, "sprout_ledger_reconcile_age_seconds")
