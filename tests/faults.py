@@ -159,15 +159,19 @@ def backends_waiting_on_a_lock() -> int:
 
 
 class CeleryWorker:
-    """A Celery worker process of one test (solo pool): its own log, killed
-    with SIGKILL as the kernel's OOM killer or a lost machine would."""
+    """A Celery worker process of one test: its own queue and log, a solo
+    pool or a prefork pool of one process (``pool``), killed with SIGKILL
+    as the kernel's OOM killer or a lost machine would."""
 
-    def __init__(self, *, queue: str, log_path: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self, *, queue: str, log_path: Path, env: dict[str, str], pool: str = "solo"
+    ) -> None:
         self.log_path = log_path
         self.log = log_path.open("wb")
+        pool_args = ["-P", "solo"] if pool == "solo" else ["-P", "prefork", "-c", "1"]
         name = f"{log_path.stem}-{queue}@%h"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo",
+            [sys.executable, "-m", "celery", "-A", "config", "worker", *pool_args,
              "-Q", queue, "-n", name, "--without-gossip", "--without-mingle",
              "--without-heartbeat", "--loglevel", "INFO"],
             env=env,
@@ -181,6 +185,11 @@ class CeleryWorker:
                 self.stop()
                 pytest.fail(f"the Celery worker did not start:\n{self.text()[-3000:]}")
             time.sleep(0.1)
+
+    def pool_children(self) -> list[int]:
+        """The prefork pool's processes (Linux)."""
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()]
 
     def text(self) -> str:
         return self.log_path.read_text(errors="replace")

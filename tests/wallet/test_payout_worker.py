@@ -27,10 +27,7 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -43,8 +40,8 @@ from django.db import close_old_connections, connection, transaction
 
 from config.celery import app as celery_app
 from kol.models import Agency
-from tests.celery_worker import READY_TIMEOUT
 from tests.factories import PayoutRunFactory
+from tests.faults import CeleryWorker
 from tests.services import shared_database_url, wait_for
 from tests.wallet.factories_payouts import (
     agency_with_manager,
@@ -68,61 +65,13 @@ LEASE_SECONDS = 5
 EARNINGS = (1_000, 1_234, 2_500, 4_321, 9_999)
 
 
-class Worker:
-    """A Celery worker process of this test: its own queue, its own log."""
-
-    def __init__(self, *, queue: str, log_path: Path, env: dict[str, str], pool: str) -> None:
-        self.log_path = log_path
-        self.log = log_path.open("wb")
-        pool_args = ["-P", "solo"] if pool == "solo" else ["-P", "prefork", "-c", "1"]
-        name = f"{log_path.stem}-{queue}@%h"
-        command = [sys.executable, "-m", "celery", "-A", "config", "worker", *pool_args]
-        command += ["-Q", queue, "-n", name, "--without-gossip", "--without-mingle"]
-        command += ["--without-heartbeat", "--loglevel", "INFO"]
-        self.process = subprocess.Popen(
-            command,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            cwd=settings.BASE_DIR,
-        )
-        deadline = time.monotonic() + READY_TIMEOUT
-        while b" ready." not in log_path.read_bytes():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"the Celery worker did not start:\n{self.text()[-3000:]}")
-            time.sleep(0.1)
-
-    def text(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def pool_children(self) -> list[int]:
-        """The prefork pool's processes (Linux)."""
-        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(pid) for pid in path.read_text().split()]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self.log.close()
-
-
 @pytest.fixture
 def workers(tmp_path: Path) -> Iterator[Any]:
     """Start workers on a queue of this test: ``workers(name, delay=...,
     pool=..., visibility=..., lease=...)``. Tasks the test sends go to that
     queue; every worker still alive is stopped afterwards."""
     queue = f"sprout-payouts-{uuid.uuid4().hex[:8]}"
-    started: list[Worker] = []
+    started: list[CeleryWorker] = []
     base_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -136,7 +85,7 @@ def workers(tmp_path: Path) -> Iterator[Any]:
     }
 
     def start(name: str, *, delay: float = 0.0, pool: str = "solo",
-              visibility: int = VISIBILITY_SECONDS, lease: int = 60) -> Worker:  # fmt: skip
+              visibility: int = VISIBILITY_SECONDS, lease: int = 60) -> CeleryWorker:  # fmt: skip
         env = {
             **base_env,
             "SPROUT_WALLET_PAYOUT_TEST_DELAY": str(delay),
@@ -145,7 +94,7 @@ def workers(tmp_path: Path) -> Iterator[Any]:
             "CELERY_UNACKED_RESTORE_INTERVAL": "1",
             "CELERY_UNACKED_RESTORE_THROTTLE": "1",
         }
-        worker = Worker(queue=queue, log_path=tmp_path / f"{name}.log", env=env, pool=pool)
+        worker = CeleryWorker(queue=queue, log_path=tmp_path / f"{name}.log", env=env, pool=pool)
         started.append(worker)
         return worker
 
