@@ -50,18 +50,10 @@ FINAL_CLOSE_CODES = {4003, 4004}
 # --- worker processes -------------------------------------------------------------
 
 
-@dataclass
-class Worker:
-    """One ASGI worker process (uvicorn, as README.md's production runs it)."""
+class _Listening:
+    """What a server on a loopback port of this test answers at."""
 
-    name: str
     port: int
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
 
     @property
     def address(self) -> str:
@@ -73,6 +65,20 @@ class Worker:
 
     def ws_url(self, room_id: int) -> str:
         return f"ws://{self.address}/ws/live/{room_id}/"
+
+
+@dataclass
+class Worker(_Listening):
+    """One ASGI worker process (uvicorn, as README.md's production runs it)."""
+
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -241,23 +247,12 @@ http {{
 
 
 @dataclass
-class Nginx:
+class Nginx(_Listening):
     """A private nginx in front of ``upstreams`` (``host:port`` each)."""
 
     prefix: Path
     port: int
     process: subprocess.Popen[bytes]
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    @property
-    def origin(self) -> str:
-        return f"http://{self.address}"
-
-    def ws_url(self, room_id: int) -> str:
-        return f"ws://{self.address}/ws/live/{room_id}/"
 
     def error_log(self) -> str:
         path = self.prefix / "logs" / "error.log"
