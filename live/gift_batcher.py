@@ -203,14 +203,11 @@ class GiftBatcher[R, A]:
         """``SPROUT_GIFT_BATCH_WINDOW_SECONDS`` (0.003), ``SPROUT_GIFT_BATCH_MAX``
         (100), ``SPROUT_GIFT_BATCH_THREADS`` (2 on PostgreSQL, 0 on SQLite)
         and ``SPROUT_GIFT_BATCH_IDLE_SECONDS`` (10)."""
-        threads = getattr(settings, "SPROUT_GIFT_BATCH_THREADS", None)
-        if threads is None:
-            threads = 0 if connections["default"].vendor == "sqlite" else 2
         return cls(
             send_batch,
             window=float(getattr(settings, "SPROUT_GIFT_BATCH_WINDOW_SECONDS", 0.003)),
             max_size=int(getattr(settings, "SPROUT_GIFT_BATCH_MAX", 100)),
-            threads=int(threads),
+            threads=batch_threads(),
             idle=float(getattr(settings, "SPROUT_GIFT_BATCH_IDLE_SECONDS", 10.0)),
         )
 
@@ -286,6 +283,17 @@ class GiftBatcher[R, A]:
         if self._threads is None:
             return await database_sync_to_async(self.send_batch)(requests)
         return await asyncio.wrap_future(self._threads.submit(lambda: self.send_batch(requests)))
+
+
+def batch_threads() -> int:
+    """The database threads a batcher made from the settings has:
+    ``SPROUT_GIFT_BATCH_THREADS``, by default 2 on PostgreSQL and 0 on SQLite
+    (0: the batches run on the thread-sensitive executor, the consumers'
+    own thread)."""
+    threads = getattr(settings, "SPROUT_GIFT_BATCH_THREADS", None)
+    if threads is None:
+        threads = 0 if connections["default"].vendor == "sqlite" else 2
+    return int(threads)
 
 
 def _committed(batch: Sequence[_Waiting[Any, Any]]) -> None:

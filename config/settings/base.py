@@ -241,6 +241,9 @@ SPROUT_GIFT_BATCH_WINDOW_SECONDS = env.float("SPROUT_GIFT_BATCH_WINDOW_SECONDS",
 SPROUT_GIFT_BATCH_MAX = env.int("SPROUT_GIFT_BATCH_MAX", default=100)
 SPROUT_GIFT_BATCH_THREADS: int | None = env.int("SPROUT_GIFT_BATCH_THREADS", default=None)
 SPROUT_GIFT_BATCH_IDLE_SECONDS = env.float("SPROUT_GIFT_BATCH_IDLE_SECONDS", default=10.0)
+# Gifts over HTTP ride the same batches when an ASGI server runs the request
+# (live.services.gifts.room_gift_send); off: one transaction per request.
+SPROUT_GIFT_BATCH_HTTP = env.bool("SPROUT_GIFT_BATCH_HTTP", default=True)
 
 # --- wallet ---------------------------------------------------------------------
 # What a coin costs, in minor units of the currency (1 = one cent a coin).

@@ -13,7 +13,10 @@ Check, do, notify (Zulip's split):
 - :func:`room_gift_send` (HTTP: ``POST /api/v1/live/rooms/{id}/gifts/``) and
   :func:`room_gift_send_batched` (the websocket's ``gift`` frame, through
   the process's :class:`~live.gift_batcher.GiftBatcher`) check, do, and
-  publish the ``gift`` event after commit, through ``live.events``. A retry
+  publish the ``gift`` event after commit, through ``live.events``. Under
+  an ASGI server an HTTP gift rides the same batches (its request thread
+  waits for its answer), so requests and frames arriving together are one
+  transaction; elsewhere it is a batch of one on the caller's thread. A retry
   with the same key gets the same answer and the room hears nothing twice.
 - :func:`leaderboards_push` (Celery beat, every few seconds:
   ``live.tasks.push_live_leaderboards``) sends each live room the top
@@ -27,11 +30,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.cache import cache
@@ -41,7 +46,7 @@ from django.db.models import Max, OuterRef, Subquery
 from community.models import User
 from live import events, selectors
 from live.errors import DomainError, NotFound, RoomNotLive, transient_error
-from live.gift_batcher import GiftBatcher, batcher_threads_retire
+from live.gift_batcher import GiftBatcher, batch_threads, batcher_threads_retire
 from live.models import LiveSession, Room
 from live.selectors.rooms import room_for_viewer
 from wallet.models import GiftSend
@@ -183,13 +188,51 @@ def _pushes_on_gift() -> bool:
     return bool(getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False))
 
 
+def _serving_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop of the ASGI server this sync request runs under (the
+    thread asgiref's ``sync_to_async`` started from it, in this process),
+    when HTTP gifts may ride its batcher: not inside a transaction (the
+    batch commits on its own thread, outside it), not when
+    ``SPROUT_GIFT_BATCH_HTTP`` is off, and only when the batches have
+    database threads of their own (without them, on SQLite, they run on
+    the thread-sensitive executor: the very thread this request holds while
+    it waits). None under WSGI, in commands and in the test client: the
+    gift is then sent on this thread."""
+    if (
+        not settings.SPROUT_GIFT_BATCH_HTTP
+        or transaction.get_connection().in_atomic_block
+        or batch_threads() == 0
+    ):
+        return None
+    local = SyncToAsync.threadlocal
+    loop: asyncio.AbstractEventLoop | None = getattr(local, "main_event_loop", None)
+    if loop is None or getattr(local, "main_event_loop_pid", None) != os.getpid():
+        return None
+    return loop if loop.is_running() else None
+
+
 def room_gift_send(
     *, sender: User, room_id: int, gift_slug: str, quantity: int, idempotency_key: str
 ) -> GiftResult:
     """``sender`` sends a gift in a room they may watch (``not_found``,
     ``banned``; then as :func:`room_gift_send_unpublished`); once it is committed the room
-    hears the ``gift`` event (not for a replay)."""
+    hears the ``gift`` event (not for a replay). Under an ASGI server the
+    gift is booked in the process's gift batches (:func:`room_gift_send_batched`:
+    the same answers, plus ``temporarily_unavailable`` when the database
+    went away mid-batch)."""
     room_for_viewer(room_id=room_id, user=sender)
+    if _serving_loop() is not None:
+        # Under an ASGI server: the gift rides the process's batches with the
+        # websocket's gift frames and the other requests' gifts (one
+        # transaction for all that arrive together), this thread waiting
+        # for its own answer; the event is published as the frames' are.
+        return async_to_sync(room_gift_send_batched)(
+            sender=sender,
+            room_id=room_id,
+            gift_slug=gift_slug,
+            quantity=quantity,
+            idempotency_key=idempotency_key,
+        )
     sent = room_gift_send_unpublished(
         sender=sender,
         room_id=room_id,

@@ -375,3 +375,111 @@ def test_the_settings_shape_the_batcher(settings: Any) -> None:
     assert GiftBatcher.from_settings(room_gifts_send).concurrency == expected
     with pytest.raises(ValueError):
         GiftBatcher(room_gifts_send, max_size=0)
+
+
+# --- gifts over HTTP ride the same batches ---------------------------------------------------
+
+
+def _tokens(users: Sequence[Any]) -> list[str]:
+    from rest_framework.authtoken.models import Token
+
+    return [Token.objects.get_or_create(user=user)[0].key for user in users]
+
+
+@pytest.mark.postgres  # the batches' own database threads (SQLite has none)
+async def test_http_gifts_under_an_asgi_server_ride_the_frames_batches(
+    connect: Connect, live_room: Room
+) -> None:
+    """``POST /api/v1/live/rooms/{id}/gifts/`` served the ASGI way (the sync
+    view on asgiref's thread, as uvicorn runs it) joins the process's gift
+    batch: gifts sent over HTTP and a frame arriving together are one
+    transaction, each caller gets its own answer, the room hears each once."""
+    from asgiref.sync import ThreadSensitiveContext, sync_to_async
+    from django.db import connections
+    from django.test import AsyncClient
+
+    fans = await members(100, 100, 100)
+    framer = (await members(100))[0]
+    tokens = await database_sync_to_async(_tokens)(fans)
+    watcher = await joined(connect, live_room, (await members(0))[0])
+    socket = await joined(connect, live_room, framer)
+    url = f"/api/v1/live/rooms/{live_room.pk}/gifts/"
+
+    async def post(token: str, key: str) -> Any:
+        # Each request's sync code on a thread of its own, as Django's
+        # ASGIHandler runs it (the test client alone shares one thread).
+        async with ThreadSensitiveContext():
+            try:
+                return await AsyncClient().post(
+                    url,
+                    {"gift": "rose", "quantity": 1, "idempotency_key": key},
+                    content_type="application/json",
+                    headers={"authorization": f"Token {token}"},
+                )
+            finally:  # that thread's connection (the test database is dropped at the end)
+                await sync_to_async(connections.close_all)()
+
+    sizes, counting = counting_batches()
+    with counting:
+        await socket.send(gift_frame("frame-1", gift="coffee"))
+        responses = await asyncio.gather(
+            *(post(token, f"http-{n}") for n, token in enumerate(tokens))
+        )
+        ack = await answer(socket, "frame-1")
+
+    assert sizes == [4]  # three requests and a frame: one transaction
+    sent = {s.sender_id: s for s in await sends()}
+    for fan, response in zip(fans, responses, strict=True):
+        assert response.status_code == 201, response.content
+        body = response.json()
+        assert body == {
+            "gift_id": sent[fan.pk].pk,
+            "coins": PRICES["rose"],
+            "balance": 100 - PRICES["rose"],
+            "replayed": False,
+        }
+    assert ack["type"] == "gift_ack"
+    # A retry of a request with its key replays its answer, booking nothing.
+    again = await post(tokens[0], "http-0")
+    assert again.status_code == 201
+    assert again.json()["replayed"] is True
+    assert again.json()["gift_id"] == sent[fans[0].pk].pk
+    assert len(await sends()) == 4
+    seen = [e["id"] for e in await watcher.collect(0.5) if e["type"] == "gift"]
+    assert sorted(seen) == sorted(s.pk for s in sent.values())
+    await books_are_exact()
+
+
+async def test_http_gifts_ride_the_batches_only_where_that_cannot_deadlock(
+    live_settings: Any,
+) -> None:
+    """The sync view's thread (asgiref's, under the server's loop) may wait
+    on the loop's batcher only when the batches have threads of their own:
+    without them (SQLite) a batch runs on the thread-sensitive executor,
+    the very thread that would be waiting. Never inside a transaction (the
+    batch commits elsewhere), never when switched off."""
+    from asgiref.sync import sync_to_async
+
+    from live.services.gifts import _serving_loop
+
+    loop = asyncio.get_running_loop()
+    live_settings.SPROUT_GIFT_BATCH_THREADS = 2
+    assert await sync_to_async(_serving_loop)() is loop
+    live_settings.SPROUT_GIFT_BATCH_THREADS = 0
+    assert await sync_to_async(_serving_loop)() is None
+    live_settings.SPROUT_GIFT_BATCH_THREADS = 2
+
+    def in_a_transaction() -> Any:
+        with transaction.atomic():
+            return _serving_loop()
+
+    assert await sync_to_async(in_a_transaction)() is None
+    live_settings.SPROUT_GIFT_BATCH_HTTP = False
+    assert await sync_to_async(_serving_loop)() is None
+
+
+def test_without_a_server_loop_the_gift_is_sent_on_the_callers_thread() -> None:
+    """WSGI, commands, the sync test client: no loop to batch on."""
+    from live.services.gifts import _serving_loop
+
+    assert _serving_loop() is None

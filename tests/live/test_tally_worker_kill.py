@@ -85,7 +85,9 @@ def test_a_worker_killed_while_folding_a_sessions_tallies_folds_them_once(
     assert (session.peak_viewers, session.unique_viewers, session.dropped_connections) == (9, 3, 2)
     # A duplicate delivery (or the next beat) finds nothing to end, and the
     # tallies stay as folded.
-    assert tasks.end_stale_rooms.apply().get() == 0
+    # Run here, eagerly: a worker pool built earlier in this test process may
+    # have set Celery's "never wait on a task" flag, meant for workers.
+    assert tasks.end_stale_rooms.apply().get(disable_sync_subtasks=False) == 0
     session.refresh_from_db()
     assert session.hearts == 420 and LiveSession.objects.filter(room=room).count() == 1
     print(
