@@ -31,6 +31,10 @@ What it does:
    - ``room``: ``live.services.gifts.room_gift_send_unpublished``, one gift per call plus
      the live room check: what the HTTP endpoint's service does before it
      publishes.
+   With ``--http``, also ``http``: ``--http-clients`` members with API
+   tokens posting ``/api/v1/live/rooms/{id}/gifts/`` to the same uvicorn
+   worker, each waiting for its 201 (the requests ride the worker's gift
+   batches, as the frames do).
    With ``--websocket``, also ``websocket``: ``--ws-clients`` logged-in
    members sending the ``gift`` frame to uvicorn (one worker) on
    ``bench.gift_ws_settings`` (``bench.live_settings``, Redis at
@@ -49,14 +53,17 @@ What it does:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing as mp
 import os
 import random
+import signal
+import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -361,33 +368,14 @@ def measure(kind: str, database_url: str, *, clients: int, processes: int, secon
 # --- the websocket path (optional) --------------------------------------------------------
 
 
-def measure_websocket(database_url: str, redis_url: str, *, clients: int,
-                      seconds: float) -> tuple[float, int, int]:  # fmt: skip
-    """Gifts/s through the websocket ``gift`` frame: uvicorn (one worker, as
-    production runs the websocket workers) on ``bench.live_settings`` with
-    Redis, ``clients`` logged-in members each sending a frame and waiting for
-    its ``gift_ack``, spread over the live rooms; the server's
-    ``GiftBatcher`` batches them as production does (``bench.gift_ws_settings``:
-    ``SPROUT_GIFT_BATCH_*`` from the environment when set, else the defaults).
-    Returns (gifts/s, acked, errors)."""
-    import asyncio
+@contextlib.contextmanager
+def bench_server(database_url: str, redis_url: str) -> Iterator[subprocess.Popen[bytes]]:
+    """uvicorn (one worker, as production runs each worker) serving
+    ``config.asgi`` on ``bench.gift_ws_settings`` (``bench.live_settings``:
+    Redis, no throttles; the gift batcher's settings from the environment
+    when set), until the block ends."""
     import http.client
-    import json
-    import signal
-    import subprocess
 
-    from django.conf import settings
-    from django.test import Client
-
-    from community.models import User
-    from live.models import Room
-
-    room_ids = list(Room.objects.filter(state=Room.State.LIVE).values_list("pk", flat=True))
-    cookies = []
-    for member in User.objects.filter(username__startswith="fan").order_by("pk")[:clients]:
-        client = Client()
-        client.force_login(member)
-        cookies.append(client.cookies[settings.SESSION_COOKIE_NAME].value)
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -411,8 +399,39 @@ def measure_websocket(database_url: str, redis_url: str, *, clients: int,
             except OSError:
                 pass
             if time.time() > deadline:
-                sys.exit("the websocket bench server did not start")
+                sys.exit("the bench server did not start")
             time.sleep(0.2)
+        yield server
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=15)
+
+
+def measure_websocket(database_url: str, redis_url: str, *, clients: int,
+                      seconds: float) -> tuple[float, int, int]:  # fmt: skip
+    """Gifts/s through the websocket ``gift`` frame: uvicorn (one worker, as
+    production runs the websocket workers) on ``bench.live_settings`` with
+    Redis, ``clients`` logged-in members each sending a frame and waiting for
+    its ``gift_ack``, spread over the live rooms; the server's
+    ``GiftBatcher`` batches them as production does (``bench.gift_ws_settings``:
+    ``SPROUT_GIFT_BATCH_*`` from the environment when set, else the defaults).
+    Returns (gifts/s, acked, errors)."""
+    import asyncio
+    import json
+
+    from django.conf import settings
+    from django.test import Client
+
+    from community.models import User
+    from live.models import Room
+
+    room_ids = list(Room.objects.filter(state=Room.State.LIVE).values_list("pk", flat=True))
+    cookies = []
+    for member in User.objects.filter(username__startswith="fan").order_by("pk")[:clients]:
+        client = Client()
+        client.force_login(member)
+        cookies.append(client.cookies[settings.SESSION_COOKIE_NAME].value)
+    with bench_server(database_url, redis_url) as server:
 
         async def sender(index: int, cookie: str, start: float) -> tuple[int, int]:
             from websockets.asyncio.client import connect
@@ -449,9 +468,6 @@ def measure_websocket(database_url: str, redis_url: str, *, clients: int,
         totals = asyncio.run(run_all())
         client_cpu = time.process_time() - client_cpu
         server_cpu = _cpu_seconds(server.pid) - server_cpu
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=15)
     acked = sum(t[0] for t in totals)
     # The connecting second or three is in both CPU figures, a little.
     print(
@@ -460,6 +476,70 @@ def measure_websocket(database_url: str, redis_url: str, *, clients: int,
         f"{1000 * client_cpu / max(acked, 1):.2f} ms/gift)"
     )
     return acked / seconds, acked, sum(t[1] for t in totals)
+
+
+def measure_http(database_url: str, redis_url: str, *, clients: int,
+                 seconds: float) -> tuple[float, int, int]:  # fmt: skip
+    """Gifts/s through ``POST /api/v1/live/rooms/{id}/gifts/``: the same
+    uvicorn worker as the websocket path (``bench_server``), ``clients``
+    members with API tokens, each on its own keep-alive connection, each
+    sending a gift and waiting for its 201 before the next, spread over the
+    live rooms. Under uvicorn the requests ride the process's gift batches
+    (``live.services.gifts.room_gift_send``). Returns (gifts/s, sent, errors)."""
+    import asyncio
+    import json
+
+    from rest_framework.authtoken.models import Token
+
+    from community.models import User
+    from live.models import Room
+
+    room_ids = list(Room.objects.filter(state=Room.State.LIVE).values_list("pk", flat=True))
+    members = User.objects.filter(username__startswith="fan").order_by("pk")[:clients]
+    tokens = [Token.objects.get_or_create(user=member)[0].key for member in members]
+
+    async def sender(index: int, token: str, start: float) -> tuple[int, int]:
+        room = room_ids[index % len(room_ids)]
+        reader, writer = await asyncio.open_connection("127.0.0.1", WS_PORT)
+        sent = errors = 0
+        await asyncio.sleep(max(0.0, start - time.time()))
+        while time.time() < start + seconds:
+            body = json.dumps(
+                {"gift": GIFT_SLUG, "quantity": 1, "idempotency_key": uuid.uuid4().hex}
+            ).encode()
+            writer.write(
+                f"POST /api/v1/live/rooms/{room}/gifts/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Authorization: Token {token}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+            status_line = await reader.readline()
+            length = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            await reader.readexactly(length)
+            if status_line.split()[1] == b"201":
+                sent += 1
+            else:
+                errors += 1
+        writer.close()
+        return sent, errors
+
+    async def run_all() -> list[tuple[int, int]]:
+        start = time.time() + 1.0
+        return await asyncio.gather(*(sender(i, t, start) for i, t in enumerate(tokens)))
+
+    with bench_server(database_url, redis_url) as server:
+        server_cpu = _cpu_seconds(server.pid)
+        totals = asyncio.run(run_all())
+        server_cpu = _cpu_seconds(server.pid) - server_cpu
+    sent = sum(t[0] for t in totals)
+    print(
+        f"  (http: server CPU {1000 * server_cpu / max(sent, 1):.2f} ms/gift, "
+        f"{server_cpu / (seconds + 1):.0%} of a core)"
+    )
+    return sent / seconds, sent, sum(t[1] for t in totals)
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -540,6 +620,14 @@ def main() -> None:
     parser.add_argument(
         "--ws-clients", type=int, default=200, help="websockets sending gifts at once"
     )
+    parser.add_argument(
+        "--http",
+        action="store_true",
+        help="also measure the HTTP gift endpoint under uvicorn (Redis at --redis-url)",
+    )
+    parser.add_argument(
+        "--http-clients", type=int, default=64, help="HTTP connections sending gifts at once"
+    )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     parser.add_argument(
         "--only", default="", help="comma-separated paths to measure (raw is always measured)"
@@ -600,12 +688,18 @@ def main() -> None:
         )
         connection.close()
 
+    served = []
     if args.websocket:
-        label = f"websocket gift frame, {args.ws_clients} sockets"
+        served.append(("websocket", f"websocket gift frame, {args.ws_clients} sockets",
+                       measure_websocket, args.ws_clients))  # fmt: skip
+    if args.http:
+        served.append(("http", f"HTTP gift endpoint, {args.http_clients} connections",
+                       measure_http, args.http_clients))  # fmt: skip
+    for kind, label, measure_served, served_clients in served:
         last_send = _last_send_id()
         connection.close()
-        rate, sent, failed = measure_websocket(
-            database_url, args.redis_url, clients=args.ws_clients, seconds=args.seconds
+        rate, sent, failed = measure_served(
+            database_url, args.redis_url, clients=served_clients, seconds=args.seconds
         )
         app_sent += sent
         gifts_in_batches, batches = batch_sizes(last_send)
@@ -613,11 +707,11 @@ def main() -> None:
             f"uvicorn 1 worker; {batches:,} batches, {gifts_in_batches / max(batches, 1):.1f} "
             f"gifts per batch"
         )
-        rows.append(("websocket", label, rate, sent, failed, note))
+        rows.append((kind, label, rate, sent, failed, note))
         found = books(raw_sent=raw_sent, app_sent=app_sent, before=before)
-        problems += [f"after websocket: {p}" for p in found]
+        problems += [f"after {kind}: {p}" for p in found]
         if failed:
-            problems.append(f"websocket: {failed} frames were answered with an error")
+            problems.append(f"{kind}: {failed} gifts were answered with an error")
         print(
             f"  {label:<42} {rate:>8,.0f} gifts/s  ({note}; load {os.getloadavg()[0]:.1f}); "
             f"books {'NOT exact' if found else 'exact'}"
@@ -637,12 +731,14 @@ def main() -> None:
 
     missed = []
     for kind, label, rate, _, _, _ in rows:
-        if kind in {"batched", "websocket"}:
+        if kind in {"batched", "websocket", "http"}:
             ok = rate >= 1_000 and rate / raw >= 0.2
             print(
                 f"goal (>= 1,000 gifts/s and >= 20% of raw) through {label}: "
                 f"{rate:,.0f} gifts/s, {rate / raw:.0%} -> {'OK' if ok else 'MISSED'}"
             )
+            if kind == "http":
+                print(f"  (issue 13's goal for HTTP: >= 50% of raw: {rate / raw:.0%})")
             if not ok:
                 missed.append(kind)
     if problems:
