@@ -10,8 +10,9 @@ things differ from production:
   pub/sub channels are not scoped by database number, so without it a test
   run (or another checkout's bench) elsewhere on the machine that publishes
   to ``live.room.1`` would land in the bench room;
-- persistent database connections, as production sets them
-  (``DATABASE_CONN_MAX_AGE`` 60 with health checks).
+- a psycopg pool of 10 connections per process, as production sets it
+  (``config/settings/production.py``: kept per-thread connections piled up
+  under ASGI, one per finished request's thread).
 
 The chat rate limit stays the production default (``SPROUT_LIVE_CHAT_RATE``
 "5/10"): the bench spreads its 20 messages/s over enough senders to stay
@@ -40,8 +41,8 @@ CHANNEL_LAYERS = {
         "CONFIG": {"hosts": [REDIS_URL], "prefix": f"sprout-bench.{DATABASES['default']['NAME']}"},
     }
 }
-DATABASES["default"]["CONN_MAX_AGE"] = 60
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": 10}
 # ``bench/live_fanout.py --tick`` tries another tick; production's by default.
 if os.environ.get("BENCH_LIVE_TICK"):
     SPROUT_LIVE_TICK_SECONDS = float(os.environ["BENCH_LIVE_TICK"])

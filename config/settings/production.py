@@ -8,8 +8,35 @@ from .base import STORAGES, env, mailers_from_url
 
 DEBUG = False
 DATABASES = {"default": env.db("DATABASE_URL")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Under ASGI each request's sync code runs on a thread of its own (Django's
+# ASGIHandler) and Django's connections are per thread: kept connections
+# (CONN_MAX_AGE) stayed behind with every finished request's thread, and a
+# busy worker ran PostgreSQL out of connections ("too many clients" at 16
+# concurrent API clients, bench/gifts.py --http). A psycopg pool per process
+# bounds them and spares each request a new connection: a thread borrows
+# one and gives it back when its request ends (Django then needs
+# CONN_MAX_AGE 0). DATABASE_POOL_MAX_SIZE=0 turns the pool off (PgBouncer in
+# transaction mode does the pooling: docs/deploy.md); DATABASE_CONN_MAX_AGE
+# then applies, 0 by default for the same reason.
+DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=10)
+if DATABASE_POOL_MAX_SIZE > 0:
+    from psycopg_pool import ConnectionPool
+
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(env.int("DATABASE_POOL_MIN_SIZE", default=1), DATABASE_POOL_MAX_SIZE),
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        # A request that finds every connection busy waits this long, then
+        # answers 503 temporarily_unavailable (core.errors.transient_error).
+        "timeout": env.float("DATABASE_POOL_TIMEOUT_SECONDS", default=10.0),
+        # Idle connections beyond min_size close after five minutes; one
+        # that died meanwhile (a restart, a failover) is found on lending.
+        "max_idle": 300.0,
+        "check": ConnectionPool.check_connection,
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 # Mail leaves through a real server: a local MTA unless EMAIL_URL names one.
