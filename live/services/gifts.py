@@ -226,6 +226,10 @@ def room_gift_send(
         # websocket's gift frames and the other requests' gifts (one
         # transaction for all that arrive together), this thread waiting
         # for its own answer; the event is published as the frames' are.
+        # Its database connection goes back first (to the process's pool, in
+        # production): the batch borrows one of its own, and requests
+        # waiting with theirs held would take them all and wait for ever.
+        transaction.get_connection().close()
         return async_to_sync(room_gift_send_batched)(
             sender=sender,
             room_id=room_id,
