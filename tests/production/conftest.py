@@ -29,7 +29,7 @@ from live import services as live_services
 from tests import services
 from tests.factories import HostFactory, NoteFactory, PhotoFactory, UserFactory, jpeg_bytes
 from tests.production.web import Response, request
-from tests.services import free_port, shared_database_url
+from tests.services import free_port, shared_database_url, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE_NAME = "localhost"
@@ -142,12 +142,7 @@ def production_server(
         wait_until_up(server, process)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ from live.models import Room
 from tests.factories import FundedMemberFactory, gift_catalog
 from tests.production.conftest import ROOT, SITE_NAME, Server, production_env, wait_until_up
 from tests.production.web import request
-from tests.services import free_port, shared_database_url
+from tests.services import free_port, shared_database_url, stop
 from wallet.models import GiftSend
 from wallet.reconcile import reconcile
 
@@ -72,12 +72,7 @@ def pooled_worker(
         wait_until_up(server, process)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def _together(count: int, work: Callable[[int], int]) -> list[int]:

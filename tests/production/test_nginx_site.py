@@ -36,7 +36,7 @@ from websockets.typing import Origin
 from tests import services
 from tests.production.conftest import SITE_NAME, Server
 from tests.production.web import Response, StaticWalk, request
-from tests.services import free_port, nginx_binary
+from tests.services import free_port, nginx_binary, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "nginx-site"
@@ -193,12 +193,7 @@ def public_site(production_server: Server) -> Iterator[PublicSite]:
             time.sleep(0.1)
         yield site
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
