@@ -45,73 +45,31 @@ def terminate_backend(pid: int) -> None:
 
 
 @contextlib.contextmanager
-def next_gift_loses_its_connection() -> Iterator[Callable[[], int]]:
-    """The next gift booked (whoever books it) loses its database connection
-    mid-transaction, after the sender's debit: a trigger on the gift's row
-    makes PostgreSQL terminate that very backend, once (a sequence counts,
-    and sequences ignore the rollback). Yields a function that says how many
-    gifts have reached the trigger."""
+def _backend_terminated_once(
+    name: str, *, returns: str, trigger: str
+) -> Iterator[Callable[[], int]]:
+    """Install trigger ``name`` on the gift rows (``trigger``: the DDL with
+    ``{name}`` for its own name and function) whose function makes
+    PostgreSQL terminate the backend that fired it, the first time only (a
+    sequence counts, and sequences ignore the rollback), then returns
+    ``returns``. Yields how many rows reached it; drops it all afterwards."""
     with _admin() as admin:
-        admin.execute("CREATE SEQUENCE sprout_fault_once")
+        admin.execute(f"CREATE SEQUENCE {name}_once")
         admin.execute(
-            """CREATE FUNCTION sprout_fault() RETURNS trigger AS $$
+            f"""CREATE FUNCTION {name}() RETURNS trigger AS $$
             BEGIN
-                IF nextval('sprout_fault_once') = 1 THEN
+                IF nextval('{name}_once') = 1 THEN
                     PERFORM pg_terminate_backend(pg_backend_pid());
                 END IF;
-                RETURN NEW;
+                RETURN {returns};
             END $$ LANGUAGE plpgsql"""
         )
-        admin.execute(
-            "CREATE TRIGGER sprout_fault BEFORE INSERT ON wallet_giftsend"
-            " FOR EACH ROW EXECUTE FUNCTION sprout_fault()"
-        )
-
-    def attempts() -> int:
-        """How many gifts reached the trigger so far."""
-        with _admin() as admin:
-            row = admin.execute("SELECT last_value, is_called FROM sprout_fault_once").fetchone()
-        assert row is not None
-        return int(row[0]) if row[1] else 0
-
-    try:
-        yield attempts
-    finally:
-        with _admin() as admin:
-            admin.execute("DROP TRIGGER IF EXISTS sprout_fault ON wallet_giftsend")
-            admin.execute("DROP FUNCTION IF EXISTS sprout_fault()")
-            admin.execute("DROP SEQUENCE IF EXISTS sprout_fault_once")
-
-
-@contextlib.contextmanager
-def next_gift_commit_loses_its_connection() -> Iterator[Callable[[], int]]:
-    """The next transaction that books gifts (a whole batch of them) loses
-    its database connection in the middle of its COMMIT: a deferred
-    constraint trigger on the gift rows runs at commit time and makes
-    PostgreSQL terminate that very backend, once. Nothing of the batch is
-    committed. Yields a function that says how many gift rows reached the
-    commit-time trigger."""
-    with _admin() as admin:
-        admin.execute("CREATE SEQUENCE sprout_fault_commit_once")
-        admin.execute(
-            """CREATE FUNCTION sprout_fault_commit() RETURNS trigger AS $$
-            BEGIN
-                IF nextval('sprout_fault_commit_once') = 1 THEN
-                    PERFORM pg_terminate_backend(pg_backend_pid());
-                END IF;
-                RETURN NULL;
-            END $$ LANGUAGE plpgsql"""
-        )
-        admin.execute(
-            "CREATE CONSTRAINT TRIGGER sprout_fault_commit AFTER INSERT ON wallet_giftsend"
-            " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION sprout_fault_commit()"
-        )
+        admin.execute(trigger.format(name=name))
 
     def reached() -> int:
         with _admin() as admin:
-            row = admin.execute(
-                "SELECT last_value, is_called FROM sprout_fault_commit_once"
-            ).fetchone()
+            # {name} is one of the two literal names below, never input.
+            row = admin.execute(f"SELECT last_value, is_called FROM {name}_once").fetchone()  # noqa: S608
         assert row is not None
         return int(row[0]) if row[1] else 0
 
@@ -119,9 +77,36 @@ def next_gift_commit_loses_its_connection() -> Iterator[Callable[[], int]]:
         yield reached
     finally:
         with _admin() as admin:
-            admin.execute("DROP TRIGGER IF EXISTS sprout_fault_commit ON wallet_giftsend")
-            admin.execute("DROP FUNCTION IF EXISTS sprout_fault_commit()")
-            admin.execute("DROP SEQUENCE IF EXISTS sprout_fault_commit_once")
+            admin.execute(f"DROP TRIGGER IF EXISTS {name} ON wallet_giftsend")
+            admin.execute(f"DROP FUNCTION IF EXISTS {name}()")
+            admin.execute(f"DROP SEQUENCE IF EXISTS {name}_once")
+
+
+def next_gift_loses_its_connection() -> contextlib.AbstractContextManager[Callable[[], int]]:
+    """The next gift booked (whoever books it) loses its database connection
+    mid-transaction, after the sender's debit: a trigger on the gift's row
+    terminates that very backend, once. Yields a function that says how
+    many gifts have reached the trigger."""
+    return _backend_terminated_once(
+        "sprout_fault",
+        returns="NEW",
+        trigger="CREATE TRIGGER {name} BEFORE INSERT ON wallet_giftsend"
+        " FOR EACH ROW EXECUTE FUNCTION {name}()",
+    )
+
+
+def next_gift_commit_loses_its_connection() -> contextlib.AbstractContextManager[Callable[[], int]]:
+    """The next transaction that books gifts (a whole batch of them) loses
+    its database connection in the middle of its COMMIT: a deferred
+    constraint trigger on the gift rows runs at commit time and terminates
+    that very backend, once. Nothing of the batch is committed. Yields a
+    function that says how many gift rows reached the commit-time trigger."""
+    return _backend_terminated_once(
+        "sprout_fault_commit",
+        returns="NULL",
+        trigger="CREATE CONSTRAINT TRIGGER {name} AFTER INSERT ON wallet_giftsend"
+        " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {name}()",
+    )
 
 
 def backend_pid() -> int:
