@@ -241,10 +241,14 @@ class RoomHub:
         # The last event of each (type, id) sent from live.extensions.room_tick_events.
         self.tick_events_sent: dict[tuple[str, Any], Mapping[str, Any]] = {}
         # Redis went away (the hot state failed): when it failed first, the
-        # newest chat line this hub had delivered, and the probes in flight
-        # of the resubscription check (see _resync).
+        # newest chat line this hub had delivered then (the gap is filled from
+        # it), the chat lines delivered since (live delivery resumes before the
+        # fill runs: those are not sent twice), and the probes in flight of the
+        # resubscription check (see _resync).
         self.outage_since: float | None = None
         self.last_chat_id = 0
+        self.gap_after_id = 0
+        self.delivered_in_gap: set[int] | None = None
         self.probes: dict[str, asyncio.Event] = {}
 
     # --- lifecycle ----------------------------------------------------------
@@ -332,6 +336,10 @@ class RoomHub:
             message_id = event.get("id")
             if isinstance(message_id, int):
                 self.last_chat_id = max(self.last_chat_id, message_id)
+                if self.delivered_in_gap is not None:
+                    if message_id in self.delivered_in_gap:
+                        return  # the gap's fill and live delivery both had it
+                    self.delivered_in_gap.add(message_id)
         self.pending.append(event)
         self.wakeup.set()
 
@@ -343,6 +351,9 @@ class RoomHub:
         if self.outage_since is not None:
             return False
         self.outage_since = time.time()
+        if self.delivered_in_gap is None:  # not still filling the last outage
+            self.gap_after_id = self.last_chat_id
+            self.delivered_in_gap = set()
         return True
 
     def _redis_back(self) -> None:
@@ -395,20 +406,33 @@ class RoomHub:
                     logger.warning("live room %s: no probe came back", self.room_id)
             finally:
                 self.probes.pop(token, None)
+        try:
+            await self._fill_gap(since)
+        finally:
+            self.delivered_in_gap = None
+
+    async def _fill_gap(self, since: float) -> None:
+        """Deliver the chat lines newer than the last one this hub had
+        delivered when Redis failed (not the newest it has delivered now:
+        lines said after the restart may already have come through the new
+        subscription, and the gap's lines are older than them)."""
         if missed_chat is None:
             return
         from_time = datetime.fromtimestamp(since - GAP_SLACK_SECONDS, tz=UTC)
         try:
             missed = await database_sync_to_async(missed_chat)(
-                self.room_id, after_id=self.last_chat_id, since=from_time
+                self.room_id, after_id=self.gap_after_id, since=from_time
             )
         except Exception:
             logger.exception("live room %s could not fill the chat it missed", self.room_id)
             return
+        filled = 0
         for event in missed:
-            if int(event.get("id") or 0) > self.last_chat_id:
-                self.deliver(event)
-        logger.warning("live room %s resubscribed; %d chat lines filled", self.room_id, len(missed))
+            seen = self.delivered_in_gap
+            if seen is None or int(event.get("id") or 0) not in seen:
+                filled += 1
+            self.deliver(event)
+        logger.warning("live room %s resubscribed; %d chat lines filled", self.room_id, filled)
 
     async def _listen(self, layer: Any) -> None:
         assert self.channel is not None

@@ -62,6 +62,38 @@ async def test_a_hub_back_from_a_redis_outage_fills_the_chat_it_missed_once(
     assert room_hub.outage_since is None and room_hub.last_chat_id == missed[-1].pk
 
 
+async def test_the_fill_covers_the_gap_when_newer_lines_came_through_first(
+    connect: Connect, live_room: Room
+) -> None:
+    """Redis is back and the new subscription delivers a line said after the
+    restart before the hub's fill has read the database: the gap's older
+    lines still come, and the newer one is not sent twice (the fill runs from
+    the last line delivered when Redis failed, not from the newest)."""
+    author = await database_sync_to_async(UserFactory)()
+    client = await connect(live_room.pk)
+    await client.hello()
+    room_hub = hub.hubs().hubs[live_room.pk]
+
+    def say(text: str) -> Any:
+        return ChatMessageFactory(room=live_room, user=author, text=text)
+
+    seen = await database_sync_to_async(say)("before")
+    room_hub.deliver({**_event(seen), "type": "chat"})
+    assert (await client.wait_for("chat"))["id"] == seen.pk
+
+    assert room_hub._redis_failed() is True
+    stored = await database_sync_to_async(say)("stored while away")
+    after = await database_sync_to_async(say)("after the restart")
+    room_hub.deliver({**_event(after), "type": "chat"})  # through the new subscription
+    assert (await client.wait_for("chat"))["id"] == after.pk
+    room_hub._redis_back()
+
+    assert (await client.wait_for("chat"))["id"] == stored.pk
+    later = await client.collect(0.5)
+    assert [e for e in later if e["type"] == "chat"] == []
+    assert room_hub.delivered_in_gap is None and room_hub.last_chat_id == after.pk
+
+
 def _event(message: Any) -> dict[str, Any]:
     from live.chat import chat_event
 
