@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import bench_database_url, recreate_database, setup_django  # noqa: E402
+from bench.common import bench_database_url, record, recreate_database, setup_django  # noqa: E402
 
 USERS = 1_000
 NOTES = 10_000
@@ -319,6 +319,23 @@ def main() -> None:
     worst = max(max(v.values()) for v in counts.values())
     flat = all(len(set(v.values())) == 1 for v in counts.values())
     ratio = min(rate for _, rate in rows[1:]) / hello
+    for key, (_, rate) in zip(("feed.discover", "feed.following"), rows[1:], strict=True):
+        record(
+            key,
+            rate / hello,
+            unit="%",
+            goal=">= 50% of hello-world req/s",
+            met=rate / hello >= 0.5,
+            detail=f"{rate:,.0f} vs {hello:,.0f} req/s",
+        )
+    record(
+        "feed.queries",
+        worst,
+        unit="queries",
+        goal="<= 8 at every page size",
+        met=worst <= 8 and flat,
+        detail=f"same at every size: {'yes' if flat else 'no'}",
+    )
     print(
         f"\ngoal: >= 50% of hello -> {ratio:.0%} {'OK' if ratio >= 0.5 else 'MISSED'}; "
         f"<= 8 queries at any page size -> {worst} {'OK' if worst <= 8 and flat else 'MISSED'}"
