@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import bench_database_url, recreate_database, setup_django  # noqa: E402
+from bench.common import bench_database_url, record, recreate_database, setup_django  # noqa: E402
 
 USERS = 1_000
 NOTES = 10_000
@@ -361,15 +361,31 @@ def main() -> None:
 
     print(f"\nuvicorn, 1 worker, {args.clients} keep-alive clients, {args.seconds:.0f}s each")
     print("(cold: the card cache emptied first; warm: the same walk again):")
-    print(
-        f"  {'endpoint':<30} {'warm req/s':>10} {'vs hello':>9} {'cold req/s':>11} {'vs hello':>9}"
-    )
+    head = f"{'warm req/s':>10} {'vs hello':>9} {'cold req/s':>11} {'vs hello':>9}"
+    print(f"  {'endpoint':<30} {head}")
     for label, rate, cold_rate in rows:
         cold_cells = f"{cold_rate:>11.0f} {cold_rate / hello:>8.0%}" if cold_rate else ""
         print(f"  {label:<30} {rate:>10.0f} {rate / hello:>8.0%} {cold_cells}")
     worst = max(max(max(pair) for pair in v.values()) for v in counts.values())
     flat = all(len(set(v.values())) == 1 for v in counts.values())
     ratio = min(rate for _, rate, _ in rows[1:]) / hello
+    for label, rate, cold_rate in rows[1:]:  # "discover, member, page 20" -> feed.discover
+        record(
+            "feed." + label.split()[0].rstrip(","),
+            rate / hello,
+            unit="%",
+            goal=">= 50% of hello-world req/s (cards cached)",
+            met=rate / hello >= 0.5,
+            detail=f"{rate:,.0f} vs {hello:,.0f} req/s; cold {(cold_rate or 0):,.0f}",
+        )
+    record(
+        "feed.queries",
+        worst,
+        unit="queries",
+        goal="<= 8 at every page size",
+        met=worst <= 8 and flat,
+        detail=f"same at every size: {'yes' if flat else 'no'}",
+    )
     print(
         f"\ngoal: >= 50% of hello (warm) -> {ratio:.0%} {'OK' if ratio >= 0.5 else 'MISSED'}; "
         f"<= 8 queries at any page size -> {worst} {'OK' if worst <= 8 and flat else 'MISSED'}"
