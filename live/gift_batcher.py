@@ -34,6 +34,9 @@ from live import metrics
 logger = logging.getLogger("sprout.live")
 
 type SendBatch[R, A] = Callable[[list[R]], Sequence[A | DomainError]]
+#: Told of every committed batch, on the event loop, with its requests and
+#: their answers (in order): what the batch's gifts announce, once per batch.
+type BatchCommitted[R, A] = Callable[[list[R], list[A | Exception]], None]
 
 
 class GiftBatchFailed(RuntimeError):
@@ -145,6 +148,9 @@ class GiftBatcher[R, A]:
     for one sender does not touch the others of the batch); when the whole
     batch fails (the database), each of its callers gets a
     :class:`GiftBatchFailed` and the batcher carries on with the next one.
+    A committed batch is handed whole to ``on_committed``
+    (``live.services.gifts``: the room's ``gift`` events, one message per
+    batch and room, instead of one per gift).
     At most ``threads`` batches (one without threads) are in the database at
     once; gifts arriving meanwhile wait and leave together as soon as one is
     done, so batches grow with the load and the per-transaction cost is
@@ -181,10 +187,12 @@ class GiftBatcher[R, A]:
         max_size: int = 100,
         threads: int = 0,
         idle: float = 10.0,
+        on_committed: BatchCommitted[R, A] | None = None,
     ) -> None:
         if window < 0 or max_size < 1 or threads < 0:
             raise ValueError("the gift batcher needs window >= 0, max_size >= 1, threads >= 0")
         self.send_batch = send_batch
+        self.on_committed = on_committed
         self.window = window
         self.max_size = max_size
         self.concurrency = max(threads, 1)
@@ -199,12 +207,15 @@ class GiftBatcher[R, A]:
         self.largest = 0
 
     @classmethod
-    def from_settings(cls, send_batch: SendBatch[R, A]) -> GiftBatcher[R, A]:
+    def from_settings(
+        cls, send_batch: SendBatch[R, A], *, on_committed: BatchCommitted[R, A] | None = None
+    ) -> GiftBatcher[R, A]:
         """``SPROUT_GIFT_BATCH_WINDOW_SECONDS`` (0.003), ``SPROUT_GIFT_BATCH_MAX``
         (100), ``SPROUT_GIFT_BATCH_THREADS`` (2 on PostgreSQL, 0 on SQLite)
         and ``SPROUT_GIFT_BATCH_IDLE_SECONDS`` (10)."""
         return cls(
             send_batch,
+            on_committed=on_committed,
             window=float(getattr(settings, "SPROUT_GIFT_BATCH_WINDOW_SECONDS", 0.003)),
             max_size=int(getattr(settings, "SPROUT_GIFT_BATCH_MAX", 100)),
             threads=batch_threads(),
@@ -272,6 +283,11 @@ class GiftBatcher[R, A]:
                     answers.append(failed)
         else:
             _committed(batch)
+            if self.on_committed is not None:
+                try:
+                    self.on_committed(requests, answers)
+                except Exception:  # the batch stands; its callers get their answers
+                    logger.exception("a committed gift batch could not be announced")
         finally:
             self._in_flight -= 1
         for waiting, answer in zip(batch, answers, strict=True):
