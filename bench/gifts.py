@@ -81,6 +81,11 @@ GIFT_SLUG = "coffee"
 GIFT_COINS = 10
 WARMUP_SECONDS = 1.0
 WS_PORT = 8791
+#: Issue 13's goals: (gifts/s at least, share of raw at least) per path. The
+#: HTTP row of the issue is the endpoint's service on the batches, measured
+#: in process like the other app paths (``endpoint``); ``http`` is the same
+#: through uvicorn end to end.
+ISSUE_13_GOALS = {"endpoint": (1_000, 0.5), "http": (1_000, 0.5), "websocket": (0, 1.0)}
 
 
 def setup_django(database_url: str) -> None:
@@ -239,6 +244,28 @@ def service_sender(cast: Cast, *, in_room: bool) -> Send:
     return send
 
 
+def endpoint_sender(cast: Cast) -> Send:
+    """One request thread's gift through the HTTP endpoint's service,
+    ``live.services.gifts.room_gift_send``, as the view calls it: the thread
+    is one of asgiref's under a running event loop (``_process`` starts the
+    clients with ``sync_to_async``, as an ASGI server runs a sync view), so
+    each gift rides that loop's ``GiftBatcher`` with the other threads'
+    gifts, and its room hears it with its batch's (``hub.publish_many``)."""
+    from community.models import User
+    from live.services.gifts import room_gift_send
+
+    users = {u.pk: u for u in User.objects.filter(pk__in=[s for s, _ in cast.senders])}
+    senders = [users[s] for s, _ in cast.senders]
+    rooms = [room for _, _, room in cast.hosts]
+
+    def send(rng: random.Random) -> tuple[int, int]:
+        room_gift_send(sender=rng.choice(senders), room_id=rng.choice(rooms), gift_slug=GIFT_SLUG,
+                       quantity=1, idempotency_key=uuid.uuid4().hex)  # fmt: skip
+        return 1, 0
+
+    return send
+
+
 def batched_sender(cast: Cast, per_call: int) -> Send:
     """One thread's batch through the engine: ``per_call`` gifts from random
     senders to random hosts in one ``wallet.services.gifts_send`` call."""
@@ -281,9 +308,14 @@ def _process(
 ) -> None:
     """One load process: ``threads`` clients, each with its own connection."""
     setup_django(database_url)
+    from django.conf import settings
     from django.db import close_old_connections, connection
 
     from wallet.rules import platform_share_bps
+
+    # As in production, Celery beat pushes the rooms' leaderboards, not the
+    # gift path (the bench's eager Celery would have every batch do it).
+    settings.CELERY_TASK_ALWAYS_EAGER = False
 
     cast = read_cast()
     share = platform_share_bps()
@@ -299,6 +331,8 @@ def _process(
             send = raw_sender(database_url, cast, share)
         elif kind == "batched":
             send = batched_sender(cast, per_call)
+        elif kind == "endpoint":
+            send = endpoint_sender(cast)
         else:
             send = service_sender(cast, in_room=kind == "room")
         ready.put(1)
@@ -321,7 +355,12 @@ def _process(
             counts.append((sent, failed))
         connection.close()
 
-    workers = [threading.Thread(target=client, args=(i,)) for i in range(threads)]
+    if kind == "endpoint":
+        # An ASGI server's shape: an event loop (the gift batcher's) and the
+        # requests' sync code on threads asgiref starts from it.
+        workers = [threading.Thread(target=_serve, args=(client, threads))]
+    else:
+        workers = [threading.Thread(target=client, args=(i,)) for i in range(threads)]
     for worker in workers:
         worker.start()
     go.wait()
@@ -330,6 +369,25 @@ def _process(
         worker.join()
     cpu = time.process_time() - cpu  # this process's CPU over the window (all threads)
     results.put((sum(c[0] for c in counts), sum(c[1] for c in counts), errors[:1], cpu))
+
+
+def _serve(client: Callable[[int], None], threads: int) -> None:
+    """Run ``threads`` clients the way an ASGI server runs sync views: each
+    on an executor thread through ``sync_to_async`` from one running event
+    loop (so ``live.services.gifts.room_gift_send`` finds the loop and rides
+    its gift batcher)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from asgiref.sync import sync_to_async
+
+    async def serve() -> None:
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(threads))
+        await asyncio.gather(
+            *(sync_to_async(client, thread_sensitive=False)(i) for i in range(threads))
+        )
+
+    asyncio.run(serve())
 
 
 def measure(kind: str, database_url: str, *, clients: int, processes: int, seconds: float,
@@ -611,6 +669,12 @@ def main() -> None:
     parser.add_argument(
         "--batch-clients", type=int, default=4, help="connections sending batches at once"
     )
+    parser.add_argument(
+        "--endpoint-clients",
+        type=int,
+        default=64,
+        help="request threads calling the HTTP endpoint's service on the batches at once",
+    )
     parser.add_argument("--reuse", action="store_true", help="keep the loaded bench database")
     parser.add_argument(
         "--websocket",
@@ -656,6 +720,7 @@ def main() -> None:
         ("batched", f"gifts_send, {args.batch} gifts per transaction", args.batch_clients,
          args.batch),
         ("room", "room_gift_send_unpublished (HTTP path), 1 per tx", args.clients, 1),
+        ("endpoint", "room_gift_send (HTTP's service) on batches", args.endpoint_clients, 1),
     ]  # fmt: skip
     only = {p for p in args.only.split(",") if p}
     rows: list[tuple[str, str, float, int, int, str]] = []  # kind, label, rate, sent, failed, note
@@ -667,6 +732,8 @@ def main() -> None:
             continue
         _, warm, _, _, _ = measure(kind, database_url, clients=clients, processes=args.processes,
                                    seconds=WARMUP_SECONDS, per_call=per_call)  # fmt: skip
+        last_send = _last_send_id()
+        connection.close()
         rate, sent, failed, errors, cpu_ms = measure(
             kind, database_url, clients=clients, processes=args.processes,
             seconds=args.seconds, per_call=per_call,
@@ -678,6 +745,13 @@ def main() -> None:
         if failed:
             problems.append(f"{kind}: {failed} gifts failed, the first: {errors[:1]}")
         note = f"{clients} conn, client CPU {cpu_ms:.2f} ms/gift"
+        if kind == "endpoint":
+            gifts_in_batches, batches = batch_sizes(last_send)
+            per_batch = gifts_in_batches / max(batches, 1)
+            note = (
+                f"{clients} threads on 1 loop per process, {per_batch:.1f} gifts per batch, "
+                f"CPU {cpu_ms:.2f} ms/gift"
+            )
         rows.append((kind, label, rate, sent, failed, note))
         found = books(raw_sent=raw_sent, app_sent=app_sent, before=before)
         problems += [f"after {kind}: {p}" for p in found]
@@ -737,10 +811,18 @@ def main() -> None:
                 f"goal (>= 1,000 gifts/s and >= 20% of raw) through {label}: "
                 f"{rate:,.0f} gifts/s, {rate / raw:.0%} -> {'OK' if ok else 'MISSED'}"
             )
-            if kind == "http":
-                print(f"  (issue 13's goal for HTTP: >= 50% of raw: {rate / raw:.0%})")
             if not ok:
                 missed.append(kind)
+    # Issue 13's goals, printed beside the figures (not an exit status: a
+    # shared machine's load moves them, and make bench runs on).
+    for kind, label, rate, _, _, _ in rows:
+        if kind in ISSUE_13_GOALS:
+            least, share = ISSUE_13_GOALS[kind]
+            ok = rate >= least and rate / raw >= share
+            print(
+                f"issue 13 goal (>= {least:,} gifts/s and >= {share:.0%} of raw) through "
+                f"{label}: {rate:,.0f} gifts/s, {rate / raw:.0%} -> {'OK' if ok else 'MISSED'}"
+            )
     if problems:
         print("books: NOT exact:\n  " + "\n  ".join(problems))
     else:

@@ -130,7 +130,7 @@ _thread_pools: weakref.WeakSet[_DatabaseThreads] = weakref.WeakSet()
 @dataclass(slots=True)
 class _Waiting[R, A]:
     request: R
-    future: asyncio.Future[A | Exception]
+    answer: Callable[[A | Exception], None]  # called once, on the loop
     since: float
 
 
@@ -225,14 +225,34 @@ class GiftBatcher[R, A]:
     async def send(self, request: R) -> A:
         """Send one gift with the others of its batch: its answer, or its
         error raised (a domain error, or :class:`GiftBatchFailed`)."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[A | Exception] = loop.create_future()
-        self._pending.append(_Waiting(request, future, loop.time()))
+        future: asyncio.Future[A | Exception] = asyncio.get_running_loop().create_future()
+
+        def answer(value: A | Exception) -> None:
+            if not future.done():  # else its caller stopped waiting
+                future.set_result(value)
+
+        self._enqueue(request, answer)
+        value = await asyncio.shield(future)
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    def send_blocking(self, request: R, loop: asyncio.AbstractEventLoop) -> A:
+        """:meth:`send` from a thread other than ``loop``'s (the batcher's
+        loop, running): blocks this thread until the gift's batch answers.
+        An ASGI server's sync request thread waits here (one thread-safe
+        call into the loop and one wait, without a coroutine or
+        ``async_to_sync``'s per-call executor and context copies)."""
+        future: Future[A | Exception] = Future()
+        loop.call_soon_threadsafe(self._enqueue, request, future.set_result)
+        value = future.result()
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    def _enqueue(self, request: R, answer: Callable[[A | Exception], None]) -> None:
+        self._pending.append(_Waiting(request, answer, asyncio.get_running_loop().time()))
         self._dispatch()
-        answer = await asyncio.shield(future)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
 
     def _dispatch(self) -> None:
         """Start the batches that are due, while there is room in flight."""
@@ -291,8 +311,7 @@ class GiftBatcher[R, A]:
         finally:
             self._in_flight -= 1
         for waiting, answer in zip(batch, answers, strict=True):
-            if not waiting.future.done():
-                waiting.future.set_result(answer)
+            waiting.answer(answer)
         self._dispatch()
 
     async def _execute(self, requests: list[R]) -> Sequence[A | DomainError]:

@@ -31,12 +31,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from asgiref.sync import SyncToAsync, async_to_sync
+from asgiref.sync import SyncToAsync
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.cache import cache
@@ -226,7 +227,8 @@ def room_gift_send(
     gift is booked in the process's gift batches (:func:`room_gift_send_batched`:
     the same answers, plus ``temporarily_unavailable`` when the database
     went away mid-batch)."""
-    if _serving_loop() is not None:
+    loop = _serving_loop()
+    if loop is not None:
         # Under an ASGI server: the gift rides the process's batches with the
         # websocket's gift frames and the other requests' gifts (one
         # transaction for all that arrive together, which also checks the
@@ -239,13 +241,14 @@ def room_gift_send(
         connection = transaction.get_connection()
         if connection.connection is not None:
             connection.close()
-        return async_to_sync(room_gift_send_batched)(
+        request = RoomGiftRequest(
             sender=sender,
             room_id=room_id,
             gift_slug=gift_slug,
             quantity=quantity,
             idempotency_key=idempotency_key,
         )
+        return gift_batcher_get(loop).send_blocking(request, loop).result
     sent = room_gift_send_unpublished(
         sender=sender,
         room_id=room_id,
@@ -267,16 +270,26 @@ _batchers: weakref.WeakKeyDictionary[
 ] = weakref.WeakKeyDictionary()
 
 
-def gift_batcher_get() -> GiftBatcher[RoomGiftRequest, RoomGift]:
-    """The running event loop's batcher of :func:`room_gifts_send` (made
-    from the settings on first use; its committed batches announced by
-    :func:`gift_batch_announce`): one per worker process under uvicorn."""
-    loop = asyncio.get_running_loop()
+_batchers_lock = threading.Lock()
+
+
+def gift_batcher_get(
+    loop: asyncio.AbstractEventLoop | None = None,
+) -> GiftBatcher[RoomGiftRequest, RoomGift]:
+    """The batcher of :func:`room_gifts_send` of the running event loop (or
+    of ``loop``, from a request thread), made from the settings on first
+    use, its committed batches announced by :func:`gift_batch_announce`:
+    one per worker process under uvicorn."""
+    if loop is None:
+        loop = asyncio.get_running_loop()
     batcher = _batchers.get(loop)
     if batcher is None:
-        batcher = _batchers[loop] = GiftBatcher.from_settings(
-            room_gifts_send, on_committed=gift_batch_announce
-        )
+        with _batchers_lock:  # request threads may ask at once
+            batcher = _batchers.get(loop)
+            if batcher is None:
+                batcher = _batchers[loop] = GiftBatcher.from_settings(
+                    room_gifts_send, on_committed=gift_batch_announce
+                )
     return batcher
 
 
