@@ -427,7 +427,9 @@ def measure(kind: str, database_url: str, *, clients: int, processes: int, secon
 
 
 @contextlib.contextmanager
-def bench_server(database_url: str, redis_url: str) -> Iterator[subprocess.Popen[bytes]]:
+def bench_server(
+    database_url: str, redis_url: str, *, workers: int = 1, extra_env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """uvicorn (one worker, as production runs each worker) serving
     ``config.asgi`` on ``bench.gift_ws_settings`` (``bench.live_settings``:
     Redis, no throttles; the gift batcher's settings from the environment
@@ -439,11 +441,12 @@ def bench_server(database_url: str, redis_url: str) -> Iterator[subprocess.Popen
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "DJANGO_SETTINGS_MODULE": "bench.gift_ws_settings",
+        **(extra_env or {}),
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-         "--port", str(WS_PORT), "--workers", "1", "--http", "httptools", "--loop", "uvloop",
-         "--no-access-log", "--log-level", "warning"],
+         "--port", str(WS_PORT), "--workers", str(workers), "--http", "httptools",
+         "--loop", "uvloop", "--no-access-log", "--log-level", "warning"],
         cwd=ROOT, env=env,
     )  # fmt: skip
     try:
@@ -465,8 +468,8 @@ def bench_server(database_url: str, redis_url: str) -> Iterator[subprocess.Popen
         server.wait(timeout=15)
 
 
-def measure_websocket(database_url: str, redis_url: str, *, clients: int,
-                      seconds: float) -> tuple[float, int, int]:  # fmt: skip
+def measure_websocket(database_url: str, redis_url: str, *, clients: int, seconds: float,
+                      workers: int = 1, profile: str = "") -> tuple[float, int, int]:  # fmt: skip
     """Gifts/s through the websocket ``gift`` frame: uvicorn (one worker, as
     production runs the websocket workers) on ``bench.live_settings`` with
     Redis, ``clients`` logged-in members each sending a frame and waiting for
@@ -489,7 +492,7 @@ def measure_websocket(database_url: str, redis_url: str, *, clients: int,
         client = Client()
         client.force_login(member)
         cookies.append(client.cookies[settings.SESSION_COOKIE_NAME].value)
-    with bench_server(database_url, redis_url) as server:
+    with bench_server(database_url, redis_url, workers=workers) as server:
 
         async def sender(index: int, cookie: str, start: float) -> tuple[int, int]:
             from websockets.asyncio.client import connect
@@ -521,11 +524,11 @@ def measure_websocket(database_url: str, redis_url: str, *, clients: int,
             start = time.time() + 3.0  # every client connected by then
             return await asyncio.gather(*(sender(i, c, start) for i, c in enumerate(cookies)))
 
-        server_cpu = _cpu_seconds(server.pid)
+        server_cpu = _tree_cpu_seconds(server.pid)
         client_cpu = time.process_time()
         totals = asyncio.run(run_all())
         client_cpu = time.process_time() - client_cpu
-        server_cpu = _cpu_seconds(server.pid) - server_cpu
+        server_cpu = _tree_cpu_seconds(server.pid) - server_cpu
     acked = sum(t[0] for t in totals)
     # The connecting second or three is in both CPU figures, a little.
     print(
@@ -536,8 +539,8 @@ def measure_websocket(database_url: str, redis_url: str, *, clients: int,
     return acked / seconds, acked, sum(t[1] for t in totals)
 
 
-def measure_http(database_url: str, redis_url: str, *, clients: int,
-                 seconds: float) -> tuple[float, int, int]:  # fmt: skip
+def measure_http(database_url: str, redis_url: str, *, clients: int, seconds: float,
+                 workers: int = 1, profile: str = "") -> tuple[float, int, int]:  # fmt: skip
     """Gifts/s through ``POST /api/v1/live/rooms/{id}/gifts/``: the same
     uvicorn worker as the websocket path (``bench_server``), ``clients``
     members with API tokens, each on its own keep-alive connection, each
@@ -588,16 +591,74 @@ def measure_http(database_url: str, redis_url: str, *, clients: int,
         start = time.time() + 1.0
         return await asyncio.gather(*(sender(i, t, start) for i, t in enumerate(tokens)))
 
-    with bench_server(database_url, redis_url) as server:
-        server_cpu = _cpu_seconds(server.pid)
+    extra_env = {"BENCH_GIFT_PROFILE": str(Path(profile).resolve())} if profile else {}
+    with bench_server(database_url, redis_url, workers=workers, extra_env=extra_env) as server:
+        if profile:
+            server.send_signal(signal.SIGUSR1)  # bench.gift_ws_settings: profile from now
+        server_cpu = _tree_cpu_seconds(server.pid)
         totals = asyncio.run(run_all())
-        server_cpu = _cpu_seconds(server.pid) - server_cpu
+        server_cpu = _tree_cpu_seconds(server.pid) - server_cpu
+        if profile:
+            Path(profile).unlink(missing_ok=True)
+            server.send_signal(signal.SIGUSR2)  # ... to now, written to the file
+            for _ in range(100):
+                if Path(profile).exists():
+                    break
+                time.sleep(0.1)
     sent = sum(t[0] for t in totals)
+    if profile:
+        _profile_report(profile, sent)
     print(
         f"  (http: server CPU {1000 * server_cpu / max(sent, 1):.2f} ms/gift, "
         f"{server_cpu / (seconds + 1):.0%} of a core)"
     )
     return sent / seconds, sent, sum(t[1] for t in totals)
+
+
+def _profile_report(path: str, requests: int) -> None:
+    """The worker's profile of the run (``--profile``): its own time per
+    function (tottime; cProfile sees every thread, so cumulative times
+    across threads mean little) in microseconds per request, the top
+    functions and the total per package."""
+    import pstats
+
+    stats = pstats.Stats(path)
+    rows = stats.stats  # type: ignore[attr-defined]
+    total = sum(row[2] for row in rows.values())
+    packages: dict[str, float] = {}
+    for (filename, _, _), row in rows.items():
+        parts = Path(filename).parts
+        if "site-packages" in parts:
+            package = parts[parts.index("site-packages") + 1]
+        elif filename.startswith(str(ROOT)):
+            package = "sprout:" + Path(filename).relative_to(ROOT).parts[0]
+        elif filename == "~":
+            package = "builtins (C)"
+        else:
+            package = "python stdlib"
+        packages[package] = packages.get(package, 0.0) + row[2]
+    per = 1e6 / max(requests, 1)
+    print(f"  profile ({path}): {total * per:,.0f} us of profiled time per request, by package:")
+    for package, seconds in sorted(packages.items(), key=lambda kv: -kv[1])[:14]:
+        print(f"    {package:<34} {seconds * per:>8,.0f} us/request  {seconds / total:>4.0%}")
+    print("  the top functions (own time):")
+    top = sorted(rows.items(), key=lambda kv: -kv[1][2])[:25]
+    for (filename, line, name), row in top:
+        where = filename.replace(str(ROOT) + "/", "").split("site-packages/")[-1]
+        print(f"    {row[2] * per:>8,.0f} us/request  {row[1]:>8,} calls  {name}  ({where}:{line})")
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and its children (uvicorn's workers)."""
+    total = _cpu_seconds(pid)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            total += _cpu_seconds(int(stat.parent.name))
+    return total
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -692,12 +753,27 @@ def main() -> None:
     parser.add_argument(
         "--http-clients", type=int, default=64, help="HTTP connections sending gifts at once"
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="uvicorn workers for --websocket and --http"
+    )
+    parser.add_argument(
+        "--profile",
+        default="",
+        help="with --http: cProfile the worker over the run into this file and print its summary",
+    )
+    parser.add_argument(
+        "--one-hop",
+        action="store_true",
+        help="serve HTTP with core.asgi_http.OneHopASGIHandler (SPROUT_ASGI_HTTP_ONE_HOP)",
+    )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     parser.add_argument(
         "--only", default="", help="comma-separated paths to measure (raw is always measured)"
     )
     args = parser.parse_args()
 
+    if args.one_hop:
+        os.environ["BENCH_ASGI_ONE_HOP"] = "1"  # bench.gift_ws_settings, in the server
     database_url = bench_database_url("gifts", "bench/gifts.py")
     if not args.reuse:
         recreate_database(database_url)
@@ -773,12 +849,14 @@ def main() -> None:
         last_send = _last_send_id()
         connection.close()
         rate, sent, failed = measure_served(
-            database_url, args.redis_url, clients=served_clients, seconds=args.seconds
-        )
+            database_url, args.redis_url, clients=served_clients, seconds=args.seconds,
+            workers=args.workers, profile=args.profile if kind == "http" else "",
+        )  # fmt: skip
         app_sent += sent
         gifts_in_batches, batches = batch_sizes(last_send)
         note = (
-            f"uvicorn 1 worker; {batches:,} batches, {gifts_in_batches / max(batches, 1):.1f} "
+            f"uvicorn {args.workers} worker(s); {batches:,} batches, "
+            f"{gifts_in_batches / max(batches, 1):.1f} "
             f"gifts per batch"
         )
         rows.append((kind, label, rate, sent, failed, note))
