@@ -244,6 +244,22 @@ def service_sender(cast: Cast, *, in_room: bool) -> Send:
     return send
 
 
+_senders_lock = threading.Lock()
+_senders_loaded: list[Any] = []
+
+
+def _senders(cast: Cast) -> list[Any]:
+    """The senders as ``User`` rows, read once per process (as a request
+    finds its user already authenticated), shared by its threads."""
+    from community.models import User
+
+    with _senders_lock:
+        if not _senders_loaded:
+            users = {u.pk: u for u in User.objects.filter(pk__in=[s for s, _ in cast.senders])}
+            _senders_loaded.extend(users[s] for s, _ in cast.senders)
+    return _senders_loaded
+
+
 def endpoint_sender(cast: Cast) -> Send:
     """One request thread's gift through the HTTP endpoint's service,
     ``live.services.gifts.room_gift_send``, as the view calls it: the thread
@@ -251,11 +267,9 @@ def endpoint_sender(cast: Cast) -> Send:
     clients with ``sync_to_async``, as an ASGI server runs a sync view), so
     each gift rides that loop's ``GiftBatcher`` with the other threads'
     gifts, and its room hears it with its batch's (``hub.publish_many``)."""
-    from community.models import User
     from live.services.gifts import room_gift_send
 
-    users = {u.pk: u for u in User.objects.filter(pk__in=[s for s, _ in cast.senders])}
-    senders = [users[s] for s, _ in cast.senders]
+    senders = _senders(cast)
     rooms = [room for _, _, room in cast.hosts]
 
     def send(rng: random.Random) -> tuple[int, int]:

@@ -407,7 +407,24 @@ def _is_transient(exc: OperationalError) -> bool:
 
 
 def _resolve_accounts(rounds: list[list[_Gift]]) -> int:
-    """Each request's sender and host account ids; returns the platform's."""
+    """Each request's sender and host account ids; returns the platform's.
+    The ids the cache lacks are read in one query for the whole batch (a
+    fresh process meets a thousand senders in its first batches); only
+    accounts that do not exist yet are made one by one."""
+    missing: dict[tuple[str, int], User] = {}
+    for gifts in rounds:
+        for item in gifts:
+            for kind, user in ((_MEMBER, item.request.sender), (_EARNINGS, item.request.host)):
+                if (kind, user.pk) not in _caches.accounts:
+                    missing[(kind, user.pk)] = user
+    if len(missing) > 1:
+        found = Account.objects.filter(
+            kind__in={kind for kind, _ in missing}, user_id__in={pk for _, pk in missing}
+        ).values_list("kind", "user_id", "pk")
+        known = {(kind, user_id): pk for kind, user_id, pk in found if (kind, user_id) in missing}
+        if known:
+            with _account_lock:
+                _caches.accounts = {**_caches.accounts, **known}
     for gifts in rounds:
         for item in gifts:
             item.sender_account = _account_id(_MEMBER, item.request.sender)
