@@ -87,7 +87,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import bench_database_url, recreate_database  # noqa: E402
+from bench.common import bench_database_url, record, recreate_database  # noqa: E402
 from bench.common import setup_django as _setup_django  # noqa: E402
 
 SENDERS = 1_000
@@ -939,6 +939,15 @@ def main() -> None:
             f"books: exact after every path ({total:,} gifts in this run, warm-ups included; "
             "reconcile passes)"
         )
+    to_raw = {"http": 0.5, "websocket": 1.0}  # issue 13's goals, as shares of raw
+    for kind, _, rate, _, _, _ in rows:
+        if kind in to_raw:
+            share, goal = rate / raw, f">= {to_raw[kind]:.0%} of raw"
+            vs, met = f"{rate:,.0f} vs {raw:,.0f} gifts/s", share >= to_raw[kind]
+            record(f"gifts.{kind}.raw", share, unit="%", goal=goal, met=met, detail=vs)
+        if kind == "http":
+            record("gifts.http.rate", rate, unit="gifts/s", goal=">= 1,000/s", met=rate >= 1_000)
+    record("gifts.books", len(problems), unit="problems", goal="exact", met=not problems)
     if problems or missed:
         sys.exit(1)
 

@@ -46,6 +46,17 @@ def placeholders(values: Sequence[Any]) -> str:
     return ", ".join(["%s"] * len(values))
 
 
+def _in(column: str, values: Sequence[Any], *, negate: bool = False) -> tuple[str, list[Any]]:
+    """``column IN (values)`` (or ``NOT IN``) with its parameters. On
+    PostgreSQL the list is one array parameter: psycopg caches the parsing of
+    a statement only up to 50 parameters, and discover's, with a member's
+    follows and blocks as lists, had a hundred (splitting it anew cost more
+    than 1 ms a page); on SQLite an ``IN`` list."""
+    if connection.vendor == "postgresql":
+        return f"{column} {'<> ALL' if negate else '= ANY'}(%s)", [list(values)]
+    return f"{column} {'NOT IN' if negate else 'IN'} ({placeholders(values)})", list(values)
+
+
 def _aware(value: Any) -> datetime | None:
     if value is None:
         return None
@@ -180,10 +191,10 @@ def _attach_photos(notes: dict[int, Note]) -> None:
 
 
 def _topic_match(topics: Sequence[int]) -> tuple[str, list[Any]]:
+    match, params = _in("nt.topic_id", topics)
     return (
-        f"EXISTS (SELECT 1 FROM {NOTE_TOPIC} nt WHERE nt.note_id = n.id"  # noqa: S608
-        f" AND nt.topic_id IN ({placeholders(topics)}))",
-        list(topics),
+        f"EXISTS (SELECT 1 FROM {NOTE_TOPIC} nt WHERE nt.note_id = n.id AND {match})",  # noqa: S608
+        params,
     )
 
 
@@ -221,23 +232,21 @@ def note_discover_keys(
     streams: list[tuple[float, int, list[str], list[Any], str]] = []
     by_score = "n.hot_score DESC, n.id DESC"
     topic_sql, topic_params = _topic_match(followed_topics) if followed_topics else ("", [])
-    not_followed = f"n.author_id NOT IN ({placeholders(followed_users)})"
+    followed, followed_params = _in("n.author_id", followed_users)
+    not_followed, not_followed_params = _in("n.author_id", followed_users, negate=True)
     if followed_users:
-        streams.append(
-            (creator_boost, 0, [f"n.author_id IN ({placeholders(followed_users)})"],
-             list(followed_users), by_score)
-        )  # fmt: skip
+        streams.append((creator_boost, 0, [followed], followed_params, by_score))
     if followed_topics:
         conditions, params = [topic_sql], list(topic_params)
         if followed_users:
             conditions.append(not_followed)
-            params += list(followed_users)
+            params += not_followed_params
         streams.append((topic_boost, 0, conditions, params, by_score))
     rest_conditions: list[str] = []
     rest_params: list[Any] = []
     if followed_users:
         rest_conditions.append(not_followed)
-        rest_params += list(followed_users)
+        rest_params += not_followed_params
     if followed_topics:
         rest_conditions.append(f"NOT {topic_sql}")
         rest_params += list(topic_params)
@@ -249,8 +258,9 @@ def note_discover_keys(
         where = ["n.status = %s", *conditions]
         part_params: list[Any] = [PUBLISHED, *stream_params]
         if blocked:
-            where.append(f"n.author_id NOT IN ({placeholders(blocked)})")
-            part_params += list(blocked)
+            unblocked, unblocked_params = _in("n.author_id", blocked, negate=True)
+            where.append(unblocked)
+            part_params += unblocked_params
         if after is not None:
             key, last_id = after
             # The last bound is redundant but lets the database walk the
@@ -326,14 +336,16 @@ def note_recent_keys(
     where = ["n.status = %s"]
     params: list[Any] = [PUBLISHED]
     if authors is not None:
-        where.append(f"n.author_id IN ({placeholders(authors)})")
-        params += list(authors)
+        by_authors, authors_params = _in("n.author_id", authors)
+        where.append(by_authors)
+        params += authors_params
     if topic_id is not None:
         where.append(_on_topic())
         params.append(topic_id)
     if blocked:
-        where.append(f"n.author_id NOT IN ({placeholders(blocked)})")
-        params += list(blocked)
+        unblocked, unblocked_params = _in("n.author_id", blocked, negate=True)
+        where.append(unblocked)
+        params += unblocked_params
     if after is not None:
         when = connection.ops.adapt_datetimefield_value(after[0])
         where.append("(n.published_at < %s OR (n.published_at = %s AND n.id < %s))")
@@ -375,8 +387,9 @@ def note_hot_keys(
     ]
     params: list[Any] = [PUBLISHED, topic_id]
     if blocked:
-        where.append(f"n.author_id NOT IN ({placeholders(blocked)})")
-        params += list(blocked)
+        unblocked, unblocked_params = _in("n.author_id", blocked, negate=True)
+        where.append(unblocked)
+        params += unblocked_params
     if after is not None:
         key, last_id = after
         where.append("(n.hot_score < %s OR (n.hot_score = %s AND n.id < %s))")
