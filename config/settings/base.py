@@ -71,6 +71,10 @@ MIDDLEWARE = [
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
+# HTTP under the ASGI server with the middleware chain WSGI runs, in one
+# thread hop per request instead of two per sync middleware
+# (core.asgi_http; off: Django's ASGIHandler as shipped).
+SPROUT_ASGI_HTTP_ONE_HOP = env.bool("SPROUT_ASGI_HTTP_ONE_HOP", default=False)
 
 TEMPLATES = [
     {
