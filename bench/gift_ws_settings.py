@@ -11,8 +11,9 @@ if "SPROUT_GIFT_BATCH_WINDOW_SECONDS" in os.environ:
     SPROUT_GIFT_BATCH_WINDOW_SECONDS = float(os.environ["SPROUT_GIFT_BATCH_WINDOW_SECONDS"])
 if "SPROUT_GIFT_BATCH_MAX" in os.environ:
     SPROUT_GIFT_BATCH_MAX = int(os.environ["SPROUT_GIFT_BATCH_MAX"])
-if os.environ.get("BENCH_ASGI_ONE_HOP"):  # bench/gifts.py --one-hop
-    SPROUT_ASGI_HTTP_ONE_HOP = True
+# bench/gifts.py --one-hop / --stock-handler (the default is the site's).
+if os.environ.get("BENCH_ASGI_ONE_HOP"):
+    SPROUT_ASGI_HTTP_ONE_HOP = os.environ["BENCH_ASGI_ONE_HOP"] == "1"
 if "SPROUT_GIFT_BATCH_THREADS" in os.environ:
     SPROUT_GIFT_BATCH_THREADS = int(os.environ["SPROUT_GIFT_BATCH_THREADS"])
 
