@@ -19,7 +19,8 @@ services and the signal receivers of ``community.apps`` (notes, photos,
 members), and the apps whose extras a card carries (the shop: products,
 their images, their tags, shops opening and closing) through
 :func:`note_cards_forget` and :func:`authors_forget`. Entries also expire
-after :data:`CACHE_SECONDS`, a bound on anything a path forgot to forget
+after ``SPROUT_FEED_CARD_SECONDS`` (ten minutes; 0 caches nothing, every
+card built as before the cache), a bound on anything a path forgot to forget
 and on the one race forgetting leaves: a miss that read a note just before
 an edit committed, and stores its card after the edit forgot it.
 ``tests/community/test_card_cache.py`` holds the cached and the uncached
@@ -31,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
@@ -38,7 +40,11 @@ from community import serializers
 from community.models import Note, Photo, User
 from community.selectors.cards import CardKey, note_cards_by_ids
 
-CACHE_SECONDS = 600
+
+def _seconds() -> int:
+    return int(getattr(settings, "SPROUT_FEED_CARD_SECONDS", 600))
+
+
 VERSION = 1
 
 # What ``build`` answers for the notes missing from the cache: ``{note id:
@@ -109,10 +115,11 @@ def cards(
 def _store(values: dict[str, Any], found: dict[str, Any], origin: str) -> None:
     """Store each value under its key for ``origin``, beside what the entry
     read a moment ago (``found``) held for other origins."""
-    if values:
+    seconds = _seconds()
+    if values and seconds > 0:
         cache.set_many(
             {key: {**(found.get(key) or {}), origin: value} for key, value in values.items()},
-            CACHE_SECONDS,
+            seconds,
         )
 
 

@@ -204,6 +204,9 @@ SPROUT_RANK_DECAY_SECONDS = env.int("SPROUT_RANK_DECAY_SECONDS", default=86_400)
 SPROUT_RANK_BOOST_FOLLOWED_CREATOR = env.float("SPROUT_RANK_BOOST_FOLLOWED_CREATOR", default=1.0)
 SPROUT_RANK_BOOST_FOLLOWED_TOPIC = env.float("SPROUT_RANK_BOOST_FOLLOWED_TOPIC", default=0.5)
 SPROUT_PAGE_SIZE = 20
+# How long the API feeds' note cards stay in the cache (community.card_cache;
+# forgotten at once when they change): 0 builds every card on every page.
+SPROUT_FEED_CARD_SECONDS = env.int("SPROUT_FEED_CARD_SECONDS", default=600)
 SPROUT_MAX_PAGE_SIZE = 100
 
 # --- creator pool (kol) ----------------------------------------------------

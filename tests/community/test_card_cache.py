@@ -242,3 +242,13 @@ def test_search_results_cards_equal_the_uncached_ones(world: dict[str, Any]) -> 
         expected = NoteSerializer(results.notes.items, many=True, context={"request": request})
         assert json.dumps(body["notes"]) == json.dumps(expected.data)
         assert [card["title"] for card in body["notes"]] == ["Fig jam"]
+
+
+def test_no_card_is_kept_when_the_cache_time_is_zero(world: dict[str, Any], settings: Any) -> None:
+    """SPROUT_FEED_CARD_SECONDS=0 builds every card on every page (the
+    bench's "built" figures): the answers stay the same."""
+    from django.core.cache import cache
+
+    settings.SPROUT_FEED_CARD_SECONDS = 0
+    assert_same(world)
+    assert cache.get(card_cache._card_key(world["notes"][0].pk)) is None
