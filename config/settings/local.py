@@ -27,6 +27,16 @@ os.environ.setdefault("SPROUT_LIVE_HLS_BASE_URL", "http://127.0.0.1:8089/hls")
 os.environ.setdefault("SPROUT_WALLET_SANDBOX_SECRET", "dev-only-sandbox-secret")
 
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS
+from .base import ALLOWED_HOSTS, DATABASES
 
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "0.0.0.0"]  # noqa: S104
+
+# SQLite connections kept for a minute per thread (base.py closes them after every
+# use, CONN_MAX_AGE 0). The live room's websocket consumers share a single
+# database thread (asgiref's thread-sensitive executor): opening a connection
+# (its PRAGMAs, Django's SQL functions) and closing it (WAL checkpoint) on
+# every chat message made that thread the room's bottleneck under load, the
+# room fell seconds behind at 40% of a core (docs/performance.md, "make run's
+# server"). Production keeps its pooled PostgreSQL connections.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 60
