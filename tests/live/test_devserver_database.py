@@ -45,8 +45,21 @@ async def main():
     return first, second
 
 first, second = asyncio.run(main())
+
+# An HTTP request's end, on its own thread as under ASGI.
+from django.core.signals import request_finished
+import threading
+after_request = []
+def request():
+    hop()
+    request_finished.send(sender=None)
+    after_request.append(connection.connection is None)
+thread = threading.Thread(target=request)
+thread.start()
+thread.join()
 print(json.dumps({
     "same": first == second,
+    "closed_after_request": after_request[0],
     "conn_max_age": settings.DATABASES["default"]["CONN_MAX_AGE"],
     "engine": settings.DATABASES["default"]["ENGINE"],
 }))
@@ -84,6 +97,7 @@ def test_make_run_keeps_the_sqlite_connection_across_consumer_hops(tmp_path: Pat
     assert result["same"], result  # no connect + close (and checkpoint) per hop
     conn_max_age = result["conn_max_age"]
     assert isinstance(conn_max_age, int) and conn_max_age > 0
+    assert result["closed_after_request"]
 
 
 def test_base_settings_on_sqlite_are_unchanged(tmp_path: Path) -> None:
@@ -92,3 +106,4 @@ def test_base_settings_on_sqlite_are_unchanged(tmp_path: Path) -> None:
     result = _probe("config.settings.base", tmp_path)
     assert result["conn_max_age"] == 0
     assert not result["same"]
+    assert result["closed_after_request"]
