@@ -225,8 +225,10 @@ def note_discover_keys(
     """Up to ``limit`` notes from each stream (followed creators, followed
     topics, everyone else), each read down its own ``hot_score`` index order
     below the cursor, and, with ``own_since``, the viewer's own notes
-    published since then (up to ``own_limit``, newest first): one query,
-    with each note's counts and the viewer's flags."""
+    published since then (up to ``own_limit``, newest first), merged: the
+    own notes, then the best ``limit`` by boosted score (``limit +
+    own_limit`` rows in all), in one query with each note's counts and the
+    viewer's flags."""
     creator_boost, topic_boost = boosts
     # (boost, own, conditions, params, order)
     streams: list[tuple[float, int, list[str], list[Any], str]] = []
@@ -270,7 +272,7 @@ def note_discover_keys(
                 " AND n.hot_score <= %s"
             )
             part_params += [boost, key, boost, key, last_id, key - boost + 1e-6]
-        part, params = _discover_part(index, boost, 0, where, part_params, order, limit, viewer_id)
+        part, params = _discover_part(index, boost, 0, where, part_params, order, limit)
         parts.append(part)
         all_params += params
     if own_since is not None and viewer_id is not None and own_limit > 0:
@@ -279,12 +281,23 @@ def note_discover_keys(
             len(parts), 0.0, 1,
             ["n.status = %s", "n.author_id = %s", "n.published_at >= %s"],
             [PUBLISHED, viewer_id, when],
-            "n.published_at DESC, n.id DESC", own_limit, viewer_id,
+            "n.published_at DESC, n.id DESC", own_limit,
         )  # fmt: skip
         parts.append(part)
         all_params += params
+    # The streams merged and cut in the database: the viewer's flags are
+    # looked up for the notes that can make the page, not for every stream's
+    # candidates (own notes first; a ranked copy of one is dropped by the
+    # caller, hence the second own_limit).
+    dynamic, dynamic_params = _dynamic_columns("u", viewer_id)
+    sql = (
+        f"SELECT u.id, u.hot_score, u.boost, u.own, u.published_at, {dynamic}"  # noqa: S608
+        f" FROM ({' UNION ALL '.join(parts)}) u"
+        f" ORDER BY u.own DESC, u.hot_score + u.boost DESC, u.id DESC"
+        f" LIMIT {int(limit + max(own_limit, 0))}"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), all_params)
+        cursor.execute(sql, [*dynamic_params, *all_params])
         rows = cursor.fetchall()
     return [
         DiscoverKey(
@@ -306,19 +319,14 @@ def _discover_part(
     params: list[Any],
     order: str,
     limit: int,
-    viewer_id: int | None,
 ) -> tuple[str, list[Any]]:
-    alias = f"s{index}"
-    dynamic, dynamic_params = _dynamic_columns(alias, viewer_id)
     sql = (
-        f"SELECT {alias}.id, {alias}.hot_score, {alias}.boost, {alias}.own,"  # noqa: S608
-        f" {alias}.published_at, {dynamic} FROM (SELECT n.id, n.hot_score, n.published_at,"
-        f" n.author_id, n.like_count, n.collect_count, n.comment_count, %s AS boost,"
-        f" {int(own)} AS own"
+        f"SELECT * FROM (SELECT n.id, n.hot_score, %s AS boost, {int(own)} AS own,"  # noqa: S608
+        f" n.published_at, n.author_id, n.like_count, n.collect_count, n.comment_count"
         f" FROM {NOTE} n WHERE {' AND '.join(where)} ORDER BY {order}"
-        f" LIMIT {int(limit)}) {alias}"
+        f" LIMIT {int(limit)}) s{index}"
     )
-    return sql, [*dynamic_params, float(boost), *params]
+    return sql, [float(boost), *params]
 
 
 def note_recent_keys(
