@@ -24,6 +24,19 @@ class CoreConfig(AppConfig):
 
         scrape_collectors.add(CeleryQueueCollector(), app=self.name, key="celery_queue")
 
+        # make run keeps SQLite connections for its websocket thread, not
+        # for HTTP requests (core.db, config/settings/local.py).
+        from django.conf import settings
+
+        if getattr(settings, "SPROUT_DB_CLOSE_AFTER_REQUEST", False):
+            from django.core.signals import request_finished
+
+            from core.db import close_request_connections
+
+            request_finished.connect(
+                close_request_connections, dispatch_uid="core-db-close-after-request"
+            )
+
         # Cached API tokens' users (core.auth) forgotten when a token or its
         # user is saved or deleted (where tokens and users are installed: a
         # kernel alone has neither).

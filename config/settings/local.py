@@ -27,6 +27,20 @@ os.environ.setdefault("SPROUT_LIVE_HLS_BASE_URL", "http://127.0.0.1:8089/hls")
 os.environ.setdefault("SPROUT_WALLET_SANDBOX_SECRET", "dev-only-sandbox-secret")
 
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS
+from .base import ALLOWED_HOSTS, DATABASES
 
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "0.0.0.0"]  # noqa: S104
+
+# SQLite connections kept for a minute on the live room's websocket thread
+# (base.py closes SQLite's after every use, CONN_MAX_AGE 0). The room's
+# consumers make every database call on one shared thread (asgiref's
+# thread-sensitive executor), and channels closes old connections around
+# each call: opening SQLite (its PRAGMAs, Django's SQL functions) and closing
+# it (a WAL checkpoint) twice per chat message made that thread the room's
+# bottleneck, seconds behind at 40% of a core under 2,000 viewers
+# (docs/performance.md, "make run's server"). HTTP requests still close theirs
+# when they end (core.db.close_request_connections): under ASGI each runs on
+# a thread of its own. Production keeps its pooled PostgreSQL connections.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 60
+    SPROUT_DB_CLOSE_AFTER_REQUEST = True
