@@ -68,8 +68,9 @@ def free_port() -> int:
 
     The process the port is for binds it a moment later, so under
     pytest-xdist each worker takes its ports from its own share (worker N of
-    K: port % K == N): two workers are never handed the same port in that
-    moment."""
+    K: port // 2 % K == N; halved, since Linux hands ``bind`` odd ports and
+    keeps even ones for outgoing connections): two workers are never handed
+    the same port in that moment."""
     count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
     share = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")) % count
     probes: list[socket.socket] = []
@@ -80,7 +81,7 @@ def free_port() -> int:
             probes.append(probe)
             probe.bind(("127.0.0.1", 0))
             port = int(probe.getsockname()[1])
-            if port % count == share:
+            if port // 2 % count == share:
                 return port
         raise RuntimeError("no free port of this worker's share in 1,000 tries")
     finally:
