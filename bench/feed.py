@@ -232,9 +232,20 @@ def measure(
     return count / seconds
 
 
-def start_server(database_url: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "bench.settings"}
-    env.pop("REDIS_URL", None)
+def start_server(database_url: str, redis_url: str) -> subprocess.Popen[bytes]:
+    """uvicorn on the bench settings with Redis as the cache, as production
+    has it (the viewer graph and the note cards are read from it). The
+    Redis database is emptied first: the bench database is loaded afresh
+    with the same ids, and cards cached by an earlier run would be wrong."""
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+    }
     server = subprocess.Popen(
         [
             sys.executable,
@@ -276,6 +287,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="per endpoint")
     parser.add_argument("--clients", type=int, default=4, help="concurrent keep-alive clients")
     parser.add_argument("--reuse", action="store_true", help="keep the loaded bench database")
+    parser.add_argument(
+        "--redis-url",
+        default="redis://127.0.0.1:6379/11",
+        help="a Redis database the server caches in (emptied first)",
+    )
     args = parser.parse_args()
 
     database_url = bench_database_url("bench", "bench/feed.py")
@@ -286,10 +302,16 @@ def main() -> None:
         t0 = time.time()
         load_data()
         print(f"loaded {USERS:,} members and {NOTES:,} notes in {time.time() - t0:.1f}s")
-    from community.models import User
+    from django.db.models import Count
+
+    from community.models import Topic, User
 
     member = User.objects.get(username="bench0")
     token = f"{member.pk:040d}"
+    # The most prolific author's profile and the topic with the most notes.
+    author = User.objects.annotate(n=Count("notes")).order_by("-n", "pk").first()
+    topic = Topic.objects.annotate(n=Count("notes")).order_by("-n", "pk").first()
+    assert author is not None and topic is not None
 
     counts = query_counts(token)
     print("\nSQL queries per page (token auth), by page size:")
@@ -297,7 +319,7 @@ def main() -> None:
         cells = "  ".join(f"{size}: {n}" for size, n in by_size.items())
         print(f"  {name:<10} {cells}")
 
-    server = start_server(database_url)
+    server = start_server(database_url, args.redis_url)
     try:
         measure("/bench/hello", clients=args.clients, seconds=1.0)  # warm-up
         hello = measure("/bench/hello", clients=args.clients, seconds=args.seconds)
@@ -305,6 +327,11 @@ def main() -> None:
         for label, path in (
             ("discover, member, page 20", "/api/v1/feed/discover?page_size=20"),
             ("following, member, page 20", "/api/v1/feed/following?page_size=20"),
+            ("topic (hot), member, page 20", f"/api/v1/topics/{topic.key}/notes?page_size=20"),
+            (
+                "profile notes, member, page 20",
+                f"/api/v1/users/{author.username}/notes?page_size=20",
+            ),
         ):
             rate = measure(path, token=token, walk=True, clients=args.clients, seconds=args.seconds)
             rows.append((label, rate))

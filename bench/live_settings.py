@@ -30,7 +30,7 @@ REDIS_URL = os.environ["REDIS_URL"]  # the bench always runs through Redis
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "sprout-bench",
     }

@@ -27,7 +27,7 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from community import permissions, selectors, services, throttles
+from community import card_cache, permissions, selectors, services, throttles
 from community import serializers as s
 from community.models import Board, Note, User
 from core import pagination
@@ -450,6 +450,16 @@ class CommentDetailView(APIView):
 # --- feeds and search --------------------------------------------------------------
 
 
+def _card_page(request: Request, page: pagination.Page) -> Response:
+    """A page of card keys as ``{"results": [note], "next": url}``: the cards
+    from the card cache (``community.card_cache``), as ``paginated`` with
+    ``NoteSerializer`` would render the notes."""
+    next_url = None
+    if page.next_cursor:
+        next_url = replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)
+    return Response({"results": card_cache.card_payloads(page.items, request), "next": next_url})
+
+
 class DiscoverFeedView(APIView):
     @extend_schema(
         parameters=[CURSOR, PAGE_SIZE],
@@ -459,10 +469,10 @@ class DiscoverFeedView(APIView):
         "topics you follow. No note appears twice across pages.",
     )
     def get(self, request: Request) -> Response:
-        page = selectors.feed_discover(
+        page = selectors.feed_discover_keys(
             viewer=_viewer(request), cursor=cursor(request), size=page_size(request)
         )
-        return paginated(request, page, s.NoteSerializer)
+        return _card_page(request, page)
 
 
 class FollowingFeedView(APIView):
@@ -475,10 +485,10 @@ class FollowingFeedView(APIView):
         description="Notes of the members you follow, newest first.",
     )
     def get(self, request: Request) -> Response:
-        page = selectors.feed_following(
+        page = selectors.feed_following_keys(
             viewer=_viewer(request), cursor=cursor(request), size=page_size(request)
         )
-        return paginated(request, page, s.NoteSerializer)
+        return _card_page(request, page)
 
 
 class SearchView(APIView):
@@ -504,6 +514,7 @@ class SearchView(APIView):
             viewer=_viewer(request),
             cursor=cursor(request),
             size=page_size(request),
+            keys=True,
         )
         context = {"request": request}
         next_url = None
@@ -514,7 +525,7 @@ class SearchView(APIView):
         return Response(
             {
                 "query": results.query,
-                "notes": s.NoteSerializer(results.notes.items, many=True, context=context).data,
+                "notes": card_cache.card_payloads(results.notes.items, request),
                 "next": next_url,
                 "topics": s.TopicSerializer(results.topics, many=True, context=context).data,
                 "users": s.UserProfileSerializer(results.users, many=True, context=context).data,
@@ -545,14 +556,14 @@ class TopicNotesView(APIView):
         order = request.query_params.get("order", "hot")
         if order not in ("hot", "new"):
             raise ValidationFailed(fields={"order": ["Use hot or new."]})
-        page = selectors.feed_topic(
+        page = selectors.feed_topic_keys(
             topic=topic,
             viewer=_viewer(request),
             cursor=cursor(request),
             size=page_size(request),
             order=order,
         )
-        return paginated(request, page, s.NoteSerializer)
+        return _card_page(request, page)
 
 
 class TopicFollowView(APIView):
@@ -596,13 +607,13 @@ class UserNotesView(APIView):
     )
     def get(self, request: Request, username: str) -> Response:
         author = selectors.user_by_username(username)
-        page = selectors.feed_author(
+        page = selectors.feed_author_keys(
             author=author,
             viewer=_viewer(request),
             cursor=cursor(request),
             size=page_size(request),
         )
-        return paginated(request, page, s.NoteSerializer)
+        return _card_page(request, page)
 
 
 class FollowView(APIView):

@@ -21,7 +21,7 @@ from community.models import USERNAME_PATTERN, Comment, Note, Notification, Repo
 # --- output -------------------------------------------------------------------
 
 
-def _origin(request: Any) -> str:
+def origin(request: Any) -> str:
     """``scheme://host`` of the request ("" without one): media URLs are
     relative in storage and absolute in the API, for clients off the site."""
     return request.build_absolute_uri("/")[:-1] if request is not None else ""
@@ -66,7 +66,7 @@ class UserBriefSerializer(serializers.Serializer):
 
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_avatar(self, user: User) -> str | None:
-        return avatar_url(user, _origin(self.context.get("request")))
+        return avatar_url(user, origin(self.context.get("request")))
 
 
 @extend_schema_field(
@@ -96,15 +96,15 @@ class PhotoField(serializers.Field):
     """A photo as ``community.photos.photo_payload`` describes it."""
 
     def to_representation(self, value: Any) -> dict[str, Any]:
-        return absolute_photo(photos.photo_payload(value), _origin(self.context.get("request")))
+        return absolute_photo(photos.photo_payload(value), origin(self.context.get("request")))
 
 
 class PhotoSerializer(serializers.Serializer):
     def to_representation(self, instance: Any) -> dict[str, Any]:
-        return absolute_photo(photos.photo_payload(instance), _origin(self.context.get("request")))
+        return absolute_photo(photos.photo_payload(instance), origin(self.context.get("request")))
 
 
-def _with_extras(
+def with_extras(
     payloads: list[dict[str, Any]], notes: list[Note], request: Any
 ) -> list[dict[str, Any]]:
     """The keys the apps above add to notes (``extensions.note_payload_extras``:
@@ -127,7 +127,7 @@ class NoteListSerializer(serializers.ListSerializer):
         notes = list(data.all() if hasattr(data, "all") else data)
         child: NoteSerializer = self.child  # type: ignore[assignment]
         payloads = [child.payload(note) for note in notes]
-        return _with_extras(payloads, notes, self.context.get("request"))
+        return with_extras(payloads, notes, self.context.get("request"))
 
 
 class NoteSerializer(serializers.Serializer):
@@ -159,7 +159,7 @@ class NoteSerializer(serializers.Serializer):
         payload = self.payload(instance)
         if isinstance(self.parent, NoteListSerializer):
             return payload  # the list adds the extras for its whole page
-        return _with_extras([payload], [instance], self.context.get("request"))[0]
+        return with_extras([payload], [instance], self.context.get("request"))[0]
 
     def payload(self, instance: Note) -> dict[str, Any]:
         # Feeds render this for every card of every page: written out by hand
@@ -167,14 +167,14 @@ class NoteSerializer(serializers.Serializer):
         # DRF's field-by-field walk. test_api checks both agree.
         note = instance
         request = self.context.get("request")
-        origin = _origin(request)
+        base = origin(request)
         return {
             "id": note.pk,
             "url": _absolute(request, note_path(note.pk)),
             "title": note.title,
             "status": note.status,
-            "author": user_brief(note.author, origin),
-            "photos": [absolute_photo(photos.photo_payload(p), origin) for p in note.photos.all()],
+            "author": user_brief(note.author, base),
+            "photos": [absolute_photo(photos.photo_payload(p), base) for p in note.photos.all()],
             "like_count": note.like_count,
             "collect_count": note.collect_count,
             "comment_count": note.comment_count,

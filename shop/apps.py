@@ -44,6 +44,22 @@ class ShopConfig(AppConfig):
         live.session_started.add(pins.room_pins_session_attach, app=self.name, key="shop_pins")
         live.room_tick_events.add(pins.pin_stock_room_tick_async, app=self.name, key="pin_stock")
         pre_delete.connect(pins.product_deleting, sender=Product, dispatch_uid="shop_pins_retire")
+        # The note cards that show products (community.card_cache carries
+        # them): saves and deletes through the models, the admin's included;
+        # the services forget what they change with UPDATE themselves.
+        from django.db.models.signals import post_delete, post_save
+
+        from shop.models import NoteProduct, ProductImage, Shop
+        from shop.services import tags
+
+        for model, forget in (
+            (Product, tags.product_saved),
+            (ProductImage, tags.product_image_saved),
+            (NoteProduct, tags.note_product_saved),
+            (Shop, tags.shop_saved),
+        ):
+            for signal in (post_save, post_delete):
+                signal.connect(forget, sender=model, dispatch_uid=f"shop-card-{model.__name__}")
         live.room_panels.add(panels.room_pin_card, app=self.name, key="shop_pin_card")
         live.room_panels.add(panels.room_pin_control, app=self.name, key="shop_pin_control")
         # What the shop adds to the wallet below it (wallet.extensions).

@@ -21,11 +21,16 @@ from community.selectors.boards import (
 )
 from community.selectors.feeds import (
     feed_author,
+    feed_author_keys,
     feed_discover,
+    feed_discover_keys,
     feed_following,
+    feed_following_keys,
     feed_hot,
     feed_recent,
     feed_topic,
+    feed_topic_keys,
+    notes_for_keys,
 )
 from community.selectors.graph import ViewerGraph, viewer_graph, viewer_graph_forget
 from community.selectors.notes import (
@@ -79,11 +84,15 @@ __all__ = [
     "clean_query",
     "comment_for_viewer",
     "feed_author",
+    "feed_author_keys",
     "feed_discover",
+    "feed_discover_keys",
     "feed_following",
+    "feed_following_keys",
     "feed_hot",
     "feed_recent",
     "feed_topic",
+    "feed_topic_keys",
     "note_cards",
     "note_comments",
     "note_for_edit",
@@ -94,6 +103,7 @@ __all__ = [
     "note_search_page",
     "note_visible",
     "note_with_viewer_flags",
+    "notes_for_keys",
     "notification_grouped",
     "notification_list",
     "notification_unread_count",

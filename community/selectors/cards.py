@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.utils.dateparse import parse_datetime
@@ -58,6 +58,57 @@ def _aware(value: Any) -> datetime | None:
 
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+class CardKey(NamedTuple):
+    """A note chosen for a page with what changes from one request to the
+    next, read together with the ranking keys: its counts and the viewer's
+    flags. The rest of its card (title, author, photos, the extras of the
+    apps above) is the same for everyone and is cached
+    (``community.card_cache``)."""
+
+    id: int
+    author_id: int
+    like_count: int
+    collect_count: int
+    comment_count: int
+    liked: bool
+    collected: bool
+
+
+# The columns of a CardKey after the id, for notes aliased ``alias``: the
+# counts and, for a member, their flags (visitors have none).
+def _dynamic_columns(alias: str, viewer_id: int | None) -> tuple[str, list[Any]]:
+    counts = f"{alias}.author_id, {alias}.like_count, {alias}.collect_count, {alias}.comment_count"
+    if viewer_id is None:
+        return f"{counts}, 0, 0", []
+    return (
+        f"{counts},"  # noqa: S608 (table and column names are ours, values are params)
+        f" EXISTS(SELECT 1 FROM {LIKE} l WHERE l.note_id = {alias}.id AND l.user_id = %s),"
+        f" EXISTS(SELECT 1 FROM {COLLECT} c WHERE c.note_id = {alias}.id AND c.user_id = %s)",
+        [viewer_id, viewer_id],
+    )
+
+
+def card_key(note: Note) -> CardKey:
+    """The card key of a note loaded with the viewer's flags
+    (``note_with_viewer_flags``)."""
+    return CardKey(
+        note.pk,
+        note.author_id,
+        note.like_count,
+        note.collect_count,
+        note.comment_count,
+        bool(getattr(note, "viewer_liked", False)),
+        bool(getattr(note, "viewer_collected", False)),
+    )
+
+
+def _card_key(pk: Any, dynamic: Sequence[Any]) -> CardKey:
+    author, like, collect, comment, liked, collected = dynamic
+    return CardKey(
+        int(pk), int(author), int(like), int(collect), int(comment), bool(liked), bool(collected)
+    )
 
 
 def note_cards_by_ids(
@@ -136,33 +187,52 @@ def _topic_match(topics: Sequence[int]) -> tuple[str, list[Any]]:
     )
 
 
+class DiscoverKey(NamedTuple):
+    """A discover candidate: its card key, its ranking key (``hot_score`` plus
+    the stream's ``boost``), and whether it is one of the viewer's own fresh
+    notes (``own``: they lead the first page, ranked by ``published_at``)."""
+
+    card: CardKey
+    hot_score: float
+    boost: float
+    own: bool
+    published_at: datetime | None
+
+
 def note_discover_keys(
     *,
+    viewer_id: int | None,
     followed_users: Sequence[int],
     followed_topics: Sequence[int],
     blocked: Sequence[int],
     boosts: tuple[float, float],
     after: tuple[float, int] | None,
     limit: int,
-) -> list[tuple[int, float, float]]:
-    """``(id, hot_score, boost)`` of up to ``limit`` notes from each stream
-    (followed creators, followed topics, everyone else), each read down its
-    own ``hot_score`` index order below the cursor, in one query."""
+    own_since: datetime | None = None,
+    own_limit: int = 0,
+) -> list[DiscoverKey]:
+    """Up to ``limit`` notes from each stream (followed creators, followed
+    topics, everyone else), each read down its own ``hot_score`` index order
+    below the cursor, and, with ``own_since``, the viewer's own notes
+    published since then (up to ``own_limit``, newest first): one query,
+    with each note's counts and the viewer's flags."""
     creator_boost, topic_boost = boosts
-    streams: list[tuple[float, list[str], list[Any]]] = []
+    # (boost, own, conditions, params, order)
+    streams: list[tuple[float, int, list[str], list[Any], str]] = []
+    by_score = "n.hot_score DESC, n.id DESC"
     topic_sql, topic_params = _topic_match(followed_topics) if followed_topics else ("", [])
     not_followed = f"n.author_id NOT IN ({placeholders(followed_users)})"
     if followed_users:
         streams.append(
-            (creator_boost, [f"n.author_id IN ({placeholders(followed_users)})"],
-             list(followed_users))
+            (creator_boost, 0, [f"n.author_id IN ({placeholders(followed_users)})"],
+             list(followed_users), by_score)
         )  # fmt: skip
     if followed_topics:
         conditions, params = [topic_sql], list(topic_params)
         if followed_users:
             conditions.append(not_followed)
             params += list(followed_users)
-        streams.append((topic_boost, conditions, params))
+        streams.append((topic_boost, 0, conditions, params, by_score))
     rest_conditions: list[str] = []
     rest_params: list[Any] = []
     if followed_users:
@@ -171,13 +241,13 @@ def note_discover_keys(
     if followed_topics:
         rest_conditions.append(f"NOT {topic_sql}")
         rest_params += list(topic_params)
-    streams.append((0.0, rest_conditions, rest_params))
+    streams.append((0.0, 0, rest_conditions, rest_params, by_score))
 
     parts: list[str] = []
     all_params: list[Any] = []
-    for index, (boost, conditions, stream_params) in enumerate(streams):
+    for index, (boost, _own, conditions, stream_params, order) in enumerate(streams):
         where = ["n.status = %s", *conditions]
-        part_params: list[Any] = [float(boost), PUBLISHED, *stream_params]
+        part_params: list[Any] = [PUBLISHED, *stream_params]
         if blocked:
             where.append(f"n.author_id NOT IN ({placeholders(blocked)})")
             part_params += list(blocked)
@@ -190,28 +260,77 @@ def note_discover_keys(
                 " AND n.hot_score <= %s"
             )
             part_params += [boost, key, boost, key, last_id, key - boost + 1e-6]
-        parts.append(
-            f"SELECT * FROM (SELECT n.id, n.hot_score, %s AS boost FROM {NOTE} n"  # noqa: S608
-            f" WHERE {' AND '.join(where)} ORDER BY n.hot_score DESC, n.id DESC"
-            f" LIMIT {int(limit)}) s{index}"
-        )
-        all_params += part_params
+        part, params = _discover_part(index, boost, 0, where, part_params, order, limit, viewer_id)
+        parts.append(part)
+        all_params += params
+    if own_since is not None and viewer_id is not None and own_limit > 0:
+        when = connection.ops.adapt_datetimefield_value(own_since)
+        part, params = _discover_part(
+            len(parts), 0.0, 1,
+            ["n.status = %s", "n.author_id = %s", "n.published_at >= %s"],
+            [PUBLISHED, viewer_id, when],
+            "n.published_at DESC, n.id DESC", own_limit, viewer_id,
+        )  # fmt: skip
+        parts.append(part)
+        all_params += params
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), all_params)
-        return [(int(pk), float(score), float(boost)) for pk, score, boost in cursor.fetchall()]
+        rows = cursor.fetchall()
+    return [
+        DiscoverKey(
+            _card_key(row[0], row[5:11]),
+            float(row[1]),
+            float(row[2]),
+            bool(row[3]),
+            _aware(row[4]) if row[3] else None,
+        )
+        for row in rows
+    ]
+
+
+def _discover_part(
+    index: int,
+    boost: float,
+    own: int,
+    where: list[str],
+    params: list[Any],
+    order: str,
+    limit: int,
+    viewer_id: int | None,
+) -> tuple[str, list[Any]]:
+    alias = f"s{index}"
+    dynamic, dynamic_params = _dynamic_columns(alias, viewer_id)
+    sql = (
+        f"SELECT {alias}.id, {alias}.hot_score, {alias}.boost, {alias}.own,"  # noqa: S608
+        f" {alias}.published_at, {dynamic} FROM (SELECT n.id, n.hot_score, n.published_at,"
+        f" n.author_id, n.like_count, n.collect_count, n.comment_count, %s AS boost,"
+        f" {int(own)} AS own"
+        f" FROM {NOTE} n WHERE {' AND '.join(where)} ORDER BY {order}"
+        f" LIMIT {int(limit)}) {alias}"
+    )
+    return sql, [*dynamic_params, float(boost), *params]
 
 
 def note_recent_keys(
     *,
-    authors: Sequence[int],
+    viewer_id: int | None = None,
+    authors: Sequence[int] | None = None,
+    topic_id: int | None = None,
     blocked: Sequence[int],
     after: tuple[datetime, int] | None,
     limit: int,
-) -> list[tuple[int, datetime]]:
-    """``(id, published_at)`` of the newest published notes by ``authors``
-    below the cursor (the following feed)."""
-    where = ["n.status = %s", f"n.author_id IN ({placeholders(authors)})"]
-    params: list[Any] = [PUBLISHED, *authors]
+) -> list[tuple[CardKey, datetime]]:
+    """``(card key, published_at)`` of the newest published notes by
+    ``authors`` (the following feed, a member's notes) or on ``topic_id``
+    below the cursor."""
+    where = ["n.status = %s"]
+    params: list[Any] = [PUBLISHED]
+    if authors is not None:
+        where.append(f"n.author_id IN ({placeholders(authors)})")
+        params += list(authors)
+    if topic_id is not None:
+        where.append(_on_topic())
+        params.append(topic_id)
     if blocked:
         where.append(f"n.author_id NOT IN ({placeholders(blocked)})")
         params += list(blocked)
@@ -219,16 +338,55 @@ def note_recent_keys(
         when = connection.ops.adapt_datetimefield_value(after[0])
         where.append("(n.published_at < %s OR (n.published_at = %s AND n.id < %s))")
         params += [when, when, after[1]]
+    dynamic, dynamic_params = _dynamic_columns("n", viewer_id)
     sql = (
-        f"SELECT n.id, n.published_at FROM {NOTE} n WHERE {' AND '.join(where)}"  # noqa: S608
+        f"SELECT n.id, n.published_at, {dynamic} FROM {NOTE} n"  # noqa: S608
+        f" WHERE {' AND '.join(where)}"
         f" ORDER BY n.published_at DESC, n.id DESC LIMIT {int(limit)}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*dynamic_params, *params])
         rows = cursor.fetchall()
     keys = []
-    for pk, published in rows:
-        moment = _aware(published)
+    for row in rows:
+        moment = _aware(row[1])
         if moment is not None:
-            keys.append((int(pk), moment))
+            keys.append((_card_key(row[0], row[2:8]), moment))
     return keys
+
+
+def _on_topic() -> str:
+    return f"EXISTS (SELECT 1 FROM {NOTE_TOPIC} nt WHERE nt.note_id = n.id AND nt.topic_id = %s)"  # noqa: S608
+
+
+def note_hot_keys(
+    *,
+    viewer_id: int | None,
+    topic_id: int,
+    blocked: Sequence[int],
+    after: tuple[float, int] | None,
+    limit: int,
+) -> list[tuple[CardKey, float]]:
+    """``(card key, hot_score)`` of the published notes on ``topic_id`` by hot
+    score below the cursor, without personal boosts (a topic's page)."""
+    where = [
+        "n.status = %s",
+        _on_topic(),
+    ]
+    params: list[Any] = [PUBLISHED, topic_id]
+    if blocked:
+        where.append(f"n.author_id NOT IN ({placeholders(blocked)})")
+        params += list(blocked)
+    if after is not None:
+        key, last_id = after
+        where.append("(n.hot_score < %s OR (n.hot_score = %s AND n.id < %s))")
+        params += [key, key, last_id]
+    dynamic, dynamic_params = _dynamic_columns("n", viewer_id)
+    sql = (
+        f"SELECT n.id, n.hot_score, {dynamic} FROM {NOTE} n"  # noqa: S608
+        f" WHERE {' AND '.join(where)}"
+        f" ORDER BY n.hot_score DESC, n.id DESC LIMIT {int(limit)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*dynamic_params, *params])
+        return [(_card_key(row[0], row[2:8]), float(row[1])) for row in cursor.fetchall()]

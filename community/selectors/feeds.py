@@ -21,7 +21,13 @@ from django.utils import timezone
 
 from community import ranking
 from community.models import Note, Topic, User
-from community.selectors.cards import note_cards_by_ids, note_discover_keys, note_recent_keys
+from community.selectors.cards import (
+    CardKey,
+    note_cards_by_ids,
+    note_discover_keys,
+    note_hot_keys,
+    note_recent_keys,
+)
 from community.selectors.graph import viewer_graph
 from community.selectors.notes import note_visible, note_with_viewer_flags, photo_prefetch
 from core.pagination import Page, cursor_time, decode_cursor, encode_cursor
@@ -48,53 +54,63 @@ OWN_FRESH_SECONDS = 24 * 3600
 OWN_FRESH_MAX = 2
 
 
-def _own_fresh_ids(user_id: int | None) -> list[int]:
-    if user_id is None:
-        return []
-    since = timezone.now() - timedelta(seconds=OWN_FRESH_SECONDS)
-    return list(
-        Note.objects.filter(
-            author_id=user_id, status=Note.Status.PUBLISHED, published_at__gte=since
-        )
-        .order_by("-published_at", "-pk")
-        .values_list("pk", flat=True)[:OWN_FRESH_MAX]
-    )
-
-
-def feed_discover(*, viewer: Any, cursor: str | None = None, size: int = 20) -> Page:
-    """The ranked, personalised discover feed. No note appears twice across
-    pages (scores never decrease; see community.ranking). A member's own
-    notes of the last day lead the first page (and are left out of the
-    ranking on every page)."""
+def feed_discover_keys(*, viewer: Any, cursor: str | None = None, size: int = 20) -> Page:
+    """The ranked, personalised discover feed as card keys (``CardKey``: the
+    API renders them from the card cache; :func:`feed_discover` loads the
+    notes). No note appears twice across pages (scores never decrease; see
+    community.ranking). A member's own notes of the last day lead the first
+    page (and are left out of the ranking on every page). One query."""
     after = decode_cursor(cursor, {"k": (int, float), "i": int})
     graph = viewer_graph(viewer)
-    blocked = sorted(graph.unseen)
-    own = _own_fresh_ids(graph.user_id)
-    leading = own[: max(0, size - 1)] if after is None else []
-    # Phase 1: the ranking keys of up to size+1 notes per stream.
     rows = note_discover_keys(
+        viewer_id=graph.user_id,
         followed_users=sorted(graph.followed_users),
         followed_topics=sorted(graph.followed_topics),
-        blocked=blocked,
+        blocked=sorted(graph.unseen),
         boosts=(ranking.boost_creator(), ranking.boost_topic()),
         after=(float(after["k"]), after["i"]) if after is not None else None,
-        limit=size + 1 + len(own),
+        limit=size + 1 + OWN_FRESH_MAX,
+        own_since=timezone.now() - timedelta(seconds=OWN_FRESH_SECONDS),
+        own_limit=OWN_FRESH_MAX,
     )
+    own_rows = sorted(
+        (row for row in rows if row.own),
+        key=lambda row: (row.published_at, row.card.id),
+        reverse=True,
+    )
+    own = {row.card.id for row in own_rows}
+    leading = [row.card for row in own_rows][: max(0, size - 1)] if after is None else []
     candidates = sorted(
-        ((score + boost, pk) for pk, score, boost in rows if pk not in own), reverse=True
+        (
+            (row.hot_score + row.boost, row.card.id, row.card)
+            for row in rows
+            if not row.own and row.card.id not in own
+        ),
+        reverse=True,
     )
     ranked = size - len(leading)
     chosen = candidates[:ranked]
     next_cursor = None
     if len(candidates) > ranked and chosen:
-        key, last_id = chosen[-1]
+        key, last_id, _ = chosen[-1]
         next_cursor = encode_cursor({"k": key, "i": last_id})
-    # Phase 2: the cards of just the chosen notes (visibility checked again:
-    # a note hidden between the two reads drops out).
+    return Page(items=[*leading, *(card for _, _, card in chosen)], next_cursor=next_cursor)
+
+
+def notes_for_keys(page: Page, viewer: Any) -> Page:
+    """The same page with its notes loaded for cards (author, photos, the
+    viewer's flags; visibility checked again: a note hidden between the two
+    reads drops out): what the site's pages render."""
+    graph = viewer_graph(viewer)
     items = note_cards_by_ids(
-        [*leading, *(pk for _, pk in chosen)], viewer_id=graph.user_id, blocked=blocked
+        [key.id for key in page.items], viewer_id=graph.user_id, blocked=sorted(graph.unseen)
     )
-    return Page(items=items, next_cursor=next_cursor)
+    return Page(items=items, next_cursor=page.next_cursor)
+
+
+def feed_discover(*, viewer: Any, cursor: str | None = None, size: int = 20) -> Page:
+    """:func:`feed_discover_keys` with the notes loaded."""
+    return notes_for_keys(feed_discover_keys(viewer=viewer, cursor=cursor, size=size), viewer)
 
 
 # --- newest-first feeds -----------------------------------------------------------
@@ -123,23 +139,34 @@ def feed_recent(notes: QuerySet[Note], *, viewer: Any, cursor: str | None, size:
     return Page(items=_finish(chosen, viewer), next_cursor=next_cursor)
 
 
-def feed_following(*, viewer: Any, cursor: str | None = None, size: int = 20) -> Page:
-    """Notes of the creators the viewer follows, newest first."""
+def feed_following_keys(*, viewer: Any, cursor: str | None = None, size: int = 20) -> Page:
+    """Notes of the creators the viewer follows, newest first, as card keys."""
     after = _recent_cursor(cursor)
     graph = viewer_graph(viewer)
     if not graph.followed_users:
         return Page(items=[], next_cursor=None)
-    blocked = sorted(graph.unseen)
     rows = note_recent_keys(
-        authors=sorted(graph.followed_users), blocked=blocked, after=after, limit=size + 1
+        viewer_id=graph.user_id,
+        authors=sorted(graph.followed_users),
+        blocked=sorted(graph.unseen),
+        after=after,
+        limit=size + 1,
     )
+    return _recent_page(rows, size)
+
+
+def _recent_page(rows: list[tuple[CardKey, datetime]], size: int) -> Page:
     chosen = rows[:size]
     next_cursor = None
     if len(rows) > size and chosen:
-        pk, published_at = chosen[-1]
-        next_cursor = encode_cursor({"t": published_at.isoformat(), "i": pk})
-    items = note_cards_by_ids([pk for pk, _ in chosen], viewer_id=graph.user_id, blocked=blocked)
-    return Page(items=items, next_cursor=next_cursor)
+        key, published_at = chosen[-1]
+        next_cursor = encode_cursor({"t": published_at.isoformat(), "i": key.id})
+    return Page(items=[key for key, _ in chosen], next_cursor=next_cursor)
+
+
+def feed_following(*, viewer: Any, cursor: str | None = None, size: int = 20) -> Page:
+    """:func:`feed_following_keys` with the notes loaded."""
+    return notes_for_keys(feed_following_keys(viewer=viewer, cursor=cursor, size=size), viewer)
 
 
 def feed_hot(notes: QuerySet[Note], *, viewer: Any, cursor: str | None, size: int) -> Page:
@@ -155,6 +182,56 @@ def feed_hot(notes: QuerySet[Note], *, viewer: Any, cursor: str | None, size: in
     if len(rows) > size and chosen:
         next_cursor = encode_cursor({"k": chosen[-1].hot_score, "i": chosen[-1].pk})
     return Page(items=_finish(chosen, viewer), next_cursor=next_cursor)
+
+
+def feed_topic_keys(
+    *, topic: Topic, viewer: Any, cursor: str | None = None, size: int = 20, order: str = "hot"
+) -> Page:
+    """A topic's notes as card keys, by hot score (``hot``) or newest first."""
+    graph = viewer_graph(viewer)
+    blocked = sorted(graph.unseen)
+    if order == "new":
+        rows = note_recent_keys(
+            viewer_id=graph.user_id,
+            topic_id=topic.pk,
+            blocked=blocked,
+            after=_recent_cursor(cursor),
+            limit=size + 1,
+        )
+        return _recent_page(rows, size)
+    after = decode_cursor(cursor, {"k": (int, float), "i": int})
+    hot = note_hot_keys(
+        viewer_id=graph.user_id,
+        topic_id=topic.pk,
+        blocked=blocked,
+        after=(float(after["k"]), after["i"]) if after is not None else None,
+        limit=size + 1,
+    )
+    chosen = hot[:size]
+    next_cursor = None
+    if len(hot) > size and chosen:
+        key, score = chosen[-1]
+        next_cursor = encode_cursor({"k": score, "i": key.id})
+    return Page(items=[key for key, _ in chosen], next_cursor=next_cursor)
+
+
+def feed_author_keys(
+    *, author: User, viewer: Any, cursor: str | None = None, size: int = 20
+) -> Page:
+    """A member's published notes, newest first, as card keys (none when the
+    viewer and the author block each other)."""
+    graph = viewer_graph(viewer)
+    blocked = sorted(graph.unseen)
+    if author.pk in graph.unseen:
+        return Page(items=[], next_cursor=None)
+    rows = note_recent_keys(
+        viewer_id=graph.user_id,
+        authors=[author.pk],
+        blocked=blocked,
+        after=_recent_cursor(cursor),
+        limit=size + 1,
+    )
+    return _recent_page(rows, size)
 
 
 def feed_topic(

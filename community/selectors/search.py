@@ -34,6 +34,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Lower
 
 from community.models import Note, Topic, User
+from community.selectors.cards import card_key
 from community.selectors.notes import note_cards, note_visible, photo_prefetch
 from community.text import topic_key
 from core import pagination
@@ -194,14 +195,19 @@ def user_search(*, query: str, viewer: Any, limit: int = 10) -> list[User]:
     )
 
 
-def note_search_page(*, query: str, viewer: Any, cursor: str | None, size: int) -> pagination.Page:
-    """One page of matching notes, keyset-paged by (rank, id)."""
+def note_search_page(
+    *, query: str, viewer: Any, cursor: str | None, size: int, keys: bool = False
+) -> pagination.Page:
+    """One page of matching notes, keyset-paged by (rank, id); with ``keys``,
+    as card keys (``CardKey``: the API renders them from the card cache)."""
     after = pagination.decode_cursor(cursor, {"r": (int, float), "i": int})
     notes = note_search(query=query, viewer=viewer)
     if after is not None:
         rank = float(after["r"])
         # search_rank is an annotation the type checker cannot see.
         notes = notes.filter(Q(search_rank__lt=rank) | Q(search_rank=rank, pk__lt=after["i"]))
+    if keys:  # the cards come from the cache: no author, no photos
+        notes = notes.select_related(None).prefetch_related(None)
     rows = list(notes.order_by(F("search_rank").desc(), "-pk")[: size + 1])
     chosen = rows[:size]
     next_cursor = None
@@ -209,6 +215,8 @@ def note_search_page(*, query: str, viewer: Any, cursor: str | None, size: int) 
         last = chosen[-1]
         rank = getattr(last, "search_rank")  # noqa: B009 (an annotation)
         next_cursor = pagination.encode_cursor({"r": float(rank), "i": last.pk})
+    if keys:
+        return pagination.Page(items=[card_key(note) for note in chosen], next_cursor=next_cursor)
     from django.db.models import prefetch_related_objects
 
     prefetch_related_objects(chosen, photo_prefetch())
@@ -216,14 +224,15 @@ def note_search_page(*, query: str, viewer: Any, cursor: str | None, size: int) 
 
 
 def search_results(
-    *, raw_query: Any, viewer: Any, cursor: str | None = None, size: int = 20
+    *, raw_query: Any, viewer: Any, cursor: str | None = None, size: int = 20, keys: bool = False
 ) -> SearchResults:
-    """Notes (paged), topics and members matching the query."""
+    """Notes (paged; with ``keys``, as card keys), topics and members
+    matching the query."""
     query = clean_query(raw_query)
     first_page = cursor in (None, "")
     return SearchResults(
         query=query,
-        notes=note_search_page(query=query, viewer=viewer, cursor=cursor, size=size),
+        notes=note_search_page(query=query, viewer=viewer, cursor=cursor, size=size, keys=keys),
         topics=topic_search(query=query) if first_page else [],
         users=user_search(query=query, viewer=viewer) if first_page else [],
     )

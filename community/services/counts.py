@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 
-from community import ranking
+from community import card_cache, ranking
 from community.models import Board, Collect, Comment, Note, Topic, User
 
 
@@ -83,5 +83,6 @@ def comments_recount(note_ids: Iterable[int], *, parent_ids: Iterable[int] = ())
 
 
 def note_visibility_changed(note: Note) -> None:
+    card_cache.note_cards_forget([note.pk])  # its status, maybe its date
     author_notes_recount(note.author_id)
     topics_recount(set(note.topics.values_list("pk", flat=True)))

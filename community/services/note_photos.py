@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
-from community import photos
+from community import card_cache, photos
 from community.errors import PhotoOrderMismatch, PhotosRequired, TooManyPhotos, UnknownPhoto
 from community.models import Note, Photo, User
 from community.permissions import check_can_change_note_photos
@@ -35,6 +35,7 @@ def _locked(note: Note) -> Note:
 def _touched(note: Note) -> None:
     # The cover may have changed: the note's pages and cards are "updated".
     Note.objects.filter(pk=note.pk).update(updated_at=timezone.now())
+    card_cache.note_cards_forget([note.pk])
 
 
 def note_photo_add(*, actor: User, note: Note, upload: File) -> Photo:

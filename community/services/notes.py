@@ -23,7 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from community import photos, text
+from community import card_cache, photos, text
 from community.errors import InvalidTransition, PhotosRequired, TooManyPhotos
 from community.models import Collect, Like, Note, Notification, Photo, Topic, User
 from community.permissions import (
@@ -238,6 +238,8 @@ def note_update(
             mentions_notify(note, mention_ids)
         if was_published or status == Note.Status.PUBLISHED:
             note_rescore(note.pk)
+        # Its photos may have moved by UPDATE (no save to tell anyone).
+        card_cache.note_cards_forget([note.pk])
     note.refresh_from_db()
     return note
 

@@ -18,6 +18,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from community import card_cache
 from community.models import Note, Photo, User
 from core.images import PreparedImage, random_name
 from core.renditions import renditions_exist, renditions_store, stored_files_delete
@@ -66,6 +67,8 @@ def photo_render(*, photo_id: int) -> None:
     names = stored.names
     updated = Photo.objects.filter(pk=photo_id).update(renditions=names, color=stored.color)
     written = {n for files in names.values() for n in files.values()}
+    if photo.note_id is not None:
+        card_cache.note_cards_forget([photo.note_id])  # its renditions are ready
     if not updated:
         logger.info("Photo %s was deleted while its renditions were made", photo_id)
         photo_files_delete(written)

@@ -9,6 +9,7 @@ import logging
 from core.renditions import renditions_exist, renditions_store, stored_files_delete
 from shop import rules
 from shop.models import ProductImage
+from shop.services.tags import product_cards_forget
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ def product_image_render(*, image_id: int) -> None:
         renditions=stored.names, color=stored.color
     )
     written = {n for files in stored.names.values() for n in files.values()}
+    product_cards_forget([image.product_id])  # the cards' thumbnails are ready
     if not updated:
         logger.info("Product image %s was deleted while its renditions were made", image_id)
         stored_files_delete(written)

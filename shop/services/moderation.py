@@ -13,6 +13,7 @@ from shop.errors import PermissionDenied, ValidationFailed
 from shop.models import Product, Shop
 from shop.selectors.access import is_shop_moderator
 from shop.services.pins import product_pins_retire, shop_pins_retire
+from shop.services.tags import product_cards_forget, shop_cards_forget
 
 
 def _check_moderator(user: User) -> None:
@@ -46,6 +47,7 @@ def product_hide(*, moderator: User, product: Product, reason: str) -> bool:
         # Off every live room at once (a seller's own hiding unpinned it already).
         product_pins_retire(product_ids=[product.pk])
     if changed:
+        product_cards_forget([product.pk])
         product.is_hidden, product.hidden_by, product.hidden_reason = True, moderator, reason
     return bool(changed)
 
@@ -57,6 +59,7 @@ def product_restore(*, moderator: User, product: Product) -> bool:
             is_hidden=False, hidden_by=None, hidden_reason="", updated_at=timezone.now()
         )
     if changed:
+        product_cards_forget([product.pk])
         product.is_hidden, product.hidden_by, product.hidden_reason = False, None, ""
     return bool(changed)
 
@@ -75,6 +78,7 @@ def shop_close(*, moderator: User, shop: Shop, reason: str) -> bool:
         if changed:
             shop_pins_retire(shop_id=shop.pk)
     if changed:
+        shop_cards_forget(shop.pk)
         shop.is_open, shop.closed_by, shop.closed_at, shop.close_reason = (
             False,
             moderator,
@@ -91,5 +95,6 @@ def shop_reopen(*, moderator: User, shop: Shop) -> bool:
             is_open=True, closed_by=None, closed_at=None, close_reason=""
         )
     if changed:
+        shop_cards_forget(shop.pk)
         shop.is_open, shop.closed_by, shop.closed_at, shop.close_reason = True, None, None, ""
     return bool(changed)

@@ -36,6 +36,7 @@ from shop.errors import (
 )
 from shop.models import OrderLine, Product, ProductImage, ProductVariant, Shop
 from shop.services.pins import product_pins_retire
+from shop.services.tags import product_cards_forget
 
 
 def product_fields_check(fields: dict[str, Any]) -> None:
@@ -305,6 +306,7 @@ def product_images_update(
                 row = _image_store(product=product, prepared=image, position=len(keep) + offset)
                 stored.append(row.image.name or "")
             Product.objects.filter(pk=product.pk).update(updated_at=timezone.now())
+            product_cards_forget([product.pk])  # the first image may be another
             files = [
                 name
                 for image in removed
@@ -376,6 +378,7 @@ def product_set_hidden(*, actor: User, product: Product, hidden: bool) -> bool:
                 is_hidden=False, hidden_by=None, hidden_reason="", updated_at=timezone.now()
             )
     if changed:
+        product_cards_forget([product.pk])
         product.is_hidden = hidden
         product.hidden_by = actor if hidden else None
         product.hidden_reason = ""

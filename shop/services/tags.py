@@ -4,13 +4,17 @@ note shows them as product cards (``shop.selectors.note_product_cards``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.db import transaction
 from django.db.models import Max
 
+from community import card_cache
 from community.models import Note, User
 from shop import rules
 from shop.errors import NotOpenToAffiliates, NotYourNote, ProductUnavailable, TooManyProducts
-from shop.models import NoteProduct, Product
+from shop.models import NoteProduct, Product, ProductImage, Shop
 
 
 def product_offer_check(*, creator: User, product: Product) -> None:
@@ -54,3 +58,45 @@ def note_product_untag(*, actor: User, note: Note, product_id: int) -> bool:
         raise NotYourNote()
     deleted, _ = NoteProduct.objects.filter(note=note, product_id=product_id).delete()
     return bool(deleted)
+
+
+# --- the note cards that show products ------------------------------------------------
+# A note's card carries its products (``community.card_cache`` caches it with
+# them): what changes how a product looks on a card forgets those cards.
+
+
+def product_cards_forget(product_ids: Iterable[int]) -> None:
+    """The notes tagging these products show them changed (title, price,
+    first image, hidden or shown)."""
+    ids = list(product_ids)
+    if ids:
+        card_cache.note_cards_forget(
+            NoteProduct.objects.filter(product_id__in=ids).values_list("note_id", flat=True)
+        )
+
+
+def shop_cards_forget(shop_id: int) -> None:
+    """The notes tagging this shop's products (it closed or reopened)."""
+    card_cache.note_cards_forget(
+        NoteProduct.objects.filter(product__shop_id=shop_id).values_list("note_id", flat=True)
+    )
+
+
+# Signal receivers (connected in ``shop.apps``): saves and deletes through the
+# models, the admin's included.
+
+
+def product_saved(sender: Any, instance: Product, **kwargs: Any) -> None:
+    product_cards_forget([instance.pk])
+
+
+def product_image_saved(sender: Any, instance: ProductImage, **kwargs: Any) -> None:
+    product_cards_forget([instance.product_id])
+
+
+def note_product_saved(sender: Any, instance: NoteProduct, **kwargs: Any) -> None:
+    card_cache.note_cards_forget([instance.note_id])
+
+
+def shop_saved(sender: Any, instance: Shop, **kwargs: Any) -> None:
+    shop_cards_forget(instance.pk)
