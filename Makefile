@@ -144,7 +144,7 @@ test-shop-off: venv
 test-postgres: venv
 	@echo "== pass 4/5: PostgreSQL + Redis, real Celery worker =="
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) SPROUT_TEST_PASS=postgres \
-	  $(PY) -m pytest $(XDIST) --dist loadscope -m "not browser" $(PYTEST_ARGS)
+	  $(PY) -m pytest $(XDIST) -m "not browser" $(PYTEST_ARGS)
 
 # Browser tests marked postgres too (websockets: the live room) need a server
 # process sharing the test database, so they run on PostgreSQL (and skip, or
