@@ -1,11 +1,52 @@
-"""What the PostgreSQL benchmarks share: a database of their own next to
-``DATABASE_URL``'s, (re)created on demand, and Django set up on it."""
+"""What the benchmarks share: a PostgreSQL database of their own next to
+``DATABASE_URL``'s, (re)created on demand, and Django set up on it; and
+:func:`record`, through which each script hands its goal figures to the
+one table ``bench/report.py`` prints at the end of ``make bench``."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+import time
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
+
+# The JSON-lines file of one ``make bench`` run (the Makefile names it).
+RESULTS_ENV = "SPROUT_BENCH_RESULTS"
+
+
+def append_result(kind: str, **fields: Any) -> None:
+    """One line of ``kind`` in the run's results file; nothing when no run
+    is being recorded (a script started by hand prints its own tables)."""
+    path = os.environ.get(RESULTS_ENV)
+    if not path:
+        return
+    line = {"kind": kind, "at": time.time(), "load": os.getloadavg(), **fields}
+    # One short write in append mode: lines of one run never interleave.
+    with open(path, "a", encoding="utf-8") as results:
+        results.write(json.dumps(line) + "\n")
+
+
+def record(
+    figure: str, value: float, *, goal: str, met: bool, unit: str = "", detail: str = ""
+) -> None:
+    """A goal figure, where the script has just computed it: ``figure`` is
+    its key in ``bench.report.GOALS``, ``value`` the number in ``unit``
+    (``"%"`` and ``"x"`` take a ratio), ``goal`` the threshold as the
+    script checks it, ``met`` the script's own verdict, ``detail`` the
+    baseline beside it (a ratio is only read with what it divides)."""
+    append_result(
+        "figure",
+        figure=figure,
+        value=value,
+        unit=unit,
+        goal=goal,
+        met=bool(met),
+        detail=detail,
+        script=Path(sys.argv[0]).name,
+    )
 
 
 def bench_database_url(suffix: str, script: str) -> str:

@@ -26,7 +26,15 @@ What it does (``../shared/PERFORMANCE.md``'s method; ``docs/performance.md``
      consumer per viewer in a group, one ``group_send`` per event (a shorter
      run: it collapses);
    - ``daphne``: the real room again under Daphne (a shorter run), to back
-     the choice of uvicorn with a measurement.
+     the choice of uvicorn with a measurement;
+   - ``devserver``: the real room under exactly what ``make run`` serves:
+     the Makefile's ``DEV_SERVER`` command (asked of ``make`` itself, so the
+     two cannot drift: uvicorn ``--reload`` watching the apps, its reloader
+     parent and the serving child both counted) on ``make run``'s settings
+     (``config.settings.local``: DEBUG, SQLite in a private file, the
+     in-memory channel layer and room state, eager Celery), with the same
+     host, room and members made in that SQLite database. Its log goes to
+     a file (a developer's terminal shows it; the bench's would drown).
 
    it starts the server, opens the viewers (anonymous, read-only) from
    ``--clients`` uvloop processes (:class:`Viewer`: the ``websockets``
@@ -46,7 +54,9 @@ What it does (``../shared/PERFORMANCE.md``'s method; ``docs/performance.md``
    total the viewers saw against the taps sent; server RSS per connection;
    server CPU, and server CPU per chat event delivered. Then the goals
    (p99 < 250 ms, nothing lost, >= 60% of the bare server's and >= 10x the
-   textbook design's throughput) and exits 1 when the hub misses one.
+   textbook design's throughput; ``devserver``: p99 < 250 ms, issue 13's
+   "what a developer sees should not be 4x production") and exits 1 when
+   the hub or the dev server misses one.
    Throughput is judged on each design's ceiling, server CPU per chat event
    delivered: the load client shares the two cores, so no design can be
    driven to saturation here, and at this load the hub delivers all that is
@@ -83,6 +93,7 @@ import multiprocessing as mp
 import os
 import platform
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -99,7 +110,12 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import bench_database_url, recreate_database, setup_django  # noqa: E402
+from bench.common import (  # noqa: E402
+    bench_database_url,
+    record,
+    recreate_database,
+    setup_django,
+)
 
 SETTINGS = "bench.live_settings"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -175,6 +191,56 @@ def make_fixture(chat_senders: int, heart_senders: int, *, create: bool) -> Fixt
     return Fixture(room.pk, cookies[:chat_senders], cookies[chat_senders:])
 
 
+def devserver_env(sqlite_path: Path) -> dict[str, str]:
+    """``make run``'s environment: its settings (``config.asgi``'s default,
+    ``config.settings.local``) on a SQLite file, no Redis (the in-memory
+    channel layer and room state, eager Celery), as a fresh clone runs it."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{sqlite_path}"}
+    for name in ("DJANGO_SETTINGS_MODULE", "REDIS_URL", "CELERY_BROKER_URL", "BENCH_LIVE_TICK"):
+        env.pop(name, None)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return env
+
+
+def make_devserver_fixture(env: dict[str, str], chat_senders: int, heart_senders: int) -> Fixture:
+    """The bench room and its members in the dev server's SQLite database,
+    made by a child process on ``make run``'s settings (this process runs
+    Django on the PostgreSQL bench database)."""
+    code = (
+        "import json, django; django.setup(); from bench.live_fanout import make_fixture; "
+        f"print(json.dumps(make_fixture({chat_senders}, {heart_senders}, create=True).__dict__))"
+    )
+    made = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings.local"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if made.returncode != 0:
+        sys.exit(f"the dev server's SQLite fixture failed:\n{made.stderr[-2000:]}")
+    return Fixture(**json.loads(made.stdout.strip().splitlines()[-1]))
+
+
+def dev_server_command(port: int) -> list[str]:
+    """The Makefile's ``DEV_SERVER`` (what ``make run`` serves with), on
+    ``port`` with this interpreter, as ``make`` itself expands it."""
+    make = shutil.which("make")
+    if make is None:
+        sys.exit("the devserver design reads make run's command from the Makefile: install make")
+    target = "_bench_dev_server_command"
+    printed = subprocess.run(
+        [
+            make, "-s", "--no-print-directory", "-C", str(ROOT),
+            "--eval", f"{target}: ; @echo $(DEV_SERVER)", target,
+            f"PY={sys.executable}", "HOST=127.0.0.1", f"PORT={port}",
+        ],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return shlex.split(printed.strip().splitlines()[-1])
+
+
 def check_redis(redis_url: str) -> None:
     import redis
 
@@ -240,6 +306,8 @@ def server_command(design: str, port: int, ws: str) -> list[str]:
         return [*uvicorn, "config.asgi:application"]
     if design == "textbook":
         return [*uvicorn, "bench.textbook_consumer:application"]
+    if design == "devserver":
+        return dev_server_command(port)
     if design == "daphne":
         return [
             sys.executable,
@@ -360,18 +428,46 @@ def wait_until_quiet(limit: float) -> None:
         time.sleep(3.0)
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants: a server is all of them (``make run``'s
+    uvicorn ``--reload`` is a reloader parent and a serving child)."""
+    pids, position = [pid], 0
+    while position < len(pids):
+        current = pids[position]
+        position += 1
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                pids += [int(child) for child in (task / "children").read_text().split()]
+            except OSError:  # the task ended meanwhile
+                continue
+    return pids
+
+
 def rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+    """The resident memory of ``pid`` and its descendants."""
+    total = 0
+    for member in process_tree(pid):
+        try:
+            with open(f"/proc/{member}/status") as status:
+                total += next(
+                    (int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0
+                )
+        except OSError:
+            continue
+    return total
 
 
 def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU time (user + system) of ``pid`` and its descendants."""
+    ticks = 0
+    for member in process_tree(pid):
+        try:
+            with open(f"/proc/{member}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 # --- the client -----------------------------------------------------------------------
@@ -766,17 +862,24 @@ def run_design(
     args: argparse.Namespace,
     seconds: float,
     drain_max: float,
+    log_path: Path | None = None,
 ) -> Outcome:
+    """One design's run; the servers' output goes to ``log_path`` when given."""
     port = free_port()
     url = f"ws://127.0.0.1:{port}/ws/live/{fixture.room_id}/"
-    clear_room_state(env["REDIS_URL"], fixture.room_id)
+    clear_room_state(args.redis_url, fixture.room_id)
     wait_until_quiet(args.wait_quiet)
     # ``cluster``: args.processes hub processes behind a private nginx on
     # ``port``; any other design: one server process on ``port``.
     ports = [free_port() for _ in range(args.processes)] if design == "cluster" else [port]
+    log = open(log_path, "ab") if log_path is not None else None  # noqa: SIM115
     servers = [
         subprocess.Popen(
-            server_command("hub" if design == "cluster" else design, p, args.ws), cwd=ROOT, env=env
+            server_command("hub" if design == "cluster" else design, p, args.ws),
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
         )
         for p in ports
     ]
@@ -875,7 +978,7 @@ def run_design(
         control.stop.set()
         results = [control.results.get(timeout=120) for _ in shares]
         real_room = design in ("hub", "daphne", "cluster")
-        counters = room_counters(env["REDIS_URL"], fixture.room_id) if real_room else {}
+        counters = room_counters(args.redis_url, fixture.room_id) if real_room else {}
     finally:
         for proc in procs:
             proc.join(timeout=30)
@@ -893,6 +996,8 @@ def run_design(
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait(5)
+        if log is not None:
+            log.close()
 
     received = [n for r in results for n in r["received"]]
     delays = array.array("d")
@@ -990,6 +1095,7 @@ LABELS = {
     "hub": "Sprout: uvicorn + `live.hub`",
     "textbook": "uvicorn + textbook `group_send`",
     "daphne": "Sprout on Daphne + `live.hub`",
+    "devserver": "`make run`'s server: uvicorn --reload, DEBUG, SQLite, in-memory layer",
     "cluster": "Sprout: uvicorn + `live.hub`, N processes behind nginx",
 }
 
@@ -1047,8 +1153,9 @@ def print_report(outcomes: list[Outcome], args: argparse.Namespace) -> bool:
     by = {o.design: o for o in outcomes}
     hub = by.get("hub")
     cluster_ok = print_cluster(by)
+    dev_ok = print_devserver(by)
     if hub is None:
-        return cluster_ok
+        return cluster_ok and dev_ok
     expected = hub.chat_expected * hub.joined
     checks: list[tuple[str, str, bool]] = [
         ("p99 < 250 ms", ms(hub.p99), hub.p99 < 0.25),
@@ -1095,7 +1202,48 @@ def print_report(outcomes: list[Outcome], args: argparse.Namespace) -> bool:
     print("\ngoals (Sprout on uvicorn):")
     for name, value, ok in checks:
         print(f"  {name:<38} {'OK' if ok else 'MISSED':<6} {value}")
-    return cluster_ok and all(ok for _, _, ok in checks)
+    return cluster_ok and dev_ok and all(ok for _, _, ok in checks)
+
+
+def print_devserver(by: dict[str, Outcome]) -> bool:
+    """``make run``'s room beside production's of the same run (issue 13:
+    what a developer sees should not be 4x production; p99 < 250 ms)."""
+    dev, hub = by.get("devserver"), by.get("hub")
+    if dev is None:
+        return True
+    expected = dev.chat_expected * dev.joined
+    whole = (
+        dev.chat_expected == dev.chat_sent
+        and dev.delivered == expected
+        and dev.min_per_viewer == dev.chat_expected
+    )
+    beside = (
+        f"production's hub: p99 {ms(hub.p99)} ({dev.p99 / hub.p99:.1f}x), "
+        f"{hub.cpu_per_chat_event_us:.1f} µs per chat event against {dev.cpu_per_chat_event_us:.1f}"
+        if hub is not None
+        else f"{dev.cpu_per_chat_event_us:.1f} µs per chat event"
+    )
+    checks = [
+        ("p99 < 250 ms", f"{ms(dev.p99)}; {beside}", dev.p99 < 0.25),
+        (
+            "no chat message lost",
+            f"sent {dev.chat_sent}, accepted {dev.chat_expected}; delivered {dev.delivered:,} "
+            f"/ {expected:,}, min per viewer {dev.min_per_viewer}",
+            whole,
+        ),
+    ]
+    print(f"\ngoals (make run's server, {dev.joined:,} viewers):")
+    for name, value, ok in checks:
+        print(f"  {name:<38} {'OK' if ok else 'MISSED':<6} {value}")
+    record(
+        "live.devserver.p99",
+        dev.p99 * 1000,
+        unit="ms",
+        goal="p99 < 250 ms, nothing lost",
+        met=all(ok for _, _, ok in checks),
+        detail=f"{beside}; " + ("nothing lost" if whole else "chat LOST"),
+    )
+    return all(ok for _, _, ok in checks)
 
 
 def print_cluster(by: dict[str, Outcome]) -> bool:
@@ -1151,6 +1299,23 @@ def print_cluster(by: dict[str, Outcome]) -> bool:
     print(f"\ngoals (one room across {len(cluster.processes)} processes):")
     for name, value, ok in checks:
         print(f"  {name:<38} {'OK' if ok else 'MISSED':<6} {value}")
+    record(
+        "cluster.p99",
+        cluster.p99 * 1000,
+        unit="ms",
+        goal="p99 < 250 ms, nothing lost",
+        met=checks[0][2] and checks[1][2],
+        detail=f"{cluster.joined:,} viewers; one process {ms(single.p99) if single else '-'}",
+    )
+    if single is not None:
+        record(
+            "cluster.cost",
+            worst / base,
+            unit="x",
+            goal="<= 1.20x one process",
+            met=worst <= base * 1.2,
+            detail=f"worst process {worst:.1f} µs vs one process {base:.1f} µs per chat event",
+        )
     return all(ok for _, _, ok in checks)
 
 
@@ -1166,7 +1331,8 @@ def main() -> None:
     parser.add_argument("--heart-frames", type=float, default=50.0, help="heart frames/s")
     parser.add_argument("--heart-senders", type=int, default=5)
     parser.add_argument(
-        "--designs", help="default: bare,hub,textbook,daphne; with --processes > 1: hub,cluster"
+        "--designs",
+        help="default: bare,hub,textbook,daphne,devserver; with --processes > 1: hub,cluster",
     )
     parser.add_argument(
         "--processes",
@@ -1196,7 +1362,7 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.designs is None:
-        args.designs = "hub,cluster" if args.processes > 1 else "bare,hub,textbook,daphne"
+        args.designs = "hub,cluster" if args.processes > 1 else "bare,hub,textbook,daphne,devserver"
     if "cluster" in args.designs.split(",") and args.processes < 2:
         sys.exit("the cluster design needs --processes 2 or more")
     if args.chat_rate / args.chat_senders > 0.45:
@@ -1216,15 +1382,30 @@ def main() -> None:
 
     connections.close_all()
     print(f"bench database ready in {time.monotonic() - t0:.1f}s")
+    designs = args.designs.split(",")
+    dev_fixture, dev_env, dev_dir = fixture, env, Path()
+    if "devserver" in designs:
+        dev_dir = Path(tempfile.mkdtemp(prefix="sprout-bench-devserver-"))
+        dev_env = devserver_env(dev_dir / "db.sqlite3")
+        t1 = time.monotonic()
+        dev_fixture = make_devserver_fixture(dev_env, args.chat_senders, args.heart_senders)
+        print(f"make run's SQLite database ready in {time.monotonic() - t1:.1f}s ({dev_dir})")
 
     outcomes = []
-    for design in args.designs.split(","):
+    for design in designs:
         short = design in ("textbook", "daphne")
         seconds = args.short_seconds if short else args.seconds
         drain_max = 20.0 if short else 10.0
         t1 = time.monotonic()
+        dev = design == "devserver"
         outcome = run_design(
-            design, fixture=fixture, env=env, args=args, seconds=seconds, drain_max=drain_max
+            design,
+            fixture=dev_fixture if dev else fixture,
+            env=dev_env if dev else env,
+            args=args,
+            seconds=seconds,
+            drain_max=drain_max,
+            log_path=dev_dir / "server.log" if dev else None,
         )
         outcomes.append(outcome)
         print(
@@ -1232,6 +1413,8 @@ def main() -> None:
             f"({time.monotonic() - t1:.0f}s)",
             flush=True,
         )
+    for leftover in dev_dir.glob("db.sqlite3*") if "devserver" in designs else ():
+        leftover.unlink()  # the server's log stays, for whoever wants to read it
     ok = print_report(outcomes, args)
     if args.json:
         Path(args.json).write_text(

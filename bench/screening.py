@@ -106,11 +106,11 @@ LOAD_STEPS: list[tuple[str, str]] = [
     (
         "notes",
         f"""
-        INSERT INTO community_note (title, body, body_html, status, like_count, collect_count,
-            comment_count, hot_score, created_at, updated_at, published_at, search_vector,
-            author_id)
+        INSERT INTO community_note (title, body, body_html, status, hidden_reason, like_count,
+            collect_count, comment_count, view_count, hot_score, created_at, updated_at,
+            published_at, search_vector, author_id)
         SELECT 'Bench note ' || g || ': a slow breakfast', 'Oats, figs and green tea.',
-            '<p>Oats, figs and green tea.</p>', s.status, 0, 0, 0, 0, s.at, s.at,
+            '<p>Oats, figs and green tea.</p>', s.status, '', 0, 0, 0, 0, 0, s.at, s.at,
             CASE WHEN s.status = 'draft' THEN NULL ELSE s.at END, NULL,
             1 + floor({CREATORS} * power(s.a, 2.5))::int
         FROM (

@@ -1,6 +1,8 @@
 """Settings for benchmark servers: production behaviour (DEBUG off, no
-toolbar, compressed static) without TLS redirects, on the database the bench
-script points at, with a hello-world view next to the real URLs."""
+toolbar, compressed static, a psycopg pool of 10 connections per process as
+``config/settings/production.py`` has it) without TLS redirects, on the
+database the bench script points at, with a hello-world view next to the
+real URLs."""
 
 import os
 
@@ -16,3 +18,8 @@ ROOT_URLCONF = "bench.urls"
 # would measure the throttle, not the feed.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+# Production's pool: under ASGI each request runs on a thread of its own, and
+# without it every request would open a PostgreSQL connection of its own.
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": 10}  # noqa: F405

@@ -57,6 +57,7 @@ logging.getLogger("pyvips").setLevel(logging.WARNING)
 
 import PIL  # noqa: E402
 
+from bench.common import record  # noqa: E402
 from community import photos  # noqa: E402
 
 
@@ -118,6 +119,15 @@ def main() -> int:
     if ratio > FLOOR_RATIO:
         verdict = f"SLOWER than the {FLOOR_RATIO:g}x floor"
     print(f"ratio sprout/pyvips: {ratio:.2f} (goal <= {GOAL_RATIO:g}: {verdict})")
+    sizes = "/".join(f"{len(out) / 1024:.0f}" for out in sprout_out)
+    record(
+        "thumbnails.ratio",
+        ratio,
+        unit="x",
+        goal=f"<= {GOAL_RATIO:g}x pyvips",
+        met=ratio <= GOAL_RATIO,
+        detail=f"{sprout_ms:.0f} vs {vips_ms:.0f} ms; {sizes} KB",
+    )
     return 0 if ratio <= FLOOR_RATIO else 1
 
 

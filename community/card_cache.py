@@ -19,7 +19,9 @@ services and the signal receivers of ``community.apps`` (notes, photos,
 members), and the apps whose extras a card carries (the shop: products,
 their images, their tags, shops opening and closing) through
 :func:`note_cards_forget` and :func:`authors_forget`. Entries also expire
-after :data:`CACHE_SECONDS`, a bound on anything a path forgot to forget.
+after :data:`CACHE_SECONDS`, a bound on anything a path forgot to forget
+and on the one race forgetting leaves: a miss that read a note just before
+an edit committed, and stores its card after the edit forgot it.
 ``tests/community/test_card_cache.py`` holds the cached and the uncached
 paths equal after every such change.
 """

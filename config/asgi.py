@@ -12,6 +12,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 django_asgi_app = get_asgi_application()
 
+from django.conf import settings  # noqa: E402
+
+if settings.SPROUT_ASGI_HTTP_ONE_HOP:
+    # Django's middleware and views in one thread hop per request
+    # (core.asgi_http; get_asgi_application above has set Django up).
+    from core.asgi_http import OneHopASGIHandler
+
+    django_asgi_app = OneHopASGIHandler()
+
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.apps import apps  # noqa: E402
 

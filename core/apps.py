@@ -23,3 +23,25 @@ class CoreConfig(AppConfig):
         from core.metrics.queues import CeleryQueueCollector
 
         scrape_collectors.add(CeleryQueueCollector(), app=self.name, key="celery_queue")
+
+        # Cached API tokens' users (core.auth) forgotten when a token or its
+        # user is saved or deleted (where tokens and users are installed: a
+        # kernel alone has neither).
+        from django.apps import apps
+        from django.contrib.auth import get_user_model
+        from django.core.exceptions import ImproperlyConfigured
+        from django.db.models.signals import post_delete, post_save
+
+        if not apps.is_installed("rest_framework.authtoken"):
+            return
+        try:
+            user_model = get_user_model()
+        except ImproperlyConfigured:
+            return
+        from rest_framework.authtoken.models import Token
+
+        from core import auth
+
+        for model, forget in ((Token, auth.token_saved), (user_model, auth.user_saved)):
+            for signal in (post_save, post_delete):
+                signal.connect(forget, sender=model, dispatch_uid=f"core-token-{model.__name__}")

@@ -19,11 +19,13 @@ through this module:
   one), and never if it rolls back. Sending is best effort: the write
   stands, so a failure is logged, never raised;
 - :func:`room_event_send`, its async twin, for async services once their
-  write is committed (a chat message, a batch of gifts); the transport's
-  error is the caller's to handle;
+  write is committed (a chat message); the transport's error is the
+  caller's to handle; :func:`room_events_send` sends several of one room
+  as one message (a batch of gifts: one Redis ``PUBLISH`` per batch and
+  room, not per gift);
 - :func:`room_member_disconnect_on_commit` closes a banned member's sockets.
 
-``live.hub``'s ``publish`` and ``publish_sync`` (the channel layer) are the
+``live.hub``'s ``publish``, ``publish_many`` and ``publish_sync`` (the channel layer) are the
 transport, called from here only. Frames sent to one connection (``hello``,
 ``gift_ack``, ``error``, ``pong``) are the consumer's replies; ``hearts`` and
 ``viewers`` are running totals the hub sends on its own ticks.
@@ -407,6 +409,16 @@ async def room_event_send(room_id: int, event: RoomEvent) -> None:
     is logged)."""
     _room_event(event)
     await hub.publish(room_id, event)
+
+
+async def room_events_send(room_id: int, events: Sequence[RoomEvent]) -> None:
+    """:func:`room_event_send` for several events of one room at once (a
+    batch of gifts): one message on the transport, whatever their number;
+    the room receives them in order, as if sent one by one."""
+    for event in events:
+        _room_event(event)
+    if events:
+        await hub.publish_many(room_id, events)
 
 
 def room_member_disconnect_on_commit(room_id: int, user_id: int, code: int) -> None:

@@ -34,6 +34,9 @@ from live import metrics
 logger = logging.getLogger("sprout.live")
 
 type SendBatch[R, A] = Callable[[list[R]], Sequence[A | DomainError]]
+#: Told of every committed batch, on the event loop, with its requests and
+#: their answers (in order): what the batch's gifts announce, once per batch.
+type BatchCommitted[R, A] = Callable[[list[R], list[A | Exception]], None]
 
 
 class GiftBatchFailed(RuntimeError):
@@ -127,7 +130,7 @@ _thread_pools: weakref.WeakSet[_DatabaseThreads] = weakref.WeakSet()
 @dataclass(slots=True)
 class _Waiting[R, A]:
     request: R
-    future: asyncio.Future[A | Exception]
+    answer: Callable[[A | Exception], None]  # called once, on the loop
     since: float
 
 
@@ -145,6 +148,9 @@ class GiftBatcher[R, A]:
     for one sender does not touch the others of the batch); when the whole
     batch fails (the database), each of its callers gets a
     :class:`GiftBatchFailed` and the batcher carries on with the next one.
+    A committed batch is handed whole to ``on_committed``
+    (``live.services.gifts``: the room's ``gift`` events, one message per
+    batch and room, instead of one per gift).
     At most ``threads`` batches (one without threads) are in the database at
     once; gifts arriving meanwhile wait and leave together as soon as one is
     done, so batches grow with the load and the per-transaction cost is
@@ -181,10 +187,12 @@ class GiftBatcher[R, A]:
         max_size: int = 100,
         threads: int = 0,
         idle: float = 10.0,
+        on_committed: BatchCommitted[R, A] | None = None,
     ) -> None:
         if window < 0 or max_size < 1 or threads < 0:
             raise ValueError("the gift batcher needs window >= 0, max_size >= 1, threads >= 0")
         self.send_batch = send_batch
+        self.on_committed = on_committed
         self.window = window
         self.max_size = max_size
         self.concurrency = max(threads, 1)
@@ -199,12 +207,15 @@ class GiftBatcher[R, A]:
         self.largest = 0
 
     @classmethod
-    def from_settings(cls, send_batch: SendBatch[R, A]) -> GiftBatcher[R, A]:
+    def from_settings(
+        cls, send_batch: SendBatch[R, A], *, on_committed: BatchCommitted[R, A] | None = None
+    ) -> GiftBatcher[R, A]:
         """``SPROUT_GIFT_BATCH_WINDOW_SECONDS`` (0.003), ``SPROUT_GIFT_BATCH_MAX``
         (100), ``SPROUT_GIFT_BATCH_THREADS`` (2 on PostgreSQL, 0 on SQLite)
         and ``SPROUT_GIFT_BATCH_IDLE_SECONDS`` (10)."""
         return cls(
             send_batch,
+            on_committed=on_committed,
             window=float(getattr(settings, "SPROUT_GIFT_BATCH_WINDOW_SECONDS", 0.003)),
             max_size=int(getattr(settings, "SPROUT_GIFT_BATCH_MAX", 100)),
             threads=batch_threads(),
@@ -214,14 +225,34 @@ class GiftBatcher[R, A]:
     async def send(self, request: R) -> A:
         """Send one gift with the others of its batch: its answer, or its
         error raised (a domain error, or :class:`GiftBatchFailed`)."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[A | Exception] = loop.create_future()
-        self._pending.append(_Waiting(request, future, loop.time()))
+        future: asyncio.Future[A | Exception] = asyncio.get_running_loop().create_future()
+
+        def answer(value: A | Exception) -> None:
+            if not future.done():  # else its caller stopped waiting
+                future.set_result(value)
+
+        self._enqueue(request, answer)
+        value = await asyncio.shield(future)
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    def send_blocking(self, request: R, loop: asyncio.AbstractEventLoop) -> A:
+        """:meth:`send` from a thread other than ``loop``'s (the batcher's
+        loop, running): blocks this thread until the gift's batch answers.
+        An ASGI server's sync request thread waits here (one thread-safe
+        call into the loop and one wait, without a coroutine or
+        ``async_to_sync``'s per-call executor and context copies)."""
+        future: Future[A | Exception] = Future()
+        loop.call_soon_threadsafe(self._enqueue, request, future.set_result)
+        value = future.result()
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    def _enqueue(self, request: R, answer: Callable[[A | Exception], None]) -> None:
+        self._pending.append(_Waiting(request, answer, asyncio.get_running_loop().time()))
         self._dispatch()
-        answer = await asyncio.shield(future)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
 
     def _dispatch(self) -> None:
         """Start the batches that are due, while there is room in flight."""
@@ -272,11 +303,15 @@ class GiftBatcher[R, A]:
                     answers.append(failed)
         else:
             _committed(batch)
+            if self.on_committed is not None:
+                try:
+                    self.on_committed(requests, answers)
+                except Exception:  # the batch stands; its callers get their answers
+                    logger.exception("a committed gift batch could not be announced")
         finally:
             self._in_flight -= 1
         for waiting, answer in zip(batch, answers, strict=True):
-            if not waiting.future.done():
-                waiting.future.set_result(answer)
+            waiting.answer(answer)
         self._dispatch()
 
     async def _execute(self, requests: list[R]) -> Sequence[A | DomainError]:

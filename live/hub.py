@@ -445,9 +445,14 @@ class RoomHub:
                 logger.exception("live hub of room %s lost its subscription", self.room_id)
                 await asyncio.sleep(1)
                 continue
+            if message.get("type") != LAYER_MESSAGE:
+                continue
             event = message.get("event")
-            if message.get("type") == LAYER_MESSAGE and isinstance(event, dict):
+            if isinstance(event, dict):
                 self.deliver(event)
+            for event in message.get("events") or ():  # publish_many's
+                if isinstance(event, dict):
+                    self.deliver(event)
 
     def tick(self) -> float:
         """Seconds between frames: ``SPROUT_LIVE_TICK_SECONDS``, longer in a
@@ -656,6 +661,20 @@ async def publish(room_id: int, event: Mapping[str, Any]) -> None:
             hub.deliver(event)
         return
     await layer.group_send(group_name(room_id), {"type": LAYER_MESSAGE, "event": event})
+
+
+async def publish_many(room_id: int, events: Sequence[Mapping[str, Any]]) -> None:
+    """:func:`publish` for several events at once, in order: one message on
+    the channel layer (one Redis ``PUBLISH``) whatever their number (a batch
+    of gifts in one room)."""
+    layer = get_channel_layer()
+    if layer is None:
+        hub = hubs().hubs.get(room_id)
+        if hub is not None:
+            for event in events:
+                hub.deliver(event)
+        return
+    await layer.group_send(group_name(room_id), {"type": LAYER_MESSAGE, "events": list(events)})
 
 
 def publish_sync(room_id: int, event: Mapping[str, Any]) -> None:

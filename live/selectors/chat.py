@@ -65,6 +65,21 @@ def member_restriction_kinds(*, room_id: int, user_id: int) -> set[str]:
     )
 
 
+def room_bans_among(pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The ``(room id, user id)`` pairs of ``pairs`` with a ban in force, in
+    one query (a batch of gifts checks all its senders at once)."""
+    if not pairs:
+        return set()
+    bans = _in_force(
+        RoomRestriction.objects.filter(
+            kind=RoomRestriction.Kind.BAN,
+            room_id__in={room_id for room_id, _ in pairs},
+            user_id__in={user_id for _, user_id in pairs},
+        )
+    ).values_list("room_id", "user_id")
+    return {(room_id, user_id) for room_id, user_id in bans} & pairs
+
+
 def is_banned(user: Any, room: Room) -> bool:
     """True when a ban in force keeps ``user`` out of ``room``."""
     if not getattr(user, "is_authenticated", False):

@@ -31,12 +31,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from asgiref.sync import SyncToAsync, async_to_sync
+from asgiref.sync import SyncToAsync
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.cache import cache
@@ -45,10 +46,9 @@ from django.db.models import Max, OuterRef, Subquery
 
 from community.models import User
 from live import events, selectors
-from live.errors import DomainError, NotFound, RoomNotLive, transient_error
+from live.errors import Banned, DomainError, NotFound, RoomNotLive, transient_error
 from live.gift_batcher import GiftBatcher, batch_threads, batcher_threads_retire
 from live.models import LiveSession, Room
-from live.selectors.rooms import room_for_viewer
 from wallet.models import GiftSend
 from wallet.selectors import gift_payload
 from wallet.services import GiftRequest, GiftResult, gifts_send
@@ -113,15 +113,19 @@ def gift_event(send: GiftSend) -> events.GiftEvent:
 
 
 def room_gifts_send(requests: Sequence[RoomGiftRequest]) -> list[RoomGift | DomainError]:
-    """Send many gifts in live rooms at once: one query checks the rooms
-    (each gift's room must exist, ``not_found``, and be live now,
-    ``room_not_live``; the gift goes to its host in its open session), then
+    """Send many gifts in live rooms at once: two queries check the rooms
+    (each gift's room must exist, ``not_found``, its sender must not be
+    banned from it, ``banned``, and it must be live now, ``room_not_live``;
+    the gift goes to its host in its open session), then
     :func:`wallet.services.gifts_send` sends the rest in one transaction.
     One answer per request, in order: a :class:`RoomGift` or the domain error
     that request alone failed with (as :func:`room_gift_send_unpublished` would raise it).
     Raises only when the whole batch failed (the database, say): then none
     of it was sent. Publishes nothing: its callers do, after commit."""
     rooms = _live_rooms({request.room_id for request in requests})
+    banned = selectors.room_bans_among(
+        {(r.room_id, r.sender.pk) for r in requests if r.room_id in rooms}
+    )
     answers: list[RoomGift | DomainError | None] = [None] * len(requests)
     batch: list[GiftRequest] = []
     slots: list[int] = []
@@ -131,6 +135,9 @@ def room_gifts_send(requests: Sequence[RoomGiftRequest]) -> list[RoomGift | Doma
             answers[index] = NotFound("This room does not exist.")
             continue
         room, session_id = found
+        if (room.pk, request.sender.pk) in banned:
+            answers[index] = Banned()
+            continue
         if room.state != Room.State.LIVE:
             answers[index] = RoomNotLive()
             continue
@@ -220,23 +227,28 @@ def room_gift_send(
     gift is booked in the process's gift batches (:func:`room_gift_send_batched`:
     the same answers, plus ``temporarily_unavailable`` when the database
     went away mid-batch)."""
-    room_for_viewer(room_id=room_id, user=sender)
-    if _serving_loop() is not None:
+    loop = _serving_loop()
+    if loop is not None:
         # Under an ASGI server: the gift rides the process's batches with the
         # websocket's gift frames and the other requests' gifts (one
-        # transaction for all that arrive together), this thread waiting
-        # for its own answer; the event is published as the frames' are.
-        # Its database connection goes back first (to the process's pool, in
-        # production): the batch borrows one of its own, and requests
-        # waiting with theirs held would take them all and wait for ever.
-        transaction.get_connection().close()
-        return async_to_sync(room_gift_send_batched)(
+        # transaction for all that arrive together, which also checks the
+        # room and the ban), this thread waiting for its own answer; the
+        # event is published with its batch's. The thread makes no query of
+        # its own. A connection it holds (its authentication's) goes back
+        # first (to the process's pool, in production): the batch borrows
+        # one of its own, and requests waiting with theirs held would take
+        # them all and wait for ever.
+        connection = transaction.get_connection()
+        if connection.connection is not None:
+            connection.close()
+        request = RoomGiftRequest(
             sender=sender,
             room_id=room_id,
             gift_slug=gift_slug,
             quantity=quantity,
             idempotency_key=idempotency_key,
         )
+        return gift_batcher_get(loop).send_blocking(request, loop).result
     sent = room_gift_send_unpublished(
         sender=sender,
         room_id=room_id,
@@ -258,14 +270,26 @@ _batchers: weakref.WeakKeyDictionary[
 ] = weakref.WeakKeyDictionary()
 
 
-def gift_batcher_get() -> GiftBatcher[RoomGiftRequest, RoomGift]:
-    """The running event loop's batcher of :func:`room_gifts_send` (made
-    from the settings on first use): one per worker process under
-    uvicorn."""
-    loop = asyncio.get_running_loop()
+_batchers_lock = threading.Lock()
+
+
+def gift_batcher_get(
+    loop: asyncio.AbstractEventLoop | None = None,
+) -> GiftBatcher[RoomGiftRequest, RoomGift]:
+    """The batcher of :func:`room_gifts_send` of the running event loop (or
+    of ``loop``, from a request thread), made from the settings on first
+    use, its committed batches announced by :func:`gift_batch_announce`:
+    one per worker process under uvicorn."""
+    if loop is None:
+        loop = asyncio.get_running_loop()
     batcher = _batchers.get(loop)
     if batcher is None:
-        batcher = _batchers[loop] = GiftBatcher.from_settings(room_gifts_send)
+        with _batchers_lock:  # request threads may ask at once
+            batcher = _batchers.get(loop)
+            if batcher is None:
+                batcher = _batchers[loop] = GiftBatcher.from_settings(
+                    room_gifts_send, on_committed=gift_batch_announce
+                )
     return batcher
 
 
@@ -281,23 +305,47 @@ def gift_batchers_close() -> None:
 _broadcasts: set[asyncio.Task[None]] = set()
 
 
-async def _broadcast(room_id: int, sent: RoomGift) -> None:
-    assert sent.event is not None
-    try:
-        await events.room_event_send(room_id, sent.event)
-        if _pushes_on_gift():
-            await database_sync_to_async(leaderboards_push)([room_id])
-    except Exception as exc:
-        # The gift is committed and acked; the room misses one animation
-        # (its leaderboard, read from the database, catches up).
-        if transient_error(exc) is None:
-            logger.exception(
-                "gift %s in room %s was not broadcast", sent.result.gift_send_id, room_id
-            )
-        else:  # Redis away: expected, and said once per gift without a traceback
-            logger.warning(
-                "gift %s in room %s was not broadcast: %r", sent.result.gift_send_id, room_id, exc
-            )
+def gift_batch_announce(
+    requests: list[RoomGiftRequest], answers: list[RoomGift | Exception]
+) -> None:
+    """A committed batch's ``gift`` events (the gifts it sent, not its
+    replays or refusals), to their rooms in the background: one message per
+    room with that room's events in batch order (one Redis ``PUBLISH``
+    per batch and room, not one per gift), then, without Celery beat, the
+    leaderboards of those rooms once. The senders' answers do not wait."""
+    by_room: dict[int, list[events.RoomEvent]] = {}
+    for request, answer in zip(requests, answers, strict=True):
+        if isinstance(answer, RoomGift) and answer.event is not None:
+            by_room.setdefault(request.room_id, []).append(answer.event)
+    if not by_room:
+        return
+    task = asyncio.get_running_loop().create_task(_broadcast(by_room))
+    _broadcasts.add(task)
+    task.add_done_callback(_broadcasts.discard)
+
+
+async def _broadcast(by_room: dict[int, list[events.RoomEvent]]) -> None:
+    async def send(room_id: int, room_events: list[events.RoomEvent]) -> None:
+        try:
+            await events.room_events_send(room_id, room_events)
+        except Exception as exc:
+            # The gifts are committed and acked; the room misses their
+            # animations (its leaderboard, read from the database, catches up).
+            if transient_error(exc) is None:
+                logger.exception(
+                    "%d gifts in room %s were not broadcast", len(room_events), room_id
+                )
+            else:  # Redis away: expected, and said once per batch without a traceback
+                logger.warning(
+                    "%d gifts in room %s were not broadcast: %r", len(room_events), room_id, exc
+                )
+
+    await asyncio.gather(*(send(room_id, sent) for room_id, sent in by_room.items()))
+    if _pushes_on_gift():
+        try:
+            await database_sync_to_async(leaderboards_push)(sorted(by_room))
+        except Exception:
+            logger.exception("the leaderboards of rooms %s were not pushed", sorted(by_room))
 
 
 async def room_gift_send_batched(
@@ -306,10 +354,11 @@ async def room_gift_send_batched(
     """A ``gift`` frame's gift (already checked against ``wallet.rules`` by
     the consumer), sent with the other gifts of the process that arrive with
     it (:func:`gift_batcher_get`). Once its batch is committed the room hears
-    the ``gift`` event, in the background: the sender's answer does not wait
-    for it. Raises the gift's domain error (the batch's others are not
-    touched), ``temporarily_unavailable`` (the database went away: retry
-    with the same key) or ``GiftBatchFailed`` (``server_error``)."""
+    the ``gift`` event with the batch's others (:func:`gift_batch_announce`),
+    in the background: the sender's answer does not wait for it. Raises the
+    gift's domain error (the batch's others are not touched),
+    ``temporarily_unavailable`` (the database went away: retry with the same
+    key) or ``GiftBatchFailed`` (``server_error``)."""
     sent = await gift_batcher_get().send(
         RoomGiftRequest(
             sender=sender,
@@ -319,10 +368,6 @@ async def room_gift_send_batched(
             idempotency_key=idempotency_key,
         )
     )
-    if sent.event is not None:
-        task = asyncio.get_running_loop().create_task(_broadcast(room_id, sent))
-        _broadcasts.add(task)
-        task.add_done_callback(_broadcasts.discard)
     return sent.result
 
 

@@ -211,10 +211,10 @@ RoomEvents = list[tuple[int, dict[str, Any]]]
 def room_events_fixture(monkeypatch: pytest.MonkeyPatch) -> RoomEvents:
     """``[(room id, event)]``: every event published to a room during the
     test, in order, each checked against ``live.events``' schema on its way
-    (the transport, ``live.hub.publish`` and ``publish_sync``, is wrapped:
+    (the transport, ``live.hub.publish``, ``publish_many`` and ``publish_sync``, is wrapped:
     whatever reaches it is checked, and still sent)."""
     sent: RoomEvents = []
-    send_async, send_sync = hub.publish, hub.publish_sync
+    send_async, send_many, send_sync = hub.publish, hub.publish_many, hub.publish_sync
 
     def checked(room_id: int, event: Any) -> None:
         if str(event.get("type", "")).startswith("_"):
@@ -230,7 +230,13 @@ def room_events_fixture(monkeypatch: pytest.MonkeyPatch) -> RoomEvents:
         checked(room_id, event)
         send_sync(room_id, event)
 
+    async def publish_many(room_id: int, events: Any) -> None:
+        for event in events:
+            checked(room_id, event)
+        await send_many(room_id, events)
+
     monkeypatch.setattr(hub, "publish", publish)
+    monkeypatch.setattr(hub, "publish_many", publish_many)
     monkeypatch.setattr(hub, "publish_sync", publish_sync)
     return sent
 

@@ -17,11 +17,12 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db import OperationalError, connection, transaction
 
+from live.errors import Banned
 from live.gift_batcher import GiftBatcher
-from live.models import Room
+from live.models import Room, RoomRestriction
 from live.services import gifts as live_gifts
 from live.services.gifts import RoomGiftRequest, gift_batcher_get, room_gifts_send
-from tests.factories import RoomFactory, UserFactory, fund, gift_catalog
+from tests.factories import RoomFactory, RoomRestrictionFactory, UserFactory, fund, gift_catalog
 from tests.factories.wallet import PRICES
 from tests.live import (  # noqa: F401  (fixtures)
     Connect,
@@ -268,6 +269,63 @@ async def test_the_room_is_checked_for_each_gift_of_a_batch(
     assert sent.room_id == live_room.pk
 
 
+async def test_a_batch_reaches_each_room_in_one_message_with_its_gifts_in_order(
+    connect: Connect, live_room: Room, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One channel-layer message per batch and room (not one per gift), the
+    room's ``gift`` events in it in batch order; every viewer sees each
+    gift once."""
+    from live import hub
+
+    other = await database_sync_to_async(RoomFactory)(live=True)
+    fans = await members(100, 100, 100, 100)
+    here = [await joined(connect, live_room, fan) for fan in fans[:3]]
+    there = await joined(connect, other, fans[3])
+    watcher = await joined(connect, live_room, (await members(0))[0])
+    messages: list[tuple[int, list[int]]] = []
+    publish_many = hub.publish_many
+
+    async def counted(room_id: int, events: Any) -> None:
+        messages.append((room_id, [event["id"] for event in events]))
+        await publish_many(room_id, events)
+
+    monkeypatch.setattr(hub, "publish_many", counted)
+    frames = [(client, gift_frame(f"h{n}")) for n, client in enumerate(here)]
+    answers = await send_together([*frames, (there, gift_frame("t0"))])
+
+    assert gift_batcher_get().batches == 1
+    ids = [a["gift_id"] for a in answers]
+    deadline = asyncio.get_running_loop().time() + 5
+    while len(messages) < 2 and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.01)
+    assert sorted(messages) == sorted([(live_room.pk, ids[:3]), (other.pk, ids[3:])])
+    seen = [e["id"] for e in await watcher.collect(0.5) if e["type"] == "gift"]
+    assert seen == ids[:3]
+
+
+def test_a_banned_sender_s_gift_is_refused_in_its_batch_and_the_others_go_through(
+    live_room: Room,
+) -> None:
+    """The batch checks bans itself (an HTTP gift riding it makes no query
+    of its own): one query for every sender, ``banned`` only for the banned."""
+    fan, banned, muted = _members([100, 100, 100])
+    RoomRestrictionFactory(room=live_room, user=banned, kind=RoomRestriction.Kind.BAN)
+    RoomRestrictionFactory(room=live_room, user=muted, kind=RoomRestriction.Kind.MUTE)
+
+    answers = room_gifts_send(
+        [
+            RoomGiftRequest(sender=member, room_id=live_room.pk, gift_slug="coffee", quantity=1,
+                            idempotency_key=f"k{n}")
+            for n, member in enumerate([fan, banned, muted])
+        ]
+    )  # fmt: skip
+
+    assert isinstance(answers[1], Banned)
+    assert not isinstance(answers[0], Exception) and not isinstance(answers[2], Exception)
+    assert sorted(GiftSend.objects.values_list("sender_id", flat=True)) == [fan.pk, muted.pk]
+    _books()
+
+
 # --- failures -------------------------------------------------------------------------------
 
 
@@ -388,7 +446,7 @@ def _tokens(users: Sequence[Any]) -> list[str]:
 
 @pytest.mark.postgres  # the batches' own database threads (SQLite has none)
 async def test_http_gifts_under_an_asgi_server_ride_the_frames_batches(
-    connect: Connect, live_room: Room
+    connect: Connect, live_room: Room, batching: Any
 ) -> None:
     """``POST /api/v1/live/rooms/{id}/gifts/`` served the ASGI way (the sync
     view on asgiref's thread, as uvicorn runs it) joins the process's gift
@@ -419,6 +477,10 @@ async def test_http_gifts_under_an_asgi_server_ride_the_frames_batches(
             finally:  # that thread's connection (the test database is dropped at the end)
                 await sync_to_async(connections.close_all)()
 
+    # The batch leaves when all four are in, however slowly a loaded
+    # machine brings the requests through their threads.
+    batching.SPROUT_GIFT_BATCH_MAX = 4
+    batching.SPROUT_GIFT_BATCH_WINDOW_SECONDS = 30.0
     sizes, counting = counting_batches()
     with counting:
         await socket.send(gift_frame("frame-1", gift="coffee"))
@@ -440,6 +502,7 @@ async def test_http_gifts_under_an_asgi_server_ride_the_frames_batches(
         }
     assert ack["type"] == "gift_ack"
     # A retry of a request with its key replays its answer, booking nothing.
+    gift_batcher_get().window = 0.01
     again = await post(tokens[0], "http-0")
     assert again.status_code == 201
     assert again.json()["replayed"] is True

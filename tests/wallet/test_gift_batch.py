@@ -654,6 +654,26 @@ def test_a_batch_costs_seven_statements_whatever_its_size(catalog: dict[str, Gif
     assert_books_are_exact()
 
 
+def test_a_fresh_process_reads_a_batchs_uncached_accounts_in_one_query(
+    catalog: dict[str, Gift],
+) -> None:
+    senders = [UserFactory() for _ in range(12)]
+    hosts = [UserFactory() for _ in range(3)]
+    for sender in senders:
+        fund(sender, 1_000)
+    assert all(o.ok for o in gifts_send([req(senders[0], h, f"make-{h.pk}") for h in hosts]))
+    gift_engine.gift_caches_clear()  # a fresh process: every account exists, none cached
+
+    with CaptureQueriesContext(connection) as queries:
+        outcomes = gifts_send([req(s, hosts[n % 3], f"cold-{n}") for n, s in enumerate(senders)])
+
+    assert all(o.ok for o in outcomes)
+    lookups = [q for q in _statements(queries) if q.startswith('SELECT "wallet_account"')]
+    # The senders' and hosts' accounts in one query, the platform's in another.
+    assert len(lookups) == 2
+    assert_books_are_exact()
+
+
 def test_batches_larger_than_max_batch_are_split_and_stay_exact(
     catalog: dict[str, Gift], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -94,10 +94,13 @@ Why it stays exact:
 - **Balances** are only ever changed by the conditional ``UPDATE``; the
   PostgreSQL trigger checks at commit that every entry balances.
 
-Portable SQL (multi-row ``VALUES``, ``UPDATE ... FROM``, ``RETURNING``,
-``ON CONFLICT``): the same statements run on PostgreSQL and SQLite; only
-``FOR NO KEY UPDATE`` is PostgreSQL's (SQLite transactions hold the write
-lock from ``BEGIN IMMEDIATE``).
+The same statements on PostgreSQL and SQLite (``UPDATE ... FROM``,
+``RETURNING``, ``ON CONFLICT``), with the batch's rows bound two ways
+(``ledger.arrays``): on PostgreSQL one array per column (``unnest(...)``,
+``= ANY(...)``), so every statement's text is short and the same whatever
+the batch's size (parsed once by psycopg, no thousands of placeholders); on
+SQLite multi-row ``VALUES``. Only ``FOR NO KEY UPDATE`` is PostgreSQL's
+(SQLite transactions hold the write lock from ``BEGIN IMMEDIATE``).
 """
 
 from __future__ import annotations
@@ -404,7 +407,24 @@ def _is_transient(exc: OperationalError) -> bool:
 
 
 def _resolve_accounts(rounds: list[list[_Gift]]) -> int:
-    """Each request's sender and host account ids; returns the platform's."""
+    """Each request's sender and host account ids; returns the platform's.
+    The ids the cache lacks are read in one query for the whole batch (a
+    fresh process meets a thousand senders in its first batches); only
+    accounts that do not exist yet are made one by one."""
+    missing: dict[tuple[str, int], User] = {}
+    for gifts in rounds:
+        for item in gifts:
+            for kind, user in ((_MEMBER, item.request.sender), (_EARNINGS, item.request.host)):
+                if (kind, user.pk) not in _caches.accounts:
+                    missing[(kind, user.pk)] = user
+    if len(missing) > 1:
+        found = Account.objects.filter(
+            kind__in={kind for kind, _ in missing}, user_id__in={pk for _, pk in missing}
+        ).values_list("kind", "user_id", "pk")
+        known = {(kind, user_id): pk for kind, user_id, pk in found if (kind, user_id) in missing}
+        if known:
+            with _account_lock:
+                _caches.accounts = {**_caches.accounts, **known}
     for gifts in rounds:
         for item in gifts:
             item.sender_account = _account_id(_MEMBER, item.request.sender)
@@ -596,12 +616,19 @@ def _stored_answers(cursor: Any, gifts: list[_Gift]) -> dict[tuple[int, str], tu
     stored (committed, or written earlier in this transaction)."""
     keys = sorted({item.request.idempotency_key for item in gifts})
     users = sorted({item.request.sender.pk for item in gifts})
-    cursor.execute(
-        "SELECT user_id, key, fingerprint, response FROM wallet_idempotencyrecord "  # noqa: S608
-        f"WHERE scope = %s AND key IN ({', '.join(['%s'] * len(keys))}) "
-        f"AND user_id IN ({', '.join(['%s'] * len(users))})",
-        [SCOPE, *keys, *users],
-    )
+    if ledger.arrays():
+        cursor.execute(
+            "SELECT user_id, key, fingerprint, response FROM wallet_idempotencyrecord "
+            "WHERE scope = %s AND key = ANY(%s::varchar[]) AND user_id = ANY(%s::bigint[])",
+            [SCOPE, keys, users],
+        )
+    else:
+        cursor.execute(
+            "SELECT user_id, key, fingerprint, response FROM wallet_idempotencyrecord "  # noqa: S608
+            f"WHERE scope = %s AND key IN ({', '.join(['%s'] * len(keys))}) "
+            f"AND user_id IN ({', '.join(['%s'] * len(users))})",
+            [SCOPE, *keys, *users],
+        )
     return {(user_id, key): (digest, response) for user_id, key, digest, response in cursor}
 
 
@@ -612,11 +639,18 @@ def _check_prices(cursor: Any, gifts: list[_Gift]) -> None:
     for item in gifts:
         assert item.gift is not None
         cached[item.gift.pk] = (item.gift.slug, item.gift.coins)
-    cursor.execute(
-        "SELECT id, slug, coins FROM wallet_gift "  # noqa: S608
-        f"WHERE id IN ({', '.join(['%s'] * len(cached))}) AND is_active = %s",
-        [*cached, True],
-    )
+    if ledger.arrays():
+        cursor.execute(
+            "SELECT id, slug, coins FROM wallet_gift "
+            "WHERE id = ANY(%s::bigint[]) AND is_active = %s",
+            [list(cached), True],
+        )
+    else:
+        cursor.execute(
+            "SELECT id, slug, coins FROM wallet_gift "  # noqa: S608
+            f"WHERE id IN ({', '.join(['%s'] * len(cached))}) AND is_active = %s",
+            [*cached, True],
+        )
     if {row[0]: (row[1], int(row[2])) for row in cursor.fetchall()} != cached:
         raise _Again("a cached gift was withdrawn or repriced", stale=True)
 
@@ -635,21 +669,30 @@ def _lock_senders(gifts: list[_Gift]) -> dict[int, int]:
 
 def _insert_sends(cursor: Any, gifts: list[_Gift], stamp: Any) -> dict[int, int]:
     """``{entry id: GiftSend id}``."""
-    params: list[Any] = []
+    rows: list[tuple[Any, ...]] = []
     for item in gifts:
         request, gift = item.request, item.gift
         assert gift is not None
-        params += [item.entry_id, gift.pk, request.sender.pk, request.host.pk,
-                   request.quantity, item.coins, request.room_id, request.session_id,
-                   gift.slug, gift.coins]  # fmt: skip
+        rows.append((item.entry_id, gift.pk, request.sender.pk, request.host.pk,
+                     request.quantity, item.coins, request.room_id, request.session_id,
+                     gift.slug, gift.coins))  # fmt: skip
+    if ledger.arrays():
+        values = (
+            "unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], "
+            "%s::bigint[], %s::bigint[], %s::bigint[], %s::varchar[], %s::bigint[]) AS v(column1, "
+            "column2, column3, column4, column5, column6, column7, column8, column9, column10)"
+        )
+        params: list[Any] = [list(column) for column in zip(*rows, strict=True)]
+    else:
+        values = f"(VALUES {_placeholders(len(rows), 10)}) AS v"
+        params = [value for row in rows for value in row]
     # Through the catalog, so that a gift withdrawn or repriced since it was
     # cached inserts nothing.
     cursor.execute(
         "INSERT INTO wallet_giftsend (entry_id, gift_id, sender_id, host_id, quantity, coins, "  # noqa: S608
         "room_id, session_id, created_at) "
         "SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, "
-        "CAST(v.column8 AS bigint), %s "
-        f"FROM (VALUES {_placeholders(len(gifts), 10)}) AS v "
+        f"CAST(v.column8 AS bigint), %s FROM {values} "
         "JOIN wallet_gift g ON g.id = v.column2 AND g.slug = v.column9 "
         "AND g.coins = v.column10 AND g.is_active = %s "
         "RETURNING id, entry_id",
@@ -668,7 +711,7 @@ def _insert_records(
     A key another transaction stored meanwhile makes the attempt run again
     (it is then a replay)."""
     responses: dict[int, dict[str, int]] = {}
-    params: list[Any] = []
+    rows: list[tuple[Any, ...]] = []
     for item in sorted(gifts, key=lambda g: (g.request.sender.pk, g.request.idempotency_key)):
         response = {
             "gift_send_id": send_ids[item.entry_id],
@@ -676,15 +719,26 @@ def _insert_records(
             "balance": item.balance,
         }
         responses[item.index] = response
-        params += [item.request.sender.pk, SCOPE, item.request.idempotency_key, item.digest,
-                   item.entry_id, json.dumps(response), stamp]  # fmt: skip
-    cursor.execute(
-        "INSERT INTO wallet_idempotencyrecord "  # noqa: S608
-        "(user_id, scope, key, fingerprint, entry_id, response, created_at) "
-        f"VALUES {_placeholders(len(gifts), 7)} "
-        "ON CONFLICT (user_id, scope, key) DO NOTHING RETURNING id",
-        params,
-    )
+        rows.append((item.request.sender.pk, item.request.idempotency_key, item.digest,
+                     item.entry_id, json.dumps(response)))  # fmt: skip
+    if ledger.arrays():
+        cursor.execute(
+            "INSERT INTO wallet_idempotencyrecord "
+            "(user_id, scope, key, fingerprint, entry_id, response, created_at) "
+            "SELECT v.user_id, %s, v.key, v.fingerprint, v.entry_id, v.response::jsonb, %s "
+            "FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::bigint[], %s::text[]) "
+            "AS v(user_id, key, fingerprint, entry_id, response) "
+            "ON CONFLICT (user_id, scope, key) DO NOTHING RETURNING id",
+            [SCOPE, stamp, *(list(column) for column in zip(*rows, strict=True))],
+        )
+    else:
+        cursor.execute(
+            "INSERT INTO wallet_idempotencyrecord "  # noqa: S608
+            "(user_id, scope, key, fingerprint, entry_id, response, created_at) "
+            f"VALUES {_placeholders(len(rows), 7)} "
+            "ON CONFLICT (user_id, scope, key) DO NOTHING RETURNING id",
+            [value for row in rows for value in (row[0], SCOPE, *row[1:], stamp)],
+        )
     if len(cursor.fetchall()) != len(gifts):
         raise _Again("a key was stored by a concurrent request", stale=False)
     return responses
