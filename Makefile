@@ -11,8 +11,15 @@ MANAGE    := $(PY) manage.py
 HOST      ?= 127.0.0.1
 PORT      ?= 8000
 PG_URL    ?= postgres://postgres@127.0.0.1:5432/sprout
-REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+# The PostgreSQL pass's first Redis database; its xdist workers take this
+# one and the next (config/settings/test.py).
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/10
 PYTEST_ARGS ?=
+# Each pass runs on TEST_WORKERS pytest-xdist workers (one per core of a
+# 2-core CI machine; 0 runs in one process). Each worker has its own test
+# database, Redis database, media directory and ports (tests/services.py).
+TEST_WORKERS ?= 2
+XDIST     := -n $(TEST_WORKERS)
 
 .PHONY: help run stack stack-stop test test-sqlite test-community-only test-shop-off test-postgres test-browser lint format bench clean venv vendor migrate seed nginx-rtmp nginx-rtmp-stop
 
@@ -20,6 +27,7 @@ help:
 	@echo "make run     serve Sprout at http://$(HOST):$(PORT) with demo data (SQLite, eager Celery)"
 	@echo "            (and nginx-rtmp for live video on :1935/:8089 when nginx + libnginx-mod-rtmp are installed)"
 	@echo "make test    run the whole suite: SQLite, a community-only site, the shop off, PostgreSQL + Redis + Celery, Chromium"
+	@echo "            (all but Chromium on TEST_WORKERS=2 pytest-xdist workers; TEST_WORKERS=0 for one process)"
 	@echo "make stack   production settings on this machine: nginx on http://127.0.0.1:8000, WEB_WORKERS uvicorn,"
 	@echo "            Celery worker and beat, nginx-rtmp, on PostgreSQL + Redis (docs/deploy.md); make stack-stop"
 	@echo "make vendor  front-end packages from npm into static/vendor/ (hls.js; make run and make test do it)"
@@ -114,7 +122,7 @@ test: venv test-sqlite test-community-only test-shop-off test-postgres test-brow
 
 test-sqlite: venv
 	@echo "== pass 1/5: SQLite, in-memory channel layer, eager Celery =="
-	env -u DATABASE_URL -u REDIS_URL SPROUT_TEST_PASS=sqlite $(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+	env -u DATABASE_URL -u REDIS_URL SPROUT_TEST_PASS=sqlite $(PY) -m pytest $(XDIST) -m "not browser" $(PYTEST_ARGS)
 
 # Dependencies point one way at run time: with only the kernel and the notes
 # community installed (config.settings.community_only), a plain notes site,
@@ -124,19 +132,19 @@ test-community-only: venv
 	@echo "== pass 2/5: only the kernel and the community installed =="
 	env -u DATABASE_URL -u REDIS_URL SPROUT_TEST_PASS=sqlite \
 	  DJANGO_SETTINGS_MODULE=config.settings.community_only \
-	  $(PY) -m pytest -m "not browser" tests/core tests/community $(PYTEST_ARGS)
+	  $(PY) -m pytest $(XDIST) -m "not browser" tests/core tests/community $(PYTEST_ARGS)
 
 # The shop is optional (SHOP_ENABLED=false leaves it uninstalled): the whole
 # suite but the shop's own tests, on a site without it.
 test-shop-off: venv
 	@echo "== pass 3/5: the shop switched off (SHOP_ENABLED=false) =="
 	env -u DATABASE_URL -u REDIS_URL SPROUT_TEST_PASS=sqlite SHOP_ENABLED=false \
-	  $(PY) -m pytest -m "not browser" --ignore=tests/shop $(PYTEST_ARGS)
+	  $(PY) -m pytest $(XDIST) -m "not browser" --ignore=tests/shop $(PYTEST_ARGS)
 
 test-postgres: venv
 	@echo "== pass 4/5: PostgreSQL + Redis, real Celery worker =="
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) SPROUT_TEST_PASS=postgres \
-	  $(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+	  $(PY) -m pytest $(XDIST) -m "not browser" $(PYTEST_ARGS)
 
 # Browser tests marked postgres too (websockets: the live room) need a server
 # process sharing the test database, so they run on PostgreSQL (and skip, or

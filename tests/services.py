@@ -64,10 +64,29 @@ def nginx_binary() -> str | None:
 
 
 def free_port() -> int:
-    """A TCP port of 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A TCP port of 127.0.0.1 that nothing listens on now.
+
+    The process the port is for binds it a moment later, so under
+    pytest-xdist each worker takes its ports from its own share (worker N of
+    K: port // 2 % K == N; halved, since Linux hands ``bind`` odd ports and
+    keeps even ones for outgoing connections): two workers are never handed
+    the same port in that moment."""
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+    share = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")) % count
+    probes: list[socket.socket] = []
+    try:
+        # Held open while looking, so that the kernel hands out another port each time.
+        while len(probes) < 1000:
+            probe = socket.socket()
+            probes.append(probe)
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+            if port // 2 % count == share:
+                return port
+        raise RuntimeError("no free port of this worker's share in 1,000 tries")
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 def shared_database_url() -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import itertools
 import random
+from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -36,6 +37,7 @@ from kol.models import (
     Tier,
 )
 from tests.factories import NoteFactory
+from tests.shared_rows import kept_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -47,8 +49,7 @@ POOL_MODELS = (
 )  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def small_demo(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
+def shrink(monkeypatch: pytest.MonkeyPatch) -> None:
     # The same shapes as the real seed, at sizes that paint fast.
     monkeypatch.setattr(
         demo_plan, "ASPECTS", (("3:4", 96, 128, 50), ("1:1", 100, 100, 25), ("4:3", 128, 96, 25))
@@ -57,6 +58,11 @@ def small_demo(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
     monkeypatch.setattr(demo, "PHOTO_POOL", 2)
     monkeypatch.setattr(demo, "AVATAR_POOL", 2)
     monkeypatch.setattr(demo, "AVATAR_SIZE", 64)
+
+
+@pytest.fixture(autouse=True)
+def small_demo(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
+    shrink(monkeypatch)
     settings.SPROUT_KOL_TIERS = TINY_TIERS
 
 
@@ -77,35 +83,140 @@ def row_counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in POOL_MODELS}
 
 
-def test_seed_grows_a_pool_across_every_tier() -> None:
-    out, err = seed()
-
-    creators = CreatorProfile.objects.select_related("user")
-    assert creators.count() == 8
-    assert {c.tier for c in creators} == set(Tier.values)
-    assert all(c.tier == selectors.tier_for(c.user.follower_count) for c in creators)
-    names = [c.user.username for c in creators]
-    assert any(n.startswith("demo_") for n in names)
-    assert any(n.startswith(demo.CREATOR_PREFIX) for n in names)
-    assert all(c.niches.exists() and c.bio for c in creators)
-    for member in User.objects.filter(username__startswith=demo.CREATOR_PREFIX):
-        assert member.avatar and member.check_password("sprout-demo")
-        notes = Note.objects.filter(author=member, status=Note.Status.PUBLISHED)
-        assert 1 <= notes.count() <= 3
-        assert all(n.photos.count() == 1 and n.photos.get().renditions for n in notes)
-    assert "Creator pool: 8 creators" in out
-    assert "agency_bloom" in out
-    assert "Creators[" in err and "History [" in err
+@pytest.fixture(scope="class")
+def seeded(django_db_setup: None, django_db_blocker: Any) -> Iterator[tuple[str, str]]:
+    """One default seed for the tests of a class (tests/shared_rows.py): its
+    output, and its rows until the class's last test."""
+    with kept_rows(django_db_blocker), pytest.MonkeyPatch.context() as patch:
+        shrink(patch)
+        with override_settings(SPROUT_KOL_TIERS=TINY_TIERS), django_db_blocker.unblock():
+            output = seed()
+        yield output
 
 
-def test_demo_members_with_notes_join_the_pool_and_keep_their_notes() -> None:
-    seed()
+class TestOneSeed:
+    """What one default seed wrote, read by several tests: seeded once for
+    them, each test's own writes rolled back."""
 
-    demo_creators = CreatorProfile.objects.filter(user__username__startswith="demo_")
-    assert demo_creators.exists()
-    for creator in demo_creators:
-        assert creator.user.note_count > 0
-        assert not creator.user.is_staff  # the demo moderators stay out of the pool
+    def test_seed_grows_a_pool_across_every_tier(self, seeded: tuple[str, str]) -> None:
+        out, err = seeded
+
+        creators = CreatorProfile.objects.select_related("user")
+        assert creators.count() == 8
+        assert {c.tier for c in creators} == set(Tier.values)
+        assert all(c.tier == selectors.tier_for(c.user.follower_count) for c in creators)
+        names = [c.user.username for c in creators]
+        assert any(n.startswith("demo_") for n in names)
+        assert any(n.startswith(demo.CREATOR_PREFIX) for n in names)
+        assert all(c.niches.exists() and c.bio for c in creators)
+        for member in User.objects.filter(username__startswith=demo.CREATOR_PREFIX):
+            assert member.avatar and member.check_password("sprout-demo")
+            notes = Note.objects.filter(author=member, status=Note.Status.PUBLISHED)
+            assert 1 <= notes.count() <= 3
+            assert all(n.photos.count() == 1 and n.photos.get().renditions for n in notes)
+        assert "Creator pool: 8 creators" in out
+        assert "agency_bloom" in out
+        assert "Creators[" in err and "History [" in err
+
+    def test_demo_members_with_notes_join_the_pool_and_keep_their_notes(
+        self, seeded: tuple[str, str]
+    ) -> None:
+        demo_creators = CreatorProfile.objects.filter(user__username__startswith="demo_")
+        assert demo_creators.exists()
+        for creator in demo_creators:
+            assert creator.user.note_count > 0
+            assert not creator.user.is_staff  # the demo moderators stay out of the pool
+
+    def test_every_creator_has_sixty_days_of_stats_that_match_the_follows(
+        self, seeded: tuple[str, str]
+    ) -> None:
+        today = selectors.stats_today()
+        for creator in CreatorProfile.objects.select_related("user"):
+            history = list(creator.daily_stats.order_by("date"))
+            assert [s.date for s in history] == [
+                today - timedelta(days=n) for n in range(59, -1, -1)
+            ]
+            assert history[-1].followers == creator.user.follower_count
+            for before, day in itertools.pairwise(history):
+                # Follows are only added: each day's growth is its new followers.
+                assert day.followers - before.followers == day.new_followers
+            end = datetime.combine(history[0].date + timedelta(days=1), time.min, tzinfo=UTC)
+            assert (
+                history[0].followers
+                == Follow.objects.filter(followee=creator.user, created_at__lt=end).count()
+            )
+            assert all(0 <= s.engagement_rate <= 0.5 for s in history)
+            assert creator.engagement_rate == history[-1].engagement_rate
+        posted = CreatorDailyStat.objects.filter(notes_published__gt=0).count()
+        assert posted > 8  # a rhythm, not one note per creator
+        assert CreatorDailyStat.objects.filter(likes_received__gt=0).exists()
+
+    def test_seeded_counters_agree_with_the_rows(self, seeded: tuple[str, str]) -> None:
+        for user in User.objects.annotate(
+            followers=Count("follower_rel", distinct=True),
+            following=Count("following_rel", distinct=True),
+        ):
+            assert (user.follower_count, user.following_count) == (user.followers, user.following)
+            assert user.note_count == user.notes.filter(status=Note.Status.PUBLISHED).count()
+        now = timezone.now()
+        for note in Note.objects.annotate(n=Count("likes")):
+            assert note.like_count == note.n
+            assert note.published_at is not None
+            assert note.hot_score == ranking.hot_score(
+                likes=note.like_count,
+                collects=note.collect_count,
+                comments=note.comment_count,
+                published_at=note.published_at,
+            )
+            assert all(note.published_at <= like.created_at <= now for like in note.likes.all())
+        assert not Follow.objects.filter(created_at__gt=now).exists()
+        fans = User.objects.filter(username__startswith=demo.FAN_PREFIX)
+        assert fans.exists()
+        assert all(f.following_count > 0 for f in fans)
+
+    def test_the_pool_is_screened_and_the_top_is_invited(self, seeded: tuple[str, str]) -> None:
+        assert not CreatorProfile.objects.filter(score__isnull=True).exists()
+        assert all(len(c.score_reasons) == 5 for c in CreatorProfile.objects.all())
+        best = CreatorProfile.objects.order_by("-score", "id").first()
+        assert best is not None
+        # The live rooms' demo, seeded next, invites more hosts (live.demo).
+        accepted = Invitation.objects.get(status=Invitation.Status.ACCEPTED, user_id=best.user_id)
+        open_ = Invitation.objects.get(status=Invitation.Status.SENT)
+        assert selectors.can_host_live(User.objects.get(pk=accepted.user_id))
+        assert not selectors.can_host_live(User.objects.get(pk=open_.user_id))
+        # Invited on the screening before any broadcast; screened again once the
+        # live part gave the host sessions (kol.demo.screen_demo).
+        assert accepted.reasons[:4] == best.score_reasons[:4]
+        assert accepted.reasons[4] == "no live sessions yet"
+        assert best.score_reasons[4].startswith("live performance")
+        assert accepted.invited_by is not None and accepted.invited_by.username == "moderator"
+
+    def test_members_outside_the_pool_have_pending_applications(
+        self, seeded: tuple[str, str]
+    ) -> None:
+        applications = Application.objects.select_related("applicant")
+        assert applications.exists()
+        for application in applications:
+            assert application.status == Application.Status.PENDING
+            assert application.niches.exists()
+            assert not CreatorProfile.objects.filter(user=application.applicant).exists()
+            assert not application.applicant.is_staff
+
+    def test_running_twice_adds_nothing(self, seeded: tuple[str, str]) -> None:
+        before = row_counts()
+
+        out, _ = seed()
+
+        assert row_counts() == before
+        assert "Creator pool: 0 creators (0 new members, 0 notes), 0 fans, 0 follows" in out
+
+    def test_dry_run_after_a_seed_has_nothing_to_add(self, seeded: tuple[str, str]) -> None:
+        before = row_counts()
+
+        out, _ = seed("--dry-run")
+
+        assert row_counts() == before
+        assert "would add 0 of 8 creators" in out
 
 
 def test_agencies_have_staff_managers_and_rosters_at_agreed_shares() -> None:
@@ -134,29 +245,6 @@ def test_agencies_have_staff_managers_and_rosters_at_agreed_shares() -> None:
     assert 1 <= verified <= 15  # about a tenth
 
 
-def test_every_creator_has_sixty_days_of_stats_that_match_the_follows() -> None:
-    seed()
-
-    today = selectors.stats_today()
-    for creator in CreatorProfile.objects.select_related("user"):
-        history = list(creator.daily_stats.order_by("date"))
-        assert [s.date for s in history] == [today - timedelta(days=n) for n in range(59, -1, -1)]
-        assert history[-1].followers == creator.user.follower_count
-        for before, day in itertools.pairwise(history):
-            # Follows are only added: each day's growth is its new followers.
-            assert day.followers - before.followers == day.new_followers
-        end = datetime.combine(history[0].date + timedelta(days=1), time.min, tzinfo=UTC)
-        assert (
-            history[0].followers
-            == Follow.objects.filter(followee=creator.user, created_at__lt=end).count()
-        )
-        assert all(0 <= s.engagement_rate <= 0.5 for s in history)
-        assert creator.engagement_rate == history[-1].engagement_rate
-    posted = CreatorDailyStat.objects.filter(notes_published__gt=0).count()
-    assert posted > 8  # a rhythm, not one note per creator
-    assert CreatorDailyStat.objects.filter(likes_received__gt=0).exists()
-
-
 def test_simulated_engagement_follows_the_stats_definition() -> None:
     plan = demo.build_pool(
         seed=1,
@@ -172,74 +260,6 @@ def test_simulated_engagement_follows_the_stats_definition() -> None:
     assert min(settled) > 0.5 * plan.engagement * (1 - abs(plan.trend))
     assert max(settled) < 1.5 * plan.engagement * (1 + abs(plan.trend))
     assert all(r["notes_published"] == 1 for r in rows)
-
-
-def test_seeded_counters_agree_with_the_rows() -> None:
-    seed()
-
-    for user in User.objects.annotate(
-        followers=Count("follower_rel", distinct=True),
-        following=Count("following_rel", distinct=True),
-    ):
-        assert (user.follower_count, user.following_count) == (user.followers, user.following)
-        assert user.note_count == user.notes.filter(status=Note.Status.PUBLISHED).count()
-    now = timezone.now()
-    for note in Note.objects.annotate(n=Count("likes")):
-        assert note.like_count == note.n
-        assert note.published_at is not None
-        assert note.hot_score == ranking.hot_score(
-            likes=note.like_count,
-            collects=note.collect_count,
-            comments=note.comment_count,
-            published_at=note.published_at,
-        )
-        assert all(note.published_at <= like.created_at <= now for like in note.likes.all())
-    assert not Follow.objects.filter(created_at__gt=now).exists()
-    fans = User.objects.filter(username__startswith=demo.FAN_PREFIX)
-    assert fans.exists()
-    assert all(f.following_count > 0 for f in fans)
-
-
-def test_the_pool_is_screened_and_the_top_is_invited() -> None:
-    seed()
-
-    assert not CreatorProfile.objects.filter(score__isnull=True).exists()
-    assert all(len(c.score_reasons) == 5 for c in CreatorProfile.objects.all())
-    best = CreatorProfile.objects.order_by("-score", "id").first()
-    assert best is not None
-    # The live rooms' demo, seeded next, invites more hosts (live.demo).
-    accepted = Invitation.objects.get(status=Invitation.Status.ACCEPTED, user_id=best.user_id)
-    open_ = Invitation.objects.get(status=Invitation.Status.SENT)
-    assert selectors.can_host_live(User.objects.get(pk=accepted.user_id))
-    assert not selectors.can_host_live(User.objects.get(pk=open_.user_id))
-    # Invited on the screening before any broadcast; screened again once the
-    # live part gave the host sessions (kol.demo.screen_demo).
-    assert accepted.reasons[:4] == best.score_reasons[:4]
-    assert accepted.reasons[4] == "no live sessions yet"
-    assert best.score_reasons[4].startswith("live performance")
-    assert accepted.invited_by is not None and accepted.invited_by.username == "moderator"
-
-
-def test_members_outside_the_pool_have_pending_applications() -> None:
-    seed()
-
-    applications = Application.objects.select_related("applicant")
-    assert applications.exists()
-    for application in applications:
-        assert application.status == Application.Status.PENDING
-        assert application.niches.exists()
-        assert not CreatorProfile.objects.filter(user=application.applicant).exists()
-        assert not application.applicant.is_staff
-
-
-def test_running_twice_adds_nothing() -> None:
-    seed()
-    before = row_counts()
-
-    out, _ = seed()
-
-    assert row_counts() == before
-    assert "Creator pool: 0 creators (0 new members, 0 notes), 0 fans, 0 follows" in out
 
 
 def test_a_bigger_second_run_adds_only_the_new_creators() -> None:
@@ -265,16 +285,6 @@ def test_dry_run_writes_nothing() -> None:
     assert row_counts() == before
     assert "Dry run (creator pool): would add 8 of 8 creators" in out
     assert "Nothing was written" in out
-
-
-def test_dry_run_after_a_seed_has_nothing_to_add() -> None:
-    seed()
-    before = row_counts()
-
-    out, _ = seed("--dry-run")
-
-    assert row_counts() == before
-    assert "would add 0 of 8 creators" in out
 
 
 def test_if_empty_leaves_a_site_with_notes_alone() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import F, Max, Min, Sum
 from django.test import Client
+from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,6 +26,7 @@ from kol.models import CreatorDailyStat, CreatorProfile, Invitation
 from live import demo, selectors
 from live.models import ChatMessage, LiveSession, Room
 from tests.factories import NoteFactory
+from tests.shared_rows import kept_rows
 from wallet.models import (
     Account,
     Entry,
@@ -43,14 +46,21 @@ MODELS = (
 )  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def small_demo(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
+TINY_TIERS = {"micro": 4, "mid": 8, "macro": 16, "mega": 32}
+
+
+def shrink(monkeypatch: pytest.MonkeyPatch) -> None:
     # The pool's demo at sizes that paint fast (as tests/kol/test_demo.py).
     monkeypatch.setattr(kol_demo, "PHOTO_SIZES", ((96, 128), (100, 100)))
     monkeypatch.setattr(kol_demo, "PHOTO_POOL", 2)
     monkeypatch.setattr(kol_demo, "AVATAR_POOL", 2)
     monkeypatch.setattr(kol_demo, "AVATAR_SIZE", 64)
-    settings.SPROUT_KOL_TIERS = {"micro": 4, "mid": 8, "macro": 16, "mega": 32}
+
+
+@pytest.fixture(autouse=True)
+def small_demo(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
+    shrink(monkeypatch)
+    settings.SPROUT_KOL_TIERS = TINY_TIERS
 
 
 def seed(*args: str, hosts: int = 3) -> tuple[str, str]:
@@ -72,152 +82,162 @@ def hosts() -> list[User]:
     return list(User.objects.filter(rooms__isnull=False).distinct().order_by("pk"))
 
 
-def test_hosts_get_past_sessions_with_gifts() -> None:
-    out, err = seed()
+@pytest.fixture(scope="class")
+def seeded(django_db_setup: None, django_db_blocker: Any) -> Iterator[tuple[str, str]]:
+    """One default seed for the tests of a class (tests/shared_rows.py): its
+    output, and its rows until the class's last test."""
+    with kept_rows(django_db_blocker), pytest.MonkeyPatch.context() as patch:
+        shrink(patch)
+        with override_settings(SPROUT_KOL_TIERS=TINY_TIERS), django_db_blocker.unblock():
+            output = seed()
+        yield output
 
-    assert len(hosts()) == 3
-    assert all(kol_selectors.can_host_live(host) for host in hosts())
-    assert not Room.objects.exclude(state=Room.State.ENDED).exists()
-    assert not LiveSession.objects.filter(ended_at__isnull=True).exists()
-    midnight = datetime.combine(timezone.now().astimezone(UTC).date(), time.min, tzinfo=UTC)
-    for host in hosts():
-        sessions = LiveSession.objects.filter(room__host=host)
-        assert demo.SESSIONS_PER_HOST[0] <= sessions.count() <= demo.SESSIONS_PER_HOST[1]
-        for session in sessions.select_related("room"):
-            assert midnight - timedelta(days=demo.SESSION_DAYS) <= session.started_at
+
+class TestOneSeed:
+    """What one default seed wrote, read by several tests: seeded once for
+    them, each test's own writes rolled back."""
+
+    def test_hosts_get_past_sessions_with_gifts(self, seeded: tuple[str, str]) -> None:
+        out, err = seeded
+
+        assert len(hosts()) == 3
+        assert all(kol_selectors.can_host_live(host) for host in hosts())
+        assert not Room.objects.exclude(state=Room.State.ENDED).exists()
+        assert not LiveSession.objects.filter(ended_at__isnull=True).exists()
+        midnight = datetime.combine(timezone.now().astimezone(UTC).date(), time.min, tzinfo=UTC)
+        for host in hosts():
+            sessions = LiveSession.objects.filter(room__host=host)
+            assert demo.SESSIONS_PER_HOST[0] <= sessions.count() <= demo.SESSIONS_PER_HOST[1]
+            for session in sessions.select_related("room"):
+                assert midnight - timedelta(days=demo.SESSION_DAYS) <= session.started_at
+                assert session.ended_at is not None
+                assert session.started_at < session.ended_at < midnight
+                assert session.room.started_at == session.started_at
+                assert session.room.ended_at == session.ended_at
+                sends = GiftSend.objects.filter(session_id=session.pk)
+                assert sends.exists()
+                assert set(sends.values_list("room_id", "host_id").distinct()) == {
+                    (session.room_id, host.pk)
+                }
+        assert GiftSend.objects.values("gift").distinct().count() >= 4  # the catalog, not one gift
+        assert "Live rooms: 3 hosts (2 newly invited)" in out
+        assert "Wallets [" in err and "Sessions[" in err
+
+    def test_the_books_reconcile_and_every_host_is_due_a_payout(
+        self, seeded: tuple[str, str]
+    ) -> None:
+        out = io.StringIO()
+        call_command("reconcile_ledger", stdout=out)
+        assert "ledger OK" in out.getvalue()
+        out = io.StringIO()
+        call_command("run_payouts", "--dry-run", "--no-progress", stdout=out)
+        printed = out.getvalue()
+        for host in hosts():
+            assert re.search(rf"@{host.username}: [\d,]+ coins .*\[would pay\]", printed)
+        # Every host; with the shop on, creators with earned commission too.
+        made = re.search(r"(\d+) payout\(s\) would be made", printed)
+        assert made is not None and int(made.group(1)) >= 3, printed
+        assert not Payout.objects.exists()
+
+    def test_timestamps_moved_into_the_past_together(self, seeded: tuple[str, str]) -> None:
+        now = timezone.now()
+        assert not Line.objects.exclude(created_at=F("entry__created_at")).exists()
+        assert not GiftSend.objects.exclude(created_at=F("entry__created_at")).exists()
+        records = IdempotencyRecord.objects.filter(entry__isnull=False)
+        assert not records.exclude(created_at=F("entry__created_at")).exists()
+        assert not Entry.objects.filter(created_at__gt=now).exists()
+        first_gift = dict(
+            GiftSend.objects.values("sender")
+            .annotate(at=Min("created_at"))
+            .values_list("sender", "at")
+        )
+        # The coins' payments (with the shop on, its demo orders are paid too).
+        recharges = Payment.objects.filter(purpose=Payment.RECHARGE)
+        assert set(first_gift) == set(recharges.values_list("user", flat=True))
+        for payment in recharges.select_related("entry", "user"):
+            assert payment.status == Payment.Status.SUCCEEDED
+            assert payment.entry is not None and payment.completed_at is not None
+            assert payment.user.date_joined < payment.created_at <= payment.completed_at
+            assert payment.completed_at == payment.entry.created_at
+            money = Entry.objects.get(pk=payment.entry.reference["money_entry"])
+            assert money.created_at == payment.entry.created_at
+            assert payment.completed_at < first_gift[payment.user_id]  # coins before gifts
+        for account in Account.objects.annotate(first=Min("lines__created_at")):
+            assert account.first is None or account.created_at <= account.first
+        for session in LiveSession.objects.all():
             assert session.ended_at is not None
-            assert session.started_at < session.ended_at < midnight
-            assert session.room.started_at == session.started_at
-            assert session.room.ended_at == session.ended_at
+            for sent in GiftSend.objects.filter(session_id=session.pk):
+                assert session.started_at <= sent.created_at <= session.ended_at
+            for message in ChatMessage.objects.filter(session=session):
+                assert session.started_at <= message.created_at <= session.ended_at
+        for host in hosts():
+            invitation = Invitation.objects.get(user=host, status=Invitation.Status.ACCEPTED)
+            first = LiveSession.objects.filter(room__host=host).aggregate(at=Min("started_at"))[
+                "at"
+            ]
+            assert invitation.responded_at is not None and invitation.responded_at < first
+
+    def test_reports_and_leaderboards_read_like_a_crowd(self, seeded: tuple[str, str]) -> None:
+        top_shares = []
+        for session in LiveSession.objects.select_related("room__host"):
+            report = selectors.session_report(session)
+            cash, traffic = report["cash"], report["traffic"]
             sends = GiftSend.objects.filter(session_id=session.pk)
-            assert sends.exists()
-            assert set(sends.values_list("room_id", "host_id").distinct()) == {
-                (session.room_id, host.pk)
-            }
-    assert GiftSend.objects.values("gift").distinct().count() >= 4  # the catalog, not one gift
-    assert "Live rooms: 3 hosts (2 newly invited)" in out
-    assert "Wallets [" in err and "Sessions[" in err
+            assert cash["coins"] == sends.aggregate(n=Sum("coins"))["n"]
+            assert cash["unique_payers"] == sends.values("sender").distinct().count()
+            assert 0 < cash["earnings"] < cash["coins"]  # the platform took its share
+            assert traffic["unique_viewers"] > cash["unique_payers"]
+            assert cash["unique_payers"] <= traffic["peak_viewers"] <= traffic["unique_viewers"]
+            assert traffic["chat_messages"] == ChatMessage.objects.filter(session=session).count()
+            assert traffic["watch_seconds"] > 0 and traffic["hearts"] > 0
+            board = selectors.session_top_gifters(session.pk)
+            assert [g.coins for g in board] == sorted((g.coins for g in board), reverse=True)
+            top_shares.append(board[0].coins / cash["coins"])
+        # Somebody tops most leaderboards by a margin; not every gifter gives alike.
+        assert max(top_shares) > 0.3
 
+    def test_daily_stats_gain_the_gift_income_of_the_session_days(
+        self, seeded: tuple[str, str]
+    ) -> None:
+        given: Counter[tuple[int, Any]] = Counter()
+        for host_id, at, coins in GiftSend.objects.values_list("host_id", "created_at", "coins"):
+            given[(host_id, at.astimezone(UTC).date())] += coins
+        stats = defaultdict(int)
+        for user_id, day, income in CreatorDailyStat.objects.filter(gift_income__gt=0).values_list(
+            "creator__user_id", "date", "gift_income"
+        ):
+            stats[(user_id, day)] = income
+        assert stats == given
 
-def test_the_books_reconcile_and_every_host_is_due_a_payout() -> None:
-    seed()
+    def test_the_latest_screening_sees_the_hosts_past_broadcasts(
+        self, seeded: tuple[str, str], client: Client
+    ) -> None:
+        out, _ = seeded
 
-    out = io.StringIO()
-    call_command("reconcile_ledger", stdout=out)
-    assert "ledger OK" in out.getvalue()
-    out = io.StringIO()
-    call_command("run_payouts", "--dry-run", "--no-progress", stdout=out)
-    printed = out.getvalue()
-    for host in hosts():
-        assert re.search(rf"@{host.username}: [\d,]+ coins .*\[would pay\]", printed)
-    # Every host; with the shop on, creators with earned commission too.
-    made = re.search(r"(\d+) payout\(s\) would be made", printed)
-    assert made is not None and int(made.group(1)) >= 3, printed
-    assert not Payout.objects.exists()
+        last_end = LiveSession.objects.aggregate(last=Max("ended_at"))["last"]
+        for host in hosts():
+            profile = CreatorProfile.objects.get(user=host)
+            assert profile.scored_at is not None and profile.scored_at > last_end
+            assert not any("no live sessions" in reason for reason in profile.score_reasons)
+            assert any(reason.startswith("live performance") for reason in profile.score_reasons)
+            client.force_login(host)
+            page = client.get(reverse("studio")).content.decode()
+            screening = page.split("Your latest screening", 1)[1].split("</section>", 1)[0]
+            assert "live performance" in screening and "no live sessions" not in screening
+            assert f'href="{reverse("go_live")}"' in page
+        # Creators who never broadcast still say so.
+        others = CreatorProfile.objects.exclude(user__in=hosts()).exclude(score=None)
+        assert all("no live sessions yet" in p.score_reasons for p in others)
+        assert "Screening after every part:" in out
 
+    def test_running_twice_adds_nothing(self, seeded: tuple[str, str]) -> None:
+        before = row_counts()
 
-def test_timestamps_moved_into_the_past_together() -> None:
-    seed()
+        out, _ = seed()
 
-    now = timezone.now()
-    assert not Line.objects.exclude(created_at=F("entry__created_at")).exists()
-    assert not GiftSend.objects.exclude(created_at=F("entry__created_at")).exists()
-    records = IdempotencyRecord.objects.filter(entry__isnull=False)
-    assert not records.exclude(created_at=F("entry__created_at")).exists()
-    assert not Entry.objects.filter(created_at__gt=now).exists()
-    first_gift = dict(
-        GiftSend.objects.values("sender").annotate(at=Min("created_at")).values_list("sender", "at")
-    )
-    # The coins' payments (with the shop on, its demo orders are paid too).
-    recharges = Payment.objects.filter(purpose=Payment.RECHARGE)
-    assert set(first_gift) == set(recharges.values_list("user", flat=True))
-    for payment in recharges.select_related("entry", "user"):
-        assert payment.status == Payment.Status.SUCCEEDED
-        assert payment.entry is not None and payment.completed_at is not None
-        assert payment.user.date_joined < payment.created_at <= payment.completed_at
-        assert payment.completed_at == payment.entry.created_at
-        money = Entry.objects.get(pk=payment.entry.reference["money_entry"])
-        assert money.created_at == payment.entry.created_at
-        assert payment.completed_at < first_gift[payment.user_id]  # coins before gifts
-    for account in Account.objects.annotate(first=Min("lines__created_at")):
-        assert account.first is None or account.created_at <= account.first
-    for session in LiveSession.objects.all():
-        assert session.ended_at is not None
-        for sent in GiftSend.objects.filter(session_id=session.pk):
-            assert session.started_at <= sent.created_at <= session.ended_at
-        for message in ChatMessage.objects.filter(session=session):
-            assert session.started_at <= message.created_at <= session.ended_at
-    for host in hosts():
-        invitation = Invitation.objects.get(user=host, status=Invitation.Status.ACCEPTED)
-        first = LiveSession.objects.filter(room__host=host).aggregate(at=Min("started_at"))["at"]
-        assert invitation.responded_at is not None and invitation.responded_at < first
-
-
-def test_reports_and_leaderboards_read_like_a_crowd() -> None:
-    seed()
-
-    top_shares = []
-    for session in LiveSession.objects.select_related("room__host"):
-        report = selectors.session_report(session)
-        cash, traffic = report["cash"], report["traffic"]
-        sends = GiftSend.objects.filter(session_id=session.pk)
-        assert cash["coins"] == sends.aggregate(n=Sum("coins"))["n"]
-        assert cash["unique_payers"] == sends.values("sender").distinct().count()
-        assert 0 < cash["earnings"] < cash["coins"]  # the platform took its share
-        assert traffic["unique_viewers"] > cash["unique_payers"]
-        assert cash["unique_payers"] <= traffic["peak_viewers"] <= traffic["unique_viewers"]
-        assert traffic["chat_messages"] == ChatMessage.objects.filter(session=session).count()
-        assert traffic["watch_seconds"] > 0 and traffic["hearts"] > 0
-        board = selectors.session_top_gifters(session.pk)
-        assert [g.coins for g in board] == sorted((g.coins for g in board), reverse=True)
-        top_shares.append(board[0].coins / cash["coins"])
-    # Somebody tops most leaderboards by a margin; not every gifter gives alike.
-    assert max(top_shares) > 0.3
-
-
-def test_daily_stats_gain_the_gift_income_of_the_session_days() -> None:
-    seed()
-
-    given: Counter[tuple[int, Any]] = Counter()
-    for host_id, at, coins in GiftSend.objects.values_list("host_id", "created_at", "coins"):
-        given[(host_id, at.astimezone(UTC).date())] += coins
-    stats = defaultdict(int)
-    for user_id, day, income in CreatorDailyStat.objects.filter(gift_income__gt=0).values_list(
-        "creator__user_id", "date", "gift_income"
-    ):
-        stats[(user_id, day)] = income
-    assert stats == given
-
-
-def test_the_latest_screening_sees_the_hosts_past_broadcasts(client: Client) -> None:
-    out, _ = seed()
-
-    last_end = LiveSession.objects.aggregate(last=Max("ended_at"))["last"]
-    for host in hosts():
-        profile = CreatorProfile.objects.get(user=host)
-        assert profile.scored_at is not None and profile.scored_at > last_end
-        assert not any("no live sessions" in reason for reason in profile.score_reasons)
-        assert any(reason.startswith("live performance") for reason in profile.score_reasons)
-        client.force_login(host)
-        page = client.get(reverse("studio")).content.decode()
-        screening = page.split("Your latest screening", 1)[1].split("</section>", 1)[0]
-        assert "live performance" in screening and "no live sessions" not in screening
-        assert f'href="{reverse("go_live")}"' in page
-    # Creators who never broadcast still say so.
-    others = CreatorProfile.objects.exclude(user__in=hosts()).exclude(score=None)
-    assert all("no live sessions yet" in p.score_reasons for p in others)
-    assert "Screening after every part:" in out
-
-
-def test_running_twice_adds_nothing() -> None:
-    seed()
-    before = row_counts()
-
-    out, _ = seed()
-
-    assert row_counts() == before
-    assert "3 of 3 hosts have rooms already" in out
-    assert "nothing to add" in out
+        assert row_counts() == before
+        assert "3 of 3 hosts have rooms already" in out
+        assert "nothing to add" in out
 
 
 def test_more_hosts_later_leaves_the_first_ones_alone() -> None:
