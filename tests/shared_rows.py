@@ -21,11 +21,13 @@ module still start from an empty database.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from django.db import transaction
+from django.test.utils import override_settings
 
 
 @contextmanager
@@ -42,3 +44,24 @@ def kept_rows(django_db_blocker: Any) -> Iterator[None]:
         with django_db_blocker.unblock():
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
+
+
+def seeded_once[T](
+    django_db_blocker: Any,
+    prepare: Callable[[pytest.MonkeyPatch], None],
+    seed: Callable[[], T],
+    **settings: Any,
+) -> Iterator[T]:
+    """The body of a class-scoped fixture sharing one seed: ``prepare``
+    patches what the seed should be (smaller, faster), ``seed`` runs under
+    ``settings``; its result is yielded while its rows are kept.
+
+        @pytest.fixture(scope="class")
+        def seeded(django_db_setup, django_db_blocker):
+            yield from seeded_once(django_db_blocker, shrink, seed, SPROUT_X=1)
+    """
+    with kept_rows(django_db_blocker), pytest.MonkeyPatch.context() as patch:
+        prepare(patch)
+        with override_settings(**settings), django_db_blocker.unblock():
+            output = seed()
+        yield output

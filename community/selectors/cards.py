@@ -350,23 +350,11 @@ def note_recent_keys(
     if topic_id is not None:
         where.append(_on_topic())
         params.append(topic_id)
-    if blocked:
-        unblocked, unblocked_params = _in("n.author_id", blocked, negate=True)
-        where.append(unblocked)
-        params += unblocked_params
     if after is not None:
         when = connection.ops.adapt_datetimefield_value(after[0])
         where.append("(n.published_at < %s OR (n.published_at = %s AND n.id < %s))")
         params += [when, when, after[1]]
-    dynamic, dynamic_params = _dynamic_columns("n", viewer_id)
-    sql = (
-        f"SELECT n.id, n.published_at, {dynamic} FROM {NOTE} n"  # noqa: S608
-        f" WHERE {' AND '.join(where)}"
-        f" ORDER BY n.published_at DESC, n.id DESC LIMIT {int(limit)}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*dynamic_params, *params])
-        rows = cursor.fetchall()
+    rows = _key_rows("published_at", where, params, blocked, viewer_id, limit)
     keys = []
     for row in rows:
         moment = _aware(row[1])
@@ -394,20 +382,34 @@ def note_hot_keys(
         _on_topic(),
     ]
     params: list[Any] = [PUBLISHED, topic_id]
-    if blocked:
-        unblocked, unblocked_params = _in("n.author_id", blocked, negate=True)
-        where.append(unblocked)
-        params += unblocked_params
     if after is not None:
         key, last_id = after
         where.append("(n.hot_score < %s OR (n.hot_score = %s AND n.id < %s))")
         params += [key, key, last_id]
+    rows = _key_rows("hot_score", where, params, blocked, viewer_id, limit)
+    return [(_card_key(row[0], row[2:8]), float(row[1])) for row in rows]
+
+
+def _key_rows(
+    order: str,
+    where: list[str],
+    params: list[Any],
+    blocked: Sequence[int],
+    viewer_id: int | None,
+    limit: int,
+) -> list[tuple[Any, ...]]:
+    """``(id, <order column>, <the card key's columns>)`` of the first
+    ``limit`` notes matching ``where`` (and not by ``blocked`` authors), by
+    ``order`` then id, newest or highest first."""
+    if blocked:
+        unblocked, unblocked_params = _in("n.author_id", blocked, negate=True)
+        where, params = [*where, unblocked], [*params, *unblocked_params]
     dynamic, dynamic_params = _dynamic_columns("n", viewer_id)
     sql = (
-        f"SELECT n.id, n.hot_score, {dynamic} FROM {NOTE} n"  # noqa: S608
+        f"SELECT n.id, n.{order}, {dynamic} FROM {NOTE} n"  # noqa: S608
         f" WHERE {' AND '.join(where)}"
-        f" ORDER BY n.hot_score DESC, n.id DESC LIMIT {int(limit)}"
+        f" ORDER BY n.{order} DESC, n.id DESC LIMIT {int(limit)}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*dynamic_params, *params])
-        return [(_card_key(row[0], row[2:8]), float(row[1])) for row in cursor.fetchall()]
+        return list(cursor.fetchall())

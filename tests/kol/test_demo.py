@@ -37,7 +37,7 @@ from kol.models import (
     Tier,
 )
 from tests.factories import NoteFactory
-from tests.shared_rows import kept_rows
+from tests.shared_rows import seeded_once
 
 pytestmark = pytest.mark.django_db
 
@@ -87,11 +87,7 @@ def row_counts() -> dict[str, int]:
 def seeded(django_db_setup: None, django_db_blocker: Any) -> Iterator[tuple[str, str]]:
     """One default seed for the tests of a class (tests/shared_rows.py): its
     output, and its rows until the class's last test."""
-    with kept_rows(django_db_blocker), pytest.MonkeyPatch.context() as patch:
-        shrink(patch)
-        with override_settings(SPROUT_KOL_TIERS=TINY_TIERS), django_db_blocker.unblock():
-            output = seed()
-        yield output
+    yield from seeded_once(django_db_blocker, shrink, seed, SPROUT_KOL_TIERS=TINY_TIERS)
 
 
 class TestOneSeed:

@@ -15,7 +15,6 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import F, Max, Min, Sum
 from django.test import Client
-from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,7 +25,7 @@ from kol.models import CreatorDailyStat, CreatorProfile, Invitation
 from live import demo, selectors
 from live.models import ChatMessage, LiveSession, Room
 from tests.factories import NoteFactory
-from tests.shared_rows import kept_rows
+from tests.shared_rows import seeded_once
 from wallet.models import (
     Account,
     Entry,
@@ -86,11 +85,7 @@ def hosts() -> list[User]:
 def seeded(django_db_setup: None, django_db_blocker: Any) -> Iterator[tuple[str, str]]:
     """One default seed for the tests of a class (tests/shared_rows.py): its
     output, and its rows until the class's last test."""
-    with kept_rows(django_db_blocker), pytest.MonkeyPatch.context() as patch:
-        shrink(patch)
-        with override_settings(SPROUT_KOL_TIERS=TINY_TIERS), django_db_blocker.unblock():
-            output = seed()
-        yield output
+    yield from seeded_once(django_db_blocker, shrink, seed, SPROUT_KOL_TIERS=TINY_TIERS)
 
 
 class TestOneSeed:
