@@ -31,18 +31,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 async def test_a_hub_back_from_a_redis_outage_fills_the_chat_it_missed_once(
     connect: Connect, live_room: Room
 ) -> None:
-    author = await database_sync_to_async(UserFactory)()
-    client = await connect(live_room.pk)
-    await client.hello()
-    room_hub = hub.hubs().hubs[live_room.pk]
-
-    def say(text: str) -> Any:
-        return ChatMessageFactory(room=live_room, user=author, text=text)
-
-    # A line the hub delivered before the outage.
-    seen = await database_sync_to_async(say)("before")
-    room_hub.deliver({**_event(seen), "type": "chat"})
-    assert (await client.wait_for("chat"))["id"] == seen.pk
+    client, room_hub, say = await _room_with_a_line_seen(connect, live_room)
 
     # Lines written while Redis was going away reach no hub (their events
     # are lost); the hot state fails (the hub's totals tick), then answers
@@ -69,17 +58,7 @@ async def test_the_fill_covers_the_gap_when_newer_lines_came_through_first(
     restart before the hub's fill has read the database: the gap's older
     lines still come, and the newer one is not sent twice (the fill runs from
     the last line delivered when Redis failed, not from the newest)."""
-    author = await database_sync_to_async(UserFactory)()
-    client = await connect(live_room.pk)
-    await client.hello()
-    room_hub = hub.hubs().hubs[live_room.pk]
-
-    def say(text: str) -> Any:
-        return ChatMessageFactory(room=live_room, user=author, text=text)
-
-    seen = await database_sync_to_async(say)("before")
-    room_hub.deliver({**_event(seen), "type": "chat"})
-    assert (await client.wait_for("chat"))["id"] == seen.pk
+    client, room_hub, say = await _room_with_a_line_seen(connect, live_room)
 
     assert room_hub._redis_failed() is True
     stored = await database_sync_to_async(say)("stored while away")
@@ -92,6 +71,24 @@ async def test_the_fill_covers_the_gap_when_newer_lines_came_through_first(
     later = await client.collect(0.5)
     assert [e for e in later if e["type"] == "chat"] == []
     assert room_hub.delivered_in_gap is None and room_hub.last_chat_id == after.pk
+
+
+async def _room_with_a_line_seen(connect: Connect, live_room: Room) -> tuple[Any, Any, Any]:
+    """A viewer in the room, its hub, and ``say`` (a chat line written to the
+    database by one author, announced to nobody), after one line the hub
+    delivered before any outage."""
+    author = await database_sync_to_async(UserFactory)()
+    client = await connect(live_room.pk)
+    await client.hello()
+    room_hub = hub.hubs().hubs[live_room.pk]
+
+    def say(text: str) -> Any:
+        return ChatMessageFactory(room=live_room, user=author, text=text)
+
+    seen = await database_sync_to_async(say)("before")
+    room_hub.deliver({**_event(seen), "type": "chat"})
+    assert (await client.wait_for("chat"))["id"] == seen.pk
+    return client, room_hub, say
 
 
 def _event(message: Any) -> dict[str, Any]:
