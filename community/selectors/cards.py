@@ -230,20 +230,19 @@ def note_discover_keys(
     own_limit`` rows in all), in one query with each note's counts and the
     viewer's flags."""
     creator_boost, topic_boost = boosts
-    # (boost, own, conditions, params, order)
-    streams: list[tuple[float, int, list[str], list[Any], str]] = []
-    by_score = "n.hot_score DESC, n.id DESC"
+    # (boost, conditions, params)
+    streams: list[tuple[float, list[str], list[Any]]] = []
     topic_sql, topic_params = _topic_match(followed_topics) if followed_topics else ("", [])
     followed, followed_params = _in("n.author_id", followed_users)
     not_followed, not_followed_params = _in("n.author_id", followed_users, negate=True)
     if followed_users:
-        streams.append((creator_boost, 0, [followed], followed_params, by_score))
+        streams.append((creator_boost, [followed], followed_params))
     if followed_topics:
         conditions, params = [topic_sql], list(topic_params)
         if followed_users:
             conditions.append(not_followed)
             params += not_followed_params
-        streams.append((topic_boost, 0, conditions, params, by_score))
+        streams.append((topic_boost, conditions, params))
     rest_conditions: list[str] = []
     rest_params: list[Any] = []
     if followed_users:
@@ -252,11 +251,11 @@ def note_discover_keys(
     if followed_topics:
         rest_conditions.append(f"NOT {topic_sql}")
         rest_params += list(topic_params)
-    streams.append((0.0, 0, rest_conditions, rest_params, by_score))
+    streams.append((0.0, rest_conditions, rest_params))
 
     parts: list[str] = []
     all_params: list[Any] = []
-    for index, (boost, _own, conditions, stream_params, order) in enumerate(streams):
+    for index, (boost, conditions, stream_params) in enumerate(streams):
         where = ["n.status = %s", *conditions]
         part_params: list[Any] = [PUBLISHED, *stream_params]
         if blocked:
@@ -272,7 +271,9 @@ def note_discover_keys(
                 " AND n.hot_score <= %s"
             )
             part_params += [boost, key, boost, key, last_id, key - boost + 1e-6]
-        part, params = _discover_part(index, boost, 0, where, part_params, order, limit)
+        part, params = _discover_part(
+            index, boost, 0, where, part_params, "n.hot_score DESC, n.id DESC", limit
+        )
         parts.append(part)
         all_params += params
     if own_since is not None and viewer_id is not None and own_limit > 0:

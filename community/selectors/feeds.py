@@ -12,11 +12,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import (
-    Q,
-    QuerySet,
-    prefetch_related_objects,
-)
 from django.utils import timezone
 
 from community import ranking
@@ -29,19 +24,9 @@ from community.selectors.cards import (
     note_recent_keys,
 )
 from community.selectors.graph import viewer_graph
-from community.selectors.notes import note_visible, note_with_viewer_flags, photo_prefetch
 from core.pagination import Page, cursor_time, decode_cursor, encode_cursor
 
 NoteTopic = Note.topics.through
-
-
-def _finish(notes: list[Note], viewer: Any) -> list[Note]:
-    prefetch_related_objects(notes, photo_prefetch())
-    return notes
-
-
-def _cards(notes: QuerySet[Note], viewer: Any) -> QuerySet[Note]:
-    return note_with_viewer_flags(notes.select_related("author"), viewer)
 
 
 # --- discover -----------------------------------------------------------------
@@ -123,22 +108,6 @@ def _recent_cursor(cursor: str | None) -> tuple[datetime, int] | None:
     return cursor_time(after["t"]), after["i"]
 
 
-def feed_recent(notes: QuerySet[Note], *, viewer: Any, cursor: str | None, size: int) -> Page:
-    """Published notes newest first, by ``(published_at, id)``."""
-    after = _recent_cursor(cursor)
-    notes = _cards(notes, viewer)
-    if after is not None:
-        when, last_id = after
-        notes = notes.filter(Q(published_at__lt=when) | Q(published_at=when, pk__lt=last_id))
-    rows = list(notes.order_by("-published_at", "-pk")[: size + 1])
-    chosen = rows[:size]
-    next_cursor = None
-    last_published = chosen[-1].published_at if chosen else None
-    if len(rows) > size and last_published is not None:
-        next_cursor = encode_cursor({"t": last_published.isoformat(), "i": chosen[-1].pk})
-    return Page(items=_finish(chosen, viewer), next_cursor=next_cursor)
-
-
 def feed_following_keys(*, viewer: Any, cursor: str | None = None, size: int = 20) -> Page:
     """Notes of the creators the viewer follows, newest first, as card keys."""
     after = _recent_cursor(cursor)
@@ -167,21 +136,6 @@ def _recent_page(rows: list[tuple[CardKey, datetime]], size: int) -> Page:
 def feed_following(*, viewer: Any, cursor: str | None = None, size: int = 20) -> Page:
     """:func:`feed_following_keys` with the notes loaded."""
     return notes_for_keys(feed_following_keys(viewer=viewer, cursor=cursor, size=size), viewer)
-
-
-def feed_hot(notes: QuerySet[Note], *, viewer: Any, cursor: str | None, size: int) -> Page:
-    """Published notes by hot score, without personal boosts (topic pages)."""
-    after = decode_cursor(cursor, {"k": (int, float), "i": int})
-    notes = _cards(notes, viewer)
-    if after is not None:
-        key = float(after["k"])
-        notes = notes.filter(Q(hot_score__lt=key) | Q(hot_score=key, pk__lt=after["i"]))
-    rows = list(notes.order_by("-hot_score", "-pk")[: size + 1])
-    chosen = rows[:size]
-    next_cursor = None
-    if len(rows) > size and chosen:
-        next_cursor = encode_cursor({"k": chosen[-1].hot_score, "i": chosen[-1].pk})
-    return Page(items=_finish(chosen, viewer), next_cursor=next_cursor)
 
 
 def feed_topic_keys(
@@ -237,13 +191,14 @@ def feed_author_keys(
 def feed_topic(
     *, topic: Topic, viewer: Any, cursor: str | None = None, size: int = 20, order: str = "hot"
 ) -> Page:
-    notes = note_visible(viewer).filter(topics=topic)
-    if order == "new":
-        return feed_recent(notes, viewer=viewer, cursor=cursor, size=size)
-    return feed_hot(notes, viewer=viewer, cursor=cursor, size=size)
+    """:func:`feed_topic_keys` with the notes loaded."""
+    return notes_for_keys(
+        feed_topic_keys(topic=topic, viewer=viewer, cursor=cursor, size=size, order=order), viewer
+    )
 
 
 def feed_author(*, author: User, viewer: Any, cursor: str | None = None, size: int = 20) -> Page:
-    return feed_recent(
-        note_visible(viewer).filter(author=author), viewer=viewer, cursor=cursor, size=size
+    """:func:`feed_author_keys` with the notes loaded."""
+    return notes_for_keys(
+        feed_author_keys(author=author, viewer=viewer, cursor=cursor, size=size), viewer
     )
