@@ -34,11 +34,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 
 from community import serializers
 from community.models import Note, Photo, User
 from community.selectors.cards import CardKey, note_cards_by_ids
+from core.cache import forget_after_change
 
 
 def _seconds() -> int:
@@ -123,25 +123,16 @@ def _store(values: dict[str, Any], found: dict[str, Any], origin: str) -> None:
         )
 
 
-def _forget(keys: list[str]) -> None:
-    if not keys:
-        return
-    cache.delete_many(keys)
-    # Again once the change commits: a read between the two could have
-    # cached the old card again (the same dance as the viewer graph's).
-    transaction.on_commit(lambda: cache.delete_many(keys))
-
-
 def note_cards_forget(note_ids: Iterable[int]) -> None:
     """The cached cards of these notes are stale (their title, photos,
     status, dates or an app's extras changed)."""
-    _forget([_card_key(pk) for pk in sorted(set(note_ids))])
+    forget_after_change([_card_key(pk) for pk in sorted(set(note_ids))])
 
 
 def authors_forget(user_ids: Iterable[int]) -> None:
     """The cached briefs of these members are stale (their name or avatar
     changed)."""
-    _forget([_author_key(pk) for pk in sorted(set(user_ids))])
+    forget_after_change([_author_key(pk) for pk in sorted(set(user_ids))])
 
 
 # Signal receivers (connected in ``community.apps``).

@@ -38,23 +38,11 @@ class CoreConfig(AppConfig):
             )
 
         # Cached API tokens' users (core.auth) forgotten when a token or its
-        # user is saved or deleted (where tokens and users are installed: a
-        # kernel alone has neither).
+        # user is saved or deleted, where tokens are installed (a kernel alone
+        # has none, and core.auth needs their model to import).
         from django.apps import apps
-        from django.contrib.auth import get_user_model
-        from django.core.exceptions import ImproperlyConfigured
-        from django.db.models.signals import post_delete, post_save
 
-        if not apps.is_installed("rest_framework.authtoken"):
-            return
-        try:
-            user_model = get_user_model()
-        except ImproperlyConfigured:
-            return
-        from rest_framework.authtoken.models import Token
+        if apps.is_installed("rest_framework.authtoken"):
+            from core import auth
 
-        from core import auth
-
-        for model, forget in ((Token, auth.token_saved), (user_model, auth.user_saved)):
-            for signal in (post_save, post_delete):
-                signal.connect(forget, sender=model, dispatch_uid=f"core-token-{model.__name__}")
+            auth.connect()

@@ -24,11 +24,14 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import transaction
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
+
+from core.cache import forget_after_change
 
 CACHE_SECONDS = 300
 VERSION = 1
@@ -74,22 +77,28 @@ def token_users_forget(user_ids: Iterable[int]) -> None:
         _key(key)
         for key in Token.objects.filter(user_id__in=list(user_ids)).values_list("key", flat=True)
     ]
-    _forget(keys)
+    forget_after_change(keys)
 
 
-def _forget(keys: list[str]) -> None:
-    if keys:
-        cache.delete_many(keys)
-        # Again after the commit: a request in between may have cached the old row.
-        transaction.on_commit(lambda: cache.delete_many(keys))
-
-
-# Signal receivers (connected in ``core.apps``).
+# Signal receivers (connected by :func:`connect`, from ``core.apps``).
 
 
 def token_saved(sender: Any, instance: Token, **kwargs: Any) -> None:
-    _forget([_key(instance.key)])
+    forget_after_change([_key(instance.key)])
 
 
 def user_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
     token_users_forget([instance.pk])
+
+
+def connect() -> None:
+    """Forget a cached token's user when the token or its user is saved or
+    deleted (``core.apps`` calls this where tokens are installed; without a
+    user model nothing is connected)."""
+    try:
+        user_model = get_user_model()
+    except ImproperlyConfigured:
+        return
+    for model, forget in ((Token, token_saved), (user_model, user_saved)):
+        for signal in (post_save, post_delete):
+            signal.connect(forget, sender=model, dispatch_uid=f"core-token-{model.__name__}")

@@ -1,4 +1,6 @@
-"""Django's Redis cache, without a new client object per operation.
+"""Django's Redis cache, without a new client object per operation; and the
+one way stale cache entries are dropped around a write
+(:func:`forget_after_change`).
 
 ``django.core.cache.backends.redis.RedisCacheClient.get_client`` builds a
 ``redis.Redis`` for every cache call; its constructor fills a table of
@@ -11,10 +13,13 @@ takes a connection from the pool), so one is kept per pool.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
+from django.db import transaction
 
 
 class RedisCacheClient(DjangoRedisCacheClient):
@@ -39,3 +44,15 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server: Any, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+
+def forget_after_change(keys: Sequence[str]) -> None:
+    """Drop cached entries a write is making stale: now, and again once the
+    write commits (a read between the two could have cached the old value
+    again: the database still showed it). Outside a transaction both happen
+    at once."""
+    if not keys:
+        return
+    doomed = list(keys)
+    cache.delete_many(doomed)
+    transaction.on_commit(lambda: cache.delete_many(doomed))

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import IntegerField, Value
 
 from community.models import Block, Follow, TopicFollow
+from core.cache import forget_after_change
 
 CACHE_SECONDS = 600
 _ATTRIBUTE = "_sprout_graph"
@@ -109,5 +109,4 @@ def viewer_graph_forget(*users: Any) -> None:
     keys = [_key(user.pk) for user in users]
     for user in users:
         user.__dict__.pop(_ATTRIBUTE, None)
-    cache.delete_many(keys)
-    transaction.on_commit(lambda: cache.delete_many(keys))
+    forget_after_change(keys)
