@@ -113,6 +113,9 @@ class LiveSession(models.Model):
     dropped_connections = models.PositiveIntegerField(
         default=0, help_text="Viewers disconnected because they could not keep up."
     )
+    # The live renditions (names, best first: ["src", "480p", ...]) when ABR
+    # was on as it started; empty: the source alone.
+    renditions = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
@@ -191,3 +194,111 @@ class RoomRestriction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.get_kind_display().lower()} in {self.room}"
+
+
+class HeartsMark(models.Model):
+    """The session's running hearts total at one moment (one per second that
+    had hearts), folded from ``live.state`` when the session ends: the
+    replay's timeline plays hearts back from these."""
+
+    session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="hearts_marks")
+    offset_ms = models.PositiveIntegerField(help_text="From the session's start.")
+    total = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["session", "offset_ms"]
+        constraints = [
+            models.UniqueConstraint("session", "offset_ms", name="one_hearts_mark_per_moment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.total} hearts at {self.offset_ms} ms"
+
+
+def replay_token() -> str:
+    """A replay's directory name in storage: unguessable, so an unpublished or
+    hidden replay's files cannot be found by counting."""
+    return secrets.token_urlsafe(16).replace("-", "x").replace("_", "y")
+
+
+class Replay(models.Model):
+    """A live session kept to be watched again: what nginx-rtmp recorded
+    (``ReplaySource``, one per rendition) finished by a Celery task into an
+    HLS VOD in storage (``live.services.replays``).
+
+    ``state`` is where the work is; whether members may watch is
+    ``published`` (the host's choice) and ``hidden_at`` (a moderator's)."""
+
+    class State(models.TextChoices):
+        RECORDING = "recording", "Recording"
+        PROCESSING = "processing", "Processing"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+        DELETED = "deleted", "Deleted"
+        EXPIRED = "expired", "Expired"
+
+    session = models.OneToOneField(LiveSession, on_delete=models.CASCADE, related_name="replay")
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.RECORDING, db_index=True
+    )
+    token = models.CharField(max_length=32, unique=True, default=replay_token, editable=False)
+    # The renditions the broadcast was recorded in (names: "src", "360p", ...),
+    # known when it starts: the replay is finished once each has arrived.
+    expected_renditions = models.JSONField(default=list, blank=True)
+    # What was made: [{"name", "width", "height", "bandwidth", "playlist"}], best first.
+    renditions = models.JSONField(default=list, blank=True)
+    playlist = models.CharField(
+        max_length=255, blank=True, help_text="Storage name of the playlist players open."
+    )
+    poster = models.CharField(max_length=255, blank=True)
+    preview = models.CharField(max_length=255, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    # Where the video's time 0 falls on the session's clock (the timeline's).
+    start_offset_ms = models.PositiveIntegerField(default=0)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+    published = models.BooleanField(default=True)
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    hidden_reason = models.CharField(max_length=200, blank=True)
+    # Replay traffic, apart from the live session's.
+    views = models.PositiveIntegerField(default=0)
+    watch_seconds = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "finished_at"])]
+
+    def __str__(self) -> str:
+        return f"replay of {self.session} ({self.state})"
+
+    @property
+    def watchable(self) -> bool:
+        """May members watch it (the host and moderators may see more)."""
+        return self.state == self.State.READY and self.published and self.hidden_at is None
+
+
+class ReplaySource(models.Model):
+    """One recording nginx-rtmp finished (``on_record_done``): a rendition of
+    the session as an FLV file in ``SPROUT_LIVE_RECORD_DIR``, removed once the
+    replay is made."""
+
+    replay = models.ForeignKey(Replay, on_delete=models.CASCADE, related_name="sources")
+    rendition = models.CharField(max_length=16)
+    path = models.CharField(max_length=500)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["replay", "rendition", "pk"]
+        constraints = [
+            models.UniqueConstraint("replay", "path", name="one_source_per_recording"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rendition}: {self.path}"

@@ -180,6 +180,9 @@ MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Replays' playlists, segments, posters and previews (under MEDIA_ROOT
+    # here; production may point it at S3-compatible storage).
+    "replays": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
 }
 SERVE_MEDIA = env.bool("SPROUT_SERVE_MEDIA", default=DEBUG)
 
@@ -230,6 +233,21 @@ SPROUT_LIVE_HLS_BASE_URL = env("SPROUT_LIVE_HLS_BASE_URL", default="http://127.0
 # keep URLs) so only it can start and stop streams.
 SPROUT_LIVE_INGEST_SECRET = env("SPROUT_LIVE_INGEST_SECRET", default="")
 SPROUT_LIVE_CHAT_MAX_LENGTH = 200
+# Multi-resolution live (live.abr): "on", "off", or "auto" (on with at least
+# SPROUT_LIVE_ABR_MIN_CORES cores; each rendition costs an encoder's CPU, see
+# docs/live-video.md). Renditions: name=WIDTHxHEIGHT@KBPS, best first; the
+# source is always offered too ("src", copied, not encoded).
+SPROUT_LIVE_ABR = env("SPROUT_LIVE_ABR", default="auto")
+SPROUT_LIVE_ABR_MIN_CORES = env.int("SPROUT_LIVE_ABR_MIN_CORES", default=8)
+SPROUT_LIVE_ABR_RENDITIONS = env(
+    "SPROUT_LIVE_ABR_RENDITIONS", default="720p=1280x720@2800,480p=854x480@1200,360p=640x360@700"
+)
+# Replays (live.services.replays): nginx-rtmp records each broadcast into
+# SPROUT_LIVE_RECORD_DIR (when set, a recording elsewhere is refused); a
+# Celery task makes it an HLS VOD in the "replays" storage. Replays older than
+# SPROUT_REPLAY_RETENTION_DAYS are expired (0: kept until deleted).
+SPROUT_LIVE_RECORD_DIR = env("SPROUT_LIVE_RECORD_DIR", default="")
+SPROUT_REPLAY_RETENTION_DAYS = env.int("SPROUT_REPLAY_RETENTION_DAYS", default=90)
 SPROUT_LIVE_CHAT_RATE = env("SPROUT_LIVE_CHAT_RATE", default="5/10")  # messages/seconds
 SPROUT_LIVE_BLOCKED_WORDS = env.list("SPROUT_LIVE_BLOCKED_WORDS", default=[])
 SPROUT_LIVE_RECENT_MESSAGES = 50
