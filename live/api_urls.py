@@ -33,6 +33,9 @@ _with_keys = [
     ),
     ("live/messages/<id:pk>", api.MessageView, "api-live-message"),
     ("live/sessions/<id:pk>/report", api.SessionReportView, "api-live-session-report"),
+    ("live/rooms/<id:pk>/sessions", api.RoomSessionListView, "api-live-room-sessions"),
+    ("live/sessions/<id:pk>", api.SessionDetailView, "api-live-session"),
+    ("live/sessions/<id:pk>/timeline", api.SessionTimelineView, "api-live-session-timeline"),
 ]
 for route, view, name in _with_keys:
     urlpatterns += [
