@@ -5,6 +5,7 @@ told, no hot counters cleared): tests of those go through ``live.services``."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
 import factory
 from django.utils import timezone
@@ -121,9 +122,10 @@ class ReplayFactory(ModelFactory[Replay]):
 
     @factory.post_generation
     def lasted(self, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
-        session = self.session
+        replay = cast(Replay, self)
+        session = replay.session
         if create and session.ended_at is not None and session.ended_at <= session.started_at:
-            started = session.ended_at - timedelta(milliseconds=self.duration_ms or 0)
+            started = session.ended_at - timedelta(milliseconds=replay.duration_ms or 0)
             LiveSession.objects.filter(pk=session.pk).update(started_at=started)
             session.started_at = started
 
