@@ -8,6 +8,7 @@ domain errors turned into ``{"error": {...}}`` once by
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,6 +30,7 @@ from community import selectors as community_selectors
 from community.models import User
 from community.permissions import check_authenticated
 from community.serializers import UserBriefSerializer
+from community.throttles import client_address
 from core.api import (
     ANY,
     CURSOR,
@@ -43,9 +45,11 @@ from core.api import (
 from core.pagination import keyset
 from live import permissions, selectors, services, tickets
 from live import serializers as s
-from live.models import LiveSession, Room, RoomRestriction
+from live.errors import ReplayUnavailable
+from live.models import LiveSession, Replay, Room, RoomRestriction
 from live.selectors.replays import TIMELINE_MAX_MS, TIMELINE_MAX_WINDOW_MS
 from live.services import gifts as gift_services
+from live.services import replay_access
 
 TAGS = ["live"]
 
@@ -498,6 +502,113 @@ class SessionTimelineView(APIView):
                 "duration_ms": page.duration_ms,
             }
         )
+
+
+def _replay_status(request: Request, replay: Replay) -> Response:
+    return Response(s.ReplayStatusSerializer(replay, context={"request": request}).data)
+
+
+def _manager_replay(request: Request, pk: int) -> Replay:
+    session = selectors.session_by_id(pk)
+    return selectors.replay_for_manager(request.user, session)
+
+
+class SessionReplayView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "writes"
+
+    @extend_schema(
+        request=s.ReplayPublishInput,
+        responses={200: s.ReplayStatusSerializer, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+        tags=TAGS,
+        description="The host publishes the replay to members or unpublishes it (also while "
+        "it is being made). `replay_gone` (409) once deleted or expired.",
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        actor = _member(request)
+        data = validated(s.ReplayPublishInput, request.data)
+        replay = _manager_replay(request, pk)
+        replay = replay_access.replay_publish(
+            actor=actor, replay=replay, published=data["published"]
+        )
+        return _replay_status(request, replay)
+
+    @extend_schema(
+        responses={204: None, 401: ERROR, 403: ERROR, 404: ERROR},
+        tags=TAGS,
+        description="The host (or a site moderator) deletes the replay: nobody can watch it "
+        "any more and its files are removed. Idempotent.",
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        actor = _member(request)
+        replay = _manager_replay(request, pk)
+        replay_access.replay_delete(actor=actor, replay=replay)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SessionReplayHideView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "writes"
+
+    @extend_schema(
+        request=s.ReplayHideInput,
+        responses={200: s.ReplayStatusSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR},
+        tags=TAGS,
+        description="A room moderator or a site moderator hides the replay from members, "
+        "with a reason (its host and the moderators still see it, and why). Hiding again "
+        "changes the reason.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        actor = _member(request)
+        data = validated(s.ReplayHideInput, request.data)
+        replay = _manager_replay(request, pk)
+        replay = replay_access.replay_hide(actor=actor, replay=replay, reason=data["reason"])
+        return _replay_status(request, replay)
+
+    @extend_schema(
+        responses={200: s.ReplayStatusSerializer, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+        tags=TAGS,
+        description="A moderator shows a hidden replay again. Idempotent.",
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        actor = _member(request)
+        replay = _manager_replay(request, pk)
+        replay = replay_access.replay_unhide(actor=actor, replay=replay)
+        return _replay_status(request, replay)
+
+
+def _watcher_key(request: Request) -> str:
+    """One viewer of a replay: the member, or an anonymous address (hashed)."""
+    user = request.user
+    if getattr(user, "is_authenticated", False):
+        return f"u{user.pk}"
+    seed = f"{settings.SECRET_KEY}:replay:{client_address(request)}"
+    return "a" + hashlib.sha256(seed.encode()).hexdigest()[:20]
+
+
+class SessionReplayWatchView(APIView):
+    permission_classes = [AllowAny]
+    throttle_scope = "replay_watch"
+
+    @extend_schema(
+        request=s.ReplayWatchInput,
+        responses={204: None, 400: ERROR, 404: ERROR, 429: ERROR},
+        tags=TAGS,
+        description="The player's beacon while it plays (every ~15 s, and when it stops): "
+        "`seconds` watched since the previous one. The replay's first beacon of the day "
+        "from a viewer (a member, or an address) counts a view; seconds count no faster "
+        "than time passes. Anyone who may watch the replay; throttled.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = validated(s.ReplayWatchInput, request.data)
+        session = selectors.session_by_id(pk)
+        replay = selectors.replay_check_visible(request.user, session)
+        if selectors.replay_brief(replay) is None:
+            raise ReplayUnavailable()
+        replay_access.replay_watched(
+            replay=replay, viewer_key=_watcher_key(request), seconds=data["seconds"]
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- gifts ---------------------------------------------------------------------

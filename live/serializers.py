@@ -20,8 +20,10 @@ from rest_framework import serializers
 
 from community.serializers import UserBriefSerializer
 from live import extensions, selectors
-from live.models import COVER_MAX_SIDE, Room, RoomRestriction
+from live.chat import MAX_REASON_LENGTH
+from live.models import COVER_MAX_SIDE, Replay, Room, RoomRestriction
 from live.selectors.replays import TIMELINE_MAX_MS, TIMELINE_MAX_WINDOW_MS
+from live.services.replay_access import WATCH_BEACON_MAX_SECONDS
 from wallet.rules import (
     GIFT_KEY_MAX_LENGTH,
     GIFT_KEY_PATTERN,
@@ -276,6 +278,25 @@ class SessionSerializer(serializers.Serializer):
         return replays.get(session.pk)
 
 
+class ReplayStatusSerializer(serializers.Serializer):
+    """A replay as its host and moderators manage it."""
+
+    state = serializers.ChoiceField(choices=Replay.State.choices)
+    published = serializers.BooleanField(help_text="The host shows it to members.")
+    hidden = serializers.SerializerMethodField(help_text="A moderator hid it from members.")
+    hidden_reason = serializers.CharField(help_text="Why, when hidden.")
+    views = serializers.IntegerField(help_text="Viewers a day, summed.")
+    watch_seconds = serializers.IntegerField()
+    replay = serializers.SerializerMethodField(help_text="What a player needs once ready.")
+
+    def get_hidden(self, replay: Replay) -> bool:
+        return replay.hidden_at is not None
+
+    @extend_schema_field(ReplayBriefSerializer(allow_null=True))
+    def get_replay(self, replay: Replay) -> Any:
+        return selectors.replay_brief(replay)
+
+
 TIMELINE_KINDS = ("chat", "gift", "hearts", "product_pinned", "product_unpinned")
 
 
@@ -398,4 +419,24 @@ class TimelineQueryInput(serializers.Serializer):
         required=False,
         help_text=f"Exclusive; default the end of the broadcast, at most "
         f"{TIMELINE_MAX_WINDOW_MS} ms after from_ms.",
+    )
+
+
+class ReplayPublishInput(serializers.Serializer):
+    published = serializers.BooleanField(help_text="Show the replay to members, or not.")
+
+
+class ReplayHideInput(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=1000,
+        allow_blank=True,
+        help_text=f"Why (1–{MAX_REASON_LENGTH} characters): the host sees it.",
+    )
+
+
+class ReplayWatchInput(serializers.Serializer):
+    seconds = serializers.IntegerField(
+        min_value=1,
+        max_value=WATCH_BEACON_MAX_SECONDS,
+        help_text="Seconds played since the previous beacon.",
     )

@@ -106,6 +106,18 @@ def replay_check_visible(user: Any, session: LiveSession) -> Replay:
     return replay
 
 
+def replay_for_manager(user: Any, session: LiveSession) -> Replay:
+    """The session's replay for one of its host's or moderators' actions
+    (deleted and expired ones too: the action says ``replay_gone``); to
+    anyone else who may watch it as well (the action then refuses them:
+    ``permission_denied``); ``replay_unavailable`` for the others, as if
+    there were none."""
+    replay = session_replay(session)
+    if replay is None or not (replay_manages(user, replay) or replay_visible_to(user, replay)):
+        raise ReplayUnavailable()
+    return replay
+
+
 def session_replay(session: LiveSession) -> Replay | None:
     """The session's replay, or None (sessions before replays existed)."""
     try:
