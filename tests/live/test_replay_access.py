@@ -192,7 +192,7 @@ def test_the_file_task_leaves_a_replay_that_is_not_deleted(replay: Replay) -> No
     assert storages["replays"].exists(names[0])
 
 
-# --- files --------------------------------------------------------------------------------------
+# --- files ---------------------------------------------------------------------------------
 
 
 def test_every_file_under_the_replays_prefix_goes_and_nothing_else(replay: Replay) -> None:
@@ -221,7 +221,7 @@ def test_removing_works_with_a_storage_that_is_not_local_files(settings: Any) ->
     assert not any(storages["replays"].exists(name) for name in names)
 
 
-# --- retention ---------------------------------------------------------------------------------
+# --- retention ---------------------------------------------------------------------------
 
 
 def aged(days: int, **fields: Any) -> Replay:
@@ -263,7 +263,7 @@ def test_the_expiry_runs_daily_on_beat(settings: Any) -> None:
     assert entry["schedule"].hour == {3}
 
 
-# --- watching --------------------------------------------------------------------------------------
+# --- watching ----------------------------------------------------------------------------
 
 
 class Clock:
