@@ -299,6 +299,11 @@ def timeline_window(
     return start, min(end, TIMELINE_MAX_MS)
 
 
+# Each source reads its rows in time order, then id: within one millisecond
+# that is the timeline's (id) order as long as ids grow with time, which
+# rows stamped at insertion do.
+
+
 def _chat_entries(query: TimelineQuery) -> list[TimelineEntry]:
     # Moderation holds in the replay: deleted messages never show, nor the
     # lines of members banned from the room now or of closed accounts.

@@ -417,6 +417,16 @@ def test_a_beacon_counts_a_view_and_its_seconds() -> None:
     assert 12 + 5 <= counted.watch_seconds <= 12 + 10
 
 
+@pytest.mark.parametrize("role", ["host", "room_moderator", "site_moderator"])
+def test_the_host_and_moderators_watching_are_not_counted(role: str) -> None:
+    replay = ReplayFactory()
+    client = api_client(someone(role, replay.session.room))
+    response = client.post(url(WATCH, replay.session_id), {"seconds": 5}, format="json")
+    assert response.status_code == 204
+    counted = Replay.objects.get(pk=replay.pk)
+    assert (counted.views, counted.watch_seconds) == (0, 0)
+
+
 @pytest.mark.parametrize("state", ["unpublished", "hidden", "processing", "deleted"])
 def test_no_beacon_for_a_replay_members_cannot_watch(state: str) -> None:
     replay = ReplayFactory(**STATES[state])
@@ -477,3 +487,41 @@ def test_a_report_without_a_replay_says_null() -> None:
     session = LiveSessionFactory()
     response = api_client(session.room.host).get(f"/api/v1/live/sessions/{session.pk}/report")
     assert assert_schema(response, "get", "/api/v1/live/sessions/{id}/report")["replay"] is None
+
+
+# --- what pages list (selectors) ----------------------------------------------------------------
+
+
+def test_recent_replays_are_the_watchable_ones_newest_first_in_one_query() -> None:
+    from live.selectors import replays_recent
+
+    host = RoomFactory().host
+    mine = [ReplayFactory(session=LiveSessionFactory(room__host=host)) for _ in range(3)]
+    for index, replay in enumerate(mine):
+        LiveSession.objects.filter(pk=replay.session_id).update(
+            started_at=timezone.now() - timedelta(days=10 - index)
+        )
+    others = ReplayFactory()
+    for state in ("unpublished", "hidden", "deleted", "processing"):
+        ReplayFactory(session=LiveSessionFactory(room__host=host), **STATES[state])
+    with CaptureQueriesContext(connection) as queries:
+        recent = replays_recent(host=host, limit=10)
+        titles = [(r.session.room.title, r.session.room.host.username) for r in recent]
+    assert len(queries.captured_queries) == 1
+    assert [r.pk for r in recent] == [r.pk for r in reversed(mine)]
+    assert len(titles) == 3
+    everyone = [r.pk for r in replays_recent(limit=10)]
+    assert others.pk in everyone and len(everyone) == 4
+    assert len(replays_recent(limit=2)) == 2
+
+
+def test_the_host_and_moderators_get_a_notice_members_do_not() -> None:
+    from live.selectors import replay_notice
+
+    replay = ReplayFactory(hidden_at=timezone.now(), hidden_reason="spam")
+    room = replay.session.room
+    notice = replay_notice(room.host, replay)
+    assert notice is not None and notice.hidden and notice.hidden_reason == "spam"
+    assert replay_notice(someone("room_moderator", room), replay) is not None
+    assert replay_notice(UserFactory(), replay) is None
+    assert replay_notice(room.host, ReplayFactory()) is None  # watchable: nothing to say
