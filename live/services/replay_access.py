@@ -229,8 +229,14 @@ def replays_expire(*, older_than_days: int) -> int:
                 continue  # deleted meanwhile
             replay.state = Replay.State.EXPIRED
             replay.save(update_fields=["state"])
-        replay_files_remove(replay)
         expired += 1
+        try:
+            replay_files_remove(replay)
+        except Exception:
+            # The storage failed for this one: it is expired (nobody may
+            # watch it), its files are logged to be removed by hand; the
+            # others go on.
+            logger.exception("files of expired replay %s were not removed", replay.pk)
     if expired:
         logger.info("%s replays expired (older than %s days)", expired, older_than_days)
     return expired

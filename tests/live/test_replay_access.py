@@ -244,6 +244,24 @@ def test_replays_older_than_the_retention_expire_with_their_files() -> None:
     assert replays_expire(older_than_days=90) == 0
 
 
+def test_a_storage_failure_on_one_replay_does_not_stop_the_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    broken, fine = aged(100), aged(100)
+    names = write_files(fine, "master.m3u8")
+    real = replay_access.replay_files_remove
+
+    def remove(replay: Replay) -> int:
+        if replay.pk == broken.pk:
+            raise OSError("the bucket is away")
+        return real(replay)
+
+    monkeypatch.setattr(replay_access, "replay_files_remove", remove)
+    assert replays_expire(older_than_days=90) == 2
+    assert fresh(broken).state == fresh(fine).state == Replay.State.EXPIRED
+    assert not storages["replays"].exists(names[0])
+
+
 def test_a_retention_of_zero_keeps_replays_forever() -> None:
     old = aged(5000)
     assert replays_expire(older_than_days=0) == 0
