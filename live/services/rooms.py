@@ -181,12 +181,12 @@ def _end_live(room_id: int, *, reason: str, stale_before: datetime | None = None
         if session is not None:
             for name, value in room_traffic_counters(room.pk).items():
                 setattr(session, name, value)
+            hearts_marks_fold(session, _hearts_by_second(room.pk), ended_at=now)
             session.new_followers = Follow.objects.filter(
                 followee_id=room.host_id, created_at__gte=session.started_at, created_at__lte=now
             ).count()
             session.ended_at = now
             session.save()
-            hearts_marks_fold(session, room_state().hearts_by_second_sync(room.pk))
         room.state = Room.State.ENDED
         room.ended_at = now
         room.save(update_fields=["state", "ended_at"])
@@ -196,15 +196,26 @@ def _end_live(room_id: int, *, reason: str, stale_before: datetime | None = None
     return True
 
 
-def hearts_marks_fold(session: LiveSession, by_second: dict[int, int]) -> int:
+def _hearts_by_second(room_id: int) -> dict[int, int]:
+    try:
+        return room_state().hearts_by_second_sync(room_id)
+    except Exception:
+        # As with the counters (room_traffic_counters): the room must end
+        # when the hot state is unreachable; its replay then has no hearts.
+        logger.exception("hearts of room %s over time are unreadable", room_id)
+        return {}
+
+
+def hearts_marks_fold(
+    session: LiveSession, by_second: dict[int, int], *, ended_at: datetime
+) -> int:
     """The session's hearts over time (``live.state``'s hearts of each epoch
     second) as ``HeartsMark`` rows: the running total at each second that had
     hearts, ``offset_ms`` from the session's start (a second that began
-    before it, at 0). Seconds outside the session are left out. One insert;
-    returns how many marks."""
-    assert session.ended_at is not None
+    before it, at 0). Seconds outside ``[started_at, ended_at]`` are left
+    out. One insert; returns how many marks."""
     start_ms = int(session.started_at.timestamp() * 1000)
-    end_ms = int(session.ended_at.timestamp() * 1000)
+    end_ms = int(ended_at.timestamp() * 1000)
     marks, total = [], 0
     for second in sorted(by_second):
         begins = second * 1000
