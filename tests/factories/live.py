@@ -8,7 +8,17 @@ import factory
 from django.utils import timezone
 
 from live import keys
-from live.models import ChatMessage, LiveSession, Room, RoomRestriction, StreamKey
+from live.models import (
+    ChatMessage,
+    HeartsMark,
+    LiveSession,
+    Replay,
+    ReplaySource,
+    Room,
+    RoomRestriction,
+    StreamKey,
+    replay_token,
+)
 from tests.factories.base import ModelFactory
 from tests.factories.community import UserFactory
 from tests.factories.kol import HostFactory
@@ -86,3 +96,62 @@ class RoomRestrictionFactory(ModelFactory[RoomRestriction]):
     user = factory.SubFactory(UserFactory)
     kind = RoomRestriction.Kind.MUTE
     created_by = factory.SelfAttribute("room.host")
+
+
+class ReplayFactory(ModelFactory[Replay]):
+    """The replay of a past broadcast, still waiting for its recording
+    (``recording``, the source rendition expected). ``ready=True`` makes it
+    as ``live.services.replays.replay_finish`` leaves one (one rendition,
+    its storage names, duration), without writing files: tests that need
+    the files make a real one (tests/live/test_replay_making.py)."""
+
+    class Meta:
+        model = Replay
+
+    class Params:
+        ready = factory.Trait(
+            state=Replay.State.READY,
+            duration_ms=4_000,
+            playlist=factory.LazyAttribute(lambda o: f"replays/{o.token}/src/index.m3u8"),
+            poster=factory.LazyAttribute(lambda o: f"replays/{o.token}/poster.jpg"),
+            preview=factory.LazyAttribute(lambda o: f"replays/{o.token}/preview.mp4"),
+            renditions=factory.LazyAttribute(
+                lambda o: [
+                    {
+                        "name": "src",
+                        "width": 640,
+                        "height": 360,
+                        "bandwidth": 900_000,
+                        "playlist": f"replays/{o.token}/src/index.m3u8",
+                    }
+                ]
+            ),
+            size_bytes=500_000,
+            finished_at=factory.LazyFunction(timezone.now),
+        )
+
+    session = factory.SubFactory(LiveSessionFactory)
+    token = factory.LazyFunction(replay_token)
+    expected_renditions = factory.LazyFunction(lambda: ["src"])
+
+
+class ReplaySourceFactory(ModelFactory[ReplaySource]):
+    """A recording reported by nginx (the row only: no file is written)."""
+
+    class Meta:
+        model = ReplaySource
+
+    replay = factory.SubFactory(ReplayFactory)
+    rendition = "src"
+    path = factory.Sequence(lambda n: f"/var/lib/sprout/rec/stream{n}-1700000000.flv")
+
+
+class HeartsMarkFactory(ModelFactory[HeartsMark]):
+    """The hearts total of a session at one second of it."""
+
+    class Meta:
+        model = HeartsMark
+
+    session = factory.SubFactory(LiveSessionFactory)
+    offset_ms = factory.Sequence(lambda n: n * 1000)
+    total = factory.Sequence(lambda n: 10 * (n + 1))
