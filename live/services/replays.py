@@ -192,12 +192,15 @@ def _visibility_timeout() -> timedelta:
 
 def _claim_is_live(replay: Replay, now: datetime) -> bool:
     """Another run is making this replay now: its claim is younger than the
-    broker's visibility timeout (older, its worker died)."""
+    broker's visibility timeout. The broker hands a task whose worker died
+    back once that timeout has passed since it *delivered* it, a moment
+    before the claim was written: a tenth of the timeout is left as margin,
+    so that the redelivered task always finds the dead run's claim stale."""
     started = replay.processing_started_at
     return (
         replay.state == Replay.State.PROCESSING
         and started is not None
-        and now - started < _visibility_timeout()
+        and now - started < _visibility_timeout() * 0.9
     )
 
 
