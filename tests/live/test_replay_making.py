@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from live import services, tasks
+from live import replay_files, services, tasks
 from live.errors import RecordingRefused, ReplayStateConflict
 from live.models import LiveSession, Replay, ReplaySource, Room
 from live.services import replays
@@ -121,7 +121,7 @@ def ended_room(renditions: list[str] | None = None) -> tuple[Room, LiveSession, 
 
 
 def stored(storage: Storage, prefix: str) -> list[str]:
-    return sorted(replays._stored_under(storage, prefix))
+    return sorted(replay_files.stored_under(storage, prefix))
 
 
 def ffprobe(path: str) -> dict[str, Any]:
@@ -523,6 +523,19 @@ def test_a_late_recording_revives_a_replay_that_had_none(
         replays.replay_source_add(stream_name=room.stream_name, path=str(path))
     replay.refresh_from_db()
     assert replay.state == Replay.State.READY
+
+
+def test_a_recording_of_a_deleted_replay_is_not_kept(
+    flv_cache: dict[str, Path], record_dir: Path, django_capture_on_commit_callbacks: Any
+) -> None:
+    room, _, replay = ended_room()
+    Replay.objects.filter(pk=replay.pk).update(
+        state=Replay.State.DELETED, deleted_at=timezone.now()
+    )
+    path = recording(flv_cache, record_dir, room.stream_name)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert replays.replay_source_add(stream_name=room.stream_name, path=str(path)) is None
+    assert not path.exists() and not ReplaySource.objects.exists()
 
 
 def test_a_failed_replay_is_made_again_on_request(

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from django.core.files.storage import storages
 
-from live import tasks
+from live import replay_files, tasks
 from live.models import Replay, ReplaySource, Room
 from live.services import replays
 from tests.factories import LiveSessionFactory, RoomFactory
@@ -43,7 +43,7 @@ def test_a_worker_killed_while_making_a_replay_leaves_it_to_the_next_once(
     flv = make_flv(tmp_path / "rec" / f"{room.stream_name}-1.flv", size="640x360", seconds=8)
     ReplaySource.objects.create(replay=replay, rendition="src", path=str(flv))
     storage = storages["replays"]
-    prefix = replays.replay_prefix(replay)
+    prefix = replay_files.replay_prefix(replay)
 
     first = killable_workers("first")
     sent = time.monotonic()
@@ -60,7 +60,7 @@ def test_a_worker_killed_while_making_a_replay_leaves_it_to_the_next_once(
             timeout=60,
             what="the first worker to save the files and wait to mark the replay ready",
         )
-        saved_by_the_dead = sorted(replays._stored_under(storage, prefix))
+        saved_by_the_dead = sorted(replay_files.stored_under(storage, prefix))
         first.kill()
         killed_after = time.monotonic() - sent
     assert any(name.endswith(".ts") for name in saved_by_the_dead)
@@ -83,7 +83,7 @@ def test_a_worker_killed_while_making_a_replay_leaves_it_to_the_next_once(
 
     made = Replay.objects.get(pk=replay.pk)
     assert made.attempts == 2 and made.error == ""
-    files = sorted(replays._stored_under(storage, prefix))
+    files = sorted(replay_files.stored_under(storage, prefix))
     # The same names the dead run saved, each once: no "index_<random>.m3u8".
     assert files == saved_by_the_dead
     assert made.playlist in files and made.poster in files and made.preview in files
