@@ -99,11 +99,11 @@ class RoomRestrictionFactory(ModelFactory[RoomRestriction]):
 
 
 class ReplayFactory(ModelFactory[Replay]):
-    """The replay of a past broadcast, still waiting for its recording
-    (``recording``, the source rendition expected). ``ready=True`` makes it
-    as ``live.services.replays.replay_finish`` leaves one (one rendition,
-    its storage names, duration), without writing files: tests that need
-    the files make a real one (tests/live/test_replay_making.py)."""
+    """A replay of an ended session, still recording (no files): pass
+    ``state=Replay.State.READY`` and the file names for a finished one, or
+    ``ready=True`` for one as ``live.services.replays.replay_finish`` leaves
+    it (one rendition, its storage names, a duration), still without files:
+    tests that need them make a real one (tests/live/test_replay_making.py)."""
 
     class Meta:
         model = Replay
@@ -136,22 +136,22 @@ class ReplayFactory(ModelFactory[Replay]):
 
 
 class ReplaySourceFactory(ModelFactory[ReplaySource]):
-    """A recording reported by nginx (the row only: no file is written)."""
+    """A recording nginx-rtmp finished for a replay (the path is not checked)."""
 
     class Meta:
         model = ReplaySource
 
     replay = factory.SubFactory(ReplayFactory)
     rendition = "src"
-    path = factory.Sequence(lambda n: f"/var/lib/sprout/rec/stream{n}-1700000000.flv")
+    path = factory.Sequence(lambda n: f"/tmp/sprout-rec/stream-{n}.flv")
 
 
 class HeartsMarkFactory(ModelFactory[HeartsMark]):
-    """The hearts total of a session at one second of it."""
+    """The hearts total of a session at one moment."""
 
     class Meta:
         model = HeartsMark
 
     session = factory.SubFactory(LiveSessionFactory)
     offset_ms = factory.Sequence(lambda n: n * 1000)
-    total = factory.Sequence(lambda n: 10 * (n + 1))
+    total = factory.Sequence(lambda n: (n + 1) * 10)
