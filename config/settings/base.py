@@ -525,6 +525,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "live.tasks.end_stale_rooms",
         "schedule": 60.0,
     },
+    # Replays still waiting for a recording after their session ended, or left
+    # half-made by a dead worker (live.services.replays.replays_sweep).
+    "sweep-replays": {
+        "task": "live.tasks.sweep_replays",
+        "schedule": 120.0,
+        # A sweep not run within its interval is dropped: the next one does it all.
+        "options": {"expire_seconds": 120},
+    },
     # Creator payouts for yesterday (UTC), at 00:30 (wallet.services.payouts).
     "run-creator-payouts": {
         "task": "wallet.tasks.run_scheduled_payouts",
