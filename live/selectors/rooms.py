@@ -116,7 +116,7 @@ def room_hls_url(room: Room) -> str | None:
     :func:`room_list` carry the renditions; any other costs one query."""
     if room.state != Room.State.LIVE:
         return None
-    renditions = getattr(room, LIVE_RENDITIONS, _UNLOADED)
+    renditions: Any = getattr(room, LIVE_RENDITIONS, _UNLOADED)
     if renditions is _UNLOADED:
         renditions = (
             LiveSession.objects.filter(room=room, ended_at__isnull=True)
