@@ -78,7 +78,7 @@ def abr_enabled() -> bool:
         return False
     if mode != "auto":
         raise ImproperlyConfigured(f"SPROUT_LIVE_ABR is {mode!r}: on, off or auto")
-    return (os.cpu_count() or 1) >= int(getattr(settings, "SPROUT_LIVE_ABR_MIN_CORES", 8))
+    return (os.cpu_count() or 1) >= int(getattr(settings, "SPROUT_LIVE_ABR_MIN_CORES", 4))
 
 
 def renditions() -> list[Rendition]:
