@@ -214,3 +214,16 @@ def test_bad_abr_settings_stop_the_render(scratch: Path) -> None:
     assert done.returncode != 0
     assert "must be even" in done.stderr
     assert not (scratch / "run" / "nginx.conf").exists()
+
+
+def test_as_root_the_record_group_may_remove_recordings(scratch: Path) -> None:
+    require_root_and_nginx()
+    scratch.chmod(0o755)
+    run_dir = scratch / "run"
+
+    done = config({"SPROUT_NGINX_DIR": str(run_dir), "SPROUT_NGINX_RECORD_GROUP": "daemon"})
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    record_dir = Path(paths(run_dir)["record_dir"])
+    assert record_dir.owner() == "nobody" and record_dir.group() == "daemon"
+    assert record_dir.stat().st_mode & 0o7777 == 0o2775
