@@ -30,6 +30,8 @@ class Command(BaseCommand):
         "Print the recording and ABR parts of nginx-rtmp's config, from SPROUT_LIVE_ABR, "
         "SPROUT_LIVE_ABR_RENDITIONS and SPROUT_LIVE_RECORD_DIR (scripts/nginx-rtmp reads it)."
     )
+    # Read by a shell script at every render: settings only, no system checks.
+    requires_system_checks: list[str] = []
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
