@@ -46,7 +46,10 @@ if TYPE_CHECKING:
     )
     from tests.factories.live import (
         ChatMessageFactory,
+        HeartsMarkFactory,
         LiveSessionFactory,
+        ReplayFactory,
+        ReplaySourceFactory,
         RoomFactory,
         RoomRestrictionFactory,
         StreamKeyFactory,
@@ -118,7 +121,10 @@ _LATER = {
     ),
     "tests.factories.live": (
         "ChatMessageFactory",
+        "HeartsMarkFactory",
         "LiveSessionFactory",
+        "ReplayFactory",
+        "ReplaySourceFactory",
         "RoomFactory",
         "RoomRestrictionFactory",
         "StreamKeyFactory",
@@ -154,6 +160,7 @@ __all__ = [
     "FundedMemberFactory",
     "GiftFactory",
     "GiftSendFactory",
+    "HeartsMarkFactory",
     "HostFactory",
     "InvitationFactory",
     "LikeFactory",
@@ -174,6 +181,8 @@ __all__ = [
     "ProductImageFactory",
     "ProductVariantFactory",
     "ReconcileRunFactory",
+    "ReplayFactory",
+    "ReplaySourceFactory",
     "ReportFactory",
     "RevenueShareChangeFactory",
     "RoomFactory",

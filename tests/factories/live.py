@@ -8,7 +8,16 @@ import factory
 from django.utils import timezone
 
 from live import keys
-from live.models import ChatMessage, LiveSession, Room, RoomRestriction, StreamKey
+from live.models import (
+    ChatMessage,
+    HeartsMark,
+    LiveSession,
+    Replay,
+    ReplaySource,
+    Room,
+    RoomRestriction,
+    StreamKey,
+)
 from tests.factories.base import ModelFactory
 from tests.factories.community import UserFactory
 from tests.factories.kol import HostFactory
@@ -86,3 +95,36 @@ class RoomRestrictionFactory(ModelFactory[RoomRestriction]):
     user = factory.SubFactory(UserFactory)
     kind = RoomRestriction.Kind.MUTE
     created_by = factory.SelfAttribute("room.host")
+
+
+class ReplayFactory(ModelFactory[Replay]):
+    """A replay of an ended session, still recording (no files): pass
+    ``state=Replay.State.READY`` and the file names for a finished one."""
+
+    class Meta:
+        model = Replay
+
+    session = factory.SubFactory(LiveSessionFactory)
+    expected_renditions = factory.LazyFunction(lambda: ["src"])
+
+
+class ReplaySourceFactory(ModelFactory[ReplaySource]):
+    """A recording nginx-rtmp finished for a replay (the path is not checked)."""
+
+    class Meta:
+        model = ReplaySource
+
+    replay = factory.SubFactory(ReplayFactory)
+    rendition = "src"
+    path = factory.Sequence(lambda n: f"/tmp/sprout-rec/stream-{n}.flv")
+
+
+class HeartsMarkFactory(ModelFactory[HeartsMark]):
+    """The hearts total of a session at one moment."""
+
+    class Meta:
+        model = HeartsMark
+
+    session = factory.SubFactory(LiveSessionFactory)
+    offset_ms = factory.Sequence(lambda n: n * 1000)
+    total = factory.Sequence(lambda n: (n + 1) * 10)
