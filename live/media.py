@@ -2,8 +2,8 @@
 failure a :class:`MediaError` that says what went wrong in a sentence (the
 tool's last line of stderr), never a hang or a bare ``CalledProcessError``.
 
-Nothing here knows about rooms or storage: paths in, files out
-(``live.services.replays`` does the rest).
+Nothing here knows about rooms or storage: paths in, files (and playlist
+text) out (``live.services.replays`` does the rest).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # The longest any one run may take: a remux of hours of video is a copy (a
 # few seconds per hour), a poster or a preview reads seconds of it.
@@ -158,3 +159,33 @@ def preview(source: Path, target: Path, *, start_s: float) -> Path:
     if not target.exists() or target.stat().st_size == 0:
         raise MediaError(f"{source.name} gave no preview.")
     return target
+
+
+def peak_bandwidth(playlist: Path) -> int:
+    """The highest bitrate of a segment (bits per second): what a master
+    playlist's ``BANDWIDTH`` is, by the HLS spec."""
+    peak = 0.0
+    seconds = 0.0
+    for line in playlist.read_text().splitlines():
+        if line.startswith("#EXTINF:"):
+            seconds = float(line[len("#EXTINF:") :].split(",", 1)[0] or 0)
+        elif line and not line.startswith("#") and seconds > 0:
+            size = (playlist.parent / line).stat().st_size
+            peak = max(peak, size * 8 / seconds)
+            seconds = 0.0
+    return int(peak)
+
+
+def master_playlist(renditions: list[dict[str, Any]], prefix: str) -> str:
+    """A master playlist over the renditions (``{"name", "width", "height",
+    "bandwidth", "playlist"}``, best first: players start with the first),
+    naming each media playlist relative to ``prefix``."""
+    lines = ["#EXTM3U", "#EXT-X-VERSION:3"]
+    for entry in renditions:  # best first: players start with the first
+        relative = str(entry["playlist"]).removeprefix(prefix)
+        lines.append(
+            f"#EXT-X-STREAM-INF:BANDWIDTH={entry['bandwidth']},"
+            f"RESOLUTION={entry['width']}x{entry['height']}"
+        )
+        lines.append(relative)
+    return "\n".join(lines) + "\n"

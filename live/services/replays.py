@@ -30,13 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.files import File
-from django.core.files.storage import Storage, storages
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from live import abr, media
+from live import abr, media, replay_files
 from live.errors import NotFound, RecordingRefused, ReplayStateConflict
 from live.media import MediaError
 from live.models import LiveSession, Replay, ReplaySource, Room
@@ -140,6 +138,9 @@ def replay_source_add(*, stream_name: str, path: str) -> ReplaySource | None:
             logger.warning(
                 "replay %s is %s: recording %s not taken", replay.pk, replay.state, checked
             )
+            if replay.state in (Replay.State.DELETED, Replay.State.EXPIRED):
+                # Nobody will make anything of it: it must not fill the disk.
+                transaction.on_commit(partial(_remove_recordings, [checked]), robust=True)
             return None
         source = ReplaySource.objects.create(replay=replay, rendition=rendition, path=checked)
         if replay.state == Replay.State.FAILED:
@@ -192,12 +193,15 @@ def _visibility_timeout() -> timedelta:
 
 def _claim_is_live(replay: Replay, now: datetime) -> bool:
     """Another run is making this replay now: its claim is younger than the
-    broker's visibility timeout (older, its worker died)."""
+    broker's visibility timeout. The broker hands a task whose worker died
+    back once that timeout has passed since it *delivered* it, a moment
+    before the claim was written: a tenth of the timeout is left as margin,
+    so that the redelivered task always finds the dead run's claim stale."""
     started = replay.processing_started_at
     return (
         replay.state == Replay.State.PROCESSING
         and started is not None
-        and now - started < _visibility_timeout()
+        and now - started < _visibility_timeout() * 0.9
     )
 
 
@@ -226,12 +230,6 @@ class _Made:
     start_offset_ms: int
     size_bytes: int
     names: set[str] = field(default_factory=set)
-
-
-def replay_prefix(replay: Replay) -> str:
-    """The storage prefix holding every file of the replay (the token, never
-    the stream key nor the room's stream name)."""
-    return f"replays/{replay.token}/"
 
 
 def replay_finish(replay_id: int) -> Replay:
@@ -297,7 +295,9 @@ def _fail_locked(replay: Replay, error: str) -> Replay:
     replay.processing_started_at = None
     replay.save(update_fields=["state", "error", "processing_started_at"])
     # What an earlier, interrupted run left is of no use now.
-    transaction.on_commit(partial(_remove_stored, replay_prefix(replay)), robust=True)
+    transaction.on_commit(
+        partial(replay_files.remove_under, replay_files.replay_prefix(replay)), robust=True
+    )
     logger.warning("replay %s failed: %s", replay.pk, error)
     return replay
 
@@ -315,7 +315,9 @@ def _store(replay_id: int, made: _Made, *, claim: datetime, sources: list[str]) 
         replay = _locked(replay_id)
         if replay.state in (Replay.State.DELETED, Replay.State.EXPIRED):
             # Deleted while it was being made: what this run saved goes too.
-            transaction.on_commit(partial(_remove_stored, replay_prefix(replay)), robust=True)
+            transaction.on_commit(
+                partial(replay_files.remove_under, replay_files.replay_prefix(replay)), robust=True
+            )
             logger.info("replay %s was %s while being made: files removed", replay.pk, replay.state)
             return replay
         if replay.state != Replay.State.PROCESSING or replay.processing_started_at != claim:
@@ -353,8 +355,8 @@ def _make(replay: Replay, sources: list[ReplaySource]) -> _Made:
         if not path.is_file():
             raise MediaError(f"The {source.rendition} recording {path.name} is gone.")
         parts.setdefault(source.rendition, []).append(path)
-    storage = storages["replays"]
-    prefix = replay_prefix(replay)
+    storage = replay_files.replay_storage()
+    prefix = replay_files.replay_prefix(replay)
     with tempfile.TemporaryDirectory(prefix="sprout-replay-") as tmp:
         work = Path(tmp)
         made: list[tuple[dict[str, Any], list[Path], float, Path]] = []
@@ -366,7 +368,7 @@ def _make(replay: Replay, sources: list[ReplaySource]) -> _Made:
                 "name": rendition,
                 "width": probes[0].width,
                 "height": probes[0].height,
-                "bandwidth": _peak_bandwidth(playlist) or max(p.bit_rate for p in probes),
+                "bandwidth": media.peak_bandwidth(playlist) or max(p.bit_rate for p in probes),
                 "playlist": f"{prefix}{rendition}/{playlist.name}",
             }
             made.append((entry, paths, sum(p.duration_s for p in probes), out_dir))
@@ -393,51 +395,19 @@ def _make(replay: Replay, sources: list[ReplaySource]) -> _Made:
         uploads += [(result.poster, poster), (result.preview, preview)]
         if len(made) > 1:
             master = work / "master.m3u8"
-            master.write_text(_master_playlist(result.renditions, prefix))
+            master.write_text(media.master_playlist(result.renditions, prefix))
             result.playlist = f"{prefix}master.m3u8"
             uploads.append((result.playlist, master))
         for name, path in uploads:
-            _save(storage, name, path)
+            replay_files.save_as(storage, name, path)
             result.names.add(name)
             result.size_bytes += path.stat().st_size
     # A rerun made fewer segments, or one rendition instead of several: the
     # rest is an earlier run's.
-    for name in _stored_under(storage, prefix):
+    for name in replay_files.stored_under(storage, prefix):
         if name not in result.names:
             storage.delete(name)
     return result
-
-
-def _save(storage: Storage, name: str, path: Path) -> None:
-    """``path`` saved as exactly ``name`` (a rerun replaces it: never a
-    second copy under another name)."""
-    if storage.exists(name):
-        storage.delete(name)
-    with path.open("rb") as content:
-        saved = storage.save(name, File(content, name=path.name))
-    if saved != name:
-        # Another writer put a file there between the delete and the save.
-        storage.delete(saved)
-        raise RuntimeError(f"storage kept {name!r} as {saved!r}; another run is writing it")
-
-
-def _stored_under(storage: Storage, prefix: str) -> list[str]:
-    """Every file name in storage under ``prefix`` (a directory name ending
-    with ``/``), depth first."""
-    try:
-        directories, files = storage.listdir(prefix)
-    except FileNotFoundError:
-        return []
-    found = [f"{prefix}{name}" for name in files]
-    for directory in directories:
-        found += _stored_under(storage, f"{prefix}{directory}/")
-    return found
-
-
-def _remove_stored(prefix: str) -> None:
-    storage = storages["replays"]
-    for name in _stored_under(storage, prefix):
-        storage.delete(name)
 
 
 def _remove_recordings(paths: list[str]) -> None:
@@ -448,33 +418,6 @@ def _remove_recordings(paths: list[str]) -> None:
             pass
         except OSError as exc:
             logger.warning("recording %s not removed: %s", path, exc)
-
-
-def _peak_bandwidth(playlist: Path) -> int:
-    """The highest bitrate of a segment (bits per second): what a master
-    playlist's ``BANDWIDTH`` is, by the HLS spec."""
-    peak = 0.0
-    seconds = 0.0
-    for line in playlist.read_text().splitlines():
-        if line.startswith("#EXTINF:"):
-            seconds = float(line[len("#EXTINF:") :].split(",", 1)[0] or 0)
-        elif line and not line.startswith("#") and seconds > 0:
-            size = (playlist.parent / line).stat().st_size
-            peak = max(peak, size * 8 / seconds)
-            seconds = 0.0
-    return int(peak)
-
-
-def _master_playlist(renditions: list[dict[str, Any]], prefix: str) -> str:
-    lines = ["#EXTM3U", "#EXT-X-VERSION:3"]
-    for entry in renditions:  # best first: players start with the first
-        relative = str(entry["playlist"]).removeprefix(prefix)
-        lines.append(
-            f"#EXT-X-STREAM-INF:BANDWIDTH={entry['bandwidth']},"
-            f"RESOLUTION={entry['width']}x{entry['height']}"
-        )
-        lines.append(relative)
-    return "\n".join(lines) + "\n"
 
 
 def _start_offset_ms(session: LiveSession, paths: list[Path], duration_s: float) -> int:

@@ -17,6 +17,7 @@ from live.models import (
     Room,
     RoomRestriction,
     StreamKey,
+    replay_token,
 )
 from tests.factories.base import ModelFactory
 from tests.factories.community import UserFactory
@@ -99,12 +100,38 @@ class RoomRestrictionFactory(ModelFactory[RoomRestriction]):
 
 class ReplayFactory(ModelFactory[Replay]):
     """A replay of an ended session, still recording (no files): pass
-    ``state=Replay.State.READY`` and the file names for a finished one."""
+    ``state=Replay.State.READY`` and the file names for a finished one, or
+    ``ready=True`` for one as ``live.services.replays.replay_finish`` leaves
+    it (one rendition, its storage names, a duration), still without files:
+    tests that need them make a real one (tests/live/test_replay_making.py)."""
 
     class Meta:
         model = Replay
 
+    class Params:
+        ready = factory.Trait(
+            state=Replay.State.READY,
+            duration_ms=4_000,
+            playlist=factory.LazyAttribute(lambda o: f"replays/{o.token}/src/index.m3u8"),
+            poster=factory.LazyAttribute(lambda o: f"replays/{o.token}/poster.jpg"),
+            preview=factory.LazyAttribute(lambda o: f"replays/{o.token}/preview.mp4"),
+            renditions=factory.LazyAttribute(
+                lambda o: [
+                    {
+                        "name": "src",
+                        "width": 640,
+                        "height": 360,
+                        "bandwidth": 900_000,
+                        "playlist": f"replays/{o.token}/src/index.m3u8",
+                    }
+                ]
+            ),
+            size_bytes=500_000,
+            finished_at=factory.LazyFunction(timezone.now),
+        )
+
     session = factory.SubFactory(LiveSessionFactory)
+    token = factory.LazyFunction(replay_token)
     expected_renditions = factory.LazyFunction(lambda: ["src"])
 
 
