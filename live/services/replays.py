@@ -124,7 +124,11 @@ def replay_source_add(*, stream_name: str, path: str) -> ReplaySource | None:
         )
     with transaction.atomic():
         replay_begin(session)
-        replay = Replay.objects.select_for_update().select_related("session").get(session=session)
+        replay = (
+            Replay.objects.select_for_update(of=("self",))
+            .select_related("session")
+            .get(session=session)
+        )
         if rendition not in replay.expected_renditions:
             raise RecordingRefused(
                 f"The broadcast has no rendition {rendition!r} "
@@ -157,7 +161,7 @@ def replay_session_ended(session: LiveSession) -> None:
     every expected recording is already there."""
     with transaction.atomic():
         replay = (
-            Replay.objects.select_for_update()
+            Replay.objects.select_for_update(of=("self",))
             .select_related("session")
             .filter(session_id=session.pk)
             .first()

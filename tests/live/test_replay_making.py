@@ -11,6 +11,7 @@ Needs ffmpeg (skipped without it, a failure under CI=true)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from datetime import timedelta
@@ -384,6 +385,41 @@ def test_two_renditions_get_a_master_playlist_best_first(
         assert "#EXT-X-ENDLIST" in replay_storage.open(entry["playlist"]).read().decode()
     with Image.open(replay_storage.path(replay.poster)) as poster:
         assert poster.width == 320  # from the best rendition
+
+
+def test_the_video_start_is_placed_on_the_session_clock(
+    flv_cache: dict[str, Path], record_dir: Path, replay_storage: Storage
+) -> None:
+    room, session, replay = ended_room()
+    path = recording(flv_cache, record_dir, room.stream_name)
+    # nginx last wrote the file 12 s + its duration after the session began.
+    ended = session.started_at.timestamp() + 12 + 3.5
+    os.utime(path, (ended, ended))
+    ReplaySource.objects.create(replay=replay, rendition="src", path=str(path))
+    made = replays.replay_finish(replay.pk)
+    assert made.duration_ms is not None
+    assert abs(made.start_offset_ms - (15_500 - made.duration_ms)) <= 1
+    assert 11_000 <= made.start_offset_ms <= 13_000
+    os.utime(path, (ended + 3600, ended + 3600))  # a clock gone wrong: clamped
+    assert replays._start_offset_ms(session, [path], 3.5) == replays.MAX_START_OFFSET_MS
+
+
+def test_a_rendition_recorded_in_parts_is_joined(
+    flv_cache: dict[str, Path], record_dir: Path, replay_storage: Storage
+) -> None:
+    room, _, replay = ended_room()
+    for part in (1, 2):
+        path = record_dir / f"{room.stream_name}-170000000{part}.flv"
+        shutil.copyfile(flv_cache["320x180"], path)
+        ReplaySource.objects.create(replay=replay, rendition="src", path=str(path))
+    made = replays.replay_finish(replay.pk)
+    assert made.state == Replay.State.READY and made.duration_ms is not None
+    assert abs(made.duration_ms - 7000) < 2000
+    text = replay_storage.open(made.playlist).read().decode()
+    listed = sum(
+        float(line[8:].split(",")[0]) for line in text.splitlines() if line[:8] == "#EXTINF:"
+    )
+    assert abs(listed - 7.0) < 2 and "#EXT-X-ENDLIST" in text
 
 
 def test_a_rerun_overwrites_the_same_files_and_leaves_no_second_copy(
