@@ -9,6 +9,9 @@ broadcast is a :class:`~live.models.LiveSession`; the hot counters of
 report (``live.selectors.session_report``) and feeds screening
 (``live.selectors.live_performance``).
 
+Every broadcast gets a replay as it starts (``live.services.replays``), made
+from nginx's recordings once the session has ended.
+
 Events reach the room after commit (``live.events.room_event_send_on_commit``);
 followers hear that the host went live through a Celery task, also after
 commit.
@@ -30,12 +33,13 @@ from community.services import followers_notify
 from core.errors import InvalidImage
 from core.images import prepare_upload
 from kol.selectors import can_host_live
-from live import events, extensions
+from live import abr, events, extensions
 from live.errors import NotAHost, PermissionDenied, ValidationFailed
 from live.models import COVER_MAX_SIDE, HeartsMark, LiveSession, Room
 from live.permissions import is_room_moderator, is_site_moderator
 from live.selectors.reports import room_traffic_counters
 from live.selectors.rooms import room_url, rooms_stale
+from live.services.replays import replay_begin, replay_session_ended
 from live.state import room_state
 
 logger = logging.getLogger("sprout.live")
@@ -129,7 +133,13 @@ def session_start(*, room: Room, client_addr: str) -> LiveSession:
         locked.ended_at = None
         locked.last_seen_at = now
         locked.save(update_fields=["state", "started_at", "ended_at", "last_seen_at"])
-        session = LiveSession.objects.create(room=locked, client_addr=(client_addr or "")[:64])
+        session = LiveSession.objects.create(
+            room=locked,
+            client_addr=(client_addr or "")[:64],
+            renditions=abr.live_rendition_names(),
+        )
+        # Every broadcast is kept: its replay waits for nginx's recordings.
+        replay_begin(session)
         for started in extensions.session_started:
             started(session)
         # Counters left from an earlier broadcast must not leak into this one.
@@ -187,6 +197,9 @@ def _end_live(room_id: int, *, reason: str, stale_before: datetime | None = None
             ).count()
             session.ended_at = now
             session.save()
+            # The replay is finished once the recordings are all in (they may
+            # have arrived before publish-done, or come after it).
+            _after_commit(replay_session_ended, session)
         room.state = Room.State.ENDED
         room.ended_at = now
         room.save(update_fields=["state", "ended_at"])
