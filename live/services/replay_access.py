@@ -75,8 +75,13 @@ def _kept(replay: Replay) -> None:
 
 
 def _locked(replay: Replay) -> Replay:
-    """The replay's row, locked for the rest of the transaction."""
-    return Replay.objects.select_for_update().select_related("session__room").get(pk=replay.pk)
+    """The replay's row, locked for the rest of the transaction (its row
+    only: ending a room locks the room and its session)."""
+    return (
+        Replay.objects.select_for_update(of=("self",))
+        .select_related("session__room")
+        .get(pk=replay.pk)
+    )
 
 
 def replay_publish(*, actor: Any, replay: Replay, published: bool) -> Replay:
