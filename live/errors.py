@@ -24,10 +24,13 @@ __all__ = [
     "PermissionDenied",
     "RateLimited",
     "RecordingRefused",
+    "ReplayGone",
     "ReplayStateConflict",
+    "ReplayUnavailable",
     "RoomNotLive",
     "SlowMode",
     "TemporarilyUnavailable",
+    "TimelineWindowInvalid",
     "TooLong",
     "ValidationFailed",
     "transient_error",
@@ -94,3 +97,25 @@ class ReplayStateConflict(DomainError):
     code = "replay_state_conflict"
     status = 409
     message = "The replay is not in a state that allows this."
+
+
+class ReplayUnavailable(NotFound):
+    """No replay this viewer may watch: none was kept, it is not ready,
+    unpublished, hidden, deleted or expired (which of them is not told to
+    those who may not see it)."""
+
+    code = "replay_unavailable"
+    message = "This broadcast has no replay you can watch."
+
+
+class ReplayGone(DomainError):
+    code = "replay_gone"
+    status = 409
+    message = "This replay was deleted or has expired."
+
+
+class TimelineWindowInvalid(ValidationFailed):
+    """A timeline window that cannot be read: ``window_reversed`` (``to_ms``
+    before ``from_ms``) or ``window_too_long``."""
+
+    code = "invalid_window"

@@ -343,6 +343,8 @@ THROTTLE_RATES: dict[str, str] = {
     "auth": env("SPROUT_THROTTLE_AUTH", default="30/min"),
     "uploads": env("SPROUT_THROTTLE_UPLOADS", default="120/min"),
     "writes": env("SPROUT_THROTTLE_WRITES", default="240/min"),
+    # Replay players' watch beacons (one every ~15 s while playing).
+    "replay_watch": env("SPROUT_THROTTLE_REPLAY_WATCH", default="30/min"),
 }
 
 REST_FRAMEWORK = {
@@ -400,10 +402,18 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "NoteStatusEnum": "community.models.Note.Status",
         "ReportStatusEnum": "community.models.Report.Status",
-        # Two choice sets of fields named "state" (a room's, a flash sale's):
+        # Choice sets of fields named "state" (a room's, a flash sale's, a replay's):
         # named here, as values, so no app is imported by the settings.
         "RoomStateEnum": [("scheduled", "Scheduled"), ("live", "Live"), ("ended", "Ended")],
         "FlashSaleStateEnum": ["scheduled", "on", "sold_out", "ended"],
+        "ReplayStateEnum": [
+            ("recording", "Recording"),
+            ("processing", "Processing"),
+            ("ready", "Ready"),
+            ("failed", "Failed"),
+            ("deleted", "Deleted"),
+            ("expired", "Expired"),
+        ],
     },
 }
 
@@ -533,6 +543,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 120.0,
         # A sweep not run within its interval is dropped: the next one does it all.
         "options": {"expire_seconds": 120},
+    },
+    # Replays past SPROUT_REPLAY_RETENTION_DAYS, at 03:20 (live.services.replay_access).
+    "expire-replays": {
+        "task": "live.tasks.expire_replays",
+        "schedule": crontab(minute=20, hour=3),
     },
     # Creator payouts for yesterday (UTC), at 00:30 (wallet.services.payouts).
     "run-creator-payouts": {

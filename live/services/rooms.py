@@ -35,7 +35,7 @@ from core.images import prepare_upload
 from kol.selectors import can_host_live
 from live import abr, events, extensions
 from live.errors import NotAHost, PermissionDenied, ValidationFailed
-from live.models import COVER_MAX_SIDE, LiveSession, Room
+from live.models import COVER_MAX_SIDE, HeartsMark, LiveSession, Room
 from live.permissions import is_room_moderator, is_site_moderator
 from live.selectors.reports import room_traffic_counters
 from live.selectors.rooms import room_url, rooms_stale
@@ -191,6 +191,7 @@ def _end_live(room_id: int, *, reason: str, stale_before: datetime | None = None
         if session is not None:
             for name, value in room_traffic_counters(room.pk).items():
                 setattr(session, name, value)
+            hearts_marks_fold(session, _hearts_by_second(room.pk), ended_at=now)
             session.new_followers = Follow.objects.filter(
                 followee_id=room.host_id, created_at__gte=session.started_at, created_at__lte=now
             ).count()
@@ -206,6 +207,38 @@ def _end_live(room_id: int, *, reason: str, stale_before: datetime | None = None
         _after_commit(room_state().clear, room.pk)
     logger.info("live room %s ended (%s)", room_id, reason)
     return True
+
+
+def _hearts_by_second(room_id: int) -> dict[int, int]:
+    try:
+        return room_state().hearts_by_second_sync(room_id)
+    except Exception:
+        # As with the counters (room_traffic_counters): the room must end
+        # when the hot state is unreachable; its replay then has no hearts.
+        logger.exception("hearts of room %s over time are unreadable", room_id)
+        return {}
+
+
+def hearts_marks_fold(
+    session: LiveSession, by_second: dict[int, int], *, ended_at: datetime
+) -> int:
+    """The session's hearts over time (``live.state``'s hearts of each epoch
+    second) as ``HeartsMark`` rows: the running total at each second that had
+    hearts, ``offset_ms`` from the session's start (a second that began
+    before it, at 0). Seconds outside ``[started_at, ended_at]`` are left
+    out. One insert; returns how many marks."""
+    start_ms = int(session.started_at.timestamp() * 1000)
+    end_ms = int(ended_at.timestamp() * 1000)
+    marks, total = [], 0
+    for second in sorted(by_second):
+        begins = second * 1000
+        if begins + 1000 <= start_ms or begins > end_ms or by_second[second] <= 0:
+            continue
+        total += by_second[second]
+        offset = max(0, begins - start_ms)
+        marks.append(HeartsMark(session=session, offset_ms=offset, total=total))
+    HeartsMark.objects.bulk_create(marks, batch_size=1000)
+    return len(marks)
 
 
 def session_end(*, room: Room, reason: str) -> LiveSession | None:
