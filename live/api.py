@@ -8,10 +8,17 @@ domain errors turned into ``{"error": {...}}`` once by
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -23,11 +30,26 @@ from community import selectors as community_selectors
 from community.models import User
 from community.permissions import check_authenticated
 from community.serializers import UserBriefSerializer
-from core.api import ANY, CURSOR, ERROR, PAGE_SIZE, page_size, paginated_schema, validated
+from community.throttles import client_address
+from core.api import (
+    ANY,
+    CURSOR,
+    ERROR,
+    PAGE_SIZE,
+    cursor,
+    page_size,
+    paginated,
+    paginated_schema,
+    validated,
+)
+from core.pagination import keyset
 from live import permissions, selectors, services, tickets
 from live import serializers as s
-from live.models import Room, RoomRestriction
+from live.errors import ReplayUnavailable
+from live.models import LiveSession, Replay, Room, RoomRestriction
+from live.selectors.replays import TIMELINE_MAX_MS, TIMELINE_MAX_WINDOW_MS
 from live.services import gifts as gift_services
+from live.services import replay_access
 
 TAGS = ["live"]
 
@@ -359,6 +381,234 @@ class SessionReportView(APIView):
     def get(self, request: Request, pk: int) -> Response:
         report = selectors.session_report_for(session_id=pk, viewer=request.user)
         return Response(report)
+
+
+# --- sessions and replays -----------------------------------------------------------
+
+
+def _sessions(request: Request, sessions: list[LiveSession]) -> dict[str, Any]:
+    return {
+        "request": request,
+        "replays": selectors.session_replays_for(request.user, sessions),
+    }
+
+
+class RoomSessionListView(APIView):
+    @extend_schema(
+        parameters=[CURSOR, PAGE_SIZE],
+        responses={200: paginated_schema(s.SessionSerializer, "SessionPage"), 404: ERROR},
+        tags=TAGS,
+        operation_id="live_rooms_sessions_list",
+        description="The room's broadcasts, newest first, each with its `replay` when you may "
+        "watch it (null otherwise: not kept, not ready, unpublished, hidden, deleted or "
+        "expired).",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        room = selectors.room_by_id(pk)
+        page = keyset(
+            selectors.room_sessions(room), cursor=cursor(request), size=page_size(request)
+        )
+        return paginated(request, page, s.SessionSerializer, context=_sessions(request, page.items))
+
+
+class SessionDetailView(APIView):
+    @extend_schema(
+        responses={200: s.SessionSerializer, 404: ERROR},
+        tags=TAGS,
+        description="One broadcast: its room, host, times and `replay` "
+        "(`{hls_url, duration_s, poster_url, preview_url}`), null unless it is ready and you "
+        "may watch it (published and not hidden; its host and the room's and site's "
+        "moderators may watch it anyway).",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        session = selectors.session_by_id(pk)
+        context = _sessions(request, [session])
+        return Response(s.SessionSerializer(session, context=context).data)
+
+
+class SessionTimelineView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "from_ms",
+                {"type": "integer", "minimum": 0, "maximum": TIMELINE_MAX_MS},
+                description="The window's start (inclusive), ms from the "
+                "session's start; default 0.",
+            ),
+            OpenApiParameter(
+                "to_ms",
+                {"type": "integer", "minimum": 0, "maximum": TIMELINE_MAX_MS},
+                description="The window's end (exclusive); default the end of the "
+                f"broadcast, at most {TIMELINE_MAX_WINDOW_MS} ms after from_ms.",
+            ),
+            CURSOR,
+            PAGE_SIZE,
+        ],
+        responses={200: s.TimelinePageSerializer, 400: ERROR, 404: ERROR},
+        tags=TAGS,
+        description="The room's events during the broadcast (chat with its `text`, gifts, "
+        "hearts totals and, with the shop, pins), each the websocket event the room got plus "
+        "`offset_ms`, ordered by `offset_ms`, read a window `[from_ms, to_ms)` at a time "
+        f"(at most {TIMELINE_MAX_WINDOW_MS} ms: `window_too_long`; `to_ms` before `from_ms`: "
+        "`window_reversed`), cursor-paginated within it. Deleted chat and the chat of "
+        "members banned from the room never appear. A player at video time `t` s shows "
+        "the events up to `t × 1000 + start_offset_ms`. `replay_unavailable` (404) unless "
+        "you may watch the replay.",
+        examples=[
+            OpenApiExample(
+                "A page",
+                value={
+                    "results": [
+                        {
+                            "type": "chat",
+                            "id": 812,
+                            "user": {"id": 7, "username": "mai", "display_name": "Mai"},
+                            "text": "hello from the replay",
+                            "ts": "2026-12-06T20:00:04.250Z",
+                            "nonce": None,
+                            "offset_ms": 4250,
+                        },
+                        {"type": "hearts", "total": 37, "offset_ms": 5000},
+                    ],
+                    "next": None,
+                    "from_ms": 0,
+                    "to_ms": 600000,
+                    "duration_ms": 1834000,
+                },
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        query = validated(s.TimelineQueryInput, request.query_params)
+        session = selectors.session_by_id(pk)
+        selectors.replay_check_visible(request.user, session)
+        page = selectors.session_timeline(
+            session=session,
+            from_ms=query.get("from_ms"),
+            to_ms=query.get("to_ms"),
+            cursor=cursor(request),
+            limit=page_size(request),
+        )
+        next_url = None
+        if page.next_cursor:
+            next_url = replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)
+        return Response(
+            {
+                "results": page.items,
+                "next": next_url,
+                "from_ms": page.from_ms,
+                "to_ms": page.to_ms,
+                "duration_ms": page.duration_ms,
+            }
+        )
+
+
+def _replay_status(request: Request, replay: Replay) -> Response:
+    return Response(s.ReplayStatusSerializer(replay, context={"request": request}).data)
+
+
+def _manager_replay(request: Request, pk: int) -> Replay:
+    session = selectors.session_by_id(pk)
+    return selectors.replay_for_manager(request.user, session)
+
+
+class SessionReplayView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "writes"
+
+    @extend_schema(
+        request=s.ReplayPublishInput,
+        responses={200: s.ReplayStatusSerializer, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+        tags=TAGS,
+        description="The host publishes the replay to members or unpublishes it (also while "
+        "it is being made). `replay_gone` (409) once deleted or expired.",
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        actor = _member(request)
+        data = validated(s.ReplayPublishInput, request.data)
+        replay = _manager_replay(request, pk)
+        replay = replay_access.replay_publish(
+            actor=actor, replay=replay, published=data["published"]
+        )
+        return _replay_status(request, replay)
+
+    @extend_schema(
+        responses={204: None, 401: ERROR, 403: ERROR, 404: ERROR},
+        tags=TAGS,
+        description="The host (or a site moderator) deletes the replay: nobody can watch it "
+        "any more and its files are removed. Idempotent.",
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        actor = _member(request)
+        replay = _manager_replay(request, pk)
+        replay_access.replay_delete(actor=actor, replay=replay)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SessionReplayHideView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "writes"
+
+    @extend_schema(
+        request=s.ReplayHideInput,
+        responses={200: s.ReplayStatusSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR},
+        tags=TAGS,
+        description="A room moderator or a site moderator hides the replay from members, "
+        "with a reason (its host and the moderators still see it, and why). Hiding again "
+        "changes the reason.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        actor = _member(request)
+        data = validated(s.ReplayHideInput, request.data)
+        replay = _manager_replay(request, pk)
+        replay = replay_access.replay_hide(actor=actor, replay=replay, reason=data["reason"])
+        return _replay_status(request, replay)
+
+    @extend_schema(
+        responses={200: s.ReplayStatusSerializer, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+        tags=TAGS,
+        description="A moderator shows a hidden replay again. Idempotent.",
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        actor = _member(request)
+        replay = _manager_replay(request, pk)
+        replay = replay_access.replay_unhide(actor=actor, replay=replay)
+        return _replay_status(request, replay)
+
+
+def _watcher_key(request: Request) -> str:
+    """One viewer of a replay: the member, or an anonymous address (hashed)."""
+    user = request.user
+    if getattr(user, "is_authenticated", False):
+        return f"u{user.pk}"
+    seed = f"{settings.SECRET_KEY}:replay:{client_address(request)}"
+    return "a" + hashlib.sha256(seed.encode()).hexdigest()[:20]
+
+
+class SessionReplayWatchView(APIView):
+    permission_classes = [AllowAny]
+    throttle_scope = "replay_watch"
+
+    @extend_schema(
+        request=s.ReplayWatchInput,
+        responses={204: None, 400: ERROR, 404: ERROR, 429: ERROR},
+        tags=TAGS,
+        description="The player's beacon while it plays (every ~15 s, and when it stops): "
+        "`seconds` watched since the previous one. The replay's first beacon of the day "
+        "from a viewer (a member, or an address) counts a view; seconds count no faster "
+        "than time passes. Anyone who may watch the replay; throttled.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = validated(s.ReplayWatchInput, request.data)
+        session = selectors.session_by_id(pk)
+        replay = selectors.replay_check_visible(request.user, session)
+        if selectors.replay_brief(replay) is None:
+            raise ReplayUnavailable()
+        replay_access.replay_watched(
+            replay=replay, viewer_key=_watcher_key(request), seconds=data["seconds"]
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- gifts ---------------------------------------------------------------------

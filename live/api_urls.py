@@ -33,6 +33,20 @@ _with_keys = [
     ),
     ("live/messages/<id:pk>", api.MessageView, "api-live-message"),
     ("live/sessions/<id:pk>/report", api.SessionReportView, "api-live-session-report"),
+    ("live/rooms/<id:pk>/sessions", api.RoomSessionListView, "api-live-room-sessions"),
+    ("live/sessions/<id:pk>", api.SessionDetailView, "api-live-session"),
+    ("live/sessions/<id:pk>/timeline", api.SessionTimelineView, "api-live-session-timeline"),
+    ("live/sessions/<id:pk>/replay", api.SessionReplayView, "api-live-session-replay"),
+    (
+        "live/sessions/<id:pk>/replay/hide",
+        api.SessionReplayHideView,
+        "api-live-session-replay-hide",
+    ),
+    (
+        "live/sessions/<id:pk>/replay/watch",
+        api.SessionReplayWatchView,
+        "api-live-session-replay-watch",
+    ),
 ]
 for route, view, name in _with_keys:
     urlpatterns += [

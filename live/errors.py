@@ -23,9 +23,12 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "RateLimited",
+    "ReplayGone",
+    "ReplayUnavailable",
     "RoomNotLive",
     "SlowMode",
     "TemporarilyUnavailable",
+    "TimelineWindowInvalid",
     "TooLong",
     "ValidationFailed",
     "transient_error",
@@ -72,3 +75,25 @@ class TooLong(DomainError):
     code = "too_long"
     status = 400
     message = "Chat messages are at most 200 characters."
+
+
+class ReplayUnavailable(NotFound):
+    """No replay this viewer may watch: none was kept, it is not ready,
+    unpublished, hidden, deleted or expired (which of them is not told to
+    those who may not see it)."""
+
+    code = "replay_unavailable"
+    message = "This broadcast has no replay you can watch."
+
+
+class ReplayGone(DomainError):
+    code = "replay_gone"
+    status = 409
+    message = "This replay was deleted or has expired."
+
+
+class TimelineWindowInvalid(ValidationFailed):
+    """A timeline window that cannot be read: ``window_reversed`` (``to_ms``
+    before ``from_ms``) or ``window_too_long``."""
+
+    code = "invalid_window"

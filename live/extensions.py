@@ -35,13 +35,23 @@ above it (the shop) add to live rooms.
   session report on the host's pages (``live/go_live.html``), after live's
   own figures, with ``report`` (the merged report) in their context: how
   the figures a section added are shown (the shop's orders and sales).
+- ``timeline_sources`` (Slot): ``(TimelineQuery) -> [TimelineEntry]``, the
+  room events a higher app recorded during a broadcast, for its replay's
+  timeline (``live.selectors.replays.session_timeline``): the shop's
+  ``product_pinned`` / ``product_unpinned`` from its pins. Each source
+  answers at most ``query.limit + 1`` entries of the window after the
+  cursor, in a fixed number of queries (``TimelineQuery.window`` builds the
+  filter), each entry the event exactly as the room got it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+from django.db.models import Q
 
 from core.extensions import Slot
 
@@ -138,4 +148,99 @@ session_started: Slot[Callable[[LiveSession], None]] = Slot(
 session_report_templates: Slot[str] = Slot(
     "live.session_report_templates",
     doc="Templates drawn in each session report on the host's pages (with `report`).",
+)
+
+
+# --- a replay's timeline -------------------------------------------------------------
+
+
+class TimelineKey(NamedTuple):
+    """Where an entry sits on a replay's timeline: its order, and the cursor."""
+
+    offset_ms: int
+    kind: str
+    id: int
+
+
+class TimelineEntry(NamedTuple):
+    """One room event of a broadcast: its key and the event as the room got
+    it (``live.events``)."""
+
+    key: TimelineKey
+    event: Mapping[str, Any]
+
+
+def _ms(value: int) -> timedelta:
+    return timedelta(milliseconds=value)
+
+
+@dataclass(frozen=True)
+class TimelineQuery:
+    """A page of a broadcast's timeline: the events whose offset (whole
+    milliseconds from ``started_at``, 0 for anything earlier) is in
+    ``[from_ms, to_ms)`` and whose key comes after ``after``, at most
+    ``limit`` (a source answers up to ``limit + 1``: the extra one says that
+    a next page exists)."""
+
+    session_id: int
+    started_at: datetime
+    from_ms: int
+    to_ms: int
+    after: TimelineKey | None
+    limit: int
+
+    def offset_of(self, moment: datetime) -> int:
+        """The timeline offset of a moment of the broadcast."""
+        return max(0, (moment - self.started_at) // timedelta(milliseconds=1))
+
+    def _at_least(self, field_name: str, offset_ms: int) -> Q:
+        # offset >= n: every moment from started_at + n ms (all of them for 0,
+        # earlier moments count as offset 0).
+        if offset_ms <= 0:
+            return Q()
+        return Q(**{f"{field_name}__gte": self.started_at + _ms(offset_ms)})
+
+    def _below(self, field_name: str, offset_ms: int) -> Q:
+        if offset_ms <= 0:
+            return Q(pk__in=[])
+        return Q(**{f"{field_name}__lt": self.started_at + _ms(offset_ms)})
+
+    def window(self, field_name: str, kind: str, *, id_field: str = "pk") -> Q:
+        """The filter of rows of ``kind`` whose moment ``field_name`` is in
+        this page: inside the window, and after the cursor in the timeline's
+        order ``(offset_ms, kind, id)``."""
+        inside = self._at_least(field_name, self.from_ms) & self._below(field_name, self.to_ms)
+        after = self.after
+        if after is None:
+            return inside
+        later = self._at_least(field_name, after.offset_ms + 1)
+        if kind > after.kind:
+            later |= self._at_least(field_name, after.offset_ms)
+        elif kind == after.kind:
+            later |= (
+                self._at_least(field_name, after.offset_ms)
+                & self._below(field_name, after.offset_ms + 1)
+                & Q(**{f"{id_field}__gt": after.id})
+            )
+        return inside & later
+
+    def offset_window(self, kind: str, *, field_name: str = "offset_ms") -> Q:
+        """:meth:`window` for rows that store their offset in milliseconds."""
+        inside = Q(**{f"{field_name}__gte": self.from_ms, f"{field_name}__lt": self.to_ms})
+        after = self.after
+        if after is None:
+            return inside
+        later = Q(**{f"{field_name}__gt": after.offset_ms})
+        if kind > after.kind:
+            later |= Q(**{field_name: after.offset_ms})
+        elif kind == after.kind:
+            later |= Q(**{field_name: after.offset_ms, "pk__gt": after.id})
+        return inside & later
+
+
+TimelineSource = Callable[[TimelineQuery], list[TimelineEntry]]
+
+timeline_sources: Slot[TimelineSource] = Slot(
+    "live.timeline_sources",
+    doc="Room events other apps recorded during a broadcast, for its replay (the shop's pins).",
 )

@@ -20,7 +20,10 @@ from rest_framework import serializers
 
 from community.serializers import UserBriefSerializer
 from live import extensions, selectors
-from live.models import COVER_MAX_SIDE, Room, RoomRestriction
+from live.chat import MAX_REASON_LENGTH
+from live.models import COVER_MAX_SIDE, Replay, Room, RoomRestriction
+from live.selectors.replays import TIMELINE_MAX_MS, TIMELINE_MAX_WINDOW_MS
+from live.services.replay_access import WATCH_BEACON_MAX_SECONDS
 from wallet.rules import (
     GIFT_KEY_MAX_LENGTH,
     GIFT_KEY_PATTERN,
@@ -239,6 +242,90 @@ class RoomLeaderboardSerializer(serializers.Serializer):
     top = serializers.ListField(child=serializers.DictField())
 
 
+# --- sessions and replays --------------------------------------------------------
+
+
+class ReplayBriefSerializer(serializers.Serializer):
+    """What a player needs (``live.selectors.replay_brief``)."""
+
+    hls_url = serializers.CharField(
+        help_text="The HLS playlist (a master playlist when the replay has several renditions)."
+    )
+    duration_s = serializers.FloatField(help_text="The video's length in seconds.")
+    poster_url = serializers.CharField(allow_null=True, help_text="A still of the broadcast.")
+    preview_url = serializers.CharField(
+        allow_null=True, help_text="A few silent seconds of it (MP4), for cards."
+    )
+
+
+class SessionSerializer(serializers.Serializer):
+    """A broadcast; ``replay`` is what the caller may play (the view loads it
+    for the whole page: ``replays`` in the context, session id -> brief)."""
+
+    id = serializers.IntegerField()
+    room = serializers.IntegerField(source="room_id", help_text="The room's id.")
+    host = UserBriefSerializer(source="room.host")
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True, help_text="Null while live.")
+    replay = serializers.SerializerMethodField(
+        help_text="Null unless the replay is ready and you may watch it (published and not "
+        "hidden; its host and moderators may watch it anyway)."
+    )
+
+    @extend_schema_field(ReplayBriefSerializer(allow_null=True))
+    def get_replay(self, session: Any) -> Any:
+        replays: dict[int, Any] = self.context.get("replays", {})
+        return replays.get(session.pk)
+
+
+class ReplayStatusSerializer(serializers.Serializer):
+    """A replay as its host and moderators manage it."""
+
+    state = serializers.ChoiceField(choices=Replay.State.choices)
+    published = serializers.BooleanField(help_text="The host shows it to members.")
+    hidden = serializers.SerializerMethodField(help_text="A moderator hid it from members.")
+    hidden_reason = serializers.CharField(help_text="Why, when hidden.")
+    views = serializers.IntegerField(help_text="Viewers a day, summed.")
+    watch_seconds = serializers.IntegerField()
+    replay = serializers.SerializerMethodField(help_text="What a player needs once ready.")
+
+    def get_hidden(self, replay: Replay) -> bool:
+        return replay.hidden_at is not None
+
+    @extend_schema_field(ReplayBriefSerializer(allow_null=True))
+    def get_replay(self, replay: Replay) -> Any:
+        return selectors.replay_brief(replay)
+
+
+TIMELINE_KINDS = ("chat", "gift", "hearts", "product_pinned", "product_unpinned")
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "The room's websocket event of that `type` exactly as the room got it "
+        "live (see the websocket contract), plus `offset_ms`: whole milliseconds from the "
+        "session's start. `product_pinned` / `product_unpinned` only with the shop.",
+        "required": ["type", "offset_ms"],
+        "properties": {
+            "type": {"type": "string", "enum": list(TIMELINE_KINDS)},
+            "offset_ms": {"type": "integer", "minimum": 0},
+        },
+        "additionalProperties": True,
+    }
+)
+class TimelineItemField(serializers.DictField):
+    pass
+
+
+class TimelinePageSerializer(serializers.Serializer):
+    results = serializers.ListField(child=TimelineItemField())
+    next = serializers.URLField(allow_null=True, help_text="The next page of this window, or null.")
+    from_ms = serializers.IntegerField(help_text="The window read: from (inclusive)...")
+    to_ms = serializers.IntegerField(help_text="...to (exclusive).")
+    duration_ms = serializers.IntegerField(help_text="The broadcast's length (so far, while live).")
+
+
 # --- input --------------------------------------------------------------------
 
 
@@ -320,3 +407,36 @@ class GiftSendInput(serializers.Serializer):
 
 class LiftInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=RoomRestriction.Kind.choices)
+
+
+class TimelineQueryInput(serializers.Serializer):
+    from_ms = serializers.IntegerField(
+        min_value=0, max_value=TIMELINE_MAX_MS, required=False, help_text="Default 0."
+    )
+    to_ms = serializers.IntegerField(
+        min_value=0,
+        max_value=TIMELINE_MAX_MS,
+        required=False,
+        help_text=f"Exclusive; default the end of the broadcast, at most "
+        f"{TIMELINE_MAX_WINDOW_MS} ms after from_ms.",
+    )
+
+
+class ReplayPublishInput(serializers.Serializer):
+    published = serializers.BooleanField(help_text="Show the replay to members, or not.")
+
+
+class ReplayHideInput(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=1000,
+        allow_blank=True,
+        help_text=f"Why (1–{MAX_REASON_LENGTH} characters): the host sees it.",
+    )
+
+
+class ReplayWatchInput(serializers.Serializer):
+    seconds = serializers.IntegerField(
+        min_value=1,
+        max_value=WATCH_BEACON_MAX_SECONDS,
+        help_text="Seconds played since the previous beacon.",
+    )

@@ -31,3 +31,24 @@ def push_live_leaderboards() -> int:
     room when they changed. Returns how many rooms got a ``leaderboard``
     event."""
     return gifts.leaderboards_push()
+
+
+@shared_task(acks_late=True)
+def expire_replays() -> int:
+    """Beat, daily: expire the replays finished more than
+    ``SPROUT_REPLAY_RETENTION_DAYS`` ago (0: never), their files removed.
+    Returns how many expired."""
+    from live.services.replay_access import replays_expire
+
+    return replays_expire(older_than_days=int(settings.SPROUT_REPLAY_RETENTION_DAYS))
+
+
+@shared_task(acks_late=True)
+def remove_replay_files(replay_id: int) -> int:
+    """A deleted replay's files out of storage (enqueued on commit by
+    ``replay_delete``). Idempotent. Returns how many files went."""
+    from live.models import Replay
+    from live.services.replay_access import replay_files_remove
+
+    replay = Replay.objects.filter(pk=replay_id, state=Replay.State.DELETED).first()
+    return replay_files_remove(replay) if replay is not None else 0

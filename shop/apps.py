@@ -32,6 +32,8 @@ class ShopConfig(AppConfig):
             key="shop_pinned_product",
         )
         live.room_join_events.add(panels.room_join_pin, app=self.name, key="shop_pin")
+        # A replay's timeline plays the pins back in sync with the video.
+        live.timeline_sources.add(selectors.session_pins_timeline, app=self.name, key="shop_pins")
         # Pins that no longer hold: a pin made before the broadcast joins it
         # when it starts; a pinned product's "sold out" on the room's tick;
         # a deleted product leaves the rooms (hiding and closing call the

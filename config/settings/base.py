@@ -342,6 +342,8 @@ THROTTLE_RATES: dict[str, str] = {
     "auth": env("SPROUT_THROTTLE_AUTH", default="30/min"),
     "uploads": env("SPROUT_THROTTLE_UPLOADS", default="120/min"),
     "writes": env("SPROUT_THROTTLE_WRITES", default="240/min"),
+    # Replay players' watch beacons (one every ~15 s while playing).
+    "replay_watch": env("SPROUT_THROTTLE_REPLAY_WATCH", default="30/min"),
 }
 
 REST_FRAMEWORK = {
@@ -524,6 +526,11 @@ CELERY_BEAT_SCHEDULE = {
     "end-stale-live-rooms": {
         "task": "live.tasks.end_stale_rooms",
         "schedule": 60.0,
+    },
+    # Replays past SPROUT_REPLAY_RETENTION_DAYS, at 03:20 (live.services.replay_access).
+    "expire-replays": {
+        "task": "live.tasks.expire_replays",
+        "schedule": crontab(minute=20, hour=3),
     },
     # Creator payouts for yesterday (UTC), at 00:30 (wallet.services.payouts).
     "run-creator-payouts": {

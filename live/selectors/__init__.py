@@ -6,6 +6,8 @@ services, a module per concept.
 - :mod:`live.selectors.gifts`: the gifts sent in rooms and sessions.
 - :mod:`live.selectors.reports`: a broadcast's report, hosts' performance.
 - :mod:`live.selectors.keys`: stream keys.
+- :mod:`live.selectors.replays`: who may watch a replay, a broadcast's
+  timeline, the lists of sessions and replays.
 
 Their functions are also here, as ``live.selectors.<name>``, where every
 caller finds them. Writes are :mod:`live.services`.
@@ -33,6 +35,23 @@ from live.selectors.gifts import (
     session_top_gifters,
 )
 from live.selectors.keys import stream_key_active, stream_key_host
+from live.selectors.replays import (
+    ReplayBrief,
+    ReplayNotice,
+    TimelinePage,
+    replay_brief,
+    replay_check_visible,
+    replay_for_manager,
+    replay_manages,
+    replay_notice,
+    replay_visible_to,
+    replays_recent,
+    room_sessions,
+    session_by_id,
+    session_replay,
+    session_replays_for,
+    session_timeline,
+)
 from live.selectors.reports import (
     RoomTotals,
     can_see_cash,
@@ -63,9 +82,12 @@ __all__ = [
     "LEADERBOARD_SIZE",
     "NO_COUNTS",
     "LiveDirectory",
+    "ReplayBrief",
+    "ReplayNotice",
     "RoomCounts",
     "RoomDetail",
     "RoomTotals",
+    "TimelinePage",
     "can_see_cash",
     "is_banned",
     "live_badges",
@@ -74,6 +96,13 @@ __all__ = [
     "member_restriction",
     "member_restriction_kinds",
     "message_by_id",
+    "replay_brief",
+    "replay_check_visible",
+    "replay_for_manager",
+    "replay_manages",
+    "replay_notice",
+    "replay_visible_to",
+    "replays_recent",
     "room_bans_among",
     "room_by_id",
     "room_chat_since",
@@ -90,15 +119,20 @@ __all__ = [
     "room_page",
     "room_recent_messages",
     "room_restrictions",
+    "room_sessions",
     "room_top_gifters",
     "room_traffic_counters",
     "room_url",
     "rooms_stale",
+    "session_by_id",
     "session_cash",
     "session_gift_earnings",
     "session_gift_tally",
+    "session_replay",
+    "session_replays_for",
     "session_report",
     "session_report_for",
+    "session_timeline",
     "session_top_gifters",
     "stream_key_active",
     "stream_key_host",

@@ -56,6 +56,7 @@ from shop.selectors.pins import (
     room_pinned_products,
     room_pins_current,
     session_pins,
+    session_pins_timeline,
     session_sales,
 )
 from shop.selectors.products import (
@@ -135,6 +136,7 @@ __all__ = [
     "sales_by_session",
     "seller_products",
     "session_pins",
+    "session_pins_timeline",
     "session_report_cash",
     "session_sales",
     "shipping_last_used",

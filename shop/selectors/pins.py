@@ -12,6 +12,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from live import events
+from live.extensions import TimelineEntry, TimelineKey, TimelineQuery
 from live.models import LiveSession, Room
 from shop.models import FlashSale, OrderLine, Product, RoomPin
 from shop.selectors.cards import product_card
@@ -137,3 +138,40 @@ def session_sales(session_id: int | None) -> dict[str, int]:
     lines = OrderLine.objects.filter(source_session_id=session_id, order__status__in=COUNTED)
     totals = lines.aggregate(orders=Count("order_id", distinct=True), units=Sum("quantity"))
     return {"orders": totals["orders"] or 0, "units": totals["units"] or 0}
+
+
+def session_pins_timeline(query: TimelineQuery) -> list[TimelineEntry]:
+    """The broadcast's pins for its replay's timeline
+    (``live.extensions.timeline_sources``): a ``product_pinned`` when each was
+    pinned (a pin made before the broadcast, at its start) and a
+    ``product_unpinned`` when it was taken down, in three queries (the pinned
+    products' images among them)."""
+    pinned = list(
+        RoomPin.objects.filter(session_id=query.session_id)
+        .filter(query.window("pinned_at", "product_pinned"))
+        .select_related("product", "flash_sale")
+        .prefetch_related("product__images")
+        .order_by("pinned_at", "id")[: query.limit + 1]
+    )
+    unpinned = list(
+        RoomPin.objects.filter(session_id=query.session_id, unpinned_at__isnull=False)
+        .filter(query.window("unpinned_at", "product_unpinned"))
+        .order_by("unpinned_at", "id")
+        .values_list("id", "unpinned_at")[: query.limit + 1]
+    )
+    entries = [
+        TimelineEntry(
+            TimelineKey(query.offset_of(pin.pinned_at), "product_pinned", pin.pk),
+            events.product_pinned(pinned_product(pin)),
+        )
+        for pin in pinned
+    ]
+    entries += [
+        TimelineEntry(
+            TimelineKey(query.offset_of(moment), "product_unpinned", pin_id),
+            events.product_unpinned(),
+        )
+        for pin_id, moment in unpinned
+        if moment is not None
+    ]
+    return entries

@@ -46,7 +46,9 @@ if TYPE_CHECKING:
     )
     from tests.factories.live import (
         ChatMessageFactory,
+        HeartsMarkFactory,
         LiveSessionFactory,
+        ReplayFactory,
         RoomFactory,
         RoomRestrictionFactory,
         StreamKeyFactory,
@@ -118,7 +120,9 @@ _LATER = {
     ),
     "tests.factories.live": (
         "ChatMessageFactory",
+        "HeartsMarkFactory",
         "LiveSessionFactory",
+        "ReplayFactory",
         "RoomFactory",
         "RoomRestrictionFactory",
         "StreamKeyFactory",
@@ -154,6 +158,7 @@ __all__ = [
     "FundedMemberFactory",
     "GiftFactory",
     "GiftSendFactory",
+    "HeartsMarkFactory",
     "HostFactory",
     "InvitationFactory",
     "LikeFactory",
@@ -174,6 +179,7 @@ __all__ = [
     "ProductImageFactory",
     "ProductVariantFactory",
     "ReconcileRunFactory",
+    "ReplayFactory",
     "ReportFactory",
     "RevenueShareChangeFactory",
     "RoomFactory",

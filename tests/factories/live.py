@@ -4,11 +4,23 @@ told, no hot counters cleared): tests of those go through ``live.services``."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import cast
+
 import factory
 from django.utils import timezone
 
 from live import keys
-from live.models import ChatMessage, LiveSession, Room, RoomRestriction, StreamKey
+from live.models import (
+    ChatMessage,
+    HeartsMark,
+    LiveSession,
+    Replay,
+    Room,
+    RoomRestriction,
+    StreamKey,
+    replay_token,
+)
 from tests.factories.base import ModelFactory
 from tests.factories.community import UserFactory
 from tests.factories.kol import HostFactory
@@ -86,3 +98,44 @@ class RoomRestrictionFactory(ModelFactory[RoomRestriction]):
     user = factory.SubFactory(UserFactory)
     kind = RoomRestriction.Kind.MUTE
     created_by = factory.SelfAttribute("room.host")
+
+
+class ReplayFactory(ModelFactory[Replay]):
+    """A past broadcast's replay, ready and published (a one-rendition HLS
+    VOD named under its token; no file is written: tests that play it write
+    their own). ``state=`` for the others. A session that ended as it began
+    (``LiveSessionFactory``'s) is moved to have lasted the replay's duration."""
+
+    class Meta:
+        model = Replay
+        skip_postgeneration_save = True
+
+    session = factory.SubFactory(LiveSessionFactory)
+    state = Replay.State.READY
+    expected_renditions = factory.LazyFunction(lambda: ["src"])
+    playlist = factory.LazyAttribute(lambda o: f"replays/{o.token}/src/index.m3u8")
+    poster = factory.LazyAttribute(lambda o: f"replays/{o.token}/poster.jpg")
+    preview = factory.LazyAttribute(lambda o: f"replays/{o.token}/preview.mp4")
+    duration_ms = 60_000
+    finished_at = factory.LazyFunction(timezone.now)
+    token = factory.LazyFunction(replay_token)
+
+    @factory.post_generation
+    def lasted(self, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
+        replay = cast(Replay, self)
+        session = replay.session
+        if create and session.ended_at is not None and session.ended_at <= session.started_at:
+            started = session.ended_at - timedelta(milliseconds=replay.duration_ms or 0)
+            LiveSession.objects.filter(pk=session.pk).update(started_at=started)
+            session.started_at = started
+
+
+class HeartsMarkFactory(ModelFactory[HeartsMark]):
+    """The hearts total of a session at one moment."""
+
+    class Meta:
+        model = HeartsMark
+
+    session = factory.SubFactory(LiveSessionFactory)
+    offset_ms = factory.Sequence(lambda n: 1000 * (n + 1))
+    total = factory.Sequence(lambda n: n + 1)
