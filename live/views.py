@@ -29,9 +29,10 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from community import badges
-from community.extensions import DiscoverStrip
+from community.extensions import DiscoverStrip, ProfileSection
 from community.models import User
 from core.views import flag, handles_domain_errors, member, member_required, safe_next
+from kol.extensions import StudioSection
 from kol.selectors import can_host_live
 from live import selectors, services
 from live.extensions import replay_panels_for, room_panels_for, session_report_templates
@@ -39,6 +40,7 @@ from live.forms import RoomForm
 from live.models import LiveSession, Room
 from live.selectors import replay_pages
 from live.selectors.replays import replays_recent
+from live.selectors.reports import host_live_and_replay_traffic
 from live.services import replay_access
 from wallet import providers as wallet_providers
 from wallet import selectors as wallet_selectors
@@ -50,8 +52,9 @@ LIVE_NOW_SHOWN = 12
 LIVE_NOW_CONSIDERED = 48
 STUDIO_ROOMS = 12
 STUDIO_REPORTS = 5
-#: How many replays the live page lists.
+#: How many replays the live page lists, and a host's profile.
 RECENT_REPLAYS = 12
+PROFILE_REPLAYS = 6
 HLS_SCRIPT = "vendor/hls.js/hls.min.js"
 # Public contracts (SPEC.md), called by the room page's script. Literal on
 # purpose: the page must not fail when an optional app (the wallet) is off.
@@ -102,6 +105,44 @@ def live_now_strip(request: HttpRequest) -> DiscoverStrip | None:
         template="live/partials/live_now_strip.html",
         context={"rooms": [{"room": room, "viewers": viewers} for room, viewers in shown]},
         stylesheets=("css/live.css",),
+    )
+
+
+# --- a host's replays on their profile ----------------------------------------------------
+
+
+def profile_replays(request: HttpRequest, member: User) -> ProfileSection | None:
+    """The host's recent replays above their notes (one query); for a host
+    looking at their own profile before any replay, what will show there.
+    None for members who have none to show."""
+    cards = replay_pages.replay_cards(replays_recent(host=member, limit=PROFILE_REPLAYS))
+    own = request.user.pk == member.pk
+    if not cards and not (own and can_host_live(member)):
+        return None
+    return ProfileSection(
+        name="replays",
+        template="live/partials/profile_replays.html",
+        context={"cards": cards, "own": own},
+        stylesheets=("css/replay.css",),
+        scripts=("js/replay-cards.js",),
+    )
+
+
+# --- the creator studio's band -------------------------------------------------------------
+
+
+def studio_lives(request: HttpRequest, user: User) -> StudioSection | None:
+    """The creator studio's band of the host's lives and what their replays
+    brought since, side by side (two queries); None for creators who do not
+    host and never did."""
+    traffic = host_live_and_replay_traffic(user.pk)
+    if not traffic.sessions and not can_host_live(user):
+        return None
+    return StudioSection(
+        name="live_replays",
+        template="live/partials/studio_lives.html",
+        context={"traffic": traffic},
+        stylesheets=("css/replay.css",),
     )
 
 
@@ -231,13 +272,13 @@ def _replay_config(request: HttpRequest, page: replay_pages.ReplayPage) -> dict[
     """What the replay's script needs, handed over as JSON (``json_script``)."""
     user = request.user
     session = page.session
-    brief = page.brief or {}
+    brief = page.brief
     return {
         "sessionId": session.pk,
         "roomId": session.room_id,
         "hostId": session.room.host_id,
-        "hls": brief.get("hls_url") or "",
-        "durationS": brief.get("duration_s") or 0,
+        "hls": brief["hls_url"] if brief else "",
+        "durationS": brief["duration_s"] if brief else 0,
         "startOffsetMs": page.replay.start_offset_ms,
         "hlsScript": static(HLS_SCRIPT),
         "you": {"id": user.pk} if isinstance(user, User) else None,

@@ -19,7 +19,7 @@ from community.models import User
 from live import permissions
 from live.errors import NotFound
 from live.models import LiveSession, Replay, Room
-from live.selectors.replays import replay_brief, replay_visible_to
+from live.selectors.replays import ReplayBrief, replay_brief, replay_manages, replay_visible_to
 
 #: What a replay's page says instead of (or above) the player.
 NOTICE_PROCESSING = "processing"
@@ -40,8 +40,9 @@ class ReplayPage:
     ``notices``: what the page says about it (processing, failed, unpublished,
     hidden, gone), the host's and moderators' notices included;
     ``is_host`` may publish, unpublish and delete it; ``can_hide`` may hide
-    it (site moderators) and ``can_delete`` may delete it (the host, site
-    moderators)."""
+    it (the room's and the site's moderators) and ``can_delete`` may delete
+    it (the host, site moderators), as :mod:`live.services.replay_access`
+    allows."""
 
     session: LiveSession
     replay: Replay
@@ -50,7 +51,7 @@ class ReplayPage:
     is_host: bool
     can_hide: bool
     can_delete: bool
-    brief: dict[str, Any] | None
+    brief: ReplayBrief | None
 
     @property
     def room(self) -> Room:
@@ -93,6 +94,7 @@ def replay_page(*, session_id: int, viewer: Any) -> ReplayPage:
             brief=None,
         )
     visible = replay_visible_to(viewer, replay)
+    manager = replay_manages(viewer, replay)
     publicly_coming = replay.published and replay.hidden_at is None and replay.state in _PREPARING
     if not visible and not publicly_coming:
         raise NotFound("This replay is not available.")
@@ -112,7 +114,7 @@ def replay_page(*, session_id: int, viewer: Any) -> ReplayPage:
         playable=playable,
         notices=tuple(notices),
         is_host=is_host,
-        can_hide=site_moderator,
+        can_hide=manager and not is_host,
         can_delete=is_host or site_moderator,
         brief=replay_brief(replay) if playable else None,
     )
@@ -122,7 +124,9 @@ def session_replay(session_id: int) -> Replay:
     """Broadcast ``session_id``'s replay, with its session, room and host, for
     the host's and moderators' forms (NotFound: no such broadcast or no
     replay); whether the actor may change it is the services' to say."""
-    replay = Replay.objects.select_related("session__room__host").filter(session_id=session_id).first()
+    replay = (
+        Replay.objects.select_related("session__room__host").filter(session_id=session_id).first()
+    )
     if replay is None:
         raise NotFound("This broadcast has no replay.")
     return replay
