@@ -39,7 +39,7 @@ class LiveConfig(AppConfig):
         )
         kol.live_performance.register(live_performance, app=self.name)
         kol.go_live.register("go_live", app=self.name)
-        kol.studio_sections.add(studio_lives, app=self.name, key="live", order=10)
+        kol.studio_sections.add(studio_lives, app=self.name, key="live", order=110)
         # The session report's gift takings are live's own section of its
         # report (the shop adds its sales beside them).
         session_report_sections.add(session_cash, app=self.name, key="gifts", order=10)
