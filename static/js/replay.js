@@ -510,16 +510,22 @@ function createControls(video, config, player) {
     return known || Number(config.durationS) || 0;
   }
 
-  function showTime() {
+  // `wanted`: where the viewer is moving the bar to (the video follows).
+  function showTime(wanted = null) {
     const total = duration();
-    const at = dragging ? Number(seek.value) : video.currentTime;
+    const at = wanted ?? (dragging ? Number(seek.value) : video.currentTime);
     if (timeNow) timeNow.textContent = clock(at);
     if (timeTotal) timeTotal.textContent = clock(total);
     if (seek) {
       seek.max = String(Math.max(1, Math.floor(total)));
-      if (!dragging) seek.value = String(Math.floor(video.currentTime));
+      if (wanted === null && !dragging) seek.value = String(Math.floor(video.currentTime));
       seek.setAttribute("aria-valuetext", `${clock(at)} of ${clock(total)}`);
     }
+  }
+
+  function seekTo(seconds) {
+    video.currentTime = seconds;
+    showTime(seconds);
   }
 
   function showPlaying() {
@@ -535,18 +541,14 @@ function createControls(video, config, player) {
   video.addEventListener("play", showPlaying);
   video.addEventListener("pause", showPlaying);
   video.addEventListener("ended", showPlaying);
-  video.addEventListener("timeupdate", showTime);
-  video.addEventListener("durationchange", showTime);
+  video.addEventListener("timeupdate", () => showTime());
+  video.addEventListener("durationchange", () => showTime());
 
   seek?.addEventListener("pointerdown", () => { dragging = true; });
-  seek?.addEventListener("input", () => {
-    showTime();
-    video.currentTime = Number(seek.value);
-  });
+  seek?.addEventListener("input", () => seekTo(Number(seek.value)));
   seek?.addEventListener("change", () => {
     dragging = false;
-    video.currentTime = Number(seek.value);
-    showTime();
+    if (Math.abs(video.currentTime - Number(seek.value)) >= 1) seekTo(Number(seek.value));
   });
   window.addEventListener("pointerup", () => { dragging = false; });
 
@@ -581,16 +583,20 @@ function createControls(video, config, player) {
 
 function createWatchBeacon(video, config, csrf) {
   let unsent = 0; // seconds played, not yet told
-  let since = null;
+  let since = performance.now();
+  let wasPlaying = false; // since `since`
 
   function playing() {
     return !video.paused && !video.ended && !video.seeking && video.readyState > 2;
   }
 
+  // Credits the time since the last count if the video was playing then
+  // (a pause or a seek counts what was played up to it).
   function count() {
     const at = performance.now();
-    if (since !== null && playing()) unsent += (at - since) / 1000;
+    if (wasPlaying) unsent += (at - since) / 1000;
     since = at;
+    wasPlaying = playing();
   }
 
   function flush({ leaving = false } = {}) {
@@ -611,8 +617,9 @@ function createWatchBeacon(video, config, csrf) {
     count();
     if (unsent >= WATCH_FLUSH_S) flush();
   }, 1000);
-  video.addEventListener("pause", count);
-  video.addEventListener("playing", () => { since = performance.now(); });
+  for (const name of ["playing", "pause", "seeking", "waiting", "ended"]) {
+    video.addEventListener(name, count);
+  }
   window.addEventListener("pagehide", () => flush({ leaving: true }));
   document.addEventListener("visibilitychange", () => {
     if (document.hidden) flush({ leaving: true });

@@ -114,7 +114,8 @@ def test_an_unpublished_replay_is_its_host_s_and_the_moderators_alone(client: Cl
     assert replay_config(host)["hls"]  # the host plays it
     moderator = logged_in(room_moderator(replay)).get(url)
     assert moderator.status_code == 200
-    assert reverse("live_replay_publish", args=[replay.session_id]) not in moderator.content.decode()
+    publish = reverse("live_replay_publish", args=[replay.session_id])
+    assert publish not in moderator.content.decode()
     site = logged_in(ModeratorFactory()).get(url)
     assert site.status_code == 200
     assert reverse("live_replay_hide", args=[replay.session_id]) in site.content.decode()
@@ -200,9 +201,12 @@ def test_the_forms_want_a_member_and_a_post(client: Client) -> None:
         response = client.post(url, {"on": "0"})
         assert response.status_code == 302 and response["Location"].startswith("/login")
         assert logged_in(replay.session.room.host).get(url).status_code == 405
-    assert logged_in(replay.session.room.host).post(
-        reverse("live_replay_publish", args=[999_999]), {"on": "0"}
-    ).status_code == 404
+    assert (
+        logged_in(replay.session.room.host)
+        .post(reverse("live_replay_publish", args=[999_999]), {"on": "0"})
+        .status_code
+        == 404
+    )
     replay.refresh_from_db()
     assert replay.published and replay.state == Replay.State.READY
 
@@ -212,7 +216,8 @@ def test_a_moderator_hides_with_a_reason_and_shows_it_again() -> None:
     moderator = logged_in(ModeratorFactory())
     url = reverse("live_replay_hide", args=[replay.session_id])
     refused = moderator.post(url, {"on": "1", "reason": "   "})
-    assert refused.status_code == 400 and "Say why the replay is hidden." in refused.content.decode()
+    assert refused.status_code == 400
+    assert "Say why the replay is hidden." in refused.content.decode()
     replay.refresh_from_db()
     assert replay.hidden_at is None
     assert moderator.post(url, {"on": "1", "reason": "Spam"}).status_code == 302
@@ -230,7 +235,8 @@ def test_the_room_s_moderators_hide_it_too_but_not_its_host_nor_others() -> None
         assert logged_in(actor).post(url, {"on": "1", "reason": "Spam"}).status_code == 403
     replay.refresh_from_db()
     assert replay.hidden_at is None
-    assert logged_in(room_moderator(replay)).post(url, {"on": "1", "reason": "Spam"}).status_code == 302
+    hidden = logged_in(room_moderator(replay)).post(url, {"on": "1", "reason": "Spam"})
+    assert hidden.status_code == 302
     replay.refresh_from_db()
     assert replay.hidden_at is not None
 
@@ -314,7 +320,8 @@ def test_a_host_s_profile_lists_their_replays(
     assert html.count('class="replay-card"') == 5
     # A member without replays has no band; a host looking at their own
     # profile is told what will show there.
-    assert "Replays" not in client.get(reverse("profile", args=[UserFactory().username])).content.decode()
+    plain = client.get(reverse("profile", args=[UserFactory().username])).content.decode()
+    assert "Replays" not in plain
     fresh = HostFactory()
     own = logged_in(fresh).get(reverse("profile", args=[fresh.username])).content.decode()
     assert "Your lives, kept" in own
