@@ -43,10 +43,6 @@ class LiveConfig(AppConfig):
         # The session report's gift takings are live's own section of its
         # report (the shop adds its sales beside them).
         session_report_sections.add(session_cash, app=self.name, key="gifts", order=10)
-        # ... and the traffic its replay brought since, apart from the live's.
-        from live.selectors.reports import session_replay_traffic
-
-        session_report_sections.add(session_replay_traffic, app=self.name, key="replay", order=15)
         # What a room's hub reads to fill the chat it missed while Redis was away.
         hub.missed_chat = room_chat_since
         # Rooms, viewers, frames and gift batches on /metrics (core.metrics).

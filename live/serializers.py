@@ -211,14 +211,6 @@ class CashSerializer(serializers.Serializer):
     earnings = serializers.IntegerField(help_text="Coins credited to the host's earnings.")
 
 
-class ReplayTrafficSerializer(serializers.Serializer):
-    state = serializers.ChoiceField(choices=Replay.State.choices)
-    published = serializers.BooleanField(help_text="The host shows it to members.")
-    hidden = serializers.BooleanField(help_text="A moderator hid it from members.")
-    views = serializers.IntegerField(help_text="Viewers of the replay (one a viewer a day).")
-    watch_seconds = serializers.IntegerField(help_text="Seconds of the replay watched.")
-
-
 class SessionReportSerializer(serializers.Serializer):
     """What one broadcast brought (for the schema; the view returns the
     report as ``live.selectors.session_report`` builds it)."""
@@ -235,12 +227,6 @@ class SessionReportSerializer(serializers.Serializer):
         allow_null=True,
         help_text="The host's money: null for the room's and the site's moderators, who "
         "see its traffic only.",
-    )
-    replay = ReplayTrafficSerializer(
-        allow_null=True,
-        required=False,
-        help_text="The broadcast's replay and the traffic it brought since, apart from the "
-        "live's; null when none was kept.",
     )
 
 

@@ -217,29 +217,6 @@ STUDIO_TRAFFIC_DAYS = 30
 STUDIO_TRAFFIC_SESSIONS = 10
 
 
-def session_replay_traffic(session: LiveSession) -> dict[str, Any]:
-    """The report's ``replay`` section (``session_report_sections``): the
-    broadcast's replay and the traffic it brought since, apart from the
-    live's (``{state, published, hidden, views, watch_seconds}``), or None
-    when none was kept. One query."""
-    replay = (
-        Replay.objects.filter(session_id=session.pk)
-        .only("state", "published", "hidden_at", "views", "watch_seconds")
-        .first()
-    )
-    if replay is None:
-        return {"replay": None}
-    return {
-        "replay": {
-            "state": replay.state,
-            "published": replay.published,
-            "hidden": replay.hidden_at is not None,
-            "views": replay.views,
-            "watch_seconds": replay.watch_seconds,
-        }
-    }
-
-
 @dataclass(frozen=True)
 class LiveAndReplayTraffic:
     """A host's lives of the last ``days`` days and what their replays
