@@ -211,6 +211,15 @@ class CashSerializer(serializers.Serializer):
     earnings = serializers.IntegerField(help_text="Coins credited to the host's earnings.")
 
 
+class ReplayTrafficSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=Replay.State.choices)
+    published = serializers.BooleanField()
+    hidden = serializers.BooleanField()
+    views = serializers.IntegerField(help_text="Viewers of the replay, each counted once a day.")
+    watch_seconds = serializers.IntegerField(help_text="Seconds of the replay watched.")
+    average_watch_seconds = serializers.IntegerField(help_text="Per view.")
+
+
 class SessionReportSerializer(serializers.Serializer):
     """What one broadcast brought (for the schema; the view returns the
     report as ``live.selectors.session_report`` builds it)."""
@@ -227,6 +236,10 @@ class SessionReportSerializer(serializers.Serializer):
         allow_null=True,
         help_text="The host's money: null for the room's and the site's moderators, who "
         "see its traffic only.",
+    )
+    replay = ReplayTrafficSerializer(
+        allow_null=True,
+        help_text="The replay's traffic, apart from the live figures; null when none was kept.",
     )
 
 

@@ -31,6 +31,7 @@ return math.max(current, candidate)
 class RoomState(Protocol):
     async def add_hearts(self, room_id: int, count: int) -> int: ...
     async def hearts(self, room_id: int) -> int: ...
+    def hearts_by_second_sync(self, room_id: int) -> dict[int, int]: ...
     async def report_viewers(
         self,
         room_id: int,
@@ -61,9 +62,12 @@ class RoomState(Protocol):
 
 
 COUNTERS = ("hearts", "peak", "unique", "watch", "messages", "dropped")
+# The hearts of each second (epoch second -> hearts), for the replay's
+# timeline: folded into HeartsMark rows when the session ends.
+HEARTS_AT = "hearts_at"
 # Cleared with the counters when a session starts, so the last broadcast's
 # viewer reports cannot inflate the new one's peak.
-SESSION_KEYS = (*COUNTERS, "viewers", "present")
+SESSION_KEYS = (*COUNTERS, HEARTS_AT, "viewers", "present")
 
 
 def _places(process: str, count: int, start: int = 0) -> list[str]:
@@ -95,11 +99,19 @@ class RedisRoomState:
         pipe = self._redis.pipeline()
         pipe.incrby(_key(room_id, "hearts"), count)
         pipe.expire(_key(room_id, "hearts"), self.KEEP_SECONDS)
-        total, _ = await pipe.execute()
+        pipe.hincrby(_key(room_id, HEARTS_AT), str(int(time.time())), count)
+        pipe.expire(_key(room_id, HEARTS_AT), self.KEEP_SECONDS)
+        total, *_ = await pipe.execute()
         return int(total)
 
     async def hearts(self, room_id: int) -> int:
         return int(await self._redis.get(_key(room_id, "hearts")) or 0)
+
+    def hearts_by_second_sync(self, room_id: int) -> dict[int, int]:
+        """The hearts of each second of the session so far (epoch second ->
+        hearts), for sync readers (ending a session)."""
+        buckets = self._sync.hgetall(_key(room_id, HEARTS_AT))
+        return {int(second): int(count) for second, count in buckets.items()}
 
     async def report_viewers(
         self,
@@ -273,6 +285,7 @@ class LocalRoomState:
         self._present: dict[int, dict[str, float]] = defaultdict(dict)
         self._counts: dict[int, dict[str, int]] = defaultdict(dict)
         self._unique: dict[int, set[str]] = defaultdict(set)
+        self._hearts_at: dict[int, dict[int, int]] = defaultdict(dict)
         self._expiring: dict[str, tuple[Any, float]] = {}
         self._lock = asyncio.Lock()
 
@@ -281,10 +294,15 @@ class LocalRoomState:
         return self._counters[key]
 
     async def add_hearts(self, room_id: int, count: int) -> int:
+        buckets, second = self._hearts_at[room_id], int(time.time())
+        buckets[second] = buckets.get(second, 0) + count
         return int(self._add(_key(room_id, "hearts"), count))
 
     async def hearts(self, room_id: int) -> int:
         return int(self._counters[_key(room_id, "hearts")])
+
+    def hearts_by_second_sync(self, room_id: int) -> dict[int, int]:
+        return dict(self._hearts_at.get(room_id, {}))
 
     async def report_viewers(
         self,
@@ -396,6 +414,7 @@ class LocalRoomState:
         for name in COUNTERS:
             self._counters.pop(_key(room_id, name), None)
         self._unique.pop(room_id, None)
+        self._hearts_at.pop(room_id, None)
         self._present.pop(room_id, None)
         self._counts.pop(room_id, None)
 

@@ -152,6 +152,18 @@ def build_world() -> World:
     other_note = NoteFactory(author=other, photos=1)
     loose_photo = PhotoFactory(owner=owner, note=None)
     notification = NotificationFactory(recipient=owner, actor=third)
+    # A past broadcast of the owner's with its replay (published), and one
+    # whose replay the owner keeps unpublished (private to them and the moderators).
+    from live.models import Room
+    from tests.factories import LiveSessionFactory, ReplayFactory
+
+    past_room = RoomFactory(host=owner, state=Room.State.ENDED)
+    replay = ReplayFactory(session=LiveSessionFactory(room=past_room))
+    unpublished = ReplayFactory(session=LiveSessionFactory(room=past_room), published=False)
+    world.ids.update(
+        replay_session=replay.session_id,
+        unpublished_session=unpublished.session_id,
+    )
     world.ids.update(
         note=note.pk,
         draft=draft.pk,
@@ -368,6 +380,27 @@ RULES: dict[str, Rule] = {
     ),
     "live_messages_destroy": Rule(OWNER, target="message"),
     "live_sessions_report_retrieve": Rule(OWNER, target="session"),
+    "live_rooms_sessions_list": Rule(PUBLIC, target="room"),
+    "live_sessions_retrieve": Rule(PUBLIC, target="replay_session"),
+    "live_sessions_timeline_retrieve": Rule(
+        PUBLIC, target="replay_session", private="unpublished_session"
+    ),
+    "live_sessions_replay_partial_update": Rule(
+        OWNER, target="replay_session", body=lambda w: {"published": False}
+    ),
+    "live_sessions_replay_destroy": Rule(OWNER, target="replay_session"),
+    # Hiding is the moderators' (the world's third member moderates the
+    # owner's room): the host is refused too.
+    "live_sessions_replay_hide_create": Rule(
+        OWNER, target="replay_session", body=lambda w: {"reason": "spam"}, owner_status=403
+    ),
+    "live_sessions_replay_hide_destroy": Rule(OWNER, target="replay_session", owner_status=403),
+    "live_sessions_replay_watch_create": Rule(
+        MEMBER,
+        target="replay_session",
+        reason="anyone who may watch a replay reports watching it",
+        body=lambda w: {"seconds": 10},
+    ),
     "live_stream_key_create": Rule(SELF),
     "gifts_retrieve": Rule(PUBLIC),
     # --- shop (absent with SHOP_ENABLED=false)
@@ -555,6 +588,7 @@ NUMBER = "a number, not an id"
 BODY_REFS: dict[tuple[str, str], Ref] = {
     ("live_rooms_gifts_create", "quantity"): Ref(NUMBER),
     ("live_rooms_restrictions_create", "minutes"): Ref(NUMBER),
+    ("live_sessions_replay_watch_create", "seconds"): Ref(NUMBER),
     ("shop_cart_items_create", "quantity"): Ref(NUMBER),
     ("shop_cart_items_partial_update", "quantity"): Ref(NUMBER),
     ("shop_flash_sales_create", "price"): Ref(NUMBER),

@@ -126,6 +126,17 @@ CHECKS_OFF: dict[str, dict[str, str]] = {
     "shop_products_partial_update": {
         POSITIVE: "variant ids must be the product's own (ids exist in the database only)"
     },
+    "live_sessions_timeline_retrieve": {
+        POSITIVE: "a window's bounds are a rule across parameters (to_ms at least from_ms, "
+        "at most 10 minutes after it)"
+    },
+    "live_sessions_replay_hide_create": {
+        POSITIVE: "moderators hide replays; the world's owner (whose token the run uses) is "
+        "the host"
+    },
+    "live_sessions_replay_hide_destroy": {
+        POSITIVE: "moderators show hidden replays; the world's owner is the host"
+    },
 }
 
 

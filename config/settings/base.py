@@ -401,10 +401,18 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "NoteStatusEnum": "community.models.Note.Status",
         "ReportStatusEnum": "community.models.Report.Status",
-        # Two choice sets of fields named "state" (a room's, a flash sale's):
+        # Choice sets of fields named "state" (a room's, a flash sale's, a replay's):
         # named here, as values, so no app is imported by the settings.
         "RoomStateEnum": [("scheduled", "Scheduled"), ("live", "Live"), ("ended", "Ended")],
         "FlashSaleStateEnum": ["scheduled", "on", "sold_out", "ended"],
+        "ReplayStateEnum": [
+            ("recording", "Recording"),
+            ("processing", "Processing"),
+            ("ready", "Ready"),
+            ("failed", "Failed"),
+            ("deleted", "Deleted"),
+            ("expired", "Expired"),
+        ],
     },
 }
 

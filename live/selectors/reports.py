@@ -75,7 +75,8 @@ def session_report_for(*, session_id: int, viewer: Any) -> dict[str, Any]:
 
 def session_report(session: LiveSession) -> dict[str, Any]:
     """What a broadcast brought: traffic (peak and unique viewers, watch time,
-    chat messages, hearts, new followers, dropped viewers) and ``cash``, its
+    chat messages, hearts, new followers, dropped viewers), its replay's
+    traffic apart (``replay``: :func:`session_replay_traffic`) and ``cash``, its
     takings: zero here, filled by the sections of
     ``live.extensions.session_report_sections`` (each ``(session) -> dict``
     merged into the report one level deep: live's gifts, the shop's sales).
@@ -106,6 +107,7 @@ def session_report(session: LiveSession) -> dict[str, Any]:
             "new_followers": new_followers,
         },
         "cash": {"gifts": 0, "coins": 0, "earnings": 0},
+        "replay": session_replay_traffic(session),
     }
     for section in session_report_sections:
         for key, value in dict(section(session) or {}).items():
@@ -114,6 +116,24 @@ def session_report(session: LiveSession) -> dict[str, Any]:
             else:
                 report[key] = value
     return report
+
+
+def session_replay_traffic(session: LiveSession) -> dict[str, Any] | None:
+    """What the broadcast's replay brought, apart from the live figures:
+    ``{state, published, hidden, views, watch_seconds,
+    average_watch_seconds}`` (views count a viewer once a day); None when no
+    replay was kept. One query."""
+    replay = Replay.objects.filter(session=session).first()
+    if replay is None:
+        return None
+    return {
+        "state": replay.state,
+        "published": replay.published,
+        "hidden": replay.hidden_at is not None,
+        "views": replay.views,
+        "watch_seconds": replay.watch_seconds,
+        "average_watch_seconds": replay.watch_seconds // replay.views if replay.views else 0,
+    }
 
 
 @dataclass(frozen=True)

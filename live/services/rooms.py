@@ -32,7 +32,7 @@ from core.images import prepare_upload
 from kol.selectors import can_host_live
 from live import events, extensions
 from live.errors import NotAHost, PermissionDenied, ValidationFailed
-from live.models import COVER_MAX_SIDE, LiveSession, Room
+from live.models import COVER_MAX_SIDE, HeartsMark, LiveSession, Room
 from live.permissions import is_room_moderator, is_site_moderator
 from live.selectors.reports import room_traffic_counters
 from live.selectors.rooms import room_url, rooms_stale
@@ -186,6 +186,7 @@ def _end_live(room_id: int, *, reason: str, stale_before: datetime | None = None
             ).count()
             session.ended_at = now
             session.save()
+            hearts_marks_fold(session, room_state().hearts_by_second_sync(room.pk))
         room.state = Room.State.ENDED
         room.ended_at = now
         room.save(update_fields=["state", "ended_at"])
@@ -193,6 +194,27 @@ def _end_live(room_id: int, *, reason: str, stale_before: datetime | None = None
         _after_commit(room_state().clear, room.pk)
     logger.info("live room %s ended (%s)", room_id, reason)
     return True
+
+
+def hearts_marks_fold(session: LiveSession, by_second: dict[int, int]) -> int:
+    """The session's hearts over time (``live.state``'s hearts of each epoch
+    second) as ``HeartsMark`` rows: the running total at each second that had
+    hearts, ``offset_ms`` from the session's start (a second that began
+    before it, at 0). Seconds outside the session are left out. One insert;
+    returns how many marks."""
+    assert session.ended_at is not None
+    start_ms = int(session.started_at.timestamp() * 1000)
+    end_ms = int(session.ended_at.timestamp() * 1000)
+    marks, total = [], 0
+    for second in sorted(by_second):
+        begins = second * 1000
+        if begins + 1000 <= start_ms or begins > end_ms or by_second[second] <= 0:
+            continue
+        total += by_second[second]
+        offset = max(0, begins - start_ms)
+        marks.append(HeartsMark(session=session, offset_ms=offset, total=total))
+    HeartsMark.objects.bulk_create(marks, batch_size=1000)
+    return len(marks)
 
 
 def session_end(*, room: Room, reason: str) -> LiveSession | None:
