@@ -353,6 +353,7 @@ def test_the_session_report_counts_replay_traffic_apart_from_the_live() -> None:
         "hidden": False,
         "views": 42,
         "watch_seconds": 3600,
+        "average_watch_seconds": 85,
     }
     assert report["traffic"]["watch_seconds"] == replay.session.watch_seconds
     bare = LiveSessionFactory(room=replay.session.room)
