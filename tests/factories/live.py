@@ -16,6 +16,7 @@ from live.models import (
     HeartsMark,
     LiveSession,
     Replay,
+    ReplaySource,
     Room,
     RoomRestriction,
     StreamKey,
@@ -128,6 +129,17 @@ class ReplayFactory(ModelFactory[Replay]):
             started = session.ended_at - timedelta(milliseconds=replay.duration_ms or 0)
             LiveSession.objects.filter(pk=session.pk).update(started_at=started)
             session.started_at = started
+
+
+class ReplaySourceFactory(ModelFactory[ReplaySource]):
+    """A recording nginx-rtmp finished for a replay (the path is not checked)."""
+
+    class Meta:
+        model = ReplaySource
+
+    replay = factory.SubFactory(ReplayFactory)
+    rendition = "src"
+    path = factory.Sequence(lambda n: f"/tmp/sprout-rec/stream-{n}.flv")
 
 
 class HeartsMarkFactory(ModelFactory[HeartsMark]):
