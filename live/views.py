@@ -35,9 +35,10 @@ from core.views import flag, handles_domain_errors, member, member_required, saf
 from kol.extensions import StudioSection
 from kol.selectors import can_host_live
 from live import selectors, services
+from live.errors import ReplayGone
 from live.extensions import replay_panels_for, room_panels_for, session_report_templates
 from live.forms import RoomForm
-from live.models import LiveSession, Room
+from live.models import LiveSession, Replay, Room
 from live.selectors import replay_pages
 from live.selectors.replays import replays_recent
 from live.selectors.reports import host_live_and_replay_traffic
@@ -318,6 +319,12 @@ def _back_to_replay(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(safe_next(request, reverse("live_replay", args=[pk])))
 
 
+def _gone(request: HttpRequest, found: Replay) -> HttpResponse:
+    """A form sent to a replay deleted or expired meanwhile: its page says so."""
+    page = replay_pages.replay_page(session_id=found.session_id, viewer=request.user)
+    return render(request, "live/replay_gone.html", {"page": page}, status=410)
+
+
 @require_POST
 @member_required
 @handles_domain_errors
@@ -325,7 +332,10 @@ def replay_publish(request: HttpRequest, pk: int) -> HttpResponse:
     """The host publishes (``on=1``) or unpublishes (``on=0``) the replay."""
     found = replay_pages.session_replay(pk)
     published = flag(request)
-    replay_access.replay_publish(actor=member(request), replay=found, published=published)
+    try:
+        replay_access.replay_publish(actor=member(request), replay=found, published=published)
+    except ReplayGone:
+        return _gone(request, found)
     messages.success(
         request,
         "The replay is published: members can watch it."
@@ -343,12 +353,16 @@ def replay_hide(request: HttpRequest, pk: int) -> HttpResponse:
     again (``on=0``)."""
     found = replay_pages.session_replay(pk)
     actor = member(request)
-    if flag(request):
-        replay_access.replay_hide(actor=actor, replay=found, reason=request.POST.get("reason", ""))
-        messages.success(request, "The replay is hidden from members.")
-    else:
-        replay_access.replay_unhide(actor=actor, replay=found)
-        messages.success(request, "The replay is visible again.")
+    try:
+        if flag(request):
+            reason = request.POST.get("reason", "")
+            replay_access.replay_hide(actor=actor, replay=found, reason=reason)
+            messages.success(request, "The replay is hidden from members.")
+        else:
+            replay_access.replay_unhide(actor=actor, replay=found)
+            messages.success(request, "The replay is visible again.")
+    except ReplayGone:
+        return _gone(request, found)
     return _back_to_replay(request, pk)
 
 

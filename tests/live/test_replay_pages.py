@@ -367,3 +367,17 @@ def test_the_creator_studio_shows_replays_beside_the_lives() -> None:
     html = logged_in(host).get(reverse("studio")).content.decode()
     assert "Your lives and their replays" in html
     assert "Replay views" in html and "2m 05s" in html and page_url(replay) in html
+
+
+def test_a_form_sent_to_a_replay_deleted_meanwhile_says_it_is_gone() -> None:
+    replay = make_replay(state=Replay.State.DELETED)
+    host = logged_in(replay.session.room.host)
+    response = host.post(reverse("live_replay_publish", args=[replay.session_id]), {"on": "0"})
+    assert response.status_code == 410 and "This replay is gone" in response.content.decode()
+    moderator = logged_in(ModeratorFactory())
+    hide = reverse("live_replay_hide", args=[replay.session_id])
+    assert moderator.post(hide, {"on": "1", "reason": "Spam"}).status_code == 410
+    # Deleting it again changes nothing.
+    assert host.post(reverse("live_replay_delete", args=[replay.session_id])).status_code == 302
+    replay.refresh_from_db()
+    assert replay.state == Replay.State.DELETED and replay.published
