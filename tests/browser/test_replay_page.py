@@ -340,5 +340,13 @@ def test_the_live_page_lists_replays_on_a_phone(live_server, browser) -> None:  
         shoot(page, "replay-list-390")
         card.locator("a").click()
         page.wait_for_url(f"**/live/sessions/{replay.session_id}/")
+        # The ended room's page leads to its replay too.
+        page.goto(f"{live_server.url}/live/{replay.session.room_id}/")
+        link = page.locator("[data-replay-link]")
+        expect(link).to_be_visible()
+        inside(page, "[data-replay-link]", PHONE)
+        shoot(page, "room-ended-replay-link-390")
+        link.click()
+        page.wait_for_url(f"**/live/sessions/{replay.session_id}/")
     finally:
         context.close()
