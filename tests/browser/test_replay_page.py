@@ -319,6 +319,29 @@ def test_the_host_unpublishes_from_the_phone_s_settings_sheet(  # type: ignore[n
         expect(page.locator(".replay-flag")).to_have_text("Unpublished")
         replay.refresh_from_db()
         assert replay.published is False
+        page.locator("[data-tools-toggle]").click()
+        page.locator("[data-publish]").click()
+        expect(page.locator(".replay-flag")).to_have_count(0)
+
+        # The host's profile lists it; their report and studio count it
+        # apart from the live.
+        from tests.factories import CreatorFactory
+
+        CreatorFactory(user=replay.session.room.host)
+        for path, name, text in (
+            (f"/u/{replay.session.room.host.username}/", "replay-profile-390", "Replays"),
+            ("/live/studio", "replay-report-390", "Replay watch time"),
+            ("/studio/", "replay-studio-390", "Your lives and their replays"),
+        ):
+            page.goto(f"{live_server.url}{path}")
+            expect(page.locator("main")).to_contain_text(text)
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+            target = {
+                "replay-profile-390": ".profile-replays",
+                "replay-report-390": ".report-replay",
+            }
+            page.locator(target.get(name, "#lives")).scroll_into_view_if_needed()
+            shoot(page, name)
     finally:
         context.close()
     assert not errors, errors
