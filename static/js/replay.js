@@ -35,6 +35,7 @@ const MAX_WINDOW_MS = 600_000; // the most one timeline request reads
 const PAGE_SIZE = 100;
 const MAX_PAGES = 500; // of one window: a guard against a cursor that never ends
 const HLS_RETRIES = 3;
+const RETRY_MS = 5_000; // a timeline that could not be loaded is asked again after this
 
 if (root && configNode) init(root, JSON.parse(configNode.textContent));
 
@@ -276,8 +277,11 @@ function createSync(video, config, { timeline, chat, hearts, gifts }) {
   const lines = new Set(["chat", "gift"]);
   const pins = new Set(["product_pinned", "product_unpinned"]);
   let shownAt = null; // the session time the page shows
-  let jumping = 0; // a redraw in progress (its number: a later seek wins)
-  let failed = false;
+  let jumping = false; // a redraw in progress
+  let generation = 0; // of redraws: a later seek wins over one still loading
+  let failed = false; // the timeline could not be loaded: tried again after a while
+  let retryAt = 0;
+  let prefetching = null; // the window being loaded ahead of the playhead
 
   function now() {
     return Math.floor(video.currentTime * 1000) + offset;
@@ -345,24 +349,39 @@ function createSync(video, config, { timeline, chat, hearts, gifts }) {
   }
 
   async function jump() {
-    jumping += 1;
-    const mine = jumping;
+    generation += 1;
+    const mine = generation;
+    jumping = true;
     const t = now();
     try {
       await loadMoment(t);
       failed = false;
     } catch {
-      failed = true; // drawn from what is there; the next tick tries again
+      // Drawn from what is there; tried again in a while, not at every tick.
+      failed = true;
+      retryAt = performance.now() + RETRY_MS;
     }
-    if (mine !== jumping) return;
+    if (mine !== generation) return;
     const at = now();
     draw(at);
     shownAt = at;
-    jumping = 0;
+    jumping = false;
+  }
+
+  // One window at a time ahead of the playhead (a tick while it loads asks nothing more).
+  function prefetch(from, to) {
+    if (prefetching) return;
+    prefetching = timeline.ensure(from, to)
+      .catch(() => {
+        failed = true;
+        retryAt = performance.now() + RETRY_MS;
+      })
+      .finally(() => { prefetching = null; });
   }
 
   function tick() {
     if (jumping || video.seeking) return;
+    if (failed && performance.now() < retryAt) return;
     const t = now();
     if (shownAt === null || failed || t < shownAt || t - shownAt > JUMP_MS) {
       jump();
@@ -371,19 +390,21 @@ function createSync(video, config, { timeline, chat, hearts, gifts }) {
     if (t === shownAt) return;
     if (!timeline.covered(shownAt, t + 1)) {
       // Not loaded yet (a slow network): wait for it, the video goes on.
-      timeline.ensure(shownAt, t + WINDOW_MS).catch(() => { failed = true; });
+      prefetch(shownAt, t + WINDOW_MS);
       return;
     }
     const { items } = timeline;
     for (let i = timeline.after(shownAt); i < items.length && items[i].offset_ms <= t; i += 1) play(items[i]);
     shownAt = t;
-    if (!timeline.covered(t, t + AHEAD_MS)) {
-      timeline.ensure(t, t + WINDOW_MS).catch(() => {});
-    }
+    if (!timeline.covered(t, t + AHEAD_MS)) prefetch(t, t + WINDOW_MS);
   }
 
   video.addEventListener("seeked", () => { if (!jumping) jump(); });
-  video.addEventListener("seeking", () => { jumping = 0; shownAt = null; });
+  video.addEventListener("seeking", () => {
+    generation += 1; // a redraw still loading is for another moment
+    jumping = false;
+    shownAt = null;
+  });
   video.addEventListener("loadedmetadata", () => jump());
   setInterval(tick, TICK_MS);
 }
