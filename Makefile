@@ -168,7 +168,7 @@ format: venv
 
 # Every benchmark in turn (each creates its own PostgreSQL database next to
 # PG_URL's and prints its own tables), then bench/report.py's one table of
-# issues 10, 12 and 13's goal figures, each beside its goal, with the commit
+# issues 10, 12, 13 and 14's goal figures, each beside its goal, with the commit
 # and the load average at the start and the end. The scripts record() their
 # figures into BENCH_RESULTS (default .bench/results-<UTC time>.jsonl). A
 # script that misses a goal exits 1 and the next one still runs; the target's
@@ -191,6 +191,7 @@ bench: venv
 	run bench/live_fanout.py --processes 2 --viewers 4000 $(BENCH_REDIS); \
 	run bench/gifts.py --websocket --http $(BENCH_REDIS); \
 	run bench/flash_sale.py $(BENCH_REDIS); \
+	run bench/abr.py; \
 	$(PY) bench/report.py
 
 clean:

@@ -1,5 +1,5 @@
 """The one table at the end of ``make bench``: every goal figure of issues
-10, 12 and 13 beside its goal, met or missed, in one run.
+10, 12, 13 and 14 beside its goal, met or missed, in one run.
 
 Each bench script prints its own tables and, where it computes a goal
 figure, hands it to :func:`bench.common.record`, which appends a JSON line to
@@ -80,6 +80,10 @@ GOALS: tuple[Goal, ...] = (
          "live_fanout.py"),
     Goal("cluster.cost", 12, "2 processes: CPU per chat event vs one process",
          "<= 1.20x (within 20%)", "live_fanout.py"),
+    Goal("abr.broadcast.speed", 14, "ABR: one broadcast's exec_push ffmpeg (src + renditions)",
+         ">= 0.95x real time", "abr.py"),
+    Goal("abr.broadcast.fit", 14, "ABR broadcasts in half of SPROUT_LIVE_ABR_MIN_CORES cores",
+         ">= 2", "abr.py"),
 )  # fmt: skip
 
 
@@ -252,7 +256,7 @@ def main() -> int:
     results = Path(path)
     lines = results.read_text(encoding="utf-8").splitlines() if results.exists() else []
     run = read_run(lines)
-    print(f"\n== make bench: the goals of issues 10, 12 and 13 ({results})\n")
+    print(f"\n== make bench: the goals of issues 10, 12, 13 and 14 ({results})\n")
     print(render(run, commit=git_commit(), load_now=os.getloadavg()))
     return 0 if verdict(run)[0] else 1
 

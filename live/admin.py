@@ -1,6 +1,7 @@
 """The live rooms' Django admin: moderators watch rooms, end them, read chat,
-delete messages, mute and ban authors and lift restrictions; superusers also
-see and revoke stream keys (by their hint: the key itself is never stored).
+delete messages, mute and ban authors, lift restrictions and hide replays;
+superusers also see and revoke stream keys (by their hint: the key itself is
+never stored) and have failed replays made again.
 
 Moderators (the ``Moderators`` group, with ``is_staff``) get their rights
 from migration 0002: view everything, change rooms, and
@@ -14,17 +15,22 @@ length.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable
+from types import ModuleType
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.views.main import ChangeList
+from django.core.files.storage import storages
 from django.db.models import Model, Q, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import ngettext
 
@@ -32,7 +38,7 @@ from community.models import User
 from core.admin import IsNullFilter, ReadOnlyAdminMixin
 from live import permissions, selectors, services
 from live.errors import DomainError
-from live.models import ChatMessage, LiveSession, Room, RoomRestriction, StreamKey
+from live.models import ChatMessage, LiveSession, Replay, Room, RoomRestriction, StreamKey
 
 ADMIN_REASON = "From the admin"
 
@@ -285,6 +291,181 @@ class LiveSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="watch time (min)", ordering="watch_seconds")
     def watch_minutes(self, session: LiveSession) -> int:
         return session.watch_seconds // 60
+
+
+# --- replays -------------------------------------------------------------------------
+
+
+class HiddenFilter(IsNullFilter):
+    title = "hidden"
+    parameter_name = "hidden"
+    field = "hidden_at"
+    options = (("no", "Shown", True), ("yes", "Hidden by a moderator", False))
+
+
+def _replay_access() -> ModuleType:
+    # Who may watch, hide or delete a replay is the serving side's
+    # (live.services.replay_access); imported when an action runs.
+    return importlib.import_module("live.services.replay_access")
+
+
+def _duration(milliseconds: int | None) -> str:
+    if milliseconds is None:
+        return "—"
+    minutes, seconds = divmod(milliseconds // 1000, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}"
+
+
+@admin.register(Replay)
+class ReplayAdmin(ModerationMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every broadcast's replay: where its making is (``live.services.replays``),
+    its files (read-only links), its traffic. Moderators hide and unhide
+    replays (``live.services.replay_access``); staff who may change replays
+    have a failed one made again from its recordings."""
+
+    list_display = (
+        "__str__",
+        "state",
+        "room",
+        "host",
+        "duration",
+        "views",
+        "published",
+        "hidden",
+        "created_at",
+    )
+    list_select_related = ("session__room__host",)
+    list_filter = ("state", "published", HiddenFilter, "created_at")
+    search_fields = ("session__room__title", "session__room__host__username", "token")
+    date_hierarchy = "created_at"
+    fields = (
+        "session",
+        "room",
+        "host",
+        "state",
+        "error",
+        "attempts",
+        "published",
+        "hidden_at",
+        "hidden_by",
+        "hidden_reason",
+        "duration",
+        "start_offset_ms",
+        "size_bytes",
+        "files",
+        "renditions",
+        "expected_renditions",
+        "recordings",
+        "views",
+        "watch_seconds",
+        "created_at",
+        "processing_started_at",
+        "finished_at",
+        "deleted_at",
+    )
+    readonly_fields = fields
+    actions = ("finish_again", "hide_replays", "unhide_replays")
+
+    def has_finish_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("live.change_replay")
+
+    @admin.display(description="room", ordering="session__room__title")
+    def room(self, replay: Replay) -> Room:
+        return replay.session.room
+
+    @admin.display(description="host", ordering="session__room__host__username")
+    def host(self, replay: Replay) -> str:
+        return replay.session.room.host.username
+
+    @admin.display(description="duration", ordering="duration_ms")
+    def duration(self, replay: Replay) -> str:
+        return _duration(replay.duration_ms)
+
+    @admin.display(description="hidden", boolean=True, ordering="hidden_at")
+    def hidden(self, replay: Replay) -> bool:
+        return replay.hidden_at is not None
+
+    @admin.display(description="files")
+    def files(self, replay: Replay) -> SafeString | str:
+        storage = storages["replays"]
+        named = [
+            (label, name)
+            for label, name in (
+                ("playlist", replay.playlist),
+                ("poster", replay.poster),
+                ("preview", replay.preview),
+            )
+            if name
+        ]
+        if not named:
+            return "—"
+        return format_html_join(
+            mark_safe("<br>"),
+            '{}: <a href="{}">{}</a>',
+            ((label, storage.url(name), name) for label, name in named),
+        )
+
+    @admin.display(description="recordings")
+    def recordings(self, replay: Replay) -> SafeString | str:
+        sources = list(replay.sources.all())
+        if not sources:
+            return "—"
+        return format_html_join(
+            mark_safe("<br>"),
+            "{}: {}",
+            ((s.rendition, s.path) for s in sources),
+        )
+
+    @admin.action(description="Make selected replays again", permissions=["finish"])
+    def finish_again(self, request: HttpRequest, queryset: QuerySet[Replay]) -> None:
+        _run_each(
+            self,
+            request,
+            queryset.select_related("session"),
+            lambda user, replay: services.replay_finish_again(replay),
+            singular="%d replay sent to be made again.",
+            plural="%d replays sent to be made again.",
+            log_message="Sent to be made again",
+        )
+
+    @admin.action(description="Hide selected replays", permissions=["moderate"])
+    def hide_replays(self, request: HttpRequest, queryset: QuerySet[Replay]) -> None:
+        replay_access = _replay_access()
+
+        def hide(user: User, replay: Replay) -> Replay | None:
+            if replay.hidden_at is not None:
+                return None
+            return replay_access.replay_hide(actor=user, replay=replay, reason=ADMIN_REASON)
+
+        _run_each(
+            self,
+            request,
+            queryset.select_related("session__room"),
+            hide,
+            singular="%d replay hidden.",
+            plural="%d replays hidden.",
+            log_message="Hid the replay",
+        )
+
+    @admin.action(description="Unhide selected replays", permissions=["moderate"])
+    def unhide_replays(self, request: HttpRequest, queryset: QuerySet[Replay]) -> None:
+        replay_access = _replay_access()
+
+        def unhide(user: User, replay: Replay) -> Replay | None:
+            if replay.hidden_at is None:
+                return None
+            return replay_access.replay_unhide(actor=user, replay=replay)
+
+        _run_each(
+            self,
+            request,
+            queryset.select_related("session__room"),
+            unhide,
+            singular="%d replay shown again.",
+            plural="%d replays shown again.",
+            log_message="Unhid the replay",
+        )
 
 
 # --- chat ---------------------------------------------------------------------------

@@ -597,7 +597,8 @@ class SessionReplayWatchView(APIView):
         description="The player's beacon while it plays (every ~15 s, and when it stops): "
         "`seconds` watched since the previous one. The replay's first beacon of the day "
         "from a viewer (a member, or an address) counts a view; seconds count no faster "
-        "than time passes. Anyone who may watch the replay; throttled.",
+        "than time passes. Anyone who may watch the replay; throttled. The host's and the "
+        "moderators' beacons are answered and not counted.",
     )
     def post(self, request: Request, pk: int) -> Response:
         data = validated(s.ReplayWatchInput, request.data)
@@ -605,9 +606,11 @@ class SessionReplayWatchView(APIView):
         replay = selectors.replay_check_visible(request.user, session)
         if selectors.replay_brief(replay) is None:
             raise ReplayUnavailable()
-        replay_access.replay_watched(
-            replay=replay, viewer_key=_watcher_key(request), seconds=data["seconds"]
-        )
+        # The host and the moderators reviewing it are not its audience.
+        if not selectors.replay_manages(request.user, replay):
+            replay_access.replay_watched(
+                replay=replay, viewer_key=_watcher_key(request), seconds=data["seconds"]
+            )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -23,7 +23,9 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "RateLimited",
+    "RecordingRefused",
     "ReplayGone",
+    "ReplayStateConflict",
     "ReplayUnavailable",
     "RoomNotLive",
     "SlowMode",
@@ -75,6 +77,26 @@ class TooLong(DomainError):
     code = "too_long"
     status = 400
     message = "Chat messages are at most 200 characters."
+
+
+class RecordingRefused(DomainError):
+    """nginx-rtmp reported a recording Sprout will not take (``on_record_done``
+    through ``live.services.replays.replay_source_add``). ``code`` says why:
+    ``recording_stream_unknown``, ``recording_rendition_unknown``,
+    ``recording_no_session``, ``recording_path_not_absolute``,
+    ``recording_not_flv``, ``recording_missing``, ``recording_symlink``,
+    ``recording_not_a_file``, ``recording_outside_record_dir``,
+    ``recording_name_mismatch``."""
+
+    code = "recording_refused"
+    status = 400
+    message = "This recording cannot be kept as a replay."
+
+
+class ReplayStateConflict(DomainError):
+    code = "replay_state_conflict"
+    status = 409
+    message = "The replay is not in a state that allows this."
 
 
 class ReplayUnavailable(NotFound):

@@ -17,6 +17,14 @@ tells it when the stream stops or is still there:
     Refreshes the room's ``last_seen_at``; a 403 makes nginx drop a publisher
     whose key was revoked or whose room was ended meanwhile.
 
+``POST /live/ingest/record-done``  (``on_record_done``)
+    nginx-rtmp closed a recording: ``name`` is the public stream name
+    (``<room.stream_name>``, or ``<room.stream_name>_<rendition>`` with ABR),
+    ``path`` the FLV file in the record directory. It becomes a source of the
+    session's replay (``live.services.replays.replay_source_add``): 200
+    ``recorded``; 404 for an unknown stream or a refused recording; 400 for a
+    form that is not one.
+
 Only nginx may call them: its callbacks go through a loopback-only location
 of its own HTTP server, which adds the header ``X-Sprout-Ingest-Secret`` (the
 setting ``SPROUT_LIVE_INGEST_SECRET``) on the way to Django. A wrong or
@@ -152,3 +160,35 @@ def update(request: HttpRequest) -> HttpResponse:
     if services.broadcast_seen(host=host) is None:
         return _text(403, "the room is not live")
     return _text(200, "ok")
+
+
+# nginx's record-done form: the public name ("<stream_name>_<rendition>" at
+# most 32 + 1 + 12) and a path ReplaySource.path can hold.
+RECORD_NAME_MAX = 64
+RECORD_PATH_MAX = 500
+
+
+@csrf_exempt
+@require_POST
+def record_done(request: HttpRequest) -> HttpResponse:
+    """``on_record_done``: a recording of a broadcast is complete; it goes
+    to the session's replay. nginx ignores the answer: it is for the logs."""
+    refused = _refusal(request) or _wrong_call(request, "record_done")
+    if refused is not None:
+        return refused
+    name, path = _field(request, "name"), _field(request, "path")
+    if not name or not path:
+        return _text(400, "no stream name or no path")
+    if len(name) > RECORD_NAME_MAX or len(path) > RECORD_PATH_MAX or "\x00" in path:
+        return _text(400, "not a stream name and path nginx-rtmp would send")
+    # live.services.replays stands above the callbacks: imported when needed.
+    from live.services.replays import replay_source_add
+
+    try:
+        source = replay_source_add(stream_name=name, path=path)
+    except DomainError as exc:
+        logger.warning("recording %s of %s refused: %s", path, name, exc.code)
+        return _text(404, f"{exc.code}: {exc.message}")
+    if source is None:
+        return _text(404, "the replay takes no more recordings")
+    return _text(200, "recorded")

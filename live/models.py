@@ -268,6 +268,10 @@ class Replay(models.Model):
     views = models.PositiveIntegerField(default=0)
     watch_seconds = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the running finishing attempt began (state "processing"): a claim
+    # another run respects until it is older than the broker's visibility
+    # timeout (then its worker died and the sweep sends it again).
+    processing_started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
 

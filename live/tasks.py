@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from django.conf import settings
 
 from live import services
-from live.services import gifts
+from live.errors import NotFound
+from live.services import gifts, replays
+
+logger = logging.getLogger("sprout.live.replays")
 
 
 @shared_task(acks_late=True)
@@ -31,6 +36,27 @@ def push_live_leaderboards() -> int:
     room when they changed. Returns how many rooms got a ``leaderboard``
     event."""
     return gifts.leaderboards_push()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def finish_replay(replay_id: int) -> str | None:
+    """Make a replay from its recordings (``replays.replay_finish``, enqueued
+    on commit once the session ended and its recordings are in, and by the
+    sweep). Acked late and idempotent: a worker killed mid-way leaves it to
+    the next delivery. Returns the replay's state (None: no such replay)."""
+    try:
+        return replays.replay_finish(replay_id).state
+    except NotFound:
+        logger.warning("finish_replay: replay %s is gone", replay_id)
+        return None
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_replays() -> int:
+    """Beat, every two minutes: replays left waiting for a recording, or
+    left ``processing`` by a dead worker, are finished (``replays_sweep``).
+    Returns how many it acted on."""
+    return replays.replays_sweep()
 
 
 @shared_task(acks_late=True)

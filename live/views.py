@@ -79,7 +79,7 @@ def playlist_url(room: Room) -> str:
     """Where the room's HLS playlist is once it is live: named by its public
     ``stream_name`` (never the key), so the page can start playing the
     moment it hears ``room_state: live`` without asking again."""
-    return f"{str(settings.SPROUT_LIVE_HLS_BASE_URL).rstrip('/')}/{room.stream_name}.m3u8"
+    return selectors.room_upcoming_playlist_url(room)
 
 
 # --- "Live now" on discover -------------------------------------------------------

@@ -155,11 +155,12 @@ def build_world() -> World:
     # A past broadcast of the owner's with its replay (published), and one
     # whose replay the owner keeps unpublished (private to them and the moderators).
     from live.models import Room
-    from tests.factories import LiveSessionFactory, ReplayFactory
+    from tests.factories import LiveSessionFactory
+    from tests.live.replays import ready_replay
 
     past_room = RoomFactory(host=owner, state=Room.State.ENDED)
-    replay = ReplayFactory(session=LiveSessionFactory(room=past_room))
-    unpublished = ReplayFactory(session=LiveSessionFactory(room=past_room), published=False)
+    replay = ready_replay(session=LiveSessionFactory(room=past_room))
+    unpublished = ready_replay(session=LiveSessionFactory(room=past_room), published=False)
     world.ids.update(
         replay_session=replay.session_id,
         unpublished_session=unpublished.session_id,

@@ -234,11 +234,12 @@ SPROUT_LIVE_HLS_BASE_URL = env("SPROUT_LIVE_HLS_BASE_URL", default="http://127.0
 SPROUT_LIVE_INGEST_SECRET = env("SPROUT_LIVE_INGEST_SECRET", default="")
 SPROUT_LIVE_CHAT_MAX_LENGTH = 200
 # Multi-resolution live (live.abr): "on", "off", or "auto" (on with at least
-# SPROUT_LIVE_ABR_MIN_CORES cores; each rendition costs an encoder's CPU, see
+# SPROUT_LIVE_ABR_MIN_CORES cores: 4, where two broadcasts at the default renditions
+# take half the CPU, bench/abr.py; each rendition costs an encoder's CPU, see
 # docs/live-video.md). Renditions: name=WIDTHxHEIGHT@KBPS, best first; the
 # source is always offered too ("src", copied, not encoded).
 SPROUT_LIVE_ABR = env("SPROUT_LIVE_ABR", default="auto")
-SPROUT_LIVE_ABR_MIN_CORES = env.int("SPROUT_LIVE_ABR_MIN_CORES", default=8)
+SPROUT_LIVE_ABR_MIN_CORES = env.int("SPROUT_LIVE_ABR_MIN_CORES", default=4)
 SPROUT_LIVE_ABR_RENDITIONS = env(
     "SPROUT_LIVE_ABR_RENDITIONS", default="720p=1280x720@2800,480p=854x480@1200,360p=640x360@700"
 )
@@ -534,6 +535,14 @@ CELERY_BEAT_SCHEDULE = {
     "end-stale-live-rooms": {
         "task": "live.tasks.end_stale_rooms",
         "schedule": 60.0,
+    },
+    # Replays still waiting for a recording after their session ended, or left
+    # half-made by a dead worker (live.services.replays.replays_sweep).
+    "sweep-replays": {
+        "task": "live.tasks.sweep_replays",
+        "schedule": 120.0,
+        # A sweep not run within its interval is dropped: the next one does it all.
+        "options": {"expire_seconds": 120},
     },
     # Replays past SPROUT_REPLAY_RETENTION_DAYS, at 03:20 (live.services.replay_access).
     "expire-replays": {

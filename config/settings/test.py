@@ -45,6 +45,9 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = os.environ.get("DJANGO_MEDIA_ROOT") or tempfile.mkdtemp(prefix="sprout-media-")
 SERVE_MEDIA = True
+# ABR's "auto" depends on the machine's cores: off, so that a session's
+# renditions are the same everywhere; the tests of ABR turn it on.
+SPROUT_LIVE_ABR = os.environ.get("SPROUT_LIVE_ABR", "off")
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": dict.fromkeys(THROTTLE_RATES, "100000/min"),

@@ -51,11 +51,12 @@ _KEPT_STATES = (
 
 
 def _room_moderator_ids(room: Room) -> set[int]:
-    cache: dict[int, set[int]] = getattr(room, "_moderator_ids_cache", None) or {}
-    if room.pk not in cache:
-        cache[room.pk] = set(room.moderators.values_list("pk", flat=True))
-        room._moderator_ids_cache = cache  # type: ignore[attr-defined]
-    return cache[room.pk]
+    """The room's moderators' ids, read once per room object."""
+    ids: set[int] | None = getattr(room, "_replay_moderator_ids", None)
+    if ids is None:
+        ids = set(room.moderators.values_list("pk", flat=True))
+        room._replay_moderator_ids = ids  # type: ignore[attr-defined]
+    return ids
 
 
 def replay_manages(user: Any, replay: Replay) -> bool:
@@ -297,6 +298,11 @@ def timeline_window(
             fields={"to_ms": [f"At most from_ms + {TIMELINE_MAX_WINDOW_MS}."]},
         )
     return start, min(end, TIMELINE_MAX_MS)
+
+
+# Each source reads its rows in time order, then id: within one millisecond
+# that is the timeline's (id) order as long as ids grow with time, which
+# rows stamped at insertion do.
 
 
 def _chat_entries(query: TimelineQuery) -> list[TimelineEntry]:

@@ -15,7 +15,19 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Case, DateTimeField, F, Q, QuerySet, Value, When
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import (
+    Case,
+    DateTimeField,
+    F,
+    JSONField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch
 from django.utils import timezone
@@ -23,7 +35,7 @@ from django.utils import timezone
 from community.models import User
 from community.selectors.graph import viewer_graph
 from core.pagination import Page, cursor_time, decode_cursor, encode_cursor
-from live import permissions
+from live import abr, permissions
 from live.errors import Banned, NotFound
 from live.models import LiveSession, Room, RoomRestriction
 from live.selectors.chat import member_restriction
@@ -71,12 +83,63 @@ def room_url(room: Room) -> str:
         return f"/live/{room.pk}/"
 
 
+def room_playlist_url(room: Room, *, renditions: list[str]) -> str:
+    """Where a broadcast of the room with these ``renditions`` is played
+    from (named by the public ``stream_name``, never by the key): with ABR
+    (renditions), the master playlist nginx-rtmp's ``hls_variant`` writes
+    in its ``abr`` folder; without, the source's own playlist."""
+    base = str(settings.SPROUT_LIVE_HLS_BASE_URL).rstrip("/")
+    if renditions:
+        return f"{base}/{abr.APPLICATION}/{room.stream_name}.m3u8"
+    return f"{base}/{room.stream_name}.m3u8"
+
+
+#: The annotation :func:`room_list` gives each room: its running session's
+#: renditions (None when no session runs).
+LIVE_RENDITIONS = "live_renditions"
+_UNLOADED = object()
+
+
+def _open_session_renditions() -> Subquery:
+    return Subquery(
+        LiveSession.objects.filter(room=OuterRef("pk"), ended_at__isnull=True).values("renditions")[
+            :1
+        ],
+        output_field=JSONField(),
+    )
+
+
 def room_hls_url(room: Room) -> str | None:
-    """The public HLS playlist while the room is live (named by its public
-    ``stream_name``, never by the key); None otherwise."""
+    """The public HLS playlist while the room is live, as its running
+    session was started (ABR's master playlist when it has renditions:
+    ``LiveSession.renditions``); None otherwise. Rooms from
+    :func:`room_list` carry the renditions; any other costs one query."""
     if room.state != Room.State.LIVE:
         return None
-    return f"{str(settings.SPROUT_LIVE_HLS_BASE_URL).rstrip('/')}/{room.stream_name}.m3u8"
+    renditions: Any = getattr(room, LIVE_RENDITIONS, _UNLOADED)
+    if renditions is _UNLOADED:
+        renditions = (
+            LiveSession.objects.filter(room=room, ended_at__isnull=True)
+            .values_list("renditions", flat=True)
+            .first()
+        )
+    return room_playlist_url(room, renditions=list(renditions or []))
+
+
+def room_upcoming_playlist_url(room: Room) -> str:
+    """Where the room will play from: its live playlist while live,
+    otherwise where a broadcast starting now would be (ABR as configured
+    now: ``live.abr``), so a page can start playing the moment the room
+    goes live without asking again."""
+    live = room_hls_url(room)
+    if live is not None:
+        return live
+    try:
+        renditions = abr.live_rendition_names()
+    except ImproperlyConfigured:
+        logger.exception("SPROUT_LIVE_ABR settings are wrong: the page assumes no ABR")
+        renditions = []
+    return room_playlist_url(room, renditions=renditions)
 
 
 # --- hot figures ----------------------------------------------------------------
@@ -104,8 +167,11 @@ def room_counts(rooms: Iterable[Room]) -> dict[int, RoomCounts]:
 
 
 def room_list(*, state: str | None = None) -> QuerySet[Room]:
-    """Rooms with their hosts, optionally in one state."""
-    queryset = Room.objects.select_related("host")
+    """Rooms with their hosts, optionally in one state, each with its
+    running session's renditions (for :func:`room_hls_url`)."""
+    queryset = Room.objects.select_related("host").annotate(
+        **{LIVE_RENDITIONS: _open_session_renditions()}
+    )
     if state is not None:
         queryset = queryset.filter(state=state)
     return queryset

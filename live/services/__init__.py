@@ -7,6 +7,7 @@
 - :mod:`live.services.keys`: stream keys (rotate, revoke).
 - :mod:`live.services.gifts`: gifts sent in rooms, and the leaderboards they
   move.
+- :mod:`live.services.replays`: replays made from a session's recordings.
 
 Their functions are also here, as ``live.services.<name>``, where every
 caller finds them. Reads are :mod:`live.selectors`.
@@ -33,6 +34,14 @@ from live.services.gifts import (
     room_gifts_send,
 )
 from live.services.keys import stream_key_revoke, stream_key_rotate
+from live.services.replays import (
+    replay_begin,
+    replay_finish,
+    replay_finish_again,
+    replay_session_ended,
+    replay_source_add,
+    replays_sweep,
+)
 from live.services.rooms import (
     TITLE_MAX_LENGTH,
     broadcast_begin,
@@ -66,6 +75,12 @@ __all__ = [
     "member_unmute",
     "message_delete",
     "message_send",
+    "replay_begin",
+    "replay_finish",
+    "replay_finish_again",
+    "replay_session_ended",
+    "replay_source_add",
+    "replays_sweep",
     "room_create",
     "room_end",
     "room_gift_send",

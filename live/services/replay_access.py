@@ -27,7 +27,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.core.files.storage import Storage, storages
+from django.core.files.storage import Storage
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -36,6 +36,7 @@ from live.chat import MAX_REASON_LENGTH
 from live.errors import AuthenticationRequired, PermissionDenied, ReplayGone, ValidationFailed
 from live.models import Replay
 from live.permissions import is_site_moderator
+from live.replay_files import remove_under, replay_prefix, replay_storage
 
 logger = logging.getLogger("sprout.live")
 
@@ -165,22 +166,6 @@ def replay_delete(*, actor: Any, replay: Replay) -> Replay:
     return replay
 
 
-def replay_prefix(replay: Replay) -> str:
-    """The storage prefix every file of the replay is under."""
-    return f"replays/{replay.token}/"
-
-
-def _files_under(storage: Storage, prefix: str) -> list[str]:
-    try:
-        directories, files = storage.listdir(prefix)
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    names = [f"{prefix}{name}" for name in files]
-    for directory in directories:
-        names += _files_under(storage, f"{prefix}{directory}/")
-    return names
-
-
 def _directories_prune(storage: Storage, prefix: str) -> None:
     """Local storage keeps empty directories: take them out (the others have
     none: object stores know files only)."""
@@ -196,15 +181,13 @@ def _directories_prune(storage: Storage, prefix: str) -> None:
 
 def replay_files_remove(replay: Replay) -> int:
     """Delete every storage file of the replay (under ``replays/<token>/``,
-    at any depth); returns how many. Idempotent; works with any storage that
-    lists directories (local files, S3-compatible)."""
-    storage = storages["replays"]
+    at any depth: ``live.replay_files``); returns how many. Idempotent;
+    works with any storage that lists directories (local files,
+    S3-compatible)."""
     prefix = replay_prefix(replay)
-    names = _files_under(storage, prefix)
-    for name in names:
-        storage.delete(name)
-    _directories_prune(storage, prefix)
-    return len(names)
+    removed = remove_under(prefix)
+    _directories_prune(replay_storage(), prefix)
+    return removed
 
 
 def replays_expire(*, older_than_days: int) -> int:
@@ -229,8 +212,14 @@ def replays_expire(*, older_than_days: int) -> int:
                 continue  # deleted meanwhile
             replay.state = Replay.State.EXPIRED
             replay.save(update_fields=["state"])
-        replay_files_remove(replay)
         expired += 1
+        try:
+            replay_files_remove(replay)
+        except Exception:
+            # The storage failed for this one: it is expired (nobody may
+            # watch it), its files are logged to be removed by hand; the
+            # others go on.
+            logger.exception("files of expired replay %s were not removed", replay.pk)
     if expired:
         logger.info("%s replays expired (older than %s days)", expired, older_than_days)
     return expired

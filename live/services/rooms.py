@@ -9,6 +9,9 @@ broadcast is a :class:`~live.models.LiveSession`; the hot counters of
 report (``live.selectors.session_report``) and feeds screening
 (``live.selectors.live_performance``).
 
+Every broadcast gets a replay as it starts (``live.services.replays``), made
+from nginx's recordings once the session has ended.
+
 Events reach the room after commit (``live.events.room_event_send_on_commit``);
 followers hear that the host went live through a Celery task, also after
 commit.
@@ -30,12 +33,13 @@ from community.services import followers_notify
 from core.errors import InvalidImage
 from core.images import prepare_upload
 from kol.selectors import can_host_live
-from live import events, extensions
+from live import abr, events, extensions
 from live.errors import NotAHost, PermissionDenied, ValidationFailed
 from live.models import COVER_MAX_SIDE, HeartsMark, LiveSession, Room
 from live.permissions import is_room_moderator, is_site_moderator
 from live.selectors.reports import room_traffic_counters
 from live.selectors.rooms import room_url, rooms_stale
+from live.services.replays import replay_begin, replay_session_ended
 from live.state import room_state
 
 logger = logging.getLogger("sprout.live")
@@ -129,7 +133,13 @@ def session_start(*, room: Room, client_addr: str) -> LiveSession:
         locked.ended_at = None
         locked.last_seen_at = now
         locked.save(update_fields=["state", "started_at", "ended_at", "last_seen_at"])
-        session = LiveSession.objects.create(room=locked, client_addr=(client_addr or "")[:64])
+        session = LiveSession.objects.create(
+            room=locked,
+            client_addr=(client_addr or "")[:64],
+            renditions=abr.live_rendition_names(),
+        )
+        # Every broadcast is kept: its replay waits for nginx's recordings.
+        replay_begin(session)
         for started in extensions.session_started:
             started(session)
         # Counters left from an earlier broadcast must not leak into this one.
@@ -181,12 +191,15 @@ def _end_live(room_id: int, *, reason: str, stale_before: datetime | None = None
         if session is not None:
             for name, value in room_traffic_counters(room.pk).items():
                 setattr(session, name, value)
+            hearts_marks_fold(session, _hearts_by_second(room.pk), ended_at=now)
             session.new_followers = Follow.objects.filter(
                 followee_id=room.host_id, created_at__gte=session.started_at, created_at__lte=now
             ).count()
             session.ended_at = now
             session.save()
-            hearts_marks_fold(session, room_state().hearts_by_second_sync(room.pk))
+            # The replay is finished once the recordings are all in (they may
+            # have arrived before publish-done, or come after it).
+            _after_commit(replay_session_ended, session)
         room.state = Room.State.ENDED
         room.ended_at = now
         room.save(update_fields=["state", "ended_at"])
@@ -196,15 +209,26 @@ def _end_live(room_id: int, *, reason: str, stale_before: datetime | None = None
     return True
 
 
-def hearts_marks_fold(session: LiveSession, by_second: dict[int, int]) -> int:
+def _hearts_by_second(room_id: int) -> dict[int, int]:
+    try:
+        return room_state().hearts_by_second_sync(room_id)
+    except Exception:
+        # As with the counters (room_traffic_counters): the room must end
+        # when the hot state is unreachable; its replay then has no hearts.
+        logger.exception("hearts of room %s over time are unreadable", room_id)
+        return {}
+
+
+def hearts_marks_fold(
+    session: LiveSession, by_second: dict[int, int], *, ended_at: datetime
+) -> int:
     """The session's hearts over time (``live.state``'s hearts of each epoch
     second) as ``HeartsMark`` rows: the running total at each second that had
     hearts, ``offset_ms`` from the session's start (a second that began
-    before it, at 0). Seconds outside the session are left out. One insert;
-    returns how many marks."""
-    assert session.ended_at is not None
+    before it, at 0). Seconds outside ``[started_at, ended_at]`` are left
+    out. One insert; returns how many marks."""
     start_ms = int(session.started_at.timestamp() * 1000)
-    end_ms = int(session.ended_at.timestamp() * 1000)
+    end_ms = int(ended_at.timestamp() * 1000)
     marks, total = [], 0
     for second in sorted(by_second):
         begins = second * 1000

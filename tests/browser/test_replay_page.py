@@ -136,6 +136,7 @@ def broadcast_with_replay() -> Replay:
         )
     replay: Replay = ReplayFactory(
         session=session,
+        ready=True,
         duration_ms=CLIP_SECONDS * 1000,
         expected_renditions=["180p", "90p"],
     )

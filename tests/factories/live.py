@@ -4,9 +4,6 @@ told, no hot counters cleared): tests of those go through ``live.services``."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import cast
-
 import factory
 from django.utils import timezone
 
@@ -102,33 +99,40 @@ class RoomRestrictionFactory(ModelFactory[RoomRestriction]):
 
 
 class ReplayFactory(ModelFactory[Replay]):
-    """A past broadcast's replay, ready and published (a one-rendition HLS
-    VOD named under its token; no file is written: tests that play it write
-    their own). ``state=`` for the others. A session that ended as it began
-    (``LiveSessionFactory``'s) is moved to have lasted the replay's duration."""
+    """A replay of an ended session, still recording (no files): pass
+    ``state=Replay.State.READY`` and the file names for a finished one, or
+    ``ready=True`` for one as ``live.services.replays.replay_finish`` leaves
+    it (one rendition, its storage names, a duration), still without files:
+    tests that need them make a real one (tests/live/test_replay_making.py)."""
 
     class Meta:
         model = Replay
-        skip_postgeneration_save = True
+
+    class Params:
+        ready = factory.Trait(
+            state=Replay.State.READY,
+            duration_ms=4_000,
+            playlist=factory.LazyAttribute(lambda o: f"replays/{o.token}/src/index.m3u8"),
+            poster=factory.LazyAttribute(lambda o: f"replays/{o.token}/poster.jpg"),
+            preview=factory.LazyAttribute(lambda o: f"replays/{o.token}/preview.mp4"),
+            renditions=factory.LazyAttribute(
+                lambda o: [
+                    {
+                        "name": "src",
+                        "width": 640,
+                        "height": 360,
+                        "bandwidth": 900_000,
+                        "playlist": f"replays/{o.token}/src/index.m3u8",
+                    }
+                ]
+            ),
+            size_bytes=500_000,
+            finished_at=factory.LazyFunction(timezone.now),
+        )
 
     session = factory.SubFactory(LiveSessionFactory)
-    state = Replay.State.READY
-    expected_renditions = factory.LazyFunction(lambda: ["src"])
-    playlist = factory.LazyAttribute(lambda o: f"replays/{o.token}/src/index.m3u8")
-    poster = factory.LazyAttribute(lambda o: f"replays/{o.token}/poster.jpg")
-    preview = factory.LazyAttribute(lambda o: f"replays/{o.token}/preview.mp4")
-    duration_ms = 60_000
-    finished_at = factory.LazyFunction(timezone.now)
     token = factory.LazyFunction(replay_token)
-
-    @factory.post_generation
-    def lasted(self, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
-        replay = cast(Replay, self)
-        session = replay.session
-        if create and session.ended_at is not None and session.ended_at <= session.started_at:
-            started = session.ended_at - timedelta(milliseconds=replay.duration_ms or 0)
-            LiveSession.objects.filter(pk=session.pk).update(started_at=started)
-            session.started_at = started
+    expected_renditions = factory.LazyFunction(lambda: ["src"])
 
 
 class ReplaySourceFactory(ModelFactory[ReplaySource]):
@@ -149,5 +153,5 @@ class HeartsMarkFactory(ModelFactory[HeartsMark]):
         model = HeartsMark
 
     session = factory.SubFactory(LiveSessionFactory)
-    offset_ms = factory.Sequence(lambda n: 1000 * (n + 1))
-    total = factory.Sequence(lambda n: n + 1)
+    offset_ms = factory.Sequence(lambda n: n * 1000)
+    total = factory.Sequence(lambda n: (n + 1) * 10)

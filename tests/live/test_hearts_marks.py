@@ -123,6 +123,11 @@ def ended_session(*, started: float, seconds: int) -> LiveSession:
     return session
 
 
+def ended(session: LiveSession) -> datetime:
+    assert session.ended_at is not None
+    return session.ended_at
+
+
 def marks(session: LiveSession) -> list[tuple[int, int]]:
     return list(
         HeartsMark.objects.filter(session=session)
@@ -141,13 +146,13 @@ def test_the_fold_makes_running_totals_by_offset_within_the_session() -> None:
         1_010: 3,  # the last second (the session ends at 1010.25)
         1_011: 7,  # after the end
     }
-    assert hearts_marks_fold(session, by_second) == 4
+    assert hearts_marks_fold(session, by_second, ended_at=ended(session)) == 4
     assert marks(session) == [(0, 2), (750, 3), (2_750, 8), (9_750, 11)]
 
 
 def test_a_session_without_hearts_has_no_marks() -> None:
     session = ended_session(started=1_000, seconds=10)
-    assert hearts_marks_fold(session, {}) == 0
+    assert hearts_marks_fold(session, {}, ended_at=ended(session)) == 0
     assert marks(session) == []
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from community.models import Notification, User
 from live import selectors, services
-from live.models import LiveSession, Room
+from live.models import LiveSession, ReplaySource, Room
 from live.state import room_state
 from tests.factories import FollowFactory, HostFactory, UserFactory
 from tests.live import forget_hot_state
@@ -330,3 +331,106 @@ def test_update_of_the_relay_is_acknowledged(nginx: Client, room: Room) -> None:
     # The push to "show" reports as a play session named after the public stream.
     relay = {"call": "update_play", "name": room.stream_name, "addr": "127.0.0.1:1935/show"}
     assert nginx.post(callback("update"), relay).status_code == 200
+
+
+# --- on_record_done ---------------------------------------------------------------------
+
+
+def record_form(name: str, path: str | Path) -> dict[str, str]:
+    """nginx-rtmp's record-done form, as the abr application sends it."""
+    return {
+        "app": "abr",
+        "flashver": "FMLE/3.0 (compatible; Lavf59.27",
+        "tcurl": "rtmp://127.0.0.1:1935/abr",
+        "addr": "127.0.0.1",
+        "clientid": "12",
+        "call": "record_done",
+        "recorder": "",
+        "name": name,
+        "path": str(path),
+    }
+
+
+@pytest.fixture
+def record_dir(tmp_path: Path, settings: Any) -> Path:
+    settings.SPROUT_LIVE_RECORD_DIR = str(tmp_path)
+    return tmp_path
+
+
+def recording(record_dir: Path, name: str) -> Path:
+    path = record_dir / f"{name}-1796634636.flv"
+    path.write_bytes(b"FLV\x01")
+    return path
+
+
+def test_a_finished_recording_becomes_a_source_of_the_replay(
+    nginx: Client, key: str, room: Room, record_dir: Path
+) -> None:
+    nginx.post(callback("publish"), publish_form(key))
+    path = recording(record_dir, room.stream_name)
+
+    response = nginx.post(callback("record-done"), record_form(room.stream_name, path))
+
+    assert response.status_code == 200
+    assert response.content == b"recorded\n"
+    source = ReplaySource.objects.get()
+    assert source.path == str(path) and source.rendition == "src"
+    assert source.replay.session == LiveSession.objects.get(room=room)
+    # nginx may say it twice: still one source.
+    again = nginx.post(callback("record-done"), record_form(room.stream_name, path))
+    assert again.status_code == 200
+    assert ReplaySource.objects.count() == 1
+
+
+@pytest.mark.parametrize("secret", [None, "wrong"])
+def test_record_done_without_the_secret_is_refused(
+    key: str, room: Room, record_dir: Path, secret: str | None
+) -> None:
+    caller().post(callback("publish"), publish_form(key))
+    path = recording(record_dir, room.stream_name)
+    response = caller(secret).post(callback("record-done"), record_form(room.stream_name, path))
+    assert response.status_code == 403
+    assert not ReplaySource.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"name": ""},
+        {"path": ""},
+        {"name": "x" * 65},
+        {"path": "/" + "p" * 500 + ".flv"},
+        {"call": "publish"},
+    ],
+    ids=["no-name", "no-path", "long-name", "long-path", "wrong-call"],
+)
+def test_record_done_that_is_not_nginxs_form_is_a_400(
+    nginx: Client, key: str, room: Room, record_dir: Path, change: dict[str, str]
+) -> None:
+    nginx.post(callback("publish"), publish_form(key))
+    form = {**record_form(room.stream_name, recording(record_dir, room.stream_name)), **change}
+    assert nginx.post(callback("record-done"), form).status_code == 400
+    assert not ReplaySource.objects.exists()
+
+
+def test_record_done_of_an_unknown_stream_or_a_refused_recording_is_a_404(
+    nginx: Client, key: str, room: Room, record_dir: Path, tmp_path_factory: Any
+) -> None:
+    nginx.post(callback("publish"), publish_form(key))
+    ours = recording(record_dir, room.stream_name)
+    elsewhere = recording(tmp_path_factory.mktemp("elsewhere"), room.stream_name)
+    for name, path in (
+        ("nosuchstream", recording(record_dir, "nosuchstream")),  # no room streams so
+        (f"{room.stream_name}_720p", recording(record_dir, f"{room.stream_name}_720p")),  # no ABR
+        (room.stream_name, elsewhere),  # outside SPROUT_LIVE_RECORD_DIR
+        (room.stream_name, record_dir / f"{room.stream_name}-1.flv"),  # no such file
+        (room.stream_name, "relative.flv"),
+        (key, ours),  # the key is no stream name
+    ):
+        response = nginx.post(callback("record-done"), record_form(name, path))
+        assert response.status_code == 404, (name, path, response.content)
+    assert not ReplaySource.objects.exists()
+
+
+def test_record_done_is_a_post(nginx: Client, room: Room) -> None:
+    assert nginx.get(callback("record-done")).status_code == 405

@@ -30,14 +30,15 @@ from live.services.replay_access import (
     replay_watched,
     replays_expire,
 )
-from tests.factories import ModeratorFactory, ReplayFactory, UserFactory
+from tests.factories import ModeratorFactory, UserFactory
+from tests.live.replays import ready_replay
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def replay() -> Replay:
-    return ReplayFactory()
+    return ready_replay()
 
 
 def host_of(replay: Replay) -> Any:
@@ -72,7 +73,7 @@ def test_the_host_unpublishes_and_publishes_again(replay: Replay) -> None:
 
 
 def test_a_replay_being_made_may_be_unpublished_already() -> None:
-    replay = ReplayFactory(state=Replay.State.PROCESSING)
+    replay = ready_replay(state=Replay.State.PROCESSING)
     replay_publish(actor=host_of(replay), replay=replay, published=False)
     assert fresh(replay).published is False
 
@@ -96,7 +97,7 @@ def test_publishing_needs_a_member(replay: Replay) -> None:
 
 @pytest.mark.parametrize("state", [Replay.State.DELETED, Replay.State.EXPIRED])
 def test_a_gone_replay_cannot_be_published(state: str) -> None:
-    replay = ReplayFactory(state=state, published=False)
+    replay = ready_replay(state=state, published=False)
     with pytest.raises(ReplayGone):
         replay_publish(actor=host_of(replay), replay=replay, published=True)
 
@@ -166,7 +167,7 @@ def test_deleting_marks_it_and_removes_its_files_after_commit(
 
 
 def test_deleting_a_replay_being_made_marks_it_for_its_task() -> None:
-    replay = ReplayFactory(state=Replay.State.PROCESSING)
+    replay = ready_replay(state=Replay.State.PROCESSING)
     replay_delete(actor=host_of(replay), replay=replay)
     assert fresh(replay).state == Replay.State.DELETED
 
@@ -196,7 +197,7 @@ def test_the_file_task_leaves_a_replay_that_is_not_deleted(replay: Replay) -> No
 
 
 def test_every_file_under_the_replays_prefix_goes_and_nothing_else(replay: Replay) -> None:
-    other = ReplayFactory()
+    other = ready_replay()
     mine = write_files(replay, "master.m3u8", "360p/index.m3u8", "360p/a/b/seg.ts", "poster.jpg")
     theirs = write_files(other, "master.m3u8")
     assert replay_files_remove(replay) == len(mine)
@@ -214,7 +215,7 @@ def test_removing_works_with_a_storage_that_is_not_local_files(settings: Any) ->
         **settings.STORAGES,
         "replays": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     }
-    replay = ReplayFactory()
+    replay = ready_replay()
     names = write_files(replay, "master.m3u8", "src/index.m3u8", "src/deep/seg.ts")
     assert storages["replays"].__class__.__name__ == "InMemoryStorage"
     assert replay_files_remove(replay) == 3
@@ -225,7 +226,7 @@ def test_removing_works_with_a_storage_that_is_not_local_files(settings: Any) ->
 
 
 def aged(days: int, **fields: Any) -> Replay:
-    return ReplayFactory(finished_at=timezone.now() - timedelta(days=days), **fields)
+    return ready_replay(finished_at=timezone.now() - timedelta(days=days), **fields)
 
 
 def test_replays_older_than_the_retention_expire_with_their_files() -> None:
@@ -241,6 +242,24 @@ def test_replays_older_than_the_retention_expire_with_their_files() -> None:
     assert fresh(deleted).state == Replay.State.DELETED
     assert not storages["replays"].exists(names[0])
     assert replays_expire(older_than_days=90) == 0
+
+
+def test_a_storage_failure_on_one_replay_does_not_stop_the_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    broken, fine = aged(100), aged(100)
+    names = write_files(fine, "master.m3u8")
+    real = replay_access.replay_files_remove
+
+    def remove(replay: Replay) -> int:
+        if replay.pk == broken.pk:
+            raise OSError("the bucket is away")
+        return real(replay)
+
+    monkeypatch.setattr(replay_access, "replay_files_remove", remove)
+    assert replays_expire(older_than_days=90) == 2
+    assert fresh(broken).state == fresh(fine).state == Replay.State.EXPIRED
+    assert not storages["replays"].exists(names[0])
 
 
 def test_a_retention_of_zero_keeps_replays_forever() -> None:

@@ -26,11 +26,11 @@ from tests.factories import (
     ChatMessageFactory,
     LiveSessionFactory,
     ModeratorFactory,
-    ReplayFactory,
     RoomFactory,
     RoomRestrictionFactory,
     UserFactory,
 )
+from tests.live.replays import ready_replay
 
 pytestmark = pytest.mark.django_db
 
@@ -144,7 +144,7 @@ def may_read_timeline(role: str, state: str) -> bool:
 @pytest.mark.parametrize("state", list(STATES))
 @pytest.mark.parametrize("role", ROLES)
 def test_who_sees_which_replay(role: str, state: str) -> None:
-    replay = ReplayFactory(**STATES[state])
+    replay = ready_replay(**STATES[state])
     session = replay.session
     client = api_client(someone(role, session.room))
 
@@ -176,7 +176,7 @@ def test_a_session_without_a_replay_has_none_and_no_timeline() -> None:
 
 
 def test_a_session_has_the_contracts_shape() -> None:
-    replay = ReplayFactory(duration_ms=61_500)
+    replay = ready_replay(duration_ms=61_500)
     session = replay.session
     body = assert_schema(api_client(None).get(url(SESSION, session.pk)), "get", SESSION)
     token = replay.token
@@ -203,7 +203,7 @@ def test_a_session_has_the_contracts_shape() -> None:
 
 
 def test_a_replay_without_poster_or_preview_says_null() -> None:
-    replay = ReplayFactory(poster="", preview="")
+    replay = ready_replay(poster="", preview="")
     body = api_client(None).get(url(SESSION, replay.session_id)).json()
     assert body["replay"]["poster_url"] is None and body["replay"]["preview_url"] is None
 
@@ -219,7 +219,7 @@ def test_a_rooms_sessions_come_newest_first_page_by_page() -> None:
     room = RoomFactory(state=Room.State.ENDED)
     sessions = [LiveSessionFactory(room=room) for _ in range(5)]
     for session in sessions[::2]:
-        ReplayFactory(session=session)
+        ready_replay(session=session)
     LiveSessionFactory()  # another room's
     client = api_client(None)
     seen, next_url = [], url(SESSIONS, room.pk) + "?page_size=2"
@@ -235,7 +235,7 @@ def test_a_rooms_sessions_come_newest_first_page_by_page() -> None:
 def test_a_page_of_sessions_costs_the_same_queries_whatever_its_size() -> None:
     room = RoomFactory(state=Room.State.ENDED)
     for _ in range(12):
-        ReplayFactory(session=LiveSessionFactory(room=room))
+        ready_replay(session=LiveSessionFactory(room=room))
     moderator = UserFactory()
     room.moderators.add(moderator)
     client = api_client(moderator)
@@ -258,7 +258,7 @@ def chat_at(session: LiveSession, offset_ms: int, text: str = "hi") -> None:
 
 
 def test_the_timeline_pages_follow_next_within_the_window() -> None:
-    replay = ReplayFactory()
+    replay = ready_replay()
     session = replay.session
     for offset in range(0, 50_000, 5_000):
         chat_at(session, offset, text=f"at {offset}")
@@ -287,7 +287,7 @@ def test_the_timeline_pages_follow_next_within_the_window() -> None:
     ],
 )
 def test_refused_timeline_queries_say_why(query: str, code: str) -> None:
-    replay = ReplayFactory()
+    replay = ready_replay()
     response = api_client(None).get(url(TIMELINE, replay.session_id) + "?" + query)
     assert_error(response, 400, code)
 
@@ -296,7 +296,7 @@ def test_refused_timeline_queries_say_why(query: str, code: str) -> None:
 
 
 def test_the_host_unpublishes_and_members_then_cannot_watch() -> None:
-    replay = ReplayFactory()
+    replay = ready_replay()
     host = api_client(replay.session.room.host)
     response = host.patch(url(REPLAY, replay.session_id), {"published": False}, format="json")
     body = assert_schema(response, "patch", REPLAY)
@@ -307,7 +307,7 @@ def test_the_host_unpublishes_and_members_then_cannot_watch() -> None:
 
 @pytest.mark.parametrize("role", ["member", "room_moderator", "site_moderator"])
 def test_only_the_host_publishes(role: str) -> None:
-    replay = ReplayFactory()
+    replay = ready_replay()
     client = api_client(someone(role, replay.session.room))
     response = client.patch(url(REPLAY, replay.session_id), {"published": False}, format="json")
     assert_error(response, 403, "permission_denied")
@@ -315,7 +315,7 @@ def test_only_the_host_publishes(role: str) -> None:
 
 
 def test_others_cannot_find_an_unpublished_replay_to_change() -> None:
-    replay = ReplayFactory(published=False)
+    replay = ready_replay(published=False)
     member = api_client(UserFactory())
     response = member.patch(url(REPLAY, replay.session_id), {"published": True}, format="json")
     assert_error(response, 404, "replay_unavailable")
@@ -323,7 +323,7 @@ def test_others_cannot_find_an_unpublished_replay_to_change() -> None:
 
 
 def test_writes_need_an_account() -> None:
-    replay = ReplayFactory()
+    replay = ready_replay()
     anonymous = api_client(None)
     path = replay.session_id
     assert_error(anonymous.patch(url(REPLAY, path), {"published": False}, format="json"), 401,
@@ -336,7 +336,7 @@ def test_writes_need_an_account() -> None:
 
 @pytest.mark.parametrize("body", [{}, {"published": "maybe"}, {"published": None}])
 def test_publishing_needs_a_boolean(body: dict[str, Any]) -> None:
-    replay = ReplayFactory()
+    replay = ready_replay()
     response = api_client(replay.session.room.host).patch(
         url(REPLAY, replay.session_id), body, format="json"
     )
@@ -344,7 +344,7 @@ def test_publishing_needs_a_boolean(body: dict[str, Any]) -> None:
 
 
 def test_the_host_deletes_and_then_nobody_watches_and_publishing_is_gone() -> None:
-    replay = ReplayFactory()
+    replay = ready_replay()
     host = api_client(replay.session.room.host)
     response = host.delete(url(REPLAY, replay.session_id))
     assert response.status_code == 204
@@ -358,7 +358,7 @@ def test_the_host_deletes_and_then_nobody_watches_and_publishing_is_gone() -> No
 
 @pytest.mark.parametrize("role", ["member", "room_moderator"])
 def test_members_and_room_moderators_cannot_delete(role: str) -> None:
-    replay = ReplayFactory()
+    replay = ready_replay()
     client = api_client(someone(role, replay.session.room))
     assert_error(client.delete(url(REPLAY, replay.session_id)), 403, "permission_denied")
     assert Replay.objects.get(pk=replay.pk).state == Replay.State.READY
@@ -366,7 +366,7 @@ def test_members_and_room_moderators_cannot_delete(role: str) -> None:
 
 @pytest.mark.parametrize("role", ["room_moderator", "site_moderator"])
 def test_moderators_hide_and_show_again(role: str) -> None:
-    replay = ReplayFactory()
+    replay = ready_replay()
     client = api_client(someone(role, replay.session.room))
     response = client.post(url(HIDE, replay.session_id), {"reason": "spam"}, format="json")
     body = assert_schema(response, "post", HIDE)
@@ -381,7 +381,7 @@ def test_moderators_hide_and_show_again(role: str) -> None:
 
 @pytest.mark.parametrize("role", ["member", "host"])
 def test_members_and_the_host_cannot_hide(role: str) -> None:
-    replay = ReplayFactory()
+    replay = ready_replay()
     client = api_client(someone(role, replay.session.room))
     response = client.post(url(HIDE, replay.session_id), {"reason": "no"}, format="json")
     assert_error(response, 403, "permission_denied")
@@ -394,7 +394,7 @@ def test_members_and_the_host_cannot_hide(role: str) -> None:
                                                                          "too_long")]
 )  # fmt: skip
 def test_hiding_needs_a_reason(body: dict[str, Any], code: str) -> None:
-    replay = ReplayFactory()
+    replay = ready_replay()
     response = api_client(ModeratorFactory()).post(
         url(HIDE, replay.session_id), body, format="json"
     )
@@ -406,7 +406,7 @@ def test_hiding_needs_a_reason(body: dict[str, Any], code: str) -> None:
 
 
 def test_a_beacon_counts_a_view_and_its_seconds() -> None:
-    replay = ReplayFactory()
+    replay = ready_replay()
     response = api_client(None).post(url(WATCH, replay.session_id), {"seconds": 12}, format="json")
     assert response.status_code == 204, response.content
     member = api_client(UserFactory())
@@ -417,9 +417,19 @@ def test_a_beacon_counts_a_view_and_its_seconds() -> None:
     assert 12 + 5 <= counted.watch_seconds <= 12 + 10
 
 
+@pytest.mark.parametrize("role", ["host", "room_moderator", "site_moderator"])
+def test_the_host_and_moderators_watching_are_not_counted(role: str) -> None:
+    replay = ready_replay()
+    client = api_client(someone(role, replay.session.room))
+    response = client.post(url(WATCH, replay.session_id), {"seconds": 5}, format="json")
+    assert response.status_code == 204
+    counted = Replay.objects.get(pk=replay.pk)
+    assert (counted.views, counted.watch_seconds) == (0, 0)
+
+
 @pytest.mark.parametrize("state", ["unpublished", "hidden", "processing", "deleted"])
 def test_no_beacon_for_a_replay_members_cannot_watch(state: str) -> None:
-    replay = ReplayFactory(**STATES[state])
+    replay = ready_replay(**STATES[state])
     response = api_client(None).post(url(WATCH, replay.session_id), {"seconds": 5}, format="json")
     assert_error(response, 404, "replay_unavailable")
     assert Replay.objects.get(pk=replay.pk).views == 0
@@ -427,7 +437,7 @@ def test_no_beacon_for_a_replay_members_cannot_watch(state: str) -> None:
 
 @pytest.mark.parametrize("seconds", [0, 61, "ten", None])
 def test_a_beacon_reports_1_to_60_seconds(seconds: Any) -> None:
-    replay = ReplayFactory()
+    replay = ready_replay()
     response = api_client(None).post(
         url(WATCH, replay.session_id), {"seconds": seconds}, format="json"
     )
@@ -443,7 +453,7 @@ def test_beacons_are_throttled(monkeypatch: pytest.MonkeyPatch) -> None:
         {**SimpleRateThrottle.THROTTLE_RATES, "replay_watch": "3/min"},
     )
     django_cache.clear()
-    replay = ReplayFactory()
+    replay = ready_replay()
     client = APIClient()
     statuses = [
         client.post(url(WATCH, replay.session_id), {"seconds": 5}, format="json").status_code
@@ -457,7 +467,7 @@ def test_beacons_are_throttled(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_report_shows_replay_traffic_apart_from_live() -> None:
-    replay = ReplayFactory(views=4, watch_seconds=600)
+    replay = ready_replay(views=4, watch_seconds=600)
     session = replay.session
     LiveSession.objects.filter(pk=session.pk).update(watch_seconds=90, unique_viewers=3)
     response = api_client(session.room.host).get(f"/api/v1/live/sessions/{session.pk}/report")
@@ -477,3 +487,41 @@ def test_a_report_without_a_replay_says_null() -> None:
     session = LiveSessionFactory()
     response = api_client(session.room.host).get(f"/api/v1/live/sessions/{session.pk}/report")
     assert assert_schema(response, "get", "/api/v1/live/sessions/{id}/report")["replay"] is None
+
+
+# --- what pages list (selectors) ----------------------------------------------------------------
+
+
+def test_recent_replays_are_the_watchable_ones_newest_first_in_one_query() -> None:
+    from live.selectors import replays_recent
+
+    host = RoomFactory().host
+    mine = [ready_replay(session=LiveSessionFactory(room__host=host)) for _ in range(3)]
+    for index, replay in enumerate(mine):
+        LiveSession.objects.filter(pk=replay.session_id).update(
+            started_at=timezone.now() - timedelta(days=10 - index)
+        )
+    others = ready_replay()
+    for state in ("unpublished", "hidden", "deleted", "processing"):
+        ready_replay(session=LiveSessionFactory(room__host=host), **STATES[state])
+    with CaptureQueriesContext(connection) as queries:
+        recent = replays_recent(host=host, limit=10)
+        titles = [(r.session.room.title, r.session.room.host.username) for r in recent]
+    assert len(queries.captured_queries) == 1
+    assert [r.pk for r in recent] == [r.pk for r in reversed(mine)]
+    assert len(titles) == 3
+    everyone = [r.pk for r in replays_recent(limit=10)]
+    assert others.pk in everyone and len(everyone) == 4
+    assert len(replays_recent(limit=2)) == 2
+
+
+def test_the_host_and_moderators_get_a_notice_members_do_not() -> None:
+    from live.selectors import replay_notice
+
+    replay = ready_replay(hidden_at=timezone.now(), hidden_reason="spam")
+    room = replay.session.room
+    notice = replay_notice(room.host, replay)
+    assert notice is not None and notice.hidden and notice.hidden_reason == "spam"
+    assert replay_notice(someone("room_moderator", room), replay) is not None
+    assert replay_notice(UserFactory(), replay) is None
+    assert replay_notice(room.host, ready_replay()) is None  # watchable: nothing to say

@@ -51,7 +51,7 @@ def make_replay(**kwargs: Any) -> Replay:
     host = kwargs.pop("host", None) or HostFactory(username="mei", display_name="Mei")
     room = RoomFactory(host=host, title="Dumplings from scratch", state=Room.State.ENDED)
     session = LiveSessionFactory(room=room)
-    replay: Replay = ReplayFactory(session=session, **kwargs)
+    replay: Replay = ReplayFactory(session=session, ready=True, **{"duration_ms": 60_000, **kwargs})
     return replay
 
 

@@ -3,7 +3,8 @@
 (pytest-django's live server) with the secret in a header, never in a URL or
 a log; the HLS playlist appears under the room's public name and nothing
 under the HLS directory holds the key; the room goes live, then ends when
-ffmpeg stops; a revoked key makes ffmpeg fail at once.
+ffmpeg stops, and its recording (ABR off: the source alone, recorded by
+``show``) reaches Django; a revoked key makes ffmpeg fail at once.
 
 Needs nginx, libnginx-mod-rtmp and ffmpeg (skipped without them, a failure
 under CI=true); runs in the PostgreSQL pass (the live server and the test
@@ -11,109 +12,30 @@ share a real database)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from live import services
-from live.models import LiveSession, Room
-from tests import services as test_services
+from live.models import LiveSession, ReplaySource, Room
 from tests.factories import HostFactory
-from tests.services import free_port, nginx_binary, wait_for
+from tests.live.rtmp import SECRET, Ingest, files_holding, running_ingest
+from tests.services import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "nginx-rtmp"
-MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
-SECRET = "rtmp-test-secret"
-INSTALL = "apt-get install -y --no-install-recommends nginx libnginx-mod-rtmp ffmpeg"
-
-
-def require_tools() -> None:
-    missing = [
-        what
-        for what, there in (
-            ("nginx", nginx_binary() is not None),
-            ("the nginx RTMP module", os.path.exists(MODULE)),
-            ("ffmpeg", shutil.which("ffmpeg") is not None),
-        )
-        if not there
-    ]
-    if missing:
-        test_services.unavailable(
-            f"nginx with the RTMP module is not installed ({', '.join(missing)} missing): {INSTALL}"
-        )
-
-
-@dataclass
-class Ingest:
-    rtmp_port: int
-    hls_port: int
-    hls_dir: Path
-    run_dir: Path
-
-    def ffmpeg(self, key: str, *, seconds: int) -> subprocess.Popen[bytes]:
-        """TOOLCHAIN.md's test publisher: 2-second keyframes, H.264 + AAC."""
-        return subprocess.Popen(
-            ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-re",
-             "-f", "lavfi", "-i", "testsrc=size=640x360:rate=30", "-f", "lavfi", "-i", "sine",
-             "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
-             "-profile:v", "main", "-g", "60", "-keyint_min", "60", "-sc_threshold", "0",
-             "-c:a", "aac", "-t", str(seconds),
-             "-f", "flv", f"rtmp://127.0.0.1:{self.rtmp_port}/ingest/{key}"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )  # fmt: skip
-
-    def fetch(self, path: str) -> tuple[int, dict[str, str], bytes]:
-        url = f"http://127.0.0.1:{self.hls_port}/hls/{path}"
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, dict(response.headers), response.read()
 
 
 @pytest.fixture
 def ingest(live_server: Any, settings: Any) -> Iterator[Ingest]:
-    require_tools()
     settings.SPROUT_LIVE_INGEST_SECRET = SECRET
-    run_dir = Path(tempfile.mkdtemp(prefix="sprout-nginx-"))
-    rtmp_port, hls_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "SPROUT_NGINX_DIR": str(run_dir),
-        "SPROUT_RTMP_PORT": str(rtmp_port),
-        "SPROUT_HLS_PORT": str(hls_port),
-        "SPROUT_LIVE_CALLBACK_URL": f"http://127.0.0.1:{live_server.url.rsplit(':', 1)[1]}",
-        "SPROUT_LIVE_INGEST_SECRET": SECRET,
-        "SPROUT_NGINX_UPDATE_SECONDS": "2",
-    }
-    started = subprocess.run(
-        [str(SCRIPT), "start"], env=env, capture_output=True, text=True, timeout=30
-    )
-    assert started.returncode == 0, started.stdout + started.stderr
-    try:
-        yield Ingest(rtmp_port, hls_port, run_dir / "hls", run_dir)
-    finally:
-        subprocess.run([str(SCRIPT), "stop"], env=env, capture_output=True, timeout=30)
-        shutil.rmtree(run_dir, ignore_errors=True)
-
-
-def files_holding(directory: Path, secret: str) -> list[str]:
-    """Files under ``directory`` whose name or content holds ``secret``."""
-    found = []
-    for path in directory.rglob("*"):
-        if path.is_file() and (secret in path.name or secret.encode() in path.read_bytes()):
-            found.append(str(path))
-    return found
+    # Django (the live server: this process) and the rendered config agree.
+    settings.SPROUT_LIVE_ABR = "off"
+    with running_ingest(live_server, SPROUT_LIVE_ABR="off") as running:
+        settings.SPROUT_LIVE_RECORD_DIR = str(running.record_dir)
+        yield running
 
 
 def test_a_real_publish_goes_live_under_the_public_name_and_ends(ingest: Ingest) -> None:
@@ -150,6 +72,17 @@ def test_a_real_publish_goes_live_under_the_public_name_and_ends(ingest: Ingest)
 
     wait_for(ended, timeout=10, what="publish-done to end the room")
     session = LiveSession.objects.get(room=room)
+    assert session.renditions == []
+    source = wait_for(
+        lambda: ReplaySource.objects.filter(replay__session=session).first(),
+        timeout=10,
+        what="the recording to reach Django",
+    )
+    assert source.rendition == "src"
+    assert Path(source.path).parent == ingest.record_dir
+    assert Path(source.path).name.startswith(f"{room.stream_name}-")
+    assert ReplaySource.objects.filter(replay__session=session).count() == 1
+    assert files_holding(ingest.record_dir, key) == []
     assert session.ended_at is not None
     assert room.started_at is not None and room.last_seen_at is not None
     assert room.last_seen_at > room.started_at  # on_update callbacks arrived meanwhile

@@ -251,6 +251,35 @@ def test_media_serves_images_only(public_site: PublicSite) -> None:
     assert "sandbox" in lying.header("Content-Security-Policy")
 
 
+def test_replays_are_served_as_video_with_byte_ranges(public_site: PublicSite) -> None:
+    replay = public_site.media_root / "replays" / "tok3n" / "src"
+    replay.mkdir(parents=True, exist_ok=True)
+    (replay / "index.m3u8").write_text("#EXTM3U\n#EXT-X-ENDLIST\n")
+    (replay / "seg00000.ts").write_bytes(b"\x47" * 188 * 4)
+    (replay.parent / "preview.mp4").write_bytes(b"\0\0\0\x18ftypmp42" + b"\0" * 100)
+    (replay.parent / "poster.jpg").write_bytes(b"\xff\xd8\xff\xe0")
+    (replay / "notes.html").write_text("<script>alert(1)</script>")
+
+    playlist = public_site.get("/media/replays/tok3n/src/index.m3u8")
+    assert playlist.status == 200 and playlist.body.endswith(b"#EXT-X-ENDLIST\n")
+    assert playlist.header("Content-Type") == "application/vnd.apple.mpegurl"
+    assert playlist.header("Cache-Control") == "no-cache"
+    assert playlist.header("X-Content-Type-Options") == "nosniff"
+    segment = public_site.get("/media/replays/tok3n/src/seg00000.ts", Range="bytes=188-375")
+    assert segment.status == 206 and segment.body == b"\x47" * 188
+    assert segment.header("Content-Type") == "video/mp2t"
+    assert segment.header("Cache-Control") == "public, max-age=86400"
+    assert public_site.get("/media/replays/tok3n/preview.mp4").header("Content-Type") == (
+        "video/mp4"
+    )
+    assert public_site.get("/media/replays/tok3n/poster.jpg").header("Content-Type") == (
+        "image/jpeg"
+    )
+    # Anything else under replays/ is not served.
+    assert public_site.get("/media/replays/tok3n/src/notes.html").status == 404
+    assert public_site.get("/media/replays/tok3n/src/missing.ts").status == 404
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_hls_is_served_from_its_directory_with_playlists_never_cached(
