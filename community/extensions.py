@@ -6,6 +6,8 @@ pages, its API and its demo, without the community naming them
   shows (default 0; the wallet registers it).
 - ``discover_strips`` (Slot): ``(request) -> DiscoverStrip | None``, a band
   above the discover grid (live's "Live now").
+- ``profile_sections`` (Slot): ``(request, member) -> ProfileSection |
+  None``, a band on a member's profile above their notes (live's replays).
 - ``badge_providers`` (Slot): ``(members) -> {user id: [Badge]}``, badges
   beside names (kol's verified and tier badges).
 - ``top_nav``, ``account_menu`` (Slots): ``MenuItem``, links in the header
@@ -78,6 +80,31 @@ discover_strips: Slot[Callable[[HttpRequest], DiscoverStrip | None]] = Slot(
 def discover_strips_for(request: HttpRequest) -> list[DiscoverStrip]:
     """The strips that have something to show on this request's discover page."""
     return [strip for provider in discover_strips if (strip := provider(request)) is not None]
+
+
+@dataclass(frozen=True)
+class ProfileSection:
+    """A band on a member's profile, above the notes of its first page: a
+    template (with ``section``, this object, in its context), its
+    stylesheets and its scripts (paths under ``static/``; scripts as
+    modules)."""
+
+    name: str
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    stylesheets: tuple[str, ...] = ()
+    scripts: tuple[str, ...] = ()
+
+
+profile_sections: Slot[Callable[[HttpRequest, User], ProfileSection | None]] = Slot(
+    "community.profile_sections",
+    doc="Bands on a member's profile above their notes (live's replays).",
+)
+
+
+def profile_sections_for(request: HttpRequest, member: User) -> list[ProfileSection]:
+    """The sections that have something to show on ``member``'s profile."""
+    return [s for provider in profile_sections if (s := provider(request, member)) is not None]
 
 
 badge_providers: Slot[Callable[[Sequence[User]], dict[int, list[Badge]]]] = Slot(

@@ -493,6 +493,9 @@ def profile(request: HttpRequest, username: str, tab: str = "notes") -> HttpResp
         page = selectors.feed_author(
             author=author, viewer=viewer, cursor=cursor_of(request), size=page_size()
         )
+        if cursor_of(request) is None:
+            # Bands other apps add above the notes (live's replays), on the first page only.
+            context["profile_sections"] = extensions.profile_sections_for(request, author)
     return feed_response(request, "community/profile.html", page, context, members=[author])
 
 

@@ -17,9 +17,10 @@ class LiveConfig(AppConfig):
         from live import hub
         from live.extensions import session_report_sections
         from live.selectors import live_badges, live_performance, room_chat_since, session_cash
-        from live.views import live_now_strip
+        from live.views import live_now_strip, profile_replays, studio_lives
 
         community.discover_strips.add(live_now_strip, app=self.name, key="live_now")
+        community.profile_sections.add(profile_replays, app=self.name, key="replays")
         community.top_nav.add(
             community.MenuItem("Live", "live_list", current=("live_room",)),
             app=self.name,
@@ -38,6 +39,7 @@ class LiveConfig(AppConfig):
         )
         kol.live_performance.register(live_performance, app=self.name)
         kol.go_live.register("go_live", app=self.name)
+        kol.studio_sections.add(studio_lives, app=self.name, key="live", order=110)
         # The session report's gift takings are live's own section of its
         # report (the shop adds its sales beside them).
         session_report_sections.add(session_cash, app=self.name, key="gifts", order=10)

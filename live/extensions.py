@@ -18,6 +18,13 @@ above it (the shop) add to live rooms.
   of the room page (over the video, or under the room's title), with its
   script and stylesheet; the room's script hands every frame it receives to
   the page as a ``live:event`` DOM event on the room's root element.
+- ``replay_panels`` (Slot): ``(request, session) -> RoomPanel | None``, a
+  part of a broadcast's replay page, as ``room_panels`` is of the room page
+  (the shop's pinned-product card): the replay's script hands every event
+  of the timeline it plays back (``product_pinned``, ``product_unpinned``,
+  chat, gifts, hearts) to the page as a ``live:event`` DOM event on the
+  page's root, in time with the video (a seek replays the pin of that
+  moment, or ``product_unpinned``).
 - ``room_tick_events`` (Slot): ``async (room_id) -> [event]``, events other
   apps add to a live room's tick (the pinned flash sale's units left).
 - ``session_started`` (Slot): ``(session) -> None``, called inside
@@ -114,6 +121,16 @@ room_panels: Slot[Callable[[HttpRequest, RoomDetail], RoomPanel | None]] = Slot(
 
 def room_panels_for(request: HttpRequest, detail: RoomDetail) -> list[RoomPanel]:
     return [p for provider in room_panels if (p := provider(request, detail)) is not None]
+
+
+replay_panels: Slot[Callable[[HttpRequest, LiveSession], RoomPanel | None]] = Slot(
+    "live.replay_panels",
+    doc="Parts of a replay's page from other apps (the pinned product's card, played back).",
+)
+
+
+def replay_panels_for(request: HttpRequest, session: LiveSession) -> list[RoomPanel]:
+    return [p for provider in replay_panels if (p := provider(request, session)) is not None]
 
 
 TickEvents = Callable[[int], Awaitable[list[Mapping[str, Any]]]]

@@ -11,4 +11,8 @@ urlpatterns = [
     path("live/studio/key", views.go_live_key, name="go_live_key"),
     path("live/<int:pk>/", views.room, name="live_room"),
     path("live/<int:pk>/end", views.room_end, name="live_room_end"),
+    path("live/sessions/<int:pk>/", views.replay, name="live_replay"),
+    path("live/sessions/<int:pk>/replay/publish", views.replay_publish, name="live_replay_publish"),
+    path("live/sessions/<int:pk>/replay/hide", views.replay_hide, name="live_replay_hide"),
+    path("live/sessions/<int:pk>/replay/delete", views.replay_delete, name="live_replay_delete"),
 ]

@@ -1,7 +1,9 @@
 """HTML pages of live rooms: the room (player, chat, hearts, gifts), the
 host's go-live page (rooms, stream key, OBS settings, traffic reports), the
-"Live now" strip on discover (``community.extensions``) and the POST that
-ends a room.
+"Live now" strip on discover (``community.extensions``), the POST that
+ends a room, and a broadcast's replay (``/live/sessions/<id>/``: the video
+with the room's timeline played back in time, driven by
+``static/js/replay.js``) with its host's and moderators' forms.
 
 Same discipline as ``community.views``: thin views (parse, call one service
 or selector, render), POST-only writes that work without JavaScript, domain
@@ -27,14 +29,20 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from community import badges
-from community.extensions import DiscoverStrip
+from community.extensions import DiscoverStrip, ProfileSection
 from community.models import User
-from core.views import handles_domain_errors, member, member_required, safe_next
+from core.views import flag, handles_domain_errors, member, member_required, safe_next
+from kol.extensions import StudioSection
 from kol.selectors import can_host_live
 from live import selectors, services
-from live.extensions import room_panels_for, session_report_templates
+from live.errors import ReplayGone
+from live.extensions import replay_panels_for, room_panels_for, session_report_templates
 from live.forms import RoomForm
-from live.models import LiveSession, Room
+from live.models import LiveSession, Replay, Room
+from live.selectors import replay_pages
+from live.selectors.replays import replays_recent
+from live.selectors.reports import host_live_and_replay_traffic
+from live.services import replay_access
 from wallet import providers as wallet_providers
 from wallet import selectors as wallet_selectors
 from wallet.rules import GIFT_QUANTITY_MAX
@@ -45,6 +53,9 @@ LIVE_NOW_SHOWN = 12
 LIVE_NOW_CONSIDERED = 48
 STUDIO_ROOMS = 12
 STUDIO_REPORTS = 5
+#: How many replays the live page lists, and a host's profile.
+RECENT_REPLAYS = 12
+PROFILE_REPLAYS = 6
 HLS_SCRIPT = "vendor/hls.js/hls.min.js"
 # Public contracts (SPEC.md), called by the room page's script. Literal on
 # purpose: the page must not fail when an optional app (the wallet) is off.
@@ -54,6 +65,8 @@ RESTRICTIONS_API = "/api/v1/live/rooms/{room_id}/restrictions/"
 MESSAGE_API = "/api/v1/live/messages/{message_id}/"
 LEADERBOARD_API = "/api/v1/live/rooms/{room_id}/leaderboard/"
 RECHARGE_API = "/api/v1/wallet/recharge"
+TIMELINE_API = "/api/v1/live/sessions/{session_id}/timeline"
+REPLAY_WATCH_API = "/api/v1/live/sessions/{session_id}/replay/watch"
 FOLLOW_API = "/api/v1/users/{username}/follow"
 # Recommended OBS / ffmpeg settings shown to hosts: 2-second keyframes match
 # the HLS fragments nginx-rtmp cuts (deploy/nginx), so playback starts fast.
@@ -96,6 +109,44 @@ def live_now_strip(request: HttpRequest) -> DiscoverStrip | None:
     )
 
 
+# --- a host's replays on their profile ----------------------------------------------------
+
+
+def profile_replays(request: HttpRequest, member: User) -> ProfileSection | None:
+    """The host's recent replays above their notes (one query); for a host
+    looking at their own profile before any replay, what will show there.
+    None for members who have none to show."""
+    cards = replay_pages.replay_cards(replays_recent(host=member, limit=PROFILE_REPLAYS))
+    own = request.user.pk == member.pk
+    if not cards and not (own and can_host_live(member)):
+        return None
+    return ProfileSection(
+        name="replays",
+        template="live/partials/profile_replays.html",
+        context={"cards": cards, "own": own},
+        stylesheets=("css/replay.css",),
+        scripts=("js/replay-cards.js",),
+    )
+
+
+# --- the creator studio's band -------------------------------------------------------------
+
+
+def studio_lives(request: HttpRequest, user: User) -> StudioSection | None:
+    """The creator studio's band of the host's lives and what their replays
+    brought since, side by side (two queries); None for creators who do not
+    host and never did."""
+    traffic = host_live_and_replay_traffic(user.pk)
+    if not traffic.sessions and not can_host_live(user):
+        return None
+    return StudioSection(
+        name="live_replays",
+        template="live/partials/studio_lives.html",
+        context={"traffic": traffic},
+        stylesheets=("css/replay.css",),
+    )
+
+
 # --- the directory -------------------------------------------------------------------
 
 
@@ -103,8 +154,9 @@ def live_now_strip(request: HttpRequest) -> DiscoverStrip | None:
 def live_list(request: HttpRequest) -> HttpResponse:
     """``/live/``: who is live now, who is coming up, and recent broadcasts."""
     directory = selectors.live_directory()
-    badges.attach(directory.hosts)
-    return render(request, "live/list.html", {"directory": directory})
+    replays = replay_pages.replay_cards(replays_recent(limit=RECENT_REPLAYS))
+    badges.attach([*directory.hosts, *(card.host for card in replays)])
+    return render(request, "live/list.html", {"directory": directory, "replays": replays})
 
 
 # --- the room ------------------------------------------------------------------------
@@ -185,6 +237,10 @@ def room(request: HttpRequest, pk: int) -> HttpResponse:
         "max_length": int(settings.SPROUT_LIVE_CHAT_MAX_LENGTH),
         "gift_quantities": GIFT_QUANTITIES,
         "final": detail.final,
+        # The ended room's last broadcast, to watch again (when there is a replay).
+        "replay_url": replay_pages.session_replay_url(
+            session_id=detail.final.session_id if detail.final else None, viewer=request.user
+        ),
         # An ended room shows its report's hearts; a live one its hot counter.
         "hearts_shown": detail.final.hearts if detail.final else detail.counts.hearts,
         "follow": _follow(request, detail),
@@ -208,6 +264,120 @@ def room_end(request: HttpRequest, pk: int) -> HttpResponse:
     services.room_end(actor=member(request), room=found)
     messages.success(request, f"“{found.title}” has ended.")
     return redirect(safe_next(request, found.get_absolute_url()))
+
+
+# --- replays ------------------------------------------------------------------------------
+
+
+def _replay_config(request: HttpRequest, page: replay_pages.ReplayPage) -> dict[str, Any]:
+    """What the replay's script needs, handed over as JSON (``json_script``)."""
+    user = request.user
+    session = page.session
+    brief = page.brief
+    return {
+        "sessionId": session.pk,
+        "roomId": session.room_id,
+        "hostId": session.room.host_id,
+        "hls": brief["hls_url"] if brief else "",
+        "durationS": brief["duration_s"] if brief else 0,
+        "startOffsetMs": page.replay.start_offset_ms,
+        "hlsScript": static(HLS_SCRIPT),
+        "you": {"id": user.pk} if isinstance(user, User) else None,
+        "api": {
+            "timeline": TIMELINE_API.format(session_id=session.pk),
+            "watch": REPLAY_WATCH_API.format(session_id=session.pk),
+        },
+    }
+
+
+@require_GET
+@handles_domain_errors
+def replay(request: HttpRequest, pk: int) -> HttpResponse:
+    """Broadcast ``pk``'s replay: the video, seekable, with the room's
+    timeline (chat, gifts, hearts, the pinned product) played back in time;
+    for its host and the moderators, notices and their controls. 404 when
+    there is none to see, 410 once deleted or expired."""
+    page = replay_pages.replay_page(session_id=pk, viewer=request.user)
+    if page.gone:
+        return render(request, "live/replay_gone.html", {"page": page}, status=410)
+    panels = replay_panels_for(request, page.session) if page.playable else []
+    context = {
+        "page": page,
+        "replay": page.replay,
+        "session": page.session,
+        "room": page.room,
+        "host": page.host,
+        "config": _replay_config(request, page),
+        "stage_panels": panels,
+        "panel_scripts": list(dict.fromkeys(s for p in panels for s in p.scripts)),
+        "panel_stylesheets": list(dict.fromkeys(s for p in panels for s in p.stylesheets)),
+    }
+    return render(request, "live/replay.html", context)
+
+
+def _back_to_replay(request: HttpRequest, pk: int) -> HttpResponse:
+    return redirect(safe_next(request, reverse("live_replay", args=[pk])))
+
+
+def _gone(request: HttpRequest, found: Replay) -> HttpResponse:
+    """A form sent to a replay deleted or expired meanwhile: its page says so."""
+    page = replay_pages.replay_page(session_id=found.session_id, viewer=request.user)
+    return render(request, "live/replay_gone.html", {"page": page}, status=410)
+
+
+@require_POST
+@member_required
+@handles_domain_errors
+def replay_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    """The host publishes (``on=1``) or unpublishes (``on=0``) the replay."""
+    found = replay_pages.session_replay(pk)
+    published = flag(request)
+    try:
+        replay_access.replay_publish(actor=member(request), replay=found, published=published)
+    except ReplayGone:
+        return _gone(request, found)
+    messages.success(
+        request,
+        "The replay is published: members can watch it."
+        if published
+        else "The replay is unpublished: only you and the moderators can watch it.",
+    )
+    return _back_to_replay(request, pk)
+
+
+@require_POST
+@member_required
+@handles_domain_errors
+def replay_hide(request: HttpRequest, pk: int) -> HttpResponse:
+    """A moderator hides the replay with a reason (``on=1``), or shows it
+    again (``on=0``)."""
+    found = replay_pages.session_replay(pk)
+    actor = member(request)
+    try:
+        if flag(request):
+            reason = request.POST.get("reason", "")
+            replay_access.replay_hide(actor=actor, replay=found, reason=reason)
+            messages.success(request, "The replay is hidden from members.")
+        else:
+            replay_access.replay_unhide(actor=actor, replay=found)
+            messages.success(request, "The replay is visible again.")
+    except ReplayGone:
+        return _gone(request, found)
+    return _back_to_replay(request, pk)
+
+
+@require_POST
+@member_required
+@handles_domain_errors
+def replay_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """The host (or a site moderator) deletes the replay and its files; back
+    to ``next``, else the live page (the replay's own page is gone)."""
+    found = replay_pages.session_replay(pk)
+    replay_access.replay_delete(actor=member(request), replay=found)
+    messages.success(request, "The replay is deleted.")
+    gone = reverse("live_replay", args=[pk])
+    back = safe_next(request, reverse("live_list"))
+    return redirect(reverse("live_list") if back == gone else back)
 
 
 # --- the go-live page -------------------------------------------------------------------

@@ -64,6 +64,7 @@ class ShopConfig(AppConfig):
                 signal.connect(forget, sender=model, dispatch_uid=f"shop-card-{model.__name__}")
         live.room_panels.add(panels.room_pin_card, app=self.name, key="shop_pin_card")
         live.room_panels.add(panels.room_pin_control, app=self.name, key="shop_pin_control")
+        live.replay_panels.add(panels.replay_pin_card, app=self.name, key="shop_pin_card")
         # What the shop adds to the wallet below it (wallet.extensions).
         from shop.reconcile import order_checks
         from shop.selectors.attribution import session_report_cash

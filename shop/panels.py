@@ -6,7 +6,10 @@ extension points (registered in ``ShopConfig.ready``):
 - in a live room, the pinned product's card over the video (every viewer)
   and the pin control (the host and the room's moderators)
   (``live.extensions.room_panels``), and the current pin in a joining
-  connection's snapshot (``live.extensions.room_join_events``).
+  connection's snapshot (``live.extensions.room_join_events``);
+- on a broadcast's replay, the same card, shown and hidden as the pins of
+  the replay's timeline play back (``live.extensions.replay_panels``): a
+  buy from it names that broadcast as its source, as in the room.
 
 The cart and checkout endpoints the buttons post to are the orders part's
 (SPEC.md: ``POST /api/v1/shop/cart/items/``, ``POST /api/v1/shop/checkout``,
@@ -25,7 +28,7 @@ from community.extensions import NoteSection
 from community.models import Note
 from live import events
 from live.extensions import RoomPanel
-from live.models import Room
+from live.models import LiveSession, Room
 from live.selectors import RoomDetail
 from shop import rules, selectors
 from shop.selectors.cards import product_image_payload
@@ -149,6 +152,34 @@ def room_pin_control(request: HttpRequest, detail: RoomDetail) -> RoomPanel | No
         name="pin_control",
         template="shop/partials/room_pin_control.html",
         where="info",
+        scripts=ROOM_SCRIPTS,
+        stylesheets=STYLESHEETS,
+    )
+
+
+def replay_pin_card(request: HttpRequest, session: LiveSession) -> RoomPanel | None:
+    """The pinned product's card on a broadcast's replay, for everyone:
+    hidden until the replay's timeline plays a pin (``product_pinned``);
+    nobody pins from a replay, and its host sees no buy button."""
+    return RoomPanel(
+        name="pin_card",
+        template="shop/partials/room_pin_card.html",
+        where="stage",
+        context={
+            "config": {
+                "roomId": session.room_id,
+                "sessionId": session.pk,
+                "signedIn": bool(request.user.is_authenticated),
+                "isHost": request.user.pk == session.room.host_id,
+                "canPin": False,
+                "pinned": None,
+                "api": {
+                    "cartItems": CART_ITEMS_API,
+                    "checkout": CHECKOUT_API,
+                    "flashBuy": FLASH_BUY_API,
+                },
+            }
+        },
         scripts=ROOM_SCRIPTS,
         stylesheets=STYLESHEETS,
     )

@@ -228,3 +228,56 @@ def live_performance(creator_ids: list[int]) -> dict[int, float]:
         followers[creator] = float(row["followers"] or 0) / row["sessions"]
     ranked = [_percentile_ranks(figures) for figures in (peak, unique, followers)]
     return {creator: sum(r[creator] for r in ranked) / len(ranked) for creator in peak}
+
+
+# --- replays beside the live ------------------------------------------------------------
+
+#: How far back the creator studio's band of lives and replays looks.
+STUDIO_TRAFFIC_DAYS = 30
+STUDIO_TRAFFIC_SESSIONS = 10
+
+
+@dataclass(frozen=True)
+class LiveAndReplayTraffic:
+    """A host's lives of the last ``days`` days and what their replays
+    brought, side by side (the creator studio's band): totals, and the
+    latest sessions with their replay (None: none kept)."""
+
+    days: int
+    sessions: int
+    live_unique_viewers: int
+    live_watch_seconds: int
+    replay_views: int
+    replay_watch_seconds: int
+    latest: list[LiveSession]
+
+
+def host_live_and_replay_traffic(
+    host_id: int, *, days: int = STUDIO_TRAFFIC_DAYS
+) -> LiveAndReplayTraffic:
+    """Two queries: the totals, and the latest sessions with their replays."""
+    since = timezone.now() - timedelta(days=days)
+    ended = LiveSession.objects.filter(
+        room__host_id=host_id, ended_at__isnull=False, started_at__gte=since
+    )
+    totals = ended.order_by().aggregate(
+        sessions=Count("id"),
+        unique=Sum("unique_viewers"),
+        watch=Sum("watch_seconds"),
+        replay_views=Sum("replay__views"),
+        replay_watch=Sum("replay__watch_seconds"),
+    )
+    latest = list(
+        ended.select_related("room", "replay").order_by("-started_at", "-pk")[
+            :STUDIO_TRAFFIC_SESSIONS
+        ]
+    )
+    return LiveAndReplayTraffic(
+        days=days,
+        sessions=int(totals["sessions"] or 0),
+        live_unique_viewers=int(totals["unique"] or 0),
+        live_watch_seconds=int(totals["watch"] or 0),
+        replay_views=int(totals["replay_views"] or 0),
+        replay_watch_seconds=int(totals["replay_watch"] or 0),
+        latest=latest,
+    )

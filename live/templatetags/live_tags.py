@@ -28,3 +28,14 @@ def duration(seconds: int | float | None) -> str:
     if minutes:
         return f"{minutes}m" if minutes >= 10 or not secs else f"{minutes}m {secs:02d}s"
     return f"{secs}s"
+
+
+@register.filter
+def clock(seconds: int | float | None) -> str:
+    """A video's length as players show it: "0:42", "12:05", "1:02:09"."""
+    total = max(0, int(seconds or 0))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}"
+    return f"{minutes}:{secs:02d}"

@@ -2,6 +2,7 @@
 // - the player: hls.js (vendored, loaded only when there is something to
 //   play) or Safari's native HLS, with clear states — starting soon,
 //   starting (waiting for the playlist, retried with backoff), live, ended;
+//   with several renditions (ABR), a quality choice (video.js);
 // - the room's websocket (SPEC.md "Websocket /ws/live/{room_id}/"): chat
 //   with optimistic sending, hearts batched into frames, viewer counts, room
 //   state, gifts and the leaderboard, moderation events; `batch` frames are
@@ -16,17 +17,17 @@
 // - following the host (POST / DELETE /api/v1/users/{username}/follow);
 // - every frame is also dispatched as a `live:event` DOM event on the room's
 //   root, for the parts of the page other apps add (live.extensions.room_panels).
+import { createGiftLayer, createHeartLayer, giftArt, motionAllowed, shownName } from "./room-effects.js";
 import { toast } from "./ui.js";
+import { createQualityPicker, loadScript } from "./video.js";
 
 const root = document.querySelector("[data-live-room]");
 const configNode = document.getElementById("live-room-config");
 
-const reduceMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
 const PING_EVERY_MS = 25_000;
 const SILENCE_LIMIT_MS = 40_000;
 const HEART_FLUSH_MS = 250;
 const HEARTS_PER_FRAME = 50;
-const MAX_FLOATING_HEARTS = 36;
 const MAX_MESSAGES = 200;
 const CHAT_ANSWER_MS = 10_000;
 const GIFT_ANSWER_MS = 15_000;
@@ -86,30 +87,11 @@ function coins(count) {
   return `${compact(count)} coin${Number(count) === 1 ? "" : "s"}`;
 }
 
-function shownName(user) {
-  return user?.display_name || user?.username || "someone";
-}
-
 function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
   return node;
-}
-
-function loadScript(src) {
-  return new Promise((resolve, reject) => {
-    const existing = document.querySelector(`script[data-src="${src}"]`);
-    if (existing?.dataset.loaded) { resolve(); return; }
-    const script = existing || document.createElement("script");
-    script.addEventListener("load", () => { script.dataset.loaded = "1"; resolve(); }, { once: true });
-    script.addEventListener("error", () => reject(new Error(`could not load ${src}`)), { once: true });
-    if (!existing) {
-      script.src = src;
-      script.dataset.src = src;
-      document.head.append(script);
-    }
-  });
 }
 
 // --- the page -------------------------------------------------------------------------
@@ -859,22 +841,10 @@ function initRoom(root, config) {
       counters.forEach((node) => { node.textContent = compact(value); });
     }
 
-    function spawn(count, { mine = false } = {}) {
-      if (!layer || reduceMotion.matches || document.hidden) return;
-      const tints = ["#ff2e4d", "#ff5c8a", "#ff8a3d", "#e0368c", "#ff4f6d"];
-      for (let i = 0; i < count; i += 1) {
-        if (layer.childElementCount >= MAX_FLOATING_HEARTS) return;
-        const heart = el("span", "float-heart");
-        heart.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 20.5s-7.5-4.4-9.2-9.1C1.7 8.2 3.6 4.5 7.2 4.5c2.1 0 3.6 1.2 4.8 2.9 1.2-1.7 2.7-2.9 4.8-2.9 3.6 0 5.5 3.7 4.4 6.9-1.7 4.7-9.2 9.1-9.2 9.1z"/></svg>';
-        heart.style.setProperty("--x", `${10 + Math.random() * 55}%`);
-        heart.style.setProperty("--sway", `${(Math.random() * 28 - 14).toFixed(1)}px`);
-        heart.style.setProperty("--size", `${mine ? 32 : 22 + Math.random() * 10}px`);
-        heart.style.setProperty("--t", `${(2 + Math.random() * 1.2).toFixed(2)}s`);
-        heart.style.setProperty("--tint", tints[Math.floor(Math.random() * tints.length)]);
-        heart.style.animationDelay = `${i * 90}ms`;
-        heart.addEventListener("animationend", () => heart.remove(), { once: true });
-        layer.append(heart);
-      }
+    const floating = createHeartLayer(layer);
+
+    function spawn(count, options) {
+      floating.spawn(count, options);
     }
 
     function flush() {
@@ -897,7 +867,7 @@ function initRoom(root, config) {
         unsent += 1;
         show();
         spawn(1, { mine: true });
-        if (!reduceMotion.matches) {
+        if (motionAllowed()) {
           heartButton.classList.remove("is-bump");
           void heartButton.offsetWidth; // restart the bump animation
           heartButton.classList.add("is-bump");
@@ -951,8 +921,7 @@ function initRoom(root, config) {
     const template = document.getElementById("tpl-gift-option");
     const pending = new Map(); // idempotency key -> {frame, gift, timer}
     const catalog = new Map(); // slug -> gift
-    let bigShowing = false;
-    const bigQueue = [];
+    const animator = createGiftLayer(layer);
     let boardFrames = 0; // leaderboard frames shown: an answer older than one is stale
 
     function setStatus(text, isError = false) {
@@ -982,21 +951,6 @@ function initRoom(root, config) {
       send.textContent = gift ? `Send · ${coins(gift.coins * quantity)}` : "Send";
     }
 
-    function art(gift, size) {
-      const box = el("span", "");
-      if (gift?.image) {
-        const img = el("img");
-        img.src = gift.image;
-        img.alt = "";
-        img.width = size;
-        img.height = size;
-        box.append(img);
-      } else {
-        box.textContent = gift?.emoji || "🎁";
-      }
-      return box;
-    }
-
     async function load() {
       if (!tray || !template) return;
       let items;
@@ -1016,7 +970,7 @@ function initRoom(root, config) {
         const option = template.content.firstElementChild.cloneNode(true);
         const radio = option.querySelector("input");
         radio.value = gift.slug;
-        option.querySelector(".gift-art").append(art(gift, 40));
+        option.querySelector(".gift-art").append(giftArt(gift, 40));
         option.querySelector(".gift-name").textContent = gift.name;
         option.querySelector(".gift-price").textContent = coins(gift.coins);
         grid.append(option);
@@ -1081,46 +1035,6 @@ function initRoom(root, config) {
       return entry;
     }
 
-    function nextBig() {
-      const run = bigQueue.shift();
-      if (!run) {
-        bigShowing = false;
-        return;
-      }
-      bigShowing = true;
-      run(() => nextBig());
-    }
-
-    function animate(event) {
-      if (!layer || reduceMotion.matches || document.hidden) return;
-      const gift = event.gift || {};
-      const tier = Number(gift.animation_tier) || 1;
-      const who = shownName(event.user);
-      if (tier >= 3) {
-        bigQueue.push((done) => {
-          const burst = el("div", "gift-burst");
-          const big = el("div", "gift-burst-art");
-          big.append(art(gift, 200));
-          burst.append(big, el("p", "gift-burst-text", `${who} sent ${gift.name || "a gift"} ×${event.quantity}`));
-          burst.addEventListener("animationend", (e) => {
-            if (e.target === burst) { burst.remove(); done(); }
-          });
-          layer.append(burst);
-        });
-        if (!bigShowing) nextBig();
-        return;
-      }
-      if (layer.querySelectorAll(".gift-pop").length >= 3) return;
-      const pop = el("div", `gift-pop${tier === 2 ? " gift-pop--tier2" : ""}`);
-      const pic = el("span", "gift-pop-art");
-      pic.append(art(gift, 32));
-      const text = el("span", "gift-pop-text");
-      text.append(el("strong", "", who), document.createTextNode(`sent ${gift.name || "a gift"}`));
-      pop.append(pic, text, el("span", "gift-pop-qty", `×${event.quantity}`));
-      pop.addEventListener("animationend", () => pop.remove(), { once: true });
-      layer.append(pop);
-    }
-
     function showBoard(top) {
       if (!board) return;
       boardList.replaceChildren(...top.slice(0, 5).map((row) => {
@@ -1143,7 +1057,7 @@ function initRoom(root, config) {
       received(event) {
         const gift = event.gift || {};
         chat.gift(`sent ${gift.emoji ? `${gift.emoji} ` : ""}${gift.name || "a gift"} ×${event.quantity}`, shownName(event.user));
-        animate(event);
+        animator.animate(event);
       },
       acknowledged(event) {
         const entry = finish(event.idempotency_key);
@@ -1312,6 +1226,7 @@ function createSocket(config, { onEvent, onStatus }) {
 // --- the player ----------------------------------------------------------------------------
 
 function createPlayer(video, config, { onView }) {
+  const quality = createQualityPicker(video.closest(".stage") || document);
   let hls = null;
   let running = false;
   let attempt = 0;
@@ -1393,7 +1308,10 @@ function createPlayer(video, config, { onView }) {
       backBufferLength: 30,
     });
     let recovered = false;
-    hls.on(Hls.Events.MANIFEST_PARSED, () => play());
+    hls.on(Hls.Events.MANIFEST_PARSED, () => {
+      quality.attach(hls, Hls); // ABR on: the renditions of the master playlist
+      play();
+    });
     hls.on(Hls.Events.ERROR, (_event, data) => {
       if (!data.fatal || token !== generation) return;
       if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !recovered) {
@@ -1414,6 +1332,7 @@ function createPlayer(video, config, { onView }) {
   }
 
   function teardown() {
+    quality.detach();
     if (hls) {
       hls.destroy();
       hls = null;

@@ -1,0 +1,85 @@
+// What the live room (live-room.js) and a broadcast's replay (replay.js)
+// share about their player: loading the vendored hls.js once, and the
+// quality choice of a stream with several renditions.
+
+export function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    const existing = document.querySelector(`script[data-src="${src}"]`);
+    if (existing?.dataset.loaded) { resolve(); return; }
+    const script = existing || document.createElement("script");
+    script.addEventListener("load", () => { script.dataset.loaded = "1"; resolve(); }, { once: true });
+    script.addEventListener("error", () => reject(new Error(`could not load ${src}`)), { once: true });
+    if (!existing) {
+      script.src = src;
+      script.dataset.src = src;
+      document.head.append(script);
+    }
+  });
+}
+
+function levelName(level) {
+  if (level?.height) return `${level.height}p`;
+  if (level?.bitrate) return `${Math.round(level.bitrate / 1000)} kbps`;
+  return level?.name || "Source";
+}
+
+// The quality control (templates/live/partials/quality_picker.html), in the
+// player's controls: "Auto" (hls.js picks by bandwidth, and the option says
+// which rendition it is on: "Auto (480p)") and each rendition by its
+// height, best first. A native <select>: keyboards and screen readers use
+// it as everywhere, and its list opens inside a phone's screen. Hidden
+// while the stream has a single rendition.
+export function createQualityPicker(scope) {
+  const box = scope.querySelector("[data-quality]");
+  const select = box?.querySelector("[data-quality-select]");
+  let hls = null;
+  let Hls = null;
+
+  function showAuto() {
+    const auto = select?.querySelector('option[value="-1"]');
+    if (!hls || !auto) return;
+    const current = hls.levels?.[hls.currentLevel];
+    auto.textContent = hls.autoLevelEnabled && current ? `Auto (${levelName(current)})` : "Auto";
+  }
+
+  select?.addEventListener("change", () => {
+    if (!hls) return;
+    // -1: back to automatic; a rendition's index: that one, from now on.
+    hls.currentLevel = Number(select.value);
+    showAuto();
+  });
+
+  function onSwitched() {
+    showAuto();
+  }
+
+  return {
+    attach(instance, HlsClass) {
+      hls = instance;
+      Hls = HlsClass;
+      if (!box || !select) return;
+      const levels = hls.levels || [];
+      if (levels.length < 2) {
+        box.hidden = true;
+        return;
+      }
+      const best = levels
+        .map((level, index) => ({ level, index }))
+        .sort((a, b) => (b.level.height || 0) - (a.level.height || 0)
+          || (b.level.bitrate || 0) - (a.level.bitrate || 0));
+      select.replaceChildren(
+        new Option("Auto", "-1"),
+        ...best.map(({ level, index }) => new Option(levelName(level), String(index))),
+      );
+      select.value = hls.autoLevelEnabled ? "-1" : String(hls.currentLevel);
+      hls.on(Hls.Events.LEVEL_SWITCHED, onSwitched);
+      box.hidden = false;
+      showAuto();
+    },
+    detach() {
+      if (hls && Hls) hls.off(Hls.Events.LEVEL_SWITCHED, onSwitched);
+      hls = null;
+      if (box) box.hidden = true;
+    },
+  };
+}
