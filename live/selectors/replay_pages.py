@@ -16,6 +16,7 @@ from typing import Any
 from django.urls import reverse
 
 from community.models import User
+from core.api import ID_MAX
 from live import permissions
 from live.errors import NotFound
 from live.models import LiveSession, Replay, Room
@@ -66,17 +67,22 @@ class ReplayPage:
         return NOTICE_GONE in self.notices
 
 
+def _replay_of(session_id: int, *related: str) -> Replay | None:
+    """Broadcast ``session_id``'s replay. A foreign key's lookup does not
+    bound the number as a primary key's does (SQLite overflows): an id no
+    row can have finds nothing."""
+    if not 0 < session_id <= ID_MAX:
+        return None
+    return Replay.objects.select_related(*related).filter(session_id=session_id).first()
+
+
 def replay_page(*, session_id: int, viewer: Any) -> ReplayPage:
     """The replay of broadcast ``session_id`` for ``viewer``: NotFound when
     the broadcast is unknown, has no replay, or its replay is not the
     viewer's to see (unpublished, hidden or failed, for everyone but its
     host and the moderators). A replay being made shows as such to all who
     will be able to watch it; a deleted or expired one is ``gone``."""
-    replay = (
-        Replay.objects.select_related("session__room__host", "hidden_by")
-        .filter(session_id=session_id)
-        .first()
-    )
+    replay = _replay_of(session_id, "session__room__host", "hidden_by")
     if replay is None:
         raise NotFound("This broadcast has no replay.")
     session = replay.session
@@ -124,9 +130,7 @@ def session_replay(session_id: int) -> Replay:
     """Broadcast ``session_id``'s replay, with its session, room and host, for
     the host's and moderators' forms (NotFound: no such broadcast or no
     replay); whether the actor may change it is the services' to say."""
-    replay = (
-        Replay.objects.select_related("session__room__host").filter(session_id=session_id).first()
-    )
+    replay = _replay_of(session_id, "session__room__host")
     if replay is None:
         raise NotFound("This broadcast has no replay.")
     return replay
