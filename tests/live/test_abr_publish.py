@@ -6,7 +6,10 @@ room's ``hls_url`` is that master playlist. When the publisher stops, every
 rendition's recording reaches Django (a ReplaySource each, in the record
 directory) and the replay is made; the key is in no file name or content
 under the HLS, record and log directories, nor in any process's command line
-but the publisher's.
+but the publisher's. The replay is a VOD of each rendition that ends
+(#EXT-X-ENDLIST) and lasts as long as the broadcast within a segment, in
+storage paths holding neither the key nor the stream name, and its timeline
+gives back the chat sent during the stream at its offsets.
 
 Needs nginx, libnginx-mod-rtmp, ffmpeg and ffprobe (skipped without them, a
 failure under CI=true); runs in the PostgreSQL pass (the live server and the
@@ -14,17 +17,22 @@ test share a real database)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
+from django.core.files.storage import storages
+from django.utils import timezone
 
-from live import selectors, services
+from live import replay_files, selectors, services
 from live.models import LiveSession, Replay, ReplaySource, Room
-from tests.factories import HostFactory
+from tests.factories import HostFactory, UserFactory
 from tests.live.rtmp import SECRET, Ingest, files_holding, running_ingest, stop
 from tests.services import wait_for
 
@@ -32,6 +40,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 TINY = "180p=320x180@300,90p=160x90@100"
 SIZES = {"src": (640, 360), "180p": (320, 180), "90p": (160, 90)}
+PUBLISHED_SECONDS = 7
+SEGMENT_SECONDS = 2
 
 
 @pytest.fixture
@@ -82,7 +92,7 @@ def command_lines_holding(secret: str, *, besides: int) -> list[str]:
 
 
 def test_abr_writes_a_master_playlist_of_every_rendition_and_records_each(
-    ingest: Ingest,
+    ingest: Ingest, live_server: Any
 ) -> None:
     host = HostFactory()
     _, key = services.stream_key_rotate(host=host)
@@ -91,7 +101,8 @@ def test_abr_writes_a_master_playlist_of_every_rendition_and_records_each(
     master = abr_dir / f"{room.stream_name}.m3u8"
     media = {name: abr_dir / f"{room.stream_name}_{name}" / "index.m3u8" for name in SIZES}
 
-    publisher = ingest.ffmpeg(key, seconds=7)
+    member = UserFactory()
+    publisher = ingest.ffmpeg(key, seconds=PUBLISHED_SECONDS)
     try:
         wait_for(
             lambda: master.exists() and all(segments(p) for p in media.values()),
@@ -100,6 +111,18 @@ def test_abr_writes_a_master_playlist_of_every_rendition_and_records_each(
         )
         room.refresh_from_db()
         session = LiveSession.objects.get(room=room)
+        # Chat during the broadcast, kept for the replay's timeline with its
+        # offset on the session's clock.
+        # (One event loop for both: an asyncio Redis client is its loop's.)
+        said = {}
+
+        async def send_chat() -> None:
+            for text in ("first line", "second line"):
+                said[text] = timezone.now()
+                await services.message_send(room=room, user=member, text=text, nonce=None)
+                await asyncio.sleep(1.5)
+
+        async_to_sync(send_chat)()
         assert session.renditions == ["src", "180p", "90p"]
         hls_url = selectors.room_hls_url(room)
         assert hls_url is not None and hls_url.endswith(f"/abr/{room.stream_name}.m3u8")
@@ -148,5 +171,36 @@ def test_abr_writes_a_master_playlist_of_every_rendition_and_records_each(
 
     for directory in (ingest.hls_dir, ingest.record_dir, ingest.run_dir / "logs"):
         assert files_holding(directory, key) == [], directory
+
+    # Every rendition's replay is a VOD that ends (#EXT-X-ENDLIST) and lasts
+    # as long as the broadcast, within a segment (2 s).
+    storage = storages["replays"]
+    assert replay.duration_ms is not None
+    assert abs(replay.duration_ms / 1000 - PUBLISHED_SECONDS) <= SEGMENT_SECONDS
+    for rendition in replay.renditions:
+        with storage.open(rendition["playlist"]) as opened:
+            text = opened.read().decode()
+        assert "#EXT-X-PLAYLIST-TYPE:VOD" in text and text.rstrip().endswith("#EXT-X-ENDLIST")
+        lasts = sum(
+            float(line.split(":", 1)[1].split(",", 1)[0])
+            for line in text.splitlines()
+            if line.startswith("#EXTINF:")
+        )
+        assert abs(lasts - PUBLISHED_SECONDS) <= SEGMENT_SECONDS, rendition["name"]
+    # The key is in no replay path (nor the public stream name).
+    stored = replay_files.stored_under(storage, replay_files.replay_prefix(replay))
+    assert stored and not [name for name in stored if key in name or room.stream_name in name]
+
+    # The timeline gives back the chat at its moments (offsets from the
+    # session's start, within a second of when it was said).
+    server = live_server.url.removeprefix("http://")
+    url = f"http://{server}/api/v1/live/sessions/{session.pk}/timeline"
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        page = json.loads(answer.read())
+    chat = [item for item in page["results"] if item["type"] == "chat"]
+    assert [item["text"] for item in chat] == list(said)
+    for item in chat:
+        expected_ms = (said[item["text"]] - session.started_at).total_seconds() * 1000
+        assert abs(item["offset_ms"] - expected_ms) <= 1000, item
     log = Path(ingest.paths["abr_log"])
     assert files_holding(log.parent, key) == []
