@@ -262,13 +262,25 @@ class ReplayBriefSerializer(serializers.Serializer):
     """What a player needs (``live.selectors.replay_brief``)."""
 
     hls_url = serializers.CharField(
-        help_text="The HLS playlist (a master playlist when the replay has several renditions)."
+        help_text="The HLS playlist, absolute (a master playlist when the replay has several "
+        "renditions)."
     )
     duration_s = serializers.FloatField(help_text="The video's length in seconds.")
     poster_url = serializers.CharField(allow_null=True, help_text="A still of the broadcast.")
     preview_url = serializers.CharField(
         allow_null=True, help_text="A few silent seconds of it (MP4), for cards."
     )
+
+
+def _absolute_brief(request: Any, brief: Any) -> Any:
+    """A replay brief with its URLs absolute, as every URL of the API is (a
+    storage elsewhere gives absolute ones already: left as they are)."""
+    if not brief:
+        return brief
+    return {
+        name: _absolute(request, value) if name.endswith("_url") and value else value
+        for name, value in brief.items()
+    }
 
 
 class SessionSerializer(serializers.Serializer):
@@ -288,7 +300,7 @@ class SessionSerializer(serializers.Serializer):
     @extend_schema_field(ReplayBriefSerializer(allow_null=True))
     def get_replay(self, session: Any) -> Any:
         replays: dict[int, Any] = self.context.get("replays", {})
-        return replays.get(session.pk)
+        return _absolute_brief(self.context.get("request"), replays.get(session.pk))
 
 
 class ReplayStatusSerializer(serializers.Serializer):
@@ -307,7 +319,7 @@ class ReplayStatusSerializer(serializers.Serializer):
 
     @extend_schema_field(ReplayBriefSerializer(allow_null=True))
     def get_replay(self, replay: Replay) -> Any:
-        return selectors.replay_brief(replay)
+        return _absolute_brief(self.context.get("request"), selectors.replay_brief(replay))
 
 
 TIMELINE_KINDS = ("chat", "gift", "hearts", "product_pinned", "product_unpinned")

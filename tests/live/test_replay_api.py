@@ -194,10 +194,10 @@ def test_a_session_has_the_contracts_shape() -> None:
         if session.ended_at
         else None,
         "replay": {
-            "hls_url": f"/media/replays/{token}/src/index.m3u8",
+            "hls_url": f"http://testserver/media/replays/{token}/src/index.m3u8",
             "duration_s": 61.5,
-            "poster_url": f"/media/replays/{token}/poster.jpg",
-            "preview_url": f"/media/replays/{token}/preview.mp4",
+            "poster_url": f"http://testserver/media/replays/{token}/poster.jpg",
+            "preview_url": f"http://testserver/media/replays/{token}/preview.mp4",
         },
     }
 
