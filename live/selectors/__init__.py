@@ -26,6 +26,7 @@ from live.selectors.chat import (
 from live.selectors.directory import LiveDirectory, live_badges, live_directory
 from live.selectors.gifts import (
     LEADERBOARD_SIZE,
+    gift_event,
     room_gift_tally,
     room_leaderboard,
     room_top_gifters,
@@ -91,6 +92,7 @@ __all__ = [
     "RoomTotals",
     "TimelinePage",
     "can_see_cash",
+    "gift_event",
     "is_banned",
     "live_badges",
     "live_directory",

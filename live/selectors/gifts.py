@@ -11,7 +11,7 @@ from live.errors import NotFound
 from live.models import LiveSession, Room
 from wallet import selectors as wallet_selectors
 from wallet.models import GiftSend
-from wallet.selectors import TopGifter
+from wallet.selectors import TopGifter, gift_payload
 
 MAX_ID = 2**63 - 1
 
@@ -75,3 +75,16 @@ def session_cash(session: LiveSession) -> dict[str, Any]:
             "earnings": session_gift_earnings(session.pk),
         }
     }
+
+
+def gift_event(send: GiftSend) -> events.GiftEvent:
+    """The room's ``gift`` event for a send (its gift and sender loaded): as
+    the room gets it live and as a replay's timeline plays it back."""
+    return events.gift(
+        gift_id=send.pk,
+        user=send.sender,
+        gift=gift_payload(send.gift),
+        quantity=send.quantity,
+        coins=send.coins,
+        ts=send.created_at,
+    )

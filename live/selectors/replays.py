@@ -28,8 +28,8 @@ from live.errors import NotFound, ReplayUnavailable, TimelineWindowInvalid
 from live.extensions import TimelineEntry, TimelineKey, TimelineQuery, timeline_sources
 from live.models import ChatMessage, HeartsMark, LiveSession, Replay, Room, RoomRestriction
 from live.permissions import is_site_moderator
+from live.selectors.gifts import gift_event
 from wallet.models import GiftSend
-from wallet.selectors import gift_payload
 
 #: The longest window one timeline request reads (a player asks for the next
 #: window as it plays, and for the one it seeks to).
@@ -338,14 +338,7 @@ def _gift_entries(query: TimelineQuery) -> list[TimelineEntry]:
     return [
         TimelineEntry(
             TimelineKey(query.offset_of(send.created_at), "gift", send.pk),
-            events.gift(
-                gift_id=send.pk,
-                user=send.sender,
-                gift=gift_payload(send.gift),
-                quantity=send.quantity,
-                coins=send.coins,
-                ts=send.created_at,
-            ),
+            gift_event(send),
         )
         for send in rows
     ]

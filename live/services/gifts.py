@@ -50,7 +50,6 @@ from live.errors import Banned, DomainError, NotFound, RoomNotLive, transient_er
 from live.gift_batcher import GiftBatcher, batch_threads, batcher_threads_retire
 from live.models import LiveSession, Room
 from wallet.models import GiftSend
-from wallet.selectors import gift_payload
 from wallet.services import GiftRequest, GiftResult, gifts_send
 
 logger = logging.getLogger("sprout.live")
@@ -100,18 +99,6 @@ def _live_rooms(room_ids: set[int]) -> dict[int, tuple[Room, int | None]]:
     return {room.pk: (room, room.open_session_id) for room in rooms}
 
 
-def gift_event(send: GiftSend) -> events.GiftEvent:
-    """The room's ``gift`` event for a send (its gift and sender loaded)."""
-    return events.gift(
-        gift_id=send.pk,
-        user=send.sender,
-        gift=gift_payload(send.gift),
-        quantity=send.quantity,
-        coins=send.coins,
-        ts=send.created_at,
-    )
-
-
 def room_gifts_send(requests: Sequence[RoomGiftRequest]) -> list[RoomGift | DomainError]:
     """Send many gifts in live rooms at once: two queries check the rooms
     (each gift's room must exist, ``not_found``, its sender must not be
@@ -159,7 +146,7 @@ def room_gifts_send(requests: Sequence[RoomGiftRequest]) -> list[RoomGift | Doma
                 answers[index] = outcome.error
                 continue
             result = outcome.unwrap()
-            event = gift_event(result.send) if result.send is not None else None
+            event = selectors.gift_event(result.send) if result.send is not None else None
             answers[index] = RoomGift(result=result, event=event)
     done = [answer for answer in answers if answer is not None]
     assert len(done) == len(requests)

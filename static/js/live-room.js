@@ -17,7 +17,9 @@
 // - following the host (POST / DELETE /api/v1/users/{username}/follow);
 // - every frame is also dispatched as a `live:event` DOM event on the room's
 //   root, for the parts of the page other apps add (live.extensions.room_panels).
-import { createGiftLayer, createHeartLayer, giftArt, motionAllowed, shownName } from "./room-effects.js";
+import {
+  compact, createGiftLayer, createHeartLayer, giftArt, motionAllowed, shownName,
+} from "./room-effects.js";
 import { toast } from "./ui.js";
 import { createQualityPicker, loadScript } from "./video.js";
 
@@ -52,19 +54,6 @@ function $(selector, scope = root) {
 
 function $$(selector, scope = root) {
   return [...scope.querySelectorAll(selector)];
-}
-
-function compact(value) {
-  const number = Number(value) || 0;
-  for (const [limit, suffix] of [[1_000_000, "M"], [1_000, "k"]]) {
-    if (number >= limit) {
-      const shown = number >= limit * 100
-        ? String(Math.floor(number / limit))
-        : (number / limit).toFixed(1).replace(/\.0$/, "");
-      return `${shown}${suffix}`;
-    }
-  }
-  return String(number);
 }
 
 function uid() {

@@ -18,7 +18,7 @@
 //   playing and when the page goes away (fetch keepalive: sendBeacon cannot
 //   carry the CSRF header);
 // - the host's and moderators' settings, a sheet on a phone.
-import { createGiftLayer, createHeartLayer, shownName } from "./room-effects.js";
+import { compact, createGiftLayer, createHeartLayer, shownName } from "./room-effects.js";
 import { createQualityPicker, loadScript } from "./video.js";
 
 const root = document.querySelector("[data-replay]");
@@ -52,19 +52,6 @@ function el(tag, className, text) {
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
   return node;
-}
-
-function compact(value) {
-  const number = Number(value) || 0;
-  for (const [limit, suffix] of [[1_000_000, "M"], [1_000, "k"]]) {
-    if (number >= limit) {
-      const shown = number >= limit * 100
-        ? String(Math.floor(number / limit))
-        : (number / limit).toFixed(1).replace(/\.0$/, "");
-      return `${shown}${suffix}`;
-    }
-  }
-  return String(number);
 }
 
 function clock(seconds) {

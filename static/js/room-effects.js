@@ -10,6 +10,20 @@ const MAX_GIFT_POPS = 3;
 const HEART_TINTS = ["#ff2e4d", "#ff5c8a", "#ff8a3d", "#e0368c", "#ff4f6d"];
 const HEART_SVG = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 20.5s-7.5-4.4-9.2-9.1C1.7 8.2 3.6 4.5 7.2 4.5c2.1 0 3.6 1.2 4.8 2.9 1.2-1.7 2.7-2.9 4.8-2.9 3.6 0 5.5 3.7 4.4 6.9-1.7 4.7-9.2 9.1-9.2 9.1z"/></svg>';
 
+/** 1234 -> "1.2k", 2500000 -> "2.5M": counts as the rooms show them. */
+export function compact(value) {
+  const number = Number(value) || 0;
+  for (const [limit, suffix] of [[1_000_000, "M"], [1_000, "k"]]) {
+    if (number >= limit) {
+      const shown = number >= limit * 100
+        ? String(Math.floor(number / limit))
+        : (number / limit).toFixed(1).replace(/\.0$/, "");
+      return `${shown}${suffix}`;
+    }
+  }
+  return String(number);
+}
+
 export function motionAllowed() {
   return !reduceMotion.matches && !document.hidden;
 }
