@@ -81,3 +81,43 @@ def test_make_stacks_plain_http_switch_is_for_loopback_only() -> None:
     # Without the switch: HTTPS everything (check --deploy above).
     default = _production("127.0.0.1")
     assert default.stdout.split() == ["True", "31536000", "True", "True"]
+
+
+def test_replays_can_live_in_another_storage_whose_origin_the_policy_allows(
+    tmp_path: Path,
+) -> None:
+    # What a bucket gives (docs/replays.md): a storage of its own, with
+    # absolute URLs on another origin, set from the environment alone.
+    options = f'{{"location": "{tmp_path}", "base_url": "https://replays.example.net/v/"}}'
+    show = (
+        "import django; django.setup(); "
+        "from django.conf import settings as s; "
+        "from django.core.files.storage import storages; "
+        "r = storages['replays']; "
+        "print(type(r).__name__, r.location, r.url('replays/tok/index.m3u8')); "
+        "print(*[' '.join(map(str, s.SECURE_CSP[d])) for d in "
+        "('connect-src', 'media-src', 'img-src')], sep='\\n')"
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": "x7#kq!" + "Zp9" * 20,
+        "DJANGO_ALLOWED_HOSTS": "sprout.example.com",
+        "DATABASE_URL": "postgres://sprout@db.example.com:5432/sprout",
+        "SPROUT_REPLAY_STORAGE_BACKEND": "django.core.files.storage.FileSystemStorage",
+        "SPROUT_REPLAY_STORAGE_OPTIONS": options,
+        "SPROUT_REPLAY_ORIGIN": "https://replays.example.net",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", show], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    storage, *policy = result.stdout.splitlines()
+    assert storage.split() == [
+        "FileSystemStorage",
+        str(tmp_path),
+        "https://replays.example.net/v/replays/tok/index.m3u8",
+    ]
+    # hls.js fetches the playlists and segments; the video and poster show.
+    for directive in policy:
+        assert "https://replays.example.net" in directive.split()

@@ -180,10 +180,21 @@ MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    # Replays' playlists, segments, posters and previews (under MEDIA_ROOT
-    # here; production may point it at S3-compatible storage).
-    "replays": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Replays' playlists, segments, posters and previews: under MEDIA_ROOT
+    # unless SPROUT_REPLAY_STORAGE_BACKEND names another storage (an
+    # S3-compatible bucket: docs/replays.md), with its OPTIONS as JSON.
+    "replays": {
+        "BACKEND": env(
+            "SPROUT_REPLAY_STORAGE_BACKEND",
+            default="django.core.files.storage.FileSystemStorage",
+        ),
+        "OPTIONS": env.json("SPROUT_REPLAY_STORAGE_OPTIONS", default={}),
+    },
 }
+# Where the replays storage's URLs point when not at MEDIA_URL (a bucket or
+# its CDN, e.g. https://replays.example.net): the Content-Security-Policy
+# lets players fetch and show them from there.
+SPROUT_REPLAY_ORIGIN = env("SPROUT_REPLAY_ORIGIN", default="")
 SERVE_MEDIA = env.bool("SPROUT_SERVE_MEDIA", default=DEBUG)
 
 # Uploads: photos are streamed to disk above 2.5 MB; the photo pipeline
@@ -481,14 +492,17 @@ def _origins(*urls: str) -> list[str]:
 # wss: to the same host and port.
 _ASSET_ORIGINS = _origins(STATIC_URL, MEDIA_URL)
 _HLS_ORIGINS = _origins(SPROUT_LIVE_HLS_BASE_URL)
+# Replays play from media (or their own storage's origin): hls.js fetches
+# their playlists and segments.
+_REPLAY_ORIGINS = _origins(MEDIA_URL, SPROUT_REPLAY_ORIGIN)
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE, *_ASSET_ORIGINS],
     "style-src": [CSP.SELF, *_ASSET_ORIGINS],
-    "img-src": [CSP.SELF, "data:", "blob:", *_ASSET_ORIGINS],
+    "img-src": [CSP.SELF, "data:", "blob:", *_ASSET_ORIGINS, *_REPLAY_ORIGINS],
     "font-src": [CSP.SELF, *_ASSET_ORIGINS],
-    "media-src": [CSP.SELF, "blob:", *_ASSET_ORIGINS, *_HLS_ORIGINS],
-    "connect-src": [CSP.SELF, *_HLS_ORIGINS],
+    "media-src": [CSP.SELF, "blob:", *_ASSET_ORIGINS, *_HLS_ORIGINS, *_REPLAY_ORIGINS],
+    "connect-src": [CSP.SELF, *_HLS_ORIGINS, *_REPLAY_ORIGINS],
     "worker-src": [CSP.SELF, "blob:"],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.SELF],
