@@ -1235,11 +1235,21 @@ function createPlayer(video, config, { onView }) {
     return Boolean(window.MediaSource || window.ManagedMediaSource);
   }
 
+  // Ready once a media playlist has a segment. With ABR the room's playlist
+  // is a master (renditions, no segments): its first rendition must have one.
+  async function hasSegments(url, depth = 0) {
+    const response = await fetch(url, { cache: "no-store", mode: "cors" });
+    if (!response.ok) return false;
+    const text = await response.text();
+    if (text.includes("#EXTINF")) return true;
+    if (depth > 0 || !text.includes("#EXT-X-STREAM-INF")) return false;
+    const first = text.split("\n").map((line) => line.trim()).find((line) => line && !line.startsWith("#"));
+    return first ? hasSegments(new URL(first, response.url).href, depth + 1) : false;
+  }
+
   async function playlistReady() {
     try {
-      const response = await fetch(config.playlist, { cache: "no-store", mode: "cors" });
-      if (!response.ok) return false;
-      return (await response.text()).includes("#EXTINF");
+      return await hasSegments(config.playlist);
     } catch {
       return false;
     }

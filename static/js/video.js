@@ -17,10 +17,14 @@ export function loadScript(src) {
   });
 }
 
+// A live master playlist lists the source without a RESOLUTION (nginx-rtmp
+// cannot know it): a level without a height is the source, the best there is.
 function levelName(level) {
-  if (level?.height) return `${level.height}p`;
-  if (level?.bitrate) return `${Math.round(level.bitrate / 1000)} kbps`;
-  return level?.name || "Source";
+  return level?.height ? `${level.height}p` : "Source";
+}
+
+function levelRank(level) {
+  return level?.height || Number.MAX_SAFE_INTEGER;
 }
 
 // The quality control (templates/live/partials/quality_picker.html), in the
@@ -65,7 +69,7 @@ export function createQualityPicker(scope) {
       }
       const best = levels
         .map((level, index) => ({ level, index }))
-        .sort((a, b) => (b.level.height || 0) - (a.level.height || 0)
+        .sort((a, b) => levelRank(b.level) - levelRank(a.level)
           || (b.level.bitrate || 0) - (a.level.bitrate || 0));
       select.replaceChildren(
         new Option("Auto", "-1"),

@@ -35,6 +35,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,14 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None
 def site(transactional_db: Any) -> Iterator[Site]:
     """uvicorn serving the site on the test database, and nginx-rtmp calling
     it back; both stopped after the test."""
+    with running_site() as running:
+        yield running
+
+
+@contextmanager
+def running_site(**extra_env: str) -> Iterator[Site]:
+    """The ``site`` fixture's servers, with ``extra_env`` given to both (the
+    ABR settings, which Django and nginx's rendered config must agree on)."""
     require_tools()
     run_dir = Path(tempfile.mkdtemp(prefix="sprout-live-browser-"))
     run_dir.chmod(0o755)  # nginx's workers (nobody, when run as root) pass through it
@@ -136,6 +145,7 @@ def site(transactional_db: Any) -> Iterator[Site]:
         "SPROUT_LIVE_HLS_BASE_URL": f"http://127.0.0.1:{hls_port}/hls",
         "CELERY_TASK_ALWAYS_EAGER": "true",
         "PYTHONUNBUFFERED": "1",
+        **extra_env,
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     log = run_dir / "site.log"
@@ -155,6 +165,7 @@ def site(transactional_db: Any) -> Iterator[Site]:
         "SPROUT_LIVE_CALLBACK_URL": base,
         "SPROUT_LIVE_INGEST_SECRET": SECRET,
         "SPROUT_NGINX_UPDATE_SECONDS": "5",
+        **extra_env,
     }
     try:
         wait_until_up(base, server, log)
