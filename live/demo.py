@@ -29,7 +29,12 @@ default run adds:
   hearts are simulated around the gifters (like ``kol.demo``'s history),
   new followers are counted from the follows as ``session_end`` counts them;
 - each host's daily stats get the gift income of those days from the stat
-  provider ``kol.selectors.gift_income``, as ``kol.services.stats`` computes it.
+  provider ``kol.selectors.gift_income``, as ``kol.services.stats`` computes it;
+- when ffmpeg is installed, the first three hosts also have a short recorded
+  broadcast on the afternoon of their latest live (:func:`clip_session`),
+  made into a replay from one generated clip (``live.demo_replays``), with
+  its chat, gifts and hearts inside the video; the other sessions were never
+  recorded and keep no replay.
 
 The services stamp everything "now"; afterwards the timestamps are moved
 into the past together: rooms, sessions, gift sends, payments, each
@@ -348,7 +353,8 @@ def build_plan(
             # Its own random stream: the evening sessions stay as they were.
             latest = today - timedelta(days=days[-1])
             clip_rng = _rng(seed, host.username, "recorded")
-            sessions.append(clip_session(host, latest, kinds, catalog, names, clip_rng))
+            title = CLIP_TITLES[recorded % len(CLIP_TITLES)]  # one each: side by side in a list
+            sessions.append(clip_session(host, title, latest, kinds, catalog, names, clip_rng))
             recorded += 1
     sessions.sort(key=lambda s: (s.start, s.host.user_id))
     return sessions
@@ -418,6 +424,7 @@ def _session(
 
 def clip_session(
     host: Host,
+    title: str,
     day: date,
     kinds: dict[int, str],
     catalog: Sequence[CatalogGift],
@@ -480,7 +487,7 @@ def clip_session(
             hearts.append((second * 1000, total))
     return SessionPlan(
         host=host,
-        title=rng.choice(CLIP_TITLES),
+        title=title,
         start=start,
         end=end,
         scheduled=start - timedelta(minutes=rng.randint(5, 30)),

@@ -167,10 +167,10 @@ def pattern_clip(target: Path, *, seconds: int, width: int, height: int, caption
     time on it, and a quiet tone: a stand-in broadcast for the demo's
     replays. Fonts are optional: without a ``drawtext`` filter (an ffmpeg
     built without freetype) the plain gradient is made."""
-    # Drawn at a quarter of the size and scaled up: as smooth, and the
-    # gradient's per-pixel work was half of the whole run.
+    # Drawn at half the size and scaled up: as smooth (a quarter shows
+    # blocks), and the gradient's per-pixel work was a third of the run.
     gradient = (
-        f"gradients=s={width // 4}x{height // 4}:r=30:c0=0x1f7a4d:c1=0x9fd8a8:c2=0xf4c26b"
+        f"gradients=s={width // 2}x{height // 2}:r=30:c0=0x1f7a4d:c1=0x9fd8a8:c2=0xf4c26b"
         f":nb_colors=3:speed=0.015,scale={width}:{height}"
     )
     text = "fontcolor=white:shadowcolor=black@0.4:shadowx=2:shadowy=2:x=(w-tw)/2"
