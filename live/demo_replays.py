@@ -93,6 +93,8 @@ def clip_make(directory: Path) -> Path:
 
 @dataclass(frozen=True)
 class MadeReplays:
+    """The short broadcasts' replays: made, and those ffmpeg failed on."""
+
     ready: list[Replay]
     failed: list[Replay]
 
