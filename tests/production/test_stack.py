@@ -7,13 +7,16 @@ own (a private ``redis-server``: the stack's Celery worker must not take the
 test run's tasks), two web workers, no demo data (seeding takes minutes; a
 room is made instead): ``/readyz`` is ready through the front; a room page
 and every static file it names come through nginx (hashed names cached for
-good); a room's websocket says hello through nginx; the ingest callbacks are
+good); a room's websocket says hello through nginx; a 5 s broadcast
+published to the stack's nginx-rtmp is recorded and made into a replay by
+the stack's Celery worker, whose playlist and segments the front serves
+from media; the ingest callbacks are
 not reachable at the front, only on its private side, which like
 ``/metrics`` answers this machine's address only; both workers answer,
 and with one of them killed the site still answers while it comes back;
 after the stop, no process the stack started is left and its ports are free.
 
-Needs nginx (skipped without it, a failure under CI=true).
+Needs nginx and ffmpeg (skipped without them, a failure under CI=true).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -58,7 +62,9 @@ import django
 django.setup()
 from live import services
 from tests.factories import HostFactory
-print(services.room_create(host=HostFactory(), title="Stack check").pk)
+host = HostFactory()
+room = services.room_create(host=host, title="Stack check")
+print(room.pk, services.stream_key_rotate(host=host)[1])
 """
 
 
@@ -277,6 +283,34 @@ def upstreams(stack: Stack) -> list[str]:
     return UPSTREAM.findall((stack.dir / "logs" / "front.access.log").read_text())
 
 
+def broadcast_and_replay(stack: Stack, *, room: str, key: str) -> dict[str, Any]:
+    """Publish 5 s of test video with the room's host key to the stack's
+    RTMP port, then wait for the session's replay (made by the stack's
+    Celery worker) through the front's API; returns it."""
+    if shutil.which("ffmpeg") is None:
+        services.unavailable("ffmpeg is needed to publish: apt-get install -y ffmpeg")
+    rtmp = stack.ports[4]
+    publisher = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-re",
+         "-f", "lavfi", "-i", "testsrc=size=320x180:rate=30", "-f", "lavfi", "-i", "sine",
+         "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g", "60",
+         "-c:a", "aac", "-t", "5", "-f", "flv", f"rtmp://127.0.0.1:{rtmp}/ingest/{key}"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert publisher.returncode == 0, publisher.stderr[-2000:]
+
+    def replay() -> dict[str, Any] | None:
+        answer = stack.get(f"/api/v1/live/rooms/{room}/sessions/")
+        if answer.status != 200:
+            return None
+        sessions = json.loads(answer.body)["results"]
+        return sessions[0]["replay"] if sessions else None
+
+    found = services.wait_for(replay, timeout=90, what="the replay, made by the stack's worker")
+    assert isinstance(found, dict)
+    return found
+
+
 def test_make_stack_serves_the_site_through_nginx_and_stops_without_leftovers(
     stack: Stack,
 ) -> None:
@@ -298,7 +332,7 @@ def test_make_stack_serves_the_site_through_nginx_and_stops_without_leftovers(
         timeout=60,
     )
     assert maker.returncode == 0, maker.stderr[-3000:]
-    room = maker.stdout.strip().splitlines()[-1]
+    room, key = maker.stdout.strip().splitlines()[-1].split()
     services.wait_for(lambda: ready(stack), timeout=40, what="/readyz 200 through the front")
 
     # A page and every static file it names, through nginx.
@@ -319,6 +353,20 @@ def test_make_stack_serves_the_site_through_nginx_and_stops_without_leftovers(
     with connect(ws_url, origin=Origin(stack.url), open_timeout=20) as ws:
         hello = json.loads(ws.recv(timeout=20))
     assert hello["type"] == "hello"
+
+    # A broadcast through the stack's nginx-rtmp, recorded; the stack's
+    # Celery worker makes its replay, which the front serves from media.
+    replay = broadcast_and_replay(stack, room=room, key=key)
+    playlist = stack.get(replay["hls_url"].removeprefix(stack.url))
+    assert playlist.status == 200, playlist.text[:300]
+    assert playlist.header("Content-Type") == "application/vnd.apple.mpegurl"
+    assert playlist.text.rstrip().endswith("#EXT-X-ENDLIST")
+    segment_name = next(line for line in playlist.text.splitlines() if line.endswith(".ts"))
+    segment_path = replay["hls_url"].removeprefix(stack.url).rsplit("/", 1)[0]
+    segment = stack.get(f"{segment_path}/{segment_name}")
+    assert segment.status == 200 and segment.header("Content-Type") == "video/mp2t"
+    assert segment.body[:1] == b"\x47"  # an MPEG-TS packet
+    assert key not in replay["hls_url"]
 
     # nginx-rtmp's callbacks: never at the front; on its private side they
     # reach a worker (Django refuses a call without the ingest secret).
