@@ -29,7 +29,12 @@ default run adds:
   hearts are simulated around the gifters (like ``kol.demo``'s history),
   new followers are counted from the follows as ``session_end`` counts them;
 - each host's daily stats get the gift income of those days from the stat
-  provider ``kol.selectors.gift_income``, as ``kol.services.stats`` computes it.
+  provider ``kol.selectors.gift_income``, as ``kol.services.stats`` computes it;
+- when ffmpeg is installed, the first three hosts also have a short recorded
+  broadcast on the afternoon of their latest live (:func:`clip_session`),
+  made into a replay from one generated clip (``live.demo_replays``), with
+  its chat, gifts and hearts inside the video; the other sessions were never
+  recorded and keep no replay.
 
 The services stamp everything "now"; afterwards the timestamps are moved
 into the past together: rooms, sessions, gift sends, payments, each
@@ -54,14 +59,16 @@ from __future__ import annotations
 import logging
 import math
 import random
+import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -80,7 +87,8 @@ from kol import selectors as kol_selectors
 from kol import services as kol_services
 from kol.models import AgencyMembership, CreatorDailyStat, CreatorProfile, Invitation
 from kol.selectors import gift_income
-from live import services
+from live import demo_replays, services
+from live.media import MediaError
 from live.models import ChatMessage, LiveSession, Room
 from wallet import providers, rules
 from wallet import selectors as wallet_selectors
@@ -117,7 +125,18 @@ QUANTITIES = {  # of the cheap gifts (10 coins or less): taps on the tray
     "casual": (1, 1, 1, 1, 3, 5, 10),
 }
 
+# The short recorded broadcasts (live.demo_replays).
+CLIP_HOURS = (12, 15)  # UTC: the afternoon before the host's evening live
+CLIP_CHAT = (8, 14)  # viewers' chat lines
+CLIP_GIFTS = (2, 4)
+HEART_SECONDS = 0.6  # of the video's seconds, those that get hearts
+
 # fmt: off
+CLIP_TITLES = ("A quick hello before tonight's live", "Sneak peek at tonight's live",
+               "One quick tip", "Sixty seconds with you")
+CLIP_CHAT_LINES = ("Hi from {city}!", "Short and sweet 💛", "See you tonight!",
+                   "What time tonight?", "Love this 😍", "🔥🔥", "Caught it live!",
+                   "Hello everyone 👋", "Can't wait", "Saving this")
 TITLES = {
     "skincare": ("Night routine, live Q&A", "Reading skincare labels together",
                  "Sunscreen myths, answered", "My shelf, honestly"),
@@ -208,6 +227,10 @@ class SessionPlan:
     gifts: tuple[GiftPlan, ...]
     chat: tuple[ChatPlan, ...]
     viewers: int  # unique viewers beyond the gifters and chatters
+    # A recorded broadcast (live.demo_replays): the hearts' running totals
+    # over time, ``(offset_ms, total)``.
+    hearts: tuple[tuple[int, int], ...] = ()
+    recorded: bool = False
 
     @property
     def coins(self) -> int:
@@ -282,15 +305,18 @@ def build_plan(
     names: dict[int, str],
     now: datetime,
     least_per_host: int,
+    recorded_hosts: int = 0,
 ) -> list[SessionPlan]:
     """The sessions of ``hosts`` (no database access), oldest first: each
     host's regulars come from their ``followers`` (padded from ``fallback``
     when they have few), and their sessions together bring at least
     ``least_per_host`` coins. ``names`` are the members' shown names (the
-    host's thanks)."""
+    host's thanks). The first ``recorded_hosts`` hosts also get a short
+    recorded broadcast (:func:`clip_session`)."""
     catalog = sorted(catalog, key=lambda g: (g.coins, g.slug))
     today = now.astimezone(UTC).date()
     sessions: list[SessionPlan] = []
+    recorded = 0
     for host in hosts:
         rng = _rng(seed, host.username, "sessions")
         crowd = [m for m in followers.get(host.user_id, []) if m != host.user_id]
@@ -323,6 +349,13 @@ def build_plan(
             sessions.append(
                 _session(host, title, start, duration, budget, kinds, catalog, names, rng)
             )
+        if recorded < recorded_hosts:
+            # Its own random stream: the evening sessions stay as they were.
+            latest = today - timedelta(days=days[-1])
+            clip_rng = _rng(seed, host.username, "recorded")
+            title = CLIP_TITLES[recorded % len(CLIP_TITLES)]  # one each: side by side in a list
+            sessions.append(clip_session(host, title, latest, kinds, catalog, names, clip_rng))
+            recorded += 1
     sessions.sort(key=lambda s: (s.start, s.host.user_id))
     return sessions
 
@@ -389,6 +422,83 @@ def _session(
     )
 
 
+def clip_session(
+    host: Host,
+    title: str,
+    day: date,
+    kinds: dict[int, str],
+    catalog: Sequence[CatalogGift],
+    names: dict[int, str],
+    rng: random.Random,
+) -> SessionPlan:
+    """A short recorded broadcast on ``day``'s afternoon (before the host's
+    evening live) that lasts the demo's clip (``live.demo_replays``): chat,
+    a couple of gifts and hearts inside the video (from
+    ``VIDEO_START_MS`` to its end, a second off each edge), from the host's
+    crowd ``kinds``."""
+    start = datetime.combine(day, dt_time(rng.randint(*CLIP_HOURS), rng.randint(0, 59)), tzinfo=UTC)
+    video_ms = demo_replays.CLIP_SECONDS * 1000
+    video_start = demo_replays.VIDEO_START_MS
+    end = start + timedelta(milliseconds=video_start + video_ms + demo_replays.SESSION_TAIL_MS)
+    first, last = video_start + 1_000, video_start + video_ms - 1_000
+
+    def moment(low: int = first, high: int = last) -> datetime:
+        return start + timedelta(milliseconds=rng.randint(low, high))
+
+    crowd = sorted(kinds)
+    # Gifts of the catalog's lower half: a quick hello is not a whale's show.
+    affordable = sorted(catalog, key=lambda g: (g.coins, g.slug))[: max(1, len(catalog) // 2)]
+    gifts = sorted(
+        (
+            GiftPlan(
+                sender_id=sender,
+                gift=gift,
+                quantity=_quantity(gift, kinds[sender], rng),
+                at=moment(first, last - 10_000),
+            )
+            for sender, gift in (
+                (rng.choice(crowd), rng.choice(affordable)) for _ in range(rng.randint(*CLIP_GIFTS))
+            )
+        ),
+        key=lambda g: g.at,
+    )
+    chat: list[ChatPlan] = [
+        ChatPlan(
+            user_id=rng.choice(crowd),
+            text=rng.choice(CLIP_CHAT_LINES).format(city=rng.choice(CITIES)),
+            at=moment(),
+        )
+        for _ in range(rng.randint(*CLIP_CHAT))
+    ]
+    chat += [
+        ChatPlan(
+            user_id=host.user_id,
+            text=rng.choice(THANKS).format(name=names.get(g.sender_id, "friend"), gift=g.gift.name),
+            at=g.at + timedelta(seconds=rng.randint(3, 8)),
+        )
+        for g in gifts
+    ]
+    chat.sort(key=lambda c: c.at)
+    hearts: list[tuple[int, int]] = []
+    total = 0
+    for second in range(first // 1000, last // 1000 + 1):
+        if rng.random() < HEART_SECONDS:
+            total += rng.randint(1, 12)
+            hearts.append((second * 1000, total))
+    return SessionPlan(
+        host=host,
+        title=title,
+        start=start,
+        end=end,
+        scheduled=start - timedelta(minutes=rng.randint(5, 30)),
+        gifts=tuple(gifts),
+        chat=tuple(chat),
+        viewers=len(crowd) + rng.randint(5, 25),
+        hearts=tuple(hearts),
+        recorded=True,
+    )
+
+
 def plan_recharges(
     sessions: Sequence[SessionPlan], seed: int
 ) -> dict[int, tuple[tuple[int, ...], datetime]]:
@@ -447,7 +557,11 @@ def seed_demo(*, command: BaseCommand, options: dict[str, Any], rng: random.Rand
         out.write("Live rooms: skipped; the gift catalog has no gift on sale.")
         return
     seeder = _LiveSeeder(command, seed=rng.getrandbits(64), verbose=verbose)
-    plan = seeder.plan(count, catalog)
+    # A replay needs video, made with ffmpeg.
+    missing = demo_replays.tools_missing()
+    plan = seeder.plan(count, catalog, recorded_hosts=0 if missing else demo_replays.REPLAY_HOSTS)
+    if missing and plan.sessions:
+        seeder.say(f"Replays: skipped; {missing}.")
     if options.get("dry_run"):
         seeder.dry_run(plan, count)
     elif not plan.sessions:
@@ -479,6 +593,8 @@ class _LiveSeeder:
         self.command, self.seed, self.verbose = command, seed, verbose
         self.now = timezone.now()
         self.done_hosts: list[str] = []  # hosts who have rooms already
+        self.payments: dict[int, datetime] = {}  # payment id -> when it was bought
+        self.clip_seconds = 0.0
 
     def say(self, message: str) -> None:
         if self.verbose:
@@ -532,7 +648,9 @@ class _LiveSeeder:
                 invite[-1] = best
         return fresh + invite, invite
 
-    def plan(self, count: int, catalog: Sequence[CatalogGift]) -> LivePlan:
+    def plan(
+        self, count: int, catalog: Sequence[CatalogGift], *, recorded_hosts: int = 0
+    ) -> LivePlan:
         profiles, invite = self._hosts(count)
         if not profiles:
             return LivePlan(hosts=[])
@@ -584,6 +702,7 @@ class _LiveSeeder:
             names=names,
             now=self.now,
             least_per_host=min(least, 30_000),
+            recorded_hosts=recorded_hosts,
         )
         return LivePlan(
             hosts=hosts,
@@ -623,6 +742,13 @@ class _LiveSeeder:
 
     def run(self, plan: LivePlan) -> None:
         started = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="sprout-demo-") as tmp:
+            clip = self._clip(plan, Path(tmp))
+            sent = self._write(plan)
+            replays = self._replays(clip, Path(tmp), sent) if clip is not None else ""
+        self._summary(plan, sent, time.monotonic() - started, replays)
+
+    def _write(self, plan: LivePlan) -> list[_Broadcast]:
         users = User.objects.in_bulk({h.user_id for h in plan.hosts} | set(plan.recharges))
         # The services log every room going live and ending; eager Celery
         # (make run) still takes a producer of the in-memory broker for the
@@ -630,7 +756,7 @@ class _LiveSeeder:
         quiet = {"sprout.live": logging.WARNING, "sprout.wallet": logging.WARNING}
         with _quiet_logs({**quiet, "kombu.connection": logging.ERROR}), transaction.atomic():
             self._invite(plan, users)
-            payments = self._recharges(plan, users)
+            self.payments = self._recharges(plan, users)
             sent: list[_Broadcast] = []
             progress = Progress(
                 self.command.stderr, "Sessions", len(plan.sessions), enabled=self.verbose
@@ -639,7 +765,7 @@ class _LiveSeeder:
                 sent.append(self._broadcast(session, users))
                 progress.advance()
             progress.finish()
-            entries = self._date(plan, sent, payments)
+            entries = self._date(plan, sent, self.payments)
             # Days have passed: the minute's roll-up has folded the credits.
             touched: set[int] = set()
             for chunk in _chunks(entries):
@@ -647,7 +773,50 @@ class _LiveSeeder:
                 touched.update(lines.values_list("account_id", flat=True))
             wallet_services.balances_roll_up(account_ids=touched)
             self._gift_income(plan)
-        self._summary(plan, sent, payments, time.monotonic() - started)
+            demo_replays.unrecorded_replays_remove(
+                [done.session for done in sent if not done.plan.recorded]
+            )
+        return sent
+
+    # --- the replays -------------------------------------------------------------------
+
+    def _clip(self, plan: LivePlan, directory: Path) -> Path | None:
+        """The recorded broadcasts' clip; None (and no recorded broadcast
+        left in ``plan``) when there is none or ffmpeg could not make it."""
+        if not any(s.recorded for s in plan.sessions):
+            return None
+        started = time.monotonic()
+        try:
+            clip = demo_replays.clip_make(directory)
+        except MediaError as exc:
+            self.command.stdout.write(f"Replays: skipped; the demo clip was not made: {exc}")
+            plan.sessions = [s for s in plan.sessions if not s.recorded]
+            plan.recharges = plan_recharges(plan.sessions, self.seed)
+            return None
+        self.clip_seconds = time.monotonic() - started
+        return clip
+
+    def _replays(self, clip: Path, directory: Path, sent: Sequence[_Broadcast]) -> str:
+        """The recorded broadcasts' replays, made after their sessions
+        committed (as the Celery task makes them); returns what to say."""
+        started = time.monotonic()
+        recorded = [(done.session, done.plan) for done in sent if done.plan.recorded]
+        with _quiet_logs({"sprout.live": logging.WARNING}):
+            made = demo_replays.replays_make(
+                clip=clip, directory=directory, broadcasts=recorded, seed=self.seed
+            )
+        for replay in made.failed:
+            self.command.stdout.write(
+                f"Replays: the replay of session {replay.session_id} failed: {replay.error}"
+            )
+        megabytes = sum(r.size_bytes for r in made.ready) / 1e6
+        return (
+            f"Replays: {len(made.ready)} short broadcasts of "
+            f"{', '.join(sorted({r.session.room.host.username for r in made.ready}))} "
+            f"made into replays ({megabytes:.1f} MB) in "
+            f"{self.clip_seconds + time.monotonic() - started:.1f} s "
+            f"(the clip {self.clip_seconds:.1f} s)."
+        )
 
     def _invite(self, plan: LivePlan, users: dict[int, User]) -> None:
         """Invite the new hosts from the screening; they accept at once (and
@@ -726,6 +895,8 @@ class _LiveSeeder:
             ]
         )
         services.session_end(room=room, reason="demo")
+        if session.hearts:
+            demo_replays.hearts_marks_add(live, session)
         return _Broadcast(session, room, live, entries, chat)
 
     # --- into the past ---------------------------------------------------------------------
@@ -815,7 +986,8 @@ class _LiveSeeder:
             "unique_viewers": unique,
             "peak_viewers": max(len(present), round(unique * rng.uniform(0.3, 0.55))),
             "watch_seconds": int(unique * seconds * rng.uniform(0.15, 0.35)),
-            "hearts": unique * rng.randint(4, 30),
+            # A recorded broadcast's hearts are those of its timeline.
+            "hearts": session.hearts[-1][1] if session.hearts else unique * rng.randint(4, 30),
             "chat_messages": chat_messages,
             "dropped_connections": rng.randint(0, unique // 40),
             "new_followers": Follow.objects.filter(
@@ -866,12 +1038,9 @@ class _LiveSeeder:
     # --- the end ---------------------------------------------------------------------------
 
     def _summary(
-        self,
-        plan: LivePlan,
-        sent: Sequence[_Broadcast],
-        payments: dict[int, datetime],
-        elapsed: float,
+        self, plan: LivePlan, sent: Sequence[_Broadcast], elapsed: float, replays: str
     ) -> None:
+        payments = self.payments
         usernames = dict(
             User.objects.filter(pk__in=set(plan.recharges)).values_list("pk", "username")
         )
@@ -891,6 +1060,8 @@ class _LiveSeeder:
             f"Biggest session: “{best.title}” by @{best.host.username}, {best.coins:,} coins "
             f"from {len(given)} members; top gifter @{usernames.get(top, top)} with {coins:,}."
         )
+        if replays:
+            self.say(replays)
         out = self.command.stdout
         out.write("")
         out.write(

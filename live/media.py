@@ -161,6 +161,51 @@ def preview(source: Path, target: Path, *, start_s: float) -> Path:
     return target
 
 
+def pattern_clip(target: Path, *, seconds: int, width: int, height: int, caption: str) -> Path:
+    """A recording as nginx-rtmp writes one (FLV: H.264 with a keyframe every
+    2 s, AAC) of a slowly moving gradient with ``caption`` and the running
+    time on it, and a quiet tone: a stand-in broadcast for the demo's
+    replays. Fonts are optional: without a ``drawtext`` filter (an ffmpeg
+    built without freetype) the plain gradient is made."""
+    # Drawn at half the size and scaled up: as smooth (a quarter shows
+    # blocks), and the gradient's per-pixel work was a third of the run.
+    gradient = (
+        f"gradients=s={width // 2}x{height // 2}:r=30:c0=0x1f7a4d:c1=0x9fd8a8:c2=0xf4c26b"
+        f":nb_colors=3:speed=0.015,scale={width}:{height}"
+    )
+    text = "fontcolor=white:shadowcolor=black@0.4:shadowx=2:shadowy=2:x=(w-tw)/2"
+    captioned = (
+        f"{gradient},drawtext=text='{_filter_text(caption)}':{text}:fontsize={width // 13}"
+        f":y=h*0.42,drawtext=text='%{{pts\\:hms}}':{text}:fontsize={width // 16}:y=h*0.5"
+    )
+    for video in (captioned, gradient):
+        try:
+            _run(
+                [_tool("ffmpeg"), "-nostdin", "-y", "-v", "error",
+                 "-f", "lavfi", "-i", video,
+                 "-f", "lavfi", "-i", "sine=frequency=330:sample_rate=44100",
+                 "-t", str(seconds), "-af", "volume=0.15",
+                 "-c:v", "libx264", "-preset", "veryfast", "-crf", "26", "-maxrate", "900k",
+                 "-bufsize", "1800k", "-pix_fmt", "yuv420p", "-profile:v", "main",
+                 "-g", "60", "-keyint_min", "60", "-sc_threshold", "0",
+                 "-c:a", "aac", "-b:a", "64k", "-f", "flv", str(target)],
+                timeout=FRAME_TIMEOUT,
+                what="the demo clip",
+            )  # fmt: skip
+        except MediaError:
+            if video is gradient:
+                raise
+            continue
+        break
+    return target
+
+
+def _filter_text(text: str) -> str:
+    # drawtext's text inside single quotes in a filter graph: no quotes,
+    # colons or backslashes, which would end or escape it.
+    return "".join(c for c in text if c not in "'\\:%")
+
+
 def peak_bandwidth(playlist: Path) -> int:
     """The highest bitrate of a segment (bits per second): what a master
     playlist's ``BANDWIDTH`` is, by the HLS spec."""

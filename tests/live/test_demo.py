@@ -12,6 +12,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import CommandError, call_command
 from django.db.models import F, Max, Min, Sum
 from django.test import Client
@@ -22,8 +23,10 @@ from community.models import Notification, User
 from kol import demo as kol_demo
 from kol import selectors as kol_selectors
 from kol.models import CreatorDailyStat, CreatorProfile, Invitation
-from live import demo, selectors
-from live.models import ChatMessage, LiveSession, Room
+from live import demo, demo_replays, replay_files, selectors
+from live.models import ChatMessage, HeartsMark, LiveSession, Replay, ReplaySource, Room
+from live.selectors.replays import session_timeline
+from tests import services as test_services
 from tests.factories import NoteFactory
 from tests.shared_rows import seeded_once
 from wallet.models import (
@@ -41,7 +44,8 @@ pytestmark = pytest.mark.django_db
 
 MODELS = (
     Room, LiveSession, ChatMessage, GiftSend, Entry, Line, Payment, IdempotencyRecord, Account,
-    Invitation, Notification, Payout, PayoutRun, CreatorDailyStat, User,
+    Invitation, Notification, Payout, PayoutRun, CreatorDailyStat, User, Replay, ReplaySource,
+    HeartsMark,
 )  # fmt: skip
 
 
@@ -54,12 +58,21 @@ def shrink(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kol_demo, "PHOTO_POOL", 2)
     monkeypatch.setattr(kol_demo, "AVATAR_POOL", 2)
     monkeypatch.setattr(kol_demo, "AVATAR_SIZE", 64)
+    monkeypatch.setattr(demo_replays, "CLIP_SIZE", (180, 320))
 
 
 @pytest.fixture(autouse=True)
 def small_demo(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
     shrink(monkeypatch)
     settings.SPROUT_KOL_TIERS = TINY_TIERS
+    # Replays cost seconds of ffmpeg: only the shared seed (TestOneSeed) makes them.
+    monkeypatch.setattr(demo_replays, "REPLAY_HOSTS", 0)
+
+
+def require_ffmpeg() -> None:
+    missing = demo_replays.tools_missing()
+    if missing:
+        test_services.unavailable(f"the demo's replays need ffmpeg: {missing}")
 
 
 def seed(*args: str, hosts: int = 3) -> tuple[str, str]:
@@ -102,7 +115,9 @@ class TestOneSeed:
         midnight = datetime.combine(timezone.now().astimezone(UTC).date(), time.min, tzinfo=UTC)
         for host in hosts():
             sessions = LiveSession.objects.filter(room__host=host)
-            assert demo.SESSIONS_PER_HOST[0] <= sessions.count() <= demo.SESSIONS_PER_HOST[1]
+            # The evening lives; a recorded short broadcast (its replay) besides.
+            evenings = sessions.filter(replay__isnull=True).count()
+            assert demo.SESSIONS_PER_HOST[0] <= evenings <= demo.SESSIONS_PER_HOST[1]
             for session in sessions.select_related("room"):
                 assert midnight - timedelta(days=demo.SESSION_DAYS) <= session.started_at
                 assert session.ended_at is not None
@@ -225,6 +240,69 @@ class TestOneSeed:
         assert all("no live sessions yet" in p.score_reasons for p in others)
         assert "Screening after every part:" in out
 
+    def test_short_broadcasts_become_replays_with_their_files(
+        self, seeded: tuple[str, str], client: Client
+    ) -> None:
+        require_ffmpeg()
+        out, _ = seeded
+        storage = replay_files.replay_storage()
+
+        # Only the recorded broadcasts keep a replay, each ready to watch.
+        replays = list(Replay.objects.select_related("session__room__host"))
+        assert len(replays) == 3
+        assert len({r.session.room.host_id for r in replays}) == 3
+        assert re.search(r"Replays: 3 short broadcasts of .* made into replays", out)
+        page = client.get(reverse("live_list")).content.decode()
+        for replay in replays:
+            session = replay.session
+            assert replay.state == Replay.State.READY and replay.watchable
+            assert session.ended_at is not None
+            lasted = (session.ended_at - session.started_at).total_seconds()
+            assert lasted < demo_replays.CLIP_SECONDS + 5
+            assert abs(replay.duration_ms - demo_replays.CLIP_SECONDS * 1000) < 500  # type: ignore[operator]
+            assert abs(replay.start_offset_ms - demo_replays.VIDEO_START_MS) < 100
+            prefix = replay_files.replay_prefix(replay)
+            names = replay_files.stored_under(storage, prefix)
+            for name in (replay.playlist, replay.poster, replay.preview):
+                assert name.startswith(prefix) and name in names
+            playlist = storage.open(replay.playlist).read().decode()
+            assert "#EXT-X-ENDLIST" in playlist
+            segments = [line for line in playlist.splitlines() if line.endswith(".ts")]
+            assert len(segments) >= demo_replays.CLIP_SECONDS // 2
+            assert all(f"{prefix}src/{segment}" in names for segment in segments)
+            assert replay.size_bytes == sum(storage.size(name) for name in names)
+            assert replay.views > 0 and replay.watch_seconds > 0
+            assert replay.created_at == session.started_at
+            assert replay.finished_at is not None and replay.finished_at > session.ended_at
+            assert GiftSend.objects.filter(session_id=session.pk).exists()
+            # The live page's Replays section and the host's profile list it.
+            assert reverse("live_replay", args=[session.pk]) in page
+            profile = client.get(reverse("profile", args=[session.room.host.username]))
+            assert reverse("live_replay", args=[session.pk]) in profile.content.decode()
+
+    def test_replay_timelines_play_inside_their_videos(self, seeded: tuple[str, str]) -> None:
+        require_ffmpeg()
+
+        replays = list(Replay.objects.select_related("session"))
+        assert replays
+        kinds_anywhere: set[str] = set()
+        for replay in replays:
+            session = replay.session
+            items = session_timeline(session=session, limit=1000).items
+            kinds = Counter(item["type"] for item in items)
+            assert kinds["chat"] >= demo.CLIP_CHAT[0] and kinds["gift"] >= demo.CLIP_GIFTS[0]
+            assert kinds["hearts"] > 10
+            begins = replay.start_offset_ms
+            ends = begins + (replay.duration_ms or 0)
+            assert all(begins <= item["offset_ms"] <= ends for item in items), items
+            totals = [item["total"] for item in items if item["type"] == "hearts"]
+            assert totals == sorted(totals) and totals[-1] == session.hearts
+            assert HeartsMark.objects.filter(session=session).count() == kinds["hearts"]
+            kinds_anywhere |= set(kinds)
+        if django_apps.is_installed("shop"):
+            # The shop's demo pins products in past sessions: inside the video too.
+            assert {"product_pinned", "product_unpinned"} <= kinds_anywhere
+
     def test_running_twice_adds_nothing(self, seeded: tuple[str, str]) -> None:
         before = row_counts()
 
@@ -299,6 +377,26 @@ def test_without_the_sandbox_provider_no_gifts_are_made_up(settings: Any) -> Non
     assert not Entry.objects.exists()
 
 
+def test_without_ffmpeg_the_replays_are_skipped_with_a_line_saying_why(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(demo_replays, "REPLAY_HOSTS", 3)
+    monkeypatch.setattr(demo_replays, "tools_missing", lambda: "ffmpeg not installed")
+
+    out, _ = seed()
+
+    assert "Replays: skipped; ffmpeg not installed." in out
+    assert LiveSession.objects.exists()
+    # No short broadcast, and no replay waiting for a recording.
+    assert not Replay.objects.exists()
+    for session in LiveSession.objects.all():
+        assert session.ended_at is not None
+        assert session.ended_at - session.started_at > timedelta(minutes=5)
+    call = io.StringIO()
+    call_command("reconcile_ledger", stdout=call)
+    assert "ledger OK" in call.getvalue()
+
+
 def test_no_live_hosts_asked_for_adds_no_rooms() -> None:
     out, _ = seed(hosts=0)
 
@@ -359,3 +457,42 @@ def test_the_plan_is_deterministic_and_pays_every_host() -> None:
             assert all(g.sender_id != host.user_id for g in session.gifts)
     # A host with two followers gets a crowd padded from the other members.
     assert {g.sender_id for s in first if s.host.user_id == 2 for g in s.gifts} - {50, 51}
+
+
+def test_a_recorded_broadcast_is_planned_besides_and_fits_the_clip() -> None:
+    catalog = [demo.CatalogGift("rose", "Rose", 1), demo.CatalogGift("castle", "Castle", 520)]
+    hosts_ = [demo.Host(1, "anna", "baking"), demo.Host(2, "ben", "")]
+
+    def plan(recorded: int) -> list[demo.SessionPlan]:
+        return demo.build_plan(
+            seed=5,
+            hosts=hosts_,
+            followers={1: list(range(10, 40)), 2: list(range(40, 50))},
+            fallback=[],
+            catalog=catalog,
+            names={},
+            now=datetime(2026, 3, 1, 12, tzinfo=UTC),
+            least_per_host=8_000,
+            recorded_hosts=recorded,
+        )
+
+    evenings = plan(0)
+    with_one = plan(1)
+
+    assert plan(1) == with_one
+    assert [s for s in with_one if not s.recorded] == evenings  # the lives stay as they were
+    (short,) = [s for s in with_one if s.recorded]
+    assert short.host == hosts_[0]
+    latest = max(s.start for s in evenings if s.host == hosts_[0])
+    assert short.start.date() == latest.date() and short.end < latest
+    video_start = short.start + timedelta(milliseconds=demo_replays.VIDEO_START_MS)
+    video_end = video_start + timedelta(seconds=demo_replays.CLIP_SECONDS)
+    assert video_end < short.end
+    moments = [g.at for g in short.gifts] + [c.at for c in short.chat]
+    assert all(video_start < at < video_end for at in moments)
+    assert demo.CLIP_GIFTS[0] <= len(short.gifts) <= demo.CLIP_GIFTS[1]
+    video_end_ms = demo_replays.VIDEO_START_MS + demo_replays.CLIP_SECONDS * 1000
+    offsets = [o for o, _ in short.hearts]
+    totals = [t for _, t in short.hearts]
+    assert offsets == sorted(set(offsets)) and totals == sorted(totals) and totals[0] > 0
+    assert all(demo_replays.VIDEO_START_MS <= o <= video_end_ms for o in offsets)
