@@ -251,6 +251,8 @@ def test_media_serves_images_only(public_site: PublicSite) -> None:
     assert "sandbox" in lying.header("Content-Security-Policy")
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db
 def test_replays_are_served_as_video_with_byte_ranges(public_site: PublicSite) -> None:
     replay = public_site.media_root / "replays" / "tok3n" / "src"
     replay.mkdir(parents=True, exist_ok=True)
