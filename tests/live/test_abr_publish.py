@@ -147,7 +147,19 @@ def test_abr_writes_a_master_playlist_of_every_rendition_and_records_each(
     def recorded() -> bool:
         return ReplaySource.objects.filter(replay__session=session).count() == len(SIZES)
 
-    wait_for(recorded, timeout=15, what="a recording of every rendition")
+    # Generous: under a loaded CI machine the exec_push ffmpeg may still be
+    # encoding behind real time when the source stops.
+    try:
+        wait_for(recorded, timeout=45, what="a recording of every rendition")
+    except pytest.fail.Exception:
+        arrived = ReplaySource.objects.filter(replay__session=session)
+        log = Path(ingest.paths["abr_log"])
+        pytest.fail(
+            f"recordings arrived: {sorted(a.rendition for a in arrived)}; "
+            f"in the record dir: {sorted(p.name for p in ingest.record_dir.iterdir())}; "
+            f"nginx: {(ingest.run_dir / 'logs' / 'error.log').read_text()[-1500:]}; "
+            f"ffmpeg: {log.read_text()[-1500:] if log.exists() else '(no log)'}"
+        )
     sources = ReplaySource.objects.filter(replay__session=session)
     assert sorted(s.rendition for s in sources) == sorted(SIZES)
     for source in sources:
