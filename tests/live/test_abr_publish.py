@@ -158,6 +158,7 @@ def test_abr_writes_a_master_playlist_of_every_rendition_and_records_each(
             f"recordings arrived: {sorted(a.rendition for a in arrived)}; "
             f"in the record dir: {sorted(p.name for p in ingest.record_dir.iterdir())}; "
             f"nginx: {(ingest.run_dir / 'logs' / 'error.log').read_text()[-1500:]}; "
+            f"callbacks: {(ingest.run_dir / 'logs' / 'access.log').read_text()[-1500:]}; "
             f"ffmpeg: {log.read_text()[-1500:] if log.exists() else '(no log)'}"
         )
     sources = ReplaySource.objects.filter(replay__session=session)

@@ -280,7 +280,11 @@ def from_elsewhere(base: str, path: str) -> Response:
 
 
 def upstreams(stack: Stack) -> list[str]:
-    return UPSTREAM.findall((stack.dir / "logs" / "front.access.log").read_text())
+    """The web workers that answered, in order (what nginx served itself, as
+    media, is logged as "-": nginx may write those lines after the client
+    has its answer, so they are left out rather than counted late)."""
+    found = UPSTREAM.findall((stack.dir / "logs" / "front.access.log").read_text())
+    return [upstream for upstream in found if upstream != "-"]
 
 
 def broadcast_and_replay(stack: Stack, *, room: str, key: str) -> dict[str, Any]:
