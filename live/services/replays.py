@@ -9,8 +9,9 @@ task ``live.tasks.finish_replay`` runs ``replay_finish``: each recording is
 remuxed (no re-encoding) into a VOD playlist of 2-second segments, with a
 master playlist over the renditions, a poster frame and a short muted
 preview, saved in the ``replays`` storage under ``replays/<token>/``; the
-recordings are then removed. ``replays_sweep`` (beat) finishes what waited
-too long and sends again what a dead worker left.
+recordings are then removed. ``replays_sweep`` (beat) takes the recordings
+whose record-done never arrived from the record directory, finishes what
+waited too long and sends again what a dead worker left.
 
 States: ``recording`` -> ``processing`` -> ``ready`` or ``failed``;
 ``deleted`` and ``expired`` belong to ``live.services.replay_access``.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
 import tempfile
 from dataclasses import dataclass, field
@@ -460,12 +462,77 @@ def replay_finish_again(replay: Replay) -> Replay:
 # --- the sweep -------------------------------------------------------------------------
 
 
+# A rendition's recording starts a little after the session (the ABR ffmpeg
+# publishes its renditions once it has read the source): record_unique's
+# time suffix is taken this many seconds before the session's start too.
+ORPHAN_START_SLACK_SECONDS = 5
+_RECORDING_NAME = re.compile(
+    r"^(?P<stream>[A-Za-z0-9]+(?:_[A-Za-z0-9]+)?)-(?P<at>[0-9]{1,12})\.flv$"
+)
+
+
+def _orphan_recordings(replay: Replay) -> list[tuple[str, str]]:
+    """Recordings of the replay's session lying in ``SPROUT_LIVE_RECORD_DIR``
+    that Django was never told about (``on_record_done`` is sent once: a web
+    process restarting as the broadcast ended loses it): ``(rendition,
+    path)`` of each ``<stream>[_<rendition>]-<unix time>.flv`` of the room's
+    stream and an expected rendition whose time suffix (when nginx opened it)
+    falls within the session, not yet a source. Without a record directory
+    set there is nowhere to look."""
+    record_dir = str(getattr(settings, "SPROUT_LIVE_RECORD_DIR", "") or "")
+    session = replay.session
+    if not record_dir or session.ended_at is None:
+        return []
+    stream = Room.objects.filter(pk=session.room_id).values_list("stream_name", flat=True).first()
+    earliest = int(session.started_at.timestamp()) - ORPHAN_START_SLACK_SECONDS
+    latest = session.ended_at.timestamp()
+    known = set(replay.sources.values_list("path", flat=True))
+    found = []
+    try:
+        entries = sorted(os.scandir(record_dir), key=lambda entry: entry.name)
+    except OSError as exc:
+        logger.warning("replay %s: cannot list %s: %s", replay.pk, record_dir, exc)
+        return []
+    for entry in entries:
+        matched = _RECORDING_NAME.match(entry.name)
+        if matched is None or entry.path in known:
+            continue
+        base, _, rendition = matched["stream"].partition("_")
+        rendition = rendition or abr.SOURCE
+        if base != stream or rendition not in replay.expected_renditions:
+            continue
+        if earliest <= int(matched["at"]) <= latest:
+            found.append((rendition, entry.path))
+    return found
+
+
+def _adopt_orphans(replay: Replay) -> None:
+    """Make the replay's lost recordings (``_orphan_recordings``) sources,
+    under its row lock, checked like the ones nginx reports."""
+    for rendition, path in _orphan_recordings(replay):
+        name = os.path.basename(path).rpartition("-")[0]
+        try:
+            checked = _check_recording(path, name)
+        except RecordingRefused as exc:
+            logger.warning("replay %s: lost recording %s not taken: %s", replay.pk, path, exc.code)
+            continue
+        ReplaySource.objects.create(replay=replay, rendition=rendition, path=checked)
+        logger.warning(
+            "replay %s: %s recording %s found in the record directory (its record-done never "
+            "reached Django)",
+            replay.pk,
+            rendition,
+            checked,
+        )
+
+
 def replays_sweep() -> int:
     """Beat: replays whose session ended more than ``RECORDING_GRACE`` ago
-    and still wait for a recording are finished with what arrived (or fail:
-    no recording arrived); replays ``processing`` for longer than the
-    broker's visibility timeout (their worker died) are sent again. Returns
-    how many replays it acted on."""
+    and still wait for a recording take the recordings of their session
+    lying in the record directory that nginx never reported, then are
+    finished with what arrived (or fail: no recording arrived); replays
+    ``processing`` for longer than the broker's visibility timeout (their
+    worker died) are sent again. Returns how many replays it acted on."""
     now = timezone.now()
     acted = 0
     waiting = Replay.objects.filter(
@@ -476,6 +543,7 @@ def replays_sweep() -> int:
             replay = _locked(replay_id)
             if replay.state != Replay.State.RECORDING:
                 continue
+            _adopt_orphans(replay)
             if replay.sources.exists():
                 missing = set(replay.expected_renditions) - set(
                     replay.sources.values_list("rendition", flat=True)

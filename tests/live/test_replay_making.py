@@ -635,6 +635,101 @@ def test_the_sweep_finishes_with_the_renditions_that_arrived(
     assert [r["name"] for r in replay.renditions] == ["src"]
 
 
+def _broadcast_ago(replay: Replay, started: timedelta, ended: timedelta) -> tuple[int, int]:
+    """The replay's session ran from ``started`` ago to ``ended`` ago; its
+    start and end as unix seconds."""
+    now = timezone.now()
+    LiveSession.objects.filter(pk=replay.session_id).update(
+        started_at=now - started, ended_at=now - ended
+    )
+    return int((now - started).timestamp()), int((now - ended).timestamp())
+
+
+def test_the_sweep_takes_the_recordings_whose_record_done_never_arrived(
+    flv_cache: dict[str, Path],
+    record_dir: Path,
+    replay_storage: Storage,
+    django_capture_on_commit_callbacks: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The web was restarting as the broadcast ended: nginx-rtmp's one
+    # on_record_done per recording was lost, the FLVs are on disk.
+    room, _, replay = ended_room(["src", "180p"])
+    start, end = _broadcast_ago(replay, timedelta(minutes=20), timedelta(minutes=5))
+    stream = room.stream_name
+    lost = [
+        (f"{stream}_src-{start}.flv", "320x180"),
+        (f"{stream}_180p-{start + 3}.flv", "160x90"),
+    ]
+    for name, size in lost:
+        shutil.copyfile(flv_cache[size], record_dir / name)
+    other = RoomFactory()
+    left_alone = [
+        f"{stream}_src-{start - 600}.flv",  # the room's broadcast before this one
+        f"{stream}_src-{end + 60}.flv",  # and the one after it
+        f"{stream}_90p-{start}.flv",  # a rendition this broadcast did not have
+        f"{other.stream_name}_src-{start}.flv",  # another room's
+        f"{stream}_src-{start}.flv.part",  # not a recording's name
+    ]
+    for name in left_alone:
+        shutil.copyfile(flv_cache["160x90"], record_dir / name)
+    with (
+        caplog.at_level("WARNING", "sprout.live.replays"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert replays.replays_sweep() == 1
+    replay.refresh_from_db()
+    assert replay.state == Replay.State.READY, replay.error
+    assert [r["name"] for r in replay.renditions] == ["src", "180p"]
+    assert "record-done never reached Django" in caplog.text
+    # Made into the replay, the lost recordings are removed like reported
+    # ones; the others are not this replay's and stay.
+    assert sorted(p.name for p in record_dir.iterdir()) == sorted(left_alone)
+
+
+def test_the_sweep_takes_a_lost_recording_beside_the_reported_ones(
+    flv_cache: dict[str, Path],
+    record_dir: Path,
+    replay_storage: Storage,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    room, _, replay = ended_room(["src", "180p"])
+    start, _ = _broadcast_ago(replay, timedelta(minutes=20), timedelta(minutes=5))
+    reported = record_dir / f"{room.stream_name}_src-{start}.flv"
+    shutil.copyfile(flv_cache["320x180"], reported)
+    ReplaySource.objects.create(replay=replay, rendition="src", path=str(reported))
+    shutil.copyfile(flv_cache["160x90"], record_dir / f"{room.stream_name}_180p-{start + 2}.flv")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert replays.replays_sweep() == 1
+    replay.refresh_from_db()
+    assert replay.state == Replay.State.READY, replay.error
+    assert [r["name"] for r in replay.renditions] == ["src", "180p"]
+    assert ReplaySource.objects.filter(replay=replay).count() == 2
+
+
+def test_without_a_record_directory_the_sweep_looks_nowhere(
+    flv_cache: dict[str, Path], tmp_path: Path, settings: Any, replay_storage: Storage
+) -> None:
+    settings.SPROUT_LIVE_RECORD_DIR = ""
+    room, _, replay = ended_room()
+    start, _ = _broadcast_ago(replay, timedelta(minutes=20), timedelta(minutes=5))
+    shutil.copyfile(flv_cache["320x180"], tmp_path / f"{room.stream_name}-{start}.flv")
+    assert replays.replays_sweep() == 1
+    replay.refresh_from_db()
+    assert (replay.state, replay.error) == (Replay.State.FAILED, "No recording arrived.")
+
+
+def test_a_lost_recording_that_is_a_symlink_is_not_taken(
+    flv_cache: dict[str, Path], record_dir: Path, replay_storage: Storage, tmp_path: Path
+) -> None:
+    room, _, replay = ended_room()
+    start, _ = _broadcast_ago(replay, timedelta(minutes=20), timedelta(minutes=5))
+    (record_dir / f"{room.stream_name}-{start}.flv").symlink_to(flv_cache["320x180"])
+    assert replays.replays_sweep() == 1
+    replay.refresh_from_db()
+    assert (replay.state, replay.error) == (Replay.State.FAILED, "No recording arrived.")
+
+
 def test_the_sweep_sends_again_what_a_dead_worker_left(
     flv_cache: dict[str, Path],
     record_dir: Path,
