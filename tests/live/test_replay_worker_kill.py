@@ -79,7 +79,13 @@ def test_a_worker_killed_while_making_a_replay_leaves_it_to_the_next_once(
     )
     redelivered_after = time.monotonic() - restarted
     task_id = first.text().split("finish_replay[", 1)[1].split("]", 1)[0]
-    assert f"finish_replay[{task_id}] succeeded" in second.text()
+    # Logged once the task returns: after the commit that made it ready and
+    # the removal of the recording that follows it.
+    wait_for(
+        lambda: f"finish_replay[{task_id}] succeeded" in second.text(),
+        timeout=15,
+        what="the new worker to log the redelivered task's success",
+    )
 
     made = Replay.objects.get(pk=replay.pk)
     assert made.attempts == 2 and made.error == ""

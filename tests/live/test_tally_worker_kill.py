@@ -77,7 +77,13 @@ def test_a_worker_killed_while_folding_a_sessions_tallies_folds_them_once(
     )
     redelivered_after = time.monotonic() - restarted
     task_id = first.text().split("end_stale_rooms[", 1)[1].split("]", 1)[0]
-    assert f"end_stale_rooms[{task_id}] succeeded" in second.text()
+    # The worker logs "succeeded" after the task returns, a moment after its
+    # transaction committed the ended room.
+    wait_for(
+        lambda: f"end_stale_rooms[{task_id}] succeeded" in second.text(),
+        timeout=10,
+        what="the new worker to log the redelivered task's success",
+    )
 
     session.refresh_from_db()
     assert session.ended_at is not None

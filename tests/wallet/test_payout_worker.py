@@ -177,8 +177,13 @@ def test_a_run_whose_worker_was_killed_is_resumed_by_the_sweep_within_seconds(
     wait_for(run_finished, timeout=30, what="the resumed run to finish")
 
     assert_paid_exactly_once(creators, agency)
+    # Logged once the task returns, a moment after the run's commit.
+    wait_for(
+        lambda: f"run_scheduled_payouts[{resumed_by}] succeeded" in second.text(),
+        timeout=10,
+        what="the resumed run's success in the log",
+    )
     log = second.text()
-    assert f"run_scheduled_payouts[{resumed_by}] succeeded" in log
     # A task of the sweep's, not the dead worker's task back from the broker.
     dead_task = first.text().split("run_scheduled_payouts[", 1)[1].split("]", 1)[0]
     assert dead_task != resumed_by
@@ -202,8 +207,13 @@ def test_worker_killed_mid_run_pays_each_creator_exactly_once(workers: Any) -> N
     wait_for(run_finished, timeout=60, what="the redelivered run to finish")
 
     assert_paid_exactly_once(creators, agency)
+    wait_for(
+        lambda: "succeeded" in second.text(),
+        timeout=10,
+        what="the redelivered run's success in the log",
+    )
     log = second.text()
-    assert "wallet.tasks.run_scheduled_payouts" in log and "succeeded" in log
+    assert "wallet.tasks.run_scheduled_payouts" in log
     # The second worker got the very task the first one died with.
     task_id = first.text().split("run_scheduled_payouts[", 1)[1].split("]", 1)[0]
     assert task_id in log
