@@ -21,7 +21,7 @@ import {
   compact, createGiftLayer, createHeartLayer, giftArt, motionAllowed, shownName,
 } from "./room-effects.js";
 import { toast } from "./ui.js";
-import { createQualityPicker, loadScript } from "./video.js";
+import { createHlsSource } from "./video.js";
 
 const root = document.querySelector("[data-live-room]");
 const configNode = document.getElementById("live-room-config");
@@ -1215,8 +1215,17 @@ function createSocket(config, { onEvent, onStatus }) {
 // --- the player ----------------------------------------------------------------------------
 
 function createPlayer(video, config, { onView }) {
-  const quality = createQualityPicker(video.closest(".stage") || document);
-  let hls = null;
+  const source = createHlsSource(video, video.closest(".stage") || document, {
+    url: config.playlist,
+    hlsScript: config.hlsScript,
+    options: {
+      liveSyncDurationCount: 3,
+      manifestLoadingMaxRetry: 3,
+      levelLoadingMaxRetry: 4,
+      fragLoadingMaxRetry: 4,
+      backBufferLength: 30,
+    },
+  });
   let running = false;
   let attempt = 0;
   let timer = null;
@@ -1225,14 +1234,6 @@ function createPlayer(video, config, { onView }) {
 
   function say(text) {
     if (startingText) startingText.textContent = text;
-  }
-
-  function nativeHls() {
-    return Boolean(video.canPlayType("application/vnd.apple.mpegurl"));
-  }
-
-  function mediaSource() {
-    return Boolean(window.MediaSource || window.ManagedMediaSource);
   }
 
   // Ready once a media playlist has a segment. With ABR the room's playlist
@@ -1282,64 +1283,17 @@ function createPlayer(video, config, { onView }) {
       return;
     }
     if (!running || token !== generation) return;
-    if (mediaSource()) {
-      try {
-        await loadScript(config.hlsScript);
-      } catch {
-        if (nativeHls()) return attachNative();
-        onView("unsupported");
-        return undefined;
-      }
-      if (window.Hls?.isSupported()) return attachHls(token);
-    }
-    if (nativeHls()) return attachNative();
-    onView("unsupported");
-    return undefined;
-  }
-
-  function attachHls(token) {
-    const Hls = window.Hls;
-    hls = new Hls({
-      liveSyncDurationCount: 3,
-      manifestLoadingMaxRetry: 3,
-      levelLoadingMaxRetry: 4,
-      fragLoadingMaxRetry: 4,
-      backBufferLength: 30,
+    // ABR on: the quality picker gets the renditions of the master playlist.
+    const how = await source.attach({
+      onReady: play,
+      onFatal: () => retry("The video stopped; reconnecting…"),
+      isStale: () => !running || token !== generation,
     });
-    let recovered = false;
-    hls.on(Hls.Events.MANIFEST_PARSED, () => {
-      quality.attach(hls, Hls); // ABR on: the renditions of the master playlist
-      play();
-    });
-    hls.on(Hls.Events.ERROR, (_event, data) => {
-      if (!data.fatal || token !== generation) return;
-      if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !recovered) {
-        recovered = true;
-        hls.recoverMediaError();
-        return;
-      }
-      retry("The video stopped; reconnecting…");
-    });
-    hls.loadSource(config.playlist);
-    hls.attachMedia(video);
-  }
-
-  function attachNative() {
-    video.src = config.playlist;
-    video.addEventListener("loadedmetadata", play, { once: true });
-    video.load();
+    if (how === "unsupported") onView("unsupported");
   }
 
   function teardown() {
-    quality.detach();
-    if (hls) {
-      hls.destroy();
-      hls = null;
-    }
-    if (video.getAttribute("src")) {
-      video.removeAttribute("src");
-      video.load();
-    }
+    source.detach();
   }
 
   video.addEventListener("playing", () => {
@@ -1348,7 +1302,7 @@ function createPlayer(video, config, { onView }) {
     onView("live");
   });
   video.addEventListener("error", () => {
-    if (running && !hls) retry("The video stopped; reconnecting…");
+    if (running && !source.usesHlsJs) retry("The video stopped; reconnecting…");
   });
   // A native (Safari) stream that ends or stalls for good starts over.
   video.addEventListener("ended", () => retry("The video stopped; reconnecting…"));

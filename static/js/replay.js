@@ -19,7 +19,7 @@
 //   carry the CSRF header);
 // - the host's and moderators' settings, a sheet on a phone.
 import { compact, createGiftLayer, createHeartLayer, shownName } from "./room-effects.js";
-import { createQualityPicker, loadScript } from "./video.js";
+import { createHlsSource } from "./video.js";
 
 const root = document.querySelector("[data-replay]");
 const configNode = document.getElementById("replay-config");
@@ -399,17 +399,12 @@ function createSync(video, config, { timeline, chat, hearts, gifts }) {
 // --- the player --------------------------------------------------------------------------
 
 function createPlayer(video, config, { onView }) {
-  const quality = createQualityPicker(root);
-  let hls = null;
+  const source = createHlsSource(video, root, {
+    url: config.hls,
+    hlsScript: config.hlsScript,
+    options: { manifestLoadingMaxRetry: 3, levelLoadingMaxRetry: 4, fragLoadingMaxRetry: 4 },
+  });
   let retries = 0;
-
-  function nativeHls() {
-    return Boolean(video.canPlayType("application/vnd.apple.mpegurl"));
-  }
-
-  function mediaSource() {
-    return Boolean(window.MediaSource || window.ManagedMediaSource);
-  }
 
   function play() {
     video.play()?.catch(() => {
@@ -424,76 +419,30 @@ function createPlayer(video, config, { onView }) {
     play();
   }
 
-  function attachHls(at) {
-    const Hls = window.Hls;
-    hls = new Hls({ startPosition: at, manifestLoadingMaxRetry: 3, levelLoadingMaxRetry: 4, fragLoadingMaxRetry: 4 });
-    let recovered = false;
-    hls.on(Hls.Events.MANIFEST_PARSED, () => {
-      quality.attach(hls, Hls);
-      ready();
-    });
-    hls.on(Hls.Events.ERROR, (_event, data) => {
-      if (!data.fatal) return;
-      if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !recovered) {
-        recovered = true;
-        hls.recoverMediaError();
-        return;
-      }
-      if (retries < HLS_RETRIES) {
-        retries += 1;
-        restart();
-        return;
-      }
-      teardown();
-      onView("error");
-    });
-    hls.loadSource(config.hls);
-    hls.attachMedia(video);
-  }
-
-  function attachNative(at) {
-    video.src = config.hls;
-    video.addEventListener("loadedmetadata", () => {
-      if (at > 0) video.currentTime = at;
-      ready();
-    }, { once: true });
-    video.load();
-  }
-
-  function teardown() {
-    quality.detach();
-    if (hls) {
-      hls.destroy();
-      hls = null;
+  function failed() {
+    if (retries < HLS_RETRIES) {
+      retries += 1;
+      restart();
+      return;
     }
+    source.detach();
+    onView("error");
   }
 
   async function start(at = 0) {
     onView("starting");
-    if (mediaSource()) {
-      try {
-        await loadScript(config.hlsScript);
-      } catch { /* native HLS, below, or nothing */ }
-      if (window.Hls?.isSupported()) {
-        attachHls(at);
-        return;
-      }
-    }
-    if (nativeHls()) {
-      attachNative(at);
-      return;
-    }
-    onView("unsupported");
+    const how = await source.attach({ at, onReady: ready, onFatal: failed });
+    if (how === "unsupported") onView("unsupported");
   }
 
   function restart() {
     const at = video.currentTime || 0;
-    teardown();
+    source.detach();
     start(at);
   }
 
   video.addEventListener("error", () => {
-    if (!hls) onView("error"); // native playback failed
+    if (!source.usesHlsJs) onView("error"); // native playback failed
   });
   $("[data-retry]")?.addEventListener("click", () => {
     retries = 0;

@@ -87,3 +87,90 @@ export function createQualityPicker(scope) {
     },
   };
 }
+
+// One HLS stream in a <video>: hls.js where Media Source Extensions exist
+// (the vendored script, loaded once), else the browser's own HLS (Safari),
+// else nothing. A first fatal media error is recovered in place; what any
+// other fatal error means (retry, give up) is the caller's `onFatal`. The
+// quality picker follows hls.js's renditions. `attach` answers "hls",
+// "native", "unsupported", or "stale" when `isStale()` turned true while
+// the script loaded.
+export function createHlsSource(video, scope, { url, hlsScript, options = {} }) {
+  const quality = createQualityPicker(scope);
+  let hls = null;
+
+  function nativeHls() {
+    return Boolean(video.canPlayType("application/vnd.apple.mpegurl"));
+  }
+
+  function mediaSource() {
+    return Boolean(window.MediaSource || window.ManagedMediaSource);
+  }
+
+  function attachHls(at, onReady, onFatal, isStale) {
+    const Hls = window.Hls;
+    hls = new Hls({ ...options, ...(at > 0 ? { startPosition: at } : {}) });
+    let recovered = false;
+    hls.on(Hls.Events.MANIFEST_PARSED, () => {
+      quality.attach(hls, Hls);
+      onReady();
+    });
+    hls.on(Hls.Events.ERROR, (_event, data) => {
+      if (!data.fatal || isStale()) return;
+      if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !recovered) {
+        recovered = true;
+        hls.recoverMediaError();
+        return;
+      }
+      onFatal();
+    });
+    hls.loadSource(url);
+    hls.attachMedia(video);
+  }
+
+  function attachNative(at, onReady) {
+    video.src = url;
+    video.addEventListener("loadedmetadata", () => {
+      if (at > 0) video.currentTime = at;
+      onReady();
+    }, { once: true });
+    video.load();
+  }
+
+  return {
+    async attach({ at = 0, onReady, onFatal, isStale = () => false }) {
+      if (mediaSource()) {
+        let loaded = true;
+        try {
+          await loadScript(hlsScript);
+        } catch {
+          loaded = false; // native HLS, below, or nothing
+        }
+        if (isStale()) return "stale";
+        if (loaded && window.Hls?.isSupported()) {
+          attachHls(at, onReady, onFatal, isStale);
+          return "hls";
+        }
+      }
+      if (nativeHls()) {
+        attachNative(at, onReady);
+        return "native";
+      }
+      return "unsupported";
+    },
+    detach() {
+      quality.detach();
+      if (hls) {
+        hls.destroy();
+        hls = null;
+      }
+      if (video.getAttribute("src")) {
+        video.removeAttribute("src");
+        video.load();
+      }
+    },
+    get usesHlsJs() {
+      return hls !== null;
+    },
+  };
+}
