@@ -193,6 +193,9 @@ def _room_config(request: HttpRequest, detail: selectors.RoomDetail) -> dict[str
             "follow": FOLLOW_API.format(username=room.host.username),
         },
         "final": asdict(detail.final) if detail.final is not None else None,
+        # The gift lines of the chat so far (the websocket's hello carries
+        # its chat lines; gifts come live from then on).
+        "recentGifts": selectors.room_recent_gifts(room.pk),
     }
 
 

@@ -268,7 +268,11 @@ class GiftSend(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["host", "-created_at"])]
+        indexes = [
+            models.Index(fields=["host", "-created_at"]),
+            # A room's last gifts (every live room connection's hello).
+            models.Index(fields=["room_id", "-id"], name="wallet_gift_room_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity}× {self.gift.slug} from {self.sender_id} to {self.host_id}"

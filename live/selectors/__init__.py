@@ -26,9 +26,11 @@ from live.selectors.chat import (
 from live.selectors.directory import LiveDirectory, live_badges, live_directory
 from live.selectors.gifts import (
     LEADERBOARD_SIZE,
+    RECENT_GIFTS,
     gift_event,
     room_gift_tally,
     room_leaderboard,
+    room_recent_gifts,
     room_top_gifters,
     session_cash,
     session_gift_earnings,
@@ -84,6 +86,7 @@ from live.selectors.rooms import (
 __all__ = [
     "LEADERBOARD_SIZE",
     "NO_COUNTS",
+    "RECENT_GIFTS",
     "LiveDirectory",
     "ReplayBrief",
     "ReplayNotice",
@@ -122,6 +125,7 @@ __all__ = [
     "room_open_session_id",
     "room_page",
     "room_playlist_url",
+    "room_recent_gifts",
     "room_recent_messages",
     "room_restrictions",
     "room_sessions",

@@ -77,6 +77,23 @@ def session_cash(session: LiveSession) -> dict[str, Any]:
     }
 
 
+#: How many of a room's last gifts a connection's hello carries.
+RECENT_GIFTS = 20
+
+
+def room_recent_gifts(room_id: int, limit: int = RECENT_GIFTS) -> list[events.GiftEvent]:
+    """The room's last ``limit`` gift events, oldest first: the gift lines
+    of the chat a page opening (or reconnecting to) the room shows."""
+    if limit <= 0:
+        return []
+    sends = list(
+        GiftSend.objects.filter(room_id=room_id)
+        .select_related("sender", "gift")
+        .order_by("-id")[:limit]
+    )
+    return [gift_event(send) for send in reversed(sends)]
+
+
 def gift_event(send: GiftSend) -> events.GiftEvent:
     """The room's ``gift`` event for a send (its gift and sender loaded): as
     the room gets it live and as a replay's timeline plays it back."""

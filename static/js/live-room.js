@@ -114,6 +114,8 @@ function initRoom(root, config) {
   const topup = createTopup();
   const gifts = createGifts();
   createFollow();
+  // The gift lines of the chat so far; the hello brings its chat lines.
+  for (const event of config.recentGifts || []) gifts.shown(event);
 
   applyRoomState(roomState, { initial: true });
   wireControls();
@@ -671,25 +673,42 @@ function initRoom(root, config) {
       return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
     }
 
+    // Whether a line stands after one with this id and time: chat lines
+    // among themselves by id (the server's order), anything else by time.
+    function after(item, id, ts) {
+      const itemId = Number(item.dataset.id || 0);
+      if (id && itemId) return itemId > id;
+      const itemTs = Number(item.dataset.ts || 0);
+      return Boolean(ts && itemTs && itemTs > ts);
+    }
+
     // A line that arrives late (said while this page's connection, or the
     // server's Redis, was away: filled from the room's recent messages on
-    // the reconnect's hello, or by the server's hub) goes where its id puts
-    // it, before lines said after it.
-    function later(id) {
-      if (!id) return null;
-      const items = list.querySelectorAll(".msg[data-id]");
+    // the reconnect's hello, or by the server's hub; or the chat lines of
+    // the hello after the page's gift lines) goes before the lines said
+    // after it.
+    function later(node) {
+      const id = Number(node.dataset.id || 0);
+      const ts = Number(node.dataset.ts || 0);
+      if (!id && !ts) return null;
+      const items = list.querySelectorAll(".msg[data-id], .msg[data-ts]");
       const last = items[items.length - 1];
-      if (!last || Number(last.dataset.id) < id) return null; // the usual case
+      if (!last || !after(last, id, ts)) return null; // the usual case
       for (const item of items) {
-        if (Number(item.dataset.id) > id) return item;
+        if (after(item, id, ts)) return item;
       }
       return null;
+    }
+
+    function stamp(item, event) {
+      const ts = Date.parse(event.ts || "");
+      if (ts) item.dataset.ts = String(ts);
     }
 
     function append(node) {
       const stick = nearBottom();
       empty?.remove();
-      const next = later(Number(node.dataset.id || 0));
+      const next = later(node);
       if (next) list.insertBefore(node, next);
       else list.append(node);
       const items = list.querySelectorAll(".msg");
@@ -726,6 +745,7 @@ function initRoom(root, config) {
       if (mine) item.classList.add("msg--mine");
       if (isPending) item.classList.add("is-pending");
       if (event.id) item.dataset.id = String(event.id);
+      stamp(item, event);
       item.dataset.username = user.username || "";
       const name = el("span", "msg-name", shownName(user));
       if (user.id === config.hostId) name.classList.add("msg-name--host");
@@ -807,9 +827,17 @@ function initRoom(root, config) {
       system(text) {
         append(el("li", "msg msg--system", text));
       },
-      gift(text, who) {
+      // A gift's line, once however often its event comes (live, and in
+      // the page's recent gifts).
+      gift(event) {
+        const id = Number(event.id || 0);
+        if (id && list.querySelector(`.msg--gift[data-gift="${id}"]`)) return;
+        const gift = event.gift || {};
+        const text = `sent ${gift.emoji ? `${gift.emoji} ` : ""}${gift.name || "a gift"} ×${event.quantity}`;
         const item = el("li", "msg msg--gift");
-        item.append(el("strong", "", who), document.createTextNode(` ${text}`));
+        if (id) item.dataset.gift = String(id);
+        stamp(item, event);
+        item.append(el("strong", "", shownName(event.user)), document.createTextNode(` ${text}`));
         append(item);
       },
     };
@@ -1044,9 +1072,12 @@ function initRoom(root, config) {
         setBalance(amount);
       },
       received(event) {
-        const gift = event.gift || {};
-        chat.gift(`sent ${gift.emoji ? `${gift.emoji} ` : ""}${gift.name || "a gift"} ×${event.quantity}`, shownName(event.user));
+        chat.gift(event);
         animator.animate(event);
+      },
+      // A gift sent before the page opened: its line, without the show.
+      shown(event) {
+        chat.gift(event);
       },
       acknowledged(event) {
         const entry = finish(event.idempotency_key);

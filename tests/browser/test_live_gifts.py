@@ -9,7 +9,8 @@ ffmpeg, as in ``test_live_room``); on the page a host keeps open during a
 live, the room itself (opened from the go-live page's "You are live"
 banner), the host sees each gift arrive (the animation, the chat line) and
 the top gifters appear, then change. The viewer sees the tray's balance drop
-and a thank-you. A reload keeps the top gifters on the page; the go-live
+and a thank-you. A reload keeps the top gifters on the page and the gift
+lines in the chat, in time order with the chat said between them; the go-live
 page's report of the running broadcast shows what it brought in gifts; the
 ledger reconciles.
 
@@ -186,6 +187,12 @@ def test_a_viewer_recharges_and_sends_gifts_and_the_host_sees_them(  # type: ign
         shoot(studio, "gifts-host-1280")
         resume_animations(studio)
 
+        # A line of chat between the two gifts.
+        composer = viewer.locator("#chat-text")
+        composer.fill("What a rocket!")
+        composer.press("Enter")
+        expect(studio.locator(".chat-list .msg", has_text="What a rocket!")).to_be_visible()
+
         # A second gift: five hearts. The host's top gifters change.
         tray.locator(".gift-option", has_text=heart.name).click()
         tray.locator(".gift-qty-item", has_text="×5").click()
@@ -205,6 +212,12 @@ def test_a_viewer_recharges_and_sends_gifts_and_the_host_sees_them(  # type: ign
         expect(host_board).to_be_visible()
         expect(first).to_contain_text("Dumpling Fan")
         expect(first.locator(".coins")).to_have_text("224")
+        # The chat keeps its gift lines, in time order with what was said.
+        lines = studio.locator(".chat-list .msg--gift, .chat-list .msg[data-id]")
+        expect(lines).to_have_count(3)
+        expect(lines.nth(0)).to_have_text(f"Dumpling Fan sent {rocket.emoji} Rocket ×1")
+        expect(lines.nth(1)).to_contain_text("What a rocket!")
+        expect(lines.nth(2)).to_have_text(f"Dumpling Fan sent {heart.emoji} Heart ×5")
         shoot(studio, "gifts-host-reloaded-1280")
 
         # The go-live page's report of this broadcast counts the gifts.

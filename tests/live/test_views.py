@@ -27,7 +27,15 @@ from live.models import LiveSession, Room, StreamKey
 from live.templatetags.live_tags import duration
 from live.views import ffmpeg_command, playlist_url
 from tests.clients import logged_in
-from tests.factories import FollowFactory, HostFactory, NoteFactory, UserFactory
+from tests.factories import (
+    FollowFactory,
+    FundedMemberFactory,
+    GiftSendFactory,
+    HostFactory,
+    NoteFactory,
+    RoomFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -77,6 +85,40 @@ def test_the_page_plays_the_public_stream_name_never_the_key(
     assert config["playlist"] == playlist_url(live_room)
     assert config["playlist"].endswith(f"/{live_room.stream_name}.m3u8")
     assert key not in response.content.decode()
+
+
+def test_the_page_brings_the_rooms_last_gifts_for_its_chat(client: Client, live_room: Room) -> None:
+    # Reloaded mid-broadcast, the chat keeps its gift lines (the websocket's
+    # hello brings the chat lines; gifts come live only from then on).
+    giver = FundedMemberFactory(username="giftgiver", coins=100_000)
+    sent = [
+        GiftSendFactory(sender=giver, host=live_room.host, room_id=live_room.pk, quantity=n + 1)
+        for n in range(selectors.RECENT_GIFTS + 3)
+    ]
+    elsewhere = RoomFactory()
+    GiftSendFactory(host=elsewhere.host, room_id=elsewhere.pk)
+    recent = room_config(client.get(reverse("live_room", args=[live_room.pk])))["recentGifts"]
+    assert [g["id"] for g in recent] == [s.pk for s in sent[-selectors.RECENT_GIFTS :]]
+    last = recent[-1]
+    assert last["type"] == "gift" and last["quantity"] == selectors.RECENT_GIFTS + 3
+    assert last["user"]["username"] == "giftgiver" and last["gift"]["name"] and last["ts"]
+    assert room_config(client.get(reverse("live_room", args=[elsewhere.pk])))["recentGifts"] != []
+
+
+def test_the_room_page_costs_the_same_queries_with_3_or_20_recent_gifts(
+    client: Client, live_room: Room
+) -> None:
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("live_room", args=[live_room.pk])).status_code == 200
+        return len(queries)
+
+    for _ in range(3):
+        GiftSendFactory(host=live_room.host, room_id=live_room.pk)
+    few = count()
+    for _ in range(17):
+        GiftSendFactory(host=live_room.host, room_id=live_room.pk)
+    assert count() == few
 
 
 def test_a_member_gets_the_composer_but_no_moderation(live_room: Room) -> None:
