@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -278,22 +279,66 @@ BARE_500 = (
 )
 
 
+BARE_503 = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    "<title>Back in a moment · Sprout</title></head><body>"
+    "<h1>Sprout is back in a moment</h1>"
+    "<p>A service this page needs is restarting. Nothing was lost: try again in a few "
+    "seconds.</p>"
+    '<p><a href="/">Back to Discover</a></p></body></html>'
+)
+
+
 def handler500(request: HttpRequest) -> HttpResponse:
+    """Django's last resort, called while the exception is being handled. A
+    failure that goes away by itself (``transient_error``: the database or
+    Redis restarting) answers 503 ``temporarily_unavailable`` with
+    ``Retry-After``, as the API views do, and as a page that says so."""
+    failure = sys.exc_info()[1]
+    transient = transient_error(failure) if failure is not None else None
+    if transient is not None:
+        logger.warning("Request failed for a transient reason: %r", failure)
+        return _transient_response(request, transient)
     if _is_api(request):
         return JsonResponse(
             error_body("server_error", "Something went wrong on our side; it has been logged."),
             status=500,
         )
+    return _error_page(request, 500, BARE_500, {})
+
+
+def _transient_response(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    retry_after = str(getattr(exc, "retry_after", None) or 1)
+    if _is_api(request):
+        response: HttpResponse = JsonResponse(
+            error_body(exc.code, exc.message, exc.fields), status=exc.status
+        )
+    else:
+        context = {
+            "code": exc.status,
+            "title": "Sprout is back in a moment",
+            "text": "A service this page needs is restarting. Nothing was lost: try again in a "
+            "few seconds.",
+        }
+        response = _error_page(request, exc.status, BARE_503, context)
+    response["Retry-After"] = retry_after
+    return response
+
+
+def _error_page(
+    request: HttpRequest, status: int, bare: str, context: dict[str, Any]
+) -> HttpResponse:
     from django.shortcuts import render
 
     try:
-        return render(request, "500.html", status=500)
+        return render(request, "500.html", context, status=status)
     except Exception:
         # A broken deployment (static files not collected: the manifest has
         # no entry for the page's CSS) breaks the error page too; the visitor
         # still gets a page rather than the server's bare text.
-        logger.exception("The 500 page could not be rendered")
-        return HttpResponse(BARE_500, status=500)
+        logger.exception("The %s page could not be rendered", status)
+        return HttpResponse(bare, status=status)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
