@@ -486,7 +486,8 @@ def _orphan_recordings(replay: Replay) -> list[tuple[str, str]]:
     stream = Room.objects.filter(pk=session.room_id).values_list("stream_name", flat=True).first()
     earliest = int(session.started_at.timestamp()) - ORPHAN_START_SLACK_SECONDS
     latest = session.ended_at.timestamp()
-    known = set(replay.sources.values_list("path", flat=True))
+    # Compared resolved: nginx may name the directory another way (a link).
+    known = {os.path.realpath(path) for path in replay.sources.values_list("path", flat=True)}
     found = []
     try:
         entries = sorted(os.scandir(record_dir), key=lambda entry: entry.name)
@@ -495,7 +496,7 @@ def _orphan_recordings(replay: Replay) -> list[tuple[str, str]]:
         return []
     for entry in entries:
         matched = _RECORDING_NAME.match(entry.name)
-        if matched is None or entry.path in known:
+        if matched is None or os.path.realpath(entry.path) in known:
             continue
         base, _, rendition = matched["stream"].partition("_")
         rendition = rendition or abr.SOURCE

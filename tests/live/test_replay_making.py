@@ -707,6 +707,32 @@ def test_the_sweep_takes_a_lost_recording_beside_the_reported_ones(
     assert ReplaySource.objects.filter(replay=replay).count() == 2
 
 
+def test_a_reported_recording_named_through_a_link_is_not_taken_twice(
+    flv_cache: dict[str, Path],
+    record_dir: Path,
+    replay_storage: Storage,
+    settings: Any,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # Django's setting names the directory through a link; nginx reported
+    # the recording under the real path.
+    linked = tmp_path / "rec-link"
+    linked.symlink_to(record_dir, target_is_directory=True)
+    settings.SPROUT_LIVE_RECORD_DIR = str(linked)
+    room, _, replay = ended_room(["src", "180p"])
+    start, _ = _broadcast_ago(replay, timedelta(minutes=20), timedelta(minutes=5))
+    reported = record_dir / f"{room.stream_name}_src-{start}.flv"
+    shutil.copyfile(flv_cache["320x180"], reported)
+    ReplaySource.objects.create(replay=replay, rendition="src", path=str(reported))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert replays.replays_sweep() == 1
+    assert ReplaySource.objects.filter(replay=replay).count() == 1
+    replay.refresh_from_db()
+    assert replay.state == Replay.State.READY, replay.error
+    assert [r["name"] for r in replay.renditions] == ["src"]
+
+
 def test_without_a_record_directory_the_sweep_looks_nowhere(
     flv_cache: dict[str, Path], tmp_path: Path, settings: Any, replay_storage: Storage
 ) -> None:
