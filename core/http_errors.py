@@ -279,13 +279,16 @@ BARE_500 = (
 )
 
 
+# What a page that failed for a transient reason says (core.errors.transient_error).
+BACK_SOON_TITLE = "Sprout is back in a moment"
+BACK_SOON_TEXT = (
+    "A service this page needs is restarting. Nothing was lost: try again in a few seconds."
+)
 BARE_503 = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8">'
     '<meta name="viewport" content="width=device-width, initial-scale=1">'
     "<title>Back in a moment · Sprout</title></head><body>"
-    "<h1>Sprout is back in a moment</h1>"
-    "<p>A service this page needs is restarting. Nothing was lost: try again in a few "
-    "seconds.</p>"
+    f"<h1>{BACK_SOON_TITLE}</h1><p>{BACK_SOON_TEXT}</p>"
     '<p><a href="/">Back to Discover</a></p></body></html>'
 )
 
@@ -315,12 +318,7 @@ def _transient_response(request: HttpRequest, exc: DomainError) -> HttpResponse:
             error_body(exc.code, exc.message, exc.fields), status=exc.status
         )
     else:
-        context = {
-            "code": exc.status,
-            "title": "Sprout is back in a moment",
-            "text": "A service this page needs is restarting. Nothing was lost: try again in a "
-            "few seconds.",
-        }
+        context = {"code": exc.status, "title": BACK_SOON_TITLE, "text": BACK_SOON_TEXT}
         response = _error_page(request, exc.status, BARE_503, context)
     response["Retry-After"] = retry_after
     return response

@@ -270,7 +270,7 @@ class GiftSend(models.Model):
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["host", "-created_at"]),
-            # A room's last gifts (every live room connection's hello).
+            # A room's last gifts (every live room page's chat).
             models.Index(fields=["room_id", "-id"], name="wallet_gift_room_recent"),
         ]
 

@@ -77,13 +77,13 @@ def session_cash(session: LiveSession) -> dict[str, Any]:
     }
 
 
-#: How many of a room's last gifts a connection's hello carries.
+#: How many of a room's last gifts the room page carries for its chat.
 RECENT_GIFTS = 20
 
 
 def room_recent_gifts(room_id: int, limit: int = RECENT_GIFTS) -> list[events.GiftEvent]:
     """The room's last ``limit`` gift events, oldest first: the gift lines
-    of the chat a page opening (or reconnecting to) the room shows."""
+    of the chat the room page opens with."""
     if limit <= 0:
         return []
     sends = list(

@@ -63,15 +63,21 @@ def replay_begin(session: LiveSession) -> Replay:
     return replay
 
 
-def _stream_room(stream_name: str) -> tuple[Room, str]:
-    """The room and rendition of nginx's stream name: ``<room.stream_name>``
-    (the source) or ``<room.stream_name>_<rendition>``."""
-    name = stream_name if isinstance(stream_name, str) else ""
+def _split_stream(name: str) -> tuple[str, str]:
+    """The room's stream name and the rendition in nginx's stream name:
+    ``<room.stream_name>`` (the source) or ``<room.stream_name>_<rendition>``."""
     base, _, rendition = name.partition("_")
+    return base, rendition or abr.SOURCE
+
+
+def _stream_room(stream_name: str) -> tuple[Room, str]:
+    """The room and rendition of nginx's stream name (``_split_stream``)."""
+    name = stream_name if isinstance(stream_name, str) else ""
+    base, rendition = _split_stream(name)
     room = Room.objects.filter(stream_name=base).first() if base else None
     if room is None:
         raise RecordingRefused(f"No room streams as {name!r}.", code="recording_stream_unknown")
-    return room, rendition or abr.SOURCE
+    return room, rendition
 
 
 def _check_recording(path: str, stream_name: str) -> str:
@@ -471,11 +477,11 @@ _RECORDING_NAME = re.compile(
 )
 
 
-def _orphan_recordings(replay: Replay) -> list[tuple[str, str]]:
+def _orphan_recordings(replay: Replay) -> list[tuple[str, str, str]]:
     """Recordings of the replay's session lying in ``SPROUT_LIVE_RECORD_DIR``
     that Django was never told about (``on_record_done`` is sent once: a web
-    process restarting as the broadcast ended loses it): ``(rendition,
-    path)`` of each ``<stream>[_<rendition>]-<unix time>.flv`` of the room's
+    process restarting as the broadcast ended loses it): ``(stream name,
+    rendition, path)`` of each ``<stream>[_<rendition>]-<unix time>.flv`` of the room's
     stream and an expected rendition whose time suffix (when nginx opened it)
     falls within the session, not yet a source. Without a record directory
     set there is nowhere to look."""
@@ -498,20 +504,18 @@ def _orphan_recordings(replay: Replay) -> list[tuple[str, str]]:
         matched = _RECORDING_NAME.match(entry.name)
         if matched is None or os.path.realpath(entry.path) in known:
             continue
-        base, _, rendition = matched["stream"].partition("_")
-        rendition = rendition or abr.SOURCE
+        base, rendition = _split_stream(matched["stream"])
         if base != stream or rendition not in replay.expected_renditions:
             continue
         if earliest <= int(matched["at"]) <= latest:
-            found.append((rendition, entry.path))
+            found.append((matched["stream"], rendition, entry.path))
     return found
 
 
 def _adopt_orphans(replay: Replay) -> None:
     """Make the replay's lost recordings (``_orphan_recordings``) sources,
     under its row lock, checked like the ones nginx reports."""
-    for rendition, path in _orphan_recordings(replay):
-        name = os.path.basename(path).rpartition("-")[0]
+    for name, rendition, path in _orphan_recordings(replay):
         try:
             checked = _check_recording(path, name)
         except RecordingRefused as exc:

@@ -18,7 +18,7 @@
 // - every frame is also dispatched as a `live:event` DOM event on the room's
 //   root, for the parts of the page other apps add (live.extensions.room_panels).
 import {
-  compact, createGiftLayer, createHeartLayer, giftArt, motionAllowed, shownName,
+  compact, createGiftLayer, createHeartLayer, giftArt, giftLineText, motionAllowed, shownName,
 } from "./room-effects.js";
 import { toast } from "./ui.js";
 import { createHlsSource } from "./video.js";
@@ -114,8 +114,9 @@ function initRoom(root, config) {
   const topup = createTopup();
   const gifts = createGifts();
   createFollow();
-  // The gift lines of the chat so far; the hello brings its chat lines.
-  for (const event of config.recentGifts || []) gifts.shown(event);
+  // The gift lines of the chat so far (without their show); the hello
+  // brings its chat lines.
+  for (const event of config.recentGifts || []) chat.gift(event);
 
   applyRoomState(roomState, { initial: true });
   wireControls();
@@ -832,12 +833,10 @@ function initRoom(root, config) {
       gift(event) {
         const id = Number(event.id || 0);
         if (id && list.querySelector(`.msg--gift[data-gift="${id}"]`)) return;
-        const gift = event.gift || {};
-        const text = `sent ${gift.emoji ? `${gift.emoji} ` : ""}${gift.name || "a gift"} ×${event.quantity}`;
         const item = el("li", "msg msg--gift");
         if (id) item.dataset.gift = String(id);
         stamp(item, event);
-        item.append(el("strong", "", shownName(event.user)), document.createTextNode(` ${text}`));
+        item.append(el("strong", "", shownName(event.user)), document.createTextNode(` ${giftLineText(event)}`));
         append(item);
       },
     };
@@ -1075,10 +1074,6 @@ function initRoom(root, config) {
         chat.gift(event);
         animator.animate(event);
       },
-      // A gift sent before the page opened: its line, without the show.
-      shown(event) {
-        chat.gift(event);
-      },
       acknowledged(event) {
         const entry = finish(event.idempotency_key);
         setBalance(event.balance);
@@ -1297,7 +1292,7 @@ function createPlayer(video, config, { onView }) {
 
   function retry(message) {
     if (!running) return;
-    teardown();
+    source.detach();
     onView("starting");
     say(message);
     clearTimeout(timer);
@@ -1321,10 +1316,6 @@ function createPlayer(video, config, { onView }) {
       isStale: () => !running || token !== generation,
     });
     if (how === "unsupported") onView("unsupported");
-  }
-
-  function teardown() {
-    source.detach();
   }
 
   video.addEventListener("playing", () => {
@@ -1351,7 +1342,7 @@ function createPlayer(video, config, { onView }) {
       running = false;
       generation += 1;
       clearTimeout(timer);
-      teardown();
+      source.detach();
     },
   };
 }

@@ -18,7 +18,7 @@
 //   playing and when the page goes away (fetch keepalive: sendBeacon cannot
 //   carry the CSRF header);
 // - the host's and moderators' settings, a sheet on a phone.
-import { compact, createGiftLayer, createHeartLayer, shownName } from "./room-effects.js";
+import { compact, createGiftLayer, createHeartLayer, giftLineText, shownName } from "./room-effects.js";
 import { createHlsSource } from "./video.js";
 
 const root = document.querySelector("[data-replay]");
@@ -193,12 +193,8 @@ function createChat(config) {
 
   function line(event) {
     if (event.type === "gift") {
-      const gift = event.gift || {};
       const item = el("li", "msg msg--gift");
-      item.append(
-        el("strong", "", shownName(event.user)),
-        document.createTextNode(` sent ${gift.emoji ? `${gift.emoji} ` : ""}${gift.name || "a gift"} ×${event.quantity}`),
-      );
+      item.append(el("strong", "", shownName(event.user)), document.createTextNode(` ${giftLineText(event)}`));
       return item;
     }
     const user = event.user || {};

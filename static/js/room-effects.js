@@ -32,6 +32,13 @@ export function shownName(user) {
   return user?.display_name || user?.username || "someone";
 }
 
+// What a gift's line in the chat says after the sender's name, in the live
+// room and in a replay alike.
+export function giftLineText(event) {
+  const gift = event.gift || {};
+  return `sent ${gift.emoji ? `${gift.emoji} ` : ""}${gift.name || "a gift"} ×${event.quantity}`;
+}
+
 function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
