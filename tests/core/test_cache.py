@@ -50,3 +50,32 @@ def test_the_shared_client_is_safe_across_threads() -> None:
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+def test_cache_objects_of_other_threads_and_requests_share_the_client() -> None:
+    """Django builds a cache object per thread and, under ASGI, per request
+    context; each used to build its own client and pool, so each request
+    opened a new connection to Redis. They share the process's now."""
+    import redis
+    from django.conf import settings
+    from django.core.cache import caches
+
+    cache.set("core:cache:warm", 1, 30)  # this thread's client is connected
+    main_client = caches["default"]._cache  # type: ignore[attr-defined]
+    server = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+    before = server.info("stats")["total_connections_received"]
+    seen: list[object] = []
+
+    def request() -> None:
+        # What a new thread (or a new ASGI request's context) gets.
+        seen.append(caches["default"]._cache)  # type: ignore[attr-defined]
+        cache.set("core:cache:other-thread", 2, 30)
+        assert cache.get("core:cache:other-thread") == 2
+
+    for _ in range(5):
+        thread = threading.Thread(target=request)
+        thread.start()
+        thread.join()
+    assert all(client is main_client for client in seen)
+    # The warm connection served them all (the info call's own is the one).
+    assert server.info("stats")["total_connections_received"] - before <= 1
