@@ -5,7 +5,9 @@ same refusals (CSRF, authentication, validation)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -17,7 +19,7 @@ from django.core.handlers.asgi import ASGIHandler
 from django.db import connections
 from rest_framework.authtoken.models import Token
 
-from core.asgi_http import OneHopASGIHandler
+from core.asgi_http import OneHopASGIHandler, RequestThreads
 from tests.factories import UserFactory
 
 # The handler is the kernel's; the requests it is checked with post gifts
@@ -102,3 +104,50 @@ async def test_a_form_post_without_its_csrf_token_is_refused_by_both() -> None:
             [(b"content-type", b"application/x-www-form-urlencoded")],
         )
         assert response["status"] == 403
+
+
+async def test_requests_reuse_their_thread_one_request_at_a_time() -> None:
+    """Each request still runs on a thread of its own, and that thread then
+    serves later requests instead of a new one being started per request."""
+    handler = OneHopASGIHandler()
+    assert (await call(handler, "GET", "/healthz"))["status"] == 200
+    # An executor rejoins the idle set from its thread, through the loop.
+    await _until(lambda: bool(handler.threads.idle))
+    (first,) = handler.threads.idle
+    ident = first.submit(threading.get_ident).result(5)
+    assert (await call(handler, "GET", "/healthz"))["status"] == 200
+    await _until(lambda: bool(handler.threads.idle))
+    assert list(handler.threads.idle) == [first]
+    assert first.submit(threading.get_ident).result(5) == ident
+
+
+async def test_a_thread_left_busy_is_not_lent_until_its_work_is_done() -> None:
+    """A request whose client went away can leave its view running on its
+    thread: the next request gets another thread meanwhile."""
+    threads = RequestThreads(kept=1)
+    busy = threads.lend()
+    release = threading.Event()
+    busy.submit(release.wait, 10)
+    threads.give_back(busy)
+    other = threads.lend()
+    assert other is not busy
+    assert other.submit(lambda: True).result(5)  # not queued behind the busy one
+    await asyncio.sleep(0.05)
+    assert not threads.idle  # still busy
+    release.set()
+    await _until(lambda: bool(threads.idle))
+    assert list(threads.idle) == [busy]
+    # Beyond what is kept, a returned thread ends.
+    threads.give_back(other)
+    await _until(lambda: other._shutdown)  # type: ignore[attr-defined]
+    assert list(threads.idle) == [busy]
+    assert threads.lend() is busy
+    busy.shutdown()
+
+
+async def _until(condition: Any) -> None:
+    for _ in range(300):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("not within 3 s")
