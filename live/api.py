@@ -20,7 +20,12 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework import status
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import (
+    SAFE_METHODS,
+    AllowAny,
+    IsAuthenticated,
+    IsAuthenticatedOrReadOnly,
+)
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -619,10 +624,27 @@ class SessionReplayWatchView(APIView):
 
 class RoomGiftView(APIView):
     """``POST /api/v1/live/rooms/{id}/gifts/``: the websocket ``gift`` frame
-    over HTTP. The sender is always the caller."""
+    over HTTP. The sender is always the caller. ``GET``: the room's last
+    gifts (public, as the room's events are), which a room page whose
+    connection was away asks for when it is back."""
 
-    permission_classes = [IsAuthenticated]
-    throttle_scope = "writes"
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    @property
+    def throttle_scope(self) -> str | None:
+        # Sending is a write; reading is throttled as any read.
+        return None if self.request.method in SAFE_METHODS else "writes"
+
+    @extend_schema(
+        responses={200: s.RoomGiftsRecentSerializer, 404: ERROR},
+        summary="A room's last gifts",
+        description=f"The room's last {selectors.RECENT_GIFTS} gift events, oldest first, "
+        "each exactly the websocket `gift` event the room got: what the room page opens "
+        "with, and asks for again after its connection was away (the `hello` of a "
+        "reconnect brings the chat said meanwhile, not the gifts).",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(selectors.room_gifts_recent(pk))
 
     @extend_schema(
         request=s.GiftSendInput,

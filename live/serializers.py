@@ -250,6 +250,43 @@ class GiftSentSerializer(serializers.Serializer):
     replayed = serializers.BooleanField(help_text="True: an earlier send with this key.")
 
 
+class EventUserSerializer(serializers.Serializer):
+    """A member as the room's events name them (``live.events.user_brief``)."""
+
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    display_name = serializers.CharField()
+
+
+class GiftBriefSerializer(serializers.Serializer):
+    """A gift as the room's events show it (``live.events.GiftBrief``)."""
+
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    coins = serializers.IntegerField(help_text="Price of one, in coins.")
+    animation_tier = serializers.IntegerField(
+        help_text="1 small (inline), 2 medium (banner), 3 large (full screen)."
+    )
+    emoji = serializers.CharField(help_text="Shown when there is no image.")
+    image = serializers.CharField(help_text="A URL, or empty.")
+
+
+class GiftEventSerializer(serializers.Serializer):
+    """The room's ``gift`` websocket event, exactly as the room got it."""
+
+    type = serializers.ChoiceField(choices=["gift"])
+    id = serializers.IntegerField(help_text="The send's id: one gift line per id.")
+    user = EventUserSerializer()
+    gift = GiftBriefSerializer()
+    quantity = serializers.IntegerField()
+    coins = serializers.IntegerField(help_text="The whole send's coins.")
+    ts = serializers.DateTimeField()
+
+
+class RoomGiftsRecentSerializer(serializers.Serializer):
+    gifts = GiftEventSerializer(many=True, help_text="The room's last gifts, oldest first.")
+
+
 class RoomLeaderboardSerializer(serializers.Serializer):
     session_id = serializers.IntegerField(allow_null=True)
     top = serializers.ListField(child=serializers.DictField())

@@ -64,6 +64,7 @@ ME_API = "/api/v1/me"
 RESTRICTIONS_API = "/api/v1/live/rooms/{room_id}/restrictions/"
 MESSAGE_API = "/api/v1/live/messages/{message_id}/"
 LEADERBOARD_API = "/api/v1/live/rooms/{room_id}/leaderboard/"
+ROOM_GIFTS_API = "/api/v1/live/rooms/{room_id}/gifts/"
 RECHARGE_API = "/api/v1/wallet/recharge"
 TIMELINE_API = "/api/v1/live/sessions/{session_id}/timeline"
 REPLAY_WATCH_API = "/api/v1/live/sessions/{session_id}/replay/watch"
@@ -189,6 +190,7 @@ def _room_config(request: HttpRequest, detail: selectors.RoomDetail) -> dict[str
             "restrictions": RESTRICTIONS_API.format(room_id=room.pk),
             "message": MESSAGE_API,
             "leaderboard": LEADERBOARD_API.format(room_id=room.pk),
+            "roomGifts": ROOM_GIFTS_API.format(room_id=room.pk),
             "recharge": RECHARGE_API,
             "follow": FOLLOW_API.format(username=room.host.username),
         },

@@ -356,6 +356,7 @@ RULES: dict[str, Rule] = {
         reason="any member sends a gift to a live room",
         body=lambda w: {"gift": "rose", "idempotency_key": _key()},
     ),
+    "live_rooms_gifts_retrieve": Rule(PUBLIC, target="room"),
     "live_rooms_leaderboard_retrieve": Rule(PUBLIC, target="room"),
     "live_rooms_moderators_list": Rule(PUBLIC, target="room"),
     "live_rooms_moderators_create": Rule(

@@ -94,6 +94,16 @@ def room_recent_gifts(room_id: int, limit: int = RECENT_GIFTS) -> list[events.Gi
     return [gift_event(send) for send in reversed(sends)]
 
 
+def room_gifts_recent(room_id: int) -> dict[str, list[events.GiftEvent]]:
+    """``{gifts}``: the room's last gift events, oldest first, as the room
+    page opens with them, for a page whose connection was away (a reconnect's
+    ``hello`` brings the chat said meanwhile, not the gifts). NotFound for an
+    unknown room."""
+    if not 0 < room_id <= MAX_ID or not Room.objects.filter(pk=room_id).exists():
+        raise NotFound("This room does not exist.")
+    return {"gifts": room_recent_gifts(room_id)}
+
+
 def gift_event(send: GiftSend) -> events.GiftEvent:
     """The room's ``gift`` event for a send (its gift and sender loaded): as
     the room gets it live and as a replay's timeline plays it back."""

@@ -219,7 +219,10 @@ function initRoom(root, config) {
     }
   }
 
+  let hellos = 0;
+
   function onHello(event) {
+    hellos += 1;
     if (event.you) {
       Object.assign(you, event.you);
       you.moderator = Boolean(event.you.moderator);
@@ -227,10 +230,26 @@ function initRoom(root, config) {
     setViewers(event.viewers);
     hearts.reset(event.hearts);
     chat.merge(event.recent || []);
+    if (hellos > 1) fillGifts();
     gifts.resend();
     gifts.refreshLeaderboard(); // frames missed while away (or before the page opened)
     if (event.room?.state && event.room.state !== roomState) applyRoomState(event.room.state);
     updateComposer();
+  }
+
+  // A reconnect's hello brings the chat said while this page was away, not
+  // the gifts sent meanwhile: their lines come from the room's last gifts
+  // (GET .../gifts/), each once and in its place.
+  async function fillGifts() {
+    if (!config.api.roomGifts) return;
+    try {
+      const response = await fetch(config.api.roomGifts, {
+        headers: { Accept: "application/json" }, credentials: "same-origin",
+      });
+      if (!response.ok) return; // no wallet on this site (404)
+      const data = await response.json();
+      for (const event of data?.gifts || []) chat.gift(event);
+    } catch { /* the next reconnect asks again */ }
   }
 
   function onModeration(event) {

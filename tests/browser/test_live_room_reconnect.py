@@ -1,6 +1,6 @@
 """The room page survives its socket being dropped by the server (a worker
 or its Redis restarting): it reconnects with backoff and jitter, and shows a
-chat line said while it was away, once, in its place.
+chat line said and a gift sent while it was away, once, in their place.
 
 Playwright routes the page's websocket through the test
 (``page.route_web_socket``: each socket the page opens is connected to the
@@ -10,11 +10,14 @@ refuse its reconnects for a while (as a server that is still down), then
 let them through. Meanwhile a line is said in the room (it is in the
 database, the room's recent buffer); the reconnect's ``hello`` brings it and
 the page shows it exactly once, after the line said before, and the line it
-already showed is not repeated.
+already showed is not repeated. A gift sent meanwhile is not in the hello:
+the page asks for the room's last gifts when it is back and shows its line
+once, between the two chat lines, beside the gift line it had already.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from itertools import pairwise
 from typing import Any
@@ -23,7 +26,8 @@ import pytest
 
 from tests.browser import test_live_room as live_room
 from tests.browser.test_live_room import open_context
-from tests.factories import ChatMessageFactory, RoomFactory, UserFactory
+from tests.factories import ChatMessageFactory, FundedMemberFactory, RoomFactory, UserFactory
+from tests.factories.wallet import gift_catalog
 
 pytestmark = [
     pytest.mark.browser,
@@ -40,8 +44,19 @@ def test_the_page_reconnects_and_shows_what_was_said_meanwhile_once(  # type: ig
 ):
     from playwright.sync_api import expect
 
+    from live.services.gifts import room_gift_send_unpublished
+
     room = RoomFactory(live=True, title="Dumplings from scratch")
     author = UserFactory(username="dumpling_fan")
+    gift_catalog()
+    fan = FundedMemberFactory(display_name="Noodle Fan", coins=500)
+
+    def send(slug: str) -> None:
+        room_gift_send_unpublished(
+            sender=fan, room_id=room.pk, gift_slug=slug, quantity=1, idempotency_key=slug
+        )
+
+    send("coffee")
     ChatMessageFactory(room=room, user=author, text="said before the drop")
 
     sockets: list[Any] = []
@@ -70,6 +85,7 @@ def test_the_page_reconnects_and_shows_what_was_said_meanwhile_once(  # type: ig
     dropped_at = time.monotonic()
     sockets[-1].close(code=1012, reason="service restart")
     expect(conn).not_to_have_text("Connected")
+    send("rose")
     ChatMessageFactory(room=room, user=author, text="said while you were away")
     page.wait_for_timeout(REFUSE_SECONDS * 1000)
     refusing["on"] = False
@@ -77,6 +93,16 @@ def test_the_page_reconnects_and_shows_what_was_said_meanwhile_once(  # type: ig
     expect(conn).to_have_text("Connected", timeout=30_000)
     back_after = time.monotonic() - dropped_at
     expect(lines).to_have_text(["said before the drop", "said while you were away"])
+    # The gift sent meanwhile, once, in its place; the one shown before, not again.
+    shown = page.locator("[data-chat-list] .msg")
+    expect(shown).to_have_text(
+        [
+            re.compile("Noodle Fan sent 🎁 Coffee ×1"),
+            re.compile("said before the drop"),
+            re.compile("Noodle Fan sent 🎁 Rose ×1"),
+            re.compile("said while you were away"),
+        ]
+    )
     retries = [b - a for a, b in pairwise(attempts[1:])]
     # It retried while refused (backoff, not a tight loop), and came back.
     assert 2 <= len(attempts) - 1 <= 6, attempts

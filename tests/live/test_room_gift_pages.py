@@ -2,8 +2,10 @@
 what it brought in gifts (its *cash* column) beside the traffic; the room
 page offers the gift tray to members but not to the host (a host cannot gift
 themselves), and hands its script the leaderboard's address, so a page
-opened mid-live shows the top gifters at once (tests/browser/test_live_gifts
-.py drives both in Chromium)."""
+opened mid-live shows the top gifters at once, and the room's last gifts'
+address, so a page whose connection was away shows the gifts sent meanwhile
+(tests/browser/test_live_gifts.py and test_live_room_reconnect.py drive them
+in Chromium)."""
 
 from __future__ import annotations
 
@@ -108,3 +110,63 @@ def test_the_room_page_hands_its_script_the_leaderboard(
     assert [(row["user"]["display_name"], row["coins"]) for row in board["top"]] == [
         ("Dumpling Fan", 20)
     ]
+
+
+def test_the_room_page_hands_its_script_the_rooms_last_gifts(
+    client: Client, host: User, live_room: Room
+) -> None:
+    gift_catalog()
+    fan = FundedMemberFactory(username="dumpling_fan", display_name="Dumpling Fan", coins=500)
+    sent = [
+        live_gifts.room_gift_send_unpublished(
+            sender=fan, room_id=live_room.pk, gift_slug=slug, quantity=1, idempotency_key=slug
+        )
+        for slug in ("coffee", "rose", "rocket")
+    ]
+
+    url = room_config(client.get(live_room.get_absolute_url()))["api"]["roomGifts"]
+
+    assert url == f"/api/v1/live/rooms/{live_room.pk}/gifts/"
+    response = client.get(url)  # a visitor: the room's events are public
+    assert response.status_code == 200
+    gifts = response.json()["gifts"]
+    # Oldest first, each the websocket's gift event, as the page opens with.
+    assert [event["id"] for event in gifts] == [gift.result.gift_send_id for gift in sent]
+    assert gifts == room_config(client.get(live_room.get_absolute_url()))["recentGifts"]
+    first = gifts[0]
+    assert first["type"] == "gift"
+    assert first["user"] == {
+        "id": fan.pk,
+        "username": "dumpling_fan",
+        "display_name": "Dumpling Fan",
+    }
+    assert (first["gift"]["slug"], first["quantity"], first["coins"]) == ("coffee", 1, 10)
+
+
+def test_the_rooms_last_gifts_of_an_unknown_room_are_a_404(client: Client) -> None:
+    for pk in (987654, 0):
+        response = client.get(f"/api/v1/live/rooms/{pk}/gifts/")
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "not_found"
+
+
+def test_reading_the_last_gifts_is_not_a_write(live_room: Room) -> None:
+    """Sending still needs a member and counts against the writes
+    throttle; reading the list is an ordinary read."""
+    view = live_gifts_view()
+    view.request = type("R", (), {"method": "GET"})()
+    assert view.throttle_scope is None
+    view.request = type("R", (), {"method": "POST"})()
+    assert view.throttle_scope == "writes"
+    response = Client().post(
+        f"/api/v1/live/rooms/{live_room.pk}/gifts/",
+        {"gift": "coffee", "quantity": 1, "idempotency_key": "k"},
+        content_type="application/json",
+    )
+    assert response.status_code == 401
+
+
+def live_gifts_view() -> object:
+    from live.api import RoomGiftView
+
+    return RoomGiftView()
