@@ -153,20 +153,18 @@ def test_the_rooms_last_gifts_of_an_unknown_room_are_a_404(client: Client) -> No
 def test_reading_the_last_gifts_is_not_a_write(live_room: Room) -> None:
     """Sending still needs a member and counts against the writes
     throttle; reading the list is an ordinary read."""
-    view = live_gifts_view()
-    view.request = type("R", (), {"method": "GET"})()
-    assert view.throttle_scope is None
-    view.request = type("R", (), {"method": "POST"})()
-    assert view.throttle_scope == "writes"
+    from rest_framework.test import APIRequestFactory
+
+    from live.api import RoomGiftView
+
+    factory = APIRequestFactory()
+    for method, scope in (("get", None), ("post", "writes")):
+        view = RoomGiftView()
+        view.request = getattr(factory, method)("/")
+        assert view.throttle_scope == scope
     response = Client().post(
         f"/api/v1/live/rooms/{live_room.pk}/gifts/",
         {"gift": "coffee", "quantity": 1, "idempotency_key": "k"},
         content_type="application/json",
     )
     assert response.status_code == 401
-
-
-def live_gifts_view() -> object:
-    from live.api import RoomGiftView
-
-    return RoomGiftView()
