@@ -522,7 +522,8 @@ def measure_websocket(database_url: str, redis_url: str, *, clients: int, second
         client = Client()
         client.force_login(member)
         cookies.append(client.cookies[settings.SESSION_COOKIE_NAME].value)
-    with bench_server(database_url, redis_url, workers=workers) as server:
+    extra_env = {"BENCH_GIFT_PROFILE": str(Path(profile).resolve())} if profile else {}
+    with bench_server(database_url, redis_url, workers=workers, extra_env=extra_env) as server:
 
         async def sender(index: int, cookie: str, start: float) -> tuple[int, int]:
             from websockets.asyncio.client import connect
@@ -556,10 +557,13 @@ def measure_websocket(database_url: str, redis_url: str, *, clients: int, second
 
         server_cpu = _tree_cpu_seconds(server.pid)
         client_cpu = time.process_time()
-        totals = asyncio.run(run_all())
+        with _profiling(server, profile):
+            totals = asyncio.run(run_all())
         client_cpu = time.process_time() - client_cpu
         server_cpu = _tree_cpu_seconds(server.pid) - server_cpu
     acked = sum(t[0] for t in totals)
+    if profile:
+        _profile_report(profile, acked)
     # The connecting second or three is in both CPU figures, a little.
     print(
         f"  (websocket: server CPU {1000 * server_cpu / max(acked, 1):.2f} ms/gift, "
@@ -567,6 +571,22 @@ def measure_websocket(database_url: str, redis_url: str, *, clients: int, second
         f"{1000 * client_cpu / max(acked, 1):.2f} ms/gift)"
     )
     return acked / seconds, acked, sum(t[1] for t in totals)
+
+
+@contextlib.contextmanager
+def _profiling(server: subprocess.Popen[bytes], profile: str) -> Iterator[None]:
+    """With ``profile`` (a file), cProfile the server's worker over the block
+    (``bench.gift_ws_settings``: SIGUSR1 starts, SIGUSR2 writes the file)."""
+    if profile:
+        server.send_signal(signal.SIGUSR1)
+    yield
+    if profile:
+        Path(profile).unlink(missing_ok=True)
+        server.send_signal(signal.SIGUSR2)
+        for _ in range(100):
+            if Path(profile).exists():
+                break
+            time.sleep(0.1)
 
 
 def measure_http(database_url: str, redis_url: str, *, clients: int, seconds: float,
@@ -623,18 +643,10 @@ def measure_http(database_url: str, redis_url: str, *, clients: int, seconds: fl
 
     extra_env = {"BENCH_GIFT_PROFILE": str(Path(profile).resolve())} if profile else {}
     with bench_server(database_url, redis_url, workers=workers, extra_env=extra_env) as server:
-        if profile:
-            server.send_signal(signal.SIGUSR1)  # bench.gift_ws_settings: profile from now
         server_cpu = _tree_cpu_seconds(server.pid)
-        totals = asyncio.run(run_all())
+        with _profiling(server, profile):
+            totals = asyncio.run(run_all())
         server_cpu = _tree_cpu_seconds(server.pid) - server_cpu
-        if profile:
-            Path(profile).unlink(missing_ok=True)
-            server.send_signal(signal.SIGUSR2)  # ... to now, written to the file
-            for _ in range(100):
-                if Path(profile).exists():
-                    break
-                time.sleep(0.1)
     sent = sum(t[0] for t in totals)
     if profile:
         _profile_report(profile, sent)
@@ -789,7 +801,8 @@ def main() -> None:
     parser.add_argument(
         "--profile",
         default="",
-        help="with --http: cProfile the worker over the run into this file and print its summary",
+        help="cProfile the worker over the --http run into this file (the --websocket run's"
+        " into FILE.websocket) and print its summary",
     )
     parser.add_argument(
         "--one-hop",
@@ -886,7 +899,9 @@ def main() -> None:
         connection.close()
         rate, sent, failed = measure_served(
             database_url, args.redis_url, clients=served_clients, seconds=args.seconds,
-            workers=args.workers, profile=args.profile if kind == "http" else "",
+            workers=args.workers,
+            profile=(args.profile + (".websocket" if kind == "websocket" else ""))
+            if args.profile else "",
         )  # fmt: skip
         app_sent += sent
         gifts_in_batches, batches = batch_sizes(last_send)
