@@ -14,6 +14,7 @@ keeps one per event loop. Settings: ``SPROUT_GIFT_BATCH_WINDOW_SECONDS``,
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import threading
 import time
@@ -269,7 +270,11 @@ class GiftBatcher[R, A]:
             self.gifts += len(batch)
             self.largest = max(self.largest, len(batch))
             metrics.GIFT_BATCH_SIZE.observe(len(batch))
-            task = loop.create_task(self._run(batch))
+            # A batch is everyone's: it runs in a context of its own, not in
+            # that of the request or socket whose gift happened to start it
+            # (which ends before the batch's broadcast may: an HTTP request's
+            # thread-sensitive context refuses calls made after it exits).
+            task = loop.create_task(self._run(batch), context=contextvars.Context())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
