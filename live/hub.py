@@ -12,9 +12,14 @@ served by one :class:`RoomHub` per process:
   ``SPROUT_LIVE_TICK_SECONDS``), and the frame (one event, or a ``batch`` of
   all the tick's events) is written to every local connection at once,
   straight to the server's own send (:class:`ServerSend`); a big room's
-  tick grows so that it costs a process at most
-  ``SPROUT_LIVE_ROOM_FRAMES_PER_SECOND`` frames (the events ride in fewer,
-  fuller batches);
+  tick grows so that the room costs at most
+  ``SPROUT_LIVE_ROOM_FRAMES_PER_SECOND`` frames a second (the events ride in
+  fewer, fuller batches). The room's size is its sockets over every process
+  (each reports its own once a second, ``live.state``), so every viewer of
+  a room gets the same cadence whichever process serves them, and a room
+  split over N processes costs each of them 1/N of its frames: adding
+  processes adds no cost per event (``docs/performance.md``, "A room across
+  processes");
 - a connection whose socket pushes back gets a bounded backlog drained by
   its own writer task; a viewer whose backlog is full is disconnected and
   counted, never allowed to slow the room;
@@ -64,8 +69,9 @@ logger = logging.getLogger("sprout.live")
 PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 LAYER_MESSAGE = "live.event"
 CLOSE_TOO_SLOW = 4008
-# What one room may cost a process in frames a second before its tick grows
-# (2,000 viewers: a 100 ms tick; ../shared/PERFORMANCE.md, docs/performance.md).
+# What one room may cost in frames a second, over all its processes, before
+# its tick grows (2,000 viewers: a 100 ms tick; ../shared/PERFORMANCE.md,
+# docs/performance.md).
 ROOM_FRAMES_PER_SECOND = 20_000
 
 
@@ -231,6 +237,8 @@ class RoomHub:
         self.tasks: list[asyncio.Task[None]] = []
         self.hearts_sent = -1
         self.viewers_sent = -1
+        # The room's open sockets in the other processes, as of the last report.
+        self.other_sockets = 0
         # The viewer keys of this process's last report (live.state counts
         # distinct viewers across processes; those gone since are taken out).
         self.reported: set[str] = set()
@@ -282,6 +290,7 @@ class RoomHub:
             await room_state().report_viewers(
                 self.room_id, PROCESS_ID, 0, keys=(), gone=self.reported
             )
+            await room_state().report_sockets(self.room_id, PROCESS_ID, 0)
         except Exception as exc:  # Redis away: the report expires by itself
             logger.warning("live room %s could not report its viewers gone: %r", self.room_id, exc)
 
@@ -456,11 +465,13 @@ class RoomHub:
 
     def tick(self) -> float:
         """Seconds between frames: ``SPROUT_LIVE_TICK_SECONDS``, longer in a
-        room big enough that one frame per viewer per tick would cost more
-        than ``SPROUT_LIVE_ROOM_FRAMES_PER_SECOND`` in this process."""
+        room big enough that one frame per socket per tick would cost more
+        than ``SPROUT_LIVE_ROOM_FRAMES_PER_SECOND``: the room's sockets over
+        every process (this one's own count at once, the others' as of
+        their last report)."""
         shortest = _setting("SPROUT_LIVE_TICK_SECONDS", 0.05)
         budget = _setting("SPROUT_LIVE_ROOM_FRAMES_PER_SECOND", ROOM_FRAMES_PER_SECOND)
-        return max(shortest, len(self.connections) / budget)
+        return max(shortest, (len(self.connections) + self.other_sockets) / budget)
 
     async def _flush_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -503,6 +514,9 @@ class RoomHub:
                         self.room_id, PROCESS_ID, len(keys), keys=keys, gone=self.reported - keys
                     )
                     self.reported = keys
+                    sockets = len(self.connections)
+                    room_sockets = await state.report_sockets(self.room_id, PROCESS_ID, sockets)
+                    self.other_sockets = max(0, room_sockets - sockets)
                     if viewers != self.viewers_sent:
                         self.viewers_sent = viewers
                         totals.append({"type": "viewers", "count": viewers})

@@ -40,6 +40,7 @@ class RoomState(Protocol):
         keys: Collection[str] | None = None,
         gone: Collection[str] = (),
     ) -> int: ...
+    async def report_sockets(self, room_id: int, process: str, sockets: int) -> int: ...
     async def viewers(self, room_id: int) -> int: ...
     async def peak_viewers(self, room_id: int) -> int: ...
     async def add_unique_viewer(self, room_id: int, viewer_key: str) -> None: ...
@@ -164,6 +165,29 @@ class RedisRoomState:
         await self._peak(keys=[_key(room_id, "peak")], args=[total, self.KEEP_SECONDS])
         return total
 
+    async def report_sockets(self, room_id: int, process: str, sockets: int) -> int:
+        """Record how many sockets this process holds open in the room and
+        return the room's sockets across processes (a report older than
+        ``VIEWER_TTL_SECONDS`` no longer counts: its process is gone).
+        Distinct viewers are what a room shows; sockets are what its frames
+        cost (``live.hub``: the room's tick)."""
+        key, now = _key(room_id, "sockets"), time.time()
+        pipe = self._redis.pipeline()
+        pipe.hset(key, process, f"{sockets}:{now}")
+        pipe.expire(key, self.KEEP_SECONDS)
+        pipe.hgetall(key)
+        entries = (await pipe.execute())[-1]
+        total, stale = 0, []
+        for field, value in entries.items():
+            count, _, stamp = str(value).partition(":")
+            if now - float(stamp or 0) > VIEWER_TTL_SECONDS:
+                stale.append(field)
+            else:
+                total += int(count or 0)
+        if stale:
+            await self._redis.hdel(key, *stale)
+        return total
+
     async def viewers(self, room_id: int) -> int:
         since = time.time() - VIEWER_TTL_SECONDS
         return int(await self._redis.zcount(_key(room_id, "present"), since, "+inf"))
@@ -284,6 +308,8 @@ class LocalRoomState:
         # Per room: viewer key -> when a process last named it (see RedisRoomState).
         self._present: dict[int, dict[str, float]] = defaultdict(dict)
         self._counts: dict[int, dict[str, int]] = defaultdict(dict)
+        # Per room: process -> (its open sockets, when it said so).
+        self._sockets: dict[int, dict[str, tuple[int, float]]] = defaultdict(dict)
         self._unique: dict[int, set[str]] = defaultdict(set)
         self._hearts_at: dict[int, dict[int, int]] = defaultdict(dict)
         self._expiring: dict[str, tuple[Any, float]] = {}
@@ -327,6 +353,14 @@ class LocalRoomState:
         peak = _key(room_id, "peak")
         self._counters[peak] = max(self._counters[peak], total)
         return total
+
+    async def report_sockets(self, room_id: int, process: str, sockets: int) -> int:
+        now = time.time()
+        reports = self._sockets[room_id]
+        reports[process] = (sockets, now)
+        for stale in [p for p, (_, stamp) in reports.items() if now - stamp > VIEWER_TTL_SECONDS]:
+            del reports[stale]
+        return sum(count for count, _ in reports.values())
 
     async def viewers(self, room_id: int) -> int:
         return self._fresh(room_id, time.time())

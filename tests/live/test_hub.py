@@ -153,6 +153,45 @@ async def test_a_big_room_gets_a_longer_tick_within_its_frame_budget(live_settin
     assert room_hub.tick() == pytest.approx(0.1)  # 100 viewers, 10 frames/s each
 
 
+async def test_a_room_split_over_processes_keeps_the_tick_of_its_whole_size(
+    live_settings: Any,
+) -> None:
+    """The tick follows the room's sockets over every process: a process
+    serving 10 of a room's 100 viewers ticks as one serving all 100, so
+    every viewer gets the same cadence and a split room costs each process
+    its share of the frames, not a budget of its own."""
+    live_settings.SPROUT_LIVE_ROOM_FRAMES_PER_SECOND = 1_000
+    state = room_state()
+    await state.report_sockets(ROOM_ID, "another-process", 90)
+    room_hub = await _hub(*[Viewer(f"v{n}") for n in range(10)])
+    try:
+        assert room_hub.tick() == live_settings.SPROUT_LIVE_TICK_SECONDS  # not reported yet
+        await _until(lambda: room_hub.tick() == pytest.approx(0.1))  # 100 sockets
+        # It reported its own 10: the other process counts them too.
+        assert await state.report_sockets(ROOM_ID, "another-process", 90) == 100
+        await state.report_sockets(ROOM_ID, "another-process", 0)  # that process left
+        await _until(lambda: room_hub.tick() == live_settings.SPROUT_LIVE_TICK_SECONDS)
+    finally:
+        await room_hub.stop()
+    # Stopping, it takes its sockets out of the room.
+    assert await state.report_sockets(ROOM_ID, "another-process", 0) == 0
+
+
+async def test_a_process_that_stops_reporting_no_longer_counts_in_the_room(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    from live import state as state_module
+
+    state = room_state()
+    assert await state.report_sockets(ROOM_ID, "a", 30) == 30
+    assert await state.report_sockets(ROOM_ID, "b", 12) == 42
+    later = time.time() + state_module.VIEWER_TTL_SECONDS + 1
+    monkeypatch.setattr(state_module.time, "time", lambda: later)
+    assert await state.report_sockets(ROOM_ID, "b", 12) == 12  # "a" died
+
+
 async def test_other_apps_tick_events_go_out_when_they_change_and_to_newcomers() -> None:
     from live.extensions import room_tick_events
 
