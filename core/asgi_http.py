@@ -30,7 +30,10 @@ own, from its middleware to the closing of its response (where its database
 connection goes back), as before; the thread then serves a later request,
 as a WSGI server's threads do. An executor goes back to the idle set only
 once whatever the request left on it has run (a request whose client went
-away may leave its view still running there).
+away may leave its view still running there). Work a request starts that
+outlives it must not keep the request's context: asgiref refuses a
+thread-sensitive call made from an exited executor's context (the gift
+batches run in a context of their own, ``live.gift_batcher``).
 
 Chosen by ``SPROUT_ASGI_HTTP_ONE_HOP`` (``config.asgi``).
 """
@@ -106,8 +109,8 @@ class OneHopASGIHandler(ASGIHandler):
         super().load_middleware(is_async=False)
 
     async def get_response_async(self, request: HttpRequest) -> Any:
-        # thread_sensitive: the request's own thread (ASGIHandler gives each
-        # request its ThreadSensitiveContext), where its response is closed.
+        # thread_sensitive: the request's own thread (__call__ lends each
+        # request its executor), where its response is closed.
         response: HttpResponseBase = await sync_to_async(self.get_response, thread_sensitive=True)(
             request
         )
