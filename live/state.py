@@ -76,6 +76,13 @@ def _places(process: str, count: int, start: int = 0) -> list[str]:
     return [f"{process}#{number}" for number in range(start, count)]
 
 
+def _report(value: Any) -> tuple[int, float]:
+    """``(count, time)`` of a process's ``count:time`` report in one of a
+    room's per-process hashes (viewers, sockets)."""
+    count, _, stamp = str(value).partition(":")
+    return int(count or 0), float(stamp or 0)
+
+
 def _key(room_id: int, name: str) -> str:
     return f"live:room:{room_id}:{name}"
 
@@ -140,7 +147,7 @@ class RedisRoomState:
         now = time.time()
         if keys is None:
             previous = await self._redis.hget(per_process, process)
-            before = int(str(previous).partition(":")[0]) if previous else 0
+            before = _report(previous)[0] if previous else 0
             keys, gone = _places(process, count), _places(process, before, count)
         pipe = self._redis.pipeline()
         pipe.hset(per_process, process, f"{len(keys)}:{now}")
@@ -158,7 +165,7 @@ class RedisRoomState:
         stale = [
             field
             for field, value in entries.items()
-            if now - float(str(value).partition(":")[2] or 0) > VIEWER_TTL_SECONDS
+            if now - _report(value)[1] > VIEWER_TTL_SECONDS
         ]
         if stale:
             await self._redis.hdel(per_process, *stale)
@@ -176,14 +183,9 @@ class RedisRoomState:
         pipe.hset(key, process, f"{sockets}:{now}")
         pipe.expire(key, self.KEEP_SECONDS)
         pipe.hgetall(key)
-        entries = (await pipe.execute())[-1]
-        total, stale = 0, []
-        for field, value in entries.items():
-            count, _, stamp = str(value).partition(":")
-            if now - float(stamp or 0) > VIEWER_TTL_SECONDS:
-                stale.append(field)
-            else:
-                total += int(count or 0)
+        reports = {field: _report(value) for field, value in (await pipe.execute())[-1].items()}
+        stale = [field for field, (_, stamp) in reports.items() if now - stamp > VIEWER_TTL_SECONDS]
+        total = sum(count for field, (count, _) in reports.items() if field not in stale)
         if stale:
             await self._redis.hdel(key, *stale)
         return total

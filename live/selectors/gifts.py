@@ -51,8 +51,7 @@ def room_leaderboard(room_id: int) -> dict[str, Any]:
     of its last one when it is not live (``session_id`` None: never live),
     as the room page shows them on load (``leaderboard`` events keep them
     current). NotFound for an unknown room."""
-    if not 0 < room_id <= MAX_ID or not Room.objects.filter(pk=room_id).exists():
-        raise NotFound("This room does not exist.")
+    _room_known(room_id)
     session_id = (
         LiveSession.objects.filter(room_id=room_id)
         .order_by("-started_at", "-pk")
@@ -99,9 +98,14 @@ def room_gifts_recent(room_id: int) -> dict[str, list[events.GiftEvent]]:
     page opens with them, for a page whose connection was away (a reconnect's
     ``hello`` brings the chat said meanwhile, not the gifts). NotFound for an
     unknown room."""
+    _room_known(room_id)
+    return {"gifts": room_recent_gifts(room_id)}
+
+
+def _room_known(room_id: int) -> None:
+    """NotFound unless a room has this id (the public gift reads of a room)."""
     if not 0 < room_id <= MAX_ID or not Room.objects.filter(pk=room_id).exists():
         raise NotFound("This room does not exist.")
-    return {"gifts": room_recent_gifts(room_id)}
 
 
 def gift_event(send: GiftSend) -> events.GiftEvent:
