@@ -6,9 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from core import db
 from live import events
 from live.chat import chat_event
 from live.errors import NotFound
@@ -67,16 +69,22 @@ def member_restriction_kinds(*, room_id: int, user_id: int) -> set[str]:
 
 def room_bans_among(pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
     """The ``(room id, user id)`` pairs of ``pairs`` with a ban in force, in
-    one query (a batch of gifts checks all its senders at once)."""
+    one query (a batch of gifts checks all its senders at once). In SQL of
+    its own (``core.db``): the ORM took a millisecond of CPU per batch to
+    build it, a tenth of the batch's own work."""
     if not pairs:
         return set()
-    bans = _in_force(
-        RoomRestriction.objects.filter(
-            kind=RoomRestriction.Kind.BAN,
-            room_id__in={room_id for room_id, _ in pairs},
-            user_id__in={user_id for _, user_id in pairs},
+    rooms, room_params = db.in_values("room_id", sorted({r for r, _ in pairs}), "bigint")
+    users, user_params = db.in_values("user_id", sorted({u for _, u in pairs}), "bigint")
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT room_id, user_id FROM {RoomRestriction._meta.db_table} "  # noqa: S608
+            "WHERE kind = %s AND lifted_at IS NULL AND (expires_at IS NULL OR expires_at > %s) "
+            f"AND {rooms} AND {users}",
+            [RoomRestriction.Kind.BAN.value, now, *room_params, *user_params],
         )
-    ).values_list("room_id", "user_id")
+        bans = cursor.fetchall()
     return {(room_id, user_id) for room_id, user_id in bans} & pairs
 
 

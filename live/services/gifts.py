@@ -42,7 +42,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import Max
 
 from community.models import User
 from live import events, selectors
@@ -84,21 +84,6 @@ class RoomGift:
 # --- doing ----------------------------------------------------------------------------
 
 
-def _live_rooms(room_ids: set[int]) -> dict[int, tuple[Room, int | None]]:
-    """``{room id: (room with its host, open session's id)}`` of the rooms
-    among ``room_ids`` that exist, in one query."""
-    ids = sorted(i for i in room_ids if 0 < i <= MAX_ID)
-    if not ids:
-        return {}
-    open_session = LiveSession.objects.filter(room=OuterRef("pk"), ended_at__isnull=True)
-    rooms = (
-        Room.objects.select_related("host")
-        .annotate(open_session_id=Subquery(open_session.values("pk")[:1]))
-        .filter(pk__in=ids)
-    )
-    return {room.pk: (room, room.open_session_id) for room in rooms}
-
-
 def room_gifts_send(requests: Sequence[RoomGiftRequest]) -> list[RoomGift | DomainError]:
     """Send many gifts in live rooms at once: two queries check the rooms
     (each gift's room must exist, ``not_found``, its sender must not be
@@ -109,7 +94,7 @@ def room_gifts_send(requests: Sequence[RoomGiftRequest]) -> list[RoomGift | Doma
     that request alone failed with (as :func:`room_gift_send_unpublished` would raise it).
     Raises only when the whole batch failed (the database, say): then none
     of it was sent. Publishes nothing: its callers do, after commit."""
-    rooms = _live_rooms({request.room_id for request in requests})
+    rooms = selectors.rooms_to_gift(request.room_id for request in requests)
     banned = selectors.room_bans_among(
         {(r.room_id, r.sender.pk) for r in requests if r.room_id in rooms}
     )
@@ -121,22 +106,21 @@ def room_gifts_send(requests: Sequence[RoomGiftRequest]) -> list[RoomGift | Doma
         if found is None:
             answers[index] = NotFound("This room does not exist.")
             continue
-        room, session_id = found
-        if (room.pk, request.sender.pk) in banned:
+        if (request.room_id, request.sender.pk) in banned:
             answers[index] = Banned()
             continue
-        if room.state != Room.State.LIVE:
+        if found.state != Room.State.LIVE:
             answers[index] = RoomNotLive()
             continue
         batch.append(
             GiftRequest(
                 sender=request.sender,
-                host=room.host,
+                host=found.host,
                 gift_slug=request.gift_slug,
                 quantity=request.quantity,
                 idempotency_key=request.idempotency_key,
-                room_id=room.pk,
-                session_id=session_id,
+                room_id=request.room_id,
+                session_id=found.session_id,
             )
         )
         slots.append(index)

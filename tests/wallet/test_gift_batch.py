@@ -654,6 +654,51 @@ def test_a_batch_costs_seven_statements_whatever_its_size(catalog: dict[str, Gif
     assert_books_are_exact()
 
 
+def _rows_read(plan: dict[str, Any], table: str) -> float:
+    """Rows a plan's scans of ``table`` read, kept or filtered out, over all
+    their loops (EXPLAIN ANALYZE's JSON)."""
+    read = 0.0
+    if plan.get("Relation Name") == table:
+        per_loop = plan["Actual Rows"] + plan.get("Rows Removed by Filter", 0)
+        read += per_loop * plan["Actual Loops"]
+    for child in plan.get("Plans", []):
+        read += _rows_read(child, table)
+    return read
+
+
+@pytest.mark.postgres
+def test_a_batch_reads_its_stored_answers_by_key_not_every_answer_of_its_senders(
+    catalog: dict[str, Gift],
+) -> None:
+    # Answers are kept for good (a retry must always replay): a member who
+    # sent 3,000 gifts has 3,000 records. Matching a batch's keys and users
+    # as two lists let PostgreSQL read all of them for every batch the
+    # member was in; the batch's (user, key) pairs probe the unique index.
+    sender, other, host = UserFactory(), UserFactory(), UserFactory()
+    for member in (sender, other):
+        fund(member, 1_000)
+    IdempotencyRecord.objects.bulk_create(
+        IdempotencyRecord(user=member, scope=gift_engine.SCOPE, key=f"old-{n}", fingerprint="x")
+        for member in (sender, other)
+        for n in range(3_000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE wallet_idempotencyrecord")
+    batch = [req(sender, host, f"new-{n}") for n in range(20)]
+    batch += [req(other, host, f"old-{n}") for n in range(5)]  # stored: these replay
+
+    with CaptureQueriesContext(connection) as queries:
+        outcomes = gifts_send(batch)
+
+    assert [o.error.code for o in outcomes if o.error] == ["idempotency_conflict"] * 5
+    (lookup,) = [q for q in _statements(queries) if "FROM wallet_idempotencyrecord" in q
+                 or "JOIN wallet_idempotencyrecord" in q]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + lookup)
+        (plan,) = cursor.fetchone()[0]
+    assert _rows_read(plan["Plan"], "wallet_idempotencyrecord") <= len(batch)
+
+
 def test_a_fresh_process_reads_a_batchs_uncached_accounts_in_one_query(
     catalog: dict[str, Gift],
 ) -> None:

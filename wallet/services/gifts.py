@@ -96,9 +96,10 @@ Why it stays exact:
 
 The same statements on PostgreSQL and SQLite (``UPDATE ... FROM``,
 ``RETURNING``, ``ON CONFLICT``), with the batch's rows bound two ways
-(``ledger.arrays``): on PostgreSQL one array per column (``unnest(...)``,
-``= ANY(...)``), so every statement's text is short and the same whatever
-the batch's size (parsed once by psycopg, no thousands of placeholders); on
+(``core.db.rows_source`` and ``in_values``): on PostgreSQL one array per
+column (``unnest(...)``, ``= ANY(...)``), so every statement's text is short
+and the same whatever the batch's size (no thousands of placeholders; the
+ids go as the arrays' own text, which psycopg quotes as one string); on
 SQLite multi-row ``VALUES``. Only ``FOR NO KEY UPDATE`` is PostgreSQL's
 (SQLite transactions hold the write lock from ``BEGIN IMMEDIATE``).
 """
@@ -120,6 +121,7 @@ from django.utils import timezone
 import wallet.services.ledger as ledger
 from community.errors import SelfAction
 from community.models import User
+from core import db
 from core.errors import DomainError
 from wallet.errors import IdempotencyConflict, InsufficientFunds, UnknownGift
 from wallet.models import Account, Entry, Gift, GiftSend
@@ -603,9 +605,27 @@ def _replay(response: Any) -> GiftResult:
     )
 
 
-def _placeholders(rows: int, columns: int) -> str:
-    row = "(" + ", ".join(["%s"] * columns) + ")"
-    return ", ".join([row] * rows)
+#: The rows the batch's statements write, as they read them
+#: (``core.db.rows_source``).
+_SEND_COLUMNS = (
+    ("entry_id", "bigint"),
+    ("gift_id", "bigint"),
+    ("sender_id", "bigint"),
+    ("host_id", "bigint"),
+    ("quantity", "bigint"),
+    ("coins", "bigint"),
+    ("room_id", "bigint"),
+    ("session_id", "bigint"),
+    ("slug", "varchar"),
+    ("price", "bigint"),
+)
+_RECORD_COLUMNS = (
+    ("user_id", "bigint"),
+    ("key", "varchar"),
+    ("fingerprint", "varchar"),
+    ("entry_id", "bigint"),
+    ("response", "text"),
+)
 
 
 # --- the statements ----------------------------------------------------------------------
@@ -613,22 +633,19 @@ def _placeholders(rows: int, columns: int) -> str:
 
 def _stored_answers(cursor: Any, gifts: list[_Gift]) -> dict[tuple[int, str], tuple[str, Any]]:
     """``{(user id, key): (fingerprint, response)}`` of the keys already
-    stored (committed, or written earlier in this transaction)."""
-    keys = sorted({item.request.idempotency_key for item in gifts})
-    users = sorted({item.request.sender.pk for item in gifts})
-    if ledger.arrays():
-        cursor.execute(
-            "SELECT user_id, key, fingerprint, response FROM wallet_idempotencyrecord "
-            "WHERE scope = %s AND key = ANY(%s::varchar[]) AND user_id = ANY(%s::bigint[])",
-            [SCOPE, keys, users],
-        )
-    else:
-        cursor.execute(
-            "SELECT user_id, key, fingerprint, response FROM wallet_idempotencyrecord "  # noqa: S608
-            f"WHERE scope = %s AND key IN ({', '.join(['%s'] * len(keys))}) "
-            f"AND user_id IN ({', '.join(['%s'] * len(users))})",
-            [SCOPE, *keys, *users],
-        )
+    stored (committed, or written earlier in this transaction): the batch's
+    ``(user, key)`` pairs joined to the records' unique index, one probe a
+    pair. (Matching keys and users as two lists read every record of every
+    sender in the batch: 8.8 ms a batch of 60 once the senders had 150
+    records each, against 1 ms when they had 30.)"""
+    pairs = sorted({(item.request.sender.pk, item.request.idempotency_key) for item in gifts})
+    source, params = db.rows_source("p", (("user_id", "bigint"), ("key", "varchar")), pairs)
+    cursor.execute(
+        "SELECT r.user_id, r.key, r.fingerprint, r.response FROM "  # noqa: S608
+        f"{source} JOIN wallet_idempotencyrecord r ON r.user_id = p.user_id "
+        "AND r.scope = %s AND r.key = p.key",
+        [*params, SCOPE],
+    )
     return {(user_id, key): (digest, response) for user_id, key, digest, response in cursor}
 
 
@@ -639,18 +656,11 @@ def _check_prices(cursor: Any, gifts: list[_Gift]) -> None:
     for item in gifts:
         assert item.gift is not None
         cached[item.gift.pk] = (item.gift.slug, item.gift.coins)
-    if ledger.arrays():
-        cursor.execute(
-            "SELECT id, slug, coins FROM wallet_gift "
-            "WHERE id = ANY(%s::bigint[]) AND is_active = %s",
-            [list(cached), True],
-        )
-    else:
-        cursor.execute(
-            "SELECT id, slug, coins FROM wallet_gift "  # noqa: S608
-            f"WHERE id IN ({', '.join(['%s'] * len(cached))}) AND is_active = %s",
-            [*cached, True],
-        )
+    among, params = db.in_values("id", list(cached), "bigint")
+    cursor.execute(
+        f"SELECT id, slug, coins FROM wallet_gift WHERE {among} AND is_active = %s",  # noqa: S608
+        [*params, True],
+    )
     if {row[0]: (row[1], int(row[2])) for row in cursor.fetchall()} != cached:
         raise _Again("a cached gift was withdrawn or repriced", stale=True)
 
@@ -676,25 +686,16 @@ def _insert_sends(cursor: Any, gifts: list[_Gift], stamp: Any) -> dict[int, int]
         rows.append((item.entry_id, gift.pk, request.sender.pk, request.host.pk,
                      request.quantity, item.coins, request.room_id, request.session_id,
                      gift.slug, gift.coins))  # fmt: skip
-    if ledger.arrays():
-        values = (
-            "unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], "
-            "%s::bigint[], %s::bigint[], %s::bigint[], %s::varchar[], %s::bigint[]) AS v(column1, "
-            "column2, column3, column4, column5, column6, column7, column8, column9, column10)"
-        )
-        params: list[Any] = [list(column) for column in zip(*rows, strict=True)]
-    else:
-        values = f"(VALUES {_placeholders(len(rows), 10)}) AS v"
-        params = [value for row in rows for value in row]
+    values, params = db.rows_source("v", _SEND_COLUMNS, rows)
     # Through the catalog, so that a gift withdrawn or repriced since it was
     # cached inserts nothing.
     cursor.execute(
         "INSERT INTO wallet_giftsend (entry_id, gift_id, sender_id, host_id, quantity, coins, "  # noqa: S608
         "room_id, session_id, created_at) "
-        "SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, "
-        f"CAST(v.column8 AS bigint), %s FROM {values} "
-        "JOIN wallet_gift g ON g.id = v.column2 AND g.slug = v.column9 "
-        "AND g.coins = v.column10 AND g.is_active = %s "
+        "SELECT v.entry_id, v.gift_id, v.sender_id, v.host_id, v.quantity, v.coins, v.room_id, "
+        f"CAST(v.session_id AS bigint), %s FROM {values} "
+        "JOIN wallet_gift g ON g.id = v.gift_id AND g.slug = v.slug "
+        "AND g.coins = v.price AND g.is_active = %s "
         "RETURNING id, entry_id",
         [stamp, *params, True],
     )
@@ -721,24 +722,17 @@ def _insert_records(
         responses[item.index] = response
         rows.append((item.request.sender.pk, item.request.idempotency_key, item.digest,
                      item.entry_id, json.dumps(response)))  # fmt: skip
-    if ledger.arrays():
-        cursor.execute(
-            "INSERT INTO wallet_idempotencyrecord "
-            "(user_id, scope, key, fingerprint, entry_id, response, created_at) "
-            "SELECT v.user_id, %s, v.key, v.fingerprint, v.entry_id, v.response::jsonb, %s "
-            "FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::bigint[], %s::text[]) "
-            "AS v(user_id, key, fingerprint, entry_id, response) "
-            "ON CONFLICT (user_id, scope, key) DO NOTHING RETURNING id",
-            [SCOPE, stamp, *(list(column) for column in zip(*rows, strict=True))],
-        )
-    else:
-        cursor.execute(
-            "INSERT INTO wallet_idempotencyrecord "  # noqa: S608
-            "(user_id, scope, key, fingerprint, entry_id, response, created_at) "
-            f"VALUES {_placeholders(len(rows), 7)} "
-            "ON CONFLICT (user_id, scope, key) DO NOTHING RETURNING id",
-            [value for row in rows for value in (row[0], SCOPE, *row[1:], stamp)],
-        )
+    values, params = db.rows_source("v", _RECORD_COLUMNS, rows)
+    as_json = "v.response::jsonb" if db.postgres() else "v.response"
+    # WHERE true: SQLite reads ON CONFLICT after INSERT ... SELECT ... FROM
+    # as a join's ON without it.
+    cursor.execute(
+        "INSERT INTO wallet_idempotencyrecord "  # noqa: S608
+        "(user_id, scope, key, fingerprint, entry_id, response, created_at) "
+        f"SELECT v.user_id, %s, v.key, v.fingerprint, v.entry_id, {as_json}, %s FROM {values} "
+        "WHERE true ON CONFLICT (user_id, scope, key) DO NOTHING RETURNING id",
+        [SCOPE, stamp, *params],
+    )
     if len(cursor.fetchall()) != len(gifts):
         raise _Again("a key was stored by a concurrent request", stale=False)
     return responses

@@ -41,6 +41,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from community.models import User
+from core import db
 from wallet.errors import InsufficientFunds
 from wallet.models import Account, Entry, Line
 
@@ -199,19 +200,16 @@ class BatchEntry(NamedTuple):
     lines: tuple[BatchLine, ...]
 
 
-def _placeholders(rows: int, columns: int) -> str:
-    row = "(" + ", ".join(["%s"] * columns) + ")"
-    return ", ".join([row] * rows)
-
-
-def arrays() -> bool:
-    """Whether batch rows go to the database as one array per column
-    (PostgreSQL: ``unnest(%s::bigint[], ...)``) rather than as multi-row
-    ``VALUES`` (SQLite). With arrays a statement's text is the same
-    whatever the batch's size: psycopg parses it once (its query cache)
-    and PostgreSQL gets a short statement, instead of thousands of
-    placeholders that differ with every batch size."""
-    return connection.vendor == "postgresql"
+#: The columns of the lines :func:`entries_append_batch` writes, as the
+#: statement reads them (``core.db.rows_source``).
+_LINE_COLUMNS = (
+    ("entry_id", "bigint"),
+    ("account_id", "bigint"),
+    ("amount", "bigint"),
+    ("rolled_up", "boolean"),
+    ("kind", "varchar"),
+    ("owner_id", "bigint"),
+)
 
 
 def _in_transaction(what: str) -> None:
@@ -232,19 +230,13 @@ def member_coins_lock(owners: Mapping[int, int]) -> dict[int, int]:
     for the batch."""
     _in_transaction("member_coins_lock")
     ids = sorted(owners)
+    among, params = db.in_values("id", ids, "bigint")
+    lock = " ORDER BY id FOR NO KEY UPDATE" if db.postgres() else ""
     with connection.cursor() as cursor:
-        if arrays():
-            cursor.execute(
-                "SELECT id, kind, user_id, balance FROM wallet_account "
-                "WHERE id = ANY(%s::bigint[]) ORDER BY id FOR NO KEY UPDATE",
-                [ids],
-            )
-        else:
-            cursor.execute(
-                "SELECT id, kind, user_id, balance FROM wallet_account "  # noqa: S608
-                f"WHERE id IN ({', '.join(['%s'] * len(ids))})",
-                ids,
-            )
+        cursor.execute(
+            f"SELECT id, kind, user_id, balance FROM wallet_account WHERE {among}{lock}",  # noqa: S608
+            params,
+        )
         rows = cursor.fetchall()
     balances: dict[int, int] = {}
     member_coins = str(Account.Kind.MEMBER_COINS)
@@ -267,17 +259,12 @@ def debits_apply(totals: Mapping[int, int], *, expected: Mapping[int, int]) -> d
     ``applied=True``."""
     _in_transaction("debits_apply")
     rows = sorted(totals.items())
-    if arrays():
-        debits = "unnest(%s::bigint[], %s::bigint[]) AS d(column1, column2)"
-        params: list[Any] = [[row[0] for row in rows], [row[1] for row in rows]]
-    else:
-        debits = f"(VALUES {_placeholders(len(rows), 2)}) AS d"
-        params = [value for row in rows for value in row]
+    debits, params = db.rows_source("d", (("id", "bigint"), ("amount", "bigint")), rows)
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE wallet_account SET balance = wallet_account.balance - d.column2 "  # noqa: S608
+            "UPDATE wallet_account SET balance = wallet_account.balance - d.amount "  # noqa: S608
             f"FROM {debits} "
-            "WHERE wallet_account.id = d.column1 AND wallet_account.balance >= d.column2 "
+            "WHERE wallet_account.id = d.id AND wallet_account.balance >= d.amount "
             "RETURNING wallet_account.id, wallet_account.balance, "
             "(SELECT COALESCE(SUM(l.amount), 0) FROM wallet_line l "
             "WHERE l.account_id = wallet_account.id AND l.rolled_up = %s)",
@@ -321,30 +308,18 @@ def entries_append_batch(entries: Sequence[BatchEntry], *, created_at: datetime)
     for entry in entries:
         _check_batch_entry(entry)
     stamp = connection.ops.adapt_datetimefield_value(created_at)  # SQLite stores text
-    params: list[Any]
+    source, params = db.rows_source(
+        "e",
+        (("kind", "varchar"), ("memo", "varchar"), ("reference", "text")),
+        [(entry.kind, entry.memo[:200], json.dumps(entry.reference)) for entry in entries],
+    )
+    reference = "e.reference::jsonb" if db.postgres() else "e.reference"
     with connection.cursor() as cursor:
-        if arrays():
-            cursor.execute(
-                "INSERT INTO wallet_entry (kind, memo, reference, created_at) "
-                "SELECT e.kind, e.memo, e.reference::jsonb, %s "
-                "FROM unnest(%s::varchar[], %s::varchar[], %s::text[]) AS e(kind, memo, reference) "
-                "RETURNING id",
-                [
-                    stamp,
-                    [entry.kind for entry in entries],
-                    [entry.memo[:200] for entry in entries],
-                    [json.dumps(entry.reference) for entry in entries],
-                ],
-            )
-        else:
-            params = []
-            for entry in entries:
-                params += [entry.kind, entry.memo[:200], json.dumps(entry.reference), stamp]
-            cursor.execute(
-                "INSERT INTO wallet_entry (kind, memo, reference, created_at) "  # noqa: S608
-                f"VALUES {_placeholders(len(entries), 4)} RETURNING id",
-                params,
-            )
+        cursor.execute(
+            "INSERT INTO wallet_entry (kind, memo, reference, created_at) "  # noqa: S608
+            f"SELECT e.kind, e.memo, {reference}, %s FROM {source} RETURNING id",
+            [stamp, *params],
+        )
         # Ids come from one sequence in insertion order, whatever order
         # RETURNING lists them in.
         entry_ids = sorted(entry_id for (entry_id,) in cursor.fetchall())
@@ -354,21 +329,13 @@ def entries_append_batch(entries: Sequence[BatchEntry], *, created_at: datetime)
             for line in entry.lines
         ]
         count = len(lines)
-        if arrays():
-            rows = (
-                "unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::boolean[], %s::varchar[], "
-                "%s::bigint[]) AS v(column1, column2, column3, column4, column5, column6)"
-            )
-            params = [stamp, *(list(column) for column in zip(*lines, strict=True))]
-        else:
-            rows = f"(VALUES {_placeholders(count, 6)}) AS v"
-            params = [stamp, *(value for line in lines for value in line)]
+        source, params = db.rows_source("v", _LINE_COLUMNS, lines)
         cursor.execute(
             "INSERT INTO wallet_line (entry_id, account_id, amount, rolled_up, created_at) "  # noqa: S608
-            f"SELECT v.column1, v.column2, v.column3, v.column4, %s FROM {rows} "
-            "JOIN wallet_account a ON a.id = v.column2 AND a.kind = v.column5 "
-            "AND COALESCE(a.user_id, 0) = v.column6",
-            params,
+            f"SELECT v.entry_id, v.account_id, v.amount, v.rolled_up, %s FROM {source} "
+            "JOIN wallet_account a ON a.id = v.account_id AND a.kind = v.kind "
+            "AND COALESCE(a.user_id, 0) = v.owner_id",
+            [stamp, *params],
         )
         if cursor.rowcount != count:
             raise BatchRetry("a cached account id is stale", stale=True)
