@@ -33,11 +33,12 @@ from community.models import Follow
 from live import services
 from live.models import LiveSession, Room
 from live.services import room_create
+from live.services.gifts import room_gift_send_unpublished
 from tests.browser import test_live_room as live_room
 from tests.browser.catalog import default_gift_catalog
 from tests.browser.test_live_gifts import freeze_animations, resume_animations, wait_until_live
 from tests.browser.test_live_room import Site, open_context, publish, screenshot_host, shoot
-from tests.factories import UserFactory
+from tests.factories import UserFactory, fund
 from tests.factories.live import LiveSessionFactory
 from wallet import selectors as wallet_selectors
 from wallet.models import Gift, GiftSend
@@ -94,6 +95,13 @@ def test_the_phone_room_is_a_full_screen_player_with_the_chat_over_the_video(  #
     host = screenshot_host()
     member = UserFactory(username="dumpling_fan", display_name="Dumpling Fan")
     room, publisher = go_live(site, host, "Dumplings from scratch")
+    # Three members gave gifts already: the top gifters, over the video.
+    gifters = [("Auntie Mei", "castle"), ("Noodle Ninja", "rocket"), ("Bao Lover", "sprout")]
+    for n, (name, slug) in enumerate(gifters):
+        gifter = UserFactory(display_name=name)
+        fund(gifter, 600)
+        room_gift_send_unpublished(sender=gifter, room_id=room.pk, gift_slug=slug, quantity=1,
+                                   idempotency_key=f"top-{n}")  # fmt: skip
     try:
         phone = open_context(browser, site, user=member, phone=True)
         phone.goto(f"{site.url}/live/{room.pk}/")
@@ -101,6 +109,18 @@ def test_the_phone_room_is_a_full_screen_player_with_the_chat_over_the_video(  #
             "data-view", "live", timeout=40_000
         )
         phone.wait_for_function("() => document.querySelector('video').currentTime > 1")
+
+        # The top three read in full, inside the screen (in one row they
+        # had a letter each).
+        names = phone.locator("[data-leaderboard-list] li > span:first-of-type")
+        expect(names).to_have_text([name for name, _ in gifters])
+        inside_screen(phone, "[data-leaderboard]")
+        shown = phone.evaluate(
+            "() => [...document.querySelectorAll('[data-leaderboard-list] li')]"
+            ".map((li) => li.firstElementChild)"
+            ".map((e) => [e.textContent, e.scrollWidth - e.clientWidth])"
+        )
+        assert [(name, clipped) for name, clipped in shown if clipped > 0] == []
 
         # The room is the screen: no site header, no tab bar, the video covers it.
         expect(phone.locator(".topbar")).to_be_hidden()
