@@ -20,6 +20,7 @@
 import {
   compact, createGiftLayer, createHeartLayer, giftArt, giftLineText, motionAllowed, shownName,
 } from "./room-effects.js";
+import { apiCall } from "./api.js";
 import { toast } from "./ui.js";
 import { createHlsSource } from "./video.js";
 
@@ -366,26 +367,10 @@ function initRoom(root, config) {
 
   // --- moderation through the API --------------------------------------------------
 
-  async function api(url, { method = "GET", body } = {}) {
-    const headers = { Accept: "application/json", "X-CSRFToken": csrf };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    const response = await fetch(url, {
-      method,
-      headers,
-      credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
+  function api(url, { method = "GET", body } = {}) {
+    return apiCall(url, {
+      method, body, csrf, fallback: "That did not work.", notFound: "That is gone already.",
     });
-    if (!response.ok) {
-      let message = response.status === 404 ? "That is gone already." : "That did not work.";
-      let code = "";
-      try {
-        const error = (await response.json())?.error;
-        message = error?.message || message;
-        code = error?.code || "";
-      } catch { /* not JSON */ }
-      throw Object.assign(new Error(message), { code, status: response.status });
-    }
-    return response.status === 204 ? null : response.json().catch(() => null);
   }
 
   async function moderate(button) {

@@ -4,15 +4,10 @@
 // - buy now: that, then POST /api/v1/shop/checkout {idempotency_key, items: [id]};
 // - a flash sale: POST /api/v1/shop/flash-sales/{id}/buy {idempotency_key, source}.
 // `source` says what caused the sale: {note: id} or {live_session: id}.
-// Errors come back as {error: {code, message}}; they are thrown as ShopError.
+// Errors come back as {error: {code, message}}; they are thrown as ApiError
+// (./api.js).
 
-export class ShopError extends Error {
-  constructor(code, message, status) {
-    super(message);
-    this.code = code;
-    this.status = status;
-  }
-}
+import { apiCall } from "./api.js";
 
 export function uid() {
   if (window.crypto?.randomUUID) return window.crypto.randomUUID();
@@ -21,38 +16,8 @@ export function uid() {
   return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function csrfToken() {
-  const field = document.querySelector("input[name=csrfmiddlewaretoken], [data-sheet-csrf], [data-csrf]");
-  if (!field) return "";
-  return field.value || field.dataset.csrf || "";
-}
-
-export async function post(url, body) {
-  let response;
-  try {
-    response = await fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), Accept: "application/json" },
-      body: JSON.stringify(body),
-    });
-  } catch {
-    throw new ShopError("network", "No connection: check your network and try again.", 0);
-  }
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    data = null;
-  }
-  if (!response.ok) {
-    const error = data?.error;
-    if (response.status === 404 && !error) {
-      throw new ShopError("unavailable", "Buying is not available yet.", 404);
-    }
-    throw new ShopError(error?.code || "error", error?.message || "Something went wrong: try again.", response.status);
-  }
-  return data;
+function post(url, body) {
+  return apiCall(url, { method: "POST", body, notFound: "Buying is not available yet." });
 }
 
 export function addToCart(api, { product, quantity = 1, source }) {

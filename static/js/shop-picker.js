@@ -5,15 +5,12 @@
 //   a removal untags it (DELETE).
 // - Composing: the picks wait for the note; when compose.js announces
 //   `note:created`, they are tagged in order and the page waits for them.
+import { apiCall } from "./api.js";
 import { money } from "./shop-buy.js";
 
 const picker = document.querySelector("[data-product-picker]");
 const configNode = document.getElementById("product-picker-config");
 if (picker && configNode) init(JSON.parse(configNode.textContent));
-
-function csrf() {
-  return document.querySelector("input[name=csrfmiddlewaretoken]")?.value || "";
-}
 
 function init(config) {
   const chosenList = picker.querySelector("[data-picker-chosen]");
@@ -29,20 +26,9 @@ function init(config) {
   }
 
   async function call(method, noteId, productId) {
-    const response = await fetch(tagUrl(noteId, productId), {
-      method,
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": csrf(), Accept: "application/json" },
+    await apiCall(tagUrl(noteId, productId), {
+      method, fallback: "Could not change the note's products: try again.",
     });
-    if (!response.ok) {
-      let message = "Could not change the note's products: try again.";
-      try {
-        message = (await response.json()).error?.message || message;
-      } catch {
-        // the plain message
-      }
-      throw new Error(message);
-    }
   }
 
   function item(product, action) {

@@ -23,7 +23,8 @@
 // The host and room moderators also see the session's orders and units on
 // the card: GET /api/v1/live/rooms/{id}/pin answers them `sales`, polled
 // while a product is pinned and after every `flash_sale` tick that sold.
-import { ShopError, buyNow, flashBuy, money, orderPlacedText, uid } from "./shop-buy.js";
+import { ApiError, apiCall } from "./api.js";
+import { buyNow, flashBuy, money, orderPlacedText, uid } from "./shop-buy.js";
 
 const root = document.querySelector("[data-live-room]");
 const configNode = document.getElementById("room-pin-config");
@@ -213,7 +214,7 @@ function init(config) {
       pendingKey = null;
       setStatus(orderPlacedText(order), "ok");
     } catch (error) {
-      const known = error instanceof ShopError;
+      const known = error instanceof ApiError;
       if (!known || error.code !== "network") pendingKey = null; // answered: a new tap is a new order
       if (known && error.code === "sold_out" && flash) {
         flash.state = "sold_out";
@@ -263,24 +264,10 @@ function init(config) {
     const unpin = control.querySelector("[data-unpin]");
     let searchTimer = null;
 
-    async function send(method, body) {
-      const csrf = root.dataset.csrf || "";
-      const response = await fetch(config.api.pin, {
-        method,
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
-        body: body ? JSON.stringify(body) : undefined,
+    function send(method, body) {
+      return apiCall(config.api.pin, {
+        method, body, csrf: root.dataset.csrf || "", fallback: "Could not do that: try again.",
       });
-      if (!response.ok) {
-        let message = "Could not do that: try again.";
-        try {
-          message = (await response.json()).error?.message || message;
-        } catch {
-          // keep the plain message
-        }
-        throw new Error(message);
-      }
-      return response.status === 204 ? null : response.json();
     }
 
     async function load() {

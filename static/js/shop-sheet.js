@@ -2,7 +2,8 @@
 // the product's sheet (a <dialog>: a bottom sheet on a phone, a centred card
 // on wider screens), whose "Add to cart" and "Buy now" post to the shop's API
 // with the note as the source of the sale.
-import { ShopError, addToCart, buyNow, orderPlacedText } from "./shop-buy.js";
+import { ApiError } from "./api.js";
+import { addToCart, buyNow, orderPlacedText } from "./shop-buy.js";
 
 const configNode = document.getElementById("product-sheet-config");
 const config = configNode ? JSON.parse(configNode.textContent) : null;
@@ -42,7 +43,7 @@ async function act(sheet, button, what) {
     }
     status.classList.add("is-ok");
   } catch (error) {
-    status.textContent = error instanceof ShopError ? error.message : "Something went wrong: try again.";
+    status.textContent = error instanceof ApiError ? error.message : "Something went wrong: try again.";
     status.classList.add("is-error");
   } finally {
     buttons.forEach((b) => { b.disabled = false; });
