@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 from unittest import mock
 
 import pytest
 from channels.db import database_sync_to_async
 from django.db import OperationalError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from live import selectors as selectors_live
 from live.errors import Banned
 from live.gift_batcher import GiftBatcher
 from live.models import Room, RoomRestriction
@@ -324,6 +328,50 @@ def test_a_banned_sender_s_gift_is_refused_in_its_batch_and_the_others_go_throug
     assert not isinstance(answers[0], Exception) and not isinstance(answers[2], Exception)
     assert sorted(GiftSend.objects.values_list("sender_id", flat=True)) == [fan.pk, muted.pk]
     _books()
+
+
+def test_only_bans_in_force_refuse_a_batchs_gifts(live_room: Room) -> None:
+    """The batch's ban check (``room_bans_among``, SQL of its own) reads a
+    ban as the room does: lifted or expired bans refuse nothing, a ban until
+    tomorrow does."""
+    now = timezone.now()
+    lifted, expired, until_tomorrow, fan = _members([100, 100, 100, 100])
+    RoomRestrictionFactory(room=live_room, user=lifted, kind=RoomRestriction.Kind.BAN,
+                           lifted_at=now - timedelta(minutes=1))  # fmt: skip
+    RoomRestrictionFactory(room=live_room, user=expired, kind=RoomRestriction.Kind.BAN,
+                           expires_at=now - timedelta(seconds=1))  # fmt: skip
+    RoomRestrictionFactory(room=live_room, user=until_tomorrow, kind=RoomRestriction.Kind.BAN,
+                           expires_at=now + timedelta(days=1))  # fmt: skip
+    elsewhere = RoomFactory(live=True)
+    RoomRestrictionFactory(room=elsewhere, user=fan, kind=RoomRestriction.Kind.BAN)
+
+    answers = room_gifts_send(
+        [
+            RoomGiftRequest(sender=member, room_id=live_room.pk, gift_slug="coffee", quantity=1,
+                            idempotency_key=f"k{n}")
+            for n, member in enumerate([lifted, expired, until_tomorrow, fan])
+        ]
+    )  # fmt: skip
+
+    assert [type(a).__name__ for a in answers] == ["RoomGift", "RoomGift", "Banned", "RoomGift"]
+    _books()
+
+
+def test_a_batch_reads_its_rooms_state_session_and_host_in_one_query(
+    live_room: Room,
+) -> None:
+    ended = RoomFactory(state=Room.State.ENDED)
+    with CaptureQueriesContext(connection) as queries:
+        rooms = selectors_live.rooms_to_gift([live_room.pk, ended.pk, 10**9, 2**64, 0])
+
+    assert len(queries.captured_queries) == 1
+    assert sorted(rooms) == sorted([live_room.pk, ended.pk])
+    live = rooms[live_room.pk]
+    assert live.state == Room.State.LIVE
+    assert live.session_id == live_room.sessions.get(ended_at=None).pk
+    # The host as the ORM gives it, typed on either database.
+    assert live.host == live_room.host and live.host.date_joined == live_room.host.date_joined
+    assert (rooms[ended.pk].state, rooms[ended.pk].session_id) == (Room.State.ENDED, None)
 
 
 # --- failures -------------------------------------------------------------------------------
