@@ -244,13 +244,9 @@ function initRoom(root, config) {
   async function fillGifts() {
     if (!config.api.roomGifts) return;
     try {
-      const response = await fetch(config.api.roomGifts, {
-        headers: { Accept: "application/json" }, credentials: "same-origin",
-      });
-      if (!response.ok) return; // no wallet on this site (404)
-      const data = await response.json();
+      const data = await apiCall(config.api.roomGifts);
       for (const event of data?.gifts || []) chat.gift(event);
-    } catch { /* the next reconnect asks again */ }
+    } catch { /* no wallet on this site (404), or away: the next reconnect asks again */ }
   }
 
   function onModeration(event) {
@@ -975,14 +971,10 @@ function initRoom(root, config) {
       if (!tray || !template) return;
       let items;
       try {
-        const response = await fetch(config.api.gifts, {
-          headers: { Accept: "application/json" }, credentials: "same-origin",
-        });
-        if (!response.ok) return; // no wallet on this site (404): no tray
-        const data = await response.json();
+        const data = await apiCall(config.api.gifts);
         items = Array.isArray(data) ? data : data?.results;
       } catch {
-        return;
+        return; // no wallet on this site (404): no tray
       }
       if (!Array.isArray(items) || !items.length) return;
       for (const gift of items) {
@@ -998,10 +990,7 @@ function initRoom(root, config) {
       toggle.hidden = false;
       updateSend();
       try {
-        const me = await fetch(config.api.me, {
-          headers: { Accept: "application/json" }, credentials: "same-origin",
-        });
-        if (me.ok) setBalance((await me.json())?.coins);
+        setBalance((await apiCall(config.api.me))?.coins);
       } catch { /* the balance shows after the first gift */ }
     }
 
@@ -1115,13 +1104,9 @@ function initRoom(root, config) {
         if (!board || !config.api.leaderboard) return;
         const seen = boardFrames;
         try {
-          const response = await fetch(config.api.leaderboard, {
-            headers: { Accept: "application/json" }, credentials: "same-origin",
-          });
-          if (!response.ok) return; // no wallet on this site (404)
-          const data = await response.json();
+          const data = await apiCall(config.api.leaderboard);
           if (seen === boardFrames && Array.isArray(data?.top)) showBoard(data.top);
-        } catch { /* the next leaderboard frame brings them */ }
+        } catch { /* no wallet on this site (404), or away: the next frame brings them */ }
       },
     };
   }

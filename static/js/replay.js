@@ -18,6 +18,7 @@
 //   playing and when the page goes away (fetch keepalive: sendBeacon cannot
 //   carry the CSRF header);
 // - the host's and moderators' settings, a sheet on a phone.
+import { apiCall } from "./api.js";
 import { compact, createGiftLayer, createHeartLayer, giftLineText, shownName } from "./room-effects.js";
 import { createHlsSource } from "./video.js";
 
@@ -132,11 +133,9 @@ function createTimeline(config) {
   async function fetchRange(from, to) {
     let url = pageUrl(from, to, null);
     for (let page = 0; url && page < MAX_PAGES; page += 1) {
-      const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-      if (!response.ok) throw new Error(`timeline ${response.status}`);
-      const data = await response.json();
-      add(data.items || data.results || []);
-      const next = data.next;
+      const data = await apiCall(url);
+      add(data?.items || data?.results || []);
+      const next = data?.next;
       if (!next) url = null;
       else if (/^(\/|https?:)/.test(next)) url = next; // a link
       else url = pageUrl(from, to, next); // a cursor
