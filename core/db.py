@@ -72,7 +72,8 @@ def rows_source(
     """``rows`` as a table for a ``FROM`` clause, ``alias(name, ...)`` with
     ``columns`` as ``(name, SQL type)``, and its parameters: one array per
     column through ``unnest`` on PostgreSQL, multi-row ``VALUES`` on
-    SQLite."""
+    SQLite. A ``jsonb`` column takes JSON text: PostgreSQL parses it,
+    SQLite keeps the text (as its JSON columns do)."""
     names = [name for name, _ in columns]
     if postgres():
         arrays = ", ".join(f"%s::{sql_type}[]" for _, sql_type in columns)

@@ -71,7 +71,9 @@ def room_bans_among(pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
     """The ``(room id, user id)`` pairs of ``pairs`` with a ban in force, in
     one query (a batch of gifts checks all its senders at once). In SQL of
     its own (``core.db``): the ORM took a millisecond of CPU per batch to
-    build it, a tenth of the batch's own work."""
+    build it, a tenth of the batch's own work. "In force" is
+    :func:`_in_force`'s rule, written in SQL (not lifted, not expired);
+    ``tests/live/test_gift_batcher.py`` holds the two together."""
     if not pairs:
         return set()
     rooms, room_params = db.in_values("room_id", sorted({r for r, _ in pairs}), "bigint")

@@ -57,7 +57,6 @@ logger = logging.getLogger("sprout.live")
 #: How long a room's last pushed leaderboard is remembered (a room live for
 #: longer without gifts simply gets it again once).
 LEADERBOARD_CACHE_SECONDS = 6 * 3600
-MAX_ID = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)

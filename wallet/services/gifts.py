@@ -624,7 +624,7 @@ _RECORD_COLUMNS = (
     ("key", "varchar"),
     ("fingerprint", "varchar"),
     ("entry_id", "bigint"),
-    ("response", "text"),
+    ("response", "jsonb"),
 )
 
 
@@ -723,13 +723,12 @@ def _insert_records(
         rows.append((item.request.sender.pk, item.request.idempotency_key, item.digest,
                      item.entry_id, json.dumps(response)))  # fmt: skip
     values, params = db.rows_source("v", _RECORD_COLUMNS, rows)
-    as_json = "v.response::jsonb" if db.postgres() else "v.response"
     # WHERE true: SQLite reads ON CONFLICT after INSERT ... SELECT ... FROM
     # as a join's ON without it.
     cursor.execute(
         "INSERT INTO wallet_idempotencyrecord "  # noqa: S608
         "(user_id, scope, key, fingerprint, entry_id, response, created_at) "
-        f"SELECT v.user_id, %s, v.key, v.fingerprint, v.entry_id, {as_json}, %s FROM {values} "
+        f"SELECT v.user_id, %s, v.key, v.fingerprint, v.entry_id, v.response, %s FROM {values} "
         "WHERE true ON CONFLICT (user_id, scope, key) DO NOTHING RETURNING id",
         [SCOPE, stamp, *params],
     )

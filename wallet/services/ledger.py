@@ -310,14 +310,13 @@ def entries_append_batch(entries: Sequence[BatchEntry], *, created_at: datetime)
     stamp = connection.ops.adapt_datetimefield_value(created_at)  # SQLite stores text
     source, params = db.rows_source(
         "e",
-        (("kind", "varchar"), ("memo", "varchar"), ("reference", "text")),
+        (("kind", "varchar"), ("memo", "varchar"), ("reference", "jsonb")),
         [(entry.kind, entry.memo[:200], json.dumps(entry.reference)) for entry in entries],
     )
-    reference = "e.reference::jsonb" if db.postgres() else "e.reference"
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO wallet_entry (kind, memo, reference, created_at) "  # noqa: S608
-            f"SELECT e.kind, e.memo, {reference}, %s FROM {source} RETURNING id",
+            f"SELECT e.kind, e.memo, e.reference, %s FROM {source} RETURNING id",
             [stamp, *params],
         )
         # Ids come from one sequence in insertion order, whatever order
