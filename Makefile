@@ -83,10 +83,13 @@ NGINX_RTMP := SPROUT_LIVE_CALLBACK_URL=http://$(CALLBACK_HOST):$(PORT) PYTHON=$(
 # rooms' websockets cost what they cost in production: docs/performance.md,
 # "make run's server"), reloading when Python under the apps changes
 # (templates and static files are read afresh in DEBUG anyway). Open
-# websockets get 3 s to close on a reload; the room page reconnects.
+# websockets get 3 s to close on a reload; the room page reconnects. No
+# per-message deflate, as in production (docs/performance.md, "Browsers and
+# per-message deflate").
 APP_DIRS := config core community live kol wallet shop
 DEV_SERVER := $(PY) -m uvicorn config.asgi:application --host $(HOST) --port $(PORT) \
-	--reload $(foreach d,$(APP_DIRS),--reload-dir $(d)) --lifespan off --timeout-graceful-shutdown 3
+	--reload $(foreach d,$(APP_DIRS),--reload-dir $(d)) --lifespan off --timeout-graceful-shutdown 3 \
+	--ws-per-message-deflate false
 
 run: venv
 	$(MANAGE) migrate --noinput

@@ -101,6 +101,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -277,7 +278,7 @@ def room_counters(redis_url: str, room_id: int) -> dict[str, int]:
 # --- servers ------------------------------------------------------------------------
 
 
-def server_command(design: str, port: int, ws: str) -> list[str]:
+def server_command(design: str, port: int, ws: str, deflate: bool = False) -> list[str]:
     uvicorn = [
         sys.executable,
         "-m",
@@ -294,6 +295,10 @@ def server_command(design: str, port: int, ws: str) -> list[str]:
         "httptools",
         "--ws",
         ws,
+        # Production's workers say false (scripts/stack, deploy/systemd): a
+        # room's frame compressed once per browser costs more than it saves.
+        "--ws-per-message-deflate",
+        "true" if deflate else "false",
         "--backlog",
         "4096",
         "--no-access-log",
@@ -499,11 +504,11 @@ class Control:
 
 
 def viewers_process(
-    url: str, count: int, max_messages: int, progress: Any, control: Control
+    url: str, count: int, max_messages: int, progress: Any, control: Control, browser: bool
 ) -> None:
     import uvloop
 
-    uvloop.run(_viewers(url, count, max_messages, progress, control))
+    uvloop.run(_viewers(url, count, max_messages, progress, control, browser))
 
 
 # What a viewer needs from a frame, found without decoding it: every chat
@@ -560,13 +565,23 @@ class Viewer(asyncio.Protocol):
     callbacks, pings answered. The library's asyncio client costs about
     50 µs a frame on this machine and its sans-I/O parser about 20: with
     2,000 viewers at 20 frames/s either would need more than the two cores
-    for the client alone, and the bench would measure the client."""
+    for the client alone, and the bench would measure the client.
 
-    def __init__(self, url: str, index: int, tally: Tally) -> None:
+    ``browser``: offer ``permessage-deflate; client_max_window_bits`` as
+    Chromium and Firefox do, and inflate the frames the server compressed
+    (what a server that accepts the offer pays for a room of browsers)."""
+
+    def __init__(self, url: str, index: int, tally: Tally, browser: bool = False) -> None:
         from websockets.client import ClientProtocol
+        from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
         from websockets.uri import parse_uri
 
-        self.handshake: ClientProtocol | None = ClientProtocol(parse_uri(url), max_size=2**22)
+        offer = [ClientPerMessageDeflateFactory(client_max_window_bits=True)] if browser else []
+        self.handshake: ClientProtocol | None = ClientProtocol(
+            parse_uri(url), extensions=offer, max_size=2**22
+        )
+        # The compressed frames' context (kept from frame to frame, as agreed).
+        self.inflate: Any = None
         self.index = index
         self.tally = tally
         self.hello: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -597,6 +612,8 @@ class Viewer(asyncio.Protocol):
                 self.hello.set_exception(self.handshake.handshake_exc)
                 self.transport.close()
                 return
+            if self.handshake.extensions:  # the server took the deflate offer
+                self.inflate = zlib.decompressobj(-15)
             self.handshake = None
             buffer = buffer[end + 4 :]
         position, size = 0, len(buffer)
@@ -609,10 +626,12 @@ class Viewer(asyncio.Protocol):
             end = start + length
             if end > size:
                 break
-            opcode = buffer[position] & 0x0F
+            opcode, compressed = buffer[position] & 0x0F, buffer[position] & 0x40
             position = end
             if opcode == 0x1:  # text
                 payload = buffer[start:end]
+                if compressed:
+                    payload = self.inflate.decompress(payload + b"\x00\x00\xff\xff")
                 if self.hello.done():
                     self.tally.frame(self.index, now, payload)
                 elif payload.startswith(b'{"type":"hello"'):
@@ -631,7 +650,7 @@ class Viewer(asyncio.Protocol):
 
 
 async def _viewers(
-    url: str, count: int, max_messages: int, progress: Any, control: Control
+    url: str, count: int, max_messages: int, progress: Any, control: Control, browser: bool
 ) -> None:
     loop = asyncio.get_running_loop()
     parsed = urlparse(url)
@@ -645,7 +664,7 @@ async def _viewers(
         try:
             async with semaphore:
                 _, viewer = await loop.create_connection(
-                    lambda: Viewer(url, index, tally), host, port
+                    lambda: Viewer(url, index, tally, browser), host, port
                 )
                 await asyncio.wait_for(viewer.hello, 120)
             viewers.append(viewer)
@@ -875,7 +894,9 @@ def run_design(
     log = open(log_path, "ab") if log_path is not None else None  # noqa: SIM115
     servers = [
         subprocess.Popen(
-            server_command("hub" if design == "cluster" else design, p, args.ws),
+            server_command(
+                "hub" if design == "cluster" else design, p, args.ws, args.server_deflate
+            ),
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -908,7 +929,8 @@ def run_design(
         for share, counter in zip(shares, progress, strict=True):
             procs.append(
                 ctx.Process(
-                    target=viewers_process, args=(url, share, max_messages, counter, control)
+                    target=viewers_process,
+                    args=(url, share, max_messages, counter, control, args.browser_viewers),
                 )
             )
             procs[-1].start()
@@ -1113,6 +1135,8 @@ def print_report(outcomes: list[Outcome], args: argparse.Namespace) -> bool:
         f"{args.heart_senders} connections; {platform.node()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, uvicorn --ws {args.ws}"
         + (f", hub tick {args.tick:g} s (not production's)" if args.tick else "")
+        + (", viewers offer permessage-deflate as browsers do" if args.browser_viewers else "")
+        + (", uvicorn --ws-per-message-deflate true" if args.server_deflate else "")
         + "\n"
     )
     header = (
@@ -1342,6 +1366,17 @@ def main() -> None:
         "design), beside the one-process hub of the same run",
     )
     parser.add_argument("--ws", default="websockets-sansio", help="uvicorn --ws implementation")
+    parser.add_argument(
+        "--browser-viewers",
+        action="store_true",
+        help="viewers offer permessage-deflate as browsers do (and inflate what they get)",
+    )
+    parser.add_argument(
+        "--server-deflate",
+        action="store_true",
+        help="run uvicorn with --ws-per-message-deflate true (uvicorn's own default; "
+        "production's workers say false)",
+    )
     parser.add_argument(
         "--tick",
         type=float,

@@ -121,3 +121,22 @@ def test_replays_can_live_in_another_storage_whose_origin_the_policy_allows(
     # hls.js fetches the playlists and segments; the video and poster show.
     for directive in policy:
         assert "https://replays.example.net" in directive.split()
+
+
+# Where the repository starts its ASGI server for people (not tests or benches).
+SERVER_COMMANDS = ("Makefile", "scripts/stack", "deploy/systemd/sprout-web@.service", "README.md")
+
+
+def test_every_server_command_writes_room_frames_uncompressed() -> None:
+    """Browsers offer permessage-deflate and uvicorn takes the offer unless
+    told not to: each room frame would be compressed once per viewer, twice
+    the CPU per chat event and twice the memory per socket
+    (docs/performance.md, "Browsers and per-message deflate")."""
+    found = 0
+    for name in SERVER_COMMANDS:
+        text = (ROOT / name).read_text().replace("\\\n", " ")
+        for line in text.splitlines():
+            if "uvicorn config.asgi:application" in line and not line.lstrip().startswith("#"):
+                found += 1
+                assert "--ws-per-message-deflate false" in line, f"{name}: {line.strip()}"
+    assert found >= len(SERVER_COMMANDS)

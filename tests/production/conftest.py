@@ -132,7 +132,8 @@ def production_server(
             # As README.md's production section runs it.
             [sys.executable, "-m", "uvicorn", "config.asgi:application",
              "--host", "127.0.0.1", "--port", str(port),
-             "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1", "--lifespan", "off"],
+             "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1", "--lifespan", "off",
+             "--ws-per-message-deflate", "false"],
             cwd=ROOT,
             env=env,
             stdout=sink,
