@@ -926,6 +926,7 @@ def run_design(
         ]
         progress = [ctx.Value("q", 0) for _ in shares]
         t0 = time.monotonic()
+        join_cpu_start = sum(cpu_seconds(server.pid) for server in servers)
         for share, counter in zip(shares, progress, strict=True):
             procs.append(
                 ctx.Process(
@@ -941,6 +942,8 @@ def run_design(
             if failed:
                 failures.append(f"{failed} failed to join, e.g. {sample}")
         join_seconds = time.monotonic() - t0
+        # What the servers paid per viewer's join (handshake, admission, hello).
+        join_cpu = sum(cpu_seconds(server.pid) for server in servers) - join_cpu_start
         sender_args = {
             "seconds": seconds,
             "chat_rate": args.chat_rate,
@@ -1031,7 +1034,11 @@ def run_design(
         chats.update(r["chats_by_second"])
     ordered = sorted(delays)
     hearts_seen = [n for r in results for n in r["hearts_seen"]]
-    notes = [f"joined in {join_seconds:.1f}s", *failures]
+    notes = [
+        f"joined in {join_seconds:.1f}s, server CPU "
+        f"{join_cpu / max(joined, 1) * 1000:.2f} ms a join",
+        *failures,
+    ]
     if sender["late"] > 0.1:
         notes.append(f"the sender ran up to {sender['late'] * 1000:.0f} ms late")
     closed = sum(r["closed_early"] for r in results)
