@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
@@ -44,7 +44,7 @@ from live.errors import (
 )
 from live.extensions import room_join_events_for
 from live.handshake import client_address
-from live.hub import Connection, client_gone, dumps, hubs, server_send
+from live.hub import Connection, RoomHello, RoomHub, client_gone, dumps, hubs, server_send
 from live.models import Room
 from live.permissions import is_room_moderator
 from live.selectors import is_banned, room_final_totals, room_recent_messages
@@ -107,30 +107,46 @@ def _load_user(user_id: int) -> User | None:
 
 
 @dataclass(frozen=True)
-class _HelloParts:
-    room: events.RoomBrief
-    you: events.You | None
-    recent: list[events.ChatEvent]
-    snapshot: list[dict[str, Any]]
-    #: An ended room's hearts, as its report counts them (the hot counter is gone).
-    final_hearts: int | None
+class _Admission:
+    """What a connection's admission read: the room (None: no such room),
+    the member (None: anonymous, or a ticket that named nobody active),
+    whether a ban keeps them out, and what their hello says of them."""
+
+    room: Room | None
+    user: User | None = None
+    you: events.You | None = None
+    banned: bool = False
 
 
-def _hello_payload(room_id: int, user: User | None) -> _HelloParts:
-    """What ``hello`` says, and the events of the apps above that follow it
+def _admit(room_id: int, user: User | None, ticket_user_id: int | None) -> _Admission:
+    """Everything admitting a connection reads, in one thread hop: the room,
+    the member (a ticket's, read here; else the session's, which the auth
+    middleware has just read), a ban in force, and whether they moderate."""
+    room = _load_room(room_id)
+    if room is None:
+        return _Admission(room=None)
+    if ticket_user_id is not None:
+        user = _load_user(ticket_user_id)
+    if user is None:
+        return _Admission(room=room)
+    if is_banned(user, room):
+        return _Admission(room=room, user=user, banned=True)
+    you: events.You = {**events.user_brief(user), "moderator": is_room_moderator(user, room)}
+    return _Admission(room=room, user=user, you=you)
+
+
+def _room_hello(room_id: int) -> RoomHello:
+    """The room's part of every hello (shared by the hub, ``RoomHub.room_hello``),
+    and the events of the apps above that follow it
     (``extensions.room_join_events``: the pinned product)."""
     room = Room.objects.select_related("host").get(pk=room_id)
-    brief = events.room_brief(room_id=room.pk, title=room.title, state=room.state, host=room.host)
-    you: events.You | None = None
-    if user is not None:
-        you = {**events.user_brief(user), "moderator": is_room_moderator(user, room)}
     final = room_final_totals(room)
-    return _HelloParts(
-        room=brief,
-        you=you,
-        recent=room_recent_messages(room),
-        snapshot=room_join_events_for(room),
+    return RoomHello(
+        room=events.room_brief(room_id=room.pk, title=room.title, state=room.state, host=room.host),
+        recent=tuple(room_recent_messages(room)),
+        snapshot=tuple(room_join_events_for(room)),
         final_hearts=final.hearts if final is not None else None,
+        limit=int(settings.SPROUT_LIVE_RECENT_MESSAGES),
     )
 
 
@@ -210,12 +226,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self._echo: dict[str, str | None] = {}
         self._heart_window = (0.0, 0)
         room_id = int(self.scope["url_route"]["kwargs"]["room_id"])
-        room = await database_sync_to_async(_load_room)(room_id)
+        ticket, session_user = self._credentials()
+        ticket_user_id = await redeem(ticket, room_id) if ticket is not None else None
+        admission = await database_sync_to_async(_admit)(room_id, session_user, ticket_user_id)
+        room, user = admission.room, admission.user
         if room is None:
             await self._refuse(NotFound("This room does not exist."), CLOSE_NOT_FOUND)
             return
-        authenticated, user = await self._authenticate(room_id)
-        if not authenticated:
+        if ticket is not None and user is None:
             await self._refuse(
                 AuthenticationRequired(
                     "This ticket is unknown, used or expired: ask for a new one."
@@ -223,7 +241,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 CLOSE_UNAUTHENTICATED,
             )
             return
-        if user is not None and await database_sync_to_async(is_banned)(user, room):
+        if admission.banned:
             await self._refuse(Banned(), CLOSE_BANNED)
             return
         await self.accept()
@@ -240,8 +258,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         # Join first, then read the recent messages: nothing said in between
         # is lost (a message may come twice; clients dedupe by id). The hub's
         # frames wait until hello has gone out (Connection.open).
-        await hubs().join(room_id, self.connection)
-        hello, snapshot = await self._hello(room_id, user)
+        hub = await hubs().join(room_id, self.connection)
+        hello, snapshot = await self._hello(hub, self.connection, admission.you)
         if not await self._reply(hello):
             return
         # The room's state kept by the apps above (the pinned product), read
@@ -251,19 +269,18 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 return
         self.connection.open()
 
-    async def _authenticate(self, room_id: int) -> tuple[bool, User | None]:
-        """``(True, member)``, ``(True, None)`` for an anonymous viewer, or
-        ``(False, None)`` for a ticket that does not work."""
+    def _credentials(self) -> tuple[str | None, User | None]:
+        """The connection's ticket (``?ticket=``), or else its session's
+        member as the auth middleware read it (None: anonymous; an inactive
+        member's session gives none)."""
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         tickets = query.get("ticket")
         if tickets:
-            user_id = await redeem(tickets[0], room_id)
-            user = await database_sync_to_async(_load_user)(user_id) if user_id else None
-            return user is not None, user
+            return tickets[0], None
         scope_user = self.scope.get("user")
-        if scope_user is None or not scope_user.is_authenticated:
-            return True, None
-        return True, await database_sync_to_async(_load_user)(scope_user.pk)
+        if scope_user is None or not scope_user.is_authenticated or not scope_user.is_active:
+            return None, None
+        return None, getattr(scope_user, "_wrapped", scope_user)
 
     def _viewer_key(self, user: User | None) -> str:
         """Who counts as one viewer (now, at the peak, and among the unique
@@ -277,27 +294,36 @@ class RoomConsumer(AsyncWebsocketConsumer):
         return "a" + hashlib.sha256(seed.encode()).hexdigest()[:20]
 
     async def _hello(
-        self, room_id: int, user: User | None
-    ) -> tuple[events.HelloEvent, list[dict[str, Any]]]:
-        parts = await database_sync_to_async(_hello_payload)(room_id, user)
+        self, hub: RoomHub, connection: Connection, you: events.You | None
+    ) -> tuple[events.HelloEvent, list[Mapping[str, Any]]]:
+        room_id = hub.room_id
+        parts = await hub.room_hello(
+            connection, lambda: database_sync_to_async(_room_hello)(room_id)
+        )
+        # The counts as the hub last sent them to the room (a quarter of a
+        # second old at most for hearts, a second for viewers; any change
+        # since reaches this connection on the next tick); read from Redis
+        # only by a hub too new to have sent any.
         state = room_state()
-        hearts, viewers = parts.final_hearts, 0
+        hearts = parts.final_hearts if parts.final_hearts is not None else hub.hearts_sent
+        viewers = hub.viewers_sent
         try:
-            if hearts is None:
+            if hearts < 0:
                 hearts = await state.hearts(room_id)
-            viewers = await state.viewers(room_id)
+            if viewers < 0:
+                viewers = await state.viewers(room_id)
         except Exception as exc:
             # Redis is away (a restart): the room still opens, with its chat
             # from the database; the counts follow on the hub's next tick.
             logger.warning("live room %s hello without hot counts: %r", room_id, exc)
         hello = events.hello(
-            room=parts.room,
-            you=parts.you,
-            viewers=viewers,
-            hearts=hearts or 0,
-            recent=parts.recent,
+            room=cast(events.RoomBrief, parts.room),
+            you=you,
+            viewers=max(viewers, 0),
+            hearts=max(hearts, 0),
+            recent=cast(list[events.ChatEvent], list(parts.recent)),
         )
-        return hello, parts.snapshot
+        return hello, list(parts.snapshot)
 
     async def _refuse(self, exc: DomainError, code: int) -> None:
         # Accept first so the client can read why before the close.

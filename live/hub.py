@@ -28,7 +28,11 @@ served by one :class:`RoomHub` per process:
   frame per tap).
 - the apps above live add their own totals to that tick
   (``live.extensions.room_tick_events``: the shop's pinned flash sale's
-  units left), sent only when they change.
+  units left), sent only when they change;
+- the room's part of a ``hello`` (its brief, recent chat, the apps' join
+  events) is read once and shared by the connections that join while it is
+  current (:meth:`RoomHub.room_hello`): a crowd arriving together, or a
+  worker's viewers reconnecting to another, costs one read, not one each.
 
 ``bench/live_fanout.py`` measures it against a bare ``websockets`` server and
 the textbook design (``docs/performance.md``, "Live fan-out").
@@ -90,6 +94,17 @@ def dumps(event: Mapping[str, Any]) -> str:
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 SERVER_SEND = "live.server_send"
 
+# How long a room's shared hello (RoomHub.room_hello) is trusted when no
+# event has changed it: what changes without an event of its own (a
+# renamed host, an edited product) shows to newcomers this much later.
+HELLO_SHARED_SECONDS = 2.0
+# Events that change nothing a hello shows: they leave the shared hello
+# current. Chat is added to it; any other event makes the next joiner read
+# the room afresh.
+HELLO_UNCHANGED = frozenset(
+    {"hearts", "viewers", "gift", "leaderboard", "flash_sale", "pin_stock", "_close_user"}
+)
+
 # Chat a hub may have missed while Redis was away: ``(room id, after
 # message id, written since) -> chat events``, set by ``LiveConfig.ready``
 # (``live.selectors.room_chat_since``; the selectors import this module).
@@ -136,6 +151,50 @@ def server_send(scope: Any) -> Send | None:
     return send
 
 
+@dataclass(frozen=True)
+class RoomHello:
+    """The part of a ``hello`` that is the same for every viewer of a room:
+    its brief, its last ``limit`` chat events (oldest first, as
+    ``live.selectors.room_recent_messages`` gives them), the apps' join
+    events (``live.extensions.room_join_events``) and, for an ended room,
+    its final hearts. Built by ``live.consumers``; the hub keeps it current
+    (:meth:`with_chat`) or drops it."""
+
+    room: Mapping[str, Any]
+    recent: tuple[Mapping[str, Any], ...]
+    snapshot: tuple[Mapping[str, Any], ...]
+    final_hearts: int | None
+    limit: int
+
+    def with_chat(self, event: Mapping[str, Any]) -> RoomHello:
+        """This hello with a chat line that arrived after it was read (as
+        the database would give it: no sender's nonce); the same when the
+        read already had it."""
+        message_id = event.get("id")
+        if self.limit <= 0 or any(line.get("id") == message_id for line in self.recent):
+            return self
+        line = {**event, "nonce": None}
+        recent = sorted((*self.recent, line), key=lambda chat: int(chat.get("id") or 0))
+        return RoomHello(
+            room=self.room,
+            recent=tuple(recent[-self.limit :]),
+            snapshot=self.snapshot,
+            final_hearts=self.final_hearts,
+            limit=self.limit,
+        )
+
+
+@dataclass
+class _SharedHello:
+    """A room hello and when it was read: the hub's ``hello_generation`` as
+    its read began (every event delivered before then is in it) and the
+    clock then."""
+
+    generation: int
+    read_at: float
+    hello: asyncio.Future[RoomHello]
+
+
 @dataclass(eq=False)
 class Connection:
     """One viewer's websocket as the hub sees it.
@@ -159,6 +218,9 @@ class Connection:
     viewer_key: str
     queue_size: int = 256
     joined_at: float = field(default_factory=time.monotonic)
+    # The room's hello_generation when this connection joined the hub: the
+    # shared hellos read since then (or kept current since) are complete for it.
+    joined_generation: int = field(init=False, default=0)
     backlog: deque[dict[str, Any]] = field(init=False, default_factory=deque)
     writer: asyncio.Task[None] | None = field(init=False, default=None)
     opened: bool = field(init=False, default=False)
@@ -258,6 +320,11 @@ class RoomHub:
         self.gap_after_id = 0
         self.delivered_in_gap: set[int] | None = None
         self.probes: dict[str, asyncio.Event] = {}
+        # The shared hello (room_hello): one step per delivered event that
+        # may change what a hello shows; the newest read, or the read under way.
+        self.hello_generation = 0
+        self.shared_hello: _SharedHello | None = None
+        self.hello_reads = 0
 
     # --- lifecycle ----------------------------------------------------------
 
@@ -298,6 +365,7 @@ class RoomHub:
 
     def add(self, connection: Connection) -> None:
         self.connections.add(connection)
+        connection.joined_generation = self.hello_generation
         self.viewer_sockets[connection.viewer_key] += 1
         if self.viewer_sockets[connection.viewer_key] == 1:
             metrics.viewers_add(1)
@@ -349,8 +417,70 @@ class RoomHub:
                     if message_id in self.delivered_in_gap:
                         return  # the gap's fill and live delivery both had it
                     self.delivered_in_gap.add(message_id)
+        if kind not in HELLO_UNCHANGED:
+            self._hello_changed(event)
         self.pending.append(event)
         self.wakeup.set()
+
+    # --- the shared hello ---------------------------------------------------------
+
+    async def room_hello(
+        self, connection: Connection, read: Callable[[], Awaitable[RoomHello]]
+    ) -> RoomHello:
+        """The room's part of ``connection``'s hello: the shared one when it
+        is complete for the connection, else ``read()`` (the database), shared
+        in turn with whoever joins while it stays current.
+
+        Complete means read after the connection joined, or read before but
+        with every event delivered since added to it (chat) or none delivered
+        that could change it: whatever was delivered after the connection
+        joined reaches it as a frame (the hub holds its frames until hello
+        went out), so between the two nothing is missed; a chat line both
+        read and delivered comes twice (clients dedupe by id), as it always
+        could. A read older than ``HELLO_SHARED_SECONDS`` is not used: what
+        changes without an event shows that much later."""
+        shared = self.shared_hello
+        if (
+            shared is not None
+            and shared.generation >= connection.joined_generation
+            and time.monotonic() - shared.read_at < HELLO_SHARED_SECONDS
+        ):
+            return await asyncio.shield(shared.hello)
+        # Its own task: a joiner that leaves mid-read does not cancel the
+        # read the others wait for.
+        reading = asyncio.ensure_future(read())
+        shared = _SharedHello(
+            generation=self.hello_generation, read_at=time.monotonic(), hello=reading
+        )
+        self.shared_hello = shared
+        self.hello_reads += 1
+
+        def forget_failed(done: asyncio.Future[RoomHello]) -> None:
+            if (done.cancelled() or done.exception() is not None) and self.shared_hello is shared:
+                self.shared_hello = None  # the next joiner reads again
+
+        reading.add_done_callback(forget_failed)
+        return await asyncio.shield(reading)
+
+    def _hello_changed(self, event: Mapping[str, Any]) -> None:
+        """An event that may change what a hello shows was delivered: a
+        chat line joins the shared hello (when it is read and current);
+        anything else leaves it to the connections that joined before."""
+        shared = self.shared_hello
+        current = shared is not None and shared.generation == self.hello_generation
+        self.hello_generation += 1
+        if (
+            current
+            and shared is not None
+            and event.get("type") == "chat"
+            and shared.hello.done()
+            and not shared.hello.cancelled()
+            and shared.hello.exception() is None
+        ):
+            kept = shared.hello.result().with_chat(event)
+            hello: asyncio.Future[RoomHello] = asyncio.get_running_loop().create_future()
+            hello.set_result(kept)
+            self.shared_hello = _SharedHello(self.hello_generation, shared.read_at, hello)
 
     # --- Redis restarts -----------------------------------------------------------
 
