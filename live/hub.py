@@ -19,7 +19,10 @@ served by one :class:`RoomHub` per process:
   a room gets the same cadence whichever process serves them, and a room
   split over N processes costs each of them 1/N of its frames: adding
   processes adds no cost per event (``docs/performance.md``, "A room across
-  processes");
+  processes"). The tick stops growing at
+  ``SPROUT_LIVE_LONGEST_TICK_SECONDS`` unless a process's own viewers would
+  then cost it more than ``SPROUT_LIVE_PROCESS_FRAMES_PER_SECOND``: more
+  processes buy a room too big for one its latency (:meth:`RoomHub.tick`);
 - a connection whose socket pushes back gets a bounded backlog drained by
   its own writer task; a viewer whose backlog is full is disconnected and
   counted, never allowed to slow the room;
@@ -73,10 +76,15 @@ logger = logging.getLogger("sprout.live")
 PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 LAYER_MESSAGE = "live.event"
 CLOSE_TOO_SLOW = 4008
-# What one room may cost in frames a second, over all its processes, before
-# its tick grows (3,000 viewers: a 100 ms tick; 4,000: 133 ms, a chat p99
-# under 250 ms; docs/performance.md, "The frame budget: 30,000").
-ROOM_FRAMES_PER_SECOND = 30_000
+# A room's tick (RoomHub.tick) is 50 ms until the room would cost more than
+# ROOM_FRAMES_PER_SECOND (2,000 viewers: 100 ms; ../shared/PERFORMANCE.md),
+# then grows with the room up to LONGEST_TICK_SECONDS (chat reaches a big
+# room within about a quarter of a second), and past that only where a
+# process's own viewers would cost it more than PROCESS_FRAMES_PER_SECOND
+# (5,000 viewers in one process): docs/performance.md, "The longest tick".
+ROOM_FRAMES_PER_SECOND = 20_000
+LONGEST_TICK_SECONDS = 0.125
+PROCESS_FRAMES_PER_SECOND = 40_000
 
 
 def group_name(room_id: int) -> str:
@@ -596,12 +604,24 @@ class RoomHub:
     def tick(self) -> float:
         """Seconds between frames: ``SPROUT_LIVE_TICK_SECONDS``, longer in a
         room big enough that one frame per socket per tick would cost more
-        than ``SPROUT_LIVE_ROOM_FRAMES_PER_SECOND``: the room's sockets over
-        every process (this one's own count at once, the others' as of
-        their last report)."""
+        than ``SPROUT_LIVE_ROOM_FRAMES_PER_SECOND``, up to
+        ``SPROUT_LIVE_LONGEST_TICK_SECONDS``; longer still only where this
+        process's own sockets would cost it more than
+        ``SPROUT_LIVE_PROCESS_FRAMES_PER_SECOND`` at that tick.
+
+        The room is its sockets over every process (this one's own count at
+        once, the others' as of their last report), so a room split over
+        processes ticks as one room would and each process pays its share
+        of the frames: adding processes adds no cost per event, and past
+        the longest tick they buy a room too big for one process its
+        latency."""
         shortest = _setting("SPROUT_LIVE_TICK_SECONDS", 0.05)
+        longest = _setting("SPROUT_LIVE_LONGEST_TICK_SECONDS", LONGEST_TICK_SECONDS)
         budget = _setting("SPROUT_LIVE_ROOM_FRAMES_PER_SECOND", ROOM_FRAMES_PER_SECOND)
-        return max(shortest, (len(self.connections) + self.other_sockets) / budget)
+        ceiling = _setting("SPROUT_LIVE_PROCESS_FRAMES_PER_SECOND", PROCESS_FRAMES_PER_SECOND)
+        own = len(self.connections)
+        room = (own + self.other_sockets) / budget
+        return max(shortest, min(room, longest), own / ceiling)
 
     async def _flush_loop(self) -> None:
         loop = asyncio.get_running_loop()

@@ -264,9 +264,14 @@ SPROUT_LIVE_CHAT_RATE = env("SPROUT_LIVE_CHAT_RATE", default="5/10")  # messages
 SPROUT_LIVE_BLOCKED_WORDS = env.list("SPROUT_LIVE_BLOCKED_WORDS", default=[])
 SPROUT_LIVE_RECENT_MESSAGES = 50
 SPROUT_LIVE_TICK_SECONDS = 0.05
-# A room's frames per second, over all its processes, before its tick grows
-# (live.hub.ROOM_FRAMES_PER_SECOND says why 30,000).
-SPROUT_LIVE_ROOM_FRAMES_PER_SECOND = env.int("SPROUT_LIVE_ROOM_FRAMES_PER_SECOND", default=30_000)
+# A room's tick grows past this many frames a second, up to the longest
+# tick, and past that only where a process's own viewers would cost it more
+# than its ceiling (live.hub.RoomHub.tick).
+SPROUT_LIVE_ROOM_FRAMES_PER_SECOND = env.int("SPROUT_LIVE_ROOM_FRAMES_PER_SECOND", default=20_000)
+SPROUT_LIVE_LONGEST_TICK_SECONDS = 0.125
+SPROUT_LIVE_PROCESS_FRAMES_PER_SECOND = env.int(
+    "SPROUT_LIVE_PROCESS_FRAMES_PER_SECOND", default=40_000
+)
 SPROUT_LIVE_HEARTS_SECONDS = 0.25
 SPROUT_LIVE_VIEWERS_SECONDS = 1.0
 SPROUT_LIVE_SEND_QUEUE = 256

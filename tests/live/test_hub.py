@@ -153,6 +153,29 @@ async def test_a_big_room_gets_a_longer_tick_within_its_frame_budget(live_settin
     assert room_hub.tick() == pytest.approx(0.1)  # 100 viewers, 10 frames/s each
 
 
+async def test_a_big_room_ticks_at_most_the_longest_tick_unless_a_process_would_pay_too_much(
+    live_settings: Any,
+) -> None:
+    """Past ``SPROUT_LIVE_LONGEST_TICK_SECONDS`` the tick stops growing with
+    the room, whatever its split, until this process's own sockets would
+    cost it more than ``SPROUT_LIVE_PROCESS_FRAMES_PER_SECOND``."""
+    live_settings.SPROUT_LIVE_ROOM_FRAMES_PER_SECOND = 1_000
+    live_settings.SPROUT_LIVE_LONGEST_TICK_SECONDS = 0.125
+    live_settings.SPROUT_LIVE_PROCESS_FRAMES_PER_SECOND = 2_000
+    room_hub = hub.RoomHub(ROOM_ID)
+    for n in range(100):
+        room_hub.add(Viewer(f"v{n}").connection)
+    assert room_hub.tick() == pytest.approx(0.1)  # 100 sockets, 1,000 frames/s
+    room_hub.other_sockets = 100
+    assert room_hub.tick() == pytest.approx(0.125)  # not 0.2: 800 frames/s here
+    room_hub.other_sockets = 0
+    for n in range(100, 400):
+        room_hub.add(Viewer(f"v{n}").connection)
+    assert room_hub.tick() == pytest.approx(0.2)  # 400 here: 0.125 s would be 3,200/s
+    room_hub.other_sockets = 400
+    assert room_hub.tick() == pytest.approx(0.2)  # the others' share changes nothing here
+
+
 async def test_a_room_split_over_processes_keeps_the_tick_of_its_whole_size(
     live_settings: Any,
 ) -> None:
