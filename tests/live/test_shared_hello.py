@@ -6,7 +6,6 @@ missing."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -81,7 +80,11 @@ def _recent(hello: hub.RoomHello) -> list[int]:
     return [int(line["id"]) for line in hello.recent]
 
 
-Read = Callable[[], Awaitable[hub.RoomHello]]
+async def _joining(room_hub: hub.RoomHub, room: Database, key: str) -> asyncio.Task[hub.RoomHello]:
+    """A joiner asking for its hello, left waiting (``room.gate`` holds reads)."""
+    task = asyncio.create_task(room_hub.room_hello(_joiner(room_hub, key), room.read))
+    await asyncio.sleep(0.01)
+    return task
 
 
 async def test_joiners_share_one_read_until_an_event_changes_what_hello_shows() -> None:
@@ -122,18 +125,14 @@ async def test_a_chat_line_joins_the_shared_hello_as_the_database_would_give_it(
 async def test_a_read_under_way_serves_those_who_joined_before_a_change_only() -> None:
     room, room_hub = Database(1), hub.RoomHub(ROOM_ID)
     room.gate = asyncio.Event()
-    early = asyncio.create_task(room_hub.room_hello(_joiner(room_hub, "a"), room.read))
-    await asyncio.sleep(0.01)
-    also_early = asyncio.create_task(room_hub.room_hello(_joiner(room_hub, "b"), room.read))
-    await asyncio.sleep(0.01)
+    early, also_early = await _joining(room_hub, room, "a"), await _joining(room_hub, room, "b")
     assert room.reads == 1  # the second joiner waits for the first's read
 
     # A line said now may be missing from that read (it began before), and a
     # joiner from now on would not get it as a frame either: it reads anew.
     room.ids.append(2)
     room_hub.deliver(_line(2))
-    late = asyncio.create_task(room_hub.room_hello(_joiner(room_hub, "c"), room.read))
-    await asyncio.sleep(0.01)
+    late = await _joining(room_hub, room, "c")
     assert room.reads == 2
     room.gate.set()
     early_hello, also_early_hello, late_hello = await asyncio.gather(early, also_early, late)
@@ -144,10 +143,7 @@ async def test_a_read_under_way_serves_those_who_joined_before_a_change_only() -
 async def test_a_joiner_that_leaves_mid_read_does_not_cancel_it_for_the_others() -> None:
     room, room_hub = Database(1), hub.RoomHub(ROOM_ID)
     room.gate = asyncio.Event()
-    leaving = asyncio.create_task(room_hub.room_hello(_joiner(room_hub, "a"), room.read))
-    await asyncio.sleep(0.01)
-    staying = asyncio.create_task(room_hub.room_hello(_joiner(room_hub, "b"), room.read))
-    await asyncio.sleep(0.01)
+    leaving, staying = await _joining(room_hub, room, "a"), await _joining(room_hub, room, "b")
     leaving.cancel()
     room.gate.set()
     assert _recent(await staying) == [1]
