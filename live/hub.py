@@ -373,6 +373,7 @@ class RoomHub:
 
     def add(self, connection: Connection) -> None:
         self.connections.add(connection)
+        metrics.JOINS.inc()
         connection.joined_generation = self.hello_generation
         self.viewer_sockets[connection.viewer_key] += 1
         if self.viewer_sockets[connection.viewer_key] == 1:
@@ -462,6 +463,7 @@ class RoomHub:
         )
         self.shared_hello = shared
         self.hello_reads += 1
+        metrics.HELLO_READS.inc()
 
         def forget_failed(done: asyncio.Future[RoomHello]) -> None:
             if (done.cancelled() or done.exception() is not None) and self.shared_hello is shared:

@@ -53,6 +53,15 @@ SLOW_VIEWERS_DROPPED = counter(
     "sprout_live_slow_viewers_dropped",
     "Viewers disconnected for falling behind the room (close code 4008).",
 )
+JOINS = counter(
+    "sprout_live_joins",
+    "Websockets admitted to a live room (each reads the room's hello, shared or not).",
+)
+HELLO_READS = counter(
+    "sprout_live_hello_reads",
+    "Reads of a room's part of hello from the database; the rest of the joins shared one "
+    "(live.hub.RoomHub.room_hello).",
+)
 GIFT_BATCHES = counter(
     "sprout_gift_batches",
     "Gift batches sent to the wallet, by outcome: committed, unavailable (the database "
@@ -78,6 +87,8 @@ ALL = (
     FRAMES_SENT,
     FRAMES_DROPPED,
     SLOW_VIEWERS_DROPPED,
+    JOINS,
+    HELLO_READS,
     GIFT_BATCHES,
     GIFT_BATCH_SIZE,
     GIFT_COMMIT_SECONDS,

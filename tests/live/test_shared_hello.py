@@ -12,6 +12,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from live import hub, services
+from live import metrics as m
 from live.models import ChatMessage, Room
 from tests.live import (  # noqa: F401  (fixtures)
     Connect,
@@ -20,6 +21,7 @@ from tests.live import (  # noqa: F401  (fixtures)
     live_settings_fixture,
     session_cookie,
 )
+from tests.metrics import recorded
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("live_loop")]
 
@@ -180,6 +182,7 @@ async def test_a_shared_hello_is_trusted_for_a_bounded_time(
 async def test_a_crowd_reads_the_room_once_and_each_hello_has_what_was_said_before_it(
     connect: Connect, live_room: Room
 ) -> None:
+    joins, reads = recorded(m.JOINS), recorded(m.HELLO_READS)
     host = await connect(
         live_room.pk, cookie=await database_sync_to_async(session_cookie)(live_room.host)
     )
@@ -189,6 +192,7 @@ async def test_a_crowd_reads_the_room_once_and_each_hello_has_what_was_said_befo
         assert (await viewer.hello())["recent"] == []
     room_hub = hub.hubs().hubs[live_room.pk]
     assert room_hub.hello_reads == 1  # six joins, one read
+    assert (recorded(m.JOINS) - joins, recorded(m.HELLO_READS) - reads) == (6, 1)
 
     await host.send({"type": "chat", "text": "welcome, all", "nonce": "n1"})
     said = await viewers[0].wait_for("chat")
