@@ -118,11 +118,15 @@ class _Admission:
     banned: bool = False
 
 
-def _admit(room_id: int, user: User | None, ticket_user_id: int | None) -> _Admission:
-    """Everything admitting a connection reads, in one thread hop: the room,
-    the member (a ticket's, read here; else the session's, which the auth
-    middleware has just read), a ban in force, and whether they moderate."""
-    room = _load_room(room_id)
+def _admit(
+    room_id: int, user: User | None, ticket_user_id: int | None, room: Room | None = None
+) -> _Admission:
+    """Everything admitting a connection reads, in one thread hop: the room
+    (unless ``room``, as the room's hub read it moments ago), the member (a
+    ticket's, read here; else the session's, which the auth middleware has
+    just read), a ban in force, and whether they moderate."""
+    if room is None:
+        room = _load_room(room_id)
     if room is None:
         return _Admission(room=None)
     if ticket_user_id is not None:
@@ -147,6 +151,7 @@ def _room_hello(room_id: int) -> RoomHello:
         snapshot=tuple(room_join_events_for(room)),
         final_hearts=final.hearts if final is not None else None,
         limit=int(settings.SPROUT_LIVE_RECENT_MESSAGES),
+        record=room,
     )
 
 
@@ -228,7 +233,16 @@ class RoomConsumer(AsyncWebsocketConsumer):
         room_id = int(self.scope["url_route"]["kwargs"]["room_id"])
         ticket, session_user = self._credentials()
         ticket_user_id = await redeem(ticket, room_id) if ticket is not None else None
-        admission = await database_sync_to_async(_admit)(room_id, session_user, ticket_user_id)
+        # The room as its hub here read it moments ago, if it did: an
+        # anonymous viewer then needs nothing read at all (a crowd arriving).
+        hub = hubs().hubs.get(room_id)
+        known: Room | None = hub.fresh_record() if hub is not None else None
+        if known is not None and ticket is None and session_user is None:
+            admission = _Admission(room=known)
+        else:
+            admission = await database_sync_to_async(_admit)(
+                room_id, session_user, ticket_user_id, known
+            )
         room, user = admission.room, admission.user
         if room is None:
             await self._refuse(NotFound("This room does not exist."), CLOSE_NOT_FOUND)

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -166,13 +167,16 @@ class RoomHello:
     ``live.selectors.room_recent_messages`` gives them), the apps' join
     events (``live.extensions.room_join_events``) and, for an ended room,
     its final hearts. Built by ``live.consumers``; the hub keeps it current
-    (:meth:`with_chat`) or drops it."""
+    (:meth:`with_chat`) or drops it. ``record`` is what it was read from
+    (the room's model instance), which admission may reuse while it is
+    fresh (:meth:`RoomHub.fresh_record`): read-only."""
 
     room: Mapping[str, Any]
     recent: tuple[Mapping[str, Any], ...]
     snapshot: tuple[Mapping[str, Any], ...]
     final_hearts: int | None
     limit: int
+    record: Any = None
 
     def with_chat(self, event: Mapping[str, Any]) -> RoomHello:
         """This hello with a chat line that arrived after it was read (as
@@ -183,13 +187,7 @@ class RoomHello:
             return self
         line = {**event, "nonce": None}
         recent = sorted((*self.recent, line), key=lambda chat: int(chat.get("id") or 0))
-        return RoomHello(
-            room=self.room,
-            recent=tuple(recent[-self.limit :]),
-            snapshot=self.snapshot,
-            final_hearts=self.final_hearts,
-            limit=self.limit,
-        )
+        return dataclasses.replace(self, recent=tuple(recent[-self.limit :]))
 
 
 @dataclass
@@ -471,6 +469,23 @@ class RoomHub:
 
         reading.add_done_callback(forget_failed)
         return await asyncio.shield(reading)
+
+    def fresh_record(self) -> Any:
+        """The room's record (``RoomHello.record``) as the newest shared
+        hello read it, if that was less than ``HELLO_SHARED_SECONDS`` ago,
+        else None: the room existed then, with that host, which is all a
+        joiner's admission asks of it (``live.consumers``). Events do not
+        age it (a room's identity is not in them)."""
+        shared = self.shared_hello
+        if (
+            shared is None
+            or time.monotonic() - shared.read_at >= HELLO_SHARED_SECONDS
+            or not shared.hello.done()
+            or shared.hello.cancelled()
+            or shared.hello.exception() is not None
+        ):
+            return None
+        return shared.hello.result().record
 
     def _hello_changed(self, event: Mapping[str, Any]) -> None:
         """An event that may change what a hello shows was delivered: a

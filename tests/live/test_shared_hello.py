@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 
-from live import hub, services
+from live import consumers, hub, services
 from live import metrics as m
 from live.models import ChatMessage, Room
 from tests.live import (  # noqa: F401  (fixtures)
@@ -210,3 +210,33 @@ async def test_a_crowd_reads_the_room_once_and_each_hello_has_what_was_said_befo
     later = await connect(live_room.pk)
     assert (await later.hello())["recent"] == []
     assert room_hub.hello_reads == 2
+
+
+async def test_a_room_just_read_admits_anonymous_viewers_without_reading_it_again(
+    connect: Connect, live_room: Room, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loads: list[int] = []
+    real = consumers._load_room
+
+    def counted(room_id: int) -> Room | None:
+        loads.append(room_id)
+        return real(room_id)
+
+    monkeypatch.setattr(consumers, "_load_room", counted)
+    first = await connect(live_room.pk)
+    await first.hello()  # no hub yet: admission reads the room
+    for _ in range(3):
+        await (await connect(live_room.pk)).hello()
+    assert loads == [live_room.pk]
+
+    # A member is still admitted in a thread hop (bans, moderator rights),
+    # with the room as the hub read it.
+    cookie = await database_sync_to_async(session_cookie)(live_room.host)
+    host = await connect(live_room.pk, cookie=cookie)
+    assert (await host.hello())["you"]["moderator"] is True
+    assert loads == [live_room.pk]
+
+    # Once the hub's read is older than HELLO_SHARED_SECONDS, the room is read again.
+    monkeypatch.setattr(hub, "HELLO_SHARED_SECONDS", 0.0)
+    await (await connect(live_room.pk)).hello()
+    assert loads == [live_room.pk, live_room.pk]
