@@ -107,12 +107,12 @@ SERVER_SEND = "live.server_send"
 # event has changed it: what changes without an event of its own (a
 # renamed host, an edited product) shows to newcomers this much later.
 HELLO_SHARED_SECONDS = 2.0
-# Events that change nothing a hello shows: they leave the shared hello
-# current. Chat is added to it; any other event makes the next joiner read
-# the room afresh.
-HELLO_UNCHANGED = frozenset(
-    {"hearts", "viewers", "gift", "leaderboard", "flash_sale", "pin_stock", "_close_user"}
-)
+# Events delivered to the room that change nothing a hello shows: they
+# leave the shared hello current. Chat is added to it; any other event makes
+# the next joiner read the room afresh. (The hub's own totals, hearts,
+# viewers and the apps' tick events such as a flash sale's units, are not
+# delivered: they go out on the tick, and again to every newcomer.)
+HELLO_UNCHANGED = frozenset({"hearts", "viewers", "gift", "leaderboard", "_close_user"})
 
 # Chat a hub may have missed while Redis was away: ``(room id, after
 # message id, written since) -> chat events``, set by ``LiveConfig.ready``
