@@ -504,11 +504,17 @@ class Control:
 
 
 def viewers_process(
-    url: str, count: int, max_messages: int, progress: Any, control: Control, browser: bool
+    url: str,
+    count: int,
+    max_messages: int,
+    progress: Any,
+    control: Control,
+    browser: bool,
+    cookies: list[str],
 ) -> None:
     import uvloop
 
-    uvloop.run(_viewers(url, count, max_messages, progress, control, browser))
+    uvloop.run(_viewers(url, count, max_messages, progress, control, browser, cookies))
 
 
 # What a viewer needs from a frame, found without decoding it: every chat
@@ -571,7 +577,9 @@ class Viewer(asyncio.Protocol):
     Chromium and Firefox do, and inflate the frames the server compressed
     (what a server that accepts the offer pays for a room of browsers)."""
 
-    def __init__(self, url: str, index: int, tally: Tally, browser: bool = False) -> None:
+    def __init__(
+        self, url: str, index: int, tally: Tally, browser: bool = False, cookie: str = ""
+    ) -> None:
         from websockets.client import ClientProtocol
         from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
         from websockets.uri import parse_uri
@@ -582,6 +590,7 @@ class Viewer(asyncio.Protocol):
         )
         # The compressed frames' context (kept from frame to frame, as agreed).
         self.inflate: Any = None
+        self.cookie = cookie
         self.index = index
         self.tally = tally
         self.hello: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -592,7 +601,10 @@ class Viewer(asyncio.Protocol):
     def connection_made(self, transport: Any) -> None:  # uvloop's is no asyncio.Transport
         self.transport = transport
         assert self.handshake is not None
-        self.handshake.send_request(self.handshake.connect())
+        request = self.handshake.connect()
+        if self.cookie:  # a member's session, as their browser sends it
+            request.headers["Cookie"] = f"sessionid={self.cookie}"
+        self.handshake.send_request(request)
         transport.write(b"".join(self.handshake.data_to_send()))
 
     def data_received(self, data: bytes) -> None:
@@ -650,7 +662,13 @@ class Viewer(asyncio.Protocol):
 
 
 async def _viewers(
-    url: str, count: int, max_messages: int, progress: Any, control: Control, browser: bool
+    url: str,
+    count: int,
+    max_messages: int,
+    progress: Any,
+    control: Control,
+    browser: bool,
+    cookies: list[str],
 ) -> None:
     loop = asyncio.get_running_loop()
     parsed = urlparse(url)
@@ -664,7 +682,11 @@ async def _viewers(
         try:
             async with semaphore:
                 _, viewer = await loop.create_connection(
-                    lambda: Viewer(url, index, tally, browser), host, port
+                    lambda: Viewer(
+                        url, index, tally, browser, cookies[index % len(cookies)] if cookies else ""
+                    ),
+                    host,
+                    port,
                 )
                 await asyncio.wait_for(viewer.hello, 120)
             viewers.append(viewer)
@@ -931,7 +953,15 @@ def run_design(
             procs.append(
                 ctx.Process(
                     target=viewers_process,
-                    args=(url, share, max_messages, counter, control, args.browser_viewers),
+                    args=(
+                        url,
+                        share,
+                        max_messages,
+                        counter,
+                        control,
+                        args.browser_viewers,
+                        fixture.chat_cookies if args.member_viewers else [],
+                    ),
                 )
             )
             procs[-1].start()
@@ -1377,6 +1407,11 @@ def main() -> None:
         "--browser-viewers",
         action="store_true",
         help="viewers offer permessage-deflate as browsers do (and inflate what they get)",
+    )
+    parser.add_argument(
+        "--member-viewers",
+        action="store_true",
+        help="viewers carry the chat members' session cookies (round robin): members' joins",
     )
     parser.add_argument(
         "--server-deflate",

@@ -46,8 +46,8 @@ from live.extensions import room_join_events_for
 from live.handshake import client_address
 from live.hub import Connection, RoomHello, RoomHub, client_gone, dumps, hubs, server_send
 from live.models import Room
-from live.permissions import is_room_moderator
-from live.selectors import is_banned, room_final_totals, room_recent_messages
+from live.permissions import member_standing
+from live.selectors import room_final_totals, room_recent_messages
 from live.services import gifts, message_send
 from live.state import room_state
 from live.tickets import redeem
@@ -133,9 +133,10 @@ def _admit(
         user = _load_user(ticket_user_id)
     if user is None:
         return _Admission(room=room)
-    if is_banned(user, room):
+    standing = member_standing(user, room)  # one query: the ban and the rights
+    if standing.banned:
         return _Admission(room=room, user=user, banned=True)
-    you: events.You = {**events.user_brief(user), "moderator": is_room_moderator(user, room)}
+    you: events.You = {**events.user_brief(user), "moderator": standing.moderator}
     return _Admission(room=room, user=user, you=you)
 
 
