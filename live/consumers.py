@@ -46,8 +46,7 @@ from live.extensions import room_join_events_for
 from live.handshake import client_address
 from live.hub import Connection, RoomHello, RoomHub, client_gone, dumps, hubs, server_send
 from live.models import Room
-from live.permissions import member_standing
-from live.selectors import room_final_totals, room_recent_messages
+from live.selectors import member_standing, room_final_totals, room_recent_messages
 from live.services import gifts, message_send
 from live.state import room_state
 from live.tickets import redeem

@@ -200,6 +200,13 @@ class _SharedHello:
     read_at: float
     hello: asyncio.Future[RoomHello]
 
+    def done(self) -> RoomHello | None:
+        """The hello, once its read has succeeded; None while it runs or after it failed."""
+        hello = self.hello
+        if not hello.done() or hello.cancelled() or hello.exception() is not None:
+            return None
+        return hello.result()
+
 
 @dataclass(eq=False)
 class Connection:
@@ -477,15 +484,10 @@ class RoomHub:
         joiner's admission asks of it (``live.consumers``). Events do not
         age it (a room's identity is not in them)."""
         shared = self.shared_hello
-        if (
-            shared is None
-            or time.monotonic() - shared.read_at >= HELLO_SHARED_SECONDS
-            or not shared.hello.done()
-            or shared.hello.cancelled()
-            or shared.hello.exception() is not None
-        ):
+        if shared is None or time.monotonic() - shared.read_at >= HELLO_SHARED_SECONDS:
             return None
-        return shared.hello.result().record
+        read = shared.done()
+        return read.record if read is not None else None
 
     def _hello_changed(self, event: Mapping[str, Any]) -> None:
         """An event that may change what a hello shows was delivered: a
@@ -497,14 +499,11 @@ class RoomHub:
         if (
             current
             and shared is not None
+            and (read := shared.done()) is not None
             and event.get("type") == "chat"
-            and shared.hello.done()
-            and not shared.hello.cancelled()
-            and shared.hello.exception() is None
         ):
-            kept = shared.hello.result().with_chat(event)
             hello: asyncio.Future[RoomHello] = asyncio.get_running_loop().create_future()
-            hello.set_result(kept)
+            hello.set_result(read.with_chat(event))
             self.shared_hello = _SharedHello(self.hello_generation, shared.read_at, hello)
 
     # --- Redis restarts -----------------------------------------------------------

@@ -14,9 +14,11 @@ caller finds them. Writes are :mod:`live.services`.
 """
 
 from live.selectors.chat import (
+    Standing,
     is_banned,
     member_restriction,
     member_restriction_kinds,
+    member_standing,
     message_by_id,
     room_bans_among,
     room_chat_since,
@@ -97,6 +99,7 @@ __all__ = [
     "RoomCounts",
     "RoomDetail",
     "RoomTotals",
+    "Standing",
     "TimelinePage",
     "can_see_cash",
     "gift_event",
@@ -106,6 +109,7 @@ __all__ = [
     "live_performance",
     "member_restriction",
     "member_restriction_kinds",
+    "member_standing",
     "message_by_id",
     "replay_brief",
     "replay_check_visible",

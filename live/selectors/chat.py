@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from community.models import User
 from core import db
 from live import events
 from live.chat import chat_event
 from live.errors import NotFound
 from live.models import ChatMessage, Room, RoomRestriction
+from live.permissions import SITE_MODERATOR_PERMISSIONS
 
 # --- moderation -----------------------------------------------------------------
 
@@ -44,6 +49,20 @@ def _in_force(queryset: QuerySet[RoomRestriction]) -> QuerySet[RoomRestriction]:
     return queryset.filter(lifted_at__isnull=True).filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now)
     )
+
+
+# _in_force's rule for a ban, in SQL (the statements of room_bans_among and
+# member_standing), with its parameters from _ban_in_force_params();
+# tests/live/test_gift_batcher.py and tests/live/test_permissions.py hold
+# the two spellings together.
+_BAN_IN_FORCE = "kind = %s AND lifted_at IS NULL AND (expires_at IS NULL OR expires_at > %s)"
+
+
+def _ban_in_force_params() -> list[Any]:
+    return [
+        RoomRestriction.Kind.BAN.value,
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+    ]
 
 
 def member_restriction(*, room: Room, user: Any, kind: str) -> RoomRestriction | None:
@@ -78,13 +97,11 @@ def room_bans_among(pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
         return set()
     rooms, room_params = db.in_values("room_id", sorted({r for r, _ in pairs}), "bigint")
     users, user_params = db.in_values("user_id", sorted({u for _, u in pairs}), "bigint")
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT room_id, user_id FROM {RoomRestriction._meta.db_table} "  # noqa: S608
-            "WHERE kind = %s AND lifted_at IS NULL AND (expires_at IS NULL OR expires_at > %s) "
-            f"AND {rooms} AND {users}",
-            [RoomRestriction.Kind.BAN.value, now, *room_params, *user_params],
+            f"WHERE {_BAN_IN_FORCE} AND {rooms} AND {users}",
+            [*_ban_in_force_params(), *room_params, *user_params],
         )
         bans = cursor.fetchall()
     return {(room_id, user_id) for room_id, user_id in bans} & pairs
@@ -95,6 +112,63 @@ def is_banned(user: Any, room: Room) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     return RoomRestriction.Kind.BAN in member_restriction_kinds(room_id=room.pk, user_id=user.pk)
+
+
+class Standing(NamedTuple):
+    """A member's standing in a room: kept out by a ban in force; may moderate it."""
+
+    banned: bool
+    moderator: bool
+
+
+@functools.cache
+def _standing_sql() -> str:
+    """The statement of :func:`member_standing`, named from the models' tables."""
+    restriction = RoomRestriction._meta.db_table
+    moderators = Room.moderators.through._meta.db_table
+    permission, content_type = Permission._meta.db_table, ContentType._meta.db_table
+    own = User.user_permissions.through._meta.db_table
+    membership = User.groups.through._meta.db_table
+    group_permissions = Group.permissions.through._meta.db_table
+    wanted = " OR ".join(
+        ["(ct.app_label = %s AND p.codename = %s)"] * len(SITE_MODERATOR_PERMISSIONS)
+    )
+    return (
+        "SELECT "  # noqa: S608 (table names from the models, values as parameters)
+        f"EXISTS (SELECT 1 FROM {restriction} WHERE room_id = %s AND user_id = %s "
+        f"AND {_BAN_IN_FORCE}), "
+        f"EXISTS (SELECT 1 FROM {moderators} WHERE room_id = %s AND user_id = %s), "
+        f"EXISTS (SELECT 1 FROM {permission} p JOIN {content_type} ct ON ct.id = p.content_type_id "
+        f"WHERE ({wanted}) AND ("
+        f"p.id IN (SELECT permission_id FROM {own} WHERE user_id = %s) "
+        f"OR p.id IN (SELECT gp.permission_id FROM {group_permissions} gp "
+        f"JOIN {membership} m ON m.group_id = gp.group_id WHERE m.user_id = %s)))"
+    )
+
+
+def member_standing(user: User, room: Room) -> Standing:
+    """:func:`is_banned` and :func:`live.permissions.is_room_moderator` for a
+    member, in one statement instead of four queries (the ban, the user's
+    and their groups' permissions, the room's moderators): what admitting a
+    member to the room's websocket asks, a crowd of them at once when a
+    worker's viewers reconnect. In SQL of its own: the ORM took longer to
+    compile it with three ``Exists`` than the four queries took to run.
+    "In force" is :func:`_in_force`'s rule, the permissions are
+    ModelBackend's (the only authentication backend configured; superusers
+    have them all); ``tests/live/test_permissions.py`` holds it equal to the
+    two it stands for, on both databases."""
+    wanted = [value for pair in SITE_MODERATOR_PERMISSIONS for value in pair]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _standing_sql(),
+            [room.pk, user.pk, *_ban_in_force_params(), room.pk, user.pk, *wanted,
+             user.pk, user.pk],
+        )  # fmt: skip
+        banned, room_moderator, permitted = cursor.fetchone()
+    moderator = user.is_active and (
+        room.host_id == user.pk or user.is_superuser or bool(room_moderator) or bool(permitted)
+    )
+    return Standing(banned=bool(banned), moderator=moderator)
 
 
 def room_recent_messages(room: Room, limit: int | None = None) -> list[events.ChatEvent]:

@@ -1,4 +1,4 @@
-"""``live.permissions.member_standing``: one query that must say what
+"""``live.selectors.member_standing``: one query that must say what
 ``is_banned`` and ``is_room_moderator`` say, for every kind of member."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from live import permissions
 from live.models import Room, RoomRestriction
-from live.selectors import is_banned
+from live.selectors import is_banned, member_standing
 from tests.factories import (
     ModeratorFactory,
     RoomFactory,
@@ -84,7 +84,7 @@ def test_member_standing_says_what_is_banned_and_is_room_moderator_say(kind: str
     member = type(member).objects.get(pk=member.pk)  # no permission cache
 
     with CaptureQueriesContext(connection) as one:
-        standing = permissions.member_standing(member, room)
+        standing = member_standing(member, room)
 
     assert len(one.captured_queries) == 1
     fresh = type(member).objects.get(pk=member.pk)
